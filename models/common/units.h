@@ -1,0 +1,54 @@
+// Physical quantities with their unit in the type, and strict parsing of the unit strings
+// that topology and scenario files use ("256 MiB", "110 ns", "16 GT/s", "100 GB/s").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pciesim {
+
+// A byte count. Sizes in files accept B, KiB, MiB, GiB, TiB (powers of 1024) and
+// KB, MB, GB, TB (powers of 1000).
+struct Bytes {
+  std::uint64_t count = 0;
+  friend bool operator==(Bytes a, Bytes b) { return a.count == b.count; }
+  friend bool operator!=(Bytes a, Bytes b) { return a.count != b.count; }
+  friend bool operator<(Bytes a, Bytes b) { return a.count < b.count; }
+};
+
+// A span of simulated time in integer picoseconds (SystemC's resolution in pciesim).
+struct Duration {
+  std::int64_t ps = 0;
+  static Duration from_ns(double ns) { return Duration{static_cast<std::int64_t>(ns * 1000.0)}; }
+  double ns() const { return static_cast<double>(ps) / 1000.0; }
+  friend bool operator==(Duration a, Duration b) { return a.ps == b.ps; }
+  friend bool operator<(Duration a, Duration b) { return a.ps < b.ps; }
+};
+
+// A data rate in bytes per second. Files accept B/s, KB/s, MB/s, GB/s, TB/s (decimal),
+// KiB/s, MiB/s, GiB/s, and bit rates Gb/s, Mb/s, Kb/s (divided by 8).
+struct Bandwidth {
+  double bytes_per_second = 0.0;
+  double gb_per_s() const { return bytes_per_second / 1e9; }
+};
+
+// Result of parsing: either the value, or a message saying what was expected.
+template <class T> struct Parsed {
+  std::optional<T> value;
+  std::string error;  // empty when value is set
+};
+
+Parsed<Bytes> parse_bytes(std::string_view text);
+Parsed<Duration> parse_duration(std::string_view text);
+Parsed<Bandwidth> parse_bandwidth(std::string_view text);
+// A PCIe link generation given as "16 GT/s" (the transfer rate of one generation).
+Parsed<int> parse_generation_rate(std::string_view text);
+
+// Formatting for reports and resolved-config echoes; round-trips through the parsers.
+std::string format_bytes(Bytes b);
+std::string format_duration(Duration d);
+std::string format_bandwidth(Bandwidth bw);
+
+}  // namespace pciesim

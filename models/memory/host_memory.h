@@ -1,0 +1,48 @@
+// Host DRAM behind a root complex's host bridge: a latency and a bandwidth server. It is a
+// plain TLM-2.0 base-protocol target; b_transport annotates when the access completes.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "models/common/params.h"
+
+namespace pciesim {
+
+struct HostMemoryParams {
+  Bytes size{64ull << 30};
+  Duration latency{80000};
+  Bandwidth bandwidth{100e9};
+
+  static const std::vector<ParamSpec>& specs();
+  static HostMemoryParams from(const ParamSet& params);
+};
+
+struct HostMemoryStats {
+  std::uint64_t reads = 0, writes = 0;
+  std::uint64_t bytes_read = 0, bytes_written = 0;
+  std::int64_t busy_ps = 0;
+};
+
+class HostMemory : public sc_core::sc_module {
+public:
+  HostMemory(sc_core::sc_module_name name, const HostMemoryParams& params);
+
+  tlm_utils::simple_target_socket<HostMemory> socket;
+  const HostMemoryStats& stats() const { return stats_; }
+  const HostMemoryParams& params() const { return params_; }
+
+private:
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+
+  HostMemoryParams params_;
+  double ps_per_byte_;
+  std::int64_t busy_until_ps_ = 0;
+  HostMemoryStats stats_;
+};
+
+}  // namespace pciesim

@@ -1,0 +1,66 @@
+// A PCIe switch: one upstream port (port 0) and N downstream ports (1..N). Requests are
+// routed by address against the downstream ports' memory windows (anything else goes
+// upstream), completions by requester ID against their bus ranges. Cut-through: a TLP leaves
+// `latency` after its header arrived. Each egress port's queue is its link's transmit queue;
+// an ingress buffer is freed when the TLP starts leaving, so a congested egress port
+// backpressures the ingress links through their credits.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "models/pcie/pcie_port.h"
+#include "models/pcie/routing.h"
+
+namespace pciesim {
+
+struct SwitchParams {
+  int downstream_ports = 4;
+  Duration latency{105000};
+  PortCapabilities ports;
+
+  static const std::vector<ParamSpec>& specs();
+  static SwitchParams from(const ParamSet& params);
+};
+
+struct SwitchStats {
+  std::uint64_t forwarded_requests = 0;
+  std::uint64_t forwarded_completions = 0;
+  std::uint64_t unsupported_requests = 0;
+};
+
+class PcieSwitch : public sc_core::sc_module, public PortOwner {
+public:
+  static constexpr int kUpstreamPort = 0;
+
+  PcieSwitch(sc_core::sc_module_name name, const SwitchParams& params, RoutingTable downstream,
+             TlpPool& pool);
+
+  PciePort& port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
+  int port_count() const { return static_cast<int>(ports_.size()); }
+  const SwitchStats& stats() const { return stats_; }
+  std::uint16_t completer_id = 0;  // the upstream port's BDF, for UR completions
+
+  void tlp_arrived(int port, tlm::tlm_generic_payload& gp) override;
+  void tlp_departing(int port, tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay) override;
+
+private:
+  int route(const TlpExtension& tlp, int ingress) const;
+
+  SwitchParams params_;
+  RoutingTable downstream_;
+  TlpPool& pool_;
+  std::vector<std::unique_ptr<PciePort>> ports_;
+  SwitchStats stats_;
+};
+
+// A completion without data carrying Unsupported Request status, answering a non-posted
+// request that no one can complete. Shared by every component that terminates requests.
+tlm::tlm_generic_payload& make_unsupported_request_completion(TlpPool& pool,
+                                                              const TlpExtension& request,
+                                                              std::uint16_t completer_id);
+
+}  // namespace pciesim

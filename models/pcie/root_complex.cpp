@@ -1,0 +1,177 @@
+#include "models/pcie/root_complex.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/pcie/pcie_switch.h"
+
+namespace pciesim {
+
+const std::vector<ParamSpec>& RootComplexParams::specs() {
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> s = {
+        {"root_ports", ParamKind::integer, 4, "number of root ports (rp0..rpN-1)", 1, 31},
+        {"host_bridge_latency", ParamKind::time, "150 ns",
+         "root port to memory controller (MODELING.md §4: estimate, 100-300 ns)", 0, 1e9},
+        {"p2p_policy", ParamKind::choice, "forward",
+         "peer traffic between root ports: forward it, or answer Unsupported Request",
+         0, 0, false, false, {"forward", "unsupported_request"}},
+        {"p2p_latency", ParamKind::time, "200 ns",
+         "added latency of peer forwarding between root ports (MODELING.md §4)", 0, 1e9},
+        {"p2p_bandwidth", ParamKind::rate, "25 GB/s",
+         "cap on peer-forwarded bytes per second through the root complex (estimate)", 1e6, 0},
+        {"read_completion_boundary", ParamKind::size, "64 B",
+         "RCB: completions end on multiples of it", 64, 128, true},
+        {"completion_max", ParamKind::size, "0 B",
+         "largest completion payload the host bridge sends (0 = MPS)", 0, 4096},
+        {"mmio_size", ParamKind::size, "1 TiB",
+         "MMIO aperture for this root complex's BARs and bridge windows", 1 << 20, 0, true},
+    };
+    append_port_specs(s, PortDefaults{5, 16, "512 B", 128, 2048, 128, 0, 0, 0});
+    return s;
+  }();
+  return specs;
+}
+
+RootComplexParams RootComplexParams::from(const ParamSet& p) {
+  RootComplexParams r;
+  r.root_ports = static_cast<int>(p.integer("root_ports"));
+  r.host_bridge_latency = p.duration("host_bridge_latency");
+  r.p2p_policy =
+      p.choice("p2p_policy") == "forward" ? P2pPolicy::Forward : P2pPolicy::UnsupportedRequest;
+  r.p2p_latency = p.duration("p2p_latency");
+  r.p2p_bandwidth = p.bandwidth("p2p_bandwidth");
+  r.read_completion_boundary = p.bytes("read_completion_boundary");
+  r.completion_max = p.bytes("completion_max");
+  r.mmio_size = p.bytes("mmio_size");
+  r.ports = port_capabilities_from(p);
+  return r;
+}
+
+RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams& params,
+                         RootComplexWiring wiring, TlpPool& pool)
+    : sc_module(name), memory_socket("memory_socket"), params_(params),
+      wiring_(std::move(wiring)), pool_(pool),
+      p2p_ps_per_byte_(1e12 / params.p2p_bandwidth.bytes_per_second) {
+  for (int i = 0; i < params.root_ports; ++i)
+    ports_.push_back(std::make_unique<PciePort>("rp" + std::to_string(i), *this, i));
+}
+
+std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address,
+                                        std::uint32_t bytes, std::int64_t delay_ps) {
+  memory_payload_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  memory_payload_.set_address(address - wiring_.memory_base);
+  memory_payload_.set_data_ptr(nullptr);
+  memory_payload_.set_data_length(bytes);
+  memory_payload_.set_streaming_width(bytes);
+  sc_core::sc_time delay = ps_to_time(delay_ps);
+  memory_socket->b_transport(memory_payload_, delay);
+  return time_to_ps(delay);
+}
+
+void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload& gp) {
+  PciePort& rp = *ports_[static_cast<std::size_t>(port)];
+  TlpExtension& req = tlp_of(gp);
+  if (req.type == TlpType::MWr) {
+    ++stats_.memory_writes;
+    std::int64_t done = memory_access(true, req.address, req.payload_bytes,
+                                      params_.host_bridge_latency.ps);
+    // The write buffer drains into memory; its credits return once the data is written.
+    rp.release(gp, ps_to_time(done));
+    if (req.observer) req.observer->delivered(req.cookie, req.payload_bytes, now_ps() + done);
+    pool_.release(gp);
+    return;
+  }
+  ++stats_.memory_reads;
+  rp.release(gp, sc_core::SC_ZERO_TIME);  // the request is taken off the queue at once
+  std::int64_t ready = memory_access(false, req.address, req.request_bytes,
+                                     params_.host_bridge_latency.ps);
+  // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).
+  std::uint64_t max_payload =
+      params_.completion_max.count ? params_.completion_max.count : wiring_.mps_bytes;
+  std::uint64_t rcb = params_.read_completion_boundary.count;
+  std::uint64_t address = req.address;
+  std::uint32_t remaining = req.request_bytes;
+  while (remaining > 0) {
+    std::uint64_t end_limit = (address + max_payload) / rcb * rcb;
+    std::uint32_t chunk = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(remaining, end_limit > address ? end_limit - address : max_payload));
+    tlm::tlm_generic_payload& cpl_gp = pool_.acquire();
+    TlpExtension& cpl = tlp_of(cpl_gp);
+    cpl.type = TlpType::CplD;
+    cpl.requester_id = req.requester_id;
+    cpl.completer_id = wiring_.host_bridge_id;
+    cpl.tag = req.tag;
+    cpl.payload_bytes = chunk;
+    cpl.byte_count = remaining;
+    cpl.address = address;
+    cpl.cookie = req.cookie;
+    ++stats_.completions_sent;
+    rp.send(cpl_gp, ps_to_time(ready));
+    address += chunk;
+    remaining -= chunk;
+  }
+  pool_.release(gp);
+}
+
+void RootComplex::refuse(int port, tlm::tlm_generic_payload& gp) {
+  PciePort& rp = *ports_[static_cast<std::size_t>(port)];
+  TlpExtension& req = tlp_of(gp);
+  ++stats_.unsupported_requests;
+  rp.release(gp, sc_core::SC_ZERO_TIME);
+  if (req.type == TlpType::MRd)
+    rp.send(make_unsupported_request_completion(pool_, req, wiring_.host_bridge_id),
+            ps_to_time(params_.host_bridge_latency.ps));
+  pool_.release(gp);
+}
+
+void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload& gp) {
+  TlpExtension& tlp = tlp_of(gp);
+  if (is_request(tlp.type))
+    ++stats_.peer_requests;
+  else
+    ++stats_.peer_completions;
+  stats_.peer_bytes += tlp.payload_bytes;
+  std::int64_t now = now_ps();
+  std::int64_t start = std::max(now + params_.p2p_latency.ps, p2p_busy_until_ps_);
+  p2p_busy_until_ps_ =
+      start + static_cast<std::int64_t>(std::llround(tlp.payload_bytes * p2p_ps_per_byte_));
+  tlp.ingress_port = static_cast<std::uint8_t>(ingress);
+  ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(p2p_busy_until_ps_ - now));
+}
+
+void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload& gp) {
+  TlpExtension& tlp = tlp_of(gp);
+  if (is_request(tlp.type)) {
+    if (tlp.address >= wiring_.memory_base &&
+        tlp.address - wiring_.memory_base < wiring_.memory_size) {
+      serve_memory_request(port, gp);
+      return;
+    }
+    int egress = wiring_.root_ports.port_for_address(tlp.address);
+    if (egress < 0 || params_.p2p_policy == P2pPolicy::UnsupportedRequest) {
+      refuse(port, gp);
+      return;
+    }
+    forward_peer(port, egress, gp);
+    return;
+  }
+  int egress = wiring_.root_ports.port_for_bus(tlp.requester_id >> 8);
+  if (egress < 0) {
+    // A completion for the host itself (CPU-initiated reads are not modelled yet): consume.
+    ports_[static_cast<std::size_t>(port)]->release(gp, sc_core::SC_ZERO_TIME);
+    pool_.release(gp);
+    return;
+  }
+  forward_peer(port, egress, gp);
+}
+
+void RootComplex::tlp_departing(int port, tlm::tlm_generic_payload& gp,
+                                const sc_core::sc_time& delay) {
+  (void)port;
+  const TlpExtension& tlp = tlp_of(gp);
+  if (tlp.ingress_port == kNoIngressPort) return;
+  ports_[tlp.ingress_port]->release(gp, delay);
+}
+
+}  // namespace pciesim

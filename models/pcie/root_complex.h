@@ -1,0 +1,83 @@
+// A root complex: N root ports (bridges with memory windows and bus ranges, programmed by
+// enumeration) and a host bridge to this socket's host memory. Requests for host memory pay
+// the host-bridge latency and the memory's latency and bandwidth; reads are answered with
+// completions split at the Read Completion Boundary, at most MPS each. Requests for another
+// root port's window are peer-to-peer: forwarded with an added latency and a bandwidth cap,
+// or refused with Unsupported Request, as `p2p_policy` says.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "models/pcie/pcie_port.h"
+#include "models/pcie/routing.h"
+
+namespace pciesim {
+
+enum class P2pPolicy { Forward, UnsupportedRequest };
+
+struct RootComplexParams {
+  int root_ports = 4;
+  Duration host_bridge_latency{150000};
+  P2pPolicy p2p_policy = P2pPolicy::Forward;
+  Duration p2p_latency{200000};
+  Bandwidth p2p_bandwidth{25e9};
+  Bytes read_completion_boundary{64};
+  Bytes completion_max{0};  // 0 = MPS
+  Bytes mmio_size{1ull << 40};
+  PortCapabilities ports;
+
+  static const std::vector<ParamSpec>& specs();
+  static RootComplexParams from(const ParamSet& params);
+};
+
+struct RootComplexStats {
+  std::uint64_t memory_reads = 0, memory_writes = 0;
+  std::uint64_t completions_sent = 0;
+  std::uint64_t peer_requests = 0, peer_completions = 0, peer_bytes = 0;
+  std::uint64_t unsupported_requests = 0;
+};
+
+// Where enumeration placed things, handed to the root complex at elaboration.
+struct RootComplexWiring {
+  RoutingTable root_ports;
+  std::uint64_t memory_base = 0;
+  std::uint64_t memory_size = 0;
+  std::uint16_t host_bridge_id = 0;
+  std::uint32_t mps_bytes = 256;
+};
+
+class RootComplex : public sc_core::sc_module, public PortOwner {
+public:
+  RootComplex(sc_core::sc_module_name name, const RootComplexParams& params,
+              RootComplexWiring wiring, TlpPool& pool);
+
+  tlm_utils::simple_initiator_socket<RootComplex> memory_socket;
+  PciePort& port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
+  const RootComplexStats& stats() const { return stats_; }
+
+  void tlp_arrived(int port, tlm::tlm_generic_payload& gp) override;
+  void tlp_departing(int port, tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay) override;
+
+private:
+  void serve_memory_request(int port, tlm::tlm_generic_payload& gp);
+  void forward_peer(int ingress, int egress, tlm::tlm_generic_payload& gp);
+  void refuse(int port, tlm::tlm_generic_payload& gp);
+  std::int64_t memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
+                             std::int64_t delay_ps);
+
+  RootComplexParams params_;
+  RootComplexWiring wiring_;
+  TlpPool& pool_;
+  std::vector<std::unique_ptr<PciePort>> ports_;
+  tlm::tlm_generic_payload memory_payload_;
+  double p2p_ps_per_byte_;
+  std::int64_t p2p_busy_until_ps_ = 0;
+  RootComplexStats stats_;
+};
+
+}  // namespace pciesim

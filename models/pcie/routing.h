@@ -1,0 +1,51 @@
+// Routing state that enumeration programs into bridges: each downstream-facing port's memory
+// window (address routing of requests) and secondary..subordinate bus range (ID routing of
+// completions). A handful of ports per bridge, so a linear scan beats any map.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace pciesim {
+
+struct AddressWindow {
+  std::uint64_t base = 0;
+  std::uint64_t limit = 0;  // inclusive; limit < base means the window is closed
+  bool contains(std::uint64_t address) const { return base <= address && address <= limit; }
+  bool open() const { return limit >= base; }
+};
+
+struct BusRange {
+  int secondary = -1;
+  int subordinate = -1;
+  bool contains(int bus) const { return secondary <= bus && bus <= subordinate; }
+};
+
+struct PortRoute {
+  int port = -1;
+  AddressWindow window;
+  BusRange buses;
+};
+
+class RoutingTable {
+public:
+  void add(const PortRoute& route) { routes_.push_back(route); }
+  // The port whose window holds `address`, or -1.
+  int port_for_address(std::uint64_t address) const {
+    for (const PortRoute& r : routes_)
+      if (r.window.open() && r.window.contains(address)) return r.port;
+    return -1;
+  }
+  // The port whose bus range holds `bus`, or -1.
+  int port_for_bus(int bus) const {
+    for (const PortRoute& r : routes_)
+      if (r.buses.contains(bus)) return r.port;
+    return -1;
+  }
+  const std::vector<PortRoute>& routes() const { return routes_; }
+
+private:
+  std::vector<PortRoute> routes_;
+};
+
+}  // namespace pciesim

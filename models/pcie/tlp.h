@@ -1,0 +1,106 @@
+// Transaction Layer Packets as TLM-2.0 generic payloads with a TLP extension, pooled so that
+// the hot path never allocates. pciesim's sockets use their own protocol-types class so a
+// PCIe port can only ever be bound to another PCIe port.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <tlm>
+
+namespace pciesim {
+
+enum class TlpType : std::uint8_t { MRd, MWr, CplD, Cpl };
+enum class CompletionStatus : std::uint8_t { SuccessfulCompletion, UnsupportedRequest };
+
+// Flow-control classes (PCIe Base Spec 2.6): posted, non-posted, completion.
+enum class FcClass : std::uint8_t { Posted = 0, NonPosted = 1, Completion = 2 };
+inline constexpr int kFcClasses = 3;
+
+inline FcClass fc_class(TlpType t) {
+  switch (t) {
+  case TlpType::MWr: return FcClass::Posted;
+  case TlpType::MRd: return FcClass::NonPosted;
+  default: return FcClass::Completion;
+  }
+}
+inline bool is_request(TlpType t) { return t == TlpType::MRd || t == TlpType::MWr; }
+const char* tlp_type_name(TlpType t);
+
+// Requester/completer IDs are bus/device/function numbers packed as in the TLP header.
+struct Bdf {
+  std::uint8_t bus = 0, device = 0, function = 0;
+  std::uint16_t packed() const {
+    return static_cast<std::uint16_t>(bus << 8 | device << 3 | function);
+  }
+};
+
+// Observer of a TLP's life that the requester leaves in the TLP: the final consumer of a
+// posted write reports delivery, so that posted transfers can be timed (instrumentation,
+// not protocol: real hardware sends nothing back for a posted write).
+class TlpObserver {
+public:
+  virtual ~TlpObserver() = default;
+  // `payload_bytes` reached their destination at simulated time `at_ps` (>= now).
+  virtual void delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std::int64_t at_ps) = 0;
+};
+
+// ingress_port value of a TLP that its current holder created (it occupies no receive buffer).
+inline constexpr std::uint8_t kNoIngressPort = 0xFF;
+
+struct TlpExtension : tlm::tlm_extension<TlpExtension> {
+  TlpType type = TlpType::MWr;
+  CompletionStatus status = CompletionStatus::SuccessfulCompletion;
+  bool address_64bit = true;
+  std::uint16_t requester_id = 0;
+  std::uint16_t completer_id = 0;
+  std::uint16_t tag = 0;
+  std::uint32_t payload_bytes = 0;  // data carried (MWr, CplD); 0 for MRd/Cpl
+  std::uint32_t request_bytes = 0;  // MRd: bytes requested
+  std::uint32_t byte_count = 0;     // CplD: bytes remaining including this one
+  std::uint64_t address = 0;        // requests: target address; CplD: lower address bits
+  // Simulation bookkeeping, rewritten at each hop.
+  std::uint8_t ingress_port = kNoIngressPort;  // port on which the current holder received it
+  std::int64_t last_hop_ser_fs = 0;   // serialization time on the hop it just crossed
+  TlpObserver* observer = nullptr;    // see TlpObserver
+  std::uint64_t cookie = 0;
+
+  tlm::tlm_extension_base* clone() const override;
+  void copy_from(const tlm::tlm_extension_base& other) override;
+};
+
+// The protocol-types class of pciesim sockets (payload = generic payload, phases = base).
+struct PcieProtocolTypes {
+  using tlm_payload_type = tlm::tlm_generic_payload;
+  using tlm_phase_type = tlm::tlm_phase;
+};
+
+inline TlpExtension& tlp_of(tlm::tlm_generic_payload& gp) {
+  return *gp.get_extension<TlpExtension>();
+}
+inline const TlpExtension& tlp_of(const tlm::tlm_generic_payload& gp) {
+  return *gp.get_extension<TlpExtension>();
+}
+
+// A pool of payloads, each carrying its TLP extension for life. acquire() never allocates
+// once the pool has grown to the working-set size; release() returns a payload for reuse.
+class TlpPool : public tlm::tlm_mm_interface {
+public:
+  TlpPool() = default;
+  TlpPool(const TlpPool&) = delete;
+  TlpPool& operator=(const TlpPool&) = delete;
+  ~TlpPool() override;
+
+  tlm::tlm_generic_payload& acquire();
+  void release(tlm::tlm_generic_payload& gp) { gp.release(); }
+  void free(tlm::tlm_generic_payload* gp) override;
+
+  std::size_t allocated() const { return all_.size(); }
+  std::size_t in_use() const { return all_.size() - free_.size(); }
+
+private:
+  std::vector<tlm::tlm_generic_payload*> all_;
+  std::vector<tlm::tlm_generic_payload*> free_;
+};
+
+}  // namespace pciesim

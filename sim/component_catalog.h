@@ -1,0 +1,28 @@
+// The component types a topology may use, each with its role in the PCIe hierarchy, its
+// parameter table (from the model) and its BARs. Adding a model means adding a row here.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/common/params.h"
+
+namespace pciesim {
+
+enum class ComponentRole { RootComplex, Switch, Endpoint, Memory };
+
+struct ComponentType {
+  std::string name;
+  ComponentRole role;
+  std::string doc;
+  const std::vector<ParamSpec>& (*specs)();
+  // BAR sizes of an endpoint function, from its parameters (empty for other roles).
+  std::vector<Bytes> (*bars)(const ParamSet& params);
+};
+
+const std::vector<ComponentType>& component_types();
+const ComponentType* find_component_type(const std::string& name);
+std::vector<std::string> component_type_names();
+std::string role_name(ComponentRole role);
+
+}  // namespace pciesim
