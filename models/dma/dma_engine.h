@@ -66,6 +66,16 @@ struct DmaEngineStats {
   std::uint64_t mrd_sent = 0, mwr_sent = 0, cpld_received = 0, ur_received = 0;
   std::uint64_t bar_reads_served = 0, bar_writes_absorbed = 0, bar_bytes = 0;
   std::uint64_t tag_waits = 0;  // times a read was ready but every tag was in use
+  template <class F> void for_each(F&& f) const {
+    f("mrd_sent", mrd_sent);
+    f("mwr_sent", mwr_sent);
+    f("cpld_received", cpld_received);
+    f("ur_received", ur_received);
+    f("bar_reads_served", bar_reads_served);
+    f("bar_writes_absorbed", bar_writes_absorbed);
+    f("bar_bytes", bar_bytes);
+    f("tag_waits", tag_waits);
+  }
 };
 
 class DmaEngine : public sc_core::sc_module, public PortOwner, public TlpObserver {

@@ -26,6 +26,13 @@ struct HostMemoryStats {
   std::uint64_t reads = 0, writes = 0;
   std::uint64_t bytes_read = 0, bytes_written = 0;
   std::int64_t busy_ps = 0;
+  template <class F> void for_each(F&& f) const {
+    f("reads", reads);
+    f("writes", writes);
+    f("bytes_read", bytes_read);
+    f("bytes_written", bytes_written);
+    f("busy_ps", busy_ps);
+  }
 };
 
 class HostMemory : public sc_core::sc_module {

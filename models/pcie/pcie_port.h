@@ -38,8 +38,11 @@ public:
                              const sc_core::sc_time& delay) = 0;
 };
 
-using PcieInitiatorSocket = tlm::tlm_initiator_socket<32, PcieProtocolTypes>;
-using PcieTargetSocket = tlm::tlm_target_socket<32, PcieProtocolTypes>;
+// A port may stay unconnected (an empty root port or switch slot); routing never uses it.
+using PcieInitiatorSocket =
+    tlm::tlm_initiator_socket<32, PcieProtocolTypes, 1, sc_core::SC_ZERO_OR_MORE_BOUND>;
+using PcieTargetSocket =
+    tlm::tlm_target_socket<32, PcieProtocolTypes, 1, sc_core::SC_ZERO_OR_MORE_BOUND>;
 
 class PciePort : public tlm::tlm_fw_transport_if<PcieProtocolTypes>,
                  public tlm::tlm_bw_transport_if<PcieProtocolTypes> {

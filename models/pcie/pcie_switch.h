@@ -30,6 +30,11 @@ struct SwitchStats {
   std::uint64_t forwarded_requests = 0;
   std::uint64_t forwarded_completions = 0;
   std::uint64_t unsupported_requests = 0;
+  template <class F> void for_each(F&& f) const {
+    f("forwarded_requests", forwarded_requests);
+    f("forwarded_completions", forwarded_completions);
+    f("unsupported_requests", unsupported_requests);
+  }
 };
 
 class PcieSwitch : public sc_core::sc_module, public PortOwner {

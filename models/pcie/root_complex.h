@@ -40,6 +40,15 @@ struct RootComplexStats {
   std::uint64_t completions_sent = 0;
   std::uint64_t peer_requests = 0, peer_completions = 0, peer_bytes = 0;
   std::uint64_t unsupported_requests = 0;
+  template <class F> void for_each(F&& f) const {
+    f("memory_reads", memory_reads);
+    f("memory_writes", memory_writes);
+    f("completions_sent", completions_sent);
+    f("peer_requests", peer_requests);
+    f("peer_completions", peer_completions);
+    f("peer_bytes", peer_bytes);
+    f("unsupported_requests", unsupported_requests);
+  }
 };
 
 // Where enumeration placed things, handed to the root complex at elaboration.

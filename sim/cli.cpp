@@ -1,0 +1,156 @@
+#include "sim/cli.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <systemc>
+
+#include "sim/describe.h"
+#include "sim/report.h"
+#include "sim/scenario.h"
+#include "sim/schema_check.h"
+#include "sim/simulation.h"
+#include "sim/topo_print.h"
+
+namespace pciesim {
+namespace {
+
+struct TopologyView {
+  std::shared_ptr<LoadedTopology> topology;
+  Enumeration enumeration;
+};
+
+// `topo` accepts a topology file or a scenario (whose topology it shows).
+TopologyView load_any_topology(const std::string& path) {
+  auto doc = load_json_file(path);
+  Node root = Node::root(doc);
+  TopologyView view;
+  std::string kind = classify_document(root);
+  if (kind == "scenario") {
+    validate_against_schema(root, "scenario");
+    ScenarioConfig s = load_scenario_file(path);
+    view.topology = s.topology;
+    view.enumeration = s.enumeration;
+    return view;
+  }
+  validate_against_schema(root, "topology");
+  view.topology = std::make_shared<LoadedTopology>();
+  view.topology->config = load_topology(root);
+  view.topology->hierarchy = build_hierarchy(view.topology->config);
+  view.enumeration = enumerate(view.topology->config, view.topology->hierarchy);
+  return view;
+}
+
+ScenarioConfig load_checked_scenario(const std::string& path) {
+  if (path.empty()) return load_default_scenario();
+  Node root = Node::root(load_json_file(path));
+  validate_against_schema(root, "scenario");
+  return load_scenario_file(path);
+}
+
+int command_run(const std::string& file, const std::string& out_dir, bool quiet, bool json) {
+  ScenarioConfig scenario = load_checked_scenario(file);
+  RunResult result = simulate(scenario);
+  if (!out_dir.empty()) write_results(result, out_dir);
+  if (json)
+    std::cout << result_json(result).dump(2) << "\n";
+  else if (!quiet)
+    std::cout << format_table(result);
+  std::cerr << fmt::format("pciesim: simulated {:.3f} us in {:.3f} s of wall-clock time\n",
+                           static_cast<double>(result.sim_time_ps) / 1e6, result.wall_seconds);
+  if (!result.completed()) {
+    std::cerr << "pciesim: " << result.stall_reason << "\n";
+    for (const std::string& line : result.stall_diagnosis) std::cerr << "  " << line << "\n";
+    return kExitSimulationError;
+  }
+  return kExitOk;
+}
+
+int command_validate(const std::vector<std::string>& files) {
+  for (const std::string& f : files) {
+    Node root = Node::root(load_json_file(f));
+    std::string kind = classify_document(root);
+    if (kind == "scenario") {
+      validate_against_schema(root, "scenario");
+      load_scenario_file(f);
+    } else if (kind == "topology") {
+      validate_against_schema(root, "topology");
+      TopologyConfig t = load_topology(root);
+      Hierarchy h = build_hierarchy(t);
+      enumerate(t, h);
+    } else {
+      root.fail("not a topology or a scenario",
+                "a topology (with \"components\" and \"links\") or a scenario (with \"topology\" "
+                "and \"transfers\")");
+    }
+    std::cout << f << ": ok (" << kind << ")\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"pciesim: discrete-event simulator of PCIe topologies and memory migration"};
+  app.set_version_flag("--version", std::string("pciesim ") + PCIESIM_VERSION);
+
+  std::string run_file, out_dir;
+  bool quiet = false, json = false;
+  CLI::App* run = app.add_subcommand("run", "run a scenario (the bundled default without FILE)");
+  run->add_option("file", run_file, "scenario JSON file");
+  run->add_option("--out", out_dir, "write results.json, results.csv, links.csv into DIR");
+  run->add_flag("--quiet", quiet, "print no table");
+  run->add_flag("--json", json, "print results.json to stdout instead of the table");
+
+  std::string topo_file;
+  bool dot = false;
+  CLI::App* topo = app.add_subcommand("topo", "print the enumerated topology (BDFs, BARs, windows)");
+  topo->add_option("file", topo_file, "topology or scenario JSON file")->required();
+  topo->add_flag("--dot", dot, "write Graphviz DOT instead of the tree");
+
+  std::vector<std::string> validate_files;
+  CLI::App* validate = app.add_subcommand("validate", "check input files without running");
+  validate->add_option("files", validate_files, "topology or scenario JSON files")->required();
+
+  bool markdown = false;
+  CLI::App* describe = app.add_subcommand("describe", "list every component type and parameter");
+  describe->add_flag("--markdown", markdown, "as the Markdown reference in docs/file-formats.md");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+
+  try {
+    if (*topo) {
+      TopologyView v = load_any_topology(topo_file);
+      const LoadedTopology& t = *v.topology;
+      std::cout << (dot ? topology_dot(t.config, t.hierarchy, v.enumeration)
+                        : format_topology_tree(t.config, t.hierarchy, v.enumeration));
+      return kExitOk;
+    }
+    if (*validate) return command_validate(validate_files);
+    if (*describe) {
+      std::cout << (markdown ? describe_markdown() : describe_text());
+      return kExitOk;
+    }
+    return command_run(run_file, out_dir, quiet, json);
+  } catch (const InputError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const sc_core::sc_report& e) {
+    std::cerr << "pciesim: SystemC error: " << e.what() << "\n";
+    return kExitInternalError;
+  } catch (const std::exception& e) {
+    std::cerr << "pciesim: " << e.what() << "\n";
+    return kExitInternalError;
+  }
+}
+
+}  // namespace pciesim
