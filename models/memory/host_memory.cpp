@@ -47,6 +47,7 @@ void HostMemory::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& del
     ++stats_.writes;
     stats_.bytes_written += static_cast<std::uint64_t>(bytes);
   }
+  if (auto* timing = gp.get_extension<MemoryTimingExtension>()) timing->accepted_at_ps = start;
   delay = ps_to_time(start + transfer + params_.latency.ps - now);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }

@@ -22,6 +22,16 @@ struct HostMemoryParams {
   static HostMemoryParams from(const ParamSet& params);
 };
 
+// Set by HostMemory on every access it serves: when its bandwidth server took the access.
+// A requester that buffers writes (the root complex) frees its buffer from this moment.
+struct MemoryTimingExtension : tlm::tlm_extension<MemoryTimingExtension> {
+  std::int64_t accepted_at_ps = 0;
+  tlm::tlm_extension_base* clone() const override { return new MemoryTimingExtension(*this); }
+  void copy_from(const tlm::tlm_extension_base& other) override {
+    accepted_at_ps = static_cast<const MemoryTimingExtension&>(other).accepted_at_ps;
+  }
+};
+
 struct HostMemoryStats {
   std::uint64_t reads = 0, writes = 0;
   std::uint64_t bytes_read = 0, bytes_written = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/memory/host_memory.h"
 #include "models/pcie/pcie_switch.h"
 
 namespace pciesim {
@@ -53,6 +54,7 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams& 
     : sc_module(name), memory_socket("memory_socket"), params_(params),
       wiring_(std::move(wiring)), pool_(pool),
       p2p_ps_per_byte_(1e12 / params.p2p_bandwidth.bytes_per_second) {
+  memory_payload_.set_extension(new MemoryTimingExtension);
   for (int i = 0; i < params.root_ports; ++i)
     ports_.push_back(std::make_unique<PciePort>("rp" + std::to_string(i), *this, i));
 }
@@ -76,8 +78,11 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload& gp) {
     ++stats_.memory_writes;
     std::int64_t done = memory_access(true, req.address, req.payload_bytes,
                                       params_.host_bridge_latency.ps);
-    // The write buffer drains into memory; its credits return once the data is written.
-    rp.release(gp, ps_to_time(done));
+    // The root port's buffer drains into the host bridge at once, unless memory is busy:
+    // then it frees when memory accepts the write (minus the trip there), so a saturated
+    // memory backpressures the link through its posted credits.
+    std::int64_t accepted = memory_payload_.get_extension<MemoryTimingExtension>()->accepted_at_ps;
+    rp.release(gp, ps_to_time(std::max<std::int64_t>(0, accepted - params_.host_bridge_latency.ps - now_ps())));
     if (req.observer) req.observer->delivered(req.cookie, req.payload_bytes, now_ps() + done);
     pool_.release(gp);
     return;
