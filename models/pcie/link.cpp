@@ -54,7 +54,8 @@ std::int64_t ps_ceil(std::int64_t fs) { return (fs + kFsPerPs - 1) / kFsPerPs; }
 
 LinkDirection::LinkDirection(Link& link, const std::string& name, const TrainedLink& trained,
                              const ReceiveCredits& receiver_buffers)
-    : in((name + "_in").c_str()), out((name + "_out").c_str()), link_(link), name_(name),
+    : in((name + "_in").c_str()), out((name + "_out").c_str()), link_(link),
+      name_(std::string(link.basename()) + "." + name),
       trained_(trained), limits_(receiver_buffers) {
   in.bind(*this);
   out.bind(*this);
@@ -230,10 +231,20 @@ bool LinkDirection::idle() const {
 }
 
 bool LinkDirection::credits_restored() const {
-  if (!credit_returns_.empty()) return false;
+  // Credits still travelling back in UpdateFC DLLPs count as returned.
+  std::uint32_t header[kFcClasses], data[kFcClasses];
+  for (int c = 0; c < kFcClasses; ++c) {
+    header[c] = header_available_[c];
+    data[c] = data_available_[c];
+  }
+  auto pending = credit_returns_;
+  while (!pending.empty()) {
+    header[pending.top().fc_class] += pending.top().header;
+    data[pending.top().fc_class] += pending.top().data;
+    pending.pop();
+  }
   for (int c = 0; c < kFcClasses; ++c)
-    if (header_available_[c] != limits_.header[c] || data_available_[c] != limits_.data[c])
-      return false;
+    if (header[c] != limits_.header[c] || data[c] != limits_.data[c]) return false;
   return true;
 }
 
@@ -268,8 +279,7 @@ std::string LinkDirection::describe_outstanding() const {
 Link::Link(sc_core::sc_module_name name, const TrainedLink& trained,
            const ReceiveCredits& a_buffers, const ReceiveCredits& b_buffers)
     : sc_module(name), trained_(trained),
-      a_to_b_(*this, std::string(basename()) + ".a_to_b", trained, b_buffers),
-      b_to_a_(*this, std::string(basename()) + ".b_to_a", trained, a_buffers) {
+      a_to_b_(*this, "a_to_b", trained, b_buffers), b_to_a_(*this, "b_to_a", trained, a_buffers) {
   SC_HAS_PROCESS(Link);
   SC_METHOD(run);
   sensitive << wake_;

@@ -70,6 +70,7 @@ public:
   std::int64_t credit_return_fs() const { return credit_return_fs_; }
   bool idle() const;
   std::string describe_outstanding() const;
+  // True when every credit is back (or on its way back): no buffer is leaked.
   bool credits_restored() const;
 
   // Called by the owning Link's process.

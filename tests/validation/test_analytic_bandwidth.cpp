@@ -6,6 +6,8 @@
 // code), and the simulation is also compared with ../shared/reference/pcie_analytic.csv
 // values copied into kReference below.
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -110,6 +112,42 @@ TEST(AnalyticBandwidth, MatchesPublishedReferenceTableGen3x8) {
     double simulated = transfer(r, "t")["bandwidth_GBps"].get<double>();
     EXPECT_NEAR(simulated, row.gbps, 0.01 * row.gbps) << row.direction << " " << row.size;
   }
+}
+
+}  // namespace
+}  // namespace pciesim::test
+
+namespace pciesim::test {
+namespace {
+
+// docs/validation.md carries the table of simulated vs analytic bandwidth; this test
+// regenerates it from fresh simulations and fails if the document differs.
+// PCIESIM_UPDATE_DOCS=1 rewrites the table in place instead.
+TEST(ValidationReport, DocsTableIsCurrent) {
+  const std::vector<LinkCase> cases = {{3, 8, 256, 512, 203}, {4, 16, 512, 512, 182}, {5, 16, 512, 512, 182}};
+  std::string table = "| link | MPS | direction | size | analytic GB/s | simulated GB/s | error |\n"
+                      "|---|---|---|---|---|---|---|\n";
+  for (const LinkCase& c : cases)
+    for (bool write : {true, false})
+      for (unsigned size : kSizes) {
+        double expected = write ? analytic_write(c, size) : analytic_read(c, size);
+        double simulated = transfer(simulate_in_child(scenario(c, write, size)), "t")["bandwidth_GBps"].get<double>();
+        table += fmt::format("| Gen{} x{} | {} | {} | {} B | {:.3f} | {:.3f} | {:+.3f}% |\n", c.gen, c.width,
+                             c.mps, write ? "write" : "read", size, expected, simulated,
+                             100.0 * (simulated - expected) / expected);
+      }
+  const std::string begin = "<!-- analytic-table:begin -->\n", end = "<!-- analytic-table:end -->";
+  std::string doc = read_repo_file("docs/validation.md");
+  auto b = doc.find(begin), e = doc.find(end);
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(e, std::string::npos);
+  std::string current = doc.substr(b + begin.size(), e - b - begin.size());
+  if (std::getenv("PCIESIM_UPDATE_DOCS")) {
+    doc.replace(b + begin.size(), e - b - begin.size(), table);
+    std::ofstream(std::string(PCIESIM_SOURCE_DIR) + "/docs/validation.md", std::ios::binary) << doc;
+    return;
+  }
+  EXPECT_EQ(current, table) << "docs/validation.md is stale: rerun with PCIESIM_UPDATE_DOCS=1";
 }
 
 }  // namespace

@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include "models/pcie/link_timing.h"
+
+namespace pciesim {
+namespace {
+
+TEST(LinkTiming, LaneRatesFollowEncoding) {
+  EXPECT_DOUBLE_EQ(lane_bytes_per_second(1), 250e6);   // 2.5 GT/s, 8b/10b
+  EXPECT_DOUBLE_EQ(lane_bytes_per_second(2), 500e6);   // 5 GT/s, 8b/10b
+  EXPECT_NEAR(lane_bytes_per_second(3), 984.6e6, 0.1e6);  // 8 GT/s, 128b/130b
+  EXPECT_NEAR(lane_bytes_per_second(5), 3938.5e6, 0.1e6);
+  EXPECT_DOUBLE_EQ(lane_bytes_per_second(6), 8e9);     // 64 GT/s PAM4
+}
+
+TEST(LinkTiming, SpecIntervalsByGenerationWidthAndMps) {
+  EXPECT_EQ(ack_interval_symbols({3, 8, 128}), 163);
+  EXPECT_EQ(ack_interval_symbols({3, 8, 256}), 203);
+  EXPECT_EQ(ack_interval_symbols({3, 8, 512}), 182);
+  EXPECT_EQ(ack_interval_symbols({4, 16, 256}), 168);
+  EXPECT_EQ(updatefc_interval_symbols({5, 16, 512}), 182);
+  EXPECT_EQ(ack_interval_symbols({1, 1, 128}), 237);
+  EXPECT_EQ(updatefc_interval_symbols({2, 4, 256}), 169);
+}
+
+TEST(LinkTiming, UsableRateGen3x8MatchesPcieBench) {
+  // 52.9 Gb/s predicted for large writes on Gen3 x8 (pcie-bench, SIGCOMM 2018).
+  double usable = usable_bytes_per_second({3, 8, 256}, LinkOverheads{});
+  double large_writes_gbit = usable * 256.0 / 280.0 * 8 / 1e9;
+  EXPECT_NEAR(large_writes_gbit, 52.9, 0.05);
+}
+
+TEST(LinkTiming, OverheadKnobsChangeTheRate) {
+  LinkOverheads none;
+  none.dllp_bytes = 0;
+  none.skip_bytes = 0;
+  EXPECT_DOUBLE_EQ(usable_bytes_per_second({3, 8, 256}, none), lane_bytes_per_second(3) * 8);
+  LinkOverheads frequent_acks;
+  frequent_acks.ack_interval_symbols = 50;
+  EXPECT_LT(usable_bytes_per_second({3, 8, 256}, frequent_acks),
+            usable_bytes_per_second({3, 8, 256}, LinkOverheads{}));
+}
+
+TEST(LinkTiming, TlpWireBytesGen1To5) {
+  // MODELING.md §2: a 64-bit MWr of 256 bytes costs 280 bytes; MRd 24; CplD payload + 20.
+  EXPECT_EQ(tlp_wire_bytes(3, TlpType::MWr, true, 256, false), 280u);
+  EXPECT_EQ(tlp_wire_bytes(3, TlpType::MRd, true, 0, false), 24u);
+  EXPECT_EQ(tlp_wire_bytes(3, TlpType::MRd, false, 0, false), 20u);
+  EXPECT_EQ(tlp_wire_bytes(4, TlpType::CplD, true, 64, false), 84u);
+  EXPECT_EQ(tlp_wire_bytes(1, TlpType::MWr, true, 256, false), 280u);
+  EXPECT_EQ(tlp_wire_bytes(3, TlpType::MWr, true, 256, true), 284u);  // ECRC
+}
+
+TEST(LinkTiming, Gen6FlitModeCarriesNoPerTlpFramingButFlitOverhead) {
+  EXPECT_EQ(tlp_wire_bytes(6, TlpType::MWr, true, 256, false), 272u);  // header + payload
+  EXPECT_EQ(tlp_wire_bytes(6, TlpType::CplD, true, 64, false), 76u);
+  EXPECT_DOUBLE_EQ(flit_tlp_fraction(6), 236.0 / 256.0);
+  EXPECT_DOUBLE_EQ(flit_tlp_fraction(5), 1.0);
+  double usable = usable_bytes_per_second({6, 16, 256}, LinkOverheads{});
+  EXPECT_NEAR(usable, 8e9 * 16 * 236.0 / 256.0 * (1 - 4.0 / 1538), 1.0);
+  // Per 256-byte write, Gen6 x16 moves more payload per second than Gen5 x16.
+  double gen6 = usable * 256 / 272;
+  double gen5 = usable_bytes_per_second({5, 16, 256}, LinkOverheads{}) * 256 / 280;
+  EXPECT_GT(gen6, 1.8 * gen5);
+}
+
+}  // namespace
+}  // namespace pciesim
