@@ -1,6 +1,8 @@
 #include "sim/cli.h"
 
+#include <csignal>
 #include <cstdlib>
+#include <unistd.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -52,9 +54,22 @@ ScenarioConfig load_checked_scenario(const std::string& path) {
   return load_scenario_file(path);
 }
 
-int command_run(const std::string& file, const std::string& out_dir, bool quiet, bool json) {
+extern "C" void on_wall_clock_timeout(int) {
+  static const char message[] = "pciesim: the run exceeded its --timeout of wall-clock time and was stopped; nothing was written\n";
+  ssize_t ignored = ::write(2, message, sizeof message - 1);
+  (void)ignored;
+  std::_Exit(kExitSimulationError);
+}
+
+int command_run(const std::string& file, const std::string& out_dir, bool quiet, bool json,
+                unsigned timeout_seconds) {
   ScenarioConfig scenario = load_checked_scenario(file);
+  if (timeout_seconds > 0) {
+    std::signal(SIGALRM, on_wall_clock_timeout);
+    ::alarm(timeout_seconds);
+  }
   RunResult result = simulate(scenario);
+  ::alarm(0);
   if (!out_dir.empty()) write_results(result, out_dir);
   if (json)
     std::cout << result_json(result).dump(2) << "\n";
@@ -105,6 +120,9 @@ int run_cli(int argc, char** argv) {
   run->add_option("--out", out_dir, "write results.json, results.csv, links.csv into DIR");
   run->add_flag("--quiet", quiet, "print no table");
   run->add_flag("--json", json, "print results.json to stdout instead of the table");
+  unsigned timeout_seconds = 0;
+  run->add_option("--timeout", timeout_seconds, "stop a run after this many seconds of wall-clock time")
+      ->check(CLI::Range(1u, 86400u));
 
   std::string topo_file;
   bool dot = false;
@@ -140,7 +158,7 @@ int run_cli(int argc, char** argv) {
       std::cout << (markdown ? describe_markdown() : describe_text());
       return kExitOk;
     }
-    return command_run(run_file, out_dir, quiet, json);
+    return command_run(run_file, out_dir, quiet, json, timeout_seconds);
   } catch (const InputError& e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;

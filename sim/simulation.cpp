@@ -161,6 +161,33 @@ public:
     return lines;
   }
 
+  // Conservation at quiescence: every credit back, every tag free, every requested byte
+  // completed, every payload returned to the pool.
+  std::vector<std::string> invariant_violations() const {
+    std::vector<std::string> out;
+    for (std::size_t l = 0; l < links_.size(); ++l) {
+      const LinkConfig& lc = topo_.links[l];
+      std::string a = topo_.port_name(lc.a.component, lc.a.port);
+      std::string b = topo_.port_name(lc.b.component, lc.b.port);
+      if (!links_[l]->a_to_b().credits_restored())
+        out.push_back(fmt::format("link {} -> {}: flow-control credits not restored", a, b));
+      if (!links_[l]->b_to_a().credits_restored())
+        out.push_back(fmt::format("link {} -> {}: flow-control credits not restored", b, a));
+    }
+    for (std::size_t i = 0; i < topo_.components.size(); ++i)
+      if (engines_[i] && !engines_[i]->quiescent())
+        out.push_back(fmt::format("{}: not quiescent: {}", topo_.components[i].id, engines_[i]->describe_outstanding()));
+    for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
+      const DmaStreamResult& sr = result_of(static_cast<int>(t));
+      const TransferConfig& tc = scenario_.transfers[t];
+      if (sr.error.empty() && sr.bytes != tc.size.count * tc.count)
+        out.push_back(fmt::format("transfer {}: {} bytes completed of {} requested", tc.id, sr.bytes,
+                                  tc.size.count * tc.count));
+    }
+    if (pool_.in_use() != 0) out.push_back(fmt::format("{} TLPs never returned to the pool", pool_.in_use()));
+    return out;
+  }
+
   void collect(RunResult& r) const {
     const std::int64_t end_ps = std::max<std::int64_t>(1, r.sim_time_ps);
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
@@ -294,6 +321,12 @@ RunResult simulate(const ScenarioConfig& scenario) {
                          : "the simulation stalled: no event is pending but transfers are "
                            "unfinished";
     r.stall_diagnosis = system.diagnose();
+  } else {
+    std::vector<std::string> broken = system.invariant_violations();
+    if (!broken.empty()) {
+      r.stall_reason = "an invariant does not hold at the end of the run";
+      r.stall_diagnosis = broken;
+    }
   }
   system.collect(r);
   r.wall_seconds =
