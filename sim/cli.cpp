@@ -32,26 +32,30 @@ TopologyView load_any_topology(const std::string& path) {
   Node root = Node::root(doc);
   TopologyView view;
   std::string kind = classify_document(root);
+  // The loaders give the most precise errors; the schema check after them is a safety net.
   if (kind == "scenario") {
-    validate_against_schema(root, "scenario");
     ScenarioConfig s = load_scenario_file(path);
+    validate_against_schema(root, "scenario");
     view.topology = s.topology;
     view.enumeration = s.enumeration;
     return view;
   }
-  validate_against_schema(root, "topology");
   view.topology = std::make_shared<LoadedTopology>();
   view.topology->config = load_topology(root);
   view.topology->hierarchy = build_hierarchy(view.topology->config);
   view.enumeration = enumerate(view.topology->config, view.topology->hierarchy);
+  validate_against_schema(root, "topology");
   return view;
 }
 
 ScenarioConfig load_checked_scenario(const std::string& path) {
   if (path.empty()) return load_default_scenario();
-  Node root = Node::root(load_json_file(path));
-  validate_against_schema(root, "scenario");
-  return load_scenario_file(path);
+  auto doc = load_json_file(path);
+  ScenarioConfig scenario = load_scenario(Node::root(doc), path.find('/') == std::string::npos
+                                                               ? std::string(".")
+                                                               : path.substr(0, path.rfind('/')));
+  validate_against_schema(Node::root(doc), "scenario");
+  return scenario;
 }
 
 extern "C" void on_wall_clock_timeout(int) {
@@ -90,13 +94,12 @@ int command_validate(const std::vector<std::string>& files) {
     Node root = Node::root(load_json_file(f));
     std::string kind = classify_document(root);
     if (kind == "scenario") {
-      validate_against_schema(root, "scenario");
-      load_scenario_file(f);
+      load_checked_scenario(f);
     } else if (kind == "topology") {
-      validate_against_schema(root, "topology");
       TopologyConfig t = load_topology(root);
       Hierarchy h = build_hierarchy(t);
       enumerate(t, h);
+      validate_against_schema(root, "topology");
     } else {
       root.fail("not a topology or a scenario",
                 "a topology (with \"components\" and \"links\") or a scenario (with \"topology\" "

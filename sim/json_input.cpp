@@ -288,7 +288,8 @@ std::int64_t Node::as_int(std::int64_t min, std::int64_t max) const {
   }
   if (value_->is_number_unsigned()) {
     auto u = value_->get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(max)) fail(fmt::format("{} is out of range", u), range);
+    if (u > static_cast<std::uint64_t>(max) || (min > 0 && u < static_cast<std::uint64_t>(min)))
+      fail(fmt::format("{} is out of range", u), range);
     return static_cast<std::int64_t>(u);
   }
   if (!value_->is_number_integer()) fail(describe_json_type(*value_) + " where an integer belongs", range);

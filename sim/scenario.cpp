@@ -105,9 +105,12 @@ ScenarioConfig load_scenario(const Node& root, const std::string& base_dir,
       s.topology->config = load_topology(Node::root(read_topology(s.topology_source)));
       s.topology->hierarchy = build_hierarchy(s.topology->config);
     } catch (const InputError& e) {
-      if (e.pointer().empty() && e.problem().rfind("cannot open", 0) == 0)
-        topo.fail(fmt::format("topology file \"{}\" does not exist", s.topology_source),
-                  "a path relative to the scenario file");
+      // A topology file that cannot be read at all is the scenario's error, at /topology.
+      if (e.pointer().empty() && e.file() == s.topology_source &&
+          (e.problem().rfind("cannot open", 0) == 0 || e.problem() == "is a directory"))
+        topo.fail(fmt::format("topology file \"{}\" {}", s.topology_source,
+                              e.problem() == "is a directory" ? "is a directory" : "does not exist"),
+                  "a path to a topology file, relative to the scenario file");
       throw;
     }
   } else if (topo.is_object()) {
