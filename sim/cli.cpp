@@ -2,10 +2,10 @@
 
 #include <csignal>
 #include <cstdlib>
-#include <unistd.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -27,7 +27,7 @@ struct TopologyView {
 };
 
 // `topo` accepts a topology file or a scenario (whose topology it shows).
-TopologyView load_any_topology(const std::string& path) {
+TopologyView load_any_topology(const std::string &path) {
   auto doc = load_json_file(path);
   Node root = Node::root(doc);
   TopologyView view;
@@ -48,8 +48,9 @@ TopologyView load_any_topology(const std::string& path) {
   return view;
 }
 
-ScenarioConfig load_checked_scenario(const std::string& path) {
-  if (path.empty()) return load_default_scenario();
+ScenarioConfig load_checked_scenario(const std::string &path) {
+  if (path.empty())
+    return load_default_scenario();
   auto doc = load_json_file(path);
   ScenarioConfig scenario = load_scenario(Node::root(doc), path.find('/') == std::string::npos
                                                                ? std::string(".")
@@ -59,13 +60,14 @@ ScenarioConfig load_checked_scenario(const std::string& path) {
 }
 
 extern "C" void on_wall_clock_timeout(int) {
-  static const char message[] = "pciesim: the run exceeded its --timeout of wall-clock time and was stopped; nothing was written\n";
+  static const char message[] = "pciesim: the run exceeded its --timeout of wall-clock time and "
+                                "was stopped; nothing was written\n";
   ssize_t ignored = ::write(2, message, sizeof message - 1);
   (void)ignored;
   std::_Exit(kExitSimulationError);
 }
 
-int command_run(const std::string& file, const std::string& out_dir, bool quiet, bool json,
+int command_run(const std::string &file, const std::string &out_dir, bool quiet, bool json,
                 unsigned timeout_seconds) {
   ScenarioConfig scenario = load_checked_scenario(file);
   if (timeout_seconds > 0) {
@@ -74,7 +76,8 @@ int command_run(const std::string& file, const std::string& out_dir, bool quiet,
   }
   RunResult result = simulate(scenario);
   ::alarm(0);
-  if (!out_dir.empty()) write_results(result, out_dir);
+  if (!out_dir.empty())
+    write_results(result, out_dir);
   if (json)
     std::cout << result_json(result).dump(2) << "\n";
   else if (!quiet)
@@ -83,14 +86,15 @@ int command_run(const std::string& file, const std::string& out_dir, bool quiet,
                            static_cast<double>(result.sim_time_ps) / 1e6, result.wall_seconds);
   if (!result.completed()) {
     std::cerr << "pciesim: " << result.stall_reason << "\n";
-    for (const std::string& line : result.stall_diagnosis) std::cerr << "  " << line << "\n";
+    for (const std::string &line : result.stall_diagnosis)
+      std::cerr << "  " << line << "\n";
     return kExitSimulationError;
   }
   return kExitOk;
 }
 
-int command_validate(const std::vector<std::string>& files) {
-  for (const std::string& f : files) {
+int command_validate(const std::vector<std::string> &files) {
+  for (const std::string &f : files) {
     Node root = Node::root(load_json_file(f));
     std::string kind = classify_document(root);
     if (kind == "scenario") {
@@ -110,40 +114,42 @@ int command_validate(const std::vector<std::string>& files) {
   return kExitOk;
 }
 
-}  // namespace
+} // namespace
 
-int run_cli(int argc, char** argv) {
+int run_cli(int argc, char **argv) {
   CLI::App app{"pciesim: discrete-event simulator of PCIe topologies and memory migration"};
   app.set_version_flag("--version", std::string("pciesim ") + PCIESIM_VERSION);
 
   std::string run_file, out_dir;
   bool quiet = false, json = false;
-  CLI::App* run = app.add_subcommand("run", "run a scenario (the bundled default without FILE)");
+  CLI::App *run = app.add_subcommand("run", "run a scenario (the bundled default without FILE)");
   run->add_option("file", run_file, "scenario JSON file");
   run->add_option("--out", out_dir, "write results.json, results.csv, links.csv into DIR");
   run->add_flag("--quiet", quiet, "print no table");
   run->add_flag("--json", json, "print results.json to stdout instead of the table");
   unsigned timeout_seconds = 0;
-  run->add_option("--timeout", timeout_seconds, "stop a run after this many seconds of wall-clock time")
+  run->add_option("--timeout", timeout_seconds,
+                  "stop a run after this many seconds of wall-clock time")
       ->check(CLI::Range(1u, 86400u));
 
   std::string topo_file;
   bool dot = false;
-  CLI::App* topo = app.add_subcommand("topo", "print the enumerated topology (BDFs, BARs, windows)");
+  CLI::App *topo =
+      app.add_subcommand("topo", "print the enumerated topology (BDFs, BARs, windows)");
   topo->add_option("file", topo_file, "topology or scenario JSON file")->required();
   topo->add_flag("--dot", dot, "write Graphviz DOT instead of the tree");
 
   std::vector<std::string> validate_files;
-  CLI::App* validate = app.add_subcommand("validate", "check input files without running");
+  CLI::App *validate = app.add_subcommand("validate", "check input files without running");
   validate->add_option("files", validate_files, "topology or scenario JSON files")->required();
 
   bool markdown = false;
-  CLI::App* describe = app.add_subcommand("describe", "list every component type and parameter");
+  CLI::App *describe = app.add_subcommand("describe", "list every component type and parameter");
   describe->add_flag("--markdown", markdown, "as the Markdown reference in docs/file-formats.md");
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::ParseError &e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
   }
@@ -151,27 +157,28 @@ int run_cli(int argc, char** argv) {
   try {
     if (*topo) {
       TopologyView v = load_any_topology(topo_file);
-      const LoadedTopology& t = *v.topology;
+      const LoadedTopology &t = *v.topology;
       std::cout << (dot ? topology_dot(t.config, t.hierarchy, v.enumeration)
                         : format_topology_tree(t.config, t.hierarchy, v.enumeration));
       return kExitOk;
     }
-    if (*validate) return command_validate(validate_files);
+    if (*validate)
+      return command_validate(validate_files);
     if (*describe) {
       std::cout << (markdown ? describe_markdown() : describe_text());
       return kExitOk;
     }
     return command_run(run_file, out_dir, quiet, json, timeout_seconds);
-  } catch (const InputError& e) {
+  } catch (const InputError &e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;
-  } catch (const sc_core::sc_report& e) {
+  } catch (const sc_core::sc_report &e) {
     std::cerr << "pciesim: SystemC error: " << e.what() << "\n";
     return kExitInternalError;
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     std::cerr << "pciesim: " << e.what() << "\n";
     return kExitInternalError;
   }
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -3,6 +3,6 @@
 
 namespace pciesim {
 
-int run_cli(int argc, char** argv);
+int run_cli(int argc, char **argv);
 
-}  // namespace pciesim
+} // namespace pciesim

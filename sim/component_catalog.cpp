@@ -7,11 +7,11 @@
 
 namespace pciesim {
 namespace {
-std::vector<Bytes> no_bars(const ParamSet&) { return {}; }
-std::vector<Bytes> dma_engine_bars(const ParamSet& p) { return {p.bytes("bar_size")}; }
-}  // namespace
+std::vector<Bytes> no_bars(const ParamSet &) { return {}; }
+std::vector<Bytes> dma_engine_bars(const ParamSet &p) { return {p.bytes("bar_size")}; }
+} // namespace
 
-const std::vector<ComponentType>& component_types() {
+const std::vector<ComponentType> &component_types() {
   static const std::vector<ComponentType> types = {
       {"root_complex", ComponentRole::RootComplex,
        "root complex: root ports rp0..rpN-1 and a host bridge to its socket's host_memory",
@@ -29,26 +29,32 @@ const std::vector<ComponentType>& component_types() {
   return types;
 }
 
-const ComponentType* find_component_type(const std::string& name) {
-  for (const ComponentType& t : component_types())
-    if (t.name == name) return &t;
+const ComponentType *find_component_type(const std::string &name) {
+  for (const ComponentType &t : component_types())
+    if (t.name == name)
+      return &t;
   return nullptr;
 }
 
 std::vector<std::string> component_type_names() {
   std::vector<std::string> names;
-  for (const ComponentType& t : component_types()) names.push_back(t.name);
+  for (const ComponentType &t : component_types())
+    names.push_back(t.name);
   return names;
 }
 
 std::string role_name(ComponentRole role) {
   switch (role) {
-  case ComponentRole::RootComplex: return "root complex";
-  case ComponentRole::Switch: return "switch";
-  case ComponentRole::Endpoint: return "endpoint";
-  case ComponentRole::Memory: return "memory";
+  case ComponentRole::RootComplex:
+    return "root complex";
+  case ComponentRole::Switch:
+    return "switch";
+  case ComponentRole::Endpoint:
+    return "endpoint";
+  case ComponentRole::Memory:
+    return "memory";
   }
   return "?";
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -15,14 +15,14 @@ struct ComponentType {
   std::string name;
   ComponentRole role;
   std::string doc;
-  const std::vector<ParamSpec>& (*specs)();
+  const std::vector<ParamSpec> &(*specs)();
   // BAR sizes of an endpoint function, from its parameters (empty for other roles).
-  std::vector<Bytes> (*bars)(const ParamSet& params);
+  std::vector<Bytes> (*bars)(const ParamSet &params);
 };
 
-const std::vector<ComponentType>& component_types();
-const ComponentType* find_component_type(const std::string& name);
+const std::vector<ComponentType> &component_types();
+const ComponentType *find_component_type(const std::string &name);
 std::vector<std::string> component_type_names();
 std::string role_name(ComponentRole role);
 
-}  // namespace pciesim
+} // namespace pciesim

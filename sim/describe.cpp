@@ -8,36 +8,44 @@
 namespace pciesim {
 namespace {
 
-std::string range_text(const ParamSpec& s) {
+std::string range_text(const ParamSpec &s) {
   auto value = [&](double v) -> std::string {
     switch (s.kind) {
-    case ParamKind::size: return format_bytes(Bytes{static_cast<std::uint64_t>(v)});
-    case ParamKind::time: return format_duration(Duration{static_cast<std::int64_t>(v)});
-    case ParamKind::rate: return format_bandwidth(Bandwidth{v});
-    default: return fmt::format("{}", v);
+    case ParamKind::size:
+      return format_bytes(Bytes{static_cast<std::uint64_t>(v)});
+    case ParamKind::time:
+      return format_duration(Duration{static_cast<std::int64_t>(v)});
+    case ParamKind::rate:
+      return format_bandwidth(Bandwidth{v});
+    default:
+      return fmt::format("{}", v);
     }
   };
-  if (s.kind == ParamKind::choice) return "one of " + fmt::format("{}", fmt::join(s.choices, ", "));
-  if (s.kind == ParamKind::boolean) return "true or false";
+  if (s.kind == ParamKind::choice)
+    return "one of " + fmt::format("{}", fmt::join(s.choices, ", "));
+  if (s.kind == ParamKind::boolean)
+    return "true or false";
   std::string r = s.max > 0 ? fmt::format("{} .. {}", value(s.min), value(s.max))
                             : fmt::format(">= {}", value(s.min));
-  if (s.power_of_two) r += ", power of two";
-  if (s.zero_means_unlimited) r += ", 0 = unlimited";
+  if (s.power_of_two)
+    r += ", power of two";
+  if (s.zero_means_unlimited)
+    r += ", 0 = unlimited";
   return r;
 }
 
-void table(std::string& out, const std::vector<ParamSpec>& specs) {
+void table(std::string &out, const std::vector<ParamSpec> &specs) {
   out += "| key | kind | default | allowed | meaning |\n|---|---|---|---|---|\n";
-  for (const ParamSpec& s : specs)
+  for (const ParamSpec &s : specs)
     out += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", s.name, kind_name(s.kind),
                        default_text(s), range_text(s), s.doc);
 }
 
-}  // namespace
+} // namespace
 
 std::string describe_markdown() {
   std::string out;
-  for (const ComponentType& t : component_types()) {
+  for (const ComponentType &t : component_types()) {
     out += fmt::format("### `{}` ({})\n\n{}.\n\n", t.name, role_name(t.role), t.doc);
     table(out, t.specs());
     out += "\n";
@@ -49,12 +57,12 @@ std::string describe_markdown() {
 
 std::string describe_text() {
   std::string out;
-  auto list = [&out](const std::vector<ParamSpec>& specs) {
-    for (const ParamSpec& s : specs)
+  auto list = [&out](const std::vector<ParamSpec> &specs) {
+    for (const ParamSpec &s : specs)
       out += fmt::format("  {:<26} {:<10} default {:<10} {}\n", s.name, kind_name(s.kind),
                          default_text(s), s.doc);
   };
-  for (const ComponentType& t : component_types()) {
+  for (const ComponentType &t : component_types()) {
     out += fmt::format("{} ({}): {}\n", t.name, role_name(t.role), t.doc);
     list(t.specs());
     out += "\n";
@@ -64,4 +72,4 @@ std::string describe_text() {
   return out;
 }
 
-}  // namespace pciesim
+} // namespace pciesim

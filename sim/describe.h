@@ -9,4 +9,4 @@ namespace pciesim {
 std::string describe_text();
 std::string describe_markdown();
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -8,12 +8,12 @@
 namespace pciesim {
 
 struct EmbeddedFile {
-  std::string path;  // as in the repository, e.g. "schemas/topology.schema.json"
+  std::string path; // as in the repository, e.g. "schemas/topology.schema.json"
   std::string text;
 };
 
-const std::vector<EmbeddedFile>& embedded_files();
+const std::vector<EmbeddedFile> &embedded_files();
 // The text of an embedded file; throws std::logic_error if it is not embedded.
-const std::string& embedded_file(const std::string& path);
+const std::string &embedded_file(const std::string &path);
 
-}  // namespace pciesim
+} // namespace pciesim

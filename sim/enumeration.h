@@ -22,13 +22,13 @@ struct Bar {
 struct Bridge {
   Bdf bdf;
   BusRange buses;
-  AddressWindow window{1, 0};  // closed until placed
+  AddressWindow window{1, 0}; // closed until placed
 };
 
 struct ComponentAddressing {
-  Bdf bdf;                     // endpoint function, switch upstream port, host bridge
-  std::vector<Bar> bars;       // endpoints
-  std::vector<Bridge> ports;   // root ports (by index) or switch ports (0 = upstream port)
+  Bdf bdf;                   // endpoint function, switch upstream port, host bridge
+  std::vector<Bar> bars;     // endpoints
+  std::vector<Bridge> ports; // root ports (by index) or switch ports (0 = upstream port)
   // Root complexes only:
   std::uint64_t memory_base = 0, memory_size = 0;
   std::uint64_t mmio_base = 0, mmio_limit = 0;
@@ -40,12 +40,12 @@ struct Enumeration {
   int buses_used = 0;
 };
 
-Enumeration enumerate(const TopologyConfig& topology, const Hierarchy& hierarchy);
+Enumeration enumerate(const TopologyConfig &topology, const Hierarchy &hierarchy);
 
 // Routing table of the downstream-facing ports of a switch or root complex.
-RoutingTable routing_for(const Enumeration& enumeration, const TopologyConfig& topology,
+RoutingTable routing_for(const Enumeration &enumeration, const TopologyConfig &topology,
                          int component);
 
-std::string format_bdf(const Bdf& bdf);
+std::string format_bdf(const Bdf &bdf);
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -10,9 +10,9 @@ namespace pciesim {
 class InputError : public std::runtime_error {
 public:
   InputError(std::string file, std::string pointer, std::string problem, std::string expected = "");
-  const std::string& file() const { return file_; }
-  const std::string& pointer() const { return pointer_; }
-  const std::string& problem() const { return problem_; }
+  const std::string &file() const { return file_; }
+  const std::string &pointer() const { return pointer_; }
+  const std::string &problem() const { return problem_; }
 
 private:
   std::string file_, pointer_, problem_, expected_;
@@ -27,4 +27,4 @@ enum ExitCode : int {
   kExitInternalError = 4,
 };
 
-}  // namespace pciesim
+} // namespace pciesim

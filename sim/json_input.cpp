@@ -24,26 +24,35 @@ std::string escape_pointer_token(std::string_view token) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
+std::string join(const std::vector<std::string> &items, std::string_view separator) {
   std::string out;
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += separator;
+    if (i)
+      out += separator;
     out += items[i];
   }
   return out;
 }
 
-std::string describe_json_type(const Json& value) {
+std::string describe_json_type(const Json &value) {
   switch (value.type()) {
-  case Json::value_t::null: return "null";
-  case Json::value_t::boolean: return "a boolean";
+  case Json::value_t::null:
+    return "null";
+  case Json::value_t::boolean:
+    return "a boolean";
   case Json::value_t::number_integer:
-  case Json::value_t::number_unsigned: return "an integer";
-  case Json::value_t::number_float: return "a number";
-  case Json::value_t::string: return "a string";
-  case Json::value_t::array: return "an array";
-  case Json::value_t::object: return "an object";
-  default: return "an unsupported value";
+  case Json::value_t::number_unsigned:
+    return "an integer";
+  case Json::value_t::number_float:
+    return "a number";
+  case Json::value_t::string:
+    return "a string";
+  case Json::value_t::array:
+    return "an array";
+  case Json::value_t::object:
+    return "an object";
+  default:
+    return "an unsupported value";
   }
 }
 
@@ -61,16 +70,17 @@ public:
   bool boolean(bool v) { return add(Json(v)); }
   bool number_integer(Json::number_integer_t v) { return add(Json(v)); }
   bool number_unsigned(Json::number_unsigned_t v) { return add(Json(v)); }
-  bool number_float(Json::number_float_t v, const Json::string_t&) {
-    if (!std::isfinite(v)) fail_here("number out of range", "a finite number");
+  bool number_float(Json::number_float_t v, const Json::string_t &) {
+    if (!std::isfinite(v))
+      fail_here("number out of range", "a finite number");
     return add(Json(v));
   }
-  bool string(Json::string_t& v) { return add(Json(std::move(v))); }
-  bool binary(Json::binary_t&) { return add(Json(nullptr)); }
+  bool string(Json::string_t &v) { return add(Json(std::move(v))); }
+  bool binary(Json::binary_t &) { return add(Json(nullptr)); }
   bool start_object(std::size_t) { return open(Json::object()); }
   bool start_array(std::size_t) { return open(Json::array()); }
-  bool key(Json::string_t& k) {
-    Frame& f = stack_.back();
+  bool key(Json::string_t &k) {
+    Frame &f = stack_.back();
     if (!f.keys.insert(k).second)
       throw InputError(file_, pointer_with(escape_pointer_token(k)),
                        fmt::format("duplicate key \"{}\"", k), "each key once per object");
@@ -79,22 +89,23 @@ public:
   }
   bool end_object() { return close(); }
   bool end_array() { return close(); }
-  bool parse_error(std::size_t position, const std::string& last_token,
-                   const nlohmann::detail::exception& ex) {
+  bool parse_error(std::size_t position, const std::string &last_token,
+                   const nlohmann::detail::exception &ex) {
     (void)last_token;
     std::string what = ex.what();
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line 3, column 5:
     // syntax error while parsing object - unexpected ...": keep the part after the id.
     auto bracket = what.find("] ");
-    if (bracket != std::string::npos) what = what.substr(bracket + 2);
+    if (bracket != std::string::npos)
+      what = what.substr(bracket + 2);
     (void)position;
     throw InputError(file_, current_pointer(), "not valid JSON: " + what, "well-formed JSON");
   }
 
 private:
   struct Frame {
-    Json* container;
-    std::string token;  // pointer token of this container within its parent
+    Json *container;
+    std::string token; // pointer token of this container within its parent
     std::set<std::string> keys;
     std::string pending_key;
     std::size_t next_index = 0;
@@ -102,46 +113,49 @@ private:
 
   std::string current_pointer() const {
     std::string p;
-    for (const Frame& f : stack_)
-      if (&f != &stack_.front()) p += "/" + f.token;
+    for (const Frame &f : stack_)
+      if (&f != &stack_.front())
+        p += "/" + f.token;
     return p;
   }
-  std::string pointer_with(const std::string& token) const {
+  std::string pointer_with(const std::string &token) const {
     return current_pointer() + "/" + token;
   }
-  [[noreturn]] void fail_here(const std::string& problem, const std::string& expected) const {
+  [[noreturn]] void fail_here(const std::string &problem, const std::string &expected) const {
     throw InputError(file_, current_pointer(), problem, expected);
   }
 
   // Places a value in the current container; returns the stored value's address.
-  Json* place(Json&& v, std::string* token_out) {
+  Json *place(Json &&v, std::string *token_out) {
     if (stack_.empty()) {
       result = std::move(v);
-      if (token_out) *token_out = "";
+      if (token_out)
+        *token_out = "";
       return &result;
     }
-    Frame& f = stack_.back();
+    Frame &f = stack_.back();
     if (f.container->is_object()) {
-      if (token_out) *token_out = escape_pointer_token(f.pending_key);
-      Json& slot = (*f.container)[f.pending_key];
+      if (token_out)
+        *token_out = escape_pointer_token(f.pending_key);
+      Json &slot = (*f.container)[f.pending_key];
       slot = std::move(v);
       return &slot;
     }
-    if (token_out) *token_out = std::to_string(f.next_index);
+    if (token_out)
+      *token_out = std::to_string(f.next_index);
     ++f.next_index;
     f.container->push_back(std::move(v));
     return &f.container->back();
   }
-  bool add(Json&& v) {
+  bool add(Json &&v) {
     place(std::move(v), nullptr);
     return true;
   }
-  bool open(Json&& v) {
+  bool open(Json &&v) {
     std::string token;
-    Json* slot = place(std::move(v), &token);
+    Json *slot = place(std::move(v), &token);
     if (static_cast<int>(stack_.size()) >= kMaxJsonDepth)
-      fail_here(fmt::format("nesting deeper than {} levels", kMaxJsonDepth),
-                "a flatter document");
+      fail_here(fmt::format("nesting deeper than {} levels", kMaxJsonDepth), "a flatter document");
     stack_.push_back(Frame{slot, token, {}, {}, 0});
     return true;
   }
@@ -154,16 +168,16 @@ private:
   std::vector<Frame> stack_;
 };
 
-}  // namespace
+} // namespace
 
 std::shared_ptr<const JsonDocument> parse_json_text(std::string_view text, std::string file) {
   if (text.size() > kMaxInputFileBytes)
     throw InputError(file, "", fmt::format("input is {} bytes, over the limit", text.size()),
                      fmt::format("at most {} bytes", kMaxInputFileBytes));
-  bool blank = std::all_of(text.begin(), text.end(), [](char c) {
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-  });
-  if (blank) throw InputError(file, "", "the file is empty", "a JSON object");
+  bool blank = std::all_of(text.begin(), text.end(),
+                           [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
+  if (blank)
+    throw InputError(file, "", "the file is empty", "a JSON object");
   StrictSaxBuilder builder(file);
   Json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json,
                   /*strict=*/true);
@@ -173,46 +187,48 @@ std::shared_ptr<const JsonDocument> parse_json_text(std::string_view text, std::
   return doc;
 }
 
-std::shared_ptr<const JsonDocument> load_json_file(const std::string& path) {
+std::shared_ptr<const JsonDocument> load_json_file(const std::string &path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw InputError(path, "", "cannot open the file: it does not exist", "an existing file");
-  if (S_ISDIR(st.st_mode)) throw InputError(path, "", "is a directory", "a JSON file");
+  if (S_ISDIR(st.st_mode))
+    throw InputError(path, "", "is a directory", "a JSON file");
   if (static_cast<std::uint64_t>(st.st_size) > kMaxInputFileBytes)
     throw InputError(path, "", fmt::format("file is {} bytes, over the limit", st.st_size),
                      fmt::format("at most {} bytes", kMaxInputFileBytes));
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot open the file for reading", "a readable file");
+  if (!in)
+    throw InputError(path, "", "cannot open the file for reading", "a readable file");
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return parse_json_text(buffer.str(), path);
 }
 
-Node::Node(std::shared_ptr<const JsonDocument> doc, const Json* value, std::string pointer)
+Node::Node(std::shared_ptr<const JsonDocument> doc, const Json *value, std::string pointer)
     : doc_(std::move(doc)), value_(value), pointer_(std::move(pointer)) {}
 
 Node Node::root(std::shared_ptr<const JsonDocument> doc) {
-  const Json* r = &doc->root;
+  const Json *r = &doc->root;
   return Node(std::move(doc), r, "");
 }
 
-void Node::fail(const std::string& problem, const std::string& expected) const {
+void Node::fail(const std::string &problem, const std::string &expected) const {
   throw InputError(doc_->file, pointer_, problem, expected);
 }
 
-const Node& Node::require_object() const {
-  if (!value_->is_object()) fail(describe_json_type(*value_) + " where an object belongs", "an object");
+const Node &Node::require_object() const {
+  if (!value_->is_object())
+    fail(describe_json_type(*value_) + " where an object belongs", "an object");
   return *this;
 }
 
-const Node& Node::require_array() const {
-  if (!value_->is_array()) fail(describe_json_type(*value_) + " where an array belongs", "an array");
+const Node &Node::require_array() const {
+  if (!value_->is_array())
+    fail(describe_json_type(*value_) + " where an array belongs", "an array");
   return *this;
 }
 
-bool Node::has(std::string_view key) const {
-  return value_->is_object() && value_->contains(key);
-}
+bool Node::has(std::string_view key) const { return value_->is_object() && value_->contains(key); }
 
 Node Node::at(std::string_view key) const {
   require_object();
@@ -225,11 +241,12 @@ Node Node::at(std::string_view key) const {
 std::optional<Node> Node::get(std::string_view key) const {
   require_object();
   auto it = value_->find(key);
-  if (it == value_->end()) return std::nullopt;
+  if (it == value_->end())
+    return std::nullopt;
   return Node(doc_, &*it, pointer_ + "/" + escape_pointer_token(key));
 }
 
-void Node::allow_only(const std::vector<std::string>& allowed) const {
+void Node::allow_only(const std::vector<std::string> &allowed) const {
   require_object();
   for (auto it = value_->begin(); it != value_->end(); ++it) {
     if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
@@ -239,14 +256,16 @@ void Node::allow_only(const std::vector<std::string>& allowed) const {
   }
 }
 
-void Node::allow_only(std::initializer_list<const char*> allowed) const {
+void Node::allow_only(std::initializer_list<const char *> allowed) const {
   allow_only(std::vector<std::string>(allowed.begin(), allowed.end()));
 }
 
 std::vector<std::string> Node::keys() const {
   std::vector<std::string> out;
-  if (!value_->is_object()) return out;
-  for (auto it = value_->begin(); it != value_->end(); ++it) out.push_back(it.key());
+  if (!value_->is_object())
+    return out;
+  for (auto it = value_->begin(); it != value_->end(); ++it)
+    out.push_back(it.key());
   return out;
 }
 
@@ -257,22 +276,25 @@ std::size_t Node::size() const {
 
 Node Node::at(std::size_t index) const {
   require_array();
-  if (index >= value_->size()) fail(fmt::format("no element {}", index));
+  if (index >= value_->size())
+    fail(fmt::format("no element {}", index));
   return Node(doc_, &(*value_)[index], pointer_ + "/" + std::to_string(index));
 }
 
 std::vector<Node> Node::items() const {
   std::vector<Node> out;
-  for (std::size_t i = 0; i < size(); ++i) out.push_back(at(i));
+  for (std::size_t i = 0; i < size(); ++i)
+    out.push_back(at(i));
   return out;
 }
 
 std::string Node::as_string() const {
-  if (!value_->is_string()) fail(describe_json_type(*value_) + " where a string belongs", "a string");
+  if (!value_->is_string())
+    fail(describe_json_type(*value_) + " where a string belongs", "a string");
   return value_->get<std::string>();
 }
 
-std::string Node::as_choice(const std::vector<std::string>& choices) const {
+std::string Node::as_choice(const std::vector<std::string> &choices) const {
   std::string s = as_string();
   if (std::find(choices.begin(), choices.end(), s) == choices.end())
     fail(fmt::format("\"{}\" is not a known value", s), "one of: " + join(choices, ", "));
@@ -283,7 +305,8 @@ std::int64_t Node::as_int(std::int64_t min, std::int64_t max) const {
   std::string range = fmt::format("an integer from {} to {}", min, max);
   if (value_->is_number_float()) {
     double d = value_->get<double>();
-    if (d != std::floor(d)) fail(fmt::format("{} is not a whole number", d), range);
+    if (d != std::floor(d))
+      fail(fmt::format("{} is not a whole number", d), range);
     fail(fmt::format("{} is written as a fraction", d), range);
   }
   if (value_->is_number_unsigned()) {
@@ -292,43 +315,50 @@ std::int64_t Node::as_int(std::int64_t min, std::int64_t max) const {
       fail(fmt::format("{} is out of range", u), range);
     return static_cast<std::int64_t>(u);
   }
-  if (!value_->is_number_integer()) fail(describe_json_type(*value_) + " where an integer belongs", range);
+  if (!value_->is_number_integer())
+    fail(describe_json_type(*value_) + " where an integer belongs", range);
   auto v = value_->get<std::int64_t>();
-  if (v < min || v > max) fail(fmt::format("{} is out of range", v), range);
+  if (v < min || v > max)
+    fail(fmt::format("{} is out of range", v), range);
   return v;
 }
 
 bool Node::as_bool() const {
-  if (!value_->is_boolean()) fail(describe_json_type(*value_) + " where a boolean belongs", "true or false");
+  if (!value_->is_boolean())
+    fail(describe_json_type(*value_) + " where a boolean belongs", "true or false");
   return value_->get<bool>();
 }
 
 namespace {
-template <class T> T unwrap(const Node& node, const Parsed<T>& parsed, std::string_view text) {
-  if (!parsed.value) node.fail(fmt::format("\"{}\" is not valid here", text), parsed.error);
+template <class T> T unwrap(const Node &node, const Parsed<T> &parsed, std::string_view text) {
+  if (!parsed.value)
+    node.fail(fmt::format("\"{}\" is not valid here", text), parsed.error);
   return *parsed.value;
 }
-}  // namespace
+} // namespace
 
 Bytes Node::as_bytes() const {
   if (!value_->is_string())
-    fail(describe_json_type(*value_) + " where a size with a unit belongs", "a string such as \"4 KiB\"");
+    fail(describe_json_type(*value_) + " where a size with a unit belongs",
+         "a string such as \"4 KiB\"");
   std::string s = value_->get<std::string>();
   return unwrap(*this, parse_bytes(s), s);
 }
 
 Duration Node::as_duration() const {
   if (!value_->is_string())
-    fail(describe_json_type(*value_) + " where a time with a unit belongs", "a string such as \"110 ns\"");
+    fail(describe_json_type(*value_) + " where a time with a unit belongs",
+         "a string such as \"110 ns\"");
   std::string s = value_->get<std::string>();
   return unwrap(*this, parse_duration(s), s);
 }
 
 Bandwidth Node::as_bandwidth() const {
   if (!value_->is_string())
-    fail(describe_json_type(*value_) + " where a rate with a unit belongs", "a string such as \"100 GB/s\"");
+    fail(describe_json_type(*value_) + " where a rate with a unit belongs",
+         "a string such as \"100 GB/s\"");
   std::string s = value_->get<std::string>();
   return unwrap(*this, parse_bandwidth(s), s);
 }
 
-}  // namespace pciesim
+} // namespace pciesim

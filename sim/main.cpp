@@ -4,9 +4,9 @@
 
 #include "sim/cli.h"
 
-extern "C" int sc_main(int, char**) { return 0; }
+extern "C" int sc_main(int, char **) { return 0; }
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   return pciesim::run_cli(argc, argv);
 }

@@ -10,8 +10,8 @@
 
 namespace pciesim {
 
-ParamSet resolve_params(const std::vector<ParamSpec>& specs, const std::optional<Node>& params);
+ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional<Node> &params);
 // Parses one value of a spec from a node (also used for sweep axes and overrides).
-ParamValue parse_param_value(const ParamSpec& spec, const Node& node);
+ParamValue parse_param_value(const ParamSpec &spec, const Node &node);
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -1,8 +1,8 @@
 #include "sim/report.h"
 
 #include <cerrno>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -22,44 +22,50 @@ double rounded(double v, int decimals) {
   return std::round(v * scale) / scale;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+std::string csv_field(const std::string &s) {
+  if (s.find_first_of(",\"\n") == std::string::npos)
+    return s;
   std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  for (char c : s)
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
-}  // namespace
+} // namespace
 
-std::string format_table(const RunResult& r) {
+std::string format_table(const RunResult &r) {
   std::string out;
-  out += fmt::format("scenario {}: simulated {:.3f} us\n\n", r.scenario.empty() ? "(unnamed)" : r.scenario,
-                     ns(r.sim_time_ps) / 1000.0);
+  out += fmt::format("scenario {}: simulated {:.3f} us\n\n",
+                     r.scenario.empty() ? "(unnamed)" : r.scenario, ns(r.sim_time_ps) / 1000.0);
   out += fmt::format("{:<18} {:<10} {:<10} {:<5} {:>9} {:>7} {:>11} {:>8} {:>10} {:>10} {:>10}\n",
-                     "transfer", "initiator", "target", "dir", "size", "count", "time (us)",
-                     "GB/s", "mean (ns)", "p50 (ns)", "p99 (ns)");
-  for (const TransferResult& t : r.transfers) {
-    out += fmt::format("{:<18} {:<10} {:<10} {:<5} {:>9} {:>7} {:>11.3f} {:>8.3f} {:>10.1f} {:>10.1f} {:>10.1f}\n",
-                       t.id, t.initiator, t.target, t.direction, format_bytes(Bytes{t.transfer_bytes}),
-                       t.transfers_done, ns(t.end_ps - t.start_ps) / 1000.0, t.bandwidth_gbps,
-                       t.latency.mean_ns, t.latency.p50_ns, t.latency.p99_ns);
-    if (!t.error.empty()) out += fmt::format("  unsupported: {}\n", t.error);
+                     "transfer", "initiator", "target", "dir", "size", "count", "time (us)", "GB/s",
+                     "mean (ns)", "p50 (ns)", "p99 (ns)");
+  for (const TransferResult &t : r.transfers) {
+    out += fmt::format(
+        "{:<18} {:<10} {:<10} {:<5} {:>9} {:>7} {:>11.3f} {:>8.3f} {:>10.1f} {:>10.1f} {:>10.1f}\n",
+        t.id, t.initiator, t.target, t.direction, format_bytes(Bytes{t.transfer_bytes}),
+        t.transfers_done, ns(t.end_ps - t.start_ps) / 1000.0, t.bandwidth_gbps, t.latency.mean_ns,
+        t.latency.p50_ns, t.latency.p99_ns);
+    if (!t.error.empty())
+      out += fmt::format("  unsupported: {}\n", t.error);
   }
   out += fmt::format("\n{:<34} {:>8} {:>10} {:>12} {:>12} {:>7} {:>8}\n", "link direction", "Gen/x",
                      "TLPs", "payload B", "wire B", "util %", "stalls");
-  for (const LinkDirectionResult& l : r.links) {
-    if (l.tlps == 0) continue;
+  for (const LinkDirectionResult &l : r.links) {
+    if (l.tlps == 0)
+      continue;
     out += fmt::format("{:<34} {:>8} {:>10} {:>12} {:>12} {:>7.1f} {:>8}\n", l.from + " -> " + l.to,
                        fmt::format("{}/x{}", l.generation, l.width), l.tlps, l.payload_bytes,
                        l.wire_bytes, 100.0 * l.utilization, l.credit_stalls);
   }
   if (!r.completed()) {
     out += "\nstalled: " + r.stall_reason + "\n";
-    for (const std::string& line : r.stall_diagnosis) out += "  " + line + "\n";
+    for (const std::string &line : r.stall_diagnosis)
+      out += "  " + line + "\n";
   }
   return out;
 }
 
-nlohmann::ordered_json result_json(const RunResult& r) {
+nlohmann::ordered_json result_json(const RunResult &r) {
   nlohmann::ordered_json j;
   j["pciesim_version"] = PCIESIM_VERSION;
   j["scenario"] = r.scenario;
@@ -70,7 +76,7 @@ nlohmann::ordered_json result_json(const RunResult& r) {
     j["stall"]["diagnosis"] = r.stall_diagnosis;
   }
   j["sim_time_ns"] = rounded(ns(r.sim_time_ps), 3);
-  for (const TransferResult& t : r.transfers) {
+  for (const TransferResult &t : r.transfers) {
     nlohmann::ordered_json tj;
     tj["id"] = t.id;
     tj["initiator"] = t.initiator;
@@ -87,10 +93,11 @@ nlohmann::ordered_json result_json(const RunResult& r) {
                         {"p50", rounded(t.latency.p50_ns, 3)},
                         {"p99", rounded(t.latency.p99_ns, 3)},
                         {"max", rounded(t.latency.max_ns, 3)}};
-    if (!t.error.empty()) tj["error"] = t.error;
+    if (!t.error.empty())
+      tj["error"] = t.error;
     j["transfers"].push_back(tj);
   }
-  for (const LinkDirectionResult& l : r.links) {
+  for (const LinkDirectionResult &l : r.links) {
     nlohmann::ordered_json lj;
     lj["link"] = l.link;
     lj["from"] = l.from;
@@ -111,38 +118,41 @@ nlohmann::ordered_json result_json(const RunResult& r) {
   return j;
 }
 
-std::string transfers_csv(const RunResult& r) {
+std::string transfers_csv(const RunResult &r) {
   std::string out = "id,initiator,target,direction,transfer_bytes,count,transfers_done,bytes,"
                     "start_ns,end_ns,bandwidth_GBps,latency_mean_ns,latency_p50_ns,"
                     "latency_p99_ns,latency_max_ns,error\n";
-  for (const TransferResult& t : r.transfers)
-    out += fmt::format("{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.6f},{:.3f},{:.3f},{:.3f},{:.3f},{}\n",
-                       csv_field(t.id), csv_field(t.initiator), csv_field(t.target), t.direction,
-                       t.transfer_bytes, t.count, t.transfers_done, t.bytes, ns(t.start_ps),
-                       ns(t.end_ps), t.bandwidth_gbps, t.latency.mean_ns, t.latency.p50_ns,
-                       t.latency.p99_ns, t.latency.max_ns, csv_field(t.error));
+  for (const TransferResult &t : r.transfers)
+    out +=
+        fmt::format("{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.6f},{:.3f},{:.3f},{:.3f},{:.3f},{}\n",
+                    csv_field(t.id), csv_field(t.initiator), csv_field(t.target), t.direction,
+                    t.transfer_bytes, t.count, t.transfers_done, t.bytes, ns(t.start_ps),
+                    ns(t.end_ps), t.bandwidth_gbps, t.latency.mean_ns, t.latency.p50_ns,
+                    t.latency.p99_ns, t.latency.max_ns, csv_field(t.error));
   return out;
 }
 
-std::string links_csv(const RunResult& r) {
+std::string links_csv(const RunResult &r) {
   std::string out = "link,from,to,gen,width,usable_GBps,tlps,mrd,mwr,cpld,cpl,payload_bytes,"
                     "wire_bytes,utilization,credit_stalls,max_queue_depth\n";
-  for (const LinkDirectionResult& l : r.links)
-    out += fmt::format("{},{},{},{},{},{:.6f},{},{},{},{},{},{},{},{:.6f},{},{}\n", csv_field(l.link),
-                       csv_field(l.from), csv_field(l.to), l.generation, l.width, l.usable_gbps,
-                       l.tlps, l.mrd, l.mwr, l.cpld, l.cpl, l.payload_bytes, l.wire_bytes,
-                       l.utilization, l.credit_stalls, l.max_queue_depth);
+  for (const LinkDirectionResult &l : r.links)
+    out += fmt::format("{},{},{},{},{},{:.6f},{},{},{},{},{},{},{},{:.6f},{},{}\n",
+                       csv_field(l.link), csv_field(l.from), csv_field(l.to), l.generation, l.width,
+                       l.usable_gbps, l.tlps, l.mrd, l.mwr, l.cpld, l.cpl, l.payload_bytes,
+                       l.wire_bytes, l.utilization, l.credit_stalls, l.max_queue_depth);
   return out;
 }
 
-void write_file_atomically(const std::string& path, const std::string& content) {
+void write_file_atomically(const std::string &path, const std::string &content) {
   std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+    if (!out)
+      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
     out << content;
     out.flush();
-    if (!out) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+    if (!out)
+      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
@@ -150,7 +160,7 @@ void write_file_atomically(const std::string& path, const std::string& content) 
   }
 }
 
-void write_results(const RunResult& r, const std::string& dir) {
+void write_results(const RunResult &r, const std::string &dir) {
   if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
     throw std::runtime_error("cannot create " + dir + ": " + std::strerror(errno));
   write_file_atomically(dir + "/results.json", result_json(r).dump(2) + "\n");
@@ -161,4 +171,4 @@ void write_results(const RunResult& r, const std::string& dir) {
   write_file_atomically(dir + "/run-info.json", info.dump(2) + "\n");
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -10,15 +10,15 @@
 
 namespace pciesim {
 
-std::string format_table(const RunResult& result);
-nlohmann::ordered_json result_json(const RunResult& result);
-std::string transfers_csv(const RunResult& result);
-std::string links_csv(const RunResult& result);
+std::string format_table(const RunResult &result);
+nlohmann::ordered_json result_json(const RunResult &result);
+std::string transfers_csv(const RunResult &result);
+std::string links_csv(const RunResult &result);
 
 // Writes results.json, results.csv, links.csv and run-info.json (wall clock) into `dir`,
 // creating it if needed. Throws std::runtime_error on I/O failure.
-void write_results(const RunResult& result, const std::string& dir);
+void write_results(const RunResult &result, const std::string &dir);
 
-void write_file_atomically(const std::string& path, const std::string& content);
+void write_file_atomically(const std::string &path, const std::string &content);
 
-}  // namespace pciesim
+} // namespace pciesim

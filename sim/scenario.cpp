@@ -8,25 +8,26 @@
 namespace pciesim {
 namespace {
 
-std::string directory_of(const std::string& path) {
+std::string directory_of(const std::string &path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-nlohmann::ordered_json topology_json(const TopologyConfig& t, const Hierarchy& h) {
+nlohmann::ordered_json topology_json(const TopologyConfig &t, const Hierarchy &h) {
   nlohmann::ordered_json j;
   j["name"] = t.name;
   j["mps"] = format_bytes(Bytes{h.mps_bytes});
-  for (const ComponentConfig& c : t.components) {
+  for (const ComponentConfig &c : t.components) {
     nlohmann::ordered_json cj;
     cj["id"] = c.id;
     cj["type"] = c.type->name;
-    if (c.memory_of_root >= 0) cj["root_complex"] = t.components[static_cast<std::size_t>(c.memory_of_root)].id;
+    if (c.memory_of_root >= 0)
+      cj["root_complex"] = t.components[static_cast<std::size_t>(c.memory_of_root)].id;
     cj["params"] = c.params.to_json();
     j["components"].push_back(cj);
   }
   for (std::size_t i = 0; i < t.links.size(); ++i) {
-    const LinkConfig& l = t.links[i];
+    const LinkConfig &l = t.links[i];
     nlohmann::ordered_json lj;
     lj["between"] = {t.port_name(l.a.component, l.a.port), t.port_name(l.b.component, l.b.port)};
     lj["params"] = l.params.to_json();
@@ -36,29 +37,34 @@ nlohmann::ordered_json topology_json(const TopologyConfig& t, const Hierarchy& h
   return j;
 }
 
-}  // namespace
+} // namespace
 
-std::string classify_document(const Node& root) {
-  if (!root.is_object()) return "unknown";
-  if (root.has("transfers") || root.has("topology")) return "scenario";
-  if (root.has("components") || root.has("links")) return "topology";
+std::string classify_document(const Node &root) {
+  if (!root.is_object())
+    return "unknown";
+  if (root.has("transfers") || root.has("topology"))
+    return "scenario";
+  if (root.has("components") || root.has("links"))
+    return "topology";
   return "unknown";
 }
 
-ScenarioConfig load_scenario_file(const std::string& path) {
+ScenarioConfig load_scenario_file(const std::string &path) {
   return load_scenario(Node::root(load_json_file(path)), directory_of(path));
 }
 
 namespace {
-std::string normalize(const std::string& path) {
+std::string normalize(const std::string &path) {
   std::vector<std::string> parts;
   std::size_t i = 0;
   while (i <= path.size()) {
     std::size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
+    if (j == std::string::npos)
+      j = path.size();
     std::string part = path.substr(i, j - i);
     if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
+      if (!parts.empty())
+        parts.pop_back();
     } else if (!part.empty() && part != ".") {
       parts.push_back(part);
     }
@@ -67,13 +73,14 @@ std::string normalize(const std::string& path) {
   return join(parts, "/");
 }
 
-std::shared_ptr<const JsonDocument> read_embedded(const std::string& path) {
+std::shared_ptr<const JsonDocument> read_embedded(const std::string &path) {
   std::string key = normalize(path);
-  for (const EmbeddedFile& f : embedded_files())
-    if (f.path == key) return parse_json_text(f.text, "<bundled>/" + f.path);
+  for (const EmbeddedFile &f : embedded_files())
+    if (f.path == key)
+      return parse_json_text(f.text, "<bundled>/" + f.path);
   throw InputError(path, "", "cannot open the file: it does not exist", "an existing file");
 }
-}  // namespace
+} // namespace
 
 ScenarioConfig load_default_scenario() {
   const std::string path = "scenarios/default.json";
@@ -81,36 +88,43 @@ ScenarioConfig load_default_scenario() {
                        "scenarios", &read_embedded);
 }
 
-ScenarioConfig load_scenario(const Node& root, const std::string& base_dir,
+ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
                              DocumentReader read_topology) {
   root.require_object();
-  root.allow_only({"$schema", "name", "description", "topology", "seed", "max_sim_time", "transfers"});
+  root.allow_only(
+      {"$schema", "name", "description", "topology", "seed", "max_sim_time", "transfers"});
   ScenarioConfig s;
   s.file = root.file();
-  if (auto n = root.get("name")) s.name = n->as_string();
-  if (auto n = root.get("description")) s.description = n->as_string();
-  if (auto n = root.get("seed")) s.seed = static_cast<std::uint64_t>(n->as_int(0, INT64_MAX));
+  if (auto n = root.get("name"))
+    s.name = n->as_string();
+  if (auto n = root.get("description"))
+    s.description = n->as_string();
+  if (auto n = root.get("seed"))
+    s.seed = static_cast<std::uint64_t>(n->as_int(0, INT64_MAX));
   if (auto n = root.get("max_sim_time")) {
     s.max_sim_time = n->as_duration();
-    if (s.max_sim_time.ps <= 0) n->fail("a zero simulation time limit", "a positive time");
+    if (s.max_sim_time.ps <= 0)
+      n->fail("a zero simulation time limit", "a positive time");
   }
 
   Node topo = root.at("topology");
   s.topology = std::make_shared<LoadedTopology>();
   if (topo.is_string()) {
     std::string rel = topo.as_string();
-    if (rel.empty()) topo.fail("an empty path", "a topology file path");
+    if (rel.empty())
+      topo.fail("an empty path", "a topology file path");
     s.topology_source = rel[0] == '/' ? rel : base_dir + "/" + rel;
     try {
       s.topology->config = load_topology(Node::root(read_topology(s.topology_source)));
       s.topology->hierarchy = build_hierarchy(s.topology->config);
-    } catch (const InputError& e) {
+    } catch (const InputError &e) {
       // A topology file that cannot be read at all is the scenario's error, at /topology.
       if (e.pointer().empty() && e.file() == s.topology_source &&
           (e.problem().rfind("cannot open", 0) == 0 || e.problem() == "is a directory"))
-        topo.fail(fmt::format("topology file \"{}\" {}", s.topology_source,
-                              e.problem() == "is a directory" ? "is a directory" : "does not exist"),
-                  "a path to a topology file, relative to the scenario file");
+        topo.fail(
+            fmt::format("topology file \"{}\" {}", s.topology_source,
+                        e.problem() == "is a directory" ? "is a directory" : "does not exist"),
+            "a path to a topology file, relative to the scenario file");
       throw;
     }
   } else if (topo.is_object()) {
@@ -122,27 +136,30 @@ ScenarioConfig load_scenario(const Node& root, const std::string& base_dir,
     topo.fail(describe_json_type(topo.json()) + " where a topology belongs",
               "a file path or an inline topology object");
   }
-  const TopologyConfig& t = s.topology->config;
+  const TopologyConfig &t = s.topology->config;
   s.enumeration = enumerate(t, s.topology->hierarchy);
 
   Node transfers = root.at("transfers");
   transfers.require_array();
-  if (transfers.size() == 0) transfers.fail("no transfers", "at least one transfer");
+  if (transfers.size() == 0)
+    transfers.fail("no transfers", "at least one transfer");
   std::vector<std::string> pending_after;
-  for (const Node& n : transfers.items()) {
+  for (const Node &n : transfers.items()) {
     n.require_object();
     n.allow_only({"id", "initiator", "target", "offset", "direction", "size", "count",
                   "concurrency", "stride", "start_after", "start_at", "description"});
     TransferConfig tc;
     tc.pointer = n.pointer();
     tc.id = n.at("id").as_string();
-    for (const TransferConfig& other : s.transfers)
-      if (other.id == tc.id) n.at("id").fail(fmt::format("duplicate transfer id \"{}\"", tc.id), "unique ids");
+    for (const TransferConfig &other : s.transfers)
+      if (other.id == tc.id)
+        n.at("id").fail(fmt::format("duplicate transfer id \"{}\"", tc.id), "unique ids");
     Node initiator = n.at("initiator");
     tc.initiator = t.find(initiator.as_string());
     if (tc.initiator < 0)
-      initiator.fail(fmt::format("\"{}\" names no component of the topology", initiator.as_string()),
-                     "the id of a DMA-capable endpoint");
+      initiator.fail(
+          fmt::format("\"{}\" names no component of the topology", initiator.as_string()),
+          "the id of a DMA-capable endpoint");
     if (t.components[static_cast<std::size_t>(tc.initiator)].type->name != "dma_engine")
       initiator.fail(fmt::format("\"{}\" is a {}, which cannot initiate DMA", initiator.as_string(),
                                  t.components[static_cast<std::size_t>(tc.initiator)].type->name),
@@ -152,16 +169,18 @@ ScenarioConfig load_scenario(const Node& root, const std::string& base_dir,
     if (tc.target < 0)
       target.fail(fmt::format("\"{}\" names no component of the topology", target.as_string()),
                   "a host_memory or an endpoint with a BAR");
-    if (tc.target == tc.initiator) target.fail("a transfer from a device to itself", "another component");
-    const ComponentConfig& tcfg = t.components[static_cast<std::size_t>(tc.target)];
+    if (tc.target == tc.initiator)
+      target.fail("a transfer from a device to itself", "another component");
+    const ComponentConfig &tcfg = t.components[static_cast<std::size_t>(tc.target)];
     std::uint64_t region_base = 0, region_size = 0;
     if (tcfg.type->role == ComponentRole::Memory) {
-      const ComponentAddressing& rc = s.enumeration.components[static_cast<std::size_t>(tcfg.memory_of_root)];
+      const ComponentAddressing &rc =
+          s.enumeration.components[static_cast<std::size_t>(tcfg.memory_of_root)];
       region_base = rc.memory_base;
       region_size = rc.memory_size;
     } else if (tcfg.type->role == ComponentRole::Endpoint &&
                !s.enumeration.components[static_cast<std::size_t>(tc.target)].bars.empty()) {
-      const Bar& bar = s.enumeration.components[static_cast<std::size_t>(tc.target)].bars[0];
+      const Bar &bar = s.enumeration.components[static_cast<std::size_t>(tc.target)].bars[0];
       region_base = bar.base;
       region_size = bar.size;
     } else {
@@ -172,40 +191,54 @@ ScenarioConfig load_scenario(const Node& root, const std::string& base_dir,
     tc.is_write = n.at("direction").as_choice({"read", "write"}) == "write";
     Node size = n.at("size");
     tc.size = size.as_bytes();
-    if (tc.size.count == 0) size.fail("a transfer of 0 bytes", "at least 1 B");
-    if (tc.size.count > (1ull << 32)) size.fail("a single transfer over 4 GiB", "at most 4 GiB per transfer");
-    if (auto o = n.get("offset")) tc.offset = o->as_bytes().count;
+    if (tc.size.count == 0)
+      size.fail("a transfer of 0 bytes", "at least 1 B");
+    if (tc.size.count > (1ull << 32))
+      size.fail("a single transfer over 4 GiB", "at most 4 GiB per transfer");
+    if (auto o = n.get("offset"))
+      tc.offset = o->as_bytes().count;
     if (tc.offset >= region_size || region_size - tc.offset < tc.size.count)
       size.fail(fmt::format("{} at offset {} does not fit in \"{}\" ({})", format_bytes(tc.size),
-                            format_bytes(Bytes{tc.offset}), tcfg.id, format_bytes(Bytes{region_size})),
+                            format_bytes(Bytes{tc.offset}), tcfg.id,
+                            format_bytes(Bytes{region_size})),
                 "a transfer that fits its target region");
     tc.target_address = region_base + tc.offset;
     tc.region_bytes = region_size - tc.offset;
-    if (auto c = n.get("count")) tc.count = static_cast<std::uint64_t>(c->as_int(1, 1ll << 40));
-    if (auto c = n.get("concurrency")) tc.concurrency = static_cast<int>(c->as_int(1, 1 << 20));
+    if (auto c = n.get("count"))
+      tc.count = static_cast<std::uint64_t>(c->as_int(1, 1ll << 40));
+    if (auto c = n.get("concurrency"))
+      tc.concurrency = static_cast<int>(c->as_int(1, 1 << 20));
     tc.stride = tc.size;
     if (auto st = n.get("stride")) {
       tc.stride = st->as_bytes();
-      if (tc.stride.count == 0) st->fail("a stride of 0 B", "a positive stride (or omit it)");
+      if (tc.stride.count == 0)
+        st->fail("a stride of 0 B", "a positive stride (or omit it)");
     }
-    if (auto sa = n.get("start_at")) tc.start_at = sa->as_duration();
+    if (auto sa = n.get("start_at"))
+      tc.start_at = sa->as_duration();
     pending_after.push_back(n.has("start_after") ? n.at("start_after").as_string() : "");
     s.transfers.push_back(tc);
   }
   // start_after: resolve names, then refuse cycles.
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {
-    if (pending_after[i].empty()) continue;
+    if (pending_after[i].empty())
+      continue;
     Node ref = transfers.at(i).at("start_after");
     for (std::size_t j = 0; j < s.transfers.size(); ++j)
-      if (s.transfers[j].id == pending_after[i]) s.transfers[i].start_after = static_cast<int>(j);
+      if (s.transfers[j].id == pending_after[i])
+        s.transfers[i].start_after = static_cast<int>(j);
     if (s.transfers[i].start_after < 0)
-      ref.fail(fmt::format("\"{}\" names no transfer", pending_after[i]), "the id of another transfer");
+      ref.fail(fmt::format("\"{}\" names no transfer", pending_after[i]),
+               "the id of another transfer");
   }
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {
     int steps = 0;
-    for (int j = s.transfers[i].start_after; j >= 0; j = s.transfers[static_cast<std::size_t>(j)].start_after)
+    for (int j = s.transfers[i].start_after; j >= 0;
+         j = s.transfers[static_cast<std::size_t>(j)].start_after)
       if (++steps > static_cast<int>(s.transfers.size()))
-        transfers.at(i).at("start_after").fail("start_after dependencies form a cycle", "a chain that ends");
+        transfers.at(i)
+            .at("start_after")
+            .fail("start_after dependencies form a cycle", "a chain that ends");
   }
 
   s.resolved["name"] = s.name;
@@ -213,7 +246,7 @@ ScenarioConfig load_scenario(const Node& root, const std::string& base_dir,
   s.resolved["max_sim_time"] = format_duration(s.max_sim_time);
   s.resolved["topology_source"] = s.topology_source;
   s.resolved["topology"] = topology_json(t, s.topology->hierarchy);
-  for (const TransferConfig& tc : s.transfers) {
+  for (const TransferConfig &tc : s.transfers) {
     nlohmann::ordered_json j;
     j["id"] = tc.id;
     j["initiator"] = t.components[static_cast<std::size_t>(tc.initiator)].id;
@@ -225,11 +258,12 @@ ScenarioConfig load_scenario(const Node& root, const std::string& base_dir,
     j["count"] = tc.count;
     j["concurrency"] = tc.concurrency;
     j["stride"] = format_bytes(tc.stride);
-    if (tc.start_after >= 0) j["start_after"] = s.transfers[static_cast<std::size_t>(tc.start_after)].id;
+    if (tc.start_after >= 0)
+      j["start_after"] = s.transfers[static_cast<std::size_t>(tc.start_after)].id;
     j["start_at"] = format_duration(tc.start_at);
     s.resolved["transfers"].push_back(j);
   }
   return s;
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -18,44 +18,44 @@ namespace pciesim {
 struct TransferConfig {
   std::string id;
   std::string pointer;
-  int initiator = -1;  // component index
-  int target = -1;     // component index (host_memory or an endpoint's BAR0)
+  int initiator = -1; // component index
+  int target = -1;    // component index (host_memory or an endpoint's BAR0)
   bool is_write = false;
   std::uint64_t offset = 0;
-  std::uint64_t target_address = 0;  // resolved: region base + offset
-  std::uint64_t region_bytes = 0;    // resolved: bytes available from target_address
+  std::uint64_t target_address = 0; // resolved: region base + offset
+  std::uint64_t region_bytes = 0;   // resolved: bytes available from target_address
   Bytes size;
   std::uint64_t count = 1;
   int concurrency = 1;
-  Bytes stride;       // default: size
-  int start_after = -1;  // transfer index, or -1
-  Duration start_at;     // absolute, or after start_after's completion
+  Bytes stride;         // default: size
+  int start_after = -1; // transfer index, or -1
+  Duration start_at;    // absolute, or after start_after's completion
 };
 
 struct ScenarioConfig {
   std::string file;
   std::string name;
   std::string description;
-  std::string topology_source;  // path as resolved, or "inline"
+  std::string topology_source; // path as resolved, or "inline"
   std::shared_ptr<LoadedTopology> topology;
   Enumeration enumeration;
   std::uint64_t seed = 1;
-  Duration max_sim_time{1000000000000};  // 1 s
+  Duration max_sim_time{1000000000000}; // 1 s
   std::vector<TransferConfig> transfers;
-  nlohmann::ordered_json resolved;  // the scenario with every default filled in
+  nlohmann::ordered_json resolved; // the scenario with every default filled in
 };
 
 // Reads a topology file a scenario refers to (disk by default; the bundled default scenario
 // reads its topology from the embedded files).
-using DocumentReader = std::shared_ptr<const JsonDocument> (*)(const std::string& path);
+using DocumentReader = std::shared_ptr<const JsonDocument> (*)(const std::string &path);
 
-ScenarioConfig load_scenario_file(const std::string& path);
-ScenarioConfig load_scenario(const Node& root, const std::string& base_dir,
+ScenarioConfig load_scenario_file(const std::string &path);
+ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
                              DocumentReader read_topology = &load_json_file);
 // The bundled default scenario (scenarios/default.json and its topology, compiled in).
 ScenarioConfig load_default_scenario();
 
 // What a file is, judged by its top-level keys: "topology", "scenario" or "unknown".
-std::string classify_document(const Node& root);
+std::string classify_document(const Node &root);
 
-}  // namespace pciesim
+} // namespace pciesim

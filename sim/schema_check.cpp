@@ -13,12 +13,13 @@
 namespace pciesim {
 namespace {
 
-const valijson::Schema& schema_for(const std::string& kind) {
+const valijson::Schema &schema_for(const std::string &kind) {
   static std::map<std::string, std::unique_ptr<valijson::Schema>> cache;
   auto it = cache.find(kind);
-  if (it != cache.end()) return *it->second;
+  if (it != cache.end())
+    return *it->second;
   static std::map<std::string, Json> documents;
-  Json& doc = documents[kind] = Json::parse(embedded_file("schemas/" + kind + ".schema.json"));
+  Json &doc = documents[kind] = Json::parse(embedded_file("schemas/" + kind + ".schema.json"));
   auto schema = std::make_unique<valijson::Schema>();
   valijson::SchemaParser parser;
   valijson::adapters::NlohmannJsonAdapter adapter(doc);
@@ -27,10 +28,11 @@ const valijson::Schema& schema_for(const std::string& kind) {
 }
 
 // valijson contexts look like {"<root>", "[components]", "[0]", "[type]"}.
-std::string pointer_of(const std::vector<std::string>& context) {
+std::string pointer_of(const std::vector<std::string> &context) {
   std::string pointer;
-  for (const std::string& part : context) {
-    if (part == "<root>") continue;
+  for (const std::string &part : context) {
+    if (part == "<root>")
+      continue;
     std::string token = part;
     if (token.size() >= 2 && token.front() == '[' && token.back() == ']')
       token = token.substr(1, token.size() - 2);
@@ -39,13 +41,14 @@ std::string pointer_of(const std::vector<std::string>& context) {
   return pointer;
 }
 
-}  // namespace
+} // namespace
 
-void validate_against_schema(const Node& root, const std::string& kind) {
+void validate_against_schema(const Node &root, const std::string &kind) {
   valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(root.json());
-  if (validator.validate(schema_for(kind), target, &results)) return;
+  if (validator.validate(schema_for(kind), target, &results))
+    return;
   valijson::ValidationResults::Error error, best;
   bool have = false;
   while (results.popError(error)) {
@@ -57,16 +60,19 @@ void validate_against_schema(const Node& root, const std::string& kind) {
   std::string pointer = pointer_of(best.context);
   std::string problem = best.description;
   // Name the offending key in the pointer when valijson only names the object.
-  const std::string marker = "could not be validated using 'properties' or 'additionalProperties' constraints: '";
+  const std::string marker =
+      "could not be validated using 'properties' or 'additionalProperties' constraints: '";
   auto at = problem.find(marker);
   if (at != std::string::npos) {
     std::string key = problem.substr(at + marker.size());
-    if (!key.empty() && key.back() == '.') key.pop_back();
-    if (!key.empty() && key.back() == '\'') key.pop_back();
+    if (!key.empty() && key.back() == '.')
+      key.pop_back();
+    if (!key.empty() && key.back() == '\'')
+      key.pop_back();
     pointer += "/" + escape_pointer_token(key);
     problem = "unknown key \"" + key + "\"";
   }
   throw InputError(root.file(), pointer, problem, "what " + kind + ".schema.json allows");
 }
 
-}  // namespace pciesim
+} // namespace pciesim

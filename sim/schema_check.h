@@ -10,6 +10,6 @@
 namespace pciesim {
 
 // kind: "topology" or "scenario".
-void validate_against_schema(const Node& root, const std::string& kind);
+void validate_against_schema(const Node &root, const std::string &kind);
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -19,7 +19,8 @@ namespace pciesim {
 
 LatencySummary summarize_latencies(std::vector<std::int64_t> samples) {
   LatencySummary s;
-  if (samples.empty()) return s;
+  if (samples.empty())
+    return s;
   std::sort(samples.begin(), samples.end());
   auto rank = [&](double q) {
     // Nearest-rank percentile.
@@ -36,26 +37,26 @@ LatencySummary summarize_latencies(std::vector<std::int64_t> samples) {
 
 namespace {
 
-template <class Stats> nlohmann::ordered_json stats_to_json(const Stats& stats) {
+template <class Stats> nlohmann::ordered_json stats_to_json(const Stats &stats) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  stats.for_each([&j](const char* name, auto value) { j[name] = value; });
+  stats.for_each([&j](const char *name, auto value) { j[name] = value; });
   return j;
 }
 
 // The elaborated system. Owns every module; lives for the whole (single) run.
 class System {
 public:
-  explicit System(const ScenarioConfig& s) : scenario_(s), topo_(s.topology->config) {
-    const Hierarchy& h = s.topology->hierarchy;
-    const Enumeration& e = s.enumeration;
+  explicit System(const ScenarioConfig &s) : scenario_(s), topo_(s.topology->config) {
+    const Hierarchy &h = s.topology->hierarchy;
+    const Enumeration &e = s.enumeration;
     std::size_t n = topo_.components.size();
     rcs_.resize(n);
     switches_.resize(n);
     engines_.resize(n);
     memories_.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
-      const ComponentConfig& c = topo_.components[i];
-      const char* name = c.id.c_str();
+      const ComponentConfig &c = topo_.components[i];
+      const char *name = c.id.c_str();
       switch (c.type->role) {
       case ComponentRole::RootComplex: {
         RootComplexWiring w;
@@ -68,8 +69,8 @@ public:
         break;
       }
       case ComponentRole::Switch:
-        switches_[i] = std::make_unique<PcieSwitch>(name, SwitchParams::from(c.params),
-                                                    routing_for(e, topo_, static_cast<int>(i)), pool_);
+        switches_[i] = std::make_unique<PcieSwitch>(
+            name, SwitchParams::from(c.params), routing_for(e, topo_, static_cast<int>(i)), pool_);
         switches_[i]->completer_id = e.components[i].bdf.packed();
         break;
       case ComponentRole::Endpoint: {
@@ -88,10 +89,12 @@ public:
     // Every root complex needs a memory target; one without host memory gets an empty one
     // that its (empty) memory range never reaches.
     for (std::size_t i = 0; i < n; ++i) {
-      if (!rcs_[i]) continue;
-      HostMemory* memory = nullptr;
+      if (!rcs_[i])
+        continue;
+      HostMemory *memory = nullptr;
       for (std::size_t m = 0; m < n; ++m)
-        if (memories_[m] && topo_.components[m].memory_of_root == static_cast<int>(i)) memory = memories_[m].get();
+        if (memories_[m] && topo_.components[m].memory_of_root == static_cast<int>(i))
+          memory = memories_[m].get();
       if (!memory) {
         placeholder_memories_.push_back(std::make_unique<HostMemory>(
             (topo_.components[i].id + "_no_memory").c_str(), HostMemoryParams{}));
@@ -100,13 +103,13 @@ public:
       rcs_[i]->memory_socket.bind(memory->socket);
     }
     for (std::size_t l = 0; l < topo_.links.size(); ++l) {
-      const LinkConfig& lc = topo_.links[l];
+      const LinkConfig &lc = topo_.links[l];
       std::string name = fmt::format("link{}", l);
-      auto link = std::make_unique<Link>(name.c_str(), h.trained[l],
-                                         port_caps(lc.a.component).credits,
-                                         port_caps(lc.b.component).credits);
-      PciePort& a = port(lc.a.component, lc.a.port);
-      PciePort& b = port(lc.b.component, lc.b.port);
+      auto link =
+          std::make_unique<Link>(name.c_str(), h.trained[l], port_caps(lc.a.component).credits,
+                                 port_caps(lc.b.component).credits);
+      PciePort &a = port(lc.a.component, lc.a.port);
+      PciePort &b = port(lc.b.component, lc.b.port);
       a.egress.bind(link->a_to_b().in);
       link->a_to_b().out.bind(b.ingress);
       b.egress.bind(link->b_to_a().in);
@@ -115,8 +118,8 @@ public:
     }
     // Transfers become streams of their initiators.
     for (std::size_t t = 0; t < s.transfers.size(); ++t) {
-      const TransferConfig& tc = s.transfers[t];
-      DmaEngine& engine = *engines_[static_cast<std::size_t>(tc.initiator)];
+      const TransferConfig &tc = s.transfers[t];
+      DmaEngine &engine = *engines_[static_cast<std::size_t>(tc.initiator)];
       DmaStreamSpec spec;
       spec.id = tc.id;
       spec.is_write = tc.is_write;
@@ -129,18 +132,21 @@ public:
       stream_of_.push_back(engine.add_stream(spec));
     }
     for (std::size_t i = 0; i < n; ++i) {
-      if (!engines_[i]) continue;
+      if (!engines_[i])
+        continue;
       engines_[i]->on_stream_done = [this, i](int stream, std::int64_t at_ps) {
         stream_done(static_cast<int>(i), stream, at_ps);
       };
     }
     for (std::size_t t = 0; t < s.transfers.size(); ++t)
-      if (s.transfers[t].start_after < 0) start(static_cast<int>(t), 0);
+      if (s.transfers[t].start_after < 0)
+        start(static_cast<int>(t), 0);
   }
 
   bool all_finished() const {
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t)
-      if (!result_of(static_cast<int>(t)).finished) return false;
+      if (!result_of(static_cast<int>(t)).finished)
+        return false;
     return true;
   }
 
@@ -148,15 +154,18 @@ public:
     std::vector<std::string> lines;
     for (std::size_t i = 0; i < topo_.components.size(); ++i)
       if (engines_[i] && !engines_[i]->quiescent())
-        lines.push_back(fmt::format("{}: {}", topo_.components[i].id, engines_[i]->describe_outstanding()));
+        lines.push_back(
+            fmt::format("{}: {}", topo_.components[i].id, engines_[i]->describe_outstanding()));
     for (std::size_t l = 0; l < links_.size(); ++l) {
-      const LinkConfig& lc = topo_.links[l];
+      const LinkConfig &lc = topo_.links[l];
       std::string a = topo_.port_name(lc.a.component, lc.a.port);
       std::string b = topo_.port_name(lc.b.component, lc.b.port);
       if (!links_[l]->a_to_b().idle())
-        lines.push_back(fmt::format("link {} -> {}: {}", a, b, links_[l]->a_to_b().describe_outstanding()));
+        lines.push_back(
+            fmt::format("link {} -> {}: {}", a, b, links_[l]->a_to_b().describe_outstanding()));
       if (!links_[l]->b_to_a().idle())
-        lines.push_back(fmt::format("link {} -> {}: {}", b, a, links_[l]->b_to_a().describe_outstanding()));
+        lines.push_back(
+            fmt::format("link {} -> {}: {}", b, a, links_[l]->b_to_a().describe_outstanding()));
     }
     return lines;
   }
@@ -166,7 +175,7 @@ public:
   std::vector<std::string> invariant_violations() const {
     std::vector<std::string> out;
     for (std::size_t l = 0; l < links_.size(); ++l) {
-      const LinkConfig& lc = topo_.links[l];
+      const LinkConfig &lc = topo_.links[l];
       std::string a = topo_.port_name(lc.a.component, lc.a.port);
       std::string b = topo_.port_name(lc.b.component, lc.b.port);
       if (!links_[l]->a_to_b().credits_restored())
@@ -176,23 +185,25 @@ public:
     }
     for (std::size_t i = 0; i < topo_.components.size(); ++i)
       if (engines_[i] && !engines_[i]->quiescent())
-        out.push_back(fmt::format("{}: not quiescent: {}", topo_.components[i].id, engines_[i]->describe_outstanding()));
+        out.push_back(fmt::format("{}: not quiescent: {}", topo_.components[i].id,
+                                  engines_[i]->describe_outstanding()));
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
-      const DmaStreamResult& sr = result_of(static_cast<int>(t));
-      const TransferConfig& tc = scenario_.transfers[t];
+      const DmaStreamResult &sr = result_of(static_cast<int>(t));
+      const TransferConfig &tc = scenario_.transfers[t];
       if (sr.error.empty() && sr.bytes != tc.size.count * tc.count)
-        out.push_back(fmt::format("transfer {}: {} bytes completed of {} requested", tc.id, sr.bytes,
-                                  tc.size.count * tc.count));
+        out.push_back(fmt::format("transfer {}: {} bytes completed of {} requested", tc.id,
+                                  sr.bytes, tc.size.count * tc.count));
     }
-    if (pool_.in_use() != 0) out.push_back(fmt::format("{} TLPs never returned to the pool", pool_.in_use()));
+    if (pool_.in_use() != 0)
+      out.push_back(fmt::format("{} TLPs never returned to the pool", pool_.in_use()));
     return out;
   }
 
-  void collect(RunResult& r) const {
+  void collect(RunResult &r) const {
     const std::int64_t end_ps = std::max<std::int64_t>(1, r.sim_time_ps);
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
-      const TransferConfig& tc = scenario_.transfers[t];
-      const DmaStreamResult& sr = result_of(static_cast<int>(t));
+      const TransferConfig &tc = scenario_.transfers[t];
+      const DmaStreamResult &sr = result_of(static_cast<int>(t));
       TransferResult tr;
       tr.id = tc.id;
       tr.initiator = topo_.components[static_cast<std::size_t>(tc.initiator)].id;
@@ -205,18 +216,19 @@ public:
       tr.start_ps = std::max<std::int64_t>(0, sr.first_start_ps);
       tr.end_ps = std::max(tr.start_ps, sr.last_done_ps);
       std::int64_t span = tr.end_ps - tr.start_ps;
-      tr.bandwidth_gbps = span > 0 ? static_cast<double>(sr.bytes) / (static_cast<double>(span) * 1e-12) / 1e9 : 0;
+      tr.bandwidth_gbps =
+          span > 0 ? static_cast<double>(sr.bytes) / (static_cast<double>(span) * 1e-12) / 1e9 : 0;
       tr.latency = summarize_latencies(sr.latencies_ps);
       tr.error = sr.error;
       r.transfers.push_back(tr);
     }
     for (std::size_t l = 0; l < links_.size(); ++l) {
-      const LinkConfig& lc = topo_.links[l];
+      const LinkConfig &lc = topo_.links[l];
       std::string a = topo_.port_name(lc.a.component, lc.a.port);
       std::string b = topo_.port_name(lc.b.component, lc.b.port);
       for (int dir = 0; dir < 2; ++dir) {
-        const LinkDirection& d = dir == 0 ? links_[l]->a_to_b() : links_[l]->b_to_a();
-        const LinkDirectionStats& st = d.stats();
+        const LinkDirection &d = dir == 0 ? links_[l]->a_to_b() : links_[l]->b_to_a();
+        const LinkDirectionStats &st = d.stats();
         LinkDirectionResult lr;
         lr.link = a + " - " + b;
         lr.from = dir == 0 ? a : b;
@@ -239,50 +251,59 @@ public:
     }
     r.component_stats = nlohmann::ordered_json::object();
     for (std::size_t i = 0; i < topo_.components.size(); ++i) {
-      const std::string& id = topo_.components[i].id;
-      if (rcs_[i]) r.component_stats[id] = stats_to_json(rcs_[i]->stats());
-      if (switches_[i]) r.component_stats[id] = stats_to_json(switches_[i]->stats());
-      if (engines_[i]) r.component_stats[id] = stats_to_json(engines_[i]->stats());
-      if (memories_[i]) r.component_stats[id] = stats_to_json(memories_[i]->stats());
+      const std::string &id = topo_.components[i].id;
+      if (rcs_[i])
+        r.component_stats[id] = stats_to_json(rcs_[i]->stats());
+      if (switches_[i])
+        r.component_stats[id] = stats_to_json(switches_[i]->stats());
+      if (engines_[i])
+        r.component_stats[id] = stats_to_json(engines_[i]->stats());
+      if (memories_[i])
+        r.component_stats[id] = stats_to_json(memories_[i]->stats());
     }
   }
 
 private:
-  const DmaStreamResult& result_of(int t) const {
-    const TransferConfig& tc = scenario_.transfers[static_cast<std::size_t>(t)];
-    return engines_[static_cast<std::size_t>(tc.initiator)]->stream_result(stream_of_[static_cast<std::size_t>(t)]);
+  const DmaStreamResult &result_of(int t) const {
+    const TransferConfig &tc = scenario_.transfers[static_cast<std::size_t>(t)];
+    return engines_[static_cast<std::size_t>(tc.initiator)]->stream_result(
+        stream_of_[static_cast<std::size_t>(t)]);
   }
 
   void start(int t, std::int64_t after_ps) {
-    const TransferConfig& tc = scenario_.transfers[static_cast<std::size_t>(t)];
-    engines_[static_cast<std::size_t>(tc.initiator)]->start_stream(stream_of_[static_cast<std::size_t>(t)],
-                                                                   after_ps + tc.start_at.ps);
+    const TransferConfig &tc = scenario_.transfers[static_cast<std::size_t>(t)];
+    engines_[static_cast<std::size_t>(tc.initiator)]->start_stream(
+        stream_of_[static_cast<std::size_t>(t)], after_ps + tc.start_at.ps);
   }
 
   void stream_done(int engine, int stream, std::int64_t at_ps) {
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
-      const TransferConfig& tc = scenario_.transfers[t];
-      if (tc.initiator != engine || stream_of_[t] != stream) continue;
+      const TransferConfig &tc = scenario_.transfers[t];
+      if (tc.initiator != engine || stream_of_[t] != stream)
+        continue;
       for (std::size_t d = 0; d < scenario_.transfers.size(); ++d)
-        if (scenario_.transfers[d].start_after == static_cast<int>(t)) start(static_cast<int>(d), at_ps);
+        if (scenario_.transfers[d].start_after == static_cast<int>(t))
+          start(static_cast<int>(d), at_ps);
     }
   }
 
   const PortCapabilities port_caps(int component) const {
-    const ComponentConfig& c = topo_.components[static_cast<std::size_t>(component)];
+    const ComponentConfig &c = topo_.components[static_cast<std::size_t>(component)];
     return port_capabilities_from(c.params);
   }
 
-  PciePort& port(int component, int index) {
+  PciePort &port(int component, int index) {
     std::size_t i = static_cast<std::size_t>(component);
-    if (rcs_[i]) return rcs_[i]->port(index);
-    if (switches_[i]) return switches_[i]->port(index);
+    if (rcs_[i])
+      return rcs_[i]->port(index);
+    if (switches_[i])
+      return switches_[i]->port(index);
     return engines_[i]->port();
   }
 
-  const ScenarioConfig& scenario_;
-  const TopologyConfig& topo_;
-  TlpPool pool_;  // declared first among owners: destroyed after every module using it
+  const ScenarioConfig &scenario_;
+  const TopologyConfig &topo_;
+  TlpPool pool_; // declared first among owners: destroyed after every module using it
   std::vector<std::unique_ptr<RootComplex>> rcs_;
   std::vector<std::unique_ptr<PcieSwitch>> switches_;
   std::vector<std::unique_ptr<DmaEngine>> engines_;
@@ -301,9 +322,9 @@ void install_report_handler() {
   sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
 }
 
-}  // namespace
+} // namespace
 
-RunResult simulate(const ScenarioConfig& scenario) {
+RunResult simulate(const ScenarioConfig &scenario) {
   auto wall_start = std::chrono::steady_clock::now();
   install_report_handler();
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
@@ -334,4 +355,4 @@ RunResult simulate(const ScenarioConfig& scenario) {
   return r;
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -25,13 +25,13 @@ struct TransferResult {
   std::uint64_t transfers_done = 0;
   std::uint64_t bytes = 0;
   std::int64_t start_ps = 0, end_ps = 0;
-  double bandwidth_gbps = 0;  // 1e9 bytes per second of payload
+  double bandwidth_gbps = 0; // 1e9 bytes per second of payload
   LatencySummary latency;
   std::string error;
 };
 
 struct LinkDirectionResult {
-  std::string link;  // "a.port - b.port"
+  std::string link; // "a.port - b.port"
   std::string from, to;
   int generation = 0, width = 0;
   double usable_gbps = 0;
@@ -47,7 +47,7 @@ struct RunResult {
   std::vector<TransferResult> transfers;
   std::vector<LinkDirectionResult> links;
   nlohmann::ordered_json component_stats;
-  nlohmann::ordered_json config;  // resolved scenario
+  nlohmann::ordered_json config; // resolved scenario
   // Set when the run could not finish: the watchdog's diagnosis, one line per component.
   std::vector<std::string> stall_diagnosis;
   std::string stall_reason;
@@ -56,8 +56,8 @@ struct RunResult {
   double wall_seconds = 0;
 };
 
-RunResult simulate(const ScenarioConfig& scenario);
+RunResult simulate(const ScenarioConfig &scenario);
 
 LatencySummary summarize_latencies(std::vector<std::int64_t> samples_ps);
 
-}  // namespace pciesim
+} // namespace pciesim

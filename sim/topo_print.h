@@ -9,9 +9,9 @@
 
 namespace pciesim {
 
-std::string format_topology_tree(const TopologyConfig& topology, const Hierarchy& hierarchy,
-                                 const Enumeration& enumeration);
-std::string topology_dot(const TopologyConfig& topology, const Hierarchy& hierarchy,
-                         const Enumeration& enumeration);
+std::string format_topology_tree(const TopologyConfig &topology, const Hierarchy &hierarchy,
+                                 const Enumeration &enumeration);
+std::string topology_dot(const TopologyConfig &topology, const Hierarchy &hierarchy,
+                         const Enumeration &enumeration);
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -12,39 +12,46 @@ namespace pciesim {
 
 int ComponentConfig::port_count() const {
   switch (type->role) {
-  case ComponentRole::RootComplex: return static_cast<int>(params.integer("root_ports"));
-  case ComponentRole::Switch: return static_cast<int>(params.integer("downstream_ports")) + 1;
-  case ComponentRole::Endpoint: return 1;
-  case ComponentRole::Memory: return 0;
+  case ComponentRole::RootComplex:
+    return static_cast<int>(params.integer("root_ports"));
+  case ComponentRole::Switch:
+    return static_cast<int>(params.integer("downstream_ports")) + 1;
+  case ComponentRole::Endpoint:
+    return 1;
+  case ComponentRole::Memory:
+    return 0;
   }
   return 0;
 }
 
-int TopologyConfig::find(const std::string& id) const {
+int TopologyConfig::find(const std::string &id) const {
   for (std::size_t i = 0; i < components.size(); ++i)
-    if (components[i].id == id) return static_cast<int>(i);
+    if (components[i].id == id)
+      return static_cast<int>(i);
   return -1;
 }
 
 std::string TopologyConfig::port_name(int component, int port) const {
-  const ComponentConfig& c = components[static_cast<std::size_t>(component)];
+  const ComponentConfig &c = components[static_cast<std::size_t>(component)];
   switch (c.type->role) {
-  case ComponentRole::RootComplex: return c.id + ".rp" + std::to_string(port);
+  case ComponentRole::RootComplex:
+    return c.id + ".rp" + std::to_string(port);
   case ComponentRole::Switch:
     return port == 0 ? c.id + ".up" : c.id + ".dp" + std::to_string(port - 1);
-  default: return c.id + ".up";
+  default:
+    return c.id + ".up";
   }
 }
 
 namespace {
 
-bool downstream_facing(const ComponentConfig& c, int port) {
+bool downstream_facing(const ComponentConfig &c, int port) {
   return c.type->role == ComponentRole::RootComplex ||
          (c.type->role == ComponentRole::Switch && port > 0);
 }
 
 // Parses "comp.port" (or a bare endpoint id) against the components.
-PortRef parse_port_ref(const TopologyConfig& topo, const Node& node) {
+PortRef parse_port_ref(const TopologyConfig &topo, const Node &node) {
   std::string text = node.as_string();
   PortRef ref;
   ref.text = text;
@@ -57,7 +64,7 @@ PortRef parse_port_ref(const TopologyConfig& topo, const Node& node) {
   ref.component = topo.find(id);
   if (ref.component < 0)
     node.fail(fmt::format("\"{}\" names no component", id), "the id of a component in /components");
-  const ComponentConfig& c = topo.components[static_cast<std::size_t>(ref.component)];
+  const ComponentConfig &c = topo.components[static_cast<std::size_t>(ref.component)];
   int count = c.port_count();
   std::string expected;
   switch (c.type->role) {
@@ -77,7 +84,8 @@ PortRef parse_port_ref(const TopologyConfig& topo, const Node& node) {
     break;
   case ComponentRole::Endpoint:
     expected = fmt::format("\"{}\" or \"{}.up\"", id, id);
-    if (port.empty() || port == "up") ref.port = 0;
+    if (port.empty() || port == "up")
+      ref.port = 0;
     break;
   case ComponentRole::Memory:
     node.fail(fmt::format("\"{}\" is host memory, which attaches to its root complex by its "
@@ -95,15 +103,17 @@ bool legal_width(std::int64_t w) {
   return std::find(std::begin(kLegalWidths), std::end(kLegalWidths), w) != std::end(kLegalWidths);
 }
 
-}  // namespace
+} // namespace
 
-TopologyConfig load_topology(const Node& root) {
+TopologyConfig load_topology(const Node &root) {
   root.require_object();
   root.allow_only({"$schema", "name", "description", "fabric", "components", "links"});
   TopologyConfig topo;
   topo.file = root.file();
-  if (auto n = root.get("name")) topo.name = n->as_string();
-  if (auto n = root.get("description")) topo.description = n->as_string();
+  if (auto n = root.get("name"))
+    topo.name = n->as_string();
+  if (auto n = root.get("description"))
+    topo.description = n->as_string();
   if (auto fabric = root.get("fabric")) {
     fabric->require_object();
     fabric->allow_only({"mps"});
@@ -117,9 +127,10 @@ TopologyConfig load_topology(const Node& root) {
   }
   Node components = root.at("components");
   components.require_array();
-  if (components.size() == 0) components.fail("no components", "at least one root complex");
+  if (components.size() == 0)
+    components.fail("no components", "at least one root complex");
   static const std::regex id_pattern("[A-Za-z_][A-Za-z0-9_-]{0,63}");
-  for (const Node& c : components.items()) {
+  for (const Node &c : components.items()) {
     c.require_object();
     c.allow_only({"id", "type", "params", "root_complex", "description"});
     ComponentConfig cc;
@@ -129,7 +140,8 @@ TopologyConfig load_topology(const Node& root) {
     if (!std::regex_match(cc.id, id_pattern))
       id.fail(fmt::format("\"{}\" is not a valid id", cc.id),
               "letters, digits, '_' or '-', starting with a letter or '_', at most 64");
-    if (topo.find(cc.id) >= 0) id.fail(fmt::format("duplicate id \"{}\"", cc.id), "unique ids");
+    if (topo.find(cc.id) >= 0)
+      id.fail(fmt::format("duplicate id \"{}\"", cc.id), "unique ids");
     Node type = c.at("type");
     cc.type = find_component_type(type.as_string());
     if (!cc.type)
@@ -141,20 +153,22 @@ TopologyConfig load_topology(const Node& root) {
         rc->fail("only host_memory attaches to a root complex this way",
                  "a link in /links for PCIe components");
     } else if (cc.type->role == ComponentRole::Memory) {
-      c.at("root_complex");  // fails: missing key
+      c.at("root_complex"); // fails: missing key
     }
     topo.components.push_back(std::move(cc));
   }
   // Memories name their root complex; resolve after all ids are known.
   for (std::size_t i = 0; i < topo.components.size(); ++i) {
-    ComponentConfig& cc = topo.components[i];
-    if (cc.type->role != ComponentRole::Memory) continue;
+    ComponentConfig &cc = topo.components[i];
+    if (cc.type->role != ComponentRole::Memory)
+      continue;
     Node rc = components.at(i).at("root_complex");
     int r = topo.find(rc.as_string());
-    if (r < 0 || topo.components[static_cast<std::size_t>(r)].type->role != ComponentRole::RootComplex)
+    if (r < 0 ||
+        topo.components[static_cast<std::size_t>(r)].type->role != ComponentRole::RootComplex)
       rc.fail(fmt::format("\"{}\" is not a root complex", rc.as_string()),
               "the id of a root_complex component");
-    for (const ComponentConfig& other : topo.components)
+    for (const ComponentConfig &other : topo.components)
       if (&other != &cc && other.memory_of_root == r)
         rc.fail(fmt::format("root complex \"{}\" already has host memory \"{}\"", rc.as_string(),
                             other.id),
@@ -166,20 +180,21 @@ TopologyConfig load_topology(const Node& root) {
   std::vector<std::vector<bool>> used(topo.components.size());
   for (std::size_t i = 0; i < topo.components.size(); ++i)
     used[i].assign(static_cast<std::size_t>(std::max(0, topo.components[i].port_count())), false);
-  for (const Node& l : links.items()) {
+  for (const Node &l : links.items()) {
     l.require_object();
     l.allow_only({"between", "params", "description"});
     LinkConfig lc;
     lc.pointer = l.pointer();
     Node between = l.at("between");
     between.require_array();
-    if (between.size() != 2) between.fail("a link joins exactly two ports", "[\"a.port\", \"b.port\"]");
+    if (between.size() != 2)
+      between.fail("a link joins exactly two ports", "[\"a.port\", \"b.port\"]");
     lc.a = parse_port_ref(topo, between.at(std::size_t{0}));
     lc.b = parse_port_ref(topo, between.at(std::size_t{1}));
     if (lc.a.component == lc.b.component)
       between.fail("a link joins a component to itself", "two different components");
     for (int end = 0; end < 2; ++end) {
-      const PortRef& ref = end == 0 ? lc.a : lc.b;
+      const PortRef &ref = end == 0 ? lc.a : lc.b;
       auto slot = used[static_cast<std::size_t>(ref.component)].begin() + ref.port;
       if (*slot)
         between.at(static_cast<std::size_t>(end))
@@ -188,18 +203,20 @@ TopologyConfig load_topology(const Node& root) {
     }
     lc.params = resolve_params(LinkParams::specs(), l.get("params"));
     if (!legal_width(lc.params.integer("width")))
-      l.at("params").at("width").fail(fmt::format("x{} is not a PCIe width", lc.params.integer("width")),
-                                      "1, 2, 4, 8, 12, 16 or 32");
+      l.at("params").at("width").fail(
+          fmt::format("x{} is not a PCIe width", lc.params.integer("width")),
+          "1, 2, 4, 8, 12, 16 or 32");
     topo.links.push_back(std::move(lc));
   }
   return topo;
 }
 
-Hierarchy build_hierarchy(const TopologyConfig& topo) {
+Hierarchy build_hierarchy(const TopologyConfig &topo) {
   const std::size_t n = topo.components.size();
   Hierarchy h;
   h.graph = TopologyGraph(n);
-  for (std::size_t i = 0; i < n; ++i) h.graph[i].component = static_cast<int>(i);
+  for (std::size_t i = 0; i < n; ++i)
+    h.graph[i].component = static_cast<int>(i);
   for (std::size_t l = 0; l < topo.links.size(); ++l) {
     auto e = boost::add_edge(static_cast<std::size_t>(topo.links[l].a.component),
                              static_cast<std::size_t>(topo.links[l].b.component), h.graph);
@@ -213,13 +230,14 @@ Hierarchy build_hierarchy(const TopologyConfig& topo) {
   h.children.assign(n, {});
   std::vector<bool> seen(n, false);
   std::vector<bool> link_seen(topo.links.size(), false);
-  auto fail_at = [&](const std::string& pointer, const std::string& problem,
-                     const std::string& expected) {
+  auto fail_at = [&](const std::string &pointer, const std::string &problem,
+                     const std::string &expected) {
     throw InputError(topo.file, pointer, problem, expected);
   };
   bool any_root = false;
   for (std::size_t r = 0; r < n; ++r) {
-    if (topo.components[r].type->role != ComponentRole::RootComplex) continue;
+    if (topo.components[r].type->role != ComponentRole::RootComplex)
+      continue;
     any_root = true;
     seen[r] = true;
     h.root_of[r] = static_cast<int>(r);
@@ -234,18 +252,20 @@ Hierarchy build_hierarchy(const TopologyConfig& topo) {
         incident.push_back(h.graph[*it].link);
       std::sort(incident.begin(), incident.end());
       for (int l : incident) {
-        if (link_seen[static_cast<std::size_t>(l)]) continue;
+        if (link_seen[static_cast<std::size_t>(l)])
+          continue;
         link_seen[static_cast<std::size_t>(l)] = true;
-        const LinkConfig& link = topo.links[static_cast<std::size_t>(l)];
+        const LinkConfig &link = topo.links[static_cast<std::size_t>(l)];
         bool v_is_a = link.a.component == static_cast<int>(v);
-        const PortRef& here = v_is_a ? link.a : link.b;
-        const PortRef& there = v_is_a ? link.b : link.a;
+        const PortRef &here = v_is_a ? link.a : link.b;
+        const PortRef &there = v_is_a ? link.b : link.a;
         std::size_t child = static_cast<std::size_t>(there.component);
-        const ComponentConfig& parent_c = topo.components[v];
-        const ComponentConfig& child_c = topo.components[child];
+        const ComponentConfig &parent_c = topo.components[v];
+        const ComponentConfig &child_c = topo.components[child];
         if (child_c.type->role == ComponentRole::RootComplex)
-          fail_at(link.pointer, fmt::format("the link joins root complex \"{}\" below \"{}\"",
-                                            child_c.id, parent_c.id),
+          fail_at(link.pointer,
+                  fmt::format("the link joins root complex \"{}\" below \"{}\"", child_c.id,
+                              parent_c.id),
                   "root complexes only at the top of a hierarchy");
         if (seen[child])
           fail_at(link.pointer,
@@ -272,9 +292,10 @@ Hierarchy build_hierarchy(const TopologyConfig& topo) {
       }
     }
   }
-  if (!any_root) fail_at("/components", "no root_complex", "at least one root complex");
+  if (!any_root)
+    fail_at("/components", "no root_complex", "at least one root complex");
   for (std::size_t i = 0; i < n; ++i) {
-    const ComponentConfig& c = topo.components[i];
+    const ComponentConfig &c = topo.components[i];
     if (c.type->role == ComponentRole::Memory) {
       h.root_of[i] = c.memory_of_root;
       continue;
@@ -285,18 +306,22 @@ Hierarchy build_hierarchy(const TopologyConfig& topo) {
               "a path of links up to a root complex");
   }
   for (std::size_t i = 0; i < n; ++i) {
-    std::sort(h.children[i].begin(), h.children[i].end(),
-              [&](int x, int y) { return h.parent_port[static_cast<std::size_t>(x)] < h.parent_port[static_cast<std::size_t>(y)]; });
+    std::sort(h.children[i].begin(), h.children[i].end(), [&](int x, int y) {
+      return h.parent_port[static_cast<std::size_t>(x)] <
+             h.parent_port[static_cast<std::size_t>(y)];
+    });
   }
   // MPS: the configured value, which every component must support, or the lowest supported.
   std::uint32_t lowest = 4096;
-  for (const ComponentConfig& c : topo.components)
+  for (const ComponentConfig &c : topo.components)
     if (c.type->role != ComponentRole::Memory)
-      lowest = std::min<std::uint32_t>(lowest, static_cast<std::uint32_t>(c.params.bytes("max_payload_supported").count));
+      lowest = std::min<std::uint32_t>(
+          lowest, static_cast<std::uint32_t>(c.params.bytes("max_payload_supported").count));
   h.mps_bytes = lowest;
   if (topo.mps) {
-    for (const ComponentConfig& c : topo.components)
-      if (c.type->role != ComponentRole::Memory && c.params.bytes("max_payload_supported").count < topo.mps->count)
+    for (const ComponentConfig &c : topo.components)
+      if (c.type->role != ComponentRole::Memory &&
+          c.params.bytes("max_payload_supported").count < topo.mps->count)
         fail_at("/fabric/mps",
                 fmt::format("MPS {} exceeds what \"{}\" supports ({})", format_bytes(*topo.mps),
                             c.id, format_bytes(c.params.bytes("max_payload_supported"))),
@@ -304,19 +329,20 @@ Hierarchy build_hierarchy(const TopologyConfig& topo) {
     h.mps_bytes = static_cast<std::uint32_t>(topo.mps->count);
   }
   // Training: each link settles on the lowest generation and narrowest width of both ends.
-  for (const LinkConfig& link : topo.links) {
+  for (const LinkConfig &link : topo.links) {
     LinkParams lp = LinkParams::from(link.params);
-    const ParamSet& a = topo.components[static_cast<std::size_t>(link.a.component)].params;
-    const ParamSet& b = topo.components[static_cast<std::size_t>(link.b.component)].params;
+    const ParamSet &a = topo.components[static_cast<std::size_t>(link.a.component)].params;
+    const ParamSet &b = topo.components[static_cast<std::size_t>(link.b.component)].params;
     TrainedLink t;
-    t.shape.generation = static_cast<int>(std::min({static_cast<std::int64_t>(lp.generation),
-                                                    a.integer("max_gen"), b.integer("max_gen")}));
-    std::int64_t width = std::min({static_cast<std::int64_t>(lp.width), a.integer("max_width"),
-                                   b.integer("max_width")});
+    t.shape.generation = static_cast<int>(std::min(
+        {static_cast<std::int64_t>(lp.generation), a.integer("max_gen"), b.integer("max_gen")}));
+    std::int64_t width = std::min(
+        {static_cast<std::int64_t>(lp.width), a.integer("max_width"), b.integer("max_width")});
     // A link trains to the widest legal width not above every end's limit.
     std::int64_t legal = 1;
     for (int w : kLegalWidths)
-      if (w <= width) legal = w;
+      if (w <= width)
+        legal = w;
     t.shape.width = static_cast<int>(legal);
     t.shape.mps_bytes = h.mps_bytes;
     t.flight_latency = lp.flight_latency;
@@ -326,11 +352,11 @@ Hierarchy build_hierarchy(const TopologyConfig& topo) {
   return h;
 }
 
-LoadedTopology load_topology_file(const std::string& path) {
+LoadedTopology load_topology_file(const std::string &path) {
   LoadedTopology t;
   t.config = load_topology(Node::root(load_json_file(path)));
   t.hierarchy = build_hierarchy(t.config);
   return t;
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -17,17 +17,17 @@ namespace pciesim {
 
 struct ComponentConfig {
   std::string id;
-  const ComponentType* type = nullptr;
+  const ComponentType *type = nullptr;
   ParamSet params;
-  std::string pointer;       // of the component object
-  int memory_of_root = -1;   // host_memory: index of its root complex
+  std::string pointer;     // of the component object
+  int memory_of_root = -1; // host_memory: index of its root complex
   int port_count() const;
 };
 
 struct PortRef {
   int component = -1;
   int port = -1;
-  std::string text;  // as written, e.g. "sw0.dp1"
+  std::string text; // as written, e.g. "sw0.dp1"
 };
 
 struct LinkConfig {
@@ -40,11 +40,11 @@ struct TopologyConfig {
   std::string file;
   std::string name;
   std::string description;
-  std::optional<Bytes> mps;  // fabric-wide Max_Payload_Size; default: lowest supported
+  std::optional<Bytes> mps; // fabric-wide Max_Payload_Size; default: lowest supported
   std::vector<ComponentConfig> components;
   std::vector<LinkConfig> links;
 
-  int find(const std::string& id) const;  // -1 if absent
+  int find(const std::string &id) const; // -1 if absent
   std::string port_name(int component, int port) const;
 };
 
@@ -61,25 +61,25 @@ using TopologyGraph =
 // The checked hierarchy: for every component its parent and the ports that join them.
 struct Hierarchy {
   TopologyGraph graph;
-  std::vector<int> parent;          // component index, -1 for root complexes and memories
-  std::vector<int> parent_link;     // link index to the parent
-  std::vector<int> upstream_port;   // this component's port toward the parent
-  std::vector<int> parent_port;     // the parent's port toward this component
-  std::vector<int> root_of;         // the root complex above (itself for a root complex)
-  std::vector<std::vector<int>> children;  // ordered by the parent's port index
-  std::vector<TrainedLink> trained;        // per link
+  std::vector<int> parent;                // component index, -1 for root complexes and memories
+  std::vector<int> parent_link;           // link index to the parent
+  std::vector<int> upstream_port;         // this component's port toward the parent
+  std::vector<int> parent_port;           // the parent's port toward this component
+  std::vector<int> root_of;               // the root complex above (itself for a root complex)
+  std::vector<std::vector<int>> children; // ordered by the parent's port index
+  std::vector<TrainedLink> trained;       // per link
   std::uint32_t mps_bytes = 256;
 };
 
 // Loads and checks a topology document; throws InputError.
-TopologyConfig load_topology(const Node& root);
-Hierarchy build_hierarchy(const TopologyConfig& topology);
+TopologyConfig load_topology(const Node &root);
+Hierarchy build_hierarchy(const TopologyConfig &topology);
 
 // A topology given as a path (relative to `base_dir`) or inline object.
 struct LoadedTopology {
   TopologyConfig config;
   Hierarchy hierarchy;
 };
-LoadedTopology load_topology_file(const std::string& path);
+LoadedTopology load_topology_file(const std::string &path);
 
-}  // namespace pciesim
+} // namespace pciesim

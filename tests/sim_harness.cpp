@@ -14,18 +14,20 @@
 
 namespace pciesim::test {
 
-std::string run_in_child(const std::function<std::string()>& body) {
+std::string run_in_child(const std::function<std::string()> &body) {
   int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  if (pipe(fds) != 0)
+    throw std::runtime_error("pipe failed");
   pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid < 0)
+    throw std::runtime_error("fork failed");
   if (pid == 0) {
     close(fds[0]);
     std::string out;
     char status = 'o';
     try {
       out = body();
-    } catch (const std::exception& e) {
+    } catch (const std::exception &e) {
       status = 'e';
       out = e.what();
     }
@@ -33,7 +35,8 @@ std::string run_in_child(const std::function<std::string()>& body) {
     std::size_t done = 0;
     while (done < out.size()) {
       ssize_t n = write(fds[1], out.data() + done, out.size() - done);
-      if (n <= 0) break;
+      if (n <= 0)
+        break;
       done += static_cast<std::size_t>(n);
     }
     close(fds[1]);
@@ -50,11 +53,12 @@ std::string run_in_child(const std::function<std::string()>& body) {
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty())
     throw std::runtime_error("test child process failed");
-  if (text[0] == 'e') throw std::runtime_error("in child: " + text.substr(1));
+  if (text[0] == 'e')
+    throw std::runtime_error("in child: " + text.substr(1));
   return text.substr(1);
 }
 
-nlohmann::json simulate_in_child(const std::string& scenario_json) {
+nlohmann::json simulate_in_child(const std::string &scenario_json) {
   return nlohmann::json::parse(run_in_child([&] {
     ScenarioConfig s = load_scenario(Node::root(parse_json_text(scenario_json, "<test scenario>")),
                                      PCIESIM_SOURCE_DIR);
@@ -62,30 +66,32 @@ nlohmann::json simulate_in_child(const std::string& scenario_json) {
   }));
 }
 
-nlohmann::json simulate_in_child(const nlohmann::json& scenario) {
+nlohmann::json simulate_in_child(const nlohmann::json &scenario) {
   return simulate_in_child(scenario.dump());
 }
 
-std::string read_repo_file(const std::string& relative_path) {
+std::string read_repo_file(const std::string &relative_path) {
   std::ifstream in(std::string(PCIESIM_SOURCE_DIR) + "/" + relative_path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + relative_path);
+  if (!in)
+    throw std::runtime_error("cannot read " + relative_path);
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
 }
 
-CommandResult run_pciesim(const std::string& arguments) {
+CommandResult run_pciesim(const std::string &arguments) {
   char out_path[] = "/tmp/pciesim-test-out-XXXXXX";
   char err_path[] = "/tmp/pciesim-test-err-XXXXXX";
   int out_fd = mkstemp(out_path);
   int err_fd = mkstemp(err_path);
   close(out_fd);
   close(err_fd);
-  std::string command = std::string(PCIESIM_BINARY) + " " + arguments + " >" + out_path + " 2>" + err_path;
+  std::string command =
+      std::string(PCIESIM_BINARY) + " " + arguments + " >" + out_path + " 2>" + err_path;
   int status = std::system(command.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto slurp = [](const char* path) {
+  auto slurp = [](const char *path) {
     std::ifstream in(path);
     std::ostringstream s;
     s << in.rdbuf();
@@ -98,10 +104,11 @@ CommandResult run_pciesim(const std::string& arguments) {
   return r;
 }
 
-const nlohmann::json& transfer(const nlohmann::json& result, const std::string& id) {
-  for (const auto& t : result.at("transfers"))
-    if (t.at("id") == id) return t;
+const nlohmann::json &transfer(const nlohmann::json &result, const std::string &id) {
+  for (const auto &t : result.at("transfers"))
+    if (t.at("id") == id)
+      return t;
   throw std::runtime_error("no transfer " + id);
 }
 
-}  // namespace pciesim::test
+} // namespace pciesim::test

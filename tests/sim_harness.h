@@ -12,24 +12,24 @@ namespace pciesim::test {
 // Runs `body` in a forked child and returns the string it produced (SystemC-using test code
 // goes here so that each call gets a fresh kernel). Exceptions in the child are rethrown as
 // std::runtime_error in the parent.
-std::string run_in_child(const std::function<std::string()>& body);
+std::string run_in_child(const std::function<std::string()> &body);
 
 // Runs the scenario given as JSON text (topology inline or as a path relative to the
 // repository root) in a child process; returns the child's result_json().
-nlohmann::json simulate_in_child(const std::string& scenario_json);
-nlohmann::json simulate_in_child(const nlohmann::json& scenario);
+nlohmann::json simulate_in_child(const std::string &scenario_json);
+nlohmann::json simulate_in_child(const nlohmann::json &scenario);
 
 // Reads a file of the repository.
-std::string read_repo_file(const std::string& relative_path);
+std::string read_repo_file(const std::string &relative_path);
 
 // Runs the pciesim binary with arguments; captures stdout and stderr and the exit code.
 struct CommandResult {
   int exit_code = -1;
   std::string out, err;
 };
-CommandResult run_pciesim(const std::string& arguments);
+CommandResult run_pciesim(const std::string &arguments);
 
 // The transfer named `id` in a result.
-const nlohmann::json& transfer(const nlohmann::json& result, const std::string& id);
+const nlohmann::json &transfer(const nlohmann::json &result, const std::string &id);
 
-}  // namespace pciesim::test
+} // namespace pciesim::test

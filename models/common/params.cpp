@@ -6,48 +6,49 @@
 
 namespace pciesim {
 
-ParamSet::ParamSet(const std::vector<ParamSpec>* specs, std::vector<ParamValue> values,
+ParamSet::ParamSet(const std::vector<ParamSpec> *specs, std::vector<ParamValue> values,
                    std::vector<bool> overridden)
     : specs_(specs), values_(std::move(values)), overridden_(std::move(overridden)) {}
 
-std::size_t ParamSet::index_of(const std::string& name) const {
+std::size_t ParamSet::index_of(const std::string &name) const {
   if (specs_)
     for (std::size_t i = 0; i < specs_->size(); ++i)
-      if ((*specs_)[i].name == name) return i;
+      if ((*specs_)[i].name == name)
+        return i;
   // A model asking for a parameter its own table does not declare is a programming error.
   throw std::logic_error("parameter not declared in the model's table: " + name);
 }
 
-Bytes ParamSet::bytes(const std::string& name) const {
+Bytes ParamSet::bytes(const std::string &name) const {
   return std::get<Bytes>(values_[index_of(name)]);
 }
-Duration ParamSet::duration(const std::string& name) const {
+Duration ParamSet::duration(const std::string &name) const {
   return std::get<Duration>(values_[index_of(name)]);
 }
-Bandwidth ParamSet::bandwidth(const std::string& name) const {
+Bandwidth ParamSet::bandwidth(const std::string &name) const {
   return std::get<Bandwidth>(values_[index_of(name)]);
 }
-std::int64_t ParamSet::integer(const std::string& name) const {
+std::int64_t ParamSet::integer(const std::string &name) const {
   return std::get<std::int64_t>(values_[index_of(name)]);
 }
-bool ParamSet::boolean(const std::string& name) const {
+bool ParamSet::boolean(const std::string &name) const {
   return std::get<bool>(values_[index_of(name)]);
 }
-const std::string& ParamSet::choice(const std::string& name) const {
+const std::string &ParamSet::choice(const std::string &name) const {
   return std::get<std::string>(values_[index_of(name)]);
 }
-bool ParamSet::overridden(const std::string& name) const { return overridden_[index_of(name)]; }
+bool ParamSet::overridden(const std::string &name) const { return overridden_[index_of(name)]; }
 
-void ParamSet::set(const std::string& name, ParamValue value) {
+void ParamSet::set(const std::string &name, ParamValue value) {
   std::size_t i = index_of(name);
   if (value.index() != values_[i].index())
     throw std::logic_error("parameter set with a value of the wrong kind: " + name);
   values_[i] = std::move(value);
 }
 
-nlohmann::json value_to_json(const ParamValue& value) {
+nlohmann::json value_to_json(const ParamValue &value) {
   return std::visit(
-      [](const auto& v) -> nlohmann::json {
+      [](const auto &v) -> nlohmann::json {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, Bytes>)
           return format_bytes(v);
@@ -63,27 +64,37 @@ nlohmann::json value_to_json(const ParamValue& value) {
 
 nlohmann::ordered_json ParamSet::to_json() const {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  if (!specs_) return out;
-  for (std::size_t i = 0; i < specs_->size(); ++i) out[(*specs_)[i].name] = value_to_json(values_[i]);
+  if (!specs_)
+    return out;
+  for (std::size_t i = 0; i < specs_->size(); ++i)
+    out[(*specs_)[i].name] = value_to_json(values_[i]);
   return out;
 }
 
 std::string kind_name(ParamKind kind) {
   switch (kind) {
-  case ParamKind::size: return "size";
-  case ParamKind::time: return "time";
-  case ParamKind::rate: return "rate";
-  case ParamKind::integer: return "integer";
-  case ParamKind::boolean: return "boolean";
-  case ParamKind::choice: return "choice";
-  case ParamKind::generation: return "generation";
+  case ParamKind::size:
+    return "size";
+  case ParamKind::time:
+    return "time";
+  case ParamKind::rate:
+    return "rate";
+  case ParamKind::integer:
+    return "integer";
+  case ParamKind::boolean:
+    return "boolean";
+  case ParamKind::choice:
+    return "choice";
+  case ParamKind::generation:
+    return "generation";
   }
   return "?";
 }
 
-std::string default_text(const ParamSpec& spec) {
-  if (spec.default_value.is_string()) return spec.default_value.get<std::string>();
+std::string default_text(const ParamSpec &spec) {
+  if (spec.default_value.is_string())
+    return spec.default_value.get<std::string>();
   return spec.default_value.dump();
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -27,13 +27,13 @@ struct ParamSpec {
 
   std::string name;
   ParamKind kind;
-  nlohmann::json default_value;  // as a user would write it, e.g. "105 ns" or 64
+  nlohmann::json default_value; // as a user would write it, e.g. "105 ns" or 64
   std::string doc;
-  double min = 0;    // in base units: bytes, ps, bytes/s, count
-  double max = 0;    // 0 = no upper bound
+  double min = 0; // in base units: bytes, ps, bytes/s, count
+  double max = 0; // 0 = no upper bound
   bool power_of_two = false;
-  bool zero_means_unlimited = false;  // documented meaning of 0 (e.g. infinite credits)
-  std::vector<std::string> choices;   // for ParamKind::choice
+  bool zero_means_unlimited = false; // documented meaning of 0 (e.g. infinite credits)
+  std::vector<std::string> choices;  // for ParamKind::choice
 };
 
 using ParamValue = std::variant<Bytes, Duration, Bandwidth, std::int64_t, bool, std::string>;
@@ -42,32 +42,32 @@ using ParamValue = std::variant<Bytes, Duration, Bandwidth, std::int64_t, bool, 
 class ParamSet {
 public:
   ParamSet() = default;
-  ParamSet(const std::vector<ParamSpec>* specs, std::vector<ParamValue> values,
+  ParamSet(const std::vector<ParamSpec> *specs, std::vector<ParamValue> values,
            std::vector<bool> overridden);
 
-  Bytes bytes(const std::string& name) const;
-  Duration duration(const std::string& name) const;
-  Bandwidth bandwidth(const std::string& name) const;
-  std::int64_t integer(const std::string& name) const;
-  bool boolean(const std::string& name) const;
-  const std::string& choice(const std::string& name) const;
-  bool overridden(const std::string& name) const;
+  Bytes bytes(const std::string &name) const;
+  Duration duration(const std::string &name) const;
+  Bandwidth bandwidth(const std::string &name) const;
+  std::int64_t integer(const std::string &name) const;
+  bool boolean(const std::string &name) const;
+  const std::string &choice(const std::string &name) const;
+  bool overridden(const std::string &name) const;
   // Replaces a value after loading (used by enumeration-derived settings and tests).
-  void set(const std::string& name, ParamValue value);
+  void set(const std::string &name, ParamValue value);
 
   // Resolved values as JSON, with units, in table order.
   nlohmann::ordered_json to_json() const;
-  const std::vector<ParamSpec>& specs() const { return *specs_; }
+  const std::vector<ParamSpec> &specs() const { return *specs_; }
 
 private:
-  std::size_t index_of(const std::string& name) const;
-  const std::vector<ParamSpec>* specs_ = nullptr;
+  std::size_t index_of(const std::string &name) const;
+  const std::vector<ParamSpec> *specs_ = nullptr;
   std::vector<ParamValue> values_;
   std::vector<bool> overridden_;
 };
 
 std::string kind_name(ParamKind kind);
-std::string default_text(const ParamSpec& spec);  // for docs: "105 ns", "64", "true"
-nlohmann::json value_to_json(const ParamValue& value);
+std::string default_text(const ParamSpec &spec); // for docs: "105 ns", "64", "true"
+nlohmann::json value_to_json(const ParamValue &value);
 
-}  // namespace pciesim
+} // namespace pciesim

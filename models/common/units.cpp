@@ -11,7 +11,7 @@ namespace {
 
 struct Unit {
   std::string_view name;
-  double scale;  // multiplier to the base unit
+  double scale; // multiplier to the base unit
 };
 
 // Splits "<number><optional single space><unit>" and parses the number as a finite,
@@ -38,11 +38,14 @@ NumberAndUnit split(std::string_view text) {
     }
     ++i;
   }
-  if (!digits || text.empty() || text[0] == '.' || text[i - 1] == '.') return out;
+  if (!digits || text.empty() || text[0] == '.' || text[i - 1] == '.')
+    return out;
   std::string number(text.substr(0, i));
-  if (number.size() > 24) return out;  // beyond any sensible precision; also bounds strtod
+  if (number.size() > 24)
+    return out; // beyond any sensible precision; also bounds strtod
   std::string_view rest = text.substr(i);
-  if (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
+  if (!rest.empty() && rest[0] == ' ')
+    rest.remove_prefix(1);
   out.number = std::strtod(number.c_str(), nullptr);
   out.unit = rest;
   out.ok = std::isfinite(out.number);
@@ -50,9 +53,10 @@ NumberAndUnit split(std::string_view text) {
 }
 
 template <std::size_t N>
-const Unit* find_unit(const std::array<Unit, N>& units, std::string_view name) {
-  for (const Unit& u : units)
-    if (u.name == name) return &u;
+const Unit *find_unit(const std::array<Unit, N> &units, std::string_view name) {
+  for (const Unit &u : units)
+    if (u.name == name)
+      return &u;
   return nullptr;
 }
 
@@ -68,7 +72,7 @@ constexpr std::array<Unit, 9> kSizeUnits{{{"B", 1.0},
 constexpr std::array<Unit, 7> kTimeUnits{{{"ps", 1.0},
                                           {"ns", 1e3},
                                           {"us", 1e6},
-                                          {"\xC2\xB5s", 1e6},  // µs
+                                          {"\xC2\xB5s", 1e6}, // µs
                                           {"ms", 1e9},
                                           {"s", 1e12},
                                           {"fs", 1e-3}}};
@@ -84,37 +88,45 @@ constexpr std::array<Unit, 11> kRateUnits{{{"B/s", 1.0},
                                            {"Mb/s", 1e6 / 8},
                                            {"Gb/s", 1e9 / 8}}};
 
-}  // namespace
+} // namespace
 
 Parsed<Bytes> parse_bytes(std::string_view text) {
-  const char* expected = "a size such as \"4 KiB\", \"256 MiB\" or \"512 B\"";
+  const char *expected = "a size such as \"4 KiB\", \"256 MiB\" or \"512 B\"";
   NumberAndUnit nu = split(text);
-  const Unit* unit = nu.ok ? find_unit(kSizeUnits, nu.unit) : nullptr;
-  if (!unit) return {std::nullopt, expected};
+  const Unit *unit = nu.ok ? find_unit(kSizeUnits, nu.unit) : nullptr;
+  if (!unit)
+    return {std::nullopt, expected};
   double value = nu.number * unit->scale;
-  if (value >= 1.8e19) return {std::nullopt, "a size below 16 EiB"};
-  if (value != std::floor(value)) return {std::nullopt, "a whole number of bytes"};
+  if (value >= 1.8e19)
+    return {std::nullopt, "a size below 16 EiB"};
+  if (value != std::floor(value))
+    return {std::nullopt, "a whole number of bytes"};
   return {Bytes{static_cast<std::uint64_t>(value)}, ""};
 }
 
 Parsed<Duration> parse_duration(std::string_view text) {
-  const char* expected = "a time such as \"110 ns\", \"1.5 us\" or \"2 ms\"";
+  const char *expected = "a time such as \"110 ns\", \"1.5 us\" or \"2 ms\"";
   NumberAndUnit nu = split(text);
-  const Unit* unit = nu.ok ? find_unit(kTimeUnits, nu.unit) : nullptr;
-  if (!unit) return {std::nullopt, expected};
+  const Unit *unit = nu.ok ? find_unit(kTimeUnits, nu.unit) : nullptr;
+  if (!unit)
+    return {std::nullopt, expected};
   double value = nu.number * unit->scale;
-  if (value >= 9.2e18) return {std::nullopt, "a time below 106 days"};
-  if (value != std::floor(value)) return {std::nullopt, "a time that is a whole number of ps"};
+  if (value >= 9.2e18)
+    return {std::nullopt, "a time below 106 days"};
+  if (value != std::floor(value))
+    return {std::nullopt, "a time that is a whole number of ps"};
   return {Duration{static_cast<std::int64_t>(value)}, ""};
 }
 
 Parsed<Bandwidth> parse_bandwidth(std::string_view text) {
-  const char* expected = "a rate such as \"100 GB/s\", \"400 Gb/s\" or \"512 MiB/s\"";
+  const char *expected = "a rate such as \"100 GB/s\", \"400 Gb/s\" or \"512 MiB/s\"";
   NumberAndUnit nu = split(text);
-  const Unit* unit = nu.ok ? find_unit(kRateUnits, nu.unit) : nullptr;
-  if (!unit) return {std::nullopt, expected};
+  const Unit *unit = nu.ok ? find_unit(kRateUnits, nu.unit) : nullptr;
+  if (!unit)
+    return {std::nullopt, expected};
   double value = nu.number * unit->scale;
-  if (!std::isfinite(value) || value > 1e16) return {std::nullopt, "a rate below 10 PB/s"};
+  if (!std::isfinite(value) || value > 1e16)
+    return {std::nullopt, "a rate below 10 PB/s"};
   return {Bandwidth{value}, ""};
 }
 
@@ -125,7 +137,8 @@ Parsed<int> parse_generation_rate(std::string_view text) {
     std::string_view r = rates[i];
     std::string no_space(r);
     no_space.erase(no_space.find(' '), 1);
-    if (text == r || text == no_space) return {static_cast<int>(i) + 1, ""};
+    if (text == r || text == no_space)
+      return {static_cast<int>(i) + 1, ""};
   }
   return {std::nullopt, "a generation 1-6 or its rate: 2.5, 5, 8, 16, 32 or 64 GT/s"};
 }
@@ -133,15 +146,19 @@ Parsed<int> parse_generation_rate(std::string_view text) {
 std::string format_bytes(Bytes b) {
   static constexpr std::array<std::pair<std::string_view, std::uint64_t>, 4> units{
       {{"TiB", 1ull << 40}, {"GiB", 1ull << 30}, {"MiB", 1ull << 20}, {"KiB", 1ull << 10}}};
-  for (const auto& [name, scale] : units)
-    if (b.count >= scale && b.count % scale == 0) return fmt::format("{} {}", b.count / scale, name);
+  for (const auto &[name, scale] : units)
+    if (b.count >= scale && b.count % scale == 0)
+      return fmt::format("{} {}", b.count / scale, name);
   return fmt::format("{} B", b.count);
 }
 
 std::string format_duration(Duration d) {
-  if (d.ps != 0 && d.ps % 1000000000 == 0) return fmt::format("{} ms", d.ps / 1000000000);
-  if (d.ps != 0 && d.ps % 1000000 == 0) return fmt::format("{} us", d.ps / 1000000);
-  if (d.ps != 0 && d.ps % 1000 == 0) return fmt::format("{} ns", d.ps / 1000);
+  if (d.ps != 0 && d.ps % 1000000000 == 0)
+    return fmt::format("{} ms", d.ps / 1000000000);
+  if (d.ps != 0 && d.ps % 1000000 == 0)
+    return fmt::format("{} us", d.ps / 1000000);
+  if (d.ps != 0 && d.ps % 1000 == 0)
+    return fmt::format("{} ns", d.ps / 1000);
   return fmt::format("{} ps", d.ps);
 }
 
@@ -149,4 +166,4 @@ std::string format_bandwidth(Bandwidth bw) {
   return fmt::format("{} GB/s", bw.bytes_per_second / 1e9);
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -37,7 +37,7 @@ struct Bandwidth {
 // Result of parsing: either the value, or a message saying what was expected.
 template <class T> struct Parsed {
   std::optional<T> value;
-  std::string error;  // empty when value is set
+  std::string error; // empty when value is set
 };
 
 Parsed<Bytes> parse_bytes(std::string_view text);
@@ -51,4 +51,4 @@ std::string format_bytes(Bytes b);
 std::string format_duration(Duration d);
 std::string format_bandwidth(Bandwidth bw);
 
-}  // namespace pciesim
+} // namespace pciesim

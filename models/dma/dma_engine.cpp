@@ -10,10 +10,10 @@
 namespace pciesim {
 
 namespace {
-constexpr std::uint64_t kPage = 4096;  // no TLP may cross a 4 KiB boundary
+constexpr std::uint64_t kPage = 4096; // no TLP may cross a 4 KiB boundary
 }
 
-const std::vector<ParamSpec>& DmaEngineParams::specs() {
+const std::vector<ParamSpec> &DmaEngineParams::specs() {
   static const std::vector<ParamSpec> specs = [] {
     std::vector<ParamSpec> s = {
         {"bar_size", ParamKind::size, "1 MiB", "size of BAR0 (a power of two)", 4096, 0, true},
@@ -25,8 +25,8 @@ const std::vector<ParamSpec>& DmaEngineParams::specs() {
          "latency of the engine's internal memory behind its BAR (estimate)", 0, 1e9},
         {"bar_bandwidth", ParamKind::rate, "32 GB/s",
          "bandwidth of the engine's internal memory behind its BAR (estimate)", 1e6, 0},
-        {"read_completion_boundary", ParamKind::size, "64 B",
-         "RCB of the engine as completer", 64, 128, true},
+        {"read_completion_boundary", ParamKind::size, "64 B", "RCB of the engine as completer", 64,
+         128, true},
     };
     append_port_specs(s, PortDefaults{5, 16, "512 B", 64, 1024, 64, 0, 0, 0});
     return s;
@@ -34,7 +34,7 @@ const std::vector<ParamSpec>& DmaEngineParams::specs() {
   return specs;
 }
 
-DmaEngineParams DmaEngineParams::from(const ParamSet& p) {
+DmaEngineParams DmaEngineParams::from(const ParamSet &p) {
   DmaEngineParams d;
   d.bar_size = p.bytes("bar_size");
   d.mrrs = p.bytes("mrrs");
@@ -47,26 +47,27 @@ DmaEngineParams DmaEngineParams::from(const ParamSet& p) {
   return d;
 }
 
-DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams& params,
-                     DmaEngineWiring wiring, TlpPool& pool)
+DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params,
+                     DmaEngineWiring wiring, TlpPool &pool)
     : sc_module(name), params_(params), wiring_(wiring), pool_(pool), port_("up", *this, 0),
       tags_(static_cast<std::size_t>(params.tags)),
       bar_ps_per_byte_(1e12 / params.bar_bandwidth.bytes_per_second) {
-  for (int t = 0; t < params.tags; ++t) free_tags_.push_back(static_cast<std::uint16_t>(t));
+  for (int t = 0; t < params.tags; ++t)
+    free_tags_.push_back(static_cast<std::uint16_t>(t));
   SC_HAS_PROCESS(DmaEngine);
   SC_METHOD(run);
   sensitive << wake_;
   dont_initialize();
 }
 
-int DmaEngine::add_stream(const DmaStreamSpec& spec) {
+int DmaEngine::add_stream(const DmaStreamSpec &spec) {
   Stream s;
   s.spec = spec;
   streams_.push_back(std::move(s));
   return static_cast<int>(streams_.size()) - 1;
 }
 
-const DmaStreamResult& DmaEngine::stream_result(int stream) const {
+const DmaStreamResult &DmaEngine::stream_result(int stream) const {
   return streams_[static_cast<std::size_t>(stream)].result;
 }
 
@@ -85,7 +86,7 @@ void DmaEngine::run() {
     Timed t = timed_.top();
     timed_.pop();
     if (t.action == Action::StartStream) {
-      Stream& s = streams_[static_cast<std::size_t>(t.arg)];
+      Stream &s = streams_[static_cast<std::size_t>(t.arg)];
       s.running = true;
       s.result.first_start_ps = now;
       activate_transfers(t.arg);
@@ -94,12 +95,13 @@ void DmaEngine::run() {
     }
   }
   try_issue();
-  if (!timed_.empty()) wake_.notify(ps_to_time(timed_.top().at_ps - now));
+  if (!timed_.empty())
+    wake_.notify(ps_to_time(timed_.top().at_ps - now));
 }
 
 void DmaEngine::activate_transfers(int stream_index) {
-  Stream& s = streams_[static_cast<std::size_t>(stream_index)];
-  const DmaStreamSpec& spec = s.spec;
+  Stream &s = streams_[static_cast<std::size_t>(stream_index)];
+  const DmaStreamSpec &spec = s.spec;
   std::uint64_t slots = 1;
   if (spec.region_bytes > spec.transfer_bytes && spec.stride_bytes > 0)
     slots = (spec.region_bytes - spec.transfer_bytes) / spec.stride_bytes + 1;
@@ -113,7 +115,7 @@ void DmaEngine::activate_transfers(int stream_index) {
       slot = free_transfers_.back();
       free_transfers_.pop_back();
     }
-    Transfer& t = transfers_[static_cast<std::size_t>(slot)];
+    Transfer &t = transfers_[static_cast<std::size_t>(slot)];
     t = Transfer{};
     t.stream = stream_index;
     t.address = spec.target_address + (s.started % slots) * spec.stride_bytes;
@@ -126,7 +128,8 @@ void DmaEngine::activate_transfers(int stream_index) {
 }
 
 void DmaEngine::try_issue() {
-  if (issuing_) return;  // a callback from a send below; the loop here continues
+  if (issuing_)
+    return; // a callback from a send below; the loop here continues
   issuing_ = true;
   bool progress = true;
   while (progress) {
@@ -144,20 +147,22 @@ void DmaEngine::try_issue() {
 }
 
 bool DmaEngine::issue_from(int stream_index) {
-  Stream& s = streams_[static_cast<std::size_t>(stream_index)];
-  if (s.issue_order.empty()) return false;
+  Stream &s = streams_[static_cast<std::size_t>(stream_index)];
+  if (s.issue_order.empty())
+    return false;
   int slot = s.issue_order.front();
-  Transfer& t = transfers_[static_cast<std::size_t>(slot)];
+  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
   std::uint64_t address = t.address + t.issued;
   std::uint64_t remaining = t.size - t.issued;
   std::uint64_t to_page_end = kPage - address % kPage;
-  tlm::tlm_generic_payload* gp = nullptr;
+  tlm::tlm_generic_payload *gp = nullptr;
   if (s.spec.is_write) {
-    if (posted_in_queue_ >= params_.posted_window) return false;
+    if (posted_in_queue_ >= params_.posted_window)
+      return false;
     std::uint32_t chunk = static_cast<std::uint32_t>(
         std::min<std::uint64_t>({remaining, wiring_.mps_bytes, to_page_end}));
     gp = &pool_.acquire();
-    TlpExtension& w = tlp_of(*gp);
+    TlpExtension &w = tlp_of(*gp);
     w.type = TlpType::MWr;
     w.payload_bytes = chunk;
     w.address = address;
@@ -178,7 +183,7 @@ bool DmaEngine::issue_from(int stream_index) {
     free_tags_.pop_front();
     tags_[tag] = Tag{slot, chunk};
     gp = &pool_.acquire();
-    TlpExtension& r = tlp_of(*gp);
+    TlpExtension &r = tlp_of(*gp);
     r.type = TlpType::MRd;
     r.request_bytes = chunk;
     r.address = address;
@@ -188,14 +193,15 @@ bool DmaEngine::issue_from(int stream_index) {
     t.issued += chunk;
     ++stats_.mrd_sent;
   }
-  if (t.issued == t.size) s.issue_order.pop_front();
+  if (t.issued == t.size)
+    s.issue_order.pop_front();
   port_.send(*gp, sc_core::SC_ZERO_TIME);
   return true;
 }
 
 void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
-  Transfer& t = transfers_[static_cast<std::size_t>(slot)];
-  Stream& s = streams_[static_cast<std::size_t>(t.stream)];
+  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
+  Stream &s = streams_[static_cast<std::size_t>(t.stream)];
   if (!t.failed) {
     s.result.bytes += t.size;
     s.result.latencies_ps.push_back(at_ps - t.start_ps);
@@ -210,7 +216,8 @@ void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
   if (complete && !s.result.finished) {
     s.result.finished = true;
     s.running = false;
-    if (on_stream_done) on_stream_done(stream_index, at_ps);
+    if (on_stream_done)
+      on_stream_done(stream_index, at_ps);
     return;
   }
   activate_transfers(stream_index);
@@ -218,46 +225,50 @@ void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
 }
 
 void DmaEngine::delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std::int64_t at_ps) {
-  Transfer& t = transfers_[static_cast<std::size_t>(cookie)];
+  Transfer &t = transfers_[static_cast<std::size_t>(cookie)];
   t.done += payload_bytes;
-  if (t.done == t.size) schedule(at_ps, Action::FinishTransfer, static_cast<int>(cookie));
+  if (t.done == t.size)
+    schedule(at_ps, Action::FinishTransfer, static_cast<int>(cookie));
 }
 
-void DmaEngine::receive_completion(tlm::tlm_generic_payload& gp) {
-  TlpExtension& cpl = tlp_of(gp);
-  Tag& tag = tags_[cpl.tag];
-  Transfer& t = transfers_[static_cast<std::size_t>(tag.transfer)];
+void DmaEngine::receive_completion(tlm::tlm_generic_payload &gp) {
+  TlpExtension &cpl = tlp_of(gp);
+  Tag &tag = tags_[cpl.tag];
+  Transfer &t = transfers_[static_cast<std::size_t>(tag.transfer)];
   if (cpl.status != CompletionStatus::SuccessfulCompletion) {
     ++stats_.ur_received;
-    Stream& s = streams_[static_cast<std::size_t>(t.stream)];
+    Stream &s = streams_[static_cast<std::size_t>(t.stream)];
     if (s.result.error.empty())
       s.result.error = fmt::format("Unsupported Request: completer {:02x}:{:02x}.{} refused the "
                                    "read of {:#x}",
                                    cpl.completer_id >> 8, (cpl.completer_id >> 3) & 0x1f,
                                    cpl.completer_id & 7, cpl.address);
     t.failed = true;
-    t.done += tag.remaining;  // the refused bytes will never come: count them as settled
+    t.done += tag.remaining; // the refused bytes will never come: count them as settled
     tag.remaining = 0;
   } else {
     ++stats_.cpld_received;
     t.done += cpl.payload_bytes;
     tag.remaining -= cpl.payload_bytes;
   }
-  if (tag.remaining == 0) free_tags_.push_back(cpl.tag);
+  if (tag.remaining == 0)
+    free_tags_.push_back(cpl.tag);
   int slot = tag.transfer;
   if (t.failed) {
     // Issue nothing more for a failed transfer; it settles once its other tags are back.
-    Stream& s = streams_[static_cast<std::size_t>(t.stream)];
+    Stream &s = streams_[static_cast<std::size_t>(t.stream)];
     auto it = std::find(s.issue_order.begin(), s.issue_order.end(), slot);
-    if (it != s.issue_order.end()) s.issue_order.erase(it);
+    if (it != s.issue_order.end())
+      s.issue_order.erase(it);
     t.size = t.issued;
   }
-  if (t.done == t.size) finish_transfer(slot, now_ps());
+  if (t.done == t.size)
+    finish_transfer(slot, now_ps());
   try_issue();
 }
 
-void DmaEngine::serve_bar_request(tlm::tlm_generic_payload& gp) {
-  TlpExtension& req = tlp_of(gp);
+void DmaEngine::serve_bar_request(tlm::tlm_generic_payload &gp) {
+  TlpExtension &req = tlp_of(gp);
   std::int64_t now = now_ps();
   std::uint32_t bytes = req.type == TlpType::MWr ? req.payload_bytes : req.request_bytes;
   std::int64_t start = std::max(now + params_.bar_latency.ps, bar_busy_until_ps_);
@@ -266,7 +277,8 @@ void DmaEngine::serve_bar_request(tlm::tlm_generic_payload& gp) {
   if (req.type == TlpType::MWr) {
     ++stats_.bar_writes_absorbed;
     port_.release(gp, ps_to_time(bar_busy_until_ps_ - now));
-    if (req.observer) req.observer->delivered(req.cookie, bytes, bar_busy_until_ps_);
+    if (req.observer)
+      req.observer->delivered(req.cookie, bytes, bar_busy_until_ps_);
     pool_.release(gp);
     return;
   }
@@ -279,8 +291,8 @@ void DmaEngine::serve_bar_request(tlm::tlm_generic_payload& gp) {
     std::uint64_t end_limit = (address + wiring_.mps_bytes) / rcb * rcb;
     std::uint32_t chunk = static_cast<std::uint32_t>(std::min<std::uint64_t>(
         remaining, end_limit > address ? end_limit - address : wiring_.mps_bytes));
-    tlm::tlm_generic_payload& cpl_gp = pool_.acquire();
-    TlpExtension& cpl = tlp_of(cpl_gp);
+    tlm::tlm_generic_payload &cpl_gp = pool_.acquire();
+    TlpExtension &cpl = tlp_of(cpl_gp);
     cpl.type = TlpType::CplD;
     cpl.requester_id = req.requester_id;
     cpl.completer_id = wiring_.bdf.packed();
@@ -296,10 +308,10 @@ void DmaEngine::serve_bar_request(tlm::tlm_generic_payload& gp) {
   pool_.release(gp);
 }
 
-void DmaEngine::tlp_arrived(int, tlm::tlm_generic_payload& gp) {
-  TlpExtension& tlp = tlp_of(gp);
+void DmaEngine::tlp_arrived(int, tlm::tlm_generic_payload &gp) {
+  TlpExtension &tlp = tlp_of(gp);
   if (!is_request(tlp.type)) {
-    port_.release(gp, sc_core::SC_ZERO_TIME);  // completions are consumed at line rate
+    port_.release(gp, sc_core::SC_ZERO_TIME); // completions are consumed at line rate
     receive_completion(gp);
     pool_.release(gp);
     return;
@@ -315,30 +327,36 @@ void DmaEngine::tlp_arrived(int, tlm::tlm_generic_payload& gp) {
   pool_.release(gp);
 }
 
-void DmaEngine::tlp_departing(int, tlm::tlm_generic_payload& gp, const sc_core::sc_time&) {
-  if (tlp_of(gp).type != TlpType::MWr || tlp_of(gp).ingress_port != kNoIngressPort) return;
+void DmaEngine::tlp_departing(int, tlm::tlm_generic_payload &gp, const sc_core::sc_time &) {
+  if (tlp_of(gp).type != TlpType::MWr || tlp_of(gp).ingress_port != kNoIngressPort)
+    return;
   --posted_in_queue_;
   try_issue();
 }
 
 bool DmaEngine::quiescent() const {
-  if (static_cast<int>(free_tags_.size()) != params_.tags || posted_in_queue_ != 0) return false;
-  for (const Stream& s : streams_)
-    if (s.active != 0) return false;
+  if (static_cast<int>(free_tags_.size()) != params_.tags || posted_in_queue_ != 0)
+    return false;
+  for (const Stream &s : streams_)
+    if (s.active != 0)
+      return false;
   return true;
 }
 
 std::string DmaEngine::describe_outstanding() const {
   std::string out;
   int tags_in_use = params_.tags - static_cast<int>(free_tags_.size());
-  if (tags_in_use) out += fmt::format("{} of {} tags in use; ", tags_in_use, params_.tags);
-  if (posted_in_queue_) out += fmt::format("{} MWr queued at the port; ", posted_in_queue_);
-  for (const Stream& s : streams_)
+  if (tags_in_use)
+    out += fmt::format("{} of {} tags in use; ", tags_in_use, params_.tags);
+  if (posted_in_queue_)
+    out += fmt::format("{} MWr queued at the port; ", posted_in_queue_);
+  for (const Stream &s : streams_)
     if (s.active || (s.running && !s.result.finished))
       out += fmt::format("transfer \"{}\": {} of {} done, {} in flight; ", s.spec.id, s.finished,
                          s.spec.count, s.active);
-  if (out.size() >= 2) out.resize(out.size() - 2);
+  if (out.size() >= 2)
+    out.resize(out.size() - 2);
   return out;
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -28,8 +28,8 @@ struct DmaEngineParams {
   Bytes read_completion_boundary{64};
   PortCapabilities ports;
 
-  static const std::vector<ParamSpec>& specs();
-  static DmaEngineParams from(const ParamSet& params);
+  static const std::vector<ParamSpec> &specs();
+  static DmaEngineParams from(const ParamSet &params);
 };
 
 // Where enumeration placed the engine.
@@ -57,16 +57,16 @@ struct DmaStreamResult {
   std::uint64_t transfers_done = 0;
   std::int64_t first_start_ps = -1;
   std::int64_t last_done_ps = -1;
-  std::vector<std::int64_t> latencies_ps;  // one per transfer, issue to last byte delivered
+  std::vector<std::int64_t> latencies_ps; // one per transfer, issue to last byte delivered
   bool finished = false;
-  std::string error;  // e.g. Unsupported Request
+  std::string error; // e.g. Unsupported Request
 };
 
 struct DmaEngineStats {
   std::uint64_t mrd_sent = 0, mwr_sent = 0, cpld_received = 0, ur_received = 0;
   std::uint64_t bar_reads_served = 0, bar_writes_absorbed = 0, bar_bytes = 0;
-  std::uint64_t tag_waits = 0;  // times a read was ready but every tag was in use
-  template <class F> void for_each(F&& f) const {
+  std::uint64_t tag_waits = 0; // times a read was ready but every tag was in use
+  template <class F> void for_each(F &&f) const {
     f("mrd_sent", mrd_sent);
     f("mwr_sent", mwr_sent);
     f("cpld_received", cpld_received);
@@ -80,23 +80,24 @@ struct DmaEngineStats {
 
 class DmaEngine : public sc_core::sc_module, public PortOwner, public TlpObserver {
 public:
-  DmaEngine(sc_core::sc_module_name name, const DmaEngineParams& params, DmaEngineWiring wiring,
-            TlpPool& pool);
+  DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params, DmaEngineWiring wiring,
+            TlpPool &pool);
 
-  PciePort& port() { return port_; }
-  const DmaEngineStats& stats() const { return stats_; }
-  const DmaEngineParams& params() const { return params_; }
+  PciePort &port() { return port_; }
+  const DmaEngineStats &stats() const { return stats_; }
+  const DmaEngineParams &params() const { return params_; }
 
-  int add_stream(const DmaStreamSpec& spec);
+  int add_stream(const DmaStreamSpec &spec);
   void start_stream(int stream, std::int64_t at_ps);
-  const DmaStreamResult& stream_result(int stream) const;
+  const DmaStreamResult &stream_result(int stream) const;
   std::function<void(int stream, std::int64_t at_ps)> on_stream_done;
 
   bool quiescent() const;
   std::string describe_outstanding() const;
 
-  void tlp_arrived(int port, tlm::tlm_generic_payload& gp) override;
-  void tlp_departing(int port, tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay) override;
+  void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
+  void tlp_departing(int port, tlm::tlm_generic_payload &gp,
+                     const sc_core::sc_time &delay) override;
   void delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std::int64_t at_ps) override;
 
 private:
@@ -115,7 +116,7 @@ private:
     std::uint64_t started = 0;
     std::uint64_t finished = 0;
     int active = 0;
-    std::deque<int> issue_order;  // transfer slots that still have bytes to issue
+    std::deque<int> issue_order; // transfer slots that still have bytes to issue
     DmaStreamResult result;
   };
   struct Tag {
@@ -128,7 +129,9 @@ private:
     std::uint64_t seq;
     Action action;
     int arg;
-    bool operator>(const Timed& o) const { return at_ps != o.at_ps ? at_ps > o.at_ps : seq > o.seq; }
+    bool operator>(const Timed &o) const {
+      return at_ps != o.at_ps ? at_ps > o.at_ps : seq > o.seq;
+    }
   };
 
   void run();
@@ -137,12 +140,12 @@ private:
   void try_issue();
   bool issue_from(int stream);
   void finish_transfer(int slot, std::int64_t at_ps);
-  void serve_bar_request(tlm::tlm_generic_payload& gp);
-  void receive_completion(tlm::tlm_generic_payload& gp);
+  void serve_bar_request(tlm::tlm_generic_payload &gp);
+  void receive_completion(tlm::tlm_generic_payload &gp);
 
   DmaEngineParams params_;
   DmaEngineWiring wiring_;
-  TlpPool& pool_;
+  TlpPool &pool_;
   PciePort port_;
   std::vector<Stream> streams_;
   std::vector<Transfer> transfers_;
@@ -160,4 +163,4 @@ private:
   DmaEngineStats stats_;
 };
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -7,7 +7,7 @@
 
 namespace pciesim {
 
-const std::vector<ParamSpec>& HostMemoryParams::specs() {
+const std::vector<ParamSpec> &HostMemoryParams::specs() {
   static const std::vector<ParamSpec> specs = {
       {"size", ParamKind::size, "64 GiB", "capacity of this socket's DRAM", 1 << 20, 0},
       {"latency", ParamKind::time, "80 ns", "DRAM access latency (MODELING.md §4: 60-120 ns)", 0,
@@ -18,7 +18,7 @@ const std::vector<ParamSpec>& HostMemoryParams::specs() {
   return specs;
 }
 
-HostMemoryParams HostMemoryParams::from(const ParamSet& p) {
+HostMemoryParams HostMemoryParams::from(const ParamSet &p) {
   HostMemoryParams m;
   m.size = p.bytes("size");
   m.latency = p.duration("latency");
@@ -26,13 +26,13 @@ HostMemoryParams HostMemoryParams::from(const ParamSet& p) {
   return m;
 }
 
-HostMemory::HostMemory(sc_core::sc_module_name name, const HostMemoryParams& params)
+HostMemory::HostMemory(sc_core::sc_module_name name, const HostMemoryParams &params)
     : sc_module(name), socket("socket"), params_(params),
       ps_per_byte_(1e12 / params.bandwidth.bytes_per_second) {
   socket.register_b_transport(this, &HostMemory::b_transport);
 }
 
-void HostMemory::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+void HostMemory::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) {
   std::int64_t now = now_ps();
   std::int64_t arrive = now + time_to_ps(delay);
   std::int64_t bytes = gp.get_data_length();
@@ -47,9 +47,10 @@ void HostMemory::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& del
     ++stats_.writes;
     stats_.bytes_written += static_cast<std::uint64_t>(bytes);
   }
-  if (auto* timing = gp.get_extension<MemoryTimingExtension>()) timing->accepted_at_ps = start;
+  if (auto *timing = gp.get_extension<MemoryTimingExtension>())
+    timing->accepted_at_ps = start;
   delay = ps_to_time(start + transfer + params_.latency.ps - now);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -18,17 +18,17 @@ struct HostMemoryParams {
   Duration latency{80000};
   Bandwidth bandwidth{100e9};
 
-  static const std::vector<ParamSpec>& specs();
-  static HostMemoryParams from(const ParamSet& params);
+  static const std::vector<ParamSpec> &specs();
+  static HostMemoryParams from(const ParamSet &params);
 };
 
 // Set by HostMemory on every access it serves: when its bandwidth server took the access.
 // A requester that buffers writes (the root complex) frees its buffer from this moment.
 struct MemoryTimingExtension : tlm::tlm_extension<MemoryTimingExtension> {
   std::int64_t accepted_at_ps = 0;
-  tlm::tlm_extension_base* clone() const override { return new MemoryTimingExtension(*this); }
-  void copy_from(const tlm::tlm_extension_base& other) override {
-    accepted_at_ps = static_cast<const MemoryTimingExtension&>(other).accepted_at_ps;
+  tlm::tlm_extension_base *clone() const override { return new MemoryTimingExtension(*this); }
+  void copy_from(const tlm::tlm_extension_base &other) override {
+    accepted_at_ps = static_cast<const MemoryTimingExtension &>(other).accepted_at_ps;
   }
 };
 
@@ -36,7 +36,7 @@ struct HostMemoryStats {
   std::uint64_t reads = 0, writes = 0;
   std::uint64_t bytes_read = 0, bytes_written = 0;
   std::int64_t busy_ps = 0;
-  template <class F> void for_each(F&& f) const {
+  template <class F> void for_each(F &&f) const {
     f("reads", reads);
     f("writes", writes);
     f("bytes_read", bytes_read);
@@ -47,14 +47,14 @@ struct HostMemoryStats {
 
 class HostMemory : public sc_core::sc_module {
 public:
-  HostMemory(sc_core::sc_module_name name, const HostMemoryParams& params);
+  HostMemory(sc_core::sc_module_name name, const HostMemoryParams &params);
 
   tlm_utils::simple_target_socket<HostMemory> socket;
-  const HostMemoryStats& stats() const { return stats_; }
-  const HostMemoryParams& params() const { return params_; }
+  const HostMemoryStats &stats() const { return stats_; }
+  const HostMemoryParams &params() const { return params_; }
 
 private:
-  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay);
 
   HostMemoryParams params_;
   double ps_per_byte_;
@@ -62,4 +62,4 @@ private:
   HostMemoryStats stats_;
 };
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -7,24 +7,21 @@
 
 namespace pciesim {
 
-const std::vector<ParamSpec>& LinkParams::specs() {
+const std::vector<ParamSpec> &LinkParams::specs() {
   static const std::vector<ParamSpec> specs = {
       {"gen", ParamKind::generation, 5,
        "requested generation (1-6 or \"16 GT/s\"); trains to the lowest of this and both ends", 1,
        6},
       {"width", ParamKind::integer, 16,
-       "requested lanes (1, 2, 4, 8, 12, 16, 32); trains to the narrowest of this and both ends",
-       1, 32},
+       "requested lanes (1, 2, 4, 8, 12, 16, 32); trains to the narrowest of this and both ends", 1,
+       32},
       {"flight_latency", ParamKind::time, "20 ns",
-       "one-way flight plus PHY/DLL pipeline latency (MODELING.md §4: 10-50 ns + 5 ns/m)", 0,
-       1e9},
+       "one-way flight plus PHY/DLL pipeline latency (MODELING.md §4: 10-50 ns + 5 ns/m)", 0, 1e9},
       {"ack_interval", ParamKind::integer, 0,
        "symbol times between ACK DLLPs (0 = PCIe Base Spec 5.0 Tables 3-7..3-9)", 0, 100000},
       {"updatefc_interval", ParamKind::integer, 0,
-       "symbol times between UpdateFC DLLPs (0 = PCIe Base Spec 5.0 Tables 2-46..2-48)", 0,
-       100000},
-      {"dllp_bytes", ParamKind::integer, 8, "bytes of one ACK or UpdateFC DLLP on the wire", 0,
-       64},
+       "symbol times between UpdateFC DLLPs (0 = PCIe Base Spec 5.0 Tables 2-46..2-48)", 0, 100000},
+      {"dllp_bytes", ParamKind::integer, 8, "bytes of one ACK or UpdateFC DLLP on the wire", 0, 64},
       {"skip_interval", ParamKind::integer, 1538, "symbol times between SKIP ordered sets", 1,
        1000000},
       {"skip_bytes", ParamKind::integer, 4, "bytes of one SKIP ordered set", 0, 64},
@@ -33,7 +30,7 @@ const std::vector<ParamSpec>& LinkParams::specs() {
   return specs;
 }
 
-LinkParams LinkParams::from(const ParamSet& p) {
+LinkParams LinkParams::from(const ParamSet &p) {
   LinkParams l;
   l.generation = static_cast<int>(p.integer("gen"));
   l.width = static_cast<int>(p.integer("width"));
@@ -50,13 +47,13 @@ LinkParams LinkParams::from(const ParamSet& p) {
 namespace {
 constexpr std::int64_t kFsPerPs = 1000;
 std::int64_t ps_ceil(std::int64_t fs) { return (fs + kFsPerPs - 1) / kFsPerPs; }
-}  // namespace
+} // namespace
 
-LinkDirection::LinkDirection(Link& link, const std::string& name, const TrainedLink& trained,
-                             const ReceiveCredits& receiver_buffers)
+LinkDirection::LinkDirection(Link &link, const std::string &name, const TrainedLink &trained,
+                             const ReceiveCredits &receiver_buffers)
     : in((name + "_in").c_str()), out((name + "_out").c_str()), link_(link),
-      name_(std::string(link.basename()) + "." + name),
-      trained_(trained), limits_(receiver_buffers) {
+      name_(std::string(link.basename()) + "." + name), trained_(trained),
+      limits_(receiver_buffers) {
   in.bind(*this);
   out.bind(*this);
   usable_bps_ = pciesim::usable_bytes_per_second(trained.shape, trained.overheads);
@@ -65,7 +62,8 @@ LinkDirection::LinkDirection(Link& link, const std::string& name, const TrainedL
   flight_fs_ = trained.flight_latency.ps * kFsPerPs;
   // An UpdateFC DLLP crosses back: its serialization plus the flight latency.
   credit_return_fs_ =
-      flight_fs_ + static_cast<std::int64_t>(std::llround(trained.overheads.dllp_bytes * fs_per_wire_byte_));
+      flight_fs_ +
+      static_cast<std::int64_t>(std::llround(trained.overheads.dllp_bytes * fs_per_wire_byte_));
   for (int c = 0; c < kFcClasses; ++c) {
     header_available_[c] = limits_.header[c];
     data_available_[c] = limits_.data[c];
@@ -79,7 +77,7 @@ std::int64_t LinkDirection::serialization_fs(TlpType type, bool address_64bit,
   return static_cast<std::int64_t>(std::llround(bytes * fs_per_wire_byte_));
 }
 
-std::uint32_t LinkDirection::data_credits_of(const TlpExtension& tlp) {
+std::uint32_t LinkDirection::data_credits_of(const TlpExtension &tlp) {
   return (tlp.payload_bytes + 15) / 16;
 }
 
@@ -91,7 +89,7 @@ bool LinkDirection::has_credits(int fc, std::uint32_t data_credits) const {
 
 void LinkDirection::absorb_credits(std::int64_t now_fs) {
   while (!credit_returns_.empty() && credit_returns_.top().at_fs <= now_fs) {
-    const CreditReturn& r = credit_returns_.top();
+    const CreditReturn &r = credit_returns_.top();
     header_available_[r.fc_class] += r.header;
     data_available_[r.fc_class] += r.data;
     credit_returns_.pop();
@@ -99,7 +97,8 @@ void LinkDirection::absorb_credits(std::int64_t now_fs) {
 }
 
 void LinkDirection::transmit_eligible(std::int64_t now_fs) {
-  if (transmitting_) return;  // the outer loop will see whatever was just queued
+  if (transmitting_)
+    return; // the outer loop will see whatever was just queued
   transmitting_ = true;
   absorb_credits(now_fs);
   // One TLP at a time: the next starts when the serializer is free, so a sender always
@@ -108,24 +107,32 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
     int best = -1;
     bool posted_blocked = false;
     for (int c = 0; c < kFcClasses; ++c) {
-      if (queues_[c].empty()) continue;
-      const Queued& head = queues_[c].top();
-      if (head.ready_fs > now_fs) continue;
+      if (queues_[c].empty())
+        continue;
+      const Queued &head = queues_[c].top();
+      if (head.ready_fs > now_fs)
+        continue;
       // Ordering (PCIe Base Spec Table 2-40, relaxed ordering off): nothing passes a
       // posted request; posted requests may pass blocked non-posted and completions.
-      if (c != 0 && posted_blocked) continue;
+      if (c != 0 && posted_blocked)
+        continue;
       if (!has_credits(c, data_credits_of(tlp_of(*head.gp)))) {
-        if (c == 0) posted_blocked = true;
+        if (c == 0)
+          posted_blocked = true;
         continue;
       }
-      if (best < 0 || queues_[best].top() > head) best = c;
+      if (best < 0 || queues_[best].top() > head)
+        best = c;
     }
-    if (best < 0) break;
+    if (best < 0)
+      break;
     Queued q = queues_[best].top();
     queues_[best].pop();
-    TlpExtension& tlp = tlp_of(*q.gp);
-    if (limits_.header[best]) header_available_[best] -= 1;
-    if (limits_.data[best]) data_available_[best] -= data_credits_of(tlp);
+    TlpExtension &tlp = tlp_of(*q.gp);
+    if (limits_.header[best])
+      header_available_[best] -= 1;
+    if (limits_.data[best])
+      data_available_[best] -= data_credits_of(tlp);
     std::int64_t ser = serialization_fs(tlp.type, tlp.address_64bit, tlp.payload_bytes);
     std::int64_t start = std::max(now_fs, busy_until_fs_);
     busy_until_fs_ = start + ser;
@@ -138,13 +145,14 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
     in_flight_.push_back(InFlight{busy_until_fs_ + flight_fs_, q.gp});
     tlm::tlm_phase phase = tlm::END_REQ;
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    in->nb_transport_bw(*q.gp, phase, delay);  // the sender's buffer is free now
+    in->nb_transport_bw(*q.gp, phase, delay); // the sender's buffer is free now
   }
   // Count a stall once per blocked head, when the serializer is idle and waits for credits.
   if (busy_until_fs_ <= now_fs) {
     for (int c = 0; c < kFcClasses; ++c) {
-      if (queues_[c].empty()) continue;
-      const Queued& head = queues_[c].top();
+      if (queues_[c].empty())
+        continue;
+      const Queued &head = queues_[c].top();
       if (head.ready_fs <= now_fs && head.seq != stalled_seq_[c] &&
           !has_credits(c, data_credits_of(tlp_of(*head.gp)))) {
         stalled_seq_[c] = head.seq;
@@ -157,7 +165,7 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
 
 void LinkDirection::process(std::int64_t now_fs) {
   while (!in_flight_.empty() && in_flight_.front().arrival_fs <= now_fs) {
-    tlm::tlm_generic_payload* gp = in_flight_.front().gp;
+    tlm::tlm_generic_payload *gp = in_flight_.front().gp;
     in_flight_.pop_front();
     tlm::tlm_phase phase = tlm::BEGIN_REQ;
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
@@ -171,42 +179,45 @@ std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) const {
   // can change anything.
   std::int64_t wake = -1;
   auto consider = [&wake, now_fs](std::int64_t t) {
-    if (t > now_fs && (wake < 0 || t < wake)) wake = t;
+    if (t > now_fs && (wake < 0 || t < wake))
+      wake = t;
   };
-  if (!in_flight_.empty()) consider(in_flight_.front().arrival_fs);
+  if (!in_flight_.empty())
+    consider(in_flight_.front().arrival_fs);
   bool queued = false;
   for (int c = 0; c < kFcClasses; ++c) {
-    if (queues_[c].empty()) continue;
+    if (queues_[c].empty())
+      continue;
     queued = true;
     consider(queues_[c].top().ready_fs);
   }
   if (queued) {
     consider(busy_until_fs_);
-    if (!credit_returns_.empty()) consider(credit_returns_.top().at_fs);
+    if (!credit_returns_.empty())
+      consider(credit_returns_.top().at_fs);
   }
   return wake;
 }
 
-tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload& gp,
-                                                  tlm::tlm_phase& phase,
-                                                  sc_core::sc_time& delay) {
+tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
+                                                  tlm::tlm_phase &phase, sc_core::sc_time &delay) {
   (void)phase;
   std::int64_t now_fs = now_ps() * kFsPerPs;
   std::int64_t ready = now_fs + time_to_ps(delay) * kFsPerPs;
   queues_[static_cast<int>(fc_class(tlp_of(gp).type))].push(Queued{ready, seq_++, &gp});
   std::uint64_t depth = queues_[0].size() + queues_[1].size() + queues_[2].size();
   stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
-  if (ready <= now_fs) transmit_eligible(now_fs);
+  if (ready <= now_fs)
+    transmit_eligible(now_fs);
   link_.wake_at(next_wake_fs(now_fs));
   return tlm::TLM_ACCEPTED;
 }
 
-tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload& gp,
-                                                  tlm::tlm_phase& phase,
-                                                  sc_core::sc_time& delay) {
+tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
+                                                  tlm::tlm_phase &phase, sc_core::sc_time &delay) {
   (void)phase;
   // The receiver frees the buffer the TLP occupied: credits travel back in an UpdateFC.
-  const TlpExtension& tlp = tlp_of(gp);
+  const TlpExtension &tlp = tlp_of(gp);
   int fc = static_cast<int>(fc_class(tlp.type));
   std::int64_t now_fs = now_ps() * kFsPerPs;
   std::int64_t at = now_fs + time_to_ps(delay) * kFsPerPs + credit_return_fs_;
@@ -219,11 +230,11 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload& gp,
   return tlm::TLM_ACCEPTED;
 }
 
-void LinkDirection::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&) {
+void LinkDirection::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &) {
   gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
 }
-bool LinkDirection::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi&) { return false; }
-unsigned int LinkDirection::transport_dbg(tlm::tlm_generic_payload&) { return 0; }
+bool LinkDirection::get_direct_mem_ptr(tlm::tlm_generic_payload &, tlm::tlm_dmi &) { return false; }
+unsigned int LinkDirection::transport_dbg(tlm::tlm_generic_payload &) { return 0; }
 void LinkDirection::invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) {}
 
 bool LinkDirection::idle() const {
@@ -244,26 +255,27 @@ bool LinkDirection::credits_restored() const {
     pending.pop();
   }
   for (int c = 0; c < kFcClasses; ++c)
-    if (header[c] != limits_.header[c] || data[c] != limits_.data[c]) return false;
+    if (header[c] != limits_.header[c] || data[c] != limits_.data[c])
+      return false;
   return true;
 }
 
 std::string LinkDirection::describe_outstanding() const {
   std::string out;
-  static const char* names[] = {"posted", "non-posted", "completion"};
-  static const char* hdr[] = {"PH", "NPH", "CplH"};
-  static const char* dat[] = {"PD", "NPD", "CplD"};
+  static const char *names[] = {"posted", "non-posted", "completion"};
+  static const char *hdr[] = {"PH", "NPH", "CplH"};
+  static const char *dat[] = {"PD", "NPD", "CplD"};
   for (int c = 0; c < kFcClasses; ++c) {
-    if (queues_[c].empty()) continue;
-    const TlpExtension& head = tlp_of(*queues_[c].top().gp);
+    if (queues_[c].empty())
+      continue;
+    const TlpExtension &head = tlp_of(*queues_[c].top().gp);
     std::uint32_t need = data_credits_of(head);
     out += fmt::format("{} {} TLP(s) queued", queues_[c].size(), names[c]);
     if (!has_credits(c, need)) {
       out += fmt::format(", head {} of {} B waits for credits ({} {}/{}, {} {}/{} available, "
                          "needs 1 and {})",
-                         tlp_type_name(head.type), head.payload_bytes, hdr[c],
-                         header_available_[c], limits_.header[c], dat[c], data_available_[c],
-                         limits_.data[c], need);
+                         tlp_type_name(head.type), head.payload_bytes, hdr[c], header_available_[c],
+                         limits_.header[c], dat[c], data_available_[c], limits_.data[c], need);
       if (limits_.data[c] && need > limits_.data[c])
         out += fmt::format(": the receiver advertises only {} data credits, fewer than one "
                            "TLP needs, so it can never be sent",
@@ -271,15 +283,17 @@ std::string LinkDirection::describe_outstanding() const {
     }
     out += "; ";
   }
-  if (!in_flight_.empty()) out += fmt::format("{} TLP(s) on the wire; ", in_flight_.size());
-  if (out.size() >= 2) out.resize(out.size() - 2);
+  if (!in_flight_.empty())
+    out += fmt::format("{} TLP(s) on the wire; ", in_flight_.size());
+  if (out.size() >= 2)
+    out.resize(out.size() - 2);
   return out;
 }
 
-Link::Link(sc_core::sc_module_name name, const TrainedLink& trained,
-           const ReceiveCredits& a_buffers, const ReceiveCredits& b_buffers)
-    : sc_module(name), trained_(trained),
-      a_to_b_(*this, "a_to_b", trained, b_buffers), b_to_a_(*this, "b_to_a", trained, a_buffers) {
+Link::Link(sc_core::sc_module_name name, const TrainedLink &trained,
+           const ReceiveCredits &a_buffers, const ReceiveCredits &b_buffers)
+    : sc_module(name), trained_(trained), a_to_b_(*this, "a_to_b", trained, b_buffers),
+      b_to_a_(*this, "b_to_a", trained, a_buffers) {
   SC_HAS_PROCESS(Link);
   SC_METHOD(run);
   sensitive << wake_;
@@ -287,10 +301,12 @@ Link::Link(sc_core::sc_module_name name, const TrainedLink& trained,
 }
 
 void Link::wake_at(std::int64_t at_fs) {
-  if (at_fs < 0) return;
+  if (at_fs < 0)
+    return;
   std::int64_t now = now_ps();
   std::int64_t at_ps = std::max(ps_ceil(at_fs), now);
-  if (scheduled_ps_ >= 0 && scheduled_ps_ <= at_ps) return;
+  if (scheduled_ps_ >= 0 && scheduled_ps_ <= at_ps)
+    return;
   scheduled_ps_ = at_ps;
   wake_.notify(ps_to_time(at_ps - now));
 }
@@ -302,8 +318,10 @@ void Link::run() {
   b_to_a_.process(now_fs);
   std::int64_t a = a_to_b_.next_wake_fs(now_fs);
   std::int64_t b = b_to_a_.next_wake_fs(now_fs);
-  if (a >= 0) wake_at(a);
-  if (b >= 0) wake_at(b);
+  if (a >= 0)
+    wake_at(a);
+  if (b >= 0)
+    wake_at(b);
 }
 
-}  // namespace pciesim
+} // namespace pciesim

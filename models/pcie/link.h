@@ -22,13 +22,13 @@
 namespace pciesim {
 
 struct LinkParams {
-  int generation = 3;  // requested; the trained value is min(this, both ends)
+  int generation = 3; // requested; the trained value is min(this, both ends)
   int width = 8;
   Duration flight_latency{20000};
   LinkOverheads overheads;
 
-  static const std::vector<ParamSpec>& specs();
-  static LinkParams from(const ParamSet& params);
+  static const std::vector<ParamSpec> &specs();
+  static LinkParams from(const ParamSet &params);
 };
 
 // What the link trained to, decided at elaboration from LinkParams and both ends.
@@ -39,11 +39,11 @@ struct TrainedLink {
 };
 
 struct LinkDirectionStats {
-  std::uint64_t tlps[4] = {0, 0, 0, 0};  // indexed by TlpType
+  std::uint64_t tlps[4] = {0, 0, 0, 0}; // indexed by TlpType
   std::uint64_t payload_bytes = 0;
   std::uint64_t wire_bytes = 0;
   std::int64_t busy_fs = 0;
-  std::uint64_t credit_stalls = 0;  // times the head of a queue waited for credits
+  std::uint64_t credit_stalls = 0; // times the head of a queue waited for credits
   std::uint64_t max_queue_depth = 0;
   std::uint64_t total_tlps() const { return tlps[0] + tlps[1] + tlps[2] + tlps[3]; }
 };
@@ -55,14 +55,14 @@ class Link;
 class LinkDirection : public tlm::tlm_fw_transport_if<PcieProtocolTypes>,
                       public tlm::tlm_bw_transport_if<PcieProtocolTypes> {
 public:
-  LinkDirection(Link& link, const std::string& name, const TrainedLink& trained,
-                const ReceiveCredits& receiver_buffers);
+  LinkDirection(Link &link, const std::string &name, const TrainedLink &trained,
+                const ReceiveCredits &receiver_buffers);
 
-  PcieTargetSocket in;      // bound to the sender's egress
-  PcieInitiatorSocket out;  // bound to the receiver's ingress
+  PcieTargetSocket in;     // bound to the sender's egress
+  PcieInitiatorSocket out; // bound to the receiver's ingress
 
-  const std::string& name() const { return name_; }
-  const LinkDirectionStats& stats() const { return stats_; }
+  const std::string &name() const { return name_; }
+  const LinkDirectionStats &stats() const { return stats_; }
   double usable_bytes_per_second() const { return usable_bps_; }
   // Serialization time of a TLP of this shape on this direction, in femtoseconds.
   std::int64_t serialization_fs(TlpType type, bool address_64bit, std::uint32_t payload) const;
@@ -75,36 +75,36 @@ public:
 
   // Called by the owning Link's process.
   void process(std::int64_t now_fs);
-  std::int64_t next_wake_fs(std::int64_t now_fs) const;  // -1 when nothing is pending
+  std::int64_t next_wake_fs(std::int64_t now_fs) const; // -1 when nothing is pending
 
-  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
-                                     sc_core::sc_time& delay) override;
-  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) override;
-  bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi) override;
-  unsigned int transport_dbg(tlm::tlm_generic_payload& gp) override;
-  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
-                                     sc_core::sc_time& delay) override;
+  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
+                                     sc_core::sc_time &delay) override;
+  void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) override;
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload &gp, tlm::tlm_dmi &dmi) override;
+  unsigned int transport_dbg(tlm::tlm_generic_payload &gp) override;
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
+                                     sc_core::sc_time &delay) override;
   void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) override;
 
 private:
   struct Queued {
     std::int64_t ready_fs;
     std::uint64_t seq;
-    tlm::tlm_generic_payload* gp;
-    bool operator>(const Queued& o) const {
+    tlm::tlm_generic_payload *gp;
+    bool operator>(const Queued &o) const {
       return ready_fs != o.ready_fs ? ready_fs > o.ready_fs : seq > o.seq;
     }
   };
   struct InFlight {
     std::int64_t arrival_fs;
-    tlm::tlm_generic_payload* gp;
+    tlm::tlm_generic_payload *gp;
   };
   struct CreditReturn {
     std::int64_t at_fs;
     std::uint64_t seq;
     int fc_class;
     std::uint32_t header, data;
-    bool operator>(const CreditReturn& o) const {
+    bool operator>(const CreditReturn &o) const {
       return at_fs != o.at_fs ? at_fs > o.at_fs : seq > o.seq;
     }
   };
@@ -113,9 +113,9 @@ private:
   void transmit_eligible(std::int64_t now_fs);
   void absorb_credits(std::int64_t now_fs);
   bool has_credits(int fc, std::uint32_t data_credits) const;
-  static std::uint32_t data_credits_of(const TlpExtension& tlp);
+  static std::uint32_t data_credits_of(const TlpExtension &tlp);
 
-  Link& link_;
+  Link &link_;
   std::string name_;
   TrainedLink trained_;
   ReceiveCredits limits_;
@@ -133,21 +133,21 @@ private:
   std::int64_t busy_until_fs_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t stalled_seq_[kFcClasses] = {~0ull, ~0ull, ~0ull};
-  bool transmitting_ = false;  // guards re-entry from the sender's END_REQ callback
+  bool transmitting_ = false; // guards re-entry from the sender's END_REQ callback
   LinkDirectionStats stats_;
 };
 
 class Link : public sc_core::sc_module {
 public:
   // `a_buffers` are the receive buffers of end a (they limit traffic b→a), and vice versa.
-  Link(sc_core::sc_module_name name, const TrainedLink& trained, const ReceiveCredits& a_buffers,
-       const ReceiveCredits& b_buffers);
+  Link(sc_core::sc_module_name name, const TrainedLink &trained, const ReceiveCredits &a_buffers,
+       const ReceiveCredits &b_buffers);
 
-  LinkDirection& a_to_b() { return a_to_b_; }
-  LinkDirection& b_to_a() { return b_to_a_; }
-  const LinkDirection& a_to_b() const { return a_to_b_; }
-  const LinkDirection& b_to_a() const { return b_to_a_; }
-  const TrainedLink& trained() const { return trained_; }
+  LinkDirection &a_to_b() { return a_to_b_; }
+  LinkDirection &b_to_a() { return b_to_a_; }
+  const LinkDirection &a_to_b() const { return a_to_b_; }
+  const LinkDirection &b_to_a() const { return b_to_a_; }
+  const TrainedLink &trained() const { return trained_; }
 
   // Asks for the process to run at `at_fs` (or now, if that is in the past).
   void wake_at(std::int64_t at_fs);
@@ -162,4 +162,4 @@ private:
   std::int64_t scheduled_ps_ = -1;
 };
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -8,27 +8,39 @@ namespace {
 // Index helpers for the spec tables.
 int width_index(int width) {
   switch (width) {
-  case 1: return 0;
-  case 2: return 1;
-  case 4: return 2;
-  case 8: return 3;
-  case 12:  // the spec lists x12 between x8 and x16; use the x16 row (conservative)
-  case 16: return 4;
-  default: return 5;  // x32
+  case 1:
+    return 0;
+  case 2:
+    return 1;
+  case 4:
+    return 2;
+  case 8:
+    return 3;
+  case 12: // the spec lists x12 between x8 and x16; use the x16 row (conservative)
+  case 16:
+    return 4;
+  default:
+    return 5; // x32
   }
 }
 int mps_index(std::uint32_t mps) {
   switch (mps) {
-  case 128: return 0;
-  case 256: return 1;
-  case 512: return 2;
-  case 1024: return 3;
-  case 2048: return 4;
-  default: return 5;  // 4096
+  case 128:
+    return 0;
+  case 256:
+    return 1;
+  case 512:
+    return 2;
+  case 1024:
+    return 3;
+  case 2048:
+    return 4;
+  default:
+    return 5; // 4096
   }
 }
 
-using Table = std::array<std::array<int, 6>, 6>;  // [width][mps]
+using Table = std::array<std::array<int, 6>, 6>; // [width][mps]
 
 // PCIe Base Spec 5.0, recommended UpdateFC transmission latency guidelines (Tables
 // 2-46..2-48) and ACK transmission latency limits (Tables 3-7..3-9), in symbol times.
@@ -64,36 +76,48 @@ constexpr Table kGen3{{{333, 512, 655, 1167, 2191, 4239},
                        {144, 168, 182, 246, 374, 630},
                        {129, 141, 148, 180, 244, 372}}};
 
-int lookup(const Table& t, const LinkShape& s) { return t[width_index(s.width)][mps_index(s.mps_bytes)]; }
+int lookup(const Table &t, const LinkShape &s) {
+  return t[width_index(s.width)][mps_index(s.mps_bytes)];
+}
 
-}  // namespace
+} // namespace
 
 double lane_bytes_per_second(int generation) {
   switch (generation) {
-  case 1: return 2.5e9 * 8.0 / 10.0 / 8.0;
-  case 2: return 5.0e9 * 8.0 / 10.0 / 8.0;
-  case 3: return 8.0e9 * 128.0 / 130.0 / 8.0;
-  case 4: return 16.0e9 * 128.0 / 130.0 / 8.0;
-  case 5: return 32.0e9 * 128.0 / 130.0 / 8.0;
-  default: return 64.0e9 / 8.0;  // Gen6: PAM4, 1 bit per UI per lane at 64 GT/s
+  case 1:
+    return 2.5e9 * 8.0 / 10.0 / 8.0;
+  case 2:
+    return 5.0e9 * 8.0 / 10.0 / 8.0;
+  case 3:
+    return 8.0e9 * 128.0 / 130.0 / 8.0;
+  case 4:
+    return 16.0e9 * 128.0 / 130.0 / 8.0;
+  case 5:
+    return 32.0e9 * 128.0 / 130.0 / 8.0;
+  default:
+    return 64.0e9 / 8.0; // Gen6: PAM4, 1 bit per UI per lane at 64 GT/s
   }
 }
 
-int ack_interval_symbols(const LinkShape& shape) {
-  if (shape.generation == 1) return lookup(kGen1Ack, shape);
-  if (shape.generation == 2) return lookup(kGen2Ack, shape);
+int ack_interval_symbols(const LinkShape &shape) {
+  if (shape.generation == 1)
+    return lookup(kGen1Ack, shape);
+  if (shape.generation == 2)
+    return lookup(kGen2Ack, shape);
   return lookup(kGen3, shape);
 }
 
-int updatefc_interval_symbols(const LinkShape& shape) {
-  if (shape.generation == 1) return lookup(kGen1Fc, shape);
-  if (shape.generation == 2) return lookup(kGen2Fc, shape);
+int updatefc_interval_symbols(const LinkShape &shape) {
+  if (shape.generation == 1)
+    return lookup(kGen1Fc, shape);
+  if (shape.generation == 2)
+    return lookup(kGen2Fc, shape);
   return lookup(kGen3, shape);
 }
 
 double flit_tlp_fraction(int generation) { return generation >= 6 ? 236.0 / 256.0 : 1.0; }
 
-double usable_bytes_per_second(const LinkShape& shape, const LinkOverheads& o) {
+double usable_bytes_per_second(const LinkShape &shape, const LinkOverheads &o) {
   double raw = lane_bytes_per_second(shape.generation) * shape.width;
   double skip = static_cast<double>(o.skip_bytes) / o.skip_interval_symbols;
   if (shape.generation >= 6) {
@@ -101,22 +125,25 @@ double usable_bytes_per_second(const LinkShape& shape, const LinkOverheads& o) {
     return raw * flit_tlp_fraction(shape.generation) * (1.0 - skip);
   }
   int ack = o.ack_interval_symbols ? o.ack_interval_symbols : ack_interval_symbols(shape);
-  int fc = o.updatefc_interval_symbols ? o.updatefc_interval_symbols : updatefc_interval_symbols(shape);
+  int fc =
+      o.updatefc_interval_symbols ? o.updatefc_interval_symbols : updatefc_interval_symbols(shape);
   double dllp = static_cast<double>(o.dllp_bytes) / ack + static_cast<double>(o.dllp_bytes) / fc;
   return raw * (1.0 - dllp - skip);
 }
 
 std::uint32_t tlp_header_bytes(TlpType type, bool address_64bit) {
-  if (is_request(type)) return address_64bit ? 16 : 12;
-  return 12;  // completions: 3DW
+  if (is_request(type))
+    return address_64bit ? 16 : 12;
+  return 12; // completions: 3DW
 }
 
 std::uint32_t tlp_wire_bytes(int generation, TlpType type, bool address_64bit,
                              std::uint32_t payload_bytes, bool ecrc) {
   std::uint32_t bytes = tlp_header_bytes(type, address_64bit) + payload_bytes + (ecrc ? 4 : 0);
-  if (generation >= 6) return bytes;  // FLIT mode: no per-TLP framing or LCRC
+  if (generation >= 6)
+    return bytes; // FLIT mode: no per-TLP framing or LCRC
   // Gen1/2: STP(1)+seq(2)+...+LCRC(4)+END(1); Gen3-5: 4-byte STP token with seq + LCRC(4).
   return bytes + 8;
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -11,8 +11,8 @@
 namespace pciesim {
 
 struct LinkShape {
-  int generation = 3;  // 1..6
-  int width = 8;       // lanes
+  int generation = 3; // 1..6
+  int width = 8;      // lanes
   std::uint32_t mps_bytes = 256;
 };
 
@@ -21,21 +21,21 @@ struct LinkShape {
 double lane_bytes_per_second(int generation);
 // Recommended ACK and UpdateFC intervals in symbol times (PCIe Base Spec 5.0 Tables 3-7..3-9
 // and 2-46..2-48) for a generation, width and MPS; Gen4 and Gen5 use the Gen3 values.
-int ack_interval_symbols(const LinkShape& shape);
-int updatefc_interval_symbols(const LinkShape& shape);
+int ack_interval_symbols(const LinkShape &shape);
+int updatefc_interval_symbols(const LinkShape &shape);
 
 // The link-layer overhead knobs, all overridable per link.
 struct LinkOverheads {
-  int ack_interval_symbols = 0;       // 0 = take the spec table
-  int updatefc_interval_symbols = 0;  // 0 = take the spec table
-  int dllp_bytes = 8;                 // ACK/UpdateFC DLLP incl. framing
+  int ack_interval_symbols = 0;      // 0 = take the spec table
+  int updatefc_interval_symbols = 0; // 0 = take the spec table
+  int dllp_bytes = 8;                // ACK/UpdateFC DLLP incl. framing
   int skip_interval_symbols = 1538;
   int skip_bytes = 4;
   bool ecrc = false;
 };
 
 // Bytes per second available to TLPs in one direction.
-double usable_bytes_per_second(const LinkShape& shape, const LinkOverheads& overheads);
+double usable_bytes_per_second(const LinkShape &shape, const LinkOverheads &overheads);
 
 // Header size of a TLP (3DW or 4DW).
 std::uint32_t tlp_header_bytes(TlpType type, bool address_64bit);
@@ -47,4 +47,4 @@ std::uint32_t tlp_wire_bytes(int generation, TlpType type, bool address_64bit,
 // Fraction of a 256-byte FLIT that carries TLP bytes (236/256); 1 below Gen6.
 double flit_tlp_fraction(int generation);
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -2,41 +2,41 @@
 
 namespace pciesim {
 
-PciePort::PciePort(const std::string& name, PortOwner& owner, int index)
+PciePort::PciePort(const std::string &name, PortOwner &owner, int index)
     : egress((name + "_egress").c_str()), ingress((name + "_ingress").c_str()), name_(name),
       owner_(owner), index_(index) {
   egress.bind(*this);
   ingress.bind(*this);
 }
 
-void PciePort::send(tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay) {
+void PciePort::send(tlm::tlm_generic_payload &gp, const sc_core::sc_time &delay) {
   tlm::tlm_phase phase = tlm::BEGIN_REQ;
   sc_core::sc_time d = delay;
   egress->nb_transport_fw(gp, phase, d);
 }
 
-void PciePort::release(tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay) {
+void PciePort::release(tlm::tlm_generic_payload &gp, const sc_core::sc_time &delay) {
   tlm::tlm_phase phase = tlm::END_REQ;
   sc_core::sc_time d = delay;
   ingress->nb_transport_bw(gp, phase, d);
 }
 
-tlm::tlm_sync_enum PciePort::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
-                                             sc_core::sc_time& delay) {
+tlm::tlm_sync_enum PciePort::nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
+                                             sc_core::sc_time &delay) {
   (void)phase;
   (void)delay;
   owner_.tlp_arrived(index_, gp);
   return tlm::TLM_ACCEPTED;
 }
 
-void PciePort::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&) {
-  gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);  // PCIe ports are non-blocking only
+void PciePort::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &) {
+  gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE); // PCIe ports are non-blocking only
 }
-bool PciePort::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi&) { return false; }
-unsigned int PciePort::transport_dbg(tlm::tlm_generic_payload&) { return 0; }
+bool PciePort::get_direct_mem_ptr(tlm::tlm_generic_payload &, tlm::tlm_dmi &) { return false; }
+unsigned int PciePort::transport_dbg(tlm::tlm_generic_payload &) { return 0; }
 
-tlm::tlm_sync_enum PciePort::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
-                                             sc_core::sc_time& delay) {
+tlm::tlm_sync_enum PciePort::nb_transport_bw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
+                                             sc_core::sc_time &delay) {
   (void)phase;
   owner_.tlp_departing(index_, gp, delay);
   return tlm::TLM_ACCEPTED;
@@ -44,18 +44,17 @@ tlm::tlm_sync_enum PciePort::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::
 
 void PciePort::invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) {}
 
-void append_port_specs(std::vector<ParamSpec>& specs, const PortDefaults& d) {
+void append_port_specs(std::vector<ParamSpec> &specs, const PortDefaults &d) {
   specs.push_back({"max_gen", ParamKind::generation, d.max_generation,
-                   "highest PCIe generation the component's ports support (1-6 or \"16 GT/s\")",
-                   1, 6});
+                   "highest PCIe generation the component's ports support (1-6 or \"16 GT/s\")", 1,
+                   6});
   specs.push_back({"max_width", ParamKind::integer, d.max_width,
                    "widest link (lanes) the component's ports support", 1, 32});
   specs.push_back({"max_payload_supported", ParamKind::size, d.max_payload,
                    "Max_Payload_Size Supported in Device Capabilities", 128, 4096, true});
-  auto credit = [&](const char* name, std::uint32_t value, const char* what) {
+  auto credit = [&](const char *name, std::uint32_t value, const char *what) {
     specs.push_back({name, ParamKind::integer, value,
-                     std::string("receive buffer advertised per port: ") + what +
-                         " (0 = infinite)",
+                     std::string("receive buffer advertised per port: ") + what + " (0 = infinite)",
                      0, 1 << 20, false, true});
   };
   credit("rx_credits_ph", d.ph, "posted header credits (TLPs)");
@@ -66,11 +65,12 @@ void append_port_specs(std::vector<ParamSpec>& specs, const PortDefaults& d) {
   credit("rx_credits_cpld", d.cpld, "completion data credits (16 B each)");
 }
 
-PortCapabilities port_capabilities_from(const ParamSet& p) {
+PortCapabilities port_capabilities_from(const ParamSet &p) {
   PortCapabilities c;
   c.max_generation = static_cast<int>(p.integer("max_gen"));
   c.max_width = static_cast<int>(p.integer("max_width"));
-  c.max_payload_supported_bytes = static_cast<std::uint32_t>(p.bytes("max_payload_supported").count);
+  c.max_payload_supported_bytes =
+      static_cast<std::uint32_t>(p.bytes("max_payload_supported").count);
   c.credits.header[0] = static_cast<std::uint32_t>(p.integer("rx_credits_ph"));
   c.credits.data[0] = static_cast<std::uint32_t>(p.integer("rx_credits_pd"));
   c.credits.header[1] = static_cast<std::uint32_t>(p.integer("rx_credits_nph"));
@@ -80,4 +80,4 @@ PortCapabilities port_capabilities_from(const ParamSet& p) {
   return c;
 }
 
-}  // namespace pciesim
+} // namespace pciesim

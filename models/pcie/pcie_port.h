@@ -23,7 +23,7 @@ namespace pciesim {
 inline sc_core::sc_time ps_to_time(std::int64_t ps) {
   return sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(ps < 0 ? 0 : ps));
 }
-inline std::int64_t time_to_ps(const sc_core::sc_time& t) {
+inline std::int64_t time_to_ps(const sc_core::sc_time &t) {
   return static_cast<std::int64_t>(t.value());
 }
 inline std::int64_t now_ps() { return time_to_ps(sc_core::sc_time_stamp()); }
@@ -32,10 +32,10 @@ class PortOwner {
 public:
   virtual ~PortOwner() = default;
   // The TLP has fully arrived on `port`; the owner now holds it and must release it later.
-  virtual void tlp_arrived(int port, tlm::tlm_generic_payload& gp) = 0;
+  virtual void tlp_arrived(int port, tlm::tlm_generic_payload &gp) = 0;
   // The link behind `port` starts transmitting `gp` at now + delay.
-  virtual void tlp_departing(int port, tlm::tlm_generic_payload& gp,
-                             const sc_core::sc_time& delay) = 0;
+  virtual void tlp_departing(int port, tlm::tlm_generic_payload &gp,
+                             const sc_core::sc_time &delay) = 0;
 };
 
 // A port may stay unconnected (an empty root port or switch slot); routing never uses it.
@@ -47,31 +47,31 @@ using PcieTargetSocket =
 class PciePort : public tlm::tlm_fw_transport_if<PcieProtocolTypes>,
                  public tlm::tlm_bw_transport_if<PcieProtocolTypes> {
 public:
-  PciePort(const std::string& name, PortOwner& owner, int index);
+  PciePort(const std::string &name, PortOwner &owner, int index);
 
   PcieInitiatorSocket egress;
   PcieTargetSocket ingress;
 
-  const std::string& name() const { return name_; }
+  const std::string &name() const { return name_; }
   int index() const { return index_; }
 
-  void send(tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay);
-  void release(tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay);
+  void send(tlm::tlm_generic_payload &gp, const sc_core::sc_time &delay);
+  void release(tlm::tlm_generic_payload &gp, const sc_core::sc_time &delay);
 
   // tlm_fw_transport_if (ingress)
-  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
-                                     sc_core::sc_time& delay) override;
-  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) override;
-  bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi) override;
-  unsigned int transport_dbg(tlm::tlm_generic_payload& gp) override;
+  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
+                                     sc_core::sc_time &delay) override;
+  void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) override;
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload &gp, tlm::tlm_dmi &dmi) override;
+  unsigned int transport_dbg(tlm::tlm_generic_payload &gp) override;
   // tlm_bw_transport_if (egress)
-  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
-                                     sc_core::sc_time& delay) override;
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
+                                     sc_core::sc_time &delay) override;
   void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) override;
 
 private:
   std::string name_;
-  PortOwner& owner_;
+  PortOwner &owner_;
   int index_;
 };
 
@@ -94,13 +94,13 @@ struct PortCapabilities {
 struct PortDefaults {
   int max_generation;
   int max_width;
-  const char* max_payload;
+  const char *max_payload;
   std::uint32_t ph, pd, nph, npd, cplh, cpld;
 };
 
 // Appends the shared port parameters (max_gen, max_width, max_payload_supported and the six
 // receive-credit counts) to a component's parameter table, with that component's defaults.
-void append_port_specs(std::vector<ParamSpec>& specs, const PortDefaults& defaults);
-PortCapabilities port_capabilities_from(const ParamSet& params);
+void append_port_specs(std::vector<ParamSpec> &specs, const PortDefaults &defaults);
+PortCapabilities port_capabilities_from(const ParamSet &params);
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -22,15 +22,15 @@ struct SwitchParams {
   Duration latency{105000};
   PortCapabilities ports;
 
-  static const std::vector<ParamSpec>& specs();
-  static SwitchParams from(const ParamSet& params);
+  static const std::vector<ParamSpec> &specs();
+  static SwitchParams from(const ParamSet &params);
 };
 
 struct SwitchStats {
   std::uint64_t forwarded_requests = 0;
   std::uint64_t forwarded_completions = 0;
   std::uint64_t unsupported_requests = 0;
-  template <class F> void for_each(F&& f) const {
+  template <class F> void for_each(F &&f) const {
     f("forwarded_requests", forwarded_requests);
     f("forwarded_completions", forwarded_completions);
     f("unsupported_requests", unsupported_requests);
@@ -41,31 +41,32 @@ class PcieSwitch : public sc_core::sc_module, public PortOwner {
 public:
   static constexpr int kUpstreamPort = 0;
 
-  PcieSwitch(sc_core::sc_module_name name, const SwitchParams& params, RoutingTable downstream,
-             TlpPool& pool);
+  PcieSwitch(sc_core::sc_module_name name, const SwitchParams &params, RoutingTable downstream,
+             TlpPool &pool);
 
-  PciePort& port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
+  PciePort &port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
   int port_count() const { return static_cast<int>(ports_.size()); }
-  const SwitchStats& stats() const { return stats_; }
-  std::uint16_t completer_id = 0;  // the upstream port's BDF, for UR completions
+  const SwitchStats &stats() const { return stats_; }
+  std::uint16_t completer_id = 0; // the upstream port's BDF, for UR completions
 
-  void tlp_arrived(int port, tlm::tlm_generic_payload& gp) override;
-  void tlp_departing(int port, tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay) override;
+  void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
+  void tlp_departing(int port, tlm::tlm_generic_payload &gp,
+                     const sc_core::sc_time &delay) override;
 
 private:
-  int route(const TlpExtension& tlp, int ingress) const;
+  int route(const TlpExtension &tlp, int ingress) const;
 
   SwitchParams params_;
   RoutingTable downstream_;
-  TlpPool& pool_;
+  TlpPool &pool_;
   std::vector<std::unique_ptr<PciePort>> ports_;
   SwitchStats stats_;
 };
 
 // A completion without data carrying Unsupported Request status, answering a non-posted
 // request that no one can complete. Shared by every component that terminates requests.
-tlm::tlm_generic_payload& make_unsupported_request_completion(TlpPool& pool,
-                                                              const TlpExtension& request,
+tlm::tlm_generic_payload &make_unsupported_request_completion(TlpPool &pool,
+                                                              const TlpExtension &request,
                                                               std::uint16_t completer_id);
 
-}  // namespace pciesim
+} // namespace pciesim

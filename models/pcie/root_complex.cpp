@@ -8,15 +8,21 @@
 
 namespace pciesim {
 
-const std::vector<ParamSpec>& RootComplexParams::specs() {
+const std::vector<ParamSpec> &RootComplexParams::specs() {
   static const std::vector<ParamSpec> specs = [] {
     std::vector<ParamSpec> s = {
         {"root_ports", ParamKind::integer, 4, "number of root ports (rp0..rpN-1)", 1, 31},
         {"host_bridge_latency", ParamKind::time, "150 ns",
          "root port to memory controller (MODELING.md §4: estimate, 100-300 ns)", 0, 1e9},
-        {"p2p_policy", ParamKind::choice, "forward",
+        {"p2p_policy",
+         ParamKind::choice,
+         "forward",
          "peer traffic between root ports: forward it, or answer Unsupported Request",
-         0, 0, false, false, {"forward", "unsupported_request"}},
+         0,
+         0,
+         false,
+         false,
+         {"forward", "unsupported_request"}},
         {"p2p_latency", ParamKind::time, "200 ns",
          "added latency of peer forwarding between root ports (MODELING.md §4)", 0, 1e9},
         {"p2p_bandwidth", ParamKind::rate, "25 GB/s",
@@ -34,7 +40,7 @@ const std::vector<ParamSpec>& RootComplexParams::specs() {
   return specs;
 }
 
-RootComplexParams RootComplexParams::from(const ParamSet& p) {
+RootComplexParams RootComplexParams::from(const ParamSet &p) {
   RootComplexParams r;
   r.root_ports = static_cast<int>(p.integer("root_ports"));
   r.host_bridge_latency = p.duration("host_bridge_latency");
@@ -49,18 +55,17 @@ RootComplexParams RootComplexParams::from(const ParamSet& p) {
   return r;
 }
 
-RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams& params,
-                         RootComplexWiring wiring, TlpPool& pool)
-    : sc_module(name), memory_socket("memory_socket"), params_(params),
-      wiring_(std::move(wiring)), pool_(pool),
-      p2p_ps_per_byte_(1e12 / params.p2p_bandwidth.bytes_per_second) {
+RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,
+                         RootComplexWiring wiring, TlpPool &pool)
+    : sc_module(name), memory_socket("memory_socket"), params_(params), wiring_(std::move(wiring)),
+      pool_(pool), p2p_ps_per_byte_(1e12 / params.p2p_bandwidth.bytes_per_second) {
   memory_payload_.set_extension(new MemoryTimingExtension);
   for (int i = 0; i < params.root_ports; ++i)
     ports_.push_back(std::make_unique<PciePort>("rp" + std::to_string(i), *this, i));
 }
 
-std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address,
-                                        std::uint32_t bytes, std::int64_t delay_ps) {
+std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
+                                        std::int64_t delay_ps) {
   memory_payload_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   memory_payload_.set_address(address - wiring_.memory_base);
   memory_payload_.set_data_ptr(nullptr);
@@ -71,26 +76,28 @@ std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address,
   return time_to_ps(delay);
 }
 
-void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload& gp) {
-  PciePort& rp = *ports_[static_cast<std::size_t>(port)];
-  TlpExtension& req = tlp_of(gp);
+void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp) {
+  PciePort &rp = *ports_[static_cast<std::size_t>(port)];
+  TlpExtension &req = tlp_of(gp);
   if (req.type == TlpType::MWr) {
     ++stats_.memory_writes;
-    std::int64_t done = memory_access(true, req.address, req.payload_bytes,
-                                      params_.host_bridge_latency.ps);
+    std::int64_t done =
+        memory_access(true, req.address, req.payload_bytes, params_.host_bridge_latency.ps);
     // The root port's buffer drains into the host bridge at once, unless memory is busy:
     // then it frees when memory accepts the write (minus the trip there), so a saturated
     // memory backpressures the link through its posted credits.
     std::int64_t accepted = memory_payload_.get_extension<MemoryTimingExtension>()->accepted_at_ps;
-    rp.release(gp, ps_to_time(std::max<std::int64_t>(0, accepted - params_.host_bridge_latency.ps - now_ps())));
-    if (req.observer) req.observer->delivered(req.cookie, req.payload_bytes, now_ps() + done);
+    rp.release(gp, ps_to_time(std::max<std::int64_t>(0, accepted - params_.host_bridge_latency.ps -
+                                                            now_ps())));
+    if (req.observer)
+      req.observer->delivered(req.cookie, req.payload_bytes, now_ps() + done);
     pool_.release(gp);
     return;
   }
   ++stats_.memory_reads;
-  rp.release(gp, sc_core::SC_ZERO_TIME);  // the request is taken off the queue at once
-  std::int64_t ready = memory_access(false, req.address, req.request_bytes,
-                                     params_.host_bridge_latency.ps);
+  rp.release(gp, sc_core::SC_ZERO_TIME); // the request is taken off the queue at once
+  std::int64_t ready =
+      memory_access(false, req.address, req.request_bytes, params_.host_bridge_latency.ps);
   // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).
   std::uint64_t max_payload =
       params_.completion_max.count ? params_.completion_max.count : wiring_.mps_bytes;
@@ -99,10 +106,10 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload& gp) {
   std::uint32_t remaining = req.request_bytes;
   while (remaining > 0) {
     std::uint64_t end_limit = (address + max_payload) / rcb * rcb;
-    std::uint32_t chunk = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(remaining, end_limit > address ? end_limit - address : max_payload));
-    tlm::tlm_generic_payload& cpl_gp = pool_.acquire();
-    TlpExtension& cpl = tlp_of(cpl_gp);
+    std::uint32_t chunk = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+        remaining, end_limit > address ? end_limit - address : max_payload));
+    tlm::tlm_generic_payload &cpl_gp = pool_.acquire();
+    TlpExtension &cpl = tlp_of(cpl_gp);
     cpl.type = TlpType::CplD;
     cpl.requester_id = req.requester_id;
     cpl.completer_id = wiring_.host_bridge_id;
@@ -119,9 +126,9 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload& gp) {
   pool_.release(gp);
 }
 
-void RootComplex::refuse(int port, tlm::tlm_generic_payload& gp) {
-  PciePort& rp = *ports_[static_cast<std::size_t>(port)];
-  TlpExtension& req = tlp_of(gp);
+void RootComplex::refuse(int port, tlm::tlm_generic_payload &gp) {
+  PciePort &rp = *ports_[static_cast<std::size_t>(port)];
+  TlpExtension &req = tlp_of(gp);
   ++stats_.unsupported_requests;
   rp.release(gp, sc_core::SC_ZERO_TIME);
   if (req.type == TlpType::MRd)
@@ -130,8 +137,8 @@ void RootComplex::refuse(int port, tlm::tlm_generic_payload& gp) {
   pool_.release(gp);
 }
 
-void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload& gp) {
-  TlpExtension& tlp = tlp_of(gp);
+void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload &gp) {
+  TlpExtension &tlp = tlp_of(gp);
   if (is_request(tlp.type))
     ++stats_.peer_requests;
   else
@@ -145,8 +152,8 @@ void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload
   ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(p2p_busy_until_ps_ - now));
 }
 
-void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload& gp) {
-  TlpExtension& tlp = tlp_of(gp);
+void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
+  TlpExtension &tlp = tlp_of(gp);
   if (is_request(tlp.type)) {
     if (tlp.address >= wiring_.memory_base &&
         tlp.address - wiring_.memory_base < wiring_.memory_size) {
@@ -171,12 +178,13 @@ void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload& gp) {
   forward_peer(port, egress, gp);
 }
 
-void RootComplex::tlp_departing(int port, tlm::tlm_generic_payload& gp,
-                                const sc_core::sc_time& delay) {
+void RootComplex::tlp_departing(int port, tlm::tlm_generic_payload &gp,
+                                const sc_core::sc_time &delay) {
   (void)port;
-  const TlpExtension& tlp = tlp_of(gp);
-  if (tlp.ingress_port == kNoIngressPort) return;
+  const TlpExtension &tlp = tlp_of(gp);
+  if (tlp.ingress_port == kNoIngressPort)
+    return;
   ports_[tlp.ingress_port]->release(gp, delay);
 }
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -27,12 +27,12 @@ struct RootComplexParams {
   Duration p2p_latency{200000};
   Bandwidth p2p_bandwidth{25e9};
   Bytes read_completion_boundary{64};
-  Bytes completion_max{0};  // 0 = MPS
+  Bytes completion_max{0}; // 0 = MPS
   Bytes mmio_size{1ull << 40};
   PortCapabilities ports;
 
-  static const std::vector<ParamSpec>& specs();
-  static RootComplexParams from(const ParamSet& params);
+  static const std::vector<ParamSpec> &specs();
+  static RootComplexParams from(const ParamSet &params);
 };
 
 struct RootComplexStats {
@@ -40,7 +40,7 @@ struct RootComplexStats {
   std::uint64_t completions_sent = 0;
   std::uint64_t peer_requests = 0, peer_completions = 0, peer_bytes = 0;
   std::uint64_t unsupported_requests = 0;
-  template <class F> void for_each(F&& f) const {
+  template <class F> void for_each(F &&f) const {
     f("memory_reads", memory_reads);
     f("memory_writes", memory_writes);
     f("completions_sent", completions_sent);
@@ -62,26 +62,27 @@ struct RootComplexWiring {
 
 class RootComplex : public sc_core::sc_module, public PortOwner {
 public:
-  RootComplex(sc_core::sc_module_name name, const RootComplexParams& params,
-              RootComplexWiring wiring, TlpPool& pool);
+  RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,
+              RootComplexWiring wiring, TlpPool &pool);
 
   tlm_utils::simple_initiator_socket<RootComplex> memory_socket;
-  PciePort& port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
-  const RootComplexStats& stats() const { return stats_; }
+  PciePort &port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
+  const RootComplexStats &stats() const { return stats_; }
 
-  void tlp_arrived(int port, tlm::tlm_generic_payload& gp) override;
-  void tlp_departing(int port, tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay) override;
+  void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
+  void tlp_departing(int port, tlm::tlm_generic_payload &gp,
+                     const sc_core::sc_time &delay) override;
 
 private:
-  void serve_memory_request(int port, tlm::tlm_generic_payload& gp);
-  void forward_peer(int ingress, int egress, tlm::tlm_generic_payload& gp);
-  void refuse(int port, tlm::tlm_generic_payload& gp);
+  void serve_memory_request(int port, tlm::tlm_generic_payload &gp);
+  void forward_peer(int ingress, int egress, tlm::tlm_generic_payload &gp);
+  void refuse(int port, tlm::tlm_generic_payload &gp);
   std::int64_t memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
                              std::int64_t delay_ps);
 
   RootComplexParams params_;
   RootComplexWiring wiring_;
-  TlpPool& pool_;
+  TlpPool &pool_;
   std::vector<std::unique_ptr<PciePort>> ports_;
   tlm::tlm_generic_payload memory_payload_;
   double p2p_ps_per_byte_;
@@ -89,4 +90,4 @@ private:
   RootComplexStats stats_;
 };
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -10,7 +10,7 @@ namespace pciesim {
 
 struct AddressWindow {
   std::uint64_t base = 0;
-  std::uint64_t limit = 0;  // inclusive; limit < base means the window is closed
+  std::uint64_t limit = 0; // inclusive; limit < base means the window is closed
   bool contains(std::uint64_t address) const { return base <= address && address <= limit; }
   bool open() const { return limit >= base; }
 };
@@ -29,23 +29,25 @@ struct PortRoute {
 
 class RoutingTable {
 public:
-  void add(const PortRoute& route) { routes_.push_back(route); }
+  void add(const PortRoute &route) { routes_.push_back(route); }
   // The port whose window holds `address`, or -1.
   int port_for_address(std::uint64_t address) const {
-    for (const PortRoute& r : routes_)
-      if (r.window.open() && r.window.contains(address)) return r.port;
+    for (const PortRoute &r : routes_)
+      if (r.window.open() && r.window.contains(address))
+        return r.port;
     return -1;
   }
   // The port whose bus range holds `bus`, or -1.
   int port_for_bus(int bus) const {
-    for (const PortRoute& r : routes_)
-      if (r.buses.contains(bus)) return r.port;
+    for (const PortRoute &r : routes_)
+      if (r.buses.contains(bus))
+        return r.port;
     return -1;
   }
-  const std::vector<PortRoute>& routes() const { return routes_; }
+  const std::vector<PortRoute> &routes() const { return routes_; }
 
 private:
   std::vector<PortRoute> routes_;
 };
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -19,13 +19,16 @@ inline constexpr int kFcClasses = 3;
 
 inline FcClass fc_class(TlpType t) {
   switch (t) {
-  case TlpType::MWr: return FcClass::Posted;
-  case TlpType::MRd: return FcClass::NonPosted;
-  default: return FcClass::Completion;
+  case TlpType::MWr:
+    return FcClass::Posted;
+  case TlpType::MRd:
+    return FcClass::NonPosted;
+  default:
+    return FcClass::Completion;
   }
 }
 inline bool is_request(TlpType t) { return t == TlpType::MRd || t == TlpType::MWr; }
-const char* tlp_type_name(TlpType t);
+const char *tlp_type_name(TlpType t);
 
 // Requester/completer IDs are bus/device/function numbers packed as in the TLP header.
 struct Bdf {
@@ -55,18 +58,18 @@ struct TlpExtension : tlm::tlm_extension<TlpExtension> {
   std::uint16_t requester_id = 0;
   std::uint16_t completer_id = 0;
   std::uint16_t tag = 0;
-  std::uint32_t payload_bytes = 0;  // data carried (MWr, CplD); 0 for MRd/Cpl
-  std::uint32_t request_bytes = 0;  // MRd: bytes requested
-  std::uint32_t byte_count = 0;     // CplD: bytes remaining including this one
-  std::uint64_t address = 0;        // requests: target address; CplD: lower address bits
+  std::uint32_t payload_bytes = 0; // data carried (MWr, CplD); 0 for MRd/Cpl
+  std::uint32_t request_bytes = 0; // MRd: bytes requested
+  std::uint32_t byte_count = 0;    // CplD: bytes remaining including this one
+  std::uint64_t address = 0;       // requests: target address; CplD: lower address bits
   // Simulation bookkeeping, rewritten at each hop.
-  std::uint8_t ingress_port = kNoIngressPort;  // port on which the current holder received it
-  std::int64_t last_hop_ser_fs = 0;   // serialization time on the hop it just crossed
-  TlpObserver* observer = nullptr;    // see TlpObserver
+  std::uint8_t ingress_port = kNoIngressPort; // port on which the current holder received it
+  std::int64_t last_hop_ser_fs = 0;           // serialization time on the hop it just crossed
+  TlpObserver *observer = nullptr;            // see TlpObserver
   std::uint64_t cookie = 0;
 
-  tlm::tlm_extension_base* clone() const override;
-  void copy_from(const tlm::tlm_extension_base& other) override;
+  tlm::tlm_extension_base *clone() const override;
+  void copy_from(const tlm::tlm_extension_base &other) override;
 };
 
 // The protocol-types class of pciesim sockets (payload = generic payload, phases = base).
@@ -75,10 +78,10 @@ struct PcieProtocolTypes {
   using tlm_phase_type = tlm::tlm_phase;
 };
 
-inline TlpExtension& tlp_of(tlm::tlm_generic_payload& gp) {
+inline TlpExtension &tlp_of(tlm::tlm_generic_payload &gp) {
   return *gp.get_extension<TlpExtension>();
 }
-inline const TlpExtension& tlp_of(const tlm::tlm_generic_payload& gp) {
+inline const TlpExtension &tlp_of(const tlm::tlm_generic_payload &gp) {
   return *gp.get_extension<TlpExtension>();
 }
 
@@ -87,20 +90,20 @@ inline const TlpExtension& tlp_of(const tlm::tlm_generic_payload& gp) {
 class TlpPool : public tlm::tlm_mm_interface {
 public:
   TlpPool() = default;
-  TlpPool(const TlpPool&) = delete;
-  TlpPool& operator=(const TlpPool&) = delete;
+  TlpPool(const TlpPool &) = delete;
+  TlpPool &operator=(const TlpPool &) = delete;
   ~TlpPool() override;
 
-  tlm::tlm_generic_payload& acquire();
-  void release(tlm::tlm_generic_payload& gp) { gp.release(); }
-  void free(tlm::tlm_generic_payload* gp) override;
+  tlm::tlm_generic_payload &acquire();
+  void release(tlm::tlm_generic_payload &gp) { gp.release(); }
+  void free(tlm::tlm_generic_payload *gp) override;
 
   std::size_t allocated() const { return all_.size(); }
   std::size_t in_use() const { return all_.size() - free_.size(); }
 
 private:
-  std::vector<tlm::tlm_generic_payload*> all_;
-  std::vector<tlm::tlm_generic_payload*> free_;
+  std::vector<tlm::tlm_generic_payload *> all_;
+  std::vector<tlm::tlm_generic_payload *> free_;
 };
 
-}  // namespace pciesim
+} // namespace pciesim

@@ -15,15 +15,15 @@
 
 namespace {
 // Scenarios under fuzzing may only use inline topologies: no file system access.
-std::shared_ptr<const pciesim::JsonDocument> refuse_files(const std::string& path) {
+std::shared_ptr<const pciesim::JsonDocument> refuse_files(const std::string &path) {
   throw pciesim::InputError(path, "", "files are not read while fuzzing");
 }
-}  // namespace
+} // namespace
 
-extern "C" int sc_main(int, char**) { return 0; }
+extern "C" int sc_main(int, char **) { return 0; }
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::string text(reinterpret_cast<const char*>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+  std::string text(reinterpret_cast<const char *>(data), size);
   pciesim::parse_bytes(text);
   pciesim::parse_duration(text);
   pciesim::parse_bandwidth(text);
@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       pciesim::validate_against_schema(root, "scenario");
       pciesim::load_scenario(root, "/nonexistent", &refuse_files);
     }
-  } catch (const pciesim::InputError&) {
+  } catch (const pciesim::InputError &) {
   }
   return 0;
 }

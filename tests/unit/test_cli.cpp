@@ -14,7 +14,7 @@
 namespace pciesim::test {
 namespace {
 
-std::string slurp(const std::string& path) {
+std::string slurp(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
   s << in.rdbuf();
@@ -38,7 +38,7 @@ TEST(Cli, RunWritesResultFilesThatAreByteIdenticalAcrossRuns) {
   std::string scenario = std::string(PCIESIM_SOURCE_DIR) + "/scenarios/default.json";
   ASSERT_EQ(run_pciesim("run " + scenario + " --quiet --out " + a).exit_code, 0);
   ASSERT_EQ(run_pciesim("run " + scenario + " --quiet --out " + b).exit_code, 0);
-  for (const char* f : {"results.json", "results.csv", "links.csv"}) {
+  for (const char *f : {"results.json", "results.csv", "links.csv"}) {
     std::string x = slurp(a + "/" + f), y = slurp(b + "/" + f);
     EXPECT_FALSE(x.empty()) << f;
     EXPECT_EQ(x, y) << f;
@@ -46,7 +46,7 @@ TEST(Cli, RunWritesResultFilesThatAreByteIdenticalAcrossRuns) {
   nlohmann::json j = nlohmann::json::parse(slurp(a + "/results.json"));
   EXPECT_EQ(j["status"], "completed");
   EXPECT_EQ(j["transfers"].size(), 3u);
-  EXPECT_TRUE(j["config"].contains("topology"));  // the resolved configuration is echoed
+  EXPECT_TRUE(j["config"].contains("topology")); // the resolved configuration is echoed
   EXPECT_EQ(j["config"]["topology"]["components"][0]["params"]["host_bridge_latency"], "150 ns");
   // The file path of the default scenario and the bundled copy give the same results.
   std::string c = temp_dir();
@@ -69,10 +69,11 @@ TEST(Cli, TopoPrintsBdfsBarsAndWindowsAndDot) {
 }
 
 TEST(Cli, ValidateAcceptsEveryShippedFile) {
-  for (const char* f : {"topologies/host-dma-gen3x8.json", "topologies/host-dma-gen4x16.json",
-                        "topologies/host-dma-gen5x16.json", "topologies/switch-two-dma.json",
-                        "topologies/default-shared-switch.json", "scenarios/default.json",
-                        "scenarios/dma-write-size-sweep.json", "scenarios/dma-read-size-sweep.json"}) {
+  for (const char *f :
+       {"topologies/host-dma-gen3x8.json", "topologies/host-dma-gen4x16.json",
+        "topologies/host-dma-gen5x16.json", "topologies/switch-two-dma.json",
+        "topologies/default-shared-switch.json", "scenarios/default.json",
+        "scenarios/dma-write-size-sweep.json", "scenarios/dma-read-size-sweep.json"}) {
     CommandResult r = run_pciesim(std::string("validate ") + PCIESIM_SOURCE_DIR + "/" + f);
     EXPECT_EQ(r.exit_code, 0) << f << ": " << r.err;
   }
@@ -111,5 +112,5 @@ TEST(Docs, FileFormatsReferenceMatchesTheParameterTables) {
       << "docs/file-formats.md is stale: paste the output of `pciesim describe --markdown`";
 }
 
-}  // namespace
-}  // namespace pciesim::test
+} // namespace
+} // namespace pciesim::test

@@ -12,7 +12,7 @@
 namespace pciesim::test {
 namespace {
 
-std::string slurp(const std::string& path) {
+std::string slurp(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
   s << in.rdbuf();
@@ -22,28 +22,30 @@ std::string slurp(const std::string& path) {
 std::vector<std::string> shipped_scenarios() {
   std::vector<std::string> out;
   std::string dir = std::string(PCIESIM_SOURCE_DIR) + "/scenarios";
-  DIR* d = opendir(dir.c_str());
-  while (dirent* e = d ? readdir(d) : nullptr) {
+  DIR *d = opendir(dir.c_str());
+  while (dirent *e = d ? readdir(d) : nullptr) {
     std::string name = e->d_name;
-    if (name.size() > 5 && name.substr(name.size() - 5) == ".json") out.push_back(dir + "/" + name);
+    if (name.size() > 5 && name.substr(name.size() - 5) == ".json")
+      out.push_back(dir + "/" + name);
   }
-  if (d) closedir(d);
+  if (d)
+    closedir(d);
   return out;
 }
 
 TEST(Determinism, EveryShippedScenarioGivesIdenticalBytesTwice) {
   std::vector<std::string> scenarios = shipped_scenarios();
   ASSERT_GE(scenarios.size(), 3u);
-  for (const std::string& s : scenarios) {
+  for (const std::string &s : scenarios) {
     char a[] = "/tmp/pciesim-det-XXXXXX", b[] = "/tmp/pciesim-det-XXXXXX";
     std::string da = mkdtemp(a), db = mkdtemp(b);
     ASSERT_EQ(run_pciesim("run " + s + " --quiet --out " + da).exit_code, 0) << s;
     ASSERT_EQ(run_pciesim("run " + s + " --quiet --out " + db).exit_code, 0) << s;
-    for (const char* f : {"results.json", "results.csv", "links.csv"})
+    for (const char *f : {"results.json", "results.csv", "links.csv"})
       EXPECT_EQ(slurp(da + "/" + f), slurp(db + "/" + f)) << s << " " << f;
     EXPECT_FALSE(slurp(da + "/results.json").empty());
   }
 }
 
-}  // namespace
-}  // namespace pciesim::test
+} // namespace
+} // namespace pciesim::test

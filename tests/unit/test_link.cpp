@@ -40,29 +40,35 @@ Times run_link(int tlps, std::uint32_t payload, ReceiveCredits receiver, std::in
     link.b_to_a().out.bind(a.port.ingress);
     struct Kick : sc_core::sc_module {
       SC_HAS_PROCESS(Kick);
-      Kick(sc_core::sc_module_name n, ProbeEndpoint& e, int count, std::uint32_t bytes)
+      Kick(sc_core::sc_module_name n, ProbeEndpoint &e, int count, std::uint32_t bytes)
           : sc_module(n), e_(e), count_(count), bytes_(bytes) {
         SC_METHOD(go);
       }
       void go() {
-        for (int i = 0; i < count_; ++i) e_.inject(TlpType::MWr, 0x1000 + 256 * i, bytes_);
+        for (int i = 0; i < count_; ++i)
+          e_.inject(TlpType::MWr, 0x1000 + 256 * i, bytes_);
       }
-      ProbeEndpoint& e_;
+      ProbeEndpoint &e_;
       int count_;
       std::uint32_t bytes_;
     } kick("kick", a, tlps, payload);
     sc_core::sc_start();
     nlohmann::json j;
-    for (const Arrival& x : b.arrivals) j["arrivals"].push_back(x.at_ps);
-    for (std::int64_t d : a.departures_ps) j["departures"].push_back(d);
+    for (const Arrival &x : b.arrivals)
+      j["arrivals"].push_back(x.at_ps);
+    for (std::int64_t d : a.departures_ps)
+      j["departures"].push_back(d);
     j["restored"] = link.a_to_b().credits_restored();
-    if (!j["restored"].get<bool>()) throw std::runtime_error("credits not restored at quiescence");
+    if (!j["restored"].get<bool>())
+      throw std::runtime_error("credits not restored at quiescence");
     return j.dump();
   });
   nlohmann::json j = nlohmann::json::parse(text);
   Times t;
-  for (auto& v : j["arrivals"]) t.arrivals.push_back(v.get<std::int64_t>());
-  for (auto& v : j["departures"]) t.departures.push_back(v.get<std::int64_t>());
+  for (auto &v : j["arrivals"])
+    t.arrivals.push_back(v.get<std::int64_t>());
+  for (auto &v : j["departures"])
+    t.departures.push_back(v.get<std::int64_t>());
   return t;
 }
 
@@ -93,11 +99,11 @@ TEST(Link, CreditsBlockTheSenderUntilTheReceiverFreesItsBuffer) {
   Times t = run_link(3, 256, one_tlp, hold);
   ASSERT_EQ(t.arrivals.size(), 3u);
   double ser_ps = 280 / usable_bytes_per_ps();
-  double update_fc_ps = 8 / usable_bytes_per_ps() + 20000;  // DLLP + flight back
+  double update_fc_ps = 8 / usable_bytes_per_ps() + 20000; // DLLP + flight back
   double loop = ser_ps + 20000 + hold + update_fc_ps;
   EXPECT_NEAR(static_cast<double>(t.arrivals[1] - t.arrivals[0]), loop, 2.0);
   EXPECT_NEAR(static_cast<double>(t.arrivals[2] - t.arrivals[1]), loop, 2.0);
 }
 
-}  // namespace
-}  // namespace pciesim::test
+} // namespace
+} // namespace pciesim::test

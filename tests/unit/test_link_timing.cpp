@@ -6,11 +6,11 @@ namespace pciesim {
 namespace {
 
 TEST(LinkTiming, LaneRatesFollowEncoding) {
-  EXPECT_DOUBLE_EQ(lane_bytes_per_second(1), 250e6);   // 2.5 GT/s, 8b/10b
-  EXPECT_DOUBLE_EQ(lane_bytes_per_second(2), 500e6);   // 5 GT/s, 8b/10b
-  EXPECT_NEAR(lane_bytes_per_second(3), 984.6e6, 0.1e6);  // 8 GT/s, 128b/130b
+  EXPECT_DOUBLE_EQ(lane_bytes_per_second(1), 250e6);     // 2.5 GT/s, 8b/10b
+  EXPECT_DOUBLE_EQ(lane_bytes_per_second(2), 500e6);     // 5 GT/s, 8b/10b
+  EXPECT_NEAR(lane_bytes_per_second(3), 984.6e6, 0.1e6); // 8 GT/s, 128b/130b
   EXPECT_NEAR(lane_bytes_per_second(5), 3938.5e6, 0.1e6);
-  EXPECT_DOUBLE_EQ(lane_bytes_per_second(6), 8e9);     // 64 GT/s PAM4
+  EXPECT_DOUBLE_EQ(lane_bytes_per_second(6), 8e9); // 64 GT/s PAM4
 }
 
 TEST(LinkTiming, SpecIntervalsByGenerationWidthAndMps) {
@@ -48,11 +48,11 @@ TEST(LinkTiming, TlpWireBytesGen1To5) {
   EXPECT_EQ(tlp_wire_bytes(3, TlpType::MRd, false, 0, false), 20u);
   EXPECT_EQ(tlp_wire_bytes(4, TlpType::CplD, true, 64, false), 84u);
   EXPECT_EQ(tlp_wire_bytes(1, TlpType::MWr, true, 256, false), 280u);
-  EXPECT_EQ(tlp_wire_bytes(3, TlpType::MWr, true, 256, true), 284u);  // ECRC
+  EXPECT_EQ(tlp_wire_bytes(3, TlpType::MWr, true, 256, true), 284u); // ECRC
 }
 
 TEST(LinkTiming, Gen6FlitModeCarriesNoPerTlpFramingButFlitOverhead) {
-  EXPECT_EQ(tlp_wire_bytes(6, TlpType::MWr, true, 256, false), 272u);  // header + payload
+  EXPECT_EQ(tlp_wire_bytes(6, TlpType::MWr, true, 256, false), 272u); // header + payload
   EXPECT_EQ(tlp_wire_bytes(6, TlpType::CplD, true, 64, false), 76u);
   EXPECT_DOUBLE_EQ(flit_tlp_fraction(6), 236.0 / 256.0);
   EXPECT_DOUBLE_EQ(flit_tlp_fraction(5), 1.0);
@@ -64,5 +64,5 @@ TEST(LinkTiming, Gen6FlitModeCarriesNoPerTlpFramingButFlitOverhead) {
   EXPECT_GT(gen6, 1.8 * gen5);
 }
 
-}  // namespace
-}  // namespace pciesim
+} // namespace
+} // namespace pciesim

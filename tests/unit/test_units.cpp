@@ -14,9 +14,9 @@ TEST(Units, SizesAcceptBinaryAndDecimalUnits) {
 }
 
 TEST(Units, SizesRejectWhatIsNotASize) {
-  for (const char* bad : {"", "MiB", "256", "256 mib", "-1 B", "1e3 B", "0x10 B", "1.2 B",
-                          "256  MiB", "256 MB/s", "NaN B", "99999999999999999999 TiB", ".5 KiB",
-                          "5. KiB", " 5 B"})
+  for (const char *bad :
+       {"", "MiB", "256", "256 mib", "-1 B", "1e3 B", "0x10 B", "1.2 B", "256  MiB", "256 MB/s",
+        "NaN B", "99999999999999999999 TiB", ".5 KiB", "5. KiB", " 5 B"})
     EXPECT_FALSE(parse_bytes(bad).value) << bad;
 }
 
@@ -26,11 +26,11 @@ TEST(Units, TimesAreIntegerPicoseconds) {
   EXPECT_EQ(parse_duration("2 ms").value->ps, 2000000000);
   EXPECT_EQ(parse_duration("1 s").value->ps, 1000000000000);
   EXPECT_EQ(parse_duration("3 ps").value->ps, 3);
-  EXPECT_FALSE(parse_duration("0.5 ps").value);  // below the resolution
+  EXPECT_FALSE(parse_duration("0.5 ps").value); // below the resolution
   EXPECT_FALSE(parse_duration("5").value);
   EXPECT_FALSE(parse_duration("-5 ns").value);
   EXPECT_FALSE(parse_duration("5 min").value);
-  EXPECT_FALSE(parse_duration("200000000 s").value);  // beyond 64-bit picoseconds
+  EXPECT_FALSE(parse_duration("200000000 s").value); // beyond 64-bit picoseconds
 }
 
 TEST(Units, RatesInBytesAndBits) {
@@ -49,11 +49,11 @@ TEST(Units, GenerationRates) {
 }
 
 TEST(Units, FormattingRoundTrips) {
-  for (const char* text : {"256 MiB", "4 KiB", "77 B", "1 GiB"})
+  for (const char *text : {"256 MiB", "4 KiB", "77 B", "1 GiB"})
     EXPECT_EQ(format_bytes(*parse_bytes(text).value), text);
-  for (const char* text : {"110 ns", "2 ms", "7 ps", "3 us"})
+  for (const char *text : {"110 ns", "2 ms", "7 ps", "3 us"})
     EXPECT_EQ(format_duration(*parse_duration(text).value), text);
 }
 
-}  // namespace
-}  // namespace pciesim
+} // namespace
+} // namespace pciesim

@@ -22,32 +22,33 @@ namespace {
 struct LinkCase {
   int gen, width;
   unsigned mps, mrrs;
-  int ack_fc_interval;  // PCIe Base Spec 5.0 Tables 3-7..3-9 / 2-46..2-48 for gen, width, MPS
+  int ack_fc_interval; // PCIe Base Spec 5.0 Tables 3-7..3-9 / 2-46..2-48 for gen, width, MPS
 };
 
 // Bytes per second per lane after 128b/130b encoding.
 double lane_rate(int gen) { return 8e9 * (1 << (gen - 3)) * 128.0 / 130.0 / 8.0; }
 
 // One 8-byte ACK and one 8-byte UpdateFC DLLP per interval, a 4-byte SKIP every 1538 symbols.
-double usable(const LinkCase& c) {
-  return lane_rate(c.gen) * c.width * (1.0 - 8.0 / c.ack_fc_interval - 8.0 / c.ack_fc_interval - 4.0 / 1538.0);
+double usable(const LinkCase &c) {
+  return lane_rate(c.gen) * c.width *
+         (1.0 - 8.0 / c.ack_fc_interval - 8.0 / c.ack_fc_interval - 4.0 / 1538.0);
 }
 
 // Writes: ceil(S/MPS) MWr, each with 24 bytes of overhead (64-bit address).
-double analytic_write(const LinkCase& c, double s) {
+double analytic_write(const LinkCase &c, double s) {
   double tlps = std::ceil(s / c.mps);
   return usable(c) * s / (s + 24.0 * tlps) / 1e9;
 }
 
 // Reads: ceil(S/MRRS) 24-byte MRd one way, ceil(S/MPS) CplD (20 bytes overhead) the other.
-double analytic_read(const LinkCase& c, double s) {
+double analytic_read(const LinkCase &c, double s) {
   double requests = std::ceil(s / c.mrrs);
   double completions = std::ceil(s / c.mps);
   double per_second = std::min(usable(c) / (s + 20.0 * completions), usable(c) / (24.0 * requests));
   return per_second * s / 1e9;
 }
 
-std::string scenario(const LinkCase& c, bool write, unsigned size) {
+std::string scenario(const LinkCase &c, bool write, unsigned size) {
   // Enough transfers that the fixed start-up latency is far below 0.1% of the run.
   unsigned long count = std::max<unsigned long>(2000, (8ul << 20) / size);
   return fmt::format(R"({{
@@ -71,7 +72,7 @@ std::string scenario(const LinkCase& c, bool write, unsigned size) {
 
 const std::vector<unsigned> kSizes = {64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536};
 
-void check_link(const LinkCase& c) {
+void check_link(const LinkCase &c) {
   for (bool write : {true, false}) {
     for (unsigned size : kSizes) {
       double expected = write ? analytic_write(c, size) : analytic_read(c, size);
@@ -90,19 +91,19 @@ TEST(AnalyticBandwidth, Gen5x16Mps512Mrrs512) { check_link({5, 16, 512, 512, 182
 
 // Rows of ../shared/reference/pcie_analytic.csv (Gen3 x8, MPS 256, MRRS 512, GB/s).
 struct ReferenceRow {
-  const char* direction;
+  const char *direction;
   unsigned size;
   double gbps;
 };
 const ReferenceRow kReference[] = {
-    {"write", 64, 5.2623},  {"read", 64, 5.5128},  {"write", 128, 6.0931}, {"read", 128, 6.2578},
-    {"write", 256, 6.6154}, {"read", 256, 6.7113}, {"write", 4096, 6.6154}, {"read", 4096, 6.7113},
-    {"write", 65536, 6.6154},
+    {"write", 64, 5.2623},   {"read", 64, 5.5128},   {"write", 128, 6.0931},
+    {"read", 128, 6.2578},   {"write", 256, 6.6154}, {"read", 256, 6.7113},
+    {"write", 4096, 6.6154}, {"read", 4096, 6.7113}, {"write", 65536, 6.6154},
 };
 
 TEST(AnalyticBandwidth, MatchesPublishedReferenceTableGen3x8) {
   const LinkCase c{3, 8, 256, 512, 203};
-  for (const ReferenceRow& row : kReference) {
+  for (const ReferenceRow &row : kReference) {
     bool write = std::string(row.direction) == "write";
     // The test's own formula reproduces the reference table...
     double formula = write ? analytic_write(c, row.size) : analytic_read(c, row.size);
@@ -114,8 +115,8 @@ TEST(AnalyticBandwidth, MatchesPublishedReferenceTableGen3x8) {
   }
 }
 
-}  // namespace
-}  // namespace pciesim::test
+} // namespace
+} // namespace pciesim::test
 
 namespace pciesim::test {
 namespace {
@@ -124,16 +125,19 @@ namespace {
 // regenerates it from fresh simulations and fails if the document differs.
 // PCIESIM_UPDATE_DOCS=1 rewrites the table in place instead.
 TEST(ValidationReport, DocsTableIsCurrent) {
-  const std::vector<LinkCase> cases = {{3, 8, 256, 512, 203}, {4, 16, 512, 512, 182}, {5, 16, 512, 512, 182}};
+  const std::vector<LinkCase> cases = {
+      {3, 8, 256, 512, 203}, {4, 16, 512, 512, 182}, {5, 16, 512, 512, 182}};
   std::string table = "| link | MPS | direction | size | analytic GB/s | simulated GB/s | error |\n"
                       "|---|---|---|---|---|---|---|\n";
-  for (const LinkCase& c : cases)
+  for (const LinkCase &c : cases)
     for (bool write : {true, false})
       for (unsigned size : kSizes) {
         double expected = write ? analytic_write(c, size) : analytic_read(c, size);
-        double simulated = transfer(simulate_in_child(scenario(c, write, size)), "t")["bandwidth_GBps"].get<double>();
-        table += fmt::format("| Gen{} x{} | {} | {} | {} B | {:.3f} | {:.3f} | {:+.3f}% |\n", c.gen, c.width,
-                             c.mps, write ? "write" : "read", size, expected, simulated,
+        double simulated =
+            transfer(simulate_in_child(scenario(c, write, size)), "t")["bandwidth_GBps"]
+                .get<double>();
+        table += fmt::format("| Gen{} x{} | {} | {} | {} B | {:.3f} | {:.3f} | {:+.3f}% |\n", c.gen,
+                             c.width, c.mps, write ? "write" : "read", size, expected, simulated,
                              100.0 * (simulated - expected) / expected);
       }
   const std::string begin = "<!-- analytic-table:begin -->\n", end = "<!-- analytic-table:end -->";
@@ -150,5 +154,5 @@ TEST(ValidationReport, DocsTableIsCurrent) {
   EXPECT_EQ(current, table) << "docs/validation.md is stale: rerun with PCIESIM_UPDATE_DOCS=1";
 }
 
-}  // namespace
-}  // namespace pciesim::test
+} // namespace
+} // namespace pciesim::test

@@ -13,8 +13,8 @@
 namespace pciesim::test {
 namespace {
 
-std::string gen3x8_host(const std::string& dma_params, const std::string& rc_params,
-                        const std::string& transfers) {
+std::string gen3x8_host(const std::string &dma_params, const std::string &rc_params,
+                        const std::string &transfers) {
   return fmt::format(R"({{
     "topology": {{
       "fabric": {{"mps": "256 B"}},
@@ -31,7 +31,8 @@ std::string gen3x8_host(const std::string& dma_params, const std::string& rc_par
 }
 
 TEST(LatencyBound, FourOutstandingReadsAreBoundByRoundTrip) {
-  // Round trip of one 256-byte (MRRS) read, measured by the simulation with a single read in flight.
+  // Round trip of one 256-byte (MRRS) read, measured by the simulation with a single read in
+  // flight.
   nlohmann::json idle = simulate_in_child(gen3x8_host(
       R"(, "tags": 4)", "",
       R"({"id": "t", "initiator": "dma0", "target": "mem0", "direction": "read", "size": "256 B", "count": 200, "concurrency": 1})"));
@@ -42,7 +43,7 @@ TEST(LatencyBound, FourOutstandingReadsAreBoundByRoundTrip) {
       R"(, "tags": 4)", "",
       R"({"id": "t", "initiator": "dma0", "target": "mem0", "direction": "read", "size": "64 KiB", "count": 40, "concurrency": 4})"));
   double bandwidth = transfer(loaded, "t")["bandwidth_GBps"].get<double>();
-  double latency_bound = 4.0 * 256.0 / rtt_ns;  // bytes per ns = GB/s
+  double latency_bound = 4.0 * 256.0 / rtt_ns; // bytes per ns = GB/s
   // The link alone would allow 6.71 GB/s (analytic read bandwidth, Gen3 x8, MRRS 256): the
   // latency bound is well below it, so it is what the simulation must show.
   ASSERT_LT(latency_bound, 0.8 * 6.7113);
@@ -64,8 +65,10 @@ TEST(SharedUpstream, TwoEnginesBehindOneSwitchShareTheUpstreamLink) {
   double a = transfer(r, "a")["bandwidth_GBps"].get<double>();
   double b = transfer(r, "b")["bandwidth_GBps"].get<double>();
   // Over the common interval both were active, total throughput cannot beat the link.
-  double start = std::max(transfer(r, "a")["start_ns"].get<double>(), transfer(r, "b")["start_ns"].get<double>());
-  double end = std::max(transfer(r, "a")["end_ns"].get<double>(), transfer(r, "b")["end_ns"].get<double>());
+  double start = std::max(transfer(r, "a")["start_ns"].get<double>(),
+                          transfer(r, "b")["start_ns"].get<double>());
+  double end =
+      std::max(transfer(r, "a")["end_ns"].get<double>(), transfer(r, "b")["end_ns"].get<double>());
   double total = 2.0 * 96 * 65536 / (end - start);
   EXPECT_LE(total, capacity * 1.001);
   EXPECT_GT(total, capacity * 0.97);
@@ -77,11 +80,11 @@ TEST(SharedUpstream, TwoEnginesBehindOneSwitchShareTheUpstreamLink) {
 // then have one TLP outstanding per credit loop: serialization + flight, the root port
 // handing the TLP to the host bridge at once, and the UpdateFC DLLP back (its 8 bytes + flight).
 TEST(FlowControl, TinyReceiverCreditsThrottleAsPredicted) {
-  const double usable = 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / 203 - 4.0 / 1538);  // B/s
+  const double usable = 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / 203 - 4.0 / 1538); // B/s
   const double ser_ns = 280.0 / usable * 1e9;
   const double flight_ns = 20.0;
   const double credit_loop_ns = ser_ns + flight_ns + flight_ns + 8.0 / usable * 1e9;
-  const double predicted = 256.0 / credit_loop_ns;  // GB/s
+  const double predicted = 256.0 / credit_loop_ns; // GB/s
   const double unconstrained = usable * 256 / 280 / 1e9;
   ASSERT_LT(predicted, 0.9 * unconstrained);
 
@@ -94,11 +97,13 @@ TEST(FlowControl, TinyReceiverCreditsThrottleAsPredicted) {
   nlohmann::json roomy = simulate_in_child(gen3x8_host(
       "", "",
       R"({"id": "t", "initiator": "dma0", "target": "mem0", "direction": "write", "size": "64 KiB", "count": 64, "concurrency": 4})"));
-  EXPECT_NEAR(transfer(roomy, "t")["bandwidth_GBps"].get<double>(), unconstrained, 0.01 * unconstrained);
+  EXPECT_NEAR(transfer(roomy, "t")["bandwidth_GBps"].get<double>(), unconstrained,
+              0.01 * unconstrained);
   // The link direction toward the root port records the waits for credits.
   bool stalls_seen = false;
-  for (const auto& l : tiny["links"])
-    if (l["from"] == "dma0.up" && l["credit_stalls"].get<int>() > 0) stalls_seen = true;
+  for (const auto &l : tiny["links"])
+    if (l["from"] == "dma0.up" && l["credit_stalls"].get<int>() > 0)
+      stalls_seen = true;
   EXPECT_TRUE(stalls_seen);
 }
 
@@ -114,5 +119,5 @@ TEST(FlowControl, OneHeaderCreditSerializesRequests) {
   EXPECT_NEAR(transfer(r, "t")["bandwidth_GBps"].get<double>(), predicted, 0.02 * predicted);
 }
 
-}  // namespace
-}  // namespace pciesim::test
+} // namespace
+} // namespace pciesim::test
