@@ -1,26 +1,66 @@
 #!/usr/bin/env bash
-# Checks one bad input: `pciesim validate` must print exactly one line
-# "<file>:<pointer>: <problem…>" containing the expected text, nothing on stdout, and exit
-# with the expected code; for scenarios, `pciesim run --out DIR` must fail the same way and
-# leave DIR uncreated (nothing half-written).
-# Usage: check_bad_input.sh PCIESIM FILE EXIT_CODE POINTER SUBSTRING
+# Checks one case of the bad-input corpus (one line of expected.tsv).
+#
+#   check_bad_input.sh PCIESIM FILE EXIT_CODE POINTER SUBSTRING
+#
+# From this directory (so that scenarios find support/ by their relative paths),
+# `PCIESIM validate FILE` must
+#   - exit with EXIT_CODE,
+#   - print nothing on stdout,
+#   - print exactly one newline-terminated line on stderr,
+#   - start that line with "FILE:POINTER: " exactly, and
+#   - contain SUBSTRING in it.
+# For a scenario case (file name starting with "scen-"), `PCIESIM run FILE --out DIR`, with DIR
+# a fresh path that does not exist yet, must also exit with EXIT_CODE, print nothing on stdout,
+# print the same line on stderr, and leave DIR uncreated (nothing half-written).
 set -u
-pciesim=$1 file=$2 code=$3 pointer=$4 substring=$5
-cd "$(dirname "$0")"
-fail() { echo "FAIL $file: $*"; exit 1; }
-out=$("$pciesim" validate "$file" 2>/tmp/bad-input-err.$$)
-rc=$?
-err=$(cat /tmp/bad-input-err.$$); rm -f /tmp/bad-input-err.$$
-[ "$rc" = "$code" ] || fail "exit code $rc, expected $code (stderr: $err)"
-[ -z "$out" ] || fail "stdout not empty: $out"
-[ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "stderr has more than one line: $err"
-case "$err" in "$file:$pointer: "*) ;; *) fail "stderr does not start with '$file:$pointer: ': $err" ;; esac
-case "$err" in *"$substring"*) ;; *) fail "stderr lacks '$substring': $err" ;; esac
-if grep -q '"transfers"' "$file" 2>/dev/null; then
-  dir=$(mktemp -u /tmp/pciesim-bad-out-XXXXXX)
-  "$pciesim" run "$file" --out "$dir" >/dev/null 2>&1
-  rc=$?
-  [ "$rc" = "$code" ] || fail "run exited $rc, expected $code"
-  [ ! -e "$dir" ] || { rm -rf "$dir"; fail "run created $dir despite bad input"; }
+
+if [ $# -ne 5 ]; then
+  echo "usage: $0 PCIESIM FILE EXIT_CODE POINTER SUBSTRING" >&2
+  exit 2
 fi
-echo "ok $file"
+pciesim=$1 file=$2 code=$3 pointer=$4 substring=$5
+
+fail() {
+  echo "FAIL $file: $*"
+  exit 1
+}
+
+cd "$(dirname "$0")" || fail "cannot enter $(dirname "$0")"
+[ -f "$file" ] || fail "no such case file in $(pwd)"
+[ -x "$pciesim" ] || fail "not an executable: $pciesim"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pciesim-bad-input.XXXXXX") || fail "mktemp failed"
+trap 'rm -rf "$tmp"' EXIT
+
+# check_output LABEL RC STDOUT_FILE STDERR_FILE: the common assertions on one invocation.
+check_output() {
+  local label=$1 rc=$2 out=$3 err=$4 line
+  line=$(cat "$err")
+  [ "$rc" = "$code" ] || fail "$label exited $rc, expected $code; stderr: $line"
+  [ ! -s "$out" ] || fail "$label wrote to stdout: $(head -c 500 "$out")"
+  [ -s "$err" ] || fail "$label wrote nothing to stderr"
+  if [ "$(wc -l <"$err")" -ne 1 ] || [ -n "$(tail -c 1 "$err")" ]; then
+    fail "$label did not write exactly one line to stderr: $(head -c 2000 "$err")"
+  fi
+  [[ "$line" == "$file:$pointer: "* ]] ||
+    fail "$label: stderr does not start with '$file:$pointer: ': $line"
+  [[ "$line" == *"$substring"* ]] || fail "$label: stderr lacks '$substring': $line"
+}
+
+"$pciesim" validate "$file" >"$tmp/validate.out" 2>"$tmp/validate.err"
+check_output validate $? "$tmp/validate.out" "$tmp/validate.err"
+
+case "$file" in
+scen-*)
+  out_dir="$tmp/results" # does not exist: run must not create it
+  "$pciesim" run "$file" --out "$out_dir" >"$tmp/run.out" 2>"$tmp/run.err"
+  rc=$?
+  [ ! -e "$out_dir" ] || fail "run created $out_dir despite the bad input: $(ls -A "$out_dir")"
+  check_output run "$rc" "$tmp/run.out" "$tmp/run.err"
+  cmp -s "$tmp/validate.err" "$tmp/run.err" ||
+    fail "run reported differently from validate: $(cat "$tmp/run.err")"
+  ;;
+esac
+
+echo "ok $file: $(cat "$tmp/validate.err")"
