@@ -75,7 +75,9 @@ const std::vector<std::string> &host_cpu_names(); // for a ParamKind::choice spe
 
 // A PCI function or bridge as the kernel sees it. `upstream` is the index of
 // pci_upstream_bridge(): -1 when the node sits on a root bus (root ports, root-complex
-// integrated endpoints). `host_bridge` indexes PciTree::host_bridges.
+// integrated endpoints). `host_bridge` indexes PciTree::host_bridges. `is_bridge` is for
+// the reader only: the kernel checks the ACS of every function on the path, bridge or not
+// (an endpoint function may implement ACS too).
 struct PciNode {
   std::string name;
   int upstream = -1;

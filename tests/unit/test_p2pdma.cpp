@@ -228,7 +228,10 @@ INSTANTIATE_TEST_SUITE_P(
                       RootPortCase{HostCpu::IntelXeonE5v3, P2pMapType::ThruHostBridge},
                       RootPortCase{HostCpu::IntelSkylakeE, P2pMapType::ThruHostBridge},
                       RootPortCase{HostCpu::Google, P2pMapType::ThruHostBridge},
-                      RootPortCase{HostCpu::Other, P2pMapType::NotSupported}));
+                      RootPortCase{HostCpu::Other, P2pMapType::NotSupported}),
+    [](const ::testing::TestParamInfo<RootPortCase> &info) {
+      return host_cpu_name(info.param.cpu);
+    });
 
 TEST(P2pdma, DeepEndpointToRootPortEndpointCountsBothFullChains) {
   // gpu0.f0 chain f0, dp0, usp, rp0 (4); nic1 chain nic1, rp1 (2); no common: 4 + 2 = 6.
@@ -280,7 +283,10 @@ INSTANTIATE_TEST_SUITE_P(
         TwoComplexCase{HostCpu::Other, HostCpu::Other, P2pMapType::NotSupported},
         // One side unlisted, or one side REQ_SAME_HOST_BRIDGE: not both acceptable.
         TwoComplexCase{HostCpu::IntelSkylakeE, HostCpu::Other, P2pMapType::NotSupported},
-        TwoComplexCase{HostCpu::IntelSkylakeE, HostCpu::IntelXeonE5, P2pMapType::NotSupported}));
+        TwoComplexCase{HostCpu::IntelSkylakeE, HostCpu::IntelXeonE5, P2pMapType::NotSupported}),
+    [](const ::testing::TestParamInfo<TwoComplexCase> &info) {
+      return host_cpu_name(info.param.cpu0) + "_and_" + host_cpu_name(info.param.cpu1);
+    });
 
 TEST(P2pdma, TwoRootComplexesReasonNamesBothBridges) {
   Machine m(HostCpu::Other, HostCpu::Other);
@@ -331,8 +337,9 @@ TEST(P2pdma, IommuTurnsSameSwitchPairIntoThruHostBridgeUnlessRedirDisabled) {
     P2pVerdict v = calc_map_type_and_dist(m.tree, m.gpu_f0, m.nic0);
     EXPECT_EQ(v.type, disable_redirect ? P2pMapType::BusAddr : P2pMapType::ThruHostBridge);
     EXPECT_EQ(v.distance, 4);
-    if (!disable_redirect)
+    if (!disable_redirect) {
       EXPECT_EQ(v.redirecting_nodes, (std::vector<int>{m.dp0, m.dp1}));
+    }
   }
 }
 
