@@ -1,7 +1,9 @@
 #include "sim/component_catalog.h"
 
 #include "models/dma/dma_engine.h"
+#include "models/gpu/gpu.h"
 #include "models/memory/host_memory.h"
+#include "models/nic/rdma_nic.h"
 #include "models/pcie/pcie_switch.h"
 #include "models/pcie/root_complex.h"
 
@@ -15,16 +17,22 @@ const std::vector<ComponentType> &component_types() {
   static const std::vector<ComponentType> types = {
       {"root_complex", ComponentRole::RootComplex,
        "root complex: root ports rp0..rpN-1 and a host bridge to its socket's host_memory",
-       &RootComplexParams::specs, &no_bars},
+       &RootComplexParams::specs, &no_bars, -1},
       {"switch", ComponentRole::Switch,
        "PCIe switch: upstream port `up` and downstream ports dp0..dpN-1", &SwitchParams::specs,
-       &no_bars},
+       &no_bars, -1},
       {"dma_engine", ComponentRole::Endpoint,
        "DMA engine endpoint with one port `up`, a BAR, tags, MRRS", &DmaEngineParams::specs,
-       &dma_engine_bars},
+       &dma_engine_bars, 0},
+      {"gpu", ComponentRole::Endpoint,
+       "GPU with one port `up`: device memory behind a BAR1 aperture, copy engines, kernels",
+       &GpuParams::specs, &GpuParams::bar_sizes, Gpu::kApertureBar},
+      {"rdma_nic", ComponentRole::Endpoint,
+       "RDMA NIC with one port `up`: queue pairs, line rate, MTT cache, optional ATS",
+       &RdmaNicParams::specs, &RdmaNicParams::bar_sizes, -1},
       {"host_memory", ComponentRole::Memory,
        "host DRAM of one socket, attached to a root complex by its `root_complex` key",
-       &HostMemoryParams::specs, &no_bars},
+       &HostMemoryParams::specs, &no_bars, -1},
   };
   return types;
 }

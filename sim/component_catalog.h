@@ -18,6 +18,8 @@ struct ComponentType {
   const std::vector<ParamSpec> &(*specs)();
   // BAR sizes of an endpoint function, from its parameters (empty for other roles).
   std::vector<Bytes> (*bars)(const ParamSet &params);
+  // The BAR that exposes the endpoint's memory to peers (a transfer's target region), or -1.
+  int data_bar = -1;
 };
 
 const std::vector<ComponentType> &component_types();

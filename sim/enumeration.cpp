@@ -224,7 +224,7 @@ RoutingTable routing_for(const Enumeration &e, const TopologyConfig &topology, i
   const ComponentAddressing &a = e.components[static_cast<std::size_t>(component)];
   std::size_t first = c.type->role == ComponentRole::Switch ? 1 : 0;
   for (std::size_t p = first; p < a.ports.size(); ++p)
-    table.add(PortRoute{static_cast<int>(p), a.ports[p].window, a.ports[p].buses});
+    table.add(PortRoute{static_cast<int>(p), a.ports[p].window, a.ports[p].buses, AcsControl{}});
   return table;
 }
 

@@ -10,7 +10,9 @@
 #include <systemc>
 
 #include "models/dma/dma_engine.h"
+#include "models/gpu/gpu.h"
 #include "models/memory/host_memory.h"
+#include "models/nic/rdma_nic.h"
 #include "models/pcie/link.h"
 #include "models/pcie/pcie_switch.h"
 #include "models/pcie/root_complex.h"
@@ -76,9 +78,19 @@ public:
       case ComponentRole::Endpoint: {
         DmaEngineWiring w;
         w.bdf = e.components[i].bdf;
-        w.bar_base = e.components[i].bars.empty() ? 0 : e.components[i].bars[0].base;
+        for (const Bar &bar : e.components[i].bars) {
+          w.bar_bases.push_back(bar.base);
+          w.bar_sizes.push_back(bar.size);
+        }
         w.mps_bytes = h.mps_bytes;
-        engines_[i] = std::make_unique<DmaEngine>(name, DmaEngineParams::from(c.params), w, pool_);
+        w.host_memory_base = e.components[static_cast<std::size_t>(h.root_of[i])].memory_base;
+        if (c.type->name == "gpu")
+          engines_[i] = std::make_unique<Gpu>(name, GpuParams::from(c.params), w, pool_);
+        else if (c.type->name == "rdma_nic")
+          engines_[i] = std::make_unique<RdmaNic>(name, RdmaNicParams::from(c.params), w, pool_);
+        else
+          engines_[i] =
+              std::make_unique<DmaEngine>(name, DmaEngineParams::from(c.params), w, pool_);
         break;
       }
       case ComponentRole::Memory:
@@ -256,8 +268,14 @@ public:
         r.component_stats[id] = stats_to_json(rcs_[i]->stats());
       if (switches_[i])
         r.component_stats[id] = stats_to_json(switches_[i]->stats());
-      if (engines_[i])
-        r.component_stats[id] = stats_to_json(engines_[i]->stats());
+      if (engines_[i]) {
+        nlohmann::ordered_json j = stats_to_json(engines_[i]->stats());
+        if (auto *nic = dynamic_cast<const RdmaNic *>(engines_[i].get()))
+          j.update(stats_to_json(nic->nic_stats()));
+        if (auto *gpu = dynamic_cast<const Gpu *>(engines_[i].get()))
+          j["memory_busy_ns"] = gpu->memory_busy_ps() / 1000;
+        r.component_stats[id] = j;
+      }
       if (memories_[i])
         r.component_stats[id] = stats_to_json(memories_[i]->stats());
     }

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "models/iommu/iommu.h"
 #include "sim/param_loader.h"
 
 namespace pciesim {
@@ -98,6 +99,38 @@ PortRef parse_port_ref(const TopologyConfig &topo, const Node &node) {
   return ref;
 }
 
+void load_kernel_config(TopologyConfig &topo, const Node &kernel) {
+  kernel.require_object();
+  kernel.allow_only({"disable_acs_redir", "request_acs", "description"});
+  if (auto r = kernel.get("request_acs"))
+    topo.kernel.request_acs =
+        r->as_choice({"when_iommu_on", "when_translating", "always", "never"});
+  if (auto list = kernel.get("disable_acs_redir")) {
+    list->require_array();
+    for (const Node &item : list->items()) {
+      std::string text = item.as_string();
+      int whole = text.find('.') == std::string::npos ? topo.find(text) : -1;
+      if (whole >= 0) {
+        // A bare id: every downstream-facing port of that switch or root complex.
+        const ComponentConfig &c = topo.components[static_cast<std::size_t>(whole)];
+        if (c.type->role != ComponentRole::Switch && c.type->role != ComponentRole::RootComplex)
+          item.fail(
+              fmt::format("\"{}\" is a {}, which has no ACS-capable ports", text, c.type->name),
+              "a switch or root complex id, or one of its ports");
+        for (int p = c.type->role == ComponentRole::Switch ? 1 : 0; p < c.port_count(); ++p)
+          topo.kernel.disable_acs_redir.push_back(PortRef{whole, p, text});
+        continue;
+      }
+      PortRef ref = parse_port_ref(topo, item);
+      const ComponentConfig &c = topo.components[static_cast<std::size_t>(ref.component)];
+      if (!downstream_facing(c, ref.port))
+        item.fail(fmt::format("\"{}\" is not a downstream-facing port", text),
+                  "a root port or a switch downstream port");
+      topo.kernel.disable_acs_redir.push_back(ref);
+    }
+  }
+}
+
 constexpr int kLegalWidths[] = {1, 2, 4, 8, 12, 16, 32};
 bool legal_width(std::int64_t w) {
   return std::find(std::begin(kLegalWidths), std::end(kLegalWidths), w) != std::end(kLegalWidths);
@@ -107,7 +140,7 @@ bool legal_width(std::int64_t w) {
 
 TopologyConfig load_topology(const Node &root) {
   root.require_object();
-  root.allow_only({"$schema", "name", "description", "fabric", "components", "links"});
+  root.allow_only({"$schema", "name", "description", "fabric", "kernel", "components", "links"});
   TopologyConfig topo;
   topo.file = root.file();
   if (auto n = root.get("name"))
@@ -148,6 +181,13 @@ TopologyConfig load_topology(const Node &root) {
       type.fail(fmt::format("unknown component type \"{}\"", type.as_string()),
                 "one of: " + join(component_type_names(), ", "));
     cc.params = resolve_params(cc.type->specs(), c.get("params"));
+    if (cc.type->role == ComponentRole::RootComplex) {
+      try {
+        (void)IommuParams::from(cc.params);
+      } catch (const std::invalid_argument &e) {
+        c.at("params").fail(e.what(), "consistent IOMMU parameters");
+      }
+    }
     if (auto rc = c.get("root_complex")) {
       if (cc.type->role != ComponentRole::Memory)
         rc->fail("only host_memory attaches to a root complex this way",
@@ -208,6 +248,8 @@ TopologyConfig load_topology(const Node &root) {
           "1, 2, 4, 8, 12, 16 or 32");
     topo.links.push_back(std::move(lc));
   }
+  if (auto kernel = root.get("kernel"))
+    load_kernel_config(topo, *kernel);
   return topo;
 }
 

@@ -36,6 +36,16 @@ struct LinkConfig {
   std::string pointer;
 };
 
+// What the topology says about the kernel's PCI set-up (linux-semantics.md §1.4).
+struct KernelConfig {
+  // pci=disable_acs_redir=...: ports whose ACS RR, CR and EC the kernel clears.
+  std::vector<PortRef> disable_acs_redir;
+  // When the kernel enables ACS on capable ports: "when_iommu_on" (upstream: an IOMMU
+  // driver calls pci_request_acs), "when_translating" (only a translating IOMMU), "always",
+  // "never".
+  std::string request_acs = "when_iommu_on";
+};
+
 struct TopologyConfig {
   std::string file;
   std::string name;
@@ -43,6 +53,7 @@ struct TopologyConfig {
   std::optional<Bytes> mps; // fabric-wide Max_Payload_Size; default: lowest supported
   std::vector<ComponentConfig> components;
   std::vector<LinkConfig> links;
+  KernelConfig kernel;
 
   int find(const std::string &id) const; // -1 if absent
   std::string port_name(int component, int port) const;

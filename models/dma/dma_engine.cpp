@@ -11,14 +11,20 @@ namespace pciesim {
 
 namespace {
 constexpr std::uint64_t kPage = 4096; // no TLP may cross a 4 KiB boundary
-}
+// Local (on-device) accesses a stream keeps in flight, so that unpaced kernel traffic
+// interleaves with peer accesses at the device memory instead of reserving it far ahead.
+constexpr int kLocalWindow = 16;
+} // namespace
 
 const std::vector<ParamSpec> &DmaEngineParams::specs() {
   static const std::vector<ParamSpec> specs = [] {
     std::vector<ParamSpec> s = {
         {"bar_size", ParamKind::size, "1 MiB", "size of BAR0 (a power of two)", 4096, 0, true},
         {"mrrs", ParamKind::size, "512 B", "Max_Read_Request_Size", 128, 4096, true},
-        {"tags", ParamKind::integer, 32, "outstanding non-posted requests (tags)", 1, 1024},
+        {"tags", ParamKind::integer, 32,
+         "outstanding non-posted requests (tags); 32 for a generic engine (5-bit tag field "
+         "without Extended Tag)",
+         1, 1024},
         {"posted_window", ParamKind::integer, 16,
          "MWr TLPs the engine keeps queued at its port before waiting", 1, 4096},
         {"bar_latency", ParamKind::time, "100 ns",
@@ -49,8 +55,9 @@ DmaEngineParams DmaEngineParams::from(const ParamSet &p) {
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params,
                      DmaEngineWiring wiring, TlpPool &pool)
-    : sc_module(name), params_(params), wiring_(wiring), pool_(pool), port_("up", *this, 0),
-      tags_(static_cast<std::size_t>(params.tags)),
+    : sc_module(name), params_(params), wiring_(std::move(wiring)), pool_(pool),
+      port_("up", *this, 0), tags_(static_cast<std::size_t>(params.tags)),
+      group_in_use_(std::max<std::size_t>(1, params.group_tags.size()), 0),
       bar_ps_per_byte_(1e12 / params.bar_bandwidth.bytes_per_second) {
   for (int t = 0; t < params.tags; ++t)
     free_tags_.push_back(static_cast<std::uint16_t>(t));
@@ -75,23 +82,52 @@ void DmaEngine::start_stream(int stream, std::int64_t at_ps) {
   schedule(at_ps, Action::StartStream, stream);
 }
 
-void DmaEngine::schedule(std::int64_t at_ps, Action action, int arg) {
-  timed_.push(Timed{at_ps, seq_++, action, arg});
+bool DmaEngine::owns(std::uint64_t address) const {
+  for (std::size_t b = 0; b < wiring_.bar_bases.size(); ++b)
+    if (address >= wiring_.bar_bases[b] && address - wiring_.bar_bases[b] < wiring_.bar_sizes[b])
+      return true;
+  return false;
+}
+
+std::int64_t DmaEngine::serialization_ps(std::uint64_t bytes, const Bandwidth &rate) const {
+  return static_cast<std::int64_t>(
+      std::llround(static_cast<double>(bytes) * 1e12 / rate.bytes_per_second));
+}
+
+void DmaEngine::schedule(std::int64_t at_ps, Action action, int arg, std::uint32_t bytes) {
+  timed_.push(Timed{at_ps, seq_++, action, arg, bytes});
   wake_.notify(ps_to_time(std::max<std::int64_t>(0, timed_.top().at_ps - now_ps())));
 }
+
+void DmaEngine::wake_issue() { wake_.notify(sc_core::SC_ZERO_TIME); }
 
 void DmaEngine::run() {
   std::int64_t now = now_ps();
   while (!timed_.empty() && timed_.top().at_ps <= now) {
     Timed t = timed_.top();
     timed_.pop();
-    if (t.action == Action::StartStream) {
+    switch (t.action) {
+    case Action::StartStream: {
       Stream &s = streams_[static_cast<std::size_t>(t.arg)];
       s.running = true;
       s.result.first_start_ps = now;
       activate_transfers(t.arg);
-    } else {
+      break;
+    }
+    case Action::FinishTransfer:
       finish_transfer(t.arg, now);
+      break;
+    case Action::Settle:
+      settle(t.arg, t.bytes, now);
+      break;
+    case Action::LocalDone:
+      --streams_[static_cast<std::size_t>(transfers_[static_cast<std::size_t>(t.arg)].stream)]
+            .local_in_flight;
+      delivered(static_cast<std::uint64_t>(t.arg), t.bytes, now);
+      break;
+    case Action::Wake:
+      pacing_wake_ps_ = -1;
+      break;
     }
   }
   try_issue();
@@ -146,6 +182,8 @@ void DmaEngine::try_issue() {
   issuing_ = false;
 }
 
+DmaEngine::Gate DmaEngine::gate_request(int, std::uint64_t) { return Gate::Untranslated; }
+
 bool DmaEngine::issue_from(int stream_index) {
   Stream &s = streams_[static_cast<std::size_t>(stream_index)];
   if (s.issue_order.empty())
@@ -155,48 +193,125 @@ bool DmaEngine::issue_from(int stream_index) {
   std::uint64_t address = t.address + t.issued;
   std::uint64_t remaining = t.size - t.issued;
   std::uint64_t to_page_end = kPage - address % kPage;
-  tlm::tlm_generic_payload *gp = nullptr;
-  if (s.spec.is_write) {
-    if (posted_in_queue_ >= params_.posted_window)
-      return false;
-    std::uint32_t chunk = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>({remaining, wiring_.mps_bytes, to_page_end}));
-    gp = &pool_.acquire();
-    TlpExtension &w = tlp_of(*gp);
-    w.type = TlpType::MWr;
-    w.payload_bytes = chunk;
-    w.address = address;
-    w.requester_id = wiring_.bdf.packed();
-    w.observer = this;
-    w.cookie = static_cast<std::uint64_t>(slot);
-    t.issued += chunk;
-    ++posted_in_queue_;
-    ++stats_.mwr_sent;
-  } else {
-    if (free_tags_.empty()) {
+  const bool write = s.spec.is_write;
+  std::uint32_t chunk =
+      static_cast<std::uint32_t>(std::min<std::uint64_t>({remaining, to_page_end,
+                                                          s.spec.local ? kPage
+                                                          : write      ? wiring_.mps_bytes
+                                                                       : params_.mrrs.count}));
+  if (write && !s.spec.local && posted_in_queue_ >= params_.posted_window)
+    return false;
+  int group = s.spec.group;
+  if (!write && !s.spec.local) {
+    bool group_full =
+        !params_.group_tags.empty() && group_in_use_[static_cast<std::size_t>(group)] >=
+                                           params_.group_tags[static_cast<std::size_t>(group)];
+    if (free_tags_.empty() || group_full) {
       ++stats_.tag_waits;
       return false;
     }
-    std::uint32_t chunk = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>({remaining, params_.mrrs.count, to_page_end}));
+  }
+  // Pacing: a rate of the stream, and the network line rate at which RDMA WRITE data arrives.
+  const std::int64_t now = now_ps();
+  std::int64_t paced = 0, network = 0, ready = now;
+  if (s.spec.rate.bytes_per_second > 0) {
+    paced = std::max(s.paced_until_ps, t.start_ps) + serialization_ps(chunk, s.spec.rate);
+    ready = std::max(ready, paced);
+  }
+  if (write && !s.spec.local && params_.network_rate.bytes_per_second > 0) {
+    network =
+        std::max(network_rx_until_ps_, t.start_ps) + serialization_ps(chunk, params_.network_rate);
+    ready = std::max(ready, network);
+  }
+  if (ready > now) {
+    if (pacing_wake_ps_ < 0 || pacing_wake_ps_ > ready) {
+      pacing_wake_ps_ = ready;
+      schedule(ready, Action::Wake, 0);
+    }
+    return false;
+  }
+  if (s.spec.local)
+    return s.local_in_flight < kLocalWindow && issue_local(s, slot, t);
+  Gate gate = gate_request(stream_index, address);
+  if (gate == Gate::Wait)
+    return false;
+  if (paced)
+    s.paced_until_ps = paced;
+  if (network)
+    network_rx_until_ps_ = network;
+  tlm::tlm_generic_payload &gp = pool_.acquire();
+  TlpExtension &tlp = tlp_of(gp);
+  tlp.address = address;
+  tlp.address_type = gate == Gate::Translated ? AddressType::Translated : AddressType::Untranslated;
+  tlp.requester_id = wiring_.bdf.packed();
+  tlp.cookie = static_cast<std::uint64_t>(slot);
+  if (write) {
+    tlp.type = TlpType::MWr;
+    tlp.payload_bytes = chunk;
+    tlp.observer = this;
+    ++posted_in_queue_;
+    ++stats_.mwr_sent;
+  } else {
     std::uint16_t tag = free_tags_.front();
     free_tags_.pop_front();
-    tags_[tag] = Tag{slot, chunk};
-    gp = &pool_.acquire();
-    TlpExtension &r = tlp_of(*gp);
-    r.type = TlpType::MRd;
-    r.request_bytes = chunk;
-    r.address = address;
-    r.requester_id = wiring_.bdf.packed();
-    r.tag = tag;
-    r.cookie = static_cast<std::uint64_t>(slot);
-    t.issued += chunk;
+    ++group_in_use_[static_cast<std::size_t>(group)];
+    tags_[tag] = Tag{slot, -1, group, chunk};
+    tlp.type = TlpType::MRd;
+    tlp.request_bytes = chunk;
+    tlp.tag = tag;
     ++stats_.mrd_sent;
   }
+  t.issued += chunk;
   if (t.issued == t.size)
     s.issue_order.pop_front();
-  port_.send(*gp, sc_core::SC_ZERO_TIME);
+  port_.send(gp, sc_core::SC_ZERO_TIME);
   return true;
+}
+
+bool DmaEngine::issue_local(Stream &s, int slot, Transfer &t) {
+  std::uint64_t address = t.address + t.issued;
+  std::uint32_t chunk = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>({t.size - t.issued, kPage - address % kPage}));
+  if (s.spec.rate.bytes_per_second > 0)
+    s.paced_until_ps =
+        std::max(s.paced_until_ps, t.start_ps) + serialization_ps(chunk, s.spec.rate);
+  std::int64_t done = memory_access(s.spec.is_write, address, chunk, now_ps());
+  stats_.local_bytes += chunk;
+  t.issued += chunk;
+  ++s.local_in_flight;
+  if (t.issued == t.size)
+    s.issue_order.pop_front();
+  schedule(done, Action::LocalDone, slot, chunk);
+  return true;
+}
+
+bool DmaEngine::send_fetch(std::uint64_t address, std::uint32_t bytes, AddressType type,
+                           int fetch_id) {
+  if (free_tags_.empty())
+    return false;
+  std::uint16_t tag = free_tags_.front();
+  free_tags_.pop_front();
+  tags_[tag] = Tag{-1, fetch_id, -1, bytes};
+  ++fetches_in_flight_;
+  ++stats_.fetches_sent;
+  tlm::tlm_generic_payload &gp = pool_.acquire();
+  TlpExtension &tlp = tlp_of(gp);
+  tlp.type = TlpType::MRd;
+  tlp.address = address;
+  tlp.address_type = type;
+  tlp.request_bytes = bytes;
+  tlp.requester_id = wiring_.bdf.packed();
+  tlp.tag = tag;
+  port_.send(gp, sc_core::SC_ZERO_TIME);
+  return true;
+}
+
+void DmaEngine::free_tag(std::uint16_t tag) {
+  Tag &t = tags_[tag];
+  if (t.group >= 0)
+    --group_in_use_[static_cast<std::size_t>(t.group)];
+  t = Tag{};
+  free_tags_.push_back(tag);
 }
 
 void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
@@ -231,54 +346,103 @@ void DmaEngine::delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std
     schedule(at_ps, Action::FinishTransfer, static_cast<int>(cookie));
 }
 
+void DmaEngine::fail_transfer(int slot, const std::string &error) {
+  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
+  Stream &s = streams_[static_cast<std::size_t>(t.stream)];
+  if (s.result.error.empty())
+    s.result.error = error;
+  if (t.failed)
+    return;
+  t.failed = true;
+  // Issue nothing more for a failed transfer; it settles once its issued bytes are accounted.
+  auto it = std::find(s.issue_order.begin(), s.issue_order.end(), slot);
+  if (it != s.issue_order.end())
+    s.issue_order.erase(it);
+  t.size = t.issued;
+}
+
+void DmaEngine::refused(std::uint64_t cookie, std::uint32_t payload_bytes,
+                        std::uint16_t completer_id, std::uint64_t address) {
+  ++stats_.posted_writes_dropped;
+  int slot = static_cast<int>(cookie);
+  fail_transfer(slot, fmt::format("Unsupported Request: {:02x}:{:02x}.{} dropped the posted write "
+                                  "to {:#x}",
+                                  completer_id >> 8, (completer_id >> 3) & 0x1f, completer_id & 7,
+                                  address));
+  delivered(cookie, payload_bytes, now_ps());
+}
+
+// Bytes of a read completion reach the transfer (at once, or once the NIC sent them out at
+// line rate); the tag frees when all its bytes are in.
+void DmaEngine::settle(int tag_index, std::uint32_t bytes, std::int64_t at_ps) {
+  Tag &tag = tags_[static_cast<std::size_t>(tag_index)];
+  int slot = tag.transfer;
+  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
+  t.done += bytes;
+  tag.remaining -= bytes;
+  if (tag.remaining == 0)
+    free_tag(static_cast<std::uint16_t>(tag_index));
+  if (t.done == t.size)
+    finish_transfer(slot, at_ps);
+  try_issue();
+}
+
 void DmaEngine::receive_completion(tlm::tlm_generic_payload &gp) {
   TlpExtension &cpl = tlp_of(gp);
   Tag &tag = tags_[cpl.tag];
-  Transfer &t = transfers_[static_cast<std::size_t>(tag.transfer)];
+  if (tag.transfer < 0) { // a fetch the model asked for
+    tag.remaining -= std::min(tag.remaining, cpl.payload_bytes);
+    if (cpl.status != CompletionStatus::SuccessfulCompletion)
+      tag.remaining = 0; // the model sees a failed fetch as done; its data path will fail
+    if (tag.remaining == 0) {
+      int fetch_id = tag.fetch_id;
+      free_tag(cpl.tag);
+      --fetches_in_flight_;
+      fetch_completed(fetch_id);
+      try_issue();
+    }
+    return;
+  }
+  int slot = tag.transfer;
   if (cpl.status != CompletionStatus::SuccessfulCompletion) {
     ++stats_.ur_received;
-    Stream &s = streams_[static_cast<std::size_t>(t.stream)];
-    if (s.result.error.empty())
-      s.result.error = fmt::format("Unsupported Request: completer {:02x}:{:02x}.{} refused the "
-                                   "read of {:#x}",
-                                   cpl.completer_id >> 8, (cpl.completer_id >> 3) & 0x1f,
-                                   cpl.completer_id & 7, cpl.address);
-    t.failed = true;
-    t.done += tag.remaining; // the refused bytes will never come: count them as settled
-    tag.remaining = 0;
-  } else {
-    ++stats_.cpld_received;
-    t.done += cpl.payload_bytes;
-    tag.remaining -= cpl.payload_bytes;
+    fail_transfer(slot, fmt::format("Unsupported Request: completer {:02x}:{:02x}.{} refused the "
+                                    "read of {:#x}",
+                                    cpl.completer_id >> 8, (cpl.completer_id >> 3) & 0x1f,
+                                    cpl.completer_id & 7, cpl.address));
+    settle(cpl.tag, tag.remaining, now_ps()); // the refused bytes will never come
+    return;
   }
-  if (tag.remaining == 0)
-    free_tags_.push_back(cpl.tag);
-  int slot = tag.transfer;
-  if (t.failed) {
-    // Issue nothing more for a failed transfer; it settles once its other tags are back.
-    Stream &s = streams_[static_cast<std::size_t>(t.stream)];
-    auto it = std::find(s.issue_order.begin(), s.issue_order.end(), slot);
-    if (it != s.issue_order.end())
-      s.issue_order.erase(it);
-    t.size = t.issued;
+  ++stats_.cpld_received;
+  if (params_.network_rate.bytes_per_second > 0) {
+    // RDMA READ response data leaves on the network at line rate; the NIC's buffer (the
+    // tag) is held until it has.
+    network_tx_until_ps_ = std::max(network_tx_until_ps_, now_ps()) +
+                           serialization_ps(cpl.payload_bytes, params_.network_rate);
+    schedule(network_tx_until_ps_, Action::Settle, cpl.tag, cpl.payload_bytes);
+    return;
   }
-  if (t.done == t.size)
-    finish_transfer(slot, now_ps());
-  try_issue();
+  settle(cpl.tag, cpl.payload_bytes, now_ps());
+}
+
+std::int64_t DmaEngine::memory_access(bool, std::uint64_t, std::uint32_t bytes,
+                                      std::int64_t at_ps) {
+  std::int64_t start = std::max(at_ps + params_.bar_latency.ps, bar_busy_until_ps_);
+  bar_busy_until_ps_ = start + static_cast<std::int64_t>(std::llround(bytes * bar_ps_per_byte_));
+  return bar_busy_until_ps_;
 }
 
 void DmaEngine::serve_bar_request(tlm::tlm_generic_payload &gp) {
   TlpExtension &req = tlp_of(gp);
   std::int64_t now = now_ps();
   std::uint32_t bytes = req.type == TlpType::MWr ? req.payload_bytes : req.request_bytes;
-  std::int64_t start = std::max(now + params_.bar_latency.ps, bar_busy_until_ps_);
-  bar_busy_until_ps_ = start + static_cast<std::int64_t>(std::llround(bytes * bar_ps_per_byte_));
+  std::int64_t done = memory_access(req.type == TlpType::MWr, req.address, bytes, now);
   stats_.bar_bytes += bytes;
   if (req.type == TlpType::MWr) {
     ++stats_.bar_writes_absorbed;
-    port_.release(gp, ps_to_time(bar_busy_until_ps_ - now));
+    port_.release(gp, ps_to_time(done - now));
     if (req.observer)
-      req.observer->delivered(req.cookie, bytes, bar_busy_until_ps_);
+      req.observer->delivered(req.cookie, bytes, done);
     pool_.release(gp);
     return;
   }
@@ -301,7 +465,7 @@ void DmaEngine::serve_bar_request(tlm::tlm_generic_payload &gp) {
     cpl.byte_count = remaining;
     cpl.address = address;
     cpl.cookie = req.cookie;
-    port_.send(cpl_gp, ps_to_time(bar_busy_until_ps_ - now));
+    port_.send(cpl_gp, ps_to_time(done - now));
     address += chunk;
     remaining -= chunk;
   }
@@ -316,15 +480,11 @@ void DmaEngine::tlp_arrived(int, tlm::tlm_generic_payload &gp) {
     pool_.release(gp);
     return;
   }
-  if (tlp.address >= wiring_.bar_base && tlp.address - wiring_.bar_base < params_.bar_size.count) {
+  if (owns(tlp.address)) {
     serve_bar_request(gp);
     return;
   }
-  port_.release(gp, sc_core::SC_ZERO_TIME);
-  if (tlp.type == TlpType::MRd)
-    port_.send(make_unsupported_request_completion(pool_, tlp, wiring_.bdf.packed()),
-               sc_core::SC_ZERO_TIME);
-  pool_.release(gp);
+  terminate_unsupported_request(port_, pool_, gp, wiring_.bdf.packed(), sc_core::SC_ZERO_TIME);
 }
 
 void DmaEngine::tlp_departing(int, tlm::tlm_generic_payload &gp, const sc_core::sc_time &) {
@@ -348,6 +508,8 @@ std::string DmaEngine::describe_outstanding() const {
   int tags_in_use = params_.tags - static_cast<int>(free_tags_.size());
   if (tags_in_use)
     out += fmt::format("{} of {} tags in use; ", tags_in_use, params_.tags);
+  if (fetches_in_flight_)
+    out += fmt::format("{} translation fetches in flight; ", fetches_in_flight_);
   if (posted_in_queue_)
     out += fmt::format("{} MWr queued at the port; ", posted_in_queue_);
   for (const Stream &s : streams_)

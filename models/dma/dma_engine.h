@@ -1,8 +1,10 @@
-// A DMA engine endpoint. As a requester it runs streams of transfers: reads are split into
-// MRd of at most MRRS that never cross a 4 KiB boundary, limited by its outstanding tags;
-// writes into MWr of at most MPS, limited by a small posted transmit window. As a completer
-// it serves reads aimed at its BAR (completions split at RCB, at most MPS) and absorbs writes
-// there, behind a latency and a bandwidth.
+// A DMA engine endpoint, and the requester/completer core that the GPU and the RDMA NIC build
+// on. As a requester it runs streams of transfers: reads are split into MRd of at most MRRS
+// that never cross a 4 KiB boundary, limited by its outstanding tags (and per-group tag
+// budgets: a GPU's copy engines); writes into MWr of at most MPS, limited by a small posted
+// transmit window. Streams may be paced (a rate, or a network line rate shared by the whole
+// device) or local (on-device memory traffic that never touches PCIe). As a completer it
+// serves requests aimed at its BARs through `memory_access`, which derived models override.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +29,9 @@ struct DmaEngineParams {
   Bandwidth bar_bandwidth{32e9};
   Bytes read_completion_boundary{64};
   PortCapabilities ports;
+  // Set by the models built on this core, not read from JSON:
+  Bandwidth network_rate{0};   // NIC line rate: paces RDMA WRITE ingress and READ egress
+  std::vector<int> group_tags; // tag budget of each engine group (empty: one group, all tags)
 
   static const std::vector<ParamSpec> &specs();
   static DmaEngineParams from(const ParamSet &params);
@@ -35,8 +40,10 @@ struct DmaEngineParams {
 // Where enumeration placed the engine.
 struct DmaEngineWiring {
   Bdf bdf;
-  std::uint64_t bar_base = 0;
+  std::vector<std::uint64_t> bar_bases; // per BAR, sizes from the model's bar_sizes()
+  std::vector<std::uint64_t> bar_sizes;
   std::uint32_t mps_bytes = 256;
+  std::uint64_t host_memory_base = 0; // of the socket above: where device tables live
 };
 
 // A stream of `count` equal transfers, at most `concurrency` in flight. Transfer i goes to
@@ -50,6 +57,9 @@ struct DmaStreamSpec {
   std::uint64_t stride_bytes = 0;
   std::uint64_t count = 1;
   int concurrency = 1;
+  bool local = false; // the engine's own memory (a GPU kernel's accesses): no PCIe traffic
+  Bandwidth rate{0};  // pacing of issue, 0 = as fast as tags and credits allow
+  int group = 0;      // engine group whose tag budget the stream's reads use
 };
 
 struct DmaStreamResult {
@@ -64,17 +74,23 @@ struct DmaStreamResult {
 
 struct DmaEngineStats {
   std::uint64_t mrd_sent = 0, mwr_sent = 0, cpld_received = 0, ur_received = 0;
+  std::uint64_t posted_writes_dropped = 0;
   std::uint64_t bar_reads_served = 0, bar_writes_absorbed = 0, bar_bytes = 0;
-  std::uint64_t tag_waits = 0; // times a read was ready but every tag was in use
+  std::uint64_t local_bytes = 0;
+  std::uint64_t tag_waits = 0; // issue attempts that found every tag (of the group) in use
+  std::uint64_t fetches_sent = 0;
   template <class F> void for_each(F &&f) const {
     f("mrd_sent", mrd_sent);
     f("mwr_sent", mwr_sent);
     f("cpld_received", cpld_received);
     f("ur_received", ur_received);
+    f("posted_writes_dropped", posted_writes_dropped);
     f("bar_reads_served", bar_reads_served);
     f("bar_writes_absorbed", bar_writes_absorbed);
     f("bar_bytes", bar_bytes);
+    f("local_bytes", local_bytes);
     f("tag_waits", tag_waits);
+    f("fetches_sent", fetches_sent);
   }
 };
 
@@ -93,12 +109,37 @@ public:
   std::function<void(int stream, std::int64_t at_ps)> on_stream_done;
 
   bool quiescent() const;
-  std::string describe_outstanding() const;
+  virtual std::string describe_outstanding() const;
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
   void tlp_departing(int port, tlm::tlm_generic_payload &gp,
                      const sc_core::sc_time &delay) override;
   void delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std::int64_t at_ps) override;
+  void refused(std::uint64_t cookie, std::uint32_t payload_bytes, std::uint16_t completer_id,
+               std::uint64_t address) override;
+
+protected:
+  // The device memory behind the BARs (and of local streams): the time `bytes` at `address`
+  // (a bus address inside a BAR, or a local stream's address) are read or written, for an
+  // access starting at `at_ps`. Default: the BAR latency, then the BAR bandwidth.
+  virtual std::int64_t memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
+                                     std::int64_t at_ps);
+
+  // Whether a request to `address` may be issued now and with which address type. A model
+  // that must first translate the address (NIC MTT, ATS) starts a fetch and answers Wait,
+  // then calls wake_issue() once the translation arrived.
+  enum class Gate { Wait, Untranslated, Translated };
+  virtual Gate gate_request(int stream, std::uint64_t address);
+  // A fetch (an MRd the model sent through send_fetch) completed.
+  virtual void fetch_completed(int fetch_id) { (void)fetch_id; }
+  // Sends a non-posted read of `bytes` at `address` on the model's behalf (a table read, an
+  // ATS Translation Request). False if no tag is free: the model retries at the next wake.
+  bool send_fetch(std::uint64_t address, std::uint32_t bytes, AddressType type, int fetch_id);
+  void wake_issue();
+  int fetches_in_flight() const { return fetches_in_flight_; }
+
+  const DmaEngineWiring &wiring() const { return wiring_; }
+  bool owns(std::uint64_t address) const;
 
 private:
   struct Transfer {
@@ -116,32 +157,42 @@ private:
     std::uint64_t started = 0;
     std::uint64_t finished = 0;
     int active = 0;
+    std::int64_t paced_until_ps = 0;
+    int local_in_flight = 0;
     std::deque<int> issue_order; // transfer slots that still have bytes to issue
     DmaStreamResult result;
   };
   struct Tag {
-    int transfer = -1;
+    int transfer = -1; // -1: a fetch
+    int fetch_id = -1;
+    int group = 0;
     std::uint32_t remaining = 0;
   };
-  enum class Action { StartStream, FinishTransfer };
+  enum class Action { StartStream, FinishTransfer, Settle, LocalDone, Wake };
   struct Timed {
     std::int64_t at_ps;
     std::uint64_t seq;
     Action action;
     int arg;
+    std::uint32_t bytes;
     bool operator>(const Timed &o) const {
       return at_ps != o.at_ps ? at_ps > o.at_ps : seq > o.seq;
     }
   };
 
   void run();
-  void schedule(std::int64_t at_ps, Action action, int arg);
+  void schedule(std::int64_t at_ps, Action action, int arg, std::uint32_t bytes = 0);
   void activate_transfers(int stream);
   void try_issue();
   bool issue_from(int stream);
+  bool issue_local(Stream &s, int slot, Transfer &t);
+  void settle(int slot, std::uint32_t bytes, std::int64_t at_ps);
   void finish_transfer(int slot, std::int64_t at_ps);
+  void fail_transfer(int slot, const std::string &error);
   void serve_bar_request(tlm::tlm_generic_payload &gp);
   void receive_completion(tlm::tlm_generic_payload &gp);
+  void free_tag(std::uint16_t tag);
+  std::int64_t serialization_ps(std::uint64_t bytes, const Bandwidth &rate) const;
 
   DmaEngineParams params_;
   DmaEngineWiring wiring_;
@@ -152,11 +203,16 @@ private:
   std::vector<int> free_transfers_;
   std::vector<Tag> tags_;
   std::deque<std::uint16_t> free_tags_;
+  std::vector<int> group_in_use_;
+  int fetches_in_flight_ = 0;
   int posted_in_queue_ = 0;
   std::size_t round_robin_ = 0;
   bool issuing_ = false;
   double bar_ps_per_byte_;
   std::int64_t bar_busy_until_ps_ = 0;
+  std::int64_t network_rx_until_ps_ = 0; // line-rate arrival of RDMA WRITE data
+  std::int64_t network_tx_until_ps_ = 0; // line-rate departure of RDMA READ data
+  std::int64_t pacing_wake_ps_ = -1;
   std::priority_queue<Timed, std::vector<Timed>, std::greater<Timed>> timed_;
   std::uint64_t seq_ = 0;
   sc_core::sc_event wake_;

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/pcie/routing.h"
+
 namespace pciesim {
 
 // enum pci_p2pdma_map_type, without the kernel-internal UNKNOWN and NONE.
@@ -22,16 +24,6 @@ enum class P2pMapType {
   NotSupported,   // dma_map fails with -EREMOTEIO
 };
 std::string map_type_name(P2pMapType type); // "BUS_ADDR", "THRU_HOST_BRIDGE", "NOT_SUPPORTED"
-
-// The ACS Control register bits of one function (PCIe Base Spec 7.7.8.3).
-struct AcsControl {
-  bool source_validation = false;
-  bool request_redirect = false;    // RR: P2P requests go upstream
-  bool completion_redirect = false; // CR: P2P completions go upstream
-  bool upstream_forwarding = false; // UF
-  bool egress_control = false;      // EC
-  bool direct_translated = false;   // DT: translated (AT=10b) P2P requests route directly
-};
 
 // The ACS Capability register: which of the controls a port implements.
 struct AcsCapability {

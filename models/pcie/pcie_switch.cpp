@@ -11,6 +11,11 @@ const std::vector<ParamSpec> &SwitchParams::specs() {
          32},
         {"latency", ParamKind::time, "105 ns",
          "port-to-port cut-through latency, header in to header out (PEX88000: 105 ns)", 0, 1e9},
+        {"acs", ParamKind::boolean, true,
+         "downstream ports implement ACS (SV, RR, CR, UF, EC, DT); the kernel enables "
+         "redirection on them when an IOMMU is on"},
+        {"acs_direct_translated", ParamKind::boolean, false,
+         "firmware set ACS Direct Translated P2P: translated requests route directly"},
     };
     append_port_specs(s, PortDefaults{5, 16, "512 B", 64, 1024, 64, 0, 64, 1024});
     return s;
@@ -22,6 +27,8 @@ SwitchParams SwitchParams::from(const ParamSet &p) {
   SwitchParams s;
   s.downstream_ports = static_cast<int>(p.integer("downstream_ports"));
   s.latency = p.duration("latency");
+  s.acs = p.boolean("acs");
+  s.acs_direct_translated = p.boolean("acs_direct_translated");
   s.ports = port_capabilities_from(p);
   return s;
 }
@@ -42,6 +49,17 @@ tlm::tlm_generic_payload &make_unsupported_request_completion(TlpPool &pool,
   return gp;
 }
 
+void terminate_unsupported_request(PciePort &port, TlpPool &pool, tlm::tlm_generic_payload &gp,
+                                   std::uint16_t completer_id, const sc_core::sc_time &delay) {
+  TlpExtension &request = tlp_of(gp);
+  port.release(gp, sc_core::SC_ZERO_TIME);
+  if (request.type == TlpType::MRd)
+    port.send(make_unsupported_request_completion(pool, request, completer_id), delay);
+  else if (request.observer)
+    request.observer->refused(request.cookie, request.payload_bytes, completer_id, request.address);
+  pool.release(gp);
+}
+
 PcieSwitch::PcieSwitch(sc_core::sc_module_name name, const SwitchParams &params,
                        RoutingTable downstream, TlpPool &pool)
     : sc_module(name), params_(params), downstream_(std::move(downstream)), pool_(pool) {
@@ -50,9 +68,28 @@ PcieSwitch::PcieSwitch(sc_core::sc_module_name name, const SwitchParams &params,
     ports_.push_back(std::make_unique<PciePort>("dp" + std::to_string(i), *this, i + 1));
 }
 
-int PcieSwitch::route(const TlpExtension &tlp, int ingress) const {
-  int egress = is_request(tlp.type) ? downstream_.port_for_address(tlp.address)
-                                    : downstream_.port_for_bus(tlp.requester_id >> 8);
+int PcieSwitch::route(const TlpExtension &tlp, int ingress) {
+  // ATS Translation Requests are for the translation agent in the root complex.
+  if (tlp.address_type == AddressType::TranslationRequest)
+    return ingress == kUpstreamPort ? -1 : kUpstreamPort;
+  bool request = is_request(tlp.type);
+  int egress = request ? downstream_.port_for_address(tlp.address)
+                       : downstream_.port_for_bus(tlp.requester_id >> 8);
+  if (egress >= 0 && ingress != kUpstreamPort) {
+    // Peer-to-peer between downstream ports: ACS on the ingress port may send it upstream
+    // instead, so that the root complex (and its IOMMU) sees it (PCIe Base Spec 6.12).
+    const AcsControl &acs = downstream_.of_port(ingress)->acs;
+    bool redirect =
+        request ? (acs.request_redirect || acs.egress_control) &&
+                      !(acs.direct_translated && tlp.address_type == AddressType::Translated)
+                : acs.completion_redirect;
+    if (egress == ingress)
+      redirect = request && acs.upstream_forwarding; // back where it came from: only with UF
+    if (redirect) {
+      ++stats_.acs_redirected;
+      return kUpstreamPort;
+    }
+  }
   if (egress >= 0)
     return egress;
   // Not below any downstream port: upstream, unless it came from there (an address hole).
@@ -65,12 +102,11 @@ void PcieSwitch::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
   if (egress < 0 || egress == port) {
     // No route (or back out the way it came, which a switch never does): terminate it.
     ++stats_.unsupported_requests;
-    ports_[static_cast<std::size_t>(port)]->release(gp, sc_core::SC_ZERO_TIME);
-    if (tlp.type == TlpType::MRd)
-      ports_[static_cast<std::size_t>(port)]->send(
-          make_unsupported_request_completion(pool_, tlp, completer_id),
-          ps_to_time(params_.latency.ps));
-    pool_.release(gp);
+    if (is_request(tlp.type))
+      terminate_unsupported_request(*ports_[static_cast<std::size_t>(port)], pool_, gp,
+                                    completer_id, ps_to_time(params_.latency.ps));
+    else
+      drop_completion(port, gp);
     return;
   }
   if (is_request(tlp.type))
@@ -82,6 +118,12 @@ void PcieSwitch::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
   std::int64_t delay_ps =
       std::max<std::int64_t>(0, params_.latency.ps - tlp.last_hop_ser_fs / 1000);
   ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(delay_ps));
+}
+
+// A completion with nowhere to go is discarded (an Unexpected Completion, PCIe 2.3.2).
+void PcieSwitch::drop_completion(int port, tlm::tlm_generic_payload &gp) {
+  ports_[static_cast<std::size_t>(port)]->release(gp, sc_core::SC_ZERO_TIME);
+  pool_.release(gp);
 }
 
 void PcieSwitch::tlp_departing(int port, tlm::tlm_generic_payload &gp,

@@ -20,6 +20,8 @@ namespace pciesim {
 struct SwitchParams {
   int downstream_ports = 4;
   Duration latency{105000};
+  bool acs = true;
+  bool acs_direct_translated = false;
   PortCapabilities ports;
 
   static const std::vector<ParamSpec> &specs();
@@ -30,7 +32,9 @@ struct SwitchStats {
   std::uint64_t forwarded_requests = 0;
   std::uint64_t forwarded_completions = 0;
   std::uint64_t unsupported_requests = 0;
+  std::uint64_t acs_redirected = 0;
   template <class F> void for_each(F &&f) const {
+    f("acs_redirected", acs_redirected);
     f("forwarded_requests", forwarded_requests);
     f("forwarded_completions", forwarded_completions);
     f("unsupported_requests", unsupported_requests);
@@ -54,7 +58,8 @@ public:
                      const sc_core::sc_time &delay) override;
 
 private:
-  int route(const TlpExtension &tlp, int ingress) const;
+  int route(const TlpExtension &tlp, int ingress);
+  void drop_completion(int port, tlm::tlm_generic_payload &gp);
 
   SwitchParams params_;
   RoutingTable downstream_;
@@ -68,5 +73,11 @@ private:
 tlm::tlm_generic_payload &make_unsupported_request_completion(TlpPool &pool,
                                                               const TlpExtension &request,
                                                               std::uint16_t completer_id);
+
+// Terminates a request that arrived on `port` and that nobody can complete: frees its
+// receive buffer, answers a read with an Unsupported Request completion after `delay`, and
+// tells a dropped posted write's observer (hardware stays silent; the report does not).
+void terminate_unsupported_request(PciePort &port, TlpPool &pool, tlm::tlm_generic_payload &gp,
+                                   std::uint16_t completer_id, const sc_core::sc_time &delay);
 
 } // namespace pciesim

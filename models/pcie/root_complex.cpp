@@ -33,7 +33,15 @@ const std::vector<ParamSpec> &RootComplexParams::specs() {
          "largest completion payload the host bridge sends (0 = MPS)", 0, 4096},
         {"mmio_size", ParamKind::size, "1 TiB",
          "MMIO aperture for this root complex's BARs and bridge windows", 1 << 20, 0, true},
+        {"cpu", ParamKind::choice, "other",
+         "CPU / host bridge, for the kernel's P2PDMA allow-list (linux-semantics.md §1.3); "
+         "every root complex of a machine names the same CPU",
+         0, 0, false, false, host_cpu_names()},
+        {"acs", ParamKind::boolean, true,
+         "root ports implement ACS (SV, RR, CR, UF, EC); the kernel enables redirection on "
+         "them when an IOMMU is on"},
     };
+    append_iommu_specs(s);
     append_port_specs(s, PortDefaults{5, 16, "512 B", 128, 2048, 128, 0, 0, 0});
     return s;
   }();
@@ -51,6 +59,9 @@ RootComplexParams RootComplexParams::from(const ParamSet &p) {
   r.read_completion_boundary = p.bytes("read_completion_boundary");
   r.completion_max = p.bytes("completion_max");
   r.mmio_size = p.bytes("mmio_size");
+  r.cpu = *parse_host_cpu(p.choice("cpu"));
+  r.acs = p.boolean("acs");
+  r.iommu = IommuParams::from(p);
   r.ports = port_capabilities_from(p);
   return r;
 }
@@ -58,7 +69,15 @@ RootComplexParams RootComplexParams::from(const ParamSet &p) {
 RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,
                          RootComplexWiring wiring, TlpPool &pool)
     : sc_module(name), memory_socket("memory_socket"), params_(params), wiring_(std::move(wiring)),
-      pool_(pool), p2p_ps_per_byte_(1e12 / params.p2p_bandwidth.bytes_per_second) {
+      pool_(pool), p2p_ps_per_byte_(1e12 / params.p2p_bandwidth.bytes_per_second),
+      iommu_(
+          params.iommu,
+          [this](std::uint64_t address, std::int64_t at_ps) {
+            // A page-table read goes to host memory without crossing a root port.
+            std::int64_t now = now_ps();
+            return now + memory_access(false, address, 8, std::max<std::int64_t>(0, at_ps - now));
+          },
+          wiring_.memory_base) {
   memory_payload_.set_extension(new MemoryTimingExtension);
   for (int i = 0; i < params.root_ports; ++i)
     ports_.push_back(std::make_unique<PciePort>("rp" + std::to_string(i), *this, i));
@@ -76,13 +95,14 @@ std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address, st
   return time_to_ps(delay);
 }
 
-void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp) {
+void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
+                                       std::int64_t translation_ps) {
   PciePort &rp = *ports_[static_cast<std::size_t>(port)];
   TlpExtension &req = tlp_of(gp);
   if (req.type == TlpType::MWr) {
     ++stats_.memory_writes;
-    std::int64_t done =
-        memory_access(true, req.address, req.payload_bytes, params_.host_bridge_latency.ps);
+    std::int64_t done = memory_access(true, req.address, req.payload_bytes,
+                                      translation_ps + params_.host_bridge_latency.ps);
     // The root port's buffer drains into the host bridge at once, unless memory is busy:
     // then it frees when memory accepts the write (minus the trip there), so a saturated
     // memory backpressures the link through its posted credits.
@@ -96,8 +116,8 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp) {
   }
   ++stats_.memory_reads;
   rp.release(gp, sc_core::SC_ZERO_TIME); // the request is taken off the queue at once
-  std::int64_t ready =
-      memory_access(false, req.address, req.request_bytes, params_.host_bridge_latency.ps);
+  std::int64_t ready = memory_access(false, req.address, req.request_bytes,
+                                     translation_ps + params_.host_bridge_latency.ps);
   // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).
   std::uint64_t max_payload =
       params_.completion_max.count ? params_.completion_max.count : wiring_.mps_bytes;
@@ -127,17 +147,13 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp) {
 }
 
 void RootComplex::refuse(int port, tlm::tlm_generic_payload &gp) {
-  PciePort &rp = *ports_[static_cast<std::size_t>(port)];
-  TlpExtension &req = tlp_of(gp);
   ++stats_.unsupported_requests;
-  rp.release(gp, sc_core::SC_ZERO_TIME);
-  if (req.type == TlpType::MRd)
-    rp.send(make_unsupported_request_completion(pool_, req, wiring_.host_bridge_id),
-            ps_to_time(params_.host_bridge_latency.ps));
-  pool_.release(gp);
+  terminate_unsupported_request(*ports_[static_cast<std::size_t>(port)], pool_, gp,
+                                wiring_.host_bridge_id, ps_to_time(params_.host_bridge_latency.ps));
 }
 
-void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload &gp) {
+void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload &gp,
+                               std::int64_t translation_ps) {
   TlpExtension &tlp = tlp_of(gp);
   if (is_request(tlp.type))
     ++stats_.peer_requests;
@@ -145,19 +161,59 @@ void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload
     ++stats_.peer_completions;
   stats_.peer_bytes += tlp.payload_bytes;
   std::int64_t now = now_ps();
-  std::int64_t start = std::max(now + params_.p2p_latency.ps, p2p_busy_until_ps_);
+  std::int64_t start = std::max(now + translation_ps + params_.p2p_latency.ps, p2p_busy_until_ps_);
   p2p_busy_until_ps_ =
       start + static_cast<std::int64_t>(std::llround(tlp.payload_bytes * p2p_ps_per_byte_));
   tlp.ingress_port = static_cast<std::uint8_t>(ingress);
   ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(p2p_busy_until_ps_ - now));
 }
 
+// An ATS Translation Request: the IOMMU looks the page up (walking on a miss) and answers
+// with one 8-byte translation completion.
+void RootComplex::answer_translation_request(int port, tlm::tlm_generic_payload &gp) {
+  TlpExtension &req = tlp_of(gp);
+  if (!iommu_.enabled()) {
+    refuse(port, gp); // no translation agent to answer
+    return;
+  }
+  ++stats_.ats_translation_requests;
+  PciePort &rp = *ports_[static_cast<std::size_t>(port)];
+  rp.release(gp, sc_core::SC_ZERO_TIME);
+  std::int64_t now = now_ps();
+  std::int64_t ready =
+      iommu_.translation_request(req.address, now + params_.host_bridge_latency.ps);
+  tlm::tlm_generic_payload &cpl_gp = pool_.acquire();
+  TlpExtension &cpl = tlp_of(cpl_gp);
+  cpl.type = TlpType::CplD;
+  cpl.requester_id = req.requester_id;
+  cpl.completer_id = wiring_.host_bridge_id;
+  cpl.tag = req.tag;
+  cpl.payload_bytes = req.request_bytes;
+  cpl.byte_count = req.request_bytes;
+  cpl.address = req.address;
+  cpl.cookie = req.cookie;
+  ++stats_.completions_sent;
+  rp.send(cpl_gp, ps_to_time(ready - now));
+  pool_.release(gp);
+}
+
 void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
   TlpExtension &tlp = tlp_of(gp);
   if (is_request(tlp.type)) {
+    if (tlp.address_type == AddressType::TranslationRequest) {
+      answer_translation_request(port, gp);
+      return;
+    }
+    // Untranslated requests from below go through the IOMMU in translated mode; requests a
+    // device's ATC already translated skip it.
+    std::int64_t translation_ps = 0;
+    if (iommu_.translates() && tlp.address_type == AddressType::Untranslated) {
+      std::int64_t now = now_ps();
+      translation_ps = iommu_.translate(tlp.address, now) - now;
+    }
     if (tlp.address >= wiring_.memory_base &&
         tlp.address - wiring_.memory_base < wiring_.memory_size) {
-      serve_memory_request(port, gp);
+      serve_memory_request(port, gp, translation_ps);
       return;
     }
     int egress = wiring_.root_ports.port_for_address(tlp.address);
@@ -165,7 +221,7 @@ void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
       refuse(port, gp);
       return;
     }
-    forward_peer(port, egress, gp);
+    forward_peer(port, egress, gp, translation_ps);
     return;
   }
   int egress = wiring_.root_ports.port_for_bus(tlp.requester_id >> 8);

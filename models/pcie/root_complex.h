@@ -13,6 +13,8 @@
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "models/iommu/iommu.h"
+#include "models/os/p2pdma.h"
 #include "models/pcie/pcie_port.h"
 #include "models/pcie/routing.h"
 
@@ -29,6 +31,9 @@ struct RootComplexParams {
   Bytes read_completion_boundary{64};
   Bytes completion_max{0}; // 0 = MPS
   Bytes mmio_size{1ull << 40};
+  HostCpu cpu = HostCpu::Other;
+  bool acs = true;
+  IommuParams iommu;
   PortCapabilities ports;
 
   static const std::vector<ParamSpec> &specs();
@@ -40,7 +45,9 @@ struct RootComplexStats {
   std::uint64_t completions_sent = 0;
   std::uint64_t peer_requests = 0, peer_completions = 0, peer_bytes = 0;
   std::uint64_t unsupported_requests = 0;
+  std::uint64_t ats_translation_requests = 0;
   template <class F> void for_each(F &&f) const {
+    f("ats_translation_requests", ats_translation_requests);
     f("memory_reads", memory_reads);
     f("memory_writes", memory_writes);
     f("completions_sent", completions_sent);
@@ -68,14 +75,17 @@ public:
   tlm_utils::simple_initiator_socket<RootComplex> memory_socket;
   PciePort &port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
   const RootComplexStats &stats() const { return stats_; }
+  const Iommu &iommu() const { return iommu_; }
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
   void tlp_departing(int port, tlm::tlm_generic_payload &gp,
                      const sc_core::sc_time &delay) override;
 
 private:
-  void serve_memory_request(int port, tlm::tlm_generic_payload &gp);
-  void forward_peer(int ingress, int egress, tlm::tlm_generic_payload &gp);
+  void serve_memory_request(int port, tlm::tlm_generic_payload &gp, std::int64_t translation_ps);
+  void forward_peer(int ingress, int egress, tlm::tlm_generic_payload &gp,
+                    std::int64_t translation_ps = 0);
+  void answer_translation_request(int port, tlm::tlm_generic_payload &gp);
   void refuse(int port, tlm::tlm_generic_payload &gp);
   std::int64_t memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
                              std::int64_t delay_ps);
@@ -87,6 +97,7 @@ private:
   tlm::tlm_generic_payload memory_payload_;
   double p2p_ps_per_byte_;
   std::int64_t p2p_busy_until_ps_ = 0;
+  Iommu iommu_;
   RootComplexStats stats_;
 };
 

@@ -21,10 +21,21 @@ struct BusRange {
   bool contains(int bus) const { return secondary <= bus && bus <= subordinate; }
 };
 
+// The ACS Control register bits of one function (PCIe Base Spec 7.7.8.3).
+struct AcsControl {
+  bool source_validation = false;
+  bool request_redirect = false;    // RR: P2P requests go upstream
+  bool completion_redirect = false; // CR: P2P completions go upstream
+  bool upstream_forwarding = false; // UF
+  bool egress_control = false;      // EC
+  bool direct_translated = false;   // DT: translated (AT=10b) P2P requests route directly
+};
+
 struct PortRoute {
   int port = -1;
   AddressWindow window;
   BusRange buses;
+  AcsControl acs; // what the kernel programmed into this downstream port's ACS Control
 };
 
 class RoutingTable {
@@ -43,6 +54,19 @@ public:
       if (r.buses.contains(bus))
         return r.port;
     return -1;
+  }
+  // The route of downstream port `port`, or nullptr.
+  const PortRoute *of_port(int port) const {
+    for (const PortRoute &r : routes_)
+      if (r.port == port)
+        return &r;
+    return nullptr;
+  }
+  PortRoute *of_port(int port) {
+    for (PortRoute &r : routes_)
+      if (r.port == port)
+        return &r;
+    return nullptr;
   }
   const std::vector<PortRoute> &routes() const { return routes_; }
 

@@ -13,6 +13,11 @@ namespace pciesim {
 enum class TlpType : std::uint8_t { MRd, MWr, CplD, Cpl };
 enum class CompletionStatus : std::uint8_t { SuccessfulCompletion, UnsupportedRequest };
 
+// The Address Type field of a memory request (PCIe Base Spec 10.2.1): untranslated (an IOVA
+// or bus address the IOMMU may translate), an ATS Translation Request (answered by the
+// translation agent in the root complex), or already translated by the device's ATC.
+enum class AddressType : std::uint8_t { Untranslated, TranslationRequest, Translated };
+
 // Flow-control classes (PCIe Base Spec 2.6): posted, non-posted, completion.
 enum class FcClass : std::uint8_t { Posted = 0, NonPosted = 1, Completion = 2 };
 inline constexpr int kFcClasses = 3;
@@ -46,6 +51,10 @@ public:
   virtual ~TlpObserver() = default;
   // `payload_bytes` reached their destination at simulated time `at_ps` (>= now).
   virtual void delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std::int64_t at_ps) = 0;
+  // The posted write was dropped by `completer_id` (no route, or refused as Unsupported
+  // Request). Hardware is silent about it; the model reports it so that the run can say so.
+  virtual void refused(std::uint64_t cookie, std::uint32_t payload_bytes,
+                       std::uint16_t completer_id, std::uint64_t address) = 0;
 };
 
 // ingress_port value of a TLP that its current holder created (it occupies no receive buffer).
@@ -55,6 +64,7 @@ struct TlpExtension : tlm::tlm_extension<TlpExtension> {
   TlpType type = TlpType::MWr;
   CompletionStatus status = CompletionStatus::SuccessfulCompletion;
   bool address_64bit = true;
+  AddressType address_type = AddressType::Untranslated;
   std::uint16_t requester_id = 0;
   std::uint16_t completer_id = 0;
   std::uint16_t tag = 0;

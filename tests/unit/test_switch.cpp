@@ -18,8 +18,8 @@ run_switch(const std::function<void(ProbeEndpoint &, ProbeEndpoint &, ProbeEndpo
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
     TlpPool pool;
     RoutingTable table;
-    table.add({1, {0x10000000, 0x100fffff}, {3, 3}});
-    table.add({2, {0x10100000, 0x101fffff}, {4, 4}});
+    table.add({1, {0x10000000, 0x100fffff}, {3, 3}, {}});
+    table.add({2, {0x10100000, 0x101fffff}, {4, 4}, {}});
     SwitchParams params;
     params.downstream_ports = 2;
     PcieSwitch sw("sw", params, table, pool);

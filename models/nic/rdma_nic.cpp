@@ -1,0 +1,168 @@
+#include "models/nic/rdma_nic.h"
+
+namespace pciesim {
+
+namespace {
+// Where the NIC's MTT lives in its socket's host memory (a 16 MiB table region).
+constexpr std::uint64_t kMttTableBytes = 16ull << 20;
+} // namespace
+
+const std::vector<ParamSpec> &RdmaNicParams::specs() {
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> s = {
+        {"line_rate", ParamKind::rate, "200 Gb/s",
+         "network line rate: RDMA WRITE data arrives and RDMA READ data leaves at it "
+         "(MODELING.md §7: 100/200/400 Gb/s)",
+         1e6, 0},
+        {"tags", ParamKind::integer, 64, "outstanding PCIe read requests (MODELING.md §7)", 1,
+         1024},
+        {"mrrs", ParamKind::size, "512 B", "Max_Read_Request_Size (MODELING.md §7)", 128, 4096,
+         true},
+        {"posted_window", ParamKind::integer, 32,
+         "MWr TLPs the NIC keeps queued at its port before waiting", 1, 4096},
+        {"rdma_reads_per_qp", ParamKind::integer, 16,
+         "RDMA READs outstanding per queue pair (ConnectX default, MODELING.md §7)", 1, 256},
+        {"mtt_entries", ParamKind::integer, 4096,
+         "MTT translation cache entries (0 = no cache: every page fetches its entry; estimate)", 0,
+         1 << 24},
+        {"mtt_page_size", ParamKind::size, "4 KiB", "page size of the memory region's MTT", 4096,
+         1ull << 30, true},
+        {"mtt_fetch_bytes", ParamKind::size, "64 B",
+         "bytes of MTT entries (8 B each) one miss reads from host memory", 8, 4096, true},
+        {"ats", ParamKind::boolean, false,
+         "Address Translation Services: translate through the ATC, send translated requests"},
+        {"atc_entries", ParamKind::integer, 256, "ATS translation cache entries (estimate)", 1,
+         1 << 20},
+        {"register_bar", ParamKind::size, "32 MiB", "BAR0: registers and doorbells", 4096, 0, true},
+    };
+    append_port_specs(s, PortDefaults{5, 16, "512 B", 64, 1024, 64, 0, 0, 0});
+    return s;
+  }();
+  return specs;
+}
+
+RdmaNicParams RdmaNicParams::from(const ParamSet &p) {
+  RdmaNicParams n;
+  n.line_rate = p.bandwidth("line_rate");
+  n.tags = static_cast<int>(p.integer("tags"));
+  n.mrrs = p.bytes("mrrs");
+  n.posted_window = static_cast<int>(p.integer("posted_window"));
+  n.rdma_reads_per_qp = static_cast<int>(p.integer("rdma_reads_per_qp"));
+  n.mtt_entries = static_cast<int>(p.integer("mtt_entries"));
+  n.mtt_page_size = p.bytes("mtt_page_size");
+  n.mtt_fetch_bytes = p.bytes("mtt_fetch_bytes");
+  n.ats = p.boolean("ats");
+  n.atc_entries = static_cast<int>(p.integer("atc_entries"));
+  n.register_bar = p.bytes("register_bar");
+  n.ports = port_capabilities_from(p);
+  return n;
+}
+
+std::vector<Bytes> RdmaNicParams::bar_sizes(const ParamSet &params) {
+  return {params.bytes("register_bar")};
+}
+
+DmaEngineParams RdmaNicParams::engine_params() const {
+  DmaEngineParams d;
+  d.mrrs = mrrs;
+  d.tags = tags;
+  d.posted_window = posted_window;
+  d.ports = ports;
+  d.network_rate = line_rate;
+  return d;
+}
+
+RdmaNic::RdmaNic(sc_core::sc_module_name name, const RdmaNicParams &params, DmaEngineWiring wiring,
+                 TlpPool &pool)
+    : DmaEngine(name, params.engine_params(), std::move(wiring), pool), nic_params_(params),
+      pages_per_mtt_line_(params.mtt_fetch_bytes.count / 8) {
+  if (params.mtt_entries > 0)
+    mtt_ = std::make_unique<TranslationCache>(static_cast<std::size_t>(params.mtt_entries), 0,
+                                              params.mtt_page_size);
+  if (params.ats)
+    atc_ = std::make_unique<TranslationCache>(static_cast<std::size_t>(params.atc_entries), 0,
+                                              Bytes{4096});
+}
+
+std::uint64_t RdmaNic::mtt_line_address(std::uint64_t line) const {
+  return wiring().host_memory_base + (line * nic_params_.mtt_fetch_bytes.count) % kMttTableBytes;
+}
+
+void RdmaNic::invalidate(std::uint64_t address, std::uint64_t bytes) {
+  if (mtt_)
+    mtt_->invalidate(address, bytes);
+  if (atc_)
+    atc_->invalidate(address, bytes);
+}
+
+DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
+  if (mtt_) {
+    std::uint64_t page = mtt_->page_of(address);
+    std::uint64_t line = page / pages_per_mtt_line_;
+    if (mtt_lines_pending_.count(line))
+      return Gate::Wait;
+    if (!mtt_->contains(page)) {
+      int id = start_fetch(FetchKind::MttLine, line, mtt_line_address(line),
+                           static_cast<std::uint32_t>(nic_params_.mtt_fetch_bytes.count),
+                           AddressType::Untranslated);
+      if (id < 0)
+        return Gate::Wait; // no tag free: retried when one frees
+      mtt_lines_pending_[line] = id;
+      ++nic_stats_.mtt_misses;
+      return Gate::Wait;
+    }
+    mtt_->lookup(page);
+    ++nic_stats_.mtt_hits;
+  }
+  if (!atc_) {
+    ++nic_stats_.untranslated_requests;
+    return Gate::Untranslated;
+  }
+  std::uint64_t page = atc_->page_of(address);
+  if (atc_pages_pending_.count(page))
+    return Gate::Wait;
+  if (!atc_->contains(page)) {
+    // An ATS Translation Request: a read of one 8-byte translation completion.
+    int id = start_fetch(FetchKind::Translation, page, address & ~std::uint64_t{4095}, 8,
+                         AddressType::TranslationRequest);
+    if (id < 0)
+      return Gate::Wait;
+    atc_pages_pending_[page] = id;
+    ++nic_stats_.atc_misses;
+    return Gate::Wait;
+  }
+  atc_->lookup(page);
+  ++nic_stats_.atc_hits;
+  ++nic_stats_.translated_requests;
+  return Gate::Translated;
+}
+
+int RdmaNic::start_fetch(FetchKind kind, std::uint64_t key, std::uint64_t address,
+                         std::uint32_t bytes, AddressType type) {
+  int id = free_fetches_.empty() ? static_cast<int>(fetches_.size()) : free_fetches_.back();
+  if (!send_fetch(address, bytes, type, id))
+    return -1;
+  if (id == static_cast<int>(fetches_.size()))
+    fetches_.push_back({kind, key});
+  else {
+    free_fetches_.pop_back();
+    fetches_[static_cast<std::size_t>(id)] = {kind, key};
+  }
+  return id;
+}
+
+void RdmaNic::fetch_completed(int fetch_id) {
+  Fetch f = fetches_[static_cast<std::size_t>(fetch_id)];
+  free_fetches_.push_back(fetch_id);
+  if (f.kind == FetchKind::MttLine) {
+    mtt_lines_pending_.erase(f.key);
+    // One read brings the entries of every page of the line.
+    for (std::uint64_t p = 0; p < pages_per_mtt_line_; ++p)
+      mtt_->insert(f.key * pages_per_mtt_line_ + p);
+  } else {
+    atc_pages_pending_.erase(f.key);
+    atc_->insert(f.key);
+  }
+}
+
+} // namespace pciesim

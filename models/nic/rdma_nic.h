@@ -1,0 +1,91 @@
+// An RDMA NIC endpoint: queue pairs post RDMA READ/WRITE work requests over a memory region;
+// the network side sources and sinks at line rate. An RDMA WRITE arriving from the network
+// becomes posted MWr into the target as its data arrives; an RDMA READ by a remote peer
+// becomes MRd to the target whose completions leave on the wire at line rate. Before the
+// DMA engine touches a page it needs the page's translation from its MTT cache (a miss reads
+// the MTT entries from host memory over PCIe) and, with ATS, from its ATC (a miss sends an
+// ATS Translation Request to the root complex; hits go out as translated requests).
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <systemc>
+
+#include "models/dma/dma_engine.h"
+#include "models/iommu/translation_cache.h"
+
+namespace pciesim {
+
+struct RdmaNicParams {
+  Bandwidth line_rate{25e9}; // 200 Gb/s
+  int tags = 64;
+  Bytes mrrs{512};
+  int posted_window = 32;
+  int rdma_reads_per_qp = 16;
+  int mtt_entries = 4096;
+  Bytes mtt_page_size{4096};
+  Bytes mtt_fetch_bytes{64};
+  bool ats = false;
+  int atc_entries = 256;
+  Bytes register_bar{32ull << 20};
+  PortCapabilities ports;
+
+  static const std::vector<ParamSpec> &specs();
+  static RdmaNicParams from(const ParamSet &params);
+  static std::vector<Bytes> bar_sizes(const ParamSet &params);
+  DmaEngineParams engine_params() const;
+};
+
+struct RdmaNicStats {
+  std::uint64_t mtt_hits = 0, mtt_misses = 0;
+  std::uint64_t atc_hits = 0, atc_misses = 0;
+  std::uint64_t translated_requests = 0, untranslated_requests = 0;
+  template <class F> void for_each(F &&f) const {
+    f("mtt_hits", mtt_hits);
+    f("mtt_misses", mtt_misses);
+    f("atc_hits", atc_hits);
+    f("atc_misses", atc_misses);
+    f("translated_requests", translated_requests);
+    f("untranslated_requests", untranslated_requests);
+  }
+};
+
+class RdmaNic : public DmaEngine {
+public:
+  RdmaNic(sc_core::sc_module_name name, const RdmaNicParams &params, DmaEngineWiring wiring,
+          TlpPool &pool);
+
+  const RdmaNicParams &nic_params() const { return nic_params_; }
+  const RdmaNicStats &nic_stats() const { return nic_stats_; }
+  // Drops cached translations of a range (an MTT zap or an ATS invalidation).
+  void invalidate(std::uint64_t address, std::uint64_t bytes);
+
+protected:
+  Gate gate_request(int stream, std::uint64_t address) override;
+  void fetch_completed(int fetch_id) override;
+
+private:
+  enum class FetchKind { MttLine, Translation };
+  struct Fetch {
+    FetchKind kind;
+    std::uint64_t key; // MTT line or ATC page
+  };
+  std::uint64_t mtt_line_address(std::uint64_t line) const;
+  // Sends the read behind a miss; its id, or -1 when no tag is free.
+  int start_fetch(FetchKind kind, std::uint64_t key, std::uint64_t address, std::uint32_t bytes,
+                  AddressType type);
+
+  RdmaNicParams nic_params_;
+  std::unique_ptr<TranslationCache> mtt_;
+  std::unique_ptr<TranslationCache> atc_;
+  std::uint64_t pages_per_mtt_line_;
+  std::unordered_map<std::uint64_t, int> mtt_lines_pending_;
+  std::unordered_map<std::uint64_t, int> atc_pages_pending_;
+  std::vector<Fetch> fetches_;
+  std::vector<int> free_fetches_;
+  RdmaNicStats nic_stats_;
+};
+
+} // namespace pciesim
