@@ -61,8 +61,8 @@ public:
 private:
   void check_bus(int bus) {
     if (bus > 255)
-      throw InputError(topo_.file, "/components", "the hierarchy needs more than 256 bus numbers",
-                       "at most 256 buses");
+      throw InputError(topo_.file, topo_.root_pointer + "/components",
+                       "the hierarchy needs more than 256 bus numbers", "at most 256 buses");
   }
 
   void number_buses() {

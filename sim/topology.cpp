@@ -110,6 +110,7 @@ TopologyConfig load_topology(const Node &root) {
   root.allow_only({"$schema", "name", "description", "fabric", "components", "links"});
   TopologyConfig topo;
   topo.file = root.file();
+  topo.root_pointer = root.pointer();
   if (auto n = root.get("name"))
     topo.name = n->as_string();
   if (auto n = root.get("description"))
@@ -293,7 +294,7 @@ Hierarchy build_hierarchy(const TopologyConfig &topo) {
     }
   }
   if (!any_root)
-    fail_at("/components", "no root_complex", "at least one root complex");
+    fail_at(topo.root_pointer + "/components", "no root_complex", "at least one root complex");
   for (std::size_t i = 0; i < n; ++i) {
     const ComponentConfig &c = topo.components[i];
     if (c.type->role == ComponentRole::Memory) {
@@ -322,7 +323,7 @@ Hierarchy build_hierarchy(const TopologyConfig &topo) {
     for (const ComponentConfig &c : topo.components)
       if (c.type->role != ComponentRole::Memory &&
           c.params.bytes("max_payload_supported").count < topo.mps->count)
-        fail_at("/fabric/mps",
+        fail_at(topo.root_pointer + "/fabric/mps",
                 fmt::format("MPS {} exceeds what \"{}\" supports ({})", format_bytes(*topo.mps),
                             c.id, format_bytes(c.params.bytes("max_payload_supported"))),
                 "an MPS every component supports");
