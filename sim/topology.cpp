@@ -50,6 +50,16 @@ bool downstream_facing(const ComponentConfig &c, int port) {
          (c.type->role == ComponentRole::Switch && port > 0);
 }
 
+// The N of a port name "<prefix>N" written canonically (no leading zero, at most 4 digits), or
+// -1: "rp00" or "dp01" would otherwise name the same port as "rp0"/"dp1" under another spelling.
+int port_number(const std::string &port, const char *prefix) {
+  std::string digits = port.compare(0, 2, prefix) == 0 ? port.substr(2) : "";
+  if (digits.empty() || digits.size() > 4 || (digits.size() > 1 && digits[0] == '0') ||
+      !std::all_of(digits.begin(), digits.end(), ::isdigit))
+    return -1;
+  return std::stoi(digits);
+}
+
 // Parses "comp.port" (or a bare endpoint id) against the components.
 PortRef parse_port_ref(const TopologyConfig &topo, const Node &node) {
   std::string text = node.as_string();
@@ -57,7 +67,8 @@ PortRef parse_port_ref(const TopologyConfig &topo, const Node &node) {
   ref.text = text;
   std::string id = text, port;
   auto dot = text.rfind('.');
-  if (dot != std::string::npos) {
+  bool has_port = dot != std::string::npos; // "d0." has one, and it is empty: not a port
+  if (has_port) {
     id = text.substr(0, dot);
     port = text.substr(dot + 1);
   }
@@ -70,21 +81,18 @@ PortRef parse_port_ref(const TopologyConfig &topo, const Node &node) {
   switch (c.type->role) {
   case ComponentRole::RootComplex:
     expected = fmt::format("\"{}.rp0\" .. \"{}.rp{}\"", id, id, count - 1);
-    if (port.size() > 2 && port.compare(0, 2, "rp") == 0 &&
-        std::all_of(port.begin() + 2, port.end(), ::isdigit) && port.size() < 6)
-      ref.port = std::stoi(port.substr(2));
+    ref.port = port_number(port, "rp");
     break;
   case ComponentRole::Switch:
     expected = fmt::format("\"{}.up\" or \"{}.dp0\" .. \"{}.dp{}\"", id, id, id, count - 2);
     if (port == "up")
       ref.port = 0;
-    else if (port.size() > 2 && port.compare(0, 2, "dp") == 0 &&
-             std::all_of(port.begin() + 2, port.end(), ::isdigit) && port.size() < 6)
-      ref.port = std::stoi(port.substr(2)) + 1;
+    else if (int dp = port_number(port, "dp"); dp >= 0)
+      ref.port = dp + 1;
     break;
   case ComponentRole::Endpoint:
     expected = fmt::format("\"{}\" or \"{}.up\"", id, id);
-    if (port.empty() || port == "up")
+    if (!has_port || port == "up")
       ref.port = 0;
     break;
   case ComponentRole::Memory:
