@@ -337,6 +337,28 @@ Hierarchy build_hierarchy(const TopologyConfig &topo) {
                 "an MPS every component supports");
     h.mps_bytes = static_cast<std::uint32_t>(topo.mps->count);
   }
+  // A root complex's completion_max (0 = MPS) can only be checked once the MPS is known: a
+  // completion over MPS is malformed, and one that is not a multiple of the RCB would end
+  // between RCB boundaries mid-transfer.
+  for (const ComponentConfig &c : topo.components) {
+    if (c.type->role != ComponentRole::RootComplex)
+      continue;
+    Bytes cmax = c.params.bytes("completion_max");
+    Bytes rcb = c.params.bytes("read_completion_boundary");
+    std::string expected = fmt::format("0 B (= MPS) or a multiple of {} up to {}",
+                                       format_bytes(rcb), format_bytes(Bytes{h.mps_bytes}));
+    if (cmax.count > h.mps_bytes)
+      fail_at(c.pointer + "/params/completion_max",
+              fmt::format("completion_max {} exceeds the fabric's MPS ({})", format_bytes(cmax),
+                          format_bytes(Bytes{h.mps_bytes})),
+              expected);
+    if (cmax.count % rcb.count != 0)
+      fail_at(
+          c.pointer + "/params/completion_max",
+          fmt::format("completion_max {} is not a multiple of the read_completion_boundary ({})",
+                      format_bytes(cmax), format_bytes(rcb)),
+          expected);
+  }
   // Training: each link settles on the lowest generation and narrowest width of both ends.
   for (const LinkConfig &link : topo.links) {
     LinkParams lp = LinkParams::from(link.params);
