@@ -12,15 +12,30 @@ constexpr std::uint64_t kWindowGranule = 1ull << 20; // bridge memory windows: 1
 
 std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
 
+// Address arithmetic on user-sized BARs, apertures and memories can exceed 64 bits (sizes go
+// up to 2^63); these return false instead of wrapping around, which would silently overlap.
+bool checked_add(std::uint64_t a, std::uint64_t b, std::uint64_t &out) {
+  return !__builtin_add_overflow(a, b, &out);
+}
+bool checked_align_up(std::uint64_t v, std::uint64_t a, std::uint64_t &out) {
+  std::uint64_t sum = 0;
+  if (!checked_add(v, a - 1, sum))
+    return false;
+  out = sum / a * a;
+  return true;
+}
+
 // A set of resources packed into one range: largest alignment first, then in order.
 struct Packing {
   std::uint64_t size = 0;
   std::uint64_t align = 1;
   std::vector<std::uint64_t> offsets; // per resource, in the caller's order
+  bool overflow = false;              // the packing needs more than 64 bits of address
 };
 
 struct Resource {
   std::uint64_t size, align;
+  bool overflow = false; // a window whose contents did not fit in 64 bits
 };
 
 Packing pack(const std::vector<Resource> &items) {
@@ -32,9 +47,15 @@ Packing pack(const std::vector<Resource> &items) {
                    [&](std::size_t a, std::size_t b) { return items[a].align > items[b].align; });
   std::uint64_t offset = 0;
   for (std::size_t i : order) {
-    offset = align_up(offset, items[i].align);
+    if (items[i].overflow || !checked_align_up(offset, items[i].align, offset)) {
+      p.overflow = true;
+      return p;
+    }
     p.offsets[i] = offset;
-    offset += items[i].size;
+    if (!checked_add(offset, items[i].size, offset)) {
+      p.overflow = true;
+      return p;
+    }
     p.align = std::max(p.align, items[i].align);
   }
   p.size = offset;
@@ -61,8 +82,8 @@ public:
 private:
   void check_bus(int bus) {
     if (bus > 255)
-      throw InputError(topo_.file, "/components", "the hierarchy needs more than 256 bus numbers",
-                       "at most 256 buses");
+      throw InputError(topo_.file, topo_.root_pointer + "/components",
+                       "the hierarchy needs more than 256 bus numbers", "at most 256 buses");
   }
 
   void number_buses() {
@@ -130,9 +151,12 @@ private:
   // The window a bridge needs to hold `child` and everything below it.
   Resource window_need(int child) {
     Packing p = pack(resources_of(child));
+    std::uint64_t size = 0;
+    if (p.overflow || !checked_align_up(p.size, kWindowGranule, size))
+      return {0, kWindowGranule, true};
     if (p.size == 0)
       return {0, kWindowGranule};
-    return {align_up(p.size, kWindowGranule), std::max(p.align, kWindowGranule)};
+    return {size, std::max(p.align, kWindowGranule)};
   }
 
   void place(int v, std::uint64_t base) {
@@ -160,6 +184,31 @@ private:
     }
   }
 
+  // Where to point when the BARs below root complex `root` overflow 64 bits: the size
+  // parameter of its largest BAR, the one that most needs to shrink.
+  std::string largest_bar_pointer(int root) const {
+    const ComponentConfig *owner = nullptr;
+    std::uint64_t largest = 0;
+    for (std::size_t i = 0; i < topo_.components.size(); ++i) {
+      const ComponentConfig &c = topo_.components[i];
+      if (h_.root_of[i] != root || c.type->role != ComponentRole::Endpoint)
+        continue;
+      for (Bytes size : c.type->bars(c.params))
+        if (size.count > largest) {
+          largest = size.count;
+          owner = &c;
+        }
+    }
+    if (!owner)
+      return topo_.components[static_cast<std::size_t>(root)].pointer;
+    // ComponentType::bars derives BAR sizes from the endpoint's own "bar*" size parameters.
+    for (const ParamSpec &spec : owner->params.specs())
+      if (spec.kind == ParamKind::size && spec.name.compare(0, 3, "bar") == 0 &&
+          owner->params.bytes(spec.name).count == largest)
+        return owner->pointer + "/params/" + spec.name;
+    return owner->pointer + "/params";
+  }
+
   void place_memory_and_mmio() {
     std::uint64_t memory_top = 0;
     for (std::size_t r = 0; r < topo_.components.size(); ++r) {
@@ -167,26 +216,52 @@ private:
         continue;
       ComponentAddressing &rc = e_.components[r];
       rc.memory_base = memory_top;
-      for (const ComponentConfig &m : topo_.components)
-        if (m.memory_of_root == static_cast<int>(r))
-          rc.memory_size = m.params.bytes("size").count;
-      memory_top += rc.memory_size;
+      for (const ComponentConfig &m : topo_.components) {
+        if (m.memory_of_root != static_cast<int>(r))
+          continue;
+        rc.memory_size = m.params.bytes("size").count;
+        if (!checked_add(memory_top, rc.memory_size, memory_top))
+          throw InputError(topo_.file, m.pointer + "/params/size",
+                           fmt::format("host memory \"{}\" of {} does not fit in the 64-bit "
+                                       "address space above the {} of host memory before it",
+                                       m.id, format_bytes(Bytes{rc.memory_size}),
+                                       format_bytes(Bytes{rc.memory_base})),
+                           "host memories that together fit in 64-bit addresses");
+      }
     }
     std::uint64_t cursor = memory_top;
+    bool address_space_left = true; // false once an aperture ends at the top of 64 bits
     for (std::size_t r = 0; r < topo_.components.size(); ++r) {
       const ComponentConfig &c = topo_.components[r];
       if (c.type->role != ComponentRole::RootComplex)
         continue;
       ComponentAddressing &rc = e_.components[r];
       std::uint64_t aperture = c.params.bytes("mmio_size").count;
-      rc.mmio_base = align_up(std::max<std::uint64_t>(cursor, 1), aperture);
-      rc.mmio_limit = rc.mmio_base + aperture - 1;
+      if (!address_space_left ||
+          !checked_align_up(std::max<std::uint64_t>(cursor, 1), aperture, rc.mmio_base) ||
+          rc.mmio_base > UINT64_MAX - (aperture - 1))
+        throw InputError(
+            topo_.file, c.pointer + "/params/mmio_size",
+            fmt::format("the MMIO aperture of root complex \"{}\" ({}) does not fit in the "
+                        "64-bit address space above host memory and earlier apertures{}",
+                        c.id, format_bytes(Bytes{aperture}),
+                        address_space_left ? fmt::format(" (which end at {:#x})", cursor)
+                                           : std::string(" (which fill it)")),
+            "host memory and MMIO apertures that together fit in 64-bit addresses");
+      rc.mmio_limit = rc.mmio_base + (aperture - 1);
+      address_space_left = rc.mmio_limit != UINT64_MAX;
       cursor = rc.mmio_limit + 1;
       std::vector<Resource> windows;
       const auto &kids = h_.children[r];
       for (int child : kids)
         windows.push_back(window_need(child));
       Packing p = pack(windows);
+      if (p.overflow)
+        throw InputError(topo_.file, largest_bar_pointer(static_cast<int>(r)),
+                         fmt::format("the BARs and bridge windows below root complex \"{}\" need "
+                                     "more than the 64-bit address space",
+                                     c.id),
+                         "BARs that together fit in 64-bit addresses");
       if (p.size > aperture)
         throw InputError(topo_.file, c.pointer + "/params/mmio_size",
                          fmt::format("the BARs below root complex \"{}\" need {} of MMIO space "

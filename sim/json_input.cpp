@@ -70,9 +70,13 @@ public:
   bool boolean(bool v) { return add(Json(v)); }
   bool number_integer(Json::number_integer_t v) { return add(Json(v)); }
   bool number_unsigned(Json::number_unsigned_t v) { return add(Json(v)); }
-  bool number_float(Json::number_float_t v, const Json::string_t &) {
+  bool number_float(Json::number_float_t v, const Json::string_t &text) {
     if (!std::isfinite(v))
-      fail_here("number out of range", "a finite number");
+      fail_value(fmt::format("{} is out of range", text), "a finite number");
+    // nlohmann turns an integer literal beyond 64 bits into a double; no integer in pciesim's
+    // inputs is that large, and "1e+20 is written as a fraction" would hide what is wrong.
+    if (text.find_first_of(".eE") == std::string::npos)
+      fail_value(fmt::format("{} is out of range", text), "an integer that fits in 64 bits");
     return add(Json(v));
   }
   bool string(Json::string_t &v) { return add(Json(std::move(v))); }
@@ -91,7 +95,10 @@ public:
   bool end_array() { return close(); }
   bool parse_error(std::size_t position, const std::string &last_token,
                    const nlohmann::detail::exception &ex) {
-    (void)last_token;
+    // 406: a number too large for a double (1e400). The parser reports it before any SAX
+    // event for the value, but the value's key or index is already known: point at it.
+    if (ex.id == 406)
+      fail_value(fmt::format("{} is out of range", last_token), "a finite number");
     std::string what = ex.what();
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line 3, column 5:
     // syntax error while parsing object - unexpected ...": keep the part after the id.
@@ -123,6 +130,17 @@ private:
   }
   [[noreturn]] void fail_here(const std::string &problem, const std::string &expected) const {
     throw InputError(file_, current_pointer(), problem, expected);
+  }
+  // The pointer of the scalar being read: the container's pointer plus the pending key or the
+  // next index (a scalar is not pushed on the stack, so current_pointer() names its parent).
+  [[noreturn]] void fail_value(const std::string &problem, const std::string &expected) const {
+    std::string pointer;
+    if (!stack_.empty()) {
+      const Frame &f = stack_.back();
+      pointer = f.container->is_object() ? pointer_with(escape_pointer_token(f.pending_key))
+                                         : pointer_with(std::to_string(f.next_index));
+    }
+    throw InputError(file_, pointer, problem, expected);
   }
 
   // Places a value in the current container; returns the stored value's address.
@@ -307,6 +325,8 @@ std::int64_t Node::as_int(std::int64_t min, std::int64_t max) const {
     double d = value_->get<double>();
     if (d != std::floor(d))
       fail(fmt::format("{} is not a whole number", d), range);
+    if (d < static_cast<double>(min) || d > static_cast<double>(max))
+      fail(fmt::format("{} is out of range", d), range);
     fail(fmt::format("{} is written as a fraction", d), range);
   }
   if (value_->is_number_unsigned()) {

@@ -151,6 +151,9 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     TransferConfig tc;
     tc.pointer = n.pointer();
     tc.id = n.at("id").as_string();
+    // start_after and the report name transfers by id, so an empty one could not be told apart.
+    if (tc.id.empty())
+      n.at("id").fail("an empty transfer id", "a non-empty id, unique among the transfers");
     for (const TransferConfig &other : s.transfers)
       if (other.id == tc.id)
         n.at("id").fail(fmt::format("duplicate transfer id \"{}\"", tc.id), "unique ids");
@@ -216,6 +219,9 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     }
     if (auto sa = n.get("start_at"))
       tc.start_at = sa->as_duration();
+    // An empty start_after would otherwise read as "no dependency" and be silently ignored.
+    if (auto sa = n.get("start_after"); sa && sa->as_string().empty())
+      sa->fail("an empty start_after", "the id of another transfer, or no start_after key");
     pending_after.push_back(n.has("start_after") ? n.at("start_after").as_string() : "");
     s.transfers.push_back(tc);
   }

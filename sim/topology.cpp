@@ -51,6 +51,16 @@ bool downstream_facing(const ComponentConfig &c, int port) {
          (c.type->role == ComponentRole::Switch && port > 0);
 }
 
+// The N of a port name "<prefix>N" written canonically (no leading zero, at most 4 digits), or
+// -1: "rp00" or "dp01" would otherwise name the same port as "rp0"/"dp1" under another spelling.
+int port_number(const std::string &port, const char *prefix) {
+  std::string digits = port.compare(0, 2, prefix) == 0 ? port.substr(2) : "";
+  if (digits.empty() || digits.size() > 4 || (digits.size() > 1 && digits[0] == '0') ||
+      !std::all_of(digits.begin(), digits.end(), ::isdigit))
+    return -1;
+  return std::stoi(digits);
+}
+
 // Parses "comp.port" (or a bare endpoint id) against the components.
 PortRef parse_port_ref(const TopologyConfig &topo, const Node &node) {
   std::string text = node.as_string();
@@ -58,7 +68,8 @@ PortRef parse_port_ref(const TopologyConfig &topo, const Node &node) {
   ref.text = text;
   std::string id = text, port;
   auto dot = text.rfind('.');
-  if (dot != std::string::npos) {
+  bool has_port = dot != std::string::npos; // "d0." has one, and it is empty: not a port
+  if (has_port) {
     id = text.substr(0, dot);
     port = text.substr(dot + 1);
   }
@@ -71,21 +82,18 @@ PortRef parse_port_ref(const TopologyConfig &topo, const Node &node) {
   switch (c.type->role) {
   case ComponentRole::RootComplex:
     expected = fmt::format("\"{}.rp0\" .. \"{}.rp{}\"", id, id, count - 1);
-    if (port.size() > 2 && port.compare(0, 2, "rp") == 0 &&
-        std::all_of(port.begin() + 2, port.end(), ::isdigit) && port.size() < 6)
-      ref.port = std::stoi(port.substr(2));
+    ref.port = port_number(port, "rp");
     break;
   case ComponentRole::Switch:
     expected = fmt::format("\"{}.up\" or \"{}.dp0\" .. \"{}.dp{}\"", id, id, id, count - 2);
     if (port == "up")
       ref.port = 0;
-    else if (port.size() > 2 && port.compare(0, 2, "dp") == 0 &&
-             std::all_of(port.begin() + 2, port.end(), ::isdigit) && port.size() < 6)
-      ref.port = std::stoi(port.substr(2)) + 1;
+    else if (int dp = port_number(port, "dp"); dp >= 0)
+      ref.port = dp + 1;
     break;
   case ComponentRole::Endpoint:
     expected = fmt::format("\"{}\" or \"{}.up\"", id, id);
-    if (port.empty() || port == "up")
+    if (!has_port || port == "up")
       ref.port = 0;
     break;
   case ComponentRole::Memory:
@@ -143,6 +151,7 @@ TopologyConfig load_topology(const Node &root) {
   root.allow_only({"$schema", "name", "description", "fabric", "kernel", "components", "links"});
   TopologyConfig topo;
   topo.file = root.file();
+  topo.root_pointer = root.pointer();
   if (auto n = root.get("name"))
     topo.name = n->as_string();
   if (auto n = root.get("description"))
@@ -335,7 +344,7 @@ Hierarchy build_hierarchy(const TopologyConfig &topo) {
     }
   }
   if (!any_root)
-    fail_at("/components", "no root_complex", "at least one root complex");
+    fail_at(topo.root_pointer + "/components", "no root_complex", "at least one root complex");
   for (std::size_t i = 0; i < n; ++i) {
     const ComponentConfig &c = topo.components[i];
     if (c.type->role == ComponentRole::Memory) {
@@ -364,11 +373,33 @@ Hierarchy build_hierarchy(const TopologyConfig &topo) {
     for (const ComponentConfig &c : topo.components)
       if (c.type->role != ComponentRole::Memory &&
           c.params.bytes("max_payload_supported").count < topo.mps->count)
-        fail_at("/fabric/mps",
+        fail_at(topo.root_pointer + "/fabric/mps",
                 fmt::format("MPS {} exceeds what \"{}\" supports ({})", format_bytes(*topo.mps),
                             c.id, format_bytes(c.params.bytes("max_payload_supported"))),
                 "an MPS every component supports");
     h.mps_bytes = static_cast<std::uint32_t>(topo.mps->count);
+  }
+  // A root complex's completion_max (0 = MPS) can only be checked once the MPS is known: a
+  // completion over MPS is malformed, and one that is not a multiple of the RCB would end
+  // between RCB boundaries mid-transfer.
+  for (const ComponentConfig &c : topo.components) {
+    if (c.type->role != ComponentRole::RootComplex)
+      continue;
+    Bytes cmax = c.params.bytes("completion_max");
+    Bytes rcb = c.params.bytes("read_completion_boundary");
+    std::string expected = fmt::format("0 B (= MPS) or a multiple of {} up to {}",
+                                       format_bytes(rcb), format_bytes(Bytes{h.mps_bytes}));
+    if (cmax.count > h.mps_bytes)
+      fail_at(c.pointer + "/params/completion_max",
+              fmt::format("completion_max {} exceeds the fabric's MPS ({})", format_bytes(cmax),
+                          format_bytes(Bytes{h.mps_bytes})),
+              expected);
+    if (cmax.count % rcb.count != 0)
+      fail_at(
+          c.pointer + "/params/completion_max",
+          fmt::format("completion_max {} is not a multiple of the read_completion_boundary ({})",
+                      format_bytes(cmax), format_bytes(rcb)),
+          expected);
   }
   // Training: each link settles on the lowest generation and narrowest width of both ends.
   for (const LinkConfig &link : topo.links) {

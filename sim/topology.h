@@ -48,6 +48,10 @@ struct KernelConfig {
 
 struct TopologyConfig {
   std::string file;
+  // JSON pointer of the topology object within `file`: "" for a topology file, "/topology"
+  // for one inline in a scenario. Errors found after loading (hierarchy, enumeration) put it
+  // in front of their pointers so that they name the place in the file the user wrote.
+  std::string root_pointer;
   std::string name;
   std::string description;
   std::optional<Bytes> mps; // fabric-wide Max_Payload_Size; default: lowest supported

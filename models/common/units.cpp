@@ -1,7 +1,6 @@
 #include "models/common/units.h"
 
 #include <array>
-#include <cmath>
 #include <limits>
 
 #include <fmt/format.h>
@@ -9,15 +8,23 @@
 namespace pciesim {
 namespace {
 
+// Decimal numbers are scaled exactly, in integers: "4.1 us" is 41 x 10^6 / 10 ps, which is
+// whole, while 4.1 * 1e6 in binary floating point is not. A unit's size in the base unit (B,
+// ps, B/s) is `factor` / 10^`tenths_exp` so that "fs" (1/1000 ps) is exact too.
+using Wide = unsigned __int128; // 24 digits x the largest factor (10^12) stays below 2^128
+
 struct Unit {
   std::string_view name;
-  double scale; // multiplier to the base unit
+  std::uint64_t factor;
+  int ten_exp = 0; // the unit is factor / 10^ten_exp base units
 };
 
-// Splits "<number><optional single space><unit>" and parses the number as a finite,
-// non-negative decimal (no exponent, no sign, no hex) so that "1e3 MiB" or "-5 ns" fail.
+// "<number><optional single space><unit>", the number as decimal digits with an optional
+// fraction (no exponent, no sign, no hex) so that "1e3 MiB" or "-5 ns" fail: `mantissa` is
+// the digits without the dot and the number is mantissa / 10^`fraction_digits`.
 struct NumberAndUnit {
-  double number = 0;
+  Wide mantissa = 0;
+  int fraction_digits = 0;
   std::string_view unit;
   bool ok = false;
 };
@@ -40,16 +47,35 @@ NumberAndUnit split(std::string_view text) {
   }
   if (!digits || text.empty() || text[0] == '.' || text[i - 1] == '.')
     return out;
-  std::string number(text.substr(0, i));
-  if (number.size() > 24)
-    return out; // beyond any sensible precision; also bounds strtod
+  if (i > 24)
+    return out; // beyond any sensible precision; also keeps the mantissa below 10^24
+  bool in_fraction = false;
+  for (char c : text.substr(0, i)) {
+    if (c == '.') {
+      in_fraction = true;
+      continue;
+    }
+    out.mantissa = out.mantissa * 10 + static_cast<unsigned>(c - '0');
+    out.fraction_digits += in_fraction ? 1 : 0;
+  }
   std::string_view rest = text.substr(i);
   if (!rest.empty() && rest[0] == ' ')
     rest.remove_prefix(1);
-  out.number = std::strtod(number.c_str(), nullptr);
   out.unit = rest;
-  out.ok = std::isfinite(out.number);
+  out.ok = true;
   return out;
+}
+
+// The number times the unit in base units, if it is a whole number; nullopt if it is not.
+// Cannot overflow: mantissa < 10^24, factor <= 2^40 or 10^12, and 10^(24 + 3) < 2^128.
+std::optional<Wide> scale_exactly(const NumberAndUnit &nu, const Unit &unit) {
+  Wide product = nu.mantissa * unit.factor;
+  Wide divisor = 1;
+  for (int k = 0; k < nu.fraction_digits + unit.ten_exp; ++k)
+    divisor *= 10;
+  if (product % divisor != 0)
+    return std::nullopt;
+  return product / divisor;
 }
 
 template <std::size_t N>
@@ -60,33 +86,33 @@ const Unit *find_unit(const std::array<Unit, N> &units, std::string_view name) {
   return nullptr;
 }
 
-constexpr std::array<Unit, 9> kSizeUnits{{{"B", 1.0},
-                                          {"KiB", 1024.0},
-                                          {"MiB", 1048576.0},
-                                          {"GiB", 1073741824.0},
-                                          {"TiB", 1099511627776.0},
-                                          {"KB", 1e3},
-                                          {"MB", 1e6},
-                                          {"GB", 1e9},
-                                          {"TB", 1e12}}};
-constexpr std::array<Unit, 7> kTimeUnits{{{"ps", 1.0},
-                                          {"ns", 1e3},
-                                          {"us", 1e6},
-                                          {"\xC2\xB5s", 1e6}, // µs
-                                          {"ms", 1e9},
-                                          {"s", 1e12},
-                                          {"fs", 1e-3}}};
-constexpr std::array<Unit, 11> kRateUnits{{{"B/s", 1.0},
-                                           {"KB/s", 1e3},
-                                           {"MB/s", 1e6},
-                                           {"GB/s", 1e9},
-                                           {"TB/s", 1e12},
-                                           {"KiB/s", 1024.0},
-                                           {"MiB/s", 1048576.0},
-                                           {"GiB/s", 1073741824.0},
-                                           {"Kb/s", 1e3 / 8},
-                                           {"Mb/s", 1e6 / 8},
-                                           {"Gb/s", 1e9 / 8}}};
+constexpr std::array<Unit, 9> kSizeUnits{{{"B", 1},
+                                          {"KiB", 1ull << 10},
+                                          {"MiB", 1ull << 20},
+                                          {"GiB", 1ull << 30},
+                                          {"TiB", 1ull << 40},
+                                          {"KB", 1000},
+                                          {"MB", 1000000},
+                                          {"GB", 1000000000},
+                                          {"TB", 1000000000000}}};
+constexpr std::array<Unit, 7> kTimeUnits{{{"ps", 1},
+                                          {"ns", 1000},
+                                          {"us", 1000000},
+                                          {"\xC2\xB5s", 1000000}, // µs
+                                          {"ms", 1000000000},
+                                          {"s", 1000000000000},
+                                          {"fs", 1, 3}}};
+constexpr std::array<Unit, 11> kRateUnits{{{"B/s", 1},
+                                           {"KB/s", 1000},
+                                           {"MB/s", 1000000},
+                                           {"GB/s", 1000000000},
+                                           {"TB/s", 1000000000000},
+                                           {"KiB/s", 1ull << 10},
+                                           {"MiB/s", 1ull << 20},
+                                           {"GiB/s", 1ull << 30},
+                                           {"Kb/s", 125},         // 1000 bits / 8
+                                           {"Mb/s", 125000},      // 10^6 bits / 8
+                                           {"Gb/s", 125000000}}}; // 10^9 bits / 8
 
 } // namespace
 
@@ -96,12 +122,12 @@ Parsed<Bytes> parse_bytes(std::string_view text) {
   const Unit *unit = nu.ok ? find_unit(kSizeUnits, nu.unit) : nullptr;
   if (!unit)
     return {std::nullopt, expected};
-  double value = nu.number * unit->scale;
-  if (value >= 1.8e19)
-    return {std::nullopt, "a size below 16 EiB"};
-  if (value != std::floor(value))
+  std::optional<Wide> value = scale_exactly(nu, *unit);
+  if (!value)
     return {std::nullopt, "a whole number of bytes"};
-  return {Bytes{static_cast<std::uint64_t>(value)}, ""};
+  if (*value > std::numeric_limits<std::uint64_t>::max())
+    return {std::nullopt, "a size below 16 EiB"};
+  return {Bytes{static_cast<std::uint64_t>(*value)}, ""};
 }
 
 Parsed<Duration> parse_duration(std::string_view text) {
@@ -110,12 +136,12 @@ Parsed<Duration> parse_duration(std::string_view text) {
   const Unit *unit = nu.ok ? find_unit(kTimeUnits, nu.unit) : nullptr;
   if (!unit)
     return {std::nullopt, expected};
-  double value = nu.number * unit->scale;
-  if (value >= 9.2e18)
-    return {std::nullopt, "a time below 106 days"};
-  if (value != std::floor(value))
+  std::optional<Wide> value = scale_exactly(nu, *unit);
+  if (!value)
     return {std::nullopt, "a time that is a whole number of ps"};
-  return {Duration{static_cast<std::int64_t>(value)}, ""};
+  if (*value > static_cast<Wide>(std::numeric_limits<std::int64_t>::max()))
+    return {std::nullopt, "a time below 106 days"};
+  return {Duration{static_cast<std::int64_t>(*value)}, ""};
 }
 
 Parsed<Bandwidth> parse_bandwidth(std::string_view text) {
@@ -124,10 +150,12 @@ Parsed<Bandwidth> parse_bandwidth(std::string_view text) {
   const Unit *unit = nu.ok ? find_unit(kRateUnits, nu.unit) : nullptr;
   if (!unit)
     return {std::nullopt, expected};
-  double value = nu.number * unit->scale;
-  if (!std::isfinite(value) || value > 1e16)
+  std::optional<Wide> value = scale_exactly(nu, *unit);
+  if (!value)
+    return {std::nullopt, "a rate that is a whole number of B/s"};
+  if (*value > 10000000000000000ull) // 10^16 B/s
     return {std::nullopt, "a rate below 10 PB/s"};
-  return {Bandwidth{value}, ""};
+  return {Bandwidth{static_cast<double>(static_cast<std::uint64_t>(*value))}, ""};
 }
 
 Parsed<int> parse_generation_rate(std::string_view text) {

@@ -22,8 +22,8 @@ const std::vector<ParamSpec> &DmaEngineParams::specs() {
         {"bar_size", ParamKind::size, "1 MiB", "size of BAR0 (a power of two)", 4096, 0, true},
         {"mrrs", ParamKind::size, "512 B", "Max_Read_Request_Size", 128, 4096, true},
         {"tags", ParamKind::integer, 32,
-         "outstanding non-posted requests (tags); 32 for a generic engine (5-bit tag field "
-         "without Extended Tag)",
+         "outstanding non-posted requests (tags); 32 is a generic DMA engine's (a 5-bit Tag "
+         "field, no Extended Tags), an RDMA NIC has 64 (MODELING.md §7)",
          1, 1024},
         {"posted_window", ParamKind::integer, 16,
          "MWr TLPs the engine keeps queued at its port before waiting", 1, 4096},

@@ -21,6 +21,59 @@ TEST(LinkTiming, SpecIntervalsByGenerationWidthAndMps) {
   EXPECT_EQ(updatefc_interval_symbols({5, 16, 512}), 182);
   EXPECT_EQ(ack_interval_symbols({1, 1, 128}), 237);
   EXPECT_EQ(updatefc_interval_symbols({2, 4, 256}), 169);
+  EXPECT_EQ(updatefc_interval_symbols({1, 32, 2048}), 148); // pcie-bench had 248
+  EXPECT_EQ(ack_interval_symbols({2, 32, 4096}), 327);      // pcie-bench had 237
+}
+
+constexpr int kWidths[] = {1, 2, 4, 8, 16, 32};
+constexpr std::uint32_t kMpss[] = {128, 256, 512, 1024, 2048, 4096};
+
+// The spec's formula behind its ACK and UpdateFC tables (PCIe Base Spec 5.0, sections 2.6.1.2
+// and 3.6.3.1): floor((MPS + TLP overhead 28) * factor / width) + internal delay, with the
+// factor in tenths so that the floor is exact in integers.
+int spec_formula(int generation, int width, std::uint32_t mps) {
+  int factor_tenths = mps <= 256 ? (width <= 4   ? 14
+                                    : width == 8 ? 25
+                                                 : 30)
+                                 : (width <= 8 ? 10 : 20);
+  int delay = generation == 1 ? 19 : generation == 2 ? 70 : 115;
+  return static_cast<int>((mps + 28) * static_cast<std::uint32_t>(factor_tenths) /
+                          (10u * static_cast<std::uint32_t>(width))) +
+         delay;
+}
+
+TEST(LinkTiming, EveryTableCellFollowsTheSpecFormula) {
+  // Catches transcription errors that monotonicity cannot (Gen1 FC x32 MPS 2048 read 248,
+  // Gen2 ACK x32 MPS 4096 read 237: both still monotone in MPS and width).
+  for (int gen = 1; gen <= 5; ++gen)
+    for (int w : kWidths)
+      for (std::uint32_t mps : kMpss) {
+        LinkShape s{gen, w, mps};
+        EXPECT_EQ(ack_interval_symbols(s), spec_formula(gen, w, mps))
+            << "ACK Gen" << gen << " x" << w << " MPS " << mps;
+        EXPECT_EQ(updatefc_interval_symbols(s), ack_interval_symbols(s))
+            << "UpdateFC Gen" << gen << " x" << w << " MPS " << mps;
+      }
+}
+
+TEST(LinkTiming, TablesAreMonotoneInWidthAndMps) {
+  for (int gen = 1; gen <= 5; ++gen)
+    for (auto interval : {&ack_interval_symbols, &updatefc_interval_symbols}) {
+      // Wider links get ACKs and UpdateFCs sooner (in symbol times).
+      for (std::uint32_t mps : kMpss)
+        for (std::size_t i = 1; i < std::size(kWidths); ++i)
+          EXPECT_LE(interval({gen, kWidths[i], mps}), interval({gen, kWidths[i - 1], mps}))
+              << "Gen" << gen << " MPS " << mps << " x" << kWidths[i];
+      // Larger payloads allow longer intervals, except where the spec's factor drops from
+      // 2.5 to 1.0: x8 from MPS 256 to 512 (e.g. Gen3 203 -> 182, as in the spec).
+      for (int w : kWidths)
+        for (std::size_t i = 1; i < std::size(kMpss); ++i) {
+          if (w == 8 && kMpss[i] == 512)
+            continue;
+          EXPECT_GE(interval({gen, w, kMpss[i]}), interval({gen, w, kMpss[i - 1]}))
+              << "Gen" << gen << " x" << w << " MPS " << kMpss[i];
+        }
+    }
 }
 
 TEST(LinkTiming, UsableRateGen3x8MatchesPcieBench) {

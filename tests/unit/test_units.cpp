@@ -33,6 +33,60 @@ TEST(Units, TimesAreIntegerPicoseconds) {
   EXPECT_FALSE(parse_duration("200000000 s").value); // beyond 64-bit picoseconds
 }
 
+TEST(Units, DecimalsThatAreWholeInTheBaseUnitAreExact) {
+  // Scaled as integers, not binary floating point (4.1 * 1e6 != 4100000.0 in doubles).
+  EXPECT_EQ(parse_duration("4.1 us").value->ps, 4100000);
+  EXPECT_EQ(parse_bytes("4.1 MB").value->count, 4100000u);
+  EXPECT_EQ(parse_bytes("0.1 KB").value->count, 100u);
+  EXPECT_EQ(parse_bytes("1.50 KiB").value->count, 1536u);
+  EXPECT_EQ(parse_bytes("0.25 KiB").value->count, 256u);
+  EXPECT_EQ(parse_bytes("0 B").value->count, 0u);
+  EXPECT_EQ(parse_bytes("0.000000001 GB").value->count, 1u);
+  EXPECT_EQ(parse_duration("0.001 ns").value->ps, 1);
+  EXPECT_EQ(parse_duration("3000 fs").value->ps, 3);
+  EXPECT_EQ(parse_duration("1.1 s").value->ps, 1100000000000);
+  EXPECT_EQ(parse_duration("2.3 \xC2\xB5s").value->ps, 2300000);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("12.3 GB/s").value->bytes_per_second, 12300000000.0);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("0.1 Gb/s").value->bytes_per_second, 12500000.0);
+  // Every decimal with up to 3 fraction digits in a decimal unit of 10^6 is whole.
+  for (int milli = 0; milli < 10000; ++milli) {
+    std::string text =
+        std::to_string(milli / 1000) + "." + std::to_string(1000 + milli % 1000).substr(1) + " us";
+    ASSERT_TRUE(parse_duration(text).value) << text;
+    EXPECT_EQ(parse_duration(text).value->ps, static_cast<std::int64_t>(milli) * 1000) << text;
+  }
+}
+
+TEST(Units, DecimalsThatAreNotWholeInTheBaseUnitAreRefused) {
+  EXPECT_FALSE(parse_bytes("1.5 B").value);
+  EXPECT_EQ(parse_bytes("1.5 B").error, "a whole number of bytes");
+  EXPECT_FALSE(parse_bytes("0.0001 KB").value);
+  EXPECT_FALSE(parse_bytes("1.0001 KiB").value);
+  EXPECT_FALSE(parse_duration("0.0001 ps").value);
+  EXPECT_EQ(parse_duration("0.0001 ps").error, "a time that is a whole number of ps");
+  EXPECT_FALSE(parse_duration("1 fs").value);
+  EXPECT_FALSE(parse_duration("0.0001 ns").value);
+  EXPECT_FALSE(parse_bandwidth("0.5 B/s").value);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("1 Kb/s").value->bytes_per_second, 125.0);
+  EXPECT_FALSE(parse_bandwidth("0.001 Kb/s").value); // 0.125 B/s
+}
+
+TEST(Units, LimitsAreExactAtTheTopOf64Bits) {
+  EXPECT_EQ(parse_bytes("18446744073709551615 B").value->count, 18446744073709551615ull);
+  EXPECT_FALSE(parse_bytes("18446744073709551616 B").value);
+  EXPECT_EQ(parse_bytes("18446744073709551616 B").error, "a size below 16 EiB");
+  EXPECT_EQ(parse_bytes("16777215 TiB").value->count, 16777215ull << 40);
+  EXPECT_FALSE(parse_bytes("16777216 TiB").value);
+  EXPECT_FALSE(parse_bytes("999999999999999999999999 TiB").value); // 24 digits: no overflow
+  EXPECT_FALSE(parse_bytes("9999999999999999999999999 B").value);  // 25 digits: refused
+  EXPECT_EQ(parse_duration("9223372036854775807 ps").value->ps, 9223372036854775807ll);
+  EXPECT_FALSE(parse_duration("9223372036854775808 ps").value);
+  EXPECT_FALSE(parse_duration("999999999999999999999999 s").value);
+  EXPECT_DOUBLE_EQ(parse_bandwidth("10000 TB/s").value->bytes_per_second, 1e16);
+  EXPECT_FALSE(parse_bandwidth("10000.000001 TB/s").value);
+  EXPECT_FALSE(parse_bandwidth("10001 TB/s").value);
+}
+
 TEST(Units, RatesInBytesAndBits) {
   EXPECT_DOUBLE_EQ(parse_bandwidth("100 GB/s").value->bytes_per_second, 100e9);
   EXPECT_DOUBLE_EQ(parse_bandwidth("400 Gb/s").value->bytes_per_second, 50e9);
