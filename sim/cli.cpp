@@ -12,6 +12,7 @@
 #include <systemc>
 
 #include "sim/describe.h"
+#include "sim/pci_view.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/schema_check.h"
@@ -138,6 +139,8 @@ int run_cli(int argc, char **argv) {
       app.add_subcommand("topo", "print the enumerated topology (BDFs, BARs, windows)");
   topo->add_option("file", topo_file, "topology or scenario JSON file")->required();
   topo->add_flag("--dot", dot, "write Graphviz DOT instead of the tree");
+  bool p2p = false;
+  topo->add_flag("--p2p", p2p, "print the p2pdma map type and distance of every pair of endpoints");
 
   std::vector<std::string> validate_files;
   CLI::App *validate = app.add_subcommand("validate", "check input files without running");
@@ -158,8 +161,9 @@ int run_cli(int argc, char **argv) {
     if (*topo) {
       TopologyView v = load_any_topology(topo_file);
       const LoadedTopology &t = *v.topology;
-      std::cout << (dot ? topology_dot(t.config, t.hierarchy, v.enumeration)
-                        : format_topology_tree(t.config, t.hierarchy, v.enumeration));
+      std::cout << (p2p   ? p2p_matrix(t.config, t.hierarchy)
+                    : dot ? topology_dot(t.config, t.hierarchy, v.enumeration)
+                          : format_topology_tree(t.config, t.hierarchy, v.enumeration));
       return kExitOk;
     }
     if (*validate)

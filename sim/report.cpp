@@ -32,6 +32,39 @@ std::string csv_field(const std::string &s) {
 }
 } // namespace
 
+namespace {
+// One line per translation cache that saw traffic: IOMMU IOTLBs, NIC MTT caches and ATCs.
+std::string translation_lines(const RunResult &r) {
+  std::string out;
+  auto count = [](const nlohmann::ordered_json &j, const char *key) -> std::uint64_t {
+    return j.contains(key) ? j[key].get<std::uint64_t>() : 0;
+  };
+  auto rate = [](std::uint64_t hits, std::uint64_t misses) {
+    return hits + misses ? 100.0 * static_cast<double>(hits) / static_cast<double>(hits + misses)
+                         : 0.0;
+  };
+  for (auto it = r.component_stats.begin(); it != r.component_stats.end(); ++it) {
+    const nlohmann::ordered_json &j = it.value();
+    std::uint64_t hits = count(j, "iotlb_hits"), misses = count(j, "iotlb_misses");
+    if (hits + misses)
+      out += fmt::format("  {} IOMMU: {} translations, IOTLB hit rate {:.1f}% ({} misses), {} "
+                         "walks, {} page-table reads, {} ATS requests\n",
+                         it.key(), count(j, "translations"), rate(hits, misses), misses,
+                         count(j, "walks"), count(j, "walk_memory_reads"),
+                         count(j, "ats_translation_requests"));
+    hits = count(j, "mtt_hits"), misses = count(j, "mtt_misses");
+    if (hits + misses)
+      out += fmt::format("  {} MTT cache: hit rate {:.1f}% ({} misses)\n", it.key(),
+                         rate(hits, misses), misses);
+    hits = count(j, "atc_hits"), misses = count(j, "atc_misses");
+    if (hits + misses)
+      out += fmt::format("  {} ATC: hit rate {:.1f}% ({} translation requests)\n", it.key(),
+                         rate(hits, misses), misses);
+  }
+  return out.empty() ? out : "\ntranslation caches\n" + out;
+}
+} // namespace
+
 std::string format_table(const RunResult &r) {
   std::string out;
   out += fmt::format("scenario {}: simulated {:.3f} us\n\n",
@@ -45,9 +78,16 @@ std::string format_table(const RunResult &r) {
         t.id, t.initiator, t.target, t.direction, format_bytes(Bytes{t.transfer_bytes}),
         t.transfers_done, ns(t.end_ps - t.start_ps) / 1000.0, t.bandwidth_gbps, t.latency.mean_ns,
         t.latency.p50_ns, t.latency.p99_ns);
+    if (!t.map_type.empty())
+      out +=
+          fmt::format("  {} {} (distance {}): {}\n", t.mechanism, t.map_type, t.distance, t.route);
+    else if (!t.route.empty())
+      out += fmt::format("  route: {}\n", t.route);
     if (!t.error.empty())
-      out += fmt::format("  unsupported: {}\n", t.error);
+      out += fmt::format("  {}\n",
+                         t.error.rfind("unsupported", 0) == 0 ? t.error : "error: " + t.error);
   }
+  out += translation_lines(r);
   out += fmt::format("\n{:<34} {:>8} {:>10} {:>12} {:>12} {:>7} {:>8}\n", "link direction", "Gen/x",
                      "TLPs", "payload B", "wire B", "util %", "stalls");
   for (const LinkDirectionResult &l : r.links) {
@@ -93,6 +133,13 @@ nlohmann::ordered_json result_json(const RunResult &r) {
                         {"p50", rounded(t.latency.p50_ns, 3)},
                         {"p99", rounded(t.latency.p99_ns, 3)},
                         {"max", rounded(t.latency.max_ns, 3)}};
+    if (!t.route.empty())
+      tj["route"] = t.route;
+    if (!t.map_type.empty()) {
+      tj["mechanism"] = t.mechanism;
+      tj["map_type"] = t.map_type;
+      tj["distance"] = t.distance;
+    }
     if (!t.error.empty())
       tj["error"] = t.error;
     j["transfers"].push_back(tj);
@@ -121,14 +168,16 @@ nlohmann::ordered_json result_json(const RunResult &r) {
 std::string transfers_csv(const RunResult &r) {
   std::string out = "id,initiator,target,direction,transfer_bytes,count,transfers_done,bytes,"
                     "start_ns,end_ns,bandwidth_GBps,latency_mean_ns,latency_p50_ns,"
-                    "latency_p99_ns,latency_max_ns,error\n";
+                    "latency_p99_ns,latency_max_ns,map_type,distance,route,error\n";
   for (const TransferResult &t : r.transfers)
-    out +=
-        fmt::format("{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.6f},{:.3f},{:.3f},{:.3f},{:.3f},{}\n",
-                    csv_field(t.id), csv_field(t.initiator), csv_field(t.target), t.direction,
-                    t.transfer_bytes, t.count, t.transfers_done, t.bytes, ns(t.start_ps),
-                    ns(t.end_ps), t.bandwidth_gbps, t.latency.mean_ns, t.latency.p50_ns,
-                    t.latency.p99_ns, t.latency.max_ns, csv_field(t.error));
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.6f},{:.3f},{:.3f},{:.3f},{:.3f},{},{},"
+        "{},{}\n",
+        csv_field(t.id), csv_field(t.initiator), csv_field(t.target), t.direction, t.transfer_bytes,
+        t.count, t.transfers_done, t.bytes, ns(t.start_ps), ns(t.end_ps), t.bandwidth_gbps,
+        t.latency.mean_ns, t.latency.p50_ns, t.latency.p99_ns, t.latency.max_ns, t.map_type,
+        t.map_type.empty() ? "" : std::to_string(t.distance), csv_field(t.route),
+        csv_field(t.error));
   return out;
 }
 

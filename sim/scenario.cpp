@@ -144,84 +144,12 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
   if (transfers.size() == 0)
     transfers.fail("no transfers", "at least one transfer");
   std::vector<std::string> pending_after;
+  const PciView view = build_pci_view(t, s.topology->hierarchy);
   for (const Node &n : transfers.items()) {
-    n.require_object();
-    n.allow_only({"id", "initiator", "target", "offset", "direction", "size", "count",
-                  "concurrency", "stride", "start_after", "start_at", "description"});
-    TransferConfig tc;
-    tc.pointer = n.pointer();
-    tc.id = n.at("id").as_string();
-    // start_after and the report name transfers by id, so an empty one could not be told apart.
-    if (tc.id.empty())
-      n.at("id").fail("an empty transfer id", "a non-empty id, unique among the transfers");
+    TransferConfig tc = load_transfer(n, t, s.topology->hierarchy, s.enumeration, view);
     for (const TransferConfig &other : s.transfers)
       if (other.id == tc.id)
         n.at("id").fail(fmt::format("duplicate transfer id \"{}\"", tc.id), "unique ids");
-    Node initiator = n.at("initiator");
-    tc.initiator = t.find(initiator.as_string());
-    if (tc.initiator < 0)
-      initiator.fail(
-          fmt::format("\"{}\" names no component of the topology", initiator.as_string()),
-          "the id of a DMA-capable endpoint");
-    if (t.components[static_cast<std::size_t>(tc.initiator)].type->name != "dma_engine")
-      initiator.fail(fmt::format("\"{}\" is a {}, which cannot initiate DMA", initiator.as_string(),
-                                 t.components[static_cast<std::size_t>(tc.initiator)].type->name),
-                     "a dma_engine");
-    Node target = n.at("target");
-    tc.target = t.find(target.as_string());
-    if (tc.target < 0)
-      target.fail(fmt::format("\"{}\" names no component of the topology", target.as_string()),
-                  "a host_memory or an endpoint with a BAR");
-    if (tc.target == tc.initiator)
-      target.fail("a transfer from a device to itself", "another component");
-    const ComponentConfig &tcfg = t.components[static_cast<std::size_t>(tc.target)];
-    std::uint64_t region_base = 0, region_size = 0;
-    if (tcfg.type->role == ComponentRole::Memory) {
-      const ComponentAddressing &rc =
-          s.enumeration.components[static_cast<std::size_t>(tcfg.memory_of_root)];
-      region_base = rc.memory_base;
-      region_size = rc.memory_size;
-    } else if (tcfg.type->role == ComponentRole::Endpoint &&
-               !s.enumeration.components[static_cast<std::size_t>(tc.target)].bars.empty()) {
-      const Bar &bar = s.enumeration.components[static_cast<std::size_t>(tc.target)].bars[0];
-      region_base = bar.base;
-      region_size = bar.size;
-    } else {
-      target.fail(fmt::format("\"{}\" is a {}, which has no memory to transfer to or from",
-                              target.as_string(), tcfg.type->name),
-                  "a host_memory or an endpoint with a BAR");
-    }
-    tc.is_write = n.at("direction").as_choice({"read", "write"}) == "write";
-    Node size = n.at("size");
-    tc.size = size.as_bytes();
-    if (tc.size.count == 0)
-      size.fail("a transfer of 0 bytes", "at least 1 B");
-    if (tc.size.count > (1ull << 32))
-      size.fail("a single transfer over 4 GiB", "at most 4 GiB per transfer");
-    if (auto o = n.get("offset"))
-      tc.offset = o->as_bytes().count;
-    if (tc.offset >= region_size || region_size - tc.offset < tc.size.count)
-      size.fail(fmt::format("{} at offset {} does not fit in \"{}\" ({})", format_bytes(tc.size),
-                            format_bytes(Bytes{tc.offset}), tcfg.id,
-                            format_bytes(Bytes{region_size})),
-                "a transfer that fits its target region");
-    tc.target_address = region_base + tc.offset;
-    tc.region_bytes = region_size - tc.offset;
-    if (auto c = n.get("count"))
-      tc.count = static_cast<std::uint64_t>(c->as_int(1, 1ll << 40));
-    if (auto c = n.get("concurrency"))
-      tc.concurrency = static_cast<int>(c->as_int(1, 1 << 20));
-    tc.stride = tc.size;
-    if (auto st = n.get("stride")) {
-      tc.stride = st->as_bytes();
-      if (tc.stride.count == 0)
-        st->fail("a stride of 0 B", "a positive stride (or omit it)");
-    }
-    if (auto sa = n.get("start_at"))
-      tc.start_at = sa->as_duration();
-    // An empty start_after would otherwise read as "no dependency" and be silently ignored.
-    if (auto sa = n.get("start_after"); sa && sa->as_string().empty())
-      sa->fail("an empty start_after", "the id of another transfer, or no start_after key");
     pending_after.push_back(n.has("start_after") ? n.at("start_after").as_string() : "");
     s.transfers.push_back(tc);
   }
@@ -264,6 +192,16 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     j["count"] = tc.count;
     j["concurrency"] = tc.concurrency;
     j["stride"] = format_bytes(tc.stride);
+    if (tc.queue_pairs > 1)
+      j["queue_pairs"] = tc.queue_pairs;
+    if (tc.rate.bytes_per_second > 0)
+      j["rate"] = format_bandwidth(tc.rate);
+    if (tc.peer) {
+      j["mechanism"] = tc.mechanism;
+      j["map_type"] = map_type_name(tc.verdict.type);
+      j["distance"] = tc.verdict.distance;
+    }
+    j["route"] = tc.route;
     if (tc.start_after >= 0)
       j["start_after"] = s.transfers[static_cast<std::size_t>(tc.start_after)].id;
     j["start_at"] = format_duration(tc.start_at);

@@ -12,25 +12,9 @@
 
 #include "sim/enumeration.h"
 #include "sim/topology.h"
+#include "sim/transfer.h"
 
 namespace pciesim {
-
-struct TransferConfig {
-  std::string id;
-  std::string pointer;
-  int initiator = -1; // component index
-  int target = -1;    // component index (host_memory or an endpoint's BAR0)
-  bool is_write = false;
-  std::uint64_t offset = 0;
-  std::uint64_t target_address = 0; // resolved: region base + offset
-  std::uint64_t region_bytes = 0;   // resolved: bytes available from target_address
-  Bytes size;
-  std::uint64_t count = 1;
-  int concurrency = 1;
-  Bytes stride;         // default: size
-  int start_after = -1; // transfer index, or -1
-  Duration start_at;    // absolute, or after start_after's completion
-};
 
 struct ScenarioConfig {
   std::string file;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <numeric>
 
@@ -16,6 +17,7 @@
 #include "models/pcie/link.h"
 #include "models/pcie/pcie_switch.h"
 #include "models/pcie/root_complex.h"
+#include "sim/pci_view.h"
 
 namespace pciesim {
 
@@ -51,6 +53,7 @@ public:
   explicit System(const ScenarioConfig &s) : scenario_(s), topo_(s.topology->config) {
     const Hierarchy &h = s.topology->hierarchy;
     const Enumeration &e = s.enumeration;
+    const PciView view = build_pci_view(topo_, h);
     std::size_t n = topo_.components.size();
     rcs_.resize(n);
     switches_.resize(n);
@@ -63,6 +66,7 @@ public:
       case ComponentRole::RootComplex: {
         RootComplexWiring w;
         w.root_ports = routing_for(e, topo_, static_cast<int>(i));
+        apply_acs(view, static_cast<int>(i), w.root_ports);
         w.memory_base = e.components[i].memory_base;
         w.memory_size = e.components[i].memory_size;
         w.host_bridge_id = e.components[i].bdf.packed();
@@ -70,11 +74,14 @@ public:
         rcs_[i] = std::make_unique<RootComplex>(name, RootComplexParams::from(c.params), w, pool_);
         break;
       }
-      case ComponentRole::Switch:
-        switches_[i] = std::make_unique<PcieSwitch>(
-            name, SwitchParams::from(c.params), routing_for(e, topo_, static_cast<int>(i)), pool_);
+      case ComponentRole::Switch: {
+        RoutingTable routes = routing_for(e, topo_, static_cast<int>(i));
+        apply_acs(view, static_cast<int>(i), routes);
+        switches_[i] = std::make_unique<PcieSwitch>(name, SwitchParams::from(c.params),
+                                                    std::move(routes), pool_);
         switches_[i]->completer_id = e.components[i].bdf.packed();
         break;
+      }
       case ComponentRole::Endpoint: {
         DmaEngineWiring w;
         w.bdf = e.components[i].bdf;
@@ -132,6 +139,15 @@ public:
     for (std::size_t t = 0; t < s.transfers.size(); ++t) {
       const TransferConfig &tc = s.transfers[t];
       DmaEngine &engine = *engines_[static_cast<std::size_t>(tc.initiator)];
+      if (!tc.unsupported.empty()) {
+        // Linux refuses the mapping (or the model cannot carry it): nothing runs.
+        DmaStreamResult refused;
+        refused.finished = true;
+        refused.error = "unsupported: " + tc.unsupported;
+        refused_.emplace(static_cast<int>(t), refused);
+        stream_of_.push_back(-1);
+        continue;
+      }
       DmaStreamSpec spec;
       spec.id = tc.id;
       spec.is_write = tc.is_write;
@@ -141,6 +157,9 @@ public:
       spec.stride_bytes = tc.stride.count;
       spec.count = tc.count;
       spec.concurrency = tc.concurrency;
+      spec.local = tc.local;
+      spec.rate = tc.rate;
+      spec.group = tc.copy_engine;
       stream_of_.push_back(engine.add_stream(spec));
     }
     for (std::size_t i = 0; i < n; ++i) {
@@ -232,6 +251,12 @@ public:
           span > 0 ? static_cast<double>(sr.bytes) / (static_cast<double>(span) * 1e-12) / 1e9 : 0;
       tr.latency = summarize_latencies(sr.latencies_ps);
       tr.error = sr.error;
+      tr.route = tc.route;
+      if (tc.peer) {
+        tr.mechanism = tc.mechanism;
+        tr.map_type = map_type_name(tc.verdict.type);
+        tr.distance = tc.verdict.distance;
+      }
       r.transfers.push_back(tr);
     }
     for (std::size_t l = 0; l < links_.size(); ++l) {
@@ -264,8 +289,12 @@ public:
     r.component_stats = nlohmann::ordered_json::object();
     for (std::size_t i = 0; i < topo_.components.size(); ++i) {
       const std::string &id = topo_.components[i].id;
-      if (rcs_[i])
-        r.component_stats[id] = stats_to_json(rcs_[i]->stats());
+      if (rcs_[i]) {
+        nlohmann::ordered_json j = stats_to_json(rcs_[i]->stats());
+        if (rcs_[i]->iommu().enabled())
+          j.update(stats_to_json(rcs_[i]->iommu().stats()));
+        r.component_stats[id] = j;
+      }
       if (switches_[i])
         r.component_stats[id] = stats_to_json(switches_[i]->stats());
       if (engines_[i]) {
@@ -283,6 +312,8 @@ public:
 
 private:
   const DmaStreamResult &result_of(int t) const {
+    if (auto it = refused_.find(t); it != refused_.end())
+      return it->second;
     const TransferConfig &tc = scenario_.transfers[static_cast<std::size_t>(t)];
     return engines_[static_cast<std::size_t>(tc.initiator)]->stream_result(
         stream_of_[static_cast<std::size_t>(t)]);
@@ -290,6 +321,13 @@ private:
 
   void start(int t, std::int64_t after_ps) {
     const TransferConfig &tc = scenario_.transfers[static_cast<std::size_t>(t)];
+    if (refused_.count(t)) {
+      // Nothing to run: its dependents start as if it had finished at once.
+      for (std::size_t d = 0; d < scenario_.transfers.size(); ++d)
+        if (scenario_.transfers[d].start_after == t)
+          start(static_cast<int>(d), after_ps + tc.start_at.ps);
+      return;
+    }
     engines_[static_cast<std::size_t>(tc.initiator)]->start_stream(
         stream_of_[static_cast<std::size_t>(t)], after_ps + tc.start_at.ps);
   }
@@ -329,6 +367,7 @@ private:
   std::vector<std::unique_ptr<HostMemory>> placeholder_memories_;
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<int> stream_of_;
+  std::map<int, DmaStreamResult> refused_; // transfers that could not run, by index
 };
 
 void install_report_handler() {

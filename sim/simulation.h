@@ -28,6 +28,10 @@ struct TransferResult {
   double bandwidth_gbps = 0; // 1e9 bytes per second of payload
   LatencySummary latency;
   std::string error;
+  std::string route;     // components crossed
+  std::string mechanism; // peer transfers: how the initiator reaches the target
+  std::string map_type;  // peer transfers: the p2pdma map type
+  int distance = -1;     // peer transfers: the p2pdma distance
 };
 
 struct LinkDirectionResult {
