@@ -23,8 +23,7 @@ const std::vector<ParamSpec> &RdmaNicParams::specs() {
         {"rdma_reads_per_qp", ParamKind::integer, 16,
          "RDMA READs outstanding per queue pair (ConnectX default, MODELING.md §7)", 1, 256},
         {"mtt_entries", ParamKind::integer, 4096,
-         "MTT translation cache entries (0 = no cache: every page fetches its entry; estimate)", 0,
-         1 << 24},
+         "MTT translation cache entries (0 = MTT lookups not modelled; estimate)", 0, 1 << 24},
         {"mtt_page_size", ParamKind::size, "4 KiB", "page size of the memory region's MTT", 4096,
          1ull << 30, true},
         {"mtt_fetch_bytes", ParamKind::size, "64 B",
@@ -113,6 +112,19 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
     }
     mtt_->lookup(page);
     ++nic_stats_.mtt_hits;
+    // Sequential prefetch: halfway through a line, fetch the next one so that a streaming
+    // transfer does not stall on every line (a tag permitting; no retry otherwise).
+    std::uint64_t next = line + 1;
+    if (page % pages_per_mtt_line_ == pages_per_mtt_line_ / 2 &&
+        !mtt_->contains(next * pages_per_mtt_line_) && !mtt_lines_pending_.count(next)) {
+      int id = start_fetch(FetchKind::MttLine, next, mtt_line_address(next),
+                           static_cast<std::uint32_t>(nic_params_.mtt_fetch_bytes.count),
+                           AddressType::Untranslated);
+      if (id >= 0) {
+        mtt_lines_pending_[next] = id;
+        ++nic_stats_.mtt_prefetches;
+      }
+    }
   }
   if (!atc_) {
     ++nic_stats_.untranslated_requests;

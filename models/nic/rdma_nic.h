@@ -39,12 +39,13 @@ struct RdmaNicParams {
 };
 
 struct RdmaNicStats {
-  std::uint64_t mtt_hits = 0, mtt_misses = 0;
+  std::uint64_t mtt_hits = 0, mtt_misses = 0, mtt_prefetches = 0;
   std::uint64_t atc_hits = 0, atc_misses = 0;
   std::uint64_t translated_requests = 0, untranslated_requests = 0;
   template <class F> void for_each(F &&f) const {
     f("mtt_hits", mtt_hits);
     f("mtt_misses", mtt_misses);
+    f("mtt_prefetches", mtt_prefetches);
     f("atc_hits", atc_hits);
     f("atc_misses", atc_misses);
     f("translated_requests", translated_requests);
