@@ -184,7 +184,16 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     // The provider exports its BAR (pci_p2pdma_add_resource); the client maps it with the
     // DMA API, which asks calc_map_type_and_dist.
     tc.verdict = p2p_verdict(view, t, tc.target, tc.initiator);
-    tc.route = peer_route(t, h, tc.initiator, tc.target, tc.verdict.type);
+    // With ATS, translated requests pass ports whose firmware set ACS Direct Translated
+    // (linux-semantics.md §5.2): the data path is the switch's even when Linux mapped the
+    // buffer THRU_HOST_BRIDGE because of the redirect.
+    bool direct_translated = tc.verdict.acs_redirect && icfg.type->name == "rdma_nic" &&
+                             RdmaNicParams::from(icfg.params).ats;
+    for (int node : tc.verdict.redirecting_nodes)
+      direct_translated = direct_translated &&
+                          view.tree.nodes[static_cast<std::size_t>(node)].acs.direct_translated;
+    tc.route = peer_route(t, h, tc.initiator, tc.target,
+                          direct_translated ? P2pMapType::BusAddr : tc.verdict.type);
     if (tc.verdict.type == P2pMapType::NotSupported)
       tc.unsupported = "p2pdma NOT_SUPPORTED: " + tc.verdict.reason;
     else if (h.root_of[static_cast<std::size_t>(tc.initiator)] !=
