@@ -13,7 +13,7 @@ namespace {
 constexpr std::uint64_t kPage = 4096; // no TLP may cross a 4 KiB boundary
 // Local (on-device) accesses a stream keeps in flight, so that unpaced kernel traffic
 // interleaves with peer accesses at the device memory instead of reserving it far ahead.
-constexpr int kLocalWindow = 16;
+constexpr int kLocalWindow = 64;
 } // namespace
 
 const std::vector<ParamSpec> &DmaEngineParams::specs() {
@@ -233,8 +233,8 @@ bool DmaEngine::issue_from(int stream_index) {
   if (s.spec.local)
     return s.local_in_flight < kLocalWindow && issue_local(s, slot, t);
   Gate gate = gate_request(stream_index, address);
-  if (gate == Gate::Wait)
-    return false;
+  if (gate == Gate::Wait || (!write && free_tags_.empty()))
+    return false; // waiting for a translation, or the gate's own fetch took the last tag
   if (paced)
     s.paced_until_ps = paced;
   if (network)

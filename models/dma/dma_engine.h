@@ -137,6 +137,7 @@ protected:
   bool send_fetch(std::uint64_t address, std::uint32_t bytes, AddressType type, int fetch_id);
   void wake_issue();
   int fetches_in_flight() const { return fetches_in_flight_; }
+  std::size_t free_tag_count() const { return free_tags_.size(); }
 
   const DmaEngineWiring &wiring() const { return wiring_; }
   bool owns(std::uint64_t address) const;

@@ -113,9 +113,9 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
     mtt_->lookup(page);
     ++nic_stats_.mtt_hits;
     // Sequential prefetch: halfway through a line, fetch the next one so that a streaming
-    // transfer does not stall on every line (a tag permitting; no retry otherwise).
+    // transfer does not stall on every line (if a tag is spare for it; no retry otherwise).
     std::uint64_t next = line + 1;
-    if (page % pages_per_mtt_line_ == pages_per_mtt_line_ / 2 &&
+    if (page % pages_per_mtt_line_ == pages_per_mtt_line_ / 2 && free_tag_count() > 1 &&
         !mtt_->contains(next * pages_per_mtt_line_) && !mtt_lines_pending_.count(next)) {
       int id = start_fetch(FetchKind::MttLine, next, mtt_line_address(next),
                            static_cast<std::uint32_t>(nic_params_.mtt_fetch_bytes.count),
