@@ -1,5 +1,6 @@
 #include "sim/sweep.h"
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -66,8 +67,10 @@ std::string absolute(const std::string &path) { return fs::absolute(path).lexica
 std::string complaint_of(const std::string &stderr_path, int exit_code) {
   std::istringstream lines(read_text(stderr_path));
   std::string line;
+  // Indented lines are details under the line that says what went wrong.
   while (std::getline(lines, line))
-    if (!line.empty() && line.rfind("pciesim: simulated ", 0) != 0)
+    if (!line.empty() && !std::isspace(static_cast<unsigned char>(line[0])) &&
+        line.find(" of wall-clock time") == std::string::npos)
       return line;
   return fmt::format("exit code {}", exit_code);
 }

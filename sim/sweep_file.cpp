@@ -21,7 +21,9 @@ std::string directory_of(const std::string &path) {
 }
 
 std::string relative_to(const std::string &dir, const std::string &path) {
-  return !path.empty() && path[0] == '/' ? path : dir + "/" + path;
+  if (dir == "." || (!path.empty() && path[0] == '/'))
+    return path;
+  return dir + "/" + path;
 }
 
 // The strict loader checks the file (and reports errors with pointers); the ordered re-parse
@@ -328,11 +330,17 @@ struct SweepLoader {
     try {
       topology = topology_of(scenario);
     } catch (const InputError &e) {
+      std::string problem = e.what();
+      if (e.pointer().empty() &&
+          (e.problem().rfind("cannot open", 0) == 0 || e.problem() == "is a directory"))
+        problem =
+            fmt::format("topology file \"{}\" {}", e.file(),
+                        e.problem() == "is a directory" ? "is a directory" : "does not exist");
       for (std::size_t i = 0; i < spec.axes.size(); ++i)
         for (const std::string &p : spec.axes[i].pointers)
           if (spec.axes[i].document == "scenario" && p == "/topology")
-            fail_at_value(i, e.what());
-      throw InputError(spec.file, "/base", e.what());
+            fail_at_value(i, problem);
+      throw;
     }
     if (topology.first) {
       OrderedJson inlined = *topology.first;
