@@ -132,7 +132,8 @@ struct SweepLoader {
       return {&topology_file(path), path};
     }
     if (t.is_object())
-      return {&t, "(inline in " + base_label + ")"};
+      return {&t,
+              base_label == "(inline)" ? "inline in the base scenario" : "inline in " + base_label};
     return {nullptr, ""};
   }
 
@@ -188,7 +189,9 @@ struct SweepLoader {
         p.fail(fmt::format("\"{}\" is not a valid JSON pointer", text), "an RFC 6901 JSON pointer");
       }
       if (axis.document == "scenario" && !pointer_is_settable(base, text))
-        p.fail(fmt::format("{} does not exist in base scenario {}", text, base_label),
+        p.fail(fmt::format("{} does not exist in {}", text,
+                           base_label == "(inline)" ? "the inline base scenario"
+                                                    : "base scenario " + base_label),
                "a pointer to a value of the base scenario, or to a new key of an object in it");
       axis.pointers.push_back(text);
     }
