@@ -226,16 +226,17 @@ private:
     }
     write_point_done(dir, outcome); // last: the point counts as done only once complete
     ++finished_;
-    if (tty_) {
-      show_progress();
-    } else if (!options_.quiet || exit_code != 0) {
+    // On a terminal only failures get a line of their own, above the progress line.
+    if ((!tty_ && !options_.quiet) || exit_code != 0) {
       std::size_t width = std::to_string(todo_.size()).size();
-      std::cerr << fmt::format(
-                       "[{:>{}}/{}] {} {}", finished_, width, todo_.size(), spec_.points[i].id,
-                       exit_code == 0 ? fmt::format("completed in {:.2f} s", wall)
-                                      : fmt::format("failed (exit {}): {}", exit_code, error))
+      std::cerr << fmt::format("{}[{:>{}}/{}] {} {}", tty_ ? "\r\033[K" : "", finished_, width,
+                               todo_.size(), spec_.points[i].id,
+                               exit_code == 0
+                                   ? fmt::format("completed in {:.2f} s", wall)
+                                   : fmt::format("failed (exit {}): {}", exit_code, error))
                 << std::endl;
     }
+    show_progress();
   }
 
   void show_progress() {
