@@ -263,6 +263,14 @@ private:
   int interrupted_ = 0;
 };
 
+// Slurm job names end up in shell commands and squeue columns: keep them plain.
+std::string job_name(const SweepSpec &spec) {
+  std::string name = "pciesim-";
+  for (char c : spec.name)
+    name += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ? c : '-';
+  return name;
+}
+
 std::string sbatch_script(const SweepSpec &spec, const SweepOptions &o, unsigned tasks,
                           bool output_in_dir) {
   std::string dir = absolute(o.out_dir);
@@ -272,7 +280,7 @@ std::string sbatch_script(const SweepSpec &spec, const SweepOptions &o, unsigned
                    "# When every task has finished: {} merge {} --out {}\n",
                    spec.name, spec.points.size(), tasks, tasks, shell_quote(self_executable()),
                    shell_quote(dir), shell_quote(dir));
-  s += fmt::format("#SBATCH --job-name=pciesim-{}\n", spec.name);
+  s += fmt::format("#SBATCH --job-name={}\n", job_name(spec));
   s += fmt::format("#SBATCH --array=1-{}\n", tasks);
   s += "#SBATCH --ntasks=1\n";
   s += fmt::format("#SBATCH --cpus-per-task={}\n", o.jobs);
@@ -311,9 +319,9 @@ int submit_to_slurm(const SweepSpec &spec, const SweepOptions &o, unsigned tasks
   array = array.substr(0, array.find_first_of(";\n"));
   // afterany: a shard with a failed point exits 1, and its results still belong in the merge.
   std::string merge = run_shell(
-      fmt::format("sbatch --parsable --dependency=afterany:{} --job-name=pciesim-{}-merge "
+      fmt::format("sbatch --parsable --dependency=afterany:{} --job-name={}-merge "
                   "--output={}/slurm-merge-%j.out --wrap {}",
-                  array, spec.name, shell_quote(dir),
+                  array, job_name(spec), shell_quote(dir),
                   shell_quote(fmt::format("{} merge {} --out {}", shell_quote(self_executable()),
                                           shell_quote(dir), shell_quote(dir)))));
   merge = merge.substr(0, merge.find_first_of(";\n"));
