@@ -17,6 +17,7 @@
 #include "sim/scenario.h"
 #include "sim/schema_check.h"
 #include "sim/simulation.h"
+#include "sim/sweep.h"
 #include "sim/topo_print.h"
 
 namespace pciesim {
@@ -105,14 +106,31 @@ int command_validate(const std::vector<std::string> &files) {
       Hierarchy h = build_hierarchy(t);
       enumerate(t, h);
       validate_against_schema(root, "topology");
+    } else if (kind == "sweep") {
+      load_sweep_file(f); // materialises and checks every point
     } else {
       root.fail("not a topology or a scenario",
-                "a topology (with \"components\" and \"links\") or a scenario (with \"topology\" "
-                "and \"transfers\")");
+                "a topology (with \"components\" and \"links\"), a scenario (with \"topology\" "
+                "and \"transfers\") or a sweep (with \"base\" and \"axes\")");
     }
     std::cout << f << ": ok (" << kind << ")\n";
   }
   return kExitOk;
+}
+
+CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {
+  CLI::App *sweep = app.add_subcommand("sweep", "run every point of a sweep file, -j at a time");
+  sweep->add_option("file", o.file, "sweep JSON file")->required();
+  sweep->add_option("--out", o.out_dir, "output directory (points/, results.csv, ...)")->required();
+  sweep->add_option("-j,--jobs", o.jobs, "points run at once")->check(CLI::Range(1u, 1024u));
+  sweep->add_flag("--resume", o.resume, "skip points already done in --out");
+  sweep->add_option("--shard", o.shard, "run only shard K of N (points with index % N == K-1)");
+  sweep->add_flag("--quiet", o.quiet, "print only failures");
+  sweep->add_flag("--print-sbatch", o.print_sbatch, "print a Slurm array job script and exit");
+  sweep->add_flag("--slurm", o.slurm, "write DIR/sweep.sbatch, submit it and a merge job");
+  sweep->add_option("--array", o.array_tasks, "Slurm array tasks (default: points, <= 64)")
+      ->check(CLI::Range(1u, 100000u));
+  return sweep;
 }
 
 } // namespace
@@ -144,7 +162,16 @@ int run_cli(int argc, char **argv) {
 
   std::vector<std::string> validate_files;
   CLI::App *validate = app.add_subcommand("validate", "check input files without running");
-  validate->add_option("files", validate_files, "topology or scenario JSON files")->required();
+  validate->add_option("files", validate_files, "topology, scenario or sweep JSON files")
+      ->required();
+
+  SweepOptions sweep_options;
+  CLI::App *sweep = add_sweep_subcommand(app, sweep_options);
+  std::vector<std::string> merge_dirs;
+  std::string merge_out;
+  CLI::App *merge = app.add_subcommand("merge", "merge the output directories of sweep shards");
+  merge->add_option("dirs", merge_dirs, "--out directories of `pciesim sweep --shard`")->required();
+  merge->add_option("--out", merge_out, "write the merged sweep here")->required();
 
   bool markdown = false;
   CLI::App *describe = app.add_subcommand("describe", "list every component type and parameter");
@@ -166,6 +193,10 @@ int run_cli(int argc, char **argv) {
                           : format_topology_tree(t.config, t.hierarchy, v.enumeration));
       return kExitOk;
     }
+    if (*sweep)
+      return command_sweep(sweep_options);
+    if (*merge)
+      return command_merge(merge_dirs, merge_out);
     if (*validate)
       return command_validate(validate_files);
     if (*describe) {

@@ -42,6 +42,8 @@ nlohmann::ordered_json topology_json(const TopologyConfig &t, const Hierarchy &h
 std::string classify_document(const Node &root) {
   if (!root.is_object())
     return "unknown";
+  if (root.has("axes"))
+    return "sweep";
   if (root.has("transfers") || root.has("topology"))
     return "scenario";
   if (root.has("components") || root.has("links"))

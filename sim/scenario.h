@@ -39,7 +39,8 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
 // The bundled default scenario (scenarios/default.json and its topology, compiled in).
 ScenarioConfig load_default_scenario();
 
-// What a file is, judged by its top-level keys: "topology", "scenario" or "unknown".
+// What a file is, judged by its top-level keys: "topology", "scenario", "sweep"
+// (it has "axes") or "unknown".
 std::string classify_document(const Node &root);
 
 } // namespace pciesim

@@ -12,7 +12,8 @@
 #   - contain SUBSTRING in it.
 # For a scenario case (file name starting with "scen-"), `PCIESIM run FILE --out DIR`, with DIR
 # a fresh path that does not exist yet, must also exit with EXIT_CODE, print nothing on stdout,
-# print the same line on stderr, and leave DIR uncreated (nothing half-written).
+# print the same line on stderr, and leave DIR uncreated (nothing half-written). The same holds
+# for `PCIESIM sweep FILE --out DIR` of a sweep case (file name starting with "sweep-").
 set -u
 
 if [ $# -ne 5 ]; then
@@ -60,6 +61,15 @@ scen-*)
   check_output run "$rc" "$tmp/run.out" "$tmp/run.err"
   cmp -s "$tmp/validate.err" "$tmp/run.err" ||
     fail "run reported differently from validate: $(cat "$tmp/run.err")"
+  ;;
+sweep-*)
+  out_dir="$tmp/results" # does not exist: sweep must not create it
+  "$pciesim" sweep "$file" --out "$out_dir" >"$tmp/sweep.out" 2>"$tmp/sweep.err"
+  rc=$?
+  [ ! -e "$out_dir" ] || fail "sweep created $out_dir despite the bad input: $(ls -A "$out_dir")"
+  check_output sweep "$rc" "$tmp/sweep.out" "$tmp/sweep.err"
+  cmp -s "$tmp/validate.err" "$tmp/sweep.err" ||
+    fail "sweep reported differently from validate: $(cat "$tmp/sweep.err")"
   ;;
 esac
 

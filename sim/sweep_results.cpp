@@ -1,0 +1,141 @@
+// Merging the points of a sweep into DIR/results.json and DIR/results.csv. Both `pciesim
+// sweep` and `pciesim merge` write through here, from the manifest and the point directories
+// only, so that the files depend on neither -j, nor sharding, nor the order points finished.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "sim/report.h"
+#include "sim/sweep.h"
+
+namespace pciesim {
+namespace {
+
+std::string read_text(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string csv_field(const std::string &s) {
+  if (s.find_first_of(",\"\n") == std::string::npos)
+    return s;
+  std::string out = "\"";
+  for (char c : s)
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string csv_value(const OrderedJson &v) {
+  return csv_field(v.is_string() ? v.get<std::string>() : v.dump());
+}
+
+std::string fixed(const OrderedJson &v, int decimals) {
+  return v.is_number() ? fmt::format("{:.{}f}", v.get<double>(), decimals) : std::string();
+}
+
+} // namespace
+
+void write_point_done(const std::string &point_dir, const PointOutcome &outcome) {
+  OrderedJson j;
+  j["status"] = outcome.status;
+  j["exit_code"] = outcome.exit_code;
+  if (!outcome.error.empty())
+    j["error"] = outcome.error;
+  write_file_atomically(point_dir + "/done", j.dump(2) + "\n");
+}
+
+bool point_is_done(const std::string &point_dir) {
+  return std::filesystem::is_regular_file(point_dir + "/done");
+}
+
+std::size_t write_sweep_results(const OrderedJson &manifest,
+                                const std::vector<std::string> &point_dirs,
+                                const std::string &out_dir) {
+  std::vector<std::string> axes;
+  for (const auto &axis : manifest.at("axes"))
+    axes.push_back(axis.at("name").get<std::string>());
+
+  std::string csv = "point,index";
+  for (const std::string &a : axes)
+    csv += "," + csv_field(a);
+  csv += ",status,exit_code,sim_time_ns,transfer,initiator,target,direction,transfer_bytes,"
+         "transfers_done,bandwidth_GBps,latency_mean_ns,latency_p50_ns,latency_p99_ns,"
+         "latency_max_ns,error\n";
+
+  OrderedJson results;
+  results["pciesim_version"] = PCIESIM_VERSION;
+  results["sweep"] = manifest.at("sweep");
+  results["description"] = manifest.at("description");
+  results["axes"] = axes;
+  std::size_t completed = 0, failed = 0, missing = 0;
+  OrderedJson points = OrderedJson::array();
+  const auto &manifest_points = manifest.at("points");
+  for (std::size_t i = 0; i < manifest_points.size(); ++i) {
+    const OrderedJson &mp = manifest_points[i];
+    const std::string id = mp.at("id").get<std::string>();
+    const std::string &dir = point_dirs.at(i);
+    OrderedJson p;
+    p["index"] = mp.at("index");
+    p["id"] = id;
+    p["values"] = mp.at("values");
+    OrderedJson done;
+    if (!dir.empty() && point_is_done(dir))
+      done = OrderedJson::parse(read_text(dir + "/done"));
+    OrderedJson result;
+    if (done.is_null()) {
+      p["status"] = "missing";
+      ++missing;
+    } else {
+      p["status"] = done.at("status");
+      p["exit_code"] = done.at("exit_code");
+      if (done.contains("error"))
+        p["error"] = done.at("error");
+      if (done.at("status") == "completed") {
+        result = OrderedJson::parse(read_text(dir + "/results.json"));
+        p["sim_time_ns"] = result.at("sim_time_ns");
+        p["transfers"] = result.at("transfers");
+        ++completed;
+      } else {
+        ++failed;
+      }
+    }
+    // One CSV row per transfer of the point; a point without results has one row.
+    std::string prefix = csv_field(id) + "," + std::to_string(i);
+    for (const std::string &a : axes)
+      prefix += "," + csv_value(mp.at("values").at(a));
+    prefix += "," + p["status"].get<std::string>() + "," +
+              (p.contains("exit_code") ? p["exit_code"].dump() : std::string()) + "," +
+              fixed(p.value("sim_time_ns", OrderedJson()), 3);
+    if (result.is_null()) {
+      csv += prefix + ",,,,,,,,,,,," + csv_field(p.value("error", std::string())) + "\n";
+    } else {
+      for (const OrderedJson &t : result.at("transfers")) {
+        const OrderedJson &lat = t.at("latency_ns");
+        csv +=
+            fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", prefix,
+                        csv_field(t.at("id").get<std::string>()),
+                        csv_field(t.at("initiator").get<std::string>()),
+                        csv_field(t.at("target").get<std::string>()),
+                        t.at("direction").get<std::string>(), t.at("transfer_bytes").dump(),
+                        t.at("transfers_done").dump(), fixed(t.at("bandwidth_GBps"), 6),
+                        fixed(lat.at("mean"), 3), fixed(lat.at("p50"), 3), fixed(lat.at("p99"), 3),
+                        fixed(lat.at("max"), 3), csv_field(t.value("error", std::string())));
+      }
+    }
+    points.push_back(p);
+  }
+  results["summary"] = {{"points", manifest_points.size()},
+                        {"completed", completed},
+                        {"failed", failed},
+                        {"missing", missing}};
+  results["points"] = points;
+  write_file_atomically(out_dir + "/results.json", results.dump(2) + "\n");
+  write_file_atomically(out_dir + "/results.csv", csv);
+  return failed + missing;
+}
+
+} // namespace pciesim
