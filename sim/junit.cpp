@@ -112,9 +112,9 @@ std::string junit_xml(const std::vector<ScenarioCheck> &checks) {
         }
         ++suite_failures;
         cases += head + ">\n";
-        cases +=
-            fmt::format("      <failure message=\"{}\" type=\"expectation\">{}: {}</failure>\n",
-                        xml_escape(o.message), xml_escape(o.metric), xml_escape(o.message));
+        cases += fmt::format(
+            "      <failure message=\"{}\" type=\"expectation\">metric {}: {}</failure>\n",
+            xml_escape(o.message), xml_escape(o.metric), xml_escape(o.message));
         cases += "    </testcase>\n";
       }
     }

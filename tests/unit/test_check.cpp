@@ -62,8 +62,12 @@ std::string shell(const std::string &command, int *code = nullptr) {
   return out;
 }
 
+// xmllint prints a string result followed by a newline (libxml2 2.9.14 and later).
 std::string xpath(const std::string &file, const std::string &expression) {
-  return shell("xmllint --xpath '" + expression + "' " + file + " 2>&1");
+  std::string out = shell("xmllint --xpath '" + expression + "' " + file + " 2>&1");
+  if (!out.empty() && out.back() == '\n')
+    out.pop_back();
+  return out;
 }
 
 TEST(Expect, PassingExpectationsExitZeroAndAreWrittenToResults) {
