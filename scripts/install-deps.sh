@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libsystemc-dev libboost-graph-dev nlohmann-json3-dev libcli11-dev libvalijson-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev graphviz
+  libgtest-dev libgmock-dev libbenchmark-dev graphviz libxml2-utils
 )
 missing=()
 for p in "${packages[@]}"; do

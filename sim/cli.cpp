@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <systemc>
 
+#include "sim/check.h"
 #include "sim/describe.h"
 #include "sim/pci_view.h"
 #include "sim/report.h"
@@ -78,12 +79,15 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
   }
   RunResult result = simulate(scenario);
   ::alarm(0);
+  nlohmann::ordered_json results = result_json(result);
+  auto outcomes = check_run_expectations(scenario, results);
   if (!out_dir.empty())
-    write_results(result, out_dir);
+    write_results(result, out_dir, results);
   if (json)
-    std::cout << result_json(result).dump(2) << "\n";
+    std::cout << results.dump(2) << "\n";
   else if (!quiet)
     std::cout << format_table(result);
+  int expectations_code = report_run_expectations(outcomes, !json && !quiet);
   std::cerr << fmt::format("pciesim: simulated {:.3f} us in {:.3f} s of wall-clock time\n",
                            static_cast<double>(result.sim_time_ps) / 1e6, result.wall_seconds);
   if (!result.completed()) {
@@ -92,7 +96,7 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
       std::cerr << "  " << line << "\n";
     return kExitSimulationError;
   }
-  return kExitOk;
+  return expectations_code;
 }
 
 int command_validate(const std::vector<std::string> &files) {
@@ -177,6 +181,9 @@ int run_cli(int argc, char **argv) {
   CLI::App *describe = app.add_subcommand("describe", "list every component type and parameter");
   describe->add_flag("--markdown", markdown, "as the Markdown reference in docs/file-formats.md");
 
+  CheckOptions check_options;
+  CLI::App *check = add_check_command(app, check_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -199,6 +206,8 @@ int run_cli(int argc, char **argv) {
       return command_merge(merge_dirs, merge_out);
     if (*validate)
       return command_validate(validate_files);
+    if (*check)
+      return command_check(check_options);
     if (*describe) {
       std::cout << (markdown ? describe_markdown() : describe_text());
       return kExitOk;

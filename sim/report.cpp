@@ -210,9 +210,14 @@ void write_file_atomically(const std::string &path, const std::string &content) 
 }
 
 void write_results(const RunResult &r, const std::string &dir) {
+  write_results(r, dir, result_json(r));
+}
+
+void write_results(const RunResult &r, const std::string &dir,
+                   const nlohmann::ordered_json &results) {
   if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
     throw std::runtime_error("cannot create " + dir + ": " + std::strerror(errno));
-  write_file_atomically(dir + "/results.json", result_json(r).dump(2) + "\n");
+  write_file_atomically(dir + "/results.json", results.dump(2) + "\n");
   write_file_atomically(dir + "/results.csv", transfers_csv(r));
   write_file_atomically(dir + "/links.csv", links_csv(r));
   nlohmann::ordered_json info;

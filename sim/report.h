@@ -18,6 +18,9 @@ std::string links_csv(const RunResult &result);
 // Writes results.json, results.csv, links.csv and run-info.json (wall clock) into `dir`,
 // creating it if needed. Throws std::runtime_error on I/O failure.
 void write_results(const RunResult &result, const std::string &dir);
+// Same, with results.json given (result_json plus what the caller added, e.g. expectations).
+void write_results(const RunResult &result, const std::string &dir,
+                   const nlohmann::ordered_json &results);
 
 void write_file_atomically(const std::string &path, const std::string &content);
 

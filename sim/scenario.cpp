@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "sim/embedded_files.h"
+#include "sim/expect.h"
 #include "sim/param_loader.h"
 
 namespace pciesim {
@@ -93,8 +94,8 @@ ScenarioConfig load_default_scenario() {
 ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
                              DocumentReader read_topology) {
   root.require_object();
-  root.allow_only(
-      {"$schema", "name", "description", "topology", "seed", "max_sim_time", "transfers"});
+  root.allow_only({"$schema", "name", "description", "topology", "seed", "max_sim_time",
+                   "transfers", "expect"});
   ScenarioConfig s;
   s.file = root.file();
   if (auto n = root.get("name"))
@@ -175,6 +176,11 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
         transfers.at(i)
             .at("start_after")
             .fail("start_after dependencies form a cycle", "a chain that ends");
+  }
+
+  if (auto e = root.get("expect")) { // checked now, evaluated after the run (sim/expect.h)
+    parse_expectations(*e);
+    s.expect = nlohmann::ordered_json::parse(e->json().dump());
   }
 
   s.resolved["name"] = s.name;

@@ -27,6 +27,7 @@ struct ScenarioConfig {
   Duration max_sim_time{1000000000000}; // 1 s
   std::vector<TransferConfig> transfers;
   nlohmann::ordered_json resolved; // the scenario with every default filled in
+  nlohmann::ordered_json expect;   // the "expect" array as written (sim/expect.h), or null
 };
 
 // Reads a topology file a scenario refers to (disk by default; the bundled default scenario
