@@ -17,6 +17,7 @@
 #include "models/pcie/link.h"
 #include "models/pcie/pcie_switch.h"
 #include "models/pcie/root_complex.h"
+#include "sim/bounce.h"
 #include "sim/pci_view.h"
 
 namespace pciesim {
@@ -148,6 +149,20 @@ public:
         stream_of_.push_back(-1);
         continue;
       }
+      if (tc.mechanism == "bounce") {
+        BounceConfig b;
+        b.message_bytes = tc.size.count;
+        b.count = tc.count;
+        b.chunk_bytes = tc.chunk.count;
+        b.chunks_in_flight = tc.chunks_in_flight;
+        b.staging_address = tc.staging_address;
+        b.nic_writes = tc.is_write;
+        bounces_.emplace(static_cast<int>(t),
+                         std::make_unique<BouncePipeline>(
+                             b, engine, *engines_[static_cast<std::size_t>(tc.target)], tc.id));
+        stream_of_.push_back(-1);
+        continue;
+      }
       DmaStreamSpec spec;
       spec.id = tc.id;
       spec.is_write = tc.is_write;
@@ -253,7 +268,7 @@ public:
       tr.error = sr.error;
       tr.route = tc.route;
       if (tc.peer) {
-        tr.mechanism = tc.mechanism;
+        tr.mechanism = tc.fell_back ? "bounce (fallback)" : tc.mechanism;
         tr.map_type = map_type_name(tc.verdict.type);
         tr.distance = tc.verdict.distance;
       }
@@ -314,6 +329,8 @@ private:
   const DmaStreamResult &result_of(int t) const {
     if (auto it = refused_.find(t); it != refused_.end())
       return it->second;
+    if (auto it = bounces_.find(t); it != bounces_.end())
+      return it->second->result();
     const TransferConfig &tc = scenario_.transfers[static_cast<std::size_t>(t)];
     return engines_[static_cast<std::size_t>(tc.initiator)]->stream_result(
         stream_of_[static_cast<std::size_t>(t)]);
@@ -321,6 +338,10 @@ private:
 
   void start(int t, std::int64_t after_ps) {
     const TransferConfig &tc = scenario_.transfers[static_cast<std::size_t>(t)];
+    if (auto it = bounces_.find(t); it != bounces_.end()) {
+      it->second->start(after_ps + tc.start_at.ps);
+      return;
+    }
     if (refused_.count(t)) {
       // Nothing to run: its dependents start as if it had finished at once.
       for (std::size_t d = 0; d < scenario_.transfers.size(); ++d)
@@ -333,6 +354,15 @@ private:
   }
 
   void stream_done(int engine, int stream, std::int64_t at_ps) {
+    for (auto &[t, pipeline] : bounces_) {
+      if (!pipeline->stage_done(*engines_[static_cast<std::size_t>(engine)], stream, at_ps))
+        continue;
+      if (pipeline->result().finished)
+        for (std::size_t d = 0; d < scenario_.transfers.size(); ++d)
+          if (scenario_.transfers[d].start_after == t)
+            start(static_cast<int>(d), at_ps);
+      return;
+    }
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
       const TransferConfig &tc = scenario_.transfers[t];
       if (tc.initiator != engine || stream_of_[t] != stream)
@@ -367,7 +397,8 @@ private:
   std::vector<std::unique_ptr<HostMemory>> placeholder_memories_;
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<int> stream_of_;
-  std::map<int, DmaStreamResult> refused_; // transfers that could not run, by index
+  std::map<int, DmaStreamResult> refused_;                 // transfers that could not run, by index
+  std::map<int, std::unique_ptr<BouncePipeline>> bounces_; // bounce-buffer transfers
 };
 
 void install_report_handler() {

@@ -49,14 +49,59 @@ std::string peer_route(const TopologyConfig &t, const Hierarchy &h, int from, in
   return join_route(t, path);
 }
 
+// Bounce buffers: `chunk` bytes at a time through staging at the top of the host memory of
+// the initiator's socket, `chunks_in_flight` slots.
+void load_bounce(const Node &n, const TopologyConfig &t, const Hierarchy &h, const Enumeration &e,
+                 TransferConfig &tc) {
+  const ComponentConfig &target = t.components[static_cast<std::size_t>(tc.target)];
+  Node where = n.has("mechanism") ? n.at("mechanism") : n.at("fallback");
+  if (target.type->name != "gpu")
+    where.fail(fmt::format("bounce buffers need a gpu target whose copy engine moves the "
+                           "chunks; \"{}\" is a {}",
+                           target.id, target.type->name),
+               "a gpu target, or mechanism p2p_dma_api");
+  tc.chunk = Bytes{std::min<std::uint64_t>(tc.size.count, 1ull << 20)};
+  if (auto c = n.get("chunk")) {
+    tc.chunk = c->as_bytes();
+    if (tc.chunk.count == 0 || tc.size.count % tc.chunk.count != 0)
+      c->fail(fmt::format("a chunk of {} does not divide the transfer size {}",
+                          format_bytes(tc.chunk), format_bytes(tc.size)),
+              "a chunk size that divides size");
+  }
+  if (auto c = n.get("chunks_in_flight"))
+    tc.chunks_in_flight = static_cast<int>(c->as_int(1, 64));
+  int root = h.root_of[static_cast<std::size_t>(tc.initiator)];
+  if (h.root_of[static_cast<std::size_t>(tc.target)] != root) {
+    tc.unsupported = "not modelled: bounce buffers on another socket (inter-socket link)";
+    return;
+  }
+  const ComponentAddressing &rc = e.components[static_cast<std::size_t>(root)];
+  std::uint64_t staging = tc.chunk.count * static_cast<std::uint64_t>(tc.chunks_in_flight);
+  if (rc.memory_size < staging)
+    where.fail(fmt::format("no host memory of {} for the staging buffer under \"{}\"",
+                           format_bytes(Bytes{staging}),
+                           t.components[static_cast<std::size_t>(root)].id),
+               "a host_memory on the initiator's root complex");
+  tc.staging_address = rc.memory_base + rc.memory_size - staging;
+  // Chunks go from the data's holder up to host memory and from there to the consumer.
+  int from = tc.is_write ? tc.initiator : tc.target, to = tc.is_write ? tc.target : tc.initiator;
+  std::vector<int> path = chain_up(h, from), down = chain_up(h, to);
+  for (int m = 0; m < static_cast<int>(t.components.size()); ++m)
+    if (t.components[static_cast<std::size_t>(m)].memory_of_root == root)
+      path.push_back(m);
+  path.insert(path.end(), down.rbegin(), down.rend());
+  tc.route = join_route(t, path);
+}
+
 } // namespace
 
 TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hierarchy &h,
                              const Enumeration &e, const PciView &view) {
   n.require_object();
-  n.allow_only({"id", "initiator", "target", "offset", "direction", "size", "count", "concurrency",
-                "stride", "start_after", "start_at", "description", "rate", "buffer", "queue_pairs",
-                "copy_engine", "mechanism"});
+  n.allow_only({"id",          "initiator",   "target",      "offset", "direction",
+                "size",        "count",       "concurrency", "stride", "start_after",
+                "start_at",    "description", "rate",        "buffer", "queue_pairs",
+                "copy_engine", "mechanism",   "fallback",    "chunk",  "chunks_in_flight"});
   TransferConfig tc;
   tc.pointer = n.pointer();
   tc.id = n.at("id").as_string();
@@ -176,8 +221,19 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     if (!tc.peer)
       m->fail("a mechanism on a transfer that does not target a peer device's BAR",
               "no mechanism key (only device-to-device transfers choose one)");
-    tc.mechanism = m->as_choice({"p2p_dma_api"});
+    tc.mechanism = m->as_choice({"p2p_dma_api", "bounce"});
   }
+  std::string fallback = "none";
+  if (auto f = n.get("fallback")) {
+    if (tc.mechanism != "p2p_dma_api" && !(tc.mechanism.empty() && tc.peer))
+      f->fail("a fallback on a transfer that does not use p2p_dma_api",
+              "no fallback key (only the DMA-API peer mapping can be refused)");
+    fallback = f->as_choice({"none", "bounce"});
+  }
+  for (const char *key : {"chunk", "chunks_in_flight"})
+    if (auto k = n.get(key); k && tc.mechanism != "bounce" && !n.has("fallback"))
+      k->fail(fmt::format("{} on a transfer that does not use bounce buffers", key),
+              "mechanism bounce (or fallback bounce)");
   if (tc.peer) {
     if (tc.mechanism.empty())
       tc.mechanism = "p2p_dma_api";
@@ -194,11 +250,20 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
                           view.tree.nodes[static_cast<std::size_t>(node)].acs.direct_translated;
     tc.route = peer_route(t, h, tc.initiator, tc.target,
                           direct_translated ? P2pMapType::BusAddr : tc.verdict.type);
-    if (tc.verdict.type == P2pMapType::NotSupported)
-      tc.unsupported = "p2pdma NOT_SUPPORTED: " + tc.verdict.reason;
-    else if (h.root_of[static_cast<std::size_t>(tc.initiator)] !=
-             h.root_of[static_cast<std::size_t>(tc.target)])
+    if (tc.mechanism == "p2p_dma_api" && tc.verdict.type == P2pMapType::NotSupported) {
+      if (fallback == "bounce") {
+        tc.mechanism = "bounce";
+        tc.fell_back = true;
+      } else {
+        tc.unsupported = "p2pdma NOT_SUPPORTED: " + tc.verdict.reason;
+      }
+    }
+    if (tc.mechanism == "bounce") {
+      load_bounce(n, t, h, e, tc);
+    } else if (tc.unsupported.empty() && h.root_of[static_cast<std::size_t>(tc.initiator)] !=
+                                             h.root_of[static_cast<std::size_t>(tc.target)]) {
       tc.unsupported = "not modelled: peer traffic between root complexes (inter-socket link)";
+    }
   } else if (!tc.local) {
     int root = tcfg.type->role == ComponentRole::Memory
                    ? tcfg.memory_of_root

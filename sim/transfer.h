@@ -35,7 +35,12 @@ struct TransferConfig {
   Duration start_at;    // absolute, or after start_after's completion
   // Peer-to-peer transfers (an endpoint to another endpoint's BAR):
   bool peer = false;
-  std::string mechanism; // "p2p_dma_api"
+  std::string mechanism;  // "p2p_dma_api" or "bounce"
+  bool fell_back = false; // p2p_dma_api was NOT_SUPPORTED and `fallback` chose bounce
+  // Bounce buffers: chunks through pinned host memory of the initiator's socket.
+  Bytes chunk;
+  int chunks_in_flight = 2;
+  std::uint64_t staging_address = 0;
   P2pVerdict verdict;
   std::string route;       // components the TLPs cross, e.g. "nic0 > sw0 > gpu0"
   std::string unsupported; // set when the transfer cannot run: the reason

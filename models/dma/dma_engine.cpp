@@ -82,6 +82,14 @@ void DmaEngine::start_stream(int stream, std::int64_t at_ps) {
   schedule(at_ps, Action::StartStream, stream);
 }
 
+void DmaEngine::restart_stream(int stream, std::uint64_t target_address, std::int64_t at_ps) {
+  Stream &s = streams_[static_cast<std::size_t>(stream)];
+  s.spec.target_address = target_address;
+  s.started = s.finished = 0;
+  s.result.finished = false;
+  schedule(at_ps, Action::StartStream, stream);
+}
+
 bool DmaEngine::owns(std::uint64_t address) const {
   for (std::size_t b = 0; b < wiring_.bar_bases.size(); ++b)
     if (address >= wiring_.bar_bases[b] && address - wiring_.bar_bases[b] < wiring_.bar_sizes[b])
@@ -110,7 +118,8 @@ void DmaEngine::run() {
     case Action::StartStream: {
       Stream &s = streams_[static_cast<std::size_t>(t.arg)];
       s.running = true;
-      s.result.first_start_ps = now;
+      if (s.result.first_start_ps < 0)
+        s.result.first_start_ps = now;
       activate_transfers(t.arg);
       break;
     }

@@ -105,6 +105,9 @@ public:
 
   int add_stream(const DmaStreamSpec &spec);
   void start_stream(int stream, std::int64_t at_ps);
+  // Runs a finished (or never started) stream again at `target_address`: one more round of
+  // its `count` transfers. Its result accumulates over the rounds.
+  void restart_stream(int stream, std::uint64_t target_address, std::int64_t at_ps);
   const DmaStreamResult &stream_result(int stream) const;
   std::function<void(int stream, std::int64_t at_ps)> on_stream_done;
 

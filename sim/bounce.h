@@ -1,0 +1,65 @@
+// The bounce-buffer mechanism: instead of reaching a GPU's memory peer-to-peer, data goes
+// through a pinned staging buffer in host memory in chunks. For a NIC reading GPU data the
+// GPU's copy engine writes a chunk to staging, then the NIC reads it; for a NIC writing
+// into the GPU, the NIC writes the chunk to staging, then the copy engine reads it. Up to
+// `chunks_in_flight` chunks (staging slots) are in the pipeline at once. Each stage works
+// through its chunks in order, one at a time (a copy-engine queue, a queue pair), so the
+// copy of one chunk overlaps the NIC's transfer of the previous one.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "models/dma/dma_engine.h"
+
+namespace pciesim {
+
+struct BounceConfig {
+  std::uint64_t message_bytes = 0; // one transfer of the scenario
+  std::uint64_t count = 1;         // messages
+  std::uint64_t chunk_bytes = 0;
+  int chunks_in_flight = 2;
+  std::uint64_t staging_address = 0; // host memory, chunks_in_flight x chunk_bytes
+  std::uint64_t target_address = 0;  // the GPU buffer (device side of the copy)
+  std::uint64_t target_region = 0;
+  bool nic_writes = false; // true: NIC -> staging -> GPU; false: GPU -> staging -> NIC
+};
+
+class BouncePipeline {
+public:
+  // `device` is the initiator (e.g. the NIC), `gpu` the target whose copy engine moves the
+  // chunks; streams are created on both, two per staging slot.
+  BouncePipeline(const BounceConfig &config, DmaEngine &device, DmaEngine &gpu,
+                 const std::string &id);
+
+  void start(std::int64_t at_ps);
+  // A stream of `engine` finished a chunk stage; false if the stream is not ours.
+  bool stage_done(const DmaEngine &engine, int stream, std::int64_t at_ps);
+  const DmaStreamResult &result() const { return result_; }
+  bool quiescent() const { return busy_slots_ == 0; }
+
+private:
+  struct Slot {
+    int first_stream = -1, second_stream = -1; // on first_/second_ engine
+    std::uint64_t message = 0;
+    std::uint64_t offset = 0; // of the chunk in its message
+    bool busy = false;
+  };
+  void fill(std::int64_t at_ps);
+  void kick(int stage, std::int64_t at_ps);
+
+  BounceConfig config_;
+  DmaEngine *first_;  // writes the chunk into staging
+  DmaEngine *second_; // reads it out of staging
+  std::vector<Slot> slots_;
+  std::deque<int> waiting_[2]; // slots queued for stage 1 and stage 2
+  int running_[2] = {-1, -1};  // slot each stage works on, -1 when idle
+  std::uint64_t next_message_ = 0, next_offset_ = 0;
+  std::vector<std::uint64_t> message_done_bytes_;
+  std::vector<std::int64_t> message_start_ps_;
+  int busy_slots_ = 0;
+  DmaStreamResult result_;
+};
+
+} // namespace pciesim
