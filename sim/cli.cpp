@@ -159,6 +159,9 @@ int run_cli(int argc, char **argv) {
                   "write a Chrome/Perfetto trace (JSON) of links and transfers to FILE");
   run->add_option("--vcd", run_options.vcd_path,
                   "write link busy and queue depth waveforms (VCD, for GTKWave) to FILE");
+  run->add_option("--trace-max-events", run_options.trace_max_events,
+                  "TLP and per-transfer events kept in --trace (default 200000)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
 
   std::string topo_file;
   bool dot = false;

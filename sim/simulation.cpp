@@ -438,8 +438,11 @@ RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options) {
   // Declared after the system: the recorders go first, while the models they watch live.
   std::unique_ptr<TraceRecorder> trace;
   std::unique_ptr<VcdTrace> vcd;
-  if (!options.trace_path.empty())
-    trace = std::make_unique<TraceRecorder>(scenario.name);
+  if (!options.trace_path.empty()) {
+    TraceOptions trace_options;
+    trace_options.max_detail_events = options.trace_max_events;
+    trace = std::make_unique<TraceRecorder>(scenario.name, trace_options);
+  }
   if (!options.vcd_path.empty())
     vcd = std::make_unique<VcdTrace>(options.vcd_path);
   if (trace || vcd)

@@ -64,6 +64,7 @@ struct RunResult {
 struct RunOptions {
   std::string trace_path; // Chrome/Perfetto trace-event JSON (sim/trace.h)
   std::string vcd_path;   // VCD of link busy and queue depth (sim/vcd_trace.h)
+  std::uint64_t trace_max_events = 200000; // TLP and per-transfer events in the trace
 };
 
 RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options = {});
