@@ -14,6 +14,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "models/dma/dma_engine.h"
+#include "sim/trace.h"
 #include "tests/sim_harness.h"
 
 namespace pciesim::test {
@@ -191,6 +193,38 @@ TEST(Trace, RefusedTransferIsAnInstant) {
         e["args"]["transfer"] == "dev2-write-dev0")
       found = true;
   EXPECT_TRUE(found);
+}
+
+TEST(Trace, FailedTransfersAndModelInstantsAreOnTheirComponentsTrack) {
+  // No shipped input makes a completer refuse a request at run time, so drive the recorder
+  // as the engine would; instant() is the API later faults and migrations use.
+  std::string text = run_in_child([] {
+    TlpPool pool;
+    DmaEngine engine("nic0", DmaEngineParams{}, DmaEngineWiring{}, pool);
+    TraceRecorder trace("unit");
+    int pid = trace.add_process("nic0");
+    int tid = trace.add_thread(pid, "transfer w");
+    trace.watch_stream(engine, 0, pid, tid, "w");
+    trace.transfer_started(engine, 0, 0, 1000);
+    trace.transfer_started(engine, 0, 1, 1500);
+    trace.transfer_failed(engine, 0, 0, "Unsupported Request: refused", 2000);
+    trace.transfer_finished(engine, 0, 0, 3000, true);
+    trace.instant("nic0", "page fault", 2500, {{"address", "0x1000"}});
+    // Transfer 1 and the stream never end: finish() closes them where the run stopped.
+    return trace.finish(4000);
+  });
+  nlohmann::json trace = nlohmann::json::parse(text);
+  std::map<std::string, int> phases;
+  check_trace_structure(trace, phases);
+  EXPECT_EQ(phases["b"], 3);
+  EXPECT_EQ(phases["e"], 3);
+  std::set<std::string> instants;
+  for (const auto &e : trace["traceEvents"])
+    if (e["ph"] == "i") {
+      instants.insert(e["name"].get<std::string>());
+      EXPECT_EQ(e["pid"], 1);
+    }
+  EXPECT_EQ(instants, (std::set<std::string>{"transfer failed", "page fault"}));
 }
 
 std::string vcd_identifier(std::string s) {
