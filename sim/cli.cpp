@@ -71,13 +71,13 @@ extern "C" void on_wall_clock_timeout(int) {
 }
 
 int command_run(const std::string &file, const std::string &out_dir, bool quiet, bool json,
-                unsigned timeout_seconds) {
+                unsigned timeout_seconds, const RunOptions &options) {
   ScenarioConfig scenario = load_checked_scenario(file);
   if (timeout_seconds > 0) {
     std::signal(SIGALRM, on_wall_clock_timeout);
     ::alarm(timeout_seconds);
   }
-  RunResult result = simulate(scenario);
+  RunResult result = simulate(scenario, options);
   ::alarm(0);
   nlohmann::ordered_json results = result_json(result);
   auto outcomes = check_run_expectations(scenario, results);
@@ -154,6 +154,14 @@ int run_cli(int argc, char **argv) {
   run->add_option("--timeout", timeout_seconds,
                   "stop a run after this many seconds of wall-clock time")
       ->check(CLI::Range(1u, 86400u));
+  RunOptions run_options;
+  run->add_option("--trace", run_options.trace_path,
+                  "write a Chrome/Perfetto trace (JSON) of links and transfers to FILE");
+  run->add_option("--vcd", run_options.vcd_path,
+                  "write link busy and queue depth waveforms (VCD, for GTKWave) to FILE");
+  run->add_option("--trace-max-events", run_options.trace_max_events,
+                  "TLP and per-transfer events kept in --trace (default 200000)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
 
   std::string topo_file;
   bool dot = false;
@@ -212,7 +220,7 @@ int run_cli(int argc, char **argv) {
       std::cout << (markdown ? describe_markdown() : describe_text());
       return kExitOk;
     }
-    return command_run(run_file, out_dir, quiet, json, timeout_seconds);
+    return command_run(run_file, out_dir, quiet, json, timeout_seconds, run_options);
   } catch (const InputError &e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;

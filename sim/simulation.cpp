@@ -19,6 +19,9 @@
 #include "models/pcie/root_complex.h"
 #include "sim/bounce.h"
 #include "sim/pci_view.h"
+#include "sim/report.h"
+#include "sim/trace.h"
+#include "sim/vcd_trace.h"
 
 namespace pciesim {
 
@@ -187,6 +190,51 @@ public:
     for (std::size_t t = 0; t < s.transfers.size(); ++t)
       if (s.transfers[t].start_after < 0)
         start(static_cast<int>(t), 0);
+  }
+
+  // Points the models' observers at the trace recorders (either may be null).
+  void attach(TraceRecorder *trace, VcdTrace *vcd) {
+    std::vector<int> pid(topo_.components.size(), 0);
+    std::vector<int> initiator_tid(scenario_.transfers.size(), 0);
+    if (trace) {
+      for (std::size_t i = 0; i < topo_.components.size(); ++i)
+        pid[i] = trace->add_process(topo_.components[i].id);
+      for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
+        const TransferConfig &tc = scenario_.transfers[t];
+        std::size_t e = static_cast<std::size_t>(tc.initiator);
+        initiator_tid[t] = trace->add_thread(pid[e], "transfer " + tc.id);
+        if (stream_of_[t] >= 0)
+          trace->watch_stream(*engines_[e], stream_of_[t], pid[e], initiator_tid[t], tc.id);
+        else
+          trace->instant(pid[e], initiator_tid[t], "not supported", 0,
+                         {{"transfer", tc.id}, {"reason", tc.unsupported}});
+      }
+      for (auto &engine : engines_)
+        if (engine)
+          engine->set_observer(trace);
+    }
+    for (std::size_t l = 0; l < links_.size(); ++l) {
+      const LinkConfig &lc = topo_.links[l];
+      std::string a = topo_.port_name(lc.a.component, lc.a.port);
+      std::string b = topo_.port_name(lc.b.component, lc.b.port);
+      int link_pid = trace ? trace->add_process(fmt::format("link{} {} - {}", l, a, b)) : 0;
+      for (int dir = 0; dir < 2; ++dir) {
+        LinkDirection &d = dir == 0 ? links_[l]->a_to_b() : links_[l]->b_to_a();
+        std::string from = dir == 0 ? a : b, to = dir == 0 ? b : a;
+        if (trace)
+          trace->watch_link(d, link_pid, trace->add_thread(link_pid, from + " -> " + to),
+                            from + " -> " + to);
+        if (vcd)
+          vcd->watch_link(
+              d, fmt::format("link{}.{}_to_{}", l, vcd_identifier(from), vcd_identifier(to)));
+        if (trace && vcd) {
+          link_fanout_.push_back(std::make_unique<LinkObserverPair>(trace, vcd));
+          d.set_observer(link_fanout_.back().get());
+        } else {
+          d.set_observer(trace ? static_cast<LinkObserver *>(trace) : vcd);
+        }
+      }
+    }
   }
 
   bool all_finished() const {
@@ -399,6 +447,7 @@ private:
   std::vector<int> stream_of_;
   std::map<int, DmaStreamResult> refused_;                 // transfers that could not run, by index
   std::map<int, std::unique_ptr<BouncePipeline>> bounces_; // bounce-buffer transfers
+  std::vector<std::unique_ptr<LinkObserverPair>> link_fanout_;
 };
 
 void install_report_handler() {
@@ -412,11 +461,23 @@ void install_report_handler() {
 
 } // namespace
 
-RunResult simulate(const ScenarioConfig &scenario) {
+RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options) {
   auto wall_start = std::chrono::steady_clock::now();
   install_report_handler();
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   System system(scenario);
+  // Declared after the system: the recorders go first, while the models they watch live.
+  std::unique_ptr<TraceRecorder> trace;
+  std::unique_ptr<VcdTrace> vcd;
+  if (!options.trace_path.empty()) {
+    TraceOptions trace_options;
+    trace_options.max_detail_events = options.trace_max_events;
+    trace = std::make_unique<TraceRecorder>(scenario.name, trace_options);
+  }
+  if (!options.vcd_path.empty())
+    vcd = std::make_unique<VcdTrace>(options.vcd_path);
+  if (trace || vcd)
+    system.attach(trace.get(), vcd.get());
   sc_core::sc_start(ps_to_time(scenario.max_sim_time.ps), sc_core::SC_EXIT_ON_STARVATION);
   RunResult r;
   r.scenario = scenario.name;
@@ -438,6 +499,10 @@ RunResult simulate(const ScenarioConfig &scenario) {
     }
   }
   system.collect(r);
+  if (trace)
+    write_file_atomically(options.trace_path, trace->finish(r.sim_time_ps));
+  if (vcd)
+    vcd->finish();
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return r;

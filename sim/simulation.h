@@ -60,7 +60,14 @@ struct RunResult {
   double wall_seconds = 0;
 };
 
-RunResult simulate(const ScenarioConfig &scenario);
+// Optional outputs of a run, written even when the run stalls (they help to see why).
+struct RunOptions {
+  std::string trace_path;                  // Chrome/Perfetto trace-event JSON (sim/trace.h)
+  std::string vcd_path;                    // VCD of link busy and queue depth (sim/vcd_trace.h)
+  std::uint64_t trace_max_events = 200000; // TLP and per-transfer events in the trace
+};
+
+RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options = {});
 
 LatencySummary summarize_latencies(std::vector<std::int64_t> samples_ps);
 

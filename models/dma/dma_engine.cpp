@@ -166,6 +166,9 @@ void DmaEngine::activate_transfers(int stream_index) {
     t.address = spec.target_address + (s.started % slots) * spec.stride_bytes;
     t.size = spec.transfer_bytes;
     t.start_ps = now_ps();
+    t.index = s.started;
+    if (observer_)
+      observer_->transfer_started(*this, stream_index, t.index, t.start_ps);
     ++s.started;
     ++s.active;
     s.issue_order.push_back(slot);
@@ -331,6 +334,8 @@ void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
     s.result.latencies_ps.push_back(at_ps - t.start_ps);
   }
   ++s.result.transfers_done;
+  if (observer_)
+    observer_->transfer_finished(*this, t.stream, t.index, at_ps, t.failed);
   s.result.last_done_ps = std::max(s.result.last_done_ps, at_ps);
   ++s.finished;
   --s.active;
@@ -340,6 +345,8 @@ void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
   if (complete && !s.result.finished) {
     s.result.finished = true;
     s.running = false;
+    if (observer_)
+      observer_->stream_finished(*this, stream_index, at_ps);
     if (on_stream_done)
       on_stream_done(stream_index, at_ps);
     return;
@@ -363,6 +370,8 @@ void DmaEngine::fail_transfer(int slot, const std::string &error) {
   if (t.failed)
     return;
   t.failed = true;
+  if (observer_)
+    observer_->transfer_failed(*this, t.stream, t.index, error, now_ps());
   // Issue nothing more for a failed transfer; it settles once its issued bytes are accounted.
   auto it = std::find(s.issue_order.begin(), s.issue_order.end(), slot);
   if (it != s.issue_order.end())

@@ -94,6 +94,24 @@ struct DmaEngineStats {
   }
 };
 
+class DmaEngine;
+
+// Watches a DMA engine's transfers for traces (sim/trace.h). Called at the current simulated
+// time from the engine's process; it must not touch the engine, so results do not change.
+// `index` numbers the transfers of a stream from 0 in the order they start.
+class DmaObserver {
+public:
+  virtual ~DmaObserver() = default;
+  virtual void transfer_started(const DmaEngine &engine, int stream, std::uint64_t index,
+                                std::int64_t at_ps) = 0;
+  virtual void transfer_finished(const DmaEngine &engine, int stream, std::uint64_t index,
+                                 std::int64_t at_ps, bool failed) = 0;
+  // Once per failing transfer, when its first error (e.g. an Unsupported Request) arrives.
+  virtual void transfer_failed(const DmaEngine &engine, int stream, std::uint64_t index,
+                               const std::string &error, std::int64_t at_ps) = 0;
+  virtual void stream_finished(const DmaEngine &engine, int stream, std::int64_t at_ps) = 0;
+};
+
 class DmaEngine : public sc_core::sc_module, public PortOwner, public TlpObserver {
 public:
   DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params, DmaEngineWiring wiring,
@@ -110,6 +128,8 @@ public:
   void restart_stream(int stream, std::uint64_t target_address, std::int64_t at_ps);
   const DmaStreamResult &stream_result(int stream) const;
   std::function<void(int stream, std::int64_t at_ps)> on_stream_done;
+  // Tracing only; nullptr (the default) costs one pointer test per transfer.
+  void set_observer(DmaObserver *observer) { observer_ = observer; }
 
   bool quiescent() const;
   virtual std::string describe_outstanding() const;
@@ -153,6 +173,7 @@ private:
     std::uint64_t issued = 0;
     std::uint64_t done = 0;
     std::int64_t start_ps = 0;
+    std::uint64_t index = 0; // within the stream, for observers
     bool failed = false;
   };
   struct Stream {
@@ -221,6 +242,7 @@ private:
   std::uint64_t seq_ = 0;
   sc_core::sc_event wake_;
   DmaEngineStats stats_;
+  DmaObserver *observer_ = nullptr;
 };
 
 } // namespace pciesim

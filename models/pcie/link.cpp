@@ -142,6 +142,10 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
     stats_.wire_bytes += tlp_wire_bytes(trained_.shape.generation, tlp.type, tlp.address_64bit,
                                         tlp.payload_bytes, trained_.overheads.ecrc);
     stats_.busy_fs += ser;
+    if (observer_) {
+      observer_->tlp_on_wire(*this, tlp, start, busy_until_fs_);
+      observer_->queue_depth_changed(*this, queued_tlps(), now_fs);
+    }
     in_flight_.push_back(InFlight{busy_until_fs_ + flight_fs_, q.gp});
     tlm::tlm_phase phase = tlm::END_REQ;
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
@@ -205,8 +209,10 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
   std::int64_t now_fs = now_ps() * kFsPerPs;
   std::int64_t ready = now_fs + time_to_ps(delay) * kFsPerPs;
   queues_[static_cast<int>(fc_class(tlp_of(gp).type))].push(Queued{ready, seq_++, &gp});
-  std::uint64_t depth = queues_[0].size() + queues_[1].size() + queues_[2].size();
+  std::uint64_t depth = queued_tlps();
   stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
+  if (observer_)
+    observer_->queue_depth_changed(*this, depth, now_fs);
   if (ready <= now_fs)
     transmit_eligible(now_fs);
   link_.wake_at(next_wake_fs(now_fs));

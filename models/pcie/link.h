@@ -49,6 +49,20 @@ struct LinkDirectionStats {
 };
 
 class Link;
+class LinkDirection;
+
+// Watches one link direction for traces (sim/trace.h). Called from the link's process at the
+// current simulated time; it must not touch the link, so results are the same with or without.
+class LinkObserver {
+public:
+  virtual ~LinkObserver() = default;
+  // A TLP occupies the wire from start_fs (now) to end_fs (the serializer frees up).
+  virtual void tlp_on_wire(const LinkDirection &direction, const TlpExtension &tlp,
+                           std::int64_t start_fs, std::int64_t end_fs) = 0;
+  // The transmit queues (all flow-control classes) now hold `depth` TLPs.
+  virtual void queue_depth_changed(const LinkDirection &direction, std::uint64_t depth,
+                                   std::int64_t at_fs) = 0;
+};
 
 // One direction of a link. Receives TLPs from the sender's egress socket and delivers them
 // to the receiver's ingress socket.
@@ -72,6 +86,11 @@ public:
   std::string describe_outstanding() const;
   // True when every credit is back (or on its way back): no buffer is leaked.
   bool credits_restored() const;
+  // Tracing only; nullptr (the default) costs one pointer test per TLP.
+  void set_observer(LinkObserver *observer) { observer_ = observer; }
+  std::uint64_t queued_tlps() const {
+    return queues_[0].size() + queues_[1].size() + queues_[2].size();
+  }
 
   // Called by the owning Link's process.
   void process(std::int64_t now_fs);
@@ -135,6 +154,7 @@ private:
   std::uint64_t stalled_seq_[kFcClasses] = {~0ull, ~0ull, ~0ull};
   bool transmitting_ = false; // guards re-entry from the sender's END_REQ callback
   LinkDirectionStats stats_;
+  LinkObserver *observer_ = nullptr;
 };
 
 class Link : public sc_core::sc_module {

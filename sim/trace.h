@@ -1,0 +1,141 @@
+// Chrome/Perfetto trace-event JSON of a run (`pciesim run --trace FILE`), opened by
+// ui.perfetto.dev. docs/reports.md describes the tracks; ../shared/docs/ecosystem.md §3 the
+// format rules this obeys.
+//
+// The recorder watches models through their observer pointers (LinkObserver, DmaObserver),
+// which stay null when no trace is asked for, so an untraced run pays one pointer test per
+// TLP. It never touches the models, so a traced run has the same results.
+//
+// Layout: one process (pid) per component and per link; a thread (tid) per link direction
+// and per scenario transfer. TLPs on the wire are complete events ("X", non-overlapping per
+// link direction); each DMA transfer is an async slice ("b"/"e"); link utilisation and queue
+// depth are counters ("C") per time bucket; errors are instants ("i"). The number of TLP and
+// per-transfer events is capped so that a long run still gives a file a browser can open.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/dma/dma_engine.h"
+#include "models/pcie/link.h"
+
+namespace pciesim {
+
+struct TraceOptions {
+  // TLP ("X") events plus per-transfer slices ("b"/"e" pairs) written at most; later ones
+  // are dropped and an instant "trace capped" says from when. Counters are never capped.
+  std::uint64_t max_detail_events = 200000;
+  // Counter bucket; doubled (buckets merged) whenever a run needs more than max_buckets.
+  std::int64_t bucket_ps = 1000000;
+  std::size_t max_buckets = 4096;
+};
+
+class TraceRecorder : public LinkObserver, public DmaObserver {
+public:
+  explicit TraceRecorder(const std::string &run_name, TraceOptions options = {});
+
+  // Registration, during elaboration. Ids are handed out in call order, so the same
+  // elaboration gives the same ids (and the same bytes).
+  int add_process(const std::string &name);
+  int add_thread(int pid, const std::string &name);
+  void watch_link(LinkDirection &direction, int pid, int tid, const std::string &label);
+  void watch_stream(DmaEngine &engine, int stream, int pid, int tid,
+                    const std::string &transfer_id);
+
+  // A notable moment on a component's track: an error, later a fault or a migration.
+  // `component` is a name given to add_process; tid 0 is the process track.
+  void instant(const std::string &component, const std::string &name, std::int64_t at_ps,
+               const nlohmann::ordered_json &args = nlohmann::ordered_json::object());
+  void instant(int pid, int tid, const std::string &name, std::int64_t at_ps,
+               const nlohmann::ordered_json &args = nlohmann::ordered_json::object());
+
+  // LinkObserver
+  void tlp_on_wire(const LinkDirection &direction, const TlpExtension &tlp, std::int64_t start_fs,
+                   std::int64_t end_fs) override;
+  void queue_depth_changed(const LinkDirection &direction, std::uint64_t depth,
+                           std::int64_t at_fs) override;
+  // DmaObserver
+  void transfer_started(const DmaEngine &engine, int stream, std::uint64_t index,
+                        std::int64_t at_ps) override;
+  void transfer_finished(const DmaEngine &engine, int stream, std::uint64_t index,
+                         std::int64_t at_ps, bool failed) override;
+  void transfer_failed(const DmaEngine &engine, int stream, std::uint64_t index,
+                       const std::string &error, std::int64_t at_ps) override;
+  void stream_finished(const DmaEngine &engine, int stream, std::int64_t at_ps) override;
+
+  // The whole trace as JSON text. Slices still open (a stalled run) end at `end_ps`.
+  std::string finish(std::int64_t end_ps);
+
+  bool capped() const { return capped_; }
+
+private:
+  struct Direction {
+    int pid = 0, tid = 0;
+    std::string label;
+    std::vector<std::int64_t> busy_fs;    // per bucket
+    std::vector<std::uint64_t> depth_max; // per bucket, filled up to the last change
+    std::uint64_t depth = 0;              // now
+  };
+  struct Stream {
+    int pid = 0, tid = 0;
+    std::string transfer_id;
+    int slice_id = 0; // of the whole-stream slice
+    bool begun = false, ended = false;
+  };
+  using StreamKey = std::pair<const DmaEngine *, int>;
+
+  bool take_detail_budget(std::int64_t at_ps);
+  void ensure_bucket(std::size_t bucket);
+  void event(const std::string &body); // one event object, without braces
+  std::size_t stream_of(const DmaEngine &engine, int stream);
+  void write_counters(std::int64_t end_ps);
+
+  TraceOptions options_;
+  std::string run_name_;
+  std::string events_;
+  std::map<std::string, int> pid_of_;
+  int next_pid_ = 1;
+  int next_tid_ = 1;
+  std::vector<Direction> directions_;
+  std::unordered_map<const LinkDirection *, std::size_t> direction_of_;
+  // In registration order, so that walking them is the same every run (not pointer order).
+  std::vector<Stream> streams_;
+  std::map<StreamKey, std::size_t> stream_index_;
+  // Open per-transfer slices: (stream, transfer index) -> async id.
+  std::map<std::pair<std::size_t, std::uint64_t>, std::uint64_t> open_transfers_;
+  std::uint64_t next_async_id_ = 1;
+  std::uint64_t detail_events_ = 0;
+  bool capped_ = false;
+  std::int64_t bucket_ps_;
+};
+
+// Forwards link events to two observers (the JSON trace and the VCD); either may be null.
+class LinkObserverPair : public LinkObserver {
+public:
+  LinkObserverPair(LinkObserver *first, LinkObserver *second) : first_(first), second_(second) {}
+  void tlp_on_wire(const LinkDirection &d, const TlpExtension &tlp, std::int64_t start_fs,
+                   std::int64_t end_fs) override {
+    if (first_)
+      first_->tlp_on_wire(d, tlp, start_fs, end_fs);
+    if (second_)
+      second_->tlp_on_wire(d, tlp, start_fs, end_fs);
+  }
+  void queue_depth_changed(const LinkDirection &d, std::uint64_t depth,
+                           std::int64_t at_fs) override {
+    if (first_)
+      first_->queue_depth_changed(d, depth, at_fs);
+    if (second_)
+      second_->queue_depth_changed(d, depth, at_fs);
+  }
+
+private:
+  LinkObserver *first_, *second_;
+};
+
+} // namespace pciesim
