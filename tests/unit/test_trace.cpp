@@ -178,9 +178,22 @@ TEST(Trace, CapKeepsPairsAndSaysSo) {
 }
 
 TEST(Trace, RefusedTransferIsAnInstant) {
-  // The bundled default has a peer write that Linux's p2pdma refuses (NOT_SUPPORTED).
+  // A peer write Linux's p2pdma refuses (NOT_SUPPORTED): GPU and NIC on two root ports of a
+  // host bridge that is not on the allow-list.
   std::string dir = temp_dir();
-  std::string scenario = std::string(PCIESIM_SOURCE_DIR) + "/scenarios/default.json";
+  nlohmann::json topology = nlohmann::json::parse(
+      slurp(std::string(PCIESIM_SOURCE_DIR) + "/topologies/gpu-nic-root-ports-other.json"));
+  nlohmann::json refused = {{"topology", topology},
+                            {"transfers", nlohmann::json::array({{{"id", "dev2-write-dev0"},
+                                                                  {"initiator", "nic0"},
+                                                                  {"target", "gpu0"},
+                                                                  {"direction", "write"},
+                                                                  {"size", "64 KiB"}}})}};
+  std::string scenario = dir + "/refused.json";
+  {
+    std::ofstream out(scenario);
+    out << refused.dump();
+  }
   CommandResult r = run_pciesim("run " + scenario + " --quiet --trace-max-events 1000 --trace " +
                                 dir + "/d.json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
