@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@ double rounded(double v, int decimals) {
   return std::round(v * scale) / scale;
 }
 
+} // namespace
+
 std::string csv_field(const std::string &s) {
   if (s.find_first_of(",\"\n") == std::string::npos)
     return s;
@@ -30,7 +33,13 @@ std::string csv_field(const std::string &s) {
     out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
-} // namespace
+
+std::string read_text_file(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 namespace {
 // One line per translation cache that saw traffic: IOMMU IOTLBs, NIC MTT caches and ATCs.

@@ -23,5 +23,9 @@ void write_results(const RunResult &result, const std::string &dir,
                    const nlohmann::ordered_json &results);
 
 void write_file_atomically(const std::string &path, const std::string &content);
+// The whole file as bytes ("" if it cannot be read).
+std::string read_text_file(const std::string &path);
+// A CSV field, quoted when it holds a comma, a quote or a newline (RFC 4180).
+std::string csv_field(const std::string &s);
 
 } // namespace pciesim

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <limits.h>
 #include <map>
@@ -32,13 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string read_text(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // A command-line problem that is not in a file: one line, exit code 2.
@@ -65,7 +57,7 @@ std::string absolute(const std::string &path) { return fs::absolute(path).lexica
 
 // The reason a point failed: the first line the child wrote that is not its timing note.
 std::string complaint_of(const std::string &stderr_path, int exit_code) {
-  std::istringstream lines(read_text(stderr_path));
+  std::istringstream lines(read_text_file(stderr_path));
   std::string line;
   // Indented lines are details under the line that says what went wrong.
   while (std::getline(lines, line))
@@ -92,7 +84,7 @@ void claim_output_dir(const std::string &dir, const OrderedJson &manifest) {
   if (fs::exists(path)) {
     OrderedJson existing;
     try {
-      existing = OrderedJson::parse(read_text(path));
+      existing = OrderedJson::parse(read_text_file(path));
     } catch (const nlohmann::json::exception &) {
     }
     if (existing != manifest)
@@ -387,7 +379,7 @@ int run_sweep(const SweepOptions &o) {
     for (std::size_t i : selected) {
       info["points"].push_back(spec.points[i].id);
       OrderedJson done =
-          OrderedJson::parse(read_text(o.out_dir + "/points/" + spec.points[i].id + "/done"));
+          OrderedJson::parse(read_text_file(o.out_dir + "/points/" + spec.points[i].id + "/done"));
       not_completed += done.at("status") != "completed";
     }
     write_file_atomically(fmt::format("{}/shards/shard-{}-of-{}.json", o.out_dir, shard_k, shard_n),
@@ -429,7 +421,7 @@ int command_merge(const std::vector<std::string> &dirs, const std::string &out_d
                                d);
       return kExitBadInput;
     }
-    OrderedJson m = OrderedJson::parse(read_text(path));
+    OrderedJson m = OrderedJson::parse(read_text_file(path));
     if (manifest.is_null()) {
       manifest = m;
     } else if (m != manifest) {

@@ -1,14 +1,13 @@
 #include "sim/sweep_file.h"
 
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "sim/json_input.h"
+#include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/schema_check.h"
 
@@ -30,10 +29,7 @@ std::string relative_to(const std::string &dir, const std::string &path) {
 // keeps the author's key order in the materialised scenario.json files.
 OrderedJson load_ordered(const std::string &path) {
   load_json_file(path);
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return OrderedJson::parse(text.str());
+  return OrderedJson::parse(read_text_file(path));
 }
 
 // An axis pointer may name a value of the base document or a key to add to an object in it.

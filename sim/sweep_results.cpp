@@ -2,8 +2,6 @@
 // sweep` and `pciesim merge` write through here, from the manifest and the point directories
 // only, so that the files depend on neither -j, nor sharding, nor the order points finished.
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -12,22 +10,6 @@
 
 namespace pciesim {
 namespace {
-
-std::string read_text(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string csv_field(const std::string &s) {
-  if (s.find_first_of(",\"\n") == std::string::npos)
-    return s;
-  std::string out = "\"";
-  for (char c : s)
-    out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 std::string csv_value(const OrderedJson &v) {
   return csv_field(v.is_string() ? v.get<std::string>() : v.dump());
@@ -84,7 +66,7 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
     p["values"] = mp.at("values");
     OrderedJson done;
     if (!dir.empty() && point_is_done(dir))
-      done = OrderedJson::parse(read_text(dir + "/done"));
+      done = OrderedJson::parse(read_text_file(dir + "/done"));
     OrderedJson result;
     if (done.is_null()) {
       p["status"] = "missing";
@@ -95,7 +77,7 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
       if (done.contains("error"))
         p["error"] = done.at("error");
       if (done.at("status") == "completed") {
-        result = OrderedJson::parse(read_text(dir + "/results.json"));
+        result = OrderedJson::parse(read_text_file(dir + "/results.json"));
         p["sim_time_ns"] = result.at("sim_time_ns");
         p["transfers"] = result.at("transfers");
         ++completed;
