@@ -70,13 +70,27 @@ nlohmann::json simulate_in_child(const nlohmann::json &scenario) {
   return simulate_in_child(scenario.dump());
 }
 
-std::string read_repo_file(const std::string &relative_path) {
-  std::ifstream in(std::string(PCIESIM_SOURCE_DIR) + "/" + relative_path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error("cannot read " + relative_path);
+std::string read_file(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::string read_repo_file(const std::string &relative_path) {
+  std::string path = std::string(PCIESIM_SOURCE_DIR) + "/" + relative_path;
+  if (!std::ifstream(path))
+    throw std::runtime_error("cannot read " + relative_path);
+  return read_file(path);
+}
+
+std::string make_temp_dir(const std::string &prefix) {
+  std::string pattern = "/tmp/pciesim-" + prefix + "-XXXXXX";
+  std::vector<char> path(pattern.begin(), pattern.end());
+  path.push_back('\0');
+  if (!mkdtemp(path.data()))
+    throw std::runtime_error("cannot create a directory like " + pattern);
+  return path.data();
 }
 
 CommandResult run_pciesim(const std::string &arguments) {
@@ -91,14 +105,8 @@ CommandResult run_pciesim(const std::string &arguments) {
   int status = std::system(command.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto slurp = [](const char *path) {
-    std::ifstream in(path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
   std::remove(out_path);
   std::remove(err_path);
   return r;

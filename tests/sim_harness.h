@@ -19,8 +19,14 @@ std::string run_in_child(const std::function<std::string()> &body);
 nlohmann::json simulate_in_child(const std::string &scenario_json);
 nlohmann::json simulate_in_child(const nlohmann::json &scenario);
 
-// Reads a file of the repository.
+// Reads a file of the repository (throws if it is missing).
 std::string read_repo_file(const std::string &relative_path);
+
+// Reads any file; "" if it cannot be read.
+std::string read_file(const std::string &path);
+
+// A new, empty directory /tmp/pciesim-<prefix>-XXXXXX.
+std::string make_temp_dir(const std::string &prefix);
 
 // Runs the pciesim binary with arguments; captures stdout and stderr and the exit code.
 struct CommandResult {

@@ -16,11 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string temp_dir() {
-  char path[] = "/tmp/pciesim-check-test-XXXXXX";
-  return mkdtemp(path);
-}
-
 // A quick scenario on the Gen3 x8 host-DMA machine: transfer "w" writes 16 x 64 KiB.
 json scenario(const json &expect) {
   json s = {{"name", "check-test"},
@@ -71,7 +66,7 @@ std::string xpath(const std::string &file, const std::string &expression) {
 }
 
 TEST(Expect, PassingExpectationsExitZeroAndAreWrittenToResults) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("check-test");
   std::string file = write_scenario(
       dir, "pass.json",
       scenario({{{"name", "fast enough"}, {"metric", "/transfers/w/bandwidth_GBps"}, {">", 1}}}));
@@ -92,7 +87,7 @@ TEST(Expect, PassingExpectationsExitZeroAndAreWrittenToResults) {
 }
 
 TEST(Expect, AFailingExpectationExitsOneAndSaysWhy) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("check-test");
   std::string file = write_scenario(
       dir, "fail.json", scenario({{{"metric", "/transfers/w/bandwidth_GBps"}, {">=", 1000}}}));
   CommandResult table = run_pciesim("run " + file);
@@ -143,7 +138,7 @@ TEST(Expect, EveryComparisonOperator) {
   add("within-fail", {{"metric", "/transfers/w/bytes"}, {"within", 0.001}, {"value", 1040000}});
   add("within-exact-pass", {{"within", 0}, {"value", 16}});
   add("within-on-string-fail", {{"metric", "/status"}, {"within", 0.5}, {"value", 1}});
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("check-test");
   std::string file = write_scenario(dir, "ops.json", scenario(expect));
   CommandResult r = run_pciesim("run " + file + " --json");
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -178,7 +173,7 @@ TEST(Expect, RatiosAndArraySelectionByIdIndexAndField) {
        {">", 0}},
       {{"name", "key-value-pass"}, {"metric", "/transfers/initiator=dma0/count"}, {"==", 16}},
   };
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("check-test");
   CommandResult r =
       run_pciesim("run " + write_scenario(dir, "ratio.json", scenario(expect)) + " --json");
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -203,7 +198,7 @@ TEST(Expect, AMetricAbsentFromTheResultsFailsWithAMessage) {
       {{"metric", "/transfers/7/bytes"}, {">", 1}},
       {{"metric", "/sim_time_ns/x"}, {">", 1}},
   };
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("check-test");
   CommandResult r =
       run_pciesim("run " + write_scenario(dir, "missing.json", scenario(expect)) + " --json");
   ASSERT_EQ(r.exit_code, 1) << r.err;
@@ -223,7 +218,7 @@ TEST(Expect, AMetricAbsentFromTheResultsFailsWithAMessage) {
 }
 
 TEST(Expect, BadSyntaxIsABadInputWithItsPointer) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("check-test");
   struct Case {
     json expect;
     std::string pointer, text;
@@ -251,7 +246,7 @@ TEST(Expect, BadSyntaxIsABadInputWithItsPointer) {
 }
 
 TEST(Check, ExitCodesFollowTheWorstScenario) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("check-test");
   std::string pass = write_scenario(
       dir, "pass.json", scenario({{{"metric", "/transfers/w/bandwidth_GBps"}, {">", 1}}}));
   std::string none = write_scenario(dir, "none.json", scenario(json()));
@@ -289,7 +284,7 @@ TEST(Check, ExitCodesFollowTheWorstScenario) {
 }
 
 TEST(Check, JUnitReportParsesAndCountsMatch) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("check-test");
   std::string pass = write_scenario(dir, "pass.json",
                                     scenario({{{"metric", "/transfers/w/bandwidth_GBps"}, {">", 1}},
                                               {{"name", "odd <name> & \"quotes\" 'too'\nnewline"},

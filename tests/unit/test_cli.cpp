@@ -14,18 +14,6 @@
 namespace pciesim::test {
 namespace {
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string temp_dir() {
-  char path[] = "/tmp/pciesim-cli-XXXXXX";
-  return mkdtemp(path);
-}
-
 TEST(Cli, NoArgumentsRunsTheBundledDefaultScenario) {
   CommandResult r = run_pciesim("");
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -34,24 +22,24 @@ TEST(Cli, NoArgumentsRunsTheBundledDefaultScenario) {
 }
 
 TEST(Cli, RunWritesResultFilesThatAreByteIdenticalAcrossRuns) {
-  std::string a = temp_dir(), b = temp_dir();
+  std::string a = make_temp_dir("cli"), b = make_temp_dir("cli");
   std::string scenario = std::string(PCIESIM_SOURCE_DIR) + "/scenarios/default.json";
   ASSERT_EQ(run_pciesim("run " + scenario + " --quiet --out " + a).exit_code, 0);
   ASSERT_EQ(run_pciesim("run " + scenario + " --quiet --out " + b).exit_code, 0);
   for (const char *f : {"results.json", "results.csv", "links.csv"}) {
-    std::string x = slurp(a + "/" + f), y = slurp(b + "/" + f);
+    std::string x = read_file(a + "/" + f), y = read_file(b + "/" + f);
     EXPECT_FALSE(x.empty()) << f;
     EXPECT_EQ(x, y) << f;
   }
-  nlohmann::json j = nlohmann::json::parse(slurp(a + "/results.json"));
+  nlohmann::json j = nlohmann::json::parse(read_file(a + "/results.json"));
   EXPECT_EQ(j["status"], "completed");
   EXPECT_EQ(j["transfers"].size(), 3u);
   EXPECT_TRUE(j["config"].contains("topology")); // the resolved configuration is echoed
   EXPECT_EQ(j["config"]["topology"]["components"][0]["params"]["host_bridge_latency"], "150 ns");
   // The file path of the default scenario and the bundled copy give the same results.
-  std::string c = temp_dir();
+  std::string c = make_temp_dir("cli");
   ASSERT_EQ(run_pciesim("run --quiet --out " + c).exit_code, 0);
-  nlohmann::json bundled = nlohmann::json::parse(slurp(c + "/results.json"));
+  nlohmann::json bundled = nlohmann::json::parse(read_file(c + "/results.json"));
   EXPECT_EQ(bundled["transfers"], j["transfers"]);
 }
 
@@ -86,7 +74,7 @@ TEST(Cli, UnknownOptionIsBadInput) {
 
 TEST(Cli, StalledRunNamesTheComponentsHoldingWork) {
   // The root port advertises fewer posted data credits than one 256-byte write needs.
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("cli");
   std::ofstream(dir + "/s.json") << R"({
     "topology": {
       "fabric": {"mps": "256 B"},

@@ -12,13 +12,6 @@
 namespace pciesim::test {
 namespace {
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<std::string> shipped_scenarios() {
   std::vector<std::string> out;
   std::string dir = std::string(PCIESIM_SOURCE_DIR) + "/scenarios";
@@ -37,13 +30,12 @@ TEST(Determinism, EveryShippedScenarioGivesIdenticalBytesTwice) {
   std::vector<std::string> scenarios = shipped_scenarios();
   ASSERT_GE(scenarios.size(), 3u);
   for (const std::string &s : scenarios) {
-    char a[] = "/tmp/pciesim-det-XXXXXX", b[] = "/tmp/pciesim-det-XXXXXX";
-    std::string da = mkdtemp(a), db = mkdtemp(b);
+    std::string da = make_temp_dir("det"), db = make_temp_dir("det");
     ASSERT_EQ(run_pciesim("run " + s + " --quiet --out " + da).exit_code, 0) << s;
     ASSERT_EQ(run_pciesim("run " + s + " --quiet --out " + db).exit_code, 0) << s;
     for (const char *f : {"results.json", "results.csv", "links.csv"})
-      EXPECT_EQ(slurp(da + "/" + f), slurp(db + "/" + f)) << s << " " << f;
-    EXPECT_FALSE(slurp(da + "/results.json").empty());
+      EXPECT_EQ(read_file(da + "/" + f), read_file(db + "/" + f)) << s << " " << f;
+    EXPECT_FALSE(read_file(da + "/results.json").empty());
   }
 }
 

@@ -23,18 +23,6 @@ const std::string kSource = PCIESIM_SOURCE_DIR;
 const std::string kTiny = kSource + "/scenarios/sweeps/tiny.json";
 const std::string kGrid = kSource + "/scenarios/sweeps/dma-size-gen.json";
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string temp_dir() {
-  char path[] = "/tmp/pciesim-sweep-XXXXXX";
-  return mkdtemp(path);
-}
-
 std::size_t done_points(const std::string &dir) {
   std::size_t n = 0;
   if (fs::exists(dir + "/points"))
@@ -45,7 +33,7 @@ std::size_t done_points(const std::string &dir) {
 
 void expect_same_results(const std::string &a, const std::string &b) {
   for (const char *f : {"results.csv", "results.json"}) {
-    std::string x = slurp(a + "/" + f), y = slurp(b + "/" + f);
+    std::string x = read_file(a + "/" + f), y = read_file(b + "/" + f);
     EXPECT_FALSE(x.empty()) << a << "/" << f;
     EXPECT_EQ(x, y) << f << " differs between " << a << " and " << b;
   }
@@ -78,7 +66,7 @@ void wait_for_first_point(const std::string &dir) {
 }
 
 TEST(Sweep, ResultsDoNotDependOnTheNumberOfJobs) {
-  std::string one = temp_dir(), two = temp_dir();
+  std::string one = make_temp_dir("sweep"), two = make_temp_dir("sweep");
   CommandResult a = run_pciesim("sweep " + kTiny + " -j 1 --out " + one);
   ASSERT_EQ(a.exit_code, 0) << a.err;
   CommandResult b = run_pciesim("sweep " + kTiny + " -j 2 --out " + two + " --quiet");
@@ -89,13 +77,13 @@ TEST(Sweep, ResultsDoNotDependOnTheNumberOfJobs) {
   EXPECT_NE(a.err.find("ran 4 points (0 already done), 0 failed"), std::string::npos) << a.err;
   EXPECT_EQ(b.err, "");
 
-  std::string csv = slurp(one + "/results.csv");
+  std::string csv = read_file(one + "/results.csv");
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "point,index,gen,size,status,exit_code,sim_time_ns,transfer,initiator,target,"
             "direction,transfer_bytes,transfers_done,bandwidth_GBps,latency_mean_ns,"
             "latency_p50_ns,latency_p99_ns,latency_max_ns,error");
   EXPECT_NE(csv.find("\np0003_gen-4_size-64KiB,3,4,64 KiB,completed,0,"), std::string::npos);
-  auto results = nlohmann::json::parse(slurp(one + "/results.json"));
+  auto results = nlohmann::json::parse(read_file(one + "/results.json"));
   EXPECT_EQ(results["summary"]["completed"], 4);
   EXPECT_EQ(results["points"][2]["values"]["gen"], 4);
   // Gen4 doubles the link rate: a 64 KiB write gets well over the Gen3 bandwidth.
@@ -107,41 +95,43 @@ TEST(Sweep, ResultsDoNotDependOnTheNumberOfJobs) {
   EXPECT_EQ(run_pciesim("validate " + point + "/scenario.json").exit_code, 0);
   EXPECT_TRUE(fs::exists(point + "/results.json"));
   EXPECT_TRUE(fs::exists(one + "/sweep-info.json"));
-  EXPECT_EQ(slurp(one + "/results.json").find("wall"), std::string::npos);
+  EXPECT_EQ(read_file(one + "/results.json").find("wall"), std::string::npos);
 }
 
 TEST(Sweep, ThreeShardsMergeIntoTheUnshardedResults) {
-  std::string whole = temp_dir();
+  std::string whole = make_temp_dir("sweep");
   ASSERT_EQ(run_pciesim("sweep " + kGrid + " -j 2 --quiet --out " + whole).exit_code, 0);
-  EXPECT_EQ(nlohmann::json::parse(slurp(whole + "/results.json"))["points"].size(), 24u);
+  EXPECT_EQ(nlohmann::json::parse(read_file(whole + "/results.json"))["points"].size(), 24u);
   std::vector<std::string> shards;
   for (int k = 1; k <= 3; ++k) {
-    shards.push_back(temp_dir());
+    shards.push_back(make_temp_dir("sweep"));
     CommandResult r = run_pciesim("sweep " + kGrid + " --shard " + std::to_string(k) +
                                   "/3 -j 2 --quiet --out " + shards.back());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(done_points(shards.back()), 8u);
     EXPECT_FALSE(fs::exists(shards.back() + "/results.csv")); // only merge writes results
   }
-  std::string merged = temp_dir();
+  std::string merged = make_temp_dir("sweep");
   // One shard alone is incomplete: its points are there, the others "missing".
   CommandResult partial = run_pciesim("merge " + shards[0] + " --out " + merged);
   EXPECT_EQ(partial.exit_code, 1);
-  EXPECT_EQ(nlohmann::json::parse(slurp(merged + "/results.json"))["summary"]["missing"], 16);
+  EXPECT_EQ(nlohmann::json::parse(read_file(merged + "/results.json"))["summary"]["missing"], 16);
   CommandResult r =
       run_pciesim("merge " + shards[0] + " " + shards[1] + " " + shards[2] + " --out " + merged);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_same_results(whole, merged);
   EXPECT_EQ(done_points(merged), 24u);
   // A directory of another sweep is refused.
-  std::string other = temp_dir();
+  std::string other = make_temp_dir("sweep");
   ASSERT_EQ(run_pciesim("sweep " + kTiny + " --quiet --out " + other).exit_code, 0);
-  EXPECT_EQ(run_pciesim("merge " + shards[0] + " " + other + " --out " + temp_dir()).exit_code, 2);
+  EXPECT_EQ(run_pciesim("merge " + shards[0] + " " + other + " --out " + make_temp_dir("sweep"))
+                .exit_code,
+            2);
   EXPECT_EQ(run_pciesim("sweep " + kGrid + " --out " + other).exit_code, 2);
 }
 
 TEST(Sweep, ResumeAfterAKillRunsOnlyTheMissingPoints) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("sweep");
   pid_t pid = start_sweep({kGrid, "-j", "1", "--out", dir});
   wait_for_first_point(dir);
   kill(-pid, SIGKILL); // the sweep and the point it is running
@@ -156,13 +146,13 @@ TEST(Sweep, ResumeAfterAKillRunsOnlyTheMissingPoints) {
   std::string expected =
       "ran " + std::to_string(24 - done) + " points (" + std::to_string(done) + " already done)";
   EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
-  std::string fresh = temp_dir();
+  std::string fresh = make_temp_dir("sweep");
   ASSERT_EQ(run_pciesim("sweep " + kGrid + " -j 2 --quiet --out " + fresh).exit_code, 0);
   expect_same_results(dir, fresh);
 }
 
 TEST(Sweep, InterruptStopsTheSweepAndKeepsFinishedPoints) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("sweep");
   pid_t pid = start_sweep({kGrid, "-j", "2", "--out", dir});
   wait_for_first_point(dir);
   kill(pid, SIGTERM); // the parent only: it must stop its children itself
@@ -180,7 +170,7 @@ TEST(Sweep, InterruptStopsTheSweepAndKeepsFinishedPoints) {
 }
 
 TEST(Sweep, AFailingPointIsRecordedAndTheSweepGoesOn) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("sweep");
   std::ofstream(dir + "/sweep.json") << R"({
     "name": "limits",
     "base": {"topology": ")" + kSource + R"(/topologies/host-dma-gen3x8.json",
@@ -192,22 +182,22 @@ TEST(Sweep, AFailingPointIsRecordedAndTheSweepGoesOn) {
   CommandResult r = run_pciesim("sweep " + dir + "/sweep.json -j 2 --out " + dir + "/out");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("ran 4 points (0 already done), 2 failed"), std::string::npos) << r.err;
-  std::string csv = slurp(dir + "/out/results.csv");
+  std::string csv = read_file(dir + "/out/results.csv");
   EXPECT_NE(csv.find("\np0000_limit-1ms_seed-1,0,1 ms,1,completed,0,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\np0003_limit-1ns_seed-2,3,1 ns,2,failed,3,,,,,,,,,,,,,pciesim: "
                      "simulated time reached the limit of 1 ns"),
             std::string::npos)
       << csv;
-  EXPECT_NE(slurp(dir + "/out/points/p0002_limit-1ns_seed-1/error.txt").find("exit code 3\n"),
+  EXPECT_NE(read_file(dir + "/out/points/p0002_limit-1ns_seed-1/error.txt").find("exit code 3\n"),
             std::string::npos);
-  auto results = nlohmann::json::parse(slurp(dir + "/out/results.json"));
+  auto results = nlohmann::json::parse(read_file(dir + "/out/results.json"));
   EXPECT_EQ(results["summary"]["failed"], 2);
   EXPECT_EQ(results["points"][2]["status"], "failed");
   EXPECT_EQ(results["points"][2]["exit_code"], 3);
 }
 
 TEST(Sweep, BadSweepFilesAreInputErrorsWithFileAndPointer) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("sweep");
   auto check = [&](const std::string &name, const std::string &text, const std::string &line) {
     std::ofstream(dir + "/" + name) << text;
     CommandResult r = run_pciesim("sweep " + dir + "/" + name + " --out " + dir + "/never");
@@ -238,7 +228,7 @@ TEST(Sweep, ValidateAcceptsTheShippedSweeps) {
 }
 
 TEST(Sweep, PrintsAndSubmitsASlurmArrayJob) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("sweep");
   CommandResult r = run_pciesim("sweep " + kTiny + " --print-sbatch --out " + dir + "/out");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\n#SBATCH --array=1-4\n"), std::string::npos) << r.out;
@@ -259,7 +249,7 @@ TEST(Sweep, PrintsAndSubmitsASlurmArrayJob) {
   EXPECT_NE(s.out.find("submitted array job 41"), std::string::npos) << s.out;
   EXPECT_NE(s.out.find("merge job 42"), std::string::npos) << s.out;
   EXPECT_TRUE(fs::exists(dir + "/out/sweep.sbatch"));
-  std::string log = slurp(dir + "/sbatch.log");
+  std::string log = read_file(dir + "/sbatch.log");
   EXPECT_NE(log.find("--parsable " + dir + "/out/sweep.sbatch"), std::string::npos) << log;
   EXPECT_NE(log.find("--dependency=afterany:41"), std::string::npos) << log;
 }

@@ -21,18 +21,6 @@
 namespace pciesim::test {
 namespace {
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string temp_dir() {
-  char path[] = "/tmp/pciesim-trace-XXXXXX";
-  return mkdtemp(path);
-}
-
 // nic-gpu-rdma with 4 messages each way instead of 64: small, and both directions busy.
 std::string small_scenario(const std::string &dir) {
   nlohmann::json s =
@@ -128,7 +116,7 @@ void check_trace_structure(const nlohmann::json &trace, std::map<std::string, in
 }
 
 TEST(Trace, ChromeJsonObeysTheStructuralRulesAndIsDeterministic) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("trace");
   std::string scenario = small_scenario(dir);
   CommandResult plain = run_pciesim("run " + scenario + " --json");
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
@@ -139,9 +127,9 @@ TEST(Trace, ChromeJsonObeysTheStructuralRulesAndIsDeterministic) {
   // Tracing watches; it never changes what is simulated.
   EXPECT_EQ(plain.out, a.out);
 
-  std::string text = slurp(dir + "/a.json");
+  std::string text = read_file(dir + "/a.json");
   ASSERT_FALSE(text.empty());
-  EXPECT_EQ(text, slurp(dir + "/b.json")) << "the trace differs between two runs";
+  EXPECT_EQ(text, read_file(dir + "/b.json")) << "the trace differs between two runs";
   nlohmann::json trace = nlohmann::json::parse(text);
   std::map<std::string, int> phases;
   check_trace_structure(trace, phases);
@@ -160,12 +148,12 @@ TEST(Trace, ChromeJsonObeysTheStructuralRulesAndIsDeterministic) {
 }
 
 TEST(Trace, CapKeepsPairsAndSaysSo) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("trace");
   std::string scenario = small_scenario(dir);
   CommandResult r = run_pciesim("run " + scenario + " --quiet --trace-max-events 100 --trace " +
                                 dir + "/capped.json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  nlohmann::json trace = nlohmann::json::parse(slurp(dir + "/capped.json"));
+  nlohmann::json trace = nlohmann::json::parse(read_file(dir + "/capped.json"));
   std::map<std::string, int> phases;
   check_trace_structure(trace, phases);
   EXPECT_LE(phases["X"] + phases["b"] - 2, 100); // the 2 whole-stream slices are not capped
@@ -180,9 +168,9 @@ TEST(Trace, CapKeepsPairsAndSaysSo) {
 TEST(Trace, RefusedTransferIsAnInstant) {
   // A peer write Linux's p2pdma refuses (NOT_SUPPORTED): GPU and NIC on two root ports of a
   // host bridge that is not on the allow-list.
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("trace");
   nlohmann::json topology = nlohmann::json::parse(
-      slurp(std::string(PCIESIM_SOURCE_DIR) + "/topologies/gpu-nic-root-ports-other.json"));
+      read_file(std::string(PCIESIM_SOURCE_DIR) + "/topologies/gpu-nic-root-ports-other.json"));
   nlohmann::json refused = {{"topology", topology},
                             {"transfers", nlohmann::json::array({{{"id", "dev2-write-dev0"},
                                                                   {"initiator", "nic0"},
@@ -197,7 +185,7 @@ TEST(Trace, RefusedTransferIsAnInstant) {
   CommandResult r = run_pciesim("run " + scenario + " --quiet --trace-max-events 1000 --trace " +
                                 dir + "/d.json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  nlohmann::json trace = nlohmann::json::parse(slurp(dir + "/d.json"));
+  nlohmann::json trace = nlohmann::json::parse(read_file(dir + "/d.json"));
   std::map<std::string, int> phases;
   check_trace_structure(trace, phases);
   bool found = false;
@@ -248,13 +236,13 @@ std::string vcd_identifier(std::string s) {
 }
 
 TEST(Trace, VcdIsAcceptedByVcd2fstAndShowsTrafficOnEveryBusyLink) {
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("trace");
   std::string scenario = small_scenario(dir);
   CommandResult plain = run_pciesim("run " + scenario + " --json");
   CommandResult r = run_pciesim("run " + scenario + " --json --vcd " + dir + "/w.vcd");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(plain.out, r.out);
-  std::string vcd = slurp(dir + "/w.vcd");
+  std::string vcd = read_file(dir + "/w.vcd");
   ASSERT_NE(vcd.find("$timescale"), std::string::npos);
   ASSERT_NE(vcd.find("1 ps"), std::string::npos);
 
