@@ -147,9 +147,9 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
   if (transfers.size() == 0)
     transfers.fail("no transfers", "at least one transfer");
   std::vector<std::string> pending_after;
-  const PciView view = build_pci_view(t, s.topology->hierarchy);
+  s.pci_view = build_pci_view(t, s.topology->hierarchy);
   for (const Node &n : transfers.items()) {
-    TransferConfig tc = load_transfer(n, t, s.topology->hierarchy, s.enumeration, view);
+    TransferConfig tc = load_transfer(n, t, s.topology->hierarchy, s.enumeration, s.pci_view);
     for (const TransferConfig &other : s.transfers)
       if (other.id == tc.id)
         n.at("id").fail(fmt::format("duplicate transfer id \"{}\"", tc.id), "unique ids");

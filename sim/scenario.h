@@ -23,6 +23,7 @@ struct ScenarioConfig {
   std::string topology_source; // path as resolved, or "inline"
   std::shared_ptr<LoadedTopology> topology;
   Enumeration enumeration;
+  PciView pci_view; // the PCI tree Linux sees, with the ACS controls the kernel programs
   std::uint64_t seed = 1;
   Duration max_sim_time{1000000000000}; // 1 s
   std::vector<TransferConfig> transfers;

@@ -57,7 +57,7 @@ public:
   explicit System(const ScenarioConfig &s) : scenario_(s), topo_(s.topology->config) {
     const Hierarchy &h = s.topology->hierarchy;
     const Enumeration &e = s.enumeration;
-    const PciView view = build_pci_view(topo_, h);
+    const PciView &view = s.pci_view;
     std::size_t n = topo_.components.size();
     rcs_.resize(n);
     switches_.resize(n);
@@ -392,9 +392,7 @@ private:
     }
     if (refused_.count(t)) {
       // Nothing to run: its dependents start as if it had finished at once.
-      for (std::size_t d = 0; d < scenario_.transfers.size(); ++d)
-        if (scenario_.transfers[d].start_after == t)
-          start(static_cast<int>(d), after_ps + tc.start_at.ps);
+      start_dependents(t, after_ps + tc.start_at.ps);
       return;
     }
     engines_[static_cast<std::size_t>(tc.initiator)]->start_stream(
@@ -406,19 +404,21 @@ private:
       if (!pipeline->stage_done(*engines_[static_cast<std::size_t>(engine)], stream, at_ps))
         continue;
       if (pipeline->result().finished)
-        for (std::size_t d = 0; d < scenario_.transfers.size(); ++d)
-          if (scenario_.transfers[d].start_after == t)
-            start(static_cast<int>(d), at_ps);
+        start_dependents(t, at_ps);
       return;
     }
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
       const TransferConfig &tc = scenario_.transfers[t];
-      if (tc.initiator != engine || stream_of_[t] != stream)
-        continue;
-      for (std::size_t d = 0; d < scenario_.transfers.size(); ++d)
-        if (scenario_.transfers[d].start_after == static_cast<int>(t))
-          start(static_cast<int>(d), at_ps);
+      if (tc.initiator == engine && stream_of_[t] == stream)
+        start_dependents(static_cast<int>(t), at_ps);
     }
+  }
+
+  // Starts the transfers waiting for transfer `t`, which finished at `at_ps`.
+  void start_dependents(int t, std::int64_t at_ps) {
+    for (std::size_t d = 0; d < scenario_.transfers.size(); ++d)
+      if (scenario_.transfers[d].start_after == t)
+        start(static_cast<int>(d), at_ps);
   }
 
   const PortCapabilities port_caps(int component) const {
