@@ -34,6 +34,16 @@ void BouncePipeline::start(std::int64_t at_ps) {
   fill(at_ps);
 }
 
+void BouncePipeline::rerun(std::int64_t at_ps) {
+  next_message_ = next_offset_ = 0;
+  std::fill(message_done_bytes_.begin(), message_done_bytes_.end(), 0);
+  std::fill(message_start_ps_.begin(), message_start_ps_.end(), -1);
+  result_.finished = false;
+  if (result_.first_start_ps < 0)
+    result_.first_start_ps = at_ps;
+  fill(at_ps);
+}
+
 // Hands the next chunks to free slots.
 void BouncePipeline::fill(std::int64_t at_ps) {
   for (std::size_t i = 0; i < slots_.size() && next_message_ < config_.count; ++i) {
@@ -63,6 +73,7 @@ void BouncePipeline::kick(int stage, std::int64_t at_ps) {
   int i = waiting_[stage].front();
   waiting_[stage].pop_front();
   running_[stage] = i;
+  stage_start_ps_[stage] = at_ps;
   const Slot &slot = slots_[static_cast<std::size_t>(i)];
   std::uint64_t address =
       config_.staging_address + static_cast<std::uint64_t>(i) * config_.chunk_bytes;
@@ -76,6 +87,8 @@ bool BouncePipeline::stage_done(const DmaEngine &engine, int stream, std::int64_
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Slot &slot = slots_[i];
     if (&engine == first_ && stream == slot.first_stream) {
+      if (on_stage)
+        on_stage(0, stage_start_ps_[0], at_ps);
       running_[0] = -1;
       waiting_[1].push_back(static_cast<int>(i));
       kick(1, at_ps);
@@ -83,6 +96,8 @@ bool BouncePipeline::stage_done(const DmaEngine &engine, int stream, std::int64_
       return true;
     }
     if (&engine == second_ && stream == slot.second_stream) {
+      if (on_stage)
+        on_stage(1, stage_start_ps_[1], at_ps);
       std::uint64_t m = slot.message;
       message_done_bytes_[m] += config_.chunk_bytes;
       if (message_done_bytes_[m] >= config_.message_bytes) {

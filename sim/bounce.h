@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <vector>
 
 #include "models/dma/dma_engine.h"
@@ -34,10 +35,14 @@ public:
                  const std::string &id);
 
   void start(std::int64_t at_ps);
+  // Runs all `count` messages again (a workload's next pass); results accumulate.
+  void rerun(std::int64_t at_ps);
   // A stream of `engine` finished a chunk stage; false if the stream is not ours.
   bool stage_done(const DmaEngine &engine, int stream, std::int64_t at_ps);
   const DmaStreamResult &result() const { return result_; }
   bool quiescent() const { return busy_slots_ == 0; }
+  // Told when a stage finished a chunk (0: into staging, 1: out of it), with its span.
+  std::function<void(int stage, std::int64_t start_ps, std::int64_t end_ps)> on_stage;
 
 private:
   struct Slot {
@@ -55,6 +60,7 @@ private:
   std::vector<Slot> slots_;
   std::deque<int> waiting_[2]; // slots queued for stage 1 and stage 2
   int running_[2] = {-1, -1};  // slot each stage works on, -1 when idle
+  std::int64_t stage_start_ps_[2] = {0, 0};
   std::uint64_t next_message_ = 0, next_offset_ = 0;
   std::vector<std::uint64_t> message_done_bytes_;
   std::vector<std::int64_t> message_start_ps_;

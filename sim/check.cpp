@@ -69,20 +69,6 @@ CLI::App *add_check_command(CLI::App &app, CheckOptions &options) {
   return check;
 }
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::string self_executable() {
-  char buffer[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  if (n <= 0)
-    throw std::runtime_error(std::string("cannot find the pciesim executable: ") +
-                             std::strerror(errno));
-  return std::string(buffer, static_cast<std::size_t>(n));
-}
-
-// An unlinked temporary file for a child's output: nothing is left behind, whatever happens.
 int anonymous_file() {
   const char *dir = std::getenv("TMPDIR");
   std::string path = std::string(dir && *dir ? dir : "/tmp") + "/pciesim-check-XXXXXX";
@@ -105,6 +91,20 @@ std::string read_all(int fd) {
   return text;
 }
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string self_executable() {
+  char buffer[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0)
+    throw std::runtime_error(std::string("cannot find the pciesim executable: ") +
+                             std::strerror(errno));
+  return std::string(buffer, static_cast<std::size_t>(n));
+}
+
+// An unlinked temporary file for a child's output: nothing is left behind, whatever happens.
 std::string first_line(const std::string &text) {
   std::string line = text.substr(0, text.find('\n'));
   return line.empty() ? "(no message)" : line;

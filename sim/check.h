@@ -56,6 +56,10 @@ CLI::App *add_check_command(CLI::App &app, CheckOptions &options);
 // every scenario passed; 1 some failed; 2 a bad input; 3 a stalled run; 4 an internal error).
 int command_check(const CheckOptions &options);
 
+// An unlinked temporary file for a child's output (never fills like a pipe), and all of it.
+int anonymous_file();
+std::string read_all(int fd);
+
 // The JUnit XML report of a check (sim/junit.cpp).
 std::string junit_xml(const std::vector<ScenarioCheck> &checks);
 

@@ -12,6 +12,7 @@
 #include <systemc>
 
 #include "sim/check.h"
+#include "sim/comparison.h"
 #include "sim/describe.h"
 #include "sim/pci_view.h"
 #include "sim/report.h"
@@ -51,13 +52,14 @@ TopologyView load_any_topology(const std::string &path) {
   return view;
 }
 
-ScenarioConfig load_checked_scenario(const std::string &path) {
+ScenarioConfig load_checked_scenario(const std::string &path, std::size_t topology_index = 0) {
   if (path.empty())
-    return load_default_scenario();
+    return load_default_scenario(topology_index);
   auto doc = load_json_file(path);
-  ScenarioConfig scenario = load_scenario(Node::root(doc), path.find('/') == std::string::npos
-                                                               ? std::string(".")
-                                                               : path.substr(0, path.rfind('/')));
+  ScenarioConfig scenario = load_scenario(
+      Node::root(doc),
+      path.find('/') == std::string::npos ? std::string(".") : path.substr(0, path.rfind('/')),
+      &load_json_file, topology_index);
   validate_against_schema(Node::root(doc), "scenario");
   return scenario;
 }
@@ -70,9 +72,48 @@ extern "C" void on_wall_clock_timeout(int) {
   std::_Exit(kExitSimulationError);
 }
 
+// A workload scenario: every listed topology loaded (and so checked) before anything runs.
+int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOptions o) {
+  std::vector<ScenarioConfig> topologies;
+  std::size_t count = first.topology_count;
+  topologies.push_back(std::move(first));
+  for (std::size_t k = 1; k < count; ++k)
+    topologies.push_back(load_checked_scenario(file, k));
+  if (!o.only_mechanism.empty()) {
+    bool listed = false;
+    for (Mechanism m : topologies.front().workload->mechanisms)
+      listed = listed || o.only_mechanism == mechanism_name(m);
+    if (!listed)
+      throw InputError(topologies.front().file, "/workload/mechanisms",
+                       "--mechanism " + o.only_mechanism + " is not among the mechanisms",
+                       "a mechanism the workload lists");
+  }
+  if ((!o.run.trace_path.empty() || !o.run.vcd_path.empty()) &&
+      (count > 1 ||
+       (o.only_mechanism.empty() && topologies.front().workload->mechanisms.size() > 1)))
+    throw InputError(topologies.front().file, "",
+                     "--trace and --vcd record one run, but the workload compares several",
+                     "--mechanism NAME and a single topology");
+  return command_compare(topologies, o);
+}
+
 int command_run(const std::string &file, const std::string &out_dir, bool quiet, bool json,
-                unsigned timeout_seconds, const RunOptions &options) {
+                unsigned timeout_seconds, const RunOptions &options,
+                const std::string &only_mechanism) {
   ScenarioConfig scenario = load_checked_scenario(file);
+  if (scenario.workload) {
+    ComparisonOptions o;
+    o.out_dir = out_dir;
+    o.quiet = quiet;
+    o.json = json;
+    o.timeout_seconds = timeout_seconds;
+    o.only_mechanism = only_mechanism;
+    o.run = options;
+    return run_comparison(file, std::move(scenario), o);
+  }
+  if (!only_mechanism.empty())
+    throw InputError(scenario.file, "", "--mechanism for a scenario without a workload",
+                     "a scenario with a \"workload\"");
   if (timeout_seconds > 0) {
     std::signal(SIGALRM, on_wall_clock_timeout);
     ::alarm(timeout_seconds);
@@ -162,6 +203,10 @@ int run_cli(int argc, char **argv) {
   run->add_option("--trace-max-events", run_options.trace_max_events,
                   "TLP and per-transfer events kept in --trace (default 200000)")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
+  std::string only_mechanism;
+  run->add_option("--mechanism", only_mechanism,
+                  "a workload scenario: run only this mechanism (e.g. with --trace)")
+      ->check(CLI::IsMember(mechanism_names()));
 
   std::string topo_file;
   bool dot = false;
@@ -220,7 +265,8 @@ int run_cli(int argc, char **argv) {
       std::cout << (markdown ? describe_markdown() : describe_text());
       return kExitOk;
     }
-    return command_run(run_file, out_dir, quiet, json, timeout_seconds, run_options);
+    return command_run(run_file, out_dir, quiet, json, timeout_seconds, run_options,
+                       only_mechanism);
   } catch (const InputError &e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;

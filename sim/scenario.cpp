@@ -45,15 +45,16 @@ std::string classify_document(const Node &root) {
     return "unknown";
   if (root.has("axes"))
     return "sweep";
-  if (root.has("transfers") || root.has("topology"))
+  if (root.has("transfers") || root.has("topology") || root.has("workload"))
     return "scenario";
   if (root.has("components") || root.has("links"))
     return "topology";
   return "unknown";
 }
 
-ScenarioConfig load_scenario_file(const std::string &path) {
-  return load_scenario(Node::root(load_json_file(path)), directory_of(path));
+ScenarioConfig load_scenario_file(const std::string &path, std::size_t topology_index) {
+  return load_scenario(Node::root(load_json_file(path)), directory_of(path), &load_json_file,
+                       topology_index);
 }
 
 namespace {
@@ -85,17 +86,17 @@ std::shared_ptr<const JsonDocument> read_embedded(const std::string &path) {
 }
 } // namespace
 
-ScenarioConfig load_default_scenario() {
+ScenarioConfig load_default_scenario(std::size_t topology_index) {
   const std::string path = "scenarios/default.json";
   return load_scenario(Node::root(parse_json_text(embedded_file(path), "<bundled>/" + path)),
-                       "scenarios", &read_embedded);
+                       "scenarios", &read_embedded, topology_index);
 }
 
 ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
-                             DocumentReader read_topology) {
+                             DocumentReader read_topology, std::size_t topology_index) {
   root.require_object();
   root.allow_only({"$schema", "name", "description", "topology", "seed", "max_sim_time",
-                   "transfers", "expect"});
+                   "transfers", "workload", "expect"});
   ScenarioConfig s;
   s.file = root.file();
   if (auto n = root.get("name"))
@@ -111,6 +112,17 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
   }
 
   Node topo = root.at("topology");
+  if (topo.is_array()) {
+    // Several topologies: the workload's comparison runs on each.
+    if (!root.has("workload"))
+      topo.fail("a list of topologies without a \"workload\"",
+                "one topology, or a workload to compare on each listed topology");
+    if (topo.size() == 0)
+      topo.fail("an empty list of topologies", "at least one topology");
+    s.topology_count = topo.size();
+    s.topology_index = topology_index;
+    topo = topo.at(topology_index);
+  }
   s.topology = std::make_shared<LoadedTopology>();
   if (topo.is_string()) {
     std::string rel = topo.as_string();
@@ -142,13 +154,20 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
   const TopologyConfig &t = s.topology->config;
   s.enumeration = enumerate(t, s.topology->hierarchy);
 
-  Node transfers = root.at("transfers");
-  transfers.require_array();
-  if (transfers.size() == 0)
-    transfers.fail("no transfers", "at least one transfer");
-  std::vector<std::string> pending_after;
   s.pci_view = build_pci_view(t, s.topology->hierarchy);
-  for (const Node &n : transfers.items()) {
+  if (auto w = root.get("workload"))
+    s.workload = load_workload(*w, t, s.topology->hierarchy, s.enumeration, s.pci_view, s.seed);
+  std::vector<std::string> pending_after;
+  std::optional<Node> transfers_node = root.get("transfers");
+  if (!transfers_node && !s.workload)
+    root.fail("missing key \"transfers\"", "\"transfers\", a \"workload\", or both");
+  Node transfers = transfers_node ? *transfers_node : root;
+  if (transfers_node) {
+    transfers.require_array();
+    if (transfers.size() == 0)
+      transfers.fail("no transfers", "at least one transfer");
+  }
+  for (const Node &n : transfers_node ? transfers.items() : std::vector<Node>{}) {
     TransferConfig tc = load_transfer(n, t, s.topology->hierarchy, s.enumeration, s.pci_view);
     for (const TransferConfig &other : s.transfers)
       if (other.id == tc.id)
@@ -215,6 +234,8 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     j["start_at"] = format_duration(tc.start_at);
     s.resolved["transfers"].push_back(j);
   }
+  if (s.workload)
+    s.resolved["workload"] = s.workload->resolved;
   return s;
 }
 

@@ -13,6 +13,7 @@
 #include "sim/enumeration.h"
 #include "sim/topology.h"
 #include "sim/transfer.h"
+#include "sim/workload.h"
 
 namespace pciesim {
 
@@ -29,17 +30,23 @@ struct ScenarioConfig {
   std::vector<TransferConfig> transfers;
   nlohmann::ordered_json resolved; // the scenario with every default filled in
   nlohmann::ordered_json expect;   // the "expect" array as written (sim/expect.h), or null
+  // A workload compares memory mechanisms (sim/workload.h): each (topology, mechanism) pair
+  // runs in its own process; `mechanism` is the one this process simulates.
+  std::optional<WorkloadConfig> workload;
+  Mechanism mechanism = Mechanism::P2pDmaApi;
+  std::size_t topology_index = 0, topology_count = 1; // "topology" may list several
 };
 
 // Reads a topology file a scenario refers to (disk by default; the bundled default scenario
 // reads its topology from the embedded files).
 using DocumentReader = std::shared_ptr<const JsonDocument> (*)(const std::string &path);
 
-ScenarioConfig load_scenario_file(const std::string &path);
+ScenarioConfig load_scenario_file(const std::string &path, std::size_t topology_index = 0);
 ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
-                             DocumentReader read_topology = &load_json_file);
+                             DocumentReader read_topology = &load_json_file,
+                             std::size_t topology_index = 0);
 // The bundled default scenario (scenarios/default.json and its topology, compiled in).
-ScenarioConfig load_default_scenario();
+ScenarioConfig load_default_scenario(std::size_t topology_index = 0);
 
 // What a file is, judged by its top-level keys: "topology", "scenario", "sweep"
 // (it has "axes") or "unknown".

@@ -180,6 +180,14 @@ public:
       spec.group = tc.copy_engine;
       stream_of_.push_back(engine.add_stream(spec));
     }
+    if (s.workload) {
+      kernel_ = std::make_unique<OsKernel>("os", s.workload->costs);
+      std::vector<DmaEngine *> engines;
+      for (auto &e : engines_)
+        engines.push_back(e.get());
+      runner_ = std::make_unique<WorkloadRunner>(*s.workload, s.mechanism, engines, *kernel_);
+      runner_->start();
+    }
     for (std::size_t i = 0; i < n; ++i) {
       if (!engines_[i])
         continue;
@@ -238,6 +246,8 @@ public:
   }
 
   bool all_finished() const {
+    if (runner_ && !runner_->finished())
+      return false;
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t)
       if (!result_of(static_cast<int>(t)).finished)
         return false;
@@ -290,10 +300,18 @@ public:
     }
     if (pool_.in_use() != 0)
       out.push_back(fmt::format("{} TLPs never returned to the pool", pool_.in_use()));
+    if (runner_) {
+      if (!runner_->quiescent())
+        out.push_back("the workload's kernel work or DMA is still outstanding");
+      for (const std::string &line : runner_->result().violations)
+        out.push_back(line);
+    }
     return out;
   }
 
   void collect(RunResult &r) const {
+    if (runner_)
+      r.mechanism = runner_->result();
     const std::int64_t end_ps = std::max<std::int64_t>(1, r.sim_time_ps);
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
       const TransferConfig &tc = scenario_.transfers[t];
@@ -400,6 +418,8 @@ private:
   }
 
   void stream_done(int engine, int stream, std::int64_t at_ps) {
+    if (runner_ && runner_->stream_done(engine, stream, at_ps))
+      return;
     for (auto &[t, pipeline] : bounces_) {
       if (!pipeline->stage_done(*engines_[static_cast<std::size_t>(engine)], stream, at_ps))
         continue;
@@ -448,6 +468,8 @@ private:
   std::map<int, DmaStreamResult> refused_;                 // transfers that could not run, by index
   std::map<int, std::unique_ptr<BouncePipeline>> bounces_; // bounce-buffer transfers
   std::vector<std::unique_ptr<LinkObserverPair>> link_fanout_;
+  std::unique_ptr<OsKernel> kernel_;       // workloads only
+  std::unique_ptr<WorkloadRunner> runner_; // declared last: destroyed before the engines
 };
 
 void install_report_handler() {

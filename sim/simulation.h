@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/scenario.h"
+#include "sim/workload_runner.h"
 
 namespace pciesim {
 
@@ -55,6 +56,8 @@ struct RunResult {
   // Set when the run could not finish: the watchdog's diagnosis, one line per component.
   std::vector<std::string> stall_diagnosis;
   std::string stall_reason;
+  // A workload run: what its mechanism did (sim/workload_runner.h).
+  std::optional<MechanismResult> mechanism;
   bool completed() const { return stall_reason.empty(); }
   // Wall clock, kept apart from the deterministic results.
   double wall_seconds = 0;

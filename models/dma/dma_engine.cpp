@@ -90,6 +90,14 @@ void DmaEngine::restart_stream(int stream, std::uint64_t target_address, std::in
   schedule(at_ps, Action::StartStream, stream);
 }
 
+void DmaEngine::restart_stream(int stream, std::uint64_t target_address,
+                               std::uint64_t transfer_bytes, std::int64_t at_ps) {
+  DmaStreamSpec &spec = streams_[static_cast<std::size_t>(stream)].spec;
+  spec.transfer_bytes = spec.region_bytes = spec.stride_bytes = transfer_bytes;
+  spec.count = 1;
+  restart_stream(stream, target_address, at_ps);
+}
+
 bool DmaEngine::owns(std::uint64_t address) const {
   for (std::size_t b = 0; b < wiring_.bar_bases.size(); ++b)
     if (address >= wiring_.bar_bases[b] && address - wiring_.bar_bases[b] < wiring_.bar_sizes[b])

@@ -126,6 +126,9 @@ public:
   // Runs a finished (or never started) stream again at `target_address`: one more round of
   // its `count` transfers. Its result accumulates over the rounds.
   void restart_stream(int stream, std::uint64_t target_address, std::int64_t at_ps);
+  // Same, as one transfer of `transfer_bytes` (a workload's access or copy segment).
+  void restart_stream(int stream, std::uint64_t target_address, std::uint64_t transfer_bytes,
+                      std::int64_t at_ps);
   const DmaStreamResult &stream_result(int stream) const;
   std::function<void(int stream, std::int64_t at_ps)> on_stream_done;
   // Tracing only; nullptr (the default) costs one pointer test per transfer.

@@ -1,0 +1,323 @@
+#include "models/os/hmm.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "models/pcie/pcie_port.h"
+
+namespace pciesim {
+
+HmmDriver::HmmDriver(OsKernel &kernel, PageTable &table, std::uint64_t device_base,
+                     std::uint64_t ram_base, HmmHooks hooks)
+    : kernel_(kernel), table_(table), device_base_(device_base), ram_base_(ram_base),
+      hooks_(std::move(hooks)) {}
+
+std::uint64_t HmmDriver::address_of(std::uint64_t page) const {
+  const PageState &p = table_.page(page);
+  return (p.home == PageHome::Device ? device_base_ : ram_base_) +
+         static_cast<std::uint64_t>(p.frame) * table_.page_bytes();
+}
+
+void HmmDriver::add_nic(int nic) {
+  if (!nic_subscription_.count(nic))
+    nic_subscription_[nic] = table_.subscribe("nic" + std::to_string(nic));
+}
+
+void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done) {
+  const OsCosts &c = kernel_.costs();
+  const std::int64_t n = static_cast<std::int64_t>(pages.size());
+  const std::int64_t t0 = now_ps();
+  // migrate_vma_setup: the notifiers run first (invalidate_range_start), then each page is
+  // collected and unmapped (a migration entry replaces the CPU's PTE), then one shootdown.
+  std::int64_t t = t0 + n * c.migrate_collect_page.ps;
+  kernel_.record(TimeKind::FaultHandling, t0, t);
+  kernel_.record(TimeKind::Invalidation, t, t + c.tlb_shootdown.ps);
+  t += c.tlb_shootdown.ps;
+  for (auto &[nic, subscription] : nic_subscription_) {
+    std::vector<std::uint64_t> zapped;
+    for (std::uint64_t page : pages) {
+      PageState &p = table_.page(page);
+      if (!p.nic_mapped)
+        continue;
+      zapped.push_back(address_of(page));
+      p.nic_mapped = p.nic_peer = false;
+    }
+    if (zapped.empty())
+      continue;
+    hooks_.zap_nic(nic, zapped);
+    table_.invalidated(subscription);
+    ++kernel_.stats().invalidations;
+    kernel_.record(TimeKind::Invalidation, t, t + c.notifier_invalidate.ps);
+    t += c.notifier_invalidate.ps;
+  }
+  for (std::uint64_t page : pages) {
+    PageState &p = table_.page(page);
+    p.migrating = true;
+    p.cpu_mapped = p.gpu_mapped = false;
+  }
+  const std::int64_t copy_at = t + c.copy_engine_setup.ps;
+  kernel_.record(TimeKind::Copy, t, copy_at);
+  kernel_.call_at(copy_at, [this, pages = std::move(pages), to, done = std::move(done)]() {
+    // The destination frames are allocated now; the copy writes (to RAM) or reads (from RAM)
+    // the system side of each page.
+    std::vector<std::uint64_t> ram_addresses;
+    for (std::uint64_t page : pages) {
+      if (to == PageHome::Device)
+        ram_addresses.push_back(address_of(page));
+      if (!table_.move(page, to))
+        throw std::logic_error("HMM migration found no free frame");
+      if (to == PageHome::SystemRam)
+        ram_addresses.push_back(address_of(page));
+    }
+    const std::int64_t copy_start = now_ps();
+    hooks_.copy(ram_addresses, to == PageHome::SystemRam,
+                [this, pages, to, done, copy_start](std::int64_t copied) {
+                  kernel_.record(TimeKind::Copy, copy_start, copied);
+                  const std::int64_t finalized =
+                      copied + static_cast<std::int64_t>(pages.size()) *
+                                   kernel_.costs().migrate_finalize_page.ps;
+                  kernel_.record(TimeKind::FaultHandling, copied, finalized);
+                  kernel_.call_at(finalized, [this, pages, to, done]() {
+                    for (std::uint64_t page : pages) {
+                      PageState &p = table_.page(page);
+                      p.migrating = false;
+                      // migrate_vma_finalize installs the new page: a CPU PTE for RAM, a
+                      // device-private entry (the GPU maps it) for device memory.
+                      p.cpu_mapped = to == PageHome::SystemRam;
+                      p.gpu_mapped = to == PageHome::Device;
+                    }
+                    (to == PageHome::SystemRam ? kernel_.stats().pages_to_ram
+                                               : kernel_.stats().pages_to_device) += pages.size();
+                    settled();
+                    done(now_ps());
+                  });
+                });
+  });
+}
+
+void HmmDriver::migrate_batches(std::vector<std::uint64_t> pages, std::size_t batch,
+                                bool with_cpu_fault, Done done) {
+  if (pages.empty()) {
+    done(now_ps());
+    return;
+  }
+  std::size_t take = std::min(batch, pages.size());
+  std::vector<std::uint64_t> first(pages.begin(), pages.begin() + static_cast<long>(take));
+  std::vector<std::uint64_t> rest(pages.begin() + static_cast<long>(take), pages.end());
+  std::int64_t start = now_ps();
+  if (with_cpu_fault) {
+    ++kernel_.stats().cpu_faults;
+    kernel_.record(TimeKind::FaultHandling, start, start + kernel_.costs().cpu_fault.ps);
+    start += kernel_.costs().cpu_fault.ps;
+  }
+  ++kernel_.stats().migrate_to_ram_calls;
+  kernel_.call_at(start, [this, first = std::move(first), rest = std::move(rest), batch,
+                          with_cpu_fault, done = std::move(done)]() mutable {
+    migrate(std::move(first), PageHome::SystemRam,
+            [this, rest = std::move(rest), batch, with_cpu_fault, done](std::int64_t) mutable {
+              migrate_batches(std::move(rest), batch, with_cpu_fault, std::move(done));
+            });
+  });
+}
+
+void HmmDriver::cpu_fault(std::vector<std::uint64_t> pages, Done done) {
+  when_settled(pages, [this, pages, done = std::move(done)]() {
+    std::vector<std::uint64_t> device;
+    for (std::uint64_t page : pages)
+      if (table_.page(page).home == PageHome::Device)
+        device.push_back(page);
+    std::size_t batch = static_cast<std::size_t>(kernel_.costs().migrate_to_ram_pages);
+    migrate_batches(std::move(device), batch, true, done);
+  });
+}
+
+void HmmDriver::nic_fault(int nic, std::vector<std::uint64_t> pages, bool peer_map, Done done) {
+  add_nic(nic);
+  FaultQueue &q = nic_faults_[nic];
+  q.waiting.push_back(FaultQueue::Request{std::move(pages), peer_map, std::move(done)});
+  serve_nic(nic);
+}
+
+void HmmDriver::serve_nic(int nic) {
+  FaultQueue &q = nic_faults_[nic];
+  if (q.busy || q.waiting.empty())
+    return;
+  q.busy = true;
+  FaultQueue::Request request = std::move(q.waiting.front());
+  q.waiting.pop_front();
+  nic_fault_chunk(nic, std::move(request));
+}
+
+// One ODP fault: at most odp_fault_max bytes of the request's still-unmapped pages; the rest
+// is another fault after it.
+void HmmDriver::nic_fault_chunk(int nic, FaultQueue::Request request) {
+  std::vector<std::uint64_t> missing;
+  for (std::uint64_t page : request.pages)
+    if (!table_.page(page).nic_mapped)
+      missing.push_back(page);
+  if (missing.empty()) {
+    request.done(now_ps());
+    nic_faults_[nic].busy = false;
+    serve_nic(nic);
+    return;
+  }
+  std::size_t cap = std::max<std::size_t>(
+      1, static_cast<std::size_t>(kernel_.costs().odp_fault_max.count / table_.page_bytes()));
+  if (missing.size() > cap)
+    missing.resize(cap);
+  ++kernel_.stats().odp_faults;
+  const std::int64_t start = now_ps(), resumed = start + kernel_.costs().odp_fault.ps;
+  kernel_.record(TimeKind::FaultHandling, start, resumed);
+  const std::uint64_t seq = table_.read_begin(nic_subscription_[nic]);
+  FaultQueue::Request chunk{missing, request.peer_map, nullptr};
+  kernel_.call_at(resumed, [this, nic, chunk, seq, request = std::move(request)]() mutable {
+    chunk.done = [this, nic, request = std::move(request)](std::int64_t) mutable {
+      nic_fault_chunk(nic, std::move(request)); // the next chunk, or the request is done
+    };
+    resolve_nic(nic, std::move(chunk), seq);
+  });
+}
+
+// hmm_range_fault over the fault's pages.
+void HmmDriver::resolve_nic(int nic, FaultQueue::Request request, std::uint64_t seq) {
+  std::vector<std::uint64_t> pages = request.pages;
+  when_settled(pages, [this, nic, seq, request = std::move(request)]() mutable {
+    const std::int64_t start = now_ps();
+    const std::int64_t walked = start + static_cast<std::int64_t>(request.pages.size()) *
+                                            kernel_.costs().hmm_range_fault_page.ps;
+    kernel_.record(TimeKind::FaultHandling, start, walked);
+    std::vector<std::uint64_t> device;
+    for (std::uint64_t page : request.pages)
+      if (table_.page(page).home == PageHome::Device)
+        device.push_back(page);
+    kernel_.call_at(walked, [this, nic, seq, device = std::move(device),
+                             request = std::move(request)]() mutable {
+      if (request.peer_map || device.empty()) {
+        map_nic(nic, std::move(request), seq);
+        return;
+      }
+      std::size_t batch = static_cast<std::size_t>(kernel_.costs().migrate_to_ram_pages);
+      migrate_batches(std::move(device), batch, false,
+                      [this, nic, seq, request = std::move(request)](std::int64_t) mutable {
+                        map_nic(nic, std::move(request), seq);
+                      });
+    });
+  });
+}
+
+// DMA-map the pages, then commit the MTT update unless an invalidation raced with the walk
+// (mmu_interval_read_retry), in which case the walk runs again.
+void HmmDriver::map_nic(int nic, FaultQueue::Request request, std::uint64_t seq) {
+  const std::int64_t start = now_ps();
+  const std::int64_t mapped =
+      start + static_cast<std::int64_t>(request.pages.size()) * kernel_.costs().dma_map_page.ps;
+  kernel_.record(TimeKind::FaultHandling, start, mapped);
+  kernel_.call_at(mapped, [this, nic, seq, request = std::move(request)]() mutable {
+    int subscription = nic_subscription_[nic];
+    bool moving = false;
+    for (std::uint64_t page : request.pages)
+      moving = moving || table_.page(page).migrating;
+    if (moving || table_.read_retry(subscription, seq)) {
+      ++kernel_.stats().odp_fault_retries;
+      resolve_nic(nic, std::move(request), table_.read_begin(subscription));
+      return;
+    }
+    for (std::uint64_t page : request.pages) {
+      PageState &p = table_.page(page);
+      p.nic_mapped = true;
+      p.nic_peer = p.home == PageHome::Device;
+      if (p.nic_peer)
+        ++kernel_.stats().p2p_page_mappings;
+    }
+    request.done(now_ps());
+  });
+}
+
+void HmmDriver::gpu_fault(std::vector<std::uint64_t> pages, Done done) {
+  gpu_faults_.waiting.push_back(FaultQueue::Request{std::move(pages), false, std::move(done)});
+  serve_gpu();
+}
+
+// One batch of the GPU fault buffer: up to gpu_fault_batch_pages faults, from as many
+// waiting accesses as fit; an access with more pages is served over several batches.
+void HmmDriver::serve_gpu() {
+  FaultQueue &q = gpu_faults_;
+  if (q.busy || q.waiting.empty())
+    return;
+  q.busy = true;
+  const std::size_t limit = static_cast<std::size_t>(kernel_.costs().gpu_fault_batch_pages);
+  std::vector<std::uint64_t> batch;
+  std::vector<Done> completed;
+  while (!q.waiting.empty() && batch.size() < limit) {
+    FaultQueue::Request &r = q.waiting.front();
+    std::size_t take = std::min(limit - batch.size(), r.pages.size());
+    batch.insert(batch.end(), r.pages.begin(), r.pages.begin() + static_cast<long>(take));
+    r.pages.erase(r.pages.begin(), r.pages.begin() + static_cast<long>(take));
+    if (!r.pages.empty())
+      break;
+    completed.push_back(std::move(r.done));
+    q.waiting.pop_front();
+  }
+  std::sort(batch.begin(), batch.end());
+  batch.erase(std::unique(batch.begin(), batch.end()), batch.end());
+  ++kernel_.stats().gpu_fault_batches;
+  kernel_.stats().gpu_faults += batch.size();
+  const std::int64_t start = now_ps(), serviced = start + kernel_.costs().gpu_fault_batch.ps;
+  kernel_.record(TimeKind::FaultHandling, start, serviced);
+  auto finish = [this, completed = std::move(completed)](std::int64_t) {
+    for (const Done &d : completed)
+      d(now_ps());
+    gpu_faults_.busy = false;
+    serve_gpu();
+  };
+  kernel_.call_at(serviced, [this, batch, finish = std::move(finish)]() {
+    when_settled(batch, [this, batch, finish]() {
+      std::vector<std::uint64_t> movable;
+      for (std::uint64_t page : batch) {
+        PageState &p = table_.page(page);
+        if (p.home == PageHome::Device || p.gpu_mapped)
+          continue;
+        if (p.pins > 0) {
+          // A pinned page cannot move: the driver maps the system page remotely instead.
+          ++kernel_.stats().migrations_refused_pinned;
+          ++kernel_.stats().remote_mappings;
+          p.gpu_mapped = true;
+          continue;
+        }
+        movable.push_back(page);
+      }
+      if (movable.empty())
+        finish(now_ps());
+      else
+        migrate(std::move(movable), PageHome::Device, finish);
+    });
+  });
+}
+
+void HmmDriver::when_settled(const std::vector<std::uint64_t> &pages, std::function<void()> then) {
+  for (std::uint64_t page : pages)
+    if (table_.page(page).migrating) {
+      settle_waiters_.emplace_back(pages, std::move(then));
+      return;
+    }
+  then();
+}
+
+void HmmDriver::settled() {
+  std::vector<std::function<void()>> ready;
+  for (std::size_t i = 0; i < settle_waiters_.size();) {
+    bool moving = false;
+    for (std::uint64_t page : settle_waiters_[i].first)
+      moving = moving || table_.page(page).migrating;
+    if (moving) {
+      ++i;
+      continue;
+    }
+    ready.push_back(std::move(settle_waiters_[i].second));
+    settle_waiters_.erase(settle_waiters_.begin() + static_cast<long>(i));
+  }
+  for (auto &then : ready)
+    then();
+}
+
+} // namespace pciesim

@@ -1,0 +1,101 @@
+// The Linux paths that move and map the pages of one HMM buffer (linux-semantics.md §2–§4,
+// MODELING.md §6), as timed steps on the OsKernel clock plus the real copy-engine traffic of
+// each migration:
+//  - migrate: migrate_vma_setup (collect + unmap per page, one TLB shootdown, an
+//    mmu_interval_notifier invalidation to every other mirror that maps a moving page), the
+//    owning GPU's copy engine moving the data over PCIe, migrate_vma_finalize per page;
+//  - CPU fault on a device-private page: a fault, then migrate_to_ram in batches;
+//  - NIC ODP fault: the fixed fault cost, hmm_range_fault per page (which migrates
+//    device-private pages to RAM, or with the peer-mapping extension maps their BAR page),
+//    a DMA mapping per page, and the notifier sequence check that retries the walk when an
+//    invalidation raced with it; faults of one NIC are served one at a time (a work queue);
+//  - GPU replayable faults on system pages: batches (size and service time params), then
+//    migration to device memory, or a remote mapping when the page is pinned.
+// The driver knows no engine: copies and MTT zaps go through hooks the runner provides.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "models/os/os_kernel.h"
+#include "models/os/page_table.h"
+
+namespace pciesim {
+
+using Done = std::function<void(std::int64_t at_ps)>;
+
+struct HmmHooks {
+  // Copies pages with the owning GPU's copy engine. `ram_addresses` are the system-RAM side
+  // of each page (written when moving to RAM, read when moving to the device); done(at_ps)
+  // when the last byte is in.
+  std::function<void(const std::vector<std::uint64_t> &ram_addresses, bool to_ram, Done done)> copy;
+  // A NIC's mappings of these pages are zapped (MTT entries; the bus addresses it used).
+  std::function<void(int nic, const std::vector<std::uint64_t> &bus_addresses)> zap_nic;
+};
+
+class HmmDriver {
+public:
+  // Device frame f is at bus address device_base + f x page size (the owner's BAR1
+  // aperture, where peers reach it); system frame f at ram_base + f x page size.
+  HmmDriver(OsKernel &kernel, PageTable &table, std::uint64_t device_base, std::uint64_t ram_base,
+            HmmHooks hooks);
+
+  // Where a page is now, as a bus address.
+  std::uint64_t address_of(std::uint64_t page) const;
+
+  // A NIC mirroring the range through an ODP MR: subscribes an interval notifier.
+  void add_nic(int nic);
+  // Long-term pin (a non-ODP MR): pages may no longer migrate.
+  void pin(std::uint64_t page) { ++table_.page(page).pins; }
+
+  // Moves pages (all elsewhere than `to`, none pinned or migrating) to `to`.
+  // All these run at the current simulated time.
+  void migrate(std::vector<std::uint64_t> pages, PageHome to, Done done);
+  // The CPU touches pages: faults bring device-private ones to RAM; then they are mapped.
+  void cpu_fault(std::vector<std::uint64_t> pages, Done done);
+  // A NIC touches pages its MTT lacks. `peer_map`: map device-private pages peer-to-peer
+  // (the hmm_p2p extension) instead of migrating them.
+  void nic_fault(int nic, std::vector<std::uint64_t> pages, bool peer_map, Done done);
+  // The owning GPU touches system pages it has not mapped.
+  void gpu_fault(std::vector<std::uint64_t> pages, Done done);
+
+  // Runs `then` once none of `pages` is migrating.
+  void when_settled(const std::vector<std::uint64_t> &pages, std::function<void()> then);
+
+private:
+  // Faults waiting for a serial server (a NIC's page-fault queue, the GPU fault buffer).
+  struct FaultQueue {
+    struct Request {
+      std::vector<std::uint64_t> pages;
+      bool peer_map = false;
+      Done done;
+    };
+    std::deque<Request> waiting;
+    bool busy = false;
+  };
+  void serve_nic(int nic);
+  void nic_fault_chunk(int nic, FaultQueue::Request request);
+  void resolve_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
+  void map_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
+  void serve_gpu();
+  // migrate_to_ram of `pages`, `batch` at a time, one after the other; `with_cpu_fault`
+  // charges a CPU fault before each (a CPU access; hmm_range_fault calls the fault handler
+  // directly).
+  void migrate_batches(std::vector<std::uint64_t> pages, std::size_t batch, bool with_cpu_fault,
+                       Done done);
+  void settled();
+
+  OsKernel &kernel_;
+  PageTable &table_;
+  std::uint64_t device_base_, ram_base_;
+  HmmHooks hooks_;
+  std::map<int, int> nic_subscription_; // NIC component -> notifier subscription
+  std::map<int, FaultQueue> nic_faults_;
+  FaultQueue gpu_faults_;
+  std::vector<std::pair<std::vector<std::uint64_t>, std::function<void()>>> settle_waiters_;
+};
+
+} // namespace pciesim

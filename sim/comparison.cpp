@@ -1,0 +1,411 @@
+#include "sim/comparison.h"
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim/check.h"
+#include "sim/expect.h"
+#include "sim/input_error.h"
+#include "sim/report.h"
+
+namespace pciesim {
+namespace {
+
+double ns(std::int64_t ps) { return std::round(static_cast<double>(ps)) / 1000.0; }
+double rounded(double v, int digits) {
+  double scale = std::pow(10.0, digits);
+  return std::round(v * scale) / scale;
+}
+
+// 21 nearest-rank quantiles, p0 to p100 by 5.
+nlohmann::ordered_json latency_cdf(std::vector<std::int64_t> samples) {
+  nlohmann::ordered_json cdf = nlohmann::ordered_json::array();
+  if (samples.empty())
+    return cdf;
+  std::sort(samples.begin(), samples.end());
+  for (int q = 0; q <= 100; q += 5) {
+    std::size_t k =
+        static_cast<std::size_t>(std::ceil(q / 100.0 * static_cast<double>(samples.size())));
+    cdf.push_back(ns(samples[std::max<std::size_t>(k, 1) - 1]));
+  }
+  return cdf;
+}
+
+} // namespace
+
+nlohmann::ordered_json mechanism_json(const RunResult &run, const std::string &topology) {
+  const MechanismResult &m = *run.mechanism;
+  nlohmann::ordered_json j;
+  j["id"] = m.mechanism + "@" + topology;
+  j["name"] = m.mechanism;
+  j["topology"] = topology;
+  std::string status = m.status, reason = m.reason;
+  if (!run.completed()) {
+    status = "failed";
+    reason =
+        run.stall_reason + (run.stall_diagnosis.empty() ? "" : ": " + run.stall_diagnosis.front());
+  }
+  j["status"] = status;
+  j["reason"] = reason;
+  std::uint64_t bytes = m.nic_bytes > 0 ? m.nic_bytes : m.bytes_accessed;
+  j["total_time_ns"] = ns(m.end_ps);
+  j["throughput_GBps"] =
+      m.end_ps > 0 ? rounded(static_cast<double>(bytes) / static_cast<double>(m.end_ps) * 1e3, 3)
+                   : 0.0;
+  LatencySummary l = summarize_latencies(m.latencies_ps);
+  j["latency"] = {{"mean_ns", rounded(l.mean_ns, 3)},
+                  {"p50_ns", rounded(l.p50_ns, 3)},
+                  {"p99_ns", rounded(l.p99_ns, 3)},
+                  {"max_ns", rounded(l.max_ns, 3)}};
+  j["latency_cdf_ns"] = latency_cdf(m.latencies_ps);
+  j["bytes_accessed"] = m.bytes_accessed;
+  j["nic_bytes"] = m.nic_bytes;
+  j["pages_migrated"] = m.pages_migrated;
+  j["pages_to_ram"] = m.os.pages_to_ram;
+  j["pages_to_device"] = m.os.pages_to_device;
+  j["bytes_migrated"] = m.bytes_migrated;
+  j["faults"] = {{"cpu", m.os.cpu_faults},
+                 {"gpu", m.os.gpu_faults},
+                 {"gpu_batches", m.os.gpu_fault_batches},
+                 {"odp", m.os.odp_faults},
+                 {"odp_retries", m.os.odp_fault_retries}};
+  j["invalidations"] = m.os.invalidations;
+  nlohmann::ordered_json breakdown;
+  for (std::size_t k = 0; k < m.breakdown_ps.size(); ++k)
+    breakdown[time_kind_name(static_cast<TimeKind>(k))] = ns(m.breakdown_ps[k]);
+  j["breakdown_ns"] = breakdown;
+  nlohmann::ordered_json os;
+  m.os.for_each([&os](const char *name, std::uint64_t v) { os[name] = v; });
+  j["os"] = os;
+  j["phases"] = nlohmann::ordered_json::array();
+  for (const PhaseRunResult &p : m.phase_runs)
+    j["phases"].push_back({{"phase", p.phase},
+                           {"iteration", p.iteration},
+                           {"start_ns", ns(p.start_ps)},
+                           {"end_ns", ns(p.end_ps)},
+                           {"bytes", p.bytes},
+                           {"pages_to_ram", p.pages_to_ram},
+                           {"pages_to_device", p.pages_to_device},
+                           {"faults", p.faults}});
+  j["links"] = nlohmann::ordered_json::array();
+  for (const LinkDirectionResult &l : run.links)
+    if (l.tlps > 0)
+      j["links"].push_back({{"from", l.from},
+                            {"to", l.to},
+                            {"tlps", l.tlps},
+                            {"payload_bytes", l.payload_bytes},
+                            {"utilization", rounded(l.utilization, 4)}});
+  return j;
+}
+
+namespace {
+
+const nlohmann::ordered_json *find_mechanism(const nlohmann::ordered_json &mechanisms,
+                                             const std::string &name, const std::string &topology) {
+  for (const auto &m : mechanisms)
+    if (m["name"] == name && m["topology"] == topology && m["status"] == "ok")
+      return &m;
+  return nullptr;
+}
+
+// An iteration's span: the first start to the last end of its phases.
+std::pair<double, double> iteration_span(const nlohmann::ordered_json &m, int iteration) {
+  double start = -1, end = -1;
+  for (const auto &p : m["phases"])
+    if (p["iteration"] == iteration) {
+      double s = p["start_ns"], e = p["end_ns"];
+      start = start < 0 ? s : std::min(start, s);
+      end = std::max(end, e);
+    }
+  return {start, end};
+}
+
+} // namespace
+
+nlohmann::ordered_json crossovers(const nlohmann::ordered_json &mechanisms,
+                                  const nlohmann::ordered_json &workload) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  // Only a NIC re-reading or re-writing the same data: every repeated phase is the NIC's.
+  int iterations = workload["iterations"];
+  bool nic_only = iterations >= 2;
+  for (const auto &p : workload["phases"])
+    if (!p["once"].get<bool>() && p["actor_type"] != "rdma_nic")
+      nic_only = false;
+  std::vector<std::string> topologies;
+  for (const auto &m : mechanisms)
+    if (std::find(topologies.begin(), topologies.end(), m["topology"]) == topologies.end())
+      topologies.push_back(m["topology"]);
+  for (const std::string &topology : topologies) {
+    const auto *hmm = find_mechanism(mechanisms, "hmm_migrate", topology);
+    const auto *peer = find_mechanism(mechanisms, "p2p_dma_api", topology);
+    if (!nic_only || !hmm || !peer)
+      continue;
+    bool repeated_phases_are_nic = true;
+    for (const auto &p : (*hmm)["phases"])
+      if (p["iteration"] == iterations - 1 && p["pages_to_device"].get<std::uint64_t>() > 0)
+        repeated_phases_are_nic = false; // something migrated the data back: not NIC-only
+    if (!repeated_phases_are_nic)
+      continue;
+    double hmm_first = iteration_span(*hmm, 0).second;
+    double peer_first = iteration_span(*peer, 0).second;
+    auto [hs, he] = iteration_span(*hmm, iterations - 1);
+    auto [ps, pe] = iteration_span(*peer, iterations - 1);
+    double hmm_steady = he - hs, peer_steady = pe - ps;
+    nlohmann::ordered_json c;
+    c["topology"] = topology;
+    c["mechanism"] = "hmm_migrate";
+    c["versus"] = "p2p_dma_api";
+    c["first_pass_ns"] = {{"hmm_migrate", hmm_first}, {"p2p_dma_api", peer_first}};
+    c["steady_pass_ns"] = {{"hmm_migrate", hmm_steady}, {"p2p_dma_api", peer_steady}};
+    // Uses n of the buffer cost first + (n - 1) x steady; the crossover is the least n at
+    // which migration's total is no larger.
+    if (hmm_first <= peer_first) {
+      c["reuses"] = 1;
+      c["explanation"] = "migration is already no slower on the first pass";
+    } else if (hmm_steady < peer_steady) {
+      double n = 1 + std::ceil((hmm_first - peer_first) / (peer_steady - hmm_steady));
+      c["reuses"] = static_cast<std::int64_t>(n);
+      c["explanation"] = fmt::format(
+          "migration costs {:.1f} us more on the first pass and saves {:.1f} us on each later "
+          "pass (NIC reads system RAM faster than the peer path)",
+          (hmm_first - peer_first) / 1e3, (peer_steady - hmm_steady) / 1e3);
+    } else {
+      c["reuses"] = nullptr;
+      c["explanation"] =
+          "never: after migration the NIC reads system RAM no faster than it reads the GPU "
+          "BAR peer-to-peer, so the migration's cost is never recovered";
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string verdict_line(const nlohmann::ordered_json &mechanisms, const std::string &topology) {
+  const nlohmann::ordered_json *best = nullptr;
+  for (const auto &m : mechanisms)
+    if (m["topology"] == topology && m["status"] == "ok" &&
+        (!best || m["total_time_ns"].get<double>() < (*best)["total_time_ns"].get<double>()))
+      best = &m;
+  if (!best)
+    return fmt::format("{}: no mechanism completed", topology);
+  std::vector<std::string> others;
+  double best_ns = (*best)["total_time_ns"];
+  for (const auto &m : mechanisms) {
+    if (m["topology"] != topology || &m == best)
+      continue;
+    std::string name = m["name"];
+    if (m["status"] != "ok") {
+      others.push_back(fmt::format("{} {}", name, m["status"].get<std::string>()));
+      continue;
+    }
+    // The largest share of its time, and where it differs most from the winner.
+    std::string worst;
+    double worst_ns = -1;
+    for (const auto &[kind, value] : m["breakdown_ns"].items()) {
+      double extra = value.get<double>() - (*best)["breakdown_ns"].value(kind, 0.0);
+      if (extra > worst_ns) {
+        worst_ns = extra;
+        worst = kind;
+      }
+    }
+    double total = m["total_time_ns"];
+    others.push_back(fmt::format("{} {:.2f}x slower (+{:.1f} us of {})", name,
+                                 best_ns > 0 ? total / best_ns : 0.0, worst_ns / 1e3, worst));
+  }
+  return fmt::format("{}: fastest {} ({:.1f} us){}{}", topology, (*best)["name"].get<std::string>(),
+                     best_ns / 1e3, others.empty() ? "" : "; ", join(others, "; "));
+}
+
+std::string format_comparison(const nlohmann::ordered_json &results) {
+  std::string out = fmt::format("scenario {}\n", results["scenario"].get<std::string>());
+  std::string topology;
+  for (const auto &m : results["mechanisms"]) {
+    if (m["topology"] != topology) {
+      topology = m["topology"];
+      out += fmt::format("\ntopology {}\n", topology);
+      out += fmt::format("{:<12} {:<13} {:>11} {:>7} {:>9} {:>9} {:>7} {:>7} {:>6}  {}\n",
+                         "mechanism", "status", "total us", "GB/s", "p50 us", "p99 us", "faults",
+                         "pages", "inval", "time: dma/copy/fault/inval/setup/wait %");
+    }
+    const auto &f = m["faults"];
+    std::uint64_t faults = f["cpu"].get<std::uint64_t>() + f["gpu"].get<std::uint64_t>() +
+                           f["odp"].get<std::uint64_t>();
+    double total = m["total_time_ns"];
+    auto share = [&](const char *kind) {
+      return total > 0 ? 100.0 * m["breakdown_ns"].value(kind, 0.0) / total : 0.0;
+    };
+    out += fmt::format(
+        "{:<12} {:<13} {:>11.1f} {:>7.2f} {:>9.2f} {:>9.2f} {:>7} {:>7} {:>6}  "
+        "{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}\n",
+        m["name"].get<std::string>(), m["status"].get<std::string>(), total / 1e3,
+        m["throughput_GBps"].get<double>(), m["latency"]["p50_ns"].get<double>() / 1e3,
+        m["latency"]["p99_ns"].get<double>() / 1e3, faults,
+        m["pages_migrated"].get<std::uint64_t>(), m["invalidations"].get<std::uint64_t>(),
+        share("dma"), share("copy"), share("fault_handling"), share("invalidation"), share("setup"),
+        share("waiting"));
+    if (!m["reason"].get<std::string>().empty())
+      out +=
+          fmt::format("  {}: {}\n", m["name"].get<std::string>(), m["reason"].get<std::string>());
+  }
+  out += "\n";
+  for (const auto &c : results["crossover"])
+    out += fmt::format("crossover on {}: {}\n", c["topology"].get<std::string>(),
+                       c["reuses"].is_null()
+                           ? "hmm_migrate never catches up with p2p_dma_api: " +
+                                 c["explanation"].get<std::string>()
+                           : fmt::format("hmm_migrate overtakes p2p_dma_api after {} uses: {}",
+                                         c["reuses"].get<std::int64_t>(),
+                                         c["explanation"].get<std::string>()));
+  for (const auto &v : results["verdicts"])
+    out += "verdict " + v.get<std::string>() + "\n";
+  return out;
+}
+
+std::string comparison_csv(const nlohmann::ordered_json &results) {
+  std::string out = "topology,mechanism,status,total_time_ns,throughput_GBps,latency_p50_ns,"
+                    "latency_p99_ns,cpu_faults,gpu_faults,odp_faults,pages_migrated,"
+                    "bytes_migrated,invalidations,dma_ns,copy_ns,fault_handling_ns,"
+                    "invalidation_ns,setup_ns,waiting_ns,reason\n";
+  for (const auto &m : results["mechanisms"]) {
+    const auto &b = m["breakdown_ns"];
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(m["topology"]),
+        csv_field(m["name"]), m["status"].get<std::string>(), m["total_time_ns"].dump(),
+        m["throughput_GBps"].dump(), m["latency"]["p50_ns"].dump(), m["latency"]["p99_ns"].dump(),
+        m["faults"]["cpu"].dump(), m["faults"]["gpu"].dump(), m["faults"]["odp"].dump(),
+        m["pages_migrated"].dump(), m["bytes_migrated"].dump(), m["invalidations"].dump(),
+        b.value("dma", 0.0), b.value("copy", 0.0), b.value("fault_handling", 0.0),
+        b.value("invalidation", 0.0), b.value("setup", 0.0), b.value("waiting", 0.0),
+        csv_field(m["reason"]));
+  }
+  return out;
+}
+
+namespace {
+
+struct Child {
+  pid_t pid = -1;
+  int out = -1;
+  std::size_t topology = 0;
+  Mechanism mechanism = Mechanism::P2pDmaApi;
+};
+
+Child launch(const ScenarioConfig &base, std::size_t topology, Mechanism mechanism,
+             const ComparisonOptions &o) {
+  Child c{-1, anonymous_file(), topology, mechanism};
+  std::cout.flush();
+  std::cerr.flush();
+  c.pid = ::fork();
+  if (c.pid < 0)
+    throw std::runtime_error("cannot start a mechanism run: fork failed");
+  if (c.pid != 0)
+    return c;
+  int code = 0;
+  std::string text;
+  try {
+    if (o.timeout_seconds > 0)
+      ::alarm(o.timeout_seconds);
+    ScenarioConfig s = base;
+    s.mechanism = mechanism;
+    RunResult r = simulate(s, o.run);
+    nlohmann::ordered_json j = mechanism_json(r, s.topology->config.name);
+    text = j.dump();
+  } catch (const std::exception &e) {
+    text = nlohmann::ordered_json{{"error", e.what()}}.dump();
+    code = kExitInternalError;
+  }
+  const char *p = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = ::write(c.out, p, left);
+    if (n <= 0)
+      break;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  ::_exit(code);
+}
+
+} // namespace
+
+int command_compare(const std::vector<ScenarioConfig> &topologies, const ComparisonOptions &o) {
+  const ScenarioConfig &first = topologies.front();
+  std::vector<std::pair<std::size_t, Mechanism>> jobs;
+  for (std::size_t k = 0; k < topologies.size(); ++k)
+    for (Mechanism m : topologies[k].workload->mechanisms)
+      if (o.only_mechanism.empty() || o.only_mechanism == mechanism_name(m))
+        jobs.emplace_back(k, m);
+  std::vector<nlohmann::ordered_json> entries(jobs.size());
+  std::map<pid_t, std::pair<std::size_t, Child>> running;
+  std::size_t next = 0;
+  while (next < jobs.size() || !running.empty()) {
+    while (next < jobs.size() && static_cast<int>(running.size()) < std::max(1, o.jobs)) {
+      Child c = launch(topologies[jobs[next].first], jobs[next].first, jobs[next].second, o);
+      running[c.pid] = {next++, c};
+    }
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, 0);
+    auto it = running.find(pid);
+    if (it == running.end())
+      continue;
+    auto [index, child] = it->second;
+    running.erase(it);
+    std::string text = read_all(child.out);
+    ::close(child.out);
+    nlohmann::ordered_json j = nlohmann::ordered_json::parse(text, nullptr, false);
+    const std::string topology = topologies[child.topology].topology->config.name;
+    if (!WIFEXITED(status) || j.is_discarded() || j.contains("error")) {
+      std::string why = !WIFEXITED(status)
+                            ? fmt::format("the run was killed by signal {}{}", WTERMSIG(status),
+                                          WTERMSIG(status) == SIGALRM ? " (--timeout)" : "")
+                        : j.is_discarded() ? "the run printed no result"
+                                           : j["error"].get<std::string>();
+      j = nlohmann::ordered_json{
+          {"id", std::string(mechanism_name(child.mechanism)) + "@" + topology},
+          {"name", mechanism_name(child.mechanism)},
+          {"topology", topology},
+          {"status", "failed"},
+          {"reason", why}};
+    }
+    entries[index] = j;
+  }
+  nlohmann::ordered_json results;
+  results["scenario"] = first.name;
+  results["workload"] = first.workload->resolved;
+  results["mechanisms"] = nlohmann::ordered_json::array();
+  for (auto &e : entries)
+    results["mechanisms"].push_back(e);
+  results["crossover"] = crossovers(results["mechanisms"], first.workload->resolved);
+  results["verdicts"] = nlohmann::ordered_json::array();
+  for (const ScenarioConfig &s : topologies)
+    results["verdicts"].push_back(verdict_line(results["mechanisms"], s.topology->config.name));
+  std::vector<std::string> lines;
+  for (const auto &v : results["verdicts"])
+    lines.push_back(v.get<std::string>());
+  results["verdict"] = join(lines, " | ");
+  auto outcomes = check_run_expectations(first, results);
+  if (!o.out_dir.empty()) {
+    std::filesystem::create_directories(o.out_dir);
+    write_file_atomically(o.out_dir + "/results.json", results.dump(2) + "\n");
+    write_file_atomically(o.out_dir + "/results.csv", comparison_csv(results));
+  }
+  if (o.json)
+    std::cout << results.dump(2) << "\n";
+  else if (!o.quiet)
+    std::cout << format_comparison(results);
+  int code = report_run_expectations(outcomes, !o.json && !o.quiet);
+  bool failed = false;
+  for (const auto &m : results["mechanisms"])
+    failed = failed || m.value("status", "") == "failed";
+  return failed ? kExitSimulationError : code;
+}
+
+} // namespace pciesim
