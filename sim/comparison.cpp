@@ -160,6 +160,7 @@ nlohmann::ordered_json crossovers(const nlohmann::ordered_json &mechanisms,
     auto [ps, pe] = iteration_span(*peer, iterations - 1);
     double hmm_steady = he - hs, peer_steady = pe - ps;
     nlohmann::ordered_json c;
+    c["id"] = topology; // expectations reach it as /crossover/<topology>/reuses
     c["topology"] = topology;
     c["mechanism"] = "hmm_migrate";
     c["versus"] = "p2p_dma_api";
@@ -179,9 +180,8 @@ nlohmann::ordered_json crossovers(const nlohmann::ordered_json &mechanisms,
           (hmm_first - peer_first) / 1e3, (peer_steady - hmm_steady) / 1e3);
     } else {
       c["reuses"] = nullptr;
-      c["explanation"] =
-          "never: after migration the NIC reads system RAM no faster than it reads the GPU "
-          "BAR peer-to-peer, so the migration's cost is never recovered";
+      c["explanation"] = "after migration the NIC reads system RAM no faster than it reads the GPU "
+                         "BAR peer-to-peer, so the migration's cost is never recovered";
     }
     out.push_back(c);
   }
@@ -391,7 +391,10 @@ int command_compare(const std::vector<ScenarioConfig> &topologies, const Compari
   for (const auto &v : results["verdicts"])
     lines.push_back(v.get<std::string>());
   results["verdict"] = join(lines, " | ");
-  auto outcomes = check_run_expectations(first, results);
+  // Expectations compare mechanisms: with --mechanism the others are missing, so none apply.
+  std::vector<ExpectationOutcome> outcomes;
+  if (o.only_mechanism.empty())
+    outcomes = check_run_expectations(first, results);
   if (!o.out_dir.empty()) {
     std::filesystem::create_directories(o.out_dir);
     write_file_atomically(o.out_dir + "/results.json", results.dump(2) + "\n");

@@ -236,6 +236,13 @@ void WorkloadRunner::setup() {
       break;
     }
   }
+  if (mechanism_ == Mechanism::Bounce) {
+    // The staging buffer is registered (pinned and mapped) once, for the NIC and the GPU.
+    std::int64_t staging_pages = static_cast<std::int64_t>(workload_.staging_bytes / 4096);
+    kernel_.record(TimeKind::Setup, t, t + staging_pages * c.register_page.ps);
+    t += staging_pages * c.register_page.ps;
+    kernel_.stats().pages_pinned += static_cast<std::uint64_t>(staging_pages);
+  }
   kernel_.call_at(t, [setup_done] { setup_done(now_ps()); });
 }
 

@@ -205,7 +205,7 @@ TEST(Sweep, BadSweepFilesAreInputErrorsWithFileAndPointer) {
     EXPECT_EQ(r.err.rfind(dir + "/" + name + ":" + line, 0), 0u) << r.err;
     EXPECT_FALSE(fs::exists(dir + "/never"));
   };
-  std::string base = R"("base": ")" + kSource + R"(/scenarios/default.json")";
+  std::string base = R"("base": ")" + kSource + R"(/scenarios/fabric-mix.json")";
   check("missing.json",
         "{" + base + R"(, "axes": [{"name": "a", "pointer": "/transfers/9/size", "values": [1]}]})",
         "/axes/0/pointer: /transfers/9/size does not exist in base scenario");
