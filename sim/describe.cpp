@@ -1,7 +1,10 @@
 #include "sim/describe.h"
 
+#include "models/os/os_kernel.h"
+
 #include <fmt/format.h>
 
+#include "models/os/os_kernel.h"
 #include "models/pcie/link.h"
 #include "sim/component_catalog.h"
 
@@ -52,6 +55,9 @@ std::string describe_markdown() {
   }
   out += "### Link `params`\n\n";
   table(out, LinkParams::specs());
+  out += "\n### Workload `costs`\n\nSoftware costs of the Linux paths a workload's mechanisms run "
+         "(MODELING.md §6; docs/mechanisms.md says which mechanism pays which).\n\n";
+  table(out, OsCosts::specs());
   return out;
 }
 
@@ -69,6 +75,8 @@ std::string describe_text() {
   }
   out += "link params:\n";
   list(LinkParams::specs());
+  out += "\nworkload costs:\n";
+  list(OsCosts::specs());
   return out;
 }
 
