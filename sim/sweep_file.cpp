@@ -350,6 +350,20 @@ struct SweepLoader {
             inlined[OrderedJson::json_pointer(p)] = point.values[spec.axes[i].name];
       inlined.erase("$schema");
       scenario["topology"] = inlined;
+    } else if (scenario.contains("topology") && scenario["topology"].is_array()) {
+      // A workload's list of topologies: each inlined, topology axes applied to every one.
+      OrderedJson list = OrderedJson::array();
+      for (const OrderedJson &t : scenario["topology"]) {
+        OrderedJson inlined =
+            t.is_string() ? topology_file(relative_to(base_dir, t.get<std::string>())) : t;
+        for (std::size_t i = 0; i < spec.axes.size(); ++i)
+          if (spec.axes[i].document == "topology")
+            for (const std::string &p : spec.axes[i].pointers)
+              inlined[OrderedJson::json_pointer(p)] = point.values[spec.axes[i].name];
+        inlined.erase("$schema");
+        list.push_back(inlined);
+      }
+      scenario["topology"] = list;
     }
     scenario["name"] = spec.name + "/" + point.id;
     point.scenario = scenario;

@@ -19,6 +19,27 @@ std::string fixed(const OrderedJson &v, int decimals) {
   return v.is_number() ? fmt::format("{:.{}f}", v.get<double>(), decimals) : std::string();
 }
 
+// One row of DIR/mechanisms.csv: a mechanism of a workload point.
+std::string mechanism_row(const std::string &id, std::size_t index,
+                          const std::vector<std::string> &axes, const OrderedJson &values,
+                          const OrderedJson &m) {
+  std::string row = csv_field(id) + "," + std::to_string(index);
+  for (const std::string &a : axes)
+    row += "," + csv_value(values.at(a));
+  const OrderedJson breakdown = m.value("breakdown_ns", OrderedJson::object());
+  auto number = [](const OrderedJson &v) { return v.is_null() ? std::string() : v.dump(); };
+  return row + fmt::format(",{},{},{},{},{},{},{},{},{},{},{}\n",
+                           csv_field(m.value("topology", "")), csv_field(m.value("name", "")),
+                           m.value("status", ""), number(m.value("total_time_ns", OrderedJson())),
+                           number(m.value("throughput_GBps", OrderedJson())),
+                           number(m.value("pages_migrated", OrderedJson())),
+                           number(m.value("invalidations", OrderedJson())),
+                           number(breakdown.value("fault_handling", OrderedJson())),
+                           number(breakdown.value("dma", OrderedJson())),
+                           number(breakdown.value("copy", OrderedJson())),
+                           csv_field(m.value("reason", "")));
+}
+
 } // namespace
 
 void write_point_done(const std::string &point_dir, const PointOutcome &outcome) {
@@ -47,6 +68,13 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
   csv += ",status,exit_code,sim_time_ns,transfer,initiator,target,direction,transfer_bytes,"
          "transfers_done,bandwidth_GBps,latency_mean_ns,latency_p50_ns,latency_p99_ns,"
          "latency_max_ns,error\n";
+
+  std::string mechanisms_header = "point,index";
+  for (const std::string &a : axes)
+    mechanisms_header += "," + csv_field(a);
+  mechanisms_header += ",topology,mechanism,status,total_time_ns,throughput_GBps,pages_migrated,"
+                       "invalidations,fault_handling_ns,dma_ns,copy_ns,reason\n";
+  std::string mechanisms_csv = mechanisms_header;
 
   OrderedJson results;
   results["pciesim_version"] = PCIESIM_VERSION;
@@ -78,8 +106,17 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
         p["error"] = done.at("error");
       if (done.at("status") == "completed") {
         result = OrderedJson::parse(read_text_file(dir + "/results.json"));
-        p["sim_time_ns"] = result.at("sim_time_ns");
-        p["transfers"] = result.at("transfers");
+        if (result.contains("mechanisms")) {
+          // A workload point: its comparison, one mechanisms.csv row per mechanism.
+          p["mechanisms"] = result.at("mechanisms");
+          p["verdict"] = result.at("verdict");
+          for (const OrderedJson &m : result.at("mechanisms"))
+            mechanisms_csv += mechanism_row(id, i, axes, mp.at("values"), m);
+          result = OrderedJson();
+        } else {
+          p["sim_time_ns"] = result.at("sim_time_ns");
+          p["transfers"] = result.at("transfers");
+        }
         ++completed;
       } else {
         ++failed;
@@ -117,6 +154,8 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
   results["points"] = points;
   write_file_atomically(out_dir + "/results.json", results.dump(2) + "\n");
   write_file_atomically(out_dir + "/results.csv", csv);
+  if (mechanisms_csv != mechanisms_header)
+    write_file_atomically(out_dir + "/mechanisms.csv", mechanisms_csv);
   return failed + missing;
 }
 

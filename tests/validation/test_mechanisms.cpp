@@ -289,5 +289,34 @@ TEST(Comparison, OneShotOrderingAndReuseCrossover) {
   EXPECT_NE(r["verdict"].get<std::string>().find("fastest p2p_dma_api"), std::string::npos);
 }
 
+// A sweep over a workload's costs: every point runs the comparison, and mechanisms.csv has a
+// row per point and mechanism.
+TEST(Comparison, SweepOverCostsWritesOneRowPerMechanism) {
+  std::string dir = make_temp_dir("mech-sweep");
+  nlohmann::json base = {{"topology", nlohmann::json::array({topology("gpu-nic-shared-switch")})},
+                         {"workload",
+                          {{"mechanisms", {"p2p_dma_api", "hmm_migrate"}},
+                           {"buffers", {buffer("256 KiB")}},
+                           {"phases", {phase_spec("send", "nic0", "read")}}}}};
+  nlohmann::json sweep = {{"name", "costs"},
+                          {"base", base},
+                          {"axes",
+                           {{{"name", "odp"},
+                             {"pointer", "/workload/costs"},
+                             {"values", {{{"odp_fault", "10 us"}}, {{"odp_fault", "100 us"}}}}}}}};
+  std::ofstream(dir + "/sweep.json") << sweep.dump(2);
+  CommandResult r = run_pciesim("sweep " + dir + "/sweep.json -j 2 --quiet --out " + dir + "/out");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string csv = read_file(dir + "/out/mechanisms.csv");
+  std::size_t rows = 0;
+  for (char c : csv)
+    rows += c == '\n';
+  EXPECT_EQ(rows, 1u + 2u * 2u); // header, 2 points x 2 mechanisms
+  nlohmann::json merged = nlohmann::json::parse(read_file(dir + "/out/results.json"));
+  double fast = merged["points"][0]["mechanisms"][1]["total_time_ns"];
+  double slow = merged["points"][1]["mechanisms"][1]["total_time_ns"];
+  EXPECT_GT(slow, fast); // the dearer ODP fault shows in hmm_migrate's total
+}
+
 } // namespace
 } // namespace pciesim::test
