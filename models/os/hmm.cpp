@@ -42,10 +42,13 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
       zapped.push_back(address_of(page));
       p.nic_mapped = p.nic_peer = false;
     }
+    // Every subscriber whose interval covers the moving pages sees the invalidation (its
+    // sequence moves on, so a fault walking the range retries); only one with mapped pages
+    // has MTT entries to zap, which is what costs time.
+    table_.invalidated(subscription);
     if (zapped.empty())
       continue;
     hooks_.zap_nic(nic, zapped);
-    table_.invalidated(subscription);
     ++kernel_.stats().invalidations;
     kernel_.record(TimeKind::Invalidation, t, t + c.notifier_invalidate.ps);
     t += c.notifier_invalidate.ps;
