@@ -95,6 +95,8 @@ nlohmann::ordered_json mechanism_json(const RunResult &run, const std::string &t
                            {"pages_to_ram", p.pages_to_ram},
                            {"pages_to_device", p.pages_to_device},
                            {"faults", p.faults}});
+  if (!run.transfers.empty()) // the scenario's transfers, run alongside the workload
+    j["transfers"] = result_json(run)["transfers"];
   j["links"] = nlohmann::ordered_json::array();
   for (const LinkDirectionResult &l : run.links)
     if (l.tlps > 0)
@@ -378,6 +380,7 @@ int command_compare(const std::vector<ScenarioConfig> &topologies, const Compari
     entries[index] = j;
   }
   nlohmann::ordered_json results;
+  results["pciesim_version"] = PCIESIM_VERSION;
   results["scenario"] = first.name;
   results["workload"] = first.workload->resolved;
   results["mechanisms"] = nlohmann::ordered_json::array();
