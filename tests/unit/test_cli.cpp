@@ -15,15 +15,15 @@ namespace pciesim::test {
 namespace {
 
 TEST(Cli, NoArgumentsRunsTheBundledDefaultComparison) {
-  CommandResult r = run_pciesim("");
+  // The bundled copy (with its table) and the file are the same scenario, and give the same
+  // result bytes.
+  std::string a = make_temp_dir("cli"), b = make_temp_dir("cli");
+  CommandResult r = run_pciesim("run --out " + a);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   for (const char *mechanism : {"p2p_dma_api", "hmm_migrate", "hmm_p2p", "dmabuf_p2p", "bounce"})
     EXPECT_NE(r.out.find(mechanism), std::string::npos) << mechanism;
   EXPECT_NE(r.out.find("verdict gpu-nic-shared-switch: fastest"), std::string::npos);
   EXPECT_NE(r.out.find("verdict gpu-nic-root-ports-amd: fastest"), std::string::npos);
-  // The file and the bundled copy are the same scenario, and the output bytes repeat.
-  std::string a = make_temp_dir("cli"), b = make_temp_dir("cli");
-  ASSERT_EQ(run_pciesim("run --quiet --out " + a).exit_code, 0);
   ASSERT_EQ(run_pciesim("run " + std::string(PCIESIM_SOURCE_DIR) +
                         "/scenarios/default.json --quiet --out " + b)
                 .exit_code,
