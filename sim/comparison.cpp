@@ -226,36 +226,80 @@ std::string verdict_line(const nlohmann::ordered_json &mechanisms, const std::st
                      best_ns / 1e3, others.empty() ? "" : "; ", join(others, "; "));
 }
 
+namespace {
+
+// A number of a mechanism entry, 0 where a failed run left it out.
+double number(const nlohmann::ordered_json &m, const char *pointer) {
+  nlohmann::ordered_json::json_pointer p(pointer);
+  return m.contains(p) && m.at(p).is_number() ? m.at(p).get<double>() : 0.0;
+}
+
+// Payload megabytes per link direction that carried traffic under some mechanism of the
+// topology: where each mechanism's bytes went.
+std::string link_table(const nlohmann::ordered_json &mechanisms, const std::string &topology) {
+  std::vector<std::string> directions;
+  for (const auto &m : mechanisms)
+    if (m["topology"] == topology && m.contains("links"))
+      for (const auto &l : m["links"]) {
+        std::string d = l["from"].get<std::string>() + ">" + l["to"].get<std::string>();
+        if (std::find(directions.begin(), directions.end(), d) == directions.end())
+          directions.push_back(d);
+      }
+  if (directions.empty())
+    return "";
+  std::string out = fmt::format("{:<12}", "MB on link");
+  for (const std::string &d : directions)
+    out += fmt::format(" {:>{}}", d, std::max<std::size_t>(9, d.size()));
+  out += "\n";
+  for (const auto &m : mechanisms) {
+    if (m["topology"] != topology)
+      continue;
+    out += fmt::format("{:<12}", m["name"].get<std::string>());
+    for (const std::string &d : directions) {
+      double bytes = 0;
+      for (const auto &l : m.value("links", nlohmann::ordered_json::array()))
+        if (l["from"].get<std::string>() + ">" + l["to"].get<std::string>() == d)
+          bytes = l["payload_bytes"].get<double>();
+      out += fmt::format(" {:>{}.1f}", bytes / 1e6, std::max<std::size_t>(9, d.size()));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+} // namespace
+
 std::string format_comparison(const nlohmann::ordered_json &results) {
   std::string out = fmt::format("scenario {}\n", results["scenario"].get<std::string>());
-  std::string topology;
-  for (const auto &m : results["mechanisms"]) {
-    if (m["topology"] != topology) {
-      topology = m["topology"];
+  const nlohmann::ordered_json &mechanisms = results["mechanisms"];
+  for (std::size_t i = 0; i < mechanisms.size(); ++i) {
+    const auto &m = mechanisms[i];
+    const std::string topology = m["topology"];
+    if (i == 0 || mechanisms[i - 1]["topology"] != topology) {
       out += fmt::format("\ntopology {}\n", topology);
       out += fmt::format("{:<12} {:<13} {:>11} {:>7} {:>9} {:>9} {:>7} {:>7} {:>6}  {}\n",
                          "mechanism", "status", "total us", "GB/s", "p50 us", "p99 us", "faults",
                          "pages", "inval", "time: dma/copy/fault/inval/setup/wait %");
     }
-    const auto &f = m["faults"];
-    std::uint64_t faults = f["cpu"].get<std::uint64_t>() + f["gpu"].get<std::uint64_t>() +
-                           f["odp"].get<std::uint64_t>();
-    double total = m["total_time_ns"];
-    auto share = [&](const char *kind) {
-      return total > 0 ? 100.0 * m["breakdown_ns"].value(kind, 0.0) / total : 0.0;
+    double total = number(m, "/total_time_ns");
+    auto share = [&](const char *pointer) {
+      return total > 0 ? 100.0 * number(m, pointer) / total : 0.0;
     };
     out += fmt::format(
-        "{:<12} {:<13} {:>11.1f} {:>7.2f} {:>9.2f} {:>9.2f} {:>7} {:>7} {:>6}  "
+        "{:<12} {:<13} {:>11.1f} {:>7.2f} {:>9.2f} {:>9.2f} {:>7.0f} {:>7.0f} {:>6.0f}  "
         "{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}\n",
         m["name"].get<std::string>(), m["status"].get<std::string>(), total / 1e3,
-        m["throughput_GBps"].get<double>(), m["latency"]["p50_ns"].get<double>() / 1e3,
-        m["latency"]["p99_ns"].get<double>() / 1e3, faults,
-        m["pages_migrated"].get<std::uint64_t>(), m["invalidations"].get<std::uint64_t>(),
-        share("dma"), share("copy"), share("fault_handling"), share("invalidation"), share("setup"),
-        share("waiting"));
-    if (!m["reason"].get<std::string>().empty())
-      out +=
-          fmt::format("  {}: {}\n", m["name"].get<std::string>(), m["reason"].get<std::string>());
+        number(m, "/throughput_GBps"), number(m, "/latency/p50_ns") / 1e3,
+        number(m, "/latency/p99_ns") / 1e3,
+        number(m, "/faults/cpu") + number(m, "/faults/gpu") + number(m, "/faults/odp"),
+        number(m, "/pages_migrated"), number(m, "/invalidations"), share("/breakdown_ns/dma"),
+        share("/breakdown_ns/copy"), share("/breakdown_ns/fault_handling"),
+        share("/breakdown_ns/invalidation"), share("/breakdown_ns/setup"),
+        share("/breakdown_ns/waiting"));
+    if (!m.value("reason", "").empty())
+      out += fmt::format("  {}: {}\n", m["name"].get<std::string>(), m.value("reason", ""));
+    if (i + 1 == mechanisms.size() || mechanisms[i + 1]["topology"] != topology)
+      out += "\n" + link_table(mechanisms, topology);
   }
   out += "\n";
   for (const auto &c : results["crossover"])
@@ -277,16 +321,17 @@ std::string comparison_csv(const nlohmann::ordered_json &results) {
                     "bytes_migrated,invalidations,dma_ns,copy_ns,fault_handling_ns,"
                     "invalidation_ns,setup_ns,waiting_ns,reason\n";
   for (const auto &m : results["mechanisms"]) {
-    const auto &b = m["breakdown_ns"];
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(m["topology"]),
-        csv_field(m["name"]), m["status"].get<std::string>(), m["total_time_ns"].dump(),
-        m["throughput_GBps"].dump(), m["latency"]["p50_ns"].dump(), m["latency"]["p99_ns"].dump(),
-        m["faults"]["cpu"].dump(), m["faults"]["gpu"].dump(), m["faults"]["odp"].dump(),
-        m["pages_migrated"].dump(), m["bytes_migrated"].dump(), m["invalidations"].dump(),
-        b.value("dma", 0.0), b.value("copy", 0.0), b.value("fault_handling", 0.0),
-        b.value("invalidation", 0.0), b.value("setup", 0.0), b.value("waiting", 0.0),
-        csv_field(m["reason"]));
+    out += csv_field(m["topology"]) + "," + csv_field(m["name"]) + "," +
+           m["status"].get<std::string>();
+    for (const char *pointer :
+         {"/total_time_ns", "/throughput_GBps", "/latency/p50_ns", "/latency/p99_ns", "/faults/cpu",
+          "/faults/gpu", "/faults/odp", "/pages_migrated", "/bytes_migrated", "/invalidations",
+          "/breakdown_ns/dma", "/breakdown_ns/copy", "/breakdown_ns/fault_handling",
+          "/breakdown_ns/invalidation", "/breakdown_ns/setup", "/breakdown_ns/waiting"}) {
+      nlohmann::ordered_json::json_pointer p(pointer);
+      out += "," + (m.contains(p) ? m.at(p).dump() : std::string());
+    }
+    out += "," + csv_field(m.value("reason", "")) + "\n";
   }
   return out;
 }
