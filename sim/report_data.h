@@ -1,0 +1,48 @@
+// What `pciesim report` reads: the --out directory of a sweep (results.json plus each point's
+// own results.json and scenario.json) or of a single `run`, gathered into one structure that
+// the page writer (sim/report_page.cpp) turns into charts and tables.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pciesim {
+
+struct ReportPoint {
+  std::string id;        // the sweep point id, or the scenario name of a single run
+  nlohmann::json values; // axis name -> value, as in the sweep file ({} for a run)
+  std::string status;    // completed, failed, missing
+  std::string error;     // why a point failed
+  nlohmann::json result; // the point's own results.json (null when it has none)
+  int topology = -1;     // index into ReportData::topologies, -1 if unknown
+};
+
+struct ReportTopology {
+  std::string name;
+  std::string svg;  // Graphviz's picture of pciesim's DOT, without the XML prolog; "" if none
+  std::string note; // why there is no picture
+};
+
+struct ReportData {
+  std::string title;
+  std::string description;
+  bool sweep = false;
+  std::vector<std::string> axes;
+  std::vector<ReportPoint> points;
+  std::vector<ReportTopology> topologies;
+};
+
+// Reads `dir`; throws InputError naming the file when it is neither kind of output directory
+// or a results file is unreadable. Topology pictures run `dot -Tsvg` when it is on PATH.
+ReportData load_report_data(const std::string &dir);
+
+// An axis value as shown in the report: strings as is, except that a path to a .json file
+// shows as its file name without the extension; other values as JSON.
+std::string display_value(const nlohmann::json &value);
+
+// Runs Graphviz `dot -Tsvg` on DOT text; returns the <svg> element, or "" and sets `note`.
+std::string render_dot(const std::string &dot, std::string &note);
+
+} // namespace pciesim

@@ -1,0 +1,609 @@
+#include "sim/report_page.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "models/common/units.h"
+#include "sim/input_error.h"
+#include "sim/report.h"
+#include "sim/svg_plot.h"
+
+namespace pciesim {
+namespace fs = std::filesystem;
+using nlohmann::json;
+namespace {
+
+// The parts of a mechanism's time, in the order they are stacked; other keys follow.
+const std::vector<std::string> kBreakdownParts = {"dma",          "copy",  "fault_handling",
+                                                  "invalidation", "setup", "waiting"};
+
+double number(const json &j, const char *key) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
+}
+
+std::string text(const json &j, const char *key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
+const json &array_of(const json &j, const char *key) {
+  static const json empty = json::array();
+  return j.is_object() && j.contains(key) && j[key].is_array() ? j[key] : empty;
+}
+
+std::string fixed(double v, int decimals) {
+  return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : "";
+}
+
+std::string format_ns(double ns) {
+  double a = std::fabs(ns);
+  if (a >= 1e9)
+    return svg::format_number(ns / 1e9) + " s";
+  if (a >= 1e6)
+    return svg::format_number(ns / 1e6) + " ms";
+  if (a >= 1e3)
+    return svg::format_number(ns / 1e3) + " µs";
+  return svg::format_number(ns) + " ns";
+}
+
+std::string percent(double fraction) { return svg::format_number(100.0 * fraction) + " %"; }
+
+bool is_size_axis(const std::string &name) {
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("size") != std::string::npos;
+}
+
+std::string join_values(const ReportData &d, const ReportPoint &p,
+                        bool (*keep)(const std::string &)) {
+  std::string out;
+  for (const std::string &axis : d.axes)
+    if (keep(axis) && p.values.contains(axis))
+      out += (out.empty() ? "" : ", ") + display_value(p.values[axis]);
+  return out;
+}
+
+// What a point's series are named after: its values on the axes other than size.
+std::string combination(const ReportData &d, const ReportPoint &p) {
+  return join_values(d, p, [](const std::string &a) { return !is_size_axis(a); });
+}
+
+std::string point_label(const ReportData &d, const ReportPoint &p) {
+  std::string all = join_values(d, p, [](const std::string &) { return true; });
+  return all.empty() ? p.id : all;
+}
+
+// A point's transfer size: its largest transfer, else its size axis value.
+double point_size(const ReportData &d, const ReportPoint &p) {
+  double size = NAN;
+  for (const json &t : array_of(p.result, "transfers"))
+    size = std::isnan(size) ? number(t, "transfer_bytes")
+                            : std::max(size, number(t, "transfer_bytes"));
+  for (const std::string &axis : d.axes)
+    if (std::isnan(size) && is_size_axis(axis) && p.values.contains(axis)) {
+      const json &v = p.values[axis];
+      if (v.is_number())
+        size = v.get<double>();
+      else if (v.is_string())
+        if (auto parsed = parse_bytes(v.get<std::string>()); parsed.value)
+          size = static_cast<double>(parsed.value->count);
+    }
+  return size;
+}
+
+bool completed(const ReportPoint &p) { return p.status == "completed" && p.result.is_object(); }
+
+// For each combination of the non-size axes, the completed point of the largest size: the
+// points whose breakdowns and latency distributions the report draws.
+std::vector<std::size_t> representative_points(const ReportData &d) {
+  std::vector<std::string> combos;
+  std::vector<std::size_t> chosen;
+  for (std::size_t i = 0; i < d.points.size(); ++i) {
+    if (!completed(d.points[i]))
+      continue;
+    std::string c = combination(d, d.points[i]);
+    auto it = std::find(combos.begin(), combos.end(), c);
+    if (it == combos.end()) {
+      combos.push_back(c);
+      chosen.push_back(i);
+    } else {
+      std::size_t &best = chosen[static_cast<std::size_t>(it - combos.begin())];
+      if (point_size(d, d.points[i]) > point_size(d, d.points[best]))
+        best = i;
+    }
+  }
+  return chosen;
+}
+
+struct Figure {
+  std::string file; // under report-svg/
+  std::string svg;
+  std::string caption;
+};
+
+struct Section {
+  std::string title;
+  std::vector<Figure> figures;
+  std::string note; // shown when there is nothing to draw, or under the figures
+};
+
+void add_point(std::vector<svg::LineSeries> &series, const std::string &name, double x, double y) {
+  auto it = std::find_if(series.begin(), series.end(),
+                         [&](const svg::LineSeries &s) { return s.name == name; });
+  if (it == series.end())
+    it = series.insert(series.end(), svg::LineSeries{name, {}, {}});
+  it->x.push_back(x);
+  it->y.push_back(y);
+}
+
+// Sorts each series by x and says whether there is more than one size to draw.
+bool finish_series(std::vector<svg::LineSeries> &series) {
+  std::vector<double> xs;
+  for (svg::LineSeries &s : series) {
+    std::vector<std::size_t> order(s.x.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return s.x[a] < s.x[b]; });
+    svg::LineSeries sorted{s.name, {}, {}};
+    for (std::size_t i : order) {
+      sorted.x.push_back(s.x[i]);
+      sorted.y.push_back(s.y[i]);
+      xs.push_back(s.x[i]);
+    }
+    s = sorted;
+  }
+  std::sort(xs.begin(), xs.end());
+  return std::unique(xs.begin(), xs.end()) - xs.begin() > 1;
+}
+
+Figure throughput_figure(const std::string &file, const std::string &title,
+                         std::vector<svg::LineSeries> series, const std::string &caption) {
+  svg::LinePlot plot;
+  plot.frame.width = 900;
+  plot.frame.title = title;
+  plot.frame.x_label = "transfer size";
+  plot.frame.y_label = "throughput (GB/s)";
+  plot.frame.x_tick_label = svg::format_byte_count;
+  double lo = INFINITY, hi = 0;
+  for (const auto &s : series)
+    for (double x : s.x)
+      if (x > 0) {
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+      }
+  plot.log2_x = hi >= 8 * lo;
+  plot.series = std::move(series);
+  return {file, svg::line_plot(plot), caption};
+}
+
+Section throughput_section(const ReportData &d) {
+  Section s{"Throughput vs transfer size", {}, ""};
+  std::vector<svg::LineSeries> transfers, mechanisms;
+  for (const ReportPoint &p : d.points) {
+    if (!completed(p))
+      continue;
+    std::string combo = combination(d, p);
+    for (const json &t : array_of(p.result, "transfers")) {
+      double y = number(t, "bandwidth_GBps");
+      if (std::isfinite(y) && text(t, "error").empty())
+        add_point(transfers, combo.empty() ? text(t, "id") : combo + " / " + text(t, "id"),
+                  number(t, "transfer_bytes"), y);
+    }
+    for (const json &m : array_of(p.result, "mechanisms"))
+      if (text(m, "status") == "ok" && std::isfinite(number(m, "throughput_GBps")))
+        add_point(mechanisms, combo.empty() ? text(m, "name") : text(m, "name") + " / " + combo,
+                  point_size(d, p), number(m, "throughput_GBps"));
+  }
+  if (finish_series(mechanisms))
+    s.figures.push_back(throughput_figure("mechanism-throughput.svg",
+                                          "Throughput of each mechanism", mechanisms,
+                                          "One line per mechanism (and combination of the other "
+                                          "axes); mechanisms that did not run are left out."));
+  if (finish_series(transfers))
+    s.figures.push_back(throughput_figure(
+        "throughput.svg", "Transfer throughput", transfers,
+        "One line per transfer of the scenario and combination of the axes other than size; "
+        "bandwidth_GBps of results.json."));
+  if (s.figures.empty())
+    s.note = "The transfer size does not vary, so there is no throughput curve; see the table.";
+  return s;
+}
+
+Section breakdown_section(const ReportData &d, const std::vector<std::size_t> &chosen) {
+  Section s{"Time breakdown by mechanism", {}, ""};
+  svg::StackedBars chart;
+  chart.frame.width = 900;
+  chart.frame.title = "Where each mechanism's time goes";
+  chart.frame.x_label = "time";
+  chart.frame.x_tick_label = format_ns;
+  chart.segments = kBreakdownParts;
+  bool several = chosen.size() > 1;
+  for (std::size_t i : chosen) {
+    const ReportPoint &p = d.points[i];
+    for (const json &m : array_of(p.result, "mechanisms")) {
+      if (!m.contains("breakdown_ns") || !m["breakdown_ns"].is_object())
+        continue;
+      const json &b = m["breakdown_ns"];
+      for (auto it = b.begin(); it != b.end(); ++it)
+        if (std::find(chart.segments.begin(), chart.segments.end(), it.key()) ==
+            chart.segments.end())
+          chart.segments.push_back(it.key());
+      std::vector<double> row;
+      for (const std::string &part : chart.segments)
+        row.push_back(std::isfinite(number(b, part.c_str())) ? number(b, part.c_str()) : 0.0);
+      chart.bars.push_back(several ? text(m, "name") + " / " + combination(d, p) : text(m, "name"));
+      chart.values.push_back(row);
+    }
+  }
+  for (auto &row : chart.values)
+    row.resize(chart.segments.size(), 0.0);
+  if (chart.bars.empty()) {
+    s.note = "No mechanism results (results.json has no \"mechanisms\" with \"breakdown_ns\").";
+    return s;
+  }
+  s.figures.push_back({"breakdown.svg", svg::stacked_bars(chart),
+                       several ? "breakdown_ns of each mechanism at the largest transfer size of "
+                                 "each combination of the other axes."
+                               : "breakdown_ns of each mechanism."});
+  return s;
+}
+
+// The fractions 0, 0.05, ..., 1 of latency_cdf_ns, or the three known percentiles.
+svg::CdfSeries latency_series(const std::string &name, const json &cdf, double p50, double p99,
+                              double max, bool &approximated) {
+  svg::CdfSeries s{name, {}, {}};
+  if (cdf.is_array() && cdf.size() == 21) {
+    for (std::size_t i = 0; i < cdf.size(); ++i)
+      if (cdf[i].is_number()) {
+        s.values.push_back(cdf[i].get<double>());
+        s.probabilities.push_back(static_cast<double>(i) / 20.0);
+      }
+    return s;
+  }
+  approximated = true;
+  for (auto [v, q] : {std::pair{p50, 0.5}, {p99, 0.99}, {max, 1.0}})
+    if (std::isfinite(v)) {
+      s.values.push_back(v);
+      s.probabilities.push_back(q);
+    }
+  return s;
+}
+
+Section latency_section(const ReportData &d, const std::vector<std::size_t> &chosen) {
+  Section s{"Latency distributions", {}, ""};
+  svg::CdfPlot plot;
+  plot.frame.width = 900;
+  plot.frame.title = "Latency CDF";
+  plot.frame.x_label = "latency";
+  plot.frame.y_label = "fraction of operations";
+  plot.frame.x_tick_label = format_ns;
+  bool approximated = false, several = chosen.size() > 1;
+  for (std::size_t i : chosen) {
+    const ReportPoint &p = d.points[i];
+    std::string suffix = several ? " / " + combination(d, p) : "";
+    const json &mechanisms = array_of(p.result, "mechanisms");
+    for (const json &m : mechanisms) {
+      if (text(m, "status") != "ok")
+        continue;
+      const json &lat = m.contains("latency") ? m["latency"] : json();
+      plot.series.push_back(latency_series(
+          text(m, "name") + suffix, m.contains("latency_cdf_ns") ? m["latency_cdf_ns"] : json(),
+          number(lat, "p50_ns"), number(lat, "p99_ns"), number(lat, "max_ns"), approximated));
+    }
+    if (!mechanisms.empty())
+      continue;
+    for (const json &t : array_of(p.result, "transfers")) {
+      const json &lat = t.contains("latency_ns") ? t["latency_ns"] : json();
+      plot.series.push_back(latency_series(text(t, "id") + suffix, json(), number(lat, "p50"),
+                                           number(lat, "p99"), number(lat, "max"), approximated));
+    }
+  }
+  plot.series.erase(std::remove_if(plot.series.begin(), plot.series.end(),
+                                   [](const svg::CdfSeries &c) { return c.values.empty(); }),
+                    plot.series.end());
+  if (plot.series.empty()) {
+    s.note = "No latencies in the results.";
+    return s;
+  }
+  std::string caption = several ? "At the largest transfer size of each combination of the "
+                                  "other axes. "
+                                : "";
+  if (approximated)
+    caption += "Approximated from the percentiles in results.json (p50, p99, max): a step at "
+               "each, since the full distribution is not recorded.";
+  s.figures.push_back({"latency-cdf.svg", svg::step_cdf(plot), caption});
+  return s;
+}
+
+Section links_section(const ReportData &d) {
+  Section s{"Link utilisation", {}, ""};
+  for (std::size_t t = 0; t < d.topologies.size(); ++t) {
+    svg::HeatMap map;
+    map.frame.width = 900;
+    map.frame.title = "Link utilisation on " + d.topologies[t].name;
+    map.frame.y_label = "busy";
+    map.value_label = percent;
+    std::vector<std::vector<double>> columns; // per point, per row
+    for (const ReportPoint &p : d.points) {
+      if (p.topology != static_cast<int>(t) || !completed(p))
+        continue;
+      std::string label = join_values(
+          d, p, [](const std::string &a) { return a.find("topolog") == std::string::npos; });
+      map.columns.push_back(label.empty() ? p.id : label);
+      std::vector<double> column(map.rows.size(), NAN);
+      for (const json &l : array_of(p.result, "links")) {
+        std::string row = text(l, "from") + " -> " + text(l, "to");
+        auto it = std::find(map.rows.begin(), map.rows.end(), row);
+        std::size_t r = static_cast<std::size_t>(it - map.rows.begin());
+        if (it == map.rows.end()) {
+          map.rows.push_back(row);
+          column.push_back(NAN);
+        }
+        column[r] = number(l, "utilization");
+      }
+      columns.push_back(column);
+    }
+    if (map.columns.empty())
+      continue;
+    map.values.assign(map.rows.size(), std::vector<double>(map.columns.size(), NAN));
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      for (std::size_t r = 0; r < columns[c].size(); ++r)
+        map.values[r][c] = columns[c][r];
+    s.figures.push_back({fmt::format("links-{}.svg", t + 1), svg::heat_map(map),
+                         "Share of the simulated time each link direction was busy sending "
+                         "(utilization in links.csv), one column per point."});
+  }
+  if (s.figures.empty())
+    s.note = "No link statistics in the results.";
+  return s;
+}
+
+Section topology_section(const ReportData &d) {
+  Section s{"Topologies", {}, ""};
+  for (std::size_t t = 0; t < d.topologies.size(); ++t) {
+    const ReportTopology &topo = d.topologies[t];
+    s.figures.push_back({topo.svg.empty() ? "" : fmt::format("topology-{}.svg", t + 1), topo.svg,
+                         topo.svg.empty() ? topo.name + ": " + topo.note
+                                          : topo.name + " (Graphviz of `pciesim topo --dot`)"});
+  }
+  if (s.figures.empty())
+    s.note = "The points' topologies are not in the output directory.";
+  return s;
+}
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<bool> numeric;
+  std::vector<std::vector<std::string>> rows;
+};
+
+Table axes_table(const ReportData &d) {
+  Table t{{"axis", "values"}, {false, false}, {}};
+  for (const std::string &axis : d.axes) {
+    std::vector<std::string> seen;
+    for (const ReportPoint &p : d.points)
+      if (p.values.contains(axis) &&
+          std::find(seen.begin(), seen.end(), display_value(p.values[axis])) == seen.end())
+        seen.push_back(display_value(p.values[axis]));
+    std::string values;
+    for (const std::string &v : seen)
+      values += (values.empty() ? "" : ", ") + v;
+    t.rows.push_back({axis, values});
+  }
+  return t;
+}
+
+Table results_table(const ReportData &d) {
+  Table t;
+  if (d.sweep)
+    t.header.push_back("point");
+  t.header.insert(t.header.end(), d.axes.begin(), d.axes.end());
+  for (const char *h : {"status", "transfer", "direction", "size", "GB/s", "mean (ns)", "p50 (ns)",
+                        "p99 (ns)", "error"})
+    t.header.push_back(h);
+  std::size_t first_number = t.header.size() - 6;
+  for (std::size_t i = 0; i < t.header.size(); ++i)
+    t.numeric.push_back(i >= first_number && i + 1 < t.header.size());
+  for (const ReportPoint &p : d.points) {
+    std::vector<std::string> prefix;
+    if (d.sweep)
+      prefix.push_back(p.id);
+    for (const std::string &axis : d.axes)
+      prefix.push_back(p.values.contains(axis) ? display_value(p.values[axis]) : "");
+    prefix.push_back(p.status);
+    const json &transfers = array_of(p.result, "transfers");
+    if (transfers.empty()) {
+      auto row = prefix;
+      row.resize(t.header.size() - 1);
+      row.push_back(p.error);
+      t.rows.push_back(row);
+    }
+    for (const json &tr : transfers) {
+      const json &lat = tr.contains("latency_ns") ? tr["latency_ns"] : json();
+      auto row = prefix;
+      for (std::string cell :
+           {text(tr, "id"), text(tr, "direction"),
+            svg::format_byte_count(number(tr, "transfer_bytes")),
+            fixed(number(tr, "bandwidth_GBps"), 3), fixed(number(lat, "mean"), 1),
+            fixed(number(lat, "p50"), 1), fixed(number(lat, "p99"), 1), text(tr, "error")})
+        row.push_back(cell);
+      t.rows.push_back(row);
+    }
+  }
+  return t;
+}
+
+Table mechanisms_table(const ReportData &d) {
+  Table t{{"point", "mechanism", "topology", "status", "total time", "GB/s", "p50 (ns)", "p99 (ns)",
+           "pages migrated", "faults", "invalidations", "reason"},
+          {false, false, false, false, true, true, true, true, true, true, true, false},
+          {}};
+  for (const ReportPoint &p : d.points)
+    for (const json &m : array_of(p.result, "mechanisms")) {
+      const json &lat = m.contains("latency") ? m["latency"] : json();
+      double faults = NAN;
+      if (m.contains("faults") && m["faults"].is_object())
+        for (const auto &f : m["faults"].items())
+          if (f.value().is_number())
+            faults = (std::isnan(faults) ? 0.0 : faults) + f.value().get<double>();
+      t.rows.push_back(
+          {point_label(d, p), text(m, "name"), text(m, "topology"), text(m, "status"),
+           std::isfinite(number(m, "total_time_ns")) ? format_ns(number(m, "total_time_ns")) : "",
+           fixed(number(m, "throughput_GBps"), 3), fixed(number(lat, "p50_ns"), 1),
+           fixed(number(lat, "p99_ns"), 1), fixed(number(m, "pages_migrated"), 0), fixed(faults, 0),
+           fixed(number(m, "invalidations"), 0), text(m, "reason")});
+    }
+  return t;
+}
+
+std::string html_table(const Table &t) {
+  std::string out = "<table>\n<tr>";
+  for (const std::string &h : t.header)
+    out += "<th>" + svg::xml_escape(h) + "</th>";
+  out += "</tr>\n";
+  for (const auto &row : t.rows) {
+    out += "<tr>";
+    for (std::size_t i = 0; i < row.size(); ++i)
+      out += (i < t.numeric.size() && t.numeric[i] ? "<td class=\"num\">" : "<td>") +
+             svg::xml_escape(row[i]) + "</td>";
+    out += "</tr>\n";
+  }
+  return out + "</table>\n";
+}
+
+std::string md_cell(const std::string &s) {
+  std::string out;
+  for (char c : s)
+    out += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
+  return out;
+}
+
+std::string md_table(const Table &t) {
+  std::string out = "|", rule = "|";
+  for (std::size_t i = 0; i < t.header.size(); ++i) {
+    out += " " + md_cell(t.header[i]) + " |";
+    rule += i < t.numeric.size() && t.numeric[i] ? " ---: |" : " --- |";
+  }
+  out += "\n" + rule + "\n";
+  for (const auto &row : t.rows) {
+    out += "|";
+    for (const std::string &cell : row)
+      out += " " + md_cell(cell) + " |";
+    out += "\n";
+  }
+  return out + "\n";
+}
+
+const char *kStyle = R"(body{font-family:sans-serif;margin:24px;max-width:1200px;color:#222}
+h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:12px;margin:8px 0}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}td.num{text-align:right}
+th{background:#f0f0f0}figure{margin:12px 0}figure svg{max-width:100%;height:auto}
+figcaption{font-size:12px;color:#555}.note{color:#555;font-style:italic}
+)";
+
+std::string summary_line(const ReportData &d) {
+  std::map<std::string, int> by_status;
+  for (const ReportPoint &p : d.points)
+    ++by_status[p.status];
+  std::string out = fmt::format("{} point{}", d.points.size(), d.points.size() == 1 ? "" : "s");
+  for (const auto &[status, n] : by_status)
+    out += fmt::format(", {} {}", n, status);
+  return out + ".";
+}
+
+std::vector<std::string> verdicts(const ReportData &d) {
+  std::vector<std::string> out;
+  for (const ReportPoint &p : d.points)
+    if (!text(p.result, "verdict").empty())
+      out.push_back(d.sweep ? point_label(d, p) + ": " + text(p.result, "verdict")
+                            : text(p.result, "verdict"));
+  return out;
+}
+
+} // namespace
+
+ReportFiles render_report(const ReportData &d) {
+  std::vector<std::size_t> chosen = representative_points(d);
+  std::vector<Section> sections = {throughput_section(d), breakdown_section(d, chosen),
+                                   latency_section(d, chosen), links_section(d),
+                                   topology_section(d)};
+  Table mechanisms = mechanisms_table(d);
+  std::string title = (d.sweep ? "pciesim sweep report: " : "pciesim run report: ") + d.title;
+  ReportFiles f;
+  std::string &h = f.html, &m = f.markdown;
+  h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+      svg::xml_escape(title) + "</title>\n<style>\n" + kStyle + "</style>\n</head>\n<body>\n";
+  h += "<h1>" + svg::xml_escape(title) + "</h1>\n";
+  m = "# " + title + "\n\n";
+  for (const std::string &para : {d.description, summary_line(d)})
+    if (!para.empty()) {
+      h += "<p>" + svg::xml_escape(para) + "</p>\n";
+      m += para + "\n\n";
+    }
+  if (!d.axes.empty()) {
+    h += "<h2>Axes</h2>\n" + html_table(axes_table(d));
+    m += "## Axes\n\n" + md_table(axes_table(d));
+  }
+  if (auto v = verdicts(d); !v.empty()) {
+    h += "<h2>Verdict</h2>\n<ul>\n";
+    m += "## Verdict\n\n";
+    for (const std::string &line : v) {
+      h += "<li>" + svg::xml_escape(line) + "</li>\n";
+      m += "- " + md_cell(line) + "\n";
+    }
+    h += "</ul>\n";
+    m += "\n";
+  }
+  for (const Section &s : sections) {
+    h += "<h2>" + svg::xml_escape(s.title) + "</h2>\n";
+    m += "## " + s.title + "\n\n";
+    for (const Figure &fig : s.figures) {
+      h += "<figure>\n" + fig.svg + "<figcaption>" + svg::xml_escape(fig.caption) +
+           "</figcaption>\n</figure>\n";
+      if (!fig.file.empty()) {
+        f.svgs.emplace_back(fig.file, fig.svg);
+        m += "![" + md_cell(fig.caption) + "](report-svg/" + fig.file + ")\n\n";
+      }
+      m += fig.caption + "\n\n";
+    }
+    if (!s.note.empty()) {
+      h += "<p class=\"note\">" + svg::xml_escape(s.note) + "</p>\n";
+      m += "*" + s.note + "*\n\n";
+    }
+  }
+  h += "<h2>Results</h2>\n" + html_table(results_table(d));
+  m += "## Results\n\n" + md_table(results_table(d));
+  if (!mechanisms.rows.empty()) {
+    h += "<h3>Mechanisms</h3>\n" + html_table(mechanisms);
+    m += "### Mechanisms\n\n" + md_table(mechanisms);
+  }
+  h += fmt::format("<p class=\"note\">Written by pciesim {} from results.json.</p>\n</body>\n"
+                   "</html>\n",
+                   PCIESIM_VERSION);
+  return f;
+}
+
+void write_report(const std::string &dir) {
+  ReportFiles files = render_report(load_report_data(dir));
+  if (!files.svgs.empty())
+    fs::create_directories(dir + "/report-svg");
+  for (const auto &[name, content] : files.svgs)
+    write_file_atomically(dir + "/report-svg/" + name, content);
+  write_file_atomically(dir + "/report.md", files.markdown);
+  write_file_atomically(dir + "/report.html", files.html);
+}
+
+int command_report(const std::string &dir) {
+  write_report(dir);
+  std::cerr << fmt::format("pciesim: report in {}/report.html and {}/report.md\n", dir, dir);
+  return kExitOk;
+}
+
+} // namespace pciesim
