@@ -1,5 +1,7 @@
 #include "sim/report_data.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -102,6 +104,28 @@ private:
   std::map<std::string, int> index_;
 };
 
+// Sweep axes that edit the topology leave its name alone: tell such topologies apart by the
+// values of the first point that used each.
+void name_topologies_apart(ReportData &data) {
+  std::map<std::string, int> uses;
+  for (const ReportTopology &t : data.topologies)
+    ++uses[t.name];
+  std::vector<bool> renamed(data.topologies.size(), false);
+  for (const ReportPoint &p : data.points) {
+    if (p.topology < 0 || renamed[static_cast<std::size_t>(p.topology)])
+      continue;
+    ReportTopology &t = data.topologies[static_cast<std::size_t>(p.topology)];
+    renamed[static_cast<std::size_t>(p.topology)] = true;
+    if (uses[t.name] < 2)
+      continue;
+    std::string values;
+    for (const std::string &axis : data.axes)
+      if (!is_size_axis(axis) && p.values.contains(axis))
+        values += (values.empty() ? "" : ", ") + axis + "=" + display_value(p.values[axis]);
+    t.name += " (" + values + ")";
+  }
+}
+
 void load_sweep(const std::string &dir, const Node &root, ReportData &data) {
   data.sweep = true;
   data.title = root.has("sweep") ? root.at("sweep").as_string() : "sweep";
@@ -127,6 +151,7 @@ void load_sweep(const std::string &dir, const Node &root, ReportData &data) {
                                       fmt::format("topology {}", data.topologies.size() + 1));
     data.points.push_back(std::move(point));
   }
+  name_topologies_apart(data);
 }
 
 void load_run(const std::string &dir, const Node &root, ReportData &data) {
@@ -159,6 +184,13 @@ void load_run(const std::string &dir, const Node &root, ReportData &data) {
 }
 
 } // namespace
+
+bool is_size_axis(const std::string &axis) {
+  std::string lower = axis;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("size") != std::string::npos;
+}
 
 std::string display_value(const nlohmann::json &value) {
   if (!value.is_string())

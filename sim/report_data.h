@@ -42,6 +42,10 @@ ReportData load_report_data(const std::string &dir);
 // shows as its file name without the extension; other values as JSON.
 std::string display_value(const nlohmann::json &value);
 
+// Whether an axis varies the transfer size (its name contains "size"): the x axis of the
+// throughput chart rather than a series of its own.
+bool is_size_axis(const std::string &axis);
+
 // Runs Graphviz `dot -Tsvg` on DOT text; returns the <svg> element, or "" and sets `note`.
 std::string render_dot(const std::string &dot, std::string &note);
 

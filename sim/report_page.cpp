@@ -52,13 +52,6 @@ std::string format_ns(double ns) {
 
 std::string percent(double fraction) { return svg::format_number(100.0 * fraction) + " %"; }
 
-bool is_size_axis(const std::string &name) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower.find("size") != std::string::npos;
-}
-
 std::string join_values(const ReportData &d, const ReportPoint &p,
                         bool (*keep)(const std::string &)) {
   std::string out;
@@ -315,8 +308,8 @@ Section latency_section(const ReportData &d, const std::vector<std::size_t> &cho
                                   "other axes. "
                                 : "";
   if (approximated)
-    caption += "Approximated from the percentiles in results.json (p50, p99, max): a step at "
-               "each, since the full distribution is not recorded.";
+    caption += "Curves without a recorded distribution (latency_cdf_ns) are approximated from "
+               "the percentiles in results.json (p50, p99, max): a step at each.";
   s.figures.push_back({"latency-cdf.svg", svg::step_cdf(plot), caption});
   return s;
 }
