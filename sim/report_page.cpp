@@ -113,6 +113,18 @@ std::vector<std::size_t> representative_points(const ReportData &d) {
   return chosen;
 }
 
+// Every chart of the page: as wide as the page's text column.
+svg::Frame frame(const std::string &title, const std::string &x_label, const std::string &y_label,
+                 svg::Formatter x_tick_label = nullptr) {
+  svg::Frame f;
+  f.width = 900;
+  f.title = title;
+  f.x_label = x_label;
+  f.y_label = y_label;
+  f.x_tick_label = std::move(x_tick_label);
+  return f;
+}
+
 struct Figure {
   std::string file; // under report-svg/
   std::string svg;
@@ -158,11 +170,7 @@ bool finish_series(std::vector<svg::LineSeries> &series) {
 Figure throughput_figure(const std::string &file, const std::string &title,
                          std::vector<svg::LineSeries> series, const std::string &caption) {
   svg::LinePlot plot;
-  plot.frame.width = 900;
-  plot.frame.title = title;
-  plot.frame.x_label = "transfer size";
-  plot.frame.y_label = "throughput (GB/s)";
-  plot.frame.x_tick_label = svg::format_byte_count;
+  plot.frame = frame(title, "transfer size", "throughput (GB/s)", svg::format_byte_count);
   double lo = INFINITY, hi = 0;
   for (const auto &s : series)
     for (double x : s.x)
@@ -211,10 +219,7 @@ Section throughput_section(const ReportData &d) {
 Section breakdown_section(const ReportData &d, const std::vector<std::size_t> &chosen) {
   Section s{"Time breakdown by mechanism", {}, ""};
   svg::StackedBars chart;
-  chart.frame.width = 900;
-  chart.frame.title = "Where each mechanism's time goes";
-  chart.frame.x_label = "time";
-  chart.frame.x_tick_label = format_ns;
+  chart.frame = frame("Where each mechanism's time goes", "time", "", format_ns);
   chart.segments = kBreakdownParts;
   bool several = chosen.size() > 1;
   for (std::size_t i : chosen) {
@@ -271,11 +276,7 @@ svg::CdfSeries latency_series(const std::string &name, const json &cdf, double p
 Section latency_section(const ReportData &d, const std::vector<std::size_t> &chosen) {
   Section s{"Latency distributions", {}, ""};
   svg::CdfPlot plot;
-  plot.frame.width = 900;
-  plot.frame.title = "Latency CDF";
-  plot.frame.x_label = "latency";
-  plot.frame.y_label = "fraction of operations";
-  plot.frame.x_tick_label = format_ns;
+  plot.frame = frame("Latency CDF", "latency", "fraction of operations", format_ns);
   bool approximated = false, several = chosen.size() > 1;
   for (std::size_t i : chosen) {
     const ReportPoint &p = d.points[i];
@@ -318,9 +319,7 @@ Section links_section(const ReportData &d) {
   Section s{"Link utilisation", {}, ""};
   for (std::size_t t = 0; t < d.topologies.size(); ++t) {
     svg::HeatMap map;
-    map.frame.width = 900;
-    map.frame.title = "Link utilisation on " + d.topologies[t].name;
-    map.frame.y_label = "busy";
+    map.frame = frame("Link utilisation on " + d.topologies[t].name, "", "busy");
     map.value_label = percent;
     std::vector<std::vector<double>> columns; // per point, per row
     for (const ReportPoint &p : d.points) {
@@ -458,13 +457,13 @@ Table mechanisms_table(const ReportData &d) {
 std::string html_table(const Table &t) {
   std::string out = "<table>\n<tr>";
   for (const std::string &h : t.header)
-    out += "<th>" + svg::xml_escape(h) + "</th>";
+    out += "<th>" + xml_escape(h) + "</th>";
   out += "</tr>\n";
   for (const auto &row : t.rows) {
     out += "<tr>";
     for (std::size_t i = 0; i < row.size(); ++i)
       out += (i < t.numeric.size() && t.numeric[i] ? "<td class=\"num\">" : "<td>") +
-             svg::xml_escape(row[i]) + "</td>";
+             xml_escape(row[i]) + "</td>";
     out += "</tr>\n";
   }
   return out + "</table>\n";
@@ -532,12 +531,12 @@ ReportFiles render_report(const ReportData &d) {
   ReportFiles f;
   std::string &h = f.html, &m = f.markdown;
   h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-      svg::xml_escape(title) + "</title>\n<style>\n" + kStyle + "</style>\n</head>\n<body>\n";
-  h += "<h1>" + svg::xml_escape(title) + "</h1>\n";
+      xml_escape(title) + "</title>\n<style>\n" + kStyle + "</style>\n</head>\n<body>\n";
+  h += "<h1>" + xml_escape(title) + "</h1>\n";
   m = "# " + title + "\n\n";
   for (const std::string &para : {d.description, summary_line(d)})
     if (!para.empty()) {
-      h += "<p>" + svg::xml_escape(para) + "</p>\n";
+      h += "<p>" + xml_escape(para) + "</p>\n";
       m += para + "\n\n";
     }
   if (!d.axes.empty()) {
@@ -548,17 +547,17 @@ ReportFiles render_report(const ReportData &d) {
     h += "<h2>Verdict</h2>\n<ul>\n";
     m += "## Verdict\n\n";
     for (const std::string &line : v) {
-      h += "<li>" + svg::xml_escape(line) + "</li>\n";
+      h += "<li>" + xml_escape(line) + "</li>\n";
       m += "- " + md_cell(line) + "\n";
     }
     h += "</ul>\n";
     m += "\n";
   }
   for (const Section &s : sections) {
-    h += "<h2>" + svg::xml_escape(s.title) + "</h2>\n";
+    h += "<h2>" + xml_escape(s.title) + "</h2>\n";
     m += "## " + s.title + "\n\n";
     for (const Figure &fig : s.figures) {
-      h += "<figure>\n" + fig.svg + "<figcaption>" + svg::xml_escape(fig.caption) +
+      h += "<figure>\n" + fig.svg + "<figcaption>" + xml_escape(fig.caption) +
            "</figcaption>\n</figure>\n";
       if (!fig.file.empty()) {
         f.svgs.emplace_back(fig.file, fig.svg);
@@ -567,7 +566,7 @@ ReportFiles render_report(const ReportData &d) {
       m += fig.caption + "\n\n";
     }
     if (!s.note.empty()) {
-      h += "<p class=\"note\">" + svg::xml_escape(s.note) + "</p>\n";
+      h += "<p class=\"note\">" + xml_escape(s.note) + "</p>\n";
       m += "*" + s.note + "*\n\n";
     }
   }

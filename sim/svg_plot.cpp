@@ -150,36 +150,6 @@ const char *series_colour(std::size_t i) {
   return palette[i % 10];
 }
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    default:
-      // Control characters are not allowed in XML 1.0; tabs and newlines are.
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
-        out += ' ';
-      else
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string format_number(double v) {
   if (!std::isfinite(v))
     return std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/xml_text.h"
+
 namespace pciesim::svg {
 
 using Formatter = std::function<std::string(double)>;
@@ -84,7 +86,6 @@ std::vector<double> log2_ticks(double lo, double hi, int max_ticks = 12);
 std::string format_number(double v);
 // Bytes with binary units as in the input files: "64 B", "4 KiB", "1.5 MiB".
 std::string format_byte_count(double v);
-std::string xml_escape(std::string_view text);
 
 // The colour of series i (a fixed palette, repeating after 10).
 const char *series_colour(std::size_t i);
