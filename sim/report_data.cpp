@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,11 +15,13 @@
 #include "sim/enumeration.h"
 #include "sim/json_input.h"
 #include "sim/report.h"
+#include "sim/svg_plot.h"
 #include "sim/topo_print.h"
 #include "sim/topology.h"
 
 namespace pciesim {
 namespace fs = std::filesystem;
+using nlohmann::json;
 namespace {
 
 bool dot_on_path() {
@@ -245,6 +248,53 @@ ReportData load_report_data(const std::string &dir) {
                                                        "`merge`) or \"transfers\" (from `pciesim "
                                                        "run --out`)");
   return data;
+}
+
+double json_number(const json &j, const char *key) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
+}
+
+std::string json_text(const json &j, const char *key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
+const json &json_array(const json &j, const char *key) {
+  static const json empty = json::array();
+  return j.is_object() && j.contains(key) && j[key].is_array() ? j[key] : empty;
+}
+
+std::string fixed_decimals(double v, int decimals) {
+  return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : "";
+}
+
+std::string format_ns(double ns) {
+  double a = std::fabs(ns);
+  if (a >= 1e9)
+    return svg::format_number(ns / 1e9) + " s";
+  if (a >= 1e6)
+    return svg::format_number(ns / 1e6) + " ms";
+  if (a >= 1e3)
+    return svg::format_number(ns / 1e3) + " µs";
+  return svg::format_number(ns) + " ns";
+}
+
+std::string axis_values(const ReportData &d, const ReportPoint &p,
+                        bool (*keep)(const std::string &)) {
+  std::string out;
+  for (const std::string &axis : d.axes)
+    if (keep(axis) && p.values.contains(axis))
+      out += (out.empty() ? "" : ", ") + display_value(p.values[axis]);
+  return out;
+}
+
+// What a point's series are named after: its values on the axes other than size.
+std::string combination(const ReportData &d, const ReportPoint &p) {
+  return axis_values(d, p, [](const std::string &a) { return !is_size_axis(a); });
+}
+
+std::string point_label(const ReportData &d, const ReportPoint &p) {
+  std::string all = axis_values(d, p, [](const std::string &) { return true; });
+  return all.empty() ? p.id : all;
 }
 
 } // namespace pciesim

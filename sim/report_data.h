@@ -46,6 +46,24 @@ std::string display_value(const nlohmann::json &value);
 // throughput chart rather than a series of its own.
 bool is_size_axis(const std::string &axis);
 
+// Tolerant readers of results.json: NaN, "" or an empty array when the key is absent or of
+// another type (results from older or newer pciesim versions still make a report).
+double json_number(const nlohmann::json &j, const char *key);
+std::string json_text(const nlohmann::json &j, const char *key);
+const nlohmann::json &json_array(const nlohmann::json &j, const char *key);
+// v with `decimals` decimals; "" for NaN.
+std::string fixed_decimals(double v, int decimals);
+// Nanoseconds in the unit that suits them: "850 ns", "12.5 µs", "3 ms".
+std::string format_ns(double ns);
+
+// A point's values on the axes `keep` accepts, joined with ", ".
+std::string axis_values(const ReportData &d, const ReportPoint &p,
+                        bool (*keep)(const std::string &));
+// What a point's series are named after: its values on the axes other than size.
+std::string combination(const ReportData &d, const ReportPoint &p);
+// All its values, or its id when there are no axes.
+std::string point_label(const ReportData &d, const ReportPoint &p);
+
 // Runs Graphviz `dot -Tsvg` on DOT text; returns the <svg> element, or "" and sets `note`.
 std::string render_dot(const std::string &dot, std::string &note);
 

@@ -11,6 +11,7 @@
 #include "models/common/units.h"
 #include "sim/input_error.h"
 #include "sim/report.h"
+#include "sim/report_tables.h"
 #include "sim/svg_plot.h"
 
 namespace pciesim {
@@ -22,61 +23,14 @@ namespace {
 const std::vector<std::string> kBreakdownParts = {"dma",          "copy",  "fault_handling",
                                                   "invalidation", "setup", "waiting"};
 
-double number(const json &j, const char *key) {
-  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
-}
-
-std::string text(const json &j, const char *key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
-
-const json &array_of(const json &j, const char *key) {
-  static const json empty = json::array();
-  return j.is_object() && j.contains(key) && j[key].is_array() ? j[key] : empty;
-}
-
-std::string fixed(double v, int decimals) {
-  return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : "";
-}
-
-std::string format_ns(double ns) {
-  double a = std::fabs(ns);
-  if (a >= 1e9)
-    return svg::format_number(ns / 1e9) + " s";
-  if (a >= 1e6)
-    return svg::format_number(ns / 1e6) + " ms";
-  if (a >= 1e3)
-    return svg::format_number(ns / 1e3) + " µs";
-  return svg::format_number(ns) + " ns";
-}
-
 std::string percent(double fraction) { return svg::format_number(100.0 * fraction) + " %"; }
-
-std::string join_values(const ReportData &d, const ReportPoint &p,
-                        bool (*keep)(const std::string &)) {
-  std::string out;
-  for (const std::string &axis : d.axes)
-    if (keep(axis) && p.values.contains(axis))
-      out += (out.empty() ? "" : ", ") + display_value(p.values[axis]);
-  return out;
-}
-
-// What a point's series are named after: its values on the axes other than size.
-std::string combination(const ReportData &d, const ReportPoint &p) {
-  return join_values(d, p, [](const std::string &a) { return !is_size_axis(a); });
-}
-
-std::string point_label(const ReportData &d, const ReportPoint &p) {
-  std::string all = join_values(d, p, [](const std::string &) { return true; });
-  return all.empty() ? p.id : all;
-}
 
 // A point's transfer size: its largest transfer, else its size axis value.
 double point_size(const ReportData &d, const ReportPoint &p) {
   double size = NAN;
-  for (const json &t : array_of(p.result, "transfers"))
-    size = std::isnan(size) ? number(t, "transfer_bytes")
-                            : std::max(size, number(t, "transfer_bytes"));
+  for (const json &t : json_array(p.result, "transfers"))
+    size = std::isnan(size) ? json_number(t, "transfer_bytes")
+                            : std::max(size, json_number(t, "transfer_bytes"));
   for (const std::string &axis : d.axes)
     if (std::isnan(size) && is_size_axis(axis) && p.values.contains(axis)) {
       const json &v = p.values[axis];
@@ -190,16 +144,18 @@ Section throughput_section(const ReportData &d) {
     if (!completed(p))
       continue;
     std::string combo = combination(d, p);
-    for (const json &t : array_of(p.result, "transfers")) {
-      double y = number(t, "bandwidth_GBps");
-      if (std::isfinite(y) && text(t, "error").empty())
-        add_point(transfers, combo.empty() ? text(t, "id") : combo + " / " + text(t, "id"),
-                  number(t, "transfer_bytes"), y);
+    for (const json &t : json_array(p.result, "transfers")) {
+      double y = json_number(t, "bandwidth_GBps");
+      if (std::isfinite(y) && json_text(t, "error").empty())
+        add_point(transfers,
+                  combo.empty() ? json_text(t, "id") : combo + " / " + json_text(t, "id"),
+                  json_number(t, "transfer_bytes"), y);
     }
-    for (const json &m : array_of(p.result, "mechanisms"))
-      if (text(m, "status") == "ok" && std::isfinite(number(m, "throughput_GBps")))
-        add_point(mechanisms, combo.empty() ? text(m, "name") : text(m, "name") + " / " + combo,
-                  point_size(d, p), number(m, "throughput_GBps"));
+    for (const json &m : json_array(p.result, "mechanisms"))
+      if (json_text(m, "status") == "ok" && std::isfinite(json_number(m, "throughput_GBps")))
+        add_point(mechanisms,
+                  combo.empty() ? json_text(m, "name") : json_text(m, "name") + " / " + combo,
+                  point_size(d, p), json_number(m, "throughput_GBps"));
   }
   if (finish_series(mechanisms))
     s.figures.push_back(throughput_figure("mechanism-throughput.svg",
@@ -224,7 +180,7 @@ Section breakdown_section(const ReportData &d, const std::vector<std::size_t> &c
   bool several = chosen.size() > 1;
   for (std::size_t i : chosen) {
     const ReportPoint &p = d.points[i];
-    for (const json &m : array_of(p.result, "mechanisms")) {
+    for (const json &m : json_array(p.result, "mechanisms")) {
       if (!m.contains("breakdown_ns") || !m["breakdown_ns"].is_object())
         continue;
       const json &b = m["breakdown_ns"];
@@ -234,8 +190,10 @@ Section breakdown_section(const ReportData &d, const std::vector<std::size_t> &c
           chart.segments.push_back(it.key());
       std::vector<double> row;
       for (const std::string &part : chart.segments)
-        row.push_back(std::isfinite(number(b, part.c_str())) ? number(b, part.c_str()) : 0.0);
-      chart.bars.push_back(several ? text(m, "name") + " / " + combination(d, p) : text(m, "name"));
+        row.push_back(std::isfinite(json_number(b, part.c_str())) ? json_number(b, part.c_str())
+                                                                  : 0.0);
+      chart.bars.push_back(several ? json_text(m, "name") + " / " + combination(d, p)
+                                   : json_text(m, "name"));
       chart.values.push_back(row);
     }
   }
@@ -281,21 +239,26 @@ Section latency_section(const ReportData &d, const std::vector<std::size_t> &cho
   for (std::size_t i : chosen) {
     const ReportPoint &p = d.points[i];
     std::string suffix = several ? " / " + combination(d, p) : "";
-    const json &mechanisms = array_of(p.result, "mechanisms");
+    const json &mechanisms = json_array(p.result, "mechanisms");
     for (const json &m : mechanisms) {
-      if (text(m, "status") != "ok")
+      if (json_text(m, "status") != "ok")
         continue;
       const json &lat = m.contains("latency") ? m["latency"] : json();
       plot.series.push_back(latency_series(
-          text(m, "name") + suffix, m.contains("latency_cdf_ns") ? m["latency_cdf_ns"] : json(),
-          number(lat, "p50_ns"), number(lat, "p99_ns"), number(lat, "max_ns"), approximated));
+          json_text(m, "name") + suffix,
+          m.contains("latency_cdf_ns") ? m["latency_cdf_ns"] : json(), json_number(lat, "p50_ns"),
+          json_number(lat, "p99_ns"), json_number(lat, "max_ns"), approximated));
     }
     if (!mechanisms.empty())
       continue;
-    for (const json &t : array_of(p.result, "transfers")) {
+    for (const json &t : json_array(p.result, "transfers")) {
       const json &lat = t.contains("latency_ns") ? t["latency_ns"] : json();
-      plot.series.push_back(latency_series(text(t, "id") + suffix, json(), number(lat, "p50"),
-                                           number(lat, "p99"), number(lat, "max"), approximated));
+      // Named as in the throughput chart: the combination first, then the transfer.
+      std::string name =
+          several ? combination(d, p) + " / " + json_text(t, "id") : json_text(t, "id");
+      plot.series.push_back(latency_series(name, json(), json_number(lat, "p50"),
+                                           json_number(lat, "p99"), json_number(lat, "max"),
+                                           approximated));
     }
   }
   plot.series.erase(std::remove_if(plot.series.begin(), plot.series.end(),
@@ -325,19 +288,19 @@ Section links_section(const ReportData &d) {
     for (const ReportPoint &p : d.points) {
       if (p.topology != static_cast<int>(t) || !completed(p))
         continue;
-      std::string label = join_values(
+      std::string label = axis_values(
           d, p, [](const std::string &a) { return a.find("topolog") == std::string::npos; });
       map.columns.push_back(label.empty() ? p.id : label);
       std::vector<double> column(map.rows.size(), NAN);
-      for (const json &l : array_of(p.result, "links")) {
-        std::string row = text(l, "from") + " -> " + text(l, "to");
+      for (const json &l : json_array(p.result, "links")) {
+        std::string row = json_text(l, "from") + " -> " + json_text(l, "to");
         auto it = std::find(map.rows.begin(), map.rows.end(), row);
         std::size_t r = static_cast<std::size_t>(it - map.rows.begin());
         if (it == map.rows.end()) {
           map.rows.push_back(row);
           column.push_back(NAN);
         }
-        column[r] = number(l, "utilization");
+        column[r] = json_number(l, "utilization");
       }
       columns.push_back(column);
     }
@@ -369,129 +332,6 @@ Section topology_section(const ReportData &d) {
   return s;
 }
 
-struct Table {
-  std::vector<std::string> header;
-  std::vector<bool> numeric;
-  std::vector<std::vector<std::string>> rows;
-};
-
-Table axes_table(const ReportData &d) {
-  Table t{{"axis", "values"}, {false, false}, {}};
-  for (const std::string &axis : d.axes) {
-    std::vector<std::string> seen;
-    for (const ReportPoint &p : d.points)
-      if (p.values.contains(axis) &&
-          std::find(seen.begin(), seen.end(), display_value(p.values[axis])) == seen.end())
-        seen.push_back(display_value(p.values[axis]));
-    std::string values;
-    for (const std::string &v : seen)
-      values += (values.empty() ? "" : ", ") + v;
-    t.rows.push_back({axis, values});
-  }
-  return t;
-}
-
-Table results_table(const ReportData &d) {
-  Table t;
-  if (d.sweep)
-    t.header.push_back("point");
-  t.header.insert(t.header.end(), d.axes.begin(), d.axes.end());
-  for (const char *h : {"status", "transfer", "direction", "size", "GB/s", "mean (ns)", "p50 (ns)",
-                        "p99 (ns)", "error"})
-    t.header.push_back(h);
-  std::size_t first_number = t.header.size() - 6;
-  for (std::size_t i = 0; i < t.header.size(); ++i)
-    t.numeric.push_back(i >= first_number && i + 1 < t.header.size());
-  for (const ReportPoint &p : d.points) {
-    std::vector<std::string> prefix;
-    if (d.sweep)
-      prefix.push_back(p.id);
-    for (const std::string &axis : d.axes)
-      prefix.push_back(p.values.contains(axis) ? display_value(p.values[axis]) : "");
-    prefix.push_back(p.status);
-    const json &transfers = array_of(p.result, "transfers");
-    if (transfers.empty()) {
-      auto row = prefix;
-      row.resize(t.header.size() - 1);
-      row.push_back(p.error);
-      t.rows.push_back(row);
-    }
-    for (const json &tr : transfers) {
-      const json &lat = tr.contains("latency_ns") ? tr["latency_ns"] : json();
-      auto row = prefix;
-      for (std::string cell :
-           {text(tr, "id"), text(tr, "direction"),
-            svg::format_byte_count(number(tr, "transfer_bytes")),
-            fixed(number(tr, "bandwidth_GBps"), 3), fixed(number(lat, "mean"), 1),
-            fixed(number(lat, "p50"), 1), fixed(number(lat, "p99"), 1), text(tr, "error")})
-        row.push_back(cell);
-      t.rows.push_back(row);
-    }
-  }
-  return t;
-}
-
-Table mechanisms_table(const ReportData &d) {
-  Table t{{"point", "mechanism", "topology", "status", "total time", "GB/s", "p50 (ns)", "p99 (ns)",
-           "pages migrated", "faults", "invalidations", "reason"},
-          {false, false, false, false, true, true, true, true, true, true, true, false},
-          {}};
-  for (const ReportPoint &p : d.points)
-    for (const json &m : array_of(p.result, "mechanisms")) {
-      const json &lat = m.contains("latency") ? m["latency"] : json();
-      double faults = NAN;
-      if (m.contains("faults") && m["faults"].is_object())
-        for (const auto &f : m["faults"].items())
-          if (f.value().is_number())
-            faults = (std::isnan(faults) ? 0.0 : faults) + f.value().get<double>();
-      t.rows.push_back(
-          {point_label(d, p), text(m, "name"), text(m, "topology"), text(m, "status"),
-           std::isfinite(number(m, "total_time_ns")) ? format_ns(number(m, "total_time_ns")) : "",
-           fixed(number(m, "throughput_GBps"), 3), fixed(number(lat, "p50_ns"), 1),
-           fixed(number(lat, "p99_ns"), 1), fixed(number(m, "pages_migrated"), 0), fixed(faults, 0),
-           fixed(number(m, "invalidations"), 0), text(m, "reason")});
-    }
-  return t;
-}
-
-std::string html_table(const Table &t) {
-  std::string out = "<table>\n<tr>";
-  for (const std::string &h : t.header)
-    out += "<th>" + xml_escape(h) + "</th>";
-  out += "</tr>\n";
-  for (const auto &row : t.rows) {
-    out += "<tr>";
-    for (std::size_t i = 0; i < row.size(); ++i)
-      out += (i < t.numeric.size() && t.numeric[i] ? "<td class=\"num\">" : "<td>") +
-             xml_escape(row[i]) + "</td>";
-    out += "</tr>\n";
-  }
-  return out + "</table>\n";
-}
-
-std::string md_cell(const std::string &s) {
-  std::string out;
-  for (char c : s)
-    out += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
-  return out;
-}
-
-std::string md_table(const Table &t) {
-  std::string out = "|", rule = "|";
-  for (std::size_t i = 0; i < t.header.size(); ++i) {
-    out += " " + md_cell(t.header[i]) + " |";
-    rule += i < t.numeric.size() && t.numeric[i] ? " ---: |" : " --- |";
-  }
-  out += "\n" + rule + "\n";
-  for (const auto &row : t.rows) {
-    out += "|";
-    for (const std::string &cell : row)
-      out += " " + md_cell(cell) + " |";
-    out += "\n";
-  }
-  return out + "\n";
-}
-
 const char *kStyle = R"(body{font-family:sans-serif;margin:24px;max-width:1200px;color:#222}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:12px;margin:8px 0}
@@ -513,9 +353,9 @@ std::string summary_line(const ReportData &d) {
 std::vector<std::string> verdicts(const ReportData &d) {
   std::vector<std::string> out;
   for (const ReportPoint &p : d.points)
-    if (!text(p.result, "verdict").empty())
-      out.push_back(d.sweep ? point_label(d, p) + ": " + text(p.result, "verdict")
-                            : text(p.result, "verdict"));
+    if (!json_text(p.result, "verdict").empty())
+      out.push_back(d.sweep ? point_label(d, p) + ": " + json_text(p.result, "verdict")
+                            : json_text(p.result, "verdict"));
   return out;
 }
 
