@@ -370,12 +370,14 @@ std::string heat_map(const HeatMap &map) {
   double label_width = widest(map.rows) + 12;
   // Column labels are rotated 45 degrees: they need about 0.7 of their length downwards.
   double bottom = widest(map.columns) * 0.72 + 40;
-  double cell = std::min(40.0, (f.width - label_width - kScale - 40) /
-                                   static_cast<double>(map.columns.size()));
+  // Cells shrink to fit the frame, down to 6 px; past that the chart grows wider instead.
+  double columns = static_cast<double>(map.columns.size());
+  double cell = std::clamp((f.width - label_width - kScale - 40) / columns, 6.0, 40.0);
+  double width = std::max<double>(f.width, label_width + cell * columns + kScale + 40);
   double plot_height = kRow * static_cast<double>(map.rows.size());
   double height = std::max(kTop + plot_height + bottom, kTop + 6 * kLegendRow + 20);
   double range = map.max > map.min ? map.max - map.min : 1.0;
-  Svg svg(f.width, height, f.title);
+  Svg svg(width, height, f.title);
   for (std::size_t r = 0; r < map.rows.size(); ++r) {
     double y = kTop + kRow * static_cast<double>(r);
     svg.text(label_width - 6, y + kRow / 2 + 4, "end", map.rows[r]);

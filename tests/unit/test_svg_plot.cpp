@@ -134,6 +134,20 @@ TEST(SvgPlot, HeatMapHasACellPerValueDarkerForMore) {
   EXPECT_EQ(XmlDocument::attribute(cells[4], "fill"), "#eeeeee"); // no data: grey
 }
 
+TEST(SvgPlot, AHeatMapOfManyPointsGrowsWiderRatherThanOverflowing) {
+  svg::HeatMap map;
+  map.rows = {"a -> b"};
+  map.columns.assign(300, "point");
+  map.values = {std::vector<double>(300, 0.5)};
+  XmlDocument doc(svg::heat_map(map));
+  ASSERT_TRUE(doc.ok());
+  double width = number_attribute(doc.select("/svg:svg")[0], "width");
+  auto cells = doc.select("//svg:rect[@class='cell']");
+  ASSERT_EQ(cells.size(), 300u);
+  EXPECT_GE(number_attribute(cells[0], "width"), 6);
+  EXPECT_LE(number_attribute(cells[299], "x") + number_attribute(cells[299], "width"), width);
+}
+
 TEST(SvgPlot, LabelsAreEscaped) {
   svg::LinePlot plot = throughput_plot();
   const std::string name = "a<b & \"c\" 'd'>";
