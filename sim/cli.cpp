@@ -16,6 +16,7 @@
 #include "sim/describe.h"
 #include "sim/pci_view.h"
 #include "sim/report.h"
+#include "sim/report_page.h"
 #include "sim/scenario.h"
 #include "sim/schema_check.h"
 #include "sim/simulation.h"
@@ -230,6 +231,12 @@ int run_cli(int argc, char **argv) {
   merge->add_option("dirs", merge_dirs, "--out directories of `pciesim sweep --shard`")->required();
   merge->add_option("--out", merge_out, "write the merged sweep here")->required();
 
+  std::string report_dir;
+  CLI::App *report = app.add_subcommand(
+      "report", "write DIR/report.html and report.md from the --out directory of a sweep or run");
+  report->add_option("dir", report_dir, "output directory of `sweep`, `merge` or `run --out`")
+      ->required();
+
   bool markdown = false;
   CLI::App *describe = app.add_subcommand("describe", "list every component type and parameter");
   describe->add_flag("--markdown", markdown, "as the Markdown reference in docs/file-formats.md");
@@ -257,6 +264,8 @@ int run_cli(int argc, char **argv) {
       return command_sweep(sweep_options);
     if (*merge)
       return command_merge(merge_dirs, merge_out);
+    if (*report)
+      return command_report(report_dir);
     if (*validate)
       return command_validate(validate_files);
     if (*check)

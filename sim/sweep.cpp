@@ -20,6 +20,7 @@
 
 #include "sim/input_error.h"
 #include "sim/report.h"
+#include "sim/report_page.h"
 
 extern char **environ;
 
@@ -44,6 +45,15 @@ std::string self_executable() {
   if (n <= 0)
     throw std::runtime_error("cannot find the pciesim executable (/proc/self/exe)");
   return std::string(path, static_cast<std::size_t>(n));
+}
+
+// The report is a view of the results: failing to write it must not fail the sweep.
+void write_report_or_warn(const std::string &dir) {
+  try {
+    write_report(dir);
+  } catch (const std::exception &e) {
+    std::cerr << "pciesim: no report written: " << e.what() << "\n";
+  }
 }
 
 std::string shell_quote(const std::string &s) {
@@ -390,13 +400,14 @@ int run_sweep(const SweepOptions &o) {
       dirs.push_back(o.out_dir + "/points/" + p.id);
     not_completed = write_sweep_results(manifest, dirs, o.out_dir);
     write_file_atomically(o.out_dir + "/sweep-info.json", info.dump(2) + "\n");
+    write_report_or_warn(o.out_dir);
   }
   if (!o.quiet || not_completed)
     std::cerr << fmt::format(
         "pciesim: sweep {}: ran {} points ({} already done), {} failed, in {:.1f} s; {}\n",
         spec.name, pool.ran(), skipped, not_completed, seconds_since(start),
         shard_n > 1 ? fmt::format("merge the shards with: pciesim merge {} --out DIR", o.out_dir)
-                    : "results in " + o.out_dir + "/results.csv");
+                    : "results in " + o.out_dir + "/results.csv and report.html");
   return not_completed ? kExitExpectationFailed : kExitOk;
 }
 
@@ -449,6 +460,7 @@ int command_merge(const std::vector<std::string> &dirs, const std::string &out_d
   }
   write_file_atomically(out_dir + "/sweep-manifest.json", manifest.dump(2) + "\n");
   std::size_t not_completed = write_sweep_results(manifest, point_dirs, out_dir);
+  write_report_or_warn(out_dir);
   std::cerr << fmt::format("pciesim: merged {} points from {} directories into {}; {} did not "
                            "complete\n",
                            point_dirs.size(), dirs.size(), out_dir, not_completed);

@@ -93,15 +93,14 @@ std::string make_temp_dir(const std::string &prefix) {
   return path.data();
 }
 
-CommandResult run_pciesim(const std::string &arguments) {
+CommandResult run_command(const std::string &command_line) {
   char out_path[] = "/tmp/pciesim-test-out-XXXXXX";
   char err_path[] = "/tmp/pciesim-test-err-XXXXXX";
   int out_fd = mkstemp(out_path);
   int err_fd = mkstemp(err_path);
   close(out_fd);
   close(err_fd);
-  std::string command =
-      std::string(PCIESIM_BINARY) + " " + arguments + " >" + out_path + " 2>" + err_path;
+  std::string command = command_line + " >" + out_path + " 2>" + err_path;
   int status = std::system(command.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -110,6 +109,10 @@ CommandResult run_pciesim(const std::string &arguments) {
   std::remove(out_path);
   std::remove(err_path);
   return r;
+}
+
+CommandResult run_pciesim(const std::string &arguments) {
+  return run_command(std::string(PCIESIM_BINARY) + " " + arguments);
 }
 
 const nlohmann::json &transfer(const nlohmann::json &result, const std::string &id) {

@@ -34,6 +34,8 @@ struct CommandResult {
   std::string out, err;
 };
 CommandResult run_pciesim(const std::string &arguments);
+// Runs a shell command line the same way.
+CommandResult run_command(const std::string &command_line);
 
 // The transfer named `id` in a result.
 const nlohmann::json &transfer(const nlohmann::json &result, const std::string &id);
