@@ -166,7 +166,8 @@ TEST(Report, MechanismsGetBreakdownBarsCdfsAndATable) {
 TEST(Report, WithoutGraphvizTheReportSaysSo) {
   std::string dir = make_temp_dir("report");
   ASSERT_EQ(
-      run_pciesim("run " + kSource + "/scenarios/default.json --quiet --out " + dir).exit_code, 0);
+      run_pciesim("run " + kSource + "/scenarios/fabric-mix.json --quiet --out " + dir).exit_code,
+      0);
   std::string path = std::getenv("PATH");
   setenv("PATH", dir.c_str(), 1); // no dot there
   CommandResult r = run_pciesim("report " + dir);
