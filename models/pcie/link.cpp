@@ -96,6 +96,35 @@ void LinkDirection::absorb_credits(std::int64_t now_fs) {
   }
 }
 
+void LinkDirection::commit(int fc, std::int64_t start_fs, std::int64_t now_fs) {
+  Queued q = queues_[fc].top();
+  queues_[fc].pop();
+  TlpExtension &tlp = tlp_of(*q.gp);
+  if (limits_.header[fc])
+    header_available_[fc] -= 1;
+  if (limits_.data[fc])
+    data_available_[fc] -= data_credits_of(tlp);
+  std::uint32_t wire_bytes = tlp_wire_bytes(trained_.shape.generation, tlp.type, tlp.address_64bit,
+                                            tlp.payload_bytes, trained_.overheads.ecrc);
+  std::int64_t ser = static_cast<std::int64_t>(std::llround(wire_bytes * fs_per_wire_byte_));
+  busy_until_fs_ = start_fs + ser;
+  tlp.last_hop_ser_fs = ser;
+  stats_.tlps[static_cast<int>(tlp.type)] += 1;
+  stats_.payload_bytes += tlp.payload_bytes;
+  stats_.wire_bytes += wire_bytes;
+  stats_.busy_fs += ser;
+  if (observer_) {
+    observer_->tlp_on_wire(*this, tlp, start_fs, busy_until_fs_);
+    observer_->queue_depth_changed(*this, queued_tlps(), now_fs);
+  }
+  if (start_fs > now_fs)
+    starts_ahead_fs_.push_back(start_fs);
+  in_flight_.push_back(InFlight{busy_until_fs_ + flight_fs_, q.gp});
+  tlm::tlm_phase phase = tlm::END_REQ;
+  sc_core::sc_time delay = ps_to_time((start_fs - now_fs) / kFsPerPs);
+  in->nb_transport_bw(*q.gp, phase, delay); // the sender's buffer is free at start_fs
+}
+
 void LinkDirection::transmit_eligible(std::int64_t now_fs) {
   if (transmitting_)
     return; // the outer loop will see whatever was just queued
@@ -126,30 +155,7 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
     }
     if (best < 0)
       break;
-    Queued q = queues_[best].top();
-    queues_[best].pop();
-    TlpExtension &tlp = tlp_of(*q.gp);
-    if (limits_.header[best])
-      header_available_[best] -= 1;
-    if (limits_.data[best])
-      data_available_[best] -= data_credits_of(tlp);
-    std::int64_t ser = serialization_fs(tlp.type, tlp.address_64bit, tlp.payload_bytes);
-    std::int64_t start = std::max(now_fs, busy_until_fs_);
-    busy_until_fs_ = start + ser;
-    tlp.last_hop_ser_fs = ser;
-    stats_.tlps[static_cast<int>(tlp.type)] += 1;
-    stats_.payload_bytes += tlp.payload_bytes;
-    stats_.wire_bytes += tlp_wire_bytes(trained_.shape.generation, tlp.type, tlp.address_64bit,
-                                        tlp.payload_bytes, trained_.overheads.ecrc);
-    stats_.busy_fs += ser;
-    if (observer_) {
-      observer_->tlp_on_wire(*this, tlp, start, busy_until_fs_);
-      observer_->queue_depth_changed(*this, queued_tlps(), now_fs);
-    }
-    in_flight_.push_back(InFlight{busy_until_fs_ + flight_fs_, q.gp});
-    tlm::tlm_phase phase = tlm::END_REQ;
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    in->nb_transport_bw(*q.gp, phase, delay); // the sender's buffer is free now
+    commit(best, now_fs, now_fs);
   }
   // Count a stall once per blocked head, when the serializer is idle and waits for credits.
   if (busy_until_fs_ <= now_fs) {
@@ -164,7 +170,39 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
       }
     }
   }
+  if (!observer_) // a trace shows each TLP when it starts, so it keeps the one-by-one path
+    commit_ahead(now_fs);
   transmitting_ = false;
+}
+
+// Commits the TLPs that will certainly start next, back to back, without waking up each time
+// the serializer frees. The TLP the one-by-one path would choose when the serializer frees
+// at T is the queue head with the least (ready, seq) among those ready and holding credits
+// then. A head that is the least of all heads, is ready now and holds its credits now, is
+// that TLP: anything queued before T is ready later than now (so it sorts after), credits
+// only grow until T (nothing else is sent before then), and a posted TLP that could block a
+// non-posted or completion head needs posted credits that are already there. It starts at
+// T rounded up to a picosecond, as the one-by-one path would start it on its wake-up.
+void LinkDirection::commit_ahead(std::int64_t now_fs) {
+  constexpr std::uint32_t kLargestTlpDataCredits = 4096 / 16;
+  while (busy_until_fs_ > now_fs && queued_tlps() != 0) {
+    int best = -1;
+    for (int c = 0; c < kFcClasses; ++c)
+      if (!queues_[c].empty() && (best < 0 || queues_[best].top() > queues_[c].top()))
+        best = c;
+    if (best < 0 || queues_[best].top().ready_fs > now_fs)
+      return;
+    const TlpExtension &tlp = tlp_of(*queues_[best].top().gp);
+    // A requester counts its own posted writes against its posted window until END_REQ,
+    // and frees the slot at the callback itself (DmaEngine): tell it at the true start.
+    if (tlp.type == TlpType::MWr && tlp.ingress_port == kNoIngressPort)
+      return;
+    if (!has_credits(best, data_credits_of(tlp)))
+      return;
+    if (best != 0 && !has_credits(0, kLargestTlpDataCredits))
+      return;
+    commit(best, ps_ceil(busy_until_fs_) * kFsPerPs, now_fs);
+  }
 }
 
 void LinkDirection::process(std::int64_t now_fs) {
@@ -189,17 +227,21 @@ std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) const {
   if (!in_flight_.empty())
     consider(in_flight_.front().arrival_fs);
   bool queued = false;
+  bool credit_blocked = false;
   for (int c = 0; c < kFcClasses; ++c) {
     if (queues_[c].empty())
       continue;
     queued = true;
-    consider(queues_[c].top().ready_fs);
+    const Queued &head = queues_[c].top();
+    consider(head.ready_fs);
+    credit_blocked = credit_blocked || !has_credits(c, data_credits_of(tlp_of(*head.gp)));
   }
-  if (queued) {
+  if (queued)
     consider(busy_until_fs_);
-    if (!credit_returns_.empty())
-      consider(credit_returns_.top().at_fs);
-  }
+  // A returning credit matters only to a head that lacks credits now: while every head has
+  // its credits, waking for a return would change nothing (and costs a kernel event per TLP).
+  if (credit_blocked && !credit_returns_.empty())
+    consider(credit_returns_.top().at_fs);
   return wake;
 }
 
@@ -209,13 +251,17 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
   std::int64_t now_fs = now_ps() * kFsPerPs;
   std::int64_t ready = now_fs + time_to_ps(delay) * kFsPerPs;
   queues_[static_cast<int>(fc_class(tlp_of(gp).type))].push(Queued{ready, seq_++, &gp});
-  std::uint64_t depth = queued_tlps();
+  // TLPs committed ahead of their start are still waiting in the queue, as far as depth goes.
+  while (!starts_ahead_fs_.empty() && starts_ahead_fs_.front() <= now_fs)
+    starts_ahead_fs_.pop_front();
+  std::uint64_t depth = queued_tlps() + starts_ahead_fs_.size();
   stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
   if (observer_)
     observer_->queue_depth_changed(*this, depth, now_fs);
   if (ready <= now_fs)
     transmit_eligible(now_fs);
-  link_.wake_at(next_wake_fs(now_fs));
+  if (!link_.running()) // else run() computes the next wake-up once, at its end
+    link_.wake_at(next_wake_fs(now_fs));
   return tlm::TLM_ACCEPTED;
 }
 
@@ -231,7 +277,8 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
   std::uint32_t data = limits_.data[fc] ? data_credits_of(tlp) : 0;
   if (header || data) {
     credit_returns_.push(CreditReturn{at, seq_++, fc, header, data});
-    link_.wake_at(next_wake_fs(now_fs));
+    if (!link_.running())
+      link_.wake_at(next_wake_fs(now_fs));
   }
   return tlm::TLM_ACCEPTED;
 }
@@ -309,25 +356,29 @@ Link::Link(sc_core::sc_module_name name, const TrainedLink &trained,
 void Link::wake_at(std::int64_t at_fs) {
   if (at_fs < 0)
     return;
-  std::int64_t now = now_ps();
+  std::int64_t now = running_ ? running_now_ps_ : now_ps();
   std::int64_t at_ps = std::max(ps_ceil(at_fs), now);
   if (scheduled_ps_ >= 0 && scheduled_ps_ <= at_ps)
     return;
   scheduled_ps_ = at_ps;
-  wake_.notify(ps_to_time(at_ps - now));
+  // Inside run() the wake-up is only recorded and notified once at its end: every earlier
+  // notify would be superseded, leaving a dead entry in the kernel's timed-event queue.
+  if (!running_)
+    wake_.notify(ps_to_time(at_ps - now));
 }
 
 void Link::run() {
   scheduled_ps_ = -1;
-  std::int64_t now_fs = now_ps() * kFsPerPs;
+  running_ = true;
+  running_now_ps_ = now_ps();
+  std::int64_t now_fs = running_now_ps_ * kFsPerPs;
   a_to_b_.process(now_fs);
   b_to_a_.process(now_fs);
-  std::int64_t a = a_to_b_.next_wake_fs(now_fs);
-  std::int64_t b = b_to_a_.next_wake_fs(now_fs);
-  if (a >= 0)
-    wake_at(a);
-  if (b >= 0)
-    wake_at(b);
+  wake_at(a_to_b_.next_wake_fs(now_fs));
+  wake_at(b_to_a_.next_wake_fs(now_fs));
+  running_ = false;
+  if (scheduled_ps_ >= 0)
+    wake_.notify(ps_to_time(scheduled_ps_ - running_now_ps_));
 }
 
 } // namespace pciesim

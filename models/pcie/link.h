@@ -130,6 +130,9 @@ private:
   using QueueHeap = std::priority_queue<Queued, std::vector<Queued>, std::greater<Queued>>;
 
   void transmit_eligible(std::int64_t now_fs);
+  // Sends the head of queue `fc`, starting at `start_fs` (now, or ahead: commit_ahead).
+  void commit(int fc, std::int64_t start_fs, std::int64_t now_fs);
+  void commit_ahead(std::int64_t now_fs);
   void absorb_credits(std::int64_t now_fs);
   bool has_credits(int fc, std::uint32_t data_credits) const;
   static std::uint32_t data_credits_of(const TlpExtension &tlp);
@@ -145,6 +148,7 @@ private:
 
   QueueHeap queues_[kFcClasses];
   std::deque<InFlight> in_flight_;
+  std::deque<std::int64_t> starts_ahead_fs_; // start times of TLPs committed ahead
   std::priority_queue<CreditReturn, std::vector<CreditReturn>, std::greater<CreditReturn>>
       credit_returns_;
   std::uint32_t header_available_[kFcClasses];
@@ -171,6 +175,8 @@ public:
 
   // Asks for the process to run at `at_fs` (or now, if that is in the past).
   void wake_at(std::int64_t at_fs);
+  // Inside the process: it computes every next wake-up itself before it returns.
+  bool running() const { return running_; }
 
 private:
   void run();
@@ -180,6 +186,8 @@ private:
   LinkDirection b_to_a_;
   sc_core::sc_event wake_;
   std::int64_t scheduled_ps_ = -1;
+  bool running_ = false;            // inside run(): wake_at() records, run() notifies
+  std::int64_t running_now_ps_ = 0; // the time run() was called at
 };
 
 } // namespace pciesim
