@@ -216,6 +216,33 @@ void LinkDirection::process(std::int64_t now_fs) {
   transmit_eligible(now_fs);
 }
 
+void LinkDirection::reschedule(std::int64_t now_fs) {
+  if (link_.running()) {
+    touched_ = true; // run() computes the next wake-up once, at its end
+    return;
+  }
+  absorb_credits(now_fs); // so that a credit return the wake-up considers is a future one
+  std::int64_t next = next_wake_fs(now_fs);
+  // A due time at or before now means the link's process has yet to run at this picosecond
+  // (a delivery, or the serializer freeing): keep it, or that run would skip this direction.
+  if (due_fs_ < 0 || due_fs_ > now_fs)
+    due_fs_ = next;
+  link_.wake_at(next);
+}
+
+bool LinkDirection::due(std::int64_t now_fs) const {
+  return touched_ || (due_fs_ >= 0 && due_fs_ <= now_fs);
+}
+
+std::int64_t LinkDirection::after_run(std::int64_t now_fs) {
+  if (touched_ || (due_fs_ >= 0 && due_fs_ <= now_fs)) {
+    absorb_credits(now_fs);
+    due_fs_ = next_wake_fs(now_fs);
+  }
+  touched_ = false;
+  return due_fs_;
+}
+
 std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) const {
   // Everything due at or before now has been handled or is blocked, so only later moments
   // can change anything.
@@ -260,8 +287,7 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
     observer_->queue_depth_changed(*this, depth, now_fs);
   if (ready <= now_fs)
     transmit_eligible(now_fs);
-  if (!link_.running()) // else run() computes the next wake-up once, at its end
-    link_.wake_at(next_wake_fs(now_fs));
+  reschedule(now_fs);
   return tlm::TLM_ACCEPTED;
 }
 
@@ -277,8 +303,7 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
   std::uint32_t data = limits_.data[fc] ? data_credits_of(tlp) : 0;
   if (header || data) {
     credit_returns_.push(CreditReturn{at, seq_++, fc, header, data});
-    if (!link_.running())
-      link_.wake_at(next_wake_fs(now_fs));
+    reschedule(now_fs);
   }
   return tlm::TLM_ACCEPTED;
 }
@@ -372,10 +397,14 @@ void Link::run() {
   running_ = true;
   running_now_ps_ = now_ps();
   std::int64_t now_fs = running_now_ps_ * kFsPerPs;
-  a_to_b_.process(now_fs);
-  b_to_a_.process(now_fs);
-  wake_at(a_to_b_.next_wake_fs(now_fs));
-  wake_at(b_to_a_.next_wake_fs(now_fs));
+  // A direction whose state nothing changed since its own next wake-up was computed, and
+  // which is not due, would do nothing: only the due ones are processed.
+  if (a_to_b_.due(now_fs))
+    a_to_b_.process(now_fs);
+  if (b_to_a_.due(now_fs))
+    b_to_a_.process(now_fs);
+  wake_at(a_to_b_.after_run(now_fs));
+  wake_at(b_to_a_.after_run(now_fs));
   running_ = false;
   if (scheduled_ps_ >= 0)
     wake_.notify(ps_to_time(scheduled_ps_ - running_now_ps_));

@@ -92,8 +92,11 @@ public:
     return queues_[0].size() + queues_[1].size() + queues_[2].size();
   }
 
-  // Called by the owning Link's process.
+  // Called by the owning Link's process: process() when due(), after_run() always (it
+  // returns the direction's next wake-up, recomputed if anything changed).
   void process(std::int64_t now_fs);
+  bool due(std::int64_t now_fs) const;
+  std::int64_t after_run(std::int64_t now_fs);
   std::int64_t next_wake_fs(std::int64_t now_fs) const; // -1 when nothing is pending
 
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
@@ -133,6 +136,8 @@ private:
   // Sends the head of queue `fc`, starting at `start_fs` (now, or ahead: commit_ahead).
   void commit(int fc, std::int64_t start_fs, std::int64_t now_fs);
   void commit_ahead(std::int64_t now_fs);
+  // After a change from outside the process: the next wake-up, asked of the link.
+  void reschedule(std::int64_t now_fs);
   void absorb_credits(std::int64_t now_fs);
   bool has_credits(int fc, std::uint32_t data_credits) const;
   static std::uint32_t data_credits_of(const TlpExtension &tlp);
@@ -157,6 +162,8 @@ private:
   std::uint64_t seq_ = 0;
   std::uint64_t stalled_seq_[kFcClasses] = {~0ull, ~0ull, ~0ull};
   bool transmitting_ = false; // guards re-entry from the sender's END_REQ callback
+  std::int64_t due_fs_ = -1;  // next wake-up as last computed (-1: nothing pending)
+  bool touched_ = false;      // changed inside the link's process since then
   LinkDirectionStats stats_;
   LinkObserver *observer_ = nullptr;
 };
