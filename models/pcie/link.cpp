@@ -96,7 +96,8 @@ void LinkDirection::absorb_credits(std::int64_t now_fs) {
   }
 }
 
-void LinkDirection::commit(int fc, std::int64_t start_fs, std::int64_t now_fs) {
+void LinkDirection::commit(int fc, std::int64_t now_fs) {
+  const std::int64_t start_fs = now_fs;
   Queued q = queues_[fc].top();
   queues_[fc].pop();
   TlpExtension &tlp = tlp_of(*q.gp);
@@ -117,12 +118,10 @@ void LinkDirection::commit(int fc, std::int64_t start_fs, std::int64_t now_fs) {
     observer_->tlp_on_wire(*this, tlp, start_fs, busy_until_fs_);
     observer_->queue_depth_changed(*this, queued_tlps(), now_fs);
   }
-  if (start_fs > now_fs)
-    starts_ahead_fs_.push_back(start_fs);
   in_flight_.push_back(InFlight{busy_until_fs_ + flight_fs_, q.gp});
   tlm::tlm_phase phase = tlm::END_REQ;
-  sc_core::sc_time delay = ps_to_time((start_fs - now_fs) / kFsPerPs);
-  in->nb_transport_bw(*q.gp, phase, delay); // the sender's buffer is free at start_fs
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  in->nb_transport_bw(*q.gp, phase, delay); // the sender's buffer is free now
 }
 
 void LinkDirection::transmit_eligible(std::int64_t now_fs) {
@@ -155,7 +154,7 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
     }
     if (best < 0)
       break;
-    commit(best, now_fs, now_fs);
+    commit(best, now_fs);
   }
   // Count a stall once per blocked head, when the serializer is idle and waits for credits.
   if (busy_until_fs_ <= now_fs) {
@@ -170,39 +169,7 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
       }
     }
   }
-  if (!observer_) // a trace shows each TLP when it starts, so it keeps the one-by-one path
-    commit_ahead(now_fs);
   transmitting_ = false;
-}
-
-// Commits the TLPs that will certainly start next, back to back, without waking up each time
-// the serializer frees. The TLP the one-by-one path would choose when the serializer frees
-// at T is the queue head with the least (ready, seq) among those ready and holding credits
-// then. A head that is the least of all heads, is ready now and holds its credits now, is
-// that TLP: anything queued before T is ready later than now (so it sorts after), credits
-// only grow until T (nothing else is sent before then), and a posted TLP that could block a
-// non-posted or completion head needs posted credits that are already there. It starts at
-// T rounded up to a picosecond, as the one-by-one path would start it on its wake-up.
-void LinkDirection::commit_ahead(std::int64_t now_fs) {
-  constexpr std::uint32_t kLargestTlpDataCredits = 4096 / 16;
-  while (busy_until_fs_ > now_fs && queued_tlps() != 0) {
-    int best = -1;
-    for (int c = 0; c < kFcClasses; ++c)
-      if (!queues_[c].empty() && (best < 0 || queues_[best].top() > queues_[c].top()))
-        best = c;
-    if (best < 0 || queues_[best].top().ready_fs > now_fs)
-      return;
-    const TlpExtension &tlp = tlp_of(*queues_[best].top().gp);
-    // A requester counts its own posted writes against its posted window until END_REQ,
-    // and frees the slot at the callback itself (DmaEngine): tell it at the true start.
-    if (tlp.type == TlpType::MWr && tlp.ingress_port == kNoIngressPort)
-      return;
-    if (!has_credits(best, data_credits_of(tlp)))
-      return;
-    if (best != 0 && !has_credits(0, kLargestTlpDataCredits))
-      return;
-    commit(best, ps_ceil(busy_until_fs_) * kFsPerPs, now_fs);
-  }
 }
 
 void LinkDirection::process(std::int64_t now_fs) {
@@ -278,10 +245,7 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
   std::int64_t now_fs = now_ps() * kFsPerPs;
   std::int64_t ready = now_fs + time_to_ps(delay) * kFsPerPs;
   queues_[static_cast<int>(fc_class(tlp_of(gp).type))].push(Queued{ready, seq_++, &gp});
-  // TLPs committed ahead of their start are still waiting in the queue, as far as depth goes.
-  while (!starts_ahead_fs_.empty() && starts_ahead_fs_.front() <= now_fs)
-    starts_ahead_fs_.pop_front();
-  std::uint64_t depth = queued_tlps() + starts_ahead_fs_.size();
+  std::uint64_t depth = queued_tlps();
   stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
   if (observer_)
     observer_->queue_depth_changed(*this, depth, now_fs);

@@ -133,9 +133,8 @@ private:
   using QueueHeap = std::priority_queue<Queued, std::vector<Queued>, std::greater<Queued>>;
 
   void transmit_eligible(std::int64_t now_fs);
-  // Sends the head of queue `fc`, starting at `start_fs` (now, or ahead: commit_ahead).
-  void commit(int fc, std::int64_t start_fs, std::int64_t now_fs);
-  void commit_ahead(std::int64_t now_fs);
+  // Sends the head of queue `fc`, starting now.
+  void commit(int fc, std::int64_t now_fs);
   // After a change from outside the process: the next wake-up, asked of the link.
   void reschedule(std::int64_t now_fs);
   void absorb_credits(std::int64_t now_fs);
@@ -153,7 +152,6 @@ private:
 
   QueueHeap queues_[kFcClasses];
   std::deque<InFlight> in_flight_;
-  std::deque<std::int64_t> starts_ahead_fs_; // start times of TLPs committed ahead
   std::priority_queue<CreditReturn, std::vector<CreditReturn>, std::greater<CreditReturn>>
       credit_returns_;
   std::uint32_t header_available_[kFcClasses];
