@@ -97,7 +97,6 @@ void LinkDirection::absorb_credits(std::int64_t now_fs) {
 }
 
 void LinkDirection::commit(int fc, std::int64_t now_fs) {
-  const std::int64_t start_fs = now_fs;
   Queued q = queues_[fc].top();
   queues_[fc].pop();
   TlpExtension &tlp = tlp_of(*q.gp);
@@ -108,14 +107,14 @@ void LinkDirection::commit(int fc, std::int64_t now_fs) {
   std::uint32_t wire_bytes = tlp_wire_bytes(trained_.shape.generation, tlp.type, tlp.address_64bit,
                                             tlp.payload_bytes, trained_.overheads.ecrc);
   std::int64_t ser = static_cast<std::int64_t>(std::llround(wire_bytes * fs_per_wire_byte_));
-  busy_until_fs_ = start_fs + ser;
+  busy_until_fs_ = now_fs + ser;
   tlp.last_hop_ser_fs = ser;
   stats_.tlps[static_cast<int>(tlp.type)] += 1;
   stats_.payload_bytes += tlp.payload_bytes;
   stats_.wire_bytes += wire_bytes;
   stats_.busy_fs += ser;
   if (observer_) {
-    observer_->tlp_on_wire(*this, tlp, start_fs, busy_until_fs_);
+    observer_->tlp_on_wire(*this, tlp, now_fs, busy_until_fs_);
     observer_->queue_depth_changed(*this, queued_tlps(), now_fs);
   }
   in_flight_.push_back(InFlight{busy_until_fs_ + flight_fs_, q.gp});
