@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 namespace pciesim_bench {
 
 double now_seconds() {
@@ -73,16 +75,19 @@ void Table::header() const {
               "RSS MiB");
 }
 
-void Table::row(const std::string &id, const std::string &what, const Measurement &m) {
+void Table::row(const std::string &id, const std::string &what, const Measurement &m,
+                bool versus_floor) {
   if (!m.ok) {
     all_ok_ = false;
     std::printf("%-22s %-52s FAILED\n", id.c_str(), what.c_str());
     return;
   }
   double rate = m.wall_seconds > 0 ? m.work / m.wall_seconds : 0;
-  double x_floor = floor_rate_per_s_ > 0 ? rate / floor_rate_per_s_ : 0;
-  std::printf("%-22s %-52s %9.3f %12.4g %10.3f %8.1f\n", id.c_str(), what.c_str(), m.wall_seconds,
-              rate, x_floor, static_cast<double>(m.peak_rss_kib) / 1024.0);
+  std::string x_floor = versus_floor && floor_rate_per_s_ > 0
+                            ? fmt::format("{:.3f}", rate / floor_rate_per_s_)
+                            : std::string("-");
+  std::printf("%-22s %-52s %9.3f %12.4g %10s %8.1f\n", id.c_str(), what.c_str(), m.wall_seconds,
+              rate, x_floor.c_str(), static_cast<double>(m.peak_rss_kib) / 1024.0);
 }
 
 void Table::ratio(const std::string &id, const std::string &what, double value,

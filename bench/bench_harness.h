@@ -33,8 +33,10 @@ public:
   explicit Table(double floor_rate_per_s = 0) : floor_rate_per_s_(floor_rate_per_s) {}
   void set_floor(double rate_per_s) { floor_rate_per_s_ = rate_per_s; }
   void header() const;
-  // One measurement: wall, work/wall as the rate, rate/floor, peak RSS. Failure rows say so.
-  void row(const std::string &id, const std::string &what, const Measurement &m);
+  // One measurement: wall, work/wall as the rate, rate/floor (when comparable to hops), peak
+  // RSS. Failure rows say so.
+  void row(const std::string &id, const std::string &what, const Measurement &m,
+           bool versus_floor = true);
   // A derived figure (a ratio of two rows) and what it should be.
   void ratio(const std::string &id, const std::string &what, double value,
              const std::string &target);

@@ -97,7 +97,8 @@ void run_sweep(Table &table, const Sizes &sizes) {
     points += entry.is_directory() ? 1 : 0;
   m.work = static_cast<double>(points);
   std::filesystem::remove_all(out, ec);
-  table.row("sweep.points", fmt::format("pciesim sweep -j 2 {}: points", sizes.sweep_file), m);
+  table.row("sweep.points", fmt::format("pciesim sweep -j 2 {}: points", sizes.sweep_file), m,
+            false);
   if (m.ok && m.wall_seconds > 0)
     table.ratio("sweep.points_per_min", "sweep points per minute", 60.0 * points / m.wall_seconds,
                 sizes.sweep_file == kFull.sweep_file ? ">= 64 (64 points < 60 s)" : "-");
