@@ -43,6 +43,17 @@ LatencySummary summarize_latencies(std::vector<std::int64_t> samples) {
   return s;
 }
 
+LatencySummary summarize_latencies(const LatencySamples &samples) {
+  LatencySummary s;
+  if (samples.empty())
+    return s;
+  s.mean_ns = static_cast<double>(samples.mean_ps() / 1000.0L);
+  s.p50_ns = static_cast<double>(samples.percentile_ps(0.50)) / 1000.0;
+  s.p99_ns = static_cast<double>(samples.percentile_ps(0.99)) / 1000.0;
+  s.max_ns = static_cast<double>(samples.max_ps()) / 1000.0;
+  return s;
+}
+
 namespace {
 
 template <class Stats> nlohmann::ordered_json stats_to_json(const Stats &stats) {

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/common/latency_samples.h"
 #include "sim/scenario.h"
 #include "sim/workload_runner.h"
 
@@ -73,5 +74,6 @@ struct RunOptions {
 RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options = {});
 
 LatencySummary summarize_latencies(std::vector<std::int64_t> samples_ps);
+LatencySummary summarize_latencies(const LatencySamples &samples); // the same, bounded memory
 
 } // namespace pciesim

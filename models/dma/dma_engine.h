@@ -16,6 +16,7 @@
 
 #include <systemc>
 
+#include "models/common/latency_samples.h"
 #include "models/pcie/pcie_port.h"
 
 namespace pciesim {
@@ -67,7 +68,7 @@ struct DmaStreamResult {
   std::uint64_t transfers_done = 0;
   std::int64_t first_start_ps = -1;
   std::int64_t last_done_ps = -1;
-  std::vector<std::int64_t> latencies_ps; // one per transfer, issue to last byte delivered
+  LatencySamples latencies_ps; // one per transfer, issue to last byte delivered
   bool finished = false;
   std::string error; // e.g. Unsupported Request
 };

@@ -98,7 +98,7 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
   if (mtt_) {
     std::uint64_t page = mtt_->page_of(address);
     std::uint64_t line = page / pages_per_mtt_line_;
-    if (mtt_lines_pending_.count(line))
+    if (fetch_pending(FetchKind::MttLine, line))
       return Gate::Wait;
     if (!mtt_->contains(page)) {
       int id = start_fetch(FetchKind::MttLine, line, mtt_line_address(line),
@@ -106,7 +106,6 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
                            AddressType::Untranslated);
       if (id < 0)
         return Gate::Wait; // no tag free: retried when one frees
-      mtt_lines_pending_[line] = id;
       ++nic_stats_.mtt_misses;
       return Gate::Wait;
     }
@@ -116,14 +115,12 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
     // transfer does not stall on every line (if a tag is spare for it; no retry otherwise).
     std::uint64_t next = line + 1;
     if (page % pages_per_mtt_line_ == pages_per_mtt_line_ / 2 && free_tag_count() > 1 &&
-        !mtt_->contains(next * pages_per_mtt_line_) && !mtt_lines_pending_.count(next)) {
+        !mtt_->contains(next * pages_per_mtt_line_) && !fetch_pending(FetchKind::MttLine, next)) {
       int id = start_fetch(FetchKind::MttLine, next, mtt_line_address(next),
                            static_cast<std::uint32_t>(nic_params_.mtt_fetch_bytes.count),
                            AddressType::Untranslated);
-      if (id >= 0) {
-        mtt_lines_pending_[next] = id;
+      if (id >= 0)
         ++nic_stats_.mtt_prefetches;
-      }
     }
   }
   if (!atc_) {
@@ -131,7 +128,7 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
     return Gate::Untranslated;
   }
   std::uint64_t page = atc_->page_of(address);
-  if (atc_pages_pending_.count(page))
+  if (fetch_pending(FetchKind::Translation, page))
     return Gate::Wait;
   if (!atc_->contains(page)) {
     // An ATS Translation Request: a read of one 8-byte translation completion.
@@ -139,7 +136,6 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
                          AddressType::TranslationRequest);
     if (id < 0)
       return Gate::Wait;
-    atc_pages_pending_[page] = id;
     ++nic_stats_.atc_misses;
     return Gate::Wait;
   }
@@ -155,24 +151,30 @@ int RdmaNic::start_fetch(FetchKind kind, std::uint64_t key, std::uint64_t addres
   if (!send_fetch(address, bytes, type, id))
     return -1;
   if (id == static_cast<int>(fetches_.size()))
-    fetches_.push_back({kind, key});
+    fetches_.push_back({kind, key, true});
   else {
     free_fetches_.pop_back();
-    fetches_[static_cast<std::size_t>(id)] = {kind, key};
+    fetches_[static_cast<std::size_t>(id)] = {kind, key, true};
   }
   return id;
 }
 
+bool RdmaNic::fetch_pending(FetchKind kind, std::uint64_t key) const {
+  for (const Fetch &f : fetches_)
+    if (f.in_flight && f.key == key && f.kind == kind)
+      return true;
+  return false;
+}
+
 void RdmaNic::fetch_completed(int fetch_id) {
   Fetch f = fetches_[static_cast<std::size_t>(fetch_id)];
+  fetches_[static_cast<std::size_t>(fetch_id)].in_flight = false;
   free_fetches_.push_back(fetch_id);
   if (f.kind == FetchKind::MttLine) {
-    mtt_lines_pending_.erase(f.key);
     // One read brings the entries of every page of the line.
     for (std::uint64_t p = 0; p < pages_per_mtt_line_; ++p)
       mtt_->insert(f.key * pages_per_mtt_line_ + p);
   } else {
-    atc_pages_pending_.erase(f.key);
     atc_->insert(f.key);
   }
 }

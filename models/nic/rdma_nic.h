@@ -8,7 +8,6 @@
 #pragma once
 
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include <systemc>
@@ -72,7 +71,11 @@ private:
   struct Fetch {
     FetchKind kind;
     std::uint64_t key; // MTT line or ATC page
+    bool in_flight;
   };
+  // Whether a fetch of `key` is in flight. A scan: at most one fetch per tag is in flight,
+  // and this runs per TLP, where a hash map's lookups cost more than a few compares.
+  bool fetch_pending(FetchKind kind, std::uint64_t key) const;
   std::uint64_t mtt_line_address(std::uint64_t line) const;
   // Sends the read behind a miss; its id, or -1 when no tag is free.
   int start_fetch(FetchKind kind, std::uint64_t key, std::uint64_t address, std::uint32_t bytes,
@@ -82,9 +85,7 @@ private:
   std::unique_ptr<TranslationCache> mtt_;
   std::unique_ptr<TranslationCache> atc_;
   std::uint64_t pages_per_mtt_line_;
-  std::unordered_map<std::uint64_t, int> mtt_lines_pending_;
-  std::unordered_map<std::uint64_t, int> atc_pages_pending_;
-  std::vector<Fetch> fetches_;
+  std::vector<Fetch> fetches_; // indexed by fetch id; ids of finished fetches are reused
   std::vector<int> free_fetches_;
   RdmaNicStats nic_stats_;
 };

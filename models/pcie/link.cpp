@@ -96,6 +96,33 @@ void LinkDirection::absorb_credits(std::int64_t now_fs) {
   }
 }
 
+void LinkDirection::commit(int fc, std::int64_t now_fs) {
+  Queued q = queues_[fc].top();
+  queues_[fc].pop();
+  TlpExtension &tlp = tlp_of(*q.gp);
+  if (limits_.header[fc])
+    header_available_[fc] -= 1;
+  if (limits_.data[fc])
+    data_available_[fc] -= data_credits_of(tlp);
+  std::uint32_t wire_bytes = tlp_wire_bytes(trained_.shape.generation, tlp.type, tlp.address_64bit,
+                                            tlp.payload_bytes, trained_.overheads.ecrc);
+  std::int64_t ser = static_cast<std::int64_t>(std::llround(wire_bytes * fs_per_wire_byte_));
+  busy_until_fs_ = now_fs + ser;
+  tlp.last_hop_ser_fs = ser;
+  stats_.tlps[static_cast<int>(tlp.type)] += 1;
+  stats_.payload_bytes += tlp.payload_bytes;
+  stats_.wire_bytes += wire_bytes;
+  stats_.busy_fs += ser;
+  if (observer_) {
+    observer_->tlp_on_wire(*this, tlp, now_fs, busy_until_fs_);
+    observer_->queue_depth_changed(*this, queued_tlps(), now_fs);
+  }
+  in_flight_.push_back(InFlight{busy_until_fs_ + flight_fs_, q.gp});
+  tlm::tlm_phase phase = tlm::END_REQ;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  in->nb_transport_bw(*q.gp, phase, delay); // the sender's buffer is free now
+}
+
 void LinkDirection::transmit_eligible(std::int64_t now_fs) {
   if (transmitting_)
     return; // the outer loop will see whatever was just queued
@@ -126,30 +153,7 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
     }
     if (best < 0)
       break;
-    Queued q = queues_[best].top();
-    queues_[best].pop();
-    TlpExtension &tlp = tlp_of(*q.gp);
-    if (limits_.header[best])
-      header_available_[best] -= 1;
-    if (limits_.data[best])
-      data_available_[best] -= data_credits_of(tlp);
-    std::int64_t ser = serialization_fs(tlp.type, tlp.address_64bit, tlp.payload_bytes);
-    std::int64_t start = std::max(now_fs, busy_until_fs_);
-    busy_until_fs_ = start + ser;
-    tlp.last_hop_ser_fs = ser;
-    stats_.tlps[static_cast<int>(tlp.type)] += 1;
-    stats_.payload_bytes += tlp.payload_bytes;
-    stats_.wire_bytes += tlp_wire_bytes(trained_.shape.generation, tlp.type, tlp.address_64bit,
-                                        tlp.payload_bytes, trained_.overheads.ecrc);
-    stats_.busy_fs += ser;
-    if (observer_) {
-      observer_->tlp_on_wire(*this, tlp, start, busy_until_fs_);
-      observer_->queue_depth_changed(*this, queued_tlps(), now_fs);
-    }
-    in_flight_.push_back(InFlight{busy_until_fs_ + flight_fs_, q.gp});
-    tlm::tlm_phase phase = tlm::END_REQ;
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    in->nb_transport_bw(*q.gp, phase, delay); // the sender's buffer is free now
+    commit(best, now_fs);
   }
   // Count a stall once per blocked head, when the serializer is idle and waits for credits.
   if (busy_until_fs_ <= now_fs) {
@@ -178,6 +182,33 @@ void LinkDirection::process(std::int64_t now_fs) {
   transmit_eligible(now_fs);
 }
 
+void LinkDirection::reschedule(std::int64_t now_fs) {
+  if (link_.running()) {
+    touched_ = true; // run() computes the next wake-up once, at its end
+    return;
+  }
+  absorb_credits(now_fs); // so that a credit return the wake-up considers is a future one
+  std::int64_t next = next_wake_fs(now_fs);
+  // A due time at or before now means the link's process has yet to run at this picosecond
+  // (a delivery, or the serializer freeing): keep it, or that run would skip this direction.
+  if (due_fs_ < 0 || due_fs_ > now_fs)
+    due_fs_ = next;
+  link_.wake_at(next);
+}
+
+bool LinkDirection::due(std::int64_t now_fs) const {
+  return touched_ || (due_fs_ >= 0 && due_fs_ <= now_fs);
+}
+
+std::int64_t LinkDirection::after_run(std::int64_t now_fs) {
+  if (touched_ || (due_fs_ >= 0 && due_fs_ <= now_fs)) {
+    absorb_credits(now_fs);
+    due_fs_ = next_wake_fs(now_fs);
+  }
+  touched_ = false;
+  return due_fs_;
+}
+
 std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) const {
   // Everything due at or before now has been handled or is blocked, so only later moments
   // can change anything.
@@ -189,17 +220,21 @@ std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) const {
   if (!in_flight_.empty())
     consider(in_flight_.front().arrival_fs);
   bool queued = false;
+  bool credit_blocked = false;
   for (int c = 0; c < kFcClasses; ++c) {
     if (queues_[c].empty())
       continue;
     queued = true;
-    consider(queues_[c].top().ready_fs);
+    const Queued &head = queues_[c].top();
+    consider(head.ready_fs);
+    credit_blocked = credit_blocked || !has_credits(c, data_credits_of(tlp_of(*head.gp)));
   }
-  if (queued) {
+  if (queued)
     consider(busy_until_fs_);
-    if (!credit_returns_.empty())
-      consider(credit_returns_.top().at_fs);
-  }
+  // A returning credit matters only to a head that lacks credits now: while every head has
+  // its credits, waking for a return would change nothing (and costs a kernel event per TLP).
+  if (credit_blocked && !credit_returns_.empty())
+    consider(credit_returns_.top().at_fs);
   return wake;
 }
 
@@ -215,7 +250,7 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
     observer_->queue_depth_changed(*this, depth, now_fs);
   if (ready <= now_fs)
     transmit_eligible(now_fs);
-  link_.wake_at(next_wake_fs(now_fs));
+  reschedule(now_fs);
   return tlm::TLM_ACCEPTED;
 }
 
@@ -231,7 +266,7 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
   std::uint32_t data = limits_.data[fc] ? data_credits_of(tlp) : 0;
   if (header || data) {
     credit_returns_.push(CreditReturn{at, seq_++, fc, header, data});
-    link_.wake_at(next_wake_fs(now_fs));
+    reschedule(now_fs);
   }
   return tlm::TLM_ACCEPTED;
 }
@@ -309,25 +344,33 @@ Link::Link(sc_core::sc_module_name name, const TrainedLink &trained,
 void Link::wake_at(std::int64_t at_fs) {
   if (at_fs < 0)
     return;
-  std::int64_t now = now_ps();
+  std::int64_t now = running_ ? running_now_ps_ : now_ps();
   std::int64_t at_ps = std::max(ps_ceil(at_fs), now);
   if (scheduled_ps_ >= 0 && scheduled_ps_ <= at_ps)
     return;
   scheduled_ps_ = at_ps;
-  wake_.notify(ps_to_time(at_ps - now));
+  // Inside run() the wake-up is only recorded and notified once at its end: every earlier
+  // notify would be superseded, leaving a dead entry in the kernel's timed-event queue.
+  if (!running_)
+    wake_.notify(ps_to_time(at_ps - now));
 }
 
 void Link::run() {
   scheduled_ps_ = -1;
-  std::int64_t now_fs = now_ps() * kFsPerPs;
-  a_to_b_.process(now_fs);
-  b_to_a_.process(now_fs);
-  std::int64_t a = a_to_b_.next_wake_fs(now_fs);
-  std::int64_t b = b_to_a_.next_wake_fs(now_fs);
-  if (a >= 0)
-    wake_at(a);
-  if (b >= 0)
-    wake_at(b);
+  running_ = true;
+  running_now_ps_ = now_ps();
+  std::int64_t now_fs = running_now_ps_ * kFsPerPs;
+  // A direction whose state nothing changed since its own next wake-up was computed, and
+  // which is not due, would do nothing: only the due ones are processed.
+  if (a_to_b_.due(now_fs))
+    a_to_b_.process(now_fs);
+  if (b_to_a_.due(now_fs))
+    b_to_a_.process(now_fs);
+  wake_at(a_to_b_.after_run(now_fs));
+  wake_at(b_to_a_.after_run(now_fs));
+  running_ = false;
+  if (scheduled_ps_ >= 0)
+    wake_.notify(ps_to_time(scheduled_ps_ - running_now_ps_));
 }
 
 } // namespace pciesim

@@ -92,8 +92,11 @@ public:
     return queues_[0].size() + queues_[1].size() + queues_[2].size();
   }
 
-  // Called by the owning Link's process.
+  // Called by the owning Link's process: process() when due(), after_run() always (it
+  // returns the direction's next wake-up, recomputed if anything changed).
   void process(std::int64_t now_fs);
+  bool due(std::int64_t now_fs) const;
+  std::int64_t after_run(std::int64_t now_fs);
   std::int64_t next_wake_fs(std::int64_t now_fs) const; // -1 when nothing is pending
 
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
@@ -130,6 +133,10 @@ private:
   using QueueHeap = std::priority_queue<Queued, std::vector<Queued>, std::greater<Queued>>;
 
   void transmit_eligible(std::int64_t now_fs);
+  // Sends the head of queue `fc`, starting now.
+  void commit(int fc, std::int64_t now_fs);
+  // After a change from outside the process: the next wake-up, asked of the link.
+  void reschedule(std::int64_t now_fs);
   void absorb_credits(std::int64_t now_fs);
   bool has_credits(int fc, std::uint32_t data_credits) const;
   static std::uint32_t data_credits_of(const TlpExtension &tlp);
@@ -153,6 +160,8 @@ private:
   std::uint64_t seq_ = 0;
   std::uint64_t stalled_seq_[kFcClasses] = {~0ull, ~0ull, ~0ull};
   bool transmitting_ = false; // guards re-entry from the sender's END_REQ callback
+  std::int64_t due_fs_ = -1;  // next wake-up as last computed (-1: nothing pending)
+  bool touched_ = false;      // changed inside the link's process since then
   LinkDirectionStats stats_;
   LinkObserver *observer_ = nullptr;
 };
@@ -171,6 +180,8 @@ public:
 
   // Asks for the process to run at `at_fs` (or now, if that is in the past).
   void wake_at(std::int64_t at_fs);
+  // Inside the process: it computes every next wake-up itself before it returns.
+  bool running() const { return running_; }
 
 private:
   void run();
@@ -180,6 +191,8 @@ private:
   LinkDirection b_to_a_;
   sc_core::sc_event wake_;
   std::int64_t scheduled_ps_ = -1;
+  bool running_ = false;            // inside run(): wake_at() records, run() notifies
+  std::int64_t running_now_ps_ = 0; // the time run() was called at
 };
 
 } // namespace pciesim

@@ -21,7 +21,9 @@
 namespace pciesim {
 
 inline sc_core::sc_time ps_to_time(std::int64_t ps) {
-  return sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(ps < 0 ? 0 : ps));
+  if (ps <= 0)
+    return sc_core::SC_ZERO_TIME; // the common case, without from_value's out-of-line call
+  return sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(ps));
 }
 inline std::int64_t time_to_ps(const sc_core::sc_time &t) {
   return static_cast<std::int64_t>(t.value());

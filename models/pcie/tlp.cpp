@@ -23,25 +23,21 @@ void TlpExtension::copy_from(const tlm::tlm_extension_base &other) {
 }
 
 TlpPool::~TlpPool() {
-  for (tlm::tlm_generic_payload *gp : all_) {
-    // The extension is owned by the payload once set; the payload's destructor frees it.
+  for (TlpPayload *gp : all_)
     delete gp;
-  }
 }
 
 tlm::tlm_generic_payload &TlpPool::acquire() {
-  tlm::tlm_generic_payload *gp;
+  TlpPayload *gp;
   if (free_.empty()) {
-    gp = new tlm::tlm_generic_payload(this);
-    gp->set_extension(new TlpExtension);
+    gp = new TlpPayload(this);
     all_.push_back(gp);
   } else {
     gp = free_.back();
     free_.pop_back();
   }
   gp->acquire();
-  TlpExtension &ext = tlp_of(*gp);
-  ext = TlpExtension{};
+  gp->tlp = TlpExtension{};
   gp->set_data_ptr(nullptr);
   gp->set_data_length(0);
   gp->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
@@ -49,9 +45,8 @@ tlm::tlm_generic_payload &TlpPool::acquire() {
 }
 
 void TlpPool::free(tlm::tlm_generic_payload *gp) {
-  // Keep the TLP extension attached: free() must not strip it (tlm_generic_payload::reset
-  // would delete extensions only if they were registered as auto-extensions).
-  free_.push_back(gp);
+  // The payload keeps its TLP extension (tlm_generic_payload::reset is never called here).
+  free_.push_back(static_cast<TlpPayload *>(gp));
 }
 
 } // namespace pciesim

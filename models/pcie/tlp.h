@@ -88,11 +88,22 @@ struct PcieProtocolTypes {
   using tlm_phase_type = tlm::tlm_phase;
 };
 
+// A pooled TLP: the payload with its extension inline. The extension is also attached (so
+// get_extension<TlpExtension>() works), but the hot path reaches it with a static_cast instead
+// of SystemC's out-of-line extension lookup: every TLP in pciesim comes from a TlpPool.
+struct TlpPayload : tlm::tlm_generic_payload {
+  explicit TlpPayload(tlm::tlm_mm_interface *mm) : tlm::tlm_generic_payload(mm) {
+    set_extension(&tlp);
+  }
+  ~TlpPayload() override { clear_extension(&tlp); } // a member, not the payload's to delete
+  TlpExtension tlp;
+};
+
 inline TlpExtension &tlp_of(tlm::tlm_generic_payload &gp) {
-  return *gp.get_extension<TlpExtension>();
+  return static_cast<TlpPayload &>(gp).tlp;
 }
 inline const TlpExtension &tlp_of(const tlm::tlm_generic_payload &gp) {
-  return *gp.get_extension<TlpExtension>();
+  return static_cast<const TlpPayload &>(gp).tlp;
 }
 
 // A pool of payloads, each carrying its TLP extension for life. acquire() never allocates
@@ -112,8 +123,8 @@ public:
   std::size_t in_use() const { return all_.size() - free_.size(); }
 
 private:
-  std::vector<tlm::tlm_generic_payload *> all_;
-  std::vector<tlm::tlm_generic_payload *> free_;
+  std::vector<TlpPayload *> all_;
+  std::vector<TlpPayload *> free_;
 };
 
 } // namespace pciesim

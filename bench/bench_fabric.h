@@ -1,0 +1,21 @@
+// pciesim's own speed: TLP hops per second through a root complex and a switch, and how
+// wall time and memory grow with the simulated bytes of a NIC reading GPU memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "bench/bench_harness.h"
+
+namespace pciesim_bench {
+
+// Runs a scenario given as JSON text (paths relative to the source tree) in a child; work =
+// TLPs delivered by every link (each TLP arriving at a component is one hop).
+Measurement scenario_tlp_hops(const std::string &scenario_json);
+
+// A DMA engine behind a switch (rc0 - sw0 - dma0) streaming `bytes` to or from host memory.
+std::string streaming_dma_scenario(bool is_write, std::uint64_t bytes);
+// The NIC RDMA-reading `bytes` of a GPU buffer behind the same switch, 256-byte TLPs.
+std::string nic_reads_gpu_scenario(std::uint64_t bytes);
+
+} // namespace pciesim_bench

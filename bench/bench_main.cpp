@@ -1,0 +1,165 @@
+// pciesim_bench: simulation speed, memory and sweep throughput, each measurement in its own
+// forked process, rates also given as ratios to bare SystemC rates measured in the same run
+// (so figures compare across machines). Figures and targets: docs/performance.md.
+//
+//   pciesim_bench                 everything (about a minute on 2 cores)
+//   pciesim_bench --smoke         every row with tiny sizes (a few seconds; CI runs it)
+//   pciesim_bench --only hops,scaling   a subset: floor, hops, scaling, sweep, hmm
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "bench/bench_fabric.h"
+#include "bench/bench_floor.h"
+#include "bench/bench_harness.h"
+
+extern "C" int sc_main(int, char **) { return 0; }
+
+namespace pciesim_bench {
+namespace {
+
+constexpr std::uint64_t kMiB = 1 << 20;
+
+struct Sizes {
+  long floor_events;
+  long floor_hops;
+  std::uint64_t write_bytes, read_bytes; // streaming DMA through the switch
+  std::uint64_t scaling_bytes[3];        // NIC reads of GPU memory
+  const char *sweep_file;                // under bench/
+};
+
+constexpr Sizes kFull{20'000'000,
+                      24'000'000,
+                      512 * kMiB,
+                      256 * kMiB,
+                      {64 * kMiB, 256 * kMiB, 1024 * kMiB},
+                      "sweep-nic-read-64x64MiB.json"};
+constexpr Sizes kSmoke{
+    1'000'000, 1'200'000, 16 * kMiB, 8 * kMiB, {4 * kMiB, 8 * kMiB, 16 * kMiB}, "sweep-smoke.json"};
+
+std::string size_name(std::uint64_t bytes) {
+  return bytes >= 1024 * kMiB ? fmt::format("{} GiB", bytes / (1024 * kMiB))
+                              : fmt::format("{} MiB", bytes / kMiB);
+}
+
+void run_hops(Table &table, const Sizes &sizes) {
+  Measurement write = scenario_tlp_hops(streaming_dma_scenario(true, sizes.write_bytes));
+  table.row(
+      "hops.dma_write",
+      fmt::format("DMA write {} host<-rc<-switch<-ep: TLP hops", size_name(sizes.write_bytes)),
+      write);
+  Measurement read = scenario_tlp_hops(streaming_dma_scenario(false, sizes.read_bytes));
+  table.row("hops.dma_read",
+            fmt::format("DMA read {} host->rc->switch->ep: TLP hops", size_name(sizes.read_bytes)),
+            read);
+}
+
+void run_scaling(Table &table, const Sizes &sizes) {
+  Measurement m[3];
+  for (int i = 0; i < 3; ++i) {
+    m[i] = scenario_tlp_hops(nic_reads_gpu_scenario(sizes.scaling_bytes[i]));
+    table.row(
+        fmt::format("scaling.{}", i),
+        fmt::format("NIC reads {} of GPU memory: TLP hops", size_name(sizes.scaling_bytes[i])),
+        m[i]);
+  }
+  if (!m[0].ok || !m[2].ok || m[0].wall_seconds <= 0)
+    return;
+  double bytes_ratio =
+      static_cast<double>(sizes.scaling_bytes[2]) / static_cast<double>(sizes.scaling_bytes[0]);
+  table.ratio("scaling.time_ratio",
+              fmt::format("wall {} / wall {}", size_name(sizes.scaling_bytes[2]),
+                          size_name(sizes.scaling_bytes[0])),
+              m[2].wall_seconds / m[0].wall_seconds, fmt::format("~{:.0f}", bytes_ratio));
+  table.ratio("scaling.rss_ratio",
+              fmt::format("peak RSS {} / peak RSS {}", size_name(sizes.scaling_bytes[2]),
+                          size_name(sizes.scaling_bytes[0])),
+              static_cast<double>(m[2].peak_rss_kib) / static_cast<double>(m[0].peak_rss_kib),
+              "<= 1.10");
+}
+
+void run_sweep(Table &table, const Sizes &sizes) {
+  std::filesystem::path out =
+      std::filesystem::temp_directory_path() / fmt::format("pciesim-bench-sweep-{}", getpid());
+  std::filesystem::remove_all(out);
+  std::string file = std::string(PCIESIM_SOURCE_DIR_BENCH) + "/bench/" + sizes.sweep_file;
+  Measurement m = run_program(
+      {PCIESIM_BINARY_BENCH, "sweep", file, "--out", out.string(), "-j", "2", "--quiet"});
+  std::size_t points = 0;
+  std::error_code ec;
+  for (const auto &entry : std::filesystem::directory_iterator(out / "points", ec))
+    points += entry.is_directory() ? 1 : 0;
+  m.work = static_cast<double>(points);
+  std::filesystem::remove_all(out, ec);
+  table.row("sweep.points", fmt::format("pciesim sweep -j 2 {}: points", sizes.sweep_file), m,
+            false);
+  if (m.ok && m.wall_seconds > 0)
+    table.ratio("sweep.points_per_min", "sweep points per minute", 60.0 * points / m.wall_seconds,
+                sizes.sweep_file == kFull.sweep_file ? ">= 64 (64 points < 60 s)" : "-");
+}
+
+// TODO(hmm-bench): HMM ping-pong — a GPU kernel and the CPU touching the same pages in turn,
+// each touch migrating them (models/os and the migration models are being written in a
+// parallel change). When they land: run such a scenario here, work = migrations (or pages
+// moved), and report migrations/s and the ratio to the floor like the other rows.
+void run_hmm(Table &table) {
+  table.note("hmm.ping_pong", "HMM ping-pong migrations", "TODO: waits for the migration models");
+}
+
+} // namespace
+} // namespace pciesim_bench
+
+int main(int argc, char **argv) {
+  using namespace pciesim_bench;
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  const std::set<std::string> all = {"floor", "hops", "scaling", "sweep", "hmm"};
+  std::set<std::string> groups = all;
+  bool smoke = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--smoke") {
+      smoke = true;
+    } else if (arg == "--only" && i + 1 < argc) {
+      groups.clear();
+      std::stringstream list(argv[++i]);
+      for (std::string g; std::getline(list, g, ',');) {
+        if (!all.count(g)) {
+          std::fprintf(stderr, "unknown group \"%s\" (floor, hops, scaling, sweep, hmm)\n",
+                       g.c_str());
+          return 2;
+        }
+        groups.insert(g);
+      }
+    } else {
+      std::fprintf(stderr, "usage: %s [--smoke] [--only floor,hops,scaling,sweep,hmm]\n", argv[0]);
+      return arg == "--help" || arg == "-h" ? 0 : 2;
+    }
+  }
+  const Sizes &sizes = smoke ? kSmoke : kFull;
+  Table table;
+  table.header();
+  // The floors come first: every rate's "x floor" is against the peq-hop rate of this run.
+  if (groups.count("floor") || groups.count("hops") || groups.count("scaling")) {
+    Measurement events = timed_event_floor(sizes.floor_events);
+    Measurement hops = peq_hop_floor(sizes.floor_hops);
+    if (hops.ok && hops.wall_seconds > 0)
+      table.set_floor(hops.work / hops.wall_seconds);
+    table.row("floor.timed_events", "SystemC floor: timed-event SC_METHOD chain", events);
+    table.row("floor.peq_hops", "SystemC floor: peq_with_get hop chain (hops)", hops);
+  }
+  if (groups.count("hops"))
+    run_hops(table, sizes);
+  if (groups.count("scaling"))
+    run_scaling(table, sizes);
+  if (groups.count("sweep"))
+    run_sweep(table, sizes);
+  if (groups.count("hmm"))
+    run_hmm(table);
+  return table.all_ok() ? 0 : 1;
+}

@@ -1,0 +1,15 @@
+# Runs `pciesim_bench --smoke`; passes when it exits 0 and prints every row id (no timing).
+execute_process(COMMAND ${BENCH} --smoke RESULT_VARIABLE status OUTPUT_VARIABLE output
+                ERROR_VARIABLE errors)
+message("${output}${errors}")
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "pciesim_bench --smoke exited with ${status}")
+endif()
+foreach(id floor.timed_events floor.peq_hops hops.dma_write hops.dma_read scaling.0 scaling.1
+           scaling.2 scaling.time_ratio scaling.rss_ratio sweep.points sweep.points_per_min
+           hmm.ping_pong)
+  string(FIND "${output}" "${id} " found)
+  if(found EQUAL -1)
+    message(FATAL_ERROR "row ${id} missing from pciesim_bench --smoke")
+  endif()
+endforeach()
