@@ -104,6 +104,8 @@ bool BouncePipeline::stage_done(const DmaEngine &engine, int stream, std::int64_
         result_.bytes += config_.message_bytes;
         ++result_.transfers_done;
         result_.latencies_ps.push_back(at_ps - message_start_ps_[m]);
+        if (on_message)
+          on_message(at_ps - message_start_ps_[m]);
         result_.last_done_ps = std::max(result_.last_done_ps, at_ps);
       }
       slot.busy = false;

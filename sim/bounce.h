@@ -41,6 +41,8 @@ public:
   bool stage_done(const DmaEngine &engine, int stream, std::int64_t at_ps);
   const DmaStreamResult &result() const { return result_; }
   bool quiescent() const { return busy_slots_ == 0; }
+  // Told when a message's last chunk left staging, with the message's latency.
+  std::function<void(std::int64_t latency_ps)> on_message;
   // Told when a stage finished a chunk (0: into staging, 1: out of it), with its span.
   std::function<void(int stage, std::int64_t start_ps, std::int64_t end_ps)> on_stage;
 

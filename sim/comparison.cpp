@@ -26,15 +26,16 @@ double rounded(double v, int digits) {
 }
 
 // 21 nearest-rank quantiles, p0 to p100 by 5.
-nlohmann::ordered_json latency_cdf(std::vector<std::int64_t> samples) {
+nlohmann::ordered_json latency_cdf(const LatencySamples &samples) {
   nlohmann::ordered_json cdf = nlohmann::ordered_json::array();
   if (samples.empty())
     return cdf;
-  std::sort(samples.begin(), samples.end());
-  for (int q = 0; q <= 100; q += 5) {
-    std::size_t k =
-        static_cast<std::size_t>(std::ceil(q / 100.0 * static_cast<double>(samples.size())));
-    cdf.push_back(ns(samples[std::max<std::size_t>(k, 1) - 1]));
+  // The rank in integers (ceil(q n / 100), at least 1), asked for as the middle of its
+  // step, so that no rounding of q x n picks the next sample.
+  const std::uint64_t n = samples.size();
+  for (std::uint64_t q = 0; q <= 100; q += 5) {
+    std::uint64_t rank = std::max<std::uint64_t>(1, (q * n + 99) / 100);
+    cdf.push_back(ns(samples.percentile_ps((static_cast<double>(rank) - 0.5) / n)));
   }
   return cdf;
 }

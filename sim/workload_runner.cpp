@@ -57,6 +57,9 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
       state.bounce->on_stage = [this, copy_stage](int stage, std::int64_t from, std::int64_t to) {
         kernel_.record(stage == copy_stage ? TimeKind::Copy : TimeKind::Dma, from, to);
       };
+      state.bounce->on_message = [this](std::int64_t latency_ps) {
+        result_.latencies_ps.push_back(latency_ps);
+      };
     } else {
       for (int s = 0; s < p.concurrency; ++s) {
         Slot slot;
@@ -502,10 +505,6 @@ bool WorkloadRunner::stream_done(int engine_index, int stream, std::int64_t at_p
     if (state.bounce->result().finished)
       for (std::size_t r = 0; r < runs_.size(); ++r)
         if (runs_[r].phase == static_cast<int>(p) && !runs_[r].done && runs_[r].active == 1) {
-          const auto &lat = state.bounce->result().latencies_ps;
-          for (std::size_t i = state.bounce_latencies_seen; i < lat.size(); ++i)
-            result_.latencies_ps.push_back(lat[i]);
-          state.bounce_latencies_seen = lat.size();
           runs_[r].result.bytes += phase.bytes;
           result_.bytes_accessed += phase.bytes;
           result_.nic_bytes += phase.bytes;

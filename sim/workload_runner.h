@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "models/common/latency_samples.h"
 #include "models/dma/dma_engine.h"
 #include "models/os/hmm.h"
 #include "models/os/os_kernel.h"
@@ -38,7 +39,7 @@ struct MechanismResult {
   std::string reason;        // why not supported or failed, or how it degraded
   std::int64_t end_ps = 0;
   std::uint64_t nic_bytes = 0, bytes_accessed = 0;
-  std::vector<std::int64_t> latencies_ps; // NIC accesses (all accesses without a NIC phase)
+  LatencySamples latencies_ps; // NIC accesses (all accesses without a NIC phase)
   OsStats os;
   std::uint64_t pages_migrated = 0, bytes_migrated = 0; // bytes: counted on the copy engines
   std::vector<std::int64_t> breakdown_ps;               // by TimeKind, then waiting
@@ -77,7 +78,6 @@ private:
   struct PhaseState {
     std::vector<Slot> slots;
     std::unique_ptr<BouncePipeline> bounce; // NIC phases under the bounce mechanism
-    std::size_t bounce_latencies_seen = 0;
   };
   struct Run {
     int phase = 0, iteration = 0;
