@@ -32,6 +32,7 @@ struct Sizes {
   std::uint64_t write_bytes, read_bytes; // streaming DMA through the switch
   std::uint64_t scaling_bytes[3];        // NIC reads of GPU memory
   const char *sweep_file;                // under bench/
+  const char *hmm_file;                  // under bench/
 };
 
 constexpr Sizes kFull{20'000'000,
@@ -39,9 +40,15 @@ constexpr Sizes kFull{20'000'000,
                       512 * kMiB,
                       256 * kMiB,
                       {64 * kMiB, 256 * kMiB, 1024 * kMiB},
-                      "sweep-nic-read-64x64MiB.json"};
-constexpr Sizes kSmoke{
-    1'000'000, 1'200'000, 16 * kMiB, 8 * kMiB, {4 * kMiB, 8 * kMiB, 16 * kMiB}, "sweep-smoke.json"};
+                      "sweep-nic-read-64x64MiB.json",
+                      "hmm-pingpong.json"};
+constexpr Sizes kSmoke{1'000'000,
+                       1'200'000,
+                       16 * kMiB,
+                       8 * kMiB,
+                       {4 * kMiB, 8 * kMiB, 16 * kMiB},
+                       "sweep-smoke.json",
+                       "hmm-pingpong-smoke.json"};
 
 std::string size_name(std::uint64_t bytes) {
   return bytes >= 1024 * kMiB ? fmt::format("{} GiB", bytes / (1024 * kMiB))
@@ -104,12 +111,41 @@ void run_sweep(Table &table, const Sizes &sizes) {
                 sizes.sweep_file == kFull.sweep_file ? ">= 64 (64 points < 60 s)" : "-");
 }
 
-// TODO(hmm-bench): HMM ping-pong — a GPU kernel and the CPU touching the same pages in turn,
-// each touch migrating them (models/os and the migration models are being written in a
-// parallel change). When they land: run such a scenario here, work = migrations (or pages
-// moved), and report migrations/s and the ratio to the floor like the other rows.
-void run_hmm(Table &table) {
-  table.note("hmm.ping_pong", "HMM ping-pong migrations", "TODO: waits for the migration models");
+// HMM ping-pong: a NIC pass migrates every page of a GPU-resident buffer to RAM (one
+// migrate_to_ram per page), a GPU pass faults them all back in batches; work = page
+// migrations as the run reports them, each with its copy-engine traffic on the fabric.
+void run_hmm(Table &table, const Sizes &sizes) {
+  std::filesystem::path out =
+      std::filesystem::temp_directory_path() / fmt::format("pciesim-bench-hmm-{}", getpid());
+  std::filesystem::remove_all(out);
+  std::string file = std::string(PCIESIM_SOURCE_DIR_BENCH) + "/bench/" + sizes.hmm_file;
+  Measurement m = run_program({PCIESIM_BINARY_BENCH, "run", file, "--mechanism", "hmm_migrate",
+                               "--out", out.string(), "--quiet"});
+  std::string text;
+  if (FILE *f = std::fopen((out / "results.csv").c_str(), "r")) {
+    char buffer[4096];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0)
+      text.append(buffer, n);
+    std::fclose(f);
+  }
+  // results.csv: header, then one row; pages_migrated is its 11th column.
+  std::stringstream rows(text);
+  std::string header, row, field;
+  std::getline(rows, header);
+  std::getline(rows, row);
+  std::stringstream fields(row);
+  for (int column = 0; column < 11 && std::getline(fields, field, ','); ++column)
+    ;
+  m.work = field.empty() ? 0 : std::strtod(field.c_str(), nullptr);
+  m.ok = m.ok && m.work > 0;
+  std::error_code ec;
+  std::filesystem::remove_all(out, ec);
+  table.row("hmm.migrations", fmt::format("HMM ping-pong {}: page migrations", sizes.hmm_file), m,
+            false);
+  if (m.ok && m.wall_seconds > 0)
+    table.ratio("hmm.us_per_migration", "wall-clock us per simulated page migration",
+                1e6 * m.wall_seconds / m.work, "-");
 }
 
 } // namespace
@@ -160,6 +196,6 @@ int main(int argc, char **argv) {
   if (groups.count("sweep"))
     run_sweep(table, sizes);
   if (groups.count("hmm"))
-    run_hmm(table);
+    run_hmm(table, sizes);
   return table.all_ok() ? 0 : 1;
 }

@@ -179,6 +179,11 @@ void DmaEngine::activate_transfers(int stream_index) {
       observer_->transfer_started(*this, stream_index, t.index, t.start_ps);
     ++s.started;
     ++s.active;
+    if (s.issue_order.empty()) {
+      auto at = std::lower_bound(issuable_.begin(), issuable_.end(), stream_index);
+      if (at == issuable_.end() || *at != stream_index)
+        issuable_.insert(at, stream_index);
+    }
     s.issue_order.push_back(slot);
   }
 }
@@ -187,17 +192,28 @@ void DmaEngine::try_issue() {
   if (issuing_)
     return; // a callback from a send below; the loop here continues
   issuing_ = true;
-  bool progress = true;
+  // Round robin over the streams from the one after the last that issued, visiting only
+  // those with something to issue (an engine may hold many idle streams: a workload's slots).
+  bool progress = !streams_.empty();
   while (progress) {
     progress = false;
-    for (std::size_t i = 0; i < streams_.size(); ++i) {
-      std::size_t index = (round_robin_ + i) % streams_.size();
-      if (issue_from(static_cast<int>(index))) {
-        round_robin_ = index + 1;
+    int from = static_cast<int>(round_robin_ % streams_.size());
+    std::size_t start = static_cast<std::size_t>(
+        std::lower_bound(issuable_.begin(), issuable_.end(), from) - issuable_.begin());
+    for (std::size_t i = 0; i < issuable_.size(); ++i) {
+      int index = issuable_[(start + i) % issuable_.size()];
+      if (issue_from(index)) {
+        round_robin_ = static_cast<std::size_t>(index) + 1;
         progress = true;
         break;
       }
     }
+    issuable_.erase(
+        std::remove_if(issuable_.begin(), issuable_.end(),
+                       [this](int stream) {
+                         return streams_[static_cast<std::size_t>(stream)].issue_order.empty();
+                       }),
+        issuable_.end());
   }
   issuing_ = false;
 }

@@ -236,6 +236,7 @@ private:
   int fetches_in_flight_ = 0;
   int posted_in_queue_ = 0;
   std::size_t round_robin_ = 0;
+  std::vector<int> issuable_; // streams whose issue_order may be non-empty, ascending
   bool issuing_ = false;
   double bar_ps_per_byte_;
   std::int64_t bar_busy_until_ps_ = 0;
