@@ -36,7 +36,6 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
     drivers_.push_back(std::make_unique<HmmDriver>(kernel_, *tables_.back(), buffer.device_address,
                                                    buffer.ram_address, std::move(hooks)));
   }
-  in_system_ram_.assign(workload_.buffers.size(), false);
   for (const BufferConfig &buffer : workload_.buffers)
     add_ce_streams(buffer.gpu);
   for (const PhaseConfig &p : workload_.phases) {
@@ -186,7 +185,6 @@ void WorkloadRunner::setup() {
         break;
       // The exporter moves the buffer to GTT (system memory) with its copy engine; the GPU
       // then reaches it there over PCIe.
-      in_system_ram_[b] = true;
       std::vector<std::uint64_t> device;
       for (std::uint64_t i = 0; i < table.page_count(); ++i)
         if (table.page(i).home == PageHome::Device)
@@ -221,7 +219,7 @@ void WorkloadRunner::setup() {
         PageTable &tb = *tables_[b];
         std::vector<std::uint64_t> all(tb.page_count());
         std::iota(all.begin(), all.end(), 0);
-        drivers_[b]->cpu_fault(all, [this, b, setup_done](std::int64_t at) {
+        drivers_[b]->get_user_pages(all, [this, b, setup_done](std::int64_t at) {
           PageTable &tb2 = *tables_[b];
           std::int64_t reg =
               static_cast<std::int64_t>(tb2.page_count()) * kernel_.costs().register_page.ps;

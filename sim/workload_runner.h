@@ -114,7 +114,6 @@ private:
   OsKernel &kernel_;
   std::vector<std::unique_ptr<PageTable>> tables_;
   std::vector<std::unique_ptr<HmmDriver>> drivers_;
-  std::vector<bool> in_system_ram_; // dmabuf_p2p placed the buffer in system memory
   std::vector<PhaseState> phases_;
   std::vector<Run> runs_;
   std::size_t group_end_ = 0;

@@ -124,13 +124,21 @@ void HmmDriver::migrate_batches(std::vector<std::uint64_t> pages, std::size_t ba
 }
 
 void HmmDriver::cpu_fault(std::vector<std::uint64_t> pages, Done done) {
-  when_settled(pages, [this, pages, done = std::move(done)]() {
+  to_ram(std::move(pages), true, std::move(done));
+}
+
+void HmmDriver::get_user_pages(std::vector<std::uint64_t> pages, Done done) {
+  to_ram(std::move(pages), false, std::move(done));
+}
+
+void HmmDriver::to_ram(std::vector<std::uint64_t> pages, bool cpu_exception, Done done) {
+  when_settled(pages, [this, pages, cpu_exception, done = std::move(done)]() {
     std::vector<std::uint64_t> device;
     for (std::uint64_t page : pages)
       if (table_.page(page).home == PageHome::Device)
         device.push_back(page);
     std::size_t batch = static_cast<std::size_t>(kernel_.costs().migrate_to_ram_pages);
-    migrate_batches(std::move(device), batch, true, done);
+    migrate_batches(std::move(device), batch, cpu_exception, done);
   });
 }
 

@@ -56,6 +56,9 @@ public:
   void migrate(std::vector<std::uint64_t> pages, PageHome to, Done done);
   // The CPU touches pages: faults bring device-private ones to RAM; then they are mapped.
   void cpu_fault(std::vector<std::uint64_t> pages, Done done);
+  // get_user_pages (a pinned MR's registration): device-private pages come to RAM through
+  // the fault handler, called directly (no CPU exception).
+  void get_user_pages(std::vector<std::uint64_t> pages, Done done);
   // A NIC touches pages its MTT lacks. `peer_map`: map device-private pages peer-to-peer
   // (the hmm_p2p extension) instead of migrating them.
   void nic_fault(int nic, std::vector<std::uint64_t> pages, bool peer_map, Done done);
@@ -86,6 +89,8 @@ private:
   // directly).
   void migrate_batches(std::vector<std::uint64_t> pages, std::size_t batch, bool with_cpu_fault,
                        Done done);
+  // Device-private `pages` to RAM by migrate_to_ram batches, after a CPU exception each or not.
+  void to_ram(std::vector<std::uint64_t> pages, bool cpu_exception, Done done);
   void settled();
 
   OsKernel &kernel_;
