@@ -18,6 +18,7 @@
 #include "bench/bench_fabric.h"
 #include "bench/bench_floor.h"
 #include "bench/bench_harness.h"
+#include "sim/report.h"
 
 extern "C" int sc_main(int, char **) { return 0; }
 
@@ -121,14 +122,7 @@ void run_hmm(Table &table, const Sizes &sizes) {
   std::string file = std::string(PCIESIM_SOURCE_DIR_BENCH) + "/bench/" + sizes.hmm_file;
   Measurement m = run_program({PCIESIM_BINARY_BENCH, "run", file, "--mechanism", "hmm_migrate",
                                "--out", out.string(), "--quiet"});
-  std::string text;
-  if (FILE *f = std::fopen((out / "results.csv").c_str(), "r")) {
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0)
-      text.append(buffer, n);
-    std::fclose(f);
-  }
+  std::string text = pciesim::read_text_file((out / "results.csv").string());
   // results.csv: header, then one row; pages_migrated is its 11th column.
   std::stringstream rows(text);
   std::string header, row, field;

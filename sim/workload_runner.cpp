@@ -38,6 +38,8 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
   }
   for (const BufferConfig &buffer : workload_.buffers)
     add_ce_streams(buffer.gpu);
+  for (const PhaseConfig &p : workload_.phases)
+    has_nic_phase_ = has_nic_phase_ || p.actor_is_nic;
   for (const PhaseConfig &p : workload_.phases) {
     PhaseState state;
     const BufferConfig &buffer = workload_.buffers[static_cast<std::size_t>(p.buffer)];
@@ -398,10 +400,7 @@ void WorkloadRunner::access_done(std::size_t r, std::size_t s, std::int64_t at_p
   result_.bytes_accessed += slot.bytes;
   if (p.actor_is_nic)
     result_.nic_bytes += slot.bytes;
-  bool has_nic = false;
-  for (const PhaseConfig &q : workload_.phases)
-    has_nic = has_nic || q.actor_is_nic;
-  if (p.actor_is_nic || !has_nic)
+  if (p.actor_is_nic || !has_nic_phase_)
     result_.latencies_ps.push_back(at_ps - slot.issued_ps);
   --run.active;
   issue(r, s);

@@ -122,6 +122,7 @@ private:
   static constexpr int kCopyStreamsPerDirection = 4;
   std::map<std::pair<int, bool>, std::vector<int>> free_ce_streams_; // (gpu, write)
   std::map<std::pair<int, bool>, std::deque<std::function<void()>>> copies_waiting_;
+  bool has_nic_phase_ = false; // latencies are the NIC's accesses when it has a phase
   bool finished_ = false;
   MechanismResult result_;
 };
