@@ -466,6 +466,8 @@ private:
     return engines_[i]->port();
   }
 
+  // First, so that it exists when the models look it up and outlives them.
+  EventCalendar calendar_{"calendar"};
   const ScenarioConfig &scenario_;
   const TopologyConfig &topo_;
   TlpPool pool_; // declared first among owners: destroyed after every module using it
@@ -511,6 +513,9 @@ RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options) {
     vcd = std::make_unique<VcdTrace>(options.vcd_path);
   if (trace || vcd)
     system.attach(trace.get(), vcd.get());
+  // The VCD probe writes SystemC signals, which take the kernel's time: keep it with the models.
+  EventCalendar::current().set_lockstep(vcd != nullptr);
+  EventCalendar::current().set_time_limit_ps(scenario.max_sim_time.ps);
   sc_core::sc_start(ps_to_time(scenario.max_sim_time.ps), sc_core::SC_EXIT_ON_STARVATION);
   RunResult r;
   r.scenario = scenario.name;

@@ -58,13 +58,10 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params
     : sc_module(name), params_(params), wiring_(std::move(wiring)), pool_(pool),
       port_("up", *this, 0), tags_(static_cast<std::size_t>(params.tags)),
       group_in_use_(std::max<std::size_t>(1, params.group_tags.size()), 0),
-      bar_ps_per_byte_(1e12 / params.bar_bandwidth.bytes_per_second) {
+      bar_ps_per_byte_(1e12 / params.bar_bandwidth.bytes_per_second),
+      calendar_(EventCalendar::current()) {
   for (int t = 0; t < params.tags; ++t)
     free_tags_.push_back(static_cast<std::uint16_t>(t));
-  SC_HAS_PROCESS(DmaEngine);
-  SC_METHOD(run);
-  sensitive << wake_;
-  dont_initialize();
 }
 
 int DmaEngine::add_stream(const DmaStreamSpec &spec) {
@@ -112,10 +109,10 @@ std::int64_t DmaEngine::serialization_ps(std::uint64_t bytes, const Bandwidth &r
 
 void DmaEngine::schedule(std::int64_t at_ps, Action action, int arg, std::uint32_t bytes) {
   timed_.push(Timed{at_ps, seq_++, action, arg, bytes});
-  wake_.notify(ps_to_time(std::max<std::int64_t>(0, timed_.top().at_ps - now_ps())));
+  calendar_.wake_at(*this, timed_.top().at_ps);
 }
 
-void DmaEngine::wake_issue() { wake_.notify(sc_core::SC_ZERO_TIME); }
+void DmaEngine::wake_issue() { calendar_.wake_at(*this, now_ps()); }
 
 void DmaEngine::run() {
   std::int64_t now = now_ps();
@@ -149,7 +146,7 @@ void DmaEngine::run() {
   }
   try_issue();
   if (!timed_.empty())
-    wake_.notify(ps_to_time(timed_.top().at_ps - now));
+    calendar_.wake_at(*this, timed_.top().at_ps);
 }
 
 void DmaEngine::activate_transfers(int stream_index) {

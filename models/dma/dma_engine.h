@@ -113,7 +113,10 @@ public:
   virtual void stream_finished(const DmaEngine &engine, int stream, std::int64_t at_ps) = 0;
 };
 
-class DmaEngine : public sc_core::sc_module, public PortOwner, public TlpObserver {
+class DmaEngine : public sc_core::sc_module,
+                  public PortOwner,
+                  public TlpObserver,
+                  private CalendarProcess {
 public:
   DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params, DmaEngineWiring wiring,
             TlpPool &pool);
@@ -209,7 +212,7 @@ private:
     }
   };
 
-  void run();
+  void run() override;
   void schedule(std::int64_t at_ps, Action action, int arg, std::uint32_t bytes = 0);
   void activate_transfers(int stream);
   void try_issue();
@@ -245,7 +248,7 @@ private:
   std::int64_t pacing_wake_ps_ = -1;
   std::priority_queue<Timed, std::vector<Timed>, std::greater<Timed>> timed_;
   std::uint64_t seq_ = 0;
-  sc_core::sc_event wake_;
+  EventCalendar &calendar_;
   DmaEngineStats stats_;
   DmaObserver *observer_ = nullptr;
 };

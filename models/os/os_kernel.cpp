@@ -96,17 +96,12 @@ const char *time_kind_name(TimeKind kind) {
 }
 
 OsKernel::OsKernel(sc_core::sc_module_name name, const OsCosts &costs)
-    : sc_module(name), costs_(costs) {
-  SC_HAS_PROCESS(OsKernel);
-  SC_METHOD(run);
-  sensitive << wake_;
-  dont_initialize();
-}
+    : sc_module(name), calendar_(EventCalendar::current()), costs_(costs) {}
 
 void OsKernel::call_at(std::int64_t at_ps, std::function<void()> then) {
   at_ps = std::max(at_ps, now_ps());
   pending_.push(Pending{at_ps, seq_++, std::move(then)});
-  wake_.notify(ps_to_time(pending_.top().at_ps - now_ps()));
+  calendar_.wake_at(*this, pending_.top().at_ps);
 }
 
 void OsKernel::run() {
@@ -117,7 +112,7 @@ void OsKernel::run() {
     then();
   }
   if (!pending_.empty())
-    wake_.notify(ps_to_time(pending_.top().at_ps - now_ps()));
+    calendar_.wake_at(*this, pending_.top().at_ps);
 }
 
 void OsKernel::record(TimeKind kind, std::int64_t start_ps, std::int64_t end_ps) {

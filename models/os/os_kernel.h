@@ -14,6 +14,7 @@
 
 #include <systemc>
 
+#include "models/common/event_calendar.h"
 #include "models/common/params.h"
 
 namespace pciesim {
@@ -77,7 +78,7 @@ struct OsStats {
 enum class TimeKind { FaultHandling, Invalidation, Setup, Dma, Copy, Count };
 const char *time_kind_name(TimeKind kind);
 
-class OsKernel : public sc_core::sc_module {
+class OsKernel : public sc_core::sc_module, private CalendarProcess {
 public:
   OsKernel(sc_core::sc_module_name name, const OsCosts &costs);
 
@@ -107,13 +108,13 @@ private:
     std::int64_t start_ps, end_ps;
     TimeKind kind;
   };
-  void run();
+  void run() override;
 
+  EventCalendar &calendar_;
   OsCosts costs_;
   OsStats stats_;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
   std::uint64_t seq_ = 0;
-  sc_core::sc_event wake_;
   std::vector<Interval> intervals_;
 };
 

@@ -51,7 +51,7 @@ std::int64_t ps_ceil(std::int64_t fs) { return (fs + kFsPerPs - 1) / kFsPerPs; }
 
 LinkDirection::LinkDirection(Link &link, const std::string &name, const TrainedLink &trained,
                              const ReceiveCredits &receiver_buffers)
-    : in((name + "_in").c_str()), out((name + "_out").c_str()), link_(link),
+    : in((name + "_in").c_str()), out((name + "_out").c_str()), calendar_(EventCalendar::current()),
       name_(std::string(link.basename()) + "." + name), trained_(trained),
       limits_(receiver_buffers) {
   in.bind(*this);
@@ -96,6 +96,22 @@ void LinkDirection::absorb_credits(std::int64_t now_fs) {
   }
 }
 
+void LinkDirection::serialize(const TlpExtension &tlp, std::uint32_t &wire_bytes,
+                              std::int64_t &ser_fs) {
+  SerializedShape &last = last_shape_;
+  if (last.type != static_cast<int>(tlp.type) || last.address_64bit != tlp.address_64bit ||
+      last.payload != tlp.payload_bytes) {
+    last.type = static_cast<int>(tlp.type);
+    last.address_64bit = tlp.address_64bit;
+    last.payload = tlp.payload_bytes;
+    last.wire_bytes = tlp_wire_bytes(trained_.shape.generation, tlp.type, tlp.address_64bit,
+                                     tlp.payload_bytes, trained_.overheads.ecrc);
+    last.ser_fs = static_cast<std::int64_t>(std::llround(last.wire_bytes * fs_per_wire_byte_));
+  }
+  wire_bytes = last.wire_bytes;
+  ser_fs = last.ser_fs;
+}
+
 void LinkDirection::commit(int fc, std::int64_t now_fs) {
   Queued q = queues_[fc].top();
   queues_[fc].pop();
@@ -103,10 +119,10 @@ void LinkDirection::commit(int fc, std::int64_t now_fs) {
   if (limits_.header[fc])
     header_available_[fc] -= 1;
   if (limits_.data[fc])
-    data_available_[fc] -= data_credits_of(tlp);
-  std::uint32_t wire_bytes = tlp_wire_bytes(trained_.shape.generation, tlp.type, tlp.address_64bit,
-                                            tlp.payload_bytes, trained_.overheads.ecrc);
-  std::int64_t ser = static_cast<std::int64_t>(std::llround(wire_bytes * fs_per_wire_byte_));
+    data_available_[fc] -= q.data_credits;
+  std::uint32_t wire_bytes;
+  std::int64_t ser;
+  serialize(tlp, wire_bytes, ser);
   busy_until_fs_ = now_fs + ser;
   tlp.last_hop_ser_fs = ser;
   stats_.tlps[static_cast<int>(tlp.type)] += 1;
@@ -143,7 +159,7 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
       // posted request; posted requests may pass blocked non-posted and completions.
       if (c != 0 && posted_blocked)
         continue;
-      if (!has_credits(c, data_credits_of(tlp_of(*head.gp)))) {
+      if (!has_credits(c, head.data_credits)) {
         if (c == 0)
           posted_blocked = true;
         continue;
@@ -162,7 +178,7 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
         continue;
       const Queued &head = queues_[c].top();
       if (head.ready_fs <= now_fs && head.seq != stalled_seq_[c] &&
-          !has_credits(c, data_credits_of(tlp_of(*head.gp)))) {
+          !has_credits(c, head.data_credits)) {
         stalled_seq_[c] = head.seq;
         ++stats_.credit_stalls;
       }
@@ -171,7 +187,9 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
   transmitting_ = false;
 }
 
-void LinkDirection::process(std::int64_t now_fs) {
+void LinkDirection::run() {
+  running_ = true;
+  std::int64_t now_fs = now_ps() * kFsPerPs;
   while (!in_flight_.empty() && in_flight_.front().arrival_fs <= now_fs) {
     tlm::tlm_generic_payload *gp = in_flight_.front().gp;
     in_flight_.pop_front();
@@ -180,36 +198,22 @@ void LinkDirection::process(std::int64_t now_fs) {
     out->nb_transport_fw(*gp, phase, delay);
   }
   transmit_eligible(now_fs);
+  running_ = false;
+  reschedule(now_fs);
 }
 
 void LinkDirection::reschedule(std::int64_t now_fs) {
-  if (link_.running()) {
-    touched_ = true; // run() computes the next wake-up once, at its end
-    return;
-  }
+  if (running_)
+    return;               // run() computes the next wake-up once, at its end
   absorb_credits(now_fs); // so that a credit return the wake-up considers is a future one
   std::int64_t next = next_wake_fs(now_fs);
-  // A due time at or before now means the link's process has yet to run at this picosecond
-  // (a delivery, or the serializer freeing): keep it, or that run would skip this direction.
-  if (due_fs_ < 0 || due_fs_ > now_fs)
-    due_fs_ = next;
-  link_.wake_at(next);
+  // A wake-up already asked for at or before now (a delivery, or the serializer freeing)
+  // still holds: the calendar keeps the earliest request.
+  if (next >= 0)
+    calendar_.wake_at(*this, ps_ceil(next));
 }
 
-bool LinkDirection::due(std::int64_t now_fs) const {
-  return touched_ || (due_fs_ >= 0 && due_fs_ <= now_fs);
-}
-
-std::int64_t LinkDirection::after_run(std::int64_t now_fs) {
-  if (touched_ || (due_fs_ >= 0 && due_fs_ <= now_fs)) {
-    absorb_credits(now_fs);
-    due_fs_ = next_wake_fs(now_fs);
-  }
-  touched_ = false;
-  return due_fs_;
-}
-
-std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) const {
+std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) {
   // Everything due at or before now has been handled or is blocked, so only later moments
   // can change anything.
   std::int64_t wake = -1;
@@ -227,8 +231,9 @@ std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) const {
     queued = true;
     const Queued &head = queues_[c].top();
     consider(head.ready_fs);
-    credit_blocked = credit_blocked || !has_credits(c, data_credits_of(tlp_of(*head.gp)));
+    credit_blocked = credit_blocked || !has_credits(c, head.data_credits);
   }
+  credit_blocked_ = credit_blocked;
   if (queued)
     consider(busy_until_fs_);
   // A returning credit matters only to a head that lacks credits now: while every head has
@@ -243,7 +248,9 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
   (void)phase;
   std::int64_t now_fs = now_ps() * kFsPerPs;
   std::int64_t ready = now_fs + time_to_ps(delay) * kFsPerPs;
-  queues_[static_cast<int>(fc_class(tlp_of(gp).type))].push(Queued{ready, seq_++, &gp});
+  const TlpExtension &tlp = tlp_of(gp);
+  queues_[static_cast<int>(fc_class(tlp.type))].push(
+      Queued{ready, seq_++, &gp, data_credits_of(tlp)});
   std::uint64_t depth = queued_tlps();
   stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
   if (observer_)
@@ -266,7 +273,9 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
   std::uint32_t data = limits_.data[fc] ? data_credits_of(tlp) : 0;
   if (header || data) {
     credit_returns_.push(CreditReturn{at, seq_++, fc, header, data});
-    reschedule(now_fs);
+    // While no queue head waits for credits, a returning one cannot change the wake-up.
+    if (credit_blocked_)
+      reschedule(now_fs);
   }
   return tlm::TLM_ACCEPTED;
 }
@@ -334,43 +343,6 @@ std::string LinkDirection::describe_outstanding() const {
 Link::Link(sc_core::sc_module_name name, const TrainedLink &trained,
            const ReceiveCredits &a_buffers, const ReceiveCredits &b_buffers)
     : sc_module(name), trained_(trained), a_to_b_(*this, "a_to_b", trained, b_buffers),
-      b_to_a_(*this, "b_to_a", trained, a_buffers) {
-  SC_HAS_PROCESS(Link);
-  SC_METHOD(run);
-  sensitive << wake_;
-  dont_initialize();
-}
-
-void Link::wake_at(std::int64_t at_fs) {
-  if (at_fs < 0)
-    return;
-  std::int64_t now = running_ ? running_now_ps_ : now_ps();
-  std::int64_t at_ps = std::max(ps_ceil(at_fs), now);
-  if (scheduled_ps_ >= 0 && scheduled_ps_ <= at_ps)
-    return;
-  scheduled_ps_ = at_ps;
-  // Inside run() the wake-up is only recorded and notified once at its end: every earlier
-  // notify would be superseded, leaving a dead entry in the kernel's timed-event queue.
-  if (!running_)
-    wake_.notify(ps_to_time(at_ps - now));
-}
-
-void Link::run() {
-  scheduled_ps_ = -1;
-  running_ = true;
-  running_now_ps_ = now_ps();
-  std::int64_t now_fs = running_now_ps_ * kFsPerPs;
-  // A direction whose state nothing changed since its own next wake-up was computed, and
-  // which is not due, would do nothing: only the due ones are processed.
-  if (a_to_b_.due(now_fs))
-    a_to_b_.process(now_fs);
-  if (b_to_a_.due(now_fs))
-    b_to_a_.process(now_fs);
-  wake_at(a_to_b_.after_run(now_fs));
-  wake_at(b_to_a_.after_run(now_fs));
-  running_ = false;
-  if (scheduled_ps_ >= 0)
-    wake_.notify(ps_to_time(scheduled_ps_ - running_now_ps_));
-}
+      b_to_a_(*this, "b_to_a", trained, a_buffers) {}
 
 } // namespace pciesim

@@ -3,8 +3,9 @@
 // class, and credit-based flow control against the receiver's advertised buffers.
 //
 // Timing is computed, not stepped: each direction keeps "busy until" in femtoseconds and
-// commits every eligible TLP back to back; the only kernel events are deliveries and the
-// moments a blocked queue can move again (a credit returns or a delayed TLP becomes ready).
+// commits every eligible TLP back to back. Each direction is its own process on the event
+// calendar, woken only for deliveries and the moments a blocked queue can move again (the
+// serializer frees, a credit returns or a delayed TLP becomes ready).
 #pragma once
 
 #include <cstdint>
@@ -67,7 +68,8 @@ public:
 // One direction of a link. Receives TLPs from the sender's egress socket and delivers them
 // to the receiver's ingress socket.
 class LinkDirection : public tlm::tlm_fw_transport_if<PcieProtocolTypes>,
-                      public tlm::tlm_bw_transport_if<PcieProtocolTypes> {
+                      public tlm::tlm_bw_transport_if<PcieProtocolTypes>,
+                      private CalendarProcess {
 public:
   LinkDirection(Link &link, const std::string &name, const TrainedLink &trained,
                 const ReceiveCredits &receiver_buffers);
@@ -92,13 +94,6 @@ public:
     return queues_[0].size() + queues_[1].size() + queues_[2].size();
   }
 
-  // Called by the owning Link's process: process() when due(), after_run() always (it
-  // returns the direction's next wake-up, recomputed if anything changed).
-  void process(std::int64_t now_fs);
-  bool due(std::int64_t now_fs) const;
-  std::int64_t after_run(std::int64_t now_fs);
-  std::int64_t next_wake_fs(std::int64_t now_fs) const; // -1 when nothing is pending
-
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                      sc_core::sc_time &delay) override;
   void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) override;
@@ -113,6 +108,7 @@ private:
     std::int64_t ready_fs;
     std::uint64_t seq;
     tlm::tlm_generic_payload *gp;
+    std::uint32_t data_credits; // kept here: arbitration looks at it without touching the TLP
     bool operator>(const Queued &o) const {
       return ready_fs != o.ready_fs ? ready_fs > o.ready_fs : seq > o.seq;
     }
@@ -132,16 +128,23 @@ private:
   };
   using QueueHeap = std::priority_queue<Queued, std::vector<Queued>, std::greater<Queued>>;
 
+  // Delivers what has arrived, sends what can go, and asks to be woken when that changes.
+  void run() override;
+  std::int64_t next_wake_fs(std::int64_t now_fs); // -1 when nothing is pending
+
   void transmit_eligible(std::int64_t now_fs);
   // Sends the head of queue `fc`, starting now.
   void commit(int fc, std::int64_t now_fs);
-  // After a change from outside the process: the next wake-up, asked of the link.
+  // After a change from outside run(): the next wake-up, asked of the calendar.
   void reschedule(std::int64_t now_fs);
   void absorb_credits(std::int64_t now_fs);
   bool has_credits(int fc, std::uint32_t data_credits) const;
   static std::uint32_t data_credits_of(const TlpExtension &tlp);
+  // Wire bytes and serialization of a TLP, remembered for the last shape seen (a stream
+  // repeats one shape, and the rounding is the costly part).
+  void serialize(const TlpExtension &tlp, std::uint32_t &wire_bytes, std::int64_t &ser_fs);
 
-  Link &link_;
+  EventCalendar &calendar_;
   std::string name_;
   TrainedLink trained_;
   ReceiveCredits limits_;
@@ -160,8 +163,18 @@ private:
   std::uint64_t seq_ = 0;
   std::uint64_t stalled_seq_[kFcClasses] = {~0ull, ~0ull, ~0ull};
   bool transmitting_ = false; // guards re-entry from the sender's END_REQ callback
-  std::int64_t due_fs_ = -1;  // next wake-up as last computed (-1: nothing pending)
-  bool touched_ = false;      // changed inside the link's process since then
+  bool running_ = false;      // inside run(), which computes the next wake-up at its end
+  // A queue head lacked credits when the wake-up was last computed. Until the next
+  // computation credits only come back, so while it is false a returning credit cannot
+  // change the wake-up.
+  bool credit_blocked_ = false;
+  struct SerializedShape {
+    int type = -1;
+    bool address_64bit = false;
+    std::uint32_t payload = 0;
+    std::uint32_t wire_bytes = 0;
+    std::int64_t ser_fs = 0;
+  } last_shape_;
   LinkDirectionStats stats_;
   LinkObserver *observer_ = nullptr;
 };
@@ -178,21 +191,10 @@ public:
   const LinkDirection &b_to_a() const { return b_to_a_; }
   const TrainedLink &trained() const { return trained_; }
 
-  // Asks for the process to run at `at_fs` (or now, if that is in the past).
-  void wake_at(std::int64_t at_fs);
-  // Inside the process: it computes every next wake-up itself before it returns.
-  bool running() const { return running_; }
-
 private:
-  void run();
-
   TrainedLink trained_;
   LinkDirection a_to_b_;
   LinkDirection b_to_a_;
-  sc_core::sc_event wake_;
-  std::int64_t scheduled_ps_ = -1;
-  bool running_ = false;            // inside run(): wake_at() records, run() notifies
-  std::int64_t running_now_ps_ = 0; // the time run() was called at
 };
 
 } // namespace pciesim

@@ -15,6 +15,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/common/event_calendar.h"
 #include "models/common/params.h"
 #include "models/pcie/tlp.h"
 
@@ -28,7 +29,8 @@ inline sc_core::sc_time ps_to_time(std::int64_t ps) {
 inline std::int64_t time_to_ps(const sc_core::sc_time &t) {
   return static_cast<std::int64_t>(t.value());
 }
-inline std::int64_t now_ps() { return time_to_ps(sc_core::sc_time_stamp()); }
+// Simulated time: the event calendar's clock, which may run ahead of sc_time_stamp().
+inline std::int64_t now_ps() { return EventCalendar::now_ps(); }
 
 class PortOwner {
 public:

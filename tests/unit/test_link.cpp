@@ -30,6 +30,7 @@ struct Times {
 Times run_link(int tlps, std::uint32_t payload, ReceiveCredits receiver, std::int64_t hold_ps) {
   std::string text = run_in_child([&] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    EventCalendar calendar;
     TlpPool pool;
     ProbeEndpoint a("a", pool), b("b", pool);
     b.hold_ps = hold_ps;

@@ -16,6 +16,7 @@ nlohmann::json
 run_switch(const std::function<void(ProbeEndpoint &, ProbeEndpoint &, ProbeEndpoint &)> &inject) {
   return nlohmann::json::parse(run_in_child([&] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    EventCalendar calendar;
     TlpPool pool;
     RoutingTable table;
     table.add({1, {0x10000000, 0x100fffff}, {3, 3}, {}});

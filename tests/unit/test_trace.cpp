@@ -200,6 +200,7 @@ TEST(Trace, FailedTransfersAndModelInstantsAreOnTheirComponentsTrack) {
   // No shipped input makes a completer refuse a request at run time, so drive the recorder
   // as the engine would; instant() is the API later faults and migrations use.
   std::string text = run_in_child([] {
+    EventCalendar calendar;
     TlpPool pool;
     DmaEngine engine("nic0", DmaEngineParams{}, DmaEngineWiring{}, pool);
     TraceRecorder trace("unit");

@@ -1,0 +1,113 @@
+// The models' timed wake-ups, in one SystemC process.
+//
+// Every model process (links, DMA engines and the devices built on them, the OS kernel)
+// asks this calendar, not its own sc_event, to wake it at a time. The calendar is one
+// SC_METHOD holding the wake-ups in a heap ordered by (time, request order), and when the
+// SystemC kernel runs it, it runs every wake-up that is due before anything else in the
+// kernel is: its own clock (now_ps()) may run ahead of sc_time_stamp() up to the kernel's next
+// pending activity, never past it and never past the time limit, so the order of events is
+// exactly what one process per model woken by the kernel would see. What it saves is the
+// kernel's cost per activation (timed-event allocation, its priority queue, crunch, trigger,
+// process dispatch: about 600 instructions, 40 % of a TLP hop before it), which a pure
+// fabric pays once per TLP per hop (docs/performance.md).
+//
+// Ties: wake-ups due at the same picosecond run in the order they were requested, which is
+// fixed by the model alone, not by the kernel's event-queue history.
+//
+// Rules for the processes it drives: wake only through the calendar (a SystemC notification
+// from inside a wake-up would be timed against the kernel's clock, which may be behind); read
+// the time with now_ps(). Something that must see the kernel's clock move with the models (a
+// SystemC signal traced to VCD) puts the calendar in lockstep.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <queue>
+#include <vector>
+
+#include <systemc>
+
+namespace pciesim {
+
+class EventCalendar;
+
+// A model process the calendar wakes.
+class CalendarProcess {
+public:
+  virtual ~CalendarProcess() = default;
+
+protected:
+  // Runs at the time asked for; now_ps() returns it.
+  virtual void run() = 0;
+
+private:
+  friend class EventCalendar;
+  std::int64_t due_ps_ = -1;  // the live request, -1 when none
+  std::uint64_t request_ = 0; // sequence number of the live request's heap entry
+};
+
+struct EventCalendarStats {
+  std::uint64_t wake_ups = 0;           // process runs
+  std::uint64_t kernel_activations = 0; // times the SystemC kernel ran the calendar
+  std::uint64_t superseded = 0;         // requests replaced by an earlier one before they ran
+};
+
+class EventCalendar : public sc_core::sc_module {
+public:
+  explicit EventCalendar(sc_core::sc_module_name name = "calendar");
+  ~EventCalendar() override;
+  EventCalendar(const EventCalendar &) = delete;
+  EventCalendar &operator=(const EventCalendar &) = delete;
+
+  // The calendar of this simulation; models find it when they are constructed. There is one
+  // per process, as there is one SystemC kernel: create it before the models.
+  static EventCalendar &current();
+
+  // Simulated time in ps: the calendar's clock while it runs a process, else the kernel's.
+  static std::int64_t now_ps() {
+    return running_ ? now_ps_ : static_cast<std::int64_t>(sc_core::sc_time_stamp().value());
+  }
+
+  // Wakes `process` at `at_ps` (now, if that is in the past). Of several requests before it
+  // runs, the earliest holds, as with sc_event::notify.
+  void wake_at(CalendarProcess &process, std::int64_t at_ps);
+
+  // sc_start's duration: nothing later runs (the kernel stops there too).
+  void set_time_limit_ps(std::int64_t limit_ps) { time_limit_ps_ = limit_ps; }
+  // Never run ahead of the kernel's clock: for SystemC processes that observe the models at
+  // the kernel's time, such as the VCD probe. Slower; the same results.
+  void set_lockstep(bool on) { lockstep_ = on; }
+
+  const EventCalendarStats &stats() const { return stats_; }
+
+private:
+  struct Request {
+    std::int64_t at_ps;
+    std::uint64_t seq;
+    CalendarProcess *process;
+    bool operator>(const Request &o) const {
+      return at_ps != o.at_ps ? at_ps > o.at_ps : seq > o.seq;
+    }
+  };
+
+  void dispatch();
+  // The time of the next live request in the heap, dropping superseded ones; -1 when none.
+  std::int64_t next_due_ps();
+  // The earliest time anything else in the kernel is pending at.
+  static std::int64_t kernel_horizon_ps(std::int64_t kernel_now_ps);
+  void notify_kernel(std::int64_t at_ps, std::int64_t kernel_now_ps);
+
+  static inline EventCalendar *current_ = nullptr;
+  static inline bool running_ = false;
+  static inline std::int64_t now_ps_ = 0;
+
+  std::priority_queue<Request, std::vector<Request>, std::greater<Request>> requests_;
+  std::uint64_t seq_ = 0;
+  std::int64_t kernel_wake_ps_ = -1; // when the kernel will run dispatch() next, -1: never
+  std::int64_t time_limit_ps_ = std::numeric_limits<std::int64_t>::max();
+  bool lockstep_ = false;
+  sc_core::sc_event wake_;
+  EventCalendarStats stats_;
+};
+
+} // namespace pciesim
