@@ -125,10 +125,35 @@ void VcdTrace::queue_depth_changed(const LinkDirection &direction, std::uint64_t
   it->second->change_depth(at_fs / kFsPerPs, static_cast<unsigned>(depth));
 }
 
+namespace {
+// SystemC writes the wall-clock date into the header; blank it in place (same length, so the
+// rest of a possibly large file stays where it is) so that a run's VCD is the same every time.
+void blank_vcd_date(const std::string &path) {
+  std::FILE *f = std::fopen(path.c_str(), "r+b");
+  if (!f)
+    return;
+  char head[256];
+  std::size_t n = std::fread(head, 1, sizeof head, f);
+  std::string text(head, n);
+  std::size_t start = text.find("$date");
+  std::size_t end = start == std::string::npos ? start : text.find("$end", start);
+  if (end != std::string::npos) {
+    start += 5;
+    for (std::size_t i = start; i < end; ++i)
+      if (text[i] != '\n')
+        text[i] = ' ';
+    std::fseek(f, static_cast<long>(start), SEEK_SET);
+    std::fwrite(text.data() + start, 1, end - start, f);
+  }
+  std::fclose(f);
+}
+} // namespace
+
 void VcdTrace::finish() {
   sc_core::sc_close_vcd_trace_file(file_);
   file_ = nullptr;
   std::string tmp = tmp_base_ + ".vcd";
+  blank_vcd_date(tmp);
   if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
     std::remove(tmp.c_str());
     throw std::runtime_error("cannot rename " + tmp + " to " + path_ + ": " + std::strerror(errno));

@@ -53,9 +53,10 @@ TEST(EventCalendar, TiesRunInRequestOrderAndTheEarliestRequestHolds) {
     a.ask(200);        // later than its pending 100: ignored
     b.then_ps = {100}; // asked while running at 100: after everything already due then
     sc_core::sc_start();
-    return joined(log) + " end@" + std::to_string(sc_core::sc_time_stamp().value());
+    return joined(log) + " end@" + std::to_string(sc_core::sc_time_stamp().value()) +
+           " superseded " + std::to_string(calendar.stats().superseded);
   });
-  EXPECT_EQ(log, "b@100 a@100 c@100 b@100 end@100");
+  EXPECT_EQ(log, "b@100 a@100 c@100 b@100 end@100 superseded 1");
 }
 
 TEST(EventCalendar, RunsAheadOfTheKernelOnlyUpToItsNextActivity) {
@@ -87,11 +88,14 @@ TEST(EventCalendar, RunsAheadOfTheKernelOnlyUpToItsNextActivity) {
     for (std::int64_t k : a.kernel_ps)
       kernel += " " + std::to_string(k);
     return joined(log) + " end@" + std::to_string(sc_core::sc_time_stamp().value()) + " kernel" +
-           kernel;
+           kernel + " activations " + std::to_string(calendar.stats().kernel_activations) +
+           " wake-ups " + std::to_string(calendar.stats().wake_ups);
   });
   // a runs at 10 and 40 in one kernel activation (at 10), yields to the process at 50, then
-  // runs 60 and 90 ahead of the kernel; the kernel's clock ends at the last wake-up.
-  EXPECT_EQ(log, "a@10 a@40 foreign@50/50 a@60 a@90 end@90 kernel 10 10 60 60");
+  // runs 60 and 90 ahead of the kernel; the kernel's clock ends at the last wake-up. Two of
+  // the four activations only bring the kernel's clock to the models' (40 and 90).
+  EXPECT_EQ(log, "a@10 a@40 foreign@50/50 a@60 a@90 end@90 kernel 10 10 60 60 activations 4 "
+                 "wake-ups 4");
 }
 
 // Wake-ups at 30, 70 and 150 ps under sc_start(100 ps); the log ends with the kernel's clock
