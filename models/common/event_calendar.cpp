@@ -29,28 +29,74 @@ EventCalendar &EventCalendar::current() {
 void EventCalendar::wake_at(CalendarProcess &process, std::int64_t at_ps) {
   std::int64_t now = now_ps();
   at_ps = std::max(at_ps, now);
+  if (&process == running_process_) {
+    if (running_due_ps_ >= 0 && running_due_ps_ <= at_ps)
+      return;
+    running_due_ps_ = at_ps;
+    running_request_ = seq_++;
+    return;
+  }
   if (process.due_ps_ >= 0) {
     if (process.due_ps_ <= at_ps)
       return;
     ++stats_.superseded;
   }
   process.due_ps_ = at_ps;
-  process.request_ = seq_;
-  requests_.push(Request{at_ps, seq_++, &process});
+  process.request_ = seq_++;
+  if (process.slot_ < 0) {
+    heap_.push_back(&process);
+    process.slot_ = static_cast<int>(heap_.size()) - 1;
+  }
+  sift_up(process.slot_);
   // Inside dispatch() the loop sees the new request; from outside (a SystemC process of a
   // test, elaboration) the kernel must be asked to run the calendar then.
   if (!running_)
     notify_kernel(at_ps, now);
 }
 
-std::int64_t EventCalendar::next_due_ps() {
-  while (!requests_.empty()) {
-    const Request &top = requests_.top();
-    if (top.process->request_ == top.seq && top.process->due_ps_ == top.at_ps)
-      return top.at_ps;
-    requests_.pop(); // superseded by an earlier request of the same process
+void EventCalendar::place(CalendarProcess *process, int slot) {
+  heap_[static_cast<std::size_t>(slot)] = process;
+  process->slot_ = slot;
+}
+
+void EventCalendar::sift_up(int slot) {
+  CalendarProcess *moving = heap_[static_cast<std::size_t>(slot)];
+  while (slot > 0) {
+    int parent = (slot - 1) / 2;
+    if (!before(moving, heap_[static_cast<std::size_t>(parent)]))
+      break;
+    place(heap_[static_cast<std::size_t>(parent)], slot);
+    slot = parent;
   }
-  return -1;
+  place(moving, slot);
+}
+
+void EventCalendar::sift_down(int slot) {
+  const int size = static_cast<int>(heap_.size());
+  CalendarProcess *moving = heap_[static_cast<std::size_t>(slot)];
+  for (;;) {
+    int child = 2 * slot + 1;
+    if (child >= size)
+      break;
+    if (child + 1 < size &&
+        before(heap_[static_cast<std::size_t>(child + 1)], heap_[static_cast<std::size_t>(child)]))
+      ++child;
+    if (!before(heap_[static_cast<std::size_t>(child)], moving))
+      break;
+    place(heap_[static_cast<std::size_t>(child)], slot);
+    slot = child;
+  }
+  place(moving, slot);
+}
+
+void EventCalendar::remove_first() {
+  heap_.front()->slot_ = -1;
+  CalendarProcess *last = heap_.back();
+  heap_.pop_back();
+  if (!heap_.empty()) {
+    place(last, 0);
+    sift_down(0);
+  }
 }
 
 std::int64_t EventCalendar::kernel_horizon_ps(std::int64_t kernel_now_ps) {
@@ -79,20 +125,31 @@ void EventCalendar::dispatch() {
   const std::int64_t horizon = lockstep_ ? kernel_now : kernel_horizon_ps(kernel_now);
   std::int64_t last_ps = kernel_now;
   running_ = true;
-  for (std::int64_t due = next_due_ps(); due >= 0; due = next_due_ps()) {
+  while (!heap_.empty()) {
+    CalendarProcess &process = *heap_.front();
+    std::int64_t due = process.due_ps_;
     if (due > kernel_now && (due >= horizon || due > time_limit_ps_))
       break;
-    CalendarProcess &process = *requests_.top().process;
-    requests_.pop();
+    // While it runs it stays first (time -1): nothing another process asks for moves it.
     process.due_ps_ = -1;
+    running_process_ = &process;
+    running_due_ps_ = -1;
     now_ps_ = last_ps = due;
     ++stats_.wake_ups;
     process.run();
+    running_process_ = nullptr;
+    if (running_due_ps_ >= 0) {
+      process.due_ps_ = running_due_ps_;
+      process.request_ = running_request_;
+      sift_down(0);
+    } else {
+      remove_first();
+    }
   }
   running_ = false;
   // The kernel's clock first catches up with the last wake-up run, so that it ends (or stops
   // at the time limit) where the models are, as it would have without the calendar.
-  std::int64_t next_ps = next_due_ps();
+  std::int64_t next_ps = heap_.empty() ? -1 : heap_.front()->due_ps_;
   if (last_ps > kernel_now)
     notify_kernel(last_ps, kernel_now);
   else if (next_ps >= 0)

@@ -22,7 +22,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <queue>
 #include <vector>
 
 #include <systemc>
@@ -42,8 +41,11 @@ protected:
 
 private:
   friend class EventCalendar;
-  std::int64_t due_ps_ = -1;  // the live request, -1 when none
-  std::uint64_t request_ = 0; // sequence number of the live request's heap entry
+  // Its place in the calendar: the request's time (-1 when none, and while it runs, which
+  // keeps it first) and order, and its slot in the heap (-1 when not there).
+  std::int64_t due_ps_ = -1;
+  std::uint64_t request_ = 0;
+  int slot_ = -1;
 };
 
 struct EventCalendarStats {
@@ -81,18 +83,16 @@ public:
   const EventCalendarStats &stats() const { return stats_; }
 
 private:
-  struct Request {
-    std::int64_t at_ps;
-    std::uint64_t seq;
-    CalendarProcess *process;
-    bool operator>(const Request &o) const {
-      return at_ps != o.at_ps ? at_ps > o.at_ps : seq > o.seq;
-    }
-  };
-
+  static bool before(const CalendarProcess *a, const CalendarProcess *b) {
+    return a->due_ps_ != b->due_ps_ ? a->due_ps_ < b->due_ps_ : a->request_ < b->request_;
+  }
   void dispatch();
-  // The time of the next live request in the heap, dropping superseded ones; -1 when none.
-  std::int64_t next_due_ps();
+  // Binary min-heap of processes with a request, each at most once (a process's slot_ says
+  // where), so an earlier request moves it up instead of leaving a dead entry behind.
+  void place(CalendarProcess *process, int slot);
+  void sift_up(int slot);
+  void sift_down(int slot);
+  void remove_first();
   // The earliest time anything else in the kernel is pending at.
   static std::int64_t kernel_horizon_ps(std::int64_t kernel_now_ps);
   void notify_kernel(std::int64_t at_ps, std::int64_t kernel_now_ps);
@@ -101,8 +101,13 @@ private:
   static inline bool running_ = false;
   static inline std::int64_t now_ps_ = 0;
 
-  std::priority_queue<Request, std::vector<Request>, std::greater<Request>> requests_;
+  std::vector<CalendarProcess *> heap_;
   std::uint64_t seq_ = 0;
+  // The process being run stays first in the heap; a request it makes for itself is kept
+  // here and takes effect when its run returns, with a single sift down.
+  CalendarProcess *running_process_ = nullptr;
+  std::int64_t running_due_ps_ = -1;
+  std::uint64_t running_request_ = 0;
   std::int64_t kernel_wake_ps_ = -1; // when the kernel will run dispatch() next, -1: never
   std::int64_t time_limit_ps_ = std::numeric_limits<std::int64_t>::max();
   bool lockstep_ = false;
