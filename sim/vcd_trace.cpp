@@ -135,10 +135,11 @@ void blank_vcd_date(const std::string &path) {
   char head[256];
   std::size_t n = std::fread(head, 1, sizeof head, f);
   std::string text(head, n);
-  std::size_t start = text.find("$date");
+  constexpr char kDate[] = "$date";
+  std::size_t start = text.find(kDate);
   std::size_t end = start == std::string::npos ? start : text.find("$end", start);
   if (end != std::string::npos) {
-    start += 5;
+    start += sizeof kDate - 1;
     for (std::size_t i = start; i < end; ++i)
       if (text[i] != '\n')
         text[i] = ' ';

@@ -29,20 +29,18 @@ EventCalendar &EventCalendar::current() {
 void EventCalendar::wake_at(CalendarProcess &process, std::int64_t at_ps) {
   std::int64_t now = now_ps();
   at_ps = std::max(at_ps, now);
-  if (&process == running_process_) {
-    if (running_due_ps_ >= 0 && running_due_ps_ <= at_ps)
-      return;
-    running_due_ps_ = at_ps;
-    running_request_ = seq_++;
-    return;
-  }
-  if (process.due_ps_ >= 0) {
-    if (process.due_ps_ <= at_ps)
+  // The running process's own request waits beside the heap until its run returns.
+  const bool running = &process == running_process_;
+  std::int64_t &due = running ? running_due_ps_ : process.due_ps_;
+  if (due >= 0) {
+    if (due <= at_ps)
       return;
     ++stats_.superseded;
   }
-  process.due_ps_ = at_ps;
-  process.request_ = seq_++;
+  due = at_ps;
+  (running ? running_request_ : process.request_) = seq_++;
+  if (running)
+    return;
   if (process.slot_ < 0) {
     heap_.push_back(&process);
     process.slot_ = static_cast<int>(heap_.size()) - 1;
@@ -119,7 +117,7 @@ void EventCalendar::notify_kernel(std::int64_t at_ps, std::int64_t kernel_now_ps
 void EventCalendar::dispatch() {
   ++stats_.kernel_activations;
   kernel_wake_ps_ = -1;
-  const std::int64_t kernel_now = static_cast<std::int64_t>(sc_core::sc_time_stamp().value());
+  const std::int64_t kernel_now = kernel_now_ps();
   // Requests due now always run; later ones only before anything else in the kernel, which
   // nothing the calendar runs can change (its processes do not notify SystemC events).
   const std::int64_t horizon = lockstep_ ? kernel_now : kernel_horizon_ps(kernel_now);

@@ -66,9 +66,7 @@ public:
   static EventCalendar &current();
 
   // Simulated time in ps: the calendar's clock while it runs a process, else the kernel's.
-  static std::int64_t now_ps() {
-    return running_ ? now_ps_ : static_cast<std::int64_t>(sc_core::sc_time_stamp().value());
-  }
+  static std::int64_t now_ps() { return running_ ? now_ps_ : kernel_now_ps(); }
 
   // Wakes `process` at `at_ps` (now, if that is in the past). Of several requests before it
   // runs, the earliest holds, as with sc_event::notify.
@@ -83,6 +81,9 @@ public:
   const EventCalendarStats &stats() const { return stats_; }
 
 private:
+  static std::int64_t kernel_now_ps() {
+    return static_cast<std::int64_t>(sc_core::sc_time_stamp().value());
+  }
   static bool before(const CalendarProcess *a, const CalendarProcess *b) {
     return a->due_ps_ != b->due_ps_ ? a->due_ps_ < b->due_ps_ : a->request_ < b->request_;
   }
