@@ -4,7 +4,7 @@
 //
 //   pciesim_bench                 everything (about a minute on 2 cores)
 //   pciesim_bench --smoke         every row with tiny sizes (a few seconds; CI runs it)
-//   pciesim_bench --only hops,scaling   a subset: floor, hops, scaling, sweep, hmm
+//   pciesim_bench --only hops,scaling   a subset: floor, hops, scaling, sweep, hmm, validate
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -18,7 +18,11 @@
 #include "bench/bench_fabric.h"
 #include "bench/bench_floor.h"
 #include "bench/bench_harness.h"
+#include "sim/input_error.h"
+#include "sim/json_input.h"
 #include "sim/report.h"
+#include "sim/schema_check.h"
+#include "sim/topology.h"
 
 extern "C" int sc_main(int, char **) { return 0; }
 
@@ -34,6 +38,7 @@ struct Sizes {
   std::uint64_t scaling_bytes[3];        // NIC reads of GPU memory
   const char *sweep_file;                // under bench/
   const char *hmm_file;                  // under bench/
+  long validate_components[2];           // topology sizes loaded and checked
 };
 
 constexpr Sizes kFull{20'000'000,
@@ -42,14 +47,16 @@ constexpr Sizes kFull{20'000'000,
                       256 * kMiB,
                       {64 * kMiB, 256 * kMiB, 1024 * kMiB},
                       "sweep-nic-read-64x64MiB.json",
-                      "hmm-pingpong.json"};
+                      "hmm-pingpong.json",
+                      {25'000, 100'000}};
 constexpr Sizes kSmoke{1'000'000,
                        1'200'000,
                        16 * kMiB,
                        8 * kMiB,
                        {4 * kMiB, 8 * kMiB, 16 * kMiB},
                        "sweep-smoke.json",
-                       "hmm-pingpong-smoke.json"};
+                       "hmm-pingpong-smoke.json",
+                       {2'500, 10'000}};
 
 std::string size_name(std::uint64_t bytes) {
   return bytes >= 1024 * kMiB ? fmt::format("{} GiB", bytes / (1024 * kMiB))
@@ -142,13 +149,61 @@ void run_hmm(Table &table, const Sizes &sizes) {
                 1e6 * m.wall_seconds / m.work, "-");
 }
 
+// A topology of `components` components: root complexes, each with its host memory and one
+// DMA engine on its root port. Far more than 256 buses, so enumeration refuses it, as it must;
+// what is measured is everything before that verdict (parse, load with its id and port checks,
+// schema, hierarchy), which once took time quadratic in the component count.
+std::string wide_topology_json(long components) {
+  std::string text = R"({"name": "wide", "components": [)";
+  std::string links;
+  for (long i = 0; i < components / 3; ++i) {
+    text +=
+        fmt::format(R"({}{{"id": "rc{}", "type": "root_complex", "params": {{"root_ports": 1}}}},)"
+                    R"({{"id": "mem{}", "type": "host_memory", "root_complex": "rc{}"}},)"
+                    R"({{"id": "dma{}", "type": "dma_engine"}})",
+                    i ? "," : "", i, i, i, i);
+    links += fmt::format(R"({}{{"between": ["rc{}.rp0", "dma{}"]}})", i ? "," : "", i, i);
+  }
+  return text + R"(], "links": [)" + links + "]}";
+}
+
+void run_validate(Table &table, const Sizes &sizes) {
+  Measurement m[2];
+  for (int i = 0; i < 2; ++i) {
+    long components = sizes.validate_components[i] / 3 * 3;
+    std::string text = wide_topology_json(components);
+    m[i] = in_child([&] {
+      Measurement r;
+      double start = now_seconds();
+      pciesim::Node root = pciesim::Node::root(pciesim::parse_json_text(text, "wide.json"));
+      pciesim::TopologyConfig topology = pciesim::load_topology(root);
+      pciesim::validate_against_schema(root, "topology");
+      pciesim::Hierarchy hierarchy = pciesim::build_hierarchy(topology);
+      r.ok = hierarchy.parent.size() == static_cast<std::size_t>(components);
+      r.wall_seconds = now_seconds() - start;
+      r.work = static_cast<double>(components);
+      return r;
+    });
+    table.row(fmt::format("validate.{}", i),
+              fmt::format("load and check a {}-component topology: components", components), m[i],
+              false);
+  }
+  if (m[0].ok && m[1].ok && m[0].wall_seconds > 0)
+    table.ratio("validate.time_ratio",
+                fmt::format("wall {} components / wall {} components", sizes.validate_components[1],
+                            sizes.validate_components[0]),
+                m[1].wall_seconds / m[0].wall_seconds,
+                fmt::format("~{:.0f} (linear)", static_cast<double>(sizes.validate_components[1]) /
+                                                    sizes.validate_components[0]));
+}
+
 } // namespace
 } // namespace pciesim_bench
 
 int main(int argc, char **argv) {
   using namespace pciesim_bench;
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
-  const std::set<std::string> all = {"floor", "hops", "scaling", "sweep", "hmm"};
+  const std::set<std::string> all = {"floor", "hops", "scaling", "sweep", "hmm", "validate"};
   std::set<std::string> groups = all;
   bool smoke = false;
   for (int i = 1; i < argc; ++i) {
@@ -160,14 +215,16 @@ int main(int argc, char **argv) {
       std::stringstream list(argv[++i]);
       for (std::string g; std::getline(list, g, ',');) {
         if (!all.count(g)) {
-          std::fprintf(stderr, "unknown group \"%s\" (floor, hops, scaling, sweep, hmm)\n",
+          std::fprintf(stderr,
+                       "unknown group \"%s\" (floor, hops, scaling, sweep, hmm, validate)\n",
                        g.c_str());
           return 2;
         }
         groups.insert(g);
       }
     } else {
-      std::fprintf(stderr, "usage: %s [--smoke] [--only floor,hops,scaling,sweep,hmm]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--smoke] [--only floor,hops,scaling,sweep,hmm,validate]\n",
+                   argv[0]);
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
   }
@@ -191,5 +248,7 @@ int main(int argc, char **argv) {
     run_sweep(table, sizes);
   if (groups.count("hmm"))
     run_hmm(table, sizes);
+  if (groups.count("validate"))
+    run_validate(table, sizes);
   return table.all_ok() ? 0 : 1;
 }

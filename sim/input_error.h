@@ -18,6 +18,10 @@ private:
   std::string file_, pointer_, problem_, expected_;
 };
 
+// `text` with control characters written as escapes (\n, \r, \t, \u001b): a message quoting
+// what a user wrote stays one line on a terminal and in a log.
+std::string printable_on_one_line(const std::string &text);
+
 // Exit codes of the pciesim program.
 enum ExitCode : int {
   kExitOk = 0,

@@ -79,11 +79,20 @@ public:
       fail_value(fmt::format("{} is out of range", text), "an integer that fits in 64 bits");
     return add(Json(v));
   }
-  bool string(Json::string_t &v) { return add(Json(std::move(v))); }
+  bool string(Json::string_t &v) {
+    reject_control_characters(v, [&](const std::string &problem, const std::string &expected) {
+      fail_value(problem, expected);
+    });
+    return add(Json(std::move(v)));
+  }
   bool binary(Json::binary_t &) { return add(Json(nullptr)); }
   bool start_object(std::size_t) { return open(Json::object()); }
   bool start_array(std::size_t) { return open(Json::array()); }
   bool key(Json::string_t &k) {
+    reject_control_characters(k, [&](const std::string &problem, const std::string &expected) {
+      throw InputError(file_, pointer_with(escape_pointer_token(k)), "a key with " + problem,
+                       expected);
+    });
     Frame &f = stack_.back();
     if (!f.keys.insert(k).second)
       throw InputError(file_, pointer_with(escape_pointer_token(k)),
@@ -110,6 +119,16 @@ public:
   }
 
 private:
+  // No input string needs a control character, and one in a name or id would reach places
+  // that read lines: a CSV row, a one-line error, a comment in a Slurm script (where a newline
+  // turns the rest of a name into a command). A NUL would also cut a path short when opened.
+  template <typename Fail> static void reject_control_characters(const std::string &s, Fail fail) {
+    for (unsigned char c : s)
+      if (c < 0x20 || c == 0x7f)
+        fail(fmt::format("a control character (U+{:04X})", static_cast<unsigned>(c)),
+             "text without control characters");
+  }
+
   struct Frame {
     Json *container;
     std::string token; // pointer token of this container within its parent

@@ -79,7 +79,7 @@ std::string format_table(const RunResult &r) {
   out += fmt::format("scenario {}: simulated {:.3f} us\n\n",
                      r.scenario.empty() ? "(unnamed)" : r.scenario, ns(r.sim_time_ps) / 1000.0);
   out += fmt::format("{:<18} {:<10} {:<10} {:<5} {:>9} {:>7} {:>11} {:>8} {:>10} {:>10} {:>10}\n",
-                     "transfer", "initiator", "target", "dir", "size", "count", "time (us)", "GB/s",
+                     "transfer", "initiator", "target", "dir", "size", "done", "time (us)", "GB/s",
                      "mean (ns)", "p50 (ns)", "p99 (ns)");
   for (const TransferResult &t : r.transfers) {
     out += fmt::format(

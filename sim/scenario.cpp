@@ -1,5 +1,10 @@
 #include "sim/scenario.h"
 
+#include <climits>
+#include <cstdlib>
+#include <limits>
+#include <unordered_map>
+
 #include <fmt/format.h>
 
 #include "sim/embedded_files.h"
@@ -132,6 +137,11 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     try {
       s.topology->config = load_topology(Node::root(read_topology(s.topology_source)));
       s.topology->hierarchy = build_hierarchy(s.topology->config);
+      // Results name the file by its canonical path: the same whatever the working directory
+      // and however the scenario's path was typed (a report finds the file from anywhere).
+      char canonical[PATH_MAX];
+      if (::realpath(s.topology_source.c_str(), canonical))
+        s.topology_source = canonical;
     } catch (const InputError &e) {
       // A topology file that cannot be read at all is the scenario's error, at /topology.
       if (e.pointer().empty() && e.file() == s.topology_source &&
@@ -167,11 +177,19 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     if (transfers.size() == 0)
       transfers.fail("no transfers", "at least one transfer");
   }
+  std::unordered_map<std::string, int> transfer_index; // by id: no scan per transfer
   for (const Node &n : transfers_node ? transfers.items() : std::vector<Node>{}) {
     TransferConfig tc = load_transfer(n, t, s.topology->hierarchy, s.enumeration, s.pci_view);
-    for (const TransferConfig &other : s.transfers)
-      if (other.id == tc.id)
-        n.at("id").fail(fmt::format("duplicate transfer id \"{}\"", tc.id), "unique ids");
+    if (!transfer_index.emplace(tc.id, static_cast<int>(s.transfers.size())).second)
+      n.at("id").fail(fmt::format("duplicate transfer id \"{}\"", tc.id), "unique ids");
+    // The run adds start_at to a time that never passes max_sim_time (a completion, or 0): a
+    // sum beyond the 64-bit range of picoseconds would wrap to the past and start it at once.
+    if (tc.start_at.ps > std::numeric_limits<std::int64_t>::max() - s.max_sim_time.ps)
+      n.at("start_at")
+          .fail(fmt::format(
+                    "start_at {} plus max_sim_time {} is beyond the simulator's range of time",
+                    format_duration(tc.start_at), format_duration(s.max_sim_time)),
+                "start_at + max_sim_time below 106 days");
     pending_after.push_back(n.has("start_after") ? n.at("start_after").as_string() : "");
     s.transfers.push_back(tc);
   }
@@ -179,22 +197,32 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {
     if (pending_after[i].empty())
       continue;
-    Node ref = transfers.at(i).at("start_after");
-    for (std::size_t j = 0; j < s.transfers.size(); ++j)
-      if (s.transfers[j].id == pending_after[i])
-        s.transfers[i].start_after = static_cast<int>(j);
-    if (s.transfers[i].start_after < 0)
-      ref.fail(fmt::format("\"{}\" names no transfer", pending_after[i]),
-               "the id of another transfer");
+    auto found = transfer_index.find(pending_after[i]);
+    if (found == transfer_index.end())
+      transfers.at(i)
+          .at("start_after")
+          .fail(fmt::format("\"{}\" names no transfer", pending_after[i]),
+                "the id of another transfer");
+    s.transfers[i].start_after = found->second;
   }
+  // Each transfer has at most one start_after, so following the chains from every transfer
+  // and marking what was checked finds every cycle in time linear in the transfers.
+  enum class Chain { Unchecked, OnPath, Ends };
+  std::vector<Chain> chain(s.transfers.size(), Chain::Unchecked);
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {
-    int steps = 0;
-    for (int j = s.transfers[i].start_after; j >= 0;
-         j = s.transfers[static_cast<std::size_t>(j)].start_after)
-      if (++steps > static_cast<int>(s.transfers.size()))
-        transfers.at(i)
-            .at("start_after")
-            .fail("start_after dependencies form a cycle", "a chain that ends");
+    std::vector<std::size_t> path;
+    int j = static_cast<int>(i);
+    while (j >= 0 && chain[static_cast<std::size_t>(j)] == Chain::Unchecked) {
+      chain[static_cast<std::size_t>(j)] = Chain::OnPath;
+      path.push_back(static_cast<std::size_t>(j));
+      j = s.transfers[static_cast<std::size_t>(j)].start_after;
+    }
+    if (j >= 0 && chain[static_cast<std::size_t>(j)] == Chain::OnPath)
+      transfers.at(static_cast<std::size_t>(j))
+          .at("start_after")
+          .fail("start_after dependencies form a cycle", "a chain that ends");
+    for (std::size_t k : path)
+      chain[k] = Chain::Ends;
   }
 
   if (auto e = root.get("expect")) { // checked now, evaluated after the run (sim/expect.h)

@@ -21,7 +21,7 @@ struct ScenarioConfig {
   std::string file;
   std::string name;
   std::string description;
-  std::string topology_source; // path as resolved, or "inline"
+  std::string topology_source; // canonical path of the topology file, or "inline"
   std::shared_ptr<LoadedTopology> topology;
   Enumeration enumeration;
   PciView pci_view; // the PCI tree Linux sees, with the ACS controls the kernel programs

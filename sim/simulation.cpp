@@ -206,6 +206,7 @@ public:
         stream_done(static_cast<int>(i), stream, at_ps);
       };
     }
+    due_ps_.assign(s.transfers.size(), -1);
     for (std::size_t t = 0; t < s.transfers.size(); ++t)
       if (s.transfers[t].start_after < 0)
         start(static_cast<int>(t), 0);
@@ -265,8 +266,32 @@ public:
     return true;
   }
 
+  // What holds the run up, at the end of a run that did not finish: first each unfinished
+  // transfer and what it waits on, then each component and link still holding work.
   std::vector<std::string> diagnose() const {
     std::vector<std::string> lines;
+    const std::int64_t now = now_ps();
+    for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
+      const TransferConfig &tc = scenario_.transfers[t];
+      const DmaStreamResult &sr = result_of(static_cast<int>(t));
+      if (sr.finished)
+        continue;
+      std::int64_t due = due_ps_[t];
+      if (due < 0 && tc.start_after >= 0)
+        lines.push_back(
+            fmt::format("transfer {}: not started: waits for transfer {} to finish (start_after)",
+                        tc.id, scenario_.transfers[static_cast<std::size_t>(tc.start_after)].id));
+      else if (due > now)
+        lines.push_back(fmt::format(
+            "transfer {}: not started: due to start at {} (start_at {}), beyond the time limit "
+            "of {}",
+            tc.id, format_duration(Duration{due}), format_duration(tc.start_at),
+            format_duration(scenario_.max_sim_time)));
+      else
+        lines.push_back(fmt::format("transfer {}: {} of {} transfers done, {} of {} bytes", tc.id,
+                                    sr.transfers_done, tc.count, sr.bytes,
+                                    tc.size.count * tc.count));
+    }
     for (std::size_t i = 0; i < topo_.components.size(); ++i)
       if (engines_[i] && !engines_[i]->quiescent())
         lines.push_back(
@@ -415,6 +440,9 @@ private:
 
   void start(int t, std::int64_t after_ps) {
     const TransferConfig &tc = scenario_.transfers[static_cast<std::size_t>(t)];
+    // No overflow: after_ps never passes max_sim_time, and the scenario loader refuses a
+    // start_at that would take the sum beyond the 64-bit range.
+    due_ps_[static_cast<std::size_t>(t)] = after_ps + tc.start_at.ps;
     if (auto it = bounces_.find(t); it != bounces_.end()) {
       it->second->start(after_ps + tc.start_at.ps);
       return;
@@ -478,6 +506,7 @@ private:
   std::vector<std::unique_ptr<HostMemory>> placeholder_memories_;
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<int> stream_of_;
+  std::vector<std::int64_t> due_ps_; // per transfer: when it was set to start, -1 while it waits
   std::map<int, DmaStreamResult> refused_;                 // transfers that could not run, by index
   std::map<int, std::unique_ptr<BouncePipeline>> bounces_; // bounce-buffer transfers
   std::vector<std::unique_ptr<LinkObserverPair>> link_fanout_;
@@ -522,6 +551,9 @@ RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options) {
   r.sim_time_ps = now_ps();
   r.config = scenario.resolved;
   if (!system.all_finished()) {
+    // Work still pending means the run was simulated, idle or not, up to its limit.
+    if (sc_core::sc_pending_activity())
+      r.sim_time_ps = std::max(r.sim_time_ps, scenario.max_sim_time.ps);
     r.stall_reason = sc_core::sc_pending_activity()
                          ? fmt::format("simulated time reached the limit of {} with transfers "
                                        "unfinished",

@@ -26,10 +26,14 @@ int ComponentConfig::port_count() const {
 }
 
 int TopologyConfig::find(const std::string &id) const {
-  for (std::size_t i = 0; i < components.size(); ++i)
-    if (components[i].id == id)
-      return static_cast<int>(i);
-  return -1;
+  if (indexed_components_ > components.size()) { // components were removed: start again
+    index_of_id_.clear();
+    indexed_components_ = 0;
+  }
+  for (; indexed_components_ < components.size(); ++indexed_components_)
+    index_of_id_.emplace(components[indexed_components_].id, static_cast<int>(indexed_components_));
+  auto it = index_of_id_.find(id);
+  return it == index_of_id_.end() ? -1 : it->second;
 }
 
 std::string TopologyConfig::port_name(int component, int port) const {
@@ -207,6 +211,7 @@ TopologyConfig load_topology(const Node &root) {
     topo.components.push_back(std::move(cc));
   }
   // Memories name their root complex; resolve after all ids are known.
+  std::vector<int> memory_of_root(topo.components.size(), -1);
   for (std::size_t i = 0; i < topo.components.size(); ++i) {
     ComponentConfig &cc = topo.components[i];
     if (cc.type->role != ComponentRole::Memory)
@@ -217,11 +222,11 @@ TopologyConfig load_topology(const Node &root) {
         topo.components[static_cast<std::size_t>(r)].type->role != ComponentRole::RootComplex)
       rc.fail(fmt::format("\"{}\" is not a root complex", rc.as_string()),
               "the id of a root_complex component");
-    for (const ComponentConfig &other : topo.components)
-      if (&other != &cc && other.memory_of_root == r)
-        rc.fail(fmt::format("root complex \"{}\" already has host memory \"{}\"", rc.as_string(),
-                            other.id),
-                "one host_memory per root complex");
+    if (int other = memory_of_root[static_cast<std::size_t>(r)]; other >= 0)
+      rc.fail(fmt::format("root complex \"{}\" already has host memory \"{}\"", rc.as_string(),
+                          topo.components[static_cast<std::size_t>(other)].id),
+              "one host_memory per root complex");
+    memory_of_root[static_cast<std::size_t>(r)] = static_cast<int>(i);
     cc.memory_of_root = r;
   }
   Node links = root.at("links");

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -59,8 +60,15 @@ struct TopologyConfig {
   std::vector<LinkConfig> links;
   KernelConfig kernel;
 
-  int find(const std::string &id) const; // -1 if absent
+  int find(const std::string &id) const; // -1 if absent; O(1) on average
   std::string port_name(int component, int port) const;
+
+private:
+  // id -> index of the first component with that id, extended with the components added since
+  // the last lookup: ids are looked up once per component, link end and reference, so a linear
+  // scan made loading quadratic in the component count.
+  mutable std::unordered_map<std::string, int> index_of_id_;
+  mutable std::size_t indexed_components_ = 0;
 };
 
 // Vertex = component, edge = link (index into TopologyConfig::links).

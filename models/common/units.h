@@ -2,6 +2,8 @@
 // that topology and scenario files use ("256 MiB", "110 ns", "16 GT/s", "100 GB/s").
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,6 +35,16 @@ struct Bandwidth {
   double bytes_per_second = 0.0;
   double gb_per_s() const { return bytes_per_second / 1e9; }
 };
+
+// `exact_ps`, the time a server is busy moving some bytes, rounded to the nearest ps, and at
+// least 1 ps for any non-zero amount. Without that floor a tiny access to a fast server (1 B at
+// 2 TB/s or more, with no latency) would take no time at all, and a stream of them would keep
+// simulated time still forever, out of reach of the run's time limit.
+inline std::int64_t busy_ps(double exact_ps) {
+  if (!(exact_ps > 0))
+    return 0;
+  return std::max<std::int64_t>(1, std::llround(exact_ps));
+}
 
 // Result of parsing: either the value, or a message saying what was expected.
 template <class T> struct Parsed {

@@ -103,8 +103,7 @@ bool DmaEngine::owns(std::uint64_t address) const {
 }
 
 std::int64_t DmaEngine::serialization_ps(std::uint64_t bytes, const Bandwidth &rate) const {
-  return static_cast<std::int64_t>(
-      std::llround(static_cast<double>(bytes) * 1e12 / rate.bytes_per_second));
+  return busy_ps(static_cast<double>(bytes) * 1e12 / rate.bytes_per_second);
 }
 
 void DmaEngine::schedule(std::int64_t at_ps, Action action, int arg, std::uint32_t bytes) {
@@ -467,7 +466,7 @@ void DmaEngine::receive_completion(tlm::tlm_generic_payload &gp) {
 std::int64_t DmaEngine::memory_access(bool, std::uint64_t, std::uint32_t bytes,
                                       std::int64_t at_ps) {
   std::int64_t start = std::max(at_ps + params_.bar_latency.ps, bar_busy_until_ps_);
-  bar_busy_until_ps_ = start + static_cast<std::int64_t>(std::llround(bytes * bar_ps_per_byte_));
+  bar_busy_until_ps_ = start + busy_ps(bytes * bar_ps_per_byte_);
   return bar_busy_until_ps_;
 }
 

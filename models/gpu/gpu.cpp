@@ -89,7 +89,7 @@ Gpu::Gpu(sc_core::sc_module_name name, const GpuParams &params, DmaEngineWiring 
 // kernels keep the memory busy.
 std::int64_t Gpu::memory_access(bool, std::uint64_t, std::uint32_t bytes, std::int64_t at_ps) {
   std::int64_t start = std::max(at_ps + gpu_params_.memory_latency.ps, memory_free_at_ps_);
-  std::int64_t busy = static_cast<std::int64_t>(std::llround(bytes * memory_ps_per_byte_));
+  std::int64_t busy = busy_ps(bytes * memory_ps_per_byte_);
   memory_free_at_ps_ = start + busy;
   memory_busy_ps_ += busy;
   return memory_free_at_ps_;

@@ -36,7 +36,7 @@ void HostMemory::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &del
   std::int64_t now = now_ps();
   std::int64_t arrive = now + time_to_ps(delay);
   std::int64_t bytes = gp.get_data_length();
-  std::int64_t transfer = static_cast<std::int64_t>(std::llround(bytes * ps_per_byte_));
+  std::int64_t transfer = busy_ps(bytes * ps_per_byte_);
   std::int64_t start = std::max(arrive, busy_until_ps_);
   busy_until_ps_ = start + transfer;
   stats_.busy_ps += transfer;

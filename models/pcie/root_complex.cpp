@@ -162,8 +162,7 @@ void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload
   stats_.peer_bytes += tlp.payload_bytes;
   std::int64_t now = now_ps();
   std::int64_t start = std::max(now + translation_ps + params_.p2p_latency.ps, p2p_busy_until_ps_);
-  p2p_busy_until_ps_ =
-      start + static_cast<std::int64_t>(std::llround(tlp.payload_bytes * p2p_ps_per_byte_));
+  p2p_busy_until_ps_ = start + busy_ps(tlp.payload_bytes * p2p_ps_per_byte_);
   tlp.ingress_port = static_cast<std::uint8_t>(ingress);
   ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(p2p_busy_until_ps_ - now));
 }
