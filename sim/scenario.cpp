@@ -89,6 +89,31 @@ std::shared_ptr<const JsonDocument> read_embedded(const std::string &path) {
       return parse_json_text(f.text, "<bundled>/" + f.path);
   throw InputError(path, "", "cannot open the file: it does not exist", "an existing file");
 }
+// The kernel adds per-page costs times a buffer's pages to a time that never passes
+// max_sim_time: were the sum of every cost over every page beyond the 64-bit range of
+// picoseconds, such a sum could wrap to the past and a run would report nonsense as done.
+void check_workload_time_range(const Node &workload, const WorkloadConfig &w,
+                               Duration max_sim_time) {
+  std::uint64_t pages = 0;
+  for (const BufferConfig &b : w.buffers)
+    pages += b.pages();
+  const nlohmann::ordered_json &costs = w.resolved["costs"];
+  unsigned __int128 worst_ps = 0;
+  for (const ParamSpec &spec : OsCosts::specs())
+    if (spec.kind == ParamKind::time)
+      worst_ps += static_cast<unsigned __int128>(
+                      parse_duration(costs[spec.name].get<std::string>()).value->ps) *
+                  std::max<std::uint64_t>(pages, 1);
+  const auto room =
+      static_cast<unsigned __int128>(std::numeric_limits<std::int64_t>::max() - max_sim_time.ps);
+  if (worst_ps > room)
+    workload.get("costs").value_or(workload).fail(
+        fmt::format("the costs over the buffers' {} pages add up beyond the simulator's range of "
+                    "time (about 106 days, less max_sim_time {})",
+                    pages, format_duration(max_sim_time)),
+        "costs that stay within it");
+}
+
 } // namespace
 
 ScenarioConfig load_default_scenario(std::size_t topology_index) {
@@ -165,8 +190,10 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
   s.enumeration = enumerate(t, s.topology->hierarchy);
 
   s.pci_view = build_pci_view(t, s.topology->hierarchy);
-  if (auto w = root.get("workload"))
+  if (auto w = root.get("workload")) {
     s.workload = load_workload(*w, t, s.topology->hierarchy, s.enumeration, s.pci_view, s.seed);
+    check_workload_time_range(*w, *s.workload, s.max_sim_time);
+  }
   std::vector<std::string> pending_after;
   std::optional<Node> transfers_node = root.get("transfers");
   if (!transfers_node && !s.workload)
