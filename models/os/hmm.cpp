@@ -288,7 +288,7 @@ void HmmDriver::serve_gpu() {
         PageState &p = table_.page(page);
         if (p.home == PageHome::Device || p.gpu_mapped)
           continue;
-        if (p.pins > 0) {
+        if (table_.pinned(page)) {
           // A pinned page cannot move: the driver maps the system page remotely instead.
           ++kernel_.stats().migrations_refused_pinned;
           ++kernel_.stats().remote_mappings;
