@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "models/os/page_table.h"
 #include "tests/sim_harness.h"
 
 namespace pciesim::test {
@@ -318,6 +319,41 @@ TEST(WorkloadRobustness, RunningOutOfMemoryIsExit4AndSaysSo) {
   EXPECT_EQ(r.err.find("stalled"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("exceeded its --timeout"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/out"));
+}
+
+// 64 M pages of which a few are touched: state for their 512-page chunks only, the same
+// frames as a dense table would give, and the conservation check still sees a page moved
+// onto the frame an untouched page holds.
+TEST(WorkloadRobustness, PageTableStateGrowsWithTheTouchedPagesOnly) {
+  const std::uint64_t pages = std::uint64_t{64} << 20;
+  const auto frames = static_cast<std::uint32_t>(pages);
+  PageTable table(pages, 4096, PageHome::Device, frames, frames);
+  const PageTable &view = table;
+  EXPECT_EQ(view.page(40000000).frame, 40000000u); // untouched: its own index, on the device
+  EXPECT_TRUE(view.page(40000000).gpu_mapped);
+  table.pin_all();
+  EXPECT_TRUE(table.pinned(12345));
+  EXPECT_EQ(table.pages_touched(), 0u); // a whole-buffer pin is kept once, for the table
+  ASSERT_TRUE(table.move(40000000, PageHome::SystemRam));
+  ASSERT_TRUE(table.move(5, PageHome::SystemRam));
+  EXPECT_EQ(table.page(40000000).frame, 0u); // system frames lowest first
+  EXPECT_EQ(table.page(5).frame, 1u);
+  EXPECT_EQ(table.pages_touched(), 1024u);
+  EXPECT_EQ(table.pages_in(PageHome::SystemRam), 2u);
+  EXPECT_EQ(table.pages_in(PageHome::Device), pages - 2);
+  EXPECT_TRUE(table.check().empty());
+  // Back to the device: the lowest released device frame (5, not 40000000).
+  ASSERT_TRUE(table.move(40000000, PageHome::Device));
+  EXPECT_EQ(table.page(40000000).frame, 5u);
+  EXPECT_TRUE(table.check().empty());
+  // A touched page on the frame of an untouched one is caught.
+  table.page(7).frame = 30000000;
+  std::vector<std::string> broken = table.check();
+  ASSERT_FALSE(broken.empty());
+  bool shared = false;
+  for (const std::string &line : broken)
+    shared = shared || line == "pages 30000000 and 7 share device frame 30000000";
+  EXPECT_TRUE(shared) << broken.front();
 }
 
 } // namespace
