@@ -476,6 +476,18 @@ public:
     return false;
   }
 
+  // A stop signal that arrived (it stays pending), or 0: checked before starting more runs,
+  // since a terminal's ^C also reaches the children, which then exit first.
+  int pending_stop() const {
+    sigset_t pending;
+    if (::sigpending(&pending) != 0)
+      return 0;
+    for (int sig : stop_)
+      if (sigismember(&pending, sig))
+        return sig;
+    return 0;
+  }
+
   // Waits until a child may have exited, the deadline passes or a stop signal arrives;
   // returns that signal, or 0.
   int wait(std::chrono::steady_clock::time_point deadline) {
@@ -553,6 +565,8 @@ int command_compare(const std::vector<ScenarioConfig> &topologies, const Compari
     ChildPool pool(stop_signals());
     std::size_t next = 0;
     while (next < jobs.size() || pool.size() > 0) {
+      if (int sig = pool.pending_stop())
+        pool.die_of(sig);
       if (Clock::now() >= deadline) {
         pool.kill_all();
         std::cerr << "pciesim: the run exceeded its --timeout of wall-clock time and was "
