@@ -73,13 +73,31 @@ extern "C" void on_wall_clock_timeout(int) {
   std::_Exit(kExitSimulationError);
 }
 
-// A workload scenario: every listed topology loaded (and so checked) before anything runs.
-int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOptions o) {
+// Every topology a workload scenario lists, loaded (and so checked). Results name a
+// topology's mechanisms by its name, so two of one name would compare a mechanism with itself.
+std::vector<ScenarioConfig> load_compared_topologies(const std::string &file,
+                                                     ScenarioConfig first) {
   std::vector<ScenarioConfig> topologies;
   std::size_t count = first.topology_count;
   topologies.push_back(std::move(first));
-  for (std::size_t k = 1; k < count; ++k)
+  for (std::size_t k = 1; k < count; ++k) {
     topologies.push_back(load_checked_scenario(file, k));
+    const std::string &name = topologies.back().topology->config.name;
+    for (std::size_t j = 0; j < k; ++j)
+      if (topologies[j].topology->config.name == name)
+        throw InputError(
+            topologies.back().file, fmt::format("/topology/{}", k),
+            fmt::format("topology name \"{}\" is also the name of /topology/{}", name, j),
+            "topologies with distinct names (results and expectations tell "
+            "them apart by name)");
+  }
+  return topologies;
+}
+
+// A workload scenario: every listed topology loaded (and so checked) before anything runs.
+int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOptions o) {
+  std::vector<ScenarioConfig> topologies = load_compared_topologies(file, std::move(first));
+  std::size_t count = topologies.size();
   if (!o.only_mechanism.empty()) {
     bool listed = false;
     for (Mechanism m : topologies.front().workload->mechanisms)
@@ -95,7 +113,12 @@ int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOpti
     throw InputError(topologies.front().file, "",
                      "--trace and --vcd record one run, but the workload compares several",
                      "--mechanism NAME and a single topology");
-  return command_compare(topologies, o);
+  try {
+    return command_compare(topologies, o);
+  } catch (const std::bad_alloc &) {
+    throw std::runtime_error("out of memory while running the comparison and collecting the "
+                             "mechanisms' results");
+  }
 }
 
 int command_run(const std::string &file, const std::string &out_dir, bool quiet, bool json,
@@ -146,7 +169,9 @@ int command_validate(const std::vector<std::string> &files) {
     Node root = Node::root(load_json_file(f));
     std::string kind = classify_document(root);
     if (kind == "scenario") {
-      load_checked_scenario(f);
+      ScenarioConfig scenario = load_checked_scenario(f);
+      if (scenario.workload)
+        load_compared_topologies(f, std::move(scenario));
     } else if (kind == "topology") {
       TopologyConfig t = load_topology(root);
       Hierarchy h = build_hierarchy(t);

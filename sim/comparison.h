@@ -17,7 +17,7 @@ namespace pciesim {
 struct ComparisonOptions {
   std::string out_dir;
   bool quiet = false, json = false;
-  unsigned timeout_seconds = 0; // per child, wall clock
+  unsigned timeout_seconds = 0; // wall clock, for the whole comparison
   std::string only_mechanism;   // run just this one (e.g. with a trace)
   RunOptions run;
   int jobs = 2; // children at once

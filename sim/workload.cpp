@@ -1,5 +1,6 @@
 #include "sim/workload.h"
 
+#include <cstdint>
 #include <random>
 
 #include <fmt/format.h>
@@ -78,6 +79,10 @@ BufferConfig load_buffer(const Node &n, const TopologyConfig &t) {
     size.fail(fmt::format("{} is not a positive multiple of the {} page size",
                           format_bytes(Bytes{b.bytes}), format_bytes(Bytes{b.page_bytes})),
               "whole pages");
+  // Frames are numbered in 32 bits (page state stays small).
+  if (b.pages() > UINT32_MAX)
+    size.fail(fmt::format("{} pages of {}", b.pages(), format_bytes(Bytes{b.page_bytes})),
+              "at most 4294967295 pages (2 MiB pages for a buffer this large)");
   if (auto p = n.get("placement"))
     b.on_device = p->as_choice({"device", "system"}) == "device";
   return b;

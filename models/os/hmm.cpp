@@ -1,6 +1,7 @@
 #include "models/os/hmm.h"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 #include "models/pcie/pcie_port.h"
@@ -100,13 +101,22 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
 
 void HmmDriver::migrate_batches(std::vector<std::uint64_t> pages, std::size_t batch,
                                 bool with_cpu_fault, Done done) {
-  if (pages.empty()) {
+  migrate_batches_from(std::make_shared<const std::vector<std::uint64_t>>(std::move(pages)), 0,
+                       batch, with_cpu_fault, std::move(done));
+}
+
+// The batches share one list of pages (a pinned MR's registration moves every page of the
+// buffer): each takes its slice, so the whole costs time and memory linear in the pages.
+void HmmDriver::migrate_batches_from(std::shared_ptr<const std::vector<std::uint64_t>> pages,
+                                     std::size_t from, std::size_t batch, bool with_cpu_fault,
+                                     Done done) {
+  if (from == pages->size()) {
     done(now_ps());
     return;
   }
-  std::size_t take = std::min(batch, pages.size());
-  std::vector<std::uint64_t> first(pages.begin(), pages.begin() + static_cast<long>(take));
-  std::vector<std::uint64_t> rest(pages.begin() + static_cast<long>(take), pages.end());
+  std::size_t take = std::min(batch, pages->size() - from);
+  std::vector<std::uint64_t> first(pages->begin() + static_cast<long>(from),
+                                   pages->begin() + static_cast<long>(from + take));
   std::int64_t start = now_ps();
   if (with_cpu_fault) {
     ++kernel_.stats().cpu_faults;
@@ -114,11 +124,13 @@ void HmmDriver::migrate_batches(std::vector<std::uint64_t> pages, std::size_t ba
     start += kernel_.costs().cpu_fault.ps;
   }
   ++kernel_.stats().migrate_to_ram_calls;
-  kernel_.call_at(start, [this, first = std::move(first), rest = std::move(rest), batch,
-                          with_cpu_fault, done = std::move(done)]() mutable {
+  kernel_.call_at(start, [this, first = std::move(first), pages = std::move(pages),
+                          next = from + take, batch, with_cpu_fault,
+                          done = std::move(done)]() mutable {
     migrate(std::move(first), PageHome::SystemRam,
-            [this, rest = std::move(rest), batch, with_cpu_fault, done](std::int64_t) mutable {
-              migrate_batches(std::move(rest), batch, with_cpu_fault, std::move(done));
+            [this, pages = std::move(pages), next, batch, with_cpu_fault,
+             done = std::move(done)](std::int64_t) mutable {
+              migrate_batches_from(std::move(pages), next, batch, with_cpu_fault, std::move(done));
             });
   });
 }
@@ -288,7 +300,7 @@ void HmmDriver::serve_gpu() {
         PageState &p = table_.page(page);
         if (p.home == PageHome::Device || p.gpu_mapped)
           continue;
-        if (p.pins > 0) {
+        if (table_.pinned(page)) {
           // A pinned page cannot move: the driver maps the system page remotely instead.
           ++kernel_.stats().migrations_refused_pinned;
           ++kernel_.stats().remote_mappings;

@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "models/os/os_kernel.h"
@@ -89,6 +90,8 @@ private:
   // directly).
   void migrate_batches(std::vector<std::uint64_t> pages, std::size_t batch, bool with_cpu_fault,
                        Done done);
+  void migrate_batches_from(std::shared_ptr<const std::vector<std::uint64_t>> pages,
+                            std::size_t from, std::size_t batch, bool with_cpu_fault, Done done);
   // Device-private `pages` to RAM by migrate_to_ram batches, after a CPU exception each or not.
   void to_ram(std::vector<std::uint64_t> pages, bool cpu_exception, Done done);
   void settled();

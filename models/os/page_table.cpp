@@ -1,47 +1,79 @@
 #include "models/os/page_table.h"
 
-#include <map>
+#include <algorithm>
+#include <tuple>
 
 #include <fmt/format.h>
 
 namespace pciesim {
 
-FrameAllocator::FrameAllocator(std::uint32_t count) : count_(count), used_(count, false) {
-  std::vector<std::uint32_t> all(count);
-  for (std::uint32_t f = 0; f < count; ++f)
-    all[f] = f;
-  free_ = decltype(free_)(std::greater<std::uint32_t>(), std::move(all));
-}
+FrameAllocator::FrameAllocator(std::uint32_t count, std::uint32_t taken)
+    : count_(count), high_water_(taken) {}
 
+// The lowest free frame is the least released one, since every released frame lies below the
+// high-water mark; only when none is released does the mark move up.
 bool FrameAllocator::allocate(std::uint32_t &frame) {
-  if (free_.empty())
+  if (!released_.empty()) {
+    std::pop_heap(released_.begin(), released_.end(), std::greater<std::uint32_t>());
+    frame = released_.back();
+    released_.pop_back();
+    return true;
+  }
+  if (high_water_ == count_)
     return false;
-  frame = free_.top();
-  free_.pop();
-  used_[frame] = true;
+  frame = high_water_++;
   return true;
 }
 
 void FrameAllocator::release(std::uint32_t frame) {
-  used_[frame] = false;
-  free_.push(frame);
+  released_.push_back(frame);
+  std::push_heap(released_.begin(), released_.end(), std::greater<std::uint32_t>());
+}
+
+std::vector<std::uint32_t> FrameAllocator::released_frames() const {
+  std::vector<std::uint32_t> frames = released_;
+  std::sort(frames.begin(), frames.end());
+  return frames;
 }
 
 PageTable::PageTable(std::uint64_t pages, std::uint64_t page_bytes, PageHome initial,
                      std::uint32_t ram_frames, std::uint32_t device_frames)
-    : page_bytes_(page_bytes), pages_(pages), ram_(ram_frames), device_(device_frames) {
-  FrameAllocator &from = initial == PageHome::Device ? device_ : ram_;
-  for (PageState &p : pages_) {
-    p.home = initial;
-    from.allocate(p.frame);
-    // A GPU-produced buffer starts mapped by its producer; a system buffer by the CPU.
-    p.gpu_mapped = initial == PageHome::Device;
-    p.cpu_mapped = initial == PageHome::SystemRam;
-  }
+    : page_count_(pages), page_bytes_(page_bytes), initial_(initial),
+      chunks_((pages + kChunkPages - 1) / kChunkPages),
+      ram_(ram_frames, initial == PageHome::SystemRam ? static_cast<std::uint32_t>(pages) : 0),
+      device_(device_frames, initial == PageHome::Device ? static_cast<std::uint32_t>(pages) : 0) {}
+
+PageState PageTable::initial_state(std::uint64_t index) const {
+  PageState p;
+  p.home = initial_;
+  p.frame = static_cast<std::uint32_t>(index);
+  // A GPU-produced buffer starts mapped by its producer; a system buffer by the CPU.
+  p.gpu_mapped = initial_ == PageHome::Device;
+  p.cpu_mapped = initial_ == PageHome::SystemRam;
+  return p;
+}
+
+std::unique_ptr<PageState[]> PageTable::make_chunk(std::uint64_t chunk) const {
+  std::unique_ptr<PageState[]> states(new PageState[kChunkPages]);
+  for (std::uint64_t i = 0; i < kChunkPages; ++i)
+    states[i] = initial_state(chunk * kChunkPages + i);
+  return states;
+}
+
+PageState PageTable::page(std::uint64_t index) const {
+  return touched(index) ? chunks_[index >> kChunkShift][index & kChunkMask] : initial_state(index);
+}
+
+std::uint64_t PageTable::pages_touched() const {
+  std::uint64_t n = 0;
+  for (std::uint64_t c = 0; c < chunks_.size(); ++c)
+    if (chunks_[c])
+      n += std::min(kChunkPages, page_count_ - c * kChunkPages);
+  return n;
 }
 
 bool PageTable::move(std::uint64_t index, PageHome to) {
-  PageState &p = pages_[index];
+  PageState &p = page(index);
   if (p.home == to)
     return true;
   FrameAllocator &dst = to == PageHome::Device ? device_ : ram_;
@@ -74,30 +106,73 @@ void PageTable::invalidated(int subscription) {
 
 std::uint64_t PageTable::pages_in(PageHome home) const {
   std::uint64_t n = 0;
-  for (const PageState &p : pages_)
-    n += p.home == home;
+  for (std::uint64_t c = 0; c < chunks_.size(); ++c) {
+    std::uint64_t in_chunk = std::min(kChunkPages, page_count_ - c * kChunkPages);
+    if (!chunks_[c]) {
+      n += initial_ == home ? in_chunk : 0;
+      continue;
+    }
+    for (std::uint64_t i = 0; i < in_chunk; ++i)
+      n += chunks_[c][i].home == home;
+  }
   return n;
 }
 
+// Checks the touched pages one by one; the untouched ones hold their own index's frame in the
+// initial memory, so they are checked against the touched pages and the free frames only.
 std::vector<std::string> PageTable::check() const {
   std::vector<std::string> out;
-  std::map<std::pair<int, std::uint32_t>, std::uint64_t> owner;
-  for (std::uint64_t i = 0; i < pages_.size(); ++i) {
-    const PageState &p = pages_[i];
-    const FrameAllocator &memory = p.home == PageHome::Device ? device_ : ram_;
-    const char *name = p.home == PageHome::Device ? "device" : "system RAM";
-    if (memory.is_free(p.frame))
-      out.push_back(fmt::format("page {}: its {} frame {} is marked free", i, name, p.frame));
-    auto [it, fresh] = owner.emplace(std::make_pair(static_cast<int>(p.home), p.frame), i);
-    if (!fresh)
-      out.push_back(fmt::format("pages {} and {} share {} frame {}", it->second, i, name, p.frame));
-    if (p.migrating)
-      out.push_back(fmt::format("page {}: still migrating", i));
-    if (p.nic_peer && p.home != PageHome::Device)
-      out.push_back(fmt::format("page {}: NIC peer mapping to a page no longer on the GPU", i));
+  auto memory_name = [](PageHome home) {
+    return home == PageHome::Device ? "device" : "system RAM";
+  };
+  std::vector<std::uint32_t> free_ram = ram_.released_frames();
+  std::vector<std::uint32_t> free_device = device_.released_frames();
+  auto is_free = [&](PageHome home, std::uint32_t frame) {
+    const FrameAllocator &memory = home == PageHome::Device ? device_ : ram_;
+    const std::vector<std::uint32_t> &released = home == PageHome::Device ? free_device : free_ram;
+    return frame >= memory.high_water() ||
+           std::binary_search(released.begin(), released.end(), frame);
+  };
+  struct Owner {
+    PageHome home;
+    std::uint32_t frame;
+    std::uint64_t page;
+  };
+  std::vector<Owner> owners;
+  for (std::uint64_t c = 0; c < chunks_.size(); ++c) {
+    if (!chunks_[c])
+      continue;
+    std::uint64_t in_chunk = std::min(kChunkPages, page_count_ - c * kChunkPages);
+    for (std::uint64_t k = 0; k < in_chunk; ++k) {
+      const std::uint64_t i = c * kChunkPages + k;
+      const PageState &p = chunks_[c][k];
+      if (is_free(p.home, p.frame))
+        out.push_back(fmt::format("page {}: its {} frame {} is marked free", i, memory_name(p.home),
+                                  p.frame));
+      owners.push_back(Owner{p.home, p.frame, i});
+      // An untouched page holds this frame too.
+      if (p.home == initial_ && p.frame < page_count_ && !touched(p.frame))
+        out.push_back(fmt::format("pages {} and {} share {} frame {}", p.frame, i,
+                                  memory_name(p.home), p.frame));
+      if (p.migrating)
+        out.push_back(fmt::format("page {}: still migrating", i));
+      if (p.nic_peer && p.home != PageHome::Device)
+        out.push_back(fmt::format("page {}: NIC peer mapping to a page no longer on the GPU", i));
+    }
   }
+  std::sort(owners.begin(), owners.end(), [](const Owner &a, const Owner &b) {
+    return std::tie(a.home, a.frame, a.page) < std::tie(b.home, b.frame, b.page);
+  });
+  for (std::size_t k = 1; k < owners.size(); ++k)
+    if (owners[k].home == owners[k - 1].home && owners[k].frame == owners[k - 1].frame)
+      out.push_back(fmt::format("pages {} and {} share {} frame {}", owners[k - 1].page,
+                                owners[k].page, memory_name(owners[k].home), owners[k].frame));
+  for (std::uint32_t frame : initial_ == PageHome::Device ? free_device : free_ram)
+    if (frame < page_count_ && !touched(frame))
+      out.push_back(fmt::format("page {}: its {} frame {} is marked free", frame,
+                                memory_name(initial_), frame));
   std::uint64_t in_ram = pages_in(PageHome::SystemRam);
-  std::uint64_t on_device = pages_.size() - in_ram;
+  std::uint64_t on_device = page_count_ - in_ram;
   if (ram_.in_use() != in_ram || device_.in_use() != on_device)
     out.push_back(fmt::format("frames in use ({} system RAM, {} device) differ from pages ({} "
                               "system RAM, {} device)",

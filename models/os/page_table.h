@@ -5,11 +5,17 @@
 // numbers (linux-semantics.md §2.4). Frames come from per-memory allocators, lowest free
 // first, so a run of pages allocated together is contiguous. Pure data: the HMM driver
 // (models/os/hmm.h) changes it at the simulated times of the steps it models.
+//
+// A buffer may be far larger than what a workload touches (a 256 GiB buffer is 64 M pages),
+// so memory is spent in proportion to the pages touched: page state is kept in chunks made on
+// first access, and an untouched page is implied — in its initial memory, at the frame of
+// its own index, mapped by its producer. The allocators likewise keep only the frames
+// released below the highest frame ever handed out.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <queue>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,24 +30,30 @@ struct PageState {
   bool gpu_mapped = false; // in the GPU page table (local, or remote to a system page)
   bool nic_mapped = false; // in the NIC MTT
   bool nic_peer = false;   // that MTT entry is the GPU BAR page (option F, peer mapping)
-  std::uint16_t pins = 0;  // long-term pins (FOLL_LONGTERM): the page may not migrate
+  std::uint16_t pins = 0;  // long-term pins of this page (FOLL_LONGTERM); see PageTable::pinned
   bool migrating = false;  // between migrate_vma_setup and finalize
 };
 
-// Frames of one memory: `count` frames, lowest free first.
+// Frames of one memory: `count` frames, lowest free first. The first `taken` are in use
+// from the start (a buffer's initial pages, frame = page index).
 class FrameAllocator {
 public:
-  explicit FrameAllocator(std::uint32_t count = 0);
+  explicit FrameAllocator(std::uint32_t count = 0, std::uint32_t taken = 0);
   // False when none is free.
   bool allocate(std::uint32_t &frame);
   void release(std::uint32_t frame);
-  std::uint32_t in_use() const { return count_ - static_cast<std::uint32_t>(free_.size()); }
-  bool is_free(std::uint32_t frame) const { return !used_[frame]; }
+  std::uint32_t in_use() const {
+    return high_water_ - static_cast<std::uint32_t>(released_.size());
+  }
+  // Frames below the high-water mark that are free again, ascending (for checks).
+  std::vector<std::uint32_t> released_frames() const;
+  // Every frame from here up has never been handed out.
+  std::uint32_t high_water() const { return high_water_; }
 
 private:
   std::uint32_t count_;
-  std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<std::uint32_t>> free_;
-  std::vector<bool> used_;
+  std::uint32_t high_water_;
+  std::vector<std::uint32_t> released_; // a min-heap: every free frame below high_water_
 };
 
 // A device (or the CPU) mirroring the range: it receives invalidations when pages move.
@@ -57,10 +69,24 @@ public:
   PageTable(std::uint64_t pages, std::uint64_t page_bytes, PageHome initial,
             std::uint32_t ram_frames, std::uint32_t device_frames);
 
-  std::uint64_t page_count() const { return pages_.size(); }
+  std::uint64_t page_count() const { return page_count_; }
   std::uint64_t page_bytes() const { return page_bytes_; }
-  PageState &page(std::uint64_t index) { return pages_[index]; }
-  const PageState &page(std::uint64_t index) const { return pages_[index]; }
+  // A page's state, made (as its initial state) on first access.
+  PageState &page(std::uint64_t index) {
+    std::unique_ptr<PageState[]> &chunk = chunks_[index >> kChunkShift];
+    if (!chunk)
+      chunk = make_chunk(index >> kChunkShift);
+    return chunk[index & kChunkMask];
+  }
+  // A page's state without making it.
+  PageState page(std::uint64_t index) const;
+  // Pages touched so far (state made), for tests of the memory bound.
+  std::uint64_t pages_touched() const;
+
+  // A long-term pin of every page (a registration over the whole buffer), kept once for the
+  // table rather than per page.
+  void pin_all() { ++pins_of_all_; }
+  bool pinned(std::uint64_t index) { return pins_of_all_ > 0 || page(index).pins > 0; }
 
   // Moves a page's backing to the other memory: a new frame there, the old one freed.
   // The caller copied the data (real traffic) before. False when the target memory is full.
@@ -82,8 +108,18 @@ public:
   std::vector<std::string> check() const;
 
 private:
-  std::uint64_t page_bytes_;
-  std::vector<PageState> pages_;
+  // 512 pages a chunk: a 2 MiB region of 4 KiB pages, 8 KiB of state.
+  static constexpr unsigned kChunkShift = 9;
+  static constexpr std::uint64_t kChunkPages = std::uint64_t{1} << kChunkShift;
+  static constexpr std::uint64_t kChunkMask = kChunkPages - 1;
+  PageState initial_state(std::uint64_t index) const;
+  std::unique_ptr<PageState[]> make_chunk(std::uint64_t chunk) const;
+  bool touched(std::uint64_t index) const { return chunks_[index >> kChunkShift] != nullptr; }
+
+  std::uint64_t page_count_, page_bytes_;
+  PageHome initial_;
+  std::vector<std::unique_ptr<PageState[]>> chunks_; // null: every page of it untouched
+  std::uint32_t pins_of_all_ = 0;
   FrameAllocator ram_, device_;
   std::vector<NotifierSubscription> subscriptions_;
 };
