@@ -206,18 +206,23 @@ std::string manifest_difference(const OrderedJson &a, const std::string &a_name,
   return join(changes, "; ");
 }
 
-// The manifest in DIR must be this sweep's, made from the same inputs, or DIR must hold none.
+// The manifest in DIR, if there is one, must be this sweep's, made from the same inputs.
+// Returns whether there is one.
+bool require_same_sweep(const std::string &dir, const OrderedJson &manifest) {
+  if (!fs::exists(dir + "/sweep-manifest.json"))
+    return false;
+  std::string difference = manifest_difference(
+      read_sweep_manifest(dir), dir + "/sweep-manifest.json", manifest, "this sweep");
+  if (!difference.empty())
+    throw UsageError(fmt::format("{} cannot take this sweep's points: {}; choose another --out",
+                                 dir, difference));
+  return true;
+}
+
 void claim_output_dir(const std::string &dir, const OrderedJson &manifest) {
   fs::create_directories(dir + "/points");
-  if (fs::exists(dir + "/sweep-manifest.json")) {
-    std::string difference = manifest_difference(
-        read_sweep_manifest(dir), dir + "/sweep-manifest.json", manifest, "this sweep");
-    if (!difference.empty())
-      throw UsageError(fmt::format("{} cannot take this sweep's points: {}; choose another --out",
-                                   dir, difference));
-    return;
-  }
-  write_file_atomically(dir + "/sweep-manifest.json", manifest.dump(2) + "\n");
+  if (!require_same_sweep(dir, manifest))
+    write_file_atomically(dir + "/sweep-manifest.json", manifest.dump(2) + "\n");
 }
 
 // Holds DIR/.lock (flock) while a sweep or a merge writes into DIR, so that a second one
@@ -533,8 +538,11 @@ int run_sweep(const SweepOptions &o) {
     unsigned tasks = o.array_tasks
                          ? o.array_tasks
                          : static_cast<unsigned>(std::min<std::size_t>(spec.points.size(), 64));
-    if (o.slurm)
+    if (o.slurm) {
+      // Refused now rather than in every array task.
+      require_same_sweep(o.out_dir, sweep_manifest(spec));
       return submit_to_slurm(spec, o, tasks);
+    }
     std::cout << sbatch_script(spec, o, tasks, false);
     return kExitOk;
   }

@@ -262,6 +262,11 @@ TEST(Sweep, PrintsAndSubmitsASlurmArrayJob) {
   std::string log = read_file(dir + "/sbatch.log");
   EXPECT_NE(log.find("--parsable " + dir + "/out/sweep.sbatch"), std::string::npos) << log;
   EXPECT_NE(log.find("--dependency=afterany:41"), std::string::npos) << log;
+  // A directory of another sweep is refused before anything is submitted.
+  ASSERT_EQ(run_pciesim("sweep " + kTiny + " --quiet --out " + dir + "/tiny").exit_code, 0);
+  CommandResult other = run_pciesim("sweep " + kGrid + " --slurm --out " + dir + "/tiny");
+  EXPECT_EQ(other.exit_code, 2) << other.err;
+  EXPECT_EQ(read_file(dir + "/sbatch.log"), log);
 }
 
 // Every pciesim here runs under `timeout`: a defect must fail a test, never hang it.
