@@ -195,7 +195,8 @@ CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {
   sweep->add_option("--out", o.out_dir, "output directory (points/, results.csv, ...)")->required();
   sweep->add_option("-j,--jobs", o.jobs, "points run at once")->check(CLI::Range(1u, 1024u));
   sweep->add_flag("--resume", o.resume, "skip points already done in --out");
-  sweep->add_option("--shard", o.shard, "run only shard K of N (points with index % N == K-1)");
+  sweep->add_option("--shard", o.shard,
+                    "run only shard K of N (points with index % N == K-1; 1 <= K <= N <= 100000)");
   sweep->add_flag("--quiet", o.quiet, "print only failures");
   sweep->add_flag("--print-sbatch", o.print_sbatch, "print a Slurm array job script and exit");
   sweep->add_flag("--slurm", o.slurm, "write DIR/sweep.sbatch, submit it and a merge job");

@@ -1,5 +1,6 @@
 #include "sim/sweep.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -13,12 +14,14 @@
 #include <map>
 #include <spawn.h>
 #include <sstream>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "sim/input_error.h"
+#include "sim/json_input.h"
 #include "sim/report.h"
 #include "sim/report_page.h"
 
@@ -77,34 +80,202 @@ std::string complaint_of(const std::string &stderr_path, int exit_code) {
   return fmt::format("exit code {}", exit_code);
 }
 
+// --shard K/N: two plain decimal numbers, 1 <= K <= N <= kMaxSweepPoints (no sign, no space).
 void parse_shard(const std::string &text, unsigned &k, unsigned &n) {
-  unsigned a = 0, b = 0;
-  char slash = 0, extra = 0;
-  std::istringstream in(text);
-  if (!(in >> a >> slash >> b) || slash != '/' || (in >> extra) || b == 0 || a == 0 || a > b)
-    throw UsageError(fmt::format("--shard {}: expected K/N with 1 <= K <= N, e.g. 2/8", text));
-  k = a;
-  n = b;
+  auto number = [](const std::string &digits, unsigned &out) {
+    if (digits.empty() || digits.size() > 6 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    out = static_cast<unsigned>(std::stoul(digits));
+    return true;
+  };
+  auto slash = text.find('/');
+  if (slash == std::string::npos || !number(text.substr(0, slash), k) ||
+      !number(text.substr(slash + 1), n) || k < 1 || k > n || n > kMaxSweepPoints)
+    throw UsageError(fmt::format("--shard {}: expected K/N with 1 <= K <= N <= {}, e.g. 2/8",
+                                 OrderedJson(text).dump(), kMaxSweepPoints));
 }
 
-// The manifest in DIR must be this sweep's, or DIR must hold none yet.
+const char *const kManifestExpected =
+    "a sweep-manifest.json as pciesim sweep writes it (delete the directory to start again)";
+
+// A point id names a directory under DIR/points: a manifest must not lead anywhere else.
+bool is_point_id(const std::string &id) {
+  return !id.empty() && id[0] != '.' && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
+           c == '_';
+  });
+}
+
+// DIR/sweep-manifest.json, with what sweep and merge rely on checked; an InputError naming the
+// file otherwise.
+OrderedJson read_sweep_manifest(const std::string &dir) {
+  std::string path = dir + "/sweep-manifest.json";
+  OrderedJson m = read_written_json(path, kManifestExpected);
+  auto require = [&](bool ok, const std::string &pointer, const std::string &problem) {
+    if (!ok)
+      throw InputError(path, pointer, problem, kManifestExpected);
+  };
+  auto is_string = [](const OrderedJson &j, const char *key) {
+    return j.contains(key) && j[key].is_string();
+  };
+  require(m.is_object(), "", "not an object");
+  for (const char *key : {"sweep", "description"})
+    require(is_string(m, key), "", fmt::format("no string \"{}\"", key));
+  if (m.contains("inputs")) {
+    const OrderedJson &inputs = m["inputs"];
+    require(inputs.is_object() && is_string(inputs, "pciesim_version") &&
+                is_string(inputs, "executable") && inputs.contains("files") &&
+                inputs["files"].is_array(),
+            "/inputs", "not the hashes of a sweep's inputs");
+    for (const OrderedJson &f : inputs["files"])
+      require(f.is_object() && is_string(f, "file") && is_string(f, "sha256"), "/inputs/files",
+              "not a list of files and their hashes");
+  }
+  require(m.contains("axes") && m["axes"].is_array(), "", "no \"axes\" array");
+  std::vector<std::string> axes;
+  for (std::size_t i = 0; i < m["axes"].size(); ++i) {
+    require(m["axes"][i].is_object() && is_string(m["axes"][i], "name"), fmt::format("/axes/{}", i),
+            "not an axis with a name");
+    axes.push_back(m["axes"][i]["name"].get<std::string>());
+  }
+  require(m.contains("points") && m["points"].is_array(), "", "no \"points\" array");
+  for (std::size_t i = 0; i < m["points"].size(); ++i) {
+    const OrderedJson &p = m["points"][i];
+    std::string at = fmt::format("/points/{}", i);
+    require(p.is_object() && p.contains("index") && p["index"] == i, at,
+            fmt::format("not point {}", i));
+    require(is_string(p, "id") && is_point_id(p["id"].get<std::string>()), at + "/id",
+            "not a point id (letters, digits, '.', '-', '+', '_')");
+    require(p.contains("values") && p["values"].is_object(), at, "no values object");
+    for (const std::string &a : axes)
+      require(p["values"].contains(a), at + "/values", fmt::format("no value of axis \"{}\"", a));
+  }
+  return m;
+}
+
+// What makes two manifests differ, for a message ("" if nothing): another sweep, or the same
+// sweep made from other inputs. `a_name` and `b_name` say where each manifest comes from.
+std::string manifest_difference(const OrderedJson &a, const std::string &a_name,
+                                const OrderedJson &b, const std::string &b_name) {
+  if (a == b)
+    return "";
+  for (const char *key : {"sweep", "axes", "points"})
+    if (a.at(key) != b.at(key))
+      return fmt::format("{} and {} are different sweeps (their {} differ)", a_name, b_name,
+                         std::string(key) == "sweep" ? "names" : key);
+  if (!a.contains("inputs") || !b.contains("inputs"))
+    return fmt::format("{} was written by a pciesim that kept no hashes of the sweep's inputs: "
+                       "whether its points were made from the same inputs cannot be told",
+                       a.contains("inputs") ? b_name : a_name);
+  const OrderedJson &x = a["inputs"], &y = b["inputs"];
+  std::vector<std::string> changes;
+  for (const char *key : {"pciesim_version", "executable"})
+    if (x[key] != y[key])
+      changes.push_back(fmt::format(
+          "{} changed ({} in {}, {} in {})",
+          std::string(key) == "executable" ? "the pciesim executable" : "the pciesim version",
+          x[key].get<std::string>(), a_name, y[key].get<std::string>(), b_name));
+  auto hashes = [](const OrderedJson &inputs) {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const OrderedJson &f : inputs["files"])
+      files.emplace_back(f["file"].get<std::string>(), f["sha256"].get<std::string>());
+    return files;
+  };
+  auto find = [](const std::vector<std::pair<std::string, std::string>> &files,
+                 const std::string &file) {
+    for (const auto &[name, sha256] : files)
+      if (name == file)
+        return sha256;
+    return std::string();
+  };
+  auto x_files = hashes(x), y_files = hashes(y);
+  for (const auto &[file, sha256] : x_files) {
+    std::string other = find(y_files, file);
+    if (other.empty())
+      changes.push_back(fmt::format("input {} of {} is not one of {}", file, a_name, b_name));
+    else if (other != sha256)
+      changes.push_back(fmt::format("input {} changed (sha256 {}… in {}, {}… in {})", file,
+                                    sha256.substr(0, 12), a_name, other.substr(0, 12), b_name));
+  }
+  for (const auto &[file, sha256] : y_files)
+    if (find(x_files, file).empty())
+      changes.push_back(fmt::format("input {} of {} is not one of {}", file, b_name, a_name));
+  if (changes.empty())
+    return fmt::format("{} and {} differ (their descriptions)", a_name, b_name);
+  return join(changes, "; ");
+}
+
+// The manifest in DIR, if there is one, must be this sweep's, made from the same inputs.
+// Returns whether there is one.
+bool require_same_sweep(const std::string &dir, const OrderedJson &manifest) {
+  if (!fs::exists(dir + "/sweep-manifest.json"))
+    return false;
+  std::string difference = manifest_difference(
+      read_sweep_manifest(dir), dir + "/sweep-manifest.json", manifest, "this sweep");
+  if (!difference.empty())
+    throw UsageError(fmt::format("{} cannot take this sweep's points: {}; choose another --out",
+                                 dir, difference));
+  return true;
+}
+
 void claim_output_dir(const std::string &dir, const OrderedJson &manifest) {
   fs::create_directories(dir + "/points");
-  std::string path = dir + "/sweep-manifest.json";
-  if (fs::exists(path)) {
-    OrderedJson existing;
-    try {
-      existing = OrderedJson::parse(read_text_file(path));
-    } catch (const nlohmann::json::exception &) {
-    }
-    if (existing != manifest)
-      throw UsageError(fmt::format("{} holds another sweep (its sweep-manifest.json differs "
-                                   "from this sweep's points); choose another --out",
-                                   dir));
-    return;
-  }
-  write_file_atomically(path, manifest.dump(2) + "\n");
+  if (!require_same_sweep(dir, manifest))
+    write_file_atomically(dir + "/sweep-manifest.json", manifest.dump(2) + "\n");
 }
+
+// Holds DIR/.lock (flock) while a sweep or a merge writes into DIR, so that a second one
+// started there is refused rather than running or deleting the same points. Shards of one
+// sweep may share DIR: each holds DIR/.lock shared and its own DIR/shards/.lock-K-of-N
+// exclusively; an unsharded sweep and a merge hold DIR/.lock exclusively. Each holder writes
+// its pid into the files it holds, for the message of the one refused. The descriptors are
+// close-on-exec: the points' child processes do not hold the lock.
+class OutputDirLock {
+public:
+  OutputDirLock(const std::string &dir, unsigned shard_k, unsigned shard_n) {
+    if (shard_n > 1) {
+      take(dir, dir + "/.lock", LOCK_SH);
+      fs::create_directories(dir + "/shards");
+      take(dir, fmt::format("{}/shards/.lock-{}-of-{}", dir, shard_k, shard_n), LOCK_EX);
+    } else {
+      take(dir, dir + "/.lock", LOCK_EX);
+    }
+  }
+  OutputDirLock(const OutputDirLock &) = delete;
+  OutputDirLock &operator=(const OutputDirLock &) = delete;
+  ~OutputDirLock() {
+    for (int fd : fds_)
+      ::close(fd);
+  }
+
+private:
+  void take(const std::string &dir, const std::string &path, int operation) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      throw std::runtime_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    if (::flock(fd, operation | LOCK_NB) != 0) {
+      int error = errno;
+      char holder[32] = {};
+      ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
+      ::close(fd);
+      if (error != EWOULDBLOCK)
+        throw std::runtime_error(fmt::format("cannot lock {}: {}", path, std::strerror(error)));
+      std::string pid = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : "";
+      pid = pid.substr(0, pid.find('\n'));
+      throw UsageError(fmt::format("{} is in use by another pciesim sweep or merge ({}); wait "
+                                   "for it to finish, or choose another --out",
+                                   dir, pid.empty() ? "pid unknown" : "pid " + pid));
+    }
+    fds_.push_back(fd);
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0)
+      std::cerr << fmt::format("pciesim: cannot write the pid into {}: {}\n", path,
+                               std::strerror(errno));
+  }
+
+  std::vector<int> fds_;
+};
 
 struct Child {
   std::size_t point = 0;
@@ -276,12 +447,25 @@ std::string job_name(const SweepSpec &spec) {
 std::string sbatch_script(const SweepSpec &spec, const SweepOptions &o, unsigned tasks,
                           bool output_in_dir) {
   std::string dir = absolute(o.out_dir);
+  // Shell quoting does not help in a comment or an #SBATCH line, where a line break would
+  // start a command of its own (or end the #SBATCH block): such paths are refused, and the
+  // name (free of control characters since loading) is written JSON-quoted.
+  for (const auto &[what, path] : {std::pair<const char *, std::string>{"--out", dir},
+                                   {"the sweep file", absolute(o.file)},
+                                   {"the pciesim executable", self_executable()}})
+    for (unsigned char c : path)
+      if (c < 0x20 || c == 0x7f)
+        throw UsageError(fmt::format("{} {}: the path has the control character U+{:04X}, which "
+                                     "a Slurm script cannot hold",
+                                     what, OrderedJson(path).dump(), c));
   std::string s = "#!/bin/bash\n";
-  s += fmt::format("# pciesim sweep \"{}\": {} points in {} array tasks; task K runs the points\n"
-                   "# whose index % {} == K-1, skipping points already done (safe to requeue).\n"
-                   "# When every task has finished: {} merge {} --out {}\n",
-                   spec.name, spec.points.size(), tasks, tasks, shell_quote(self_executable()),
-                   shell_quote(dir), shell_quote(dir));
+  s += fmt::format(
+      "# pciesim sweep {}: {} points in {} array tasks; task K runs the points\n"
+      "# whose index % {} == K-1, skipping points already done (safe to requeue).\n"
+      "# When every task has finished: {} merge {} --out {}\n",
+      OrderedJson(spec.name).dump(-1, ' ', false, OrderedJson::error_handler_t::replace),
+      spec.points.size(), tasks, tasks, shell_quote(self_executable()), shell_quote(dir),
+      shell_quote(dir));
   s += fmt::format("#SBATCH --job-name={}\n", job_name(spec));
   s += fmt::format("#SBATCH --array=1-{}\n", tasks);
   s += "#SBATCH --ntasks=1\n";
@@ -313,9 +497,10 @@ std::string run_shell(const std::string &command) {
 }
 
 int submit_to_slurm(const SweepSpec &spec, const SweepOptions &o, unsigned tasks) {
+  std::string text = sbatch_script(spec, o, tasks, true);
   fs::create_directories(o.out_dir);
   std::string script = o.out_dir + "/sweep.sbatch";
-  write_file_atomically(script, sbatch_script(spec, o, tasks, true));
+  write_file_atomically(script, text);
   std::string dir = absolute(o.out_dir);
   std::string array = run_shell("sbatch --parsable " + shell_quote(script));
   array = array.substr(0, array.find_first_of(";\n"));
@@ -333,23 +518,39 @@ int submit_to_slurm(const SweepSpec &spec, const SweepOptions &o, unsigned tasks
   return kExitOk;
 }
 
+// --resume: whether a point's done marker says it ran. A corrupt marker is reported, and the
+// point runs again.
+bool done_before(const std::string &point_dir) {
+  try {
+    return read_point_done(point_dir).has_value();
+  } catch (const InputError &e) {
+    std::cerr << "pciesim: " << e.what() << "; running the point again\n";
+    return false;
+  }
+}
+
 int run_sweep(const SweepOptions &o) {
-  SweepSpec spec = load_sweep_file(o.file);
   unsigned shard_k = 1, shard_n = 1;
   if (!o.shard.empty())
     parse_shard(o.shard, shard_k, shard_n);
+  SweepSpec spec = load_sweep_file(o.file);
   if (o.print_sbatch || o.slurm) {
     unsigned tasks = o.array_tasks
                          ? o.array_tasks
                          : static_cast<unsigned>(std::min<std::size_t>(spec.points.size(), 64));
-    if (o.slurm)
+    if (o.slurm) {
+      // Refused now rather than in every array task.
+      require_same_sweep(o.out_dir, sweep_manifest(spec));
       return submit_to_slurm(spec, o, tasks);
+    }
     std::cout << sbatch_script(spec, o, tasks, false);
     return kExitOk;
   }
 
   auto start = Clock::now();
   OrderedJson manifest = sweep_manifest(spec);
+  fs::create_directories(o.out_dir);
+  OutputDirLock lock(o.out_dir, shard_k, shard_n);
   claim_output_dir(o.out_dir, manifest);
   std::vector<std::size_t> selected, todo;
   for (const SweepPoint &p : spec.points) {
@@ -357,12 +558,12 @@ int run_sweep(const SweepOptions &o) {
       continue;
     selected.push_back(p.index);
     std::string dir = o.out_dir + "/points/" + p.id;
-    if (o.resume && point_is_done(dir))
+    if (o.resume && done_before(dir))
       continue;
     fs::create_directories(dir);
     for (const char *stale : {"done", "error.txt"})
       fs::remove(dir + "/" + stale);
-    write_file_atomically(dir + "/scenario.json", p.scenario.dump(2) + "\n");
+    write_file_atomically(dir + "/scenario.json", spec.scenario_of(p).dump(2) + "\n");
     todo.push_back(p.index);
   }
   std::size_t skipped = selected.size() - todo.size();
@@ -383,14 +584,13 @@ int run_sweep(const SweepOptions &o) {
   std::size_t not_completed = 0;
   if (shard_n > 1) {
     // Other shards may be writing into the same directory: only `merge` writes results.*.
-    fs::create_directories(o.out_dir + "/shards");
     info["shard"] = fmt::format("{}/{}", shard_k, shard_n);
     info["points"] = OrderedJson::array();
     for (std::size_t i : selected) {
       info["points"].push_back(spec.points[i].id);
-      OrderedJson done =
-          OrderedJson::parse(read_text_file(o.out_dir + "/points/" + spec.points[i].id + "/done"));
-      not_completed += done.at("status") != "completed";
+      std::optional<PointOutcome> done =
+          read_point_done(o.out_dir + "/points/" + spec.points[i].id);
+      not_completed += !done || done->status != "completed";
     }
     write_file_atomically(fmt::format("{}/shards/shard-{}-of-{}.json", o.out_dir, shard_k, shard_n),
                           info.dump(2) + "\n");
@@ -411,6 +611,80 @@ int run_sweep(const SweepOptions &o) {
   return not_completed ? kExitExpectationFailed : kExitOk;
 }
 
+// merge --out DIR: a new or empty directory, or one that holds this sweep (a shard's
+// directory, an earlier merge); never another sweep's results or someone's other files.
+void check_merge_target(const std::string &out_dir, const OrderedJson &manifest) {
+  if (fs::exists(out_dir + "/sweep-manifest.json")) {
+    std::string difference =
+        manifest_difference(read_sweep_manifest(out_dir), out_dir + "/sweep-manifest.json",
+                            manifest, "the merged directories");
+    if (!difference.empty())
+      throw UsageError(fmt::format("{} cannot take the merged points: {}; merge into a new "
+                                   "directory",
+                                   out_dir, difference));
+    return;
+  }
+  if (!fs::exists(out_dir))
+    return;
+  if (!fs::is_directory(out_dir))
+    throw UsageError(fmt::format("--out {} is not a directory", out_dir));
+  for (const auto &entry : fs::directory_iterator(out_dir))
+    if (entry.path().filename() != ".lock")
+      throw UsageError(fmt::format("{} holds no sweep but other files ({} ...); merge into a new "
+                                   "or empty directory, or into one of this sweep",
+                                   out_dir, entry.path().filename().string()));
+}
+
+int merge_shards(const std::vector<std::string> &dirs, const std::string &out_dir) {
+  OrderedJson manifest;
+  for (const std::string &d : dirs) {
+    if (!fs::is_regular_file(d + "/sweep-manifest.json"))
+      throw UsageError(
+          fmt::format("{}: no sweep-manifest.json, not the --out directory of a sweep", d));
+    OrderedJson m = read_sweep_manifest(d);
+    if (manifest.is_null()) {
+      manifest = m;
+    } else if (std::string difference = manifest_difference(manifest, dirs.front(), m, d);
+               !difference.empty()) {
+      throw UsageError(fmt::format("cannot merge {} and {}: {}", dirs.front(), d, difference));
+    }
+  }
+  check_merge_target(out_dir, manifest);
+  fs::create_directories(out_dir);
+  OutputDirLock lock(out_dir, 1, 1);
+  check_merge_target(out_dir, manifest); // again, now that no sweep can be writing into it
+  fs::create_directories(out_dir + "/points");
+  // The manifest first: a merge stopped halfway leaves a directory that says whose it is.
+  if (!fs::exists(out_dir + "/sweep-manifest.json"))
+    write_file_atomically(out_dir + "/sweep-manifest.json", manifest.dump(2) + "\n");
+  std::vector<std::string> point_dirs;
+  for (const OrderedJson &p : manifest.at("points")) {
+    std::string id = p.at("id").get<std::string>(), found;
+    for (const std::string &d : dirs) {
+      try {
+        if (read_point_done(d + "/points/" + id)) {
+          found = d + "/points/" + id;
+          break;
+        }
+      } catch (const InputError &e) {
+        std::cerr << "pciesim: " << e.what() << "; that copy of the point is not merged\n";
+      }
+    }
+    std::string target = out_dir + "/points/" + id;
+    if (!found.empty() && !(fs::exists(target) && fs::equivalent(found, target))) {
+      fs::remove_all(target);
+      fs::copy(found, target, fs::copy_options::recursive);
+    }
+    point_dirs.push_back(found.empty() ? "" : target);
+  }
+  std::size_t not_completed = write_sweep_results(manifest, point_dirs, out_dir);
+  write_report_or_warn(out_dir);
+  std::cerr << fmt::format("pciesim: merged {} points from {} directories into {}; {} did not "
+                           "complete\n",
+                           point_dirs.size(), dirs.size(), out_dir, not_completed);
+  return not_completed ? kExitExpectationFailed : kExitOk;
+}
+
 } // namespace
 
 int command_sweep(const SweepOptions &options) {
@@ -423,48 +697,12 @@ int command_sweep(const SweepOptions &options) {
 }
 
 int command_merge(const std::vector<std::string> &dirs, const std::string &out_dir) {
-  OrderedJson manifest;
-  for (const std::string &d : dirs) {
-    std::string path = d + "/sweep-manifest.json";
-    if (!fs::is_regular_file(path)) {
-      std::cerr << fmt::format("pciesim: {}: no sweep-manifest.json, not the --out directory of "
-                               "a sweep\n",
-                               d);
-      return kExitBadInput;
-    }
-    OrderedJson m = OrderedJson::parse(read_text_file(path));
-    if (manifest.is_null()) {
-      manifest = m;
-    } else if (m != manifest) {
-      std::cerr << fmt::format("pciesim: {} holds another sweep than {} (their "
-                               "sweep-manifest.json differ)\n",
-                               d, dirs.front());
-      return kExitBadInput;
-    }
+  try {
+    return merge_shards(dirs, out_dir);
+  } catch (const UsageError &e) {
+    std::cerr << "pciesim: " << e.what() << "\n";
+    return kExitBadInput;
   }
-  fs::create_directories(out_dir + "/points");
-  std::vector<std::string> point_dirs;
-  for (const OrderedJson &p : manifest.at("points")) {
-    std::string id = p.at("id").get<std::string>(), found;
-    for (const std::string &d : dirs)
-      if (point_is_done(d + "/points/" + id)) {
-        found = d + "/points/" + id;
-        break;
-      }
-    std::string target = out_dir + "/points/" + id;
-    if (!found.empty() && !(fs::exists(target) && fs::equivalent(found, target))) {
-      fs::remove_all(target);
-      fs::copy(found, target, fs::copy_options::recursive);
-    }
-    point_dirs.push_back(found.empty() ? "" : target);
-  }
-  write_file_atomically(out_dir + "/sweep-manifest.json", manifest.dump(2) + "\n");
-  std::size_t not_completed = write_sweep_results(manifest, point_dirs, out_dir);
-  write_report_or_warn(out_dir);
-  std::cerr << fmt::format("pciesim: merged {} points from {} directories into {}; {} did not "
-                           "complete\n",
-                           point_dirs.size(), dirs.size(), out_dir, not_completed);
-  return not_completed ? kExitExpectationFailed : kExitOk;
 }
 
 } // namespace pciesim

@@ -4,6 +4,7 @@
 // and be merged into the same results files, byte for byte, as a single run.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,13 @@ struct PointOutcome {
   std::string error; // the child's one-line complaint, for a failed point
 };
 void write_point_done(const std::string &point_dir, const PointOutcome &outcome);
-bool point_is_done(const std::string &point_dir);
+// The outcome in DIR/points/<id>/done; none if the point has no done marker yet. A marker that
+// is not one pciesim wrote is an InputError naming it.
+std::optional<PointOutcome> read_point_done(const std::string &point_dir);
+
+// A JSON file that pciesim wrote itself (a manifest, a done marker, a point's results), in its
+// key order; one that does not parse is an InputError naming it and `expected`.
+OrderedJson read_written_json(const std::string &path, const std::string &expected);
 
 // Writes DIR/results.json and DIR/results.csv from the manifest and the point directories
 // (point id -> directory holding it; a point absent from the map is "missing"). Returns the
