@@ -2,7 +2,9 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include "sim/check.h"
 #include "sim/comparison.h"
 #include "sim/describe.h"
+#include "sim/file_io.h"
 #include "sim/pci_view.h"
 #include "sim/report.h"
 #include "sim/report_page.h"
@@ -102,6 +105,13 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
                 unsigned timeout_seconds, const RunOptions &options,
                 const std::string &only_mechanism) {
   ScenarioConfig scenario = load_checked_scenario(file);
+  // Outputs that cannot be written are refused now, not after the run.
+  if (!out_dir.empty())
+    check_output_directory(out_dir, "--out");
+  if (!options.trace_path.empty())
+    check_output_file(options.trace_path, "--trace");
+  if (!options.vcd_path.empty())
+    check_output_file(options.vcd_path, "--vcd");
   if (scenario.workload) {
     ComparisonOptions o;
     o.out_dir = out_dir;
@@ -179,16 +189,36 @@ CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {
   return sweep;
 }
 
-} // namespace
+// A path option given as "" (an unset shell variable, say) is refused, not taken as absent.
+void refuse_empty_paths(const CLI::App &command, std::initializer_list<const char *> options) {
+  for (const char *name : options) {
+    const CLI::Option *option = command.get_option_no_throw(name);
+    if (option == nullptr)
+      continue;
+    for (const std::string &value : option->results())
+      if (value.empty())
+        throw InputError(name, "", "an empty path", "a path");
+  }
+}
 
-int run_cli(int argc, char **argv) {
+// Output lost to a full disk must not pass for success: what the command printed is flushed
+// and checked at the end. `code` is the command's exit code.
+int finish_standard_output(int code) {
+  int error = standard_output_error();
+  if (error == 0)
+    return code;
+  std::cerr << "pciesim: cannot write to standard output: " << std::strerror(error) << "\n";
+  return kExitInternalError;
+}
+
+int run_command_line(int argc, char **argv) {
   CLI::App app{"pciesim: discrete-event simulator of PCIe topologies and memory migration"};
   app.set_version_flag("--version", std::string("pciesim ") + PCIESIM_VERSION);
 
   std::string run_file, out_dir;
   bool quiet = false, json = false;
   CLI::App *run = app.add_subcommand("run", "run a scenario (the bundled default without FILE)");
-  run->add_option("file", run_file, "scenario JSON file");
+  run->add_option("file", run_file, "scenario JSON file (- for standard input)");
   run->add_option("--out", out_dir, "write results.json, results.csv, links.csv into DIR");
   run->add_flag("--quiet", quiet, "print no table");
   run->add_flag("--json", json, "print results.json to stdout instead of the table");
@@ -213,14 +243,17 @@ int run_cli(int argc, char **argv) {
   bool dot = false;
   CLI::App *topo =
       app.add_subcommand("topo", "print the enumerated topology (BDFs, BARs, windows)");
-  topo->add_option("file", topo_file, "topology or scenario JSON file")->required();
+  topo->add_option("file", topo_file, "topology or scenario JSON file (- for standard input)")
+      ->required();
   topo->add_flag("--dot", dot, "write Graphviz DOT instead of the tree");
   bool p2p = false;
   topo->add_flag("--p2p", p2p, "print the p2pdma map type and distance of every pair of endpoints");
 
   std::vector<std::string> validate_files;
   CLI::App *validate = app.add_subcommand("validate", "check input files without running");
-  validate->add_option("files", validate_files, "topology, scenario or sweep JSON files")
+  validate
+      ->add_option("files", validate_files,
+                   "topology, scenario or sweep JSON files (- for standard input)")
       ->required();
 
   SweepOptions sweep_options;
@@ -252,6 +285,11 @@ int run_cli(int argc, char **argv) {
   }
 
   try {
+    refuse_empty_paths(*run, {"--out", "--trace", "--vcd"});
+    refuse_empty_paths(*check, {"--junit"});
+    refuse_empty_paths(*sweep, {"--out"});
+    refuse_empty_paths(*merge, {"--out"});
+    refuse_empty_paths(*report, {"dir"});
     if (*topo) {
       TopologyView v = load_any_topology(topo_file);
       const LoadedTopology &t = *v.topology;
@@ -264,8 +302,10 @@ int run_cli(int argc, char **argv) {
       return command_sweep(sweep_options);
     if (*merge)
       return command_merge(merge_dirs, merge_out);
-    if (*report)
+    if (*report) {
+      check_output_directory(report_dir, "dir");
       return command_report(report_dir);
+    }
     if (*validate)
       return command_validate(validate_files);
     if (*check)
@@ -286,6 +326,16 @@ int run_cli(int argc, char **argv) {
     std::cerr << "pciesim: " << e.what() << "\n";
     return kExitInternalError;
   }
+}
+
+} // namespace
+
+int run_cli(int argc, char **argv) {
+  // Over `ulimit -f`, write() fails with EFBIG and the path is reported, instead of the process
+  // being killed without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
+  install_checked_standard_output();
+  return finish_standard_output(run_command_line(argc, argv));
 }
 
 } // namespace pciesim
