@@ -71,6 +71,7 @@ ScenarioConfig load_checked_scenario(const std::string &path, std::size_t topolo
 extern "C" void on_wall_clock_timeout(int) {
   static const char message[] = "pciesim: the run exceeded its --timeout of wall-clock time and "
                                 "was stopped; nothing was written\n";
+  remove_staged_files_now(); // the --vcd being recorded
   ssize_t ignored = ::write(2, message, sizeof message - 1);
   (void)ignored;
   std::_Exit(kExitSimulationError);
@@ -189,15 +190,22 @@ CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {
   return sweep;
 }
 
-// A path option given as "" (an unset shell variable, say) is refused, not taken as absent.
-void refuse_empty_paths(const CLI::App &command, std::initializer_list<const char *> options) {
-  for (const char *name : options) {
+// Path arguments of `command`: "" (an unset shell variable, say) is refused, not taken as
+// absent; so is "-" (standard input) unless `standard_input` is allowed: a sweep and a check
+// hand their files to other processes.
+void check_path_arguments(const CLI::App &command, std::initializer_list<const char *> names,
+                          bool standard_input) {
+  for (const char *name : names) {
     const CLI::Option *option = command.get_option_no_throw(name);
-    if (option == nullptr)
-      continue;
-    for (const std::string &value : option->results())
+    for (const std::string &value : option ? option->results() : std::vector<std::string>{}) {
       if (value.empty())
         throw InputError(name, "", "an empty path", "a path");
+      if (value == "-" && !standard_input)
+        throw InputError(
+            kStandardInputName, "",
+            fmt::format("`pciesim {}` does not read standard input", command.get_name()),
+            "a file path (- is for run, validate and topo)");
+    }
   }
 }
 
@@ -285,11 +293,11 @@ int run_command_line(int argc, char **argv) {
   }
 
   try {
-    refuse_empty_paths(*run, {"--out", "--trace", "--vcd"});
-    refuse_empty_paths(*check, {"--junit"});
-    refuse_empty_paths(*sweep, {"--out"});
-    refuse_empty_paths(*merge, {"--out"});
-    refuse_empty_paths(*report, {"dir"});
+    check_path_arguments(*run, {"--out", "--trace", "--vcd"}, true);
+    check_path_arguments(*check, {"files", "--junit"}, false);
+    check_path_arguments(*sweep, {"file", "--out"}, false);
+    check_path_arguments(*merge, {"--out"}, true);
+    check_path_arguments(*report, {"dir"}, true);
     if (*topo) {
       TopologyView v = load_any_topology(topo_file);
       const LoadedTopology &t = *v.topology;

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -360,6 +361,27 @@ private:
 
 CheckedOutputBuffer *checked_output = nullptr;
 
+// The names of the staged files of this process, for remove_staged_files_now(), which may run
+// in a signal handler: fixed storage, and a slot counts only once its name is complete.
+constexpr int kStagedSlots = 4;
+char staged_names[kStagedSlots][PATH_MAX];
+volatile std::sig_atomic_t staged_in_use[kStagedSlots];
+
+int remember_staged(const std::string &name) {
+  for (int slot = 0; slot < kStagedSlots; ++slot)
+    if (!staged_in_use[slot] && name.size() < PATH_MAX) {
+      std::memcpy(staged_names[slot], name.c_str(), name.size() + 1);
+      staged_in_use[slot] = 1;
+      return slot;
+    }
+  return -1;
+}
+
+void forget_staged(int slot) {
+  if (slot >= 0)
+    staged_in_use[slot] = 0;
+}
+
 } // namespace
 
 void install_checked_standard_output() {
@@ -368,6 +390,12 @@ void install_checked_standard_output() {
   // Never destroyed: std::cout is flushed at exit, after static objects are gone.
   checked_output = new CheckedOutputBuffer;
   std::cout.rdbuf(checked_output);
+}
+
+void remove_staged_files_now() {
+  for (int slot = 0; slot < kStagedSlots; ++slot)
+    if (staged_in_use[slot])
+      ::unlink(staged_names[slot]);
 }
 
 int standard_output_error() {
@@ -540,13 +568,16 @@ StagedFile::StagedFile(const std::string &path, const std::string &suffix) : pat
     if (!fd.is_open())
       fail_to_write(name, errno);
     temporary_ = name;
+    slot_ = remember_staged(temporary_);
     return;
   }
   temporary_ = temporary_beside(d.target, suffix);
   create_temporary(temporary_, path_);
+  slot_ = remember_staged(temporary_);
 }
 
 StagedFile::~StagedFile() {
+  forget_staged(slot_);
   if (!committed_)
     ::unlink(temporary_.c_str());
 }

@@ -90,6 +90,11 @@ public:
 private:
   std::string path_, temporary_;
   bool committed_ = false;
+  int slot_ = -1; // for remove_staged_files_now()
 };
+
+// Removes the temporaries of the StagedFiles that exist now. Async-signal-safe: for a signal
+// handler that ends the process (the wall-clock --timeout), so that it leaves none behind.
+void remove_staged_files_now();
 
 } // namespace pciesim

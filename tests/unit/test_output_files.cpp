@@ -276,6 +276,16 @@ TEST(OutputFiles, FileSizeLimitFailsTheVcdAndLeavesNoTemporary) {
   EXPECT_TRUE(temporaries_under(dir).empty());
 }
 
+TEST(OutputFiles, WallClockTimeoutLeavesNoVcdTemporary) {
+  std::string dir = make_temp_dir("out-timeout");
+  std::string scenario = write_scenario(dir, 2000000); // many seconds of wall-clock time
+  CommandResult r = pciesim("run " + scenario + " --quiet --timeout 1 --vcd " + dir + "/waves.vcd");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("--timeout"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/waves.vcd"));
+  EXPECT_TRUE(temporaries_under(dir).empty());
+}
+
 TEST(OutputFiles, FullStandardOutputIsAnError) {
   std::string dir = make_temp_dir("out-full");
   std::string scenario = write_scenario(dir);
@@ -404,6 +414,17 @@ TEST(InputFiles, StandardInputIsAScenarioWithPathsFromTheCurrentDirectory) {
                                   kBinary + " validate -");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.err.rfind("<stdin>:/topology: ", 0), 0u) << bad.err;
+}
+
+TEST(InputFiles, StandardInputIsRefusedWhereOtherProcessesReadTheFiles) {
+  std::string never = make_temp_dir("in-stdin-refused") + "/never";
+  for (const std::string &arguments : {"sweep - --out " + never, std::string("check -")}) {
+    CommandResult r = pciesim(arguments + " </dev/null");
+    EXPECT_EQ(r.exit_code, 2) << arguments << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("<stdin>:/: `pciesim ", 0), 0u) << r.err;
+    EXPECT_EQ(lines(r.err), 1u) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(never));
 }
 
 TEST(InputFiles, ReadTextFileReportsWhatWentWrong) {
