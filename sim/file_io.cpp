@@ -439,6 +439,8 @@ std::string read_input_file(const std::string &path, std::uint64_t max_bytes) {
 }
 
 std::string read_text_file(const std::string &path) {
+  if (path == "-") // a sweep validated from standard input is read twice (sim/sweep_file.cpp)
+    return standard_input(UINT64_MAX - 1);
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   std::string text;
   int error = fd.is_open() ? read_at_most(fd.get(), UINT64_MAX - 1, text) : errno;

@@ -32,7 +32,8 @@ inline constexpr char kStandardInputName[] = "<stdin>";
 // standard input, once: later reads of "-" return the same text.
 std::string read_input_file(const std::string &path, std::uint64_t max_bytes);
 
-// The whole of a file the program wrote itself (a `done` marker, a child's stderr). Throws
+// The whole of a file the program wrote itself (a `done` marker, a child's stderr), or one
+// read_input_file checked already ("-" is standard input as read_input_file read it). Throws
 // std::runtime_error naming the path when it cannot be read.
 std::string read_text_file(const std::string &path);
 

@@ -410,6 +410,10 @@ TEST(InputFiles, StandardInputIsAScenarioWithPathsFromTheCurrentDirectory) {
   CommandResult topo = run_command("cd " + dir + " && timeout 20 " + kBinary + " topo - <s.json");
   EXPECT_EQ(topo.exit_code, 0) << topo.err;
   EXPECT_NE(topo.out.find("dma0"), std::string::npos) << topo.out;
+  CommandResult sweep = run_command("cd " + kSource + "/scenarios/sweeps && timeout 20 " + kBinary +
+                                    " validate - <tiny.json");
+  EXPECT_EQ(sweep.exit_code, 0) << sweep.err;
+  EXPECT_EQ(sweep.out, "-: ok (sweep)\n");
   CommandResult bad = run_command("cd " + dir + " && echo '{\"topology\": 3}' | timeout 20 " +
                                   kBinary + " validate -");
   EXPECT_EQ(bad.exit_code, 2);
