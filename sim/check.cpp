@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "sim/file_io.h"
 #include "sim/input_error.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
@@ -258,6 +259,8 @@ std::string summary(const std::vector<ScenarioCheck> &checks) {
 } // namespace
 
 int command_check(const CheckOptions &options) {
+  if (!options.junit.empty()) // refused now, not after every scenario ran
+    check_output_file(options.junit, "--junit");
   const std::string exe = self_executable();
   std::vector<ScenarioCheck> checks(options.files.size());
   std::vector<bool> done(options.files.size(), false);

@@ -2,7 +2,9 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include "sim/check.h"
 #include "sim/comparison.h"
 #include "sim/describe.h"
+#include "sim/file_io.h"
 #include "sim/pci_view.h"
 #include "sim/report.h"
 #include "sim/report_page.h"
@@ -68,6 +71,7 @@ ScenarioConfig load_checked_scenario(const std::string &path, std::size_t topolo
 extern "C" void on_wall_clock_timeout(int) {
   static const char message[] = "pciesim: the run exceeded its --timeout of wall-clock time and "
                                 "was stopped; nothing was written\n";
+  remove_staged_files_now(); // the --vcd being recorded
   ssize_t ignored = ::write(2, message, sizeof message - 1);
   (void)ignored;
   std::_Exit(kExitSimulationError);
@@ -125,6 +129,13 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
                 unsigned timeout_seconds, const RunOptions &options,
                 const std::string &only_mechanism) {
   ScenarioConfig scenario = load_checked_scenario(file);
+  // Outputs that cannot be written are refused now, not after the run.
+  if (!out_dir.empty())
+    check_output_directory(out_dir, "--out");
+  if (!options.trace_path.empty())
+    check_output_file(options.trace_path, "--trace");
+  if (!options.vcd_path.empty())
+    check_output_file(options.vcd_path, "--vcd");
   if (scenario.workload) {
     ComparisonOptions o;
     o.out_dir = out_dir;
@@ -205,16 +216,43 @@ CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {
   return sweep;
 }
 
-} // namespace
+// Path arguments of `command`: "" (an unset shell variable, say) is refused, not taken as
+// absent; so is "-" (standard input) unless `standard_input` is allowed: a sweep and a check
+// hand their files to other processes.
+void check_path_arguments(const CLI::App &command, std::initializer_list<const char *> names,
+                          bool standard_input) {
+  for (const char *name : names) {
+    const CLI::Option *option = command.get_option_no_throw(name);
+    for (const std::string &value : option ? option->results() : std::vector<std::string>{}) {
+      if (value.empty())
+        throw InputError(name, "", "an empty path", "a path");
+      if (value == "-" && !standard_input)
+        throw InputError(
+            kStandardInputName, "",
+            fmt::format("`pciesim {}` does not read standard input", command.get_name()),
+            "a file path (- is for run, validate and topo)");
+    }
+  }
+}
 
-int run_cli(int argc, char **argv) {
+// Output lost to a full disk must not pass for success: what the command printed is flushed
+// and checked at the end. `code` is the command's exit code.
+int finish_standard_output(int code) {
+  int error = standard_output_error();
+  if (error == 0)
+    return code;
+  std::cerr << "pciesim: cannot write to standard output: " << std::strerror(error) << "\n";
+  return kExitInternalError;
+}
+
+int run_command_line(int argc, char **argv) {
   CLI::App app{"pciesim: discrete-event simulator of PCIe topologies and memory migration"};
   app.set_version_flag("--version", std::string("pciesim ") + PCIESIM_VERSION);
 
   std::string run_file, out_dir;
   bool quiet = false, json = false;
   CLI::App *run = app.add_subcommand("run", "run a scenario (the bundled default without FILE)");
-  run->add_option("file", run_file, "scenario JSON file");
+  run->add_option("file", run_file, "scenario JSON file (- for standard input)");
   run->add_option("--out", out_dir, "write results.json, results.csv, links.csv into DIR");
   run->add_flag("--quiet", quiet, "print no table");
   run->add_flag("--json", json, "print results.json to stdout instead of the table");
@@ -239,14 +277,17 @@ int run_cli(int argc, char **argv) {
   bool dot = false;
   CLI::App *topo =
       app.add_subcommand("topo", "print the enumerated topology (BDFs, BARs, windows)");
-  topo->add_option("file", topo_file, "topology or scenario JSON file")->required();
+  topo->add_option("file", topo_file, "topology or scenario JSON file (- for standard input)")
+      ->required();
   topo->add_flag("--dot", dot, "write Graphviz DOT instead of the tree");
   bool p2p = false;
   topo->add_flag("--p2p", p2p, "print the p2pdma map type and distance of every pair of endpoints");
 
   std::vector<std::string> validate_files;
   CLI::App *validate = app.add_subcommand("validate", "check input files without running");
-  validate->add_option("files", validate_files, "topology, scenario or sweep JSON files")
+  validate
+      ->add_option("files", validate_files,
+                   "topology, scenario or sweep JSON files (- for standard input)")
       ->required();
 
   SweepOptions sweep_options;
@@ -278,6 +319,11 @@ int run_cli(int argc, char **argv) {
   }
 
   try {
+    check_path_arguments(*run, {"--out", "--trace", "--vcd"}, true);
+    check_path_arguments(*check, {"files", "--junit"}, false);
+    check_path_arguments(*sweep, {"file", "--out"}, false);
+    check_path_arguments(*merge, {"--out"}, true);
+    check_path_arguments(*report, {"dir"}, true);
     if (*topo) {
       TopologyView v = load_any_topology(topo_file);
       const LoadedTopology &t = *v.topology;
@@ -290,8 +336,10 @@ int run_cli(int argc, char **argv) {
       return command_sweep(sweep_options);
     if (*merge)
       return command_merge(merge_dirs, merge_out);
-    if (*report)
+    if (*report) {
+      check_output_directory(report_dir, "dir");
       return command_report(report_dir);
+    }
     if (*validate)
       return command_validate(validate_files);
     if (*check)
@@ -312,6 +360,16 @@ int run_cli(int argc, char **argv) {
     std::cerr << "pciesim: " << e.what() << "\n";
     return kExitInternalError;
   }
+}
+
+} // namespace
+
+int run_cli(int argc, char **argv) {
+  // Over `ulimit -f`, write() fails with EFBIG and the path is reported, instead of the process
+  // being killed without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
+  install_checked_standard_output();
+  return finish_standard_output(run_command_line(argc, argv));
 }
 
 } // namespace pciesim

@@ -622,9 +622,11 @@ int command_compare(const std::vector<ScenarioConfig> &topologies, const Compari
   if (o.only_mechanism.empty())
     outcomes = check_run_expectations(first, results);
   if (!o.out_dir.empty() && !internal_error) {
-    std::filesystem::create_directories(o.out_dir);
-    write_file_atomically(o.out_dir + "/results.json", results.dump(2) + "\n");
-    write_file_atomically(o.out_dir + "/results.csv", comparison_csv(results));
+    create_output_directory(o.out_dir);
+    OutputSet files;
+    files.add(o.out_dir + "/results.json", results.dump(2) + "\n");
+    files.add(o.out_dir + "/results.csv", comparison_csv(results));
+    files.write();
   }
   const bool table_shown = !o.json && !o.quiet;
   if (o.json)

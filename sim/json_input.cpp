@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
-#include <sstream>
-#include <sys/stat.h>
 
 #include <fmt/format.h>
+
+#include "sim/file_io.h"
 
 namespace pciesim {
 
@@ -225,20 +224,8 @@ std::shared_ptr<const JsonDocument> parse_json_text(std::string_view text, std::
 }
 
 std::shared_ptr<const JsonDocument> load_json_file(const std::string &path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw InputError(path, "", "cannot open the file: it does not exist", "an existing file");
-  if (S_ISDIR(st.st_mode))
-    throw InputError(path, "", "is a directory", "a JSON file");
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxInputFileBytes)
-    throw InputError(path, "", fmt::format("file is {} bytes, over the limit", st.st_size),
-                     fmt::format("at most {} bytes", kMaxInputFileBytes));
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(path, "", "cannot open the file for reading", "a readable file");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_json_text(buffer.str(), path);
+  return parse_json_text(read_input_file(path, kMaxInputFileBytes),
+                         path == "-" ? kStandardInputName : path);
 }
 
 Node::Node(std::shared_ptr<const JsonDocument> doc, const Json *value, std::string pointer)

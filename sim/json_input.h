@@ -29,8 +29,9 @@ struct JsonDocument {
   Json root;
 };
 
-// Reads and parses a file; throws InputError for a missing/unreadable/empty/huge file,
-// invalid JSON, duplicate object keys, or nesting deeper than kMaxJsonDepth.
+// Reads and parses a file; throws InputError for a missing/unreadable/empty/huge file, one that
+// is not a regular file (a device, a FIFO), invalid JSON, duplicate object keys, or nesting
+// deeper than kMaxJsonDepth. "-" reads standard input (reported as "<stdin>").
 std::shared_ptr<const JsonDocument> load_json_file(const std::string &path);
 // Same rules for text already in memory (inline topologies, embedded defaults, fuzzing).
 std::shared_ptr<const JsonDocument> parse_json_text(std::string_view text, std::string file);

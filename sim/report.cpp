@@ -1,14 +1,6 @@
 #include "sim/report.h"
 
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-#include <stdexcept>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -26,19 +18,12 @@ double rounded(double v, int decimals) {
 } // namespace
 
 std::string csv_field(const std::string &s) {
-  if (s.find_first_of(",\"\n") == std::string::npos)
+  if (s.find_first_of(",\"\n\r") == std::string::npos)
     return s;
   std::string out = "\"";
   for (char c : s)
     out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
-}
-
-std::string read_text_file(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 namespace {
@@ -201,37 +186,21 @@ std::string links_csv(const RunResult &r) {
   return out;
 }
 
-void write_file_atomically(const std::string &path, const std::string &content) {
-  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-    out << content;
-    out.flush();
-    if (!out)
-      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
-  }
-}
-
 void write_results(const RunResult &r, const std::string &dir) {
   write_results(r, dir, result_json(r));
 }
 
 void write_results(const RunResult &r, const std::string &dir,
                    const nlohmann::ordered_json &results) {
-  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
-    throw std::runtime_error("cannot create " + dir + ": " + std::strerror(errno));
-  write_file_atomically(dir + "/results.json", results.dump(2) + "\n");
-  write_file_atomically(dir + "/results.csv", transfers_csv(r));
-  write_file_atomically(dir + "/links.csv", links_csv(r));
+  create_output_directory(dir);
   nlohmann::ordered_json info;
   info["wall_seconds"] = r.wall_seconds;
-  write_file_atomically(dir + "/run-info.json", info.dump(2) + "\n");
+  OutputSet files;
+  files.add(dir + "/results.json", results.dump(2) + "\n");
+  files.add(dir + "/results.csv", transfers_csv(r));
+  files.add(dir + "/links.csv", links_csv(r));
+  files.add(dir + "/run-info.json", info.dump(2) + "\n");
+  files.write();
 }
 
 } // namespace pciesim

@@ -1,11 +1,13 @@
-// Presenting a run: the terminal table, results.json and results.csv / links.csv. Files are
-// written to a temporary name and renamed, so a crash never leaves a truncated result.
+// Presenting a run: the terminal table, results.json and results.csv / links.csv. The files are
+// written as one set (sim/file_io.h), so a crash or a full disk never leaves a truncated or
+// mixed result.
 #pragma once
 
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "sim/file_io.h" // write_file_atomically, read_text_file
 #include "sim/simulation.h"
 
 namespace pciesim {
@@ -16,16 +18,15 @@ std::string transfers_csv(const RunResult &result);
 std::string links_csv(const RunResult &result);
 
 // Writes results.json, results.csv, links.csv and run-info.json (wall clock) into `dir`,
-// creating it if needed. Throws std::runtime_error on I/O failure.
+// creating it and its missing parents if needed: all four files or none of them. Throws
+// std::runtime_error naming the path on I/O failure.
 void write_results(const RunResult &result, const std::string &dir);
 // Same, with results.json given (result_json plus what the caller added, e.g. expectations).
 void write_results(const RunResult &result, const std::string &dir,
                    const nlohmann::ordered_json &results);
 
-void write_file_atomically(const std::string &path, const std::string &content);
-// The whole file as bytes ("" if it cannot be read).
-std::string read_text_file(const std::string &path);
-// A CSV field, quoted when it holds a comma, a quote or a newline (RFC 4180).
+// A CSV field, quoted when it holds a comma, a quote, a line feed or a carriage return
+// (RFC 4180).
 std::string csv_field(const std::string &s);
 
 } // namespace pciesim

@@ -425,11 +425,13 @@ ReportFiles render_report(const ReportData &d) {
 void write_report(const std::string &dir) {
   ReportFiles files = render_report(load_report_data(dir));
   if (!files.svgs.empty())
-    fs::create_directories(dir + "/report-svg");
+    create_output_directory(dir + "/report-svg");
+  OutputSet set; // the page and its pictures match
   for (const auto &[name, content] : files.svgs)
-    write_file_atomically(dir + "/report-svg/" + name, content);
-  write_file_atomically(dir + "/report.md", files.markdown);
-  write_file_atomically(dir + "/report.html", files.html);
+    set.add(dir + "/report-svg/" + name, content);
+  set.add(dir + "/report.md", files.markdown);
+  set.add(dir + "/report.html", files.html);
+  set.write();
 }
 
 int command_report(const std::string &dir) {

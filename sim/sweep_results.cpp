@@ -225,10 +225,12 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
                         {"failed", failed},
                         {"missing", missing}};
   results["points"] = points;
-  write_file_atomically(out_dir + "/results.json", results.dump(2) + "\n");
-  write_file_atomically(out_dir + "/results.csv", csv);
+  OutputSet files;
+  files.add(out_dir + "/results.json", results.dump(2) + "\n");
+  files.add(out_dir + "/results.csv", csv);
   if (mechanisms_csv != mechanisms_header)
-    write_file_atomically(out_dir + "/mechanisms.csv", mechanisms_csv);
+    files.add(out_dir + "/mechanisms.csv", mechanisms_csv);
+  files.write();
   return failed + missing;
 }
 

@@ -1,11 +1,9 @@
 #include "sim/vcd_trace.h"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <deque>
 #include <stdexcept>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -83,20 +81,23 @@ std::string vcd_identifier(const std::string &name) {
   return out;
 }
 
-VcdTrace::VcdTrace(const std::string &path)
-    : path_(path), tmp_base_(fmt::format("{}.tmp.{}", path, ::getpid())) {
-  // SystemC appends ".vcd" to the name it is given.
-  file_ = sc_core::sc_create_vcd_trace_file(tmp_base_.c_str());
+VcdTrace::VcdTrace(const std::string &path) : staged_(path, ".vcd") {
+  // SystemC appends ".vcd" to the name it is given. The staged file exists already, so SystemC's
+  // writer, which cannot report a failure to open, finds a file it can write.
+  const std::string &name = staged_.temporary();
+  file_ = sc_core::sc_create_vcd_trace_file(name.substr(0, name.size() - 4).c_str());
   if (!file_)
-    throw std::runtime_error("cannot write " + tmp_base_ + ".vcd");
+    throw std::runtime_error("cannot write " + path);
   file_->set_time_unit(1, sc_core::SC_PS);
 }
 
 VcdTrace::~VcdTrace() {
-  if (file_) { // finish() was not reached: leave nothing behind
+  // finish() was not reached; the staged file removes what was written. SystemC's writer
+  // crashes (SIGFPE) closing a file it failed to open, which it then never wrote to: a writer
+  // whose file is still empty is left alone (the process is ending).
+  struct stat st {};
+  if (file_ && ::stat(staged_.temporary().c_str(), &st) == 0 && st.st_size > 0)
     sc_core::sc_close_vcd_trace_file(file_);
-    std::remove((tmp_base_ + ".vcd").c_str());
-  }
 }
 
 void VcdTrace::watch_link(const LinkDirection &direction, const std::string &scope) {
@@ -153,12 +154,8 @@ void blank_vcd_date(const std::string &path) {
 void VcdTrace::finish() {
   sc_core::sc_close_vcd_trace_file(file_);
   file_ = nullptr;
-  std::string tmp = tmp_base_ + ".vcd";
-  blank_vcd_date(tmp);
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path_ + ": " + std::strerror(errno));
-  }
+  blank_vcd_date(staged_.temporary());
+  staged_.commit();
 }
 
 } // namespace pciesim

@@ -17,6 +17,7 @@
 #include <systemc>
 
 #include "models/pcie/link.h"
+#include "sim/file_io.h"
 
 namespace pciesim {
 
@@ -24,7 +25,8 @@ class VcdProbe;
 
 class VcdTrace : public LinkObserver {
 public:
-  // Opens the trace file under a temporary name; call before sc_start.
+  // Opens the trace file under a temporary name; call before sc_start. Throws
+  // std::runtime_error if it cannot be created.
   explicit VcdTrace(const std::string &path);
   ~VcdTrace() override;
   VcdTrace(const VcdTrace &) = delete;
@@ -38,11 +40,12 @@ public:
   void queue_depth_changed(const LinkDirection &direction, std::uint64_t depth,
                            std::int64_t at_fs) override;
 
-  // Closes the file and renames it to the path given; call after sc_start returned.
+  // Closes the file and puts it in place at the path given (sim/file_io.h: a symbolic link is
+  // followed, a device or FIFO is written in place); call after sc_start returned.
   void finish();
 
 private:
-  std::string path_, tmp_base_;
+  StagedFile staged_;
   sc_core::sc_trace_file *file_ = nullptr;
   std::vector<std::unique_ptr<VcdProbe>> probes_;
   std::unordered_map<const LinkDirection *, VcdProbe *> probe_of_;
