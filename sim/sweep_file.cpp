@@ -28,8 +28,9 @@ std::string relative_to(const std::string &dir, const std::string &path) {
   return dir + "/" + path;
 }
 
-// The file system reader: every input gets load_json_file's checks and messages.
-std::string read_input_file(const std::string &path) {
+// The file system reader: every input gets load_json_file's checks and messages (a JSON
+// syntax error names its pointer), and its bytes are read once more for the content hash.
+std::string read_checked_json_text(const std::string &path) {
   load_json_file(path);
   return read_text_file(path);
 }
@@ -616,7 +617,7 @@ SweepSpec load_sweep_file(const std::string &path, const SweepFileReader &read,
 }
 
 SweepSpec load_sweep_file(const std::string &path) {
-  return load_sweep_file(path, &read_input_file, kMaxSweepPoints);
+  return load_sweep_file(path, &read_checked_json_text, kMaxSweepPoints);
 }
 
 OrderedJson sweep_manifest(const SweepSpec &spec) {
