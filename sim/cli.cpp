@@ -6,6 +6,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <iostream>
+#include <new>
 #include <sstream>
 #include <unistd.h>
 
@@ -354,10 +355,14 @@ int run_command_line(int argc, char **argv) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;
   } catch (const sc_core::sc_report &e) {
-    std::cerr << "pciesim: SystemC error: " << e.what() << "\n";
+    std::cerr << "pciesim: SystemC error: " << printable_on_one_line(e.what()) << "\n";
+    return kExitInternalError;
+  } catch (const std::bad_alloc &) {
+    // Resource exhaustion is what it is, never a stall or a bare "std::bad_alloc".
+    std::cerr << "pciesim: out of memory while loading or simulating the scenario\n";
     return kExitInternalError;
   } catch (const std::exception &e) {
-    std::cerr << "pciesim: " << e.what() << "\n";
+    std::cerr << "pciesim: " << printable_on_one_line(e.what()) << "\n";
     return kExitInternalError;
   }
 }
