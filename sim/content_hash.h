@@ -1,6 +1,6 @@
 // Content hashes that tie a sweep's output directory to the exact inputs and program that made
-// it: SHA-256 (FIPS 180-4), written here because no crypto library is linked, and the identity
-// of the running executable.
+// it: SHA-256 (FIPS 180-4, from OpenSSL's libcrypto), and the identity of the running
+// executable.
 #pragma once
 
 #include <string>
