@@ -61,10 +61,8 @@ ScenarioConfig load_checked_scenario(const std::string &path, std::size_t topolo
   if (path.empty())
     return load_default_scenario(topology_index);
   auto doc = load_json_file(path);
-  ScenarioConfig scenario = load_scenario(
-      Node::root(doc),
-      path.find('/') == std::string::npos ? std::string(".") : path.substr(0, path.rfind('/')),
-      &load_json_file, topology_index);
+  ScenarioConfig scenario =
+      load_scenario(Node::root(doc), directory_of(path), &load_json_file, topology_index);
   validate_against_schema(Node::root(doc), "scenario");
   return scenario;
 }

@@ -64,13 +64,6 @@ std::string system_error(int error) { return std::strerror(error); }
   throw std::runtime_error(fmt::format("cannot write {}: {}", path, system_error(error)));
 }
 
-std::string directory_of(const std::string &path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // What kind of file a mode says, for messages ("a character device").
 std::string file_kind(mode_t mode) {
   if (S_ISCHR(mode))
@@ -178,7 +171,7 @@ std::string follow_links(std::string path) {
     if (n <= 0)
       break;
     std::string to(link, static_cast<std::size_t>(n));
-    path = to[0] == '/' ? to : directory_of(path) + "/" + to;
+    path = path_in_directory(directory_of(path), to);
   }
   return path;
 }
@@ -384,6 +377,19 @@ void forget_staged(int slot) {
 
 } // namespace
 
+std::string directory_of(const std::string &path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string path_in_directory(const std::string &dir, const std::string &relative) {
+  if (!relative.empty() && relative[0] == '/')
+    return relative;
+  return dir == "/" ? "/" + relative : dir + "/" + relative;
+}
+
 void install_checked_standard_output() {
   if (checked_output)
     return;
@@ -439,8 +445,6 @@ std::string read_input_file(const std::string &path, std::uint64_t max_bytes) {
 }
 
 std::string read_text_file(const std::string &path) {
-  if (path == "-") // a sweep validated from standard input is read twice (sim/sweep_file.cpp)
-    return standard_input(UINT64_MAX - 1);
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   std::string text;
   int error = fd.is_open() ? read_at_most(fd.get(), UINT64_MAX - 1, text) : errno;

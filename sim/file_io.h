@@ -23,6 +23,13 @@
 
 namespace pciesim {
 
+// The directory part of `path`: "." for a bare file name, "/" for a file at the root.
+std::string directory_of(const std::string &path);
+
+// `relative` as named from `dir`: itself when absolute, else "dir/relative" (one slash at the
+// root).
+std::string path_in_directory(const std::string &dir, const std::string &relative);
+
 // The name standard input is reported under ("-" on the command line).
 inline constexpr char kStandardInputName[] = "<stdin>";
 
@@ -32,8 +39,7 @@ inline constexpr char kStandardInputName[] = "<stdin>";
 // standard input, once: later reads of "-" return the same text.
 std::string read_input_file(const std::string &path, std::uint64_t max_bytes);
 
-// The whole of a file the program wrote itself (a `done` marker, a child's stderr), or one
-// read_input_file checked already ("-" is standard input as read_input_file read it). Throws
+// The whole of a file the program wrote itself (a `done` marker, a child's stderr). Throws
 // std::runtime_error naming the path when it cannot be read.
 std::string read_text_file(const std::string &path);
 

@@ -9,15 +9,11 @@
 
 #include "sim/embedded_files.h"
 #include "sim/expect.h"
+#include "sim/file_io.h"
 #include "sim/param_loader.h"
 
 namespace pciesim {
 namespace {
-
-std::string directory_of(const std::string &path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
 
 nlohmann::ordered_json topology_json(const TopologyConfig &t, const Hierarchy &h) {
   nlohmann::ordered_json j;
@@ -158,7 +154,7 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     std::string rel = topo.as_string();
     if (rel.empty())
       topo.fail("an empty path", "a topology file path");
-    s.topology_source = rel[0] == '/' ? rel : base_dir + "/" + rel;
+    s.topology_source = path_in_directory(base_dir, rel);
     try {
       s.topology->config = load_topology(Node::root(read_topology(s.topology_source)));
       s.topology->hierarchy = build_hierarchy(s.topology->config);

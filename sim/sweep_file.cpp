@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "sim/content_hash.h"
+#include "sim/file_io.h"
 #include "sim/json_input.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
@@ -17,22 +18,17 @@
 namespace pciesim {
 namespace {
 
-std::string directory_of(const std::string &path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
+// `path` as named from `dir`, without a "./" in front.
 std::string relative_to(const std::string &dir, const std::string &path) {
-  if (dir == "." || (!path.empty() && path[0] == '/'))
-    return path;
-  return dir + "/" + path;
+  return dir == "." ? path : path_in_directory(dir, path);
 }
 
 // The file system reader: every input gets load_json_file's checks and messages (a JSON
-// syntax error names its pointer), and its bytes are read once more for the content hash.
+// syntax error names its pointer), and its bytes are kept for the content hash.
 std::string read_checked_json_text(const std::string &path) {
-  load_json_file(path);
-  return read_text_file(path);
+  std::string text = read_input_file(path, kMaxInputFileBytes);
+  parse_json_text(text, path == "-" ? std::string(kStandardInputName) : path);
+  return text;
 }
 
 // An axis pointer may name a value of the base document or a key to add to an object in it.
@@ -70,16 +66,6 @@ std::string value_slug(const OrderedJson &value) {
   if (value.is_number() || value.is_boolean())
     return slug(value.dump());
   return "v" + std::to_string(std::hash<std::string>{}(value.dump()) % 10000);
-}
-
-// Names end up in CSV headers, Slurm scripts and terminal lines, where a control character
-// starts a new line or command: none is allowed.
-void require_no_control_characters(const Node &node, const std::string &text,
-                                   const std::string &what) {
-  for (unsigned char c : text)
-    if (c < 0x20 || c == 0x7f)
-      node.fail(fmt::format("{} contains the control character U+{:04X}", what, c),
-                "printable text");
 }
 
 // Where pointer k of axis i is written in the sweep file.
@@ -275,7 +261,6 @@ struct SweepLoader {
     std::string text = name.as_string();
     if (text.empty())
       name.fail("an empty axis name", "a name, used as the results column");
-    require_no_control_characters(name, text, "the axis name");
     if (taken.count(text))
       name.fail(fmt::format("duplicate axis name \"{}\"", text), "unique axis names");
     auto is_column_of = [&](const std::vector<std::string> &columns, const char *file) {
@@ -410,9 +395,9 @@ struct SweepLoader {
     Node root = Node::root(doc);
     root.require_object();
     root.allow_only({"$schema", "name", "description", "base", "axes", "mode", "points", "seeds"});
+    // No control character can be in it: the JSON reader refuses them in every string.
     if (auto n = root.get("name")) {
       spec.name = n->as_string();
-      require_no_control_characters(*n, spec.name, "the sweep name");
     } else {
       spec.name = slug(path);
     }
