@@ -19,6 +19,7 @@
 
 #include "sim/check.h"
 #include "sim/expect.h"
+#include "sim/file_io.h"
 #include "sim/input_error.h"
 #include "sim/report.h"
 
@@ -353,16 +354,6 @@ struct Child {
 // must not allocate.
 std::string out_of_memory_result;
 int result_fd = -1;
-
-void write_all(int fd, const char *p, std::size_t left) {
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n <= 0)
-      return;
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-}
 
 // Replaces whatever the child wrote with the out-of-memory result and exits: allocation
 // failures are reported as what they are, not as a failed (stalled) run or a SystemC error

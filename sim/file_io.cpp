@@ -135,20 +135,6 @@ const std::string &standard_input(std::uint64_t max_bytes) {
   return *text;
 }
 
-// 0, or the errno of a failed write.
-int write_all(int fd, const char *data, std::size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return errno;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return 0;
-}
-
 // Where an output path leads, and whether it can be written there.
 struct Destination {
   std::string target;    // the file to replace: the path with its symbolic links followed
@@ -376,6 +362,19 @@ void forget_staged(int slot) {
 }
 
 } // namespace
+
+int write_all(int fd, const char *data, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return errno;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return 0;
+}
 
 std::string directory_of(const std::string &path) {
   auto slash = path.find_last_of('/');

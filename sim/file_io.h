@@ -23,6 +23,10 @@
 
 namespace pciesim {
 
+// Writes all `size` bytes to `fd`, through interruptions; 0, or the errno of the write that
+// failed. Allocates nothing (safe where memory has run out, or in a signal handler).
+int write_all(int fd, const char *data, std::size_t size);
+
 // The directory part of `path`: "." for a bare file name, "/" for a file at the root.
 std::string directory_of(const std::string &path);
 
