@@ -1,4 +1,5 @@
-// Reading input files and writing output files, safely whatever stands at the path.
+// Reading input files (sim/input_files.cpp) and writing output files (sim/file_io.cpp), safely
+// whatever stands at the path.
 //
 // Inputs must be regular files (or "-" for standard input): a device such as /dev/zero or a
 // FIFO is refused rather than read without end or waited on, and the size limit holds while
