@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "sim/json_input.h"
-#include "sim/scenario.h"
-#include "sim/simulation.h"
+#include "sim/config/json_input.h"
+#include "sim/plan/scenario.h"
+#include "sim/run/simulation.h"
 
 namespace pciesim_bench {
 

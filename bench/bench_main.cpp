@@ -18,11 +18,11 @@
 #include "bench/bench_fabric.h"
 #include "bench/bench_floor.h"
 #include "bench/bench_harness.h"
-#include "sim/input_error.h"
-#include "sim/json_input.h"
-#include "sim/report.h"
-#include "sim/schema_check.h"
-#include "sim/topology.h"
+#include "sim/config/json_input.h"
+#include "sim/config/schema_check.h"
+#include "sim/fabric/topology.h"
+#include "sim/report/report.h"
+#include "sim/util/input_error.h"
 
 extern "C" int sc_main(int, char **) { return 0; }
 

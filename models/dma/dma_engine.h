@@ -97,7 +97,7 @@ struct DmaEngineStats {
 
 class DmaEngine;
 
-// Watches a DMA engine's transfers for traces (sim/trace.h). Called at the current simulated
+// Watches a DMA engine's transfers for traces (sim/run/trace.h). Called at the current simulated
 // time from the engine's process; it must not touch the engine, so results do not change.
 // `index` numbers the transfers of a stream from 0 in the order they start.
 class DmaObserver {

@@ -52,7 +52,7 @@ struct LinkDirectionStats {
 class Link;
 class LinkDirection;
 
-// Watches one link direction for traces (sim/trace.h). Called from the link's process at the
+// Watches one link direction for traces (sim/run/trace.h). Called from the link's process at the
 // current simulated time; it must not touch the link, so results are the same with or without.
 class LinkObserver {
 public:

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/sim_harness.h"
+#include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
 namespace {

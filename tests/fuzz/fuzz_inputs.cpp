@@ -8,13 +8,13 @@
 #include <string>
 
 #include "models/common/units.h"
-#include "sim/embedded_files.h"
-#include "sim/enumeration.h"
-#include "sim/json_input.h"
-#include "sim/scenario.h"
-#include "sim/schema_check.h"
-#include "sim/sweep_file.h"
-#include "sim/topology.h"
+#include "sim/batch/sweep_file.h"
+#include "sim/config/embedded_files.h"
+#include "sim/config/json_input.h"
+#include "sim/config/schema_check.h"
+#include "sim/fabric/enumeration.h"
+#include "sim/fabric/topology.h"
+#include "sim/plan/scenario.h"
 
 namespace {
 // Files under fuzzing: only the topologies compiled into the binary, found by their file

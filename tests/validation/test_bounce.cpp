@@ -2,7 +2,7 @@
 // the NIC on the other, pipelined over `chunks_in_flight` staging slots.
 #include <gtest/gtest.h>
 
-#include "tests/sim_harness.h"
+#include "tests/support/sim_harness.h"
 
 namespace pciesim {
 namespace {

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "tests/sim_harness.h"
+#include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
 namespace {

@@ -2,7 +2,7 @@
 // at link speed or at the page walkers' pace, and ATS moves the lookups into the device.
 #include <gtest/gtest.h>
 
-#include "tests/sim_harness.h"
+#include "tests/support/sim_harness.h"
 
 namespace pciesim {
 namespace {

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/os/page_table.h"
-#include "tests/sim_harness.h"
+#include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
 namespace {

@@ -4,10 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include "sim/json_input.h"
-#include "sim/pci_view.h"
-#include "sim/topology.h"
-#include "tests/sim_harness.h"
+#include "sim/config/json_input.h"
+#include "sim/fabric/pci_view.h"
+#include "sim/fabric/topology.h"
+#include "tests/support/sim_harness.h"
 
 namespace pciesim {
 namespace {

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Run the same scenarios with two pciesim binaries and report any output that differs.
+
+Used to show that a refactoring changes no result: every shipped scenario (mechanism
+comparisons included), the benchmark scenarios, and a seeded random set of transfers over the
+shipped topologies. Usage: scripts/compare-results.py OLD_BINARY NEW_BINARY [--random N]
+"""
+import argparse, filecmp, glob, json, os, random, re, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+TOPOLOGIES = {  # topology -> (initiators, targets)
+    "topologies/gpu-nic-shared-switch.json": (["nic0", "gpu0"], ["gpu0", "mem0", "nic0"]),
+    "topologies/gpu-nic-shared-switch-iommu.json": (["nic0", "gpu0"], ["gpu0", "mem0"]),
+    "topologies/gpu-nic-shared-switch-iommu-ats.json": (["nic0", "gpu0"], ["gpu0", "mem0"]),
+    "topologies/gpu-nic-root-ports-amd.json": (["nic0", "gpu0"], ["gpu0", "mem0"]),
+    "topologies/default-shared-switch.json": (["dev0", "dev1", "dev2"], ["mem0", "dev0", "dev1"]),
+    "topologies/switch-two-dma.json": (["dev0", "dev1"], ["mem0", "dev1"]),
+}
+
+
+def random_scenario(rng, index, directory):
+    topology = rng.choice(sorted(TOPOLOGIES))
+    initiators, targets = TOPOLOGIES[topology]
+    transfers = []
+    for t in range(rng.randint(1, 3)):
+        initiator = rng.choice(initiators)
+        target = rng.choice([x for x in targets if x != initiator])
+        size = rng.randint(100, 1 << 20)
+        transfers.append({"id": f"t{t}", "initiator": initiator, "target": target,
+                          "direction": rng.choice(["read", "write"]), "size": size,
+                          "count": rng.randint(1, 8), "concurrency": rng.randint(1, 4)})
+    scenario = {"name": f"random-{index}", "topology": os.path.join(ROOT, topology),
+                "transfers": transfers}
+    path = os.path.join(directory, f"random-{index}.json")
+    with open(path, "w") as f:
+        json.dump(scenario, f)
+    return path
+
+
+def run(binary, scenario, out):
+    result = subprocess.run([binary, "run", "--quiet", "--out", out, scenario],
+                            capture_output=True, text=True, timeout=900)
+    # The wall-clock time is the one part of a run's output that may differ.
+    return result.returncode, re.sub(r"in [0-9.]+ s of wall-clock", "in - s of wall-clock",
+                                     result.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("old")
+    parser.add_argument("new")
+    parser.add_argument("--random", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    scratch = tempfile.mkdtemp(prefix="compare-results-")
+    scenarios = sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.json")))
+    scenarios += [os.path.join(ROOT, "bench", n) for n in
+                  ("hmm-pingpong-smoke.json", "profile-dma-write-16MiB.json",
+                   "profile-nic-read-16MiB.json")]
+    rng = random.Random(args.seed)
+    scenarios += [random_scenario(rng, i, scratch) for i in range(args.random)]
+    differing = 0
+    for scenario in scenarios:
+        name = os.path.splitext(os.path.basename(scenario))[0]
+        outputs = []
+        for label, binary in (("old", args.old), ("new", args.new)):
+            out = os.path.join(scratch, label, name)
+            outputs.append((out, run(binary, scenario, out)))
+        (old_out, old_rc), (new_out, new_rc) = outputs
+        problems = []
+        if old_rc != new_rc:
+            problems.append(f"exit/stderr {old_rc} vs {new_rc}")
+        for file in sorted(set(os.listdir(old_out) if os.path.isdir(old_out) else []) |
+                           set(os.listdir(new_out) if os.path.isdir(new_out) else [])):
+            if file == "run-info.json":  # wall-clock time, host and build id
+                continue
+            a, b = os.path.join(old_out, file), os.path.join(new_out, file)
+            if not (os.path.isfile(a) and os.path.isfile(b) and filecmp.cmp(a, b, shallow=False)):
+                problems.append(file)
+        status = "DIFFERS: " + ", ".join(problems) if problems else "identical"
+        differing += bool(problems)
+        print(f"{name:40s} {status}")
+    print(f"{len(scenarios) - differing} of {len(scenarios)} identical (outputs in {scratch})")
+    return 1 if differing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

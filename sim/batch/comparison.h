@@ -1,0 +1,42 @@
+// The main job: a workload scenario run under each memory mechanism on each listed topology,
+// every (topology, mechanism) pair in its own process (the SystemC kernel cannot restart),
+// then presented side by side: time, throughput, latency, faults, migrations,
+// invalidations, the time breakdown, bytes per link, the reuse crossover of migration
+// against peer access, and a one-line verdict per topology.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/run/simulation.h"
+
+namespace pciesim {
+
+struct ComparisonOptions {
+  std::string out_dir;
+  bool quiet = false, json = false;
+  unsigned timeout_seconds = 0; // wall clock, for the whole comparison
+  std::string only_mechanism;   // run just this one (e.g. with a trace)
+  RunOptions run;
+  int jobs = 2; // children at once
+};
+
+// One mechanism's entry of results.json "mechanisms" (also used by the tests).
+nlohmann::ordered_json mechanism_json(const RunResult &run, const std::string &topology);
+
+// Orderings and figures derived from the mechanism entries of one run: "crossover" entries
+// and one verdict line per topology.
+nlohmann::ordered_json crossovers(const nlohmann::ordered_json &mechanisms,
+                                  const nlohmann::ordered_json &workload);
+std::string verdict_line(const nlohmann::ordered_json &mechanisms, const std::string &topology);
+
+std::string format_comparison(const nlohmann::ordered_json &results);
+std::string comparison_csv(const nlohmann::ordered_json &results);
+
+// Loads `file` (the bundled default when empty), runs the comparison, prints and writes it.
+// Returns the process exit code.
+int command_compare(const std::vector<ScenarioConfig> &topologies, const ComparisonOptions &o);
+
+} // namespace pciesim

@@ -1,0 +1,378 @@
+#include "sim/cli/cli.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <iostream>
+#include <new>
+#include <sstream>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <systemc>
+
+#include "sim/batch/check.h"
+#include "sim/batch/comparison.h"
+#include "sim/batch/sweep.h"
+#include "sim/cli/describe.h"
+#include "sim/config/schema_check.h"
+#include "sim/fabric/pci_view.h"
+#include "sim/fabric/topo_print.h"
+#include "sim/plan/scenario.h"
+#include "sim/report/report.h"
+#include "sim/report/report_page.h"
+#include "sim/run/simulation.h"
+#include "sim/util/file_io.h"
+
+namespace pciesim {
+namespace {
+
+struct TopologyView {
+  std::shared_ptr<LoadedTopology> topology;
+  Enumeration enumeration;
+};
+
+// `topo` accepts a topology file or a scenario (whose topology it shows).
+TopologyView load_any_topology(const std::string &path) {
+  auto doc = load_json_file(path);
+  Node root = Node::root(doc);
+  TopologyView view;
+  std::string kind = classify_document(root);
+  // The loaders give the most precise errors; the schema check after them is a safety net.
+  if (kind == "scenario") {
+    ScenarioConfig s = load_scenario_file(path);
+    validate_against_schema(root, "scenario");
+    view.topology = s.topology;
+    view.enumeration = s.enumeration;
+    return view;
+  }
+  view.topology = std::make_shared<LoadedTopology>();
+  view.topology->config = load_topology(root);
+  view.topology->hierarchy = build_hierarchy(view.topology->config);
+  view.enumeration = enumerate(view.topology->config, view.topology->hierarchy);
+  validate_against_schema(root, "topology");
+  return view;
+}
+
+ScenarioConfig load_checked_scenario(const std::string &path, std::size_t topology_index = 0) {
+  if (path.empty())
+    return load_default_scenario(topology_index);
+  auto doc = load_json_file(path);
+  ScenarioConfig scenario =
+      load_scenario(Node::root(doc), directory_of(path), &load_json_file, topology_index);
+  validate_against_schema(Node::root(doc), "scenario");
+  return scenario;
+}
+
+extern "C" void on_wall_clock_timeout(int) {
+  static const char message[] = "pciesim: the run exceeded its --timeout of wall-clock time and "
+                                "was stopped; nothing was written\n";
+  remove_staged_files_now(); // the --vcd being recorded
+  ssize_t ignored = ::write(2, message, sizeof message - 1);
+  (void)ignored;
+  std::_Exit(kExitSimulationError);
+}
+
+// Every topology a workload scenario lists, loaded (and so checked). Results name a
+// topology's mechanisms by its name, so two of one name would compare a mechanism with itself.
+std::vector<ScenarioConfig> load_compared_topologies(const std::string &file,
+                                                     ScenarioConfig first) {
+  std::vector<ScenarioConfig> topologies;
+  std::size_t count = first.topology_count;
+  topologies.push_back(std::move(first));
+  for (std::size_t k = 1; k < count; ++k) {
+    topologies.push_back(load_checked_scenario(file, k));
+    const std::string &name = topologies.back().topology->config.name;
+    for (std::size_t j = 0; j < k; ++j)
+      if (topologies[j].topology->config.name == name)
+        throw InputError(
+            topologies.back().file, fmt::format("/topology/{}", k),
+            fmt::format("topology name \"{}\" is also the name of /topology/{}", name, j),
+            "topologies with distinct names (results and expectations tell "
+            "them apart by name)");
+  }
+  return topologies;
+}
+
+// A workload scenario: every listed topology loaded (and so checked) before anything runs.
+int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOptions o) {
+  std::vector<ScenarioConfig> topologies = load_compared_topologies(file, std::move(first));
+  std::size_t count = topologies.size();
+  if (!o.only_mechanism.empty()) {
+    bool listed = false;
+    for (Mechanism m : topologies.front().workload->mechanisms)
+      listed = listed || o.only_mechanism == mechanism_name(m);
+    if (!listed)
+      throw InputError(topologies.front().file, "/workload/mechanisms",
+                       "--mechanism " + o.only_mechanism + " is not among the mechanisms",
+                       "a mechanism the workload lists");
+  }
+  if ((!o.run.trace_path.empty() || !o.run.vcd_path.empty()) &&
+      (count > 1 ||
+       (o.only_mechanism.empty() && topologies.front().workload->mechanisms.size() > 1)))
+    throw InputError(topologies.front().file, "",
+                     "--trace and --vcd record one run, but the workload compares several",
+                     "--mechanism NAME and a single topology");
+  try {
+    return command_compare(topologies, o);
+  } catch (const std::bad_alloc &) {
+    throw std::runtime_error("out of memory while running the comparison and collecting the "
+                             "mechanisms' results");
+  }
+}
+
+int command_run(const std::string &file, const std::string &out_dir, bool quiet, bool json,
+                unsigned timeout_seconds, const RunOptions &options,
+                const std::string &only_mechanism) {
+  ScenarioConfig scenario = load_checked_scenario(file);
+  // Outputs that cannot be written are refused now, not after the run.
+  if (!out_dir.empty())
+    check_output_directory(out_dir, "--out");
+  if (!options.trace_path.empty())
+    check_output_file(options.trace_path, "--trace");
+  if (!options.vcd_path.empty())
+    check_output_file(options.vcd_path, "--vcd");
+  if (scenario.workload) {
+    ComparisonOptions o;
+    o.out_dir = out_dir;
+    o.quiet = quiet;
+    o.json = json;
+    o.timeout_seconds = timeout_seconds;
+    o.only_mechanism = only_mechanism;
+    o.run = options;
+    return run_comparison(file, std::move(scenario), o);
+  }
+  if (!only_mechanism.empty())
+    throw InputError(scenario.file, "", "--mechanism for a scenario without a workload",
+                     "a scenario with a \"workload\"");
+  if (timeout_seconds > 0) {
+    std::signal(SIGALRM, on_wall_clock_timeout);
+    ::alarm(timeout_seconds);
+  }
+  RunResult result = simulate(scenario, options);
+  ::alarm(0);
+  nlohmann::ordered_json results = result_json(result);
+  auto outcomes = check_run_expectations(scenario, results);
+  if (!out_dir.empty())
+    write_results(result, out_dir, results);
+  if (json)
+    std::cout << results.dump(2) << "\n";
+  else if (!quiet)
+    std::cout << format_table(result);
+  int expectations_code = report_run_expectations(outcomes, !json && !quiet);
+  std::cerr << fmt::format("pciesim: simulated {:.3f} us in {:.3f} s of wall-clock time\n",
+                           static_cast<double>(result.sim_time_ps) / 1e6, result.wall_seconds);
+  if (!result.completed()) {
+    std::cerr << "pciesim: " << result.stall_reason << "\n";
+    for (const std::string &line : result.stall_diagnosis)
+      std::cerr << "  " << line << "\n";
+    return kExitSimulationError;
+  }
+  return expectations_code;
+}
+
+int command_validate(const std::vector<std::string> &files) {
+  for (const std::string &f : files) {
+    Node root = Node::root(load_json_file(f));
+    std::string kind = classify_document(root);
+    if (kind == "scenario") {
+      ScenarioConfig scenario = load_checked_scenario(f);
+      if (scenario.workload)
+        load_compared_topologies(f, std::move(scenario));
+    } else if (kind == "topology") {
+      TopologyConfig t = load_topology(root);
+      Hierarchy h = build_hierarchy(t);
+      enumerate(t, h);
+      validate_against_schema(root, "topology");
+    } else if (kind == "sweep") {
+      load_sweep_file(f); // materialises and checks every point
+    } else {
+      root.fail("not a topology or a scenario",
+                "a topology (with \"components\" and \"links\"), a scenario (with \"topology\" "
+                "and \"transfers\") or a sweep (with \"base\" and \"axes\")");
+    }
+    std::cout << f << ": ok (" << kind << ")\n";
+  }
+  return kExitOk;
+}
+
+CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {
+  CLI::App *sweep = app.add_subcommand("sweep", "run every point of a sweep file, -j at a time");
+  sweep->add_option("file", o.file, "sweep JSON file")->required();
+  sweep->add_option("--out", o.out_dir, "output directory (points/, results.csv, ...)")->required();
+  sweep->add_option("-j,--jobs", o.jobs, "points run at once")->check(CLI::Range(1u, 1024u));
+  sweep->add_flag("--resume", o.resume, "skip points already done in --out");
+  sweep->add_option("--shard", o.shard,
+                    "run only shard K of N (points with index % N == K-1; 1 <= K <= N <= 100000)");
+  sweep->add_flag("--quiet", o.quiet, "print only failures");
+  sweep->add_flag("--print-sbatch", o.print_sbatch, "print a Slurm array job script and exit");
+  sweep->add_flag("--slurm", o.slurm, "write DIR/sweep.sbatch, submit it and a merge job");
+  sweep->add_option("--array", o.array_tasks, "Slurm array tasks (default: points, <= 64)")
+      ->check(CLI::Range(1u, 100000u));
+  return sweep;
+}
+
+// Path arguments of `command`: "" (an unset shell variable, say) is refused, not taken as
+// absent; so is "-" (standard input) unless `standard_input` is allowed: a sweep and a check
+// hand their files to other processes.
+void check_path_arguments(const CLI::App &command, std::initializer_list<const char *> names,
+                          bool standard_input) {
+  for (const char *name : names) {
+    const CLI::Option *option = command.get_option_no_throw(name);
+    for (const std::string &value : option ? option->results() : std::vector<std::string>{}) {
+      if (value.empty())
+        throw InputError(name, "", "an empty path", "a path");
+      if (value == "-" && !standard_input)
+        throw InputError(
+            kStandardInputName, "",
+            fmt::format("`pciesim {}` does not read standard input", command.get_name()),
+            "a file path (- is for run, validate and topo)");
+    }
+  }
+}
+
+// Output lost to a full disk must not pass for success: what the command printed is flushed
+// and checked at the end. `code` is the command's exit code.
+int finish_standard_output(int code) {
+  int error = standard_output_error();
+  if (error == 0)
+    return code;
+  std::cerr << "pciesim: cannot write to standard output: " << std::strerror(error) << "\n";
+  return kExitInternalError;
+}
+
+int run_command_line(int argc, char **argv) {
+  CLI::App app{"pciesim: discrete-event simulator of PCIe topologies and memory migration"};
+  app.set_version_flag("--version", std::string("pciesim ") + PCIESIM_VERSION);
+
+  std::string run_file, out_dir;
+  bool quiet = false, json = false;
+  CLI::App *run = app.add_subcommand("run", "run a scenario (the bundled default without FILE)");
+  run->add_option("file", run_file, "scenario JSON file (- for standard input)");
+  run->add_option("--out", out_dir, "write results.json, results.csv, links.csv into DIR");
+  run->add_flag("--quiet", quiet, "print no table");
+  run->add_flag("--json", json, "print results.json to stdout instead of the table");
+  unsigned timeout_seconds = 0;
+  run->add_option("--timeout", timeout_seconds,
+                  "stop a run after this many seconds of wall-clock time")
+      ->check(CLI::Range(1u, 86400u));
+  RunOptions run_options;
+  run->add_option("--trace", run_options.trace_path,
+                  "write a Chrome/Perfetto trace (JSON) of links and transfers to FILE");
+  run->add_option("--vcd", run_options.vcd_path,
+                  "write link busy and queue depth waveforms (VCD, for GTKWave) to FILE");
+  run->add_option("--trace-max-events", run_options.trace_max_events,
+                  "TLP and per-transfer events kept in --trace (default 200000)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
+  std::string only_mechanism;
+  run->add_option("--mechanism", only_mechanism,
+                  "a workload scenario: run only this mechanism (e.g. with --trace)")
+      ->check(CLI::IsMember(mechanism_names()));
+
+  std::string topo_file;
+  bool dot = false;
+  CLI::App *topo =
+      app.add_subcommand("topo", "print the enumerated topology (BDFs, BARs, windows)");
+  topo->add_option("file", topo_file, "topology or scenario JSON file (- for standard input)")
+      ->required();
+  topo->add_flag("--dot", dot, "write Graphviz DOT instead of the tree");
+  bool p2p = false;
+  topo->add_flag("--p2p", p2p, "print the p2pdma map type and distance of every pair of endpoints");
+
+  std::vector<std::string> validate_files;
+  CLI::App *validate = app.add_subcommand("validate", "check input files without running");
+  validate
+      ->add_option("files", validate_files,
+                   "topology, scenario or sweep JSON files (- for standard input)")
+      ->required();
+
+  SweepOptions sweep_options;
+  CLI::App *sweep = add_sweep_subcommand(app, sweep_options);
+  std::vector<std::string> merge_dirs;
+  std::string merge_out;
+  CLI::App *merge = app.add_subcommand("merge", "merge the output directories of sweep shards");
+  merge->add_option("dirs", merge_dirs, "--out directories of `pciesim sweep --shard`")->required();
+  merge->add_option("--out", merge_out, "write the merged sweep here")->required();
+
+  std::string report_dir;
+  CLI::App *report = app.add_subcommand(
+      "report", "write DIR/report.html and report.md from the --out directory of a sweep or run");
+  report->add_option("dir", report_dir, "output directory of `sweep`, `merge` or `run --out`")
+      ->required();
+
+  bool markdown = false;
+  CLI::App *describe = app.add_subcommand("describe", "list every component type and parameter");
+  describe->add_flag("--markdown", markdown, "as the Markdown reference in docs/file-formats.md");
+
+  CheckOptions check_options;
+  CLI::App *check = add_check_command(app, check_options);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+
+  try {
+    check_path_arguments(*run, {"--out", "--trace", "--vcd"}, true);
+    check_path_arguments(*check, {"files", "--junit"}, false);
+    check_path_arguments(*sweep, {"file", "--out"}, false);
+    check_path_arguments(*merge, {"--out"}, true);
+    check_path_arguments(*report, {"dir"}, true);
+    if (*topo) {
+      TopologyView v = load_any_topology(topo_file);
+      const LoadedTopology &t = *v.topology;
+      std::cout << (p2p   ? p2p_matrix(t.config, t.hierarchy)
+                    : dot ? topology_dot(t.config, t.hierarchy, v.enumeration)
+                          : format_topology_tree(t.config, t.hierarchy, v.enumeration));
+      return kExitOk;
+    }
+    if (*sweep)
+      return command_sweep(sweep_options);
+    if (*merge)
+      return command_merge(merge_dirs, merge_out);
+    if (*report) {
+      check_output_directory(report_dir, "dir");
+      return command_report(report_dir);
+    }
+    if (*validate)
+      return command_validate(validate_files);
+    if (*check)
+      return command_check(check_options);
+    if (*describe) {
+      std::cout << (markdown ? describe_markdown() : describe_text());
+      return kExitOk;
+    }
+    return command_run(run_file, out_dir, quiet, json, timeout_seconds, run_options,
+                       only_mechanism);
+  } catch (const InputError &e) {
+    std::cerr << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const sc_core::sc_report &e) {
+    std::cerr << "pciesim: SystemC error: " << printable_on_one_line(e.what()) << "\n";
+    return kExitInternalError;
+  } catch (const std::bad_alloc &) {
+    // Resource exhaustion is what it is, never a stall or a bare "std::bad_alloc".
+    std::cerr << "pciesim: out of memory while loading or simulating the scenario\n";
+    return kExitInternalError;
+  } catch (const std::exception &e) {
+    std::cerr << "pciesim: " << printable_on_one_line(e.what()) << "\n";
+    return kExitInternalError;
+  }
+}
+
+} // namespace
+
+int run_cli(int argc, char **argv) {
+  // Over `ulimit -f`, write() fails with EFBIG and the path is reported, instead of the process
+  // being killed without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
+  install_checked_standard_output();
+  return finish_standard_output(run_command_line(argc, argv));
+}
+
+} // namespace pciesim

@@ -1,0 +1,83 @@
+#include "sim/cli/describe.h"
+
+#include "models/os/os_kernel.h"
+
+#include <fmt/format.h>
+
+#include "models/os/os_kernel.h"
+#include "models/pcie/link.h"
+#include "sim/config/component_catalog.h"
+
+namespace pciesim {
+namespace {
+
+std::string range_text(const ParamSpec &s) {
+  auto value = [&](double v) -> std::string {
+    switch (s.kind) {
+    case ParamKind::size:
+      return format_bytes(Bytes{static_cast<std::uint64_t>(v)});
+    case ParamKind::time:
+      return format_duration(Duration{static_cast<std::int64_t>(v)});
+    case ParamKind::rate:
+      return format_bandwidth(Bandwidth{v});
+    default:
+      return fmt::format("{}", v);
+    }
+  };
+  if (s.kind == ParamKind::choice)
+    return "one of " + fmt::format("{}", fmt::join(s.choices, ", "));
+  if (s.kind == ParamKind::boolean)
+    return "true or false";
+  std::string r = s.max > 0 ? fmt::format("{} .. {}", value(s.min), value(s.max))
+                            : fmt::format(">= {}", value(s.min));
+  if (s.power_of_two)
+    r += ", power of two";
+  if (s.zero_means_unlimited)
+    r += ", 0 = unlimited";
+  return r;
+}
+
+void table(std::string &out, const std::vector<ParamSpec> &specs) {
+  out += "| key | kind | default | allowed | meaning |\n|---|---|---|---|---|\n";
+  for (const ParamSpec &s : specs)
+    out += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", s.name, kind_name(s.kind),
+                       default_text(s), range_text(s), s.doc);
+}
+
+} // namespace
+
+std::string describe_markdown() {
+  std::string out;
+  for (const ComponentType &t : component_types()) {
+    out += fmt::format("### `{}` ({})\n\n{}.\n\n", t.name, role_name(t.role), t.doc);
+    table(out, t.specs());
+    out += "\n";
+  }
+  out += "### Link `params`\n\n";
+  table(out, LinkParams::specs());
+  out += "\n### Workload `costs`\n\nSoftware costs of the Linux paths a workload's mechanisms run "
+         "(MODELING.md §6; docs/mechanisms.md says which mechanism pays which).\n\n";
+  table(out, OsCosts::specs());
+  return out;
+}
+
+std::string describe_text() {
+  std::string out;
+  auto list = [&out](const std::vector<ParamSpec> &specs) {
+    for (const ParamSpec &s : specs)
+      out += fmt::format("  {:<26} {:<10} default {:<10} {}\n", s.name, kind_name(s.kind),
+                         default_text(s), s.doc);
+  };
+  for (const ComponentType &t : component_types()) {
+    out += fmt::format("{} ({}): {}\n", t.name, role_name(t.role), t.doc);
+    list(t.specs());
+    out += "\n";
+  }
+  out += "link params:\n";
+  list(LinkParams::specs());
+  out += "\nworkload costs:\n";
+  list(OsCosts::specs());
+  return out;
+}
+
+} // namespace pciesim

@@ -1,0 +1,106 @@
+#include "sim/config/param_loader.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace pciesim {
+namespace {
+
+bool is_power_of_two(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+std::string bound_text(const ParamSpec &spec, double value) {
+  switch (spec.kind) {
+  case ParamKind::size:
+    return format_bytes(Bytes{static_cast<std::uint64_t>(value)});
+  case ParamKind::time:
+    return format_duration(Duration{static_cast<std::int64_t>(value)});
+  case ParamKind::rate:
+    return format_bandwidth(Bandwidth{value});
+  default:
+    return fmt::format("{}", value);
+  }
+}
+
+void check_bounds(const ParamSpec &spec, const Node &node, double value) {
+  if (value < spec.min || (spec.max > 0 && value > spec.max)) {
+    std::string expected = spec.max > 0 ? fmt::format("from {} to {}", bound_text(spec, spec.min),
+                                                      bound_text(spec, spec.max))
+                                        : fmt::format("at least {}", bound_text(spec, spec.min));
+    node.fail(fmt::format("{} is out of range for \"{}\"", node.json().dump(), spec.name),
+              expected);
+  }
+}
+
+} // namespace
+
+ParamValue parse_param_value(const ParamSpec &spec, const Node &node) {
+  switch (spec.kind) {
+  case ParamKind::size: {
+    Bytes b = node.as_bytes();
+    check_bounds(spec, node, static_cast<double>(b.count));
+    if (spec.power_of_two && !is_power_of_two(b.count))
+      node.fail(fmt::format("{} is not a power of two", node.json().dump()),
+                "a power of two such as \"256 B\" or \"1 MiB\"");
+    return b;
+  }
+  case ParamKind::time: {
+    Duration d = node.as_duration();
+    check_bounds(spec, node, static_cast<double>(d.ps));
+    return d;
+  }
+  case ParamKind::rate: {
+    Bandwidth bw = node.as_bandwidth();
+    check_bounds(spec, node, bw.bytes_per_second);
+    return bw;
+  }
+  case ParamKind::integer: {
+    std::int64_t max = spec.max > 0 ? static_cast<std::int64_t>(spec.max) : INT64_MAX;
+    return node.as_int(static_cast<std::int64_t>(spec.min), max);
+  }
+  case ParamKind::boolean:
+    return node.as_bool();
+  case ParamKind::choice:
+    return node.as_choice(spec.choices);
+  case ParamKind::generation: {
+    if (node.is_string()) {
+      std::string text = node.as_string();
+      Parsed<int> gen = parse_generation_rate(text);
+      if (!gen.value)
+        node.fail(fmt::format("\"{}\" is not a PCIe rate", text), gen.error);
+      return static_cast<std::int64_t>(*gen.value);
+    }
+    return node.as_int(1, 6);
+  }
+  }
+  node.fail("unsupported parameter kind");
+}
+
+ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional<Node> &params) {
+  if (params) {
+    params->require_object();
+    std::vector<std::string> names;
+    for (const ParamSpec &s : specs)
+      names.push_back(s.name);
+    params->allow_only(names);
+  }
+  std::vector<ParamValue> values;
+  std::vector<bool> overridden;
+  for (const ParamSpec &spec : specs) {
+    std::optional<Node> given = params ? params->get(spec.name) : std::nullopt;
+    if (given) {
+      values.push_back(parse_param_value(spec, *given));
+      overridden.push_back(true);
+    } else {
+      // Defaults go through the same parser, so the documented text is what runs.
+      auto doc = std::make_shared<JsonDocument>();
+      doc->file = "<default of " + spec.name + ">";
+      doc->root = spec.default_value;
+      values.push_back(parse_param_value(spec, Node::root(doc)));
+      overridden.push_back(false);
+    }
+  }
+  return ParamSet(&specs, std::move(values), std::move(overridden));
+}
+
+} // namespace pciesim

@@ -1,0 +1,440 @@
+#include "sim/fabric/topology.h"
+
+#include <algorithm>
+#include <queue>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "models/iommu/iommu.h"
+#include "sim/config/param_loader.h"
+
+namespace pciesim {
+
+int ComponentConfig::port_count() const {
+  switch (type->role) {
+  case ComponentRole::RootComplex:
+    return static_cast<int>(params.integer("root_ports"));
+  case ComponentRole::Switch:
+    return static_cast<int>(params.integer("downstream_ports")) + 1;
+  case ComponentRole::Endpoint:
+    return 1;
+  case ComponentRole::Memory:
+    return 0;
+  }
+  return 0;
+}
+
+int TopologyConfig::find(const std::string &id) const {
+  if (indexed_components_ > components.size()) { // components were removed: start again
+    index_of_id_.clear();
+    indexed_components_ = 0;
+  }
+  for (; indexed_components_ < components.size(); ++indexed_components_)
+    index_of_id_.emplace(components[indexed_components_].id, static_cast<int>(indexed_components_));
+  auto it = index_of_id_.find(id);
+  return it == index_of_id_.end() ? -1 : it->second;
+}
+
+std::string TopologyConfig::port_name(int component, int port) const {
+  const ComponentConfig &c = components[static_cast<std::size_t>(component)];
+  switch (c.type->role) {
+  case ComponentRole::RootComplex:
+    return c.id + ".rp" + std::to_string(port);
+  case ComponentRole::Switch:
+    return port == 0 ? c.id + ".up" : c.id + ".dp" + std::to_string(port - 1);
+  default:
+    return c.id + ".up";
+  }
+}
+
+namespace {
+
+bool downstream_facing(const ComponentConfig &c, int port) {
+  return c.type->role == ComponentRole::RootComplex ||
+         (c.type->role == ComponentRole::Switch && port > 0);
+}
+
+// The N of a port name "<prefix>N" written canonically (no leading zero, at most 4 digits), or
+// -1: "rp00" or "dp01" would otherwise name the same port as "rp0"/"dp1" under another spelling.
+int port_number(const std::string &port, const char *prefix) {
+  std::string digits = port.compare(0, 2, prefix) == 0 ? port.substr(2) : "";
+  if (digits.empty() || digits.size() > 4 || (digits.size() > 1 && digits[0] == '0') ||
+      !std::all_of(digits.begin(), digits.end(), ::isdigit))
+    return -1;
+  return std::stoi(digits);
+}
+
+// Parses "comp.port" (or a bare endpoint id) against the components.
+PortRef parse_port_ref(const TopologyConfig &topo, const Node &node) {
+  std::string text = node.as_string();
+  PortRef ref;
+  ref.text = text;
+  std::string id = text, port;
+  auto dot = text.rfind('.');
+  bool has_port = dot != std::string::npos; // "d0." has one, and it is empty: not a port
+  if (has_port) {
+    id = text.substr(0, dot);
+    port = text.substr(dot + 1);
+  }
+  ref.component = topo.find(id);
+  if (ref.component < 0)
+    node.fail(fmt::format("\"{}\" names no component", id), "the id of a component in /components");
+  const ComponentConfig &c = topo.components[static_cast<std::size_t>(ref.component)];
+  int count = c.port_count();
+  std::string expected;
+  switch (c.type->role) {
+  case ComponentRole::RootComplex:
+    expected = fmt::format("\"{}.rp0\" .. \"{}.rp{}\"", id, id, count - 1);
+    ref.port = port_number(port, "rp");
+    break;
+  case ComponentRole::Switch:
+    expected = fmt::format("\"{}.up\" or \"{}.dp0\" .. \"{}.dp{}\"", id, id, id, count - 2);
+    if (port == "up")
+      ref.port = 0;
+    else if (int dp = port_number(port, "dp"); dp >= 0)
+      ref.port = dp + 1;
+    break;
+  case ComponentRole::Endpoint:
+    expected = fmt::format("\"{}\" or \"{}.up\"", id, id);
+    if (!has_port || port == "up")
+      ref.port = 0;
+    break;
+  case ComponentRole::Memory:
+    node.fail(fmt::format("\"{}\" is host memory, which attaches to its root complex by its "
+                          "\"root_complex\" key, not by a link",
+                          id),
+              "a root complex, switch or endpoint port");
+  }
+  if (ref.port < 0 || ref.port >= count)
+    node.fail(fmt::format("\"{}\" is not a port of {} \"{}\"", text, c.type->name, id), expected);
+  return ref;
+}
+
+void load_kernel_config(TopologyConfig &topo, const Node &kernel) {
+  kernel.require_object();
+  kernel.allow_only({"disable_acs_redir", "request_acs", "description"});
+  if (auto r = kernel.get("request_acs"))
+    topo.kernel.request_acs =
+        r->as_choice({"when_iommu_on", "when_translating", "always", "never"});
+  if (auto list = kernel.get("disable_acs_redir")) {
+    list->require_array();
+    for (const Node &item : list->items()) {
+      std::string text = item.as_string();
+      int whole = text.find('.') == std::string::npos ? topo.find(text) : -1;
+      if (whole >= 0) {
+        // A bare id: every downstream-facing port of that switch or root complex.
+        const ComponentConfig &c = topo.components[static_cast<std::size_t>(whole)];
+        if (c.type->role != ComponentRole::Switch && c.type->role != ComponentRole::RootComplex)
+          item.fail(
+              fmt::format("\"{}\" is a {}, which has no ACS-capable ports", text, c.type->name),
+              "a switch or root complex id, or one of its ports");
+        for (int p = c.type->role == ComponentRole::Switch ? 1 : 0; p < c.port_count(); ++p)
+          topo.kernel.disable_acs_redir.push_back(PortRef{whole, p, text});
+        continue;
+      }
+      PortRef ref = parse_port_ref(topo, item);
+      const ComponentConfig &c = topo.components[static_cast<std::size_t>(ref.component)];
+      if (!downstream_facing(c, ref.port))
+        item.fail(fmt::format("\"{}\" is not a downstream-facing port", text),
+                  "a root port or a switch downstream port");
+      topo.kernel.disable_acs_redir.push_back(ref);
+    }
+  }
+}
+
+constexpr int kLegalWidths[] = {1, 2, 4, 8, 12, 16, 32};
+bool legal_width(std::int64_t w) {
+  return std::find(std::begin(kLegalWidths), std::end(kLegalWidths), w) != std::end(kLegalWidths);
+}
+
+} // namespace
+
+TopologyConfig load_topology(const Node &root) {
+  root.require_object();
+  root.allow_only({"$schema", "name", "description", "fabric", "kernel", "components", "links"});
+  TopologyConfig topo;
+  topo.file = root.file();
+  topo.root_pointer = root.pointer();
+  if (auto n = root.get("name"))
+    topo.name = n->as_string();
+  if (auto n = root.get("description"))
+    topo.description = n->as_string();
+  if (auto fabric = root.get("fabric")) {
+    fabric->require_object();
+    fabric->allow_only({"mps"});
+    if (auto mps = fabric->get("mps")) {
+      Bytes b = mps->as_bytes();
+      if (b.count < 128 || b.count > 4096 || (b.count & (b.count - 1)))
+        mps->fail(fmt::format("{} is not a Max_Payload_Size", mps->json().dump()),
+                  "128, 256, 512, 1024, 2048 or 4096 B");
+      topo.mps = b;
+    }
+  }
+  Node components = root.at("components");
+  components.require_array();
+  if (components.size() == 0)
+    components.fail("no components", "at least one root complex");
+  static const std::regex id_pattern("[A-Za-z_][A-Za-z0-9_-]{0,63}");
+  for (const Node &c : components.items()) {
+    c.require_object();
+    c.allow_only({"id", "type", "params", "root_complex", "description"});
+    ComponentConfig cc;
+    cc.pointer = c.pointer();
+    Node id = c.at("id");
+    cc.id = id.as_string();
+    if (!std::regex_match(cc.id, id_pattern))
+      id.fail(fmt::format("\"{}\" is not a valid id", cc.id),
+              "letters, digits, '_' or '-', starting with a letter or '_', at most 64");
+    if (topo.find(cc.id) >= 0)
+      id.fail(fmt::format("duplicate id \"{}\"", cc.id), "unique ids");
+    Node type = c.at("type");
+    cc.type = find_component_type(type.as_string());
+    if (!cc.type)
+      type.fail(fmt::format("unknown component type \"{}\"", type.as_string()),
+                "one of: " + join(component_type_names(), ", "));
+    cc.params = resolve_params(cc.type->specs(), c.get("params"));
+    if (cc.type->role == ComponentRole::RootComplex) {
+      try {
+        (void)IommuParams::from(cc.params);
+      } catch (const std::invalid_argument &e) {
+        c.at("params").fail(e.what(), "consistent IOMMU parameters");
+      }
+    }
+    if (auto rc = c.get("root_complex")) {
+      if (cc.type->role != ComponentRole::Memory)
+        rc->fail("only host_memory attaches to a root complex this way",
+                 "a link in /links for PCIe components");
+    } else if (cc.type->role == ComponentRole::Memory) {
+      c.at("root_complex"); // fails: missing key
+    }
+    topo.components.push_back(std::move(cc));
+  }
+  // Memories name their root complex; resolve after all ids are known.
+  std::vector<int> memory_of_root(topo.components.size(), -1);
+  for (std::size_t i = 0; i < topo.components.size(); ++i) {
+    ComponentConfig &cc = topo.components[i];
+    if (cc.type->role != ComponentRole::Memory)
+      continue;
+    Node rc = components.at(i).at("root_complex");
+    int r = topo.find(rc.as_string());
+    if (r < 0 ||
+        topo.components[static_cast<std::size_t>(r)].type->role != ComponentRole::RootComplex)
+      rc.fail(fmt::format("\"{}\" is not a root complex", rc.as_string()),
+              "the id of a root_complex component");
+    if (int other = memory_of_root[static_cast<std::size_t>(r)]; other >= 0)
+      rc.fail(fmt::format("root complex \"{}\" already has host memory \"{}\"", rc.as_string(),
+                          topo.components[static_cast<std::size_t>(other)].id),
+              "one host_memory per root complex");
+    memory_of_root[static_cast<std::size_t>(r)] = static_cast<int>(i);
+    cc.memory_of_root = r;
+  }
+  Node links = root.at("links");
+  links.require_array();
+  std::vector<std::vector<bool>> used(topo.components.size());
+  for (std::size_t i = 0; i < topo.components.size(); ++i)
+    used[i].assign(static_cast<std::size_t>(std::max(0, topo.components[i].port_count())), false);
+  for (const Node &l : links.items()) {
+    l.require_object();
+    l.allow_only({"between", "params", "description"});
+    LinkConfig lc;
+    lc.pointer = l.pointer();
+    Node between = l.at("between");
+    between.require_array();
+    if (between.size() != 2)
+      between.fail("a link joins exactly two ports", "[\"a.port\", \"b.port\"]");
+    lc.a = parse_port_ref(topo, between.at(std::size_t{0}));
+    lc.b = parse_port_ref(topo, between.at(std::size_t{1}));
+    if (lc.a.component == lc.b.component)
+      between.fail("a link joins a component to itself", "two different components");
+    for (int end = 0; end < 2; ++end) {
+      const PortRef &ref = end == 0 ? lc.a : lc.b;
+      auto slot = used[static_cast<std::size_t>(ref.component)].begin() + ref.port;
+      if (*slot)
+        between.at(static_cast<std::size_t>(end))
+            .fail(fmt::format("port \"{}\" is already linked", ref.text), "each port in one link");
+      *slot = true;
+    }
+    lc.params = resolve_params(LinkParams::specs(), l.get("params"));
+    if (!legal_width(lc.params.integer("width")))
+      l.at("params").at("width").fail(
+          fmt::format("x{} is not a PCIe width", lc.params.integer("width")),
+          "1, 2, 4, 8, 12, 16 or 32");
+    topo.links.push_back(std::move(lc));
+  }
+  if (auto kernel = root.get("kernel"))
+    load_kernel_config(topo, *kernel);
+  return topo;
+}
+
+Hierarchy build_hierarchy(const TopologyConfig &topo) {
+  const std::size_t n = topo.components.size();
+  Hierarchy h;
+  h.graph = TopologyGraph(n);
+  for (std::size_t i = 0; i < n; ++i)
+    h.graph[i].component = static_cast<int>(i);
+  for (std::size_t l = 0; l < topo.links.size(); ++l) {
+    auto e = boost::add_edge(static_cast<std::size_t>(topo.links[l].a.component),
+                             static_cast<std::size_t>(topo.links[l].b.component), h.graph);
+    h.graph[e.first].link = static_cast<int>(l);
+  }
+  h.parent.assign(n, -1);
+  h.parent_link.assign(n, -1);
+  h.upstream_port.assign(n, -1);
+  h.parent_port.assign(n, -1);
+  h.root_of.assign(n, -1);
+  h.children.assign(n, {});
+  std::vector<bool> seen(n, false);
+  std::vector<bool> link_seen(topo.links.size(), false);
+  auto fail_at = [&](const std::string &pointer, const std::string &problem,
+                     const std::string &expected) {
+    throw InputError(topo.file, pointer, problem, expected);
+  };
+  bool any_root = false;
+  for (std::size_t r = 0; r < n; ++r) {
+    if (topo.components[r].type->role != ComponentRole::RootComplex)
+      continue;
+    any_root = true;
+    seen[r] = true;
+    h.root_of[r] = static_cast<int>(r);
+    std::queue<std::size_t> frontier;
+    frontier.push(r);
+    while (!frontier.empty()) {
+      std::size_t v = frontier.front();
+      frontier.pop();
+      // Visit links in file order so numbering is deterministic.
+      std::vector<int> incident;
+      for (auto [it, end] = boost::out_edges(v, h.graph); it != end; ++it)
+        incident.push_back(h.graph[*it].link);
+      std::sort(incident.begin(), incident.end());
+      for (int l : incident) {
+        if (link_seen[static_cast<std::size_t>(l)])
+          continue;
+        link_seen[static_cast<std::size_t>(l)] = true;
+        const LinkConfig &link = topo.links[static_cast<std::size_t>(l)];
+        bool v_is_a = link.a.component == static_cast<int>(v);
+        const PortRef &here = v_is_a ? link.a : link.b;
+        const PortRef &there = v_is_a ? link.b : link.a;
+        std::size_t child = static_cast<std::size_t>(there.component);
+        const ComponentConfig &parent_c = topo.components[v];
+        const ComponentConfig &child_c = topo.components[child];
+        if (child_c.type->role == ComponentRole::RootComplex)
+          fail_at(link.pointer,
+                  fmt::format("the link joins root complex \"{}\" below \"{}\"", child_c.id,
+                              parent_c.id),
+                  "root complexes only at the top of a hierarchy");
+        if (seen[child])
+          fail_at(link.pointer,
+                  fmt::format("the link {} - {} closes a cycle (\"{}\" is already reached)",
+                              link.a.text, link.b.text, child_c.id),
+                  "a tree below each root complex");
+        if (!downstream_facing(parent_c, here.port))
+          fail_at(link.pointer,
+                  fmt::format("\"{}\" faces its root complex but links down to \"{}\"", here.text,
+                              child_c.id),
+                  "a switch reaches its root complex through its \"up\" port");
+        if (downstream_facing(child_c, there.port))
+          fail_at(link.pointer,
+                  fmt::format("\"{}\" is a downstream port but faces the root complex", there.text),
+                  "the child end of a link to be an \"up\" port");
+        seen[child] = true;
+        h.parent[child] = static_cast<int>(v);
+        h.parent_link[child] = l;
+        h.upstream_port[child] = there.port;
+        h.parent_port[child] = here.port;
+        h.root_of[child] = static_cast<int>(r);
+        h.children[v].push_back(static_cast<int>(child));
+        frontier.push(child);
+      }
+    }
+  }
+  if (!any_root)
+    fail_at(topo.root_pointer + "/components", "no root_complex", "at least one root complex");
+  for (std::size_t i = 0; i < n; ++i) {
+    const ComponentConfig &c = topo.components[i];
+    if (c.type->role == ComponentRole::Memory) {
+      h.root_of[i] = c.memory_of_root;
+      continue;
+    }
+    if (!seen[i])
+      fail_at(c.pointer,
+              fmt::format("{} \"{}\" is not reachable from any root complex", c.type->name, c.id),
+              "a path of links up to a root complex");
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    std::sort(h.children[i].begin(), h.children[i].end(), [&](int x, int y) {
+      return h.parent_port[static_cast<std::size_t>(x)] <
+             h.parent_port[static_cast<std::size_t>(y)];
+    });
+  }
+  // MPS: the configured value, which every component must support, or the lowest supported.
+  std::uint32_t lowest = 4096;
+  for (const ComponentConfig &c : topo.components)
+    if (c.type->role != ComponentRole::Memory)
+      lowest = std::min<std::uint32_t>(
+          lowest, static_cast<std::uint32_t>(c.params.bytes("max_payload_supported").count));
+  h.mps_bytes = lowest;
+  if (topo.mps) {
+    for (const ComponentConfig &c : topo.components)
+      if (c.type->role != ComponentRole::Memory &&
+          c.params.bytes("max_payload_supported").count < topo.mps->count)
+        fail_at(topo.root_pointer + "/fabric/mps",
+                fmt::format("MPS {} exceeds what \"{}\" supports ({})", format_bytes(*topo.mps),
+                            c.id, format_bytes(c.params.bytes("max_payload_supported"))),
+                "an MPS every component supports");
+    h.mps_bytes = static_cast<std::uint32_t>(topo.mps->count);
+  }
+  // A root complex's completion_max (0 = MPS) can only be checked once the MPS is known: a
+  // completion over MPS is malformed, and one that is not a multiple of the RCB would end
+  // between RCB boundaries mid-transfer.
+  for (const ComponentConfig &c : topo.components) {
+    if (c.type->role != ComponentRole::RootComplex)
+      continue;
+    Bytes cmax = c.params.bytes("completion_max");
+    Bytes rcb = c.params.bytes("read_completion_boundary");
+    std::string expected = fmt::format("0 B (= MPS) or a multiple of {} up to {}",
+                                       format_bytes(rcb), format_bytes(Bytes{h.mps_bytes}));
+    if (cmax.count > h.mps_bytes)
+      fail_at(c.pointer + "/params/completion_max",
+              fmt::format("completion_max {} exceeds the fabric's MPS ({})", format_bytes(cmax),
+                          format_bytes(Bytes{h.mps_bytes})),
+              expected);
+    if (cmax.count % rcb.count != 0)
+      fail_at(
+          c.pointer + "/params/completion_max",
+          fmt::format("completion_max {} is not a multiple of the read_completion_boundary ({})",
+                      format_bytes(cmax), format_bytes(rcb)),
+          expected);
+  }
+  // Training: each link settles on the lowest generation and narrowest width of both ends.
+  for (const LinkConfig &link : topo.links) {
+    LinkParams lp = LinkParams::from(link.params);
+    const ParamSet &a = topo.components[static_cast<std::size_t>(link.a.component)].params;
+    const ParamSet &b = topo.components[static_cast<std::size_t>(link.b.component)].params;
+    TrainedLink t;
+    t.shape.generation = static_cast<int>(std::min(
+        {static_cast<std::int64_t>(lp.generation), a.integer("max_gen"), b.integer("max_gen")}));
+    std::int64_t width = std::min(
+        {static_cast<std::int64_t>(lp.width), a.integer("max_width"), b.integer("max_width")});
+    // A link trains to the widest legal width not above every end's limit.
+    std::int64_t legal = 1;
+    for (int w : kLegalWidths)
+      if (w <= width)
+        legal = w;
+    t.shape.width = static_cast<int>(legal);
+    t.shape.mps_bytes = h.mps_bytes;
+    t.flight_latency = lp.flight_latency;
+    t.overheads = lp.overheads;
+    h.trained.push_back(t);
+  }
+  return h;
+}
+
+LoadedTopology load_topology_file(const std::string &path) {
+  LoadedTopology t;
+  t.config = load_topology(Node::root(load_json_file(path)));
+  t.hierarchy = build_hierarchy(t.config);
+  return t;
+}
+
+} // namespace pciesim

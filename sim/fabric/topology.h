@@ -1,0 +1,108 @@
+// A topology file loaded, checked and shaped as a hierarchy: plain structs with every
+// parameter resolved, plus a Boost.Graph of components (vertices) and links (edges) oriented
+// from each root complex downwards.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/graph/adjacency_list.hpp>
+
+#include "models/pcie/link.h"
+#include "sim/config/component_catalog.h"
+#include "sim/config/json_input.h"
+
+namespace pciesim {
+
+struct ComponentConfig {
+  std::string id;
+  const ComponentType *type = nullptr;
+  ParamSet params;
+  std::string pointer;     // of the component object
+  int memory_of_root = -1; // host_memory: index of its root complex
+  int port_count() const;
+};
+
+struct PortRef {
+  int component = -1;
+  int port = -1;
+  std::string text; // as written, e.g. "sw0.dp1"
+};
+
+struct LinkConfig {
+  PortRef a, b;
+  ParamSet params;
+  std::string pointer;
+};
+
+// What the topology says about the kernel's PCI set-up (linux-semantics.md §1.4).
+struct KernelConfig {
+  // pci=disable_acs_redir=...: ports whose ACS RR, CR and EC the kernel clears.
+  std::vector<PortRef> disable_acs_redir;
+  // When the kernel enables ACS on capable ports: "when_iommu_on" (upstream: an IOMMU
+  // driver calls pci_request_acs), "when_translating" (only a translating IOMMU), "always",
+  // "never".
+  std::string request_acs = "when_iommu_on";
+};
+
+struct TopologyConfig {
+  std::string file;
+  // JSON pointer of the topology object within `file`: "" for a topology file, "/topology"
+  // for one inline in a scenario. Errors found after loading (hierarchy, enumeration) put it
+  // in front of their pointers so that they name the place in the file the user wrote.
+  std::string root_pointer;
+  std::string name;
+  std::string description;
+  std::optional<Bytes> mps; // fabric-wide Max_Payload_Size; default: lowest supported
+  std::vector<ComponentConfig> components;
+  std::vector<LinkConfig> links;
+  KernelConfig kernel;
+
+  int find(const std::string &id) const; // -1 if absent; O(1) on average
+  std::string port_name(int component, int port) const;
+
+private:
+  // id -> index of the first component with that id, extended with the components added since
+  // the last lookup: ids are looked up once per component, link end and reference, so a linear
+  // scan made loading quadratic in the component count.
+  mutable std::unordered_map<std::string, int> index_of_id_;
+  mutable std::size_t indexed_components_ = 0;
+};
+
+// Vertex = component, edge = link (index into TopologyConfig::links).
+struct VertexProps {
+  int component = -1;
+};
+struct EdgeProps {
+  int link = -1;
+};
+using TopologyGraph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, VertexProps, EdgeProps>;
+
+// The checked hierarchy: for every component its parent and the ports that join them.
+struct Hierarchy {
+  TopologyGraph graph;
+  std::vector<int> parent;                // component index, -1 for root complexes and memories
+  std::vector<int> parent_link;           // link index to the parent
+  std::vector<int> upstream_port;         // this component's port toward the parent
+  std::vector<int> parent_port;           // the parent's port toward this component
+  std::vector<int> root_of;               // the root complex above (itself for a root complex)
+  std::vector<std::vector<int>> children; // ordered by the parent's port index
+  std::vector<TrainedLink> trained;       // per link
+  std::uint32_t mps_bytes = 256;
+};
+
+// Loads and checks a topology document; throws InputError.
+TopologyConfig load_topology(const Node &root);
+Hierarchy build_hierarchy(const TopologyConfig &topology);
+
+// A topology given as a path (relative to `base_dir`) or inline object.
+struct LoadedTopology {
+  TopologyConfig config;
+  Hierarchy hierarchy;
+};
+LoadedTopology load_topology_file(const std::string &path);
+
+} // namespace pciesim

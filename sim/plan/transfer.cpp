@@ -1,0 +1,282 @@
+#include "sim/plan/transfer.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "models/gpu/gpu.h"
+#include "models/nic/rdma_nic.h"
+
+namespace pciesim {
+
+namespace {
+
+std::string join_route(const TopologyConfig &t, const std::vector<int> &path) {
+  std::string out;
+  for (int c : path)
+    out += (out.empty() ? "" : " > ") + t.components[static_cast<std::size_t>(c)].id;
+  return out;
+}
+
+std::vector<int> chain_up(const Hierarchy &h, int component) {
+  std::vector<int> chain;
+  for (int c = component; c >= 0; c = h.parent[static_cast<std::size_t>(c)])
+    chain.push_back(c);
+  return chain;
+}
+
+// The components a peer transfer's requests cross: straight through the lowest common
+// switch when the map type is BUS_ADDR, else up to the root complex (ACS redirect or no
+// common switch) and down again.
+std::string peer_route(const TopologyConfig &t, const Hierarchy &h, int from, int to,
+                       P2pMapType type) {
+  std::vector<int> up = chain_up(h, from), down = chain_up(h, to);
+  std::vector<int> path;
+  if (type == P2pMapType::BusAddr) {
+    for (int c : up) {
+      path.push_back(c);
+      auto it = std::find(down.begin(), down.end(), c);
+      if (it != down.end()) {
+        path.insert(path.end(), std::make_reverse_iterator(it), down.rend());
+        return join_route(t, path);
+      }
+    }
+  }
+  path = up;
+  if (down.back() != up.back())
+    path.push_back(down.back());
+  path.insert(path.end(), down.rbegin() + 1, down.rend());
+  return join_route(t, path);
+}
+
+// Bounce buffers: `chunk` bytes at a time through staging at the top of the host memory of
+// the initiator's socket, `chunks_in_flight` slots.
+void load_bounce(const Node &n, const TopologyConfig &t, const Hierarchy &h, const Enumeration &e,
+                 TransferConfig &tc) {
+  const ComponentConfig &target = t.components[static_cast<std::size_t>(tc.target)];
+  Node where = n.has("mechanism") ? n.at("mechanism") : n.at("fallback");
+  if (target.type->name != "gpu")
+    where.fail(fmt::format("bounce buffers need a gpu target whose copy engine moves the "
+                           "chunks; \"{}\" is a {}",
+                           target.id, target.type->name),
+               "a gpu target, or mechanism p2p_dma_api");
+  tc.chunk = Bytes{std::min<std::uint64_t>(tc.size.count, 1ull << 20)};
+  if (auto c = n.get("chunk")) {
+    tc.chunk = c->as_bytes();
+    if (tc.chunk.count == 0 || tc.size.count % tc.chunk.count != 0)
+      c->fail(fmt::format("a chunk of {} does not divide the transfer size {}",
+                          format_bytes(tc.chunk), format_bytes(tc.size)),
+              "a chunk size that divides size");
+  }
+  if (auto c = n.get("chunks_in_flight"))
+    tc.chunks_in_flight = static_cast<int>(c->as_int(1, 64));
+  int root = h.root_of[static_cast<std::size_t>(tc.initiator)];
+  if (h.root_of[static_cast<std::size_t>(tc.target)] != root) {
+    tc.unsupported = "not modelled: bounce buffers on another socket (inter-socket link)";
+    return;
+  }
+  const ComponentAddressing &rc = e.components[static_cast<std::size_t>(root)];
+  std::uint64_t staging = tc.chunk.count * static_cast<std::uint64_t>(tc.chunks_in_flight);
+  if (rc.memory_size < staging)
+    where.fail(fmt::format("no host memory of {} for the staging buffer under \"{}\"",
+                           format_bytes(Bytes{staging}),
+                           t.components[static_cast<std::size_t>(root)].id),
+               "a host_memory on the initiator's root complex");
+  tc.staging_address = rc.memory_base + rc.memory_size - staging;
+  // Chunks go from the data's holder up to host memory and from there to the consumer.
+  int from = tc.is_write ? tc.initiator : tc.target, to = tc.is_write ? tc.target : tc.initiator;
+  std::vector<int> path = chain_up(h, from), down = chain_up(h, to);
+  for (int m = 0; m < static_cast<int>(t.components.size()); ++m)
+    if (t.components[static_cast<std::size_t>(m)].memory_of_root == root)
+      path.push_back(m);
+  path.insert(path.end(), down.rbegin(), down.rend());
+  tc.route = join_route(t, path);
+}
+
+} // namespace
+
+TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hierarchy &h,
+                             const Enumeration &e, const PciView &view) {
+  n.require_object();
+  n.allow_only({"id",          "initiator",   "target",      "offset", "direction",
+                "size",        "count",       "concurrency", "stride", "start_after",
+                "start_at",    "description", "rate",        "buffer", "queue_pairs",
+                "copy_engine", "mechanism",   "fallback",    "chunk",  "chunks_in_flight"});
+  TransferConfig tc;
+  tc.pointer = n.pointer();
+  tc.id = n.at("id").as_string();
+  // start_after and the report name transfers by id, so an empty one could not be told apart.
+  if (tc.id.empty())
+    n.at("id").fail("an empty transfer id", "a non-empty id, unique among the transfers");
+  Node initiator = n.at("initiator");
+  tc.initiator = t.find(initiator.as_string());
+  if (tc.initiator < 0)
+    initiator.fail(fmt::format("\"{}\" names no component of the topology", initiator.as_string()),
+                   "the id of a DMA-capable endpoint");
+  const ComponentConfig &icfg = t.components[static_cast<std::size_t>(tc.initiator)];
+  if (icfg.type->role != ComponentRole::Endpoint)
+    initiator.fail(fmt::format("\"{}\" is a {}, which cannot initiate DMA", initiator.as_string(),
+                               icfg.type->name),
+                   "a dma_engine, gpu or rdma_nic");
+  Node target = n.at("target");
+  tc.target = t.find(target.as_string());
+  if (tc.target < 0)
+    target.fail(fmt::format("\"{}\" names no component of the topology", target.as_string()),
+                "a host_memory or an endpoint with a BAR");
+  const ComponentConfig &tcfg = t.components[static_cast<std::size_t>(tc.target)];
+  tc.local = tc.target == tc.initiator;
+  if (tc.local && icfg.type->name != "gpu")
+    target.fail("a transfer from a device to itself", "another component (only a gpu's kernels "
+                                                      "access the device's own memory)");
+  std::uint64_t region_base = 0, region_size = 0;
+  if (tc.local) {
+    region_size = GpuParams::from(tcfg.params).memory_size.count;
+  } else if (tcfg.type->role == ComponentRole::Memory) {
+    const ComponentAddressing &rc = e.components[static_cast<std::size_t>(tcfg.memory_of_root)];
+    region_base = rc.memory_base;
+    region_size = rc.memory_size;
+  } else if (tcfg.type->role == ComponentRole::Endpoint && tcfg.type->data_bar >= 0) {
+    const Bar &bar = e.components[static_cast<std::size_t>(tc.target)]
+                         .bars[static_cast<std::size_t>(tcfg.type->data_bar)];
+    region_base = bar.base;
+    region_size = bar.size;
+    tc.peer = true;
+  } else {
+    target.fail(fmt::format("\"{}\" is a {}, which has no memory to transfer to or from",
+                            target.as_string(), tcfg.type->name),
+                "a host_memory or an endpoint with a BAR");
+  }
+  std::string what = tcfg.type->name == "gpu" && !tc.local
+                         ? fmt::format("the BAR aperture of \"{}\"", tcfg.id)
+                         : fmt::format("\"{}\"", tcfg.id);
+  std::string fix = tcfg.type->name == "gpu" && !tc.local
+                        ? "a buffer within the aperture (or resizable_bar: true on the gpu)"
+                        : "a transfer that fits its target region";
+  tc.is_write = n.at("direction").as_choice({"read", "write"}) == "write";
+  Node size = n.at("size");
+  tc.size = size.as_bytes();
+  if (tc.size.count == 0)
+    size.fail("a transfer of 0 bytes", "at least 1 B");
+  if (tc.size.count > (1ull << 32))
+    size.fail("a single transfer over 4 GiB", "at most 4 GiB per transfer");
+  if (auto o = n.get("offset"))
+    tc.offset = o->as_bytes().count;
+  if (tc.offset >= region_size || region_size - tc.offset < tc.size.count)
+    size.fail(fmt::format("{} at offset {} does not fit in {} ({})", format_bytes(tc.size),
+                          format_bytes(Bytes{tc.offset}), what, format_bytes(Bytes{region_size})),
+              fix);
+  tc.target_address = region_base + tc.offset;
+  tc.region_bytes = region_size - tc.offset;
+  if (auto b = n.get("buffer")) {
+    Bytes buffer = b->as_bytes();
+    if (buffer.count < tc.size.count)
+      b->fail(fmt::format("a buffer of {} smaller than one transfer ({})", format_bytes(buffer),
+                          format_bytes(tc.size)),
+              "a buffer at least as large as size");
+    if (buffer.count > tc.region_bytes)
+      b->fail(fmt::format("a buffer of {} at offset {} does not fit in {} ({})",
+                          format_bytes(buffer), format_bytes(Bytes{tc.offset}), what,
+                          format_bytes(Bytes{region_size})),
+              fix);
+    tc.region_bytes = buffer.count;
+  }
+  if (auto c = n.get("count"))
+    tc.count = static_cast<std::uint64_t>(c->as_int(1, 1ll << 40));
+  if (auto c = n.get("concurrency"))
+    tc.concurrency = static_cast<int>(c->as_int(1, 1 << 20));
+  if (auto q = n.get("queue_pairs")) {
+    if (icfg.type->name != "rdma_nic")
+      q->fail("queue_pairs on a transfer not initiated by an rdma_nic", "no queue_pairs key");
+    tc.queue_pairs = static_cast<int>(q->as_int(1, 1 << 16));
+  }
+  if (icfg.type->name == "rdma_nic") {
+    // Each queue pair keeps `concurrency` messages in flight, RDMA READs at most the NIC's
+    // per-QP limit.
+    int depth = tc.concurrency;
+    if (!tc.is_write)
+      depth = std::min<int>(depth, RdmaNicParams::from(icfg.params).rdma_reads_per_qp);
+    tc.concurrency = depth * tc.queue_pairs;
+  }
+  if (auto ce = n.get("copy_engine")) {
+    if (icfg.type->name != "gpu")
+      ce->fail("copy_engine on a transfer not initiated by a gpu", "no copy_engine key");
+    tc.copy_engine = static_cast<int>(
+        ce->as_int(0, static_cast<std::int64_t>(GpuParams::from(icfg.params).copy_engines) - 1));
+  }
+  tc.stride = tc.size;
+  if (auto st = n.get("stride")) {
+    tc.stride = st->as_bytes();
+    if (tc.stride.count == 0)
+      st->fail("a stride of 0 B", "a positive stride (or omit it)");
+  }
+  if (auto r = n.get("rate"))
+    tc.rate = r->as_bandwidth();
+  if (auto sa = n.get("start_at"))
+    tc.start_at = sa->as_duration();
+  // An empty start_after would otherwise read as "no dependency" and be silently ignored.
+  if (auto sa = n.get("start_after"); sa && sa->as_string().empty())
+    sa->fail("an empty start_after", "the id of another transfer, or no start_after key");
+
+  if (auto m = n.get("mechanism")) {
+    if (!tc.peer)
+      m->fail("a mechanism on a transfer that does not target a peer device's BAR",
+              "no mechanism key (only device-to-device transfers choose one)");
+    tc.mechanism = m->as_choice({"p2p_dma_api", "bounce"});
+  }
+  std::string fallback = "none";
+  if (auto f = n.get("fallback")) {
+    if (tc.mechanism != "p2p_dma_api" && !(tc.mechanism.empty() && tc.peer))
+      f->fail("a fallback on a transfer that does not use p2p_dma_api",
+              "no fallback key (only the DMA-API peer mapping can be refused)");
+    fallback = f->as_choice({"none", "bounce"});
+  }
+  for (const char *key : {"chunk", "chunks_in_flight"})
+    if (auto k = n.get(key); k && tc.mechanism != "bounce" && !n.has("fallback"))
+      k->fail(fmt::format("{} on a transfer that does not use bounce buffers", key),
+              "mechanism bounce (or fallback bounce)");
+  if (tc.peer) {
+    if (tc.mechanism.empty())
+      tc.mechanism = "p2p_dma_api";
+    // The provider exports its BAR (pci_p2pdma_add_resource); the client maps it with the
+    // DMA API, which asks calc_map_type_and_dist.
+    tc.verdict = p2p_verdict(view, t, tc.target, tc.initiator);
+    // With ATS, translated requests pass ports whose firmware set ACS Direct Translated
+    // (linux-semantics.md §5.2): the data path is the switch's even when Linux mapped the
+    // buffer THRU_HOST_BRIDGE because of the redirect.
+    bool direct_translated = tc.verdict.acs_redirect && icfg.type->name == "rdma_nic" &&
+                             RdmaNicParams::from(icfg.params).ats;
+    for (int node : tc.verdict.redirecting_nodes)
+      direct_translated = direct_translated &&
+                          view.tree.nodes[static_cast<std::size_t>(node)].acs.direct_translated;
+    tc.route = peer_route(t, h, tc.initiator, tc.target,
+                          direct_translated ? P2pMapType::BusAddr : tc.verdict.type);
+    if (tc.mechanism == "p2p_dma_api" && tc.verdict.type == P2pMapType::NotSupported) {
+      if (fallback == "bounce") {
+        tc.mechanism = "bounce";
+        tc.fell_back = true;
+      } else {
+        tc.unsupported = "p2pdma NOT_SUPPORTED: " + tc.verdict.reason;
+      }
+    }
+    if (tc.mechanism == "bounce") {
+      load_bounce(n, t, h, e, tc);
+    } else if (tc.unsupported.empty() && h.root_of[static_cast<std::size_t>(tc.initiator)] !=
+                                             h.root_of[static_cast<std::size_t>(tc.target)]) {
+      tc.unsupported = "not modelled: peer traffic between root complexes (inter-socket link)";
+    }
+  } else if (!tc.local) {
+    int root = tcfg.type->role == ComponentRole::Memory
+                   ? tcfg.memory_of_root
+                   : h.root_of[static_cast<std::size_t>(tc.target)];
+    std::vector<int> path = chain_up(h, tc.initiator);
+    if (path.back() != root)
+      tc.unsupported = "not modelled: host memory of another root complex (inter-socket link)";
+    path.push_back(tc.target);
+    tc.route = join_route(t, path);
+  } else {
+    tc.route = tcfg.id;
+  }
+  return tc;
+}
+
+} // namespace pciesim

@@ -1,0 +1,346 @@
+#include "sim/plan/workload.h"
+
+#include <cstdint>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "models/gpu/gpu.h"
+#include "sim/config/param_loader.h"
+
+namespace pciesim {
+
+const std::vector<std::string> &mechanism_names() {
+  static const std::vector<std::string> names = {"p2p_dma_api", "hmm_migrate", "hmm_p2p",
+                                                 "dmabuf_p2p", "bounce"};
+  return names;
+}
+
+const char *mechanism_name(Mechanism m) {
+  return mechanism_names()[static_cast<std::size_t>(m)].c_str();
+}
+
+const P2pVerdict &WorkloadConfig::verdict(int nic, int gpu) const {
+  for (const PeerVerdict &v : verdicts)
+    if (v.nic == nic && v.gpu == gpu)
+      return v.verdict;
+  static const P2pVerdict none;
+  return none;
+}
+
+std::vector<std::uint64_t> PhaseConfig::access_offsets() const {
+  std::vector<std::uint64_t> out;
+  switch (pattern) {
+  case AccessPattern::Sequential:
+    for (std::uint64_t at = 0; at < bytes; at += access_bytes)
+      out.push_back(offset + at);
+    break;
+  case AccessPattern::Strided:
+    for (std::uint64_t at = 0; at + access_bytes <= bytes; at += stride_bytes)
+      out.push_back(offset + at);
+    break;
+  case AccessPattern::Random: {
+    // As many accesses as a sequential pass, each at a uniformly drawn access-aligned slot.
+    // The raw mt19937_64 output (not a std:: distribution) keeps the sequence identical
+    // across standard libraries.
+    std::mt19937_64 rng(seed);
+    std::uint64_t slots = bytes / access_bytes;
+    for (std::uint64_t i = 0; i < slots; ++i)
+      out.push_back(offset + (rng() % slots) * access_bytes);
+    break;
+  }
+  }
+  return out;
+}
+
+namespace {
+
+BufferConfig load_buffer(const Node &n, const TopologyConfig &t) {
+  n.require_object();
+  n.allow_only({"id", "gpu", "size", "page_size", "placement", "description"});
+  BufferConfig b;
+  b.id = n.at("id").as_string();
+  if (b.id.empty())
+    n.at("id").fail("an empty buffer id", "a non-empty id, unique among the buffers");
+  Node gpu = n.at("gpu");
+  b.gpu = t.find(gpu.as_string());
+  if (b.gpu < 0 || t.components[static_cast<std::size_t>(b.gpu)].type->name != "gpu")
+    gpu.fail(fmt::format("\"{}\" is not a gpu of the topology", gpu.as_string()),
+             "the id of the gpu whose memory holds the buffer");
+  Node size = n.at("size");
+  b.bytes = size.as_bytes().count;
+  if (auto p = n.get("page_size")) {
+    b.page_bytes = p->as_bytes().count;
+    if (b.page_bytes != 4096 && b.page_bytes != (2u << 20))
+      p->fail(fmt::format("a page size of {}", format_bytes(Bytes{b.page_bytes})),
+              "4 KiB or 2 MiB (the base page and the huge page HMM migrates)");
+  }
+  if (b.bytes == 0 || b.bytes % b.page_bytes != 0)
+    size.fail(fmt::format("{} is not a positive multiple of the {} page size",
+                          format_bytes(Bytes{b.bytes}), format_bytes(Bytes{b.page_bytes})),
+              "whole pages");
+  // Frames are numbered in 32 bits (page state stays small).
+  if (b.pages() > UINT32_MAX)
+    size.fail(fmt::format("{} pages of {}", b.pages(), format_bytes(Bytes{b.page_bytes})),
+              "at most 4294967295 pages (2 MiB pages for a buffer this large)");
+  if (auto p = n.get("placement"))
+    b.on_device = p->as_choice({"device", "system"}) == "device";
+  return b;
+}
+
+PhaseConfig load_phase(const Node &n, const TopologyConfig &t,
+                       const std::vector<BufferConfig> &buffers, std::uint64_t seed) {
+  n.require_object();
+  n.allow_only({"id", "actor", "op", "buffer", "offset", "size", "access_size", "pattern", "stride",
+                "seed", "concurrency", "once", "with_previous", "description"});
+  PhaseConfig p;
+  p.pointer = n.pointer();
+  p.id = n.at("id").as_string();
+  if (p.id.empty())
+    n.at("id").fail("an empty phase id", "a non-empty id, unique among the phases");
+  Node actor = n.at("actor");
+  std::string actor_id = actor.as_string();
+  if (actor_id != "cpu") {
+    p.actor = t.find(actor_id);
+    const std::string type =
+        p.actor < 0 ? "" : t.components[static_cast<size_t>(p.actor)].type->name;
+    if (type != "gpu" && type != "rdma_nic")
+      actor.fail(fmt::format("\"{}\" is not a gpu or rdma_nic of the topology", actor_id),
+                 "\"cpu\", or the id of a gpu or rdma_nic");
+    p.actor_is_nic = type == "rdma_nic";
+  }
+  p.is_write = n.at("op").as_choice({"read", "write"}) == "write";
+  Node buffer = n.at("buffer");
+  p.buffer = -1;
+  for (std::size_t b = 0; b < buffers.size(); ++b)
+    if (buffers[b].id == buffer.as_string())
+      p.buffer = static_cast<int>(b);
+  if (p.buffer < 0)
+    buffer.fail(fmt::format("\"{}\" names no buffer", buffer.as_string()),
+                "the id of a buffer of the workload");
+  const BufferConfig &b = buffers[static_cast<std::size_t>(p.buffer)];
+  if (p.actor >= 0 && !p.actor_is_nic && p.actor != b.gpu)
+    actor.fail(fmt::format("gpu \"{}\" does not own buffer \"{}\"", actor_id, b.id),
+               "the buffer's own gpu (another GPU reaching it is a transfer, not a phase)");
+  if (auto o = n.get("offset")) {
+    p.offset = o->as_bytes().count;
+    if (p.offset % b.page_bytes != 0 || p.offset >= b.bytes)
+      o->fail(
+          fmt::format("offset {}", format_bytes(Bytes{p.offset})),
+          fmt::format("a page-aligned offset inside the {} buffer", format_bytes(Bytes{b.bytes})));
+  }
+  p.bytes = b.bytes - p.offset;
+  if (auto s = n.get("size")) {
+    p.bytes = s->as_bytes().count;
+    if (p.bytes == 0 || p.offset + p.bytes > b.bytes)
+      s->fail(fmt::format("a range of {} at offset {}", format_bytes(Bytes{p.bytes}),
+                          format_bytes(Bytes{p.offset})),
+              fmt::format("a non-empty range inside the {} buffer", format_bytes(Bytes{b.bytes})));
+  }
+  p.access_bytes = std::min<std::uint64_t>(p.bytes, 64 << 10);
+  if (auto a = n.get("access_size")) {
+    p.access_bytes = a->as_bytes().count;
+    if (p.access_bytes == 0 || p.access_bytes > p.bytes || p.bytes % p.access_bytes != 0)
+      a->fail(fmt::format("an access size of {} for a range of {}",
+                          format_bytes(Bytes{p.access_bytes}), format_bytes(Bytes{p.bytes})),
+              "a non-zero size that divides the range");
+  }
+  p.seed = seed;
+  if (auto s = n.get("seed"))
+    p.seed = static_cast<std::uint64_t>(s->as_int(0, INT64_MAX));
+  if (auto pat = n.get("pattern")) {
+    std::string name = pat->as_choice({"sequential", "random", "strided"});
+    p.pattern = name == "random"    ? AccessPattern::Random
+                : name == "strided" ? AccessPattern::Strided
+                                    : AccessPattern::Sequential;
+  }
+  if (auto s = n.get("stride")) {
+    if (p.pattern != AccessPattern::Strided)
+      s->fail("a stride for a pattern that is not \"strided\"",
+              "no stride, or \"pattern\": \"strided\"");
+    p.stride_bytes = s->as_bytes().count;
+    if (p.stride_bytes < p.access_bytes)
+      s->fail(fmt::format("a stride of {} below the access size {}",
+                          format_bytes(Bytes{p.stride_bytes}), format_bytes(Bytes{p.access_bytes})),
+              "a stride of at least the access size");
+  } else if (p.pattern == AccessPattern::Strided) {
+    n.fail("a strided pattern without a \"stride\"", "a \"stride\" size");
+  }
+  // A GPU kernel has many warps touching memory at once: enough accesses in flight to fill a
+  // fault batch of 4 KiB pages.
+  p.concurrency = p.actor < 0 ? 1 : p.actor_is_nic ? 4 : 32;
+  if (auto c = n.get("concurrency"))
+    p.concurrency = static_cast<int>(c->as_int(1, p.actor < 0 ? 1 : 256));
+  if (auto o = n.get("once"))
+    p.once = o->as_bool();
+  if (auto w = n.get("with_previous"))
+    p.with_previous = w->as_bool();
+  return p;
+}
+
+// Where the buffers live: device frames in the owner's BAR1 aperture (peers reach them
+// there), system frames in the host memory of the owner's socket above the NIC's tables.
+void place_buffers(const Node &n, WorkloadConfig &w, const TopologyConfig &t, const Hierarchy &h,
+                   const Enumeration &e) {
+  std::vector<std::uint64_t> device_used(t.components.size(), 0);
+  std::vector<std::uint64_t> ram_used(t.components.size(), 0);
+  for (std::size_t i = 0; i < w.buffers.size(); ++i) {
+    BufferConfig &b = w.buffers[i];
+    std::size_t g = static_cast<std::size_t>(b.gpu);
+    const Bar &aperture = e.components[g].bars[static_cast<std::size_t>(Gpu::kApertureBar)];
+    std::uint64_t start = (device_used[g] + b.page_bytes - 1) / b.page_bytes * b.page_bytes;
+    if (start + b.bytes > aperture.size)
+      n.at("buffers").at(i).at("size").fail(
+          fmt::format("buffers of {} need {} of device memory but its BAR1 aperture is {}",
+                      t.components[g].id, format_bytes(Bytes{start + b.bytes}),
+                      format_bytes(Bytes{aperture.size})),
+          "buffers that fit the aperture (set \"resizable_bar\": true on the gpu for more)");
+    b.device_address = aperture.base + start;
+    device_used[g] = start + b.bytes;
+    std::size_t root = static_cast<std::size_t>(h.root_of[g]);
+    const ComponentAddressing &rc = e.components[root];
+    // System frames from the middle of the socket's memory: the NIC's MTT tables sit at its
+    // base and the staging buffer at its top.
+    std::uint64_t ram_start = rc.memory_size / 2 + ram_used[root];
+    ram_start = (ram_start + b.page_bytes - 1) / b.page_bytes * b.page_bytes;
+    if (ram_start + b.bytes > rc.memory_size - w.staging_bytes)
+      n.at("buffers").at(i).at("size").fail(
+          fmt::format("the buffers do not fit in half of the {} of host memory of {}",
+                      format_bytes(Bytes{rc.memory_size}), t.components[root].id),
+          "smaller buffers, or more host memory");
+    b.ram_address = rc.memory_base + ram_start;
+    ram_used[root] = ram_start + b.bytes - rc.memory_size / 2;
+  }
+}
+
+} // namespace
+
+WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hierarchy &h,
+                             const Enumeration &e, const PciView &view,
+                             std::uint64_t scenario_seed) {
+  n.require_object();
+  n.allow_only({"mechanisms", "buffers", "phases", "iterations", "costs", "nic_mr", "chunk",
+                "chunks_in_flight", "description"});
+  WorkloadConfig w;
+  if (auto m = n.get("mechanisms")) {
+    m->require_array();
+    if (m->size() == 0)
+      m->fail("no mechanisms", "at least one of " + join(mechanism_names(), ", "));
+    for (const Node &item : m->items()) {
+      std::string name = item.as_choice(mechanism_names());
+      Mechanism mech = Mechanism::P2pDmaApi;
+      for (std::size_t k = 0; k < mechanism_names().size(); ++k)
+        if (mechanism_names()[k] == name)
+          mech = static_cast<Mechanism>(k);
+      for (Mechanism other : w.mechanisms)
+        if (other == mech)
+          item.fail(fmt::format("\"{}\" twice", name), "each mechanism once");
+      w.mechanisms.push_back(mech);
+    }
+  } else {
+    for (std::size_t k = 0; k < mechanism_names().size(); ++k)
+      w.mechanisms.push_back(static_cast<Mechanism>(k));
+  }
+  Node buffers = n.at("buffers");
+  buffers.require_array();
+  if (buffers.size() == 0)
+    buffers.fail("no buffers", "at least one buffer");
+  for (const Node &b : buffers.items()) {
+    BufferConfig bc = load_buffer(b, t);
+    for (const BufferConfig &other : w.buffers)
+      if (other.id == bc.id)
+        b.at("id").fail(fmt::format("duplicate buffer id \"{}\"", bc.id), "unique ids");
+    w.buffers.push_back(bc);
+  }
+  Node phases = n.at("phases");
+  phases.require_array();
+  if (phases.size() == 0)
+    phases.fail("no phases", "at least one phase");
+  for (const Node &p : phases.items()) {
+    PhaseConfig pc = load_phase(p, t, w.buffers, scenario_seed);
+    for (const PhaseConfig &other : w.phases)
+      if (other.id == pc.id)
+        p.at("id").fail(fmt::format("duplicate phase id \"{}\"", pc.id), "unique ids");
+    w.phases.push_back(pc);
+  }
+  if (w.phases.front().with_previous)
+    phases.at(0)
+        .at("with_previous")
+        .fail("the first phase starting with a previous one",
+              "with_previous only on a later phase");
+  if (auto i = n.get("iterations"))
+    w.iterations = static_cast<int>(i->as_int(1, 1000000));
+  ParamSet costs = resolve_params(OsCosts::specs(), n.get("costs"));
+  w.costs = OsCosts::from(costs);
+  if (auto m = n.get("nic_mr"))
+    w.nic_mr_pinned = m->as_choice({"odp", "pinned"}) == "pinned";
+  if (auto c = n.get("chunk")) {
+    w.chunk_bytes = c->as_bytes().count;
+    if (w.chunk_bytes < 4096 || w.chunk_bytes % 4096 != 0)
+      c->fail(fmt::format("a chunk of {}", format_bytes(Bytes{w.chunk_bytes})),
+              "a whole number of 4 KiB pages");
+  }
+  if (auto c = n.get("chunks_in_flight"))
+    w.chunks_in_flight = static_cast<int>(c->as_int(1, 64));
+  // Staging (bounce chunks and CPU copies of device data) at the top of the first buffer's
+  // socket memory.
+  std::size_t root =
+      static_cast<std::size_t>(h.root_of[static_cast<std::size_t>(w.buffers[0].gpu)]);
+  std::uint64_t largest_access = 0;
+  for (const PhaseConfig &p : w.phases)
+    largest_access = std::max(largest_access, p.access_bytes);
+  w.staging_bytes =
+      std::max(w.chunk_bytes * static_cast<std::uint64_t>(w.chunks_in_flight), largest_access);
+  w.staging_address =
+      e.components[root].memory_base + e.components[root].memory_size - w.staging_bytes;
+  place_buffers(n, w, t, h, e);
+  for (const PhaseConfig &p : w.phases)
+    if (p.actor_is_nic)
+      for (const BufferConfig &b : w.buffers) {
+        bool known = false;
+        for (const WorkloadConfig::PeerVerdict &v : w.verdicts)
+          known = known || (v.nic == p.actor && v.gpu == b.gpu);
+        if (!known)
+          w.verdicts.push_back({p.actor, b.gpu, p2p_verdict(view, t, b.gpu, p.actor)});
+      }
+
+  nlohmann::ordered_json &j = w.resolved;
+  for (Mechanism m : w.mechanisms)
+    j["mechanisms"].push_back(mechanism_name(m));
+  for (const BufferConfig &b : w.buffers)
+    j["buffers"].push_back({{"id", b.id},
+                            {"gpu", t.components[static_cast<std::size_t>(b.gpu)].id},
+                            {"size", format_bytes(Bytes{b.bytes})},
+                            {"page_size", format_bytes(Bytes{b.page_bytes})},
+                            {"placement", b.on_device ? "device" : "system"}});
+  static const char *pattern_names[] = {"sequential", "random", "strided"};
+  for (const PhaseConfig &p : w.phases) {
+    nlohmann::ordered_json pj;
+    pj["id"] = p.id;
+    pj["actor"] = p.actor < 0 ? "cpu" : t.components[static_cast<std::size_t>(p.actor)].id;
+    pj["actor_type"] =
+        p.actor < 0 ? "cpu" : t.components[static_cast<std::size_t>(p.actor)].type->name;
+    pj["op"] = p.is_write ? "write" : "read";
+    pj["buffer"] = w.buffers[static_cast<std::size_t>(p.buffer)].id;
+    pj["offset"] = format_bytes(Bytes{p.offset});
+    pj["size"] = format_bytes(Bytes{p.bytes});
+    pj["access_size"] = format_bytes(Bytes{p.access_bytes});
+    pj["pattern"] = pattern_names[static_cast<int>(p.pattern)];
+    if (p.pattern == AccessPattern::Strided)
+      pj["stride"] = format_bytes(Bytes{p.stride_bytes});
+    if (p.pattern == AccessPattern::Random)
+      pj["seed"] = p.seed;
+    pj["concurrency"] = p.concurrency;
+    pj["once"] = p.once;
+    pj["with_previous"] = p.with_previous;
+    j["phases"].push_back(pj);
+  }
+  j["iterations"] = w.iterations;
+  j["nic_mr"] = w.nic_mr_pinned ? "pinned" : "odp";
+  j["chunk"] = format_bytes(Bytes{w.chunk_bytes});
+  j["chunks_in_flight"] = w.chunks_in_flight;
+  j["costs"] = costs.to_json();
+  return w;
+}
+
+} // namespace pciesim

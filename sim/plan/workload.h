@@ -1,0 +1,82 @@
+// A scenario's "workload": shared buffers (each owned by a GPU, in pages), phases in which an
+// actor (the CPU, a GPU, an RDMA NIC) reads or writes a range of a buffer with an access
+// pattern, repeated for some iterations, and the memory mechanisms to compare on it
+// (docs/mechanisms.md). Resolved against the enumerated topology: actors become component
+// indices, buffers get their device and system-RAM frame regions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/common/params.h"
+#include "models/os/os_kernel.h"
+#include "models/os/p2pdma.h"
+#include "sim/config/json_input.h"
+#include "sim/fabric/enumeration.h"
+#include "sim/fabric/pci_view.h"
+#include "sim/fabric/topology.h"
+
+namespace pciesim {
+
+enum class Mechanism { P2pDmaApi, HmmMigrate, HmmP2p, DmabufP2p, Bounce };
+const char *mechanism_name(Mechanism m);
+const std::vector<std::string> &mechanism_names();
+
+enum class AccessPattern { Sequential, Random, Strided };
+
+struct BufferConfig {
+  std::string id;
+  int gpu = -1; // owning GPU, component index
+  std::uint64_t bytes = 0, page_bytes = 4096;
+  bool on_device = true;            // initial placement
+  std::uint64_t device_address = 0; // BAR1 bus address of device frame 0
+  std::uint64_t ram_address = 0;    // host-memory address of system frame 0
+  std::uint64_t pages() const { return bytes / page_bytes; }
+};
+
+struct PhaseConfig {
+  std::string id;
+  std::string pointer; // for messages about the phase
+  int actor = -1;      // component index; -1 for the CPU
+  bool actor_is_nic = false;
+  bool is_write = false;
+  int buffer = 0;
+  std::uint64_t offset = 0, bytes = 0; // the range of the buffer
+  std::uint64_t access_bytes = 0;
+  AccessPattern pattern = AccessPattern::Sequential;
+  std::uint64_t stride_bytes = 0;
+  std::uint64_t seed = 1;
+  int concurrency = 1; // accesses in flight
+  bool once = false;   // first iteration only
+  bool with_previous = false;
+  // The accesses, as offsets into the buffer, in issue order.
+  std::vector<std::uint64_t> access_offsets() const;
+};
+
+struct WorkloadConfig {
+  std::vector<Mechanism> mechanisms;
+  std::vector<BufferConfig> buffers;
+  std::vector<PhaseConfig> phases;
+  int iterations = 1;
+  OsCosts costs;
+  bool nic_mr_pinned = false; // "nic_mr": "pinned" instead of "odp"
+  std::uint64_t chunk_bytes = 1 << 20;
+  int chunks_in_flight = 2;
+  std::uint64_t staging_address = 0; // host memory of the first GPU's socket
+  std::uint64_t staging_bytes = 0;
+  // Per (NIC, GPU) pair the p2pdma verdict of the NIC reaching the GPU's BAR.
+  struct PeerVerdict {
+    int nic = -1, gpu = -1;
+    P2pVerdict verdict;
+  };
+  std::vector<PeerVerdict> verdicts;
+  const P2pVerdict &verdict(int nic, int gpu) const;
+  nlohmann::ordered_json resolved; // with every default filled in
+};
+
+WorkloadConfig load_workload(const Node &n, const TopologyConfig &topology,
+                             const Hierarchy &hierarchy, const Enumeration &enumeration,
+                             const PciView &view, std::uint64_t scenario_seed);
+
+} // namespace pciesim

@@ -1,0 +1,27 @@
+// `pciesim report DIR`: a self-contained report.html (inline SVG charts and topology pictures,
+// no scripts, no external resources) and a report.md (the same tables, charts as files under
+// DIR/report-svg/) from the output of a sweep, a merge or a single run. Written atomically;
+// the bytes depend only on the result files, so a sweep and its sharded merge give the same
+// report.
+#pragma once
+
+#include <string>
+
+#include "sim/report/report_data.h"
+
+namespace pciesim {
+
+struct ReportFiles {
+  std::string html, markdown;
+  std::vector<std::pair<std::string, std::string>> svgs; // file name under report-svg/, content
+};
+
+ReportFiles render_report(const ReportData &data);
+
+// Reads `dir` and writes the report into it; throws InputError for a directory it cannot read.
+void write_report(const std::string &dir);
+
+// The command: returns an exit code, printing bad input as one line.
+int command_report(const std::string &dir);
+
+} // namespace pciesim

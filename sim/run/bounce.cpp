@@ -1,0 +1,129 @@
+#include "sim/run/bounce.h"
+
+#include <algorithm>
+
+namespace pciesim {
+
+BouncePipeline::BouncePipeline(const BounceConfig &config, DmaEngine &device, DmaEngine &gpu,
+                               const std::string &id)
+    : config_(config), first_(config.nic_writes ? &device : &gpu),
+      second_(config.nic_writes ? &gpu : &device), message_done_bytes_(config.count, 0),
+      message_start_ps_(config.count, -1) {
+  for (int i = 0; i < config.chunks_in_flight; ++i) {
+    Slot slot;
+    // Stage 1 writes the chunk into the slot's staging area; stage 2 reads it back out.
+    // The device-side address of the GPU copy is not modelled separately: its memory is
+    // the GPU's own (local access), only the host side crosses PCIe.
+    DmaStreamSpec spec;
+    spec.id = id + ".stage" + std::to_string(i);
+    spec.transfer_bytes = config.chunk_bytes;
+    spec.region_bytes = config.chunk_bytes;
+    spec.stride_bytes = config.chunk_bytes;
+    spec.count = 1;
+    spec.concurrency = 1;
+    spec.is_write = true;
+    slot.first_stream = first_->add_stream(spec);
+    spec.is_write = false;
+    slot.second_stream = second_->add_stream(spec);
+    slots_.push_back(slot);
+  }
+}
+
+void BouncePipeline::start(std::int64_t at_ps) {
+  result_.first_start_ps = at_ps;
+  fill(at_ps);
+}
+
+void BouncePipeline::rerun(std::int64_t at_ps) {
+  next_message_ = next_offset_ = 0;
+  std::fill(message_done_bytes_.begin(), message_done_bytes_.end(), 0);
+  std::fill(message_start_ps_.begin(), message_start_ps_.end(), -1);
+  result_.finished = false;
+  if (result_.first_start_ps < 0)
+    result_.first_start_ps = at_ps;
+  fill(at_ps);
+}
+
+// Hands the next chunks to free slots.
+void BouncePipeline::fill(std::int64_t at_ps) {
+  for (std::size_t i = 0; i < slots_.size() && next_message_ < config_.count; ++i) {
+    Slot &slot = slots_[i];
+    if (slot.busy)
+      continue;
+    slot.busy = true;
+    ++busy_slots_;
+    slot.message = next_message_;
+    slot.offset = next_offset_;
+    if (message_start_ps_[next_message_] < 0)
+      message_start_ps_[next_message_] = at_ps;
+    next_offset_ += config_.chunk_bytes;
+    if (next_offset_ >= config_.message_bytes) {
+      next_offset_ = 0;
+      ++next_message_;
+    }
+    waiting_[0].push_back(static_cast<int>(i));
+  }
+  kick(0, at_ps);
+}
+
+// Starts the next queued chunk of a stage that is idle.
+void BouncePipeline::kick(int stage, std::int64_t at_ps) {
+  if (running_[stage] >= 0 || waiting_[stage].empty())
+    return;
+  int i = waiting_[stage].front();
+  waiting_[stage].pop_front();
+  running_[stage] = i;
+  stage_start_ps_[stage] = at_ps;
+  const Slot &slot = slots_[static_cast<std::size_t>(i)];
+  std::uint64_t address =
+      config_.staging_address + static_cast<std::uint64_t>(i) * config_.chunk_bytes;
+  if (stage == 0)
+    first_->restart_stream(slot.first_stream, address, at_ps);
+  else
+    second_->restart_stream(slot.second_stream, address, at_ps);
+}
+
+bool BouncePipeline::stage_done(const DmaEngine &engine, int stream, std::int64_t at_ps) {
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    Slot &slot = slots_[i];
+    if (&engine == first_ && stream == slot.first_stream) {
+      if (on_stage)
+        on_stage(0, stage_start_ps_[0], at_ps);
+      running_[0] = -1;
+      waiting_[1].push_back(static_cast<int>(i));
+      kick(1, at_ps);
+      kick(0, at_ps);
+      return true;
+    }
+    if (&engine == second_ && stream == slot.second_stream) {
+      if (on_stage)
+        on_stage(1, stage_start_ps_[1], at_ps);
+      std::uint64_t m = slot.message;
+      message_done_bytes_[m] += config_.chunk_bytes;
+      if (message_done_bytes_[m] >= config_.message_bytes) {
+        result_.bytes += config_.message_bytes;
+        ++result_.transfers_done;
+        result_.latencies_ps.push_back(at_ps - message_start_ps_[m]);
+        if (on_message)
+          on_message(at_ps - message_start_ps_[m]);
+        result_.last_done_ps = std::max(result_.last_done_ps, at_ps);
+      }
+      slot.busy = false;
+      --busy_slots_;
+      running_[1] = -1;
+      const DmaStreamResult &a = first_->stream_result(slot.first_stream);
+      const DmaStreamResult &b = second_->stream_result(slot.second_stream);
+      if (result_.error.empty() && !(a.error.empty() && b.error.empty()))
+        result_.error = a.error.empty() ? b.error : a.error;
+      if (result_.error.empty())
+        fill(at_ps);
+      kick(1, at_ps);
+      if (busy_slots_ == 0 && (next_message_ >= config_.count || !result_.error.empty()))
+        result_.finished = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+} // namespace pciesim

@@ -1,0 +1,580 @@
+#include "sim/run/simulation.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <systemc>
+
+#include "models/dma/dma_engine.h"
+#include "models/gpu/gpu.h"
+#include "models/memory/host_memory.h"
+#include "models/nic/rdma_nic.h"
+#include "models/pcie/link.h"
+#include "models/pcie/pcie_switch.h"
+#include "models/pcie/root_complex.h"
+#include "sim/fabric/pci_view.h"
+#include "sim/run/bounce.h"
+#include "sim/run/trace.h"
+#include "sim/run/vcd_trace.h"
+
+namespace pciesim {
+
+LatencySummary summarize_latencies(std::vector<std::int64_t> samples) {
+  LatencySummary s;
+  if (samples.empty())
+    return s;
+  std::sort(samples.begin(), samples.end());
+  auto rank = [&](double q) {
+    // Nearest-rank percentile.
+    std::size_t k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(samples.size())));
+    return static_cast<double>(samples[std::max<std::size_t>(k, 1) - 1]) / 1000.0;
+  };
+  long double sum = std::accumulate(samples.begin(), samples.end(), 0.0L);
+  s.mean_ns = static_cast<double>(sum / static_cast<long double>(samples.size()) / 1000.0L);
+  s.p50_ns = rank(0.50);
+  s.p99_ns = rank(0.99);
+  s.max_ns = static_cast<double>(samples.back()) / 1000.0;
+  return s;
+}
+
+LatencySummary summarize_latencies(const LatencySamples &samples) {
+  LatencySummary s;
+  if (samples.empty())
+    return s;
+  s.mean_ns = static_cast<double>(samples.mean_ps() / 1000.0L);
+  s.p50_ns = static_cast<double>(samples.percentile_ps(0.50)) / 1000.0;
+  s.p99_ns = static_cast<double>(samples.percentile_ps(0.99)) / 1000.0;
+  s.max_ns = static_cast<double>(samples.max_ps()) / 1000.0;
+  return s;
+}
+
+namespace {
+
+template <class Stats> nlohmann::ordered_json stats_to_json(const Stats &stats) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  stats.for_each([&j](const char *name, auto value) { j[name] = value; });
+  return j;
+}
+
+// The elaborated system. Owns every module; lives for the whole (single) run.
+class System {
+public:
+  explicit System(const ScenarioConfig &s) : scenario_(s), topo_(s.topology->config) {
+    const Hierarchy &h = s.topology->hierarchy;
+    const Enumeration &e = s.enumeration;
+    const PciView &view = s.pci_view;
+    std::size_t n = topo_.components.size();
+    rcs_.resize(n);
+    switches_.resize(n);
+    engines_.resize(n);
+    memories_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const ComponentConfig &c = topo_.components[i];
+      const char *name = c.id.c_str();
+      switch (c.type->role) {
+      case ComponentRole::RootComplex: {
+        RootComplexWiring w;
+        w.root_ports = routing_for(e, topo_, static_cast<int>(i));
+        apply_acs(view, static_cast<int>(i), w.root_ports);
+        w.memory_base = e.components[i].memory_base;
+        w.memory_size = e.components[i].memory_size;
+        w.host_bridge_id = e.components[i].bdf.packed();
+        w.mps_bytes = h.mps_bytes;
+        rcs_[i] = std::make_unique<RootComplex>(name, RootComplexParams::from(c.params), w, pool_);
+        break;
+      }
+      case ComponentRole::Switch: {
+        RoutingTable routes = routing_for(e, topo_, static_cast<int>(i));
+        apply_acs(view, static_cast<int>(i), routes);
+        switches_[i] = std::make_unique<PcieSwitch>(name, SwitchParams::from(c.params),
+                                                    std::move(routes), pool_);
+        switches_[i]->completer_id = e.components[i].bdf.packed();
+        break;
+      }
+      case ComponentRole::Endpoint: {
+        DmaEngineWiring w;
+        w.bdf = e.components[i].bdf;
+        for (const Bar &bar : e.components[i].bars) {
+          w.bar_bases.push_back(bar.base);
+          w.bar_sizes.push_back(bar.size);
+        }
+        w.mps_bytes = h.mps_bytes;
+        w.host_memory_base = e.components[static_cast<std::size_t>(h.root_of[i])].memory_base;
+        if (c.type->name == "gpu")
+          engines_[i] = std::make_unique<Gpu>(name, GpuParams::from(c.params), w, pool_);
+        else if (c.type->name == "rdma_nic")
+          engines_[i] = std::make_unique<RdmaNic>(name, RdmaNicParams::from(c.params), w, pool_);
+        else
+          engines_[i] =
+              std::make_unique<DmaEngine>(name, DmaEngineParams::from(c.params), w, pool_);
+        break;
+      }
+      case ComponentRole::Memory:
+        memories_[i] = std::make_unique<HostMemory>(name, HostMemoryParams::from(c.params));
+        break;
+      }
+    }
+    // Every root complex needs a memory target; one without host memory gets an empty one
+    // that its (empty) memory range never reaches.
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!rcs_[i])
+        continue;
+      HostMemory *memory = nullptr;
+      for (std::size_t m = 0; m < n; ++m)
+        if (memories_[m] && topo_.components[m].memory_of_root == static_cast<int>(i))
+          memory = memories_[m].get();
+      if (!memory) {
+        placeholder_memories_.push_back(std::make_unique<HostMemory>(
+            (topo_.components[i].id + "_no_memory").c_str(), HostMemoryParams{}));
+        memory = placeholder_memories_.back().get();
+      }
+      rcs_[i]->memory_socket.bind(memory->socket);
+    }
+    for (std::size_t l = 0; l < topo_.links.size(); ++l) {
+      const LinkConfig &lc = topo_.links[l];
+      std::string name = fmt::format("link{}", l);
+      auto link =
+          std::make_unique<Link>(name.c_str(), h.trained[l], port_caps(lc.a.component).credits,
+                                 port_caps(lc.b.component).credits);
+      PciePort &a = port(lc.a.component, lc.a.port);
+      PciePort &b = port(lc.b.component, lc.b.port);
+      a.egress.bind(link->a_to_b().in);
+      link->a_to_b().out.bind(b.ingress);
+      b.egress.bind(link->b_to_a().in);
+      link->b_to_a().out.bind(a.ingress);
+      links_.push_back(std::move(link));
+    }
+    // Transfers become streams of their initiators.
+    for (std::size_t t = 0; t < s.transfers.size(); ++t) {
+      const TransferConfig &tc = s.transfers[t];
+      DmaEngine &engine = *engines_[static_cast<std::size_t>(tc.initiator)];
+      if (!tc.unsupported.empty()) {
+        // Linux refuses the mapping (or the model cannot carry it): nothing runs.
+        DmaStreamResult refused;
+        refused.finished = true;
+        refused.error = "unsupported: " + tc.unsupported;
+        refused_.emplace(static_cast<int>(t), refused);
+        stream_of_.push_back(-1);
+        continue;
+      }
+      if (tc.mechanism == "bounce") {
+        BounceConfig b;
+        b.message_bytes = tc.size.count;
+        b.count = tc.count;
+        b.chunk_bytes = tc.chunk.count;
+        b.chunks_in_flight = tc.chunks_in_flight;
+        b.staging_address = tc.staging_address;
+        b.nic_writes = tc.is_write;
+        bounces_.emplace(static_cast<int>(t),
+                         std::make_unique<BouncePipeline>(
+                             b, engine, *engines_[static_cast<std::size_t>(tc.target)], tc.id));
+        stream_of_.push_back(-1);
+        continue;
+      }
+      DmaStreamSpec spec;
+      spec.id = tc.id;
+      spec.is_write = tc.is_write;
+      spec.target_address = tc.target_address;
+      spec.region_bytes = tc.region_bytes;
+      spec.transfer_bytes = tc.size.count;
+      spec.stride_bytes = tc.stride.count;
+      spec.count = tc.count;
+      spec.concurrency = tc.concurrency;
+      spec.local = tc.local;
+      spec.rate = tc.rate;
+      spec.group = tc.copy_engine;
+      stream_of_.push_back(engine.add_stream(spec));
+    }
+    if (s.workload) {
+      kernel_ = std::make_unique<OsKernel>("os", s.workload->costs);
+      std::vector<DmaEngine *> engines;
+      for (auto &e : engines_)
+        engines.push_back(e.get());
+      runner_ = std::make_unique<WorkloadRunner>(*s.workload, s.mechanism, engines, *kernel_);
+      runner_->start();
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!engines_[i])
+        continue;
+      engines_[i]->on_stream_done = [this, i](int stream, std::int64_t at_ps) {
+        stream_done(static_cast<int>(i), stream, at_ps);
+      };
+    }
+    due_ps_.assign(s.transfers.size(), -1);
+    for (std::size_t t = 0; t < s.transfers.size(); ++t)
+      if (s.transfers[t].start_after < 0)
+        start(static_cast<int>(t), 0);
+  }
+
+  // Points the models' observers at the trace recorders (either may be null).
+  void attach(TraceRecorder *trace, VcdTrace *vcd) {
+    std::vector<int> pid(topo_.components.size(), 0);
+    std::vector<int> initiator_tid(scenario_.transfers.size(), 0);
+    if (trace) {
+      for (std::size_t i = 0; i < topo_.components.size(); ++i)
+        pid[i] = trace->add_process(topo_.components[i].id);
+      for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
+        const TransferConfig &tc = scenario_.transfers[t];
+        std::size_t e = static_cast<std::size_t>(tc.initiator);
+        initiator_tid[t] = trace->add_thread(pid[e], "transfer " + tc.id);
+        if (stream_of_[t] >= 0)
+          trace->watch_stream(*engines_[e], stream_of_[t], pid[e], initiator_tid[t], tc.id);
+        else
+          trace->instant(pid[e], initiator_tid[t], "not supported", 0,
+                         {{"transfer", tc.id}, {"reason", tc.unsupported}});
+      }
+      for (auto &engine : engines_)
+        if (engine)
+          engine->set_observer(trace);
+    }
+    for (std::size_t l = 0; l < links_.size(); ++l) {
+      const LinkConfig &lc = topo_.links[l];
+      std::string a = topo_.port_name(lc.a.component, lc.a.port);
+      std::string b = topo_.port_name(lc.b.component, lc.b.port);
+      int link_pid = trace ? trace->add_process(fmt::format("link{} {} - {}", l, a, b)) : 0;
+      for (int dir = 0; dir < 2; ++dir) {
+        LinkDirection &d = dir == 0 ? links_[l]->a_to_b() : links_[l]->b_to_a();
+        std::string from = dir == 0 ? a : b, to = dir == 0 ? b : a;
+        if (trace)
+          trace->watch_link(d, link_pid, trace->add_thread(link_pid, from + " -> " + to),
+                            from + " -> " + to);
+        if (vcd)
+          vcd->watch_link(
+              d, fmt::format("link{}.{}_to_{}", l, vcd_identifier(from), vcd_identifier(to)));
+        if (trace && vcd) {
+          link_fanout_.push_back(std::make_unique<LinkObserverPair>(trace, vcd));
+          d.set_observer(link_fanout_.back().get());
+        } else {
+          d.set_observer(trace ? static_cast<LinkObserver *>(trace) : vcd);
+        }
+      }
+    }
+  }
+
+  bool all_finished() const {
+    if (runner_ && !runner_->finished())
+      return false;
+    for (std::size_t t = 0; t < scenario_.transfers.size(); ++t)
+      if (!result_of(static_cast<int>(t)).finished)
+        return false;
+    return true;
+  }
+
+  // What holds the run up, at the end of a run that did not finish: first each unfinished
+  // transfer and what it waits on, then each component and link still holding work.
+  std::vector<std::string> diagnose() const {
+    std::vector<std::string> lines;
+    const std::int64_t now = now_ps();
+    for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
+      const TransferConfig &tc = scenario_.transfers[t];
+      const DmaStreamResult &sr = result_of(static_cast<int>(t));
+      if (sr.finished)
+        continue;
+      std::int64_t due = due_ps_[t];
+      if (due < 0 && tc.start_after >= 0)
+        lines.push_back(
+            fmt::format("transfer {}: not started: waits for transfer {} to finish (start_after)",
+                        tc.id, scenario_.transfers[static_cast<std::size_t>(tc.start_after)].id));
+      else if (due > now)
+        lines.push_back(fmt::format(
+            "transfer {}: not started: due to start at {} (start_at {}), beyond the time limit "
+            "of {}",
+            tc.id, format_duration(Duration{due}), format_duration(tc.start_at),
+            format_duration(scenario_.max_sim_time)));
+      else
+        lines.push_back(fmt::format("transfer {}: {} of {} transfers done, {} of {} bytes", tc.id,
+                                    sr.transfers_done, tc.count, sr.bytes,
+                                    tc.size.count * tc.count));
+    }
+    for (std::size_t i = 0; i < topo_.components.size(); ++i)
+      if (engines_[i] && !engines_[i]->quiescent())
+        lines.push_back(
+            fmt::format("{}: {}", topo_.components[i].id, engines_[i]->describe_outstanding()));
+    for (std::size_t l = 0; l < links_.size(); ++l) {
+      const LinkConfig &lc = topo_.links[l];
+      std::string a = topo_.port_name(lc.a.component, lc.a.port);
+      std::string b = topo_.port_name(lc.b.component, lc.b.port);
+      if (!links_[l]->a_to_b().idle())
+        lines.push_back(
+            fmt::format("link {} -> {}: {}", a, b, links_[l]->a_to_b().describe_outstanding()));
+      if (!links_[l]->b_to_a().idle())
+        lines.push_back(
+            fmt::format("link {} -> {}: {}", b, a, links_[l]->b_to_a().describe_outstanding()));
+    }
+    return lines;
+  }
+
+  // Conservation at quiescence: every credit back, every tag free, every requested byte
+  // completed, every payload returned to the pool.
+  std::vector<std::string> invariant_violations() const {
+    std::vector<std::string> out;
+    for (std::size_t l = 0; l < links_.size(); ++l) {
+      const LinkConfig &lc = topo_.links[l];
+      std::string a = topo_.port_name(lc.a.component, lc.a.port);
+      std::string b = topo_.port_name(lc.b.component, lc.b.port);
+      if (!links_[l]->a_to_b().credits_restored())
+        out.push_back(fmt::format("link {} -> {}: flow-control credits not restored", a, b));
+      if (!links_[l]->b_to_a().credits_restored())
+        out.push_back(fmt::format("link {} -> {}: flow-control credits not restored", b, a));
+    }
+    for (std::size_t i = 0; i < topo_.components.size(); ++i)
+      if (engines_[i] && !engines_[i]->quiescent())
+        out.push_back(fmt::format("{}: not quiescent: {}", topo_.components[i].id,
+                                  engines_[i]->describe_outstanding()));
+    for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
+      const DmaStreamResult &sr = result_of(static_cast<int>(t));
+      const TransferConfig &tc = scenario_.transfers[t];
+      if (sr.error.empty() && sr.bytes != tc.size.count * tc.count)
+        out.push_back(fmt::format("transfer {}: {} bytes completed of {} requested", tc.id,
+                                  sr.bytes, tc.size.count * tc.count));
+    }
+    if (pool_.in_use() != 0)
+      out.push_back(fmt::format("{} TLPs never returned to the pool", pool_.in_use()));
+    if (runner_) {
+      if (!runner_->quiescent())
+        out.push_back("the workload's kernel work or DMA is still outstanding");
+      for (const std::string &line : runner_->result().violations)
+        out.push_back(line);
+    }
+    return out;
+  }
+
+  void collect(RunResult &r) const {
+    if (runner_)
+      r.mechanism = runner_->result();
+    const std::int64_t end_ps = std::max<std::int64_t>(1, r.sim_time_ps);
+    for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
+      const TransferConfig &tc = scenario_.transfers[t];
+      const DmaStreamResult &sr = result_of(static_cast<int>(t));
+      TransferResult tr;
+      tr.id = tc.id;
+      tr.initiator = topo_.components[static_cast<std::size_t>(tc.initiator)].id;
+      tr.target = topo_.components[static_cast<std::size_t>(tc.target)].id;
+      tr.direction = tc.is_write ? "write" : "read";
+      tr.transfer_bytes = tc.size.count;
+      tr.count = tc.count;
+      tr.transfers_done = sr.transfers_done;
+      tr.bytes = sr.bytes;
+      tr.start_ps = std::max<std::int64_t>(0, sr.first_start_ps);
+      tr.end_ps = std::max(tr.start_ps, sr.last_done_ps);
+      std::int64_t span = tr.end_ps - tr.start_ps;
+      tr.bandwidth_gbps =
+          span > 0 ? static_cast<double>(sr.bytes) / (static_cast<double>(span) * 1e-12) / 1e9 : 0;
+      tr.latency = summarize_latencies(sr.latencies_ps);
+      tr.error = sr.error;
+      tr.route = tc.route;
+      if (tc.peer) {
+        tr.mechanism = tc.fell_back ? "bounce (fallback)" : tc.mechanism;
+        tr.map_type = map_type_name(tc.verdict.type);
+        tr.distance = tc.verdict.distance;
+      }
+      r.transfers.push_back(tr);
+    }
+    for (std::size_t l = 0; l < links_.size(); ++l) {
+      const LinkConfig &lc = topo_.links[l];
+      std::string a = topo_.port_name(lc.a.component, lc.a.port);
+      std::string b = topo_.port_name(lc.b.component, lc.b.port);
+      for (int dir = 0; dir < 2; ++dir) {
+        const LinkDirection &d = dir == 0 ? links_[l]->a_to_b() : links_[l]->b_to_a();
+        const LinkDirectionStats &st = d.stats();
+        LinkDirectionResult lr;
+        lr.link = a + " - " + b;
+        lr.from = dir == 0 ? a : b;
+        lr.to = dir == 0 ? b : a;
+        lr.generation = links_[l]->trained().shape.generation;
+        lr.width = links_[l]->trained().shape.width;
+        lr.usable_gbps = d.usable_bytes_per_second() / 1e9;
+        lr.mrd = st.tlps[static_cast<int>(TlpType::MRd)];
+        lr.mwr = st.tlps[static_cast<int>(TlpType::MWr)];
+        lr.cpld = st.tlps[static_cast<int>(TlpType::CplD)];
+        lr.cpl = st.tlps[static_cast<int>(TlpType::Cpl)];
+        lr.tlps = st.total_tlps();
+        lr.payload_bytes = st.payload_bytes;
+        lr.wire_bytes = st.wire_bytes;
+        lr.utilization = static_cast<double>(st.busy_fs) / (static_cast<double>(end_ps) * 1000.0);
+        lr.credit_stalls = st.credit_stalls;
+        lr.max_queue_depth = st.max_queue_depth;
+        r.links.push_back(lr);
+      }
+    }
+    r.component_stats = nlohmann::ordered_json::object();
+    for (std::size_t i = 0; i < topo_.components.size(); ++i) {
+      const std::string &id = topo_.components[i].id;
+      if (rcs_[i]) {
+        nlohmann::ordered_json j = stats_to_json(rcs_[i]->stats());
+        if (rcs_[i]->iommu().enabled())
+          j.update(stats_to_json(rcs_[i]->iommu().stats()));
+        r.component_stats[id] = j;
+      }
+      if (switches_[i])
+        r.component_stats[id] = stats_to_json(switches_[i]->stats());
+      if (engines_[i]) {
+        nlohmann::ordered_json j = stats_to_json(engines_[i]->stats());
+        if (auto *nic = dynamic_cast<const RdmaNic *>(engines_[i].get()))
+          j.update(stats_to_json(nic->nic_stats()));
+        if (auto *gpu = dynamic_cast<const Gpu *>(engines_[i].get()))
+          j["memory_busy_ns"] = gpu->memory_busy_ps() / 1000;
+        r.component_stats[id] = j;
+      }
+      if (memories_[i])
+        r.component_stats[id] = stats_to_json(memories_[i]->stats());
+    }
+  }
+
+private:
+  const DmaStreamResult &result_of(int t) const {
+    if (auto it = refused_.find(t); it != refused_.end())
+      return it->second;
+    if (auto it = bounces_.find(t); it != bounces_.end())
+      return it->second->result();
+    const TransferConfig &tc = scenario_.transfers[static_cast<std::size_t>(t)];
+    return engines_[static_cast<std::size_t>(tc.initiator)]->stream_result(
+        stream_of_[static_cast<std::size_t>(t)]);
+  }
+
+  void start(int t, std::int64_t after_ps) {
+    const TransferConfig &tc = scenario_.transfers[static_cast<std::size_t>(t)];
+    // No overflow: after_ps never passes max_sim_time, and the scenario loader refuses a
+    // start_at that would take the sum beyond the 64-bit range.
+    due_ps_[static_cast<std::size_t>(t)] = after_ps + tc.start_at.ps;
+    if (auto it = bounces_.find(t); it != bounces_.end()) {
+      it->second->start(after_ps + tc.start_at.ps);
+      return;
+    }
+    if (refused_.count(t)) {
+      // Nothing to run: its dependents start as if it had finished at once.
+      start_dependents(t, after_ps + tc.start_at.ps);
+      return;
+    }
+    engines_[static_cast<std::size_t>(tc.initiator)]->start_stream(
+        stream_of_[static_cast<std::size_t>(t)], after_ps + tc.start_at.ps);
+  }
+
+  void stream_done(int engine, int stream, std::int64_t at_ps) {
+    if (runner_ && runner_->stream_done(engine, stream, at_ps))
+      return;
+    for (auto &[t, pipeline] : bounces_) {
+      if (!pipeline->stage_done(*engines_[static_cast<std::size_t>(engine)], stream, at_ps))
+        continue;
+      if (pipeline->result().finished)
+        start_dependents(t, at_ps);
+      return;
+    }
+    for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
+      const TransferConfig &tc = scenario_.transfers[t];
+      if (tc.initiator == engine && stream_of_[t] == stream)
+        start_dependents(static_cast<int>(t), at_ps);
+    }
+  }
+
+  // Starts the transfers waiting for transfer `t`, which finished at `at_ps`.
+  void start_dependents(int t, std::int64_t at_ps) {
+    for (std::size_t d = 0; d < scenario_.transfers.size(); ++d)
+      if (scenario_.transfers[d].start_after == t)
+        start(static_cast<int>(d), at_ps);
+  }
+
+  const PortCapabilities port_caps(int component) const {
+    const ComponentConfig &c = topo_.components[static_cast<std::size_t>(component)];
+    return port_capabilities_from(c.params);
+  }
+
+  PciePort &port(int component, int index) {
+    std::size_t i = static_cast<std::size_t>(component);
+    if (rcs_[i])
+      return rcs_[i]->port(index);
+    if (switches_[i])
+      return switches_[i]->port(index);
+    return engines_[i]->port();
+  }
+
+  // First, so that it exists when the models look it up and outlives them.
+  EventCalendar calendar_{"calendar"};
+  const ScenarioConfig &scenario_;
+  const TopologyConfig &topo_;
+  TlpPool pool_; // declared first among owners: destroyed after every module using it
+  std::vector<std::unique_ptr<RootComplex>> rcs_;
+  std::vector<std::unique_ptr<PcieSwitch>> switches_;
+  std::vector<std::unique_ptr<DmaEngine>> engines_;
+  std::vector<std::unique_ptr<HostMemory>> memories_;
+  std::vector<std::unique_ptr<HostMemory>> placeholder_memories_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::vector<int> stream_of_;
+  std::vector<std::int64_t> due_ps_; // per transfer: when it was set to start, -1 while it waits
+  std::map<int, DmaStreamResult> refused_;                 // transfers that could not run, by index
+  std::map<int, std::unique_ptr<BouncePipeline>> bounces_; // bounce-buffer transfers
+  std::vector<std::unique_ptr<LinkObserverPair>> link_fanout_;
+  std::unique_ptr<OsKernel> kernel_;       // workloads only
+  std::unique_ptr<WorkloadRunner> runner_; // declared last: destroyed before the engines
+};
+
+void install_report_handler() {
+  using namespace sc_core;
+  // SystemC errors become exceptions we turn into exit codes, never an abort().
+  sc_report_handler::set_actions(SC_ERROR, SC_THROW);
+  sc_report_handler::set_actions(SC_FATAL, SC_THROW);
+  sc_report_handler::set_actions(SC_WARNING, SC_DO_NOTHING);
+  sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
+}
+
+} // namespace
+
+RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options) {
+  auto wall_start = std::chrono::steady_clock::now();
+  install_report_handler();
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  System system(scenario);
+  // Declared after the system: the recorders go first, while the models they watch live.
+  std::unique_ptr<TraceRecorder> trace;
+  std::unique_ptr<VcdTrace> vcd;
+  if (!options.trace_path.empty()) {
+    TraceOptions trace_options;
+    trace_options.max_detail_events = options.trace_max_events;
+    trace = std::make_unique<TraceRecorder>(scenario.name, trace_options);
+  }
+  if (!options.vcd_path.empty())
+    vcd = std::make_unique<VcdTrace>(options.vcd_path);
+  if (trace || vcd)
+    system.attach(trace.get(), vcd.get());
+  // The VCD probe writes SystemC signals, which take the kernel's time: keep it with the models.
+  EventCalendar::current().set_lockstep(vcd != nullptr);
+  EventCalendar::current().set_time_limit_ps(scenario.max_sim_time.ps);
+  sc_core::sc_start(ps_to_time(scenario.max_sim_time.ps), sc_core::SC_EXIT_ON_STARVATION);
+  RunResult r;
+  r.scenario = scenario.name;
+  r.sim_time_ps = now_ps();
+  r.config = scenario.resolved;
+  if (!system.all_finished()) {
+    // Work still pending means the run was simulated, idle or not, up to its limit.
+    if (sc_core::sc_pending_activity())
+      r.sim_time_ps = std::max(r.sim_time_ps, scenario.max_sim_time.ps);
+    r.stall_reason = sc_core::sc_pending_activity()
+                         ? fmt::format("simulated time reached the limit of {} with transfers "
+                                       "unfinished",
+                                       format_duration(scenario.max_sim_time))
+                         : "the simulation stalled: no event is pending but transfers are "
+                           "unfinished";
+    r.stall_diagnosis = system.diagnose();
+  } else {
+    std::vector<std::string> broken = system.invariant_violations();
+    if (!broken.empty()) {
+      r.stall_reason = "an invariant does not hold at the end of the run";
+      r.stall_diagnosis = broken;
+    }
+  }
+  system.collect(r);
+  if (trace)
+    write_file_atomically(options.trace_path, trace->finish(r.sim_time_ps));
+  if (vcd)
+    vcd->finish();
+  r.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return r;
+}
+
+} // namespace pciesim

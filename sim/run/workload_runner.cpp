@@ -1,0 +1,554 @@
+#include "sim/run/workload_runner.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "models/nic/rdma_nic.h"
+#include "models/pcie/pcie_port.h"
+
+namespace pciesim {
+
+WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechanism,
+                               std::vector<DmaEngine *> engines, OsKernel &kernel)
+    : workload_(workload), mechanism_(mechanism), engines_(std::move(engines)), kernel_(kernel) {
+  result_.mechanism = mechanism_name(mechanism);
+  for (std::size_t b = 0; b < workload_.buffers.size(); ++b) {
+    const BufferConfig &buffer = workload_.buffers[b];
+    std::uint32_t frames = static_cast<std::uint32_t>(buffer.pages());
+    tables_.push_back(std::make_unique<PageTable>(
+        buffer.pages(), buffer.page_bytes,
+        buffer.on_device ? PageHome::Device : PageHome::SystemRam, frames, frames));
+    HmmHooks hooks;
+    int gpu = buffer.gpu;
+    std::uint64_t page_bytes = buffer.page_bytes;
+    hooks.copy = [this, gpu, page_bytes](const std::vector<std::uint64_t> &ram, bool to_ram,
+                                         Done done) {
+      copy(gpu, ram, page_bytes, to_ram, std::move(done));
+    };
+    hooks.zap_nic = [this, page_bytes](int nic, const std::vector<std::uint64_t> &addresses) {
+      auto *rdma = dynamic_cast<RdmaNic *>(&engine(nic));
+      for (std::uint64_t address : addresses)
+        if (rdma)
+          rdma->invalidate(address, page_bytes);
+    };
+    drivers_.push_back(std::make_unique<HmmDriver>(kernel_, *tables_.back(), buffer.device_address,
+                                                   buffer.ram_address, std::move(hooks)));
+  }
+  for (const BufferConfig &buffer : workload_.buffers)
+    add_ce_streams(buffer.gpu);
+  for (const PhaseConfig &p : workload_.phases)
+    has_nic_phase_ = has_nic_phase_ || p.actor_is_nic;
+  for (const PhaseConfig &p : workload_.phases) {
+    PhaseState state;
+    const BufferConfig &buffer = workload_.buffers[static_cast<std::size_t>(p.buffer)];
+    if (p.actor_is_nic && mechanism_ == Mechanism::Bounce) {
+      BounceConfig b;
+      b.message_bytes = p.access_bytes;
+      b.count = p.bytes / p.access_bytes;
+      // Chunks divide every access: the chunk size, or the largest divisor of both.
+      b.chunk_bytes = std::gcd(workload_.chunk_bytes, p.access_bytes);
+      b.chunks_in_flight = workload_.chunks_in_flight;
+      b.staging_address = workload_.staging_address;
+      b.nic_writes = p.is_write;
+      state.bounce = std::make_unique<BouncePipeline>(b, engine(p.actor), engine(buffer.gpu), p.id);
+      // The copy engine's stage is a copy, the NIC's is its DMA.
+      int copy_stage = p.is_write ? 1 : 0;
+      state.bounce->on_stage = [this, copy_stage](int stage, std::int64_t from, std::int64_t to) {
+        kernel_.record(stage == copy_stage ? TimeKind::Copy : TimeKind::Dma, from, to);
+      };
+      state.bounce->on_message = [this](std::int64_t latency_ps) {
+        result_.latencies_ps.push_back(latency_ps);
+      };
+    } else {
+      for (int s = 0; s < p.concurrency; ++s) {
+        Slot slot;
+        DmaStreamSpec spec;
+        spec.id = fmt::format("{}.{}", p.id, s);
+        spec.transfer_bytes = spec.region_bytes = spec.stride_bytes = p.access_bytes;
+        spec.is_write = p.is_write;
+        if (p.actor < 0) {
+          // CPU access to device data goes through staging: the GPU's copy engine writes it
+          // there for a read, reads it from there for a write.
+          spec.is_write = !p.is_write;
+          slot.stream = engine(buffer.gpu).add_stream(spec);
+        } else if (p.actor_is_nic) {
+          slot.stream = engine(p.actor).add_stream(spec);
+        } else {
+          spec.local = true;
+          slot.stream = engine(p.actor).add_stream(spec);
+          spec.local = false;
+          slot.remote_stream = engine(p.actor).add_stream(spec);
+        }
+        state.slots.push_back(slot);
+      }
+    }
+    phases_.push_back(std::move(state));
+  }
+  for (int iteration = 0; iteration < workload_.iterations; ++iteration)
+    for (std::size_t p = 0; p < workload_.phases.size(); ++p) {
+      if (workload_.phases[p].once && iteration > 0)
+        continue;
+      Run run;
+      run.phase = static_cast<int>(p);
+      run.iteration = iteration;
+      runs_.push_back(std::move(run));
+    }
+}
+
+WorkloadRunner::~WorkloadRunner() = default;
+
+DmaEngine &WorkloadRunner::engine(int component) const {
+  return *engines_[static_cast<std::size_t>(component)];
+}
+
+const PhaseConfig &WorkloadRunner::phase_of(const Run &run) const {
+  return workload_.phases[static_cast<std::size_t>(run.phase)];
+}
+
+bool WorkloadRunner::peer_ok(int nic, int buffer) const {
+  const BufferConfig &b = workload_.buffers[static_cast<std::size_t>(buffer)];
+  return workload_.verdict(nic, b.gpu).type != P2pMapType::NotSupported;
+}
+
+std::vector<std::uint64_t> WorkloadRunner::pages_of(int buffer, std::uint64_t offset,
+                                                    std::uint64_t bytes) const {
+  std::uint64_t page_bytes = workload_.buffers[static_cast<std::size_t>(buffer)].page_bytes;
+  std::vector<std::uint64_t> pages;
+  for (std::uint64_t p = offset / page_bytes; p <= (offset + bytes - 1) / page_bytes; ++p)
+    pages.push_back(p);
+  return pages;
+}
+
+void WorkloadRunner::fail(const std::string &why) {
+  if (result_.status == "ok") {
+    result_.status = "failed";
+    result_.reason = why;
+  }
+}
+
+void WorkloadRunner::start() {
+  // Mechanisms the platform refuses, and the peer-mapping extension's fallback.
+  for (const PhaseConfig &p : workload_.phases) {
+    if (!p.actor_is_nic || peer_ok(p.actor, p.buffer))
+      continue;
+    const P2pVerdict &v =
+        workload_.verdict(p.actor, workload_.buffers[static_cast<std::size_t>(p.buffer)].gpu);
+    if (mechanism_ == Mechanism::P2pDmaApi) {
+      result_.status = "not_supported";
+      result_.reason = "p2pdma refuses the peer mapping: " + v.reason;
+      finished_ = true;
+      return;
+    }
+    if (mechanism_ == Mechanism::HmmP2p && result_.reason.empty())
+      result_.reason =
+          "peer mapping NOT_SUPPORTED, fell back to migration (hmm_migrate): " + v.reason;
+    if (mechanism_ == Mechanism::DmabufP2p && result_.reason.empty())
+      result_.reason = "p2pdma distance < 0: the exporter placed the buffer in system memory";
+  }
+  setup();
+}
+
+// What each mechanism does before the first access, charged as setup.
+void WorkloadRunner::setup() {
+  const OsCosts &c = kernel_.costs();
+  std::vector<bool> nic_uses(workload_.buffers.size(), false);
+  std::vector<int> nic_of(workload_.buffers.size(), -1);
+  for (const PhaseConfig &p : workload_.phases)
+    if (p.actor_is_nic) {
+      nic_uses[static_cast<std::size_t>(p.buffer)] = true;
+      nic_of[static_cast<std::size_t>(p.buffer)] = p.actor;
+    }
+  std::int64_t t = now_ps();
+  auto pending = std::make_shared<int>(1);
+  auto setup_done = [this, pending](std::int64_t) {
+    if (--*pending == 0)
+      kernel_.call_at(now_ps(), [this] { start_group(0); });
+  };
+  for (std::size_t b = 0; b < workload_.buffers.size(); ++b) {
+    if (!nic_uses[b])
+      continue;
+    PageTable &table = *tables_[b];
+    std::int64_t pages = static_cast<std::int64_t>(table.page_count());
+    switch (mechanism_) {
+    case Mechanism::P2pDmaApi: // ibv_reg_mr over the BAR pages: pin + p2pdma map, per page
+      kernel_.record(TimeKind::Setup, t, t + pages * c.register_page.ps);
+      t += pages * c.register_page.ps;
+      kernel_.stats().pages_pinned += table.page_count();
+      table.pin_all(); // once for the table: pinning touches no page's state
+      break;
+    case Mechanism::DmabufP2p: {
+      std::int64_t attach = c.dmabuf_attach.ps + pages * c.dma_map_page.ps;
+      kernel_.record(TimeKind::Setup, t, t + attach);
+      t += attach;
+      if (peer_ok(nic_of[b], static_cast<int>(b)))
+        break;
+      // The exporter moves the buffer to GTT (system memory) with its copy engine; the GPU
+      // then reaches it there over PCIe.
+      std::vector<std::uint64_t> device;
+      for (std::uint64_t i = 0; i < table.page_count(); ++i)
+        if (table.page(i).home == PageHome::Device)
+          device.push_back(i);
+      ++*pending;
+      kernel_.call_at(t, [this, b, device, setup_done] {
+        std::vector<std::uint64_t> ram;
+        PageTable &tb = *tables_[b];
+        for (std::uint64_t page : device) {
+          tb.move(page, PageHome::SystemRam);
+          ram.push_back(drivers_[b]->address_of(page));
+        }
+        std::int64_t start = now_ps();
+        copy(workload_.buffers[b].gpu, ram, tb.page_bytes(), true,
+             [this, start, n = device.size(), setup_done](std::int64_t at) {
+               kernel_.record(TimeKind::Copy, start, at);
+               kernel_.stats().pages_to_ram += n;
+               setup_done(at);
+             });
+      });
+      break;
+    }
+    case Mechanism::HmmMigrate:
+    case Mechanism::HmmP2p:
+      drivers_[b]->add_nic(nic_of[b]);
+      if (!workload_.nic_mr_pinned)
+        break;
+      // A pinned MR over HMM memory: get_user_pages faults every page to RAM, then pins and
+      // maps it; later GPU migrations of these pages are refused.
+      ++*pending;
+      kernel_.call_at(t, [this, b, setup_done] {
+        PageTable &tb = *tables_[b];
+        std::vector<std::uint64_t> all(tb.page_count());
+        std::iota(all.begin(), all.end(), 0);
+        drivers_[b]->get_user_pages(all, [this, b, setup_done](std::int64_t at) {
+          PageTable &tb2 = *tables_[b];
+          std::int64_t reg =
+              static_cast<std::int64_t>(tb2.page_count()) * kernel_.costs().register_page.ps;
+          kernel_.record(TimeKind::Setup, at, at + reg);
+          for (std::uint64_t i = 0; i < tb2.page_count(); ++i) {
+            drivers_[b]->pin(i);
+            tb2.page(i).nic_mapped = true;
+          }
+          kernel_.stats().pages_pinned += tb2.page_count();
+          kernel_.call_at(at + reg, [setup_done] { setup_done(now_ps()); });
+        });
+      });
+      break;
+    case Mechanism::Bounce:
+      break;
+    }
+  }
+  if (mechanism_ == Mechanism::Bounce) {
+    // The staging buffer is registered (pinned and mapped) once, for the NIC and the GPU.
+    std::int64_t staging_pages = static_cast<std::int64_t>(workload_.staging_bytes / 4096);
+    kernel_.record(TimeKind::Setup, t, t + staging_pages * c.register_page.ps);
+    t += staging_pages * c.register_page.ps;
+    kernel_.stats().pages_pinned += static_cast<std::uint64_t>(staging_pages);
+  }
+  kernel_.call_at(t, [setup_done] { setup_done(now_ps()); });
+}
+
+void WorkloadRunner::start_group(std::size_t first) {
+  if (first >= runs_.size()) {
+    finished_ = true;
+    result_.end_ps = now_ps();
+    return;
+  }
+  group_end_ = first + 1;
+  while (group_end_ < runs_.size() && phase_of(runs_[group_end_]).with_previous &&
+         runs_[group_end_].iteration == runs_[first].iteration)
+    ++group_end_;
+  group_active_ = static_cast<int>(group_end_ - first);
+  for (std::size_t r = first; r < group_end_; ++r)
+    start_run(r);
+}
+
+void WorkloadRunner::start_run(std::size_t r) {
+  Run &run = runs_[r];
+  const PhaseConfig &p = phase_of(run);
+  run.offsets = p.access_offsets();
+  run.result.phase = p.id;
+  run.result.iteration = run.iteration;
+  run.result.start_ps = now_ps();
+  run.stats_at_start = kernel_.stats();
+  PhaseState &state = phases_[static_cast<std::size_t>(run.phase)];
+  if (state.bounce) {
+    run.active = 1;
+    state.bounce->rerun(now_ps());
+    return;
+  }
+  for (std::size_t s = 0; s < state.slots.size(); ++s)
+    issue(r, s);
+  if (run.active == 0)
+    run_done(r, now_ps());
+}
+
+void WorkloadRunner::issue(std::size_t r, std::size_t s) {
+  Run &run = runs_[r];
+  if (run.next >= run.offsets.size())
+    return;
+  Slot &slot = phases_[static_cast<std::size_t>(run.phase)].slots[s];
+  slot.busy = true;
+  slot.offset = run.offsets[run.next++];
+  slot.bytes = phase_of(run).access_bytes;
+  slot.issued_ps = now_ps();
+  ++run.active;
+  prepare(r, s);
+}
+
+// Makes the access's pages reachable by its actor under the mechanism, then accesses them.
+void WorkloadRunner::prepare(std::size_t r, std::size_t s) {
+  const Run &run = runs_[r];
+  const PhaseConfig &p = phase_of(run);
+  Slot &slot = phases_[static_cast<std::size_t>(run.phase)].slots[s];
+  const std::size_t b = static_cast<std::size_t>(p.buffer);
+  PageTable &table = *tables_[b];
+  std::vector<std::uint64_t> pages = pages_of(p.buffer, slot.offset, slot.bytes);
+  auto again = [this, r, s](std::int64_t) { prepare(r, s); };
+  bool hmm = mechanism_ == Mechanism::HmmMigrate || mechanism_ == Mechanism::HmmP2p;
+  if (hmm) {
+    std::vector<std::uint64_t> missing;
+    for (std::uint64_t page : pages) {
+      const PageState &ps = table.page(page);
+      bool reachable = p.actor_is_nic ? ps.nic_mapped && !ps.migrating
+                       : p.actor < 0
+                           ? ps.home == PageHome::SystemRam && !ps.migrating
+                           : (ps.home == PageHome::Device || ps.gpu_mapped) && !ps.migrating;
+      if (!reachable)
+        missing.push_back(page);
+    }
+    if (!missing.empty()) {
+      if (p.actor_is_nic)
+        drivers_[b]->nic_fault(
+            p.actor, missing, mechanism_ == Mechanism::HmmP2p && peer_ok(p.actor, p.buffer), again);
+      else if (p.actor < 0)
+        drivers_[b]->cpu_fault(missing, again);
+      else
+        drivers_[b]->gpu_fault(missing, again);
+      return;
+    }
+  }
+  // Segments: runs of pages contiguous at their bus addresses.
+  slot.segments.clear();
+  slot.next_segment = 0;
+  std::uint64_t page_bytes = table.page_bytes();
+  for (std::uint64_t page : pages) {
+    std::uint64_t lo = std::max(slot.offset, page * page_bytes);
+    std::uint64_t hi = std::min(slot.offset + slot.bytes, (page + 1) * page_bytes);
+    std::uint64_t address = drivers_[b]->address_of(page) + (lo - page * page_bytes);
+    bool local = table.page(page).home == PageHome::Device;
+    if (!slot.segments.empty() && slot.segments.back().local == local &&
+        slot.segments.back().address + slot.segments.back().bytes == address)
+      slot.segments.back().bytes += hi - lo;
+    else
+      slot.segments.push_back(Segment{address, hi - lo, local});
+  }
+  access(r, s);
+}
+
+void WorkloadRunner::access(std::size_t r, std::size_t s) {
+  const Run &run = runs_[r];
+  const PhaseConfig &p = phase_of(run);
+  Slot &slot = phases_[static_cast<std::size_t>(run.phase)].slots[s];
+  slot.dma_start_ps = now_ps();
+  if (p.actor >= 0) {
+    next_segment(r, s);
+    return;
+  }
+  // The CPU: its own time over the bytes, after the copy engine staged device data for it.
+  std::int64_t cpu_ps = static_cast<std::int64_t>(
+      static_cast<double>(slot.bytes) * 1e12 / kernel_.costs().cpu_copy_bandwidth.bytes_per_second);
+  auto cpu = [this, r, s, cpu_ps](std::int64_t at) {
+    kernel_.record(TimeKind::Copy, at, at + cpu_ps);
+    kernel_.call_at(at + cpu_ps, [this, r, s] { access_done(r, s, now_ps()); });
+  };
+  if (!slot.segments.empty() && slot.segments.front().local) {
+    const BufferConfig &b = workload_.buffers[static_cast<std::size_t>(p.buffer)];
+    std::int64_t start = now_ps();
+    run_stream(b.gpu, slot.stream, workload_.staging_address, slot.bytes,
+               [this, start, cpu](std::int64_t at) {
+                 kernel_.record(TimeKind::Copy, start, at);
+                 cpu(at);
+               });
+    return;
+  }
+  cpu(now_ps());
+}
+
+void WorkloadRunner::next_segment(std::size_t r, std::size_t s) {
+  const Run &run = runs_[r];
+  const PhaseConfig &p = phase_of(run);
+  Slot &slot = phases_[static_cast<std::size_t>(run.phase)].slots[s];
+  if (slot.next_segment == slot.segments.size()) {
+    kernel_.record(TimeKind::Dma, slot.dma_start_ps, now_ps());
+    access_done(r, s, now_ps());
+    return;
+  }
+  const Segment &seg = slot.segments[slot.next_segment++];
+  int stream = p.actor_is_nic || seg.local ? slot.stream : slot.remote_stream;
+  run_stream(p.actor, stream, seg.address, seg.bytes,
+             [this, r, s](std::int64_t) { next_segment(r, s); });
+}
+
+void WorkloadRunner::access_done(std::size_t r, std::size_t s, std::int64_t at_ps) {
+  Run &run = runs_[r];
+  const PhaseConfig &p = phase_of(run);
+  Slot &slot = phases_[static_cast<std::size_t>(run.phase)].slots[s];
+  slot.busy = false;
+  run.result.bytes += slot.bytes;
+  result_.bytes_accessed += slot.bytes;
+  if (p.actor_is_nic)
+    result_.nic_bytes += slot.bytes;
+  if (p.actor_is_nic || !has_nic_phase_)
+    result_.latencies_ps.push_back(at_ps - slot.issued_ps);
+  --run.active;
+  issue(r, s);
+  if (run.active == 0)
+    run_done(r, at_ps);
+}
+
+void WorkloadRunner::run_done(std::size_t r, std::int64_t at_ps) {
+  Run &run = runs_[r];
+  if (run.done)
+    return;
+  run.done = true;
+  run.result.end_ps = at_ps;
+  const OsStats &now = kernel_.stats(), &then = run.stats_at_start;
+  run.result.pages_to_ram = now.pages_to_ram - then.pages_to_ram;
+  run.result.pages_to_device = now.pages_to_device - then.pages_to_device;
+  run.result.faults = (now.cpu_faults - then.cpu_faults) + (now.gpu_faults - then.gpu_faults) +
+                      (now.odp_faults - then.odp_faults);
+  result_.phase_runs.push_back(run.result);
+  if (--group_active_ == 0)
+    start_group(group_end_);
+}
+
+void WorkloadRunner::run_stream(int component, int stream, std::uint64_t address,
+                                std::uint64_t bytes, Done done) {
+  stream_waiters_[{component, stream}] = std::move(done);
+  engine(component).restart_stream(stream, address, bytes, now_ps());
+}
+
+// Copy-engine streams for migrations are made before the run (an engine's streams must not
+// grow while it runs them); a copy that finds none free waits for one.
+void WorkloadRunner::add_ce_streams(int gpu) {
+  for (bool is_write : {true, false}) {
+    std::vector<int> &free = free_ce_streams_[{gpu, is_write}];
+    if (!free.empty())
+      return;
+    for (int i = 0; i < kCopyStreamsPerDirection; ++i) {
+      DmaStreamSpec spec;
+      spec.id = fmt::format("migration.{}.{}", is_write ? "to_ram" : "to_device", i);
+      spec.is_write = is_write;
+      spec.transfer_bytes = spec.region_bytes = spec.stride_bytes = 4096;
+      free.push_back(engine(gpu).add_stream(spec));
+    }
+  }
+}
+
+// A migration copy on the owner's copy engine: one DMA per run of contiguous system pages.
+void WorkloadRunner::copy(int gpu, const std::vector<std::uint64_t> &ram_addresses,
+                          std::uint64_t page_bytes, bool to_ram, Done done) {
+  std::vector<Segment> runs;
+  for (std::uint64_t address : ram_addresses)
+    if (!runs.empty() && runs.back().address + runs.back().bytes == address)
+      runs.back().bytes += page_bytes;
+    else
+      runs.push_back(Segment{address, page_bytes, false});
+  std::vector<int> &free = free_ce_streams_[{gpu, to_ram}];
+  if (free.empty()) {
+    copies_waiting_[{gpu, to_ram}].push_back([this, gpu, ram_addresses, page_bytes, to_ram, done] {
+      copy(gpu, ram_addresses, page_bytes, to_ram, done);
+    });
+    return;
+  }
+  int stream = free.back();
+  free.pop_back();
+  auto step = std::make_shared<std::function<void(std::size_t)>>();
+  *step = [this, gpu, stream, to_ram, runs, done, step](std::size_t i) {
+    if (i == runs.size()) {
+      free_ce_streams_[{gpu, to_ram}].push_back(stream);
+      done(now_ps());
+      std::deque<std::function<void()>> &waiting = copies_waiting_[{gpu, to_ram}];
+      if (!waiting.empty()) {
+        std::function<void()> next = std::move(waiting.front());
+        waiting.pop_front();
+        next();
+      }
+      *step = nullptr; // break the cycle
+      return;
+    }
+    run_stream(gpu, stream, runs[i].address, runs[i].bytes,
+               [this, i, step, bytes = runs[i].bytes](std::int64_t) {
+                 result_.bytes_migrated += bytes;
+                 (*step)(i + 1);
+               });
+  };
+  (*step)(0);
+}
+
+bool WorkloadRunner::stream_done(int engine_index, int stream, std::int64_t at_ps) {
+  for (std::size_t p = 0; p < phases_.size(); ++p) {
+    PhaseState &state = phases_[p];
+    if (!state.bounce)
+      continue;
+    const PhaseConfig &phase = workload_.phases[p];
+    DmaEngine &e = engine(engine_index);
+    if (!state.bounce->stage_done(e, stream, at_ps))
+      continue;
+    if (!state.bounce->result().error.empty())
+      fail(state.bounce->result().error);
+    if (state.bounce->result().finished)
+      for (std::size_t r = 0; r < runs_.size(); ++r)
+        if (runs_[r].phase == static_cast<int>(p) && !runs_[r].done && runs_[r].active == 1) {
+          runs_[r].result.bytes += phase.bytes;
+          result_.bytes_accessed += phase.bytes;
+          result_.nic_bytes += phase.bytes;
+          runs_[r].active = 0;
+          run_done(r, at_ps);
+          break;
+        }
+    return true;
+  }
+  auto it = stream_waiters_.find({engine_index, stream});
+  if (it == stream_waiters_.end())
+    return false;
+  const DmaStreamResult &sr = engine(engine_index).stream_result(stream);
+  if (!sr.error.empty())
+    fail(sr.error);
+  Done done = std::move(it->second);
+  stream_waiters_.erase(it);
+  done(at_ps);
+  return true;
+}
+
+bool WorkloadRunner::quiescent() const {
+  for (const auto &[key, waiting] : copies_waiting_)
+    if (!waiting.empty())
+      return false;
+  return stream_waiters_.empty() && kernel_.idle();
+}
+
+MechanismResult WorkloadRunner::result() const {
+  MechanismResult r = result_;
+  r.os = kernel_.stats();
+  r.pages_migrated = r.os.pages_to_ram + r.os.pages_to_device;
+  r.breakdown_ps = kernel_.breakdown_ps(0, r.end_ps);
+  for (std::size_t b = 0; b < tables_.size(); ++b)
+    for (const std::string &line : tables_[b]->check())
+      r.violations.push_back("buffer " + workload_.buffers[b].id + ": " + line);
+  if (r.bytes_migrated != 0 && r.status == "ok") {
+    // Every migrated page crossed PCIe once, whole (pages of different buffers may differ
+    // in size, so the check is per buffer only when all agree).
+    std::uint64_t page = workload_.buffers.front().page_bytes;
+    bool uniform = true;
+    for (const BufferConfig &b : workload_.buffers)
+      uniform = uniform && b.page_bytes == page;
+    if (uniform && r.bytes_migrated != r.pages_migrated * page)
+      r.violations.push_back(fmt::format("{} bytes migrated for {} pages of {} bytes",
+                                         r.bytes_migrated, r.pages_migrated, page));
+  }
+  return r;
+}
+
+} // namespace pciesim

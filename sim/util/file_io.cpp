@@ -1,0 +1,486 @@
+#include "sim/util/file_io.h"
+
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <streambuf>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "sim/util/file_detail.h"
+#include "sim/util/input_error.h"
+
+namespace pciesim {
+namespace {
+
+using file_detail::file_kind;
+using file_detail::FileDescriptor;
+using file_detail::system_error;
+
+[[noreturn]] void fail_to_write(const std::string &path, int error) {
+  throw std::runtime_error(fmt::format("cannot write {}: {}", path, system_error(error)));
+}
+
+// Where an output path leads, and whether it can be written there.
+struct Destination {
+  std::string target;    // the file to replace: the path with its symbolic links followed
+  bool in_place = false; // it exists and is not a regular file (a device, a FIFO)
+  bool replaces = false; // a regular file is there now
+  mode_t mode = 0;       // its permissions, kept by the file that replaces it
+  std::string problem;   // why it cannot be written, if it cannot
+  std::string expected;  // what would do instead
+};
+
+// `path` with the symbolic links of its last component followed, even to a file that does not
+// exist yet. The directories on the way are left to the kernel.
+std::string follow_links(std::string path) {
+  for (int hops = 0; hops < 64; ++hops) {
+    struct stat st {};
+    char link[PATH_MAX];
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode))
+      break;
+    ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+    if (n <= 0)
+      break;
+    std::string to(link, static_cast<std::size_t>(n));
+    path = path_in_directory(directory_of(path), to);
+  }
+  return path;
+}
+
+// Why new files cannot be created in `dir` ("" if they can).
+std::string directory_problem(const std::string &dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0)
+    return errno == ENOENT
+               ? fmt::format("the directory {} does not exist", dir)
+               : fmt::format("cannot use the directory {}: {}", dir, system_error(errno));
+  if (!S_ISDIR(st.st_mode))
+    return fmt::format("{} is not a directory", dir);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return errno == EROFS ? fmt::format("the directory {} is on a read-only file system", dir)
+                          : fmt::format("no permission to create files in the directory {}", dir);
+  return "";
+}
+
+Destination examine(const std::string &path) {
+  Destination d;
+  d.target = path;
+  d.expected = "a path in an existing, writable directory";
+  if (path.empty()) {
+    d.problem = "an empty path";
+    d.expected = "a file path";
+    return d;
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      d.problem = "is a directory";
+      d.expected = "a file path";
+      return d;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      d.in_place = true;
+      return d;
+    }
+    d.replaces = true;
+    d.mode = st.st_mode & 07777;
+  } else if (errno == ELOOP) {
+    d.problem = "cannot be written: too many levels of symbolic links (a symbolic link loop?)";
+    return d;
+  } else if (errno == EACCES) {
+    d.problem = "cannot be written: permission denied";
+    return d;
+  } else if (errno != ENOENT) {
+    d.problem = "cannot be written: " + system_error(errno);
+    return d;
+  }
+  // The temporary goes beside the file it replaces, whose directory must take new files.
+  d.target = follow_links(path);
+  std::string problem = directory_problem(directory_of(d.target));
+  if (!problem.empty())
+    d.problem = "cannot be written: " + problem;
+  return d;
+}
+
+// FIFOs and devices opened before the run (check_output_file), by the path given.
+std::map<std::string, int> &opened_in_place() {
+  static std::map<std::string, int> files;
+  return files;
+}
+
+// Opens a FIFO or device for writing without waiting for a reader. Returns the descriptor, or
+// -1 with `problem` set.
+int open_in_place(const std::string &path, std::string &problem) {
+  auto &opened = opened_in_place();
+  auto it = opened.find(path);
+  if (it != opened.end()) {
+    int fd = it->second;
+    opened.erase(it);
+    return fd;
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    int error = errno;
+    struct stat st {};
+    bool known = ::stat(path.c_str(), &st) == 0;
+    if (error == ENXIO && known && S_ISFIFO(st.st_mode))
+      problem = "is a FIFO that no process is reading (refused rather than waiting for one)";
+    else if (error == ENXIO && known)
+      problem = "is " + file_kind(st.st_mode) + ", which cannot be written";
+    else
+      problem = "cannot be written: " + system_error(error);
+    return -1;
+  }
+  // Once open, writes may wait for a slow reader like any pipe.
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0)
+    ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
+void write_in_place(const std::string &path, const char *data, std::size_t size) {
+  std::string problem;
+  FileDescriptor fd(open_in_place(path, problem));
+  if (!fd.is_open())
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path, problem));
+  int error = write_all(fd.get(), data, size);
+  if (error == 0)
+    error = fd.close();
+  if (error != 0)
+    fail_to_write(path, error);
+}
+
+// Creates the temporary `name` (one left by a dead process of the same id is replaced).
+FileDescriptor create_temporary(const std::string &name, const std::string &path) {
+  for (int attempt = 0;; ++attempt) {
+    int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0)
+      return FileDescriptor(fd);
+    if (errno != EEXIST || attempt > 0)
+      fail_to_write(path, errno);
+    ::unlink(name.c_str());
+  }
+}
+
+std::string temporary_beside(const std::string &target, const std::string &suffix = "") {
+  return fmt::format("{}.tmp.{}{}", target, ::getpid(), suffix);
+}
+
+// Flushes to disk and closes `fd`, which holds a temporary for `path`.
+void finish_temporary(FileDescriptor &fd, const std::string &path) {
+  int error = ::fsync(fd.get()) != 0 ? errno : 0;
+  int close_error = fd.close();
+  if (error == 0)
+    error = close_error;
+  if (error != 0)
+    fail_to_write(path, error);
+}
+
+// The library writing a staged file may not check its writes (SystemC's VCD writer does not):
+// a file that ends at the file size limit (ulimit -f), or on a file system with no space left,
+// was cut short. Returns the errno its writes met (0 if none is likely).
+int stopped_short(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    return errno;
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      static_cast<rlim_t>(st.st_size) >= limit.rlim_cur)
+    return EFBIG;
+  struct statvfs space {};
+  // The superuser may use the blocks reserved for it.
+  if (::fstatvfs(fd, &space) == 0 && (::geteuid() == 0 ? space.f_bfree : space.f_bavail) == 0)
+    return ENOSPC;
+  return 0;
+}
+
+// std::cout's bytes go to standard output through this buffer, which keeps the reason a write
+// failed: the C library's stdout forgets it once it drops the buffer it could not write.
+class CheckedOutputBuffer : public std::streambuf {
+public:
+  int error() const { return error_; }
+
+protected:
+  int_type overflow(int_type c) override {
+    if (sync() != 0)
+      return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    std::size_t size = static_cast<std::size_t>(pptr() - pbase());
+    if (size > 0 && error_ == 0)
+      error_ = write_all(STDOUT_FILENO, pbase(), size);
+    setp(buffer_, buffer_ + sizeof buffer_);
+    return error_ == 0 ? 0 : -1;
+  }
+
+private:
+  char buffer_[65536];
+  int error_ = 0;
+};
+
+CheckedOutputBuffer *checked_output = nullptr;
+
+// The names of the staged files of this process, for remove_staged_files_now(), which may run
+// in a signal handler: fixed storage, and a slot counts only once its name is complete.
+constexpr int kStagedSlots = 4;
+char staged_names[kStagedSlots][PATH_MAX];
+volatile std::sig_atomic_t staged_in_use[kStagedSlots];
+
+int remember_staged(const std::string &name) {
+  for (int slot = 0; slot < kStagedSlots; ++slot)
+    if (!staged_in_use[slot] && name.size() < PATH_MAX) {
+      std::memcpy(staged_names[slot], name.c_str(), name.size() + 1);
+      staged_in_use[slot] = 1;
+      return slot;
+    }
+  return -1;
+}
+
+void forget_staged(int slot) {
+  if (slot >= 0)
+    staged_in_use[slot] = 0;
+}
+
+} // namespace
+
+int write_all(int fd, const char *data, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return errno;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+std::string directory_of(const std::string &path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string path_in_directory(const std::string &dir, const std::string &relative) {
+  if (!relative.empty() && relative[0] == '/')
+    return relative;
+  return dir == "/" ? "/" + relative : dir + "/" + relative;
+}
+
+void install_checked_standard_output() {
+  if (checked_output)
+    return;
+  // Never destroyed: std::cout is flushed at exit, after static objects are gone.
+  checked_output = new CheckedOutputBuffer;
+  std::cout.rdbuf(checked_output);
+}
+
+void remove_staged_files_now() {
+  for (int slot = 0; slot < kStagedSlots; ++slot)
+    if (staged_in_use[slot])
+      ::unlink(staged_names[slot]);
+}
+
+int standard_output_error() {
+  std::cout.flush();
+  if (checked_output && checked_output->error() != 0)
+    return checked_output->error();
+  return std::cout.good() ? 0 : EIO;
+}
+
+void check_output_file(const std::string &path, const std::string &option) {
+  if (path.empty())
+    throw InputError(option, "", "an empty path", "a file path");
+  Destination d = examine(path);
+  if (!d.problem.empty())
+    throw InputError(path, "", d.problem, d.expected);
+  if (d.in_place && opened_in_place().count(path) == 0) {
+    std::string problem;
+    int fd = open_in_place(path, problem);
+    if (fd < 0)
+      throw InputError(path, "", problem, "a file path, or a FIFO that a reader has open");
+    opened_in_place()[path] = fd;
+  }
+}
+
+void check_output_directory(const std::string &dir, const std::string &option) {
+  if (dir.empty())
+    throw InputError(option, "", "an empty path", "a directory path");
+  const std::string expected = "a writable directory, or a path where one can be created";
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode))
+      throw InputError(dir, "", "is " + file_kind(st.st_mode) + ", not a directory", expected);
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+      throw InputError(dir, "",
+                       errno == EROFS ? "is on a read-only file system"
+                                      : "cannot be written: permission denied",
+                       expected);
+    return;
+  }
+  if (errno != ENOENT)
+    throw InputError(dir, "", "cannot be used: " + system_error(errno), expected);
+  // It is created with its missing parents when the results are written: the nearest one
+  // that exists must take new directories.
+  std::string ancestor = dir;
+  do {
+    ancestor = directory_of(ancestor);
+  } while (::stat(ancestor.c_str(), &st) != 0 && errno == ENOENT);
+  std::string problem = directory_problem(ancestor);
+  if (!problem.empty())
+    throw InputError(dir, "", "cannot be created: " + problem, expected);
+}
+
+void create_output_directory(const std::string &dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error)
+    throw std::runtime_error(
+        fmt::format("cannot create the directory {}: {}", dir, error.message()));
+}
+
+void OutputSet::add(std::string path, std::string content) {
+  files_.push_back({std::move(path), std::move(content)});
+}
+
+void OutputSet::write() {
+  struct Pending {
+    const File *file;
+    Destination destination;
+    std::string temporary; // written and flushed, not yet renamed
+  };
+  std::vector<Pending> pending;
+  for (const File &f : files_) {
+    Destination d = examine(f.path);
+    if (!d.problem.empty())
+      throw std::runtime_error(fmt::format("cannot write {}: {}", f.path, d.problem));
+    pending.push_back({&f, std::move(d), ""});
+  }
+  auto remove_temporaries = [&pending] {
+    for (Pending &p : pending)
+      if (!p.temporary.empty())
+        ::unlink(std::exchange(p.temporary, "").c_str());
+  };
+  try {
+    for (Pending &p : pending) {
+      if (p.destination.in_place)
+        continue;
+      std::string name = temporary_beside(p.destination.target);
+      FileDescriptor fd = create_temporary(name, p.file->path);
+      p.temporary = name;
+      if (p.destination.replaces)
+        ::fchmod(fd.get(), p.destination.mode); // best effort, as an editor saving a file
+      int error = write_all(fd.get(), p.file->content.data(), p.file->content.size());
+      if (error != 0)
+        fail_to_write(p.file->path, error);
+      finish_temporary(fd, p.file->path);
+    }
+    // Every file is written: now they replace the old ones.
+    for (Pending &p : pending) {
+      if (p.destination.in_place) {
+        write_in_place(p.file->path, p.file->content.data(), p.file->content.size());
+        continue;
+      }
+      if (::rename(p.temporary.c_str(), p.destination.target.c_str()) != 0)
+        fail_to_write(p.file->path, errno);
+      p.temporary.clear();
+    }
+  } catch (...) {
+    remove_temporaries();
+    throw;
+  }
+}
+
+void write_file_atomically(const std::string &path, const std::string &content) {
+  OutputSet set;
+  set.add(path, content);
+  set.write();
+}
+
+StagedFile::StagedFile(const std::string &path, const std::string &suffix) : path_(path) {
+  Destination d = examine(path);
+  if (!d.problem.empty())
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path, d.problem));
+  if (d.in_place) {
+    // Not beside a device (no files in /dev): in the temporary directory, then copied over.
+    const char *dir = std::getenv("TMPDIR");
+    std::string name = std::string(dir && *dir ? dir : "/tmp") + "/pciesim-XXXXXX" + suffix;
+    FileDescriptor fd(::mkostemps(name.data(), static_cast<int>(suffix.size()), O_CLOEXEC));
+    if (!fd.is_open())
+      fail_to_write(name, errno);
+    temporary_ = name;
+    slot_ = remember_staged(temporary_);
+    return;
+  }
+  temporary_ = temporary_beside(d.target, suffix);
+  create_temporary(temporary_, path_);
+  slot_ = remember_staged(temporary_);
+}
+
+StagedFile::~StagedFile() {
+  forget_staged(slot_);
+  if (!committed_)
+    ::unlink(temporary_.c_str());
+}
+
+void StagedFile::commit() {
+  Destination d = examine(path_);
+  if (!d.problem.empty())
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path_, d.problem));
+  FileDescriptor fd(::open(temporary_.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.is_open())
+    fail_to_write(path_, errno);
+  if (int error = stopped_short(fd.get()))
+    fail_to_write(path_, error);
+  if (d.in_place) {
+    // Copied in pieces: a long run's waveforms need not fit in memory.
+    std::string problem;
+    FileDescriptor out(open_in_place(path_, problem));
+    if (!out.is_open())
+      throw std::runtime_error(fmt::format("cannot write {}: {}", path_, problem));
+    char buffer[65536];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        fail_to_write(path_, errno);
+      if (n == 0)
+        break;
+      if (int error = write_all(out.get(), buffer, static_cast<std::size_t>(n)))
+        fail_to_write(path_, error);
+    }
+    if (int error = out.close())
+      fail_to_write(path_, error);
+    return; // the destructor removes the temporary
+  }
+  if (d.replaces)
+    ::fchmod(fd.get(), d.mode);
+  finish_temporary(fd, path_);
+  if (::rename(temporary_.c_str(), d.target.c_str()) != 0)
+    fail_to_write(path_, errno);
+  committed_ = true;
+}
+
+} // namespace pciesim

@@ -1,0 +1,112 @@
+// Reading input files (sim/util/input_files.cpp) and writing output files (sim/util/file_io.cpp),
+// safely whatever stands at the path.
+//
+// Inputs must be regular files (or "-" for standard input): a device such as /dev/zero or a
+// FIFO is refused rather than read without end or waited on, and the size limit holds while
+// reading, not only by the size the file claims.
+//
+// Outputs never leave a truncated or mixed result:
+//  - a regular file (or a new name) is replaced atomically: the content goes to a temporary
+//    beside it (NAME.tmp.PID), is flushed to disk and renamed over it;
+//  - a symbolic link is followed: the file it points at is replaced, the link stays a link;
+//  - anything else that exists (a device such as /dev/null, a FIFO) is written in place; a FIFO
+//    is opened without blocking and refused if no reader has it open, so nothing hangs.
+// An output set (the files of `run --out DIR`) is written whole: every file goes to its
+// temporary first, and only when all of them are written are they renamed into place; on any
+// failure the temporaries are removed and the files already there stay as they were.
+// check_output_file/check_output_directory refuse, as bad input, a path that cannot be
+// written, before any work is done.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pciesim {
+
+// Writes all `size` bytes to `fd`, through interruptions; 0, or the errno of the write that
+// failed. Allocates nothing (safe where memory has run out, or in a signal handler).
+int write_all(int fd, const char *data, std::size_t size);
+
+// The directory part of `path`: "." for a bare file name, "/" for a file at the root.
+std::string directory_of(const std::string &path);
+
+// `relative` as named from `dir`: itself when absolute, else "dir/relative" (one slash at the
+// root).
+std::string path_in_directory(const std::string &dir, const std::string &relative);
+
+// The name standard input is reported under ("-" on the command line).
+inline constexpr char kStandardInputName[] = "<stdin>";
+
+// The bytes of an input file, at most `max_bytes` of them. Throws InputError (file: the path,
+// pointer "/") when the path does not exist ("cannot open the file: it does not exist"), is a
+// directory ("is a directory"), is not a regular file, cannot be read, or is larger. "-" reads
+// standard input, once: later reads of "-" return the same text.
+std::string read_input_file(const std::string &path, std::uint64_t max_bytes);
+
+// The whole of a file the program wrote itself (a `done` marker, a child's stderr). Throws
+// std::runtime_error naming the path when it cannot be read.
+std::string read_text_file(const std::string &path);
+
+// Refuses (InputError naming the path and the reason) an output file path that cannot be
+// written: empty, a directory, in a missing or read-only directory, a FIFO without a reader...
+// `option` names the option the path was given with (for an empty path). A FIFO or device is
+// opened here and kept open until written: its reader would otherwise see the end of it.
+void check_output_file(const std::string &path, const std::string &option);
+// Refuses an output directory path that cannot be used: empty, not a directory, or, when it
+// does not exist yet, under an existing ancestor that is not a writable directory (the missing
+// directories are created when the results are written).
+void check_output_directory(const std::string &dir, const std::string &option);
+// Creates `dir` and its missing parents. Throws std::runtime_error naming the path.
+void create_output_directory(const std::string &dir);
+
+// Files written together or not at all. write() throws std::runtime_error naming the path
+// that failed (exit code 4); no temporary file is left behind.
+class OutputSet {
+public:
+  void add(std::string path, std::string content);
+  void write();
+
+private:
+  struct File {
+    std::string path, content;
+  };
+  std::vector<File> files_;
+};
+
+// One file on its own, as an OutputSet of one.
+void write_file_atomically(const std::string &path, const std::string &content);
+
+// Sends std::cout through a buffer that keeps the reason a write to standard output failed.
+void install_checked_standard_output();
+// Flushes std::cout; 0, or the errno of a write to standard output that failed (EIO when the
+// reason is unknown).
+int standard_output_error();
+
+// A file that a library writes itself, by name (SystemC's VCD writer): it gets a temporary
+// name ending in `suffix`, created (so known to be writable) by the constructor, and commit()
+// puts it in place as write_file_atomically would. As the library may not check its writes,
+// commit() takes a file that ends at the file size limit, or on a full file system, as cut
+// short. Destroyed uncommitted, it removes the temporary. Throws std::runtime_error naming the
+// path.
+class StagedFile {
+public:
+  StagedFile(const std::string &path, const std::string &suffix);
+  ~StagedFile();
+  StagedFile(const StagedFile &) = delete;
+  StagedFile &operator=(const StagedFile &) = delete;
+
+  const std::string &temporary() const { return temporary_; }
+  void commit();
+
+private:
+  std::string path_, temporary_;
+  bool committed_ = false;
+  int slot_ = -1; // for remove_staged_files_now()
+};
+
+// Removes the temporaries of the StagedFiles that exist now. Async-signal-safe: for a signal
+// handler that ends the process (the wall-clock --timeout), so that it leaves none behind.
+void remove_staged_files_now();
+
+} // namespace pciesim

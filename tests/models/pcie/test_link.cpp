@@ -1,0 +1,110 @@
+// The link model against hand-computed times: serialization at the usable rate, flight
+// latency, back-to-back TLPs, and a sender blocked by the receiver's credits.
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "models/pcie/link.h"
+#include "tests/support/probe_endpoint.h"
+#include "tests/support/sim_harness.h"
+
+namespace pciesim::test {
+namespace {
+
+TrainedLink gen3x8() {
+  TrainedLink t;
+  t.shape = {3, 8, 256};
+  t.flight_latency = Duration{20000};
+  return t;
+}
+
+// Usable Gen3 x8 rate with MPS 256 in bytes per picosecond.
+double usable_bytes_per_ps() {
+  return 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / 203 - 4.0 / 1538) / 1e12;
+}
+
+struct Times {
+  std::vector<std::int64_t> arrivals, departures;
+};
+
+Times run_link(int tlps, std::uint32_t payload, ReceiveCredits receiver, std::int64_t hold_ps) {
+  std::string text = run_in_child([&] {
+    sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    EventCalendar calendar;
+    TlpPool pool;
+    ProbeEndpoint a("a", pool), b("b", pool);
+    b.hold_ps = hold_ps;
+    Link link("link", gen3x8(), ReceiveCredits{}, receiver);
+    a.port.egress.bind(link.a_to_b().in);
+    link.a_to_b().out.bind(b.port.ingress);
+    b.port.egress.bind(link.b_to_a().in);
+    link.b_to_a().out.bind(a.port.ingress);
+    struct Kick : sc_core::sc_module {
+      SC_HAS_PROCESS(Kick);
+      Kick(sc_core::sc_module_name n, ProbeEndpoint &e, int count, std::uint32_t bytes)
+          : sc_module(n), e_(e), count_(count), bytes_(bytes) {
+        SC_METHOD(go);
+      }
+      void go() {
+        for (int i = 0; i < count_; ++i)
+          e_.inject(TlpType::MWr, 0x1000 + 256 * i, bytes_);
+      }
+      ProbeEndpoint &e_;
+      int count_;
+      std::uint32_t bytes_;
+    } kick("kick", a, tlps, payload);
+    sc_core::sc_start();
+    nlohmann::json j;
+    for (const Arrival &x : b.arrivals)
+      j["arrivals"].push_back(x.at_ps);
+    for (std::int64_t d : a.departures_ps)
+      j["departures"].push_back(d);
+    j["restored"] = link.a_to_b().credits_restored();
+    if (!j["restored"].get<bool>())
+      throw std::runtime_error("credits not restored at quiescence");
+    return j.dump();
+  });
+  nlohmann::json j = nlohmann::json::parse(text);
+  Times t;
+  for (auto &v : j["arrivals"])
+    t.arrivals.push_back(v.get<std::int64_t>());
+  for (auto &v : j["departures"])
+    t.departures.push_back(v.get<std::int64_t>());
+  return t;
+}
+
+TEST(Link, OneTlpArrivesAfterSerializationPlusFlight) {
+  Times t = run_link(1, 256, ReceiveCredits{}, 0);
+  ASSERT_EQ(t.arrivals.size(), 1u);
+  double expected_ps = 280 / usable_bytes_per_ps() + 20000;
+  EXPECT_NEAR(static_cast<double>(t.arrivals[0]), expected_ps, 1.0);
+}
+
+TEST(Link, BackToBackTlpsAreSpacedBySerialization) {
+  Times t = run_link(10, 256, ReceiveCredits{}, 0);
+  ASSERT_EQ(t.arrivals.size(), 10u);
+  double ser_ps = 280 / usable_bytes_per_ps();
+  for (std::size_t i = 1; i < t.arrivals.size(); ++i)
+    EXPECT_NEAR(static_cast<double>(t.arrivals[i] - t.arrivals[i - 1]), ser_ps, 1.0);
+  // The sender's buffer frees as each TLP starts on the wire.
+  ASSERT_EQ(t.departures.size(), 10u);
+  EXPECT_EQ(t.departures[0], 0);
+}
+
+TEST(Link, CreditsBlockTheSenderUntilTheReceiverFreesItsBuffer) {
+  // The receiver holds one 256-byte TLP's worth of posted data credits and keeps each TLP
+  // for 1 us: the second TLP may start only when the first one's credits are back.
+  ReceiveCredits one_tlp;
+  one_tlp.data[0] = 16;
+  const std::int64_t hold = 1000000;
+  Times t = run_link(3, 256, one_tlp, hold);
+  ASSERT_EQ(t.arrivals.size(), 3u);
+  double ser_ps = 280 / usable_bytes_per_ps();
+  double update_fc_ps = 8 / usable_bytes_per_ps() + 20000; // DLLP + flight back
+  double loop = ser_ps + 20000 + hold + update_fc_ps;
+  EXPECT_NEAR(static_cast<double>(t.arrivals[1] - t.arrivals[0]), loop, 2.0);
+  EXPECT_NEAR(static_cast<double>(t.arrivals[2] - t.arrivals[1]), loop, 2.0);
+}
+
+} // namespace
+} // namespace pciesim::test

@@ -1,0 +1,124 @@
+// Switch routing: requests by address against downstream windows (anything else upstream),
+// completions by requester bus, Unsupported Request for a hole, and cut-through latency.
+#include <gtest/gtest.h>
+
+#include "models/pcie/link.h"
+#include "models/pcie/pcie_switch.h"
+#include "tests/support/probe_endpoint.h"
+#include "tests/support/sim_harness.h"
+
+namespace pciesim::test {
+namespace {
+
+// up = probe "host"; dp0 window 0x1000_0000..0x100f_ffff, bus 3; dp1 window 0x1010_0000..,
+// bus 4.
+nlohmann::json
+run_switch(const std::function<void(ProbeEndpoint &, ProbeEndpoint &, ProbeEndpoint &)> &inject) {
+  return nlohmann::json::parse(run_in_child([&] {
+    sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    EventCalendar calendar;
+    TlpPool pool;
+    RoutingTable table;
+    table.add({1, {0x10000000, 0x100fffff}, {3, 3}, {}});
+    table.add({2, {0x10100000, 0x101fffff}, {4, 4}, {}});
+    SwitchParams params;
+    params.downstream_ports = 2;
+    PcieSwitch sw("sw", params, table, pool);
+    sw.completer_id = 0x0100;
+    ProbeEndpoint host("host", pool), dev0("dev0", pool), dev1("dev1", pool);
+    TrainedLink t;
+    t.shape = {4, 16, 256};
+    t.flight_latency = Duration{20000};
+    std::vector<std::unique_ptr<Link>> links;
+    auto connect = [&](PciePort &a, PciePort &b) {
+      links.push_back(std::make_unique<Link>(sc_core::sc_gen_unique_name("l"), t, ReceiveCredits{},
+                                             ReceiveCredits{}));
+      a.egress.bind(links.back()->a_to_b().in);
+      links.back()->a_to_b().out.bind(b.ingress);
+      b.egress.bind(links.back()->b_to_a().in);
+      links.back()->b_to_a().out.bind(a.ingress);
+    };
+    connect(host.port, sw.port(0));
+    connect(sw.port(1), dev0.port);
+    connect(sw.port(2), dev1.port);
+    struct Kick : sc_core::sc_module {
+      SC_HAS_PROCESS(Kick);
+      Kick(sc_core::sc_module_name n, std::function<void()> f) : sc_module(n), f_(std::move(f)) {
+        SC_METHOD(go);
+      }
+      void go() { f_(); }
+      std::function<void()> f_;
+    } kick("kick", [&] { inject(host, dev0, dev1); });
+    sc_core::sc_start();
+    nlohmann::json j;
+    for (auto *p : {&host, &dev0, &dev1}) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const Arrival &a : p->arrivals)
+        list.push_back({{"at", a.at_ps},
+                        {"type", tlp_type_name(a.type)},
+                        {"address", a.address},
+                        {"ur", a.status == CompletionStatus::UnsupportedRequest}});
+      j[p->basename()] = list;
+    }
+    j["ur"] = sw.stats().unsupported_requests;
+    return j.dump();
+  }));
+}
+
+TEST(Switch, RoutesRequestsByAddress) {
+  nlohmann::json j = run_switch([](ProbeEndpoint &host, ProbeEndpoint &, ProbeEndpoint &) {
+    host.inject(TlpType::MWr, 0x10000040, 64);
+    host.inject(TlpType::MWr, 0x10100080, 64);
+  });
+  ASSERT_EQ(j["dev0"].size(), 1u);
+  ASSERT_EQ(j["dev1"].size(), 1u);
+  EXPECT_EQ(j["dev0"][0]["address"], 0x10000040);
+  EXPECT_EQ(j["dev1"][0]["address"], 0x10100080);
+}
+
+TEST(Switch, PeerRequestsStayInTheSwitchAndOthersGoUpstream) {
+  nlohmann::json j = run_switch([](ProbeEndpoint &, ProbeEndpoint &dev0, ProbeEndpoint &) {
+    dev0.inject(TlpType::MWr, 0x10100000, 64, 0x0300); // dev1's window: peer, via dp1
+    dev0.inject(TlpType::MWr, 0x2000, 64, 0x0300);     // host memory: upstream
+  });
+  ASSERT_EQ(j["dev1"].size(), 1u);
+  ASSERT_EQ(j["host"].size(), 1u);
+  EXPECT_EQ(j["host"][0]["address"], 0x2000);
+}
+
+TEST(Switch, RoutesCompletionsByRequesterBus) {
+  nlohmann::json j = run_switch([](ProbeEndpoint &host, ProbeEndpoint &, ProbeEndpoint &) {
+    host.inject(TlpType::CplD, 0, 64, 0x0400); // requester on bus 4: dev1
+    host.inject(TlpType::CplD, 0, 64, 0x0300); // bus 3: dev0
+  });
+  ASSERT_EQ(j["dev1"].size(), 1u);
+  ASSERT_EQ(j["dev0"].size(), 1u);
+}
+
+TEST(Switch, AddressHoleFromUpstreamGetsUnsupportedRequest) {
+  nlohmann::json j = run_switch([](ProbeEndpoint &host, ProbeEndpoint &, ProbeEndpoint &) {
+    host.inject(TlpType::MRd, 0x20000000, 64); // in no downstream window
+  });
+  EXPECT_EQ(j["ur"], 1);
+  ASSERT_EQ(j["host"].size(), 1u);
+  EXPECT_EQ(j["host"][0]["type"], "Cpl");
+  EXPECT_TRUE(j["host"][0]["ur"].get<bool>());
+  EXPECT_TRUE(j["dev0"].empty());
+  EXPECT_TRUE(j["dev1"].empty());
+}
+
+TEST(Switch, CutThroughAddsItsLatencyFromHeaderArrival) {
+  nlohmann::json j = run_switch([](ProbeEndpoint &host, ProbeEndpoint &, ProbeEndpoint &) {
+    host.inject(TlpType::MWr, 0x10000000, 256);
+  });
+  // Gen4 x16, MPS 256 table value L = 168: 280 wire bytes per hop.
+  double rate = 16e9 * 128 / 130 / 8 * 16 * (1 - 16.0 / 168 - 4.0 / 1538) / 1e12; // B/ps
+  double ser = 280 / rate;
+  // Hop 1: ser + flight; switch: 105 ns from the header (so 105 ns - ser after the last
+  // byte); hop 2: ser + flight.
+  double expected = ser + 20000 + (105000 - ser) + ser + 20000;
+  EXPECT_NEAR(j["dev0"][0]["at"].get<double>(), expected, 2.0);
+}
+
+} // namespace
+} // namespace pciesim::test

@@ -1,0 +1,125 @@
+#include "tests/support/sim_harness.h"
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim/plan/scenario.h"
+#include "sim/report/report.h"
+#include "sim/run/simulation.h"
+
+namespace pciesim::test {
+
+std::string run_in_child(const std::function<std::string()> &body) {
+  int fds[2];
+  if (pipe(fds) != 0)
+    throw std::runtime_error("pipe failed");
+  pid_t pid = fork();
+  if (pid < 0)
+    throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out;
+    char status = 'o';
+    try {
+      out = body();
+    } catch (const std::exception &e) {
+      status = 'e';
+      out = e.what();
+    }
+    out.insert(out.begin(), status);
+    std::size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = write(fds[1], out.data() + done, out.size() - done);
+      if (n <= 0)
+        break;
+      done += static_cast<std::size_t>(n);
+    }
+    close(fds[1]);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string text;
+  std::array<char, 65536> buffer{};
+  ssize_t n;
+  while ((n = read(fds[0], buffer.data(), buffer.size())) > 0)
+    text.append(buffer.data(), static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty())
+    throw std::runtime_error("test child process failed");
+  if (text[0] == 'e')
+    throw std::runtime_error("in child: " + text.substr(1));
+  return text.substr(1);
+}
+
+nlohmann::json simulate_in_child(const std::string &scenario_json) {
+  return nlohmann::json::parse(run_in_child([&] {
+    ScenarioConfig s = load_scenario(Node::root(parse_json_text(scenario_json, "<test scenario>")),
+                                     PCIESIM_SOURCE_DIR);
+    return result_json(simulate(s)).dump();
+  }));
+}
+
+nlohmann::json simulate_in_child(const nlohmann::json &scenario) {
+  return simulate_in_child(scenario.dump());
+}
+
+std::string read_file(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string read_repo_file(const std::string &relative_path) {
+  std::string path = std::string(PCIESIM_SOURCE_DIR) + "/" + relative_path;
+  if (!std::ifstream(path))
+    throw std::runtime_error("cannot read " + relative_path);
+  return read_file(path);
+}
+
+std::string make_temp_dir(const std::string &prefix) {
+  std::string pattern = "/tmp/pciesim-" + prefix + "-XXXXXX";
+  std::vector<char> path(pattern.begin(), pattern.end());
+  path.push_back('\0');
+  if (!mkdtemp(path.data()))
+    throw std::runtime_error("cannot create a directory like " + pattern);
+  return path.data();
+}
+
+CommandResult run_command(const std::string &command_line) {
+  char out_path[] = "/tmp/pciesim-test-out-XXXXXX";
+  char err_path[] = "/tmp/pciesim-test-err-XXXXXX";
+  int out_fd = mkstemp(out_path);
+  int err_fd = mkstemp(err_path);
+  close(out_fd);
+  close(err_fd);
+  std::string command = command_line + " >" + out_path + " 2>" + err_path;
+  int status = std::system(command.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
+  std::remove(out_path);
+  std::remove(err_path);
+  return r;
+}
+
+CommandResult run_pciesim(const std::string &arguments) {
+  return run_command(std::string(PCIESIM_BINARY) + " " + arguments);
+}
+
+const nlohmann::json &transfer(const nlohmann::json &result, const std::string &id) {
+  for (const auto &t : result.at("transfers"))
+    if (t.at("id") == id)
+      return t;
+  throw std::runtime_error("no transfer " + id);
+}
+
+} // namespace pciesim::test
