@@ -6,18 +6,17 @@
 // SystemC kernel runs it, it runs every wake-up that is due before anything else in the
 // kernel is: its own clock (now_ps()) may run ahead of sc_time_stamp() up to the kernel's next
 // pending activity, never past it and never past the time limit, so the order of events is
-// exactly what one process per model woken by the kernel would see. What it saves is the
-// kernel's cost per activation (timed-event allocation, its priority queue, crunch, trigger,
-// process dispatch: about 600 instructions, 40 % of a TLP hop before it), which a pure
-// fabric pays once per TLP per hop (docs/performance.md).
+// exactly what one process per model woken by the kernel would see. Why a calendar rather than
+// one SystemC process per model, and what it saved: docs/performance.md, "How the hop target
+// was reached".
 //
 // Ties: wake-ups due at the same picosecond run in the order they were requested, which is
 // fixed by the model alone, not by the kernel's event-queue history.
 //
 // Rules for the processes it drives: wake only through the calendar (a SystemC notification
 // from inside a wake-up would be timed against the kernel's clock, which may be behind); read
-// the time with now_ps(). Something that must see the kernel's clock move with the models (a
-// SystemC signal traced to VCD) puts the calendar in lockstep.
+// the time with now_ps() (models/common/sim_time.h). Something that must see the kernel's clock
+// move with the models (a SystemC signal traced to VCD) puts the calendar in lockstep.
 #pragma once
 
 #include <cstdint>
@@ -61,8 +60,8 @@ public:
   EventCalendar(const EventCalendar &) = delete;
   EventCalendar &operator=(const EventCalendar &) = delete;
 
-  // The calendar of this simulation; models find it when they are constructed. There is one
-  // per process, as there is one SystemC kernel: create it before the models.
+  // The calendar of this simulation. There is one per process, as there is one SystemC
+  // kernel; models are handed it at construction (SimContext) and do not look it up.
   static EventCalendar &current();
 
   // Simulated time in ps: the calendar's clock while it runs a process, else the kernel's.

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "models/pcie/pcie_switch.h"
+#include "models/pcie/completion.h"
 
 namespace pciesim {
 
@@ -54,12 +54,11 @@ DmaEngineParams DmaEngineParams::from(const ParamSet &p) {
 }
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params,
-                     DmaEngineWiring wiring, TlpPool &pool)
-    : sc_module(name), params_(params), wiring_(std::move(wiring)), pool_(pool),
+                     DmaEngineWiring wiring, SimContext &context)
+    : sc_module(name), params_(params), wiring_(std::move(wiring)), pool_(context.pool),
       port_("up", *this, 0), tags_(static_cast<std::size_t>(params.tags)),
-      group_in_use_(std::max<std::size_t>(1, params.group_tags.size()), 0),
-      bar_ps_per_byte_(1e12 / params.bar_bandwidth.bytes_per_second),
-      calendar_(EventCalendar::current()) {
+      tag_pool_in_use_(std::max<std::size_t>(1, params.group_tags.size()), 0),
+      bar_ps_per_byte_(1e12 / params.bar_bandwidth.bytes_per_second), calendar_(context.calendar) {
   for (int t = 0; t < params.tags; ++t)
     free_tags_.push_back(static_cast<std::uint16_t>(t));
 }
@@ -102,7 +101,7 @@ bool DmaEngine::owns(std::uint64_t address) const {
   return false;
 }
 
-std::int64_t DmaEngine::serialization_ps(std::uint64_t bytes, const Bandwidth &rate) const {
+std::int64_t DmaEngine::serialization_ps(std::uint64_t bytes, const Bandwidth &rate) {
   return busy_ps(static_cast<double>(bytes) * 1e12 / rate.bytes_per_second);
 }
 
@@ -233,27 +232,26 @@ bool DmaEngine::issue_from(int stream_index) {
                                                                        : params_.mrrs.count}));
   if (write && !s.spec.local && posted_in_queue_ >= params_.posted_window)
     return false;
-  int group = s.spec.group;
+  const int tag_pool = s.spec.group;
   if (!write && !s.spec.local) {
-    bool group_full =
-        !params_.group_tags.empty() && group_in_use_[static_cast<std::size_t>(group)] >=
-                                           params_.group_tags[static_cast<std::size_t>(group)];
-    if (free_tags_.empty() || group_full) {
+    bool pool_full =
+        !params_.group_tags.empty() && tag_pool_in_use_[static_cast<std::size_t>(tag_pool)] >=
+                                           params_.group_tags[static_cast<std::size_t>(tag_pool)];
+    if (free_tags_.empty() || pool_full) {
       ++stats_.tag_waits;
       return false;
     }
   }
-  // Pacing: a rate of the stream, and the network line rate at which RDMA WRITE data arrives.
+  // Pacing: the stream's rate, and the device's own for PCIe requests.
   const std::int64_t now = now_ps();
-  std::int64_t paced = 0, network = 0, ready = now;
+  std::int64_t paced = 0, device_paced = 0, ready = now;
   if (s.spec.rate.bytes_per_second > 0) {
     paced = std::max(s.paced_until_ps, t.start_ps) + serialization_ps(chunk, s.spec.rate);
     ready = std::max(ready, paced);
   }
-  if (write && !s.spec.local && params_.network_rate.bytes_per_second > 0) {
-    network =
-        std::max(network_rx_until_ps_, t.start_ps) + serialization_ps(chunk, params_.network_rate);
-    ready = std::max(ready, network);
+  if (!s.spec.local) {
+    device_paced = pace(s.spec, t.start_ps, chunk);
+    ready = std::max(ready, device_paced);
   }
   if (ready > now) {
     if (pacing_wake_ps_ < 0 || pacing_wake_ps_ > ready) {
@@ -269,8 +267,8 @@ bool DmaEngine::issue_from(int stream_index) {
     return false; // waiting for a translation, or the gate's own fetch took the last tag
   if (paced)
     s.paced_until_ps = paced;
-  if (network)
-    network_rx_until_ps_ = network;
+  if (device_paced)
+    paced_request_issued(device_paced);
   tlm::tlm_generic_payload &gp = pool_.acquire();
   TlpExtension &tlp = tlp_of(gp);
   tlp.address = address;
@@ -286,8 +284,8 @@ bool DmaEngine::issue_from(int stream_index) {
   } else {
     std::uint16_t tag = free_tags_.front();
     free_tags_.pop_front();
-    ++group_in_use_[static_cast<std::size_t>(group)];
-    tags_[tag] = Tag{slot, -1, group, chunk};
+    ++tag_pool_in_use_[static_cast<std::size_t>(tag_pool)];
+    tags_[tag] = Tag{slot, -1, tag_pool, chunk};
     tlp.type = TlpType::MRd;
     tlp.request_bytes = chunk;
     tlp.tag = tag;
@@ -340,8 +338,8 @@ bool DmaEngine::send_fetch(std::uint64_t address, std::uint32_t bytes, AddressTy
 
 void DmaEngine::free_tag(std::uint16_t tag) {
   Tag &t = tags_[tag];
-  if (t.group >= 0)
-    --group_in_use_[static_cast<std::size_t>(t.group)];
+  if (t.tag_pool >= 0)
+    --tag_pool_in_use_[static_cast<std::size_t>(t.tag_pool)];
   t = Tag{};
   free_tags_.push_back(tag);
 }
@@ -403,15 +401,13 @@ void DmaEngine::refused(std::uint64_t cookie, std::uint32_t payload_bytes,
                         std::uint16_t completer_id, std::uint64_t address) {
   ++stats_.posted_writes_dropped;
   int slot = static_cast<int>(cookie);
-  fail_transfer(slot, fmt::format("Unsupported Request: {:02x}:{:02x}.{} dropped the posted write "
-                                  "to {:#x}",
-                                  completer_id >> 8, (completer_id >> 3) & 0x1f, completer_id & 7,
-                                  address));
+  fail_transfer(slot, fmt::format("Unsupported Request: {} dropped the posted write to {:#x}",
+                                  format_bdf(Bdf::unpack(completer_id)), address));
   delivered(cookie, payload_bytes, now_ps());
 }
 
-// Bytes of a read completion reach the transfer (at once, or once the NIC sent them out at
-// line rate); the tag frees when all its bytes are in.
+// Bytes of a read completion reach the transfer (once they left the device's buffer: see
+// completion_drained_ps); the tag frees when all its bytes are in.
 void DmaEngine::settle(int tag_index, std::uint32_t bytes, std::int64_t at_ps) {
   Tag &tag = tags_[static_cast<std::size_t>(tag_index)];
   int slot = tag.transfer;
@@ -444,20 +440,15 @@ void DmaEngine::receive_completion(tlm::tlm_generic_payload &gp) {
   int slot = tag.transfer;
   if (cpl.status != CompletionStatus::SuccessfulCompletion) {
     ++stats_.ur_received;
-    fail_transfer(slot, fmt::format("Unsupported Request: completer {:02x}:{:02x}.{} refused the "
-                                    "read of {:#x}",
-                                    cpl.completer_id >> 8, (cpl.completer_id >> 3) & 0x1f,
-                                    cpl.completer_id & 7, cpl.address));
+    fail_transfer(slot, fmt::format("Unsupported Request: completer {} refused the read of {:#x}",
+                                    format_bdf(Bdf::unpack(cpl.completer_id)), cpl.address));
     settle(cpl.tag, tag.remaining, now_ps()); // the refused bytes will never come
     return;
   }
   ++stats_.cpld_received;
-  if (params_.network_rate.bytes_per_second > 0) {
-    // RDMA READ response data leaves on the network at line rate; the NIC's buffer (the
-    // tag) is held until it has.
-    network_tx_until_ps_ = std::max(network_tx_until_ps_, now_ps()) +
-                           serialization_ps(cpl.payload_bytes, params_.network_rate);
-    schedule(network_tx_until_ps_, Action::Settle, cpl.tag, cpl.payload_bytes);
+  std::int64_t drained_ps = completion_drained_ps(cpl.payload_bytes);
+  if (drained_ps >= 0) {
+    schedule(drained_ps, Action::Settle, cpl.tag, cpl.payload_bytes);
     return;
   }
   settle(cpl.tag, cpl.payload_bytes, now_ps());
@@ -486,27 +477,9 @@ void DmaEngine::serve_bar_request(tlm::tlm_generic_payload &gp) {
   }
   ++stats_.bar_reads_served;
   port_.release(gp, sc_core::SC_ZERO_TIME);
-  std::uint64_t rcb = params_.read_completion_boundary.count;
-  std::uint64_t address = req.address;
-  std::uint32_t remaining = req.request_bytes;
-  while (remaining > 0) {
-    std::uint64_t end_limit = (address + wiring_.mps_bytes) / rcb * rcb;
-    std::uint32_t chunk = static_cast<std::uint32_t>(std::min<std::uint64_t>(
-        remaining, end_limit > address ? end_limit - address : wiring_.mps_bytes));
-    tlm::tlm_generic_payload &cpl_gp = pool_.acquire();
-    TlpExtension &cpl = tlp_of(cpl_gp);
-    cpl.type = TlpType::CplD;
-    cpl.requester_id = req.requester_id;
-    cpl.completer_id = wiring_.bdf.packed();
-    cpl.tag = req.tag;
-    cpl.payload_bytes = chunk;
-    cpl.byte_count = remaining;
-    cpl.address = address;
-    cpl.cookie = req.cookie;
-    port_.send(cpl_gp, ps_to_time(done - now));
-    address += chunk;
-    remaining -= chunk;
-  }
+  split_read_completions(
+      pool_, req, wiring_.bdf.packed(), wiring_.mps_bytes, params_.read_completion_boundary.count,
+      [&](tlm::tlm_generic_payload &cpl) { port_.send(cpl, ps_to_time(done - now)); });
   pool_.release(gp);
 }
 

@@ -1,10 +1,15 @@
 // A DMA engine endpoint, and the requester/completer core that the GPU and the RDMA NIC build
 // on. As a requester it runs streams of transfers: reads are split into MRd of at most MRRS
-// that never cross a 4 KiB boundary, limited by its outstanding tags (and per-group tag
-// budgets: a GPU's copy engines); writes into MWr of at most MPS, limited by a small posted
-// transmit window. Streams may be paced (a rate, or a network line rate shared by the whole
-// device) or local (on-device memory traffic that never touches PCIe). As a completer it
-// serves requests aimed at its BARs through `memory_access`, which derived models override.
+// that never cross a 4 KiB boundary, limited by its outstanding tags (and by the budget of
+// the stream's tag pool, when the tags are split into pools); writes into MWr of at most MPS,
+// limited by a small posted transmit window. A stream may be paced at a rate, or local: it
+// moves data in the device's own memory, without PCIe traffic. As a completer it serves
+// requests aimed at its BARs.
+//
+// What a device built on the core adds comes in through hooks, not flags: memory_access (the
+// memory behind its BARs and of local streams), gate_request and fetch_completed (address
+// translation), pace and paced_request_issued (pacing of the device's own, such as a NIC's
+// network line rate) and completion_drained_ps (when read data leaves the device's buffer).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +22,7 @@
 #include <systemc>
 
 #include "models/common/latency_samples.h"
+#include "models/common/sim_context.h"
 #include "models/pcie/pcie_port.h"
 
 namespace pciesim {
@@ -60,7 +66,7 @@ struct DmaStreamSpec {
   int concurrency = 1;
   bool local = false; // the engine's own memory (a GPU kernel's accesses): no PCIe traffic
   Bandwidth rate{0};  // pacing of issue, 0 = as fast as tags and credits allow
-  int group = 0;      // engine group whose tag budget the stream's reads use
+  int group = 0;      // tag pool whose budget the stream's reads use
 };
 
 struct DmaStreamResult {
@@ -119,7 +125,7 @@ class DmaEngine : public sc_core::sc_module,
                   private CalendarProcess {
 public:
   DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params, DmaEngineWiring wiring,
-            TlpPool &pool);
+            SimContext &context);
 
   PciePort &port() { return port_; }
   const DmaEngineStats &stats() const { return stats_; }
@@ -162,6 +168,27 @@ protected:
   virtual Gate gate_request(int stream, std::uint64_t address);
   // A fetch (an MRd the model sent through send_fetch) completed.
   virtual void fetch_completed(int fetch_id) { (void)fetch_id; }
+
+  // The device's own pacing of a PCIe request of a stream (`spec`) about to be issued: the
+  // earliest time its `bytes`, of a transfer started at `transfer_start_ps`, may go out; 0
+  // when the device adds none (the default). Asked at every issue attempt; once the request
+  // does go out, paced_request_issued(that time) commits it.
+  virtual std::int64_t pace(const DmaStreamSpec &spec, std::int64_t transfer_start_ps,
+                            std::uint32_t bytes) {
+    (void)spec;
+    (void)transfer_start_ps;
+    (void)bytes;
+    return 0;
+  }
+  virtual void paced_request_issued(std::int64_t ready_ps) { (void)ready_ps; }
+  // When `bytes` of read completion data that just arrived leave the device's buffer, which
+  // holds their tag until then: -1 at once (the default), or a later time.
+  virtual std::int64_t completion_drained_ps(std::uint32_t bytes) {
+    (void)bytes;
+    return -1;
+  }
+  // Time to move `bytes` at `rate`.
+  static std::int64_t serialization_ps(std::uint64_t bytes, const Bandwidth &rate);
   // Sends a non-posted read of `bytes` at `address` on the model's behalf (a table read, an
   // ATS Translation Request). False if no tag is free: the model retries at the next wake.
   bool send_fetch(std::uint64_t address, std::uint32_t bytes, AddressType type, int fetch_id);
@@ -197,7 +224,7 @@ private:
   struct Tag {
     int transfer = -1; // -1: a fetch
     int fetch_id = -1;
-    int group = 0;
+    int tag_pool = 0; // -1: a fetch, which counts against no pool
     std::uint32_t remaining = 0;
   };
   enum class Action { StartStream, FinishTransfer, Settle, LocalDone, Wake };
@@ -224,7 +251,6 @@ private:
   void serve_bar_request(tlm::tlm_generic_payload &gp);
   void receive_completion(tlm::tlm_generic_payload &gp);
   void free_tag(std::uint16_t tag);
-  std::int64_t serialization_ps(std::uint64_t bytes, const Bandwidth &rate) const;
 
   DmaEngineParams params_;
   DmaEngineWiring wiring_;
@@ -235,7 +261,7 @@ private:
   std::vector<int> free_transfers_;
   std::vector<Tag> tags_;
   std::deque<std::uint16_t> free_tags_;
-  std::vector<int> group_in_use_;
+  std::vector<int> tag_pool_in_use_; // tags in use per pool (params.group_tags)
   int fetches_in_flight_ = 0;
   int posted_in_queue_ = 0;
   std::size_t round_robin_ = 0;
@@ -243,8 +269,6 @@ private:
   bool issuing_ = false;
   double bar_ps_per_byte_;
   std::int64_t bar_busy_until_ps_ = 0;
-  std::int64_t network_rx_until_ps_ = 0; // line-rate arrival of RDMA WRITE data
-  std::int64_t network_tx_until_ps_ = 0; // line-rate departure of RDMA READ data
   std::int64_t pacing_wake_ps_ = -1;
   std::priority_queue<Timed, std::vector<Timed>, std::greater<Timed>> timed_;
   std::uint64_t seq_ = 0;

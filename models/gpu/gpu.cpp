@@ -80,8 +80,8 @@ DmaEngineParams GpuParams::engine_params() const {
 }
 
 Gpu::Gpu(sc_core::sc_module_name name, const GpuParams &params, DmaEngineWiring wiring,
-         TlpPool &pool)
-    : DmaEngine(name, params.engine_params(), std::move(wiring), pool), gpu_params_(params),
+         SimContext &context)
+    : DmaEngine(name, params.engine_params(), std::move(wiring), context), gpu_params_(params),
       memory_ps_per_byte_(1e12 / params.memory_bandwidth.bytes_per_second) {}
 
 // One server for all of device memory: accesses queue behind each other for their transfer

@@ -37,7 +37,8 @@ class Gpu : public DmaEngine {
 public:
   static constexpr int kApertureBar = 1;
 
-  Gpu(sc_core::sc_module_name name, const GpuParams &params, DmaEngineWiring wiring, TlpPool &pool);
+  Gpu(sc_core::sc_module_name name, const GpuParams &params, DmaEngineWiring wiring,
+      SimContext &context);
 
   const GpuParams &gpu_params() const { return gpu_params_; }
   // Time device memory was busy serving accesses (peer, copy engine and kernels).

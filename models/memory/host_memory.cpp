@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "models/pcie/pcie_port.h"
+#include "models/common/sim_time.h"
 
 namespace pciesim {
 

@@ -1,5 +1,7 @@
 #include "models/nic/rdma_nic.h"
 
+#include <algorithm>
+
 namespace pciesim {
 
 namespace {
@@ -72,8 +74,8 @@ DmaEngineParams RdmaNicParams::engine_params() const {
 }
 
 RdmaNic::RdmaNic(sc_core::sc_module_name name, const RdmaNicParams &params, DmaEngineWiring wiring,
-                 TlpPool &pool)
-    : DmaEngine(name, params.engine_params(), std::move(wiring), pool), nic_params_(params),
+                 SimContext &context)
+    : DmaEngine(name, params.engine_params(), std::move(wiring), context), nic_params_(params),
       pages_per_mtt_line_(params.mtt_fetch_bytes.count / 8) {
   if (params.mtt_entries > 0)
     mtt_ = std::make_unique<TranslationCache>(static_cast<std::size_t>(params.mtt_entries), 0,
@@ -92,6 +94,24 @@ void RdmaNic::invalidate(std::uint64_t address, std::uint64_t bytes) {
     mtt_->invalidate(address, bytes);
   if (atc_)
     atc_->invalidate(address, bytes);
+}
+
+// The line rate is the engine's network_rate (RdmaNicParams::engine_params).
+std::int64_t RdmaNic::pace(const DmaStreamSpec &spec, std::int64_t transfer_start_ps,
+                           std::uint32_t bytes) {
+  const Bandwidth &line_rate = params().network_rate;
+  if (!spec.is_write || line_rate.bytes_per_second <= 0)
+    return 0;
+  return std::max(network_rx_until_ps_, transfer_start_ps) + serialization_ps(bytes, line_rate);
+}
+
+std::int64_t RdmaNic::completion_drained_ps(std::uint32_t bytes) {
+  const Bandwidth &line_rate = params().network_rate;
+  if (line_rate.bytes_per_second <= 0)
+    return -1;
+  network_tx_until_ps_ =
+      std::max(network_tx_until_ps_, now_ps()) + serialization_ps(bytes, line_rate);
+  return network_tx_until_ps_;
 }
 
 DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {

@@ -55,7 +55,7 @@ struct RdmaNicStats {
 class RdmaNic : public DmaEngine {
 public:
   RdmaNic(sc_core::sc_module_name name, const RdmaNicParams &params, DmaEngineWiring wiring,
-          TlpPool &pool);
+          SimContext &context);
 
   const RdmaNicParams &nic_params() const { return nic_params_; }
   const RdmaNicStats &nic_stats() const { return nic_stats_; }
@@ -65,6 +65,12 @@ public:
 protected:
   Gate gate_request(int stream, std::uint64_t address) override;
   void fetch_completed(int fetch_id) override;
+  // The network side at line rate: an RDMA WRITE's MWr waits for its data to arrive, and an
+  // RDMA READ's completion data holds its tag until it has left.
+  std::int64_t pace(const DmaStreamSpec &spec, std::int64_t transfer_start_ps,
+                    std::uint32_t bytes) override;
+  void paced_request_issued(std::int64_t ready_ps) override { network_rx_until_ps_ = ready_ps; }
+  std::int64_t completion_drained_ps(std::uint32_t bytes) override;
 
 private:
   enum class FetchKind { MttLine, Translation };
@@ -88,6 +94,8 @@ private:
   std::vector<Fetch> fetches_; // indexed by fetch id; ids of finished fetches are reused
   std::vector<int> free_fetches_;
   RdmaNicStats nic_stats_;
+  std::int64_t network_rx_until_ps_ = 0; // line-rate arrival of RDMA WRITE data
+  std::int64_t network_tx_until_ps_ = 0; // line-rate departure of RDMA READ data
 };
 
 } // namespace pciesim

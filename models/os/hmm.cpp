@@ -4,7 +4,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "models/pcie/pcie_port.h"
+#include "models/common/sim_time.h"
 
 namespace pciesim {
 

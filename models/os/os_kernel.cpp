@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "models/pcie/pcie_port.h"
+#include "models/common/sim_time.h"
 
 namespace pciesim {
 
@@ -95,8 +95,8 @@ const char *time_kind_name(TimeKind kind) {
   return "waiting";
 }
 
-OsKernel::OsKernel(sc_core::sc_module_name name, const OsCosts &costs)
-    : sc_module(name), calendar_(EventCalendar::current()), costs_(costs) {}
+OsKernel::OsKernel(sc_core::sc_module_name name, const OsCosts &costs, SimContext &context)
+    : sc_module(name), calendar_(context.calendar), costs_(costs) {}
 
 void OsKernel::call_at(std::int64_t at_ps, std::function<void()> then) {
   at_ps = std::max(at_ps, now_ps());

@@ -16,6 +16,7 @@
 
 #include "models/common/event_calendar.h"
 #include "models/common/params.h"
+#include "models/common/sim_context.h"
 
 namespace pciesim {
 
@@ -80,7 +81,7 @@ const char *time_kind_name(TimeKind kind);
 
 class OsKernel : public sc_core::sc_module, private CalendarProcess {
 public:
-  OsKernel(sc_core::sc_module_name name, const OsCosts &costs);
+  OsKernel(sc_core::sc_module_name name, const OsCosts &costs, SimContext &context);
 
   const OsCosts &costs() const { return costs_; }
   OsStats &stats() { return stats_; }

@@ -116,22 +116,6 @@ std::string map_type_name(P2pMapType type) {
   return "NOT_SUPPORTED";
 }
 
-const std::vector<std::string> &host_cpu_names() {
-  static const std::vector<std::string> names = {
-      "amd_zen", "intel_xeon_e5", "intel_xeon_e5_v3", "intel_skylake_e", "google", "other"};
-  return names;
-}
-
-std::string host_cpu_name(HostCpu cpu) { return host_cpu_names()[static_cast<std::size_t>(cpu)]; }
-
-std::optional<HostCpu> parse_host_cpu(std::string_view name) {
-  const std::vector<std::string> &names = host_cpu_names();
-  for (std::size_t i = 0; i < names.size(); ++i)
-    if (names[i] == name)
-      return static_cast<HostCpu>(i);
-  return std::nullopt;
-}
-
 AcsControl kernel_acs_control(const AcsCapability &capability, const KernelAcsPolicy &policy) {
   AcsControl control;
   // pci_std_enable_acs() only runs when an IOMMU asked for ACS; it never touches EC or DT.

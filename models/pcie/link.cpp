@@ -49,9 +49,9 @@ constexpr std::int64_t kFsPerPs = 1000;
 std::int64_t ps_ceil(std::int64_t fs) { return (fs + kFsPerPs - 1) / kFsPerPs; }
 } // namespace
 
-LinkDirection::LinkDirection(Link &link, const std::string &name, const TrainedLink &trained,
-                             const ReceiveCredits &receiver_buffers)
-    : in((name + "_in").c_str()), out((name + "_out").c_str()), calendar_(EventCalendar::current()),
+LinkDirection::LinkDirection(Link &link, EventCalendar &calendar, const std::string &name,
+                             const TrainedLink &trained, const ReceiveCredits &receiver_buffers)
+    : in((name + "_in").c_str()), out((name + "_out").c_str()), calendar_(calendar),
       name_(std::string(link.basename()) + "." + name), trained_(trained),
       limits_(receiver_buffers) {
   in.bind(*this);
@@ -280,13 +280,6 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
   return tlm::TLM_ACCEPTED;
 }
 
-void LinkDirection::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &) {
-  gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-}
-bool LinkDirection::get_direct_mem_ptr(tlm::tlm_generic_payload &, tlm::tlm_dmi &) { return false; }
-unsigned int LinkDirection::transport_dbg(tlm::tlm_generic_payload &) { return 0; }
-void LinkDirection::invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) {}
-
 bool LinkDirection::idle() const {
   return in_flight_.empty() && queues_[0].empty() && queues_[1].empty() && queues_[2].empty();
 }
@@ -341,8 +334,16 @@ std::string LinkDirection::describe_outstanding() const {
 }
 
 Link::Link(sc_core::sc_module_name name, const TrainedLink &trained,
-           const ReceiveCredits &a_buffers, const ReceiveCredits &b_buffers)
-    : sc_module(name), trained_(trained), a_to_b_(*this, "a_to_b", trained, b_buffers),
-      b_to_a_(*this, "b_to_a", trained, a_buffers) {}
+           const ReceiveCredits &a_buffers, const ReceiveCredits &b_buffers, SimContext &context)
+    : sc_module(name), trained_(trained),
+      a_to_b_(*this, context.calendar, "a_to_b", trained, b_buffers),
+      b_to_a_(*this, context.calendar, "b_to_a", trained, a_buffers) {}
+
+void Link::connect(PciePort &a, PciePort &b) {
+  a.egress.bind(a_to_b_.in);
+  a_to_b_.out.bind(b.ingress);
+  b.egress.bind(b_to_a_.in);
+  b_to_a_.out.bind(a.ingress);
+}
 
 } // namespace pciesim

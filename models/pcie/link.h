@@ -17,6 +17,7 @@
 #include <systemc>
 
 #include "models/common/params.h"
+#include "models/common/sim_context.h"
 #include "models/pcie/link_timing.h"
 #include "models/pcie/pcie_port.h"
 
@@ -67,12 +68,10 @@ public:
 
 // One direction of a link. Receives TLPs from the sender's egress socket and delivers them
 // to the receiver's ingress socket.
-class LinkDirection : public tlm::tlm_fw_transport_if<PcieProtocolTypes>,
-                      public tlm::tlm_bw_transport_if<PcieProtocolTypes>,
-                      private CalendarProcess {
+class LinkDirection : public PcieNonBlockingOnly, private CalendarProcess {
 public:
-  LinkDirection(Link &link, const std::string &name, const TrainedLink &trained,
-                const ReceiveCredits &receiver_buffers);
+  LinkDirection(Link &link, EventCalendar &calendar, const std::string &name,
+                const TrainedLink &trained, const ReceiveCredits &receiver_buffers);
 
   PcieTargetSocket in;     // bound to the sender's egress
   PcieInitiatorSocket out; // bound to the receiver's ingress
@@ -96,12 +95,8 @@ public:
 
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                      sc_core::sc_time &delay) override;
-  void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) override;
-  bool get_direct_mem_ptr(tlm::tlm_generic_payload &gp, tlm::tlm_dmi &dmi) override;
-  unsigned int transport_dbg(tlm::tlm_generic_payload &gp) override;
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                      sc_core::sc_time &delay) override;
-  void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) override;
 
 private:
   struct Queued {
@@ -183,7 +178,10 @@ class Link : public sc_core::sc_module {
 public:
   // `a_buffers` are the receive buffers of end a (they limit traffic b→a), and vice versa.
   Link(sc_core::sc_module_name name, const TrainedLink &trained, const ReceiveCredits &a_buffers,
-       const ReceiveCredits &b_buffers);
+       const ReceiveCredits &b_buffers, SimContext &context);
+
+  // Binds the link between port `a` (its end a) and port `b` (its end b), both directions.
+  void connect(PciePort &a, PciePort &b);
 
   LinkDirection &a_to_b() { return a_to_b_; }
   LinkDirection &b_to_a() { return b_to_a_; }

@@ -2,6 +2,15 @@
 
 namespace pciesim {
 
+void PcieNonBlockingOnly::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &) {
+  gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+}
+bool PcieNonBlockingOnly::get_direct_mem_ptr(tlm::tlm_generic_payload &, tlm::tlm_dmi &) {
+  return false;
+}
+unsigned int PcieNonBlockingOnly::transport_dbg(tlm::tlm_generic_payload &) { return 0; }
+void PcieNonBlockingOnly::invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) {}
+
 PciePort::PciePort(const std::string &name, PortOwner &owner, int index)
     : egress((name + "_egress").c_str()), ingress((name + "_ingress").c_str()), name_(name),
       owner_(owner), index_(index) {
@@ -29,20 +38,12 @@ tlm::tlm_sync_enum PciePort::nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::
   return tlm::TLM_ACCEPTED;
 }
 
-void PciePort::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &) {
-  gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE); // PCIe ports are non-blocking only
-}
-bool PciePort::get_direct_mem_ptr(tlm::tlm_generic_payload &, tlm::tlm_dmi &) { return false; }
-unsigned int PciePort::transport_dbg(tlm::tlm_generic_payload &) { return 0; }
-
 tlm::tlm_sync_enum PciePort::nb_transport_bw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                              sc_core::sc_time &delay) {
   (void)phase;
   owner_.tlp_departing(index_, gp, delay);
   return tlm::TLM_ACCEPTED;
 }
-
-void PciePort::invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) {}
 
 void append_port_specs(std::vector<ParamSpec> &specs, const PortDefaults &d) {
   specs.push_back({"max_gen", ParamKind::generation, d.max_generation,

@@ -15,22 +15,11 @@
 #include <systemc>
 #include <tlm>
 
-#include "models/common/event_calendar.h"
 #include "models/common/params.h"
+#include "models/common/sim_time.h"
 #include "models/pcie/tlp.h"
 
 namespace pciesim {
-
-inline sc_core::sc_time ps_to_time(std::int64_t ps) {
-  if (ps <= 0)
-    return sc_core::SC_ZERO_TIME; // the common case, without from_value's out-of-line call
-  return sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(ps));
-}
-inline std::int64_t time_to_ps(const sc_core::sc_time &t) {
-  return static_cast<std::int64_t>(t.value());
-}
-// Simulated time: the event calendar's clock, which may run ahead of sc_time_stamp().
-inline std::int64_t now_ps() { return EventCalendar::now_ps(); }
 
 class PortOwner {
 public:
@@ -48,8 +37,20 @@ using PcieInitiatorSocket =
 using PcieTargetSocket =
     tlm::tlm_target_socket<32, PcieProtocolTypes, 1, sc_core::SC_ZERO_OR_MORE_BOUND>;
 
-class PciePort : public tlm::tlm_fw_transport_if<PcieProtocolTypes>,
-                 public tlm::tlm_bw_transport_if<PcieProtocolTypes> {
+// Both TLM-2.0 transport interfaces with the calls PCIe never makes answered once: pciesim's
+// PCIe sockets are non-blocking only (no b_transport, DMI or debug access). A port or a link
+// direction derives from it and implements nb_transport_fw and nb_transport_bw.
+class PcieNonBlockingOnly : public tlm::tlm_fw_transport_if<PcieProtocolTypes>,
+                            public tlm::tlm_bw_transport_if<PcieProtocolTypes> {
+public:
+  // Answers TLM_COMMAND_ERROR_RESPONSE.
+  void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) override;
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload &gp, tlm::tlm_dmi &dmi) override;
+  unsigned int transport_dbg(tlm::tlm_generic_payload &gp) override;
+  void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) override;
+};
+
+class PciePort : public PcieNonBlockingOnly {
 public:
   PciePort(const std::string &name, PortOwner &owner, int index);
 
@@ -65,13 +66,9 @@ public:
   // tlm_fw_transport_if (ingress)
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                      sc_core::sc_time &delay) override;
-  void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) override;
-  bool get_direct_mem_ptr(tlm::tlm_generic_payload &gp, tlm::tlm_dmi &dmi) override;
-  unsigned int transport_dbg(tlm::tlm_generic_payload &gp) override;
   // tlm_bw_transport_if (egress)
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                      sc_core::sc_time &delay) override;
-  void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) override;
 
 private:
   std::string name_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/pcie/completion.h"
+
 namespace pciesim {
 
 const std::vector<ParamSpec> &SwitchParams::specs() {
@@ -33,39 +35,12 @@ SwitchParams SwitchParams::from(const ParamSet &p) {
   return s;
 }
 
-tlm::tlm_generic_payload &make_unsupported_request_completion(TlpPool &pool,
-                                                              const TlpExtension &request,
-                                                              std::uint16_t completer_id) {
-  tlm::tlm_generic_payload &gp = pool.acquire();
-  TlpExtension &cpl = tlp_of(gp);
-  cpl.type = TlpType::Cpl;
-  cpl.status = CompletionStatus::UnsupportedRequest;
-  cpl.requester_id = request.requester_id;
-  cpl.completer_id = completer_id;
-  cpl.tag = request.tag;
-  cpl.byte_count = request.request_bytes;
-  cpl.address = request.address;
-  cpl.cookie = request.cookie;
-  return gp;
-}
-
-void terminate_unsupported_request(PciePort &port, TlpPool &pool, tlm::tlm_generic_payload &gp,
-                                   std::uint16_t completer_id, const sc_core::sc_time &delay) {
-  TlpExtension &request = tlp_of(gp);
-  port.release(gp, sc_core::SC_ZERO_TIME);
-  if (request.type == TlpType::MRd)
-    port.send(make_unsupported_request_completion(pool, request, completer_id), delay);
-  else if (request.observer)
-    request.observer->refused(request.cookie, request.payload_bytes, completer_id, request.address);
-  pool.release(gp);
-}
-
 PcieSwitch::PcieSwitch(sc_core::sc_module_name name, const SwitchParams &params,
-                       RoutingTable downstream, TlpPool &pool)
-    : sc_module(name), params_(params), downstream_(std::move(downstream)), pool_(pool) {
-  ports_.push_back(std::make_unique<PciePort>("up", *this, 0));
+                       RoutingTable downstream, SimContext &context)
+    : sc_module(name), params_(params), downstream_(std::move(downstream)), pool_(context.pool) {
+  add_port("up");
   for (int i = 0; i < params.downstream_ports; ++i)
-    ports_.push_back(std::make_unique<PciePort>("dp" + std::to_string(i), *this, i + 1));
+    add_port("dp" + std::to_string(i));
 }
 
 int PcieSwitch::route(const TlpExtension &tlp, int ingress) {
@@ -124,15 +99,6 @@ void PcieSwitch::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
 void PcieSwitch::drop_completion(int port, tlm::tlm_generic_payload &gp) {
   ports_[static_cast<std::size_t>(port)]->release(gp, sc_core::SC_ZERO_TIME);
   pool_.release(gp);
-}
-
-void PcieSwitch::tlp_departing(int port, tlm::tlm_generic_payload &gp,
-                               const sc_core::sc_time &delay) {
-  (void)port;
-  const TlpExtension &tlp = tlp_of(gp);
-  if (tlp.ingress_port == kNoIngressPort)
-    return; // created here, held no receive buffer
-  ports_[tlp.ingress_port]->release(gp, delay);
 }
 
 } // namespace pciesim

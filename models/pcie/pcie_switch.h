@@ -6,13 +6,12 @@
 // backpressures the ingress links through their credits.
 #pragma once
 
-#include <memory>
-#include <string>
 #include <vector>
 
 #include <systemc>
 
-#include "models/pcie/pcie_port.h"
+#include "models/common/sim_context.h"
+#include "models/pcie/forwarding_bridge.h"
 #include "models/pcie/routing.h"
 
 namespace pciesim {
@@ -41,21 +40,17 @@ struct SwitchStats {
   }
 };
 
-class PcieSwitch : public sc_core::sc_module, public PortOwner {
+class PcieSwitch : public sc_core::sc_module, public ForwardingBridge {
 public:
   static constexpr int kUpstreamPort = 0;
 
   PcieSwitch(sc_core::sc_module_name name, const SwitchParams &params, RoutingTable downstream,
-             TlpPool &pool);
+             SimContext &context);
 
-  PciePort &port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
-  int port_count() const { return static_cast<int>(ports_.size()); }
   const SwitchStats &stats() const { return stats_; }
   std::uint16_t completer_id = 0; // the upstream port's BDF, for UR completions
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
-  void tlp_departing(int port, tlm::tlm_generic_payload &gp,
-                     const sc_core::sc_time &delay) override;
 
 private:
   int route(const TlpExtension &tlp, int ingress);
@@ -64,20 +59,7 @@ private:
   SwitchParams params_;
   RoutingTable downstream_;
   TlpPool &pool_;
-  std::vector<std::unique_ptr<PciePort>> ports_;
   SwitchStats stats_;
 };
-
-// A completion without data carrying Unsupported Request status, answering a non-posted
-// request that no one can complete. Shared by every component that terminates requests.
-tlm::tlm_generic_payload &make_unsupported_request_completion(TlpPool &pool,
-                                                              const TlpExtension &request,
-                                                              std::uint16_t completer_id);
-
-// Terminates a request that arrived on `port` and that nobody can complete: frees its
-// receive buffer, answers a read with an Unsupported Request completion after `delay`, and
-// tells a dropped posted write's observer (hardware stays silent; the report does not).
-void terminate_unsupported_request(PciePort &port, TlpPool &pool, tlm::tlm_generic_payload &gp,
-                                   std::uint16_t completer_id, const sc_core::sc_time &delay);
 
 } // namespace pciesim

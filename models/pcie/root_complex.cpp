@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "models/memory/host_memory.h"
-#include "models/pcie/pcie_switch.h"
+#include "models/pcie/completion.h"
 
 namespace pciesim {
 
@@ -67,9 +67,9 @@ RootComplexParams RootComplexParams::from(const ParamSet &p) {
 }
 
 RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,
-                         RootComplexWiring wiring, TlpPool &pool)
+                         RootComplexWiring wiring, SimContext &context)
     : sc_module(name), memory_socket("memory_socket"), params_(params), wiring_(std::move(wiring)),
-      pool_(pool), p2p_ps_per_byte_(1e12 / params.p2p_bandwidth.bytes_per_second),
+      pool_(context.pool), p2p_ps_per_byte_(1e12 / params.p2p_bandwidth.bytes_per_second),
       iommu_(
           params.iommu,
           [this](std::uint64_t address, std::int64_t at_ps) {
@@ -80,7 +80,7 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &
           wiring_.memory_base) {
   memory_payload_.set_extension(new MemoryTimingExtension);
   for (int i = 0; i < params.root_ports; ++i)
-    ports_.push_back(std::make_unique<PciePort>("rp" + std::to_string(i), *this, i));
+    add_port("rp" + std::to_string(i));
 }
 
 std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
@@ -121,28 +121,12 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
   // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).
   std::uint64_t max_payload =
       params_.completion_max.count ? params_.completion_max.count : wiring_.mps_bytes;
-  std::uint64_t rcb = params_.read_completion_boundary.count;
-  std::uint64_t address = req.address;
-  std::uint32_t remaining = req.request_bytes;
-  while (remaining > 0) {
-    std::uint64_t end_limit = (address + max_payload) / rcb * rcb;
-    std::uint32_t chunk = static_cast<std::uint32_t>(std::min<std::uint64_t>(
-        remaining, end_limit > address ? end_limit - address : max_payload));
-    tlm::tlm_generic_payload &cpl_gp = pool_.acquire();
-    TlpExtension &cpl = tlp_of(cpl_gp);
-    cpl.type = TlpType::CplD;
-    cpl.requester_id = req.requester_id;
-    cpl.completer_id = wiring_.host_bridge_id;
-    cpl.tag = req.tag;
-    cpl.payload_bytes = chunk;
-    cpl.byte_count = remaining;
-    cpl.address = address;
-    cpl.cookie = req.cookie;
-    ++stats_.completions_sent;
-    rp.send(cpl_gp, ps_to_time(ready));
-    address += chunk;
-    remaining -= chunk;
-  }
+  split_read_completions(pool_, req, wiring_.host_bridge_id, max_payload,
+                         params_.read_completion_boundary.count,
+                         [&](tlm::tlm_generic_payload &cpl) {
+                           ++stats_.completions_sent;
+                           rp.send(cpl, ps_to_time(ready));
+                         });
   pool_.release(gp);
 }
 
@@ -181,16 +165,8 @@ void RootComplex::answer_translation_request(int port, tlm::tlm_generic_payload 
   std::int64_t now = now_ps();
   std::int64_t ready =
       iommu_.translation_request(req.address, now + params_.host_bridge_latency.ps);
-  tlm::tlm_generic_payload &cpl_gp = pool_.acquire();
-  TlpExtension &cpl = tlp_of(cpl_gp);
-  cpl.type = TlpType::CplD;
-  cpl.requester_id = req.requester_id;
-  cpl.completer_id = wiring_.host_bridge_id;
-  cpl.tag = req.tag;
-  cpl.payload_bytes = req.request_bytes;
-  cpl.byte_count = req.request_bytes;
-  cpl.address = req.address;
-  cpl.cookie = req.cookie;
+  tlm::tlm_generic_payload &cpl_gp = make_completion(
+      pool_, req, wiring_.host_bridge_id, req.request_bytes, req.request_bytes, req.address);
   ++stats_.completions_sent;
   rp.send(cpl_gp, ps_to_time(ready - now));
   pool_.release(gp);
@@ -231,15 +207,6 @@ void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
     return;
   }
   forward_peer(port, egress, gp);
-}
-
-void RootComplex::tlp_departing(int port, tlm::tlm_generic_payload &gp,
-                                const sc_core::sc_time &delay) {
-  (void)port;
-  const TlpExtension &tlp = tlp_of(gp);
-  if (tlp.ingress_port == kNoIngressPort)
-    return;
-  ports_[tlp.ingress_port]->release(gp, delay);
 }
 
 } // namespace pciesim

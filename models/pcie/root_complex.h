@@ -6,16 +6,15 @@
 // or refused with Unsupported Request, as `p2p_policy` says.
 #pragma once
 
-#include <memory>
-#include <string>
 #include <vector>
 
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "models/common/sim_context.h"
 #include "models/iommu/iommu.h"
-#include "models/os/p2pdma.h"
-#include "models/pcie/pcie_port.h"
+#include "models/pcie/forwarding_bridge.h"
+#include "models/pcie/host_bridge.h"
 #include "models/pcie/routing.h"
 
 namespace pciesim {
@@ -67,19 +66,16 @@ struct RootComplexWiring {
   std::uint32_t mps_bytes = 256;
 };
 
-class RootComplex : public sc_core::sc_module, public PortOwner {
+class RootComplex : public sc_core::sc_module, public ForwardingBridge {
 public:
   RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,
-              RootComplexWiring wiring, TlpPool &pool);
+              RootComplexWiring wiring, SimContext &context);
 
   tlm_utils::simple_initiator_socket<RootComplex> memory_socket;
-  PciePort &port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
   const RootComplexStats &stats() const { return stats_; }
   const Iommu &iommu() const { return iommu_; }
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
-  void tlp_departing(int port, tlm::tlm_generic_payload &gp,
-                     const sc_core::sc_time &delay) override;
 
 private:
   void serve_memory_request(int port, tlm::tlm_generic_payload &gp, std::int64_t translation_ps);
@@ -93,7 +89,6 @@ private:
   RootComplexParams params_;
   RootComplexWiring wiring_;
   TlpPool &pool_;
-  std::vector<std::unique_ptr<PciePort>> ports_;
   tlm::tlm_generic_payload memory_payload_;
   double p2p_ps_per_byte_;
   std::int64_t p2p_busy_until_ps_ = 0;

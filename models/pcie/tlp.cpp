@@ -1,5 +1,7 @@
 #include "models/pcie/tlp.h"
 
+#include <fmt/format.h>
+
 namespace pciesim {
 
 const char *tlp_type_name(TlpType t) {
@@ -14,6 +16,10 @@ const char *tlp_type_name(TlpType t) {
     return "Cpl";
   }
   return "?";
+}
+
+std::string format_bdf(const Bdf &bdf) {
+  return fmt::format("{:02x}:{:02x}.{}", bdf.bus, bdf.device, bdf.function);
 }
 
 tlm::tlm_extension_base *TlpExtension::clone() const { return new TlpExtension(*this); }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <tlm>
@@ -41,7 +42,13 @@ struct Bdf {
   std::uint16_t packed() const {
     return static_cast<std::uint16_t>(bus << 8 | device << 3 | function);
   }
+  static Bdf unpack(std::uint16_t id) {
+    return Bdf{static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>((id >> 3) & 0x1f),
+               static_cast<std::uint8_t>(id & 7)};
+  }
 };
+// "bb:dd.f", as lspci writes it.
+std::string format_bdf(const Bdf &bdf);
 
 // Observer of a TLP's life that the requester leaves in the TLP: the final consumer of a
 // posted write reports delivery, so that posted transfers can be timed (instrumentation,

@@ -303,8 +303,4 @@ RoutingTable routing_for(const Enumeration &e, const TopologyConfig &topology, i
   return table;
 }
 
-std::string format_bdf(const Bdf &bdf) {
-  return fmt::format("{:02x}:{:02x}.{}", bdf.bus, bdf.device, bdf.function);
-}
-
 } // namespace pciesim

@@ -46,6 +46,4 @@ Enumeration enumerate(const TopologyConfig &topology, const Hierarchy &hierarchy
 RoutingTable routing_for(const Enumeration &enumeration, const TopologyConfig &topology,
                          int component);
 
-std::string format_bdf(const Bdf &bdf);
-
 } // namespace pciesim

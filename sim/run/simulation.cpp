@@ -85,14 +85,15 @@ public:
         w.memory_size = e.components[i].memory_size;
         w.host_bridge_id = e.components[i].bdf.packed();
         w.mps_bytes = h.mps_bytes;
-        rcs_[i] = std::make_unique<RootComplex>(name, RootComplexParams::from(c.params), w, pool_);
+        rcs_[i] =
+            std::make_unique<RootComplex>(name, RootComplexParams::from(c.params), w, context_);
         break;
       }
       case ComponentRole::Switch: {
         RoutingTable routes = routing_for(e, topo_, static_cast<int>(i));
         apply_acs(view, static_cast<int>(i), routes);
         switches_[i] = std::make_unique<PcieSwitch>(name, SwitchParams::from(c.params),
-                                                    std::move(routes), pool_);
+                                                    std::move(routes), context_);
         switches_[i]->completer_id = e.components[i].bdf.packed();
         break;
       }
@@ -106,12 +107,12 @@ public:
         w.mps_bytes = h.mps_bytes;
         w.host_memory_base = e.components[static_cast<std::size_t>(h.root_of[i])].memory_base;
         if (c.type->name == "gpu")
-          engines_[i] = std::make_unique<Gpu>(name, GpuParams::from(c.params), w, pool_);
+          engines_[i] = std::make_unique<Gpu>(name, GpuParams::from(c.params), w, context_);
         else if (c.type->name == "rdma_nic")
-          engines_[i] = std::make_unique<RdmaNic>(name, RdmaNicParams::from(c.params), w, pool_);
+          engines_[i] = std::make_unique<RdmaNic>(name, RdmaNicParams::from(c.params), w, context_);
         else
           engines_[i] =
-              std::make_unique<DmaEngine>(name, DmaEngineParams::from(c.params), w, pool_);
+              std::make_unique<DmaEngine>(name, DmaEngineParams::from(c.params), w, context_);
         break;
       }
       case ComponentRole::Memory:
@@ -140,13 +141,8 @@ public:
       std::string name = fmt::format("link{}", l);
       auto link =
           std::make_unique<Link>(name.c_str(), h.trained[l], port_caps(lc.a.component).credits,
-                                 port_caps(lc.b.component).credits);
-      PciePort &a = port(lc.a.component, lc.a.port);
-      PciePort &b = port(lc.b.component, lc.b.port);
-      a.egress.bind(link->a_to_b().in);
-      link->a_to_b().out.bind(b.ingress);
-      b.egress.bind(link->b_to_a().in);
-      link->b_to_a().out.bind(a.ingress);
+                                 port_caps(lc.b.component).credits, context_);
+      link->connect(port(lc.a.component, lc.a.port), port(lc.b.component, lc.b.port));
       links_.push_back(std::move(link));
     }
     // Transfers become streams of their initiators.
@@ -191,7 +187,7 @@ public:
       stream_of_.push_back(engine.add_stream(spec));
     }
     if (s.workload) {
-      kernel_ = std::make_unique<OsKernel>("os", s.workload->costs);
+      kernel_ = std::make_unique<OsKernel>("os", s.workload->costs, context_);
       std::vector<DmaEngine *> engines;
       for (auto &e : engines_)
         engines.push_back(e.get());
@@ -493,11 +489,12 @@ private:
     return engines_[i]->port();
   }
 
-  // First, so that it exists when the models look it up and outlives them.
+  // First, so that it exists when the models are built with it and outlives them.
   EventCalendar calendar_{"calendar"};
   const ScenarioConfig &scenario_;
   const TopologyConfig &topo_;
   TlpPool pool_; // declared first among owners: destroyed after every module using it
+  SimContext context_{calendar_, pool_};
   std::vector<std::unique_ptr<RootComplex>> rcs_;
   std::vector<std::unique_ptr<PcieSwitch>> switches_;
   std::vector<std::unique_ptr<DmaEngine>> engines_;

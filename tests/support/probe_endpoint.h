@@ -1,13 +1,21 @@
-// A test endpoint: one PCIe port that records every TLP arriving (time, type, address) and
-// frees its buffer after a configurable hold time; it can inject TLPs.
+// A test endpoint: one PCIe port that records every TLP arriving (time, type, address,
+// payload, status) and frees its buffer after a configurable hold time; it can inject TLPs.
+// Also what a model test needs around it: the context to build models with, AtStart to make
+// its first calls from inside the simulation, and the arrivals as JSON to send them back
+// from the child process the simulation runs in.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <systemc>
 
+#include "models/common/event_calendar.h"
+#include "models/common/sim_context.h"
 #include "models/pcie/pcie_port.h"
 
 namespace pciesim::test {
@@ -18,12 +26,13 @@ struct Arrival {
   std::uint64_t address;
   std::uint16_t requester_id;
   CompletionStatus status;
+  std::uint32_t payload_bytes;
 };
 
 class ProbeEndpoint : public sc_core::sc_module, public PortOwner {
 public:
-  ProbeEndpoint(sc_core::sc_module_name name, TlpPool &pool)
-      : sc_module(name), port("up", *this, 0), pool_(pool) {}
+  ProbeEndpoint(sc_core::sc_module_name name, SimContext &context)
+      : sc_module(name), port("up", *this, 0), pool_(context.pool) {}
 
   PciePort port;
   std::vector<Arrival> arrivals;
@@ -44,7 +53,7 @@ public:
 
   void tlp_arrived(int, tlm::tlm_generic_payload &gp) override {
     const TlpExtension &t = tlp_of(gp);
-    arrivals.push_back({now_ps(), t.type, t.address, t.requester_id, t.status});
+    arrivals.push_back({now_ps(), t.type, t.address, t.requester_id, t.status, t.payload_bytes});
     port.release(gp, ps_to_time(hold_ps));
     pool_.release(gp);
   }
@@ -54,6 +63,41 @@ public:
 
 private:
   TlpPool &pool_;
+};
+
+// The calendar and TLP pool of a model test, and the SimContext its models are built with.
+// Declare it before the models, after sc_set_time_resolution.
+struct ModelTestContext {
+  EventCalendar calendar;
+  TlpPool pool;
+  SimContext context{calendar, pool};
+};
+
+// What a probe received, one object per TLP: at (ps), type, address, payload, ur.
+inline nlohmann::json arrivals_json(const ProbeEndpoint &probe) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const Arrival &a : probe.arrivals)
+    list.push_back({{"at", a.at_ps},
+                    {"type", tlp_type_name(a.type)},
+                    {"address", a.address},
+                    {"payload", a.payload_bytes},
+                    {"ur", a.status == CompletionStatus::UnsupportedRequest}});
+  return list;
+}
+
+// Runs `body` once as the simulation starts (time 0), from a SystemC process: where a test
+// injects its first TLPs or makes its first calls into the models.
+class AtStart : public sc_core::sc_module {
+public:
+  AtStart(sc_core::sc_module_name name, std::function<void()> body)
+      : sc_module(name), body_(std::move(body)) {
+    SC_HAS_PROCESS(AtStart);
+    SC_METHOD(run);
+  }
+
+private:
+  void run() { body_(); }
+  std::function<void()> body_;
 };
 
 } // namespace pciesim::test

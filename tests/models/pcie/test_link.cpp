@@ -30,15 +30,12 @@ struct Times {
 Times run_link(int tlps, std::uint32_t payload, ReceiveCredits receiver, std::int64_t hold_ps) {
   std::string text = run_in_child([&] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-    EventCalendar calendar;
-    TlpPool pool;
-    ProbeEndpoint a("a", pool), b("b", pool);
+    ModelTestContext test;
+    SimContext &context = test.context;
+    ProbeEndpoint a("a", context), b("b", context);
     b.hold_ps = hold_ps;
-    Link link("link", gen3x8(), ReceiveCredits{}, receiver);
-    a.port.egress.bind(link.a_to_b().in);
-    link.a_to_b().out.bind(b.port.ingress);
-    b.port.egress.bind(link.b_to_a().in);
-    link.b_to_a().out.bind(a.port.ingress);
+    Link link("link", gen3x8(), ReceiveCredits{}, receiver, context);
+    link.connect(a.port, b.port);
     struct Kick : sc_core::sc_module {
       SC_HAS_PROCESS(Kick);
       Kick(sc_core::sc_module_name n, ProbeEndpoint &e, int count, std::uint32_t bytes)

@@ -1,5 +1,6 @@
 // Switch routing: requests by address against downstream windows (anything else upstream),
-// completions by requester bus, Unsupported Request for a hole, and cut-through latency.
+// completions by requester bus, Unsupported Request for a hole, cut-through latency, and ACS
+// Direct Translated keeping translated peer requests in the switch (a whole scenario).
 #include <gtest/gtest.h>
 
 #include "models/pcie/link.h"
@@ -16,50 +17,33 @@ nlohmann::json
 run_switch(const std::function<void(ProbeEndpoint &, ProbeEndpoint &, ProbeEndpoint &)> &inject) {
   return nlohmann::json::parse(run_in_child([&] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-    EventCalendar calendar;
-    TlpPool pool;
+    ModelTestContext test;
+    SimContext &context = test.context;
     RoutingTable table;
     table.add({1, {0x10000000, 0x100fffff}, {3, 3}, {}});
     table.add({2, {0x10100000, 0x101fffff}, {4, 4}, {}});
     SwitchParams params;
     params.downstream_ports = 2;
-    PcieSwitch sw("sw", params, table, pool);
+    PcieSwitch sw("sw", params, table, context);
     sw.completer_id = 0x0100;
-    ProbeEndpoint host("host", pool), dev0("dev0", pool), dev1("dev1", pool);
+    ProbeEndpoint host("host", context), dev0("dev0", context), dev1("dev1", context);
     TrainedLink t;
     t.shape = {4, 16, 256};
     t.flight_latency = Duration{20000};
     std::vector<std::unique_ptr<Link>> links;
     auto connect = [&](PciePort &a, PciePort &b) {
       links.push_back(std::make_unique<Link>(sc_core::sc_gen_unique_name("l"), t, ReceiveCredits{},
-                                             ReceiveCredits{}));
-      a.egress.bind(links.back()->a_to_b().in);
-      links.back()->a_to_b().out.bind(b.ingress);
-      b.egress.bind(links.back()->b_to_a().in);
-      links.back()->b_to_a().out.bind(a.ingress);
+                                             ReceiveCredits{}, context));
+      links.back()->connect(a, b);
     };
     connect(host.port, sw.port(0));
     connect(sw.port(1), dev0.port);
     connect(sw.port(2), dev1.port);
-    struct Kick : sc_core::sc_module {
-      SC_HAS_PROCESS(Kick);
-      Kick(sc_core::sc_module_name n, std::function<void()> f) : sc_module(n), f_(std::move(f)) {
-        SC_METHOD(go);
-      }
-      void go() { f_(); }
-      std::function<void()> f_;
-    } kick("kick", [&] { inject(host, dev0, dev1); });
+    AtStart kick("kick", [&] { inject(host, dev0, dev1); });
     sc_core::sc_start();
     nlohmann::json j;
-    for (auto *p : {&host, &dev0, &dev1}) {
-      nlohmann::json list = nlohmann::json::array();
-      for (const Arrival &a : p->arrivals)
-        list.push_back({{"at", a.at_ps},
-                        {"type", tlp_type_name(a.type)},
-                        {"address", a.address},
-                        {"ur", a.status == CompletionStatus::UnsupportedRequest}});
-      j[p->basename()] = list;
-    }
+    for (auto *p : {&host, &dev0, &dev1})
+      j[p->basename()] = arrivals_json(*p);
     j["ur"] = sw.stats().unsupported_requests;
     return j.dump();
   }));
@@ -118,6 +102,21 @@ TEST(Switch, CutThroughAddsItsLatencyFromHeaderArrival) {
   // byte); hop 2: ser + flight.
   double expected = ser + 20000 + (105000 - ser) + ser + 20000;
   EXPECT_NEAR(j["dev0"][0]["at"].get<double>(), expected, 2.0);
+}
+
+TEST(Switch, DirectTranslatedLetsTranslatedPeerRequestsStayInTheSwitch) {
+  CommandResult r = run_pciesim("run --json " + std::string(PCIESIM_SOURCE_DIR) +
+                                "/scenarios/nic-gpu-rdma-ats.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  // ACS RR is on (IOMMU), but DT passes the NIC's translated MWr straight to the GPU: no MWr
+  // goes up to the root complex.
+  for (const nlohmann::json &l : j["links"]) {
+    if (l["from"] == "sw0.up") {
+      EXPECT_EQ(l["tlps"]["MWr"], 0);
+    }
+  }
+  EXPECT_EQ(j["components"]["sw0"]["acs_redirected"], 0);
 }
 
 } // namespace

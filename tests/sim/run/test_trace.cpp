@@ -202,7 +202,8 @@ TEST(Trace, FailedTransfersAndModelInstantsAreOnTheirComponentsTrack) {
   std::string text = run_in_child([] {
     EventCalendar calendar;
     TlpPool pool;
-    DmaEngine engine("nic0", DmaEngineParams{}, DmaEngineWiring{}, pool);
+    SimContext context{calendar, pool};
+    DmaEngine engine("nic0", DmaEngineParams{}, DmaEngineWiring{}, context);
     TraceRecorder trace("unit");
     int pid = trace.add_process("nic0");
     int tid = trace.add_thread(pid, "transfer w");

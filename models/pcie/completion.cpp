@@ -1,0 +1,43 @@
+#include "models/pcie/completion.h"
+
+namespace pciesim {
+
+tlm::tlm_generic_payload &make_completion(TlpPool &pool, const TlpExtension &request,
+                                          std::uint16_t completer_id, std::uint32_t payload_bytes,
+                                          std::uint32_t byte_count, std::uint64_t address) {
+  tlm::tlm_generic_payload &gp = pool.acquire();
+  TlpExtension &cpl = tlp_of(gp);
+  cpl.type = TlpType::CplD;
+  cpl.requester_id = request.requester_id;
+  cpl.completer_id = completer_id;
+  cpl.tag = request.tag;
+  cpl.payload_bytes = payload_bytes;
+  cpl.byte_count = byte_count;
+  cpl.address = address;
+  cpl.cookie = request.cookie;
+  return gp;
+}
+
+tlm::tlm_generic_payload &make_unsupported_request_completion(TlpPool &pool,
+                                                              const TlpExtension &request,
+                                                              std::uint16_t completer_id) {
+  tlm::tlm_generic_payload &gp =
+      make_completion(pool, request, completer_id, 0, request.request_bytes, request.address);
+  TlpExtension &cpl = tlp_of(gp);
+  cpl.type = TlpType::Cpl;
+  cpl.status = CompletionStatus::UnsupportedRequest;
+  return gp;
+}
+
+void terminate_unsupported_request(PciePort &port, TlpPool &pool, tlm::tlm_generic_payload &gp,
+                                   std::uint16_t completer_id, const sc_core::sc_time &delay) {
+  TlpExtension &request = tlp_of(gp);
+  port.release(gp, sc_core::SC_ZERO_TIME);
+  if (request.type == TlpType::MRd)
+    port.send(make_unsupported_request_completion(pool, request, completer_id), delay);
+  else if (request.observer)
+    request.observer->refused(request.cookie, request.payload_bytes, completer_id, request.address);
+  pool.release(gp);
+}
+
+} // namespace pciesim

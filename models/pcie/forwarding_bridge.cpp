@@ -1,0 +1,19 @@
+#include "models/pcie/forwarding_bridge.h"
+
+namespace pciesim {
+
+PciePort &ForwardingBridge::add_port(const std::string &name) {
+  ports_.push_back(std::make_unique<PciePort>(name, *this, port_count()));
+  return *ports_.back();
+}
+
+void ForwardingBridge::tlp_departing(int port, tlm::tlm_generic_payload &gp,
+                                     const sc_core::sc_time &delay) {
+  (void)port;
+  const TlpExtension &tlp = tlp_of(gp);
+  if (tlp.ingress_port == kNoIngressPort)
+    return; // created here, held no receive buffer
+  ports_[tlp.ingress_port]->release(gp, delay);
+}
+
+} // namespace pciesim

@@ -1,0 +1,149 @@
+// The root complex on its own, with probe endpoints under two root ports: read completions
+// from host memory split at the Read Completion Boundary, the host bridge answering what no
+// one can complete with Unsupported Request, and peer-to-peer between root ports (forwarded,
+// or refused by policy).
+#include <functional>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "models/memory/host_memory.h"
+#include "models/pcie/link.h"
+#include "models/pcie/root_complex.h"
+#include "tests/support/probe_endpoint.h"
+#include "tests/support/sim_harness.h"
+
+namespace pciesim::test {
+namespace {
+
+constexpr std::uint64_t kMemoryBase = 0x100000000; // host memory: 1 GiB at 4 GiB
+constexpr std::uint64_t kMemorySize = 1ull << 30;
+constexpr std::uint64_t kRp1Window = 0x80000000; // rp1's window (1 MiB); dev1 is bus 2
+constexpr std::uint16_t kDev0 = 0x0100;          // dev0's requester ID, bus 1 under rp0
+
+struct Setup {
+  P2pPolicy p2p_policy = P2pPolicy::Forward;
+  std::uint32_t mps_bytes = 128;
+};
+
+// dev0 under rp0, dev1 under rp1; `inject` runs at time 0. Returns what each probe received
+// and the root complex's stats.
+nlohmann::json
+run_root_complex(const Setup &setup,
+                 const std::function<void(ProbeEndpoint &, ProbeEndpoint &)> &inject) {
+  return nlohmann::json::parse(run_in_child([&] {
+    sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    ModelTestContext test;
+    SimContext &context = test.context;
+    RootComplexParams params;
+    params.root_ports = 2;
+    params.p2p_policy = setup.p2p_policy;
+    RootComplexWiring wiring;
+    wiring.root_ports.add({0, {0x90000000, 0x900fffff}, {1, 1}, {}});
+    wiring.root_ports.add({1, {kRp1Window, kRp1Window + 0xfffff}, {2, 2}, {}});
+    wiring.memory_base = kMemoryBase;
+    wiring.memory_size = kMemorySize;
+    wiring.host_bridge_id = 0x0000;
+    wiring.mps_bytes = setup.mps_bytes;
+    RootComplex rc("rc", params, wiring, context);
+    HostMemory memory("memory", HostMemoryParams{});
+    rc.memory_socket.bind(memory.socket);
+    ProbeEndpoint dev0("dev0", context), dev1("dev1", context);
+    TrainedLink trained;
+    trained.shape = {4, 16, 256};
+    trained.flight_latency = Duration{20000};
+    Link link0("link0", trained, ReceiveCredits{}, ReceiveCredits{}, context);
+    Link link1("link1", trained, ReceiveCredits{}, ReceiveCredits{}, context);
+    link0.connect(rc.port(0), dev0.port);
+    link1.connect(rc.port(1), dev1.port);
+    AtStart kick("kick", [&] { inject(dev0, dev1); });
+    sc_core::sc_start();
+    nlohmann::json j;
+    for (ProbeEndpoint *p : {&dev0, &dev1})
+      j[p->basename()] = arrivals_json(*p);
+    rc.stats().for_each([&](const char *name, std::uint64_t value) { j["stats"][name] = value; });
+    return j.dump();
+  }));
+}
+
+TEST(RootComplex, ReadCompletionsEndOnTheCompletionBoundaryAndAreAtMostMps) {
+  // 256 B from 0x30 with MPS 128 and RCB 64: the first completion runs to the boundary at
+  // 0x80 (80 B), the next is a full 128 B to 0x100, the last carries the 48 B left.
+  nlohmann::json j = run_root_complex({}, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    dev0.inject(TlpType::MRd, kMemoryBase + 0x30, 256, kDev0);
+  });
+  ASSERT_EQ(j["dev0"].size(), 3u) << j.dump();
+  const std::uint64_t payloads[] = {80, 128, 48};
+  const std::uint64_t addresses[] = {kMemoryBase + 0x30, kMemoryBase + 0x80, kMemoryBase + 0x100};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(j["dev0"][i]["type"], "CplD");
+    EXPECT_EQ(j["dev0"][i]["payload"], payloads[i]);
+    EXPECT_EQ(j["dev0"][i]["address"], addresses[i]);
+  }
+  EXPECT_EQ(j["stats"]["memory_reads"], 1);
+  EXPECT_EQ(j["stats"]["completions_sent"], 3);
+}
+
+TEST(RootComplex, AnAlignedReadSplitsIntoFullCompletions) {
+  nlohmann::json j = run_root_complex({}, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    dev0.inject(TlpType::MRd, kMemoryBase + 0x1000, 512, kDev0);
+  });
+  ASSERT_EQ(j["dev0"].size(), 4u) << j.dump();
+  for (const nlohmann::json &a : j["dev0"])
+    EXPECT_EQ(a["payload"], 128);
+}
+
+TEST(RootComplex, HostBridgeAnswersAnUnclaimedReadWithUnsupportedRequest) {
+  nlohmann::json j = run_root_complex({}, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    dev0.inject(TlpType::MRd, 0x40000000, 64, kDev0); // no memory, no window
+  });
+  ASSERT_EQ(j["dev0"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["dev0"][0]["type"], "Cpl");
+  EXPECT_TRUE(j["dev0"][0]["ur"].get<bool>());
+  // Answered after the host-bridge latency (150 ns), beyond the two link crossings.
+  EXPECT_GT(j["dev0"][0]["at"].get<std::int64_t>(), 150000);
+  EXPECT_EQ(j["stats"]["unsupported_requests"], 1);
+  EXPECT_EQ(j["stats"]["memory_reads"], 0);
+}
+
+TEST(RootComplex, PeerRequestsBetweenRootPortsAreForwardedAfterTheP2pLatency) {
+  nlohmann::json j = run_root_complex({}, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    dev0.inject(TlpType::MWr, kRp1Window + 0x40, 64, kDev0);
+  });
+  ASSERT_EQ(j["dev1"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["dev1"][0]["type"], "MWr");
+  EXPECT_EQ(j["dev1"][0]["address"], kRp1Window + 0x40);
+  // Two flights of 20 ns plus the 200 ns peer latency, at least.
+  EXPECT_GT(j["dev1"][0]["at"].get<std::int64_t>(), 240000);
+  EXPECT_EQ(j["stats"]["peer_requests"], 1);
+  EXPECT_EQ(j["stats"]["peer_bytes"], 64);
+}
+
+TEST(RootComplex, PeerCompletionsReturnToTheRequesterThroughTheP2pPath) {
+  nlohmann::json j = run_root_complex({}, [](ProbeEndpoint &dev0, ProbeEndpoint &dev1) {
+    dev0.inject(TlpType::MRd, kRp1Window + 0x40, 64, kDev0);
+    dev1.inject(TlpType::CplD, 0x40, 64, kDev0); // dev1's answer, routed by requester bus
+  });
+  ASSERT_EQ(j["dev1"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["dev1"][0]["type"], "MRd");
+  ASSERT_EQ(j["dev0"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["dev0"][0]["type"], "CplD");
+  EXPECT_EQ(j["stats"]["peer_requests"], 1);
+  EXPECT_EQ(j["stats"]["peer_completions"], 1);
+}
+
+TEST(RootComplex, PeerPolicyUnsupportedRequestRefusesPeerReads) {
+  Setup setup;
+  setup.p2p_policy = P2pPolicy::UnsupportedRequest;
+  nlohmann::json j = run_root_complex(setup, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    dev0.inject(TlpType::MRd, kRp1Window + 0x40, 64, kDev0);
+  });
+  EXPECT_TRUE(j["dev1"].empty()) << j.dump();
+  ASSERT_EQ(j["dev0"].size(), 1u);
+  EXPECT_TRUE(j["dev0"][0]["ur"].get<bool>());
+  EXPECT_EQ(j["stats"]["peer_requests"], 0);
+  EXPECT_EQ(j["stats"]["unsupported_requests"], 1);
+}
+
+} // namespace
+} // namespace pciesim::test
