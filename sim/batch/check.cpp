@@ -1,19 +1,18 @@
+// `pciesim run`'s expectations and `pciesim check`: each scenario file a `pciesim run --json`
+// child of the shared pool, its outcome read back from what the child printed.
 #include "sim/batch/check.h"
 
-#include <cerrno>
-#include <chrono>
-#include <climits>
-#include <cstdlib>
+#include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <iostream>
-#include <stdexcept>
-#include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "sim/batch/child_pool.h"
+#include "sim/batch/junit.h"
 #include "sim/plan/scenario.h"
 #include "sim/report/report.h"
 #include "sim/util/file_io.h"
@@ -61,106 +60,41 @@ CLI::App *add_check_command(CLI::App &app, CheckOptions &options) {
       "check", "run scenarios and check their expectations (exit 1 if any fails)");
   check->add_option("files", options.files, "scenario JSON files")->required();
   check->add_option("--junit", options.junit, "also write a JUnit XML report to FILE");
-  check->add_option("-j,--jobs", options.jobs, "run up to N scenarios at once (default 1)")
-      ->check(CLI::Range(1u, 256u));
-  check
-      ->add_option("--timeout", options.timeout_seconds,
-                   "stop each run after this many seconds of wall-clock time")
-      ->check(CLI::Range(1u, 86400u));
+  add_pool_options(*check, options.pool, "scenarios");
   return check;
-}
-
-int anonymous_file() {
-  const char *dir = std::getenv("TMPDIR");
-  std::string path = std::string(dir && *dir ? dir : "/tmp") + "/pciesim-check-XXXXXX";
-  int fd = ::mkostemp(path.data(), O_CLOEXEC);
-  if (fd < 0)
-    throw std::runtime_error("cannot create a temporary file in " + path + ": " +
-                             std::strerror(errno));
-  ::unlink(path.c_str());
-  return fd;
-}
-
-std::string read_all(int fd) {
-  std::string text;
-  if (::lseek(fd, 0, SEEK_SET) != 0)
-    return text;
-  char buffer[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
-    text.append(buffer, static_cast<std::size_t>(n));
-  return text;
 }
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-std::string self_executable() {
-  char buffer[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  if (n <= 0)
-    throw std::runtime_error(std::string("cannot find the pciesim executable: ") +
-                             std::strerror(errno));
-  return std::string(buffer, static_cast<std::size_t>(n));
-}
-
-// An unlinked temporary file for a child's output: nothing is left behind, whatever happens.
 std::string first_line(const std::string &text) {
   std::string line = text.substr(0, text.find('\n'));
   return line.empty() ? "(no message)" : line;
 }
 
-struct Running {
-  std::size_t index;
-  pid_t pid;
-  int out, err;
-  Clock::time_point start;
-};
-
-Running launch(const std::string &exe, const CheckOptions &options, std::size_t index) {
-  Running r{index, -1, anonymous_file(), anonymous_file(), Clock::now()};
-  std::vector<std::string> args = {exe, "run", "--json", "--quiet"};
-  if (options.timeout_seconds > 0) {
-    args.push_back("--timeout");
-    args.push_back(std::to_string(options.timeout_seconds));
-  }
-  args.push_back("--"); // a file named like an option stays a file
-  args.push_back(options.files[index]);
-  std::vector<char *> argv;
-  for (std::string &a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::cout.flush();
-  r.pid = ::fork();
-  if (r.pid < 0)
-    throw std::runtime_error(std::string("cannot start a run: ") + std::strerror(errno));
-  if (r.pid == 0) {
-    ::dup2(r.out, 1);
-    ::dup2(r.err, 2);
-    ::execv(exe.c_str(), argv.data());
-    static const char message[] = "pciesim check: cannot execute the pciesim program\n";
-    ssize_t ignored = ::write(2, message, sizeof message - 1);
-    (void)ignored;
-    ::_exit(kExitInternalError);
-  }
-  return r;
+std::string stopped_by_timeout(unsigned timeout_seconds) {
+  return fmt::format("the run was stopped: the check exceeded its --timeout of {} s of "
+                     "wall-clock time",
+                     timeout_seconds);
 }
 
 // Reads what a finished child printed into a ScenarioCheck.
-ScenarioCheck collect(const Running &r, int status, const std::string &file) {
+ScenarioCheck collect(const ChildExit &how, const std::string &out, const std::string &err,
+                      const std::string &file, unsigned timeout_seconds) {
   ScenarioCheck c;
   c.file = file;
-  c.seconds = std::chrono::duration<double>(Clock::now() - r.start).count();
-  std::string out = read_all(r.out), err = read_all(r.err);
-  ::close(r.out);
-  ::close(r.err);
+  c.seconds = how.seconds;
   c.details = err;
-  if (!WIFEXITED(status)) {
-    c.message = fmt::format("the run was killed by signal {}", WTERMSIG(status));
+  if (how.stopped) {
+    c.status = ScenarioCheck::Status::Stalled;
+    c.exit_code = kExitSimulationError;
+    c.message = stopped_by_timeout(timeout_seconds);
     return c;
   }
-  int code = WEXITSTATUS(status);
+  if (!how.exited()) {
+    c.message = "the run was " + how.describe();
+    return c;
+  }
+  int code = how.code;
   if (code == kExitBadInput) {
     c.status = ScenarioCheck::Status::BadInput;
     c.exit_code = kExitBadInput;
@@ -171,7 +105,7 @@ ScenarioCheck collect(const Running &r, int status, const std::string &file) {
   if (code == kExitOk || code == kExitExpectationFailed || code == kExitSimulationError)
     results = nlohmann::ordered_json::parse(out, nullptr, false);
   if (code == kExitSimulationError) {
-    // A run stopped by --timeout prints no results: its reason is on stderr.
+    // A stalled run reports its stall in its results; without them, the reason is on stderr.
     c.status = ScenarioCheck::Status::Stalled;
     c.exit_code = kExitSimulationError;
     bool have = results.is_object() && results.contains("stall");
@@ -262,34 +196,60 @@ int command_check(const CheckOptions &options) {
   if (!options.junit.empty()) // refused now, not after every scenario ran
     check_output_file(options.junit, "--junit");
   const std::string exe = self_executable();
-  std::vector<ScenarioCheck> checks(options.files.size());
-  std::vector<bool> done(options.files.size(), false);
-  std::vector<Running> running;
-  std::size_t next = 0, printed = 0;
-  while (printed < options.files.size()) {
-    while (next < options.files.size() && running.size() < options.jobs)
-      running.push_back(launch(exe, options, next++));
-    int status = 0;
-    pid_t pid = ::waitpid(-1, &status, 0);
-    if (pid < 0) {
-      if (errno == EINTR)
-        continue;
-      throw std::runtime_error(std::string("waiting for a run failed: ") + std::strerror(errno));
-    }
-    for (std::size_t i = 0; i < running.size(); ++i)
-      if (running[i].pid == pid) {
-        std::size_t index = running[i].index;
-        checks[index] = collect(running[i], status, options.files[index]);
-        done[index] = true;
-        running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
-        break;
-      }
-    // Reports in the order of the files, each as soon as it and those before it are done.
-    for (; printed < options.files.size() && done[printed]; ++printed) {
+  const std::size_t count = options.files.size();
+  std::vector<ScenarioCheck> checks(count);
+  std::vector<bool> done(count, false);
+  struct Output {
+    CapturedOutput out, err;
+  };
+  std::vector<Output> outputs(count);
+  std::size_t printed = 0;
+  // Reports in the order of the files, each as soon as it and those before it are done.
+  auto print_done = [&] {
+    for (; printed < count && done[printed]; ++printed) {
       std::cout << format_check(checks[printed]);
       std::cout.flush();
     }
+  };
+  ChildPool::End end;
+  int stop_signal = 0;
+  {
+    ChildPool pool(options.pool);
+    auto start = [&](std::size_t i) {
+      ChildOutput output{outputs[i].out.open(), outputs[i].err.open()};
+      // "--": a file named like an option stays a file.
+      return pool.start_program({exe, "run", "--json", "--quiet", "--", options.files[i]}, output);
+    };
+    auto finished = [&](std::size_t i, const ChildExit &how) {
+      if (how.stopped && pool.stop_signal())
+        return; // a check stopped by a signal reports nothing more
+      checks[i] = collect(how, outputs[i].out.text(), outputs[i].err.text(), options.files[i],
+                          options.pool.timeout_seconds);
+      outputs[i].out.close();
+      outputs[i].err.close();
+      done[i] = true;
+      print_done();
+    };
+    end = pool.run(count, start, finished);
+    stop_signal = pool.stop_signal();
   }
+  if (end == ChildPool::End::Stopped) {
+    std::cerr << fmt::format("pciesim: check stopped by signal {} ({}); its runs were stopped\n",
+                             stop_signal, ::strsignal(stop_signal));
+    ChildPool::die_of(stop_signal);
+  }
+  // After a --timeout, the scenarios never started count as stalled too.
+  for (std::size_t i = 0; i < count; ++i)
+    if (!done[i]) {
+      checks[i].file = options.files[i];
+      checks[i].status = ScenarioCheck::Status::Stalled;
+      checks[i].exit_code = kExitSimulationError;
+      checks[i].message = "not run: the check exceeded its --timeout of " +
+                          std::to_string(options.pool.timeout_seconds) +
+                          " s of wall-clock time first";
+      done[i] = true;
+    }
+  print_done();
   std::cout << summary(checks);
   if (!options.junit.empty())
     write_file_atomically(options.junit, junit_xml(checks));

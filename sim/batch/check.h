@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/batch/child_pool.h"
 #include "sim/plan/expect.h"
 
 namespace CLI {
@@ -46,8 +47,7 @@ struct ScenarioCheck {
 struct CheckOptions {
   std::vector<std::string> files;
   std::string junit; // path of the JUnit XML report, or empty
-  unsigned jobs = 1;
-  unsigned timeout_seconds = 0; // per scenario, 0 for none
+  PoolOptions pool;  // -j (scenarios at once) and --timeout (for the whole check)
 };
 
 // Adds the `check` subcommand to the program's parser; `options` receives its arguments.
@@ -55,12 +55,5 @@ CLI::App *add_check_command(CLI::App &app, CheckOptions &options);
 // Runs `pciesim check`. Exit code: the highest of its scenarios' (0 when every expectation of
 // every scenario passed; 1 some failed; 2 a bad input; 3 a stalled run; 4 an internal error).
 int command_check(const CheckOptions &options);
-
-// An unlinked temporary file for a child's output (never fills like a pipe), and all of it.
-int anonymous_file();
-std::string read_all(int fd);
-
-// The JUnit XML report of a check (sim/batch/junit.cpp).
-std::string junit_xml(const std::vector<ScenarioCheck> &checks);
 
 } // namespace pciesim

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/batch/child_pool.h"
 #include "sim/run/simulation.h"
 
 namespace pciesim {
@@ -17,10 +18,9 @@ namespace pciesim {
 struct ComparisonOptions {
   std::string out_dir;
   bool quiet = false, json = false;
-  unsigned timeout_seconds = 0; // wall clock, for the whole comparison
-  std::string only_mechanism;   // run just this one (e.g. with a trace)
+  std::string only_mechanism; // run just this one (e.g. with a trace)
   RunOptions run;
-  int jobs = 2; // children at once
+  PoolOptions pool{2, 0}; // -j (mechanism runs at once) and --timeout (the whole comparison)
 };
 
 // One mechanism's entry of results.json "mechanisms" (also used by the tests).

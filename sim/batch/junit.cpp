@@ -4,7 +4,7 @@
 // single "run" testcase when the scenario could not be loaded or its run stalled.
 #include <fmt/format.h>
 
-#include "sim/batch/check.h"
+#include "sim/batch/junit.h"
 #include "sim/report/xml_text.h"
 
 namespace pciesim {

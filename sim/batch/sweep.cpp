@@ -1,31 +1,26 @@
+// `pciesim sweep` and `pciesim merge`: the points of a sweep run as `pciesim run` children of
+// the shared pool, marked done as they finish, then gathered into results and a report.
 #include "sim/batch/sweep.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <csignal>
-#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <iostream>
-#include <limits.h>
-#include <map>
-#include <spawn.h>
 #include <sstream>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "sim/batch/sweep_output_dir.h"
+#include "sim/batch/sweep_slurm.h"
 #include "sim/config/json_input.h"
 #include "sim/report/report.h"
 #include "sim/report/report_page.h"
 #include "sim/util/input_error.h"
-
-extern char **environ;
 
 namespace pciesim {
 namespace fs = std::filesystem;
@@ -37,14 +32,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string self_executable() {
-  char path[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-  if (n <= 0)
-    throw std::runtime_error("cannot find the pciesim executable (/proc/self/exe)");
-  return std::string(path, static_cast<std::size_t>(n));
-}
-
 // The report is a view of the results: failing to write it must not fail the sweep.
 void write_report_or_warn(const std::string &dir) {
   try {
@@ -53,15 +40,6 @@ void write_report_or_warn(const std::string &dir) {
     std::cerr << "pciesim: no report written: " << e.what() << "\n";
   }
 }
-
-std::string shell_quote(const std::string &s) {
-  std::string out = "'";
-  for (char c : s)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string absolute(const std::string &path) { return fs::absolute(path).lexically_normal(); }
 
 // The reason a point failed: the first line the child wrote that is not its timing note.
 std::string complaint_of(const std::string &stderr_path, int exit_code) {
@@ -91,48 +69,32 @@ void parse_shard(const std::string &text, unsigned &k, unsigned &n) {
                                       OrderedJson(text).dump(), kMaxSweepPoints));
 }
 
-struct Child {
-  std::size_t point = 0;
-  Clock::time_point started;
-};
-
+// The points of a sweep, each a `pciesim run` child of the shared pool; a point that
+// finishes is marked done, one the pool stopped is left to --resume.
 class PointPool {
 public:
   PointPool(const SweepSpec &spec, const SweepOptions &options, std::vector<std::size_t> todo)
       : spec_(spec), options_(options), todo_(std::move(todo)), exe_(self_executable()),
         tty_(!options.quiet && ::isatty(2)) {}
 
-  // Runs every point of `todo`; returns the signal that interrupted it, or 0.
-  int run() {
-    sigset_t watched, old;
-    sigemptyset(&watched);
-    for (int s : {SIGCHLD, SIGINT, SIGTERM})
-      sigaddset(&watched, s);
-    ::sigprocmask(SIG_BLOCK, &watched, &old);
+  // Runs every point of `todo` unless the --timeout passes or a stop signal comes.
+  ChildPool::End run() {
     start_ = Clock::now();
-    std::size_t next = 0;
-    while (true) {
-      while (!interrupted_ && running_.size() < options_.jobs && next < todo_.size())
-        launch(todo_[next++], old);
-      if (running_.empty())
-        break;
-      if (reap())
-        continue;
-      timespec tick{1, 0};
-      int sig = ::sigtimedwait(&watched, nullptr, &tick);
-      if (sig == SIGINT || sig == SIGTERM) {
-        interrupted_ = sig;
-        for (const auto &[pid, child] : running_)
-          ::kill(pid, sig);
-      }
-      show_progress();
-    }
+    // Signals wait for the pool only while points run: not while the results are written.
+    ChildPool pool(options_.pool);
+    pool_ = &pool;
+    ChildPool::End end = pool.run(
+        todo_.size(), [this](std::size_t i) { return launch(todo_[i]); },
+        [this](std::size_t i, const ChildExit &how) { reaped(todo_[i], how); },
+        [this] { show_progress(); });
+    stop_signal_ = pool.stop_signal();
+    pool_ = nullptr;
     if (tty_)
       std::cerr << "\r\033[K";
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
-    return interrupted_;
+    return end;
   }
 
+  int stop_signal() const { return stop_signal_; }
   std::size_t ran() const { return finished_; }
   std::size_t failed() const { return failed_; }
 
@@ -141,66 +103,33 @@ private:
     return options_.out_dir + "/points/" + spec_.points[i].id;
   }
 
-  void launch(std::size_t i, const sigset_t &original_mask) {
+  pid_t launch(std::size_t i) {
     std::string dir = point_dir(i);
-    std::vector<std::string> args = {exe_, "run", dir + "/scenario.json", "--out", dir, "--quiet"};
-    std::vector<char *> argv;
-    for (std::string &a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     std::string err = dir + "/stderr.txt";
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (int s : {SIGCHLD, SIGINT, SIGTERM})
-      sigaddset(&defaults, s);
-    posix_spawnattr_setsigmask(&attr, &original_mask);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    pid_t pid = 0;
-    int rc = ::posix_spawn(&pid, exe_.c_str(), &actions, &attr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-      finish(i, 127, fmt::format("cannot start {}: {}", exe_, std::strerror(rc)), 0.0);
-      return;
-    }
-    running_[pid] = Child{i, Clock::now()};
+    int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    pid_t pid = -1;
+    if (null_fd < 0 || err_fd < 0)
+      finish(i, 127, fmt::format("cannot open {}: {}", err, std::strerror(errno)), 0.0);
+    else
+      pid = pool_->start_program({exe_, "run", dir + "/scenario.json", "--out", dir, "--quiet"},
+                                 ChildOutput{null_fd, err_fd});
+    for (int fd : {null_fd, err_fd})
+      if (fd >= 0)
+        ::close(fd);
+    return pid;
   }
 
-  // Collects every child that has exited; false if none had.
-  bool reap() {
-    bool any = false;
-    int status = 0;
-    pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      auto it = running_.find(pid);
-      if (it == running_.end())
-        continue;
-      Child child = it->second;
-      running_.erase(it);
-      any = true;
-      double wall = seconds_since(child.started);
-      if (WIFSIGNALED(status)) {
-        // Stopped by our forwarded signal: not done, so that --resume runs it again.
-        if (interrupted_)
-          continue;
-        finish(child.point, 128 + WTERMSIG(status),
-               fmt::format("killed by signal {} ({})", WTERMSIG(status),
-                           ::strsignal(WTERMSIG(status))),
-               wall);
-      } else {
-        int code = WEXITSTATUS(status);
-        finish(child.point, code,
-               code == 0 ? "" : complaint_of(point_dir(child.point) + "/stderr.txt", code), wall);
-      }
-    }
-    return any;
+  void reaped(std::size_t point, const ChildExit &how) {
+    // Stopped by the --timeout or a signal: not done, so that --resume runs it again.
+    if (how.stopped)
+      return;
+    if (!how.exited())
+      finish(point, how.shell_code(), how.describe(), how.seconds);
+    else
+      finish(point, how.code,
+             how.code == 0 ? "" : complaint_of(point_dir(point) + "/stderr.txt", how.code),
+             how.seconds);
   }
 
   void finish(std::size_t i, int exit_code, const std::string &error, double wall) {
@@ -235,7 +164,8 @@ private:
                        : fmt::format("{:.0f} s", elapsed / static_cast<double>(finished_) *
                                                      static_cast<double>(todo_.size() - finished_));
     std::cerr << fmt::format("\r\033[K{}/{} done, {} failed, {} running, {:.0f} s elapsed, ETA {}",
-                             finished_, todo_.size(), failed_, running_.size(), elapsed, eta)
+                             finished_, todo_.size(), failed_, pool_ ? pool_->running() : 0,
+                             elapsed, eta)
               << std::flush;
   }
 
@@ -244,94 +174,11 @@ private:
   std::vector<std::size_t> todo_;
   std::string exe_;
   bool tty_;
+  ChildPool *pool_ = nullptr; // while run() runs
+  int stop_signal_ = 0;
   Clock::time_point start_;
-  std::map<pid_t, Child> running_;
   std::size_t finished_ = 0, failed_ = 0;
-  int interrupted_ = 0;
 };
-
-// Slurm job names end up in shell commands and squeue columns: keep them plain.
-std::string job_name(const SweepSpec &spec) {
-  std::string name = "pciesim-";
-  for (char c : spec.name)
-    name += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ? c : '-';
-  return name;
-}
-
-std::string sbatch_script(const SweepSpec &spec, const SweepOptions &o, unsigned tasks,
-                          bool output_in_dir) {
-  std::string dir = absolute(o.out_dir);
-  // Shell quoting does not help in a comment or an #SBATCH line, where a line break would
-  // start a command of its own (or end the #SBATCH block): such paths are refused, and the
-  // name (free of control characters since loading) is written JSON-quoted.
-  for (const auto &[what, path] : {std::pair<const char *, std::string>{"--out", dir},
-                                   {"the sweep file", absolute(o.file)},
-                                   {"the pciesim executable", self_executable()}})
-    for (unsigned char c : path)
-      if (c < 0x20 || c == 0x7f)
-        throw SweepUsageError(
-            fmt::format("{} {}: the path has the control character U+{:04X}, which "
-                        "a Slurm script cannot hold",
-                        what, OrderedJson(path).dump(), c));
-  std::string s = "#!/bin/bash\n";
-  s += fmt::format(
-      "# pciesim sweep {}: {} points in {} array tasks; task K runs the points\n"
-      "# whose index % {} == K-1, skipping points already done (safe to requeue).\n"
-      "# When every task has finished: {} merge {} --out {}\n",
-      OrderedJson(spec.name).dump(-1, ' ', false, OrderedJson::error_handler_t::replace),
-      spec.points.size(), tasks, tasks, shell_quote(self_executable()), shell_quote(dir),
-      shell_quote(dir));
-  s += fmt::format("#SBATCH --job-name={}\n", job_name(spec));
-  s += fmt::format("#SBATCH --array=1-{}\n", tasks);
-  s += "#SBATCH --ntasks=1\n";
-  s += fmt::format("#SBATCH --cpus-per-task={}\n", o.jobs);
-  if (output_in_dir)
-    s += fmt::format("#SBATCH --output={}/slurm-%A_%a.out\n", dir);
-  s += "set -euo pipefail\n";
-  s += fmt::format("exec {} sweep {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" -j {} --out {} "
-                   "--resume --quiet\n",
-                   shell_quote(self_executable()), shell_quote(absolute(o.file)), tasks, o.jobs,
-                   shell_quote(dir));
-  return s;
-}
-
-// Runs a command line through the shell; returns its stdout, or throws with its stderr.
-std::string run_shell(const std::string &command) {
-  FILE *pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe)
-    throw std::runtime_error("cannot run: " + command);
-  std::string out;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-    out.append(buffer, n);
-  int status = ::pclose(pipe);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error(fmt::format("`{}` failed: {}", command, out));
-  return out;
-}
-
-int submit_to_slurm(const SweepSpec &spec, const SweepOptions &o, unsigned tasks) {
-  std::string text = sbatch_script(spec, o, tasks, true);
-  fs::create_directories(o.out_dir);
-  std::string script = o.out_dir + "/sweep.sbatch";
-  write_file_atomically(script, text);
-  std::string dir = absolute(o.out_dir);
-  std::string array = run_shell("sbatch --parsable " + shell_quote(script));
-  array = array.substr(0, array.find_first_of(";\n"));
-  // afterany: a shard with a failed point exits 1, and its results still belong in the merge.
-  std::string merge = run_shell(
-      fmt::format("sbatch --parsable --dependency=afterany:{} --job-name={}-merge "
-                  "--output={}/slurm-merge-%j.out --wrap {}",
-                  array, job_name(spec), shell_quote(dir),
-                  shell_quote(fmt::format("{} merge {} --out {}", shell_quote(self_executable()),
-                                          shell_quote(dir), shell_quote(dir)))));
-  merge = merge.substr(0, merge.find_first_of(";\n"));
-  std::cout << fmt::format("submitted array job {} ({} tasks, script {}) and merge job {}, which "
-                           "runs after it; results will be in {}/results.csv\n",
-                           array, tasks, script, merge, o.out_dir);
-  return kExitOk;
-}
 
 // --resume: whether a point's done marker says it ran. A corrupt marker is reported, and the
 // point runs again.
@@ -358,7 +205,7 @@ int run_sweep(const SweepOptions &o) {
       require_same_sweep(o.out_dir, sweep_manifest(spec));
       return submit_to_slurm(spec, o, tasks);
     }
-    std::cout << sbatch_script(spec, o, tasks, false);
+    std::cout << sbatch_script(spec, o, tasks, /*output_in_dir=*/false);
     return kExitOk;
   }
 
@@ -383,17 +230,24 @@ int run_sweep(const SweepOptions &o) {
   }
   std::size_t skipped = selected.size() - todo.size();
   PointPool pool(spec, o, todo);
-  int interrupted = pool.run();
-  if (interrupted) {
+  ChildPool::End end = pool.run();
+  if (end == ChildPool::End::Stopped) {
     std::cerr << fmt::format("pciesim: sweep interrupted by signal {}: {} points finished, the "
                              "rest not started or stopped; resume with --resume\n",
-                             interrupted, pool.ran());
-    return 130;
+                             pool.stop_signal(), pool.ran());
+    return kExitSweepInterrupted;
+  }
+  if (end == ChildPool::End::TimedOut) {
+    std::cerr << fmt::format("pciesim: sweep stopped by its --timeout of {} s of wall-clock time: "
+                             "{} points finished, the rest not started or stopped; resume with "
+                             "--resume\n",
+                             o.pool.timeout_seconds, pool.ran());
+    return kExitSimulationError;
   }
 
   OrderedJson info;
   info["wall_seconds"] = seconds_since(start);
-  info["jobs"] = o.jobs;
+  info["jobs"] = o.pool.jobs;
   info["points_run"] = pool.ran();
   info["points_skipped"] = skipped;
   std::size_t not_completed = 0;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/batch/child_pool.h"
 #include "sim/batch/sweep_file.h"
 
 namespace pciesim {
@@ -15,7 +16,7 @@ namespace pciesim {
 struct SweepOptions {
   std::string file;
   std::string out_dir;
-  unsigned jobs = 1;
+  PoolOptions pool; // -j (points at once) and --timeout (for the whole sweep)
   bool resume = false;
   bool quiet = false;
   std::string shard; // "K/N", 1-based K; empty for all points
@@ -24,7 +25,11 @@ struct SweepOptions {
   unsigned array_tasks = 0; // Slurm array size (0: one task per point, at most 64)
 };
 
-// `pciesim sweep`: returns 0 if every point ran, 1 if some failed, 130 if interrupted.
+// The exit code of a sweep stopped by SIGINT, SIGTERM or SIGHUP (whatever the signal).
+inline constexpr int kExitSweepInterrupted = 130;
+
+// `pciesim sweep`: returns 0 if every point ran, 1 if some failed, 2 for a bad sweep file,
+// 3 if its --timeout passed, 130 if interrupted.
 int command_sweep(const SweepOptions &options);
 
 // `pciesim merge`: gathers the points of the shard directories into `out_dir`.

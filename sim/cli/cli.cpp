@@ -15,6 +15,7 @@
 #include <systemc>
 
 #include "sim/batch/check.h"
+#include "sim/batch/child_pool.h"
 #include "sim/batch/comparison.h"
 #include "sim/batch/sweep.h"
 #include "sim/cli/describe.h"
@@ -125,7 +126,7 @@ int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOpti
 }
 
 int command_run(const std::string &file, const std::string &out_dir, bool quiet, bool json,
-                unsigned timeout_seconds, const RunOptions &options,
+                const PoolOptions &pool, const RunOptions &options,
                 const std::string &only_mechanism) {
   ScenarioConfig scenario = load_checked_scenario(file);
   // Outputs that cannot be written are refused now, not after the run.
@@ -140,7 +141,7 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
     o.out_dir = out_dir;
     o.quiet = quiet;
     o.json = json;
-    o.timeout_seconds = timeout_seconds;
+    o.pool = pool;
     o.only_mechanism = only_mechanism;
     o.run = options;
     return run_comparison(file, std::move(scenario), o);
@@ -148,9 +149,10 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
   if (!only_mechanism.empty())
     throw InputError(scenario.file, "", "--mechanism for a scenario without a workload",
                      "a scenario with a \"workload\"");
-  if (timeout_seconds > 0) {
+  // A plain run is one process: its --timeout is an alarm in it (-j has nothing to run).
+  if (pool.timeout_seconds > 0) {
     std::signal(SIGALRM, on_wall_clock_timeout);
-    ::alarm(timeout_seconds);
+    ::alarm(pool.timeout_seconds);
   }
   RunResult result = simulate(scenario, options);
   ::alarm(0);
@@ -203,7 +205,7 @@ CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {
   CLI::App *sweep = app.add_subcommand("sweep", "run every point of a sweep file, -j at a time");
   sweep->add_option("file", o.file, "sweep JSON file")->required();
   sweep->add_option("--out", o.out_dir, "output directory (points/, results.csv, ...)")->required();
-  sweep->add_option("-j,--jobs", o.jobs, "points run at once")->check(CLI::Range(1u, 1024u));
+  add_pool_options(*sweep, o.pool, "points");
   sweep->add_flag("--resume", o.resume, "skip points already done in --out");
   sweep->add_option("--shard", o.shard,
                     "run only shard K of N (points with index % N == K-1; 1 <= K <= N <= 100000)");
@@ -255,10 +257,9 @@ int run_command_line(int argc, char **argv) {
   run->add_option("--out", out_dir, "write results.json, results.csv, links.csv into DIR");
   run->add_flag("--quiet", quiet, "print no table");
   run->add_flag("--json", json, "print results.json to stdout instead of the table");
-  unsigned timeout_seconds = 0;
-  run->add_option("--timeout", timeout_seconds,
-                  "stop a run after this many seconds of wall-clock time")
-      ->check(CLI::Range(1u, 86400u));
+  // -j: the mechanism runs of a workload comparison at once; --timeout: the whole run.
+  PoolOptions run_pool{ComparisonOptions().pool.jobs, 0};
+  add_pool_options(*run, run_pool, "mechanism runs of a workload");
   RunOptions run_options;
   run->add_option("--trace", run_options.trace_path,
                   "write a Chrome/Perfetto trace (JSON) of links and transfers to FILE");
@@ -347,8 +348,7 @@ int run_command_line(int argc, char **argv) {
       std::cout << (markdown ? describe_markdown() : describe_text());
       return kExitOk;
     }
-    return command_run(run_file, out_dir, quiet, json, timeout_seconds, run_options,
-                       only_mechanism);
+    return command_run(run_file, out_dir, quiet, json, run_pool, run_options, only_mechanism);
   } catch (const InputError &e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/os/page_table.h"
+#include "tests/sim/batch/process_tree.h"
 #include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
@@ -53,127 +54,16 @@ std::string write_scenario(const std::string &dir, const nlohmann::json &scenari
   return path;
 }
 
-pid_t spawn(const std::vector<std::string> &arguments, const std::string &stderr_path) {
-  pid_t pid = ::fork();
-  if (pid != 0)
-    return pid;
-  std::FILE *err = std::freopen(stderr_path.c_str(), "w", stderr);
-  std::FILE *out = std::freopen("/dev/null", "w", stdout);
-  (void)err;
-  (void)out;
-  std::vector<char *> argv;
-  std::vector<std::string> args = arguments;
-  for (std::string &a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  ::execv(argv[0], argv.data());
-  ::_exit(127);
-}
-
-std::vector<pid_t> children_of(pid_t pid) {
-  std::vector<pid_t> out;
-  std::error_code ec;
-  for (const auto &task :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-    std::ifstream in(task.path() / "children");
-    pid_t child;
-    while (in >> child)
-      out.push_back(child);
-  }
-  return out;
-}
-
-std::vector<pid_t> descendants_of(pid_t pid) {
-  std::vector<pid_t> out;
-  for (pid_t child : children_of(pid)) {
-    out.push_back(child);
-    for (pid_t grandchild : descendants_of(child))
-      out.push_back(grandchild);
-  }
-  return out;
-}
-
-// Gone, or a zombie nobody reaped yet (it runs no more).
-bool dead(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line))
-    return true;
-  std::size_t paren = line.rfind(')');
-  return paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] == 'Z' ||
-         line[paren + 2] == 'X';
-}
-
-bool wait_until(const std::function<bool()> &condition, double seconds) {
-  auto until = Clock::now() + std::chrono::duration<double>(seconds);
-  while (Clock::now() < until) {
-    if (condition())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return condition();
-}
-
-// Reaps `pid` (our child) within `seconds`; its wait status, or -1 when it did not exit.
-int reap_within(pid_t pid, double seconds) {
-  int status = -1;
-  bool reaped = wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, seconds);
-  return reaped ? status : -1;
-}
-
-// Whatever a failed test left running, killed by pid.
-void kill_leftovers(const std::vector<pid_t> &pids) {
-  for (pid_t pid : pids)
-    if (!dead(pid))
-      ::kill(pid, SIGKILL);
-}
-
 // Starts `arguments`, waits until `expected` processes descend from it, sends `sig`, and
 // checks that the process and every one of them stop within a few seconds. A run dies of
 // the signal, as if uncaught (the shell sees 128 + sig, a sweep a point to run again); a
 // sweep exits 130 of its own.
 void stop_and_expect_no_survivors(const std::vector<std::string> &arguments, std::size_t expected,
                                   int sig, const std::string &dir, bool dies_of_signal = true) {
-  pid_t parent = spawn(arguments, dir + "/stderr.txt");
-  ASSERT_GT(parent, 0);
-  std::vector<pid_t> tree;
-  bool started = wait_until(
-      [&] {
-        tree = descendants_of(parent);
-        return tree.size() >= expected;
-      },
-      30);
-  if (!started) {
-    ::kill(parent, SIGKILL);
-    reap_within(parent, 5);
-    kill_leftovers(descendants_of(parent));
-    FAIL() << "only " << tree.size() << " processes started under " << parent << ": "
-           << read_file(dir + "/stderr.txt");
+  WatchedCommand w = watch_and_stop(arguments, expected, sig, dir);
+  if (w.status != -1 && dies_of_signal) {
+    EXPECT_TRUE(WIFSIGNALED(w.status) && WTERMSIG(w.status) == sig) << "status " << w.status;
   }
-  ASSERT_EQ(::kill(parent, sig), 0);
-  int status = reap_within(parent, 10);
-  if (status == -1) {
-    ::kill(parent, SIGKILL);
-    reap_within(parent, 5);
-  }
-  EXPECT_NE(status, -1) << "the run did not stop on signal " << sig;
-  if (status != -1 && dies_of_signal) {
-    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << "status " << status;
-  }
-  bool all_dead = wait_until(
-      [&] {
-        for (pid_t pid : tree)
-          if (!dead(pid))
-            return false;
-        return true;
-      },
-      5);
-  std::string survivors;
-  for (pid_t pid : tree)
-    if (!dead(pid))
-      survivors += " " + std::to_string(pid);
-  kill_leftovers(tree);
-  EXPECT_TRUE(all_dead) << "still running after the run was stopped:" << survivors;
 }
 
 TEST(WorkloadRobustness, SigtermStopsEveryMechanismRun) {
