@@ -12,6 +12,7 @@
 
 #include <systemc>
 
+#include "models/pcie/component.h"
 #include "models/pcie/pcie_port.h"
 #include "models/pcie/routing.h"
 
@@ -41,16 +42,17 @@ struct SwitchStats {
   }
 };
 
-class PcieSwitch : public sc_core::sc_module, public PortOwner {
+class PcieSwitch : public sc_core::sc_module, public PortOwner, public Component {
 public:
   static constexpr int kUpstreamPort = 0;
 
   PcieSwitch(sc_core::sc_module_name name, const SwitchParams &params, RoutingTable downstream,
              TlpPool &pool);
 
-  PciePort &port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
+  PciePort &port(int index) override { return *ports_[static_cast<std::size_t>(index)]; }
   int port_count() const { return static_cast<int>(ports_.size()); }
   const SwitchStats &stats() const { return stats_; }
+  nlohmann::ordered_json stats_json() const override { return stats_to_json(stats_); }
   std::uint16_t completer_id = 0; // the upstream port's BDF, for UR completions
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "models/nic/rdma_nic.h"
 #include "models/pcie/pcie_port.h"
 
 namespace pciesim {
@@ -28,10 +27,8 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
       copy(gpu, ram, page_bytes, to_ram, std::move(done));
     };
     hooks.zap_nic = [this, page_bytes](int nic, const std::vector<std::uint64_t> &addresses) {
-      auto *rdma = dynamic_cast<RdmaNic *>(&engine(nic));
       for (std::uint64_t address : addresses)
-        if (rdma)
-          rdma->invalidate(address, page_bytes);
+        engine(nic).invalidate(address, page_bytes);
     };
     drivers_.push_back(std::make_unique<HmmDriver>(kernel_, *tables_.back(), buffer.device_address,
                                                    buffer.ram_address, std::move(hooks)));
@@ -39,11 +36,11 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
   for (const BufferConfig &buffer : workload_.buffers)
     add_ce_streams(buffer.gpu);
   for (const PhaseConfig &p : workload_.phases)
-    has_nic_phase_ = has_nic_phase_ || p.actor_is_nic;
+    has_nic_phase_ = has_nic_phase_ || p.actor_is_peer;
   for (const PhaseConfig &p : workload_.phases) {
     PhaseState state;
     const BufferConfig &buffer = workload_.buffers[static_cast<std::size_t>(p.buffer)];
-    if (p.actor_is_nic && mechanism_ == Mechanism::Bounce) {
+    if (p.actor_is_peer && mechanism_ == Mechanism::Bounce) {
       BounceConfig b;
       b.message_bytes = p.access_bytes;
       b.count = p.bytes / p.access_bytes;
@@ -73,7 +70,7 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
           // there for a read, reads it from there for a write.
           spec.is_write = !p.is_write;
           slot.stream = engine(buffer.gpu).add_stream(spec);
-        } else if (p.actor_is_nic) {
+        } else if (p.actor_is_peer) {
           slot.stream = engine(p.actor).add_stream(spec);
         } else {
           spec.local = true;
@@ -131,7 +128,7 @@ void WorkloadRunner::fail(const std::string &why) {
 void WorkloadRunner::start() {
   // Mechanisms the platform refuses, and the peer-mapping extension's fallback.
   for (const PhaseConfig &p : workload_.phases) {
-    if (!p.actor_is_nic || peer_ok(p.actor, p.buffer))
+    if (!p.actor_is_peer || peer_ok(p.actor, p.buffer))
       continue;
     const P2pVerdict &v =
         workload_.verdict(p.actor, workload_.buffers[static_cast<std::size_t>(p.buffer)].gpu);
@@ -156,7 +153,7 @@ void WorkloadRunner::setup() {
   std::vector<bool> nic_uses(workload_.buffers.size(), false);
   std::vector<int> nic_of(workload_.buffers.size(), -1);
   for (const PhaseConfig &p : workload_.phases)
-    if (p.actor_is_nic) {
+    if (p.actor_is_peer) {
       nic_uses[static_cast<std::size_t>(p.buffer)] = true;
       nic_of[static_cast<std::size_t>(p.buffer)] = p.actor;
     }
@@ -310,7 +307,7 @@ void WorkloadRunner::prepare(std::size_t r, std::size_t s) {
     std::vector<std::uint64_t> missing;
     for (std::uint64_t page : pages) {
       const PageState &ps = table.page(page);
-      bool reachable = p.actor_is_nic ? ps.nic_mapped && !ps.migrating
+      bool reachable = p.actor_is_peer ? ps.nic_mapped && !ps.migrating
                        : p.actor < 0
                            ? ps.home == PageHome::SystemRam && !ps.migrating
                            : (ps.home == PageHome::Device || ps.gpu_mapped) && !ps.migrating;
@@ -318,7 +315,7 @@ void WorkloadRunner::prepare(std::size_t r, std::size_t s) {
         missing.push_back(page);
     }
     if (!missing.empty()) {
-      if (p.actor_is_nic)
+      if (p.actor_is_peer)
         drivers_[b]->nic_fault(
             p.actor, missing, mechanism_ == Mechanism::HmmP2p && peer_ok(p.actor, p.buffer), again);
       else if (p.actor < 0)
@@ -385,7 +382,7 @@ void WorkloadRunner::next_segment(std::size_t r, std::size_t s) {
     return;
   }
   const Segment &seg = slot.segments[slot.next_segment++];
-  int stream = p.actor_is_nic || seg.local ? slot.stream : slot.remote_stream;
+  int stream = p.actor_is_peer || seg.local ? slot.stream : slot.remote_stream;
   run_stream(p.actor, stream, seg.address, seg.bytes,
              [this, r, s](std::int64_t) { next_segment(r, s); });
 }
@@ -397,9 +394,9 @@ void WorkloadRunner::access_done(std::size_t r, std::size_t s, std::int64_t at_p
   slot.busy = false;
   run.result.bytes += slot.bytes;
   result_.bytes_accessed += slot.bytes;
-  if (p.actor_is_nic)
+  if (p.actor_is_peer)
     result_.nic_bytes += slot.bytes;
-  if (p.actor_is_nic || !has_nic_phase_)
+  if (p.actor_is_peer || !has_nic_phase_)
     result_.latencies_ps.push_back(at_ps - slot.issued_ps);
   --run.active;
   issue(r, s);
