@@ -17,7 +17,7 @@
 #include "sim/config/component_catalog.h"
 #include "sim/config/param_loader.h"
 #include "sim/fabric/pci_view.h"
-#include "sim/run/bounce.h"
+#include "sim/run/mechanisms/bounce.h"
 #include "sim/run/trace.h"
 #include "sim/run/vcd_trace.h"
 
