@@ -34,12 +34,15 @@ TEST(ComponentCatalog, EveryRowHasItsTablesAndAFactory) {
     std::size_t bars = type.bars(defaults).size();
     EXPECT_LT(type.data_bar, static_cast<int>(bars)) << "the data BAR must be one of its BARs";
     EXPECT_EQ(bars != 0, type.role == ComponentRole::Endpoint);
-    if (type.initiates_dma || type.workload_actor != WorkloadActor::None)
+    if (type.initiates_dma || type.workload_actor != WorkloadActor::None) {
       EXPECT_EQ(type.role, ComponentRole::Endpoint);
-    if (type.copy_engines)
+    }
+    if (type.copy_engines) {
       EXPECT_GE(type.copy_engines(defaults), 1);
-    if (type.reads_per_queue_pair)
+    }
+    if (type.reads_per_queue_pair) {
       EXPECT_GE(type.reads_per_queue_pair(defaults), 1);
+    }
     if (type.workload_actor == WorkloadActor::BufferOwner) {
       // Its buffers live behind its data BAR and its copy engines migrate them.
       EXPECT_GE(type.data_bar, 0);
@@ -69,8 +72,9 @@ TEST(ComponentCatalog, FactoriesBuildModelsThatMatchTheirCapabilities) {
     EXPECT_TRUE(model->stats_json().is_object());
     EXPECT_FALSE(model->stats_json().empty());
     EXPECT_TRUE(model->quiescent());
-    if (type.role != ComponentRole::Memory)
+    if (type.role != ComponentRole::Memory) {
       EXPECT_NO_THROW(model->port(0));
+    }
     built.push_back(std::move(model));
   }
 }
