@@ -23,6 +23,7 @@
 
 #include "models/common/latency_samples.h"
 #include "models/common/sim_context.h"
+#include "models/pcie/component.h"
 #include "models/pcie/pcie_port.h"
 
 namespace pciesim {
@@ -122,12 +123,16 @@ public:
 class DmaEngine : public sc_core::sc_module,
                   public PortOwner,
                   public TlpObserver,
+                  public Component,
                   private CalendarProcess {
 public:
   DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params, DmaEngineWiring wiring,
             SimContext &context);
 
   PciePort &port() { return port_; }
+  PciePort &port(int) override { return port_; }
+  nlohmann::ordered_json stats_json() const override { return stats_to_json(stats_); }
+  DmaEngine *dma_engine() override { return this; }
   const DmaEngineStats &stats() const { return stats_; }
   const DmaEngineParams &params() const { return params_; }
 
@@ -144,8 +149,8 @@ public:
   // Tracing only; nullptr (the default) costs one pointer test per transfer.
   void set_observer(DmaObserver *observer) { observer_ = observer; }
 
-  bool quiescent() const;
-  virtual std::string describe_outstanding() const;
+  bool quiescent() const override;
+  std::string describe_outstanding() const override;
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
   void tlp_departing(int port, tlm::tlm_generic_payload &gp,

@@ -43,6 +43,11 @@ public:
   const GpuParams &gpu_params() const { return gpu_params_; }
   // Time device memory was busy serving accesses (peer, copy engine and kernels).
   std::int64_t memory_busy_ps() const { return memory_busy_ps_; }
+  nlohmann::ordered_json stats_json() const override {
+    nlohmann::ordered_json j = DmaEngine::stats_json();
+    j["memory_busy_ns"] = memory_busy_ps_ / 1000;
+    return j;
+  }
 
 protected:
   std::int64_t memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,

@@ -10,6 +10,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "models/common/params.h"
+#include "models/pcie/component.h"
 
 namespace pciesim {
 
@@ -45,12 +46,18 @@ struct HostMemoryStats {
   }
 };
 
-class HostMemory : public sc_core::sc_module {
+class HostMemory : public sc_core::sc_module, public Component {
 public:
   HostMemory(sc_core::sc_module_name name, const HostMemoryParams &params);
 
   tlm_utils::simple_target_socket<HostMemory> socket;
   const HostMemoryStats &stats() const { return stats_; }
+  // Host memory sits behind a root complex's host bridge, not on a PCIe link.
+  PciePort &port(int) override {
+    throw std::logic_error("host memory has no PCIe port: it attaches to its root complex");
+  }
+  nlohmann::ordered_json stats_json() const override { return stats_to_json(stats_); }
+  tlm::tlm_target_socket<> *host_memory_target() override { return &socket; }
   const HostMemoryParams &params() const { return params_; }
 
 private:

@@ -59,8 +59,13 @@ public:
 
   const RdmaNicParams &nic_params() const { return nic_params_; }
   const RdmaNicStats &nic_stats() const { return nic_stats_; }
+  nlohmann::ordered_json stats_json() const override {
+    nlohmann::ordered_json j = DmaEngine::stats_json();
+    j.update(stats_to_json(nic_stats_));
+    return j;
+  }
   // Drops cached translations of a range (an MTT zap or an ATS invalidation).
-  void invalidate(std::uint64_t address, std::uint64_t bytes);
+  void invalidate(std::uint64_t address, std::uint64_t bytes) override;
 
 protected:
   Gate gate_request(int stream, std::uint64_t address) override;

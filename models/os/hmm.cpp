@@ -62,41 +62,46 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
   const std::int64_t copy_at = t + c.copy_engine_setup.ps;
   kernel_.record(TimeKind::Copy, t, copy_at);
   kernel_.call_at(copy_at, [this, pages = std::move(pages), to, done = std::move(done)]() {
-    // The destination frames are allocated now; the copy writes (to RAM) or reads (from RAM)
-    // the system side of each page.
-    std::vector<std::uint64_t> ram_addresses;
-    for (std::uint64_t page : pages) {
-      if (to == PageHome::Device)
-        ram_addresses.push_back(address_of(page));
-      if (!table_.move(page, to))
-        throw std::logic_error("HMM migration found no free frame");
-      if (to == PageHome::SystemRam)
-        ram_addresses.push_back(address_of(page));
-    }
-    const std::int64_t copy_start = now_ps();
-    hooks_.copy(ram_addresses, to == PageHome::SystemRam,
-                [this, pages, to, done, copy_start](std::int64_t copied) {
-                  kernel_.record(TimeKind::Copy, copy_start, copied);
-                  const std::int64_t finalized =
-                      copied + static_cast<std::int64_t>(pages.size()) *
-                                   kernel_.costs().migrate_finalize_page.ps;
-                  kernel_.record(TimeKind::FaultHandling, copied, finalized);
-                  kernel_.call_at(finalized, [this, pages, to, done]() {
-                    for (std::uint64_t page : pages) {
-                      PageState &p = table_.page(page);
-                      p.migrating = false;
-                      // migrate_vma_finalize installs the new page: a CPU PTE for RAM, a
-                      // device-private entry (the GPU maps it) for device memory.
-                      p.cpu_mapped = to == PageHome::SystemRam;
-                      p.gpu_mapped = to == PageHome::Device;
-                    }
-                    (to == PageHome::SystemRam ? kernel_.stats().pages_to_ram
-                                               : kernel_.stats().pages_to_device) += pages.size();
-                    settled();
-                    done(now_ps());
-                  });
-                });
+    move_pages(pages, to, [this, pages, to, done](std::int64_t copied) {
+      const std::int64_t finalized = copied + static_cast<std::int64_t>(pages.size()) *
+                                                  kernel_.costs().migrate_finalize_page.ps;
+      kernel_.record(TimeKind::FaultHandling, copied, finalized);
+      kernel_.call_at(finalized, [this, pages, to, done]() {
+        for (std::uint64_t page : pages) {
+          PageState &p = table_.page(page);
+          p.migrating = false;
+          // migrate_vma_finalize installs the new page: a CPU PTE for RAM, a
+          // device-private entry (the GPU maps it) for device memory.
+          p.cpu_mapped = to == PageHome::SystemRam;
+          p.gpu_mapped = to == PageHome::Device;
+        }
+        (to == PageHome::SystemRam ? kernel_.stats().pages_to_ram
+                                   : kernel_.stats().pages_to_device) += pages.size();
+        settled();
+        done(now_ps());
+      });
+    });
   });
+}
+
+void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to, Done moved) {
+  // The destination frames are allocated now; the copy writes (to RAM) or reads (from RAM)
+  // the system side of each page.
+  std::vector<std::uint64_t> ram_addresses;
+  for (std::uint64_t page : pages) {
+    if (to == PageHome::Device)
+      ram_addresses.push_back(address_of(page));
+    if (!table_.move(page, to))
+      throw std::logic_error("page move found no free frame");
+    if (to == PageHome::SystemRam)
+      ram_addresses.push_back(address_of(page));
+  }
+  const std::int64_t copy_start = now_ps();
+  hooks_.copy(ram_addresses, to == PageHome::SystemRam,
+              [this, copy_start, moved = std::move(moved)](std::int64_t copied) {
+                kernel_.record(TimeKind::Copy, copy_start, copied);
+                moved(copied);
+              });
 }
 
 void HmmDriver::migrate_batches(std::vector<std::uint64_t> pages, std::size_t batch,

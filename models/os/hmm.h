@@ -52,6 +52,10 @@ public:
   // Long-term pin (a non-ODP MR): pages may no longer migrate.
   void pin(std::uint64_t page) { ++table_.page(page).pins; }
 
+  // The one step every page move takes (HMM migrations, a DMA-BUF exporter's eviction):
+  // new frames at `to`, the owning GPU's copy engine moving the data, the copy's time
+  // charged; moved(at_ps) when the last byte is in. The caller charges what surrounds it.
+  void move_pages(const std::vector<std::uint64_t> &pages, PageHome to, Done moved);
   // Moves pages (all elsewhere than `to`, none pinned or migrating) to `to`.
   // All these run at the current simulated time.
   void migrate(std::vector<std::uint64_t> pages, PageHome to, Done done);

@@ -11,6 +11,7 @@
 #include <systemc>
 
 #include "models/common/sim_context.h"
+#include "models/pcie/component.h"
 #include "models/pcie/forwarding_bridge.h"
 #include "models/pcie/routing.h"
 
@@ -40,14 +41,16 @@ struct SwitchStats {
   }
 };
 
-class PcieSwitch : public sc_core::sc_module, public ForwardingBridge {
+class PcieSwitch : public sc_core::sc_module, public ForwardingBridge, public Component {
 public:
   static constexpr int kUpstreamPort = 0;
 
   PcieSwitch(sc_core::sc_module_name name, const SwitchParams &params, RoutingTable downstream,
              SimContext &context);
 
+  PciePort &port(int index) override { return ForwardingBridge::port(index); }
   const SwitchStats &stats() const { return stats_; }
+  nlohmann::ordered_json stats_json() const override { return stats_to_json(stats_); }
   std::uint16_t completer_id = 0; // the upstream port's BDF, for UR completions
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;

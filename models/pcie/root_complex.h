@@ -13,6 +13,7 @@
 
 #include "models/common/sim_context.h"
 #include "models/iommu/iommu.h"
+#include "models/pcie/component.h"
 #include "models/pcie/forwarding_bridge.h"
 #include "models/pcie/host_bridge.h"
 #include "models/pcie/routing.h"
@@ -66,13 +67,22 @@ struct RootComplexWiring {
   std::uint32_t mps_bytes = 256;
 };
 
-class RootComplex : public sc_core::sc_module, public ForwardingBridge {
+class RootComplex : public sc_core::sc_module, public ForwardingBridge, public Component {
 public:
   RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,
               RootComplexWiring wiring, SimContext &context);
 
   tlm_utils::simple_initiator_socket<RootComplex> memory_socket;
+  PciePort &port(int index) override { return ForwardingBridge::port(index); }
   const RootComplexStats &stats() const { return stats_; }
+  // The IOMMU is part of the root complex: its stats are the root complex's too.
+  nlohmann::ordered_json stats_json() const override {
+    nlohmann::ordered_json j = stats_to_json(stats_);
+    if (iommu_.enabled())
+      j.update(stats_to_json(iommu_.stats()));
+    return j;
+  }
+  void attach_host_memory(tlm::tlm_target_socket<> &memory) override { memory_socket.bind(memory); }
   const Iommu &iommu() const { return iommu_; }
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/config/component_catalog.h"
 #include "sim/report/report.h"
 
 namespace pciesim {
@@ -101,6 +102,13 @@ nlohmann::ordered_json mechanism_json(const RunResult &run, const std::string &t
 
 namespace {
 
+// A phase actor that reaches another device's buffer by peer DMA (an RDMA NIC), by the type
+// the resolved workload names ("cpu" is none).
+bool is_peer_initiator(const std::string &actor_type) {
+  const ComponentType *type = find_component_type(actor_type);
+  return type && type->workload_actor == WorkloadActor::PeerInitiator;
+}
+
 const nlohmann::ordered_json *find_mechanism(const nlohmann::ordered_json &mechanisms,
                                              const std::string &name, const std::string &topology) {
   for (const auto &m : mechanisms)
@@ -130,7 +138,7 @@ nlohmann::ordered_json crossovers(const nlohmann::ordered_json &mechanisms,
   int iterations = workload["iterations"];
   bool nic_only = iterations >= 2;
   for (const auto &p : workload["phases"])
-    if (!p["once"].get<bool>() && p["actor_type"] != "rdma_nic")
+    if (!p["once"].get<bool>() && !is_peer_initiator(p["actor_type"]))
       nic_only = false;
   std::vector<std::string> topologies;
   for (const auto &m : mechanisms)

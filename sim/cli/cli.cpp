@@ -25,6 +25,7 @@
 #include "sim/plan/scenario.h"
 #include "sim/report/report.h"
 #include "sim/report/report_page.h"
+#include "sim/run/mechanisms/registry.h"
 #include "sim/run/simulation.h"
 #include "sim/util/file_io.h"
 
@@ -271,7 +272,7 @@ int run_command_line(int argc, char **argv) {
   std::string only_mechanism;
   run->add_option("--mechanism", only_mechanism,
                   "a workload scenario: run only this mechanism (e.g. with --trace)")
-      ->check(CLI::IsMember(mechanism_names()));
+      ->check(CLI::IsMember(mechanism_type_names()));
 
   std::string topo_file;
   bool dot = false;

@@ -1,5 +1,6 @@
 #include "sim/config/component_catalog.h"
 
+#include "models/common/sim_context.h"
 #include "models/dma/dma_engine.h"
 #include "models/gpu/gpu.h"
 #include "models/memory/host_memory.h"
@@ -9,30 +10,117 @@
 
 namespace pciesim {
 namespace {
+
 std::vector<Bytes> no_bars(const ParamSet &) { return {}; }
 std::vector<Bytes> dma_engine_bars(const ParamSet &p) { return {p.bytes("bar_size")}; }
+
+std::unique_ptr<Component> make_root_complex(const char *name, const ParamSet &params,
+                                             const ComponentWiring &w, SimContext &context) {
+  RootComplexWiring wiring;
+  wiring.root_ports = w.routes;
+  wiring.memory_base = w.memory_base;
+  wiring.memory_size = w.memory_size;
+  wiring.host_bridge_id = w.bdf.packed();
+  wiring.mps_bytes = w.mps_bytes;
+  return std::make_unique<RootComplex>(name, RootComplexParams::from(params), wiring, context);
+}
+
+std::unique_ptr<Component> make_switch(const char *name, const ParamSet &params,
+                                       const ComponentWiring &w, SimContext &context) {
+  auto sw = std::make_unique<PcieSwitch>(name, SwitchParams::from(params), w.routes, context);
+  sw->completer_id = w.bdf.packed();
+  return sw;
+}
+
+// Endpoints are built on the DMA engine core and share its wiring.
+template <class Model, class Params>
+std::unique_ptr<Component> make_endpoint(const char *name, const ParamSet &params,
+                                         const ComponentWiring &w, SimContext &context) {
+  DmaEngineWiring wiring;
+  wiring.bdf = w.bdf;
+  wiring.bar_bases = w.bar_bases;
+  wiring.bar_sizes = w.bar_sizes;
+  wiring.mps_bytes = w.mps_bytes;
+  wiring.host_memory_base = w.host_memory_base;
+  return std::make_unique<Model>(name, Params::from(params), wiring, context);
+}
+
+std::unique_ptr<Component> make_host_memory(const char *name, const ParamSet &params,
+                                            const ComponentWiring &, SimContext &) {
+  return std::make_unique<HostMemory>(name, HostMemoryParams::from(params));
+}
+
+// What every row has; the endpoint rows then add their capabilities by name.
+ComponentType row(std::string name, ComponentRole role, std::string doc,
+                  const std::vector<ParamSpec> &(*specs)(),
+                  std::vector<Bytes> (*bars)(const ParamSet &),
+                  std::unique_ptr<Component> (*make)(const char *, const ParamSet &,
+                                                     const ComponentWiring &, SimContext &)) {
+  ComponentType type;
+  type.name = std::move(name);
+  type.role = role;
+  type.doc = std::move(doc);
+  type.specs = specs;
+  type.bars = bars;
+  type.make = make;
+  return type;
+}
+
+ComponentType dma_engine_type() {
+  ComponentType dma =
+      row("dma_engine", ComponentRole::Endpoint,
+          "DMA engine endpoint with one port `up`, a BAR, tags, MRRS", &DmaEngineParams::specs,
+          &dma_engine_bars, &make_endpoint<DmaEngine, DmaEngineParams>);
+  dma.initiates_dma = true;
+  dma.data_bar = 0;
+  return dma;
+}
+
+ComponentType gpu_type() {
+  ComponentType gpu =
+      row("gpu", ComponentRole::Endpoint,
+          "GPU with one port `up`: device memory behind a BAR1 aperture, copy engines, kernels",
+          &GpuParams::specs, &GpuParams::bar_sizes, &make_endpoint<Gpu, GpuParams>);
+  gpu.initiates_dma = true;
+  gpu.data_bar = Gpu::kApertureBar;
+  gpu.data_bar_label = "the BAR aperture";
+  gpu.data_bar_fix = "a buffer within the aperture (or resizable_bar: true on the gpu)";
+  gpu.device_memory_bytes = [](const ParamSet &p) { return GpuParams::from(p).memory_size; };
+  gpu.copy_engines = [](const ParamSet &p) { return GpuParams::from(p).copy_engines; };
+  gpu.workload_actor = WorkloadActor::BufferOwner;
+  return gpu;
+}
+
+ComponentType rdma_nic_type() {
+  ComponentType nic =
+      row("rdma_nic", ComponentRole::Endpoint,
+          "RDMA NIC with one port `up`: queue pairs, line rate, MTT cache, optional ATS",
+          &RdmaNicParams::specs, &RdmaNicParams::bar_sizes, &make_endpoint<RdmaNic, RdmaNicParams>);
+  nic.initiates_dma = true;
+  nic.reads_per_queue_pair = [](const ParamSet &p) {
+    return RdmaNicParams::from(p).rdma_reads_per_qp;
+  };
+  nic.ats_enabled = [](const ParamSet &p) { return RdmaNicParams::from(p).ats; };
+  nic.workload_actor = WorkloadActor::PeerInitiator;
+  return nic;
+}
+
 } // namespace
 
 const std::vector<ComponentType> &component_types() {
   static const std::vector<ComponentType> types = {
-      {"root_complex", ComponentRole::RootComplex,
-       "root complex: root ports rp0..rpN-1 and a host bridge to its socket's host_memory",
-       &RootComplexParams::specs, &no_bars, -1},
-      {"switch", ComponentRole::Switch,
-       "PCIe switch: upstream port `up` and downstream ports dp0..dpN-1", &SwitchParams::specs,
-       &no_bars, -1},
-      {"dma_engine", ComponentRole::Endpoint,
-       "DMA engine endpoint with one port `up`, a BAR, tags, MRRS", &DmaEngineParams::specs,
-       &dma_engine_bars, 0},
-      {"gpu", ComponentRole::Endpoint,
-       "GPU with one port `up`: device memory behind a BAR1 aperture, copy engines, kernels",
-       &GpuParams::specs, &GpuParams::bar_sizes, Gpu::kApertureBar},
-      {"rdma_nic", ComponentRole::Endpoint,
-       "RDMA NIC with one port `up`: queue pairs, line rate, MTT cache, optional ATS",
-       &RdmaNicParams::specs, &RdmaNicParams::bar_sizes, -1},
-      {"host_memory", ComponentRole::Memory,
-       "host DRAM of one socket, attached to a root complex by its `root_complex` key",
-       &HostMemoryParams::specs, &no_bars, -1},
+      row("root_complex", ComponentRole::RootComplex,
+          "root complex: root ports rp0..rpN-1 and a host bridge to its socket's host_memory",
+          &RootComplexParams::specs, &no_bars, &make_root_complex),
+      row("switch", ComponentRole::Switch,
+          "PCIe switch: upstream port `up` and downstream ports dp0..dpN-1", &SwitchParams::specs,
+          &no_bars, &make_switch),
+      dma_engine_type(),
+      gpu_type(),
+      rdma_nic_type(),
+      row("host_memory", ComponentRole::Memory,
+          "host DRAM of one socket, attached to a root complex by its `root_complex` key",
+          &HostMemoryParams::specs, &no_bars, &make_host_memory),
   };
   return types;
 }
@@ -49,6 +137,17 @@ std::vector<std::string> component_type_names() {
   for (const ComponentType &t : component_types())
     names.push_back(t.name);
   return names;
+}
+
+std::string component_types_that(bool (*has)(const ComponentType &type)) {
+  std::vector<std::string> names;
+  for (const ComponentType &t : component_types())
+    if (has(t))
+      names.push_back(t.name);
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return out;
 }
 
 std::string role_name(ComponentRole role) {

@@ -4,12 +4,17 @@
 
 #include <fmt/format.h>
 
-#include "models/gpu/gpu.h"
-#include "models/nic/rdma_nic.h"
+#include "sim/config/component_catalog.h"
 
 namespace pciesim {
 
 namespace {
+
+// "a gpu", "an rdma_nic": the type lists of messages read as English.
+std::string with_article(const std::string &noun) {
+  bool vowel = !noun.empty() && std::string("aeiou").find(noun.front()) != std::string::npos;
+  return (vowel ? "an " : "a ") + noun;
+}
 
 std::string join_route(const TopologyConfig &t, const std::vector<int> &path) {
   std::string out;
@@ -55,11 +60,14 @@ void load_bounce(const Node &n, const TopologyConfig &t, const Hierarchy &h, con
                  TransferConfig &tc) {
   const ComponentConfig &target = t.components[static_cast<std::size_t>(tc.target)];
   Node where = n.has("mechanism") ? n.at("mechanism") : n.at("fallback");
-  if (target.type->name != "gpu")
-    where.fail(fmt::format("bounce buffers need a gpu target whose copy engine moves the "
+  if (!target.type->copy_engines)
+    where.fail(fmt::format("bounce buffers need a target whose copy engine moves the "
                            "chunks; \"{}\" is a {}",
                            target.id, target.type->name),
-               "a gpu target, or mechanism p2p_dma_api");
+               fmt::format("{} target, or mechanism p2p_dma_api",
+                           with_article(component_types_that([](const ComponentType &type) {
+                             return type.copy_engines != nullptr && type.data_bar >= 0;
+                           }))));
   tc.chunk = Bytes{std::min<std::uint64_t>(tc.size.count, 1ull << 20)};
   if (auto c = n.get("chunk")) {
     tc.chunk = c->as_bytes();
@@ -114,10 +122,11 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     initiator.fail(fmt::format("\"{}\" names no component of the topology", initiator.as_string()),
                    "the id of a DMA-capable endpoint");
   const ComponentConfig &icfg = t.components[static_cast<std::size_t>(tc.initiator)];
-  if (icfg.type->role != ComponentRole::Endpoint)
+  if (!icfg.type->initiates_dma)
     initiator.fail(fmt::format("\"{}\" is a {}, which cannot initiate DMA", initiator.as_string(),
                                icfg.type->name),
-                   "a dma_engine, gpu or rdma_nic");
+                   with_article(component_types_that(
+                       [](const ComponentType &type) { return type.initiates_dma; })));
   Node target = n.at("target");
   tc.target = t.find(target.as_string());
   if (tc.target < 0)
@@ -125,17 +134,21 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
                 "a host_memory or an endpoint with a BAR");
   const ComponentConfig &tcfg = t.components[static_cast<std::size_t>(tc.target)];
   tc.local = tc.target == tc.initiator;
-  if (tc.local && icfg.type->name != "gpu")
-    target.fail("a transfer from a device to itself", "another component (only a gpu's kernels "
-                                                      "access the device's own memory)");
+  if (tc.local && !icfg.type->device_memory_bytes)
+    target.fail("a transfer from a device to itself",
+                fmt::format("another component (only {}'s kernels access the device's own "
+                            "memory)",
+                            with_article(component_types_that([](const ComponentType &type) {
+                              return type.device_memory_bytes != nullptr;
+                            }))));
   std::uint64_t region_base = 0, region_size = 0;
   if (tc.local) {
-    region_size = GpuParams::from(tcfg.params).memory_size.count;
+    region_size = tcfg.type->device_memory_bytes(tcfg.params).count;
   } else if (tcfg.type->role == ComponentRole::Memory) {
     const ComponentAddressing &rc = e.components[static_cast<std::size_t>(tcfg.memory_of_root)];
     region_base = rc.memory_base;
     region_size = rc.memory_size;
-  } else if (tcfg.type->role == ComponentRole::Endpoint && tcfg.type->data_bar >= 0) {
+  } else if (tcfg.type->data_bar >= 0) {
     const Bar &bar = e.components[static_cast<std::size_t>(tc.target)]
                          .bars[static_cast<std::size_t>(tcfg.type->data_bar)];
     region_base = bar.base;
@@ -146,12 +159,12 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
                             target.as_string(), tcfg.type->name),
                 "a host_memory or an endpoint with a BAR");
   }
-  std::string what = tcfg.type->name == "gpu" && !tc.local
-                         ? fmt::format("the BAR aperture of \"{}\"", tcfg.id)
-                         : fmt::format("\"{}\"", tcfg.id);
-  std::string fix = tcfg.type->name == "gpu" && !tc.local
-                        ? "a buffer within the aperture (or resizable_bar: true on the gpu)"
-                        : "a transfer that fits its target region";
+  // A data BAR the type names (a GPU's aperture) is what the transfer must fit.
+  bool labelled_bar = tc.peer && !tcfg.type->data_bar_label.empty();
+  std::string what = labelled_bar ? fmt::format("{} of \"{}\"", tcfg.type->data_bar_label, tcfg.id)
+                                  : fmt::format("\"{}\"", tcfg.id);
+  std::string fix =
+      labelled_bar ? tcfg.type->data_bar_fix : "a transfer that fits its target region";
   tc.is_write = n.at("direction").as_choice({"read", "write"}) == "write";
   Node size = n.at("size");
   tc.size = size.as_bytes();
@@ -185,23 +198,31 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
   if (auto c = n.get("concurrency"))
     tc.concurrency = static_cast<int>(c->as_int(1, 1 << 20));
   if (auto q = n.get("queue_pairs")) {
-    if (icfg.type->name != "rdma_nic")
-      q->fail("queue_pairs on a transfer not initiated by an rdma_nic", "no queue_pairs key");
+    if (!icfg.type->reads_per_queue_pair)
+      q->fail(fmt::format("queue_pairs on a transfer not initiated by {}",
+                          with_article(component_types_that([](const ComponentType &type) {
+                            return type.reads_per_queue_pair != nullptr;
+                          }))),
+              "no queue_pairs key");
     tc.queue_pairs = static_cast<int>(q->as_int(1, 1 << 16));
   }
-  if (icfg.type->name == "rdma_nic") {
-    // Each queue pair keeps `concurrency` messages in flight, RDMA READs at most the NIC's
+  if (icfg.type->reads_per_queue_pair) {
+    // Each queue pair keeps `concurrency` messages in flight, RDMA READs at most the device's
     // per-QP limit.
     int depth = tc.concurrency;
     if (!tc.is_write)
-      depth = std::min<int>(depth, RdmaNicParams::from(icfg.params).rdma_reads_per_qp);
+      depth = std::min<int>(depth, icfg.type->reads_per_queue_pair(icfg.params));
     tc.concurrency = depth * tc.queue_pairs;
   }
   if (auto ce = n.get("copy_engine")) {
-    if (icfg.type->name != "gpu")
-      ce->fail("copy_engine on a transfer not initiated by a gpu", "no copy_engine key");
+    if (!icfg.type->copy_engines)
+      ce->fail(fmt::format("copy_engine on a transfer not initiated by {}",
+                           with_article(component_types_that([](const ComponentType &type) {
+                             return type.copy_engines != nullptr;
+                           }))),
+               "no copy_engine key");
     tc.copy_engine = static_cast<int>(
-        ce->as_int(0, static_cast<std::int64_t>(GpuParams::from(icfg.params).copy_engines) - 1));
+        ce->as_int(0, static_cast<std::int64_t>(icfg.type->copy_engines(icfg.params)) - 1));
   }
   tc.stride = tc.size;
   if (auto st = n.get("stride")) {
@@ -243,8 +264,8 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     // With ATS, translated requests pass ports whose firmware set ACS Direct Translated
     // (linux-semantics.md §5.2): the data path is the switch's even when Linux mapped the
     // buffer THRU_HOST_BRIDGE because of the redirect.
-    bool direct_translated = tc.verdict.acs_redirect && icfg.type->name == "rdma_nic" &&
-                             RdmaNicParams::from(icfg.params).ats;
+    bool direct_translated =
+        tc.verdict.acs_redirect && icfg.type->ats_enabled && icfg.type->ats_enabled(icfg.params);
     for (int node : tc.verdict.redirecting_nodes)
       direct_translated = direct_translated &&
                           view.tree.nodes[static_cast<std::size_t>(node)].acs.direct_translated;

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "models/gpu/gpu.h"
+#include "sim/config/component_catalog.h"
 #include "sim/config/param_loader.h"
 
 namespace pciesim {
@@ -55,6 +55,16 @@ std::vector<std::uint64_t> PhaseConfig::access_offsets() const {
 
 namespace {
 
+// The types that may play `actor` in a workload, e.g. "gpu" or "gpu or rdma_nic".
+std::string actor_types(bool peer_initiators) {
+  return peer_initiators ? component_types_that([](const ComponentType &type) {
+    return type.workload_actor != WorkloadActor::None;
+  })
+                         : component_types_that([](const ComponentType &type) {
+                             return type.workload_actor == WorkloadActor::BufferOwner;
+                           });
+}
+
 BufferConfig load_buffer(const Node &n, const TopologyConfig &t) {
   n.require_object();
   n.allow_only({"id", "gpu", "size", "page_size", "placement", "description"});
@@ -64,9 +74,10 @@ BufferConfig load_buffer(const Node &n, const TopologyConfig &t) {
     n.at("id").fail("an empty buffer id", "a non-empty id, unique among the buffers");
   Node gpu = n.at("gpu");
   b.gpu = t.find(gpu.as_string());
-  if (b.gpu < 0 || t.components[static_cast<std::size_t>(b.gpu)].type->name != "gpu")
-    gpu.fail(fmt::format("\"{}\" is not a gpu of the topology", gpu.as_string()),
-             "the id of the gpu whose memory holds the buffer");
+  if (b.gpu < 0 || t.components[static_cast<std::size_t>(b.gpu)].type->workload_actor !=
+                       WorkloadActor::BufferOwner)
+    gpu.fail(fmt::format("\"{}\" is not a {} of the topology", gpu.as_string(), actor_types(false)),
+             fmt::format("the id of the {} whose memory holds the buffer", actor_types(false)));
   Node size = n.at("size");
   b.bytes = size.as_bytes().count;
   if (auto p = n.get("page_size")) {
@@ -102,12 +113,13 @@ PhaseConfig load_phase(const Node &n, const TopologyConfig &t,
   std::string actor_id = actor.as_string();
   if (actor_id != "cpu") {
     p.actor = t.find(actor_id);
-    const std::string type =
-        p.actor < 0 ? "" : t.components[static_cast<size_t>(p.actor)].type->name;
-    if (type != "gpu" && type != "rdma_nic")
-      actor.fail(fmt::format("\"{}\" is not a gpu or rdma_nic of the topology", actor_id),
-                 "\"cpu\", or the id of a gpu or rdma_nic");
-    p.actor_is_nic = type == "rdma_nic";
+    WorkloadActor role = p.actor < 0
+                             ? WorkloadActor::None
+                             : t.components[static_cast<size_t>(p.actor)].type->workload_actor;
+    if (role == WorkloadActor::None)
+      actor.fail(fmt::format("\"{}\" is not a {} of the topology", actor_id, actor_types(true)),
+                 fmt::format("\"cpu\", or the id of a {}", actor_types(true)));
+    p.actor_is_peer = role == WorkloadActor::PeerInitiator;
   }
   p.is_write = n.at("op").as_choice({"read", "write"}) == "write";
   Node buffer = n.at("buffer");
@@ -119,7 +131,7 @@ PhaseConfig load_phase(const Node &n, const TopologyConfig &t,
     buffer.fail(fmt::format("\"{}\" names no buffer", buffer.as_string()),
                 "the id of a buffer of the workload");
   const BufferConfig &b = buffers[static_cast<std::size_t>(p.buffer)];
-  if (p.actor >= 0 && !p.actor_is_nic && p.actor != b.gpu)
+  if (p.actor >= 0 && !p.actor_is_peer && p.actor != b.gpu)
     actor.fail(fmt::format("gpu \"{}\" does not own buffer \"{}\"", actor_id, b.id),
                "the buffer's own gpu (another GPU reaching it is a transfer, not a phase)");
   if (auto o = n.get("offset")) {
@@ -168,7 +180,7 @@ PhaseConfig load_phase(const Node &n, const TopologyConfig &t,
   }
   // A GPU kernel has many warps touching memory at once: enough accesses in flight to fill a
   // fault batch of 4 KiB pages.
-  p.concurrency = p.actor < 0 ? 1 : p.actor_is_nic ? 4 : 32;
+  p.concurrency = p.actor < 0 ? 1 : p.actor_is_peer ? 4 : 32;
   if (auto c = n.get("concurrency"))
     p.concurrency = static_cast<int>(c->as_int(1, p.actor < 0 ? 1 : 256));
   if (auto o = n.get("once"))
@@ -187,7 +199,8 @@ void place_buffers(const Node &n, WorkloadConfig &w, const TopologyConfig &t, co
   for (std::size_t i = 0; i < w.buffers.size(); ++i) {
     BufferConfig &b = w.buffers[i];
     std::size_t g = static_cast<std::size_t>(b.gpu);
-    const Bar &aperture = e.components[g].bars[static_cast<std::size_t>(Gpu::kApertureBar)];
+    const Bar &aperture =
+        e.components[g].bars[static_cast<std::size_t>(t.components[g].type->data_bar)];
     std::uint64_t start = (device_used[g] + b.page_bytes - 1) / b.page_bytes * b.page_bytes;
     if (start + b.bytes > aperture.size)
       n.at("buffers").at(i).at("size").fail(
@@ -295,7 +308,7 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
       e.components[root].memory_base + e.components[root].memory_size - w.staging_bytes;
   place_buffers(n, w, t, h, e);
   for (const PhaseConfig &p : w.phases)
-    if (p.actor_is_nic)
+    if (p.actor_is_peer)
       for (const BufferConfig &b : w.buffers) {
         bool known = false;
         for (const WorkloadConfig::PeerVerdict &v : w.verdicts)

@@ -37,9 +37,9 @@ struct BufferConfig {
 
 struct PhaseConfig {
   std::string id;
-  std::string pointer; // for messages about the phase
-  int actor = -1;      // component index; -1 for the CPU
-  bool actor_is_nic = false;
+  std::string pointer;        // for messages about the phase
+  int actor = -1;             // component index; -1 for the CPU
+  bool actor_is_peer = false; // reaches the buffer by peer DMA (an RDMA NIC), not its owner
   bool is_write = false;
   int buffer = 0;
   std::uint64_t offset = 0, bytes = 0; // the range of the buffer

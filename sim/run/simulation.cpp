@@ -10,15 +10,14 @@
 #include <fmt/format.h>
 #include <systemc>
 
+#include "models/common/sim_context.h"
 #include "models/dma/dma_engine.h"
-#include "models/gpu/gpu.h"
-#include "models/memory/host_memory.h"
-#include "models/nic/rdma_nic.h"
+#include "models/pcie/component.h"
 #include "models/pcie/link.h"
-#include "models/pcie/pcie_switch.h"
-#include "models/pcie/root_complex.h"
+#include "sim/config/component_catalog.h"
+#include "sim/config/param_loader.h"
 #include "sim/fabric/pci_view.h"
-#include "sim/run/bounce.h"
+#include "sim/run/mechanisms/bounce.h"
 #include "sim/run/trace.h"
 #include "sim/run/vcd_trace.h"
 
@@ -55,87 +54,16 @@ LatencySummary summarize_latencies(const LatencySamples &samples) {
 
 namespace {
 
-template <class Stats> nlohmann::ordered_json stats_to_json(const Stats &stats) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  stats.for_each([&j](const char *name, auto value) { j[name] = value; });
-  return j;
-}
-
 // The elaborated system. Owns every module; lives for the whole (single) run.
 class System {
 public:
   explicit System(const ScenarioConfig &s) : scenario_(s), topo_(s.topology->config) {
     const Hierarchy &h = s.topology->hierarchy;
-    const Enumeration &e = s.enumeration;
-    const PciView &view = s.pci_view;
-    std::size_t n = topo_.components.size();
-    rcs_.resize(n);
-    switches_.resize(n);
-    engines_.resize(n);
-    memories_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < topo_.components.size(); ++i) {
       const ComponentConfig &c = topo_.components[i];
-      const char *name = c.id.c_str();
-      switch (c.type->role) {
-      case ComponentRole::RootComplex: {
-        RootComplexWiring w;
-        w.root_ports = routing_for(e, topo_, static_cast<int>(i));
-        apply_acs(view, static_cast<int>(i), w.root_ports);
-        w.memory_base = e.components[i].memory_base;
-        w.memory_size = e.components[i].memory_size;
-        w.host_bridge_id = e.components[i].bdf.packed();
-        w.mps_bytes = h.mps_bytes;
-        rcs_[i] =
-            std::make_unique<RootComplex>(name, RootComplexParams::from(c.params), w, context_);
-        break;
-      }
-      case ComponentRole::Switch: {
-        RoutingTable routes = routing_for(e, topo_, static_cast<int>(i));
-        apply_acs(view, static_cast<int>(i), routes);
-        switches_[i] = std::make_unique<PcieSwitch>(name, SwitchParams::from(c.params),
-                                                    std::move(routes), context_);
-        switches_[i]->completer_id = e.components[i].bdf.packed();
-        break;
-      }
-      case ComponentRole::Endpoint: {
-        DmaEngineWiring w;
-        w.bdf = e.components[i].bdf;
-        for (const Bar &bar : e.components[i].bars) {
-          w.bar_bases.push_back(bar.base);
-          w.bar_sizes.push_back(bar.size);
-        }
-        w.mps_bytes = h.mps_bytes;
-        w.host_memory_base = e.components[static_cast<std::size_t>(h.root_of[i])].memory_base;
-        if (c.type->name == "gpu")
-          engines_[i] = std::make_unique<Gpu>(name, GpuParams::from(c.params), w, context_);
-        else if (c.type->name == "rdma_nic")
-          engines_[i] = std::make_unique<RdmaNic>(name, RdmaNicParams::from(c.params), w, context_);
-        else
-          engines_[i] =
-              std::make_unique<DmaEngine>(name, DmaEngineParams::from(c.params), w, context_);
-        break;
-      }
-      case ComponentRole::Memory:
-        memories_[i] = std::make_unique<HostMemory>(name, HostMemoryParams::from(c.params));
-        break;
-      }
+      components_.push_back(c.type->make(c.id.c_str(), c.params, wiring_of(i), context_));
     }
-    // Every root complex needs a memory target; one without host memory gets an empty one
-    // that its (empty) memory range never reaches.
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!rcs_[i])
-        continue;
-      HostMemory *memory = nullptr;
-      for (std::size_t m = 0; m < n; ++m)
-        if (memories_[m] && topo_.components[m].memory_of_root == static_cast<int>(i))
-          memory = memories_[m].get();
-      if (!memory) {
-        placeholder_memories_.push_back(std::make_unique<HostMemory>(
-            (topo_.components[i].id + "_no_memory").c_str(), HostMemoryParams{}));
-        memory = placeholder_memories_.back().get();
-      }
-      rcs_[i]->memory_socket.bind(memory->socket);
-    }
+    attach_host_memories();
     for (std::size_t l = 0; l < topo_.links.size(); ++l) {
       const LinkConfig &lc = topo_.links[l];
       std::string name = fmt::format("link{}", l);
@@ -148,7 +76,7 @@ public:
     // Transfers become streams of their initiators.
     for (std::size_t t = 0; t < s.transfers.size(); ++t) {
       const TransferConfig &tc = s.transfers[t];
-      DmaEngine &engine = *engines_[static_cast<std::size_t>(tc.initiator)];
+      DmaEngine &engine = this->engine(tc.initiator);
       if (!tc.unsupported.empty()) {
         // Linux refuses the mapping (or the model cannot carry it): nothing runs.
         DmaStreamResult refused;
@@ -166,9 +94,8 @@ public:
         b.chunks_in_flight = tc.chunks_in_flight;
         b.staging_address = tc.staging_address;
         b.nic_writes = tc.is_write;
-        bounces_.emplace(static_cast<int>(t),
-                         std::make_unique<BouncePipeline>(
-                             b, engine, *engines_[static_cast<std::size_t>(tc.target)], tc.id));
+        bounces_.emplace(static_cast<int>(t), std::make_unique<BouncePipeline>(
+                                                  b, engine, this->engine(tc.target), tc.id));
         stream_of_.push_back(-1);
         continue;
       }
@@ -188,18 +115,17 @@ public:
     }
     if (s.workload) {
       kernel_ = std::make_unique<OsKernel>("os", s.workload->costs, context_);
-      std::vector<DmaEngine *> engines;
-      for (auto &e : engines_)
-        engines.push_back(e.get());
+      std::vector<DmaEngine *> engines; // by component index, null for those not initiating DMA
+      for (auto &component : components_)
+        engines.push_back(component->dma_engine());
       runner_ = std::make_unique<WorkloadRunner>(*s.workload, s.mechanism, engines, *kernel_);
       runner_->start();
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!engines_[i])
-        continue;
-      engines_[i]->on_stream_done = [this, i](int stream, std::int64_t at_ps) {
-        stream_done(static_cast<int>(i), stream, at_ps);
-      };
+    for (std::size_t i = 0; i < components_.size(); ++i) {
+      if (DmaEngine *engine = components_[i]->dma_engine())
+        engine->on_stream_done = [this, i](int stream, std::int64_t at_ps) {
+          stream_done(static_cast<int>(i), stream, at_ps);
+        };
     }
     due_ps_.assign(s.transfers.size(), -1);
     for (std::size_t t = 0; t < s.transfers.size(); ++t)
@@ -219,13 +145,13 @@ public:
         std::size_t e = static_cast<std::size_t>(tc.initiator);
         initiator_tid[t] = trace->add_thread(pid[e], "transfer " + tc.id);
         if (stream_of_[t] >= 0)
-          trace->watch_stream(*engines_[e], stream_of_[t], pid[e], initiator_tid[t], tc.id);
+          trace->watch_stream(engine(tc.initiator), stream_of_[t], pid[e], initiator_tid[t], tc.id);
         else
           trace->instant(pid[e], initiator_tid[t], "not supported", 0,
                          {{"transfer", tc.id}, {"reason", tc.unsupported}});
       }
-      for (auto &engine : engines_)
-        if (engine)
+      for (auto &component : components_)
+        if (DmaEngine *engine = component->dma_engine())
           engine->set_observer(trace);
     }
     for (std::size_t l = 0; l < links_.size(); ++l) {
@@ -288,9 +214,9 @@ public:
                                     tc.size.count * tc.count));
     }
     for (std::size_t i = 0; i < topo_.components.size(); ++i)
-      if (engines_[i] && !engines_[i]->quiescent())
+      if (!components_[i]->quiescent())
         lines.push_back(
-            fmt::format("{}: {}", topo_.components[i].id, engines_[i]->describe_outstanding()));
+            fmt::format("{}: {}", topo_.components[i].id, components_[i]->describe_outstanding()));
     for (std::size_t l = 0; l < links_.size(); ++l) {
       const LinkConfig &lc = topo_.links[l];
       std::string a = topo_.port_name(lc.a.component, lc.a.port);
@@ -319,9 +245,9 @@ public:
         out.push_back(fmt::format("link {} -> {}: flow-control credits not restored", b, a));
     }
     for (std::size_t i = 0; i < topo_.components.size(); ++i)
-      if (engines_[i] && !engines_[i]->quiescent())
+      if (!components_[i]->quiescent())
         out.push_back(fmt::format("{}: not quiescent: {}", topo_.components[i].id,
-                                  engines_[i]->describe_outstanding()));
+                                  components_[i]->describe_outstanding()));
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
       const DmaStreamResult &sr = result_of(static_cast<int>(t));
       const TransferConfig &tc = scenario_.transfers[t];
@@ -399,27 +325,8 @@ public:
       }
     }
     r.component_stats = nlohmann::ordered_json::object();
-    for (std::size_t i = 0; i < topo_.components.size(); ++i) {
-      const std::string &id = topo_.components[i].id;
-      if (rcs_[i]) {
-        nlohmann::ordered_json j = stats_to_json(rcs_[i]->stats());
-        if (rcs_[i]->iommu().enabled())
-          j.update(stats_to_json(rcs_[i]->iommu().stats()));
-        r.component_stats[id] = j;
-      }
-      if (switches_[i])
-        r.component_stats[id] = stats_to_json(switches_[i]->stats());
-      if (engines_[i]) {
-        nlohmann::ordered_json j = stats_to_json(engines_[i]->stats());
-        if (auto *nic = dynamic_cast<const RdmaNic *>(engines_[i].get()))
-          j.update(stats_to_json(nic->nic_stats()));
-        if (auto *gpu = dynamic_cast<const Gpu *>(engines_[i].get()))
-          j["memory_busy_ns"] = gpu->memory_busy_ps() / 1000;
-        r.component_stats[id] = j;
-      }
-      if (memories_[i])
-        r.component_stats[id] = stats_to_json(memories_[i]->stats());
-    }
+    for (std::size_t i = 0; i < topo_.components.size(); ++i)
+      r.component_stats[topo_.components[i].id] = components_[i]->stats_json();
   }
 
 private:
@@ -429,8 +336,7 @@ private:
     if (auto it = bounces_.find(t); it != bounces_.end())
       return it->second->result();
     const TransferConfig &tc = scenario_.transfers[static_cast<std::size_t>(t)];
-    return engines_[static_cast<std::size_t>(tc.initiator)]->stream_result(
-        stream_of_[static_cast<std::size_t>(t)]);
+    return engine(tc.initiator).stream_result(stream_of_[static_cast<std::size_t>(t)]);
   }
 
   void start(int t, std::int64_t after_ps) {
@@ -447,15 +353,15 @@ private:
       start_dependents(t, after_ps + tc.start_at.ps);
       return;
     }
-    engines_[static_cast<std::size_t>(tc.initiator)]->start_stream(
-        stream_of_[static_cast<std::size_t>(t)], after_ps + tc.start_at.ps);
+    engine(tc.initiator)
+        .start_stream(stream_of_[static_cast<std::size_t>(t)], after_ps + tc.start_at.ps);
   }
 
   void stream_done(int engine, int stream, std::int64_t at_ps) {
     if (runner_ && runner_->stream_done(engine, stream, at_ps))
       return;
     for (auto &[t, pipeline] : bounces_) {
-      if (!pipeline->stage_done(*engines_[static_cast<std::size_t>(engine)], stream, at_ps))
+      if (!pipeline->stage_done(this->engine(engine), stream, at_ps))
         continue;
       if (pipeline->result().finished)
         start_dependents(t, at_ps);
@@ -481,12 +387,66 @@ private:
   }
 
   PciePort &port(int component, int index) {
-    std::size_t i = static_cast<std::size_t>(component);
-    if (rcs_[i])
-      return rcs_[i]->port(index);
-    if (switches_[i])
-      return switches_[i]->port(index);
-    return engines_[i]->port();
+    return components_[static_cast<std::size_t>(component)]->port(index);
+  }
+
+  // The engine of a component that initiates DMA (the scenario loader checked that it does).
+  DmaEngine &engine(int component) const {
+    return *components_[static_cast<std::size_t>(component)]->dma_engine();
+  }
+
+  // What enumeration decided for component `i`, in the terms every model's factory takes.
+  ComponentWiring wiring_of(std::size_t i) const {
+    const Hierarchy &h = scenario_.topology->hierarchy;
+    const Enumeration &e = scenario_.enumeration;
+    const ComponentAddressing &placed = e.components[i];
+    ComponentWiring w;
+    w.bdf = placed.bdf;
+    for (const Bar &bar : placed.bars) {
+      w.bar_bases.push_back(bar.base);
+      w.bar_sizes.push_back(bar.size);
+    }
+    ComponentRole role = topo_.components[i].type->role;
+    if (role == ComponentRole::RootComplex || role == ComponentRole::Switch) {
+      w.routes = routing_for(e, topo_, static_cast<int>(i));
+      apply_acs(scenario_.pci_view, static_cast<int>(i), w.routes);
+    }
+    w.memory_base = placed.memory_base;
+    w.memory_size = placed.memory_size;
+    if (int root = h.root_of[i]; root >= 0)
+      w.host_memory_base = e.components[static_cast<std::size_t>(root)].memory_base;
+    w.mps_bytes = h.mps_bytes;
+    return w;
+  }
+
+  // Binds every root complex's host bridge to the host memory of its socket. One without
+  // host memory gets an empty one (built from the memory type's defaults), which its empty
+  // memory range never reaches.
+  void attach_host_memories() {
+    for (std::size_t i = 0; i < components_.size(); ++i) {
+      if (topo_.components[i].type->role != ComponentRole::RootComplex)
+        continue;
+      Component *memory = nullptr;
+      for (std::size_t m = 0; m < components_.size(); ++m)
+        if (topo_.components[m].type->role == ComponentRole::Memory &&
+            topo_.components[m].memory_of_root == static_cast<int>(i))
+          memory = components_[m].get();
+      if (!memory) {
+        const ComponentType &type = memory_type();
+        std::string name = topo_.components[i].id + "_no_memory";
+        placeholder_memories_.push_back(type.make(
+            name.c_str(), resolve_params(type.specs(), std::nullopt), ComponentWiring{}, context_));
+        memory = placeholder_memories_.back().get();
+      }
+      components_[i]->attach_host_memory(*memory->host_memory_target());
+    }
+  }
+
+  static const ComponentType &memory_type() {
+    for (const ComponentType &type : component_types())
+      if (type.role == ComponentRole::Memory)
+        return type;
+    throw std::logic_error("the component catalog has no host memory type");
   }
 
   // First, so that it exists when the models are built with it and outlives them.
@@ -495,11 +455,8 @@ private:
   const TopologyConfig &topo_;
   TlpPool pool_; // declared first among owners: destroyed after every module using it
   SimContext context_{calendar_, pool_};
-  std::vector<std::unique_ptr<RootComplex>> rcs_;
-  std::vector<std::unique_ptr<PcieSwitch>> switches_;
-  std::vector<std::unique_ptr<DmaEngine>> engines_;
-  std::vector<std::unique_ptr<HostMemory>> memories_;
-  std::vector<std::unique_ptr<HostMemory>> placeholder_memories_;
+  std::vector<std::unique_ptr<Component>> components_; // by component index
+  std::vector<std::unique_ptr<Component>> placeholder_memories_;
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<int> stream_of_;
   std::vector<std::int64_t> due_ps_; // per transfer: when it was set to start, -1 while it waits

@@ -1,18 +1,17 @@
 #include "sim/run/workload_runner.h"
 
 #include <algorithm>
-#include <numeric>
 
 #include <fmt/format.h>
 
-#include "models/nic/rdma_nic.h"
 #include "models/pcie/pcie_port.h"
 
 namespace pciesim {
 
 WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechanism,
                                std::vector<DmaEngine *> engines, OsKernel &kernel)
-    : workload_(workload), mechanism_(mechanism), engines_(std::move(engines)), kernel_(kernel) {
+    : workload_(workload), engines_(std::move(engines)),
+      kernel_(kernel), context_{workload, kernel, tables_, drivers_} {
   result_.mechanism = mechanism_name(mechanism);
   for (std::size_t b = 0; b < workload_.buffers.size(); ++b) {
     const BufferConfig &buffer = workload_.buffers[b];
@@ -28,36 +27,23 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
       copy(gpu, ram, page_bytes, to_ram, std::move(done));
     };
     hooks.zap_nic = [this, page_bytes](int nic, const std::vector<std::uint64_t> &addresses) {
-      auto *rdma = dynamic_cast<RdmaNic *>(&engine(nic));
       for (std::uint64_t address : addresses)
-        if (rdma)
-          rdma->invalidate(address, page_bytes);
+        engine(nic).invalidate(address, page_bytes);
     };
     drivers_.push_back(std::make_unique<HmmDriver>(kernel_, *tables_.back(), buffer.device_address,
                                                    buffer.ram_address, std::move(hooks)));
   }
+  policy_ = make_mechanism(mechanism, context_);
   for (const BufferConfig &buffer : workload_.buffers)
     add_ce_streams(buffer.gpu);
   for (const PhaseConfig &p : workload_.phases)
-    has_nic_phase_ = has_nic_phase_ || p.actor_is_nic;
+    has_nic_phase_ = has_nic_phase_ || p.actor_is_peer;
   for (const PhaseConfig &p : workload_.phases) {
     PhaseState state;
     const BufferConfig &buffer = workload_.buffers[static_cast<std::size_t>(p.buffer)];
-    if (p.actor_is_nic && mechanism_ == Mechanism::Bounce) {
-      BounceConfig b;
-      b.message_bytes = p.access_bytes;
-      b.count = p.bytes / p.access_bytes;
-      // Chunks divide every access: the chunk size, or the largest divisor of both.
-      b.chunk_bytes = std::gcd(workload_.chunk_bytes, p.access_bytes);
-      b.chunks_in_flight = workload_.chunks_in_flight;
-      b.staging_address = workload_.staging_address;
-      b.nic_writes = p.is_write;
-      state.bounce = std::make_unique<BouncePipeline>(b, engine(p.actor), engine(buffer.gpu), p.id);
-      // The copy engine's stage is a copy, the NIC's is its DMA.
-      int copy_stage = p.is_write ? 1 : 0;
-      state.bounce->on_stage = [this, copy_stage](int stage, std::int64_t from, std::int64_t to) {
-        kernel_.record(stage == copy_stage ? TimeKind::Copy : TimeKind::Dma, from, to);
-      };
+    if (p.actor_is_peer)
+      state.bounce = policy_->peer_pipeline(p, engine(p.actor), engine(buffer.gpu));
+    if (state.bounce) {
       state.bounce->on_message = [this](std::int64_t latency_ps) {
         result_.latencies_ps.push_back(latency_ps);
       };
@@ -73,7 +59,7 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
           // there for a read, reads it from there for a write.
           spec.is_write = !p.is_write;
           slot.stream = engine(buffer.gpu).add_stream(spec);
-        } else if (p.actor_is_nic) {
+        } else if (p.actor_is_peer) {
           slot.stream = engine(p.actor).add_stream(spec);
         } else {
           spec.local = true;
@@ -107,11 +93,6 @@ const PhaseConfig &WorkloadRunner::phase_of(const Run &run) const {
   return workload_.phases[static_cast<std::size_t>(run.phase)];
 }
 
-bool WorkloadRunner::peer_ok(int nic, int buffer) const {
-  const BufferConfig &b = workload_.buffers[static_cast<std::size_t>(buffer)];
-  return workload_.verdict(nic, b.gpu).type != P2pMapType::NotSupported;
-}
-
 std::vector<std::uint64_t> WorkloadRunner::pages_of(int buffer, std::uint64_t offset,
                                                     std::uint64_t bytes) const {
   std::uint64_t page_bytes = workload_.buffers[static_cast<std::size_t>(buffer)].page_bytes;
@@ -129,122 +110,46 @@ void WorkloadRunner::fail(const std::string &why) {
 }
 
 void WorkloadRunner::start() {
-  // Mechanisms the platform refuses, and the peer-mapping extension's fallback.
+  // The platform refuses a peer mapping: the mechanism cannot run, or says how it degrades.
   for (const PhaseConfig &p : workload_.phases) {
-    if (!p.actor_is_nic || peer_ok(p.actor, p.buffer))
+    if (!p.actor_is_peer || context_.peer_ok(p.actor, p.buffer))
       continue;
     const P2pVerdict &v =
         workload_.verdict(p.actor, workload_.buffers[static_cast<std::size_t>(p.buffer)].gpu);
-    if (mechanism_ == Mechanism::P2pDmaApi) {
+    MechanismPolicy::Refusal refusal = policy_->peer_refused(v);
+    if (refusal.not_supported) {
       result_.status = "not_supported";
-      result_.reason = "p2pdma refuses the peer mapping: " + v.reason;
+      result_.reason = refusal.reason;
       finished_ = true;
       return;
     }
-    if (mechanism_ == Mechanism::HmmP2p && result_.reason.empty())
-      result_.reason =
-          "peer mapping NOT_SUPPORTED, fell back to migration (hmm_migrate): " + v.reason;
-    if (mechanism_ == Mechanism::DmabufP2p && result_.reason.empty())
-      result_.reason = "p2pdma distance < 0: the exporter placed the buffer in system memory";
+    if (result_.reason.empty())
+      result_.reason = refusal.reason;
   }
   setup();
 }
 
-// What each mechanism does before the first access, charged as setup.
+// What the mechanism does before the first access, charged as setup; the first phase starts
+// when its setup timeline and every piece of work it left running have ended.
 void WorkloadRunner::setup() {
-  const OsCosts &c = kernel_.costs();
-  std::vector<bool> nic_uses(workload_.buffers.size(), false);
-  std::vector<int> nic_of(workload_.buffers.size(), -1);
+  std::vector<int> peer_of(workload_.buffers.size(), -1);
   for (const PhaseConfig &p : workload_.phases)
-    if (p.actor_is_nic) {
-      nic_uses[static_cast<std::size_t>(p.buffer)] = true;
-      nic_of[static_cast<std::size_t>(p.buffer)] = p.actor;
-    }
-  std::int64_t t = now_ps();
+    if (p.actor_is_peer)
+      peer_of[static_cast<std::size_t>(p.buffer)] = p.actor;
   auto pending = std::make_shared<int>(1);
-  auto setup_done = [this, pending](std::int64_t) {
+  Done setup_done = [this, pending](std::int64_t) {
     if (--*pending == 0)
       kernel_.call_at(now_ps(), [this] { start_group(0); });
   };
-  for (std::size_t b = 0; b < workload_.buffers.size(); ++b) {
-    if (!nic_uses[b])
-      continue;
-    PageTable &table = *tables_[b];
-    std::int64_t pages = static_cast<std::int64_t>(table.page_count());
-    switch (mechanism_) {
-    case Mechanism::P2pDmaApi: // ibv_reg_mr over the BAR pages: pin + p2pdma map, per page
-      kernel_.record(TimeKind::Setup, t, t + pages * c.register_page.ps);
-      t += pages * c.register_page.ps;
-      kernel_.stats().pages_pinned += table.page_count();
-      table.pin_all(); // once for the table: pinning touches no page's state
-      break;
-    case Mechanism::DmabufP2p: {
-      std::int64_t attach = c.dmabuf_attach.ps + pages * c.dma_map_page.ps;
-      kernel_.record(TimeKind::Setup, t, t + attach);
-      t += attach;
-      if (peer_ok(nic_of[b], static_cast<int>(b)))
-        break;
-      // The exporter moves the buffer to GTT (system memory) with its copy engine; the GPU
-      // then reaches it there over PCIe.
-      std::vector<std::uint64_t> device;
-      for (std::uint64_t i = 0; i < table.page_count(); ++i)
-        if (table.page(i).home == PageHome::Device)
-          device.push_back(i);
-      ++*pending;
-      kernel_.call_at(t, [this, b, device, setup_done] {
-        std::vector<std::uint64_t> ram;
-        PageTable &tb = *tables_[b];
-        for (std::uint64_t page : device) {
-          tb.move(page, PageHome::SystemRam);
-          ram.push_back(drivers_[b]->address_of(page));
-        }
-        std::int64_t start = now_ps();
-        copy(workload_.buffers[b].gpu, ram, tb.page_bytes(), true,
-             [this, start, n = device.size(), setup_done](std::int64_t at) {
-               kernel_.record(TimeKind::Copy, start, at);
-               kernel_.stats().pages_to_ram += n;
-               setup_done(at);
-             });
-      });
-      break;
-    }
-    case Mechanism::HmmMigrate:
-    case Mechanism::HmmP2p:
-      drivers_[b]->add_nic(nic_of[b]);
-      if (!workload_.nic_mr_pinned)
-        break;
-      // A pinned MR over HMM memory: get_user_pages faults every page to RAM, then pins and
-      // maps it; later GPU migrations of these pages are refused.
-      ++*pending;
-      kernel_.call_at(t, [this, b, setup_done] {
-        PageTable &tb = *tables_[b];
-        std::vector<std::uint64_t> all(tb.page_count());
-        std::iota(all.begin(), all.end(), 0);
-        drivers_[b]->get_user_pages(all, [this, b, setup_done](std::int64_t at) {
-          PageTable &tb2 = *tables_[b];
-          std::int64_t reg =
-              static_cast<std::int64_t>(tb2.page_count()) * kernel_.costs().register_page.ps;
-          kernel_.record(TimeKind::Setup, at, at + reg);
-          for (std::uint64_t i = 0; i < tb2.page_count(); ++i) {
-            drivers_[b]->pin(i);
-            tb2.page(i).nic_mapped = true;
-          }
-          kernel_.stats().pages_pinned += tb2.page_count();
-          kernel_.call_at(at + reg, [setup_done] { setup_done(now_ps()); });
-        });
-      });
-      break;
-    case Mechanism::Bounce:
-      break;
-    }
-  }
-  if (mechanism_ == Mechanism::Bounce) {
-    // The staging buffer is registered (pinned and mapped) once, for the NIC and the GPU.
-    std::int64_t staging_pages = static_cast<std::int64_t>(workload_.staging_bytes / 4096);
-    kernel_.record(TimeKind::Setup, t, t + staging_pages * c.register_page.ps);
-    t += staging_pages * c.register_page.ps;
-    kernel_.stats().pages_pinned += static_cast<std::uint64_t>(staging_pages);
-  }
+  SetupHold hold = [pending, setup_done] {
+    ++*pending;
+    return setup_done;
+  };
+  std::int64_t t = now_ps();
+  for (std::size_t b = 0; b < workload_.buffers.size(); ++b)
+    if (peer_of[b] >= 0)
+      t = policy_->setup_buffer(b, peer_of[b], t, hold);
+  t = policy_->setup_shared(t);
   kernel_.call_at(t, [setup_done] { setup_done(now_ps()); });
 }
 
@@ -304,30 +209,8 @@ void WorkloadRunner::prepare(std::size_t r, std::size_t s) {
   const std::size_t b = static_cast<std::size_t>(p.buffer);
   PageTable &table = *tables_[b];
   std::vector<std::uint64_t> pages = pages_of(p.buffer, slot.offset, slot.bytes);
-  auto again = [this, r, s](std::int64_t) { prepare(r, s); };
-  bool hmm = mechanism_ == Mechanism::HmmMigrate || mechanism_ == Mechanism::HmmP2p;
-  if (hmm) {
-    std::vector<std::uint64_t> missing;
-    for (std::uint64_t page : pages) {
-      const PageState &ps = table.page(page);
-      bool reachable = p.actor_is_nic ? ps.nic_mapped && !ps.migrating
-                       : p.actor < 0
-                           ? ps.home == PageHome::SystemRam && !ps.migrating
-                           : (ps.home == PageHome::Device || ps.gpu_mapped) && !ps.migrating;
-      if (!reachable)
-        missing.push_back(page);
-    }
-    if (!missing.empty()) {
-      if (p.actor_is_nic)
-        drivers_[b]->nic_fault(
-            p.actor, missing, mechanism_ == Mechanism::HmmP2p && peer_ok(p.actor, p.buffer), again);
-      else if (p.actor < 0)
-        drivers_[b]->cpu_fault(missing, again);
-      else
-        drivers_[b]->gpu_fault(missing, again);
-      return;
-    }
-  }
+  if (!policy_->make_reachable(p, pages, [this, r, s](std::int64_t) { prepare(r, s); }))
+    return;
   // Segments: runs of pages contiguous at their bus addresses.
   slot.segments.clear();
   slot.next_segment = 0;
@@ -385,7 +268,7 @@ void WorkloadRunner::next_segment(std::size_t r, std::size_t s) {
     return;
   }
   const Segment &seg = slot.segments[slot.next_segment++];
-  int stream = p.actor_is_nic || seg.local ? slot.stream : slot.remote_stream;
+  int stream = p.actor_is_peer || seg.local ? slot.stream : slot.remote_stream;
   run_stream(p.actor, stream, seg.address, seg.bytes,
              [this, r, s](std::int64_t) { next_segment(r, s); });
 }
@@ -397,9 +280,9 @@ void WorkloadRunner::access_done(std::size_t r, std::size_t s, std::int64_t at_p
   slot.busy = false;
   run.result.bytes += slot.bytes;
   result_.bytes_accessed += slot.bytes;
-  if (p.actor_is_nic)
+  if (p.actor_is_peer)
     result_.nic_bytes += slot.bytes;
-  if (p.actor_is_nic || !has_nic_phase_)
+  if (p.actor_is_peer || !has_nic_phase_)
     result_.latencies_ps.push_back(at_ps - slot.issued_ps);
   --run.active;
   issue(r, s);

@@ -1,9 +1,9 @@
 // Runs a workload under one memory mechanism (docs/mechanisms.md) on the elaborated system:
-// every phase's accesses become DMA on the actors' engines (or CPU time), after whatever the
-// mechanism needs first — a registration at setup, an ODP fault, a GPU fault batch, a CPU
-// fault that migrates pages, a copy through the bounce staging buffer. Page moves and
-// mappings go through the HMM driver (models/os/hmm.h); their copies are real copy-engine
-// traffic of the owning GPU.
+// every phase's accesses become DMA on the actors' engines (or CPU time). What the mechanism
+// does first — a registration at setup, an ODP fault, a GPU fault batch, a CPU fault that
+// migrates pages, a copy through the bounce staging buffer — is its policy's
+// (sim/run/mechanisms/); the runner only issues accesses, and provides the copies the page
+// moves need as real copy-engine traffic of the owning GPU.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,8 @@
 #include "models/os/os_kernel.h"
 #include "models/os/page_table.h"
 #include "sim/plan/workload.h"
-#include "sim/run/bounce.h"
+#include "sim/run/mechanisms/bounce.h"
+#include "sim/run/mechanisms/registry.h"
 
 namespace pciesim {
 
@@ -104,16 +105,16 @@ private:
             bool to_ram, Done done);
   void run_stream(int component, int stream, std::uint64_t address, std::uint64_t bytes, Done done);
   void add_ce_streams(int gpu);
-  bool peer_ok(int nic, int buffer) const;
   std::vector<std::uint64_t> pages_of(int buffer, std::uint64_t offset, std::uint64_t bytes) const;
   void fail(const std::string &why);
 
   const WorkloadConfig &workload_;
-  Mechanism mechanism_;
   std::vector<DmaEngine *> engines_;
   OsKernel &kernel_;
   std::vector<std::unique_ptr<PageTable>> tables_;
   std::vector<std::unique_ptr<HmmDriver>> drivers_;
+  MechanismContext context_; // refers to the tables and drivers above
+  std::unique_ptr<MechanismPolicy> policy_;
   std::vector<PhaseState> phases_;
   std::vector<Run> runs_;
   std::size_t group_end_ = 0;

@@ -1,6 +1,9 @@
-#include "sim/run/bounce.h"
+#include "sim/run/mechanisms/bounce.h"
 
 #include <algorithm>
+#include <numeric>
+
+#include "sim/run/mechanisms/mechanism.h"
 
 namespace pciesim {
 
@@ -124,6 +127,49 @@ bool BouncePipeline::stage_done(const DmaEngine &engine, int stream, std::int64_
     }
   }
   return false;
+}
+
+namespace {
+
+class Bounce final : public MechanismPolicy {
+public:
+  using MechanismPolicy::MechanismPolicy;
+
+  // The staging buffer is registered (pinned and mapped) once, for the NIC and the GPU.
+  std::int64_t setup_shared(std::int64_t at_ps) override {
+    OsKernel &kernel = context_.kernel;
+    std::int64_t staging_pages = static_cast<std::int64_t>(context_.workload.staging_bytes / 4096);
+    std::int64_t end_ps = at_ps + staging_pages * kernel.costs().register_page.ps;
+    kernel.record(TimeKind::Setup, at_ps, end_ps);
+    kernel.stats().pages_pinned += static_cast<std::uint64_t>(staging_pages);
+    return end_ps;
+  }
+
+  std::unique_ptr<BouncePipeline> peer_pipeline(const PhaseConfig &phase, DmaEngine &peer,
+                                                DmaEngine &owner) override {
+    const WorkloadConfig &w = context_.workload;
+    BounceConfig b;
+    b.message_bytes = phase.access_bytes;
+    b.count = phase.bytes / phase.access_bytes;
+    // Chunks divide every access: the chunk size, or the largest divisor of both.
+    b.chunk_bytes = std::gcd(w.chunk_bytes, phase.access_bytes);
+    b.chunks_in_flight = w.chunks_in_flight;
+    b.staging_address = w.staging_address;
+    b.nic_writes = phase.is_write;
+    auto pipeline = std::make_unique<BouncePipeline>(b, peer, owner, phase.id);
+    // The copy engine's stage is a copy, the peer's is its DMA.
+    int copy_stage = phase.is_write ? 1 : 0;
+    pipeline->on_stage = [this, copy_stage](int stage, std::int64_t from, std::int64_t to) {
+      context_.kernel.record(stage == copy_stage ? TimeKind::Copy : TimeKind::Dma, from, to);
+    };
+    return pipeline;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<MechanismPolicy> make_bounce(MechanismContext &context) {
+  return std::make_unique<Bounce>(context);
 }
 
 } // namespace pciesim

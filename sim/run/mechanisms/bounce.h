@@ -5,11 +5,16 @@
 // `chunks_in_flight` chunks (staging slots) are in the pipeline at once. Each stage works
 // through its chunks in order, one at a time (a copy-engine queue, a queue pair), so the
 // copy of one chunk overlaps the NIC's transfer of the previous one.
+// The pipeline serves a scenario's bounce transfers, and the workload mechanism "bounce",
+// whose policy (make_bounce) registers the staging buffer once and runs each peer phase
+// through a pipeline.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "models/dma/dma_engine.h"
@@ -69,5 +74,9 @@ private:
   int busy_slots_ = 0;
   DmaStreamResult result_;
 };
+
+struct MechanismContext;
+class MechanismPolicy;
+std::unique_ptr<MechanismPolicy> make_bounce(MechanismContext &context);
 
 } // namespace pciesim

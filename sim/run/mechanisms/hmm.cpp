@@ -1,0 +1,92 @@
+#include "sim/run/mechanisms/hmm.h"
+
+#include <numeric>
+
+namespace pciesim {
+namespace {
+
+class Hmm final : public MechanismPolicy {
+public:
+  // `peer_map`: a NIC fault maps device pages peer-to-peer instead of migrating them.
+  Hmm(MechanismContext &context, bool peer_map) : MechanismPolicy(context), peer_map_(peer_map) {}
+
+  Refusal peer_refused(const P2pVerdict &verdict) const override {
+    if (!peer_map_)
+      return {};
+    return {false,
+            "peer mapping NOT_SUPPORTED, fell back to migration (hmm_migrate): " + verdict.reason};
+  }
+
+  std::int64_t setup_buffer(std::size_t buffer, int peer, std::int64_t at_ps,
+                            const SetupHold &hold) override {
+    context_.drivers[buffer]->add_nic(peer);
+    if (!context_.workload.nic_mr_pinned)
+      return at_ps;
+    // A pinned MR over HMM memory: get_user_pages faults every page to RAM, then pins and
+    // maps it; later GPU migrations of these pages are refused.
+    Done done = hold();
+    context_.kernel.call_at(at_ps, [this, buffer, done] {
+      std::vector<std::uint64_t> all(context_.tables[buffer]->page_count());
+      std::iota(all.begin(), all.end(), 0);
+      context_.drivers[buffer]->get_user_pages(
+          all, [this, buffer, done](std::int64_t at) { pin_and_register(buffer, at, done); });
+    });
+    return at_ps;
+  }
+
+  bool make_reachable(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages,
+                      Done again) override {
+    const std::size_t b = static_cast<std::size_t>(phase.buffer);
+    const PageTable &table = *context_.tables[b];
+    std::vector<std::uint64_t> missing;
+    for (std::uint64_t page : pages) {
+      const PageState &ps = table.page(page);
+      bool reachable = phase.actor_is_peer ? ps.nic_mapped && !ps.migrating
+                       : phase.actor < 0
+                           ? ps.home == PageHome::SystemRam && !ps.migrating
+                           : (ps.home == PageHome::Device || ps.gpu_mapped) && !ps.migrating;
+      if (!reachable)
+        missing.push_back(page);
+    }
+    if (missing.empty())
+      return true;
+    HmmDriver &driver = *context_.drivers[b];
+    if (phase.actor_is_peer)
+      driver.nic_fault(phase.actor, missing,
+                       peer_map_ && context_.peer_ok(phase.actor, phase.buffer), again);
+    else if (phase.actor < 0)
+      driver.cpu_fault(missing, again);
+    else
+      driver.gpu_fault(missing, again);
+    return false;
+  }
+
+private:
+  void pin_and_register(std::size_t buffer, std::int64_t at_ps, const Done &done) {
+    OsKernel &kernel = context_.kernel;
+    PageTable &table = *context_.tables[buffer];
+    std::int64_t end_ps =
+        at_ps + static_cast<std::int64_t>(table.page_count()) * kernel.costs().register_page.ps;
+    kernel.record(TimeKind::Setup, at_ps, end_ps);
+    for (std::uint64_t i = 0; i < table.page_count(); ++i) {
+      context_.drivers[buffer]->pin(i);
+      table.page(i).nic_mapped = true;
+    }
+    kernel.stats().pages_pinned += table.page_count();
+    kernel.call_at(end_ps, [done] { done(now_ps()); });
+  }
+
+  bool peer_map_;
+};
+
+} // namespace
+
+std::unique_ptr<MechanismPolicy> make_hmm_migrate(MechanismContext &context) {
+  return std::make_unique<Hmm>(context, false);
+}
+
+std::unique_ptr<MechanismPolicy> make_hmm_p2p(MechanismContext &context) {
+  return std::make_unique<Hmm>(context, true);
+}
+
+} // namespace pciesim

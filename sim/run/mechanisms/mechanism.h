@@ -1,0 +1,86 @@
+// A memory mechanism (docs/mechanisms.md) as a policy the workload runner consults: what the
+// mechanism does when the platform refuses a peer mapping, what it sets up before the first
+// access, and what it does to make an access's pages reachable by its actor. The runner owns
+// the phases and issues the accesses; a policy decides and charges everything else, through
+// the context's OS kernel and page drivers. Every page move goes through
+// HmmDriver::move_pages (models/os/hmm.h), which charges the copy. One file pair per
+// mechanism in this folder, one row in registry.cpp (docs/architecture.md, "Adding a memory
+// mechanism").
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/dma/dma_engine.h"
+#include "models/os/hmm.h"
+#include "models/os/os_kernel.h"
+#include "models/os/page_table.h"
+#include "sim/plan/workload.h"
+#include "sim/run/mechanisms/bounce.h"
+
+namespace pciesim {
+
+// What a policy sees of the run: the workload, the OS kernel that keeps time and stats, and
+// per buffer its page table and driver. Owned by the runner, alive as long as the policy.
+struct MechanismContext {
+  const WorkloadConfig &workload;
+  OsKernel &kernel;
+  std::vector<std::unique_ptr<PageTable>> &tables;  // by buffer
+  std::vector<std::unique_ptr<HmmDriver>> &drivers; // by buffer
+  // Whether `peer` may reach `buffer` peer-to-peer (p2pdma does not say NOT_SUPPORTED).
+  bool peer_ok(int peer, int buffer) const {
+    const BufferConfig &b = workload.buffers[static_cast<std::size_t>(buffer)];
+    return workload.verdict(peer, b.gpu).type != P2pMapType::NotSupported;
+  }
+};
+
+// Setup work that ends later than the setup's own timeline takes a hold, and calls the Done
+// it gets when it ends; the first phase starts once every hold is released.
+using SetupHold = std::function<Done()>;
+
+class MechanismPolicy {
+public:
+  explicit MechanismPolicy(MechanismContext &context) : context_(context) {}
+  virtual ~MechanismPolicy() = default;
+
+  // The platform refused the peer mapping of a peer actor to a buffer (p2pdma NOT_SUPPORTED):
+  // whether the mechanism cannot run at all, and the reason (or how it degrades; empty when
+  // it does not care).
+  struct Refusal {
+    bool not_supported = false;
+    std::string reason;
+  };
+  virtual Refusal peer_refused(const P2pVerdict & /*verdict*/) const { return {}; }
+
+  // Before the first access, for each buffer a peer actor uses (`peer`, its component): the
+  // setup charged from `at_ps` on; returns when its synchronous part ends.
+  virtual std::int64_t setup_buffer(std::size_t /*buffer*/, int /*peer*/, std::int64_t at_ps,
+                                    const SetupHold & /*hold*/) {
+    return at_ps;
+  }
+  // After the buffers: setup shared by all of them.
+  virtual std::int64_t setup_shared(std::int64_t at_ps) { return at_ps; }
+
+  // A peer actor's phase that does not access the buffer directly but through another path
+  // (bounce: staging in host memory): its pipeline; nullptr for direct accesses.
+  virtual std::unique_ptr<BouncePipeline>
+  peer_pipeline(const PhaseConfig & /*phase*/, DmaEngine & /*peer*/, DmaEngine & /*owner*/) {
+    return nullptr;
+  }
+
+  // Makes `pages` of the phase's buffer reachable by its actor. True when they already are
+  // (the access goes ahead now); false when the policy started work (faults, migrations)
+  // that calls `again` once it ended.
+  virtual bool make_reachable(const PhaseConfig & /*phase*/,
+                              const std::vector<std::uint64_t> & /*pages*/, Done /*again*/) {
+    return true;
+  }
+
+protected:
+  MechanismContext &context_;
+};
+
+} // namespace pciesim
