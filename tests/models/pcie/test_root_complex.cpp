@@ -21,7 +21,7 @@ constexpr std::uint64_t kMemorySize = 1ull << 30;
 constexpr std::uint64_t kRp1Window = 0x80000000; // rp1's window (1 MiB); dev1 is bus 2
 constexpr std::uint16_t kDev0 = 0x0100;          // dev0's requester ID, bus 1 under rp0
 
-struct Setup {
+struct RootComplexSetup {
   P2pPolicy p2p_policy = P2pPolicy::Forward;
   std::uint32_t mps_bytes = 128;
 };
@@ -29,7 +29,7 @@ struct Setup {
 // dev0 under rp0, dev1 under rp1; `inject` runs at time 0. Returns what each probe received
 // and the root complex's stats.
 nlohmann::json
-run_root_complex(const Setup &setup,
+run_root_complex(const RootComplexSetup &setup,
                  const std::function<void(ProbeEndpoint &, ProbeEndpoint &)> &inject) {
   return nlohmann::json::parse(run_in_child([&] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
@@ -133,7 +133,7 @@ TEST(RootComplex, PeerCompletionsReturnToTheRequesterThroughTheP2pPath) {
 }
 
 TEST(RootComplex, PeerPolicyUnsupportedRequestRefusesPeerReads) {
-  Setup setup;
+  RootComplexSetup setup;
   setup.p2p_policy = P2pPolicy::UnsupportedRequest;
   nlohmann::json j = run_root_complex(setup, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
     dev0.inject(TlpType::MRd, kRp1Window + 0x40, 64, kDev0);
