@@ -33,7 +33,9 @@ struct PolicyBench {
   std::unique_ptr<MechanismPolicy> make(Mechanism m) { return make_mechanism(m, context); }
 
   EventCalendar calendar{"calendar"};
-  OsKernel kernel{"os", OsCosts{}};
+  TlpPool pool;
+  SimContext context_of_models{calendar, pool};
+  OsKernel kernel{"os", OsCosts{}, context_of_models};
   WorkloadConfig workload;
   std::vector<std::unique_ptr<PageTable>> tables;
   std::vector<std::unique_ptr<HmmDriver>> drivers;
