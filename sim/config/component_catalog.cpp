@@ -96,6 +96,7 @@ ComponentType rdma_nic_type() {
       row("rdma_nic", ComponentRole::Endpoint,
           "RDMA NIC with one port `up`: queue pairs, line rate, MTT cache, optional ATS",
           &RdmaNicParams::specs, &RdmaNicParams::bar_sizes, &make_endpoint<RdmaNic, RdmaNicParams>);
+  nic.article = "an";
   nic.initiates_dma = true;
   nic.reads_per_queue_pair = [](const ParamSet &p) {
     return RdmaNicParams::from(p).rdma_reads_per_qp;
@@ -148,6 +149,13 @@ std::string component_types_that(bool (*has)(const ComponentType &type)) {
   for (std::size_t i = 0; i < names.size(); ++i)
     out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
   return out;
+}
+
+std::string a_component_type_that(bool (*has)(const ComponentType &type)) {
+  for (const ComponentType &t : component_types())
+    if (has(t))
+      return t.article + " " + component_types_that(has);
+  return "no type";
 }
 
 std::string role_name(ComponentRole role) {

@@ -29,6 +29,7 @@ struct ComponentType {
   std::string name;
   ComponentRole role = ComponentRole::Endpoint;
   std::string doc;
+  std::string article = "a"; // before its name in messages: "an" for an rdma_nic
   const std::vector<ParamSpec> &(*specs)() = nullptr;
   // BAR sizes of an endpoint function, from its parameters (empty for other roles).
   std::vector<Bytes> (*bars)(const ParamSet &params) = nullptr;
@@ -57,8 +58,10 @@ struct ComponentType {
 const std::vector<ComponentType> &component_types();
 const ComponentType *find_component_type(const std::string &name);
 std::vector<std::string> component_type_names();
-// The names of the types that have a capability, for messages ("a dma_engine, gpu or rdma_nic").
+// The names of the types that have a capability, for messages: "gpu or rdma_nic"; the second
+// after the first one's article: "a dma_engine, gpu or rdma_nic", "an rdma_nic".
 std::string component_types_that(bool (*has)(const ComponentType &type));
+std::string a_component_type_that(bool (*has)(const ComponentType &type));
 std::string role_name(ComponentRole role);
 
 } // namespace pciesim

@@ -10,12 +10,6 @@ namespace pciesim {
 
 namespace {
 
-// "a gpu", "an rdma_nic": the type lists of messages read as English.
-std::string with_article(const std::string &noun) {
-  bool vowel = !noun.empty() && std::string("aeiou").find(noun.front()) != std::string::npos;
-  return (vowel ? "an " : "a ") + noun;
-}
-
 std::string join_route(const TopologyConfig &t, const std::vector<int> &path) {
   std::string out;
   for (int c : path)
@@ -60,14 +54,15 @@ void load_bounce(const Node &n, const TopologyConfig &t, const Hierarchy &h, con
                  TransferConfig &tc) {
   const ComponentConfig &target = t.components[static_cast<std::size_t>(tc.target)];
   Node where = n.has("mechanism") ? n.at("mechanism") : n.at("fallback");
-  if (!target.type->copy_engines)
-    where.fail(fmt::format("bounce buffers need a target whose copy engine moves the "
-                           "chunks; \"{}\" is a {}",
-                           target.id, target.type->name),
-               fmt::format("{} target, or mechanism p2p_dma_api",
-                           with_article(component_types_that([](const ComponentType &type) {
-                             return type.copy_engines != nullptr && type.data_bar >= 0;
-                           }))));
+  if (!target.type->copy_engines) {
+    std::string targets = a_component_type_that([](const ComponentType &type) {
+      return type.copy_engines != nullptr && type.data_bar >= 0;
+    });
+    where.fail(fmt::format("bounce buffers need {} target whose copy engine moves the chunks; "
+                           "\"{}\" is {} {}",
+                           targets, target.id, target.type->article, target.type->name),
+               targets + " target, or mechanism p2p_dma_api");
+  }
   tc.chunk = Bytes{std::min<std::uint64_t>(tc.size.count, 1ull << 20)};
   if (auto c = n.get("chunk")) {
     tc.chunk = c->as_bytes();
@@ -123,10 +118,10 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
                    "the id of a DMA-capable endpoint");
   const ComponentConfig &icfg = t.components[static_cast<std::size_t>(tc.initiator)];
   if (!icfg.type->initiates_dma)
-    initiator.fail(fmt::format("\"{}\" is a {}, which cannot initiate DMA", initiator.as_string(),
-                               icfg.type->name),
-                   with_article(component_types_that(
-                       [](const ComponentType &type) { return type.initiates_dma; })));
+    initiator.fail(
+        fmt::format("\"{}\" is a {}, which cannot initiate DMA", initiator.as_string(),
+                    icfg.type->name),
+        a_component_type_that([](const ComponentType &type) { return type.initiates_dma; }));
   Node target = n.at("target");
   tc.target = t.find(target.as_string());
   if (tc.target < 0)
@@ -138,9 +133,9 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     target.fail("a transfer from a device to itself",
                 fmt::format("another component (only {}'s kernels access the device's own "
                             "memory)",
-                            with_article(component_types_that([](const ComponentType &type) {
+                            a_component_type_that([](const ComponentType &type) {
                               return type.device_memory_bytes != nullptr;
-                            }))));
+                            })));
   std::uint64_t region_base = 0, region_size = 0;
   if (tc.local) {
     region_size = tcfg.type->device_memory_bytes(tcfg.params).count;
@@ -200,9 +195,9 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
   if (auto q = n.get("queue_pairs")) {
     if (!icfg.type->reads_per_queue_pair)
       q->fail(fmt::format("queue_pairs on a transfer not initiated by {}",
-                          with_article(component_types_that([](const ComponentType &type) {
+                          a_component_type_that([](const ComponentType &type) {
                             return type.reads_per_queue_pair != nullptr;
-                          }))),
+                          })),
               "no queue_pairs key");
     tc.queue_pairs = static_cast<int>(q->as_int(1, 1 << 16));
   }
@@ -217,9 +212,9 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
   if (auto ce = n.get("copy_engine")) {
     if (!icfg.type->copy_engines)
       ce->fail(fmt::format("copy_engine on a transfer not initiated by {}",
-                           with_article(component_types_that([](const ComponentType &type) {
+                           a_component_type_that([](const ComponentType &type) {
                              return type.copy_engines != nullptr;
-                           }))),
+                           })),
                "no copy_engine key");
     tc.copy_engine = static_cast<int>(
         ce->as_int(0, static_cast<std::int64_t>(icfg.type->copy_engines(icfg.params)) - 1));
