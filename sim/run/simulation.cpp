@@ -418,7 +418,7 @@ public:
         if (auto *nic = dynamic_cast<const RdmaNic *>(engines_[i].get()))
           j.update(stats_to_json(nic->nic_stats()));
         if (auto *gpu = dynamic_cast<const Gpu *>(engines_[i].get()))
-          j["memory_busy_ns"] = gpu->memory_busy_ps() / 1000;
+          j.update(stats_to_json(gpu->gpu_stats()));
         r.component_stats[id] = j;
       }
       if (memories_[i])
