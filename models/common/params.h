@@ -196,6 +196,14 @@ std::vector<ParamField<P>> nested(S P::*member, std::vector<ParamField<S>> rows)
   return out;
 }
 
+// A nested struct filled from the rows of a larger table that embeds them, found by name.
+template <class S> S from_named_rows(const std::vector<ParamField<S>> &rows, const ParamSet &set) {
+  S s;
+  for (const ParamField<S> &row : rows)
+    row.store(s, set.value(set.index_of(row.spec.name)));
+  return s;
+}
+
 std::string kind_name(ParamKind kind);
 std::string default_text(const ParamSpec &spec); // for docs: "105 ns", "64", "true"
 nlohmann::json value_to_json(const ParamValue &value);

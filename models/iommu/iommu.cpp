@@ -143,12 +143,7 @@ const std::vector<ParamField<IommuParams>> &iommu_fields() {
   return rows;
 }
 
-IommuParams IommuParams::from(const ParamSet &p) {
-  IommuParams r;
-  for (const ParamField<IommuParams> &row : iommu_fields())
-    row.store(r, p.value(p.index_of(row.spec.name)));
-  return r;
-}
+IommuParams IommuParams::from(const ParamSet &p) { return from_named_rows(iommu_fields(), p); }
 
 Iommu::Iommu(const IommuParams &params, PageTableReader read_page_table_entry,
              std::uint64_t page_table_base)

@@ -83,4 +83,8 @@ std::vector<ParamField<PortCapabilities>> port_fields(const PortDefaults &d) {
   return rows;
 }
 
+PortCapabilities port_capabilities_from(const ParamSet &params) {
+  return from_named_rows(port_fields(PortDefaults{}), params);
+}
+
 } // namespace pciesim

@@ -112,5 +112,7 @@ struct PortCapabilities {
 // The shared port parameters (max_gen, max_width, max_payload_supported and the six
 // receive-credit counts) of a component's table, with that component's defaults.
 std::vector<ParamField<PortCapabilities>> port_fields(const PortDefaults &defaults);
+// From the port rows of any component's resolved parameters.
+PortCapabilities port_capabilities_from(const ParamSet &params);
 
 } // namespace pciesim
