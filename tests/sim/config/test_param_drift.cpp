@@ -136,8 +136,9 @@ void expect_schema_matches(const nlohmann::json &params_schema, const std::vecto
     const nlohmann::json &p = properties.at(s.name);
     EXPECT_EQ(p.at("type").dump(), json_type_of(s.kind)) << what << "." << s.name;
     EXPECT_EQ(p.at("default"), s.default_value) << what << "." << s.name;
-    if (s.kind == ParamKind::choice)
+    if (s.kind == ParamKind::choice) {
       EXPECT_EQ(p.at("enum"), nlohmann::json(s.choices)) << what << "." << s.name;
+    }
   }
 }
 
