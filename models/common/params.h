@@ -1,11 +1,15 @@
-// Self-describing model parameters. Each model declares its parameters once, in a table of
-// ParamSpec (name, kind, default as written in JSON, bounds, documentation). That table is
-// the single source for the loader (unknown keys, units, bounds), the resolved-config echo
-// in every result file, and the generated reference in docs/file-formats.md.
+// Self-describing model parameters. Each model declares its parameters once, in a ParamTable:
+// one row per parameter binding a ParamSpec (name, kind, default as written in JSON, bounds,
+// documentation, cross-field rule) to the field of the model's Params struct it fills. That
+// table is the single source for the loader (unknown keys, units, bounds, rules), the generic
+// `from()` that fills the struct, the resolved-config echo in every result file, the generated
+// reference in docs/file-formats.md and the generated JSON Schema of `params`.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -16,6 +20,15 @@
 namespace pciesim {
 
 enum class ParamKind { size, time, rate, integer, boolean, choice, generation };
+
+class ParamSet;
+
+// A rule between parameters of one table (e.g. iotlb_ways divides iotlb_entries), attached to
+// the parameter it blames: `problem` returns what is wrong with the resolved values, or "".
+struct CrossCheck {
+  std::string (*problem)(const ParamSet &params) = nullptr;
+  std::string expected;
+};
 
 struct ParamSpec {
   ParamSpec(std::string name_, ParamKind kind_, nlohmann::json default_value_, std::string doc_,
@@ -34,6 +47,12 @@ struct ParamSpec {
   bool power_of_two = false;
   bool zero_means_unlimited = false; // documented meaning of 0 (e.g. infinite credits)
   std::vector<std::string> choices;  // for ParamKind::choice
+  CrossCheck check;                  // checked by the loader once every value is resolved
+
+  ParamSpec &&with_check(CrossCheck rule) && {
+    check = std::move(rule);
+    return std::move(*this);
+  }
 };
 
 using ParamValue = std::variant<Bytes, Duration, Bandwidth, std::int64_t, bool, std::string>;
@@ -52,6 +71,9 @@ public:
   bool boolean(const std::string &name) const;
   const std::string &choice(const std::string &name) const;
   bool overridden(const std::string &name) const;
+  // The value of the table's i-th parameter (a ParamTable fills its struct in table order).
+  const ParamValue &value(std::size_t index) const { return values_[index]; }
+  std::size_t index_of(const std::string &name) const;
   // Replaces a value after loading (used by enumeration-derived settings and tests).
   void set(const std::string &name, ParamValue value);
 
@@ -60,11 +82,127 @@ public:
   const std::vector<ParamSpec> &specs() const { return *specs_; }
 
 private:
-  std::size_t index_of(const std::string &name) const;
   const std::vector<ParamSpec> *specs_ = nullptr;
   std::vector<ParamValue> values_;
   std::vector<bool> overridden_;
 };
+
+// One table row bound to the field of a Params struct P that it fills (see field()).
+template <class P> struct ParamField {
+  ParamSpec spec;
+  std::function<void(P &, const ParamValue &)> store;
+  std::function<ParamValue(const P &)> load;
+};
+
+// A Params struct's table: its specs (for the loader, docs and schema) and a generic `from()`
+// that fills every field from a resolved ParamSet. A default-constructed P must hold the
+// table's defaults; tests/sim/config/test_param_drift.cpp checks it field by field.
+template <class P> class ParamTable {
+public:
+  template <class... Rows> explicit ParamTable(Rows &&...rows) {
+    (append(std::forward<Rows>(rows)), ...);
+    for (const ParamField<P> &f : fields_)
+      specs_.push_back(f.spec);
+  }
+  const std::vector<ParamSpec> &specs() const { return specs_; }
+  const std::vector<ParamField<P>> &fields() const { return fields_; }
+  P from(const ParamSet &set) const {
+    P p;
+    for (std::size_t i = 0; i < fields_.size(); ++i)
+      fields_[i].store(p, set.value(i));
+    return p;
+  }
+
+private:
+  void append(ParamField<P> row) { fields_.push_back(std::move(row)); }
+  void append(std::vector<ParamField<P>> rows) {
+    for (ParamField<P> &row : rows)
+      fields_.push_back(std::move(row));
+  }
+  std::vector<ParamField<P>> fields_;
+  std::vector<ParamSpec> specs_;
+};
+
+namespace param_detail {
+
+template <class M> M stored(const ParamValue &v, const std::vector<std::string> &choices) {
+  if constexpr (std::is_same_v<M, bool> || std::is_same_v<M, Bytes> ||
+                std::is_same_v<M, Duration> || std::is_same_v<M, Bandwidth> ||
+                std::is_same_v<M, std::string>) {
+    return std::get<M>(v);
+  } else if constexpr (std::is_enum_v<M>) {
+    // An enum field's values are its choices, in order.
+    const std::string &name = std::get<std::string>(v);
+    std::size_t i = 0;
+    while (i < choices.size() && choices[i] != name)
+      ++i;
+    return static_cast<M>(i);
+  } else {
+    static_assert(std::is_integral_v<M>, "a parameter field is a unit type, bool, enum or integer");
+    if (const Bytes *b = std::get_if<Bytes>(&v))
+      return static_cast<M>(b->count);
+    return static_cast<M>(std::get<std::int64_t>(v));
+  }
+}
+
+template <class M>
+ParamValue loaded(const M &m, ParamKind kind, const std::vector<std::string> &choices) {
+  if constexpr (std::is_same_v<M, bool> || std::is_same_v<M, Bytes> ||
+                std::is_same_v<M, Duration> || std::is_same_v<M, Bandwidth> ||
+                std::is_same_v<M, std::string>) {
+    return m;
+  } else if constexpr (std::is_enum_v<M>) {
+    return choices.at(static_cast<std::size_t>(m));
+  } else if (kind == ParamKind::size) {
+    return Bytes{static_cast<std::uint64_t>(m)};
+  } else {
+    return static_cast<std::int64_t>(m);
+  }
+}
+
+} // namespace param_detail
+
+// Binds a row to the field `access(p)` returns (for fields inside arrays or nested structs).
+template <class P, class Access> ParamField<P> field_at(Access access, ParamSpec spec) {
+  using M = std::decay_t<decltype(access(std::declval<P &>()))>;
+  ParamKind kind = spec.kind;
+  std::vector<std::string> choices = spec.choices;
+  return {std::move(spec),
+          [access, choices](P &p, const ParamValue &v) {
+            access(p) = param_detail::stored<M>(v, choices);
+          },
+          [access, kind, choices](const P &p) {
+            return param_detail::loaded<M>(access(p), kind, choices);
+          }};
+}
+
+// Binds a row to a member: field(&SwitchParams::latency, {"latency", ParamKind::time, ...}).
+template <class P, class M> ParamField<P> field(M P::*member, ParamSpec spec) {
+  return field_at<P>(
+      [member](auto &p) -> auto & { return p.*member; }, std::move(spec));
+}
+
+// The rows of a nested struct's table (e.g. PortCapabilities), bound through `member`.
+template <class P, class S>
+std::vector<ParamField<P>> nested(S P::*member, std::vector<ParamField<S>> rows) {
+  std::vector<ParamField<P>> out;
+  for (ParamField<S> &row : rows) {
+    auto store = row.store;
+    auto load = row.load;
+    out.push_back({std::move(row.spec),
+                   [member, store](P &p, const ParamValue &v) { store(p.*member, v); },
+                   [member, load](const P &p) { return load(p.*member); }});
+  }
+  return out;
+}
+
+// A nested struct filled from the rows of a larger table that embeds them, found by name.
+template <class S> S from_named_rows(const std::vector<ParamField<S>> &rows, const ParamSet &set) {
+  S s;
+  for (const ParamField<S> &row : rows)
+    row.store(s, set.value(set.index_of(row.spec.name)));
+  return s;
+}
 
 std::string kind_name(ParamKind kind);
 std::string default_text(const ParamSpec &spec); // for docs: "105 ns", "64", "true"

@@ -16,41 +16,57 @@ constexpr std::uint64_t kPage = 4096; // no TLP may cross a 4 KiB boundary
 constexpr int kLocalWindow = 64;
 } // namespace
 
-const std::vector<ParamSpec> &DmaEngineParams::specs() {
-  static const std::vector<ParamSpec> specs = [] {
-    std::vector<ParamSpec> s = {
-        {"bar_size", ParamKind::size, "1 MiB", "size of BAR0 (a power of two)", 4096, 0, true},
-        {"mrrs", ParamKind::size, "512 B", "Max_Read_Request_Size", 128, 4096, true},
-        {"tags", ParamKind::integer, 32,
-         "outstanding non-posted requests (tags); 32 is a generic DMA engine's (a 5-bit Tag "
-         "field, no Extended Tags), an RDMA NIC has 64 (MODELING.md §7)",
-         1, 1024},
-        {"posted_window", ParamKind::integer, 16,
-         "MWr TLPs the engine keeps queued at its port before waiting", 1, 4096},
-        {"bar_latency", ParamKind::time, "100 ns",
-         "latency of the engine's internal memory behind its BAR (estimate)", 0, 1e9},
-        {"bar_bandwidth", ParamKind::rate, "32 GB/s",
-         "bandwidth of the engine's internal memory behind its BAR (estimate)", 1e6, 0},
-        {"read_completion_boundary", ParamKind::size, "64 B", "RCB of the engine as completer", 64,
-         128, true},
-    };
-    append_port_specs(s, PortDefaults{5, 16, "512 B", 64, 1024, 64, 0, 0, 0});
-    return s;
-  }();
-  return specs;
+const StatTable<DmaEngineStats> &DmaEngineStats::table() {
+  using S = DmaEngineStats;
+  static const StatTable<S> table({
+      stat(&S::mrd_sent, {"mrd_sent", "TLPs", "memory read requests sent"}),
+      stat(&S::mwr_sent, {"mwr_sent", "TLPs", "memory writes sent"}),
+      stat(&S::cpld_received, {"cpld_received", "TLPs", "completions with data received"}),
+      stat(&S::ur_received, {"ur_received", "TLPs", "Unsupported Request completions received"}),
+      stat(&S::posted_writes_dropped,
+           {"posted_writes_dropped", "TLPs",
+            "posted writes the fabric dropped as Unsupported Request (their transfer fails)"}),
+      stat(&S::bar_reads_served,
+           {"bar_reads_served", "TLPs", "read requests to the engine's BARs it answered"}),
+      stat(&S::bar_writes_absorbed,
+           {"bar_writes_absorbed", "TLPs", "writes to the engine's BARs it absorbed"}),
+      stat(&S::bar_bytes, {"bar_bytes", "bytes", "payload read from or written to its BARs"}),
+      stat(&S::local_bytes,
+           {"local_bytes", "bytes", "on-device memory traffic of local streams (GPU kernels)"}),
+      stat(&S::tag_waits,
+           {"tag_waits", "count",
+            "issue attempts that found a read ready and every tag (of its group) in use: "
+            "attempts, not distinct waits"}),
+      stat(&S::fetches_sent,
+           {"fetches_sent", "TLPs",
+            "reads for the device's own lookups: NIC MTT lines and ATS Translation Requests"}),
+  });
+  return table;
 }
 
-DmaEngineParams DmaEngineParams::from(const ParamSet &p) {
-  DmaEngineParams d;
-  d.bar_size = p.bytes("bar_size");
-  d.mrrs = p.bytes("mrrs");
-  d.tags = static_cast<int>(p.integer("tags"));
-  d.posted_window = static_cast<int>(p.integer("posted_window"));
-  d.bar_latency = p.duration("bar_latency");
-  d.bar_bandwidth = p.bandwidth("bar_bandwidth");
-  d.read_completion_boundary = p.bytes("read_completion_boundary");
-  d.ports = port_capabilities_from(p);
-  return d;
+const ParamTable<DmaEngineParams> &DmaEngineParams::table() {
+  using P = DmaEngineParams;
+  static const ParamTable<P> table(
+      field(&P::bar_size,
+            {"bar_size", ParamKind::size, "1 MiB", "size of BAR0 (a power of two)", 4096, 0, true}),
+      field(&P::mrrs, {"mrrs", ParamKind::size, "512 B", "Max_Read_Request_Size", 128, 4096, true}),
+      field(&P::tags, {"tags", ParamKind::integer, 32,
+                       "outstanding non-posted requests (tags); 32 is a generic DMA engine's (a "
+                       "5-bit Tag field, no Extended Tags), an RDMA NIC has 64 (MODELING.md §7)",
+                       1, 1024}),
+      field(&P::posted_window,
+            {"posted_window", ParamKind::integer, 16,
+             "MWr TLPs the engine keeps queued at its port before waiting", 1, 4096}),
+      field(&P::bar_latency,
+            {"bar_latency", ParamKind::time, "100 ns",
+             "latency of the engine's internal memory behind its BAR (estimate)", 0, 1e9}),
+      field(&P::bar_bandwidth,
+            {"bar_bandwidth", ParamKind::rate, "32 GB/s",
+             "bandwidth of the engine's internal memory behind its BAR (estimate)", 1e6, 0}),
+      field(&P::read_completion_boundary, {"read_completion_boundary", ParamKind::size, "64 B",
+                                           "RCB of the engine as completer", 64, 128, true}),
+      nested(&P::ports, port_fields(kPortDefaults)));
+  return table;
 }
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params,

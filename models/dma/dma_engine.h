@@ -23,6 +23,7 @@
 
 #include "models/common/latency_samples.h"
 #include "models/common/sim_context.h"
+#include "models/common/stats.h"
 #include "models/pcie/component.h"
 #include "models/pcie/pcie_port.h"
 
@@ -36,13 +37,15 @@ struct DmaEngineParams {
   Duration bar_latency{100000};
   Bandwidth bar_bandwidth{32e9};
   Bytes read_completion_boundary{64};
-  PortCapabilities ports;
+  PortCapabilities ports = PortCapabilities::with(kPortDefaults);
   // Set by the models built on this core, not read from JSON:
   Bandwidth network_rate{0};   // NIC line rate: paces RDMA WRITE ingress and READ egress
   std::vector<int> group_tags; // tag budget of each engine group (empty: one group, all tags)
 
-  static const std::vector<ParamSpec> &specs();
-  static DmaEngineParams from(const ParamSet &params);
+  static constexpr PortDefaults kPortDefaults{5, 16, 512, 64, 1024, 64, 0, 0, 0};
+  static const ParamTable<DmaEngineParams> &table();
+  static const std::vector<ParamSpec> &specs() { return table().specs(); }
+  static DmaEngineParams from(const ParamSet &params) { return table().from(params); }
 };
 
 // Where enumeration placed the engine.
@@ -87,19 +90,8 @@ struct DmaEngineStats {
   std::uint64_t local_bytes = 0;
   std::uint64_t tag_waits = 0; // issue attempts that found every tag (of the group) in use
   std::uint64_t fetches_sent = 0;
-  template <class F> void for_each(F &&f) const {
-    f("mrd_sent", mrd_sent);
-    f("mwr_sent", mwr_sent);
-    f("cpld_received", cpld_received);
-    f("ur_received", ur_received);
-    f("posted_writes_dropped", posted_writes_dropped);
-    f("bar_reads_served", bar_reads_served);
-    f("bar_writes_absorbed", bar_writes_absorbed);
-    f("bar_bytes", bar_bytes);
-    f("local_bytes", local_bytes);
-    f("tag_waits", tag_waits);
-    f("fetches_sent", fetches_sent);
-  }
+  static const StatTable<DmaEngineStats> &table();
+  template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
 
 class DmaEngine;

@@ -7,6 +7,7 @@
 
 #include <systemc>
 
+#include "models/common/stats.h"
 #include "models/dma/dma_engine.h"
 
 namespace pciesim {
@@ -23,14 +24,24 @@ struct GpuParams {
   Bytes mrrs{512};
   int posted_window = 32;
   Bytes read_completion_boundary{64};
-  PortCapabilities ports;
+  PortCapabilities ports = PortCapabilities::with(kPortDefaults);
 
-  static const std::vector<ParamSpec> &specs();
-  static GpuParams from(const ParamSet &params);
+  static constexpr PortDefaults kPortDefaults{5, 16, 256, 64, 1024, 64, 0, 0, 0};
+  static const ParamTable<GpuParams> &table();
+  static const std::vector<ParamSpec> &specs() { return table().specs(); }
+  static GpuParams from(const ParamSet &params) { return table().from(params); }
   // The BAR1 aperture: all of device memory (next power of two) with resizable BAR.
   Bytes aperture() const;
   static std::vector<Bytes> bar_sizes(const ParamSet &params);
   DmaEngineParams engine_params() const;
+};
+
+// The GPU's counters besides its DMA engine core's (DmaEngineStats).
+struct GpuStats {
+  std::int64_t memory_busy_ps = 0; // device memory serving accesses (peer, copy engine, kernels)
+
+  static const StatTable<GpuStats> &table();
+  template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
 
 class Gpu : public DmaEngine {
@@ -41,11 +52,10 @@ public:
       SimContext &context);
 
   const GpuParams &gpu_params() const { return gpu_params_; }
-  // Time device memory was busy serving accesses (peer, copy engine and kernels).
-  std::int64_t memory_busy_ps() const { return memory_busy_ps_; }
+  const GpuStats &gpu_stats() const { return gpu_stats_; }
   nlohmann::ordered_json stats_json() const override {
     nlohmann::ordered_json j = DmaEngine::stats_json();
-    j["memory_busy_ns"] = memory_busy_ps_ / 1000;
+    j.update(stats_to_json(gpu_stats_));
     return j;
   }
 
@@ -57,7 +67,7 @@ private:
   GpuParams gpu_params_;
   double memory_ps_per_byte_;
   std::int64_t memory_free_at_ps_ = 0;
-  std::int64_t memory_busy_ps_ = 0;
+  GpuStats gpu_stats_;
 };
 
 } // namespace pciesim

@@ -57,63 +57,93 @@ std::string iommu_mode_name(IommuMode mode) {
   return "off";
 }
 
-void append_iommu_specs(std::vector<ParamSpec> &specs) {
-  specs.push_back({"iommu",
-                   ParamKind::choice,
-                   "off",
-                   "IOMMU mode for upstream DMA: off, passthrough (identity domain, iommu=pt), "
-                   "or translated (IOVA through IOTLB and page walks)",
-                   0,
-                   0,
-                   false,
-                   false,
-                   {"off", "passthrough", "translated"}});
-  specs.push_back({"iommu_page_size", ParamKind::size, "4 KiB",
-                   "IOMMU page size: 4 KiB, 2 MiB or 1 GiB (a larger page walks fewer levels)",
-                   4096, 1 << 30, true});
-  specs.push_back({"iotlb_entries", ParamKind::integer, 64,
-                   "IOTLB entries (MODELING.md §5: estimate)", 1, 1 << 20});
-  specs.push_back({"iotlb_ways", ParamKind::integer, 0,
-                   "IOTLB associativity; 0 = fully associative; must divide iotlb_entries", 0,
-                   1 << 20, false, true});
-  specs.push_back({"iommu_levels", ParamKind::integer, 4,
-                   "page-table levels for 4 KiB pages: 4, or 5 with LA57", 4, 5});
-  specs.push_back({"iommu_pwc_entries", ParamKind::integer, 32,
-                   "page-walk cache entries for upper-level (non-leaf) entries; 0 = none", 0,
-                   1 << 20});
-  specs.push_back({"iommu_walkers", ParamKind::integer, 4,
-                   "page walks the IOMMU can run concurrently", 1, 1024});
-  specs.push_back({"iommu_lookup_latency", ParamKind::time, "5 ns",
-                   "IOTLB lookup, paid by every translation (estimate)", 0, 1e9});
-  specs.push_back({"iommu_walk_overhead", ParamKind::time, "200 ns",
-                   "fixed cost of a page walk besides its memory reads: with the leaf read of "
-                   "80 ns a typical miss adds 280 ns (MODELING.md §5)",
-                   0, 1e9});
-  specs.push_back({"iommu_invalidation_latency", ParamKind::time, "2 us",
-                   "IOTLB invalidation: command plus completion wait", 0, 1e9});
+const StatTable<IommuStats> &IommuStats::table() {
+  using S = IommuStats;
+  static const StatTable<S> table({
+      stat(&S::translations, {"translations", "count", "upstream requests translated"}),
+      stat(&S::iotlb_hits, {"iotlb_hits", "count", "IOTLB hits of translations and ATS requests"}),
+      stat(&S::iotlb_misses,
+           {"iotlb_misses", "count", "IOTLB misses, including those that joined a walk in flight"}),
+      stat(&S::walks, {"walks", "count", "page-table walks started"}),
+      stat(&S::walk_memory_reads,
+           {"walk_memory_reads", "count", "8-byte page-table reads issued by the walkers"}),
+      stat(&S::pwc_hits, {"pwc_hits", "count",
+                          "walks that started below the root thanks to the page-walk cache"}),
+      stat(&S::walker_waits,
+           {"walker_waits", "count", "walks that queued because every walker was busy"}),
+      stat(&S::coalesced_misses,
+           {"coalesced_misses", "count", "misses that joined a walk of the same page in flight"}),
+      stat(&S::ats_translation_requests,
+           {"ats_translation_requests", "count", "ATS Translation Requests translated"}),
+      stat(&S::invalidations,
+           {"invalidations", "count", "invalidation commands (range or global)"}),
+  });
+  return table;
 }
 
-IommuParams IommuParams::from(const ParamSet &p) {
-  IommuParams r;
-  const std::string &mode = p.choice("iommu");
-  r.mode = mode == "translated"    ? IommuMode::Translated
-           : mode == "passthrough" ? IommuMode::Passthrough
-                                   : IommuMode::Off;
-  r.page_size = p.bytes("iommu_page_size");
-  leaf_level_for(r.page_size); // validates
-  r.iotlb_entries = static_cast<int>(p.integer("iotlb_entries"));
-  r.iotlb_ways = static_cast<int>(p.integer("iotlb_ways"));
-  if (r.iotlb_ways != 0 && r.iotlb_ways < r.iotlb_entries && r.iotlb_entries % r.iotlb_ways != 0)
-    throw std::invalid_argument(fmt::format("iotlb_ways {} does not divide iotlb_entries {}",
-                                            r.iotlb_ways, r.iotlb_entries));
-  r.levels = static_cast<int>(p.integer("iommu_levels"));
-  r.pwc_entries = static_cast<int>(p.integer("iommu_pwc_entries"));
-  r.walkers = static_cast<int>(p.integer("iommu_walkers"));
-  r.lookup_latency = p.duration("iommu_lookup_latency");
-  r.walk_overhead = p.duration("iommu_walk_overhead");
-  r.invalidation_latency = p.duration("iommu_invalidation_latency");
-  return r;
+const std::vector<ParamField<IommuParams>> &iommu_fields() {
+  using P = IommuParams;
+  static const std::vector<ParamField<P>> rows = {
+      field(&P::mode, {"iommu",
+                       ParamKind::choice,
+                       "off",
+                       "IOMMU mode for upstream DMA: off, passthrough (identity domain, iommu=pt), "
+                       "or translated (IOVA through IOTLB and page walks)",
+                       0,
+                       0,
+                       false,
+                       false,
+                       {"off", "passthrough", "translated"}}),
+      field(&P::page_size,
+            ParamSpec{"iommu_page_size", ParamKind::size, "4 KiB",
+                      "IOMMU page size: 4 KiB, 2 MiB or 1 GiB (a larger page walks fewer levels)",
+                      4096, 1 << 30, true}
+                .with_check({[](const ParamSet &p) -> std::string {
+                               try {
+                                 leaf_level_for(p.bytes("iommu_page_size"));
+                                 return "";
+                               } catch (const std::invalid_argument &e) {
+                                 return e.what();
+                               }
+                             },
+                             "4 KiB, 2 MiB or 1 GiB"})),
+      field(&P::iotlb_entries, {"iotlb_entries", ParamKind::integer, 64,
+                                "IOTLB entries (MODELING.md §5: estimate)", 1, 1 << 20}),
+      field(&P::iotlb_ways,
+            ParamSpec{"iotlb_ways", ParamKind::integer, 0,
+                      "IOTLB associativity; 0 = fully associative; must divide iotlb_entries", 0,
+                      1 << 20, false, true}
+                .with_check({[](const ParamSet &p) -> std::string {
+                               std::int64_t ways = p.integer("iotlb_ways");
+                               std::int64_t entries = p.integer("iotlb_entries");
+                               if (ways != 0 && ways < entries && entries % ways != 0)
+                                 return fmt::format(
+                                     "iotlb_ways {} does not divide iotlb_entries {}", ways,
+                                     entries);
+                               return "";
+                             },
+                             "a divisor of iotlb_entries, or 0"})),
+      field(&P::levels, {"iommu_levels", ParamKind::integer, 4,
+                         "page-table levels for 4 KiB pages: 4, or 5 with LA57", 4, 5}),
+      field(&P::pwc_entries,
+            {"iommu_pwc_entries", ParamKind::integer, 32,
+             "page-walk cache entries for upper-level (non-leaf) entries; 0 = none", 0, 1 << 20}),
+      field(&P::walkers, {"iommu_walkers", ParamKind::integer, 4,
+                          "page walks the IOMMU can run concurrently", 1, 1024}),
+      field(&P::lookup_latency, {"iommu_lookup_latency", ParamKind::time, "5 ns",
+                                 "IOTLB lookup, paid by every translation (estimate)", 0, 1e9}),
+      field(&P::walk_overhead,
+            {"iommu_walk_overhead", ParamKind::time, "200 ns",
+             "fixed cost of a page walk besides its memory reads: with the leaf read of "
+             "80 ns a typical miss adds 280 ns (MODELING.md §5)",
+             0, 1e9}),
+      field(&P::invalidation_latency, {"iommu_invalidation_latency", ParamKind::time, "2 us",
+                                       "IOTLB invalidation: command plus completion wait", 0, 1e9}),
+  };
+  return rows;
 }
+
+IommuParams IommuParams::from(const ParamSet &p) { return from_named_rows(iommu_fields(), p); }
 
 Iommu::Iommu(const IommuParams &params, PageTableReader read_page_table_entry,
              std::uint64_t page_table_base)

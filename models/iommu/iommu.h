@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "models/common/params.h"
+#include "models/common/stats.h"
 #include "models/iommu/translation_cache.h"
 
 namespace pciesim {
@@ -43,11 +44,13 @@ struct IommuParams {
   Duration walk_overhead{200000};         // fixed cost of each walk, besides its memory reads
   Duration invalidation_latency{2000000}; // invalidation command + completion wait
 
-  static IommuParams from(const ParamSet &params); // std::invalid_argument if inconsistent
+  // From the iommu rows of a table that nests them (the root complex's), by name.
+  static IommuParams from(const ParamSet &params);
 };
 
-// Appends the iommu_* parameters to a component's table (the root complex's).
-void append_iommu_specs(std::vector<ParamSpec> &specs);
+// The iommu_* rows of a component's table (the root complex's), with their cross-field rules
+// (a page size of x86 page tables; iotlb_ways divides iotlb_entries).
+const std::vector<ParamField<IommuParams>> &iommu_fields();
 
 struct IommuStats {
   std::uint64_t translations = 0;      // upstream requests translated
@@ -60,18 +63,8 @@ struct IommuStats {
   std::uint64_t coalesced_misses = 0;  // misses that joined a walk of the same page in flight
   std::uint64_t ats_translation_requests = 0;
   std::uint64_t invalidations = 0; // invalidation commands (range or global)
-  template <class F> void for_each(F &&f) const {
-    f("translations", translations);
-    f("iotlb_hits", iotlb_hits);
-    f("iotlb_misses", iotlb_misses);
-    f("walks", walks);
-    f("walk_memory_reads", walk_memory_reads);
-    f("pwc_hits", pwc_hits);
-    f("walker_waits", walker_waits);
-    f("coalesced_misses", coalesced_misses);
-    f("ats_translation_requests", ats_translation_requests);
-    f("invalidations", invalidations);
-  }
+  static const StatTable<IommuStats> &table();
+  template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
 
 // Reads one 8-byte page-table entry at `pt_address` issued at `at_ps`; returns when the data

@@ -7,23 +7,28 @@
 
 namespace pciesim {
 
-const std::vector<ParamSpec> &HostMemoryParams::specs() {
-  static const std::vector<ParamSpec> specs = {
-      {"size", ParamKind::size, "64 GiB", "capacity of this socket's DRAM", 1 << 20, 0},
-      {"latency", ParamKind::time, "80 ns", "DRAM access latency (MODELING.md §4: 60-120 ns)", 0,
-       1e9},
-      {"bandwidth", ParamKind::rate, "100 GB/s",
-       "DRAM bandwidth per socket (MODELING.md §4: 50-300 GB/s)", 1e6, 0},
-  };
-  return specs;
+const StatTable<HostMemoryStats> &HostMemoryStats::table() {
+  using S = HostMemoryStats;
+  static const StatTable<S> table({
+      stat(&S::reads, {"reads", "count", "read accesses served"}),
+      stat(&S::writes, {"writes", "count", "write accesses served"}),
+      stat(&S::bytes_read, {"bytes_read", "bytes", "bytes read"}),
+      stat(&S::bytes_written, {"bytes_written", "bytes", "bytes written"}),
+      stat(&S::busy_ps, {"busy_ps", "ps", "time the bandwidth server was transferring"}),
+  });
+  return table;
 }
 
-HostMemoryParams HostMemoryParams::from(const ParamSet &p) {
-  HostMemoryParams m;
-  m.size = p.bytes("size");
-  m.latency = p.duration("latency");
-  m.bandwidth = p.bandwidth("bandwidth");
-  return m;
+const ParamTable<HostMemoryParams> &HostMemoryParams::table() {
+  using P = HostMemoryParams;
+  static const ParamTable<P> table(
+      field(&P::size,
+            {"size", ParamKind::size, "64 GiB", "capacity of this socket's DRAM", 1 << 20, 0}),
+      field(&P::latency, {"latency", ParamKind::time, "80 ns",
+                          "DRAM access latency (MODELING.md §4: 60-120 ns)", 0, 1e9}),
+      field(&P::bandwidth, {"bandwidth", ParamKind::rate, "100 GB/s",
+                            "DRAM bandwidth per socket (MODELING.md §4: 50-300 GB/s)", 1e6, 0}));
+  return table;
 }
 
 HostMemory::HostMemory(sc_core::sc_module_name name, const HostMemoryParams &params)

@@ -10,6 +10,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "models/common/params.h"
+#include "models/common/stats.h"
 #include "models/pcie/component.h"
 
 namespace pciesim {
@@ -19,8 +20,9 @@ struct HostMemoryParams {
   Duration latency{80000};
   Bandwidth bandwidth{100e9};
 
-  static const std::vector<ParamSpec> &specs();
-  static HostMemoryParams from(const ParamSet &params);
+  static const ParamTable<HostMemoryParams> &table();
+  static const std::vector<ParamSpec> &specs() { return table().specs(); }
+  static HostMemoryParams from(const ParamSet &params) { return table().from(params); }
 };
 
 // Set by HostMemory on every access it serves: when its bandwidth server took the access.
@@ -37,13 +39,8 @@ struct HostMemoryStats {
   std::uint64_t reads = 0, writes = 0;
   std::uint64_t bytes_read = 0, bytes_written = 0;
   std::int64_t busy_ps = 0;
-  template <class F> void for_each(F &&f) const {
-    f("reads", reads);
-    f("writes", writes);
-    f("bytes_read", bytes_read);
-    f("bytes_written", bytes_written);
-    f("busy_ps", busy_ps);
-  }
+  static const StatTable<HostMemoryStats> &table();
+  template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
 
 class HostMemory : public sc_core::sc_module, public Component {

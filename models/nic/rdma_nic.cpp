@@ -9,54 +9,69 @@ namespace {
 constexpr std::uint64_t kMttTableBytes = 16ull << 20;
 } // namespace
 
-const std::vector<ParamSpec> &RdmaNicParams::specs() {
-  static const std::vector<ParamSpec> specs = [] {
-    std::vector<ParamSpec> s = {
-        {"line_rate", ParamKind::rate, "200 Gb/s",
-         "network line rate: RDMA WRITE data arrives and RDMA READ data leaves at it "
-         "(MODELING.md §7: 100/200/400 Gb/s)",
-         1e6, 0},
-        {"tags", ParamKind::integer, 64, "outstanding PCIe read requests (MODELING.md §7)", 1,
-         1024},
-        {"mrrs", ParamKind::size, "512 B", "Max_Read_Request_Size (MODELING.md §7)", 128, 4096,
-         true},
-        {"posted_window", ParamKind::integer, 32,
-         "MWr TLPs the NIC keeps queued at its port before waiting", 1, 4096},
-        {"rdma_reads_per_qp", ParamKind::integer, 16,
-         "RDMA READs outstanding per queue pair (ConnectX default, MODELING.md §7)", 1, 256},
-        {"mtt_entries", ParamKind::integer, 4096,
-         "MTT translation cache entries (0 = MTT lookups not modelled; estimate)", 0, 1 << 24},
-        {"mtt_page_size", ParamKind::size, "4 KiB", "page size of the memory region's MTT", 4096,
-         1ull << 30, true},
-        {"mtt_fetch_bytes", ParamKind::size, "64 B",
-         "bytes of MTT entries (8 B each) one miss reads from host memory", 8, 4096, true},
-        {"ats", ParamKind::boolean, false,
-         "Address Translation Services: translate through the ATC, send translated requests"},
-        {"atc_entries", ParamKind::integer, 256, "ATS translation cache entries (estimate)", 1,
-         1 << 20},
-        {"register_bar", ParamKind::size, "32 MiB", "BAR0: registers and doorbells", 4096, 0, true},
-    };
-    append_port_specs(s, PortDefaults{5, 16, "512 B", 64, 1024, 64, 0, 0, 0});
-    return s;
-  }();
-  return specs;
+const StatTable<RdmaNicStats> &RdmaNicStats::table() {
+  using S = RdmaNicStats;
+  static const StatTable<S> table({
+      stat(&S::mtt_hits, {"mtt_hits", "count", "requests whose page had its MTT entry cached"}),
+      stat(&S::mtt_misses,
+           {"mtt_misses", "count", "MTT lines read from host memory because a request missed"}),
+      stat(&S::mtt_prefetches,
+           {"mtt_prefetches", "count", "MTT lines read ahead, halfway through the line before"}),
+      stat(&S::atc_hits,
+           {"atc_hits", "count", "requests whose page had its ATS translation in the ATC"}),
+      stat(&S::atc_misses, {"atc_misses", "count", "ATS Translation Requests sent on an ATC miss"}),
+      stat(&S::translated_requests,
+           {"translated_requests", "TLPs", "requests sent with a translated address (ATS)"}),
+      stat(&S::untranslated_requests,
+           {"untranslated_requests", "TLPs", "requests sent with an untranslated address"}),
+  });
+  return table;
 }
 
-RdmaNicParams RdmaNicParams::from(const ParamSet &p) {
-  RdmaNicParams n;
-  n.line_rate = p.bandwidth("line_rate");
-  n.tags = static_cast<int>(p.integer("tags"));
-  n.mrrs = p.bytes("mrrs");
-  n.posted_window = static_cast<int>(p.integer("posted_window"));
-  n.rdma_reads_per_qp = static_cast<int>(p.integer("rdma_reads_per_qp"));
-  n.mtt_entries = static_cast<int>(p.integer("mtt_entries"));
-  n.mtt_page_size = p.bytes("mtt_page_size");
-  n.mtt_fetch_bytes = p.bytes("mtt_fetch_bytes");
-  n.ats = p.boolean("ats");
-  n.atc_entries = static_cast<int>(p.integer("atc_entries"));
-  n.register_bar = p.bytes("register_bar");
-  n.ports = port_capabilities_from(p);
-  return n;
+const ParamTable<RdmaNicParams> &RdmaNicParams::table() {
+  using P = RdmaNicParams;
+  static const ParamTable<P> table(
+      field(&P::line_rate, {"line_rate", ParamKind::rate, "200 Gb/s",
+                            "network line rate: RDMA WRITE data arrives and RDMA READ data leaves "
+                            "at it (MODELING.md §7: 100/200/400 Gb/s)",
+                            1e6, 0}),
+      field(&P::tags, {"tags", ParamKind::integer, 64,
+                       "outstanding PCIe read requests (MODELING.md §7)", 1, 1024}),
+      field(&P::mrrs, {"mrrs", ParamKind::size, "512 B", "Max_Read_Request_Size (MODELING.md §7)",
+                       128, 4096, true}),
+      field(&P::posted_window,
+            {"posted_window", ParamKind::integer, 32,
+             "MWr TLPs the NIC keeps queued at its port before waiting", 1, 4096}),
+      field(&P::rdma_reads_per_qp,
+            {"rdma_reads_per_qp", ParamKind::integer, 16,
+             "RDMA READs outstanding per queue pair (ConnectX default, MODELING.md §7)", 1, 256}),
+      field(&P::mtt_entries,
+            {"mtt_entries", ParamKind::integer, 4096,
+             "MTT translation cache entries (0 = MTT lookups not modelled; estimate)", 0, 1 << 24}),
+      field(&P::mtt_page_size, {"mtt_page_size", ParamKind::size, "4 KiB",
+                                "page size of the memory region's MTT", 4096, 1ull << 30, true}),
+      field(&P::mtt_fetch_bytes,
+            {"mtt_fetch_bytes", ParamKind::size, "64 B",
+             "bytes of MTT entries (8 B each) one miss reads from host memory", 8, 4096, true}),
+      field(&P::ats, {"ats", ParamKind::boolean, false,
+                      "Address Translation Services: translate through the ATC, send translated "
+                      "requests"}),
+      field(&P::atc_entries, {"atc_entries", ParamKind::integer, 256,
+                              "ATS translation cache entries (estimate)", 1, 1 << 20}),
+      field(&P::register_bar, {"register_bar", ParamKind::size, "32 MiB",
+                               "BAR0: registers and doorbells", 4096, 0, true}),
+      field(&P::bar_latency,
+            {"bar_latency", ParamKind::time, "100 ns",
+             "latency of the NIC's registers behind BAR0 (estimate; the dma_engine's default, "
+             "which the NIC ran on before it had this parameter)",
+             0, 1e9}),
+      field(&P::bar_bandwidth,
+            {"bar_bandwidth", ParamKind::rate, "32 GB/s",
+             "bandwidth of the NIC's registers behind BAR0 (estimate; the dma_engine's default, "
+             "which the NIC ran on before it had this parameter)",
+             1e6, 0}),
+      nested(&P::ports, port_fields(kPortDefaults)));
+  return table;
 }
 
 std::vector<Bytes> RdmaNicParams::bar_sizes(const ParamSet &params) {
@@ -68,6 +83,8 @@ DmaEngineParams RdmaNicParams::engine_params() const {
   d.mrrs = mrrs;
   d.tags = tags;
   d.posted_window = posted_window;
+  d.bar_latency = bar_latency;
+  d.bar_bandwidth = bar_bandwidth;
   d.ports = ports;
   d.network_rate = line_rate;
   return d;

@@ -12,6 +12,7 @@
 
 #include <systemc>
 
+#include "models/common/stats.h"
 #include "models/dma/dma_engine.h"
 #include "models/iommu/translation_cache.h"
 
@@ -29,10 +30,14 @@ struct RdmaNicParams {
   bool ats = false;
   int atc_entries = 256;
   Bytes register_bar{32ull << 20};
-  PortCapabilities ports;
+  Duration bar_latency{100000};
+  Bandwidth bar_bandwidth{32e9};
+  PortCapabilities ports = PortCapabilities::with(kPortDefaults);
 
-  static const std::vector<ParamSpec> &specs();
-  static RdmaNicParams from(const ParamSet &params);
+  static constexpr PortDefaults kPortDefaults{5, 16, 512, 64, 1024, 64, 0, 0, 0};
+  static const ParamTable<RdmaNicParams> &table();
+  static const std::vector<ParamSpec> &specs() { return table().specs(); }
+  static RdmaNicParams from(const ParamSet &params) { return table().from(params); }
   static std::vector<Bytes> bar_sizes(const ParamSet &params);
   DmaEngineParams engine_params() const;
 };
@@ -41,15 +46,8 @@ struct RdmaNicStats {
   std::uint64_t mtt_hits = 0, mtt_misses = 0, mtt_prefetches = 0;
   std::uint64_t atc_hits = 0, atc_misses = 0;
   std::uint64_t translated_requests = 0, untranslated_requests = 0;
-  template <class F> void for_each(F &&f) const {
-    f("mtt_hits", mtt_hits);
-    f("mtt_misses", mtt_misses);
-    f("mtt_prefetches", mtt_prefetches);
-    f("atc_hits", atc_hits);
-    f("atc_misses", atc_misses);
-    f("translated_requests", translated_requests);
-    f("untranslated_requests", untranslated_requests);
-  }
+  static const StatTable<RdmaNicStats> &table();
+  template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
 
 class RdmaNic : public DmaEngine {

@@ -7,74 +7,98 @@
 
 namespace pciesim {
 
-const std::vector<ParamSpec> &OsCosts::specs() {
-  static const std::vector<ParamSpec> specs = {
-      {"cpu_fault", ParamKind::time, "1 us", "CPU page fault entry and exit (MODELING.md §6)", 0,
-       1e12},
-      {"hmm_range_fault_page", ParamKind::time, "100 ns",
-       "hmm_range_fault per 4 KiB page already present (MODELING.md §6)", 0, 1e12},
-      {"migrate_collect_page", ParamKind::time, "300 ns",
-       "migrate_vma_setup collect + unmap, per page (MODELING.md §6)", 0, 1e12},
-      {"tlb_shootdown", ParamKind::time, "5 us",
-       "TLB shootdown, one per migration batch (MODELING.md §6)", 0, 1e12},
-      {"copy_engine_setup", ParamKind::time, "5 us",
-       "GPU copy engine setup per migration batch; the copy itself is PCIe traffic "
-       "(MODELING.md §6)",
-       0, 1e12},
-      {"migrate_finalize_page", ParamKind::time, "200 ns",
-       "migrate_vma_finalize per page (MODELING.md §6)", 0, 1e12},
-      {"notifier_invalidate", ParamKind::time, "2 us",
-       "mmu_interval_notifier invalidate per subscribed device: NIC MTT zap, GPU TLB "
-       "invalidate (MODELING.md §6)",
-       0, 1e12},
-      {"gpu_fault_batch", ParamKind::time, "45 us",
-       "GPU driver service of one batch of replayable faults (MODELING.md §6: GPGPU-Sim UVM "
-       "default, 20-50 us published)",
-       0, 1e12},
-      {"gpu_fault_batch_pages", ParamKind::integer, 256,
-       "faults the GPU driver fetches per batch (NVIDIA UVM: 256)", 1, 65536},
-      {"odp_fault", ParamKind::time, "10 us",
-       "ODP fault fixed part: page-fault EQE, work queue, UMR MTT update, PAGE_FAULT_RESUME "
-       "(estimate, low end of the 10-100 us of MODELING.md §6; hmm_range_fault, migration and "
-       "DMA mapping are charged apart)",
-       0, 1e12},
-      {"dma_map_page", ParamKind::time, "100 ns",
-       "DMA-API mapping of one page for a device (IOVA link or dma_map_phys; estimate)", 0, 1e12},
-      {"odp_fault_max", ParamKind::size, "4 MiB",
-       "bytes one ODP fault resolves at most (mlx5 MAX_PREFETCH_LEN)", 4096, 0},
-      {"migrate_to_ram_pages", ParamKind::integer, 1,
-       "pages one migrate_to_ram moves (nouveau and NVIDIA UVM remote faults: 1; a 2 MiB "
-       "block of 4 KiB pages: 512)",
-       1, 1 << 20},
-      {"register_page", ParamKind::time, "200 ns",
-       "memory registration per page: pin_user_pages + DMA map (estimate)", 0, 1e12},
-      {"dmabuf_attach", ParamKind::time, "10 us",
-       "DMA-BUF dynamic attach + map_attachment by the importer (estimate)", 0, 1e12},
-      {"cpu_copy_bandwidth", ParamKind::rate, "10 GB/s",
-       "rate at which the CPU reads or writes a buffer in system RAM (estimate, one core)", 1e6, 0},
-  };
-  return specs;
+const StatTable<OsStats> &OsStats::table() {
+  using S = OsStats;
+  static const StatTable<S> table({
+      stat(&S::cpu_faults, {"cpu_faults", "count", "CPU page faults handled"}),
+      stat(&S::gpu_faults, {"gpu_faults", "count", "replayable GPU faults serviced"}),
+      stat(&S::gpu_fault_batches,
+           {"gpu_fault_batches", "count", "batches the GPU driver fetched and serviced"}),
+      stat(&S::odp_faults, {"odp_faults", "count", "NIC on-demand-paging faults"}),
+      stat(&S::odp_fault_retries,
+           {"odp_fault_retries", "count", "ODP faults retried after an invalidation raced them"}),
+      stat(&S::migrate_to_ram_calls,
+           {"migrate_to_ram_calls", "count", "migrate_to_ram callbacks (device pages to RAM)"}),
+      stat(&S::pages_to_ram, {"pages_to_ram", "pages", "pages migrated to system RAM"}),
+      stat(&S::pages_to_device, {"pages_to_device", "pages", "pages migrated to device memory"}),
+      stat(&S::invalidations,
+           {"invalidations", "count", "notifier callbacks that zapped a device's mappings"}),
+      stat(&S::p2p_page_mappings, {"p2p_page_mappings", "pages",
+                                   "device-memory pages an ODP fault mapped for the NIC (peer)"}),
+      stat(&S::pages_pinned,
+           {"pages_pinned", "pages", "pages pinned: memory registrations and staging buffers"}),
+      stat(&S::migrations_refused_pinned,
+           {"migrations_refused_pinned", "count", "migrations refused because a page was pinned"}),
+      stat(&S::remote_mappings, {"remote_mappings", "pages",
+                                 "system pages the GPU mapped remotely instead of migrating them"}),
+  });
+  return table;
 }
 
-OsCosts OsCosts::from(const ParamSet &p) {
-  OsCosts c;
-  c.cpu_fault = p.duration("cpu_fault");
-  c.hmm_range_fault_page = p.duration("hmm_range_fault_page");
-  c.migrate_collect_page = p.duration("migrate_collect_page");
-  c.tlb_shootdown = p.duration("tlb_shootdown");
-  c.copy_engine_setup = p.duration("copy_engine_setup");
-  c.migrate_finalize_page = p.duration("migrate_finalize_page");
-  c.notifier_invalidate = p.duration("notifier_invalidate");
-  c.gpu_fault_batch = p.duration("gpu_fault_batch");
-  c.gpu_fault_batch_pages = static_cast<int>(p.integer("gpu_fault_batch_pages"));
-  c.odp_fault = p.duration("odp_fault");
-  c.dma_map_page = p.duration("dma_map_page");
-  c.odp_fault_max = p.bytes("odp_fault_max");
-  c.migrate_to_ram_pages = static_cast<int>(p.integer("migrate_to_ram_pages"));
-  c.register_page = p.duration("register_page");
-  c.dmabuf_attach = p.duration("dmabuf_attach");
-  c.cpu_copy_bandwidth = p.bandwidth("cpu_copy_bandwidth");
-  return c;
+const ParamTable<OsCosts> &OsCosts::table() {
+  using P = OsCosts;
+  static const ParamTable<P> table(
+      field(&P::cpu_fault, {"cpu_fault", ParamKind::time, "1 us",
+                            "CPU page fault entry and exit (MODELING.md §6)", 0, 1e12}),
+      field(&P::hmm_range_fault_page,
+            {"hmm_range_fault_page", ParamKind::time, "100 ns",
+             "hmm_range_fault per 4 KiB page already present (MODELING.md §6)", 0, 1e12}),
+      field(&P::migrate_collect_page,
+            {"migrate_collect_page", ParamKind::time, "300 ns",
+             "migrate_vma_setup collect + unmap, per page (MODELING.md §6)", 0, 1e12}),
+      field(&P::tlb_shootdown,
+            {"tlb_shootdown", ParamKind::time, "5 us",
+             "TLB shootdown, one per migration batch (MODELING.md §6)", 0, 1e12}),
+      field(&P::copy_engine_setup,
+            {"copy_engine_setup", ParamKind::time, "5 us",
+             "GPU copy engine setup per migration batch; the copy itself is PCIe traffic "
+             "(MODELING.md §6)",
+             0, 1e12}),
+      field(&P::migrate_finalize_page, {"migrate_finalize_page", ParamKind::time, "200 ns",
+                                        "migrate_vma_finalize per page (MODELING.md §6)", 0, 1e12}),
+      field(&P::notifier_invalidate,
+            {"notifier_invalidate", ParamKind::time, "2 us",
+             "mmu_interval_notifier invalidate per subscribed device: NIC MTT zap, GPU TLB "
+             "invalidate (MODELING.md §6)",
+             0, 1e12}),
+      field(&P::gpu_fault_batch,
+            {"gpu_fault_batch", ParamKind::time, "45 us",
+             "GPU driver service of one batch of replayable faults (MODELING.md §6: GPGPU-Sim UVM "
+             "default, 20-50 us published)",
+             0, 1e12}),
+      field(&P::gpu_fault_batch_pages,
+            {"gpu_fault_batch_pages", ParamKind::integer, 256,
+             "faults the GPU driver fetches per batch (NVIDIA UVM: 256)", 1, 65536}),
+      field(
+          &P::odp_fault,
+          {"odp_fault", ParamKind::time, "10 us",
+           "ODP fault fixed part: page-fault EQE, work queue, UMR MTT update, PAGE_FAULT_RESUME "
+           "(estimate, low end of the 10-100 us of MODELING.md §6; hmm_range_fault, migration and "
+           "DMA mapping are charged apart)",
+           0, 1e12}),
+      field(&P::dma_map_page,
+            {"dma_map_page", ParamKind::time, "100 ns",
+             "DMA-API mapping of one page for a device (IOVA link or dma_map_phys; estimate)", 0,
+             1e12}),
+      field(&P::odp_fault_max,
+            {"odp_fault_max", ParamKind::size, "4 MiB",
+             "bytes one ODP fault resolves at most (mlx5 MAX_PREFETCH_LEN)", 4096, 0}),
+      field(&P::migrate_to_ram_pages,
+            {"migrate_to_ram_pages", ParamKind::integer, 1,
+             "pages one migrate_to_ram moves (nouveau and NVIDIA UVM remote faults: 1; a 2 MiB "
+             "block of 4 KiB pages: 512)",
+             1, 1 << 20}),
+      field(&P::register_page,
+            {"register_page", ParamKind::time, "200 ns",
+             "memory registration per page: pin_user_pages + DMA map (estimate)", 0, 1e12}),
+      field(&P::dmabuf_attach,
+            {"dmabuf_attach", ParamKind::time, "10 us",
+             "DMA-BUF dynamic attach + map_attachment by the importer (estimate)", 0, 1e12}),
+      field(&P::cpu_copy_bandwidth,
+            {"cpu_copy_bandwidth", ParamKind::rate, "10 GB/s",
+             "rate at which the CPU reads or writes a buffer in system RAM (estimate, one core)",
+             1e6, 0}));
+  return table;
 }
 
 const char *time_kind_name(TimeKind kind) {

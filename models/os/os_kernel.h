@@ -17,6 +17,7 @@
 #include "models/common/event_calendar.h"
 #include "models/common/params.h"
 #include "models/common/sim_context.h"
+#include "models/common/stats.h"
 
 namespace pciesim {
 
@@ -39,8 +40,9 @@ struct OsCosts {
   Duration dmabuf_attach{10000000};       // dma_buf_dynamic_attach + map_attachment
   Bandwidth cpu_copy_bandwidth{10e9};     // a CPU reading or writing a buffer in RAM
 
-  static const std::vector<ParamSpec> &specs();
-  static OsCosts from(const ParamSet &params);
+  static const ParamTable<OsCosts> &table();
+  static const std::vector<ParamSpec> &specs() { return table().specs(); }
+  static OsCosts from(const ParamSet &params) { return table().from(params); }
 };
 
 struct OsStats {
@@ -54,21 +56,8 @@ struct OsStats {
   std::uint64_t pages_pinned = 0;
   std::uint64_t migrations_refused_pinned = 0;
   std::uint64_t remote_mappings = 0; // GPU mapped a system page remotely instead of moving it
-  template <class F> void for_each(F &&f) const {
-    f("cpu_faults", cpu_faults);
-    f("gpu_faults", gpu_faults);
-    f("gpu_fault_batches", gpu_fault_batches);
-    f("odp_faults", odp_faults);
-    f("odp_fault_retries", odp_fault_retries);
-    f("migrate_to_ram_calls", migrate_to_ram_calls);
-    f("pages_to_ram", pages_to_ram);
-    f("pages_to_device", pages_to_device);
-    f("invalidations", invalidations);
-    f("p2p_page_mappings", p2p_page_mappings);
-    f("pages_pinned", pages_pinned);
-    f("migrations_refused_pinned", migrations_refused_pinned);
-    f("remote_mappings", remote_mappings);
-  }
+  static const StatTable<OsStats> &table();
+  template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
 
 // What a stretch of simulated time was spent on. When kinds overlap, the earlier one in this

@@ -18,19 +18,21 @@
 
 #include "models/common/params.h"
 #include "models/common/sim_context.h"
+#include "models/common/stats.h"
 #include "models/pcie/link_timing.h"
 #include "models/pcie/pcie_port.h"
 
 namespace pciesim {
 
 struct LinkParams {
-  int generation = 3; // requested; the trained value is min(this, both ends)
-  int width = 8;
+  int generation = 5; // requested; the trained value is min(this, both ends)
+  int width = 16;     // requested; the trained value is min(this, both ends)
   Duration flight_latency{20000};
   LinkOverheads overheads;
 
-  static const std::vector<ParamSpec> &specs();
-  static LinkParams from(const ParamSet &params);
+  static const ParamTable<LinkParams> &table();
+  static const std::vector<ParamSpec> &specs() { return table().specs(); }
+  static LinkParams from(const ParamSet &params) { return table().from(params); }
 };
 
 // What the link trained to, decided at elaboration from LinkParams and both ends.
@@ -48,6 +50,11 @@ struct LinkDirectionStats {
   std::uint64_t credit_stalls = 0; // times the head of a queue waited for credits
   std::uint64_t max_queue_depth = 0;
   std::uint64_t total_tlps() const { return tlps[0] + tlps[1] + tlps[2] + tlps[3]; }
+
+  // Named as under links[] in results.json (sim/run copies them into LinkDirectionResult;
+  // busy_fs is reported there as `utilization`, busy time over the run).
+  static const StatTable<LinkDirectionStats> &table();
+  template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
 
 class Link;

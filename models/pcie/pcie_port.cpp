@@ -45,40 +45,47 @@ tlm::tlm_sync_enum PciePort::nb_transport_bw(tlm::tlm_generic_payload &gp, tlm::
   return tlm::TLM_ACCEPTED;
 }
 
-void append_port_specs(std::vector<ParamSpec> &specs, const PortDefaults &d) {
-  specs.push_back({"max_gen", ParamKind::generation, d.max_generation,
-                   "highest PCIe generation the component's ports support (1-6 or \"16 GT/s\")", 1,
-                   6});
-  specs.push_back({"max_width", ParamKind::integer, d.max_width,
-                   "widest link (lanes) the component's ports support", 1, 32});
-  specs.push_back({"max_payload_supported", ParamKind::size, d.max_payload,
-                   "Max_Payload_Size Supported in Device Capabilities", 128, 4096, true});
-  auto credit = [&](const char *name, std::uint32_t value, const char *what) {
-    specs.push_back({name, ParamKind::integer, value,
-                     std::string("receive buffer advertised per port: ") + what + " (0 = infinite)",
-                     0, 1 << 20, false, true});
+std::vector<ParamField<PortCapabilities>> port_fields(const PortDefaults &d) {
+  using P = PortCapabilities;
+  std::vector<ParamField<P>> rows = {
+      field(&P::max_generation,
+            {"max_gen", ParamKind::generation, d.max_generation,
+             "highest PCIe generation the component's ports support (1-6 or \"16 GT/s\")", 1, 6}),
+      field(&P::max_width, {"max_width", ParamKind::integer, d.max_width,
+                            "widest link (lanes) the component's ports support", 1, 32}),
+      field(&P::max_payload_supported_bytes,
+            {"max_payload_supported", ParamKind::size, format_bytes(Bytes{d.max_payload_bytes}),
+             "Max_Payload_Size Supported in Device Capabilities", 128, 4096, true}),
   };
-  credit("rx_credits_ph", d.ph, "posted header credits (TLPs)");
-  credit("rx_credits_pd", d.pd, "posted data credits (16 B each)");
-  credit("rx_credits_nph", d.nph, "non-posted header credits (TLPs)");
-  credit("rx_credits_npd", d.npd, "non-posted data credits (16 B each)");
-  credit("rx_credits_cplh", d.cplh, "completion header credits (TLPs)");
-  credit("rx_credits_cpld", d.cpld, "completion data credits (16 B each)");
+  auto credit = [&rows](const char *name, std::uint32_t value, const char *what, auto access) {
+    rows.push_back(field_at<P>(
+        access, {name, ParamKind::integer, value,
+                 std::string("receive buffer advertised per port: ") + what + " (0 = infinite)", 0,
+                 1 << 20, false, true}));
+  };
+  credit(
+      "rx_credits_ph", d.ph, "posted header credits (TLPs)",
+      [](auto &p) -> auto & { return p.credits.header[0]; });
+  credit(
+      "rx_credits_pd", d.pd, "posted data credits (16 B each)",
+      [](auto &p) -> auto & { return p.credits.data[0]; });
+  credit(
+      "rx_credits_nph", d.nph, "non-posted header credits (TLPs)",
+      [](auto &p) -> auto & { return p.credits.header[1]; });
+  credit(
+      "rx_credits_npd", d.npd, "non-posted data credits (16 B each)",
+      [](auto &p) -> auto & { return p.credits.data[1]; });
+  credit(
+      "rx_credits_cplh", d.cplh, "completion header credits (TLPs)",
+      [](auto &p) -> auto & { return p.credits.header[2]; });
+  credit(
+      "rx_credits_cpld", d.cpld, "completion data credits (16 B each)",
+      [](auto &p) -> auto & { return p.credits.data[2]; });
+  return rows;
 }
 
-PortCapabilities port_capabilities_from(const ParamSet &p) {
-  PortCapabilities c;
-  c.max_generation = static_cast<int>(p.integer("max_gen"));
-  c.max_width = static_cast<int>(p.integer("max_width"));
-  c.max_payload_supported_bytes =
-      static_cast<std::uint32_t>(p.bytes("max_payload_supported").count);
-  c.credits.header[0] = static_cast<std::uint32_t>(p.integer("rx_credits_ph"));
-  c.credits.data[0] = static_cast<std::uint32_t>(p.integer("rx_credits_pd"));
-  c.credits.header[1] = static_cast<std::uint32_t>(p.integer("rx_credits_nph"));
-  c.credits.data[1] = static_cast<std::uint32_t>(p.integer("rx_credits_npd"));
-  c.credits.header[2] = static_cast<std::uint32_t>(p.integer("rx_credits_cplh"));
-  c.credits.data[2] = static_cast<std::uint32_t>(p.integer("rx_credits_cpld"));
-  return c;
+PortCapabilities port_capabilities_from(const ParamSet &params) {
+  return from_named_rows(port_fields(PortDefaults{}), params);
 }
 
 } // namespace pciesim

@@ -84,24 +84,32 @@ struct ReceiveCredits {
   std::uint32_t data[kFcClasses] = {0, 0, 0};
 };
 
+// The port parameters' defaults of one component type: the same numbers fill its table's
+// defaults and its Params struct's `ports` initializer.
+struct PortDefaults {
+  int max_generation;
+  int max_width;
+  std::uint32_t max_payload_bytes;
+  std::uint32_t ph, pd, nph, npd, cplh, cpld;
+};
+
 // What every PCIe port of a component can do, and the buffers it offers its link partner.
 struct PortCapabilities {
   int max_generation = 5;
   int max_width = 16;
   std::uint32_t max_payload_supported_bytes = 512;
   ReceiveCredits credits;
+
+  static PortCapabilities with(const PortDefaults &d) {
+    return {d.max_generation, d.max_width, d.max_payload_bytes,
+            ReceiveCredits{{d.ph, d.nph, d.cplh}, {d.pd, d.npd, d.cpld}}};
+  }
 };
 
-struct PortDefaults {
-  int max_generation;
-  int max_width;
-  const char *max_payload;
-  std::uint32_t ph, pd, nph, npd, cplh, cpld;
-};
-
-// Appends the shared port parameters (max_gen, max_width, max_payload_supported and the six
-// receive-credit counts) to a component's parameter table, with that component's defaults.
-void append_port_specs(std::vector<ParamSpec> &specs, const PortDefaults &defaults);
+// The shared port parameters (max_gen, max_width, max_payload_supported and the six
+// receive-credit counts) of a component's table, with that component's defaults.
+std::vector<ParamField<PortCapabilities>> port_fields(const PortDefaults &defaults);
+// From the port rows of any component's resolved parameters.
 PortCapabilities port_capabilities_from(const ParamSet &params);
 
 } // namespace pciesim

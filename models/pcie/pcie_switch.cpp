@@ -6,33 +6,39 @@
 
 namespace pciesim {
 
-const std::vector<ParamSpec> &SwitchParams::specs() {
-  static const std::vector<ParamSpec> specs = [] {
-    std::vector<ParamSpec> s = {
-        {"downstream_ports", ParamKind::integer, 4, "number of downstream ports (dp0..dpN-1)", 1,
-         32},
-        {"latency", ParamKind::time, "105 ns",
-         "port-to-port cut-through latency, header in to header out (PEX88000: 105 ns)", 0, 1e9},
-        {"acs", ParamKind::boolean, true,
-         "downstream ports implement ACS (SV, RR, CR, UF, EC, DT); the kernel enables "
-         "redirection on them when an IOMMU is on"},
-        {"acs_direct_translated", ParamKind::boolean, false,
-         "firmware set ACS Direct Translated P2P: translated requests route directly"},
-    };
-    append_port_specs(s, PortDefaults{5, 16, "512 B", 64, 1024, 64, 0, 64, 1024});
-    return s;
-  }();
-  return specs;
+const StatTable<SwitchStats> &SwitchStats::table() {
+  using S = SwitchStats;
+  static const StatTable<S> table({
+      stat(&S::acs_redirected,
+           {"acs_redirected", "TLPs",
+            "TLPs an ACS-redirecting downstream port sent upstream instead of to the peer port"}),
+      stat(&S::forwarded_requests,
+           {"forwarded_requests", "TLPs", "requests forwarded to another port"}),
+      stat(&S::forwarded_completions,
+           {"forwarded_completions", "TLPs", "completions forwarded to another port"}),
+      stat(&S::unsupported_requests, {"unsupported_requests", "TLPs",
+                                      "TLPs no port claims, terminated with Unsupported Request"}),
+  });
+  return table;
 }
 
-SwitchParams SwitchParams::from(const ParamSet &p) {
-  SwitchParams s;
-  s.downstream_ports = static_cast<int>(p.integer("downstream_ports"));
-  s.latency = p.duration("latency");
-  s.acs = p.boolean("acs");
-  s.acs_direct_translated = p.boolean("acs_direct_translated");
-  s.ports = port_capabilities_from(p);
-  return s;
+const ParamTable<SwitchParams> &SwitchParams::table() {
+  using P = SwitchParams;
+  static const ParamTable<P> table(
+      field(&P::downstream_ports, {"downstream_ports", ParamKind::integer, 4,
+                                   "number of downstream ports (dp0..dpN-1)", 1, 32}),
+      field(&P::latency,
+            {"latency", ParamKind::time, "105 ns",
+             "port-to-port cut-through latency, header in to header out (PEX88000: 105 ns)", 0,
+             1e9}),
+      field(&P::acs, {"acs", ParamKind::boolean, true,
+                      "downstream ports implement ACS (SV, RR, CR, UF, EC, DT); the kernel enables "
+                      "redirection on them when an IOMMU is on"}),
+      field(&P::acs_direct_translated,
+            {"acs_direct_translated", ParamKind::boolean, false,
+             "firmware set ACS Direct Translated P2P: translated requests route directly"}),
+      nested(&P::ports, port_fields(kPortDefaults)));
+  return table;
 }
 
 PcieSwitch::PcieSwitch(sc_core::sc_module_name name, const SwitchParams &params,

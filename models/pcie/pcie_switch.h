@@ -11,6 +11,7 @@
 #include <systemc>
 
 #include "models/common/sim_context.h"
+#include "models/common/stats.h"
 #include "models/pcie/component.h"
 #include "models/pcie/forwarding_bridge.h"
 #include "models/pcie/routing.h"
@@ -22,10 +23,12 @@ struct SwitchParams {
   Duration latency{105000};
   bool acs = true;
   bool acs_direct_translated = false;
-  PortCapabilities ports;
+  PortCapabilities ports = PortCapabilities::with(kPortDefaults);
 
-  static const std::vector<ParamSpec> &specs();
-  static SwitchParams from(const ParamSet &params);
+  static constexpr PortDefaults kPortDefaults{5, 16, 512, 64, 1024, 64, 0, 64, 1024};
+  static const ParamTable<SwitchParams> &table();
+  static const std::vector<ParamSpec> &specs() { return table().specs(); }
+  static SwitchParams from(const ParamSet &params) { return table().from(params); }
 };
 
 struct SwitchStats {
@@ -33,12 +36,8 @@ struct SwitchStats {
   std::uint64_t forwarded_completions = 0;
   std::uint64_t unsupported_requests = 0;
   std::uint64_t acs_redirected = 0;
-  template <class F> void for_each(F &&f) const {
-    f("acs_redirected", acs_redirected);
-    f("forwarded_requests", forwarded_requests);
-    f("forwarded_completions", forwarded_completions);
-    f("unsupported_requests", unsupported_requests);
-  }
+  static const StatTable<SwitchStats> &table();
+  template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
 
 class PcieSwitch : public sc_core::sc_module, public ForwardingBridge, public Component {

@@ -8,62 +8,71 @@
 
 namespace pciesim {
 
-const std::vector<ParamSpec> &RootComplexParams::specs() {
-  static const std::vector<ParamSpec> specs = [] {
-    std::vector<ParamSpec> s = {
-        {"root_ports", ParamKind::integer, 4, "number of root ports (rp0..rpN-1)", 1, 31},
-        {"host_bridge_latency", ParamKind::time, "150 ns",
-         "root port to memory controller (MODELING.md §4: estimate, 100-300 ns)", 0, 1e9},
-        {"p2p_policy",
-         ParamKind::choice,
-         "forward",
-         "peer traffic between root ports: forward it, or answer Unsupported Request",
-         0,
-         0,
-         false,
-         false,
-         {"forward", "unsupported_request"}},
-        {"p2p_latency", ParamKind::time, "200 ns",
-         "added latency of peer forwarding between root ports (MODELING.md §4)", 0, 1e9},
-        {"p2p_bandwidth", ParamKind::rate, "25 GB/s",
-         "cap on peer-forwarded bytes per second through the root complex (estimate)", 1e6, 0},
-        {"read_completion_boundary", ParamKind::size, "64 B",
-         "RCB: completions end on multiples of it", 64, 128, true},
-        {"completion_max", ParamKind::size, "0 B",
-         "largest completion payload the host bridge sends (0 = MPS)", 0, 4096},
-        {"mmio_size", ParamKind::size, "1 TiB",
-         "MMIO aperture for this root complex's BARs and bridge windows", 1 << 20, 0, true},
-        {"cpu", ParamKind::choice, "other",
-         "CPU / host bridge, for the kernel's P2PDMA allow-list (linux-semantics.md §1.3); "
-         "every root complex of a machine names the same CPU",
-         0, 0, false, false, host_cpu_names()},
-        {"acs", ParamKind::boolean, true,
-         "root ports implement ACS (SV, RR, CR, UF, EC); the kernel enables redirection on "
-         "them when an IOMMU is on"},
-    };
-    append_iommu_specs(s);
-    append_port_specs(s, PortDefaults{5, 16, "512 B", 128, 2048, 128, 0, 0, 0});
-    return s;
-  }();
-  return specs;
+const StatTable<RootComplexStats> &RootComplexStats::table() {
+  using S = RootComplexStats;
+  static const StatTable<S> table({
+      stat(&S::ats_translation_requests,
+           {"ats_translation_requests", "TLPs",
+            "ATS Translation Requests answered by the translation agent"}),
+      stat(&S::memory_reads, {"memory_reads", "TLPs", "MRd served from host memory"}),
+      stat(&S::memory_writes, {"memory_writes", "TLPs", "MWr written to host memory"}),
+      stat(&S::completions_sent,
+           {"completions_sent", "TLPs", "CplD generated for memory reads (split at the RCB)"}),
+      stat(&S::peer_requests,
+           {"peer_requests", "TLPs", "requests forwarded between root ports (P2P server)"}),
+      stat(&S::peer_completions,
+           {"peer_completions", "TLPs", "completions forwarded between root ports"}),
+      stat(&S::peer_bytes, {"peer_bytes", "bytes", "payload through the P2P server"}),
+      stat(&S::unsupported_requests,
+           {"unsupported_requests", "TLPs",
+            "requests refused with Unsupported Request (p2p_policy, no claimant)"}),
+  });
+  return table;
 }
 
-RootComplexParams RootComplexParams::from(const ParamSet &p) {
-  RootComplexParams r;
-  r.root_ports = static_cast<int>(p.integer("root_ports"));
-  r.host_bridge_latency = p.duration("host_bridge_latency");
-  r.p2p_policy =
-      p.choice("p2p_policy") == "forward" ? P2pPolicy::Forward : P2pPolicy::UnsupportedRequest;
-  r.p2p_latency = p.duration("p2p_latency");
-  r.p2p_bandwidth = p.bandwidth("p2p_bandwidth");
-  r.read_completion_boundary = p.bytes("read_completion_boundary");
-  r.completion_max = p.bytes("completion_max");
-  r.mmio_size = p.bytes("mmio_size");
-  r.cpu = *parse_host_cpu(p.choice("cpu"));
-  r.acs = p.boolean("acs");
-  r.iommu = IommuParams::from(p);
-  r.ports = port_capabilities_from(p);
-  return r;
+const ParamTable<RootComplexParams> &RootComplexParams::table() {
+  using P = RootComplexParams;
+  static const ParamTable<P> table(
+      field(&P::root_ports,
+            {"root_ports", ParamKind::integer, 4, "number of root ports (rp0..rpN-1)", 1, 31}),
+      field(&P::host_bridge_latency,
+            {"host_bridge_latency", ParamKind::time, "150 ns",
+             "root port to memory controller (MODELING.md §4: estimate, 100-300 ns)", 0, 1e9}),
+      field(&P::p2p_policy,
+            {"p2p_policy",
+             ParamKind::choice,
+             "forward",
+             "peer traffic between root ports: forward it, or answer Unsupported Request",
+             0,
+             0,
+             false,
+             false,
+             {"forward", "unsupported_request"}}),
+      field(&P::p2p_latency,
+            {"p2p_latency", ParamKind::time, "200 ns",
+             "added latency of peer forwarding between root ports (MODELING.md §4)", 0, 1e9}),
+      field(&P::p2p_bandwidth,
+            {"p2p_bandwidth", ParamKind::rate, "25 GB/s",
+             "cap on peer-forwarded bytes per second through the root complex (estimate)", 1e6, 0}),
+      field(&P::read_completion_boundary,
+            {"read_completion_boundary", ParamKind::size, "64 B",
+             "RCB: completions end on multiples of it", 64, 128, true}),
+      field(&P::completion_max,
+            {"completion_max", ParamKind::size, "0 B",
+             "largest completion payload the host bridge sends (0 = MPS)", 0, 4096}),
+      field(&P::mmio_size,
+            {"mmio_size", ParamKind::size, "1 TiB",
+             "MMIO aperture for this root complex's BARs and bridge windows", 1 << 20, 0, true}),
+      field(&P::cpu, {"cpu", ParamKind::choice, "other",
+                      "CPU / host bridge, for the kernel's P2PDMA allow-list "
+                      "(linux-semantics.md §1.3); every root complex of a machine names the same "
+                      "CPU",
+                      0, 0, false, false, host_cpu_names()}),
+      field(&P::acs, {"acs", ParamKind::boolean, true,
+                      "root ports implement ACS (SV, RR, CR, UF, EC); the kernel enables "
+                      "redirection on them when an IOMMU is on"}),
+      nested(&P::iommu, iommu_fields()), nested(&P::ports, port_fields(kPortDefaults)));
+  return table;
 }
 
 RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,

@@ -12,6 +12,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "models/common/sim_context.h"
+#include "models/common/stats.h"
 #include "models/iommu/iommu.h"
 #include "models/pcie/component.h"
 #include "models/pcie/forwarding_bridge.h"
@@ -34,10 +35,12 @@ struct RootComplexParams {
   HostCpu cpu = HostCpu::Other;
   bool acs = true;
   IommuParams iommu;
-  PortCapabilities ports;
+  PortCapabilities ports = PortCapabilities::with(kPortDefaults);
 
-  static const std::vector<ParamSpec> &specs();
-  static RootComplexParams from(const ParamSet &params);
+  static constexpr PortDefaults kPortDefaults{5, 16, 512, 128, 2048, 128, 0, 0, 0};
+  static const ParamTable<RootComplexParams> &table();
+  static const std::vector<ParamSpec> &specs() { return table().specs(); }
+  static RootComplexParams from(const ParamSet &params) { return table().from(params); }
 };
 
 struct RootComplexStats {
@@ -46,16 +49,8 @@ struct RootComplexStats {
   std::uint64_t peer_requests = 0, peer_completions = 0, peer_bytes = 0;
   std::uint64_t unsupported_requests = 0;
   std::uint64_t ats_translation_requests = 0;
-  template <class F> void for_each(F &&f) const {
-    f("ats_translation_requests", ats_translation_requests);
-    f("memory_reads", memory_reads);
-    f("memory_writes", memory_writes);
-    f("completions_sent", completions_sent);
-    f("peer_requests", peer_requests);
-    f("peer_completions", peer_completions);
-    f("peer_bytes", peer_bytes);
-    f("unsupported_requests", unsupported_requests);
-  }
+  static const StatTable<RootComplexStats> &table();
+  template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
 
 // Where enumeration placed things, handed to the root complex at elaboration.

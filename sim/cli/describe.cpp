@@ -1,7 +1,5 @@
 #include "sim/cli/describe.h"
 
-#include "models/os/os_kernel.h"
-
 #include <fmt/format.h>
 
 #include "models/os/os_kernel.h"
@@ -44,7 +42,30 @@ void table(std::string &out, const std::vector<ParamSpec> &specs) {
                        default_text(s), range_text(s), s.doc);
 }
 
+void stat_table(std::string &out, const std::vector<StatSpec> &specs) {
+  out += "| key | unit | meaning |\n|---|---|---|\n";
+  for (const StatSpec &s : specs)
+    out += fmt::format("| `{}` | {} | {} |\n", s.name, s.unit, s.doc);
+}
+
 } // namespace
+
+std::string describe_stats_markdown() {
+  std::string out;
+  for (const ComponentType &t : component_types()) {
+    out += fmt::format("### `{}`\n\n", t.name);
+    for (const StatGroup &g : component_stats(t.name)) {
+      out += fmt::format("`{}`{}:\n\n", g.struct_name, g.when.empty() ? "" : " (" + g.when + ")");
+      stat_table(out, *g.specs);
+      out += "\n";
+    }
+  }
+  out += "### Link directions (`links[]`)\n\n`LinkDirectionStats`:\n\n";
+  stat_table(out, LinkDirectionStats::table().specs());
+  out += "\n### OS kernel (`os` in a workload comparison's results)\n\n`OsStats`:\n\n";
+  stat_table(out, OsStats::table().specs());
+  return out;
+}
 
 std::string describe_markdown() {
   std::string out;

@@ -126,6 +126,24 @@ const std::vector<ComponentType> &component_types() {
   return types;
 }
 
+std::vector<StatGroup> component_stats(const std::string &type) {
+  const StatGroup dma{"DmaEngineStats", &DmaEngineStats::table().specs(), ""};
+  if (type == "root_complex")
+    return {{"RootComplexStats", &RootComplexStats::table().specs(), ""},
+            {"IommuStats", &IommuStats::table().specs(), "with `iommu` not `off`"}};
+  if (type == "switch")
+    return {{"SwitchStats", &SwitchStats::table().specs(), ""}};
+  if (type == "dma_engine")
+    return {dma};
+  if (type == "gpu")
+    return {dma, {"GpuStats", &GpuStats::table().specs(), ""}};
+  if (type == "rdma_nic")
+    return {dma, {"RdmaNicStats", &RdmaNicStats::table().specs(), ""}};
+  if (type == "host_memory")
+    return {{"HostMemoryStats", &HostMemoryStats::table().specs(), ""}};
+  return {};
+}
+
 const ComponentType *find_component_type(const std::string &name) {
   for (const ComponentType &t : component_types())
     if (t.name == name)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/common/params.h"
+#include "models/common/stats.h"
 
 namespace pciesim {
 
@@ -55,7 +56,16 @@ struct ComponentType {
   WorkloadActor workload_actor = WorkloadActor::None;
 };
 
+// A stats table whose counters a component reports under components.<id> in results.json.
+struct StatGroup {
+  std::string struct_name; // e.g. "SwitchStats"
+  const std::vector<StatSpec> *specs;
+  std::string when; // "" = always; else when the counters appear
+};
+
 const std::vector<ComponentType> &component_types();
+// The stats a component of the type reports, in results.json's order (sim/run/simulation.cpp).
+std::vector<StatGroup> component_stats(const std::string &type);
 const ComponentType *find_component_type(const std::string &name);
 std::vector<std::string> component_type_names();
 // The names of the types that have a capability, for messages: "gpu or rdma_nic"; the second

@@ -1,6 +1,7 @@
 #include "sim/config/param_loader.h"
 
 #include <cmath>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -100,7 +101,23 @@ ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional
       overridden.push_back(false);
     }
   }
-  return ParamSet(&specs, std::move(values), std::move(overridden));
+  ParamSet set(&specs, std::move(values), std::move(overridden));
+  // Cross-field rules run on the resolved values; the parameter they blame names the pointer
+  // when the user wrote it, the params object otherwise.
+  for (const ParamSpec &spec : specs) {
+    if (!spec.check.problem)
+      continue;
+    std::string problem = spec.check.problem(set);
+    if (problem.empty())
+      continue;
+    std::optional<Node> given = params ? params->get(spec.name) : std::nullopt;
+    if (given)
+      given->fail(problem, spec.check.expected);
+    if (params)
+      params->fail(problem, spec.check.expected);
+    throw std::logic_error("the defaults of a parameter table break its rule: " + problem);
+  }
+  return set;
 }
 
 } // namespace pciesim

@@ -194,13 +194,6 @@ TopologyConfig load_topology(const Node &root) {
       type.fail(fmt::format("unknown component type \"{}\"", type.as_string()),
                 "one of: " + join(component_type_names(), ", "));
     cc.params = resolve_params(cc.type->specs(), c.get("params"));
-    if (cc.type->role == ComponentRole::RootComplex) {
-      try {
-        (void)IommuParams::from(cc.params);
-      } catch (const std::invalid_argument &e) {
-        c.at("params").fail(e.what(), "consistent IOMMU parameters");
-      }
-    }
     if (auto rc = c.get("root_complex")) {
       if (cc.type->role != ComponentRole::Memory)
         rc->fail("only host_memory attaches to a root complex this way",

@@ -1,0 +1,221 @@
+// Drift between the places a parameter or a statistic is declared: each Params struct's C++
+// defaults against its table (every table, every field), the catalog's types against the
+// tables checked here, the generated JSON Schema and docs against the checked-in files, and
+// every stats table against the keys a run writes to results.json.
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "models/dma/dma_engine.h"
+#include "models/gpu/gpu.h"
+#include "models/memory/host_memory.h"
+#include "models/nic/rdma_nic.h"
+#include "models/os/os_kernel.h"
+#include "models/pcie/link.h"
+#include "models/pcie/pcie_switch.h"
+#include "models/pcie/root_complex.h"
+#include "sim/cli/describe.h"
+#include "sim/config/component_catalog.h"
+#include "sim/config/param_loader.h"
+#include "tests/support/sim_harness.h"
+
+namespace pciesim::test {
+namespace {
+
+// A default-constructed P holds, field by field, what the table's default texts parse to.
+template <class P> void expect_struct_defaults_are_the_table_defaults(const char *what) {
+  const ParamTable<P> &table = P::table();
+  ParamSet loaded = resolve_params(table.specs(), std::nullopt);
+  P from_table = table.from(loaded);
+  P constructed{};
+  for (std::size_t i = 0; i < table.fields().size(); ++i) {
+    const ParamField<P> &f = table.fields()[i];
+    nlohmann::json parsed = value_to_json(loaded.value(i));
+    EXPECT_EQ(value_to_json(f.load(constructed)), parsed)
+        << what << "." << f.spec.name << ": the C++ default differs from the table's \""
+        << default_text(f.spec) << "\"";
+    EXPECT_EQ(value_to_json(f.load(from_table)), parsed)
+        << what << "." << f.spec.name << ": from() does not store what the loader parsed";
+  }
+}
+
+// Calls check(P{}, name) for every Params struct with a table.
+template <class Check> void for_every_params_table(Check check) {
+  check(RootComplexParams{}, "root_complex");
+  check(SwitchParams{}, "switch");
+  check(DmaEngineParams{}, "dma_engine");
+  check(GpuParams{}, "gpu");
+  check(RdmaNicParams{}, "rdma_nic");
+  check(HostMemoryParams{}, "host_memory");
+  check(LinkParams{}, "link");
+  check(OsCosts{}, "costs");
+}
+
+TEST(ParamDrift, EveryStructDefaultIsItsTableDefault) {
+  for_every_params_table([](auto p, const char *what) {
+    expect_struct_defaults_are_the_table_defaults<decltype(p)>(what);
+  });
+}
+
+TEST(ParamDrift, EveryCatalogTypeHasATableCheckedHere) {
+  std::set<const std::vector<ParamSpec> *> checked;
+  for_every_params_table(
+      [&checked](auto p, const char *) { checked.insert(&decltype(p)::specs()); });
+  for (const ComponentType &t : component_types())
+    EXPECT_EQ(checked.count(&t.specs()), 1u)
+        << t.name << ": add its Params to for_every_params_table";
+}
+
+// A value of the same kind that differs from `v` (bounds do not matter to from()).
+ParamValue another(const ParamValue &v, const ParamSpec &spec) {
+  if (const Bytes *b = std::get_if<Bytes>(&v))
+    return Bytes{b->count + 4096};
+  if (const Duration *d = std::get_if<Duration>(&v))
+    return Duration{d->ps + 1000};
+  if (const Bandwidth *r = std::get_if<Bandwidth>(&v))
+    return Bandwidth{r->bytes_per_second * 2};
+  if (const std::int64_t *i = std::get_if<std::int64_t>(&v))
+    return *i + 1;
+  if (const bool *b = std::get_if<bool>(&v))
+    return !*b;
+  const std::string &choice = std::get<std::string>(v);
+  return spec.choices.at(spec.choices.at(0) == choice ? 1 : 0);
+}
+
+// Each row fills its own field: changing one parameter changes that field and no other.
+template <class P> void expect_each_row_fills_its_own_field(const char *what) {
+  const ParamTable<P> &table = P::table();
+  ParamSet base = resolve_params(table.specs(), std::nullopt);
+  for (std::size_t i = 0; i < table.fields().size(); ++i) {
+    const ParamSpec &spec = table.fields()[i].spec;
+    ParamSet changed = base;
+    changed.set(spec.name, another(base.value(i), spec));
+    P p = table.from(changed);
+    for (std::size_t j = 0; j < table.fields().size(); ++j)
+      EXPECT_EQ(value_to_json(table.fields()[j].load(p)), value_to_json(changed.value(j)))
+          << what << ": setting " << spec.name << " shows in " << table.fields()[j].spec.name;
+  }
+}
+
+TEST(ParamDrift, EveryRowFillsItsOwnField) {
+  for_every_params_table(
+      [](auto p, const char *what) { expect_each_row_fills_its_own_field<decltype(p)>(what); });
+}
+
+// The NIC's register BAR runs on its own table's bar_latency and bar_bandwidth.
+TEST(ParamDrift, NicBarTimingReachesItsDmaEngineCore) {
+  RdmaNicParams nic;
+  nic.bar_latency = Duration{123000};
+  nic.bar_bandwidth = Bandwidth{7e9};
+  DmaEngineParams engine = nic.engine_params();
+  EXPECT_EQ(engine.bar_latency, Duration{123000});
+  EXPECT_EQ(engine.bar_bandwidth.bytes_per_second, 7e9);
+}
+
+std::string json_type_of(ParamKind kind) {
+  switch (kind) {
+  case ParamKind::integer:
+    return R"("integer")";
+  case ParamKind::boolean:
+    return R"("boolean")";
+  case ParamKind::generation:
+    return R"(["integer","string"])";
+  default:
+    return R"("string")";
+  }
+}
+
+void expect_schema_matches(const nlohmann::json &params_schema, const std::vector<ParamSpec> &specs,
+                           const std::string &what) {
+  const nlohmann::json &properties = params_schema.at("properties");
+  EXPECT_EQ(params_schema.at("additionalProperties"), false) << what;
+  EXPECT_EQ(properties.size(), specs.size()) << what;
+  for (const ParamSpec &s : specs) {
+    ASSERT_TRUE(properties.contains(s.name)) << what << "." << s.name << " not in the schema";
+    const nlohmann::json &p = properties.at(s.name);
+    EXPECT_EQ(p.at("type").dump(), json_type_of(s.kind)) << what << "." << s.name;
+    EXPECT_EQ(p.at("default"), s.default_value) << what << "." << s.name;
+    if (s.kind == ParamKind::choice) {
+      EXPECT_EQ(p.at("enum"), nlohmann::json(s.choices)) << what << "." << s.name;
+    }
+  }
+}
+
+TEST(ParamDrift, CheckedInSchemaIsTheGeneratedOne) {
+  std::string file = read_repo_file("schemas/topology.schema.json");
+  EXPECT_EQ(file, describe_schema())
+      << "schemas/topology.schema.json is stale: write the output of `pciesim describe --schema`";
+  nlohmann::json schema = nlohmann::json::parse(file);
+  const nlohmann::json &component = schema["properties"]["components"]["items"];
+  EXPECT_EQ(component["properties"]["type"]["enum"], nlohmann::json(component_type_names()));
+  for (const ComponentType &t : component_types())
+    expect_schema_matches(schema["definitions"][t.name + "_params"], t.specs(), t.name);
+  expect_schema_matches(schema["definitions"]["link_params"], LinkParams::specs(), "link");
+}
+
+TEST(ParamDrift, StatisticsReferenceMatchesTheStatsTables) {
+  std::string doc = read_repo_file("docs/statistics.md");
+  EXPECT_NE(doc.find(describe_stats_markdown()), std::string::npos)
+      << "docs/statistics.md is stale: paste the output of `pciesim describe --stats`";
+}
+
+// Sorted: the harness's JSON does not keep key order (for_each, from the table, gives it).
+std::set<std::string> keys_of(const nlohmann::json &object) {
+  std::set<std::string> keys;
+  for (auto it = object.begin(); it != object.end(); ++it)
+    keys.insert(it.key());
+  return keys;
+}
+
+// One component of every type (the IOMMU on, so its counters appear too).
+const char *const kEveryTypeScenario = R"({
+  "topology": {
+    "fabric": {"mps": "256 B"},
+    "components": [
+      {"id": "rc0", "type": "root_complex", "params": {"root_ports": 1, "iommu": "translated"}},
+      {"id": "mem0", "type": "host_memory", "root_complex": "rc0"},
+      {"id": "sw0", "type": "switch", "params": {"downstream_ports": 3}},
+      {"id": "dma0", "type": "dma_engine"},
+      {"id": "gpu0", "type": "gpu"},
+      {"id": "nic0", "type": "rdma_nic"}],
+    "links": [
+      {"between": ["rc0.rp0", "sw0.up"]},
+      {"between": ["sw0.dp0", "dma0"]},
+      {"between": ["sw0.dp1", "gpu0"]},
+      {"between": ["sw0.dp2", "nic0"]}]},
+  "transfers": [{"id": "w", "initiator": "dma0", "target": "mem0", "direction": "write",
+                 "size": "4 KiB"}]
+})";
+
+TEST(ParamDrift, EveryStatInTheTablesIsInResultsAndNothingElse) {
+  nlohmann::json results = simulate_in_child(std::string(kEveryTypeScenario));
+  const nlohmann::json &components = results.at("components");
+  std::set<std::string> types_seen;
+  for (const nlohmann::json &c : results.at("config").at("topology").at("components")) {
+    std::string id = c.at("id"), type = c.at("type");
+    types_seen.insert(type);
+    std::set<std::string> expected;
+    for (const StatGroup &g : component_stats(type))
+      for (const StatSpec &s : *g.specs)
+        expected.insert(s.name);
+    EXPECT_EQ(keys_of(components.at(id)), expected) << id << " (" << type << ")";
+  }
+  for (const ComponentType &t : component_types())
+    EXPECT_EQ(types_seen.count(t.name), 1u) << "the scenario lacks a " << t.name;
+
+  // Links: the table names the keys of links[]; busy_fs is reported as `utilization`.
+  const nlohmann::json &link = results.at("links").at(0);
+  for (const StatSpec &s : LinkDirectionStats::table().specs()) {
+    std::string key = s.name == "busy_fs" ? "utilization" : s.name;
+    auto dot = key.find('.');
+    bool present = dot == std::string::npos
+                       ? link.contains(key)
+                       : link.contains(key.substr(0, dot)) &&
+                             link.at(key.substr(0, dot)).contains(key.substr(dot + 1));
+    EXPECT_TRUE(present) << s.name << " is not under links[] in results.json";
+  }
+}
+
+} // namespace
+} // namespace pciesim::test
