@@ -14,6 +14,8 @@ constexpr std::uint64_t kPage = 4096; // no TLP may cross a 4 KiB boundary
 // Local (on-device) accesses a stream keeps in flight, so that unpaced kernel traffic
 // interleaves with peer accesses at the device memory instead of reserving it far ahead.
 constexpr int kLocalWindow = 64;
+// Marks the cookie of a posted write the model sent (send_posted_write), not a transfer's.
+constexpr std::uint64_t kModelWriteCookie = 1ull << 63;
 } // namespace
 
 const StatTable<DmaEngineStats> &DmaEngineStats::table() {
@@ -156,6 +158,9 @@ void DmaEngine::run() {
     case Action::Wake:
       pacing_wake_ps_ = -1;
       break;
+    case Action::Release:
+      queue_for_issue(transfers_[static_cast<std::size_t>(t.arg)].stream, t.arg);
+      break;
     }
   }
   try_issue();
@@ -190,13 +195,19 @@ void DmaEngine::activate_transfers(int stream_index) {
       observer_->transfer_started(*this, stream_index, t.index, t.start_ps);
     ++s.started;
     ++s.active;
-    if (s.issue_order.empty()) {
-      auto at = std::lower_bound(issuable_.begin(), issuable_.end(), stream_index);
-      if (at == issuable_.end() || *at != stream_index)
-        issuable_.insert(at, stream_index);
-    }
-    s.issue_order.push_back(slot);
+    if (spec.local || transfer_may_start(slot))
+      queue_for_issue(stream_index, slot);
   }
+}
+
+void DmaEngine::queue_for_issue(int stream_index, int slot) {
+  Stream &s = streams_[static_cast<std::size_t>(stream_index)];
+  if (s.issue_order.empty()) {
+    auto at = std::lower_bound(issuable_.begin(), issuable_.end(), stream_index);
+    if (at == issuable_.end() || *at != stream_index)
+      issuable_.insert(at, stream_index);
+  }
+  s.issue_order.push_back(slot);
 }
 
 void DmaEngine::try_issue() {
@@ -363,6 +374,10 @@ void DmaEngine::free_tag(std::uint16_t tag) {
 void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
   Transfer &t = transfers_[static_cast<std::size_t>(slot)];
   Stream &s = streams_[static_cast<std::size_t>(t.stream)];
+  if (!t.finish_held && !s.spec.local && !transfer_may_finish(slot)) {
+    t.finish_held = true;
+    return;
+  }
   if (!t.failed) {
     s.result.bytes += t.size;
     s.result.latencies_ps.push_back(at_ps - t.start_ps);
@@ -389,7 +404,26 @@ void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
   try_issue();
 }
 
+void DmaEngine::send_posted_write(std::uint64_t address, std::uint32_t bytes,
+                                  std::uint32_t write_id) {
+  tlm::tlm_generic_payload &gp = pool_.acquire();
+  TlpExtension &tlp = tlp_of(gp);
+  tlp.type = TlpType::MWr;
+  tlp.address = address;
+  tlp.payload_bytes = bytes;
+  tlp.requester_id = wiring_.bdf.packed();
+  tlp.cookie = kModelWriteCookie | write_id;
+  tlp.observer = this;
+  ++posted_in_queue_;
+  ++stats_.mwr_sent;
+  port_.send(gp, sc_core::SC_ZERO_TIME);
+}
+
 void DmaEngine::delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std::int64_t at_ps) {
+  if (cookie & kModelWriteCookie) {
+    posted_write_delivered(static_cast<std::uint32_t>(cookie), at_ps);
+    return;
+  }
   Transfer &t = transfers_[static_cast<std::size_t>(cookie)];
   t.done += payload_bytes;
   if (t.done == t.size)
@@ -416,9 +450,10 @@ void DmaEngine::fail_transfer(int slot, const std::string &error) {
 void DmaEngine::refused(std::uint64_t cookie, std::uint32_t payload_bytes,
                         std::uint16_t completer_id, std::uint64_t address) {
   ++stats_.posted_writes_dropped;
-  int slot = static_cast<int>(cookie);
-  fail_transfer(slot, fmt::format("Unsupported Request: {} dropped the posted write to {:#x}",
-                                  format_bdf(Bdf::unpack(completer_id)), address));
+  if (!(cookie & kModelWriteCookie)) // a model's own write is seen as written
+    fail_transfer(static_cast<int>(cookie),
+                  fmt::format("Unsupported Request: {} dropped the posted write to {:#x}",
+                              format_bdf(Bdf::unpack(completer_id)), address));
   delivered(cookie, payload_bytes, now_ps());
 }
 

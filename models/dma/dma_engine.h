@@ -190,6 +190,40 @@ protected:
   // ATS Translation Request). False if no tag is free: the model retries at the next wake.
   bool send_fetch(std::uint64_t address, std::uint32_t bytes, AddressType type, int fetch_id);
   void wake_issue();
+  // A transfer (an index into the engine's transfer slots, stable while it runs) is about to
+  // issue its first request. A model with work to do first (a drive fetching its command)
+  // answers false and calls release_transfer() once that is done. Not called for local streams.
+  virtual bool transfer_may_start(int transfer) {
+    (void)transfer;
+    return true;
+  }
+  void release_transfer(int transfer) { schedule(now_ps(), Action::Release, transfer); }
+  // Every byte of a transfer is in. A model with work to do after the data (a completion
+  // entry, an interrupt) answers false and calls finish_held_transfer() once that is done.
+  virtual bool transfer_may_finish(int transfer) {
+    (void)transfer;
+    return true;
+  }
+  void finish_held_transfer(int transfer, std::int64_t at_ps) {
+    schedule(at_ps, Action::FinishTransfer, transfer);
+  }
+  // A running transfer's stream, size and direction.
+  struct TransferInfo {
+    int stream;
+    std::uint64_t bytes;
+    bool is_write;
+  };
+  TransferInfo transfer_info(int transfer) const {
+    const Transfer &t = transfers_[static_cast<std::size_t>(transfer)];
+    return {t.stream, t.size, streams_[static_cast<std::size_t>(t.stream)].spec.is_write};
+  }
+  // Sends a posted write of `bytes` at `address` on the model's behalf (a completion entry,
+  // an MSI-X message); posted_write_delivered(write_id, at) once it is written.
+  void send_posted_write(std::uint64_t address, std::uint32_t bytes, std::uint32_t write_id);
+  virtual void posted_write_delivered(std::uint32_t write_id, std::int64_t at_ps) {
+    (void)write_id;
+    (void)at_ps;
+  }
   int fetches_in_flight() const { return fetches_in_flight_; }
   std::size_t free_tag_count() const { return free_tags_.size(); }
 
@@ -206,6 +240,7 @@ private:
     std::int64_t start_ps = 0;
     std::uint64_t index = 0; // within the stream, for observers
     bool failed = false;
+    bool finish_held = false; // transfer_may_finish() held it: the next finish goes through
   };
   struct Stream {
     DmaStreamSpec spec;
@@ -224,7 +259,7 @@ private:
     int tag_pool = 0; // -1: a fetch, which counts against no pool
     std::uint32_t remaining = 0;
   };
-  enum class Action { StartStream, FinishTransfer, Settle, LocalDone, Wake };
+  enum class Action { StartStream, FinishTransfer, Settle, LocalDone, Wake, Release };
   struct Timed {
     std::int64_t at_ps;
     std::uint64_t seq;
@@ -239,6 +274,7 @@ private:
   void run() override;
   void schedule(std::int64_t at_ps, Action action, int arg, std::uint32_t bytes = 0);
   void activate_transfers(int stream);
+  void queue_for_issue(int stream, int slot);
   void try_issue();
   bool issue_from(int stream);
   bool issue_local(Stream &s, int slot, Transfer &t);

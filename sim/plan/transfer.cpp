@@ -143,7 +143,10 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     const ComponentAddressing &rc = e.components[static_cast<std::size_t>(tcfg.memory_of_root)];
     region_base = rc.memory_base;
     region_size = rc.memory_size;
-  } else if (tcfg.type->data_bar >= 0) {
+  } else if (tcfg.type->data_bar >= 0 &&
+             static_cast<std::size_t>(tcfg.type->data_bar) <
+                 e.components[static_cast<std::size_t>(tc.target)].bars.size()) {
+    // (A data BAR its parameters leave out, such as an optional memory buffer, is not there.)
     const Bar &bar = e.components[static_cast<std::size_t>(tc.target)]
                          .bars[static_cast<std::size_t>(tcfg.type->data_bar)];
     region_base = bar.base;
