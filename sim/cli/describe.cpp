@@ -54,7 +54,7 @@ std::string describe_stats_markdown() {
   std::string out;
   for (const ComponentType &t : component_types()) {
     out += fmt::format("### `{}`\n\n", t.name);
-    for (const StatGroup &g : component_stats(t.name)) {
+    for (const StatGroup &g : t.stats) {
       out += fmt::format("`{}`{}:\n\n", g.struct_name, g.when.empty() ? "" : " (" + g.when + ")");
       stat_table(out, *g.specs);
       out += "\n";

@@ -66,6 +66,36 @@ ComponentType row(std::string name, ComponentRole role, std::string doc,
   return type;
 }
 
+// What every endpoint built on the DMA engine core reports first.
+StatGroup dma_engine_stats() { return {"DmaEngineStats", &DmaEngineStats::table().specs(), ""}; }
+
+ComponentType root_complex_type() {
+  ComponentType rc =
+      row("root_complex", ComponentRole::RootComplex,
+          "root complex: root ports rp0..rpN-1 and a host bridge to its socket's host_memory",
+          &RootComplexParams::specs, &no_bars, &make_root_complex);
+  rc.stats = {{"RootComplexStats", &RootComplexStats::table().specs(), ""},
+              {"IommuStats", &IommuStats::table().specs(), "with `iommu` not `off`"}};
+  return rc;
+}
+
+ComponentType switch_type() {
+  ComponentType sw = row("switch", ComponentRole::Switch,
+                         "PCIe switch: upstream port `up` and downstream ports dp0..dpN-1",
+                         &SwitchParams::specs, &no_bars, &make_switch);
+  sw.stats = {{"SwitchStats", &SwitchStats::table().specs(), ""}};
+  return sw;
+}
+
+ComponentType host_memory_type() {
+  ComponentType memory =
+      row("host_memory", ComponentRole::Memory,
+          "host DRAM of one socket, attached to a root complex by its `root_complex` key",
+          &HostMemoryParams::specs, &no_bars, &make_host_memory);
+  memory.stats = {{"HostMemoryStats", &HostMemoryStats::table().specs(), ""}};
+  return memory;
+}
+
 ComponentType dma_engine_type() {
   ComponentType dma =
       row("dma_engine", ComponentRole::Endpoint,
@@ -73,6 +103,7 @@ ComponentType dma_engine_type() {
           &dma_engine_bars, &make_endpoint<DmaEngine, DmaEngineParams>);
   dma.initiates_dma = true;
   dma.data_bar = 0;
+  dma.stats = {dma_engine_stats()};
   return dma;
 }
 
@@ -88,6 +119,7 @@ ComponentType gpu_type() {
   gpu.device_memory_bytes = [](const ParamSet &p) { return GpuParams::from(p).memory_size; };
   gpu.copy_engines = [](const ParamSet &p) { return GpuParams::from(p).copy_engines; };
   gpu.workload_actor = WorkloadActor::BufferOwner;
+  gpu.stats = {dma_engine_stats(), {"GpuStats", &GpuStats::table().specs(), ""}};
   return gpu;
 }
 
@@ -103,6 +135,7 @@ ComponentType rdma_nic_type() {
   };
   nic.ats_enabled = [](const ParamSet &p) { return RdmaNicParams::from(p).ats; };
   nic.workload_actor = WorkloadActor::PeerInitiator;
+  nic.stats = {dma_engine_stats(), {"RdmaNicStats", &RdmaNicStats::table().specs(), ""}};
   return nic;
 }
 
@@ -110,38 +143,10 @@ ComponentType rdma_nic_type() {
 
 const std::vector<ComponentType> &component_types() {
   static const std::vector<ComponentType> types = {
-      row("root_complex", ComponentRole::RootComplex,
-          "root complex: root ports rp0..rpN-1 and a host bridge to its socket's host_memory",
-          &RootComplexParams::specs, &no_bars, &make_root_complex),
-      row("switch", ComponentRole::Switch,
-          "PCIe switch: upstream port `up` and downstream ports dp0..dpN-1", &SwitchParams::specs,
-          &no_bars, &make_switch),
-      dma_engine_type(),
-      gpu_type(),
-      rdma_nic_type(),
-      row("host_memory", ComponentRole::Memory,
-          "host DRAM of one socket, attached to a root complex by its `root_complex` key",
-          &HostMemoryParams::specs, &no_bars, &make_host_memory),
+      root_complex_type(), switch_type(),   dma_engine_type(),  gpu_type(),
+      rdma_nic_type(),     nvme_ssd_type(), host_memory_type(),
   };
   return types;
-}
-
-std::vector<StatGroup> component_stats(const std::string &type) {
-  const StatGroup dma{"DmaEngineStats", &DmaEngineStats::table().specs(), ""};
-  if (type == "root_complex")
-    return {{"RootComplexStats", &RootComplexStats::table().specs(), ""},
-            {"IommuStats", &IommuStats::table().specs(), "with `iommu` not `off`"}};
-  if (type == "switch")
-    return {{"SwitchStats", &SwitchStats::table().specs(), ""}};
-  if (type == "dma_engine")
-    return {dma};
-  if (type == "gpu")
-    return {dma, {"GpuStats", &GpuStats::table().specs(), ""}};
-  if (type == "rdma_nic")
-    return {dma, {"RdmaNicStats", &RdmaNicStats::table().specs(), ""}};
-  if (type == "host_memory")
-    return {{"HostMemoryStats", &HostMemoryStats::table().specs(), ""}};
-  return {};
 }
 
 const ComponentType *find_component_type(const std::string &name) {

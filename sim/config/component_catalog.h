@@ -26,6 +26,13 @@ enum class ComponentRole { RootComplex, Switch, Endpoint, Memory };
 // another's buffer by peer DMA and takes faults through the OS (an RDMA NIC).
 enum class WorkloadActor { None, BufferOwner, PeerInitiator };
 
+// One stats struct of a component type: its table, and when its counters appear.
+struct StatGroup {
+  std::string struct_name; // e.g. "SwitchStats"
+  const std::vector<StatSpec> *specs;
+  std::string when; // "" = always; else when the counters appear
+};
+
 struct ComponentType {
   std::string name;
   ComponentRole role = ComponentRole::Endpoint;
@@ -54,18 +61,13 @@ struct ComponentType {
   // Whether its requests may carry translated addresses (ATS enabled).
   bool (*ats_enabled)(const ParamSet &params) = nullptr;
   WorkloadActor workload_actor = WorkloadActor::None;
+  // The stats a component of the type reports, in results.json's order (its stats_json()).
+  std::vector<StatGroup> stats;
 };
 
 // A stats table whose counters a component reports under components.<id> in results.json.
-struct StatGroup {
-  std::string struct_name; // e.g. "SwitchStats"
-  const std::vector<StatSpec> *specs;
-  std::string when; // "" = always; else when the counters appear
-};
 
 const std::vector<ComponentType> &component_types();
-// The stats a component of the type reports, in results.json's order (sim/run/simulation.cpp).
-std::vector<StatGroup> component_stats(const std::string &type);
 const ComponentType *find_component_type(const std::string &name);
 std::vector<std::string> component_type_names();
 // The names of the types that have a capability, for messages: "gpu or rdma_nic"; the second
