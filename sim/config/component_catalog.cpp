@@ -5,6 +5,7 @@
 #include "models/gpu/gpu.h"
 #include "models/memory/host_memory.h"
 #include "models/nic/rdma_nic.h"
+#include "models/nvme/nvme_ssd.h"
 #include "models/pcie/pcie_switch.h"
 #include "models/pcie/root_complex.h"
 
@@ -137,6 +138,20 @@ ComponentType rdma_nic_type() {
   nic.workload_actor = WorkloadActor::PeerInitiator;
   nic.stats = {dma_engine_stats(), {"RdmaNicStats", &RdmaNicStats::table().specs(), ""}};
   return nic;
+}
+
+ComponentType nvme_ssd_type() {
+  ComponentType ssd =
+      row("nvme_ssd", ComponentRole::Endpoint,
+          "NVMe SSD with one port `up`: queues in host memory, flash, MDTS, "
+          "optional Controller Memory Buffer (BAR1, p2pdma memory)",
+          &NvmeSsdParams::specs, &NvmeSsdParams::bar_sizes, &make_endpoint<NvmeSsd, NvmeSsdParams>);
+  ssd.initiates_dma = true;
+  ssd.data_bar = NvmeSsd::kCmbBar; // present only with `cmb`
+  ssd.data_bar_label = "the Controller Memory Buffer";
+  ssd.data_bar_fix = "a transfer within the CMB (or a larger cmb_size on the nvme_ssd)";
+  ssd.stats = {dma_engine_stats(), {"NvmeSsdStats", &NvmeSsdStats::table().specs(), ""}};
+  return ssd;
 }
 
 } // namespace

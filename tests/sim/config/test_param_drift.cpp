@@ -13,6 +13,7 @@
 #include "models/gpu/gpu.h"
 #include "models/memory/host_memory.h"
 #include "models/nic/rdma_nic.h"
+#include "models/nvme/nvme_ssd.h"
 #include "models/os/os_kernel.h"
 #include "models/pcie/link.h"
 #include "models/pcie/pcie_switch.h"
@@ -49,6 +50,7 @@ template <class Check> void for_every_params_table(Check check) {
   check(DmaEngineParams{}, "dma_engine");
   check(GpuParams{}, "gpu");
   check(RdmaNicParams{}, "rdma_nic");
+  check(NvmeSsdParams{}, "nvme_ssd");
   check(HostMemoryParams{}, "host_memory");
   check(LinkParams{}, "link");
   check(OsCosts{}, "costs");
