@@ -70,6 +70,11 @@ const ParamTable<RdmaNicParams> &RdmaNicParams::table() {
              "bandwidth of the NIC's registers behind BAR0 (estimate; the dma_engine's default, "
              "which the NIC ran on before it had this parameter)",
              1e6, 0}),
+      field(&P::read_completion_boundary,
+            {"read_completion_boundary", ParamKind::size, "64 B",
+             "RCB of the NIC as completer of reads to its BAR (PCIe Base Spec: 64 B or 128 B; "
+             "the dma_engine's default, which the NIC ran on before it had this parameter)",
+             64, 128, true}),
       nested(&P::ports, port_fields(kPortDefaults)));
   return table;
 }
@@ -85,6 +90,7 @@ DmaEngineParams RdmaNicParams::engine_params() const {
   d.posted_window = posted_window;
   d.bar_latency = bar_latency;
   d.bar_bandwidth = bar_bandwidth;
+  d.read_completion_boundary = read_completion_boundary;
   d.ports = ports;
   d.network_rate = line_rate;
   return d;

@@ -32,6 +32,7 @@ struct RdmaNicParams {
   Bytes register_bar{32ull << 20};
   Duration bar_latency{100000};
   Bandwidth bar_bandwidth{32e9};
+  Bytes read_completion_boundary{64};
   PortCapabilities ports = PortCapabilities::with(kPortDefaults);
 
   static constexpr PortDefaults kPortDefaults{5, 16, 512, 64, 1024, 64, 0, 0, 0};

@@ -45,6 +45,20 @@ const ParamTable<NvmeSsdParams> &NvmeSsdParams::table() {
              "BAR0: controller registers and queue doorbells (a power of two; NVMe base spec §3.1: "
              "registers, doorbells from 0x1000)",
              4096, 0, true}),
+      field(&P::bar_latency,
+            {"bar_latency", ParamKind::time, "100 ns",
+             "latency of the controller's registers behind BAR0 (estimate; the dma_engine's "
+             "default, which the drive ran on before it had this parameter)",
+             0, 1e9}),
+      field(&P::bar_bandwidth,
+            {"bar_bandwidth", ParamKind::rate, "32 GB/s",
+             "bandwidth of the controller's registers behind BAR0 (estimate; the dma_engine's "
+             "default, which the drive ran on before it had this parameter)",
+             1e6, 0}),
+      field(&P::read_completion_boundary,
+            {"read_completion_boundary", ParamKind::size, "64 B",
+             "RCB of the drive as completer of reads to its BARs (PCIe Base Spec: 64 B or 128 B)",
+             64, 128, true}),
       field(&P::cmb,
             {"cmb", ParamKind::boolean, false,
              "Controller Memory Buffer: BAR1 exposes drive DRAM as p2pdma memory that peers may "
@@ -124,6 +138,9 @@ DmaEngineParams NvmeSsdParams::engine_params() const {
   d.mrrs = mrrs;
   d.tags = tags;
   d.posted_window = posted_window;
+  d.bar_latency = bar_latency;
+  d.bar_bandwidth = bar_bandwidth;
+  d.read_completion_boundary = read_completion_boundary;
   d.ports = ports;
   return d;
 }
@@ -312,7 +329,14 @@ void NvmeSsd::posted_write_delivered(std::uint32_t write_id, std::int64_t at_ps)
 }
 
 // The CMB: one DRAM server for every access through BAR1 (BAR0 holds registers only).
-std::int64_t NvmeSsd::memory_access(bool, std::uint64_t, std::uint32_t bytes, std::int64_t at_ps) {
+std::int64_t NvmeSsd::memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
+                                    std::int64_t at_ps) {
+  // BAR0 holds the controller's registers (the core's BAR timing); BAR1, with a CMB, its DRAM.
+  const DmaEngineWiring &w = wiring();
+  bool in_cmb = w.bar_bases.size() > kCmbBar && address >= w.bar_bases[kCmbBar] &&
+                address - w.bar_bases[kCmbBar] < w.bar_sizes[kCmbBar];
+  if (!in_cmb)
+    return DmaEngine::memory_access(is_write, address, bytes, at_ps);
   std::int64_t start = std::max(at_ps + nvme_params_.cmb_latency.ps, cmb_free_at_ps_);
   cmb_free_at_ps_ = start + busy_ps(bytes * cmb_ps_per_byte_);
   nvme_stats_.cmb_bytes += bytes;

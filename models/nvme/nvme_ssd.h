@@ -24,6 +24,9 @@ namespace pciesim {
 
 struct NvmeSsdParams {
   Bytes bar_size{16 << 10};
+  Duration bar_latency{100000};
+  Bandwidth bar_bandwidth{32e9};
+  Bytes read_completion_boundary{64};
   bool cmb = false;
   Bytes cmb_size{64ull << 20};
   Duration cmb_latency{200000};

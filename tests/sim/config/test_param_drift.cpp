@@ -108,13 +108,25 @@ TEST(ParamDrift, EveryRowFillsItsOwnField) {
 }
 
 // The NIC's register BAR runs on its own table's bar_latency and bar_bandwidth.
-TEST(ParamDrift, NicBarTimingReachesItsDmaEngineCore) {
-  RdmaNicParams nic;
-  nic.bar_latency = Duration{123000};
-  nic.bar_bandwidth = Bandwidth{7e9};
-  DmaEngineParams engine = nic.engine_params();
+// The endpoints built on the DMA engine core hand it every core parameter from their own
+// table, so none runs on a core default that no table of theirs holds.
+template <class DeviceParams> void expect_bar_timing_reaches_the_core() {
+  DeviceParams device;
+  device.bar_latency = Duration{123000};
+  device.bar_bandwidth = Bandwidth{7e9};
+  device.read_completion_boundary = Bytes{128};
+  DmaEngineParams engine = device.engine_params();
   EXPECT_EQ(engine.bar_latency, Duration{123000});
   EXPECT_EQ(engine.bar_bandwidth.bytes_per_second, 7e9);
+  EXPECT_EQ(engine.read_completion_boundary, Bytes{128});
+}
+
+TEST(ParamDrift, NicBarTimingReachesItsDmaEngineCore) {
+  expect_bar_timing_reaches_the_core<RdmaNicParams>();
+}
+
+TEST(ParamDrift, NvmeBarTimingReachesItsDmaEngineCore) {
+  expect_bar_timing_reaches_the_core<NvmeSsdParams>();
 }
 
 std::string json_type_of(ParamKind kind) {
