@@ -46,35 +46,22 @@ using Table = std::array<std::array<int, 6>, 6>; // [width][mps]
 // 2-46..2-48) and ACK transmission latency limits (Tables 3-7..3-9), in symbol times. Every
 // cell is the spec's formula floor((MPS + 28) * factor / width) + internal delay (factor 1.4,
 // 2.5 for x8, 3.0 for x12+, at MPS 128/256; 1.0, 2.0 for x12+, above; delay 19, 70 and 115
-// symbols at 2.5, 5 and 8+ GT/s), and the UpdateFC and ACK tables are equal cell for cell.
-// Two cells copied from pcie-bench's model/pcie.py carried its typos and are corrected here:
-// Gen1 UpdateFC x32 MPS 2048 (248 there, 148 by the formula) and Gen2 ACK x32 MPS 4096 (237
-// there, 327). test_link_timing.cpp checks every cell against the formula.
-constexpr Table kGen1Fc{{{237, 416, 559, 1071, 2095, 4143},
-                         {128, 217, 289, 545, 1057, 2081},
-                         {73, 118, 154, 282, 538, 1050},
-                         {67, 107, 86, 150, 278, 534},
-                         {48, 72, 86, 150, 278, 534},
-                         {33, 45, 52, 84, 148, 276}}};
-constexpr Table kGen1Ack{{{237, 416, 559, 1071, 2095, 4143},
-                          {128, 217, 289, 545, 1057, 2081},
-                          {73, 118, 154, 282, 538, 1050},
-                          {67, 107, 86, 150, 278, 534},
-                          {48, 72, 86, 150, 278, 534},
-                          {33, 45, 52, 84, 148, 276}}};
-constexpr Table kGen2Fc{{{288, 467, 610, 1122, 2146, 4194},
-                         {179, 268, 340, 596, 1108, 2132},
-                         {124, 169, 205, 333, 589, 1101},
-                         {118, 158, 137, 201, 329, 585},
-                         {99, 123, 137, 201, 329, 585},
-                         {84, 96, 103, 135, 199, 327}}};
-constexpr Table kGen2Ack{{{288, 467, 610, 1122, 2146, 4194},
-                          {179, 268, 340, 596, 1108, 2132},
-                          {124, 169, 205, 333, 589, 1101},
-                          {118, 158, 137, 201, 329, 585},
-                          {99, 123, 137, 201, 329, 585},
-                          {84, 96, 103, 135, 199, 327}}};
-// Gen3 and later: the same values for ACK and UpdateFC.
+// symbols at 2.5, 5 and 8+ GT/s), and the UpdateFC and ACK tables are equal cell for cell, so one
+// table serves both. Two cells copied from pcie-bench's model/pcie.py carried its typos and are
+// corrected here: Gen1 UpdateFC x32 MPS 2048 (248 there, 148 by the formula) and Gen2 ACK x32 MPS
+// 4096 (237 there, 327). test_link_timing.cpp checks every cell against the formula.
+constexpr Table kGen1{{{237, 416, 559, 1071, 2095, 4143},
+                       {128, 217, 289, 545, 1057, 2081},
+                       {73, 118, 154, 282, 538, 1050},
+                       {67, 107, 86, 150, 278, 534},
+                       {48, 72, 86, 150, 278, 534},
+                       {33, 45, 52, 84, 148, 276}}};
+constexpr Table kGen2{{{288, 467, 610, 1122, 2146, 4194},
+                       {179, 268, 340, 596, 1108, 2132},
+                       {124, 169, 205, 333, 589, 1101},
+                       {118, 158, 137, 201, 329, 585},
+                       {99, 123, 137, 201, 329, 585},
+                       {84, 96, 103, 135, 199, 327}}};
 constexpr Table kGen3{{{333, 512, 655, 1167, 2191, 4239},
                        {224, 313, 385, 641, 1153, 2177},
                        {169, 214, 250, 378, 634, 1146},
@@ -107,19 +94,13 @@ double lane_bytes_per_second(int generation) {
 
 int ack_interval_symbols(const LinkShape &shape) {
   if (shape.generation == 1)
-    return lookup(kGen1Ack, shape);
+    return lookup(kGen1, shape);
   if (shape.generation == 2)
-    return lookup(kGen2Ack, shape);
+    return lookup(kGen2, shape);
   return lookup(kGen3, shape);
 }
 
-int updatefc_interval_symbols(const LinkShape &shape) {
-  if (shape.generation == 1)
-    return lookup(kGen1Fc, shape);
-  if (shape.generation == 2)
-    return lookup(kGen2Fc, shape);
-  return lookup(kGen3, shape);
-}
+int updatefc_interval_symbols(const LinkShape &shape) { return ack_interval_symbols(shape); }
 
 double flit_tlp_fraction(int generation) { return generation >= 6 ? 236.0 / 256.0 : 1.0; }
 

@@ -318,6 +318,13 @@ std::string Node::as_string() const {
   return value_->get<std::string>();
 }
 
+std::string Node::as_id(const std::string &what) const {
+  std::string id = as_string();
+  if (id.empty())
+    fail("an empty " + what + " id", "a non-empty id, unique among the " + what + "s");
+  return id;
+}
+
 std::string Node::as_choice(const std::vector<std::string> &choices) const {
   std::string s = as_string();
   if (std::find(choices.begin(), choices.end(), s) == choices.end())

@@ -74,6 +74,9 @@ public:
   // Scalars, each with a typed error.
   std::string as_string() const;
   std::string as_choice(const std::vector<std::string> &choices) const;
+  // A non-empty string naming one of `what`s (a transfer, a phase), unique among them: ids name
+  // them in reports and in references, so an empty one could not be told apart.
+  std::string as_id(const std::string &what) const;
   std::int64_t as_int(std::int64_t min, std::int64_t max) const;
   bool as_bool() const;
   Bytes as_bytes() const;

@@ -16,14 +16,16 @@
 #include "sim/fabric/enumeration.h"
 #include "sim/fabric/pci_view.h"
 #include "sim/fabric/topology.h"
+#include "sim/plan/access_pattern.h"
+#include "sim/plan/mechanism_list.h"
 
 namespace pciesim {
 
-enum class Mechanism { P2pDmaApi, HmmMigrate, HmmP2p, DmabufP2p, Bounce };
+#define PCIESIM_MECHANISM_ENUMERATOR(id, name, factory) id,
+enum class Mechanism { PCIESIM_MECHANISMS(PCIESIM_MECHANISM_ENUMERATOR) };
+#undef PCIESIM_MECHANISM_ENUMERATOR
 const char *mechanism_name(Mechanism m);
 const std::vector<std::string> &mechanism_names();
-
-enum class AccessPattern { Sequential, Random, Strided };
 
 struct BufferConfig {
   std::string id;

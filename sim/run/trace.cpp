@@ -236,6 +236,24 @@ void TraceRecorder::stream_finished(const DmaEngine &engine, int stream, std::in
                     us(ns_of_ps(at_ps))));
 }
 
+// One counter track of a link direction: the value of each of `buckets` buckets, written only
+// where it changes, then `zero` after the last.
+void TraceRecorder::write_counter_track(const Direction &d, const char *track, const char *arg,
+                                        std::size_t buckets, const std::string &zero,
+                                        const std::function<std::string(std::size_t)> &value_at) {
+  std::string last;
+  for (std::size_t b = 0; b <= buckets; ++b) {
+    std::string value = b < buckets ? value_at(b) : zero;
+    if (value == last)
+      continue;
+    last = value;
+    event(fmt::format(R"("ph":"C","cat":"link","name":{},"pid":{},"tid":{},"ts":{},)"
+                      R"("args":{{"{}":{}}})",
+                      json_string(d.label + track), d.pid, d.tid,
+                      us(ns_of_ps(static_cast<std::int64_t>(b) * bucket_ps_)), arg, value));
+  }
+}
+
 // Counters are step functions: a value is written only where it changes, and each track
 // returns to 0 after the last bucket.
 void TraceRecorder::write_counters(std::int64_t end_ps) {
@@ -244,37 +262,16 @@ void TraceRecorder::write_counters(std::int64_t end_ps) {
   for (Direction &d : directions_) {
     bool busy_ever =
         std::any_of(d.busy_fs.begin(), d.busy_fs.end(), [](std::int64_t v) { return v > 0; });
-    if (busy_ever) {
-      std::string last;
-      for (std::size_t b = 0; b <= d.busy_fs.size(); ++b) {
-        std::string value =
-            b < d.busy_fs.size()
-                ? fmt::format("{:.4f}", static_cast<double>(d.busy_fs[b]) / bucket_fs)
-                : "0.0000";
-        if (value == last)
-          continue;
-        last = value;
-        event(fmt::format(R"("ph":"C","cat":"link","name":{},"pid":{},"tid":{},"ts":{},)"
-                          R"("args":{{"fraction":{}}})",
-                          json_string(d.label + " busy"), d.pid, d.tid,
-                          us(ns_of_ps(static_cast<std::int64_t>(b) * bucket_ps_)), value));
-      }
-    }
+    if (busy_ever)
+      write_counter_track(d, " busy", "fraction", d.busy_fs.size(), "0.0000", [&](std::size_t b) {
+        return fmt::format("{:.4f}", static_cast<double>(d.busy_fs[b]) / bucket_fs);
+      });
     if (d.depth_max.empty())
       continue;
     while (d.depth_max.size() <= end_bucket)
       d.depth_max.push_back(d.depth);
-    std::int64_t last = -1;
-    for (std::size_t b = 0; b <= d.depth_max.size(); ++b) {
-      std::int64_t value = b < d.depth_max.size() ? static_cast<std::int64_t>(d.depth_max[b]) : 0;
-      if (value == last)
-        continue;
-      last = value;
-      event(fmt::format(R"("ph":"C","cat":"link","name":{},"pid":{},"tid":{},"ts":{},)"
-                        R"("args":{{"tlps":{}}})",
-                        json_string(d.label + " queue"), d.pid, d.tid,
-                        us(ns_of_ps(static_cast<std::int64_t>(b) * bucket_ps_)), value));
-    }
+    write_counter_track(d, " queue", "tlps", d.depth_max.size(), "0",
+                        [&](std::size_t b) { return std::to_string(d.depth_max[b]); });
   }
 }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -93,6 +94,9 @@ private:
   bool take_detail_budget(std::int64_t at_ps);
   void ensure_bucket(std::size_t bucket);
   void event(const std::string &body); // one event object, without braces
+  void write_counter_track(const Direction &d, const char *track, const char *arg,
+                           std::size_t buckets, const std::string &zero,
+                           const std::function<std::string(std::size_t)> &value_at);
   std::size_t stream_of(const DmaEngine &engine, int stream);
   void write_counters(std::int64_t end_ps);
 

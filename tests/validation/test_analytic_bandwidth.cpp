@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/doc_section.h"
 #include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
@@ -140,18 +141,7 @@ TEST(ValidationReport, DocsTableIsCurrent) {
                              c.width, c.mps, write ? "write" : "read", size, expected, simulated,
                              100.0 * (simulated - expected) / expected);
       }
-  const std::string begin = "<!-- analytic-table:begin -->\n", end = "<!-- analytic-table:end -->";
-  std::string doc = read_repo_file("docs/validation.md");
-  auto b = doc.find(begin), e = doc.find(end);
-  ASSERT_NE(b, std::string::npos);
-  ASSERT_NE(e, std::string::npos);
-  std::string current = doc.substr(b + begin.size(), e - b - begin.size());
-  if (std::getenv("PCIESIM_UPDATE_DOCS")) {
-    doc.replace(b + begin.size(), e - b - begin.size(), table);
-    std::ofstream(std::string(PCIESIM_SOURCE_DIR) + "/docs/validation.md", std::ios::binary) << doc;
-    return;
-  }
-  EXPECT_EQ(current, table) << "docs/validation.md is stale: rerun with PCIESIM_UPDATE_DOCS=1";
+  expect_doc_section("docs/validation.md", "analytic-table", table);
 }
 
 } // namespace

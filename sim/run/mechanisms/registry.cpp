@@ -2,21 +2,20 @@
 
 #include <stdexcept>
 
-#include "sim/run/mechanisms/bounce.h"
-#include "sim/run/mechanisms/dmabuf.h"
-#include "sim/run/mechanisms/hmm.h"
-#include "sim/run/mechanisms/p2p_dma_api.h"
+#include "sim/plan/mechanism_list.h"
 
 namespace pciesim {
 
+// Each policy's factory, declared here from the list so that no header per mechanism is needed.
+#define PCIESIM_MECHANISM_FACTORY(id, name, factory)                                               \
+  std::unique_ptr<MechanismPolicy> factory(MechanismContext &context);
+PCIESIM_MECHANISMS(PCIESIM_MECHANISM_FACTORY)
+#undef PCIESIM_MECHANISM_FACTORY
+
 const std::vector<MechanismType> &mechanism_types() {
-  static const std::vector<MechanismType> types = {
-      {Mechanism::P2pDmaApi, "p2p_dma_api", &make_p2p_dma_api},
-      {Mechanism::HmmMigrate, "hmm_migrate", &make_hmm_migrate},
-      {Mechanism::HmmP2p, "hmm_p2p", &make_hmm_p2p},
-      {Mechanism::DmabufP2p, "dmabuf_p2p", &make_dmabuf_p2p},
-      {Mechanism::Bounce, "bounce", &make_bounce},
-  };
+#define PCIESIM_MECHANISM_TYPE(id, name, factory) {Mechanism::id, name, &factory},
+  static const std::vector<MechanismType> types = {PCIESIM_MECHANISMS(PCIESIM_MECHANISM_TYPE)};
+#undef PCIESIM_MECHANISM_TYPE
   return types;
 }
 

@@ -1,7 +1,6 @@
 // The memory mechanisms a workload may compare, by name, each with the factory of its policy
-// (sim/run/mechanisms/mechanism.h). The CLI's --mechanism choices and the comparison's runs
-// come from here; the order is the plan's (sim/plan/workload.h `Mechanism`), which a test keeps
-// equal.
+// (sim/run/mechanisms/mechanism.h), built from the one list in sim/plan/mechanism_list.h. The
+// CLI's --mechanism choices and the comparison's runs come from here.
 #pragma once
 
 #include <memory>
