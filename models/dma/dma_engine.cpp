@@ -84,6 +84,7 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params
 int DmaEngine::add_stream(const DmaStreamSpec &spec) {
   Stream s;
   s.spec = spec;
+  s.slot_draw_state = spec.slot_seed;
   streams_.push_back(std::move(s));
   return static_cast<int>(streams_.size()) - 1;
 }
@@ -187,7 +188,9 @@ void DmaEngine::activate_transfers(int stream_index) {
     Transfer &t = transfers_[static_cast<std::size_t>(slot)];
     t = Transfer{};
     t.stream = stream_index;
-    t.address = spec.target_address + (s.started % slots) * spec.stride_bytes;
+    std::uint64_t slot_index =
+        spec.random_slots ? splitmix64_next(s.slot_draw_state) % slots : s.started % slots;
+    t.address = spec.target_address + slot_index * spec.stride_bytes;
     t.size = spec.transfer_bytes;
     t.start_ps = now_ps();
     t.index = s.started;

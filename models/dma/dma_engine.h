@@ -23,6 +23,7 @@
 
 #include "models/common/latency_samples.h"
 #include "models/common/sim_context.h"
+#include "models/common/splitmix64.h"
 #include "models/common/stats.h"
 #include "models/pcie/component.h"
 #include "models/pcie/pcie_port.h"
@@ -58,7 +59,9 @@ struct DmaEngineWiring {
 };
 
 // A stream of `count` equal transfers, at most `concurrency` in flight. Transfer i goes to
-// target_address + (i mod slots) * stride, where slots is how many fit in region_bytes.
+// target_address + slot * stride, where slots is how many fit in region_bytes and slot is
+// i mod slots, or with `random_slots` a uniform draw from a SplitMix64 generator seeded with
+// `slot_seed` (models/common/splitmix64.h; its raw output mod slots).
 struct DmaStreamSpec {
   std::string id;
   bool is_write = false;
@@ -66,6 +69,8 @@ struct DmaStreamSpec {
   std::uint64_t region_bytes = 0;
   std::uint64_t transfer_bytes = 0;
   std::uint64_t stride_bytes = 0;
+  bool random_slots = false;
+  std::uint64_t slot_seed = 0;
   std::uint64_t count = 1;
   int concurrency = 1;
   bool local = false; // the engine's own memory (a GPU kernel's accesses): no PCIe traffic
@@ -247,6 +252,7 @@ private:
     bool running = false;
     std::uint64_t started = 0;
     std::uint64_t finished = 0;
+    std::uint64_t slot_draw_state = 0; // random_slots: SplitMix64 state, from slot_seed
     int active = 0;
     std::int64_t paced_until_ps = 0;
     int local_in_flight = 0;

@@ -205,6 +205,10 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     TransferConfig tc = load_transfer(n, t, s.topology->hierarchy, s.enumeration, s.pci_view);
     if (!transfer_index.emplace(tc.id, static_cast<int>(s.transfers.size())).second)
       n.at("id").fail(fmt::format("duplicate transfer id \"{}\"", tc.id), "unique ids");
+    // Random transfers without their own seed draw from the scenario's, each from its own
+    // sequence (SplitMix64 of the seed and the transfer's index) so that no two repeat.
+    if (tc.pattern == AccessPattern::Random && !tc.seed)
+      tc.seed = splitmix64(s.seed + 0x9e3779b97f4a7c15ull * (s.transfers.size() + 1));
     // The run adds start_at to a time that never passes max_sim_time (a completion, or 0): a
     // sum beyond the 64-bit range of picoseconds would wrap to the past and start it at once.
     if (tc.start_at.ps > std::numeric_limits<std::int64_t>::max() - s.max_sim_time.ps)
@@ -270,6 +274,9 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     j["count"] = tc.count;
     j["concurrency"] = tc.concurrency;
     j["stride"] = format_bytes(tc.stride);
+    j["pattern"] = access_pattern_name(tc.pattern);
+    if (tc.pattern == AccessPattern::Random)
+      j["seed"] = *tc.seed;
     if (tc.queue_pairs > 1)
       j["queue_pairs"] = tc.queue_pairs;
     if (tc.rate.bytes_per_second > 0)

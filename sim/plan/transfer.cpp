@@ -98,19 +98,27 @@ void load_bounce(const Node &n, const TopologyConfig &t, const Hierarchy &h, con
 
 } // namespace
 
+// A key that only initiators of some types take (queue pairs, copy engines): refused on
+// another initiator, naming the types that take it.
+static void refuse_without(const Node &key, const char *name, bool initiator_has_it,
+                           bool (*type_has_it)(const ComponentType &type)) {
+  if (!initiator_has_it)
+    key.fail(fmt::format("{} on a transfer not initiated by {}", name,
+                         a_component_type_that(type_has_it)),
+             fmt::format("no {} key", name));
+}
+
 TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hierarchy &h,
                              const Enumeration &e, const PciView &view) {
   n.require_object();
   n.allow_only({"id",          "initiator",   "target",      "offset", "direction",
                 "size",        "count",       "concurrency", "stride", "start_after",
                 "start_at",    "description", "rate",        "buffer", "queue_pairs",
-                "copy_engine", "mechanism",   "fallback",    "chunk",  "chunks_in_flight"});
+                "copy_engine", "mechanism",   "fallback",    "chunk",  "chunks_in_flight",
+                "pattern",     "seed"});
   TransferConfig tc;
   tc.pointer = n.pointer();
-  tc.id = n.at("id").as_string();
-  // start_after and the report name transfers by id, so an empty one could not be told apart.
-  if (tc.id.empty())
-    n.at("id").fail("an empty transfer id", "a non-empty id, unique among the transfers");
+  tc.id = n.at("id").as_id("transfer");
   Node initiator = n.at("initiator");
   tc.initiator = t.find(initiator.as_string());
   if (tc.initiator < 0)
@@ -196,12 +204,8 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
   if (auto c = n.get("concurrency"))
     tc.concurrency = static_cast<int>(c->as_int(1, 1 << 20));
   if (auto q = n.get("queue_pairs")) {
-    if (!icfg.type->reads_per_queue_pair)
-      q->fail(fmt::format("queue_pairs on a transfer not initiated by {}",
-                          a_component_type_that([](const ComponentType &type) {
-                            return type.reads_per_queue_pair != nullptr;
-                          })),
-              "no queue_pairs key");
+    refuse_without(*q, "queue_pairs", icfg.type->reads_per_queue_pair != nullptr,
+                   [](const ComponentType &type) { return type.reads_per_queue_pair != nullptr; });
     tc.queue_pairs = static_cast<int>(q->as_int(1, 1 << 16));
   }
   if (icfg.type->reads_per_queue_pair) {
@@ -213,20 +217,23 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     tc.concurrency = depth * tc.queue_pairs;
   }
   if (auto ce = n.get("copy_engine")) {
-    if (!icfg.type->copy_engines)
-      ce->fail(fmt::format("copy_engine on a transfer not initiated by {}",
-                           a_component_type_that([](const ComponentType &type) {
-                             return type.copy_engines != nullptr;
-                           })),
-               "no copy_engine key");
+    refuse_without(*ce, "copy_engine", icfg.type->copy_engines != nullptr,
+                   [](const ComponentType &type) { return type.copy_engines != nullptr; });
     tc.copy_engine = static_cast<int>(
         ce->as_int(0, static_cast<std::int64_t>(icfg.type->copy_engines(icfg.params)) - 1));
   }
+  tc.pattern = load_access_pattern(n, true);
   tc.stride = tc.size;
   if (auto st = n.get("stride")) {
     tc.stride = st->as_bytes();
     if (tc.stride.count == 0)
       st->fail("a stride of 0 B", "a positive stride (or omit it)");
+  }
+  if (auto sd = n.get("seed")) {
+    if (tc.pattern != AccessPattern::Random)
+      sd->fail("a seed for a pattern that is not \"random\"",
+               "no seed, or \"pattern\": \"random\"");
+    tc.seed = static_cast<std::uint64_t>(sd->as_int(0, INT64_MAX));
   }
   if (auto r = n.get("rate"))
     tc.rate = r->as_bandwidth();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "models/os/p2pdma.h"
@@ -11,6 +12,7 @@
 #include "sim/fabric/enumeration.h"
 #include "sim/fabric/pci_view.h"
 #include "sim/fabric/topology.h"
+#include "sim/plan/access_pattern.h"
 
 namespace pciesim {
 
@@ -28,11 +30,13 @@ struct TransferConfig {
   std::uint64_t count = 1;
   int concurrency = 1; // in flight in total (queue pairs x per-QP depth for a NIC)
   int queue_pairs = 1;
-  Bytes stride;         // default: size
-  Bandwidth rate{0};    // pacing, 0 = none
-  int copy_engine = 0;  // GPU initiators
-  int start_after = -1; // transfer index, or -1
-  Duration start_at;    // absolute, or after start_after's completion
+  Bytes stride; // default: size
+  AccessPattern pattern = AccessPattern::Sequential;
+  std::optional<std::uint64_t> seed; // random pattern; default: from the scenario's seed
+  Bandwidth rate{0};                 // pacing, 0 = none
+  int copy_engine = 0;               // GPU initiators
+  int start_after = -1;              // transfer index, or -1
+  Duration start_at;                 // absolute, or after start_after's completion
   // Peer-to-peer transfers (an endpoint to another endpoint's BAR):
   bool peer = false;
   std::string mechanism;  // "p2p_dma_api" or "bounce"

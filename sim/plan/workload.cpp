@@ -11,8 +11,9 @@
 namespace pciesim {
 
 const std::vector<std::string> &mechanism_names() {
-  static const std::vector<std::string> names = {"p2p_dma_api", "hmm_migrate", "hmm_p2p",
-                                                 "dmabuf_p2p", "bounce"};
+#define PCIESIM_MECHANISM_NAME(id, name, factory) name,
+  static const std::vector<std::string> names = {PCIESIM_MECHANISMS(PCIESIM_MECHANISM_NAME)};
+#undef PCIESIM_MECHANISM_NAME
   return names;
 }
 
@@ -69,9 +70,7 @@ BufferConfig load_buffer(const Node &n, const TopologyConfig &t) {
   n.require_object();
   n.allow_only({"id", "gpu", "size", "page_size", "placement", "description"});
   BufferConfig b;
-  b.id = n.at("id").as_string();
-  if (b.id.empty())
-    n.at("id").fail("an empty buffer id", "a non-empty id, unique among the buffers");
+  b.id = n.at("id").as_id("buffer");
   Node gpu = n.at("gpu");
   b.gpu = t.find(gpu.as_string());
   if (b.gpu < 0 || t.components[static_cast<std::size_t>(b.gpu)].type->workload_actor !=
@@ -106,9 +105,7 @@ PhaseConfig load_phase(const Node &n, const TopologyConfig &t,
                 "seed", "concurrency", "once", "with_previous", "description"});
   PhaseConfig p;
   p.pointer = n.pointer();
-  p.id = n.at("id").as_string();
-  if (p.id.empty())
-    n.at("id").fail("an empty phase id", "a non-empty id, unique among the phases");
+  p.id = n.at("id").as_id("phase");
   Node actor = n.at("actor");
   std::string actor_id = actor.as_string();
   if (actor_id != "cpu") {
@@ -160,23 +157,13 @@ PhaseConfig load_phase(const Node &n, const TopologyConfig &t,
   p.seed = seed;
   if (auto s = n.get("seed"))
     p.seed = static_cast<std::uint64_t>(s->as_int(0, INT64_MAX));
-  if (auto pat = n.get("pattern")) {
-    std::string name = pat->as_choice({"sequential", "random", "strided"});
-    p.pattern = name == "random"    ? AccessPattern::Random
-                : name == "strided" ? AccessPattern::Strided
-                                    : AccessPattern::Sequential;
-  }
+  p.pattern = load_access_pattern(n, false);
   if (auto s = n.get("stride")) {
-    if (p.pattern != AccessPattern::Strided)
-      s->fail("a stride for a pattern that is not \"strided\"",
-              "no stride, or \"pattern\": \"strided\"");
     p.stride_bytes = s->as_bytes().count;
     if (p.stride_bytes < p.access_bytes)
       s->fail(fmt::format("a stride of {} below the access size {}",
                           format_bytes(Bytes{p.stride_bytes}), format_bytes(Bytes{p.access_bytes})),
               "a stride of at least the access size");
-  } else if (p.pattern == AccessPattern::Strided) {
-    n.fail("a strided pattern without a \"stride\"", "a \"stride\" size");
   }
   // A GPU kernel has many warps touching memory at once: enough accesses in flight to fill a
   // fault batch of 4 KiB pages.
@@ -326,7 +313,6 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
                             {"size", format_bytes(Bytes{b.bytes})},
                             {"page_size", format_bytes(Bytes{b.page_bytes})},
                             {"placement", b.on_device ? "device" : "system"}});
-  static const char *pattern_names[] = {"sequential", "random", "strided"};
   for (const PhaseConfig &p : w.phases) {
     nlohmann::ordered_json pj;
     pj["id"] = p.id;
@@ -338,7 +324,7 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
     pj["offset"] = format_bytes(Bytes{p.offset});
     pj["size"] = format_bytes(Bytes{p.bytes});
     pj["access_size"] = format_bytes(Bytes{p.access_bytes});
-    pj["pattern"] = pattern_names[static_cast<int>(p.pattern)];
+    pj["pattern"] = access_pattern_name(p.pattern);
     if (p.pattern == AccessPattern::Strided)
       pj["stride"] = format_bytes(Bytes{p.stride_bytes});
     if (p.pattern == AccessPattern::Random)

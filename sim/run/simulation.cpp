@@ -106,6 +106,8 @@ public:
       spec.region_bytes = tc.region_bytes;
       spec.transfer_bytes = tc.size.count;
       spec.stride_bytes = tc.stride.count;
+      spec.random_slots = tc.pattern == AccessPattern::Random;
+      spec.slot_seed = tc.seed.value_or(0);
       spec.count = tc.count;
       spec.concurrency = tc.concurrency;
       spec.local = tc.local;
