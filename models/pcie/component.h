@@ -61,6 +61,13 @@ public:
     (void)memory;
     throw std::logic_error("attach_host_memory on a component without a host bridge");
   }
+  // Host memory: the CPU touched [address, address + bytes), which its last-level cache now
+  // holds as far as it fits (`warm`), or flushed it from that cache (not `warm`). Others ignore it.
+  virtual void host_cache_touched(std::uint64_t address, std::uint64_t bytes, bool warm) {
+    (void)address;
+    (void)bytes;
+    (void)warm;
+  }
   // Drops cached translations of a range (an MTT zap, an ATS invalidation); a device that
   // caches none ignores it.
   virtual void invalidate(std::uint64_t address, std::uint64_t bytes) {

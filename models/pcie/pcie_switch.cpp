@@ -50,31 +50,17 @@ PcieSwitch::PcieSwitch(sc_core::sc_module_name name, const SwitchParams &params,
 }
 
 int PcieSwitch::route(const TlpExtension &tlp, int ingress) {
-  // ATS Translation Requests are for the translation agent in the root complex.
-  if (tlp.address_type == AddressType::TranslationRequest)
-    return ingress == kUpstreamPort ? -1 : kUpstreamPort;
-  bool request = is_request(tlp.type);
-  int egress = request ? downstream_.port_for_address(tlp.address)
-                       : downstream_.port_for_bus(tlp.requester_id >> 8);
-  if (egress >= 0 && ingress != kUpstreamPort) {
-    // Peer-to-peer between downstream ports: ACS on the ingress port may send it upstream
-    // instead, so that the root complex (and its IOMMU) sees it (PCIe Base Spec 6.12).
-    const AcsControl &acs = downstream_.of_port(ingress)->acs;
-    bool redirect =
-        request ? (acs.request_redirect || acs.egress_control) &&
-                      !(acs.direct_translated && tlp.address_type == AddressType::Translated)
-                : acs.completion_redirect;
-    if (egress == ingress)
-      redirect = request && acs.upstream_forwarding; // back where it came from: only with UF
-    if (redirect) {
-      ++stats_.acs_redirected;
-      return kUpstreamPort;
-    }
-  }
-  if (egress >= 0)
-    return egress;
-  // Not below any downstream port: upstream, unless it came from there (an address hole).
-  return ingress == kUpstreamPort ? -1 : kUpstreamPort;
+  RouteQuery query;
+  query.request = is_request(tlp.type);
+  query.address = tlp.address;
+  query.requester_bus = tlp.requester_id >> 8;
+  query.translation_request = tlp.address_type == AddressType::TranslationRequest;
+  query.translated = tlp.address_type == AddressType::Translated;
+  bool acs_redirected = false;
+  int egress = route_at_switch(downstream_, kUpstreamPort, ingress, query, acs_redirected);
+  if (acs_redirected)
+    ++stats_.acs_redirected;
+  return egress;
 }
 
 void PcieSwitch::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {

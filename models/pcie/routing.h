@@ -74,4 +74,22 @@ private:
   std::vector<PortRoute> routes_;
 };
 
+// What a bridge routes a TLP by: its kind and the fields that decide.
+struct RouteQuery {
+  bool request = true;              // else a completion, routed by ID
+  std::uint64_t address = 0;        // requests
+  int requester_bus = 0;            // completions
+  bool translation_request = false; // ATS Translation Request: for the root complex
+  bool translated = false;          // AT = Translated: ACS Direct Translated may let it pass
+};
+
+// The egress a switch picks for a TLP that came in at `ingress` (`upstream` is its upstream
+// port; `downstream` its downstream ports' windows, bus ranges and ACS controls): the
+// downstream port that claims it, unless ACS on the ingress port redirects a peer TLP upstream
+// (PCIe Base Spec 6.12), else upstream. -1 when nothing claims it (a TLP from upstream to an
+// address hole, or out the way it came). `acs_redirected` is set when ACS sent it upstream.
+// The switch model routes with it, and so does the route the scenario loader reports.
+int route_at_switch(const RoutingTable &downstream, int upstream, int ingress,
+                    const RouteQuery &query, bool &acs_redirected);
+
 } // namespace pciesim

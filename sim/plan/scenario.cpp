@@ -277,6 +277,8 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     j["pattern"] = access_pattern_name(tc.pattern);
     if (tc.pattern == AccessPattern::Random)
       j["seed"] = *tc.seed;
+    if (tc.host_cache != HostCacheState::AsLeft)
+      j["host_cache"] = tc.host_cache == HostCacheState::Warm ? "warm" : "cold";
     if (tc.queue_pairs > 1)
       j["queue_pairs"] = tc.queue_pairs;
     if (tc.rate.bytes_per_second > 0)

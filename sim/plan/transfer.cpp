@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "sim/config/component_catalog.h"
+#include "sim/fabric/route_trace.h"
 
 namespace pciesim {
 
@@ -115,7 +116,7 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
                 "size",        "count",       "concurrency", "stride", "start_after",
                 "start_at",    "description", "rate",        "buffer", "queue_pairs",
                 "copy_engine", "mechanism",   "fallback",    "chunk",  "chunks_in_flight",
-                "pattern",     "seed"});
+                "pattern",     "seed",        "host_cache"});
   TransferConfig tc;
   tc.pointer = n.pointer();
   tc.id = n.at("id").as_id("transfer");
@@ -229,6 +230,13 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     if (tc.stride.count == 0)
       st->fail("a stride of 0 B", "a positive stride (or omit it)");
   }
+  if (auto hc = n.get("host_cache")) {
+    if (tcfg.type->role != ComponentRole::Memory)
+      hc->fail("host_cache on a transfer whose target is not host memory",
+               "no host_cache key (it says whether the host's last-level cache holds the buffer)");
+    tc.host_cache =
+        hc->as_choice({"warm", "cold"}) == "warm" ? HostCacheState::Warm : HostCacheState::Cold;
+  }
   if (auto sd = n.get("seed")) {
     if (tc.pattern != AccessPattern::Random)
       sd->fail("a seed for a pattern that is not \"random\"",
@@ -274,8 +282,15 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     for (int node : tc.verdict.redirecting_nodes)
       direct_translated = direct_translated &&
                           view.tree.nodes[static_cast<std::size_t>(node)].acs.direct_translated;
-    tc.route = peer_route(t, h, tc.initiator, tc.target,
-                          direct_translated ? P2pMapType::BusAddr : tc.verdict.type);
+    // The route is what the bridges' routing tables and ACS controls give; a request that
+    // leaves the socket has no such route here, and the tree's is shown.
+    bool translated = icfg.type->ats_enabled && icfg.type->ats_enabled(icfg.params);
+    std::vector<int> traced =
+        trace_request_route(t, h, e, view, tc.initiator, tc.target_address, translated);
+    tc.route = !traced.empty()
+                   ? join_route(t, traced)
+                   : peer_route(t, h, tc.initiator, tc.target,
+                                direct_translated ? P2pMapType::BusAddr : tc.verdict.type);
     if (tc.mechanism == "p2p_dma_api" && tc.verdict.type == P2pMapType::NotSupported) {
       if (fallback == "bounce") {
         tc.mechanism = "bounce";
@@ -298,7 +313,9 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     if (path.back() != root)
       tc.unsupported = "not modelled: host memory of another root complex (inter-socket link)";
     path.push_back(tc.target);
-    tc.route = join_route(t, path);
+    std::vector<int> traced =
+        trace_request_route(t, h, e, view, tc.initiator, tc.target_address, false);
+    tc.route = join_route(t, traced.empty() ? path : traced);
   } else {
     tc.route = tcfg.id;
   }

@@ -16,6 +16,11 @@
 
 namespace pciesim {
 
+// What the host's last-level cache holds of a host-memory buffer when a transfer starts: as
+// earlier traffic left it, all of it that fits (the CPU just wrote it: pcie-bench's "host warm"),
+// or none (flushed: "cold").
+enum class HostCacheState { AsLeft, Warm, Cold };
+
 struct TransferConfig {
   std::string id;
   std::string pointer;
@@ -33,6 +38,7 @@ struct TransferConfig {
   Bytes stride; // default: size
   AccessPattern pattern = AccessPattern::Sequential;
   std::optional<std::uint64_t> seed; // random pattern; default: from the scenario's seed
+  HostCacheState host_cache = HostCacheState::AsLeft;
   Bandwidth rate{0};                 // pacing, 0 = none
   int copy_engine = 0;               // GPU initiators
   int start_after = -1;              // transfer index, or -1

@@ -355,6 +355,11 @@ private:
       start_dependents(t, after_ps + tc.start_at.ps);
       return;
     }
+    // The host touches the buffer as the transfer is started (a chained transfer: when the one
+    // before it finished), not at its start_at.
+    if (tc.host_cache != HostCacheState::AsLeft)
+      components_[static_cast<std::size_t>(tc.target)]->host_cache_touched(
+          tc.target_address, tc.region_bytes, tc.host_cache == HostCacheState::Warm);
     engine(tc.initiator)
         .start_stream(stream_of_[static_cast<std::size_t>(t)], after_ps + tc.start_at.ps);
   }

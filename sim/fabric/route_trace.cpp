@@ -1,0 +1,72 @@
+#include "sim/fabric/route_trace.h"
+
+#include "sim/config/component_catalog.h"
+
+namespace pciesim {
+
+namespace {
+
+// The component on the far side of `component`'s port `port`, or -1.
+int neighbour_at(const Hierarchy &h, int component, int port) {
+  for (int child : h.children[static_cast<std::size_t>(component)])
+    if (h.parent_port[static_cast<std::size_t>(child)] == port)
+      return child;
+  return -1;
+}
+
+} // namespace
+
+std::vector<int> trace_request_route(const TopologyConfig &topology, const Hierarchy &h,
+                                     const Enumeration &enumeration, const PciView &view,
+                                     int initiator, std::uint64_t address, bool translated) {
+  RouteQuery query;
+  query.address = address;
+  query.translated = translated;
+  std::vector<int> path{initiator};
+  int at = h.parent[static_cast<std::size_t>(initiator)];
+  int ingress = h.parent_port[static_cast<std::size_t>(initiator)];
+  // Each step moves one link; a route longer than the components cannot be (a loop guard).
+  for (std::size_t steps = 0; at >= 0 && steps <= topology.components.size(); ++steps) {
+    path.push_back(at);
+    const ComponentConfig &c = topology.components[static_cast<std::size_t>(at)];
+    RoutingTable table = routing_for(enumeration, topology, at);
+    apply_acs(view, at, table);
+    if (c.type->role == ComponentRole::Switch) {
+      bool redirected = false;
+      int egress = route_at_switch(table, 0, ingress, query, redirected);
+      if (egress < 0)
+        return {};
+      int next = egress == 0 ? h.parent[static_cast<std::size_t>(at)] : neighbour_at(h, at, egress);
+      if (next < 0)
+        return {};
+      ingress = egress == 0 ? h.parent_port[static_cast<std::size_t>(at)]
+                            : h.upstream_port[static_cast<std::size_t>(next)];
+      at = next;
+      continue;
+    }
+    if (c.type->role == ComponentRole::RootComplex) {
+      if (int port = table.port_for_address(address); port >= 0) {
+        int next = neighbour_at(h, at, port);
+        if (next < 0)
+          return {};
+        ingress = h.upstream_port[static_cast<std::size_t>(next)];
+        at = next;
+        continue;
+      }
+      const ComponentAddressing &rc = enumeration.components[static_cast<std::size_t>(at)];
+      if (address < rc.memory_base || address - rc.memory_base >= rc.memory_size)
+        return {};
+      for (std::size_t m = 0; m < topology.components.size(); ++m)
+        if (topology.components[m].memory_of_root == at) {
+          path.push_back(static_cast<int>(m));
+          return path;
+        }
+      return {};
+    }
+    // An endpoint: the request has arrived at the BAR that claimed it.
+    return path;
+  }
+  return {};
+}
+
+} // namespace pciesim
