@@ -21,7 +21,7 @@ const StatTable<RootComplexStats> &RootComplexStats::table() {
       stat(&S::completions_sent,
            {"completions_sent", "TLPs", "CplD generated for memory reads (split at the RCB)"}),
       stat(&S::peer_requests,
-           {"peer_requests", "TLPs", "requests forwarded between root ports (P2P server)"}),
+           {"peer_requests", "TLPs", "requests forwarded between root ports (P2P engines)"}),
       stat(&S::peer_completions,
            {"peer_completions", "TLPs", "completions forwarded between root ports"}),
       stat(&S::peer_bytes, {"peer_bytes", "bytes", "payload through the P2P engines"}),
