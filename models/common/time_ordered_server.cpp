@@ -5,18 +5,10 @@
 #include <limits>
 
 namespace pciesim {
-namespace {
-
-// Bookings are pruned only when there are more than this many: pruning never changes an
-// answer (a booking that ended by now cannot delay or overlap a request due now or later), so
-// this only trades memory for time.
-constexpr std::size_t kPruneAbove = 16;
-
-} // namespace
 
 std::int64_t TimeOrderedServer::earliest_start(std::int64_t due_ps) const {
-  if (bookings_.empty() || due_ps >= bookings_.back().due_ps)
-    return std::max(due_ps, max_end_ps_); // in order: every booking is due no later
+  if (in_order(due_ps))
+    return std::max(due_ps, max_end_ps_); // every booking is due no later
   std::int64_t start = due_ps;
   for (const Booking &b : bookings_) {
     if (b.due_ps > due_ps)
@@ -28,6 +20,11 @@ std::int64_t TimeOrderedServer::earliest_start(std::int64_t due_ps) const {
 
 std::int64_t TimeOrderedServer::book(std::int64_t due_ps, std::int64_t start_ps,
                                      std::int64_t end_ps) {
+  max_end_ps_ = std::max(max_end_ps_, end_ps);
+  if (in_order(due_ps)) {
+    bookings_.push_back(Booking{due_ps, start_ps, end_ps}); // nothing is due later
+    return 0;
+  }
   auto later = std::upper_bound(bookings_.begin(), bookings_.end(), due_ps,
                                 [](std::int64_t due, const Booking &b) { return due < b.due_ps; });
   std::int64_t owed = 0;
@@ -35,7 +32,6 @@ std::int64_t TimeOrderedServer::book(std::int64_t due_ps, std::int64_t start_ps,
     owed +=
         std::max<std::int64_t>(0, std::min(end_ps, it->end_ps) - std::max(start_ps, it->start_ps));
   bookings_.insert(later, Booking{due_ps, start_ps, end_ps});
-  max_end_ps_ = std::max(max_end_ps_, end_ps);
   if (owed > 0) {
     // The work done twice at once is paid after everything booked so far.
     bookings_.push_back(Booking{bookings_.back().due_ps, max_end_ps_, max_end_ps_ + owed});
@@ -45,7 +41,7 @@ std::int64_t TimeOrderedServer::book(std::int64_t due_ps, std::int64_t start_ps,
   return owed;
 }
 
-std::int64_t TimeOrderedServer::serve(std::int64_t due_ps, std::int64_t service_ps) {
+std::int64_t TimeOrderedServer::serve_out_of_order(std::int64_t due_ps, std::int64_t service_ps) {
   std::int64_t start = earliest_start(due_ps);
   book(due_ps, start, start + service_ps);
   return start;
@@ -58,9 +54,7 @@ std::int64_t TimeOrderedServer::next_later_start(std::int64_t due_ps) const {
   return first;
 }
 
-void TimeOrderedServer::forget_before(std::int64_t now_ps) {
-  if (bookings_.size() <= kPruneAbove)
-    return;
+void TimeOrderedServer::drop_ended(std::int64_t now_ps) {
   bookings_.erase(std::remove_if(bookings_.begin(), bookings_.end(),
                                  [now_ps](const Booking &b) { return b.end_ps <= now_ps; }),
                   bookings_.end());

@@ -24,6 +24,7 @@
 // busy-until server: start = max(due, previous end), in O(1).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -38,20 +39,43 @@ public:
   // earliest_start(due_ps) or later. Returns the work owed because the booking overlaps
   // bookings due later (0 when it overlaps none), which the server appends as a debt.
   std::int64_t book(std::int64_t due_ps, std::int64_t start_ps, std::int64_t end_ps);
-  // earliest_start then book for `service_ps`; returns the start.
-  std::int64_t serve(std::int64_t due_ps, std::int64_t service_ps);
+  // earliest_start then book for `service_ps`; returns the start. Inline for the common
+  // in-order case (it runs once per memory access).
+  std::int64_t serve(std::int64_t due_ps, std::int64_t service_ps) {
+    if (!in_order(due_ps))
+      return serve_out_of_order(due_ps, service_ps);
+    std::int64_t start = std::max(due_ps, max_end_ps_);
+    max_end_ps_ = start + service_ps;
+    bookings_.push_back(Booking{due_ps, start, max_end_ps_});
+    return start;
+  }
   // Start of the first booking due after `due_ps` (INT64_MAX when none): how long a request
   // due then could run before it overlaps a later-due one.
   std::int64_t next_later_start(std::int64_t due_ps) const;
   // The caller promises that no request will be due before `now_ps`: bookings that ended by
   // then can no longer delay anything and are dropped.
-  void forget_before(std::int64_t now_ps);
+  void forget_before(std::int64_t now_ps) {
+    if (bookings_.size() > kPruneAbove)
+      drop_ended(now_ps);
+  }
 
   std::int64_t busy_until_ps() const { return max_end_ps_; }
   std::size_t bookings() const { return bookings_.size(); }
   std::int64_t debt_ps() const { return debt_ps_; } // total work owed to overlaps so far
 
 private:
+  // Bookings are pruned only when there are more than this many: pruning never changes an
+  // answer (a booking that ended by now cannot delay or overlap a request due now or later),
+  // so this only trades memory for time.
+  static constexpr std::size_t kPruneAbove = 16;
+
+  // Every booking is due no later than `due_ps`.
+  bool in_order(std::int64_t due_ps) const {
+    return bookings_.empty() || due_ps >= bookings_.back().due_ps;
+  }
+  std::int64_t serve_out_of_order(std::int64_t due_ps, std::int64_t service_ps);
+  void drop_ended(std::int64_t now_ps);
+
   struct Booking {
     std::int64_t due_ps, start_ps, end_ps;
   };
