@@ -1,3 +1,5 @@
+// The IOMMU's parameter and stat tables, its IOTLB and page-walk-cache lookups and its page
+// walks (see the header).
 #include "models/iommu/iommu.h"
 
 #include <algorithm>
@@ -153,7 +155,7 @@ Iommu::Iommu(const IommuParams &params, PageTableReader read_page_table_entry,
       iotlb_(static_cast<std::size_t>(std::max(params.iotlb_entries, 0)),
              static_cast<std::size_t>(std::max(params.iotlb_ways, 0)), params.page_size),
       pwc_(static_cast<std::size_t>(std::max(params.pwc_entries, 0)), 0, Bytes{1}),
-      walker_free_at_ps_(static_cast<std::size_t>(std::max(params.walkers, 1)), 0) {
+      walkers_(static_cast<std::size_t>(std::max(params.walkers, 1))) {
   if (params.levels < 4 || params.levels > 5)
     throw std::invalid_argument(fmt::format("iommu_levels {} is not 4 or 5", params.levels));
   if (leaf_level_ >= params.levels)
@@ -197,7 +199,7 @@ std::int64_t Iommu::translation_request(std::uint64_t iova, std::int64_t at_ps) 
 
 void Iommu::forget_finished_walks(std::int64_t at_ps) {
   // At most `walkers` walks are unfinished at any time, so the map stays small.
-  if (walks_in_flight_.size() <= walker_free_at_ps_.size())
+  if (walks_in_flight_.size() <= walkers_.size())
     return;
   for (auto it = walks_in_flight_.begin(); it != walks_in_flight_.end();)
     it = it->second <= at_ps ? walks_in_flight_.erase(it) : std::next(it);
@@ -227,13 +229,23 @@ std::int64_t Iommu::resolve(std::uint64_t iova, std::int64_t at_ps) {
 }
 
 std::int64_t Iommu::walk(std::uint64_t iova, std::int64_t at_ps) {
-  // The walker that frees first (lowest index on a tie) takes the walk.
-  auto walker = std::min_element(walker_free_at_ps_.begin(), walker_free_at_ps_.end());
-  std::int64_t t = at_ps;
-  if (*walker > at_ps) {
-    ++stats_.walker_waits;
-    t = *walker;
+  // The walker that can start it first takes the walk; of walkers that can start it equally
+  // soon, the one with the longest time before a later-due walk booked on it (the lowest
+  // index on a tie).
+  TimeOrderedServer *walker = nullptr;
+  std::int64_t start = 0, room_until = 0;
+  for (TimeOrderedServer &candidate : walkers_) {
+    std::int64_t s = candidate.earliest_start(at_ps);
+    std::int64_t room = candidate.next_later_start(at_ps);
+    if (!walker || s < start || (s == start && room > room_until)) {
+      walker = &candidate;
+      start = s;
+      room_until = room;
+    }
   }
+  if (start > at_ps)
+    ++stats_.walker_waits;
+  std::int64_t t = start;
   ++stats_.walks;
   t += params_.walk_overhead.ps;
   // The deepest cached non-leaf entry says where the next table is; start reading below it.
@@ -252,8 +264,13 @@ std::int64_t Iommu::walk(std::uint64_t iova, std::int64_t at_ps) {
     if (level > leaf_level_)
       pwc_.insert(pwc_key(level, iova));
   }
-  *walker = t;
+  walker->book(at_ps, start, t);
   return t;
+}
+
+void Iommu::forget_before(std::int64_t now_ps) {
+  for (TimeOrderedServer &walker : walkers_)
+    walker.forget_before(now_ps);
 }
 
 std::int64_t Iommu::invalidate(std::uint64_t iova, std::uint64_t bytes, std::int64_t at_ps) {

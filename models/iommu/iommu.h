@@ -1,6 +1,11 @@
 // Timing model of an IOMMU unit in a root complex (MODELING.md §5): an IOTLB, a page-walk
 // cache for upper-level entries, and a pool of page-table walkers whose memory reads are
-// served by the owner's host memory. Translation is identity (IOVA = bus address = physical
+// served by the owner's host memory. Each walker is a TimeOrderedServer: walks are booked
+// when their request arrives, which is not always in the order they are due (an ATS
+// Translation Request is due a host-bridge trip after it arrives, a translation at once), and a
+// walk due sooner is never queued behind one booked earlier but due later. The walkers' reads
+// overlap in host memory, whose channels serve them in time order too, so N walkers sustain N
+// walks at a time. Translation is identity (IOVA = bus address = physical
 // address): the simulator moves no data, so only *when* a translation is ready matters.
 // Plain class, no SystemC: the owner calls it with integer picosecond times and uses the
 // returned completion times.
@@ -14,6 +19,7 @@
 
 #include "models/common/params.h"
 #include "models/common/stats.h"
+#include "models/common/time_ordered_server.h"
 #include "models/iommu/translation_cache.h"
 
 namespace pciesim {
@@ -94,6 +100,9 @@ public:
   // command's completion wait is over. Device ATCs are the caller's to invalidate.
   std::int64_t invalidate(std::uint64_t iova, std::uint64_t bytes, std::int64_t at_ps);
   std::int64_t invalidate_all(std::int64_t at_ps);
+  // The owner promises that no request will be due before `now_ps`: walker bookings that
+  // ended by then are dropped (it changes no answer, only the memory kept).
+  void forget_before(std::int64_t now_ps);
 
   const IommuParams &params() const { return params_; }
   const IommuStats &stats() const { return stats_; }
@@ -119,7 +128,7 @@ private:
   std::uint64_t iova_mask_; // the address width the page tables cover (48 or 57 bits)
   TranslationCache iotlb_;  // keyed by page number
   TranslationCache pwc_;    // keyed by pwc_key(level, iova) of non-leaf entries
-  std::vector<std::int64_t> walker_free_at_ps_;
+  std::vector<TimeOrderedServer> walkers_;
   std::map<std::uint64_t, std::int64_t> walks_in_flight_; // page -> ready time
   IommuStats stats_;
 };

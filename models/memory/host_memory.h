@@ -1,5 +1,12 @@
-// Host DRAM behind a root complex's host bridge: a latency and a bandwidth server. It is a
-// plain TLM-2.0 base-protocol target; b_transport annotates when the access completes.
+// Host DRAM behind a root complex's host bridge: `channels` memory channels sharing the
+// socket's bandwidth, with addresses interleaved across them every `interleave` bytes, and a
+// fixed access latency. It is a plain TLM-2.0 base-protocol target; b_transport annotates when
+// the access completes. Callers book accesses ahead of time (the annotated delay says when the
+// access reaches memory), and calls do not arrive in that order (the root complex books a data
+// access after a translation, an IOMMU walk books its page-table reads sooner), so each
+// channel is a TimeOrderedServer: it serves accesses in the order they reach memory, never in
+// the order they were booked (models/common/time_ordered_server.h says why this and not the
+// event calendar).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +18,7 @@
 
 #include "models/common/params.h"
 #include "models/common/stats.h"
+#include "models/common/time_ordered_server.h"
 #include "models/pcie/component.h"
 
 namespace pciesim {
@@ -18,14 +26,17 @@ namespace pciesim {
 struct HostMemoryParams {
   Bytes size{64ull << 30};
   Duration latency{80000};
-  Bandwidth bandwidth{100e9};
+  Bandwidth bandwidth{100e9}; // of the socket, split evenly across the channels
+  int channels = 8;
+  Bytes interleave{256}; // blocks of this size are spread over the channels
 
   static const ParamTable<HostMemoryParams> &table();
   static const std::vector<ParamSpec> &specs() { return table().specs(); }
   static HostMemoryParams from(const ParamSet &params) { return table().from(params); }
 };
 
-// Set by HostMemory on every access it serves: when its bandwidth server took the access.
+// Set by HostMemory on every access it serves: when its channels took the access (the last
+// of them, for an access spread over several).
 // A requester that buffers writes (the root complex) frees its buffer from this moment.
 struct MemoryTimingExtension : tlm::tlm_extension<MemoryTimingExtension> {
   std::int64_t accepted_at_ps = 0;
@@ -59,10 +70,13 @@ public:
 
 private:
   void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay);
+  // Calls serve(channel, bytes) for each interleave block of [address, address + bytes),
+  // or once for the whole access with one channel.
+  template <class F> void for_each_block(std::uint64_t address, std::uint64_t bytes, F &&serve);
 
   HostMemoryParams params_;
-  double ps_per_byte_;
-  std::int64_t busy_until_ps_ = 0;
+  double ps_per_byte_per_channel_;
+  std::vector<TimeOrderedServer> channels_;
   HostMemoryStats stats_;
 };
 

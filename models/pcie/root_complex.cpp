@@ -1,3 +1,5 @@
+// The root complex: its parameter and stat tables, host-memory service, peer forwarding and
+// ATS translation answers (see the header).
 #include "models/pcie/root_complex.h"
 
 #include <algorithm>
@@ -19,10 +21,14 @@ const StatTable<RootComplexStats> &RootComplexStats::table() {
       stat(&S::completions_sent,
            {"completions_sent", "TLPs", "CplD generated for memory reads (split at the RCB)"}),
       stat(&S::peer_requests,
-           {"peer_requests", "TLPs", "requests forwarded between root ports (P2P server)"}),
+           {"peer_requests", "TLPs", "requests forwarded between root ports (P2P engines)"}),
       stat(&S::peer_completions,
            {"peer_completions", "TLPs", "completions forwarded between root ports"}),
-      stat(&S::peer_bytes, {"peer_bytes", "bytes", "payload through the P2P server"}),
+      stat(&S::peer_bytes, {"peer_bytes", "bytes", "payload through the P2P engines"}),
+      stat(&S::peer_write_bytes,
+           {"peer_write_bytes", "bytes", "payload of posted writes through the P2P write engine"}),
+      stat(&S::peer_read_bytes, {"peer_read_bytes", "bytes",
+                                 "completion payload of peer reads through the P2P read engine"}),
       stat(&S::unsupported_requests,
            {"unsupported_requests", "TLPs",
             "requests refused with Unsupported Request (p2p_policy, no claimant)"}),
@@ -48,12 +54,23 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
              false,
              false,
              {"forward", "unsupported_request"}}),
-      field(&P::p2p_latency,
-            {"p2p_latency", ParamKind::time, "200 ns",
-             "added latency of peer forwarding between root ports (MODELING.md §4)", 0, 1e9}),
-      field(&P::p2p_bandwidth,
-            {"p2p_bandwidth", ParamKind::rate, "25 GB/s",
-             "cap on peer-forwarded bytes per second through the root complex (estimate)", 1e6, 0}),
+      field(&P::p2p_write_latency,
+            {"p2p_write_latency", ParamKind::time, "200 ns",
+             "added latency of a posted write forwarded between root ports (MODELING.md §4)", 0,
+             1e9}),
+      field(&P::p2p_write_bandwidth,
+            {"p2p_write_bandwidth", ParamKind::rate, "25 GB/s",
+             "cap on posted-write payload forwarded between root ports (estimate)", 1e6, 0}),
+      field(&P::p2p_read_latency,
+            {"p2p_read_latency", ParamKind::time, "200 ns",
+             "added latency of each TLP of a peer read forwarded between root ports: the "
+             "request and its completions each pay it, so a read pays it twice (MODELING.md §4)",
+             0, 1e9}),
+      field(&P::p2p_read_bandwidth,
+            {"p2p_read_bandwidth", ParamKind::rate, "25 GB/s",
+             "cap on the completion payload of peer reads forwarded between root ports "
+             "(estimate)",
+             1e6, 0}),
       field(&P::read_completion_boundary,
             {"read_completion_boundary", ParamKind::size, "64 B",
              "RCB: completions end on multiples of it", 64, 128, true}),
@@ -78,7 +95,11 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
 RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,
                          RootComplexWiring wiring, SimContext &context)
     : sc_module(name), memory_socket("memory_socket"), params_(params), wiring_(std::move(wiring)),
-      pool_(context.pool), p2p_ps_per_byte_(1e12 / params.p2p_bandwidth.bytes_per_second),
+      pool_(context.pool), p2p_write_engine_{params.p2p_write_latency.ps,
+                                             1e12 / params.p2p_write_bandwidth.bytes_per_second,
+                                             {}},
+      p2p_read_engine_{
+          params.p2p_read_latency.ps, 1e12 / params.p2p_read_bandwidth.bytes_per_second, {}},
       iommu_(
           params.iommu,
           [this](std::uint64_t address, std::int64_t at_ps) {
@@ -153,11 +174,16 @@ void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload
   else
     ++stats_.peer_completions;
   stats_.peer_bytes += tlp.payload_bytes;
+  // Posted writes take the write engine; read requests and their completions the read engine.
+  bool posted_write = tlp.type == TlpType::MWr;
+  (posted_write ? stats_.peer_write_bytes : stats_.peer_read_bytes) += tlp.payload_bytes;
+  P2pEngine &engine = posted_write ? p2p_write_engine_ : p2p_read_engine_;
   std::int64_t now = now_ps();
-  std::int64_t start = std::max(now + translation_ps + params_.p2p_latency.ps, p2p_busy_until_ps_);
-  p2p_busy_until_ps_ = start + busy_ps(tlp.payload_bytes * p2p_ps_per_byte_);
+  engine.server.forget_before(now);
+  std::int64_t transfer = busy_ps(tlp.payload_bytes * engine.ps_per_byte);
+  std::int64_t start = engine.server.serve(now + translation_ps + engine.latency_ps, transfer);
   tlp.ingress_port = static_cast<std::uint8_t>(ingress);
-  ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(p2p_busy_until_ps_ - now));
+  ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(start + transfer - now));
 }
 
 // An ATS Translation Request: the IOMMU looks the page up (walking on a miss) and answers
@@ -172,6 +198,7 @@ void RootComplex::answer_translation_request(int port, tlm::tlm_generic_payload 
   PciePort &rp = *ports_[static_cast<std::size_t>(port)];
   rp.release(gp, sc_core::SC_ZERO_TIME);
   std::int64_t now = now_ps();
+  iommu_.forget_before(now);
   std::int64_t ready =
       iommu_.translation_request(req.address, now + params_.host_bridge_latency.ps);
   tlm::tlm_generic_payload &cpl_gp = make_completion(
@@ -193,6 +220,7 @@ void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
     std::int64_t translation_ps = 0;
     if (iommu_.translates() && tlp.address_type == AddressType::Untranslated) {
       std::int64_t now = now_ps();
+      iommu_.forget_before(now);
       translation_ps = iommu_.translate(tlp.address, now) - now;
     }
     if (tlp.address >= wiring_.memory_base &&

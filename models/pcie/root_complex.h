@@ -2,8 +2,12 @@
 // enumeration) and a host bridge to this socket's host memory. Requests for host memory pay
 // the host-bridge latency and the memory's latency and bandwidth; reads are answered with
 // completions split at the Read Completion Boundary, at most MPS each. Requests for another
-// root port's window are peer-to-peer: forwarded with an added latency and a bandwidth cap,
-// or refused with Unsupported Request, as `p2p_policy` says.
+// root port's window are peer-to-peer: forwarded, or refused with Unsupported Request, as
+// `p2p_policy` says. Forwarding has one engine per direction, each with its own latency and
+// bandwidth: the write engine carries posted writes, the read engine peer read requests and
+// the completions that answer them. Both engines, like host memory and the IOMMU's walkers,
+// are TimeOrderedServers: a TLP whose translation finished sooner is not queued behind one
+// booked earlier but due later.
 #pragma once
 
 #include <vector>
@@ -13,6 +17,7 @@
 
 #include "models/common/sim_context.h"
 #include "models/common/stats.h"
+#include "models/common/time_ordered_server.h"
 #include "models/iommu/iommu.h"
 #include "models/pcie/component.h"
 #include "models/pcie/forwarding_bridge.h"
@@ -27,8 +32,10 @@ struct RootComplexParams {
   int root_ports = 4;
   Duration host_bridge_latency{150000};
   P2pPolicy p2p_policy = P2pPolicy::Forward;
-  Duration p2p_latency{200000};
-  Bandwidth p2p_bandwidth{25e9};
+  Duration p2p_write_latency{200000};
+  Bandwidth p2p_write_bandwidth{25e9};
+  Duration p2p_read_latency{200000};
+  Bandwidth p2p_read_bandwidth{25e9};
   Bytes read_completion_boundary{64};
   Bytes completion_max{0}; // 0 = MPS
   Bytes mmio_size{1ull << 40};
@@ -47,6 +54,7 @@ struct RootComplexStats {
   std::uint64_t memory_reads = 0, memory_writes = 0;
   std::uint64_t completions_sent = 0;
   std::uint64_t peer_requests = 0, peer_completions = 0, peer_bytes = 0;
+  std::uint64_t peer_write_bytes = 0, peer_read_bytes = 0;
   std::uint64_t unsupported_requests = 0;
   std::uint64_t ats_translation_requests = 0;
   static const StatTable<RootComplexStats> &table();
@@ -95,8 +103,13 @@ private:
   RootComplexWiring wiring_;
   TlpPool &pool_;
   tlm::tlm_generic_payload memory_payload_;
-  double p2p_ps_per_byte_;
-  std::int64_t p2p_busy_until_ps_ = 0;
+  // A forwarding engine of one direction: its latency, rate and time-ordered server.
+  struct P2pEngine {
+    std::int64_t latency_ps;
+    double ps_per_byte;
+    TimeOrderedServer server;
+  };
+  P2pEngine p2p_write_engine_, p2p_read_engine_;
   Iommu iommu_;
   RootComplexStats stats_;
 };

@@ -157,8 +157,10 @@ TEST(P2pDmaApi, ThruHostBridgePaysTheRootComplexCapAndLatency) {
         c["params"]["mtt_entries"] = 0; // no MTT reads: compare the data paths alone
   };
   auto cap = [&](nlohmann::json &t) {
-    t["components"][0]["params"]["p2p_bandwidth"] = "10 GB/s";
-    t["components"][0]["params"]["p2p_latency"] = "200 ns";
+    for (const char *direction : {"write", "read"}) {
+      t["components"][0]["params"][std::string("p2p_") + direction + "_bandwidth"] = "10 GB/s";
+      t["components"][0]["params"][std::string("p2p_") + direction + "_latency"] = "200 ns";
+    }
     no_mtt(t);
   };
   nlohmann::json fast = simulate_in_child(on(

@@ -222,6 +222,25 @@ TEST(Iommu, WalkerLimitSerialisesMisses) {
   }
 }
 
+TEST(Iommu, AWalkDueSoonerIsNotQueuedBehindOneBookedEarlierButDueLater) {
+  // One walker. An ATS Translation Request books a walk due at 1000 ns first; a translation
+  // due at 0 books its walk second. In time order the walker takes the one due at 0 first, at
+  // once, and it ends (5 + 520 ns) before the other starts. (Served in booking order it would
+  // wait for the later walk: 5 + 2 x 520 + 1000 - 5 ns.)
+  FakeMemory memory;
+  IommuParams p = translated();
+  p.walkers = 1;
+  p.pwc_entries = 0;
+  Iommu iommu(p, memory.reader(), kTableBase);
+  const std::int64_t one_walk = 200 * kNs + 4 * kReadPs;
+  EXPECT_EQ(iommu.translation_request(0x4000'0000, 1000 * kNs), 1005 * kNs + one_walk);
+  EXPECT_EQ(iommu.translate(0x0000'0000, 0), 5 * kNs + one_walk);
+  EXPECT_EQ(iommu.stats().walker_waits, 0u);
+  // A third walk due at 10 ns waits for the walker, behind the one due at 0.
+  EXPECT_EQ(iommu.translate(0x8000'0000, 10 * kNs), 5 * kNs + 2 * one_walk);
+  EXPECT_EQ(iommu.stats().walker_waits, 1u);
+}
+
 TEST(Iommu, ConcurrentMissesToOnePageShareTheWalk) {
   FakeMemory memory;
   Iommu iommu(translated(), memory.reader(), kTableBase);

@@ -1,0 +1,61 @@
+// The time-ordered booking server behind host memory channels, the root complex's P2P engines
+// and the IOMMU's walkers: in order it is a busy-until server; booked out of order it serves
+// the earlier-due request first and owes the work done twice at once.
+#include <limits>
+
+#include <gtest/gtest.h>
+
+#include "models/common/time_ordered_server.h"
+
+namespace pciesim {
+namespace {
+
+TEST(TimeOrderedServer, InOrderItIsABusyUntilServer) {
+  TimeOrderedServer server;
+  EXPECT_EQ(server.serve(0, 100), 0);
+  EXPECT_EQ(server.serve(0, 100), 100);   // queued behind the first
+  EXPECT_EQ(server.serve(500, 100), 500); // the server had freed
+  EXPECT_EQ(server.busy_until_ps(), 600);
+  EXPECT_EQ(server.debt_ps(), 0);
+}
+
+TEST(TimeOrderedServer, AnEarlierDueRequestBookedSecondIsNotDelayedByALaterDueOne) {
+  TimeOrderedServer server;
+  EXPECT_EQ(server.serve(1000, 100), 1000); // booked first, due later
+  EXPECT_EQ(server.serve(0, 100), 0);       // booked second, due first: served at once
+  EXPECT_EQ(server.debt_ps(), 0);           // it ended before the later one started
+  // A request due at 50 still waits for the one due at 0, which was there first.
+  EXPECT_EQ(server.serve(50, 100), 100);
+}
+
+TEST(TimeOrderedServer, AnOverlapIsOwedAfterEverythingBooked) {
+  TimeOrderedServer server;
+  EXPECT_EQ(server.serve(50, 100), 50); // [50, 150)
+  EXPECT_EQ(server.serve(0, 100), 0);   // [0, 100): 50 of it overlaps the later-due booking
+  EXPECT_EQ(server.debt_ps(), 50);
+  // The next request, due after both, starts after the later one and the 50 owed: the three
+  // requests take 300 of server time in all, as they would have served in time order.
+  EXPECT_EQ(server.serve(60, 100), 200);
+}
+
+TEST(TimeOrderedServer, ForgettingEndedBookingsChangesNoAnswer) {
+  TimeOrderedServer kept, pruned;
+  for (int i = 0; i < 40; ++i) {
+    std::int64_t due = 1000 * i + (i % 3 == 0 ? 700 : 0); // every third one booked ahead
+    pruned.forget_before(1000 * i);
+    EXPECT_EQ(kept.serve(due, 400), pruned.serve(due, 400)) << i;
+  }
+  EXPECT_LT(pruned.bookings(), kept.bookings());
+}
+
+TEST(TimeOrderedServer, NextLaterStartIsTheFirstStartOfALaterDueBooking) {
+  TimeOrderedServer server;
+  EXPECT_EQ(server.next_later_start(0), std::numeric_limits<std::int64_t>::max());
+  server.serve(1000, 100);
+  server.serve(700, 100);
+  EXPECT_EQ(server.next_later_start(0), 700);
+  EXPECT_EQ(server.next_later_start(800), 1000);
+}
+
+} // namespace
+} // namespace pciesim
