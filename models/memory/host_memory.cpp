@@ -17,6 +17,14 @@ const StatTable<HostMemoryStats> &HostMemoryStats::table() {
       stat(&S::bytes_written, {"bytes_written", "bytes", "bytes written"}),
       stat(&S::busy_ps,
            {"busy_ps", "ps", "time the channels were transferring, summed over channels"}),
+      stat(&S::llc_read_hits,
+           {"llc_read_hits", "count", "device reads the last-level cache served (every line)"}),
+      stat(&S::llc_read_misses,
+           {"llc_read_misses", "count", "device reads that went to DRAM, with llc_size set"}),
+      stat(&S::ddio_writes,
+           {"ddio_writes", "count", "device writes DDIO took into the last-level cache"}),
+      stat(&S::llc_writebacks,
+           {"llc_writebacks", "count", "dirty cache lines written back to DRAM to make room"}),
   });
   return table;
 }
@@ -42,7 +50,20 @@ const ParamTable<HostMemoryParams> &HostMemoryParams::table() {
             {"interleave", ParamKind::size, "256 B",
              "channel interleave granule: each run of `channels` consecutive blocks of this "
              "size spreads over all channels, in an order hashed from the address (estimate)",
-             64, 1 << 30, true}));
+             64, 1 << 30, true}),
+      field(&P::llc_size,
+            {"llc_size", ParamKind::size, "0 B",
+             "last-level cache of the socket as devices see it (Intel's PCIe reads look it up): "
+             "0 for none, every access going to DRAM; a platform file sets it",
+             0, 1ull << 40}),
+      field(&P::llc_io_size,
+            {"llc_io_size", ParamKind::size, "0 B",
+             "share of the cache device writes may allocate (DDIO: 2 of the ways by default on "
+             "Xeon Scalable, Farshin et al. ATC 2020); 0 for no DDIO: writes go to DRAM",
+             0, 1ull << 40}),
+      field(&P::llc_latency,
+            {"llc_latency", ParamKind::time, "0 ns",
+             "what a device access the cache serves costs instead of `latency`", 0, 1e9}));
   return table;
 }
 
@@ -50,7 +71,8 @@ HostMemory::HostMemory(sc_core::sc_module_name name, const HostMemoryParams &par
     : sc_module(name), socket("socket"), params_(params),
       ps_per_byte_per_channel_(1e12 * std::max(params.channels, 1) /
                                params.bandwidth.bytes_per_second),
-      channels_(static_cast<std::size_t>(std::max(params.channels, 1))) {
+      channels_(static_cast<std::size_t>(std::max(params.channels, 1))),
+      llc_(params.llc_size, params.llc_io_size) {
   socket.register_b_transport(this, &HostMemory::b_transport);
 }
 
@@ -85,29 +107,74 @@ void HostMemory::for_each_block(std::uint64_t address, std::uint64_t bytes, F &&
   } while (bytes > 0);
 }
 
+std::pair<std::int64_t, std::int64_t> HostMemory::book_dram(std::uint64_t address,
+                                                            std::uint64_t bytes, std::int64_t now,
+                                                            std::int64_t arrive) {
+  // The access is taken when the last channel it needs takes its part, and complete when the
+  // last part has been transferred.
+  std::int64_t accepted = arrive, transferred = arrive;
+  for_each_block(address, bytes, [&](TimeOrderedServer &channel, std::uint64_t block_bytes) {
+    channel.forget_before(now);
+    std::int64_t transfer = busy_ps(block_bytes * ps_per_byte_per_channel_);
+    std::int64_t start = channel.serve(arrive, transfer);
+    accepted = std::max(accepted, start);
+    transferred = std::max(transferred, start + transfer);
+    stats_.busy_ps += transfer;
+  });
+  return {accepted, transferred};
+}
+
+void HostMemory::count_access(const tlm::tlm_generic_payload &gp) {
+  auto bytes = static_cast<std::uint64_t>(gp.get_data_length());
+  if (gp.is_read()) {
+    ++stats_.reads;
+    stats_.bytes_read += bytes;
+  } else {
+    ++stats_.writes;
+    stats_.bytes_written += bytes;
+  }
+}
+
+bool HostMemory::served_by_cache(const tlm::tlm_generic_payload &gp, std::int64_t now,
+                                 std::int64_t arrive) {
+  std::uint64_t line = llc_.line_size().count;
+  std::uint64_t first = gp.get_address() / line * line;
+  std::uint64_t end = gp.get_address() + std::max<std::uint64_t>(1, gp.get_data_length());
+  bool all = true;
+  for (std::uint64_t at = first; at < end; at += line) {
+    if (gp.is_read()) {
+      all = llc_.read(at) && all;
+      continue;
+    }
+    bool written_back = false;
+    all = llc_.write(at, written_back) && all;
+    if (written_back) { // the evicted line goes to DRAM; its address is not tracked: this one's
+      ++stats_.llc_writebacks;
+      book_dram(at, line, now, arrive);
+    }
+  }
+  if (gp.is_read())
+    ++(all ? stats_.llc_read_hits : stats_.llc_read_misses);
+  else if (all)
+    ++stats_.ddio_writes;
+  return all;
+}
+
 void HostMemory::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) {
   std::int64_t now = now_ps();
   std::int64_t arrive = now + time_to_ps(delay);
   std::int64_t bytes = gp.get_data_length();
-  // The access is taken when the last channel it needs takes its part, and complete when the
-  // last part has been transferred.
-  std::int64_t accepted = arrive, transferred = arrive;
-  for_each_block(gp.get_address(), static_cast<std::uint64_t>(bytes),
-                 [&](TimeOrderedServer &channel, std::uint64_t block_bytes) {
-                   channel.forget_before(now);
-                   std::int64_t transfer = busy_ps(block_bytes * ps_per_byte_per_channel_);
-                   std::int64_t start = channel.serve(arrive, transfer);
-                   accepted = std::max(accepted, start);
-                   transferred = std::max(transferred, start + transfer);
-                   stats_.busy_ps += transfer;
-                 });
-  if (gp.is_read()) {
-    ++stats_.reads;
-    stats_.bytes_read += static_cast<std::uint64_t>(bytes);
-  } else {
-    ++stats_.writes;
-    stats_.bytes_written += static_cast<std::uint64_t>(bytes);
+  if (llc_.enabled() && served_by_cache(gp, now, arrive)) {
+    count_access(gp);
+    if (auto *timing = gp.get_extension<MemoryTimingExtension>())
+      timing->accepted_at_ps = arrive;
+    delay = ps_to_time(arrive + params_.llc_latency.ps - now);
+    gp.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
   }
+  auto [accepted, transferred] =
+      book_dram(gp.get_address(), static_cast<std::uint64_t>(bytes), now, arrive);
+  count_access(gp);
   if (auto *timing = gp.get_extension<MemoryTimingExtension>())
     timing->accepted_at_ps = accepted;
   delay = ps_to_time(transferred + params_.latency.ps - now);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <systemc>
@@ -19,6 +20,7 @@
 #include "models/common/params.h"
 #include "models/common/stats.h"
 #include "models/common/time_ordered_server.h"
+#include "models/memory/last_level_cache.h"
 #include "models/pcie/component.h"
 
 namespace pciesim {
@@ -29,6 +31,10 @@ struct HostMemoryParams {
   Bandwidth bandwidth{100e9}; // of the socket, split evenly across the channels
   int channels = 8;
   Bytes interleave{256}; // blocks of this size are spread over the channels
+  // The socket's last-level cache as devices see it (models/memory/last_level_cache.h):
+  Bytes llc_size{0};       // 0: no cache model, every access goes to DRAM
+  Bytes llc_io_size{0};    // what device writes may allocate (DDIO ways), 0: no DDIO
+  Duration llc_latency{0}; // a device access the cache serves, instead of `latency`
 
   static const ParamTable<HostMemoryParams> &table();
   static const std::vector<ParamSpec> &specs() { return table().specs(); }
@@ -50,6 +56,8 @@ struct HostMemoryStats {
   std::uint64_t reads = 0, writes = 0;
   std::uint64_t bytes_read = 0, bytes_written = 0;
   std::int64_t busy_ps = 0;
+  std::uint64_t llc_read_hits = 0, llc_read_misses = 0;
+  std::uint64_t ddio_writes = 0, llc_writebacks = 0;
   static const StatTable<HostMemoryStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
@@ -67,16 +75,32 @@ public:
   nlohmann::ordered_json stats_json() const override { return stats_to_json(stats_); }
   tlm::tlm_target_socket<> *host_memory_target() override { return &socket; }
   const HostMemoryParams &params() const { return params_; }
+  void host_cache_touched(std::uint64_t address, std::uint64_t bytes, bool warm) override {
+    if (warm)
+      llc_.warm(address, bytes);
+    else
+      llc_.flush(address, bytes);
+  }
 
 private:
   void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay);
   // Calls serve(channel, bytes) for each interleave block of [address, address + bytes),
   // or once for the whole access with one channel.
   template <class F> void for_each_block(std::uint64_t address, std::uint64_t bytes, F &&serve);
+  // Whether the last-level cache takes the whole access (a read that hits every line, a DDIO
+  // write); a dirty line it evicts is written back to its channel from `arrive_ps`.
+  bool served_by_cache(const tlm::tlm_generic_payload &gp, std::int64_t now_ps,
+                       std::int64_t arrive_ps);
+  void count_access(const tlm::tlm_generic_payload &gp);
+  // Books [address, address + bytes) on its channels from `arrive_ps`: when the access was
+  // taken and when its last byte was transferred.
+  std::pair<std::int64_t, std::int64_t> book_dram(std::uint64_t address, std::uint64_t bytes,
+                                                  std::int64_t now_ps, std::int64_t arrive_ps);
 
   HostMemoryParams params_;
   double ps_per_byte_per_channel_;
   std::vector<TimeOrderedServer> channels_;
+  LastLevelCache llc_;
   HostMemoryStats stats_;
 };
 

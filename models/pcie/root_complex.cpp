@@ -109,6 +109,7 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &
           },
           wiring_.memory_base) {
   memory_payload_.set_extension(new MemoryTimingExtension);
+  posted_translated_ps_.assign(static_cast<std::size_t>(params.root_ports), 0);
   for (int i = 0; i < params.root_ports; ++i)
     add_port("rp" + std::to_string(i));
 }
@@ -222,6 +223,15 @@ void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
       std::int64_t now = now_ps();
       iommu_.forget_before(now);
       translation_ps = iommu_.translate(tlp.address, now) - now;
+    }
+    if (tlp.type == TlpType::MWr) {
+      // A posted write may not pass an earlier posted write of its port (PCIe Base Spec
+      // 2.4.1, no Relaxed Ordering modelled): one that translated sooner waits for the one
+      // before it, as the host bridge's in-order posted queue makes it.
+      std::int64_t now = now_ps();
+      std::int64_t &previous = posted_translated_ps_[static_cast<std::size_t>(port)];
+      previous = std::max(previous, now + translation_ps);
+      translation_ps = previous - now;
     }
     if (tlp.address >= wiring_.memory_base &&
         tlp.address - wiring_.memory_base < wiring_.memory_size) {

@@ -110,6 +110,7 @@ private:
     TimeOrderedServer server;
   };
   P2pEngine p2p_write_engine_, p2p_read_engine_;
+  std::vector<std::int64_t> posted_translated_ps_; // per root port: last posted write's time
   Iommu iommu_;
   RootComplexStats stats_;
 };

@@ -357,9 +357,14 @@ private:
     }
     // The host touches the buffer as the transfer is started (a chained transfer: when the one
     // before it finished), not at its start_at.
-    if (tc.host_cache != HostCacheState::AsLeft)
+    if (tc.host_cache != HostCacheState::AsLeft) {
+      // Host memory sees addresses from the base of its socket's range.
+      int root = topo_.components[static_cast<std::size_t>(tc.target)].memory_of_root;
+      std::uint64_t base =
+          scenario_.enumeration.components[static_cast<std::size_t>(root)].memory_base;
       components_[static_cast<std::size_t>(tc.target)]->host_cache_touched(
-          tc.target_address, tc.region_bytes, tc.host_cache == HostCacheState::Warm);
+          tc.target_address - base, tc.region_bytes, tc.host_cache == HostCacheState::Warm);
+    }
     engine(tc.initiator)
         .start_stream(stream_of_[static_cast<std::size_t>(t)], after_ps + tc.start_at.ps);
   }
