@@ -107,12 +107,13 @@ std::string topology_dot(const TopologyConfig &t, const Hierarchy &h, const Enum
   auto vertex_writer = [&](std::ostream &os, std::size_t v) {
     const ComponentConfig &c = t.components[v];
     std::string label = c.id + "\\n" + c.type->name;
-    if (c.type->role != ComponentRole::Memory)
+    if (has_pcie_ports(c.type->role))
       label += "\\n" + format_bdf(e.components[v].bdf);
-    const char *shape = c.type->role == ComponentRole::RootComplex ? "box3d"
-                        : c.type->role == ComponentRole::Switch    ? "box"
-                        : c.type->role == ComponentRole::Memory    ? "cylinder"
-                                                                   : "ellipse";
+    const char *shape = c.type->role == ComponentRole::RootComplex  ? "box3d"
+                        : c.type->role == ComponentRole::Switch     ? "box"
+                        : c.type->role == ComponentRole::Memory     ? "cylinder"
+                        : c.type->role == ComponentRole::SocketLink ? "hexagon"
+                                                                    : "ellipse";
     os << "[label=\"" << label << "\", shape=" << shape << "]";
   };
   auto edge_writer = [&](std::ostream &os, const TopologyGraph::edge_descriptor &edge) {
