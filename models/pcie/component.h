@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <tlm>
 
+#include "models/pcie/inter_socket.h"
 #include "models/pcie/routing.h"
 #include "models/pcie/tlp.h"
 
@@ -30,6 +31,10 @@ struct ComponentWiring {
   std::uint64_t memory_base = 0, memory_size = 0;  // root complex: its host memory range
   std::uint64_t host_memory_base = 0;              // endpoints: host memory of the socket above
   std::uint32_t mps_bytes = 256;
+  // Root complex joined to another socket: its own memory, where its IOMMU's tables live
+  // (memory_base/size then span every socket's memory, reached through the link).
+  std::uint64_t local_memory_base = 0;
+  std::vector<SocketReach> sockets; // inter-socket link: the root complex at each end
 };
 
 // A stats struct (one with for_each) as a JSON object, fields in declaration order.
@@ -67,6 +72,14 @@ public:
     (void)address;
     (void)bytes;
     (void)warm;
+  }
+  // An inter-socket link: what the elaborator binds the two root complexes to; nullptr otherwise.
+  virtual InterSocketJoin *inter_socket_join() { return nullptr; }
+  // A root complex: takes TLPs from the other socket, and sends it its own through `end`.
+  virtual InterSocketReceiver *inter_socket_receiver() { return nullptr; }
+  virtual void attach_other_socket(InterSocketEnd &end) {
+    (void)end;
+    throw std::logic_error("attach_other_socket on a component without a host bridge");
   }
   // Drops cached translations of a range (an MTT zap, an ATS invalidation); a device that
   // caches none ignores it.

@@ -107,7 +107,7 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &
             std::int64_t now = now_ps();
             return now + memory_access(false, address, 8, std::max<std::int64_t>(0, at_ps - now));
           },
-          wiring_.memory_base) {
+          wiring_.page_table_base) {
   memory_payload_.set_extension(new MemoryTimingExtension);
   posted_translated_ps_.assign(static_cast<std::size_t>(params.root_ports), 0);
   for (int i = 0; i < params.root_ports; ++i)
@@ -209,6 +209,32 @@ void RootComplex::answer_translation_request(int port, tlm::tlm_generic_payload 
   pool_.release(gp);
 }
 
+// A TLP for the other socket's root ports crosses the inter-socket link; its receive buffer
+// here frees when the crossing starts.
+bool RootComplex::hand_to_other_socket(int port, tlm::tlm_generic_payload &gp,
+                                       std::int64_t delay_ps) {
+  TlpExtension &tlp = tlp_of(gp);
+  if (!other_socket_ || !other_socket_->claims(tlp))
+    return false;
+  std::int64_t now = now_ps();
+  Crossing crossing = other_socket_->book(tlp.payload_bytes, now + delay_ps);
+  ports_[static_cast<std::size_t>(port)]->release(gp, ps_to_time(crossing.start_ps - now));
+  other_socket_->deliver(gp, crossing.arrival_ps);
+  return true;
+}
+
+// From the other socket: down the root port that claims it, through this root complex's peer
+// forwarding (the platform's P2P limits), holding no receive buffer here.
+void RootComplex::arrived_from_other_socket(tlm::tlm_generic_payload &gp, std::int64_t arrival_ps) {
+  TlpExtension &tlp = tlp_of(gp);
+  int egress = is_request(tlp.type) ? wiring_.root_ports.port_for_address(tlp.address)
+                                    : wiring_.root_ports.port_for_bus(tlp.requester_id >> 8);
+  if (egress < 0)
+    throw std::logic_error("a TLP crossed the inter-socket link to a root complex without a "
+                           "port for it");
+  forward_peer(kNoIngressPort, egress, gp, std::max<std::int64_t>(0, arrival_ps - now_ps()));
+}
+
 void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
   TlpExtension &tlp = tlp_of(gp);
   if (is_request(tlp.type)) {
@@ -239,6 +265,8 @@ void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
       return;
     }
     int egress = wiring_.root_ports.port_for_address(tlp.address);
+    if (egress < 0 && hand_to_other_socket(port, gp, translation_ps))
+      return;
     if (egress < 0 || params_.p2p_policy == P2pPolicy::UnsupportedRequest) {
       refuse(port, gp);
       return;
@@ -247,6 +275,8 @@ void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
     return;
   }
   int egress = wiring_.root_ports.port_for_bus(tlp.requester_id >> 8);
+  if (egress < 0 && hand_to_other_socket(port, gp, 0))
+    return;
   if (egress < 0) {
     // A completion for the host itself (CPU-initiated reads are not modelled yet): consume.
     ports_[static_cast<std::size_t>(port)]->release(gp, sc_core::SC_ZERO_TIME);

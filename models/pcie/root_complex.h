@@ -22,6 +22,7 @@
 #include "models/pcie/component.h"
 #include "models/pcie/forwarding_bridge.h"
 #include "models/pcie/host_bridge.h"
+#include "models/pcie/inter_socket.h"
 #include "models/pcie/routing.h"
 
 namespace pciesim {
@@ -68,9 +69,13 @@ struct RootComplexWiring {
   std::uint64_t memory_size = 0;
   std::uint16_t host_bridge_id = 0;
   std::uint32_t mps_bytes = 256;
+  std::uint64_t page_table_base = 0; // the IOMMU's tables: this socket's own memory
 };
 
-class RootComplex : public sc_core::sc_module, public ForwardingBridge, public Component {
+class RootComplex : public sc_core::sc_module,
+                    public ForwardingBridge,
+                    public Component,
+                    public InterSocketReceiver {
 public:
   RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,
               RootComplexWiring wiring, SimContext &context);
@@ -87,6 +92,9 @@ public:
   }
   void attach_host_memory(tlm::tlm_target_socket<> &memory) override { memory_socket.bind(memory); }
   const Iommu &iommu() const { return iommu_; }
+  InterSocketReceiver *inter_socket_receiver() override { return this; }
+  void attach_other_socket(InterSocketEnd &end) override { other_socket_ = &end; }
+  void arrived_from_other_socket(tlm::tlm_generic_payload &gp, std::int64_t arrival_ps) override;
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
 
@@ -96,6 +104,7 @@ private:
                     std::int64_t translation_ps = 0);
   void answer_translation_request(int port, tlm::tlm_generic_payload &gp);
   void refuse(int port, tlm::tlm_generic_payload &gp);
+  bool hand_to_other_socket(int port, tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
   std::int64_t memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
                              std::int64_t delay_ps);
 
@@ -112,6 +121,7 @@ private:
   P2pEngine p2p_write_engine_, p2p_read_engine_;
   std::vector<std::int64_t> posted_translated_ps_; // per root port: last posted write's time
   Iommu iommu_;
+  InterSocketEnd *other_socket_ = nullptr;
   RootComplexStats stats_;
 };
 

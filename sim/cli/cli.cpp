@@ -305,11 +305,13 @@ int run_command_line(int argc, char **argv) {
   report->add_option("dir", report_dir, "output directory of `sweep`, `merge` or `run --out`")
       ->required();
 
-  bool markdown = false, stats = false, schema = false;
+  bool markdown = false, stats = false, schema = false, platforms = false;
   CLI::App *describe = app.add_subcommand("describe", "list every component type and parameter");
   describe->add_flag("--markdown", markdown, "as the Markdown reference in docs/file-formats.md");
   describe->add_flag("--stats", stats, "the statistics reference in docs/statistics.md");
   describe->add_flag("--schema", schema, "schemas/topology.schema.json, generated parts filled in");
+  describe->add_flag("--platforms", platforms,
+                     "every platform file's values and sources, as in docs/references.md");
 
   CheckOptions check_options;
   CLI::App *check = add_check_command(app, check_options);
@@ -348,10 +350,11 @@ int run_command_line(int argc, char **argv) {
     if (*check)
       return command_check(check_options);
     if (*describe) {
-      std::cout << (schema     ? describe_schema()
-                    : stats    ? describe_stats_markdown()
-                    : markdown ? describe_markdown()
-                               : describe_text());
+      std::cout << (schema      ? describe_schema()
+                    : platforms ? describe_platforms_markdown()
+                    : stats     ? describe_stats_markdown()
+                    : markdown  ? describe_markdown()
+                                : describe_text());
       return kExitOk;
     }
     return command_run(run_file, out_dir, quiet, json, run_pool, run_options, only_mechanism);

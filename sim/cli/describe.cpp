@@ -1,10 +1,14 @@
 #include "sim/cli/describe.h"
 
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "models/os/os_kernel.h"
 #include "models/pcie/link.h"
 #include "sim/config/component_catalog.h"
+#include "sim/config/json_input.h"
+#include "sim/config/platform.h"
 
 namespace pciesim {
 namespace {
@@ -48,7 +52,33 @@ void stat_table(std::string &out, const std::vector<StatSpec> &specs) {
     out += fmt::format("| `{}` | {} | {} |\n", s.name, s.unit, s.doc);
 }
 
+// Every platform file's values, in the sections' order, with their sources.
+using PlatformRow =
+    std::function<void(const PlatformProfile &, const std::string &section, const std::string &key,
+                       const std::string &value, const std::string &source)>;
+void for_each_platform_value(const PlatformRow &row) {
+  Node nowhere = Node::root(parse_json_text("\"describe\"", "<describe>"));
+  for (const std::string &name : platform_names()) {
+    auto profile = load_platform(name, nowhere);
+    for (const auto &[section, values] : profile->values)
+      for (const auto &[key, value] : values)
+        row(*profile, section, key,
+            value.json().is_string() ? value.json().get<std::string>() : value.json().dump(),
+            profile->sources.at(section).at(key));
+  }
+}
+
 } // namespace
+
+std::string describe_platforms_markdown() {
+  std::string out = "| platform | component | key | value | source |\n|---|---|---|---|---|\n";
+  for_each_platform_value([&out](const PlatformProfile &p, const std::string &section,
+                                 const std::string &key, const std::string &value,
+                                 const std::string &source) {
+    out += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", p.name, section, key, value, source);
+  });
+  return out;
+}
 
 std::string describe_stats_markdown() {
   std::string out;
@@ -79,6 +109,20 @@ std::string describe_markdown() {
   out += "\n### Workload `costs`\n\nSoftware costs of the Linux paths a workload's mechanisms run "
          "(MODELING.md §6; docs/mechanisms.md says which mechanism pays which).\n\n";
   table(out, OsCosts::specs());
+  out +=
+      "\n### Platforms\n\nThe values a root complex's `\"platform\"` gives it, its host memory and "
+      "its inter-socket link (sources in [references.md](references.md#platform-files)).\n\n";
+  for_each_platform_value(
+      [&out, last = std::string()](const PlatformProfile &p, const std::string &section,
+                                   const std::string &key, const std::string &value,
+                                   const std::string &) mutable {
+        if (p.name != last) {
+          out += fmt::format("{}**`{}`**: {}\n\n| component | key | value |\n|---|---|---|\n",
+                             last.empty() ? "" : "\n", p.name, p.description);
+          last = p.name;
+        }
+        out += fmt::format("| {} | `{}` | {} |\n", section, key, value);
+      });
   return out;
 }
 
@@ -98,6 +142,10 @@ std::string describe_text() {
   list(LinkParams::specs());
   out += "\nworkload costs:\n";
   list(OsCosts::specs());
+  out += "\nplatforms (\"platform\" on a root_complex; platforms/<name>.json):\n";
+  Node nowhere = Node::root(parse_json_text("\"describe\"", "<describe>"));
+  for (const std::string &name : platform_names())
+    out += fmt::format("  {:<26} {}\n", name, load_platform(name, nowhere)->description);
   return out;
 }
 

@@ -12,5 +12,7 @@ std::string describe_text();
 std::string describe_markdown();
 std::string describe_stats_markdown(); // the generated part of docs/statistics.md
 std::string describe_schema();         // all of schemas/topology.schema.json
+// Every platform file's values with their sources: the table in docs/references.md.
+std::string describe_platforms_markdown();
 
 } // namespace pciesim

@@ -9,6 +9,7 @@
 #include "sim/cli/describe.h"
 #include "sim/config/component_catalog.h"
 #include "sim/config/embedded_files.h"
+#include "sim/config/platform.h"
 
 namespace pciesim {
 namespace {
@@ -63,6 +64,11 @@ std::string describe_schema() {
   OrderedJson &component = schema["properties"]["components"]["items"];
   component["properties"]["type"]["enum"] = component_type_names();
   component["properties"]["params"] = {{"type", "object"}}; // its keys: by type, below
+  component["properties"]["platform"] = {
+      {"type", "string"},
+      {"enum", platform_names()},
+      {"description", "root_complex: the platform file whose values replace the defaults of the "
+                      "root complex, its host memory and its inter-socket link"}};
   OrderedJson per_type = OrderedJson::array();
   OrderedJson definitions = OrderedJson::object();
   for (const ComponentType &t : component_types()) {

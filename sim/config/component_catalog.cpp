@@ -8,6 +8,7 @@
 #include "models/nvme/nvme_ssd.h"
 #include "models/pcie/pcie_switch.h"
 #include "models/pcie/root_complex.h"
+#include "models/socket/inter_socket_link.h"
 
 namespace pciesim {
 namespace {
@@ -21,6 +22,7 @@ std::unique_ptr<Component> make_root_complex(const char *name, const ParamSet &p
   wiring.root_ports = w.routes;
   wiring.memory_base = w.memory_base;
   wiring.memory_size = w.memory_size;
+  wiring.page_table_base = w.local_memory_base ? w.local_memory_base : w.memory_base;
   wiring.host_bridge_id = w.bdf.packed();
   wiring.mps_bytes = w.mps_bytes;
   return std::make_unique<RootComplex>(name, RootComplexParams::from(params), wiring, context);
@@ -49,6 +51,14 @@ std::unique_ptr<Component> make_endpoint(const char *name, const ParamSet &param
 std::unique_ptr<Component> make_host_memory(const char *name, const ParamSet &params,
                                             const ComponentWiring &, SimContext &) {
   return std::make_unique<HostMemory>(name, HostMemoryParams::from(params));
+}
+
+std::unique_ptr<Component> make_inter_socket_link(const char *name, const ParamSet &params,
+                                                  const ComponentWiring &w, SimContext &) {
+  std::array<SocketReach, 2> sides;
+  for (std::size_t side = 0; side < sides.size() && side < w.sockets.size(); ++side)
+    sides[side] = w.sockets[side];
+  return std::make_unique<InterSocketLink>(name, InterSocketLinkParams::from(params), sides);
 }
 
 // What every row has; the endpoint rows then add their capabilities by name.
@@ -95,6 +105,17 @@ ComponentType host_memory_type() {
           &HostMemoryParams::specs, &no_bars, &make_host_memory);
   memory.stats = {{"HostMemoryStats", &HostMemoryStats::table().specs(), ""}};
   return memory;
+}
+
+ComponentType inter_socket_link_type() {
+  ComponentType link = row("inter_socket_link", ComponentRole::SocketLink,
+                           "inter-socket link (UPI, Infinity Fabric) between the two root "
+                           "complexes named by its `root_complexes` key: remote memory, "
+                           "cross-socket peer traffic",
+                           &InterSocketLinkParams::specs, &no_bars, &make_inter_socket_link);
+  link.article = "an";
+  link.stats = {{"InterSocketLinkStats", &InterSocketLinkStats::table().specs(), ""}};
+  return link;
 }
 
 ComponentType dma_engine_type() {
@@ -159,7 +180,7 @@ ComponentType nvme_ssd_type() {
 const std::vector<ComponentType> &component_types() {
   static const std::vector<ComponentType> types = {
       root_complex_type(), switch_type(),   dma_engine_type(),  gpu_type(),
-      rdma_nic_type(),     nvme_ssd_type(), host_memory_type(),
+      rdma_nic_type(),     nvme_ssd_type(), host_memory_type(), inter_socket_link_type(),
   };
   return types;
 }
@@ -206,6 +227,8 @@ std::string role_name(ComponentRole role) {
     return "endpoint";
   case ComponentRole::Memory:
     return "memory";
+  case ComponentRole::SocketLink:
+    return "inter-socket link";
   }
   return "?";
 }

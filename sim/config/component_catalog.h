@@ -19,7 +19,7 @@ class Component;
 struct ComponentWiring;
 struct SimContext;
 
-enum class ComponentRole { RootComplex, Switch, Endpoint, Memory };
+enum class ComponentRole { RootComplex, Switch, Endpoint, Memory, SocketLink };
 
 // What a type can be in a scenario's workload (docs/mechanisms.md): the device whose memory
 // holds a buffer and whose kernels and copy engines touch it (a GPU), or a device that reaches
@@ -75,5 +75,10 @@ std::vector<std::string> component_type_names();
 std::string component_types_that(bool (*has)(const ComponentType &type));
 std::string a_component_type_that(bool (*has)(const ComponentType &type));
 std::string role_name(ComponentRole role);
+// Whether components of the role sit in the PCIe hierarchy (host memory and the inter-socket
+// link attach to root complexes by keys instead).
+inline bool has_pcie_ports(ComponentRole role) {
+  return role != ComponentRole::Memory && role != ComponentRole::SocketLink;
+}
 
 } // namespace pciesim

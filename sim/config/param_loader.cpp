@@ -77,7 +77,8 @@ ParamValue parse_param_value(const ParamSpec &spec, const Node &node) {
   node.fail("unsupported parameter kind");
 }
 
-ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional<Node> &params) {
+ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional<Node> &params,
+                        const std::map<std::string, Node> &platform) {
   if (params) {
     params->require_object();
     std::vector<std::string> names;
@@ -92,6 +93,9 @@ ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional
     if (given) {
       values.push_back(parse_param_value(spec, *given));
       overridden.push_back(true);
+    } else if (auto from_platform = platform.find(spec.name); from_platform != platform.end()) {
+      values.push_back(parse_param_value(spec, from_platform->second));
+      overridden.push_back(false);
     } else {
       // Defaults go through the same parser, so the documented text is what runs.
       auto doc = std::make_shared<JsonDocument>();

@@ -68,7 +68,7 @@ public:
     e_.components.resize(t.components.size());
     for (std::size_t i = 0; i < t.components.size(); ++i) {
       const ComponentConfig &c = t.components[i];
-      if (c.type->role != ComponentRole::Memory)
+      if (has_pcie_ports(c.type->role))
         e_.components[i].ports.resize(static_cast<std::size_t>(c.port_count()));
     }
   }

@@ -114,6 +114,7 @@ PciView build_pci_view(const TopologyConfig &topo, const Hierarchy &h) {
       ports[0] = v.node_of_endpoint[static_cast<std::size_t>(i)];
       break;
     case ComponentRole::Memory:
+    case ComponentRole::SocketLink:
       break;
     }
   }
@@ -133,24 +134,100 @@ P2pVerdict p2p_verdict(const PciView &view, const TopologyConfig &, int provider
                                 view.node_of_endpoint[static_cast<std::size_t>(client)]);
 }
 
+namespace {
+
+// The lowest component above both `a` and `b` (a switch or root complex), or -1.
+int common_upstream(const Hierarchy &h, int a, int b) {
+  for (int x = h.parent[static_cast<std::size_t>(a)]; x >= 0;
+       x = h.parent[static_cast<std::size_t>(x)])
+    for (int y = h.parent[static_cast<std::size_t>(b)]; y >= 0;
+         y = h.parent[static_cast<std::size_t>(y)])
+      if (x == y)
+        return x;
+  return -1;
+}
+
+// One cell of the matrix: the map type and where the traffic turns.
+std::string matrix_cell(const TopologyConfig &topo, const Hierarchy &h, const P2pVerdict &v,
+                        int initiator, int target) {
+  auto id = [&](int c) { return topo.components[static_cast<std::size_t>(c)].id; };
+  int root_i = h.root_of[static_cast<std::size_t>(initiator)];
+  int root_t = h.root_of[static_cast<std::size_t>(target)];
+  switch (v.type) {
+  case P2pMapType::BusAddr:
+    return fmt::format("BUS({})", id(common_upstream(h, initiator, target)));
+  case P2pMapType::ThruHostBridge:
+    if (root_i == root_t)
+      return fmt::format("HB({})", id(root_i));
+    if (topo.sockets_joined(root_i, root_t))
+      return fmt::format("HB({}>{}>{})", id(root_i), id(topo.socket_link_of(root_i)), id(root_t));
+    return fmt::format("HB({}|{}: no link)", id(root_i), id(root_t));
+  case P2pMapType::NotSupported:
+    return "NO";
+  }
+  return "?";
+}
+
+} // namespace
+
 std::string p2p_matrix(const TopologyConfig &topo, const Hierarchy &h) {
   PciView view = build_pci_view(topo, h);
-  std::vector<int> endpoints;
-  for (std::size_t i = 0; i < topo.components.size(); ++i)
-    if (view.node_of_endpoint[i] >= 0)
-      endpoints.push_back(static_cast<int>(i));
-  std::string out = fmt::format("P2PDMA map types (calc_map_type_and_dist), ACS {} by the kernel\n",
-                                view.acs_requested ? "enabled" : "not enabled");
-  out += fmt::format("{:<12} {:<12} {:<17} {:>8}  {}\n", "provider", "client", "map type",
+  // Rows: every DMA initiator; columns: every endpoint that exposes memory to peers (its data
+  // BAR present), each pair decided by the same calc_map_type_and_dist as the runs.
+  std::vector<int> initiators, targets;
+  for (std::size_t i = 0; i < topo.components.size(); ++i) {
+    const ComponentConfig &c = topo.components[i];
+    if (view.node_of_endpoint[i] < 0)
+      continue;
+    if (c.type->initiates_dma)
+      initiators.push_back(static_cast<int>(i));
+    if (c.type->data_bar >= 0 && static_cast<int>(c.type->bars(c.params).size()) > c.type->data_bar)
+      targets.push_back(static_cast<int>(i));
+  }
+  std::string out = fmt::format(
+      "P2PDMA map types (calc_map_type_and_dist), ACS {} by the kernel: initiator (row) reaching "
+      "target memory (column)\n",
+      view.acs_requested ? "enabled" : "not enabled");
+  out += "BUS(x): BUS_ADDR, turns at switch x; HB(r): THRU_HOST_BRIDGE through root complex r; "
+         "HB(r>l>s): through r, inter-socket link l and s; NO: NOT_SUPPORTED; -: itself\n\n";
+  std::vector<std::vector<std::string>> cells(initiators.size());
+  std::vector<std::size_t> width(targets.size() + 1, 9);
+  for (std::size_t r = 0; r < initiators.size(); ++r) {
+    width[0] =
+        std::max(width[0], topo.components[static_cast<std::size_t>(initiators[r])].id.size());
+    for (std::size_t c = 0; c < targets.size(); ++c) {
+      std::string cell =
+          initiators[r] == targets[c]
+              ? "-"
+              : matrix_cell(topo, h, p2p_verdict(view, topo, targets[c], initiators[r]),
+                            initiators[r], targets[c]);
+      width[c + 1] = std::max({width[c + 1], cell.size(),
+                               topo.components[static_cast<std::size_t>(targets[c])].id.size()});
+      cells[r].push_back(cell);
+    }
+  }
+  auto row = [&](const std::string &first, auto &&cell) {
+    std::string line = fmt::format("{:<{}}", first, width[0]);
+    for (std::size_t c = 0; c < targets.size(); ++c)
+      line += fmt::format("  {:<{}}", cell(c), width[c + 1]);
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line + "\n";
+  };
+  row("initiator",
+      [&](std::size_t c) { return topo.components[static_cast<std::size_t>(targets[c])].id; });
+  for (std::size_t r = 0; r < initiators.size(); ++r)
+    row(topo.components[static_cast<std::size_t>(initiators[r])].id,
+        [&](std::size_t c) { return cells[r][c]; });
+  out += fmt::format("\n{:<12} {:<12} {:<17} {:>8}  {}\n", "target", "initiator", "map type",
                      "distance", "why");
-  for (int provider : endpoints)
-    for (int client : endpoints) {
-      if (provider == client)
+  for (int target : targets)
+    for (int initiator : initiators) {
+      if (initiator == target)
         continue;
-      P2pVerdict v = p2p_verdict(view, topo, provider, client);
+      P2pVerdict v = p2p_verdict(view, topo, target, initiator);
       out += fmt::format("{:<12} {:<12} {:<17} {:>8}  {}\n",
-                         topo.components[static_cast<std::size_t>(provider)].id,
-                         topo.components[static_cast<std::size_t>(client)].id,
+                         topo.components[static_cast<std::size_t>(target)].id,
+                         topo.components[static_cast<std::size_t>(initiator)].id,
                          map_type_name(v.type), v.distance, v.reason);
     }
   return out;

@@ -14,6 +14,16 @@ int neighbour_at(const Hierarchy &h, int component, int port) {
   return -1;
 }
 
+// Ends `path` at the host memory of root complex `root`.
+std::vector<int> append_memory_of(const TopologyConfig &topology, int root, std::vector<int> path) {
+  for (std::size_t m = 0; m < topology.components.size(); ++m)
+    if (topology.components[m].memory_of_root == root) {
+      path.push_back(static_cast<int>(m));
+      return path;
+    }
+  return {};
+}
+
 } // namespace
 
 std::vector<int> trace_request_route(const TopologyConfig &topology, const Hierarchy &h,
@@ -23,6 +33,7 @@ std::vector<int> trace_request_route(const TopologyConfig &topology, const Hiera
   query.address = address;
   query.translated = translated;
   std::vector<int> path{initiator};
+  bool crossed_sockets = false;
   int at = h.parent[static_cast<std::size_t>(initiator)];
   int ingress = h.parent_port[static_cast<std::size_t>(initiator)];
   // Each step moves one link; a route longer than the components cannot be (a loop guard).
@@ -54,14 +65,25 @@ std::vector<int> trace_request_route(const TopologyConfig &topology, const Hiera
         continue;
       }
       const ComponentAddressing &rc = enumeration.components[static_cast<std::size_t>(at)];
-      if (address < rc.memory_base || address - rc.memory_base >= rc.memory_size)
-        return {};
-      for (std::size_t m = 0; m < topology.components.size(); ++m)
-        if (topology.components[m].memory_of_root == at) {
-          path.push_back(static_cast<int>(m));
-          return path;
-        }
-      return {};
+      if (address < rc.memory_base || address - rc.memory_base >= rc.memory_size) {
+        // Not this socket's: across the inter-socket link to the other root complex, once.
+        int link = topology.socket_link_of(at);
+        if (link < 0 || crossed_sockets)
+          return {};
+        crossed_sockets = true;
+        path.push_back(link);
+        const int from = at;
+        for (int other : topology.components[static_cast<std::size_t>(link)].joined_roots)
+          if (other != from)
+            at = other;
+        // The far socket's memory is reached from the link directly (its home agent), not
+        // through that root complex's PCIe host bridge.
+        const ComponentAddressing &far = enumeration.components[static_cast<std::size_t>(at)];
+        if (address >= far.memory_base && address - far.memory_base < far.memory_size)
+          return append_memory_of(topology, at, path);
+        continue;
+      }
+      return append_memory_of(topology, at, path);
     }
     // An endpoint: the request has arrived at the BAR that claimed it.
     return path;

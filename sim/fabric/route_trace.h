@@ -16,10 +16,10 @@ namespace pciesim {
 
 // The components from `initiator` to the one that completes a memory request to `address`:
 // up through the switches until one claims the address (or ACS sends it on up), at the root
-// complex down a root port whose window holds it (peer forwarding) or into its host memory.
+// complex down a root port whose window holds it (peer forwarding) or into its host memory,
+// or else across the inter-socket link to the other root complex, which routes it the same way.
 // `translated`: the requests carry translated addresses (ATS), which ACS Direct Translated
-// lets through. Empty when the address leaves the socket (no root port or memory of this root
-// complex holds it) or nothing claims it.
+// lets through. Empty when nothing claims it.
 std::vector<int> trace_request_route(const TopologyConfig &topology, const Hierarchy &hierarchy,
                                      const Enumeration &enumeration, const PciView &view,
                                      int initiator, std::uint64_t address, bool translated);

@@ -45,6 +45,15 @@ public:
               fmt::format("  memory {} {:#x}-{:#x} ({})\n", m.id, a.memory_base,
                           a.memory_base + a.memory_size - 1, format_bytes(Bytes{a.memory_size}));
       out_ += fmt::format("  mmio {:#x}-{:#x}\n", a.mmio_base, a.mmio_limit);
+      if (int link = t_.socket_link_of(static_cast<int>(r)); link >= 0) {
+        const ComponentConfig &l = t_.components[static_cast<std::size_t>(link)];
+        int other =
+            l.joined_roots[0] == static_cast<int>(r) ? l.joined_roots[1] : l.joined_roots[0];
+        out_ += fmt::format("  inter-socket link {} to {} ({}, {} a direction)\n", l.id,
+                            t_.components[static_cast<std::size_t>(other)].id,
+                            format_duration(l.params.duration("latency")),
+                            format_bandwidth(l.params.bandwidth("bandwidth")));
+      }
       for (std::size_t p = 0; p < a.ports.size(); ++p) {
         const Bridge &rp = a.ports[p];
         int child = child_at(static_cast<int>(r), static_cast<int>(p));
@@ -107,12 +116,13 @@ std::string topology_dot(const TopologyConfig &t, const Hierarchy &h, const Enum
   auto vertex_writer = [&](std::ostream &os, std::size_t v) {
     const ComponentConfig &c = t.components[v];
     std::string label = c.id + "\\n" + c.type->name;
-    if (c.type->role != ComponentRole::Memory)
+    if (has_pcie_ports(c.type->role))
       label += "\\n" + format_bdf(e.components[v].bdf);
-    const char *shape = c.type->role == ComponentRole::RootComplex ? "box3d"
-                        : c.type->role == ComponentRole::Switch    ? "box"
-                        : c.type->role == ComponentRole::Memory    ? "cylinder"
-                                                                   : "ellipse";
+    const char *shape = c.type->role == ComponentRole::RootComplex  ? "box3d"
+                        : c.type->role == ComponentRole::Switch     ? "box"
+                        : c.type->role == ComponentRole::Memory     ? "cylinder"
+                        : c.type->role == ComponentRole::SocketLink ? "hexagon"
+                                                                    : "ellipse";
     os << "[label=\"" << label << "\", shape=" << shape << "]";
   };
   auto edge_writer = [&](std::ostream &os, const TopologyGraph::edge_descriptor &edge) {

@@ -8,6 +8,7 @@
 
 #include "models/iommu/iommu.h"
 #include "sim/config/param_loader.h"
+#include "sim/config/platform.h"
 
 namespace pciesim {
 
@@ -20,6 +21,7 @@ int ComponentConfig::port_count() const {
   case ComponentRole::Endpoint:
     return 1;
   case ComponentRole::Memory:
+  case ComponentRole::SocketLink:
     return 0;
   }
   return 0;
@@ -34,6 +36,19 @@ int TopologyConfig::find(const std::string &id) const {
     index_of_id_.emplace(components[indexed_components_].id, static_cast<int>(indexed_components_));
   auto it = index_of_id_.find(id);
   return it == index_of_id_.end() ? -1 : it->second;
+}
+
+int TopologyConfig::socket_link_of(int root) const {
+  for (std::size_t i = 0; i < components.size(); ++i)
+    for (int r : components[i].joined_roots)
+      if (r == root)
+        return static_cast<int>(i);
+  return -1;
+}
+
+bool TopologyConfig::sockets_joined(int a, int b) const {
+  int link = socket_link_of(a);
+  return a != b && link >= 0 && link == socket_link_of(b);
 }
 
 std::string TopologyConfig::port_name(int component, int port) const {
@@ -105,6 +120,12 @@ PortRef parse_port_ref(const TopologyConfig &topo, const Node &node) {
                           "\"root_complex\" key, not by a link",
                           id),
               "a root complex, switch or endpoint port");
+    break;
+  case ComponentRole::SocketLink:
+    node.fail(fmt::format("\"{}\" is an inter-socket link, which joins root complexes by its "
+                          "\"root_complexes\" key, not by a link",
+                          id),
+              "a root complex, switch or endpoint port");
   }
   if (ref.port < 0 || ref.port >= count)
     node.fail(fmt::format("\"{}\" is not a port of {} \"{}\"", text, c.type->name, id), expected);
@@ -148,6 +169,59 @@ bool legal_width(std::int64_t w) {
   return std::find(std::begin(kLegalWidths), std::end(kLegalWidths), w) != std::end(kLegalWidths);
 }
 
+// The values a platform gives a component's type, or none.
+const std::map<std::string, Node> &platform_values(const std::shared_ptr<const PlatformProfile> &p,
+                                                   const ComponentConfig &c) {
+  static const std::map<std::string, Node> none;
+  if (!p)
+    return none;
+  auto found = p->values.find(c.type->name);
+  return found == p->values.end() ? none : found->second;
+}
+
+// Inter-socket links name the two root complexes they join; resolved once all ids are known.
+// A root complex has at most one: the machines modelled have two sockets.
+void resolve_socket_links(TopologyConfig &topo, const Node &components) {
+  std::vector<int> link_of_root(topo.components.size(), -1);
+  for (std::size_t i = 0; i < topo.components.size(); ++i) {
+    ComponentConfig &cc = topo.components[i];
+    if (cc.type->role != ComponentRole::SocketLink)
+      continue;
+    Node roots = components.at(i).at("root_complexes");
+    roots.require_array();
+    if (roots.size() != 2)
+      roots.fail(fmt::format("{} root complexes", roots.size()),
+                 "the ids of the two root complexes the link joins");
+    for (const Node &root : roots.items()) {
+      int r = topo.find(root.as_string());
+      if (r < 0 ||
+          topo.components[static_cast<std::size_t>(r)].type->role != ComponentRole::RootComplex)
+        root.fail(fmt::format("\"{}\" is not a root complex", root.as_string()),
+                  "the id of a root_complex component");
+      if (!cc.joined_roots.empty() && cc.joined_roots.front() == r)
+        root.fail(fmt::format("\"{}\" twice", root.as_string()), "two different root complexes");
+      if (int other = link_of_root[static_cast<std::size_t>(r)]; other >= 0)
+        root.fail(fmt::format("root complex \"{}\" is already joined by \"{}\"", root.as_string(),
+                              topo.components[static_cast<std::size_t>(other)].id),
+                  "one inter_socket_link per root complex (two sockets)");
+      link_of_root[static_cast<std::size_t>(r)] = static_cast<int>(i);
+      cc.joined_roots.push_back(r);
+    }
+    // Both sockets of a machine are the same platform; the link takes its values.
+    const auto &first = topo.components[static_cast<std::size_t>(cc.joined_roots[0])].platform;
+    const auto &second = topo.components[static_cast<std::size_t>(cc.joined_roots[1])].platform;
+    if (first != second)
+      roots.fail(fmt::format("root complexes \"{}\" and \"{}\" name different platforms",
+                             topo.components[static_cast<std::size_t>(cc.joined_roots[0])].id,
+                             topo.components[static_cast<std::size_t>(cc.joined_roots[1])].id),
+                 "the same \"platform\" on both root complexes of a machine");
+    cc.platform = first;
+    if (cc.platform)
+      cc.params = resolve_params(cc.type->specs(), components.at(i).get("params"),
+                                 platform_values(cc.platform, cc));
+  }
+}
+
 } // namespace
 
 TopologyConfig load_topology(const Node &root) {
@@ -178,7 +252,8 @@ TopologyConfig load_topology(const Node &root) {
   static const std::regex id_pattern("[A-Za-z_][A-Za-z0-9_-]{0,63}");
   for (const Node &c : components.items()) {
     c.require_object();
-    c.allow_only({"id", "type", "params", "root_complex", "description"});
+    c.allow_only(
+        {"id", "type", "params", "root_complex", "root_complexes", "platform", "description"});
     ComponentConfig cc;
     cc.pointer = c.pointer();
     Node id = c.at("id");
@@ -193,13 +268,27 @@ TopologyConfig load_topology(const Node &root) {
     if (!cc.type)
       type.fail(fmt::format("unknown component type \"{}\"", type.as_string()),
                 "one of: " + join(component_type_names(), ", "));
-    cc.params = resolve_params(cc.type->specs(), c.get("params"));
+    if (auto platform = c.get("platform")) {
+      if (cc.type->role != ComponentRole::RootComplex)
+        platform->fail("only a root complex names a platform",
+                       "\"platform\" on the root complex: its host memory and inter-socket "
+                       "link take their defaults from it");
+      cc.platform = load_platform(platform->as_string(), *platform);
+    }
+    cc.params = resolve_params(cc.type->specs(), c.get("params"), platform_values(cc.platform, cc));
     if (auto rc = c.get("root_complex")) {
       if (cc.type->role != ComponentRole::Memory)
         rc->fail("only host_memory attaches to a root complex this way",
                  "a link in /links for PCIe components");
     } else if (cc.type->role == ComponentRole::Memory) {
       c.at("root_complex"); // fails: missing key
+    }
+    if (auto roots = c.get("root_complexes")) {
+      if (cc.type->role != ComponentRole::SocketLink)
+        roots->fail("only an inter_socket_link joins root complexes this way",
+                    "a link in /links for PCIe components");
+    } else if (cc.type->role == ComponentRole::SocketLink) {
+      c.at("root_complexes"); // fails: missing key
     }
     topo.components.push_back(std::move(cc));
   }
@@ -221,7 +310,13 @@ TopologyConfig load_topology(const Node &root) {
               "one host_memory per root complex");
     memory_of_root[static_cast<std::size_t>(r)] = static_cast<int>(i);
     cc.memory_of_root = r;
+    // The memory of a socket whose root complex names a platform starts from its values.
+    cc.platform = topo.components[static_cast<std::size_t>(r)].platform;
+    if (cc.platform)
+      cc.params = resolve_params(cc.type->specs(), components.at(i).get("params"),
+                                 platform_values(cc.platform, cc));
   }
+  resolve_socket_links(topo, components);
   Node links = root.at("links");
   links.require_array();
   std::vector<std::vector<bool>> used(topo.components.size());
@@ -349,6 +444,8 @@ Hierarchy build_hierarchy(const TopologyConfig &topo) {
       h.root_of[i] = c.memory_of_root;
       continue;
     }
+    if (c.type->role == ComponentRole::SocketLink)
+      continue; // above both of its root complexes
     if (!seen[i])
       fail_at(c.pointer,
               fmt::format("{} \"{}\" is not reachable from any root complex", c.type->name, c.id),
@@ -363,13 +460,13 @@ Hierarchy build_hierarchy(const TopologyConfig &topo) {
   // MPS: the configured value, which every component must support, or the lowest supported.
   std::uint32_t lowest = 4096;
   for (const ComponentConfig &c : topo.components)
-    if (c.type->role != ComponentRole::Memory)
+    if (has_pcie_ports(c.type->role))
       lowest = std::min<std::uint32_t>(
           lowest, static_cast<std::uint32_t>(c.params.bytes("max_payload_supported").count));
   h.mps_bytes = lowest;
   if (topo.mps) {
     for (const ComponentConfig &c : topo.components)
-      if (c.type->role != ComponentRole::Memory &&
+      if (has_pcie_ports(c.type->role) &&
           c.params.bytes("max_payload_supported").count < topo.mps->count)
         fail_at(topo.root_pointer + "/fabric/mps",
                 fmt::format("MPS {} exceeds what \"{}\" supports ({})", format_bytes(*topo.mps),

@@ -13,6 +13,7 @@
 #include "models/pcie/link.h"
 #include "sim/config/component_catalog.h"
 #include "sim/config/json_input.h"
+#include "sim/config/platform.h"
 
 namespace pciesim {
 
@@ -20,8 +21,12 @@ struct ComponentConfig {
   std::string id;
   const ComponentType *type = nullptr;
   ParamSet params;
-  std::string pointer;     // of the component object
-  int memory_of_root = -1; // host_memory: index of its root complex
+  std::string pointer;           // of the component object
+  int memory_of_root = -1;       // host_memory: index of its root complex
+  std::vector<int> joined_roots; // inter_socket_link: the two root complexes it joins
+  // The platform whose values replaced the defaults: a root complex's `platform`, inherited
+  // by its host memory and inter-socket link.
+  std::shared_ptr<const PlatformProfile> platform;
   int port_count() const;
 };
 
@@ -61,6 +66,10 @@ struct TopologyConfig {
   KernelConfig kernel;
 
   int find(const std::string &id) const; // -1 if absent; O(1) on average
+  // The inter_socket_link joining root complex `root` to another, or -1.
+  int socket_link_of(int root) const;
+  // Whether root complexes `a` and `b` are the two ends of one inter_socket_link.
+  bool sockets_joined(int a, int b) const;
   std::string port_name(int component, int port) const;
 
 private:

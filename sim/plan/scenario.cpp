@@ -25,6 +25,10 @@ nlohmann::ordered_json topology_json(const TopologyConfig &t, const Hierarchy &h
     cj["type"] = c.type->name;
     if (c.memory_of_root >= 0)
       cj["root_complex"] = t.components[static_cast<std::size_t>(c.memory_of_root)].id;
+    if (c.platform && c.type->role == ComponentRole::RootComplex)
+      cj["platform"] = c.platform->name;
+    for (int r : c.joined_roots)
+      cj["root_complexes"].push_back(t.components[static_cast<std::size_t>(r)].id);
     cj["params"] = c.params.to_json();
     j["components"].push_back(cj);
   }

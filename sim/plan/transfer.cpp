@@ -28,6 +28,21 @@ std::vector<int> chain_up(const Hierarchy &h, int component) {
 // The components a peer transfer's requests cross: straight through the lowest common
 // switch when the map type is BUS_ADDR, else up to the root complex (ACS redirect or no
 // common switch) and down again.
+// Why traffic between the root complexes of `a` and `b` cannot flow, or "" when it can (one
+// root complex, or two joined by an inter_socket_link).
+std::string sockets_apart(const TopologyConfig &t, const Hierarchy &h, int a, int b) {
+  int root_a = h.root_of[static_cast<std::size_t>(a)],
+      root_b = h.root_of[static_cast<std::size_t>(b)];
+  if (root_a == root_b || t.sockets_joined(root_a, root_b))
+    return "";
+  return fmt::format("\"{}\" (under {}) and \"{}\" (under {}) are on sockets that no "
+                     "inter_socket_link joins",
+                     t.components[static_cast<std::size_t>(a)].id,
+                     t.components[static_cast<std::size_t>(root_a)].id,
+                     t.components[static_cast<std::size_t>(b)].id,
+                     t.components[static_cast<std::size_t>(root_b)].id);
+}
+
 std::string peer_route(const TopologyConfig &t, const Hierarchy &h, int from, int to,
                        P2pMapType type) {
   std::vector<int> up = chain_up(h, from), down = chain_up(h, to);
@@ -43,8 +58,11 @@ std::string peer_route(const TopologyConfig &t, const Hierarchy &h, int from, in
     }
   }
   path = up;
-  if (down.back() != up.back())
+  if (down.back() != up.back()) {
+    if (int link = t.socket_link_of(up.back()); link >= 0)
+      path.push_back(link); // to the other socket's root complex
     path.push_back(down.back());
+  }
   path.insert(path.end(), down.rbegin() + 1, down.rend());
   return join_route(t, path);
 }
@@ -74,9 +92,11 @@ void load_bounce(const Node &n, const TopologyConfig &t, const Hierarchy &h, con
   }
   if (auto c = n.get("chunks_in_flight"))
     tc.chunks_in_flight = static_cast<int>(c->as_int(1, 64));
+  // The staging buffer is NUMA-local to the initiator, as the kernel allocates it; chunks to
+  // or from a target on the other socket cross the inter-socket link.
   int root = h.root_of[static_cast<std::size_t>(tc.initiator)];
-  if (h.root_of[static_cast<std::size_t>(tc.target)] != root) {
-    tc.unsupported = "not modelled: bounce buffers on another socket (inter-socket link)";
+  if (std::string apart = sockets_apart(t, h, tc.initiator, tc.target); !apart.empty()) {
+    tc.unsupported = "bounce buffers: " + apart;
     return;
   }
   const ComponentAddressing &rc = e.components[static_cast<std::size_t>(root)];
@@ -90,9 +110,14 @@ void load_bounce(const Node &n, const TopologyConfig &t, const Hierarchy &h, con
   // Chunks go from the data's holder up to host memory and from there to the consumer.
   int from = tc.is_write ? tc.initiator : tc.target, to = tc.is_write ? tc.target : tc.initiator;
   std::vector<int> path = chain_up(h, from), down = chain_up(h, to);
+  int link = h.root_of[static_cast<std::size_t>(from)] != root ? t.socket_link_of(root) : -1;
+  if (link >= 0)
+    path.push_back(link);
   for (int m = 0; m < static_cast<int>(t.components.size()); ++m)
     if (t.components[static_cast<std::size_t>(m)].memory_of_root == root)
       path.push_back(m);
+  if (h.root_of[static_cast<std::size_t>(to)] != root)
+    path.push_back(t.socket_link_of(root));
   path.insert(path.end(), down.rbegin(), down.rend());
   tc.route = join_route(t, path);
 }
@@ -301,17 +326,21 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     }
     if (tc.mechanism == "bounce") {
       load_bounce(n, t, h, e, tc);
-    } else if (tc.unsupported.empty() && h.root_of[static_cast<std::size_t>(tc.initiator)] !=
-                                             h.root_of[static_cast<std::size_t>(tc.target)]) {
-      tc.unsupported = "not modelled: peer traffic between root complexes (inter-socket link)";
+    } else if (tc.unsupported.empty()) {
+      if (std::string apart = sockets_apart(t, h, tc.initiator, tc.target); !apart.empty())
+        tc.unsupported = "peer traffic: " + apart;
     }
   } else if (!tc.local) {
     int root = tcfg.type->role == ComponentRole::Memory
                    ? tcfg.memory_of_root
                    : h.root_of[static_cast<std::size_t>(tc.target)];
     std::vector<int> path = chain_up(h, tc.initiator);
-    if (path.back() != root)
-      tc.unsupported = "not modelled: host memory of another root complex (inter-socket link)";
+    if (path.back() != root) {
+      if (t.sockets_joined(path.back(), root))
+        path.push_back(t.socket_link_of(root)); // remote memory: across the link
+      else
+        tc.unsupported = "host memory: " + sockets_apart(t, h, tc.initiator, root);
+    }
     path.push_back(tc.target);
     std::vector<int> traced =
         trace_request_route(t, h, e, view, tc.initiator, tc.target_address, false);

@@ -220,8 +220,9 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
                              std::uint64_t scenario_seed) {
   n.require_object();
   n.allow_only({"mechanisms", "buffers", "phases", "iterations", "costs", "nic_mr", "chunk",
-                "chunks_in_flight", "description"});
+                "chunks_in_flight", "staging_near", "description"});
   WorkloadConfig w;
+  std::string j_staging_near;
   if (auto m = n.get("mechanisms")) {
     m->require_array();
     if (m->size() == 0)
@@ -282,10 +283,24 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
   }
   if (auto c = n.get("chunks_in_flight"))
     w.chunks_in_flight = static_cast<int>(c->as_int(1, 64));
-  // Staging (bounce chunks and CPU copies of device data) at the top of the first buffer's
-  // socket memory.
-  std::size_t root =
-      static_cast<std::size_t>(h.root_of[static_cast<std::size_t>(w.buffers[0].gpu)]);
+  // Staging (bounce chunks and CPU copies of device data) at the top of one socket's memory:
+  // by default the first peer actor's (the NIC's), as the kernel allocates a device's DMA
+  // buffers on its own NUMA node (dev_to_node); else the first buffer's GPU's; or the socket
+  // of the component `staging_near` names.
+  int near = w.buffers[0].gpu;
+  for (const PhaseConfig &p : w.phases)
+    if (p.actor_is_peer) {
+      near = p.actor;
+      break;
+    }
+  if (auto s = n.get("staging_near")) {
+    near = t.find(s->as_string());
+    if (near < 0 || h.root_of[static_cast<std::size_t>(near)] < 0 ||
+        t.components[static_cast<std::size_t>(near)].type->role == ComponentRole::SocketLink)
+      s->fail(fmt::format("\"{}\" is not a component of the topology", s->as_string()),
+              "the id of a component whose socket's memory holds the staging buffer");
+  }
+  std::size_t root = static_cast<std::size_t>(h.root_of[static_cast<std::size_t>(near)]);
   std::uint64_t largest_access = 0;
   for (const PhaseConfig &p : w.phases)
     largest_access = std::max(largest_access, p.access_bytes);
@@ -293,6 +308,23 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
       std::max(w.chunk_bytes * static_cast<std::uint64_t>(w.chunks_in_flight), largest_access);
   w.staging_address =
       e.components[root].memory_base + e.components[root].memory_size - w.staging_bytes;
+  j_staging_near = t.components[static_cast<std::size_t>(near)].id;
+  // Every mechanism moves data between the actors' and the buffers' sockets.
+  for (const PhaseConfig &p : w.phases) {
+    int actor = p.actor >= 0 ? p.actor : near;
+    for (int other : {w.buffers[static_cast<std::size_t>(p.buffer)].gpu, near}) {
+      int ra = h.root_of[static_cast<std::size_t>(actor)];
+      int rb = h.root_of[static_cast<std::size_t>(other)];
+      if (ra != rb && !t.sockets_joined(ra, rb) && w.sockets_apart.empty())
+        w.sockets_apart = fmt::format(
+            "\"{}\" (under {}) and \"{}\" (under {}) are on sockets that no inter_socket_link "
+            "joins: the traffic between them has no path",
+            t.components[static_cast<std::size_t>(actor)].id,
+            t.components[static_cast<std::size_t>(ra)].id,
+            t.components[static_cast<std::size_t>(other)].id,
+            t.components[static_cast<std::size_t>(rb)].id);
+    }
+  }
   place_buffers(n, w, t, h, e);
   for (const PhaseConfig &p : w.phases)
     if (p.actor_is_peer)
@@ -338,6 +370,7 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
   j["nic_mr"] = w.nic_mr_pinned ? "pinned" : "odp";
   j["chunk"] = format_bytes(Bytes{w.chunk_bytes});
   j["chunks_in_flight"] = w.chunks_in_flight;
+  j["staging_near"] = j_staging_near;
   j["costs"] = costs.to_json();
   return w;
 }

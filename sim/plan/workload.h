@@ -65,7 +65,7 @@ struct WorkloadConfig {
   bool nic_mr_pinned = false; // "nic_mr": "pinned" instead of "odp"
   std::uint64_t chunk_bytes = 1 << 20;
   int chunks_in_flight = 2;
-  std::uint64_t staging_address = 0; // host memory of the first GPU's socket
+  std::uint64_t staging_address = 0; // host memory of the `staging_near` component's socket
   std::uint64_t staging_bytes = 0;
   // Per (NIC, GPU) pair the p2pdma verdict of the NIC reaching the GPU's BAR.
   struct PeerVerdict {
@@ -73,6 +73,9 @@ struct WorkloadConfig {
     P2pVerdict verdict;
   };
   std::vector<PeerVerdict> verdicts;
+  // Why an actor and a buffer (or the staging buffer) cannot reach each other: on two sockets
+  // that no inter_socket_link joins. Empty when every pair can.
+  std::string sockets_apart;
   const P2pVerdict &verdict(int nic, int gpu) const;
   nlohmann::ordered_json resolved; // with every default filled in
 };

@@ -425,6 +425,23 @@ private:
     }
     w.memory_base = placed.memory_base;
     w.memory_size = placed.memory_size;
+    w.local_memory_base = placed.memory_base;
+    if (int link = topo_.socket_link_of(static_cast<int>(i)); link >= 0) {
+      // Its host bridge reaches both sockets' memory, the other's through the link.
+      std::uint64_t end = 0;
+      w.memory_base = placed.memory_base;
+      for (int r : topo_.components[static_cast<std::size_t>(link)].joined_roots) {
+        const ComponentAddressing &root = e.components[static_cast<std::size_t>(r)];
+        w.memory_base = std::min(w.memory_base, root.memory_base);
+        end = std::max(end, root.memory_base + root.memory_size);
+      }
+      w.memory_size = end - w.memory_base;
+    }
+    for (int r : topo_.components[i].joined_roots) {
+      const ComponentAddressing &root = e.components[static_cast<std::size_t>(r)];
+      RoutingTable routes = routing_for(e, topo_, r);
+      w.sockets.push_back({root.memory_base, root.memory_size, routes});
+    }
     if (int root = h.root_of[i]; root >= 0)
       w.host_memory_base = e.components[static_cast<std::size_t>(root)].memory_base;
     w.mps_bytes = h.mps_bytes;
@@ -450,7 +467,18 @@ private:
             name.c_str(), resolve_params(type.specs(), std::nullopt), ComponentWiring{}, context_));
         memory = placeholder_memories_.back().get();
       }
-      components_[i]->attach_host_memory(*memory->host_memory_target());
+      int link = topo_.socket_link_of(static_cast<int>(i));
+      if (link < 0) {
+        components_[i]->attach_host_memory(*memory->host_memory_target());
+        continue;
+      }
+      // Through the inter-socket link, which serves this socket's memory and the other's.
+      const std::vector<int> &roots = topo_.components[static_cast<std::size_t>(link)].joined_roots;
+      int side = roots[0] == static_cast<int>(i) ? 0 : 1;
+      InterSocketJoin &join = *components_[static_cast<std::size_t>(link)]->inter_socket_join();
+      components_[i]->attach_host_memory(join.memory_target(side));
+      join.connect(side, *components_[i]->inter_socket_receiver(), *memory->host_memory_target());
+      components_[i]->attach_other_socket(join.end(side));
     }
   }
 

@@ -110,6 +110,12 @@ void WorkloadRunner::fail(const std::string &why) {
 }
 
 void WorkloadRunner::start() {
+  if (!workload_.sockets_apart.empty()) {
+    result_.status = "not_supported";
+    result_.reason = workload_.sockets_apart;
+    finished_ = true;
+    return;
+  }
   // The platform refuses a peer mapping: the mechanism cannot run, or says how it degrades.
   for (const PhaseConfig &p : workload_.phases) {
     if (!p.actor_is_peer || context_.peer_ok(p.actor, p.buffer))

@@ -18,6 +18,7 @@
 #include "models/pcie/link.h"
 #include "models/pcie/pcie_switch.h"
 #include "models/pcie/root_complex.h"
+#include "models/socket/inter_socket_link.h"
 #include "sim/cli/describe.h"
 #include "sim/config/component_catalog.h"
 #include "sim/config/param_loader.h"
@@ -53,6 +54,7 @@ template <class Check> void for_every_params_table(Check check) {
   check(NvmeSsdParams{}, "nvme_ssd");
   check(HostMemoryParams{}, "host_memory");
   check(LinkParams{}, "link");
+  check(InterSocketLinkParams{}, "inter_socket_link");
   check(OsCosts{}, "costs");
 }
 
@@ -189,11 +191,17 @@ std::set<std::string> keys_of(const nlohmann::json &object) {
 // stats appear), its host memory, and a switch with one endpoint of each endpoint type below
 // it; built from the catalog, so a newly registered type is covered without editing the test.
 nlohmann::json every_type_scenario() {
-  nlohmann::json components =
-      nlohmann::json::array({{{"id", "rc0"},
-                              {"type", "root_complex"},
-                              {"params", {{"root_ports", 1}, {"iommu", "translated"}}}},
-                             {{"id", "mem0"}, {"type", "host_memory"}, {"root_complex", "rc0"}}});
+  nlohmann::json components = nlohmann::json::array(
+      {{{"id", "rc0"},
+        {"type", "root_complex"},
+        {"params", {{"root_ports", 1}, {"iommu", "translated"}}}},
+       {{"id", "mem0"}, {"type", "host_memory"}, {"root_complex", "rc0"}},
+       // A second socket, so that the inter-socket link is there too.
+       {{"id", "rc1"},
+        {"type", "root_complex"},
+        {"params", {{"root_ports", 1}, {"iommu", "translated"}}}},
+       {{"id", "mem1"}, {"type", "host_memory"}, {"root_complex", "rc1"}},
+       {{"id", "xsock"}, {"type", "inter_socket_link"}, {"root_complexes", {"rc0", "rc1"}}}});
   nlohmann::json links = nlohmann::json::array({{{"between", {"rc0.rp0", "sw0.up"}}}});
   int port = 0;
   for (const ComponentType &t : component_types()) {

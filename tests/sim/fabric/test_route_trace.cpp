@@ -57,6 +57,13 @@ TEST(RouteTrace, RootPortsForwardPeerRequestsInTheRootComplex) {
   EXPECT_EQ(f.route("gpu0", "mem0"), "gpu0 > rc0 > mem0");
 }
 
+TEST(RouteTrace, RequestsForTheOtherSocketCrossItsLink) {
+  Traced f = load("gpu-nic-two-sockets.json");
+  EXPECT_EQ(f.route("nic0", "gpu0"), "nic0 > rc1 > xsock > rc0 > gpu0");
+  EXPECT_EQ(f.route("nic0", "mem0"), "nic0 > rc1 > xsock > mem0"); // the far home agent
+  EXPECT_EQ(f.route("nic0", "mem1"), "nic0 > rc1 > mem1");
+}
+
 TEST(RouteTrace, AnAddressNothingClaimsHasNoRoute) {
   Traced f = load("gpu-nic-shared-switch.json");
   EXPECT_TRUE(trace_request_route(f.t.config, f.t.hierarchy, f.e, f.view, f.id("nic0"),

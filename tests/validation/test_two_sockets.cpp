@@ -1,0 +1,138 @@
+// Two sockets joined by an inter-socket link: a device's DMA to the other socket's memory pays
+// two crossings more per read (pcie-bench's +107 ns on Broadwell-EP) and is limited by the
+// link's bandwidth; a peer write to a device on the other socket runs where Linux allows it
+// (AMD Zen, an allow-listed Skylake-E host bridge) at the slower of the link and the far root
+// complex's forwarding, and is refused with Linux's reason where it does not; without a link
+// nothing crosses and the refusal names both root complexes.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/sim_harness.h"
+
+namespace pciesim::test {
+namespace {
+
+// Gen4 x16 links; dma0 under rc1 (socket b), dma1 under rc0 (socket a).
+nlohmann::json two_sockets(const std::string &cpu, const nlohmann::json &link_params,
+                           const nlohmann::json &transfers, bool joined = true) {
+  nlohmann::json components = nlohmann::json::array({
+      {{"id", "rc0"}, {"type", "root_complex"}, {"params", {{"root_ports", 2}, {"cpu", cpu}}}},
+      {{"id", "mem0"}, {"type", "host_memory"}, {"root_complex", "rc0"}},
+      {{"id", "rc1"}, {"type", "root_complex"}, {"params", {{"root_ports", 2}, {"cpu", cpu}}}},
+      {{"id", "mem1"}, {"type", "host_memory"}, {"root_complex", "rc1"}},
+      {{"id", "dma0"}, {"type", "dma_engine"}, {"params", {{"max_gen", 4}, {"tags", 64}}}},
+      {{"id", "dma1"}, {"type", "dma_engine"}, {"params", {{"max_gen", 4}}}},
+  });
+  if (joined)
+    components.push_back({{"id", "xsock"},
+                          {"type", "inter_socket_link"},
+                          {"root_complexes", {"rc0", "rc1"}},
+                          {"params", link_params}});
+  nlohmann::json link = {{"gen", 4}, {"width", 16}};
+  return {{"name", "two-sockets"},
+          {"topology",
+           {{"fabric", {{"mps", "256 B"}}},
+            {"components", components},
+            {"links",
+             {{{"between", {"rc1.rp0", "dma0"}}, {"params", link}},
+              {{"between", {"rc0.rp0", "dma1"}}, {"params", link}}}}}},
+          {"transfers", transfers}};
+}
+
+nlohmann::json dma(const std::string &id, const std::string &target, const std::string &direction,
+                   const std::string &size, int count, int concurrency) {
+  return {
+      {"id", id},     {"initiator", "dma0"}, {"target", target},          {"direction", direction},
+      {"size", size}, {"count", count},      {"concurrency", concurrency}};
+}
+
+TEST(TwoSockets, ARemoteReadPaysTwoCrossingsAsPcieBenchMeasured) {
+  // pcie-bench (Neugebauer et al., SIGCOMM 2018; data set bdw ... s0-s1-s1): a 64 B DMA read
+  // of remote memory takes 653.3 ns against 546.7 ns local on a Xeon E5-2630 v4: +107 ns.
+  // The link's default latency is half of that per crossing, and a read crosses twice.
+  const double published_added_ns = 653.3 - 546.7;
+  nlohmann::json r = simulate_in_child(two_sockets(
+      "other", nlohmann::json::object(),
+      {dma("local", "mem1", "read", "64 B", 50, 1), dma("remote", "mem0", "read", "64 B", 50, 1)}));
+  double local = transfer(r, "local")["latency_ns"]["p50"].get<double>();
+  double remote = transfer(r, "remote")["latency_ns"]["p50"].get<double>();
+  // Two crossings and the 64 B of data on the link at 34.4 GB/s.
+  EXPECT_NEAR(remote - local, 2 * 53.5 + 64 / 34.4, 0.1);
+  EXPECT_NEAR(remote - local, published_added_ns, 0.15 * published_added_ns);
+  EXPECT_EQ(transfer(r, "remote")["route"], "dma0 > rc1 > xsock > mem0");
+  EXPECT_GT(r["components"]["xsock"]["remote_reads_b"].get<double>(), 0);
+  EXPECT_EQ(r["components"]["xsock"]["remote_reads_a"], 0);
+}
+
+TEST(TwoSockets, RemoteDmaRateIsTheLinksBandwidthInEachDirection) {
+  // 4 GB/s a direction, far below the Gen4 x16 link (about 27 GB/s) and memory (100 GB/s).
+  // dma0 sits on socket b: a read's data comes a->b, a write's goes b->a, each at 4 GB/s.
+  const double link_GBps = 4.0;
+  nlohmann::json r = simulate_in_child(
+      two_sockets("other", {{"bandwidth", "4 GB/s"}},
+                  nlohmann::json::array({dma("read", "mem0", "read", "256 KiB", 32, 8)})));
+  nlohmann::json w = simulate_in_child(
+      two_sockets("other", {{"bandwidth", "4 GB/s"}},
+                  nlohmann::json::array({dma("write", "mem0", "write", "256 KiB", 32, 8)})));
+  nlohmann::json local = simulate_in_child(
+      two_sockets("other", {{"bandwidth", "4 GB/s"}},
+                  nlohmann::json::array({dma("read", "mem1", "read", "256 KiB", 32, 8)})));
+  EXPECT_NEAR(transfer(r, "read")["bandwidth_GBps"].get<double>(), link_GBps, 0.03 * link_GBps);
+  EXPECT_NEAR(transfer(w, "write")["bandwidth_GBps"].get<double>(), link_GBps, 0.03 * link_GBps);
+  EXPECT_GT(transfer(local, "read")["bandwidth_GBps"].get<double>(), 5 * link_GBps);
+  EXPECT_EQ(r["components"]["xsock"]["bytes_b_to_a"], 0);
+  EXPECT_EQ(r["components"]["xsock"]["bytes_a_to_b"], 32 * 256 * 1024);
+  EXPECT_EQ(w["components"]["xsock"]["bytes_b_to_a"], 32 * 256 * 1024);
+}
+
+TEST(TwoSockets, PeerWritesCrossWhereLinuxAllowsAtTheSlowerOfLinkAndForwarding) {
+  // AMD Zen: P2P between any root ports. The far root complex forwards at 25 GB/s; the link
+  // carries 6 GB/s: the link binds.
+  nlohmann::json amd = simulate_in_child(
+      two_sockets("amd_zen", {{"bandwidth", "6 GB/s"}},
+                  nlohmann::json::array({dma("p2p", "dma1", "write", "256 KiB", 32, 8)})));
+  const nlohmann::json &t = transfer(amd, "p2p");
+  EXPECT_EQ(t["map_type"], "THRU_HOST_BRIDGE");
+  EXPECT_EQ(t["route"], "dma0 > rc1 > xsock > rc0 > dma1");
+  EXPECT_NEAR(t["bandwidth_GBps"].get<double>(), 6.0, 0.03 * 6.0);
+  EXPECT_GT(amd["components"]["xsock"]["peer_tlps_b_to_a"].get<double>(), 0);
+  EXPECT_GT(amd["components"]["rc0"]["peer_bytes"].get<double>(), 0);
+  // A Skylake-E host bridge is allow-listed across host bridges too.
+  nlohmann::json skx = simulate_in_child(
+      two_sockets("intel_skylake_e", nlohmann::json::object(),
+                  nlohmann::json::array({dma("p2p", "dma1", "write", "64 KiB", 4, 1)})));
+  EXPECT_EQ(transfer(skx, "p2p")["map_type"], "THRU_HOST_BRIDGE");
+  EXPECT_EQ(transfer(skx, "p2p")["bytes"], 4 * 64 * 1024);
+}
+
+TEST(TwoSockets, PeerTrafficIsRefusedWithLinuxsReasonOffTheAllowList) {
+  // Xeon E5 (0x3c00): allow-listed only within one host bridge; a Broadwell-EP or Sapphire
+  // Rapids host bridge ("other") not at all.
+  for (const char *cpu : {"intel_xeon_e5", "other"}) {
+    nlohmann::json r = simulate_in_child(
+        two_sockets(cpu, nlohmann::json::object(),
+                    nlohmann::json::array({dma("p2p", "dma1", "write", "64 KiB", 4, 1)})));
+    const nlohmann::json &t = transfer(r, "p2p");
+    EXPECT_EQ(t["map_type"], "NOT_SUPPORTED") << cpu;
+    EXPECT_EQ(t["bytes"], 0) << cpu;
+    std::string error = t["error"].get<std::string>();
+    EXPECT_EQ(error.rfind("unsupported: p2pdma NOT_SUPPORTED", 0), 0u) << error;
+    EXPECT_NE(error.find("allow"), std::string::npos) << error;
+  }
+}
+
+TEST(TwoSockets, WithoutALinkNothingCrossesAndTheRefusalNamesBothSockets) {
+  nlohmann::json r = simulate_in_child(two_sockets(
+      "amd_zen", nlohmann::json::object(),
+      {dma("mem", "mem0", "read", "64 KiB", 2, 1), dma("p2p", "dma1", "write", "64 KiB", 2, 1)},
+      false));
+  for (const char *id : {"mem", "p2p"}) {
+    std::string error = transfer(r, id)["error"].get<std::string>();
+    EXPECT_NE(error.find("no inter_socket_link joins"), std::string::npos) << error;
+    EXPECT_NE(error.find("rc0"), std::string::npos) << error;
+    EXPECT_NE(error.find("rc1"), std::string::npos) << error;
+  }
+}
+
+} // namespace
+} // namespace pciesim::test
