@@ -63,9 +63,9 @@ std::vector<ParamField<DeviceDmaCosts>> device_dma_cost_fields(const DeviceDmaCo
       field(&P::read_channel_bandwidth,
             {"read_channel_bandwidth", ParamKind::rate, d.read_channel_bandwidth,
              with_source("one read transfer's DMA channel: its completion data cross it in "
-                         "order, so one DMA alone reads no faster (latency grows with size at "
-                         "this rate); transfers in parallel use channels of their own; 0 = "
-                         "unlimited",
+                         "order after their tag freed, so one DMA alone reads no faster "
+                         "(latency grows with size at this rate); transfers in parallel use "
+                         "channels of their own; 0 = unlimited",
                          d),
              0, 0, false, true}),
       field(&P::completion_writeback_bytes,

@@ -14,8 +14,6 @@ constexpr std::uint64_t kPage = 4096; // no TLP may cross a 4 KiB boundary
 // Local (on-device) accesses a stream keeps in flight, so that unpaced kernel traffic
 // interleaves with peer accesses at the device memory instead of reserving it far ahead.
 constexpr int kLocalWindow = 64;
-// Marks the cookie of a posted write the model sent (send_posted_write), not a transfer's.
-constexpr std::uint64_t kModelWriteCookie = 1ull << 63;
 } // namespace
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params,
@@ -102,6 +100,12 @@ void DmaEngine::run() {
       break;
     case Action::Settle:
       settle(t.arg, t.bytes, now);
+      break;
+    case Action::TagDrained:
+      release_tag_bytes(t.arg, t.bytes);
+      break;
+    case Action::ChannelDone:
+      deliver_read_bytes(t.arg, t.bytes, now);
       break;
     case Action::LocalDone:
       --streams_[static_cast<std::size_t>(transfers_[static_cast<std::size_t>(t.arg)].stream)]
@@ -392,25 +396,6 @@ void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
   try_issue();
 }
 
-void DmaEngine::send_posted_write(std::uint64_t address, std::uint32_t bytes,
-                                  std::uint32_t write_id) {
-  send_write(address, bytes, kModelWriteCookie | write_id);
-}
-
-void DmaEngine::send_write(std::uint64_t address, std::uint32_t bytes, std::uint64_t cookie) {
-  tlm::tlm_generic_payload &gp = pool_.acquire();
-  TlpExtension &tlp = tlp_of(gp);
-  tlp.type = TlpType::MWr;
-  tlp.address = address;
-  tlp.payload_bytes = bytes;
-  tlp.requester_id = wiring_.bdf.packed();
-  tlp.cookie = cookie;
-  tlp.observer = this;
-  ++posted_in_queue_;
-  ++stats_.mwr_sent;
-  port_.send(gp, sc_core::SC_ZERO_TIME);
-}
-
 void DmaEngine::delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std::int64_t at_ps) {
   if (cookie & kModelWriteCookie) {
     posted_write_delivered(static_cast<std::uint32_t>(cookie), at_ps);
@@ -456,13 +441,21 @@ void DmaEngine::refused(std::uint64_t cookie, std::uint32_t payload_bytes,
 // Bytes of a read completion reach the transfer (once they left the device's buffer: see
 // completion_drained_ps); the tag frees when all its bytes are in.
 void DmaEngine::settle(int tag_index, std::uint32_t bytes, std::int64_t at_ps) {
+  int slot = tags_[static_cast<std::size_t>(tag_index)].transfer;
+  release_tag_bytes(tag_index, bytes);
+  deliver_read_bytes(slot, bytes, at_ps);
+}
+
+void DmaEngine::release_tag_bytes(int tag_index, std::uint32_t bytes) {
   Tag &tag = tags_[static_cast<std::size_t>(tag_index)];
-  int slot = tag.transfer;
-  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
-  t.done += bytes;
   tag.remaining -= bytes;
   if (tag.remaining == 0)
     free_tag(static_cast<std::uint16_t>(tag_index));
+}
+
+void DmaEngine::deliver_read_bytes(int slot, std::uint32_t bytes, std::int64_t at_ps) {
+  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
+  t.done += bytes;
   if (t.done == t.size)
     finish_transfer(slot, at_ps);
   try_issue();
@@ -506,8 +499,17 @@ void DmaEngine::receive_completion(tlm::tlm_generic_payload &gp) {
   }
   ++stats_.cpld_received;
   const std::int64_t now = now_ps();
-  std::int64_t ready = through_device(tag.transfer, cpl.payload_bytes, now);
-  std::int64_t drained_ps = completion_drained_ps(cpl.payload_bytes, ready);
+  // The tag (the PCIe core's buffer) frees once the data is through the device's pipeline
+  // and data path and, on a NIC, has left for the wire; the transfer has the data once it
+  // also crossed its DMA channel.
+  std::int64_t drained_ps =
+      completion_drained_ps(cpl.payload_bytes, through_device(cpl.payload_bytes, now));
+  std::int64_t data_ps = through_read_channel(tag.transfer, cpl.payload_bytes, drained_ps);
+  if (data_ps > drained_ps) {
+    schedule(drained_ps, Action::TagDrained, cpl.tag, cpl.payload_bytes);
+    schedule(data_ps, Action::ChannelDone, tag.transfer, cpl.payload_bytes);
+    return;
+  }
   if (drained_ps > now) {
     schedule(drained_ps, Action::Settle, cpl.tag, cpl.payload_bytes);
     return;

@@ -297,6 +297,8 @@ private:
     std::uint32_t remaining = 0;
     bool descriptor = false; // the descriptor fetch of `transfer`
   };
+  // Marks the cookie of a posted write the model sent (send_posted_write), not a transfer's.
+  static constexpr std::uint64_t kModelWriteCookie = 1ull << 63;
   // Marks the cookie of the core's own posted write (a completion write-back, an MSI-X
   // message); the rest of the cookie is the transfer's slot.
   static constexpr std::uint64_t kCoreWriteCookie = 1ull << 62;
@@ -307,9 +309,11 @@ private:
     LocalDone,
     Wake,
     Release,
-    Doorbell, // the host's doorbell reached the engine: fetch the descriptor
-    Setup,    // the transfer's setup is done: its TLPs may go
-    Finished, // the finish time is over: write back, interrupt
+    Doorbell,    // the host's doorbell reached the engine: fetch the descriptor
+    Setup,       // the transfer's setup is done: its TLPs may go
+    Finished,    // the finish time is over: write back, interrupt
+    TagDrained,  // a completion's bytes left the PCIe core: its tag may free
+    ChannelDone, // a completion's bytes crossed the transfer's read channel
   };
   struct Timed {
     std::int64_t at_ps;
@@ -342,7 +346,10 @@ private:
   void transfer_ready(int slot);
   void finish_costs(int slot);
   void core_write_delivered(int slot, std::int64_t at_ps);
-  std::int64_t through_device(int slot, std::uint32_t bytes, std::int64_t arrived_ps);
+  std::int64_t through_device(std::uint32_t bytes, std::int64_t arrived_ps);
+  std::int64_t through_read_channel(int slot, std::uint32_t bytes, std::int64_t ready_ps);
+  void release_tag_bytes(int tag_index, std::uint32_t bytes);
+  void deliver_read_bytes(int slot, std::uint32_t bytes, std::int64_t at_ps);
   std::uint64_t core_table_address(std::uint64_t offset, std::uint64_t slot,
                                    std::uint64_t entry_bytes) const;
 

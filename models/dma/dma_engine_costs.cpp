@@ -170,22 +170,46 @@ void DmaEngine::core_write_delivered(int slot, std::int64_t at_ps) {
 }
 
 // A read completion's data through the device: its read pipeline, then the data path (one
-// server, in arrival order), then the transfer's own DMA channel.
-std::int64_t DmaEngine::through_device(int slot, std::uint32_t bytes, std::int64_t arrived_ps) {
+// server, in arrival order).
+std::int64_t DmaEngine::through_device(std::uint32_t bytes, std::int64_t arrived_ps) {
   std::int64_t ready = arrived_ps + params_.costs.read_pipeline_latency.ps;
-  if (datapath_ps_per_byte_ > 0) {
-    std::int64_t datapath_ps = busy_ps(bytes * datapath_ps_per_byte_);
-    datapath_free_at_ps_ = std::max(ready, datapath_free_at_ps_) + datapath_ps;
-    stats_.datapath_busy_ps += datapath_ps;
-    ready = datapath_free_at_ps_;
-  }
-  if (read_channel_ps_per_byte_ > 0) {
-    Transfer &t = transfers_[static_cast<std::size_t>(slot)];
-    t.read_channel_free_at_ps =
-        std::max(ready, t.read_channel_free_at_ps) + busy_ps(bytes * read_channel_ps_per_byte_);
-    ready = t.read_channel_free_at_ps;
-  }
-  return ready;
+  if (datapath_ps_per_byte_ <= 0)
+    return ready;
+  std::int64_t datapath_ps = busy_ps(bytes * datapath_ps_per_byte_);
+  datapath_free_at_ps_ = std::max(ready, datapath_free_at_ps_) + datapath_ps;
+  stats_.datapath_busy_ps += datapath_ps;
+  return datapath_free_at_ps_;
+}
+
+// Then through the read transfer's own DMA channel, in order.
+std::int64_t DmaEngine::through_read_channel(int slot, std::uint32_t bytes, std::int64_t ready_ps) {
+  if (read_channel_ps_per_byte_ <= 0)
+    return ready_ps;
+  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
+  t.read_channel_free_at_ps =
+      std::max(ready_ps, t.read_channel_free_at_ps) + busy_ps(bytes * read_channel_ps_per_byte_);
+  return t.read_channel_free_at_ps;
+}
+
+// The device's own posted writes (the model's through send_posted_write, the core's
+// write-backs and MSI-X), told apart by their cookie when delivered.
+void DmaEngine::send_posted_write(std::uint64_t address, std::uint32_t bytes,
+                                  std::uint32_t write_id) {
+  send_write(address, bytes, kModelWriteCookie | write_id);
+}
+
+void DmaEngine::send_write(std::uint64_t address, std::uint32_t bytes, std::uint64_t cookie) {
+  tlm::tlm_generic_payload &gp = pool_.acquire();
+  TlpExtension &tlp = tlp_of(gp);
+  tlp.type = TlpType::MWr;
+  tlp.address = address;
+  tlp.payload_bytes = bytes;
+  tlp.requester_id = wiring_.bdf.packed();
+  tlp.cookie = cookie;
+  tlp.observer = this;
+  ++posted_in_queue_;
+  ++stats_.mwr_sent;
+  port_.send(gp, sc_core::SC_ZERO_TIME);
 }
 
 } // namespace pciesim
