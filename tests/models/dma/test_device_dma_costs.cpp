@@ -95,10 +95,13 @@ TEST(DeviceDmaCosts, ReadChannelBoundsOneTransferNotManyInParallel) {
   // One 16 KiB read at a time: its data crosses its channel at 0.5 GB/s, about 32.8 us.
   double alone = median_latency_ns(simulate_in_child(with_costs(channel, "read", 16384, 4, 1)));
   EXPECT_NEAR(alone, 32768.0, 0.03 * 32768.0);
-  // Eight at once, each on its own channel: eight times the rate (below the link's 6.7 GB/s).
+  // Eight at once, each on its own channel: up to eight times the rate (below the link's
+  // 6.7 GB/s); a shared channel would stay at 0.5 GB/s. Less than eight because transfers
+  // take the tags in admission order, so their data start crossing one after another.
   nlohmann::json r = simulate_in_child(with_costs(channel, "read", 16384, 64, 8));
   double gbps = transfer(r, "t")["bandwidth_GBps"].get<double>();
-  EXPECT_NEAR(gbps, 4.0, 0.03 * 4.0);
+  EXPECT_GT(gbps, 6 * 0.5);
+  EXPECT_LE(gbps, 8 * 0.5 * 1.01);
 }
 
 TEST(DeviceDmaCosts, ReadPipelineHoldsTagsSoFewTagsBoundReads) {
