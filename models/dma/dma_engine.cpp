@@ -14,62 +14,7 @@ constexpr std::uint64_t kPage = 4096; // no TLP may cross a 4 KiB boundary
 // Local (on-device) accesses a stream keeps in flight, so that unpaced kernel traffic
 // interleaves with peer accesses at the device memory instead of reserving it far ahead.
 constexpr int kLocalWindow = 64;
-// Marks the cookie of a posted write the model sent (send_posted_write), not a transfer's.
-constexpr std::uint64_t kModelWriteCookie = 1ull << 63;
 } // namespace
-
-const StatTable<DmaEngineStats> &DmaEngineStats::table() {
-  using S = DmaEngineStats;
-  static const StatTable<S> table({
-      stat(&S::mrd_sent, {"mrd_sent", "TLPs", "memory read requests sent"}),
-      stat(&S::mwr_sent, {"mwr_sent", "TLPs", "memory writes sent"}),
-      stat(&S::cpld_received, {"cpld_received", "TLPs", "completions with data received"}),
-      stat(&S::ur_received, {"ur_received", "TLPs", "Unsupported Request completions received"}),
-      stat(&S::posted_writes_dropped,
-           {"posted_writes_dropped", "TLPs",
-            "posted writes the fabric dropped as Unsupported Request (their transfer fails)"}),
-      stat(&S::bar_reads_served,
-           {"bar_reads_served", "TLPs", "read requests to the engine's BARs it answered"}),
-      stat(&S::bar_writes_absorbed,
-           {"bar_writes_absorbed", "TLPs", "writes to the engine's BARs it absorbed"}),
-      stat(&S::bar_bytes, {"bar_bytes", "bytes", "payload read from or written to its BARs"}),
-      stat(&S::local_bytes,
-           {"local_bytes", "bytes", "on-device memory traffic of local streams (GPU kernels)"}),
-      stat(&S::tag_waits,
-           {"tag_waits", "count",
-            "issue attempts that found a read ready and every tag (of its group) in use: "
-            "attempts, not distinct waits"}),
-      stat(&S::fetches_sent,
-           {"fetches_sent", "TLPs",
-            "reads for the device's own lookups: NIC MTT lines and ATS Translation Requests"}),
-  });
-  return table;
-}
-
-const ParamTable<DmaEngineParams> &DmaEngineParams::table() {
-  using P = DmaEngineParams;
-  static const ParamTable<P> table(
-      field(&P::bar_size,
-            {"bar_size", ParamKind::size, "1 MiB", "size of BAR0 (a power of two)", 4096, 0, true}),
-      field(&P::mrrs, {"mrrs", ParamKind::size, "512 B", "Max_Read_Request_Size", 128, 4096, true}),
-      field(&P::tags, {"tags", ParamKind::integer, 32,
-                       "outstanding non-posted requests (tags); 32 is a generic DMA engine's (a "
-                       "5-bit Tag field, no Extended Tags), an RDMA NIC has 64 (MODELING.md §7)",
-                       1, 1024}),
-      field(&P::posted_window,
-            {"posted_window", ParamKind::integer, 16,
-             "MWr TLPs the engine keeps queued at its port before waiting", 1, 4096}),
-      field(&P::bar_latency,
-            {"bar_latency", ParamKind::time, "100 ns",
-             "latency of the engine's internal memory behind its BAR (estimate)", 0, 1e9}),
-      field(&P::bar_bandwidth,
-            {"bar_bandwidth", ParamKind::rate, "32 GB/s",
-             "bandwidth of the engine's internal memory behind its BAR (estimate)", 1e6, 0}),
-      field(&P::read_completion_boundary, {"read_completion_boundary", ParamKind::size, "64 B",
-                                           "RCB of the engine as completer", 64, 128, true}),
-      nested(&P::ports, port_fields(kPortDefaults)));
-  return table;
-}
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params,
                      DmaEngineWiring wiring, SimContext &context)
@@ -77,6 +22,12 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params
       port_("up", *this, 0), tags_(static_cast<std::size_t>(params.tags)),
       tag_pool_in_use_(std::max<std::size_t>(1, params.group_tags.size()), 0),
       bar_ps_per_byte_(1e12 / params.bar_bandwidth.bytes_per_second), calendar_(context.calendar) {
+  if (params.costs.max_issue_rate > 0)
+    issue_interval_ps_ = busy_ps(1e12 / static_cast<double>(params.costs.max_issue_rate));
+  if (params.costs.datapath_bandwidth.bytes_per_second > 0)
+    datapath_ps_per_byte_ = 1e12 / params.costs.datapath_bandwidth.bytes_per_second;
+  if (params.costs.read_channel_bandwidth.bytes_per_second > 0)
+    read_channel_ps_per_byte_ = 1e12 / params.costs.read_channel_bandwidth.bytes_per_second;
   for (int t = 0; t < params.tags; ++t)
     free_tags_.push_back(static_cast<std::uint16_t>(t));
 }
@@ -151,6 +102,12 @@ void DmaEngine::run() {
     case Action::Settle:
       settle(t.arg, t.bytes, now);
       break;
+    case Action::TagDrained:
+      release_tag_bytes(t.arg, t.bytes);
+      break;
+    case Action::ChannelDone:
+      deliver_read_bytes(t.arg, t.bytes, now);
+      break;
     case Action::LocalDone:
       --streams_[static_cast<std::size_t>(transfers_[static_cast<std::size_t>(t.arg)].stream)]
             .local_in_flight;
@@ -161,6 +118,20 @@ void DmaEngine::run() {
       break;
     case Action::Release:
       queue_for_issue(transfers_[static_cast<std::size_t>(t.arg)].stream, t.arg);
+      break;
+    case Action::Doorbell:
+      if (params_.costs.descriptor_bytes.count > 0) {
+        descriptor_pending_.push_back(t.arg);
+        send_pending_descriptors();
+      } else {
+        schedule(now + params_.costs.setup_latency.ps, Action::Setup, t.arg);
+      }
+      break;
+    case Action::Setup:
+      transfer_ready(t.arg);
+      break;
+    case Action::Finished:
+      finish_costs(t.arg);
       break;
     }
   }
@@ -198,8 +169,10 @@ void DmaEngine::activate_transfers(int stream_index) {
       observer_->transfer_started(*this, stream_index, t.index, t.start_ps);
     ++s.started;
     ++s.active;
-    if (spec.local || transfer_may_start(slot))
+    if (spec.local)
       queue_for_issue(stream_index, slot);
+    else
+      begin_transfer(slot);
   }
 }
 
@@ -217,6 +190,7 @@ void DmaEngine::try_issue() {
   if (issuing_)
     return; // a callback from a send below; the loop here continues
   issuing_ = true;
+  send_pending_descriptors(); // a descriptor waiting for a tag goes before more data
   // Round robin over the streams from the one after the last that issued, visiting only
   // those with something to issue (an engine may hold many idle streams: a workload's slots).
   bool progress = !streams_.empty();
@@ -282,6 +256,10 @@ bool DmaEngine::issue_from(int stream_index) {
   if (!s.spec.local) {
     device_paced = pace(s.spec, t.start_ps, chunk);
     ready = std::max(ready, device_paced);
+    if (engine_free_at_ps_ > now) {
+      ++stats_.issue_waits;
+      ready = std::max(ready, engine_free_at_ps_);
+    }
   }
   if (ready > now) {
     if (pacing_wake_ps_ < 0 || pacing_wake_ps_ > ready) {
@@ -320,11 +298,21 @@ bool DmaEngine::issue_from(int stream_index) {
     tlp.request_bytes = chunk;
     tlp.tag = tag;
     ++stats_.mrd_sent;
+    stats_.read_pipeline_ps += params_.costs.read_pipeline_latency.ps;
   }
   t.issued += chunk;
   if (t.issued == t.size)
     s.issue_order.pop_front();
-  port_.send(gp, sc_core::SC_ZERO_TIME);
+  // The engine's own time for this TLP: its issue slot and, for a write, its payload through
+  // the internal data path; the TLP leaves once that is done, and the next waits for it.
+  std::int64_t engine_ps = issue_interval_ps_;
+  if (write && datapath_ps_per_byte_ > 0) {
+    std::int64_t datapath_ps = busy_ps(chunk * datapath_ps_per_byte_);
+    stats_.datapath_busy_ps += datapath_ps;
+    engine_ps += datapath_ps;
+  }
+  engine_free_at_ps_ = now + engine_ps;
+  port_.send(gp, ps_to_time(engine_ps));
   return true;
 }
 
@@ -377,6 +365,10 @@ void DmaEngine::free_tag(std::uint16_t tag) {
 void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
   Transfer &t = transfers_[static_cast<std::size_t>(slot)];
   Stream &s = streams_[static_cast<std::size_t>(t.stream)];
+  if (!t.costs_paid && !t.failed && !s.spec.local && params_.costs.any_after_data()) {
+    schedule(at_ps + params_.costs.finish_latency.ps, Action::Finished, slot);
+    return;
+  }
   if (!t.finish_held && !s.spec.local && !transfer_may_finish(slot)) {
     t.finish_held = true;
     return;
@@ -407,24 +399,13 @@ void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
   try_issue();
 }
 
-void DmaEngine::send_posted_write(std::uint64_t address, std::uint32_t bytes,
-                                  std::uint32_t write_id) {
-  tlm::tlm_generic_payload &gp = pool_.acquire();
-  TlpExtension &tlp = tlp_of(gp);
-  tlp.type = TlpType::MWr;
-  tlp.address = address;
-  tlp.payload_bytes = bytes;
-  tlp.requester_id = wiring_.bdf.packed();
-  tlp.cookie = kModelWriteCookie | write_id;
-  tlp.observer = this;
-  ++posted_in_queue_;
-  ++stats_.mwr_sent;
-  port_.send(gp, sc_core::SC_ZERO_TIME);
-}
-
 void DmaEngine::delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std::int64_t at_ps) {
   if (cookie & kModelWriteCookie) {
     posted_write_delivered(static_cast<std::uint32_t>(cookie), at_ps);
+    return;
+  }
+  if (cookie & kCoreWriteCookie) {
+    core_write_delivered(static_cast<int>(cookie & ~kCoreWriteCookie), at_ps);
     return;
   }
   Transfer &t = transfers_[static_cast<std::size_t>(cookie)];
@@ -453,7 +434,7 @@ void DmaEngine::fail_transfer(int slot, const std::string &error) {
 void DmaEngine::refused(std::uint64_t cookie, std::uint32_t payload_bytes,
                         std::uint16_t completer_id, std::uint64_t address) {
   ++stats_.posted_writes_dropped;
-  if (!(cookie & kModelWriteCookie)) // a model's own write is seen as written
+  if (!(cookie & (kModelWriteCookie | kCoreWriteCookie))) // the device's own: seen as written
     fail_transfer(static_cast<int>(cookie),
                   fmt::format("Unsupported Request: {} dropped the posted write to {:#x}",
                               format_bdf(Bdf::unpack(completer_id)), address));
@@ -463,13 +444,21 @@ void DmaEngine::refused(std::uint64_t cookie, std::uint32_t payload_bytes,
 // Bytes of a read completion reach the transfer (once they left the device's buffer: see
 // completion_drained_ps); the tag frees when all its bytes are in.
 void DmaEngine::settle(int tag_index, std::uint32_t bytes, std::int64_t at_ps) {
+  int slot = tags_[static_cast<std::size_t>(tag_index)].transfer;
+  release_tag_bytes(tag_index, bytes);
+  deliver_read_bytes(slot, bytes, at_ps);
+}
+
+void DmaEngine::release_tag_bytes(int tag_index, std::uint32_t bytes) {
   Tag &tag = tags_[static_cast<std::size_t>(tag_index)];
-  int slot = tag.transfer;
-  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
-  t.done += bytes;
   tag.remaining -= bytes;
   if (tag.remaining == 0)
     free_tag(static_cast<std::uint16_t>(tag_index));
+}
+
+void DmaEngine::deliver_read_bytes(int slot, std::uint32_t bytes, std::int64_t at_ps) {
+  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
+  t.done += bytes;
   if (t.done == t.size)
     finish_transfer(slot, at_ps);
   try_issue();
@@ -478,6 +467,18 @@ void DmaEngine::settle(int tag_index, std::uint32_t bytes, std::int64_t at_ps) {
 void DmaEngine::receive_completion(tlm::tlm_generic_payload &gp) {
   TlpExtension &cpl = tlp_of(gp);
   Tag &tag = tags_[cpl.tag];
+  if (tag.descriptor) { // the core's descriptor fetch: the setup follows once it is in
+    tag.remaining -= std::min(tag.remaining, cpl.payload_bytes);
+    if (cpl.status != CompletionStatus::SuccessfulCompletion)
+      tag.remaining = 0; // seen as read: the transfer's own data path reports the fault
+    if (tag.remaining == 0) {
+      int slot = tag.transfer;
+      free_tag(cpl.tag);
+      schedule(now_ps() + params_.costs.setup_latency.ps, Action::Setup, slot);
+      try_issue();
+    }
+    return;
+  }
   if (tag.transfer < 0) { // a fetch the model asked for
     tag.remaining -= std::min(tag.remaining, cpl.payload_bytes);
     if (cpl.status != CompletionStatus::SuccessfulCompletion)
@@ -500,12 +501,23 @@ void DmaEngine::receive_completion(tlm::tlm_generic_payload &gp) {
     return;
   }
   ++stats_.cpld_received;
-  std::int64_t drained_ps = completion_drained_ps(cpl.payload_bytes);
-  if (drained_ps >= 0) {
+  const std::int64_t now = now_ps();
+  // The tag (the PCIe core's buffer) frees once the data is through the device's pipeline
+  // and data path and, on a NIC, has left for the wire; the transfer has the data once it
+  // also crossed its DMA channel.
+  std::int64_t drained_ps =
+      completion_drained_ps(cpl.payload_bytes, through_device(cpl.payload_bytes, now));
+  std::int64_t data_ps = through_read_channel(tag.transfer, cpl.payload_bytes, drained_ps);
+  if (data_ps > drained_ps) {
+    schedule(drained_ps, Action::TagDrained, cpl.tag, cpl.payload_bytes);
+    schedule(data_ps, Action::ChannelDone, tag.transfer, cpl.payload_bytes);
+    return;
+  }
+  if (drained_ps > now) {
     schedule(drained_ps, Action::Settle, cpl.tag, cpl.payload_bytes);
     return;
   }
-  settle(cpl.tag, cpl.payload_bytes, now_ps());
+  settle(cpl.tag, cpl.payload_bytes, now);
 }
 
 std::int64_t DmaEngine::memory_access(bool, std::uint64_t, std::uint32_t bytes,
@@ -575,6 +587,8 @@ std::string DmaEngine::describe_outstanding() const {
     out += fmt::format("{} of {} tags in use; ", tags_in_use, params_.tags);
   if (fetches_in_flight_)
     out += fmt::format("{} translation fetches in flight; ", fetches_in_flight_);
+  if (!descriptor_pending_.empty())
+    out += fmt::format("{} descriptor fetches waiting for a tag; ", descriptor_pending_.size());
   if (posted_in_queue_)
     out += fmt::format("{} MWr queued at the port; ", posted_in_queue_);
   for (const Stream &s : streams_)

@@ -25,6 +25,7 @@
 #include "models/common/sim_context.h"
 #include "models/common/splitmix64.h"
 #include "models/common/stats.h"
+#include "models/dma/device_dma_costs.h"
 #include "models/pcie/component.h"
 #include "models/pcie/pcie_port.h"
 
@@ -39,15 +40,41 @@ struct DmaEngineParams {
   Bandwidth bar_bandwidth{32e9};
   Bytes read_completion_boundary{64};
   PortCapabilities ports = PortCapabilities::with(kPortDefaults);
+  DeviceDmaCosts costs = device_dma_costs_with(kCostDefaults);
   // Set by the models built on this core, not read from JSON:
   Bandwidth network_rate{0};   // NIC line rate: paces RDMA WRITE ingress and READ egress
   std::vector<int> group_tags; // tag budget of each engine group (empty: one group, all tags)
 
   static constexpr PortDefaults kPortDefaults{5, 16, 512, 64, 1024, 64, 0, 0, 0};
+  // A generic DMA engine: calibrated on pcie-bench's NFP6000 (docs/references.md).
+  static constexpr DeviceDmaCostDefaults kCostDefaults = [] {
+    DeviceDmaCostDefaults d = no_device_costs(
+        "calibrated on pcie-bench's NFP6000 on a Xeon E5-2637v3, Gen3 x8: docs/references.md");
+    d.read_pipeline_latency = "275 ns";
+    d.max_issue_rate = 55000000;
+    d.datapath_bandwidth = "21 GB/s";
+    d.read_channel_bandwidth = "3.5 GB/s";
+    return d;
+  }();
   static const ParamTable<DmaEngineParams> &table();
   static const std::vector<ParamSpec> &specs() { return table().specs(); }
   static DmaEngineParams from(const ParamSet &params) { return table().from(params); }
 };
+
+// The core's parameters from the table of a device built on it (RdmaNicParams, NvmeSsdParams):
+// every core field such a table holds under the core's name.
+template <class DeviceParams> DmaEngineParams core_params_of(const DeviceParams &device) {
+  DmaEngineParams d;
+  d.mrrs = device.mrrs;
+  d.tags = device.tags;
+  d.posted_window = device.posted_window;
+  d.bar_latency = device.bar_latency;
+  d.bar_bandwidth = device.bar_bandwidth;
+  d.read_completion_boundary = device.read_completion_boundary;
+  d.ports = device.ports;
+  d.costs = device.costs;
+  return d;
+}
 
 // Where enumeration placed the engine.
 struct DmaEngineWiring {
@@ -95,6 +122,11 @@ struct DmaEngineStats {
   std::uint64_t local_bytes = 0;
   std::uint64_t tag_waits = 0; // issue attempts that found every tag (of the group) in use
   std::uint64_t fetches_sent = 0;
+  // Device-side DMA costs (DeviceDmaCosts): what the engine did and waited for.
+  std::uint64_t doorbells = 0, descriptor_fetches = 0, completion_writebacks = 0, msix_sent = 0;
+  std::uint64_t issue_waits = 0;     // issue attempts the engine's issue rate or data path held
+  std::int64_t datapath_busy_ps = 0; // internal data path moving payload
+  std::int64_t read_pipeline_ps = 0; // summed over read requests: time inside the device
   static const StatTable<DmaEngineStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
@@ -183,11 +215,12 @@ protected:
     return 0;
   }
   virtual void paced_request_issued(std::int64_t ready_ps) { (void)ready_ps; }
-  // When `bytes` of read completion data that just arrived leave the device's buffer, which
-  // holds their tag until then: -1 at once (the default), or a later time.
-  virtual std::int64_t completion_drained_ps(std::uint32_t bytes) {
+  // When `bytes` of read completion data, through the device's own pipeline at `ready_ps`,
+  // leave the device's buffer, which holds their tag until then: `ready_ps` (the default), or
+  // a later time.
+  virtual std::int64_t completion_drained_ps(std::uint32_t bytes, std::int64_t ready_ps) {
     (void)bytes;
-    return -1;
+    return ready_ps;
   }
   // Time to move `bytes` at `rate`.
   static std::int64_t serialization_ps(std::uint64_t bytes, const Bandwidth &rate);
@@ -230,6 +263,8 @@ protected:
     (void)at_ps;
   }
   int fetches_in_flight() const { return fetches_in_flight_; }
+  // A doorbell the model charges itself (an NVMe drive's, per command).
+  void count_doorbell() { ++stats_.doorbells; }
   std::size_t free_tag_count() const { return free_tags_.size(); }
 
   const DmaEngineWiring &wiring() const { return wiring_; }
@@ -246,6 +281,8 @@ private:
     std::uint64_t index = 0; // within the stream, for observers
     bool failed = false;
     bool finish_held = false; // transfer_may_finish() held it: the next finish goes through
+    bool costs_paid = false;  // the device's finish costs (DeviceDmaCosts) are behind it
+    std::int64_t read_channel_free_at_ps = 0; // its DMA channel (costs.read_channel_bandwidth)
   };
   struct Stream {
     DmaStreamSpec spec;
@@ -264,8 +301,26 @@ private:
     int fetch_id = -1;
     int tag_pool = 0; // -1: a fetch, which counts against no pool
     std::uint32_t remaining = 0;
+    bool descriptor = false; // the descriptor fetch of `transfer`
   };
-  enum class Action { StartStream, FinishTransfer, Settle, LocalDone, Wake, Release };
+  // Marks the cookie of a posted write the model sent (send_posted_write), not a transfer's.
+  static constexpr std::uint64_t kModelWriteCookie = 1ull << 63;
+  // Marks the cookie of the core's own posted write (a completion write-back, an MSI-X
+  // message); the rest of the cookie is the transfer's slot.
+  static constexpr std::uint64_t kCoreWriteCookie = 1ull << 62;
+  enum class Action {
+    StartStream,
+    FinishTransfer,
+    Settle,
+    LocalDone,
+    Wake,
+    Release,
+    Doorbell,    // the host's doorbell reached the engine: fetch the descriptor
+    Setup,       // the transfer's setup is done: its TLPs may go
+    Finished,    // the finish time is over: write back, interrupt
+    TagDrained,  // a completion's bytes left the PCIe core: its tag may free
+    ChannelDone, // a completion's bytes crossed the transfer's read channel
+  };
   struct Timed {
     std::int64_t at_ps;
     std::uint64_t seq;
@@ -290,6 +345,19 @@ private:
   void serve_bar_request(tlm::tlm_generic_payload &gp);
   void receive_completion(tlm::tlm_generic_payload &gp);
   void free_tag(std::uint16_t tag);
+  void send_write(std::uint64_t address, std::uint32_t bytes, std::uint64_t cookie);
+  // Device-side DMA costs (DeviceDmaCosts) around a transfer's data.
+  void begin_transfer(int slot);
+  void send_pending_descriptors();
+  void transfer_ready(int slot);
+  void finish_costs(int slot);
+  void core_write_delivered(int slot, std::int64_t at_ps);
+  std::int64_t through_device(std::uint32_t bytes, std::int64_t arrived_ps);
+  std::int64_t through_read_channel(int slot, std::uint32_t bytes, std::int64_t ready_ps);
+  void release_tag_bytes(int tag_index, std::uint32_t bytes);
+  void deliver_read_bytes(int slot, std::uint32_t bytes, std::int64_t at_ps);
+  std::uint64_t core_table_address(std::uint64_t offset, std::uint64_t slot,
+                                   std::uint64_t entry_bytes) const;
 
   DmaEngineParams params_;
   DmaEngineWiring wiring_;
@@ -309,6 +377,13 @@ private:
   double bar_ps_per_byte_;
   std::int64_t bar_busy_until_ps_ = 0;
   std::int64_t pacing_wake_ps_ = -1;
+  std::int64_t issue_interval_ps_ = 0;   // 1 / costs.max_issue_rate
+  double datapath_ps_per_byte_ = 0;      // 1 / costs.datapath_bandwidth
+  double read_channel_ps_per_byte_ = 0;  // 1 / costs.read_channel_bandwidth
+  std::int64_t engine_free_at_ps_ = 0;   // when the engine may issue its next TLP
+  std::int64_t datapath_free_at_ps_ = 0; // read completion data through the data path
+  std::deque<int> descriptor_pending_;   // transfers whose descriptor fetch waits for a tag
+  std::vector<int> core_writes_pending_; // per transfer slot: write-back / MSI-X not yet landed
   std::priority_queue<Timed, std::vector<Timed>, std::greater<Timed>> timed_;
   std::uint64_t seq_ = 0;
   EventCalendar &calendar_;

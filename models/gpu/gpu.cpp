@@ -11,6 +11,12 @@ const StatTable<GpuStats> &GpuStats::table() {
                         {"memory_busy_ns", "ns",
                          "time device memory was busy serving accesses (peers through the BAR, "
                          "copy engines, kernels)"}),
+      stat(&GpuStats::bar_read_waits,
+           {"bar_read_waits", "TLPs",
+            "peer reads through the BAR that waited for a read slot (bar_read_outstanding)"}),
+      stat_of<GpuStats>([](const GpuStats &s) { return s.bar_read_busy_ps / 1000; },
+                        {"bar_read_busy_ns", "ns",
+                         "time the BAR read path moved data to peers (bar_read_bandwidth)"}),
   });
   return table;
 }
@@ -47,7 +53,23 @@ const ParamTable<GpuParams> &GpuParams::table() {
              "MWr TLPs the copy engines keep queued at the port before waiting", 1, 4096}),
       field(&P::read_completion_boundary, {"read_completion_boundary", ParamKind::size, "64 B",
                                            "RCB of the GPU as completer", 64, 128, true}),
-      nested(&P::ports, port_fields(kPortDefaults)));
+      field(&P::bar_read_latency,
+            {"bar_read_latency", ParamKind::time, "400 ns",
+             "a peer's read through the BAR1 aperture: time in the GPU's BAR path on top of the "
+             "device memory access (estimate: no published figure found; GPUDirect RDMA reads "
+             "are known to be slow)",
+             0, 1e9}),
+      field(&P::bar_read_bandwidth,
+            {"bar_read_bandwidth", ParamKind::rate, "6.1 GB/s",
+             "peers' reads through the BAR1 aperture, all together (a V100 read by a "
+             "ConnectX-6 over GPUDirect RDMA: 6.1 GB/s against 14.3 GB/s written; "
+             "docs/references.md)",
+             1e6, 0}),
+      field(&P::bar_read_outstanding,
+            {"bar_read_outstanding", ParamKind::integer, 64,
+             "peer reads the BAR path serves at once; more wait for a slot (estimate)", 1, 4096}),
+      nested(&P::ports, port_fields(kPortDefaults)),
+      nested(&P::costs, device_dma_cost_fields(kCostDefaults)));
   return table;
 }
 
@@ -72,6 +94,7 @@ DmaEngineParams GpuParams::engine_params() const {
   d.posted_window = posted_window;
   d.read_completion_boundary = read_completion_boundary;
   d.ports = ports;
+  d.costs = costs;
   d.group_tags.assign(static_cast<std::size_t>(copy_engines), copy_engine_tags);
   return d;
 }
@@ -79,17 +102,48 @@ DmaEngineParams GpuParams::engine_params() const {
 Gpu::Gpu(sc_core::sc_module_name name, const GpuParams &params, DmaEngineWiring wiring,
          SimContext &context)
     : DmaEngine(name, params.engine_params(), std::move(wiring), context), gpu_params_(params),
-      memory_ps_per_byte_(1e12 / params.memory_bandwidth.bytes_per_second) {}
+      memory_ps_per_byte_(1e12 / params.memory_bandwidth.bytes_per_second),
+      bar_read_ps_per_byte_(1e12 / params.bar_read_bandwidth.bytes_per_second) {
+  for (int i = 0; i < params.bar_read_outstanding; ++i)
+    bar_read_slots_.push(0);
+}
+
+bool Gpu::in_aperture(std::uint64_t address) const {
+  const DmaEngineWiring &w = wiring();
+  return w.bar_bases.size() > kApertureBar && address >= w.bar_bases[kApertureBar] &&
+         address - w.bar_bases[kApertureBar] < w.bar_sizes[kApertureBar];
+}
 
 // One server for all of device memory: accesses queue behind each other for their transfer
 // time after the access latency. Peer reads through the BAR therefore slow down when
 // kernels keep the memory busy.
-std::int64_t Gpu::memory_access(bool, std::uint64_t, std::uint32_t bytes, std::int64_t at_ps) {
+std::int64_t Gpu::device_memory_access(std::uint32_t bytes, std::int64_t at_ps) {
   std::int64_t start = std::max(at_ps + gpu_params_.memory_latency.ps, memory_free_at_ps_);
   std::int64_t busy = busy_ps(bytes * memory_ps_per_byte_);
   memory_free_at_ps_ = start + busy;
   gpu_stats_.memory_busy_ps += busy;
   return memory_free_at_ps_;
+}
+
+// A peer's read through the aperture waits for one of the BAR path's read slots, crosses the
+// path (its latency), reads device memory, and leaves at the path's read bandwidth; the slot
+// frees when its data has left. Requests arrive in time order, so the slots and the path are
+// served in time order. Writes are posted and take the memory path only.
+std::int64_t Gpu::memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
+                                std::int64_t at_ps) {
+  if (is_write || !in_aperture(address))
+    return device_memory_access(bytes, at_ps);
+  std::int64_t slot_free = bar_read_slots_.top();
+  bar_read_slots_.pop();
+  if (slot_free > at_ps)
+    ++gpu_stats_.bar_read_waits;
+  std::int64_t start = std::max(at_ps, slot_free);
+  std::int64_t data_ready = device_memory_access(bytes, start + gpu_params_.bar_read_latency.ps);
+  std::int64_t busy = busy_ps(bytes * bar_read_ps_per_byte_);
+  bar_read_free_at_ps_ = std::max(data_ready, bar_read_free_at_ps_) + busy;
+  gpu_stats_.bar_read_busy_ps += busy;
+  bar_read_slots_.push(bar_read_free_at_ps_);
+  return bar_read_free_at_ps_;
 }
 
 } // namespace pciesim

@@ -5,6 +5,10 @@
 // a given rate. Built on the DMA engine core: copy-engine transfers and kernels are streams.
 #pragma once
 
+#include <functional>
+#include <queue>
+#include <vector>
+
 #include <systemc>
 
 #include "models/common/stats.h"
@@ -24,9 +28,17 @@ struct GpuParams {
   Bytes mrrs{512};
   int posted_window = 32;
   Bytes read_completion_boundary{64};
+  // The BAR1 completer: peers' reads of device memory through the aperture.
+  Duration bar_read_latency{400000};
+  Bandwidth bar_read_bandwidth{6.1e9};
+  int bar_read_outstanding = 64;
   PortCapabilities ports = PortCapabilities::with(kPortDefaults);
+  DeviceDmaCosts costs = device_dma_costs_with(kCostDefaults);
 
   static constexpr PortDefaults kPortDefaults{5, 16, 256, 64, 1024, 64, 0, 0, 0};
+  // Copy engines: no published figure of their internal costs was found; off (the fabric only).
+  static constexpr DeviceDmaCostDefaults kCostDefaults = no_device_costs(
+      "GPU copy engines: estimate 0, no published measurement of their internal costs found");
   static const ParamTable<GpuParams> &table();
   static const std::vector<ParamSpec> &specs() { return table().specs(); }
   static GpuParams from(const ParamSet &params) { return table().from(params); }
@@ -38,7 +50,9 @@ struct GpuParams {
 
 // The GPU's counters besides its DMA engine core's (DmaEngineStats).
 struct GpuStats {
-  std::int64_t memory_busy_ps = 0; // device memory serving accesses (peer, copy engine, kernels)
+  std::int64_t memory_busy_ps = 0;   // device memory serving accesses (peer, copy engine, kernels)
+  std::uint64_t bar_read_waits = 0;  // peer reads that found every BAR read slot busy
+  std::int64_t bar_read_busy_ps = 0; // the BAR read path moving data
 
   static const StatTable<GpuStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
@@ -64,9 +78,17 @@ protected:
                              std::int64_t at_ps) override;
 
 private:
+  std::int64_t device_memory_access(std::uint32_t bytes, std::int64_t at_ps);
+  bool in_aperture(std::uint64_t address) const;
+
   GpuParams gpu_params_;
   double memory_ps_per_byte_;
   std::int64_t memory_free_at_ps_ = 0;
+  double bar_read_ps_per_byte_;
+  std::int64_t bar_read_free_at_ps_ = 0;
+  // When each of the BAR path's read slots frees (bar_read_outstanding of them), earliest first.
+  std::priority_queue<std::int64_t, std::vector<std::int64_t>, std::greater<std::int64_t>>
+      bar_read_slots_;
   GpuStats gpu_stats_;
 };
 

@@ -75,7 +75,8 @@ const ParamTable<RdmaNicParams> &RdmaNicParams::table() {
              "RCB of the NIC as completer of reads to its BAR (PCIe Base Spec: 64 B or 128 B; "
              "the dma_engine's default, which the NIC ran on before it had this parameter)",
              64, 128, true}),
-      nested(&P::ports, port_fields(kPortDefaults)));
+      nested(&P::ports, port_fields(kPortDefaults)),
+      nested(&P::costs, device_dma_cost_fields(kCostDefaults)));
   return table;
 }
 
@@ -84,14 +85,7 @@ std::vector<Bytes> RdmaNicParams::bar_sizes(const ParamSet &params) {
 }
 
 DmaEngineParams RdmaNicParams::engine_params() const {
-  DmaEngineParams d;
-  d.mrrs = mrrs;
-  d.tags = tags;
-  d.posted_window = posted_window;
-  d.bar_latency = bar_latency;
-  d.bar_bandwidth = bar_bandwidth;
-  d.read_completion_boundary = read_completion_boundary;
-  d.ports = ports;
+  DmaEngineParams d = core_params_of(*this);
   d.network_rate = line_rate;
   return d;
 }
@@ -128,12 +122,12 @@ std::int64_t RdmaNic::pace(const DmaStreamSpec &spec, std::int64_t transfer_star
   return std::max(network_rx_until_ps_, transfer_start_ps) + serialization_ps(bytes, line_rate);
 }
 
-std::int64_t RdmaNic::completion_drained_ps(std::uint32_t bytes) {
+std::int64_t RdmaNic::completion_drained_ps(std::uint32_t bytes, std::int64_t ready_ps) {
   const Bandwidth &line_rate = params().network_rate;
   if (line_rate.bytes_per_second <= 0)
-    return -1;
+    return ready_ps;
   network_tx_until_ps_ =
-      std::max(network_tx_until_ps_, now_ps()) + serialization_ps(bytes, line_rate);
+      std::max(network_tx_until_ps_, ready_ps) + serialization_ps(bytes, line_rate);
   return network_tx_until_ps_;
 }
 

@@ -34,8 +34,20 @@ struct RdmaNicParams {
   Bandwidth bar_bandwidth{32e9};
   Bytes read_completion_boundary{64};
   PortCapabilities ports = PortCapabilities::with(kPortDefaults);
+  DeviceDmaCosts costs = device_dma_costs_with(kCostDefaults);
 
   static constexpr PortDefaults kPortDefaults{5, 16, 512, 64, 1024, 64, 0, 0, 0};
+  // The read pipeline of the NFP6000 pcie-bench measured (a SmartNIC's PCIe core); its issue
+  // rate and data path belong to a 40 GbE part and would cap a line-rate NIC, so they stay
+  // unlimited. No descriptor, write-back or interrupt: the responder of one-sided RDMA posts
+  // none.
+  static constexpr DeviceDmaCostDefaults kCostDefaults = [] {
+    DeviceDmaCostDefaults d = no_device_costs(
+        "read pipeline as the generic dma_engine's (pcie-bench NFP6000, docs/references.md); "
+        "issue rate and data path unlimited (estimate: built for the line rate)");
+    d.read_pipeline_latency = DmaEngineParams::kCostDefaults.read_pipeline_latency;
+    return d;
+  }();
   static const ParamTable<RdmaNicParams> &table();
   static const std::vector<ParamSpec> &specs() { return table().specs(); }
   static RdmaNicParams from(const ParamSet &params) { return table().from(params); }
@@ -74,7 +86,7 @@ protected:
   std::int64_t pace(const DmaStreamSpec &spec, std::int64_t transfer_start_ps,
                     std::uint32_t bytes) override;
   void paced_request_issued(std::int64_t ready_ps) override { network_rx_until_ps_ = ready_ps; }
-  std::int64_t completion_drained_ps(std::uint32_t bytes) override;
+  std::int64_t completion_drained_ps(std::uint32_t bytes, std::int64_t ready_ps) override;
 
 private:
   enum class FetchKind { MttLine, Translation };

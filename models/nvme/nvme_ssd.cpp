@@ -18,7 +18,6 @@ const StatTable<NvmeSsdStats> &NvmeSsdStats::table() {
   static const StatTable<S> table({
       stat(&S::commands,
            {"commands", "count", "NVMe commands executed (an I/O over MDTS is several)"}),
-      stat(&S::doorbells, {"doorbells", "count", "submission queue tail doorbells the host rang"}),
       stat(&S::sqe_fetches,
            {"sqe_fetches", "TLPs", "64 B submission queue entries read from host memory"}),
       stat(&S::cqe_writes,
@@ -83,11 +82,6 @@ const ParamTable<NvmeSsdParams> &NvmeSsdParams::table() {
              "Maximum Data Transfer Size: larger transfers become several commands (Identify "
              "Controller MDTS; 128 KiB to 2 MiB on shipping drives)",
              4096, 1ull << 30, true}),
-      field(&P::doorbell_latency,
-            {"doorbell_latency", ParamKind::time, "500 ns",
-             "from the host's write of the SQ tail doorbell (a posted MMIO write to BAR0) to the "
-             "controller starting the SQE fetch (estimate)",
-             0, 1e12}),
       field(&P::flash_read_latency,
             {"flash_read_latency", ParamKind::time, "85 us",
              "NAND read of one command before its data moves (TLC; with the fabric the QD1 4 KiB "
@@ -122,7 +116,8 @@ const ParamTable<NvmeSsdParams> &NvmeSsdParams::table() {
       field(&P::posted_window,
             {"posted_window", ParamKind::integer, 32,
              "MWr TLPs the drive keeps queued at its port before waiting", 1, 4096}),
-      nested(&P::ports, port_fields(kPortDefaults)));
+      nested(&P::ports, port_fields(kPortDefaults)),
+      nested(&P::costs, device_dma_cost_fields(kCostDefaults)));
   return table;
 }
 
@@ -133,15 +128,10 @@ std::vector<Bytes> NvmeSsdParams::bar_sizes(const ParamSet &params) {
   return {n.bar_size};
 }
 
+// The doorbell is the drive's, per command (NvmeSsd::submit_waiting), not the core's per transfer.
 DmaEngineParams NvmeSsdParams::engine_params() const {
-  DmaEngineParams d;
-  d.mrrs = mrrs;
-  d.tags = tags;
-  d.posted_window = posted_window;
-  d.bar_latency = bar_latency;
-  d.bar_bandwidth = bar_bandwidth;
-  d.read_completion_boundary = read_completion_boundary;
-  d.ports = ports;
+  DmaEngineParams d = core_params_of(*this);
+  d.costs.doorbell_latency = Duration{0};
   return d;
 }
 
@@ -219,8 +209,8 @@ void NvmeSsd::submit_waiting() {
     waiting_.pop_front();
     in_flight_ += count;
     for (int command : commands) {
-      ++nvme_stats_.doorbells;
-      timer_.at(now_ps() + nvme_params_.doorbell_latency.ps, Step::FetchSqe, command);
+      count_doorbell();
+      timer_.at(now_ps() + nvme_params_.costs.doorbell_latency.ps, Step::FetchSqe, command);
     }
   }
 }

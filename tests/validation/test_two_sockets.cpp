@@ -20,7 +20,16 @@ nlohmann::json two_sockets(const std::string &cpu, const nlohmann::json &link_pa
       {{"id", "mem0"}, {"type", "host_memory"}, {"root_complex", "rc0"}},
       {{"id", "rc1"}, {"type", "root_complex"}, {"params", {{"root_ports", 2}, {"cpu", cpu}}}},
       {{"id", "mem1"}, {"type", "host_memory"}, {"root_complex", "rc1"}},
-      {{"id", "dma0"}, {"type", "dma_engine"}, {"params", {{"max_gen", 4}, {"tags", 64}}}},
+      // An ideal device (no device-side costs): these tests measure the link and the sockets.
+      {{"id", "dma0"},
+       {"type", "dma_engine"},
+       {"params",
+        {{"max_gen", 4},
+         {"tags", 64},
+         {"read_pipeline_latency", "0 ns"},
+         {"max_issue_rate", 0},
+         {"datapath_bandwidth", "0 GB/s"},
+         {"read_channel_bandwidth", "0 GB/s"}}}},
       {{"id", "dma1"}, {"type", "dma_engine"}, {"params", {{"max_gen", 4}}}},
   });
   if (joined)

@@ -1,6 +1,7 @@
 // The GPU endpoint in a system: its BAR1 aperture (with and without Resizable BAR), kernels
 // moving data in device memory at their rate or at the memory's bandwidth, and copy engines
-// bounded by their own tag pools.
+// bounded by their own tag pools, and the BAR completer: peers' reads of GPU memory through
+// the aperture at the BAR path's own read rate and slots, writes at the link's rate.
 #include <gtest/gtest.h>
 
 #include "sim/config/json_input.h"
@@ -49,6 +50,33 @@ TEST(Gpu, CopyEngineTagsBoundReadsFromHostMemory) {
   // One 512 B read per round trip (~1 us) is about 0.5 GB/s; 64 tags fill the link.
   EXPECT_LT(one, 1.0);
   EXPECT_GT(many, 10 * one);
+}
+
+TEST(Gpu, PeerReadsThroughTheBarRunAtTheBarReadRateWritesAtTheLinks) {
+  nlohmann::json t = library_topology("gpu-nic-shared-switch");
+  nlohmann::json peer = {{"id", "t"},           {"initiator", "nic0"}, {"target", "gpu0"},
+                         {"direction", "read"}, {"size", "1 MiB"},     {"count", 16}};
+  // The Gen4 x16 links carry about 25 GB/s; the BAR path reads at its 6.1 GB/s default.
+  EXPECT_NEAR(bandwidth_gbps(run_one_transfer(t, peer)), 6.1, 0.03 * 6.1);
+  set_param(t, "gpu0", "bar_read_bandwidth", "3 GB/s");
+  EXPECT_NEAR(bandwidth_gbps(run_one_transfer(t, peer)), 3.0, 0.03 * 3.0);
+  peer["direction"] = "write";
+  EXPECT_GT(bandwidth_gbps(run_one_transfer(t, peer)), 20.0);
+}
+
+TEST(Gpu, BarReadSlotsBoundPeerReads) {
+  nlohmann::json t = library_topology("gpu-nic-shared-switch");
+  set_param(t, "gpu0", "bar_read_bandwidth", "100 GB/s");
+  set_param(t, "gpu0", "bar_read_outstanding", 1);
+  set_param(t, "gpu0", "bar_read_latency", "1 us");
+  nlohmann::json peer = {{"id", "t"},           {"initiator", "nic0"}, {"target", "gpu0"},
+                         {"direction", "read"}, {"size", "1 MiB"},     {"count", 4}};
+  nlohmann::json r = run_one_transfer(t, peer);
+  // One 512 B read (the NIC's MRRS) at a time, each holding the slot for the BAR latency,
+  // the memory's 100 ns and its bytes: 512 B / ~1.1 us, about 0.46 GB/s.
+  double expected = 512.0 / (1000.0 + 100.0 + 512.0 / 100.0 + 512.0 / 2000.0);
+  EXPECT_NEAR(bandwidth_gbps(r), expected, 0.03 * expected);
+  EXPECT_GT(r["components"]["gpu0"]["bar_read_waits"].get<double>(), 0);
 }
 
 } // namespace
