@@ -143,9 +143,6 @@ void DmaEngine::run() {
 void DmaEngine::activate_transfers(int stream_index) {
   Stream &s = streams_[static_cast<std::size_t>(stream_index)];
   const DmaStreamSpec &spec = s.spec;
-  std::uint64_t slots = 1;
-  if (spec.region_bytes > spec.transfer_bytes && spec.stride_bytes > 0)
-    slots = (spec.region_bytes - spec.transfer_bytes) / spec.stride_bytes + 1;
   while (s.running && s.result.error.empty() && s.active < spec.concurrency &&
          s.started < spec.count) {
     int slot;
@@ -159,9 +156,8 @@ void DmaEngine::activate_transfers(int stream_index) {
     Transfer &t = transfers_[static_cast<std::size_t>(slot)];
     t = Transfer{};
     t.stream = stream_index;
-    std::uint64_t slot_index =
-        spec.random_slots ? splitmix64_next(s.slot_draw_state) % slots : s.started % slots;
-    t.address = spec.target_address + slot_index * spec.stride_bytes;
+    std::uint64_t slot_index = spec.random_slots ? splitmix64_next(s.slot_draw_state) : s.started;
+    t.address = spec.target_address + slot_index % spec.slots() * spec.stride_bytes;
     t.size = spec.transfer_bytes;
     t.start_ps = now_ps();
     t.index = s.started;

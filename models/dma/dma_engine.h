@@ -98,6 +98,12 @@ struct DmaStreamSpec {
   std::uint64_t stride_bytes = 0;
   bool random_slots = false;
   std::uint64_t slot_seed = 0;
+  // How many transfer addresses fit in the region.
+  std::uint64_t slots() const {
+    return region_bytes > transfer_bytes && stride_bytes > 0
+               ? (region_bytes - transfer_bytes) / stride_bytes + 1
+               : 1;
+  }
   std::uint64_t count = 1;
   int concurrency = 1;
   bool local = false; // the engine's own memory (a GPU kernel's accesses): no PCIe traffic
