@@ -45,7 +45,8 @@ foreach(i RANGE ${last})
     file(WRITE ${work}/${layer}_up.cpp "#include \"${upper_header}\"\n")
     execute_process(COMMAND ${CXX} -std=c++17 -E ${flags} ${work}/${layer}_up.cpp -o /dev/null
                     RESULT_VARIABLE status ERROR_VARIABLE errors)
-    if(status EQUAL 0 OR NOT errors MATCHES "${upper_header}: No such file")
+    # "No such file" is gcc's message, "file not found" clang's.
+    if(status EQUAL 0 OR NOT errors MATCHES "${upper_header}(: No such file|' file not found)")
       message(FATAL_ERROR "layer ${layer} can include ${upper_header} of layer ${upper} above it")
     endif()
     message(STATUS "${layer}: includes below build, ${upper_header} above does not")

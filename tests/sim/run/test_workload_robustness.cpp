@@ -172,8 +172,15 @@ nlohmann::json huge_buffer_workload(const nlohmann::json &mechanisms, const std:
 // AddressSanitizer reserves terabytes of address space for its shadow memory, so a process
 // built with it cannot start under an address-space limit: the tests below that need one run
 // in the main suite and skip in the sanitizer build.
+// (gcc says so with __SANITIZE_ADDRESS__, clang with __has_feature(address_sanitizer).)
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kAddressSpaceLimitsWork = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSpaceLimitsWork = false;
+#else
+constexpr bool kAddressSpaceLimitsWork = true;
+#endif
 #else
 constexpr bool kAddressSpaceLimitsWork = true;
 #endif
