@@ -1,8 +1,8 @@
 // The inter-socket link of a dual-socket machine (Intel QPI/UPI, AMD Infinity Fabric between
 // sockets): two directions, each a latency and a bandwidth served in time order
-// (models/common/time_ordered_server.h). It joins two root complexes and carries what one socket sends to
-// the other: host memory accesses to the other socket's DRAM (a device on socket 1 DMAs into
-// socket 0's RAM: the request crosses, the memory answers, read data crosses back) and peer
+// (models/common/time_ordered_server.h). It joins two root complexes and carries what one socket
+// sends to the other: host memory accesses to the other socket's DRAM (a device on socket 1 DMAs
+// into socket 0's RAM: the request crosses, the memory answers, read data crosses back) and peer
 // TLPs between the sockets' root ports (a NIC writing a GPU BAR on the other socket). It has
 // no PCIe port: each root complex's host bridge binds to the link's memory target for its
 // side, which serves its own socket's memory directly and the other socket's across the link.
@@ -20,9 +20,9 @@
 
 #include "models/common/params.h"
 #include "models/common/stats.h"
+#include "models/common/time_ordered_server.h"
 #include "models/pcie/component.h"
 #include "models/pcie/inter_socket.h"
-#include "models/common/time_ordered_server.h"
 
 namespace pciesim {
 

@@ -1,7 +1,7 @@
 // The host's last-level cache under device traffic (host_memory's llc_* parameters): a read of
 // a warm buffer costs llc_latency instead of the DRAM latency and channel transfer, so warm and
-// cold one-at-a-time reads differ by exactly that; DDIO writes allocate into the I/O share alone, so
-// a device that wrote more than it holds finds only the last llc_io_size bytes on reading back.
+// cold one-at-a-time reads differ by exactly that; DDIO writes allocate into the I/O share alone,
+// so a device that wrote more than it holds finds only the last llc_io_size bytes on reading back.
 #include <gtest/gtest.h>
 
 #include "tests/support/library_scenario.h"
