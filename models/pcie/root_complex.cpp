@@ -60,7 +60,8 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
              1e9}),
       field(&P::p2p_write_bandwidth,
             {"p2p_write_bandwidth", ParamKind::rate, "25 GB/s",
-             "cap on posted-write payload forwarded between root ports (estimate)", 1e6, 0}),
+             "cap on posted-write payload forwarded from one ingress root port to peers (estimate)",
+             1e6, 0}),
       field(&P::p2p_read_latency,
             {"p2p_read_latency", ParamKind::time, "200 ns",
              "added latency of each TLP of a peer read forwarded between root ports: the "
@@ -68,7 +69,7 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
              0, 1e9}),
       field(&P::p2p_read_bandwidth,
             {"p2p_read_bandwidth", ParamKind::rate, "25 GB/s",
-             "cap on the completion payload of peer reads forwarded between root ports "
+             "cap on the payload of peer reads forwarded from one ingress root port "
              "(estimate)",
              1e6, 0}),
       field(&P::read_completion_boundary,
@@ -95,11 +96,11 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
 RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,
                          RootComplexWiring wiring, SimContext &context)
     : sc_module(name), memory_socket("memory_socket"), params_(params), wiring_(std::move(wiring)),
-      pool_(context.pool), p2p_write_engine_{params.p2p_write_latency.ps,
-                                             1e12 / params.p2p_write_bandwidth.bytes_per_second,
-                                             {}},
-      p2p_read_engine_{
-          params.p2p_read_latency.ps, 1e12 / params.p2p_read_bandwidth.bytes_per_second, {}},
+      pool_(context.pool),
+      p2p_engines_(
+          static_cast<std::size_t>(params.root_ports) + 1,
+          {{params.p2p_write_latency.ps, 1e12 / params.p2p_write_bandwidth.bytes_per_second, {}},
+           {params.p2p_read_latency.ps, 1e12 / params.p2p_read_bandwidth.bytes_per_second, {}}}),
       iommu_(
           params.iommu,
           [this](std::uint64_t address, std::int64_t at_ps) {
@@ -175,10 +176,14 @@ void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload
   else
     ++stats_.peer_completions;
   stats_.peer_bytes += tlp.payload_bytes;
-  // Posted writes take the write engine; read requests and their completions the read engine.
+  // Posted writes take the write engine of the port they entered by; read requests and their
+  // completions the read engine (a completion enters by the port of the target it left).
   bool posted_write = tlp.type == TlpType::MWr;
   (posted_write ? stats_.peer_write_bytes : stats_.peer_read_bytes) += tlp.payload_bytes;
-  P2pEngine &engine = posted_write ? p2p_write_engine_ : p2p_read_engine_;
+  std::size_t engines_index =
+      ingress == kNoIngressPort ? p2p_engines_.size() - 1 : static_cast<std::size_t>(ingress);
+  P2pEngine &engine =
+      posted_write ? p2p_engines_[engines_index].write : p2p_engines_[engines_index].read;
   std::int64_t now = now_ps();
   engine.server.forget_before(now);
   std::int64_t transfer = busy_ps(tlp.payload_bytes * engine.ps_per_byte);

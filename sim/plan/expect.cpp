@@ -147,7 +147,8 @@ bool compare_numbers(const std::string &op, double a, double b) {
   return a != b; // "!="
 }
 
-// Reads the actual value (one metric, or a ratio of two); false with a message if it cannot.
+// Reads the actual value (one metric, a ratio of two, or a sum); false with a message if it
+// cannot.
 bool actual_value(const Expectation &e, const OJson &results, OJson *actual, std::string *why) {
   std::vector<const OJson *> values;
   for (const std::string &m : e.metric) {
@@ -159,16 +160,23 @@ bool actual_value(const Expectation &e, const OJson &results, OJson *actual, std
     }
     values.push_back(v);
   }
-  if (values.size() == 1) {
+  if (values.size() == 1 && !e.sum) {
     *actual = *values[0];
     return true;
   }
-  for (std::size_t i = 0; i < 2; ++i)
+  for (std::size_t i = 0; i < values.size(); ++i)
     if (!values[i]->is_number()) {
-      *why = fmt::format("metric {} is {}, not a number, and cannot be in a ratio", e.metric[i],
-                         show(*values[i]));
+      *why = fmt::format("metric {} is {}, not a number, and cannot be in a {}", e.metric[i],
+                         show(*values[i]), e.sum ? "sum" : "ratio");
       return false;
     }
+  if (e.sum) {
+    double total = 0;
+    for (const OJson *v : values)
+      total += v->get<double>();
+    *actual = total;
+    return true;
+  }
   double denominator = values[1]->get<double>();
   if (denominator == 0) {
     *why = fmt::format("metric {} is 0: the ratio is undefined", e.metric[1]);
@@ -181,6 +189,8 @@ bool actual_value(const Expectation &e, const OJson &results, OJson *actual, std
 } // namespace
 
 std::string describe_metric(const Expectation &e) {
+  if (e.sum)
+    return fmt::format("sum({})", join(e.metric, ", "));
   if (e.metric.size() == 2)
     return fmt::format("ratio({}, {})", e.metric[0], e.metric[1]);
   return e.metric.empty() ? std::string() : e.metric[0];
@@ -191,7 +201,7 @@ std::vector<Expectation> parse_expectations(const Node &expect) {
   std::vector<Expectation> out;
   for (const Node &n : expect.items()) {
     n.require_object();
-    std::vector<std::string> allowed = {"name", "description", "metric", "ratio"};
+    std::vector<std::string> allowed = {"name", "description", "metric", "ratio", "sum"};
     allowed.insert(allowed.end(), kComparisons.begin(), kComparisons.end());
     allowed.push_back("value");
     n.allow_only(allowed);
@@ -204,8 +214,10 @@ std::vector<Expectation> parse_expectations(const Node &expect) {
 
     auto metric = n.get("metric");
     auto ratio = n.get("ratio");
-    if (metric && ratio)
-      ratio->fail("both \"metric\" and \"ratio\"", "one of them");
+    auto sum = n.get("sum");
+    if ((metric ? 1 : 0) + (ratio ? 1 : 0) + (sum ? 1 : 0) > 1)
+      (sum ? *sum : *ratio)
+          .fail("more than one of \"metric\", \"ratio\" and \"sum\"", "one of them");
     if (metric) {
       e.metric.push_back(checked_pointer(*metric));
     } else if (ratio) {
@@ -216,9 +228,17 @@ std::vector<Expectation> parse_expectations(const Node &expect) {
             "two metric pointers [A, B], compared as A / B");
       for (const Node &m : ratio->items())
         e.metric.push_back(checked_pointer(m));
+    } else if (sum) {
+      sum->require_array();
+      if (sum->size() < 2)
+        sum->fail(fmt::format("{} metric pointer{}", sum->size(), sum->size() == 1 ? "" : "s"),
+                  "two or more metric pointers, compared as their sum");
+      for (const Node &m : sum->items())
+        e.metric.push_back(checked_pointer(m));
+      e.sum = true;
     } else {
-      n.fail("no \"metric\" or \"ratio\"",
-             "a \"metric\" pointer into results.json, or a \"ratio\" of two");
+      n.fail("no \"metric\", \"ratio\" or \"sum\"",
+             "a \"metric\" pointer into results.json, a \"ratio\" of two, or a \"sum\"");
     }
 
     std::optional<Node> op;

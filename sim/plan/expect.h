@@ -6,6 +6,7 @@
 //   {"metric": "/transfers/nic-write/bandwidth_GBps", ">=": 6.5}
 //   {"metric": "/transfers/0/bandwidth_GBps", "within": 0.01, "value": 6.615}
 //   {"ratio": ["/transfers/p2p/bandwidth_GBps", "/transfers/host/bandwidth_GBps"], ">=": 1.5}
+//   {"sum": ["/transfers/there/bandwidth_GBps", "/transfers/back/bandwidth_GBps"], ...}
 // The operator key holds the expected value, except "within", which holds a relative
 // tolerance and takes the expected value from "value".
 //
@@ -31,7 +32,8 @@ struct Expectation {
   std::string name;                // given, or made from the metric and comparison
   std::string description;         // where the expected number comes from
   std::string pointer;             // where it is in the scenario file, e.g. /expect/2
-  std::vector<std::string> metric; // one pointer, or two for a ratio (first / second)
+  std::vector<std::string> metric; // one pointer, two for a ratio (first / second), or a sum
+  bool sum = false;                // the metrics are added (a bidirectional total)
   std::string comparison;          // "<", "<=", ">", ">=", "==", "!=", "within"
   nlohmann::ordered_json expected; // a number (or a string for == and !=)
   double tolerance = 0;            // relative, for "within"

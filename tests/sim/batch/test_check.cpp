@@ -191,6 +191,30 @@ TEST(Expect, RatiosAndArraySelectionByIdIndexAndField) {
   EXPECT_EQ(outcomes[4]["passed"], true) << outcomes[4]["message"];
 }
 
+TEST(Expect, ASumAddsItsMetrics) {
+  json expect = {
+      {{"name", "sum-pass"},
+       {"sum", {"/transfers/w/bytes", "/transfers/0/transfer_bytes", "/transfers/w/count"}},
+       {"==", 16 * 65536 + 65536 + 16}},
+      {{"name", "sum-fail"}, {"sum", {"/transfers/w/bytes", "/transfers/w/bytes"}}, {"<", 1}},
+      {{"name", "sum-of-a-string"}, {"sum", {"/transfers/w/bytes", "/status"}}, {">", 0}},
+  };
+  std::string dir = make_temp_dir("check-test");
+  CommandResult r =
+      run_pciesim("run " + write_scenario(dir, "sum.json", scenario(expect)) + " --json");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  json outcomes = json::parse(r.out)["expectations"];
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[0]["passed"], true) << outcomes[0]["message"];
+  EXPECT_EQ(outcomes[0]["metric"],
+            "sum(/transfers/w/bytes, /transfers/0/transfer_bytes, /transfers/w/count)");
+  EXPECT_EQ(outcomes[1]["passed"], false);
+  EXPECT_EQ(outcomes[1]["actual"], 2.0 * 16 * 65536);
+  EXPECT_EQ(outcomes[2]["passed"], false);
+  EXPECT_NE(outcomes[2]["message"].get<std::string>().find("cannot be in a sum"), std::string::npos)
+      << outcomes[2]["message"];
+}
+
 TEST(Expect, AMetricAbsentFromTheResultsFailsWithAMessage) {
   json expect = {
       {{"metric", "/transfers/nope/bandwidth_GBps"}, {">", 1}},
@@ -232,9 +256,9 @@ TEST(Expect, BadSyntaxIsABadInputWithItsPointer) {
       {{{{"metric", "/sim_time_ns"}, {"within", -0.1}, {"value", 1}}},
        "/expect/0/within",
        "negative"},
-      {{{{"metric", "/a"}, {"ratio", {"/a", "/b"}}, {"<", 1}}}, "/expect/0/ratio", "both"},
+      {{{{"metric", "/a"}, {"ratio", {"/a", "/b"}}, {"<", 1}}}, "/expect/0/ratio", "more than one"},
       {{{{"metric", "/a//b"}, {"<", 1}}}, "/expect/0/metric", "empty segment"},
-      {{{{"<", 1}}}, "/expect/0", "no \"metric\" or \"ratio\""},
+      {{{{"<", 1}}}, "/expect/0", "no \"metric\", \"ratio\" or \"sum\""},
   };
   for (const Case &c : cases) {
     std::string file = write_scenario(dir, "bad.json", scenario(c.expect));
