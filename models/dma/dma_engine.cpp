@@ -319,7 +319,7 @@ bool DmaEngine::issue_local(Stream &s, int slot, Transfer &t) {
   if (s.spec.rate.bytes_per_second > 0)
     s.paced_until_ps =
         std::max(s.paced_until_ps, t.start_ps) + serialization_ps(chunk, s.spec.rate);
-  std::int64_t done = memory_access(s.spec.is_write, address, chunk, now_ps());
+  std::int64_t done = local_memory_access(s.spec.is_write, address, chunk, now_ps());
   stats_.local_bytes += chunk;
   t.issued += chunk;
   ++s.local_in_flight;

@@ -195,11 +195,17 @@ public:
                std::uint64_t address) override;
 
 protected:
-  // The device memory behind the BARs (and of local streams): the time `bytes` at `address`
+  // The device memory behind the BARs: the time `bytes` at `address`
   // (a bus address inside a BAR, or a local stream's address) are read or written, for an
   // access starting at `at_ps`. Default: the BAR latency, then the BAR bandwidth.
   virtual std::int64_t memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
                                      std::int64_t at_ps);
+  // A local stream's access (the device's own kernels): by default as memory_access; a device
+  // whose BAR path is slower than its memory (a GPU) serves its own accesses from memory.
+  virtual std::int64_t local_memory_access(bool is_write, std::uint64_t address,
+                                           std::uint32_t bytes, std::int64_t at_ps) {
+    return memory_access(is_write, address, bytes, at_ps);
+  }
 
   // Whether a request to `address` may be issued now and with which address type. A model
   // that must first translate the address (NIC MTT, ATS) starts a fetch and answers Wait,

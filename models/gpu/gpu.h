@@ -76,6 +76,11 @@ public:
 protected:
   std::int64_t memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
                              std::int64_t at_ps) override;
+  // The GPU's own kernels reach device memory directly, not through the BAR1 read path.
+  std::int64_t local_memory_access(bool, std::uint64_t, std::uint32_t bytes,
+                                   std::int64_t at_ps) override {
+    return device_memory_access(bytes, at_ps);
+  }
 
 private:
   std::int64_t device_memory_access(std::uint32_t bytes, std::int64_t at_ps);

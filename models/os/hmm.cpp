@@ -290,7 +290,10 @@ void HmmDriver::serve_gpu() {
   batch.erase(std::unique(batch.begin(), batch.end()), batch.end());
   ++kernel_.stats().gpu_fault_batches;
   kernel_.stats().gpu_faults += batch.size();
-  const std::int64_t start = now_ps(), serviced = start + kernel_.costs().gpu_fault_batch.ps;
+  const std::int64_t start = now_ps();
+  const std::int64_t serviced =
+      start + kernel_.costs().gpu_fault_batch.ps +
+      static_cast<std::int64_t>(batch.size()) * kernel_.costs().gpu_fault_per_fault.ps;
   kernel_.record(TimeKind::FaultHandling, start, serviced);
   auto finish = [this, completed = std::move(completed)](std::int64_t) {
     for (const Done &d : completed)

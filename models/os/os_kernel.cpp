@@ -38,44 +38,56 @@ const StatTable<OsStats> &OsStats::table() {
 const ParamTable<OsCosts> &OsCosts::table() {
   using P = OsCosts;
   static const ParamTable<P> table(
-      field(&P::cpu_fault, {"cpu_fault", ParamKind::time, "1 us",
-                            "CPU page fault entry and exit (MODELING.md §6)", 0, 1e12}),
+      field(&P::cpu_fault,
+            {"cpu_fault", ParamKind::time, "1 us",
+             "CPU page fault entry and exit (estimate: no published figure isolates it)", 0, 1e12}),
       field(&P::hmm_range_fault_page,
             {"hmm_range_fault_page", ParamKind::time, "100 ns",
-             "hmm_range_fault per 4 KiB page already present (MODELING.md §6)", 0, 1e12}),
-      field(&P::migrate_collect_page,
-            {"migrate_collect_page", ParamKind::time, "300 ns",
-             "migrate_vma_setup collect + unmap, per page (MODELING.md §6)", 0, 1e12}),
+             "hmm_range_fault per 4 KiB page already present (estimate)", 0, 1e12}),
+      field(
+          &P::migrate_collect_page,
+          {"migrate_collect_page", ParamKind::time, "300 ns",
+           "migrate_vma_setup collect + unmap, per page (estimate; with finalize 0.5 us a page, as "
+           "UVM's 0.85 us per prefetched 4 KiB page less its copy, Allen and Ge, SC'21)",
+           0, 1e12}),
       field(&P::tlb_shootdown,
             {"tlb_shootdown", ParamKind::time, "5 us",
-             "TLB shootdown, one per migration batch (MODELING.md §6)", 0, 1e12}),
-      field(&P::copy_engine_setup,
-            {"copy_engine_setup", ParamKind::time, "5 us",
-             "GPU copy engine setup per migration batch; the copy itself is PCIe traffic "
-             "(MODELING.md §6)",
+             "TLB shootdown, one per migration batch (estimate: IPI round trips of 1-3 us plus "
+             "0.2-2 us per target CPU are quoted, unmeasured)",
              0, 1e12}),
-      field(&P::migrate_finalize_page, {"migrate_finalize_page", ParamKind::time, "200 ns",
-                                        "migrate_vma_finalize per page (MODELING.md §6)", 0, 1e12}),
+      field(&P::copy_engine_setup,
+            {"copy_engine_setup", ParamKind::time, "1.5 us",
+             "GPU copy engine setup per migration batch; the copy itself is PCIe traffic "
+             "(GPGPU-Sim UVMSmart's fit of measured GTX 1080 Ti copies: 4 KiB in 1.9 us)",
+             0, 1e12}),
+      field(&P::migrate_finalize_page,
+            {"migrate_finalize_page", ParamKind::time, "200 ns",
+             "migrate_vma_finalize per page (estimate, see migrate_collect_page)", 0, 1e12}),
       field(&P::notifier_invalidate,
             {"notifier_invalidate", ParamKind::time, "2 us",
              "mmu_interval_notifier invalidate per subscribed device: NIC MTT zap, GPU TLB "
-             "invalidate (MODELING.md §6)",
+             "invalidate (estimate)",
              0, 1e12}),
       field(&P::gpu_fault_batch,
-            {"gpu_fault_batch", ParamKind::time, "45 us",
-             "GPU driver service of one batch of replayable faults (MODELING.md §6: GPGPU-Sim UVM "
-             "default, 20-50 us published)",
+            {"gpu_fault_batch", ParamKind::time, "30 us",
+             "GPU driver service of one batch of replayable faults, fixed part: interrupt, fetch "
+             "of the fault buffer, replay (NVIDIA UVM on a Titan V: 20-40 us for the smallest "
+             "batches, Allen and Ge, SC'21)",
+             0, 1e12}),
+      field(&P::gpu_fault_per_fault,
+            {"gpu_fault_per_fault", ParamKind::time, "2 us",
+             "GPU driver service per distinct faulting page of a batch, besides the migration's "
+             "own per-page costs and copy (Allen and Ge, SC'21: 2.8 us per 4 KiB page in all)",
              0, 1e12}),
       field(&P::gpu_fault_batch_pages,
             {"gpu_fault_batch_pages", ParamKind::integer, 256,
              "faults the GPU driver fetches per batch (NVIDIA UVM: 256)", 1, 65536}),
-      field(
-          &P::odp_fault,
-          {"odp_fault", ParamKind::time, "10 us",
-           "ODP fault fixed part: page-fault EQE, work queue, UMR MTT update, PAGE_FAULT_RESUME "
-           "(estimate, low end of the 10-100 us of MODELING.md §6; hmm_range_fault, migration and "
-           "DMA mapping are charged apart)",
-           0, 1e12}),
+      field(&P::odp_fault,
+            {"odp_fault", ParamKind::time, "10 us",
+             "ODP fault fixed part: page-fault EQE, work queue, UMR MTT update, PAGE_FAULT_RESUME "
+             "(estimate: no per-fault figure of mlx5 ODP was found published; hmm_range_fault, "
+             "migration and DMA mapping are charged apart)",
+             0, 1e12}),
       field(&P::dma_map_page,
             {"dma_map_page", ParamKind::time, "100 ns",
              "DMA-API mapping of one page for a device (IOVA link or dma_map_phys; estimate)", 0,
@@ -88,9 +100,15 @@ const ParamTable<OsCosts> &OsCosts::table() {
              "pages one migrate_to_ram moves (nouveau and NVIDIA UVM remote faults: 1; a 2 MiB "
              "block of 4 KiB pages: 512)",
              1, 1 << 20}),
+      field(&P::register_mr,
+            {"register_mr", ParamKind::time, "16 us",
+             "memory registration, fixed part per region (UCX's ib_md cost model: 16 us)", 0,
+             1e12}),
       field(&P::register_page,
-            {"register_page", ParamKind::time, "200 ns",
-             "memory registration per page: pin_user_pages + DMA map (estimate)", 0, 1e12}),
+            {"register_page", ParamKind::time, "380 ns",
+             "memory registration per page: pin_user_pages + DMA map + MTT entry (ibv_reg_mr "
+             "of 500 GB in 49.2 s, Mooncake)",
+             0, 1e12}),
       field(&P::dmabuf_attach,
             {"dmabuf_attach", ParamKind::time, "10 us",
              "DMA-BUF dynamic attach + map_attachment by the importer (estimate)", 0, 1e12}),

@@ -1,6 +1,6 @@
 // The host's software side as a SystemC module: the clock that kernel code runs on. Fault
 // handlers, migrations and notifier invalidations are sequences of timed steps (their costs
-// from MODELING.md §6, each overridable from a scenario's workload "costs") interleaved with
+// in OsCosts, each overridable from a scenario's workload "costs") interleaved with
 // real PCIe traffic; this module runs the steps' continuations at their simulated times, keeps
 // the counters of what the kernel did (faults by kind, pages migrated, invalidations) and the
 // intervals each kind of work occupied, from which the run's time breakdown is computed.
@@ -21,22 +21,25 @@
 
 namespace pciesim {
 
-// Software costs of the Linux paths (MODELING.md §6; estimates unless stated there).
+// Software costs of the Linux paths and drivers; each default's source is in
+// docs/references.md ("Kernel and driver costs"), or it is marked an estimate there.
 struct OsCosts {
   Duration cpu_fault{1000000};            // CPU page fault entry and exit
   Duration hmm_range_fault_page{100000};  // hmm_range_fault, per page already present
   Duration migrate_collect_page{300000};  // migrate_vma_setup: collect + unmap, per page
   Duration tlb_shootdown{5000000};        // one per migrate_vma_setup batch
-  Duration copy_engine_setup{5000000};    // GPU copy engine, per migration batch
+  Duration copy_engine_setup{1500000};    // GPU copy engine, per migration batch
   Duration migrate_finalize_page{200000}; // migrate_vma_finalize, per page
   Duration notifier_invalidate{2000000};  // per subscribed device (NIC MTT zap, GPU TLB)
-  Duration gpu_fault_batch{45000000};     // replayable GPU fault batch service
+  Duration gpu_fault_batch{30000000};     // replayable GPU fault batch: fixed part
+  Duration gpu_fault_per_fault{2000000};  // ... and per distinct faulting page in it
   int gpu_fault_batch_pages = 256;        // faults the GPU driver fetches per batch
   Duration odp_fault{10000000};           // ODP: EQE, work queue, UMR MTT update, resume
   Duration dma_map_page{100000};          // DMA-API mapping of one page (IOVA link)
   Bytes odp_fault_max{4ull << 20};        // pages one ODP fault resolves (mlx5 prefetch cap)
   int migrate_to_ram_pages = 1;           // pages one migrate_to_ram moves (nouveau, UVM: 1)
-  Duration register_page{200000};         // MR registration: pin + DMA map, per page
+  Duration register_mr{16000000};         // MR registration: fixed part per region
+  Duration register_page{380000};         // ... and per page: pin + DMA map + MTT entry
   Duration dmabuf_attach{10000000};       // dma_buf_dynamic_attach + map_attachment
   Bandwidth cpu_copy_bandwidth{10e9};     // a CPU reading or writing a buffer in RAM
 
@@ -73,6 +76,10 @@ public:
   OsKernel(sc_core::sc_module_name name, const OsCosts &costs, SimContext &context);
 
   const OsCosts &costs() const { return costs_; }
+  // A memory registration of `pages` pages: its fixed part and its per-page part.
+  std::int64_t registration_ps(std::uint64_t pages) const {
+    return costs_.register_mr.ps + static_cast<std::int64_t>(pages) * costs_.register_page.ps;
+  }
   OsStats &stats() { return stats_; }
   const OsStats &stats() const { return stats_; }
 

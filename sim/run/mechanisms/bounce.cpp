@@ -138,10 +138,10 @@ public:
   // The staging buffer is registered (pinned and mapped) once, for the NIC and the GPU.
   std::int64_t setup_shared(std::int64_t at_ps) override {
     OsKernel &kernel = context_.kernel;
-    std::int64_t staging_pages = static_cast<std::int64_t>(context_.workload.staging_bytes / 4096);
-    std::int64_t end_ps = at_ps + staging_pages * kernel.costs().register_page.ps;
+    std::uint64_t staging_pages = context_.workload.staging_bytes / 4096;
+    std::int64_t end_ps = at_ps + kernel.registration_ps(staging_pages);
     kernel.record(TimeKind::Setup, at_ps, end_ps);
-    kernel.stats().pages_pinned += static_cast<std::uint64_t>(staging_pages);
+    kernel.stats().pages_pinned += staging_pages;
     return end_ps;
   }
 

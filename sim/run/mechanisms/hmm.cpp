@@ -65,8 +65,7 @@ private:
   void pin_and_register(std::size_t buffer, std::int64_t at_ps, const Done &done) {
     OsKernel &kernel = context_.kernel;
     PageTable &table = *context_.tables[buffer];
-    std::int64_t end_ps =
-        at_ps + static_cast<std::int64_t>(table.page_count()) * kernel.costs().register_page.ps;
+    std::int64_t end_ps = at_ps + kernel.registration_ps(table.page_count());
     kernel.record(TimeKind::Setup, at_ps, end_ps);
     for (std::uint64_t i = 0; i < table.page_count(); ++i) {
       context_.drivers[buffer]->pin(i);

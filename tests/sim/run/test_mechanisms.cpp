@@ -66,7 +66,7 @@ TEST(MechanismPolicies, DmaApiRegistrationPinsAndChargesEveryPage) {
     return Done([](std::int64_t) {});
   };
   std::int64_t end = policy->setup_buffer(0, 2, 1000, hold);
-  EXPECT_EQ(end, 1000 + 8 * OsCosts{}.register_page.ps);
+  EXPECT_EQ(end, 1000 + OsCosts{}.register_mr.ps + 8 * OsCosts{}.register_page.ps);
   EXPECT_EQ(bench.kernel.stats().pages_pinned, 8u);
   EXPECT_TRUE(bench.tables[0]->pinned(3));
   EXPECT_EQ(holds, 0) << "registration is synchronous";
@@ -78,7 +78,7 @@ TEST(MechanismPolicies, BounceRegistersTheStagingBufferOnce) {
   bench.workload.staging_bytes = 16 * 4096;
   auto policy = bench.make(Mechanism::Bounce);
   EXPECT_EQ(policy->setup_buffer(0, 2, 0, [] { return Done([](std::int64_t) {}); }), 0);
-  EXPECT_EQ(policy->setup_shared(0), 16 * OsCosts{}.register_page.ps);
+  EXPECT_EQ(policy->setup_shared(0), OsCosts{}.register_mr.ps + 16 * OsCosts{}.register_page.ps);
   EXPECT_EQ(bench.kernel.stats().pages_pinned, 16u);
 }
 
