@@ -60,10 +60,10 @@ const ParamTable<GpuParams> &GpuParams::table() {
              "are known to be slow)",
              0, 1e9}),
       field(&P::bar_read_bandwidth,
-            {"bar_read_bandwidth", ParamKind::rate, "6.1 GB/s",
-             "peers' reads through the BAR1 aperture, all together (a V100 read by a "
-             "ConnectX-6 over GPUDirect RDMA: 6.1 GB/s against 14.3 GB/s written; "
-             "docs/references.md)",
+            {"bar_read_bandwidth", ParamKind::rate, "50 GB/s",
+             "peers' reads through the BAR1 aperture, all together (estimate: NVIDIA's "
+             "switch-attached GPUDirect RDMA layouts read GPU memory at the NIC's line rate; the "
+             "slow published reads cross root complexes, whose p2p_read_bandwidth models them)",
              1e6, 0}),
       field(&P::bar_read_outstanding,
             {"bar_read_outstanding", ParamKind::integer, 64,

@@ -30,7 +30,7 @@ struct GpuParams {
   Bytes read_completion_boundary{64};
   // The BAR1 completer: peers' reads of device memory through the aperture.
   Duration bar_read_latency{400000};
-  Bandwidth bar_read_bandwidth{6.1e9};
+  Bandwidth bar_read_bandwidth{50e9};
   int bar_read_outstanding = 64;
   PortCapabilities ports = PortCapabilities::with(kPortDefaults);
   DeviceDmaCosts costs = device_dma_costs_with(kCostDefaults);

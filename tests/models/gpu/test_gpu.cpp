@@ -56,8 +56,9 @@ TEST(Gpu, PeerReadsThroughTheBarRunAtTheBarReadRateWritesAtTheLinks) {
   nlohmann::json t = library_topology("gpu-nic-shared-switch");
   nlohmann::json peer = {{"id", "t"},           {"initiator", "nic0"}, {"target", "gpu0"},
                          {"direction", "read"}, {"size", "1 MiB"},     {"count", 16}};
-  // The Gen4 x16 links carry about 25 GB/s; the BAR path reads at its 6.1 GB/s default.
-  EXPECT_NEAR(bandwidth_gbps(run_one_transfer(t, peer)), 6.1, 0.03 * 6.1);
+  // The Gen4 x16 links carry about 25 GB/s, below the BAR path's 50 GB/s default; a slower
+  // BAR path sets the rate.
+  EXPECT_GT(bandwidth_gbps(run_one_transfer(t, peer)), 20.0);
   set_param(t, "gpu0", "bar_read_bandwidth", "3 GB/s");
   EXPECT_NEAR(bandwidth_gbps(run_one_transfer(t, peer)), 3.0, 0.03 * 3.0);
   peer["direction"] = "write";
