@@ -140,7 +140,8 @@ public:
     OsKernel &kernel = context_.kernel;
     std::int64_t staging_pages = static_cast<std::int64_t>(context_.workload.staging_bytes / 4096);
     std::int64_t end_ps = at_ps + staging_pages * kernel.costs().register_page.ps;
-    kernel.record(TimeKind::Setup, at_ps, end_ps);
+    kernel.record(TimeKind::Setup, at_ps, end_ps, StepActor::kernel(), "register staging",
+                  {{"pages", staging_pages}});
     kernel.stats().pages_pinned += static_cast<std::uint64_t>(staging_pages);
     return end_ps;
   }
