@@ -31,8 +31,9 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
   // migrate_vma_setup: the notifiers run first (invalidate_range_start), then each page is
   // collected and unmapped (a migration entry replaces the CPU's PTE), then one shootdown.
   std::int64_t t = t0 + n * c.migrate_collect_page.ps;
-  kernel_.record(TimeKind::FaultHandling, t0, t);
-  kernel_.record(TimeKind::Invalidation, t, t + c.tlb_shootdown.ps);
+  kernel_.record(TimeKind::FaultHandling, t0, t, driver(), "migrate collect", {{"pages", n}});
+  kernel_.record(TimeKind::Shootdown, t, t + c.tlb_shootdown.ps, StepActor::kernel(),
+                 "tlb shootdown");
   t += c.tlb_shootdown.ps;
   for (auto &[nic, subscription] : nic_subscription_) {
     std::vector<std::uint64_t> zapped;
@@ -51,7 +52,8 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
       continue;
     hooks_.zap_nic(nic, zapped);
     ++kernel_.stats().invalidations;
-    kernel_.record(TimeKind::Invalidation, t, t + c.notifier_invalidate.ps);
+    kernel_.record(TimeKind::Invalidation, t, t + c.notifier_invalidate.ps, StepActor::nic(nic),
+                   "notifier invalidation", {{"pages", static_cast<std::int64_t>(zapped.size())}});
     t += c.notifier_invalidate.ps;
   }
   for (std::uint64_t page : pages) {
@@ -60,12 +62,13 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
     p.cpu_mapped = p.gpu_mapped = false;
   }
   const std::int64_t copy_at = t + c.copy_engine_setup.ps;
-  kernel_.record(TimeKind::Copy, t, copy_at);
+  kernel_.record(TimeKind::Copy, t, copy_at, driver(), "copy engine setup");
   kernel_.call_at(copy_at, [this, pages = std::move(pages), to, done = std::move(done)]() {
     move_pages(pages, to, [this, pages, to, done](std::int64_t copied) {
       const std::int64_t finalized = copied + static_cast<std::int64_t>(pages.size()) *
                                                   kernel_.costs().migrate_finalize_page.ps;
-      kernel_.record(TimeKind::FaultHandling, copied, finalized);
+      kernel_.record(TimeKind::FaultHandling, copied, finalized, driver(), "migrate finalize",
+                     {{"pages", static_cast<std::int64_t>(pages.size())}});
       kernel_.call_at(finalized, [this, pages, to, done]() {
         for (std::uint64_t page : pages) {
           PageState &p = table_.page(page);
@@ -97,9 +100,11 @@ void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to,
       ram_addresses.push_back(address_of(page));
   }
   const std::int64_t copy_start = now_ps();
+  const std::int64_t n = static_cast<std::int64_t>(pages.size());
   hooks_.copy(ram_addresses, to == PageHome::SystemRam,
-              [this, copy_start, moved = std::move(moved)](std::int64_t copied) {
-                kernel_.record(TimeKind::Copy, copy_start, copied);
+              [this, copy_start, n, to, moved = std::move(moved)](std::int64_t copied) {
+                kernel_.record(TimeKind::Copy, copy_start, copied, driver(), "migrate copy",
+                               {{"pages", n}, {"to_ram", to == PageHome::SystemRam}});
                 moved(copied);
               });
 }
@@ -125,7 +130,8 @@ void HmmDriver::migrate_batches_from(std::shared_ptr<const std::vector<std::uint
   std::int64_t start = now_ps();
   if (with_cpu_fault) {
     ++kernel_.stats().cpu_faults;
-    kernel_.record(TimeKind::FaultHandling, start, start + kernel_.costs().cpu_fault.ps);
+    kernel_.record(TimeKind::FaultHandling, start, start + kernel_.costs().cpu_fault.ps,
+                   StepActor::kernel(), "cpu fault", {{"pages", static_cast<std::int64_t>(take)}});
     start += kernel_.costs().cpu_fault.ps;
   }
   ++kernel_.stats().migrate_to_ram_calls;
@@ -195,7 +201,8 @@ void HmmDriver::nic_fault_chunk(int nic, FaultQueue::Request request) {
     missing.resize(cap);
   ++kernel_.stats().odp_faults;
   const std::int64_t start = now_ps(), resumed = start + kernel_.costs().odp_fault.ps;
-  kernel_.record(TimeKind::FaultHandling, start, resumed);
+  kernel_.record(TimeKind::FaultHandling, start, resumed, StepActor::nic(nic), "odp fault",
+                 {{"pages", static_cast<std::int64_t>(missing.size())}});
   const std::uint64_t seq = table_.read_begin(nic_subscription_[nic]);
   FaultQueue::Request chunk{missing, request.peer_map, nullptr};
   kernel_.call_at(resumed, [this, nic, chunk, seq, request = std::move(request)]() mutable {
@@ -213,7 +220,8 @@ void HmmDriver::resolve_nic(int nic, FaultQueue::Request request, std::uint64_t 
     const std::int64_t start = now_ps();
     const std::int64_t walked = start + static_cast<std::int64_t>(request.pages.size()) *
                                             kernel_.costs().hmm_range_fault_page.ps;
-    kernel_.record(TimeKind::FaultHandling, start, walked);
+    kernel_.record(TimeKind::FaultHandling, start, walked, StepActor::nic(nic), "hmm_range_fault",
+                   {{"pages", static_cast<std::int64_t>(request.pages.size())}});
     std::vector<std::uint64_t> device;
     for (std::uint64_t page : request.pages)
       if (table_.page(page).home == PageHome::Device)
@@ -239,7 +247,8 @@ void HmmDriver::map_nic(int nic, FaultQueue::Request request, std::uint64_t seq)
   const std::int64_t start = now_ps();
   const std::int64_t mapped =
       start + static_cast<std::int64_t>(request.pages.size()) * kernel_.costs().dma_map_page.ps;
-  kernel_.record(TimeKind::FaultHandling, start, mapped);
+  kernel_.record(TimeKind::FaultHandling, start, mapped, StepActor::nic(nic), "dma_map",
+                 {{"pages", static_cast<std::int64_t>(request.pages.size())}});
   kernel_.call_at(mapped, [this, nic, seq, request = std::move(request)]() mutable {
     int subscription = nic_subscription_[nic];
     bool moving = false;
@@ -294,7 +303,8 @@ void HmmDriver::serve_gpu() {
   const std::int64_t serviced =
       start + kernel_.costs().gpu_fault_batch.ps +
       static_cast<std::int64_t>(batch.size()) * kernel_.costs().gpu_fault_per_fault.ps;
-  kernel_.record(TimeKind::FaultHandling, start, serviced);
+  kernel_.record(TimeKind::FaultHandling, start, serviced, driver(), "gpu fault batch",
+                 {{"faults", static_cast<std::int64_t>(batch.size())}});
   auto finish = [this, completed = std::move(completed)](std::int64_t) {
     for (const Done &d : completed)
       d(now_ps());

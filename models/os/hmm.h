@@ -35,6 +35,7 @@ struct HmmHooks {
   std::function<void(const std::vector<std::uint64_t> &ram_addresses, bool to_ram, Done done)> copy;
   // A NIC's mappings of these pages are zapped (MTT entries; the bus addresses it used).
   std::function<void(int nic, const std::vector<std::uint64_t> &bus_addresses)> zap_nic;
+  int owner_gpu = -1; // the owning GPU's component: its driver's track in a trace
 };
 
 class HmmDriver {
@@ -99,6 +100,7 @@ private:
   // Device-private `pages` to RAM by migrate_to_ram batches, after a CPU exception each or not.
   void to_ram(std::vector<std::uint64_t> pages, bool cpu_exception, Done done);
   void settled();
+  StepActor driver() const { return StepActor::gpu_driver(hooks_.owner_gpu); }
 
   OsKernel &kernel_;
   PageTable &table_;

@@ -125,6 +125,8 @@ const char *time_kind_name(TimeKind kind) {
     return "fault_handling";
   case TimeKind::Invalidation:
     return "invalidation";
+  case TimeKind::Shootdown:
+    return "shootdown";
   case TimeKind::Copy:
     return "copy";
   case TimeKind::Setup:

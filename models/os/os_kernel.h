@@ -4,12 +4,16 @@
 // real PCIe traffic; this module runs the steps' continuations at their simulated times, keeps
 // the counters of what the kernel did (faults by kind, pages migrated, invalidations) and the
 // intervals each kind of work occupied, from which the run's time breakdown is computed.
+// Each charged step can also be reported, with its actor and name, to a step observer (the
+// run's trace); without one that costs a pointer test.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <queue>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <systemc>
@@ -67,9 +71,35 @@ struct OsStats {
 // list is charged: kernel work first (a fault that waits on its migration copy counts as
 // fault handling), then the actors' own DMA, and copies only where no actor was moving data
 // (a bounce pipeline's copy hidden behind the NIC's transfer of the previous chunk is not a
-// cost; its first chunk is).
-enum class TimeKind { FaultHandling, Invalidation, Setup, Dma, Copy, Count };
+// cost; its first chunk is). Invalidation is the notifier callbacks that zap a device's
+// mappings (what OsStats::invalidations counts); Shootdown is the CPU TLB shootdowns of
+// migrations, kept apart so that each name measures one thing.
+enum class TimeKind { FaultHandling, Invalidation, Shootdown, Setup, Dma, Copy, Count };
 const char *time_kind_name(TimeKind kind);
+
+// Who did a step, for the trace: the host kernel on a CPU, the driver of a GPU, or the
+// kernel's work for a NIC (its ODP fault queue, its notifier callback, its registrations).
+// `component` is the GPU's or NIC's index in the topology.
+struct StepActor {
+  enum class Kind { Kernel, GpuDriver, Nic };
+  Kind kind = Kind::Kernel;
+  int component = -1;
+  static StepActor kernel() { return {}; }
+  static StepActor gpu_driver(int gpu) { return {Kind::GpuDriver, gpu}; }
+  static StepActor nic(int nic) { return {Kind::Nic, nic}; }
+};
+
+// Numbers a step carries into the trace ({"pages", 16}, {"faults", 256}); on the stack.
+using StepArgs = std::initializer_list<std::pair<const char *, std::int64_t>>;
+
+// Receives every traced step (sim/run/trace.h). `kind` is what the step was charged to, or
+// TimeKind::Count for a step the breakdown does not see (only traced).
+class StepObserver {
+public:
+  virtual ~StepObserver() = default;
+  virtual void kernel_step(StepActor actor, const char *name, TimeKind kind, std::int64_t start_ps,
+                           std::int64_t end_ps, StepArgs args) = 0;
+};
 
 class OsKernel : public sc_core::sc_module, private CalendarProcess {
 public:
@@ -87,6 +117,22 @@ public:
   void call_at(std::int64_t at_ps, std::function<void()> then);
   // Charges [start_ps, end_ps) to `kind` in the breakdown.
   void record(TimeKind kind, std::int64_t start_ps, std::int64_t end_ps);
+  // The same, and a slice `step` on the actor's track of the trace (when one is recorded).
+  void record(TimeKind kind, std::int64_t start_ps, std::int64_t end_ps, StepActor actor,
+              const char *step, StepArgs args = {}) {
+    record(kind, start_ps, end_ps);
+    if (steps_)
+      steps_->kernel_step(actor, step, kind, start_ps, end_ps, args);
+  }
+  // A step that is traced but not charged (revocation, eviction bookkeeping, a whole that its
+  // charged parts already cover). Records nothing without a trace.
+  void trace_step(StepActor actor, const char *step, std::int64_t start_ps, std::int64_t end_ps,
+                  StepArgs args = {}) {
+    if (steps_)
+      steps_->kernel_step(actor, step, TimeKind::Count, start_ps, end_ps, args);
+  }
+  // The trace that receives the steps; null (the default) records none.
+  void set_step_observer(StepObserver *observer) { steps_ = observer; }
   // The span [start_ps, end_ps) split by kind (highest-ranked active kind wins); the last
   // entry is the time nothing was recorded ("waiting").
   std::vector<std::int64_t> breakdown_ps(std::int64_t start_ps, std::int64_t end_ps) const;
@@ -113,6 +159,7 @@ private:
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
   std::uint64_t seq_ = 0;
   std::vector<Interval> intervals_;
+  StepObserver *steps_ = nullptr;
 };
 
 } // namespace pciesim

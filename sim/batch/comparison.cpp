@@ -153,9 +153,10 @@ int command_compare(const std::vector<ScenarioConfig> &topologies, const Compari
   for (const auto &v : results["verdicts"])
     lines.push_back(v.get<std::string>());
   results["verdict"] = join(lines, " | ");
-  // Expectations compare mechanisms: with --mechanism the others are missing, so none apply.
+  // Expectations compare mechanisms and topologies: with --mechanism or --topology the others
+  // are missing, so none apply.
   std::vector<ExpectationOutcome> outcomes;
-  if (o.only_mechanism.empty())
+  if (o.only_mechanism.empty() && o.only_topology.empty())
     outcomes = check_run_expectations(first, results);
   if (!o.out_dir.empty() && !internal_error) {
     create_output_directory(o.out_dir);

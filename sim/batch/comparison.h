@@ -19,6 +19,7 @@ struct ComparisonOptions {
   std::string out_dir;
   bool quiet = false, json = false;
   std::string only_mechanism; // run just this one (e.g. with a trace)
+  std::string only_topology;  // run on just this topology of the scenario's (the same)
   RunOptions run;
   PoolOptions pool{2, 0}; // -j (mechanism runs at once) and --timeout (the whole comparison)
 };

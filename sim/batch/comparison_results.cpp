@@ -278,7 +278,7 @@ std::string format_comparison(const nlohmann::ordered_json &results) {
       out += fmt::format("\ntopology {}\n", topology);
       out += fmt::format("{:<12} {:<13} {:>11} {:>7} {:>9} {:>9} {:>7} {:>7} {:>6}  {}\n",
                          "mechanism", "status", "total us", "GB/s", "p50 us", "p99 us", "faults",
-                         "pages", "inval", "time: dma/copy/fault/inval/setup/wait %");
+                         "pages", "inval", "time: dma/copy/fault/inval/shoot/setup/wait %");
     }
     double total = number(m, "/total_time_ns");
     auto share = [&](const char *pointer) {
@@ -286,15 +286,15 @@ std::string format_comparison(const nlohmann::ordered_json &results) {
     };
     out += fmt::format(
         "{:<12} {:<13} {:>11.1f} {:>7.2f} {:>9.2f} {:>9.2f} {:>7.0f} {:>7.0f} {:>6.0f}  "
-        "{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}\n",
+        "{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}\n",
         m["name"].get<std::string>(), m["status"].get<std::string>(), total / 1e3,
         number(m, "/throughput_GBps"), number(m, "/latency/p50_ns") / 1e3,
         number(m, "/latency/p99_ns") / 1e3,
         number(m, "/faults/cpu") + number(m, "/faults/gpu") + number(m, "/faults/odp"),
         number(m, "/pages_migrated"), number(m, "/invalidations"), share("/breakdown_ns/dma"),
         share("/breakdown_ns/copy"), share("/breakdown_ns/fault_handling"),
-        share("/breakdown_ns/invalidation"), share("/breakdown_ns/setup"),
-        share("/breakdown_ns/waiting"));
+        share("/breakdown_ns/invalidation"), share("/breakdown_ns/shootdown"),
+        share("/breakdown_ns/setup"), share("/breakdown_ns/waiting"));
     if (!m.value("reason", "").empty())
       out += fmt::format("  {}: {}\n", m["name"].get<std::string>(), m.value("reason", ""));
     if (i + 1 == mechanisms.size() || mechanisms[i + 1]["topology"] != topology)
@@ -318,7 +318,7 @@ std::string comparison_csv(const nlohmann::ordered_json &results) {
   std::string out = "topology,mechanism,status,total_time_ns,throughput_GBps,latency_p50_ns,"
                     "latency_p99_ns,cpu_faults,gpu_faults,odp_faults,pages_migrated,"
                     "bytes_migrated,invalidations,dma_ns,copy_ns,fault_handling_ns,"
-                    "invalidation_ns,setup_ns,waiting_ns,reason\n";
+                    "invalidation_ns,shootdown_ns,setup_ns,waiting_ns,reason\n";
   for (const auto &m : results["mechanisms"]) {
     out += csv_field(m["topology"]) + "," + csv_field(m["name"]) + "," +
            m["status"].get<std::string>();
@@ -326,7 +326,8 @@ std::string comparison_csv(const nlohmann::ordered_json &results) {
          {"/total_time_ns", "/throughput_GBps", "/latency/p50_ns", "/latency/p99_ns", "/faults/cpu",
           "/faults/gpu", "/faults/odp", "/pages_migrated", "/bytes_migrated", "/invalidations",
           "/breakdown_ns/dma", "/breakdown_ns/copy", "/breakdown_ns/fault_handling",
-          "/breakdown_ns/invalidation", "/breakdown_ns/setup", "/breakdown_ns/waiting"}) {
+          "/breakdown_ns/invalidation", "/breakdown_ns/shootdown", "/breakdown_ns/setup",
+          "/breakdown_ns/waiting"}) {
       nlohmann::ordered_json::json_pointer p(pointer);
       out += "," + (m.contains(p) ? m.at(p).dump() : std::string());
     }

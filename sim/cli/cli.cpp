@@ -1,5 +1,6 @@
 #include "sim/cli/cli.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -102,6 +103,19 @@ std::vector<ScenarioConfig> load_compared_topologies(const std::string &file,
 // A workload scenario: every listed topology loaded (and so checked) before anything runs.
 int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOptions o) {
   std::vector<ScenarioConfig> topologies = load_compared_topologies(file, std::move(first));
+  if (!o.only_topology.empty()) {
+    std::vector<std::string> names;
+    for (const ScenarioConfig &s : topologies)
+      names.push_back(s.topology->config.name);
+    auto chosen = std::find(names.begin(), names.end(), o.only_topology);
+    if (chosen == names.end())
+      throw InputError(topologies.front().file, "/topology",
+                       "--topology " + o.only_topology + " is not among the topologies",
+                       "one of: " + join(names, ", "));
+    ScenarioConfig only = std::move(topologies[static_cast<std::size_t>(chosen - names.begin())]);
+    topologies.clear();
+    topologies.push_back(std::move(only));
+  }
   std::size_t count = topologies.size();
   if (!o.only_mechanism.empty()) {
     bool listed = false;
@@ -117,7 +131,7 @@ int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOpti
        (o.only_mechanism.empty() && topologies.front().workload->mechanisms.size() > 1)))
     throw InputError(topologies.front().file, "",
                      "--trace and --vcd record one run, but the workload compares several",
-                     "--mechanism NAME and a single topology");
+                     "--mechanism NAME and, if it lists several topologies, --topology NAME");
   try {
     return command_compare(topologies, o);
   } catch (const std::bad_alloc &) {
@@ -128,7 +142,7 @@ int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOpti
 
 int command_run(const std::string &file, const std::string &out_dir, bool quiet, bool json,
                 const PoolOptions &pool, const RunOptions &options,
-                const std::string &only_mechanism) {
+                const std::string &only_mechanism, const std::string &only_topology) {
   ScenarioConfig scenario = load_checked_scenario(file);
   // Outputs that cannot be written are refused now, not after the run.
   if (!out_dir.empty())
@@ -144,11 +158,14 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
     o.json = json;
     o.pool = pool;
     o.only_mechanism = only_mechanism;
+    o.only_topology = only_topology;
     o.run = options;
     return run_comparison(file, std::move(scenario), o);
   }
-  if (!only_mechanism.empty())
-    throw InputError(scenario.file, "", "--mechanism for a scenario without a workload",
+  if (!only_mechanism.empty() || !only_topology.empty())
+    throw InputError(scenario.file, "",
+                     (only_mechanism.empty() ? "--topology" : "--mechanism") +
+                         std::string(" for a scenario without a workload"),
                      "a scenario with a \"workload\"");
   // A plain run is one process: its --timeout is an alarm in it (-j has nothing to run).
   if (pool.timeout_seconds > 0) {
@@ -218,6 +235,18 @@ CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {
   return sweep;
 }
 
+// --trace-window FROM..TO: refused unless it parses and a --trace is written.
+TraceWindow trace_window_option(const std::string &text, const RunOptions &options) {
+  Parsed<TraceWindow> window = parse_trace_window(text);
+  if (!window.value)
+    throw InputError("--trace-window", "", fmt::format("\"{}\" is not a time window", text),
+                     window.error);
+  if (options.trace_path.empty())
+    throw InputError("--trace-window", "", "a window for a trace, but no --trace FILE",
+                     "--trace FILE with --trace-window");
+  return *window.value;
+}
+
 // Path arguments of `command`: "" (an unset shell variable, say) is refused, not taken as
 // absent; so is "-" (standard input) unless `standard_input` is allowed: a sweep and a check
 // hand their files to other processes.
@@ -263,16 +292,25 @@ int run_command_line(int argc, char **argv) {
   add_pool_options(*run, run_pool, "mechanism runs of a workload");
   RunOptions run_options;
   run->add_option("--trace", run_options.trace_path,
-                  "write a Chrome/Perfetto trace (JSON) of links and transfers to FILE");
+                  "write a Chrome/Perfetto trace (JSON) of links, transfers and mechanism steps to "
+                  "FILE");
   run->add_option("--vcd", run_options.vcd_path,
                   "write link busy and queue depth waveforms (VCD, for GTKWave) to FILE");
   run->add_option("--trace-max-events", run_options.trace_max_events,
-                  "TLP and per-transfer events kept in --trace (default 200000)")
+                  "TLP and per-transfer events kept in --trace, and mechanism steps apart (default "
+                  "200000)")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
+  std::string trace_window;
+  run->add_option("--trace-window", trace_window,
+                  "keep in --trace only the events overlapping FROM..TO (times with units, "
+                  "e.g. 10us..2ms; an empty side is the start or the end of the run)");
   std::string only_mechanism;
   run->add_option("--mechanism", only_mechanism,
                   "a workload scenario: run only this mechanism (e.g. with --trace)")
       ->check(CLI::IsMember(mechanism_type_names()));
+  std::string only_topology;
+  run->add_option("--topology", only_topology,
+                  "a workload scenario: run only on the topology of this name (e.g. with --trace)");
 
   std::string topo_file;
   bool dot = false;
@@ -325,6 +363,8 @@ int run_command_line(int argc, char **argv) {
 
   try {
     check_path_arguments(*run, {"--out", "--trace", "--vcd"}, true);
+    if (run->count("--trace-window") > 0)
+      run_options.trace_window = trace_window_option(trace_window, run_options);
     check_path_arguments(*check, {"files", "--junit"}, false);
     check_path_arguments(*sweep, {"file", "--out"}, false);
     check_path_arguments(*merge, {"--out"}, true);
@@ -357,7 +397,8 @@ int run_command_line(int argc, char **argv) {
                                 : describe_text());
       return kExitOk;
     }
-    return command_run(run_file, out_dir, quiet, json, run_pool, run_options, only_mechanism);
+    return command_run(run_file, out_dir, quiet, json, run_pool, run_options, only_mechanism,
+                       only_topology);
   } catch (const InputError &e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;

@@ -121,17 +121,23 @@ public:
       for (auto &component : components_)
         engines.push_back(component->dma_engine());
       runner_ = std::make_unique<WorkloadRunner>(*s.workload, s.mechanism, engines, *kernel_);
-      runner_->start();
     }
+  }
+
+  // Starts the workload and the transfers: after attach(), so that a trace sees the steps
+  // a mechanism's setup takes at time 0.
+  void launch() {
+    if (runner_)
+      runner_->start();
     for (std::size_t i = 0; i < components_.size(); ++i) {
       if (DmaEngine *engine = components_[i]->dma_engine())
         engine->on_stream_done = [this, i](int stream, std::int64_t at_ps) {
           stream_done(static_cast<int>(i), stream, at_ps);
         };
     }
-    due_ps_.assign(s.transfers.size(), -1);
-    for (std::size_t t = 0; t < s.transfers.size(); ++t)
-      if (s.transfers[t].start_after < 0)
+    due_ps_.assign(scenario_.transfers.size(), -1);
+    for (std::size_t t = 0; t < scenario_.transfers.size(); ++t)
+      if (scenario_.transfers[t].start_after < 0)
         start(static_cast<int>(t), 0);
   }
 
@@ -155,6 +161,8 @@ public:
       for (auto &component : components_)
         if (DmaEngine *engine = component->dma_engine())
           engine->set_observer(trace);
+      if (kernel_)
+        trace->watch_kernel(*kernel_, pid);
     }
     for (std::size_t l = 0; l < links_.size(); ++l) {
       const LinkConfig &lc = topo_.links[l];
@@ -529,12 +537,14 @@ RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options) {
   if (!options.trace_path.empty()) {
     TraceOptions trace_options;
     trace_options.max_detail_events = options.trace_max_events;
+    trace_options.window = options.trace_window;
     trace = std::make_unique<TraceRecorder>(scenario.name, trace_options);
   }
   if (!options.vcd_path.empty())
     vcd = std::make_unique<VcdTrace>(options.vcd_path);
   if (trace || vcd)
     system.attach(trace.get(), vcd.get());
+  system.launch();
   // The VCD probe writes SystemC signals, which take the kernel's time: keep it with the models.
   EventCalendar::current().set_lockstep(vcd != nullptr);
   EventCalendar::current().set_time_limit_ps(scenario.max_sim_time.ps);

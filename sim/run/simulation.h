@@ -12,6 +12,7 @@
 
 #include "models/common/latency_samples.h"
 #include "sim/plan/scenario.h"
+#include "sim/run/trace.h"
 #include "sim/run/workload_runner.h"
 
 namespace pciesim {
@@ -68,7 +69,8 @@ struct RunResult {
 struct RunOptions {
   std::string trace_path;                  // Chrome/Perfetto trace-event JSON (sim/run/trace.h)
   std::string vcd_path;                    // VCD of link busy and queue depth (sim/run/vcd_trace.h)
-  std::uint64_t trace_max_events = 200000; // TLP and per-transfer events in the trace
+  std::uint64_t trace_max_events = 200000; // TLP and per-transfer events, and steps, in a trace
+  TraceWindow trace_window;                // the span of time the trace keeps
 };
 
 RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options = {});

@@ -22,7 +22,40 @@ std::string us(std::int64_t ns) { return fmt::format("{}.{:03}", ns / 1000, ns %
 
 std::string json_string(const std::string &s) { return nlohmann::json(s).dump(); }
 
+const char *actor_track_name(StepActor::Kind kind) {
+  switch (kind) {
+  case StepActor::Kind::GpuDriver:
+    return "gpu driver";
+  case StepActor::Kind::Nic:
+    return "nic driver";
+  case StepActor::Kind::Kernel:
+    break;
+  }
+  return "cpu";
+}
+
 } // namespace
+
+Parsed<TraceWindow> parse_trace_window(const std::string &text) {
+  const std::string expected = "FROM..TO, times with units, either side empty for the start or "
+                               "the end of the run: \"10us..2ms\", \"1 ms..\", \"..500 us\"";
+  const std::size_t dots = text.find("..");
+  if (dots == std::string::npos || text.find("..", dots + 2) != std::string::npos)
+    return {std::nullopt, expected};
+  TraceWindow window;
+  for (bool from : {true, false}) {
+    std::string side = from ? text.substr(0, dots) : text.substr(dots + 2);
+    if (side.empty())
+      continue;
+    Parsed<Duration> time = parse_duration(side);
+    if (!time.value)
+      return {std::nullopt, fmt::format("{} \"{}\": {}", from ? "FROM" : "TO", side, time.error)};
+    (from ? window.from_ps : window.to_ps) = time.value->ps;
+  }
+  if (window.to_ps <= window.from_ps)
+    return {std::nullopt, "TO later than FROM"};
+  return {window, ""};
+}
 
 TraceRecorder::TraceRecorder(const std::string &run_name, TraceOptions options)
     : options_(options), run_name_(run_name), bucket_ps_(options.bucket_ps) {
@@ -75,6 +108,69 @@ void TraceRecorder::watch_stream(DmaEngine &engine, int stream, int pid, int tid
   streams_.push_back(std::move(s));
 }
 
+void TraceRecorder::watch_kernel(OsKernel &kernel, std::vector<int> component_pids) {
+  component_pids_ = std::move(component_pids);
+  host_pid_ = add_process("host kernel");
+  kernel.set_step_observer(this);
+}
+
+TraceRecorder::StepTrack &TraceRecorder::step_track(StepActor actor) {
+  const bool on_component = actor.kind != StepActor::Kind::Kernel && actor.component >= 0 &&
+                            static_cast<std::size_t>(actor.component) < component_pids_.size();
+  // An actor the recorder was not told about (no component) goes on the kernel's process.
+  auto key = std::make_pair(actor.kind, on_component ? actor.component : -1);
+  auto it = step_tracks_.find(key);
+  if (it != step_tracks_.end())
+    return it->second;
+  StepTrack track;
+  track.pid = on_component ? component_pids_[static_cast<std::size_t>(actor.component)] : host_pid_;
+  track.name = actor_track_name(actor.kind);
+  return step_tracks_.emplace(key, std::move(track)).first->second;
+}
+
+// The first lane whose slices all ended by `start_ns`; a new one when every lane is busy
+// (an actor doing two things at once: two migrations in flight, an invalidation during a
+// fault), so that slices on one thread never overlap.
+int TraceRecorder::lane_for(StepTrack &track, std::int64_t start_ns, std::int64_t end_ns) {
+  for (auto &[tid, busy_until_ns] : track.lanes)
+    if (start_ns >= busy_until_ns) {
+      busy_until_ns = end_ns;
+      return tid;
+    }
+  std::string name =
+      track.lanes.empty() ? track.name : fmt::format("{} {}", track.name, track.lanes.size() + 1);
+  int tid = add_thread(track.pid, name);
+  track.lanes.emplace_back(tid, end_ns);
+  return tid;
+}
+
+void TraceRecorder::kernel_step(StepActor actor, const char *name, TimeKind kind,
+                                std::int64_t start_ps, std::int64_t end_ps, StepArgs args) {
+  end_ps = std::max(start_ps, end_ps);
+  const std::int64_t start_ns = ns_of_ps(start_ps), end_ns = ns_of_ps(end_ps);
+  if (!in_window(start_ns, end_ns) || !take_budget(step_budget_, start_ps))
+    return;
+  StepTrack &track = step_track(actor);
+  std::string arg_text;
+  for (const auto &[key, value] : args)
+    arg_text += fmt::format("{}{}:{}", arg_text.empty() ? "" : ",", json_string(key), value);
+  // The category is what the breakdown charged the step to, so slices of one category add
+  // up to that part of the breakdown where the steps do not overlap.
+  const char *category = kind == TimeKind::Count ? "mechanism" : time_kind_name(kind);
+  if (end_ps == start_ps) { // a moment, not a span: an instant on the actor's first lane
+    const int tid = track.lanes.empty() ? lane_for(track, start_ns, end_ns) : track.lanes[0].first;
+    event(fmt::format(R"("ph":"i","s":"t","cat":"{}","name":{},"pid":{},"tid":{},"ts":{},)"
+                      R"("args":{{{}}})",
+                      category, json_string(name), track.pid, tid, us(start_ns), arg_text));
+    return;
+  }
+  const int tid = lane_for(track, start_ns, end_ns);
+  event(fmt::format(R"("ph":"X","cat":"{}","name":{},"pid":{},"tid":{},"ts":{},"dur":{},)"
+                    R"("args":{{{}}})",
+                    category, json_string(name), track.pid, tid, us(start_ns),
+                    us(end_ns - start_ns), arg_text));
+}
+
 void TraceRecorder::instant(const std::string &component, const std::string &name,
                             std::int64_t at_ps, const nlohmann::ordered_json &args) {
   auto it = pid_of_.find(component);
@@ -83,6 +179,8 @@ void TraceRecorder::instant(const std::string &component, const std::string &nam
 
 void TraceRecorder::instant(int pid, int tid, const std::string &name, std::int64_t at_ps,
                             const nlohmann::ordered_json &args) {
+  if (!in_window(ns_of_ps(at_ps), ns_of_ps(at_ps)))
+    return;
   // Scope "p" draws on the process track when no thread is named, "t" on the thread's.
   event(fmt::format(R"("ph":"i","s":"{}","cat":"event","name":{},"pid":{},"tid":{},"ts":{},)"
                     R"("args":{})",
@@ -90,17 +188,19 @@ void TraceRecorder::instant(int pid, int tid, const std::string &name, std::int6
                     args.dump()));
 }
 
-bool TraceRecorder::take_detail_budget(std::int64_t at_ps) {
-  if (detail_events_ < options_.max_detail_events) {
-    ++detail_events_;
+bool TraceRecorder::take_budget(Budget &budget, std::int64_t at_ps) {
+  if (budget.used < options_.max_detail_events) {
+    ++budget.used;
     return true;
   }
-  if (!capped_) {
-    capped_ = true;
+  if (!budget.capped) {
+    budget.capped = capped_ = true;
     nlohmann::ordered_json args;
     args["limit"] = options_.max_detail_events;
-    args["note"] = "later TLP and per-transfer events are not recorded; counters and "
-                   "whole-transfer slices continue";
+    args["note"] = &budget == &step_budget_
+                       ? "later mechanism steps are not recorded"
+                       : "later TLP and per-transfer events are not recorded; counters, "
+                         "whole-transfer slices and mechanism steps continue";
     event(fmt::format(R"("ph":"i","s":"g","cat":"trace","name":"trace capped","pid":0,)"
                       R"("tid":0,"ts":{},"args":{})",
                       us(ns_of_ps(at_ps)), args.dump()));
@@ -143,10 +243,9 @@ void TraceRecorder::tlp_on_wire(const LinkDirection &direction, const TlpExtensi
     d.busy_fs[b] += to - from;
     from = to;
   }
-  if (!take_detail_budget(start_fs / kFsPerPs))
+  const std::int64_t start_ns = ns_of_fs(start_fs), end_ns = ns_of_fs(end_fs);
+  if (!in_window(start_ns, end_ns) || !take_budget(detail_budget_, start_fs / kFsPerPs))
     return;
-  std::int64_t start_ns = ns_of_fs(start_fs);
-  std::int64_t end_ns = ns_of_fs(end_fs);
   event(fmt::format(R"("ph":"X","cat":"tlp","name":"{}","pid":{},"tid":{},"ts":{},"dur":{},)"
                     R"("args":{{"payload_bytes":{},"tag":{},"address":"{:#x}","wire_fs":{}}})",
                     tlp_type_name(tlp.type), d.pid, d.tid, us(start_ns), us(end_ns - start_ns),
@@ -187,18 +286,24 @@ void TraceRecorder::transfer_started(const DmaEngine &engine, int stream, std::u
   Stream &s = streams_[si];
   if (!s.begun) {
     s.begun = true;
-    event(fmt::format(R"("ph":"b","cat":"stream","name":{},"id":{},"pid":{},"tid":{},"ts":{},)"
-                      R"("args":{{"transfer":{}}})",
-                      json_string(s.transfer_id + " (all)"), s.slice_id, s.pid, s.tid,
-                      us(ns_of_ps(at_ps)), json_string(s.transfer_id)));
+    s.begin_ps = at_ps;
   }
-  if (!take_detail_budget(at_ps))
-    return;
-  std::uint64_t id = next_async_id_++;
-  open_transfers_.emplace(std::make_pair(si, index), id);
-  event(fmt::format(R"("ph":"b","cat":"transfer","name":{},"id":{},"pid":{},"tid":{},"ts":{},)"
-                    R"("args":{{"index":{}}})",
-                    json_string(s.transfer_id), id, s.pid, s.tid, us(ns_of_ps(at_ps)), index));
+  open_transfers_.emplace(std::make_pair(si, index), at_ps);
+}
+
+bool TraceRecorder::async_slice(const char *category, const std::string &name, std::uint64_t id,
+                                int pid, int tid, std::int64_t begin_ps, std::int64_t end_ps,
+                                const std::string &begin_args, const std::string &end_args,
+                                bool capped) {
+  if (!in_window(ns_of_ps(begin_ps), ns_of_ps(end_ps)) ||
+      (capped && !take_budget(detail_budget_, begin_ps)))
+    return false;
+  for (bool begin : {true, false})
+    event(fmt::format(R"("ph":"{}","cat":"{}","name":{},"id":{},"pid":{},"tid":{},"ts":{},)"
+                      R"("args":{})",
+                      begin ? "b" : "e", category, json_string(name), id, pid, tid,
+                      us(ns_of_ps(begin ? begin_ps : end_ps)), begin ? begin_args : end_args));
+  return true;
 }
 
 void TraceRecorder::transfer_finished(const DmaEngine &engine, int stream, std::uint64_t index,
@@ -206,13 +311,14 @@ void TraceRecorder::transfer_finished(const DmaEngine &engine, int stream, std::
   std::size_t si = stream_of(engine, stream);
   auto it = open_transfers_.find(std::make_pair(si, index));
   if (it == open_transfers_.end())
-    return; // its begin fell beyond the cap
-  const Stream &s = streams_[si];
-  event(fmt::format(R"("ph":"e","cat":"transfer","name":{},"id":{},"pid":{},"tid":{},"ts":{},)"
-                    R"("args":{{"failed":{}}})",
-                    json_string(s.transfer_id), it->second, s.pid, s.tid, us(ns_of_ps(at_ps)),
-                    failed ? "true" : "false"));
+    return;
+  const std::int64_t begin_ps = it->second;
   open_transfers_.erase(it);
+  const Stream &s = streams_[si];
+  if (async_slice("transfer", s.transfer_id, next_async_id_, s.pid, s.tid, begin_ps, at_ps,
+                  fmt::format(R"({{"index":{}}})", index),
+                  fmt::format(R"({{"failed":{}}})", failed ? "true" : "false"), true))
+    ++next_async_id_;
 }
 
 void TraceRecorder::transfer_failed(const DmaEngine &engine, int stream, std::uint64_t index,
@@ -230,10 +336,9 @@ void TraceRecorder::stream_finished(const DmaEngine &engine, int stream, std::in
   if (!s.begun || s.ended)
     return;
   s.ended = true;
-  event(fmt::format(R"("ph":"e","cat":"stream","name":{},"id":{},"pid":{},"tid":{},"ts":{},)"
-                    R"("args":{{}})",
-                    json_string(s.transfer_id + " (all)"), s.slice_id, s.pid, s.tid,
-                    us(ns_of_ps(at_ps))));
+  async_slice("stream", s.transfer_id + " (all)", static_cast<std::uint64_t>(s.slice_id), s.pid,
+              s.tid, s.begin_ps, at_ps,
+              fmt::format(R"({{"transfer":{}}})", json_string(s.transfer_id)), "{}", false);
 }
 
 // One counter track of a link direction: the value of each of `buckets` buckets, written only
@@ -242,7 +347,11 @@ void TraceRecorder::write_counter_track(const Direction &d, const char *track, c
                                         std::size_t buckets, const std::string &zero,
                                         const std::function<std::string(std::size_t)> &value_at) {
   std::string last;
-  for (std::size_t b = 0; b <= buckets; ++b) {
+  // Buckets before the window are skipped; the first in it says the value it starts with.
+  const std::size_t first = static_cast<std::size_t>(options_.window.from_ps / bucket_ps_);
+  for (std::size_t b = first; b <= buckets; ++b) {
+    if (static_cast<std::int64_t>(b) * bucket_ps_ >= options_.window.to_ps)
+      break;
     std::string value = b < buckets ? value_at(b) : zero;
     if (value == last)
       continue;
@@ -276,21 +385,21 @@ void TraceRecorder::write_counters(std::int64_t end_ps) {
 }
 
 std::string TraceRecorder::finish(std::int64_t end_ps) {
-  // A stalled run leaves slices open; close them where the run stopped so every b has its e.
-  for (const auto &[key, id] : open_transfers_) {
+  // A stalled run leaves slices open; they end where the run stopped.
+  for (const auto &[key, begin_ps] : open_transfers_) {
     const Stream &s = streams_[key.first];
-    event(fmt::format(R"("ph":"e","cat":"transfer","name":{},"id":{},"pid":{},"tid":{},"ts":{},)"
-                      R"("args":{{"unfinished":true}})",
-                      json_string(s.transfer_id), id, s.pid, s.tid, us(ns_of_ps(end_ps))));
+    if (async_slice("transfer", s.transfer_id, next_async_id_, s.pid, s.tid, begin_ps, end_ps,
+                    fmt::format(R"({{"index":{}}})", key.second), R"({"unfinished":true})", true))
+      ++next_async_id_;
   }
   open_transfers_.clear();
   for (Stream &s : streams_) {
     if (s.begun && !s.ended) {
       s.ended = true;
-      event(fmt::format(R"("ph":"e","cat":"stream","name":{},"id":{},"pid":{},"tid":{},"ts":{},)"
-                        R"("args":{{"unfinished":true}})",
-                        json_string(s.transfer_id + " (all)"), s.slice_id, s.pid, s.tid,
-                        us(ns_of_ps(end_ps))));
+      async_slice("stream", s.transfer_id + " (all)", static_cast<std::uint64_t>(s.slice_id), s.pid,
+                  s.tid, s.begin_ps, end_ps,
+                  fmt::format(R"({{"transfer":{}}})", json_string(s.transfer_id)),
+                  R"({"unfinished":true})", false);
     }
   }
   write_counters(end_ps);
@@ -303,6 +412,11 @@ std::string TraceRecorder::finish(std::int64_t end_ps) {
   other["counter_bucket_ns"] = bucket_ps_ / 1000;
   other["detail_event_cap"] = options_.max_detail_events;
   other["capped"] = capped_;
+  if (!options_.window.whole()) {
+    other["window_from_ns"] = ns_of_ps(options_.window.from_ps);
+    if (options_.window.to_ps != TraceWindow().to_ps)
+      other["window_to_ns"] = ns_of_ps(options_.window.to_ps);
+  }
   return "{\"traceEvents\":[\n" + body +
          "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":" + other.dump() + "}\n";
 }

@@ -21,6 +21,7 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
         buffer.on_device ? PageHome::Device : PageHome::SystemRam, frames, frames));
     HmmHooks hooks;
     int gpu = buffer.gpu;
+    hooks.owner_gpu = gpu;
     std::uint64_t page_bytes = buffer.page_bytes;
     hooks.copy = [this, gpu, page_bytes](const std::vector<std::uint64_t> &ram, bool to_ram,
                                          Done done) {

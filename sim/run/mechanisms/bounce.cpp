@@ -140,7 +140,8 @@ public:
     OsKernel &kernel = context_.kernel;
     std::uint64_t staging_pages = context_.workload.staging_bytes / 4096;
     std::int64_t end_ps = at_ps + kernel.registration_ps(staging_pages);
-    kernel.record(TimeKind::Setup, at_ps, end_ps);
+    kernel.record(TimeKind::Setup, at_ps, end_ps, StepActor::kernel(), "register staging",
+                  {{"pages", static_cast<std::int64_t>(staging_pages)}});
     kernel.stats().pages_pinned += staging_pages;
     return end_ps;
   }

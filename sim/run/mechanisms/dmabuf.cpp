@@ -16,9 +16,12 @@ public:
     OsKernel &kernel = context_.kernel;
     const OsCosts &c = kernel.costs();
     PageTable &table = *context_.tables[buffer];
-    std::int64_t end_ps = at_ps + c.dmabuf_attach.ps +
-                          static_cast<std::int64_t>(table.page_count()) * c.dma_map_page.ps;
-    kernel.record(TimeKind::Setup, at_ps, end_ps);
+    const std::int64_t attached = at_ps + c.dmabuf_attach.ps;
+    const std::int64_t pages = static_cast<std::int64_t>(table.page_count());
+    const std::int64_t end_ps = attached + pages * c.dma_map_page.ps;
+    kernel.record(TimeKind::Setup, at_ps, attached, StepActor::nic(peer), "dma_buf attach");
+    kernel.record(TimeKind::Setup, attached, end_ps, StepActor::nic(peer), "dma_map",
+                  {{"pages", pages}});
     if (context_.peer_ok(peer, static_cast<int>(buffer)))
       return end_ps;
     // The exporter evicts the buffer to GTT (system memory).

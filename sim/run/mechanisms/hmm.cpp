@@ -25,11 +25,12 @@ public:
     // A pinned MR over HMM memory: get_user_pages faults every page to RAM, then pins and
     // maps it; later GPU migrations of these pages are refused.
     Done done = hold();
-    context_.kernel.call_at(at_ps, [this, buffer, done] {
+    context_.kernel.call_at(at_ps, [this, buffer, peer, done] {
       std::vector<std::uint64_t> all(context_.tables[buffer]->page_count());
       std::iota(all.begin(), all.end(), 0);
-      context_.drivers[buffer]->get_user_pages(
-          all, [this, buffer, done](std::int64_t at) { pin_and_register(buffer, at, done); });
+      context_.drivers[buffer]->get_user_pages(all, [this, buffer, peer, done](std::int64_t at) {
+        pin_and_register(buffer, peer, at, done);
+      });
     });
     return at_ps;
   }
@@ -62,11 +63,12 @@ public:
   }
 
 private:
-  void pin_and_register(std::size_t buffer, std::int64_t at_ps, const Done &done) {
+  void pin_and_register(std::size_t buffer, int peer, std::int64_t at_ps, const Done &done) {
     OsKernel &kernel = context_.kernel;
     PageTable &table = *context_.tables[buffer];
     std::int64_t end_ps = at_ps + kernel.registration_ps(table.page_count());
-    kernel.record(TimeKind::Setup, at_ps, end_ps);
+    kernel.record(TimeKind::Setup, at_ps, end_ps, StepActor::nic(peer), "reg_mr",
+                  {{"pages", static_cast<std::int64_t>(table.page_count())}});
     for (std::uint64_t i = 0; i < table.page_count(); ++i) {
       context_.drivers[buffer]->pin(i);
       table.page(i).nic_mapped = true;

@@ -12,11 +12,12 @@ public:
   }
 
   // ibv_reg_mr over the BAR pages: pin + p2pdma map, per page.
-  std::int64_t setup_buffer(std::size_t buffer, int, std::int64_t at_ps,
+  std::int64_t setup_buffer(std::size_t buffer, int peer, std::int64_t at_ps,
                             const SetupHold &) override {
     PageTable &table = *context_.tables[buffer];
     std::int64_t end_ps = at_ps + context_.kernel.registration_ps(table.page_count());
-    context_.kernel.record(TimeKind::Setup, at_ps, end_ps);
+    context_.kernel.record(TimeKind::Setup, at_ps, end_ps, StepActor::nic(peer), "reg_mr",
+                           {{"pages", static_cast<std::int64_t>(table.page_count())}});
     context_.kernel.stats().pages_pinned += table.page_count();
     table.pin_all(); // once for the table: pinning touches no page's state
     return end_ps;

@@ -76,7 +76,10 @@ TEST(Hmm, MigrationChargesEachStepToTheKernelBreakdown) {
   EXPECT_EQ(j["done_ps"],
             collect + c.tlb_shootdown.ps + c.copy_engine_setup.ps + kCopyPs + finalize);
   EXPECT_EQ(j["breakdown"]["fault_handling"], collect + finalize) << j["breakdown"].dump();
-  EXPECT_EQ(j["breakdown"]["invalidation"], c.tlb_shootdown.ps);
+  // No device maps a moving page: the shootdown is all, and no notifier invalidation.
+  EXPECT_EQ(j["breakdown"]["shootdown"], c.tlb_shootdown.ps);
+  EXPECT_EQ(j["breakdown"]["invalidation"], 0);
+  EXPECT_EQ(j["invalidations"], 0);
   EXPECT_EQ(j["breakdown"]["copy"], c.copy_engine_setup.ps + kCopyPs);
   EXPECT_EQ(j["pages_to_ram"], 3);
 }
@@ -113,7 +116,9 @@ TEST(Hmm, AMovingPageMappedByANicIsZappedAndCostsANotifierInvalidation) {
   EXPECT_EQ(j["invalidations"], 1);
   EXPECT_FALSE(j["pages"][1]["nic_mapped"].get<bool>());
   const OsCosts c;
-  EXPECT_EQ(j["breakdown"]["invalidation"], c.tlb_shootdown.ps + c.notifier_invalidate.ps);
+  // "invalidation" is the time of what "invalidations" counts; the shootdown is apart.
+  EXPECT_EQ(j["breakdown"]["invalidation"], c.notifier_invalidate.ps);
+  EXPECT_EQ(j["breakdown"]["shootdown"], c.tlb_shootdown.ps);
   EXPECT_EQ(j["done_ps"], 3 * c.migrate_collect_page.ps + c.tlb_shootdown.ps +
                               c.notifier_invalidate.ps + c.copy_engine_setup.ps + kCopyPs +
                               3 * c.migrate_finalize_page.ps);

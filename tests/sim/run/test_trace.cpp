@@ -17,6 +17,7 @@
 #include "models/dma/dma_engine.h"
 #include "sim/run/trace.h"
 #include "tests/support/sim_harness.h"
+#include "tests/support/trace_check.h"
 
 namespace pciesim::test {
 namespace {
@@ -41,91 +42,13 @@ std::uint64_t tlps_of(const nlohmann::json &link) {
   return n;
 }
 
-std::int64_t ns(const nlohmann::json &us) { return std::llround(us.get<double>() * 1000.0); }
-
-// Checks every rule of ecosystem.md §3 that the writer promises; counts the events by phase.
-// (void: gtest's ASSERT_* return from the function.)
-void check_trace_structure(const nlohmann::json &trace, std::map<std::string, int> &phases) {
-  EXPECT_TRUE(trace.is_object());
-  EXPECT_EQ(trace.value("displayTimeUnit", ""), "ns");
-  const nlohmann::json &events = trace.at("traceEvents");
-  EXPECT_TRUE(events.is_array());
-  std::set<int> named_pids, used_pids;
-  std::set<std::pair<int, int>> named_threads;
-  std::map<std::pair<std::string, std::string>, std::int64_t> open; // (cat,id) -> begin ns
-  std::map<std::pair<int, int>, std::vector<std::pair<std::int64_t, std::int64_t>>> slices;
-  for (const nlohmann::json &e : events) {
-    SCOPED_TRACE(e.dump());
-    ASSERT_TRUE(e.contains("ph") && e["ph"].is_string());
-    ASSERT_TRUE(e.contains("ts") && e["ts"].is_number());
-    ASSERT_TRUE(e.contains("pid") && e["pid"].is_number_integer());
-    ASSERT_TRUE(e.contains("name") && e["name"].is_string());
-    EXPECT_GE(e["ts"].get<double>(), 0.0);
-    std::string ph = e["ph"];
-    ++phases[ph];
-    int pid = e["pid"];
-    if (ph != "M" || e["name"] == "thread_name") {
-      ASSERT_TRUE(e.contains("tid") && e["tid"].is_number_integer());
-    }
-    if (ph == "M") {
-      ASSERT_TRUE(e["args"]["name"].is_string());
-      if (e["name"] == "process_name")
-        named_pids.insert(pid);
-      else if (e["name"] == "thread_name")
-        named_threads.insert({pid, e["tid"].get<int>()});
-      continue;
-    }
-    used_pids.insert(pid);
-    if (ph == "X") {
-      ASSERT_TRUE(e.contains("dur") && e["dur"].is_number());
-      EXPECT_GE(e["dur"].get<double>(), 0.0);
-      slices[{pid, e["tid"].get<int>()}].push_back({ns(e["ts"]), ns(e["ts"]) + ns(e["dur"])});
-    } else if (ph == "b" || ph == "e") {
-      ASSERT_TRUE(e.contains("id") && e.contains("cat") && e["cat"].is_string());
-      std::pair<std::string, std::string> key{e["cat"], e["id"].dump()};
-      if (ph == "b") {
-        EXPECT_EQ(open.count(key), 0u) << "a second b before the e";
-        open[key] = ns(e["ts"]);
-      } else {
-        auto it = open.find(key);
-        ASSERT_NE(it, open.end()) << "an e without its b";
-        EXPECT_GE(ns(e["ts"]), it->second) << "e before its b";
-        open.erase(it);
-      }
-    } else if (ph == "C") {
-      ASSERT_TRUE(e["args"].is_object() && !e["args"].empty());
-      for (const auto &item : e["args"].items())
-        EXPECT_TRUE(item.value().is_number()) << item.key();
-    } else if (ph == "i") {
-      std::string scope = e.value("s", "t");
-      EXPECT_TRUE(scope == "t" || scope == "p" || scope == "g");
-    } else {
-      ADD_FAILURE() << "unexpected phase " << ph;
-    }
-  }
-  EXPECT_TRUE(open.empty()) << open.size() << " async slices never end";
-  for (int pid : used_pids)
-    EXPECT_EQ(named_pids.count(pid), 1u) << "pid " << pid << " has no process_name";
-  // Wire occupancy is serial: X slices of one link direction never overlap.
-  for (auto &[track, list] : slices) {
-    EXPECT_EQ(named_threads.count(track), 1u) << "tid " << track.second << " has no name";
-    std::sort(list.begin(), list.end());
-    for (std::size_t i = 1; i < list.size(); ++i)
-      EXPECT_GE(list[i].first, list[i - 1].second) << "overlapping X on tid " << track.second;
-  }
-}
-
 TEST(Trace, ChromeJsonObeysTheStructuralRulesAndIsDeterministic) {
   std::string dir = make_temp_dir("trace");
   std::string scenario = small_scenario(dir);
-  CommandResult plain = run_pciesim("run " + scenario + " --json");
-  ASSERT_EQ(plain.exit_code, 0) << plain.err;
-  CommandResult a = run_pciesim("run " + scenario + " --json --trace " + dir + "/a.json");
-  ASSERT_EQ(a.exit_code, 0) << a.err;
+  std::string printed = run_untraced_and_traced(scenario, "", dir + "/a.json");
+  ASSERT_FALSE(printed.empty());
   CommandResult b = run_pciesim("run " + scenario + " --quiet --trace " + dir + "/b.json");
   ASSERT_EQ(b.exit_code, 0) << b.err;
-  // Tracing watches; it never changes what is simulated.
-  EXPECT_EQ(plain.out, a.out);
 
   std::string text = read_file(dir + "/a.json");
   ASSERT_FALSE(text.empty());
@@ -133,7 +56,7 @@ TEST(Trace, ChromeJsonObeysTheStructuralRulesAndIsDeterministic) {
   nlohmann::json trace = nlohmann::json::parse(text);
   std::map<std::string, int> phases;
   check_trace_structure(trace, phases);
-  nlohmann::json results = nlohmann::json::parse(a.out);
+  nlohmann::json results = nlohmann::json::parse(printed);
   std::uint64_t tlps = 0;
   for (const auto &l : results["links"])
     tlps += tlps_of(l);
