@@ -36,11 +36,14 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
   t += c.tlb_shootdown.ps;
   for (auto &[nic, subscription] : nic_subscription_) {
     std::vector<std::uint64_t> zapped;
+    std::uint64_t translated = 0; // of the zapped pages, DMA-mapped through the IOMMU
     for (std::uint64_t page : pages) {
       PageState &p = table_.page(page);
       if (!p.nic_mapped)
         continue;
       zapped.push_back(address_of(page));
+      if (hooks_.nic_unmap_translated && hooks_.nic_unmap_translated(nic, p.nic_peer))
+        ++translated;
       p.nic_mapped = p.nic_peer = false;
     }
     // Every subscriber whose interval covers the moving pages sees the invalidation (its
@@ -53,6 +56,11 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
     ++kernel_.stats().invalidations;
     kernel_.record(TimeKind::Invalidation, t, t + c.notifier_invalidate.ps);
     t += c.notifier_invalidate.ps;
+    // ib_umem_odp_unmap_dma_pages: one dma_unmap per page the NIC had mapped.
+    for (std::uint64_t k = 0; k < translated; ++k)
+      t = kernel_.iommu_unmap(t, 1);
+    if (nic_mappings_gone)
+      nic_mappings_gone(nic, t);
   }
   for (std::uint64_t page : pages) {
     PageState &p = table_.page(page);
