@@ -76,6 +76,8 @@ TEST(Revocation, DynamicDmabufImporterRefaultsOnceWhereTheExporterMovedTheBuffer
   ASSERT_EQ(cd["status"], "ok") << cd["reason"];
   EXPECT_EQ(os_count(cd, "revocations"), 1u);
   EXPECT_EQ(os_count(cd, "dmabuf_refaults"), 1u) << "the waiting accesses share one fault";
+  EXPECT_GE(os_count(cd, "accesses_replayed"), 1u) << "those running at move_notify stalled";
+  EXPECT_LE(os_count(cd, "accesses_replayed"), 4u);
   EXPECT_EQ(cd["pages_to_ram"], kPages);
   EXPECT_EQ(cd["bytes_migrated"], kPages * 4096);
   EXPECT_EQ(cd["nic_bytes"], kPages * 4096);
