@@ -138,13 +138,22 @@ void HmmDriver::migrate_batches_from(std::shared_ptr<const std::vector<std::uint
   }
   ++kernel_.stats().migrate_to_ram_calls;
   kernel_.call_at(start, [this, first = std::move(first), pages = std::move(pages),
-                          next = from + take, batch, with_cpu_fault,
-                          done = std::move(done)]() mutable {
-    migrate(std::move(first), PageHome::SystemRam,
-            [this, pages = std::move(pages), next, batch, with_cpu_fault,
-             done = std::move(done)](std::int64_t) mutable {
-              migrate_batches_from(std::move(pages), next, batch, with_cpu_fault, std::move(done));
-            });
+                          next = from + take, batch, with_cpu_fault, done = std::move(done)]() {
+    // Another path (a revocation's migration) may have moved or be moving some of these
+    // pages since the list was made: wait for it, and move only what is still on the device.
+    when_settled(first, [this, first, pages, next, batch, with_cpu_fault, done]() {
+      std::vector<std::uint64_t> still;
+      for (std::uint64_t page : first)
+        if (table_.page(page).home == PageHome::Device)
+          still.push_back(page);
+      Done after = [this, pages, next, batch, with_cpu_fault, done](std::int64_t) {
+        migrate_batches_from(pages, next, batch, with_cpu_fault, done);
+      };
+      if (still.empty())
+        after(now_ps());
+      else
+        migrate(std::move(still), PageHome::SystemRam, std::move(after));
+    });
   });
 }
 

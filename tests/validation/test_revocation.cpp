@@ -1,8 +1,9 @@
 // Revocation of peer mappings (docs/mechanisms.md, "Revocation") and the IOMMU unmap charge,
 // run through `pciesim run`: the DMA-API MR revoked mid-transfer (accesses that were running
 // fail and go again after one QP recovery and one re-registration), a dynamic DMA-BUF importer
-// re-faulting once after move_notify, HMM's peer mappings invalidated by the driver's migration,
-// and strict against lazy IOTLB flushing on the unmaps of an HMM ping-pong.
+// re-faulting once after move_notify, HMM's peer mappings invalidated by the driver's
+// migration (which never moves a page twice), and strict against lazy IOTLB flushing on the
+// unmaps of an HMM ping-pong.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -109,6 +110,19 @@ TEST(Revocation, HmmPeerMappingsGoWithTheDriversMigration) {
   EXPECT_GT(os_count(f, "p2p_page_mappings"), 0u);
   EXPECT_LT(os_count(f, "p2p_page_mappings"), kPages);
   EXPECT_EQ(f["nic_bytes"], kPages * 4096);
+}
+
+// E: the NIC's faults are migrating pages to RAM when the driver's revocation migrates the
+// whole buffer; a page one of them listed before the revocation moved it is not moved again.
+TEST(Revocation, AMigrationRacingARevocationMovesNoPageTwice) {
+  nlohmann::json r = compare("gpu-nic-shared-switch-iommu",
+                             send_workload("hmm_migrate", nlohmann::json::object()));
+  const nlohmann::json &e = mechanism(r, "hmm_migrate");
+  ASSERT_EQ(e["status"], "ok") << e["reason"];
+  EXPECT_EQ(os_count(e, "revocations"), 0u) << "E's NIC maps RAM pages only: none to revoke";
+  EXPECT_GT(os_count(e, "migrate_to_ram_calls"), 0u) << "the NIC's faults did migrate pages";
+  EXPECT_EQ(e["pages_migrated"], kPages);
+  EXPECT_EQ(e["bytes_migrated"], kPages * 4096);
 }
 
 // E on the IOMMU box: the NIC faults 256 pages to RAM (DMA-mapped through the IOMMU), then the
