@@ -37,11 +37,14 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
   t += c.tlb_shootdown.ps;
   for (auto &[nic, subscription] : nic_subscription_) {
     std::vector<std::uint64_t> zapped;
+    std::uint64_t translated = 0; // of the zapped pages, DMA-mapped through the IOMMU
     for (std::uint64_t page : pages) {
       PageState &p = table_.page(page);
       if (!p.nic_mapped)
         continue;
       zapped.push_back(address_of(page));
+      if (hooks_.nic_unmap_translated && hooks_.nic_unmap_translated(nic, p.nic_peer))
+        ++translated;
       p.nic_mapped = p.nic_peer = false;
     }
     // Every subscriber whose interval covers the moving pages sees the invalidation (its
@@ -55,6 +58,11 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
     kernel_.record(TimeKind::Invalidation, t, t + c.notifier_invalidate.ps, StepActor::nic(nic),
                    "notifier invalidation", {{"pages", static_cast<std::int64_t>(zapped.size())}});
     t += c.notifier_invalidate.ps;
+    // ib_umem_odp_unmap_dma_pages: one dma_unmap per page the NIC had mapped.
+    for (std::uint64_t k = 0; k < translated; ++k)
+      t = kernel_.iommu_unmap(t, 1);
+    if (nic_mappings_gone)
+      nic_mappings_gone(nic, t);
   }
   for (std::uint64_t page : pages) {
     PageState &p = table_.page(page);
@@ -136,13 +144,22 @@ void HmmDriver::migrate_batches_from(std::shared_ptr<const std::vector<std::uint
   }
   ++kernel_.stats().migrate_to_ram_calls;
   kernel_.call_at(start, [this, first = std::move(first), pages = std::move(pages),
-                          next = from + take, batch, with_cpu_fault,
-                          done = std::move(done)]() mutable {
-    migrate(std::move(first), PageHome::SystemRam,
-            [this, pages = std::move(pages), next, batch, with_cpu_fault,
-             done = std::move(done)](std::int64_t) mutable {
-              migrate_batches_from(std::move(pages), next, batch, with_cpu_fault, std::move(done));
-            });
+                          next = from + take, batch, with_cpu_fault, done = std::move(done)]() {
+    // Another path (a revocation's migration) may have moved or be moving some of these
+    // pages since the list was made: wait for it, and move only what is still on the device.
+    when_settled(first, [this, first, pages, next, batch, with_cpu_fault, done]() {
+      std::vector<std::uint64_t> still;
+      for (std::uint64_t page : first)
+        if (table_.page(page).home == PageHome::Device)
+          still.push_back(page);
+      Done after = [this, pages, next, batch, with_cpu_fault, done](std::int64_t) {
+        migrate_batches_from(pages, next, batch, with_cpu_fault, done);
+      };
+      if (still.empty())
+        after(now_ps());
+      else
+        migrate(std::move(still), PageHome::SystemRam, std::move(after));
+    });
   });
 }
 

@@ -36,6 +36,9 @@ struct HmmHooks {
   // A NIC's mappings of these pages are zapped (MTT entries; the bus addresses it used).
   std::function<void(int nic, const std::vector<std::uint64_t> &bus_addresses)> zap_nic;
   int owner_gpu = -1; // the owning GPU's component: its driver's track in a trace
+  // Whether unmapping a NIC's DMA mapping of a page goes through a translating IOMMU (a
+  // device page the NIC reaches at its bus address does not); null: never.
+  std::function<bool(int nic, bool peer_page)> nic_unmap_translated;
 };
 
 class HmmDriver {
@@ -73,6 +76,10 @@ public:
 
   // Runs `then` once none of `pages` is migrating.
   void when_settled(const std::vector<std::uint64_t> &pages, std::function<void()> then);
+
+  // Told, during a migration, when a NIC's mappings of the moving pages are gone (MTT zapped
+  // and DMA-unmapped), with that time: a revocation's policy (sim/run/mechanisms/) listens.
+  std::function<void(int nic, std::int64_t gone_ps)> nic_mappings_gone;
 
 private:
   // Faults waiting for a serial server (a NIC's page-fault queue, the GPU fault buffer).

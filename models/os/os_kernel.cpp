@@ -31,6 +31,21 @@ const StatTable<OsStats> &OsStats::table() {
            {"migrations_refused_pinned", "count", "migrations refused because a page was pinned"}),
       stat(&S::remote_mappings, {"remote_mappings", "pages",
                                  "system pages the GPU mapped remotely instead of migrating them"}),
+      stat(&S::revocations, {"revocations", "count",
+                             "peer mappings revoked by the GPU side (free callback, move_notify, "
+                             "eviction)"}),
+      stat(&S::accesses_replayed,
+           {"accesses_replayed", "count",
+            "peer accesses that overlapped a revocation of their mapping and were issued again"}),
+      stat(&S::reregistrations,
+           {"reregistrations", "count", "memory registrations redone after a revocation"}),
+      stat(&S::dmabuf_refaults, {"dmabuf_refaults", "count",
+                                 "dynamic DMA-BUF importer faults that mapped the buffer again"}),
+      stat(&S::iommu_unmaps,
+           {"iommu_unmaps", "count", "dma_unmap calls through a translating IOMMU"}),
+      stat(&S::iotlb_flushes,
+           {"iotlb_flushes", "count",
+            "IOTLB invalidations of unmapped IOVAs (strict, queue full, timer)"}),
   });
   return table;
 }
@@ -115,7 +130,45 @@ const ParamTable<OsCosts> &OsCosts::table() {
       field(&P::cpu_copy_bandwidth,
             {"cpu_copy_bandwidth", ParamKind::rate, "10 GB/s",
              "rate at which the CPU reads or writes a buffer in system RAM (estimate, one core)",
-             1e6, 0}));
+             1e6, 0}),
+      field(&P::qp_recover,
+            {"qp_recover", ParamKind::time, "50 us",
+             "after a revoked MR fails an access: error completion, ibv_dereg_mr, QP reset to "
+             "RTS and reposting, before the MR is registered again (estimate)",
+             0, 1e12}),
+      field(&P::iommu_unmap,
+            {"iommu_unmap", ParamKind::time, "300 ns",
+             "one dma_unmap call through a translating IOMMU: IOVA lookup and free (estimate)", 0,
+             1e12}),
+      field(&P::iommu_unmap_page,
+            {"iommu_unmap_page", ParamKind::time, "50 ns",
+             "clearing one page's IOMMU page-table entry in a dma_unmap (estimate)", 0, 1e12}),
+      field(&P::iotlb_flush,
+            {"iotlb_flush", ParamKind::time, "2 us",
+             "IOTLB invalidation of unmapped IOVAs: command and completion wait (estimate, as "
+             "the root complex's iommu_invalidation_latency)",
+             0, 1e12}),
+      field(&P::iommu_flush, {"iommu_flush",
+                              ParamKind::choice,
+                              "lazy",
+                              "when unmapped IOVAs are flushed from the IOTLB: strict (each unmap "
+                              "waits for its flush, iommu.strict=1) or lazy (the flush queue; the "
+                              "x86 default, Linux IOMMU_DEFAULT_DMA_LAZY)",
+                              0,
+                              0,
+                              false,
+                              false,
+                              {"strict", "lazy"}}),
+      field(&P::iommu_flush_queue,
+            {"iommu_flush_queue", ParamKind::integer, 256,
+             "lazy: slots of the flush queue's ring; the unmap that finds N - 1 queued flushes "
+             "the IOTLB (Linux IOVA_DEFAULT_FQ_SIZE)",
+             1, 1 << 20}),
+      field(&P::iommu_flush_timeout,
+            {"iommu_flush_timeout", ParamKind::time, "10 ms",
+             "lazy: the timer that flushes a queue not yet full, off the unmapper's path (Linux "
+             "IOVA_DEFAULT_FQ_TIMEOUT)",
+             1, 1e12}));
   return table;
 }
 

@@ -46,6 +46,15 @@ struct OsCosts {
   Duration register_page{380000};         // ... and per page: pin + DMA map + MTT entry
   Duration dmabuf_attach{10000000};       // dma_buf_dynamic_attach + map_attachment
   Bandwidth cpu_copy_bandwidth{10e9};     // a CPU reading or writing a buffer in RAM
+  // Revocation and IOMMU unmap (models/os/iommu_unmap.cpp, docs/mechanisms.md "Revocation").
+  Duration qp_recover{50000000};          // a revoked MR's QP: error CQE to reposted (estimate)
+  Duration iommu_unmap{300000};           // one dma_unmap call through a translating IOMMU
+  Duration iommu_unmap_page{50000};       // clearing one page's IOMMU PTE
+  Duration iotlb_flush{2000000};          // IOTLB invalidation command + completion wait
+  enum class IommuFlush { Strict, Lazy }; // iommu.strict=1 / the flush queue
+  IommuFlush iommu_flush = IommuFlush::Lazy;
+  int iommu_flush_queue = 256;               // unmaps a lazy flush batches (IOVA_DEFAULT_FQ_SIZE)
+  Duration iommu_flush_timeout{10000000000}; // lazy: the flush timer (IOVA_DEFAULT_FQ_TIMEOUT)
 
   static const ParamTable<OsCosts> &table();
   static const std::vector<ParamSpec> &specs() { return table().specs(); }
@@ -62,7 +71,12 @@ struct OsStats {
   std::uint64_t p2p_page_mappings = 0;
   std::uint64_t pages_pinned = 0;
   std::uint64_t migrations_refused_pinned = 0;
-  std::uint64_t remote_mappings = 0; // GPU mapped a system page remotely instead of moving it
+  std::uint64_t remote_mappings = 0;   // GPU mapped a system page remotely instead of moving it
+  std::uint64_t revocations = 0;       // peer mappings the GPU side revoked
+  std::uint64_t accesses_replayed = 0; // peer accesses that overlapped a revocation, issued again
+  std::uint64_t reregistrations = 0;   // MRs registered again after a revocation
+  std::uint64_t dmabuf_refaults = 0;   // dynamic DMA-BUF importer faults that re-mapped
+  std::uint64_t iommu_unmaps = 0, iotlb_flushes = 0;
   static const StatTable<OsStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
@@ -137,6 +151,9 @@ public:
   // entry is the time nothing was recorded ("waiting").
   std::vector<std::int64_t> breakdown_ps(std::int64_t start_ps, std::int64_t end_ps) const;
   bool idle() const { return pending_.empty(); }
+  // One dma_unmap of `pages` pages by a device behind a translating IOMMU, starting at `at_ps`
+  // (models/os/iommu_unmap.cpp): charged as invalidation; returns when the caller goes on.
+  std::int64_t iommu_unmap(std::int64_t at_ps, std::uint64_t pages);
 
 private:
   struct Pending {
@@ -160,6 +177,9 @@ private:
   std::uint64_t seq_ = 0;
   std::vector<Interval> intervals_;
   StepObserver *steps_ = nullptr;
+  // The lazy flush queue: unmaps whose IOTLB invalidation is still deferred, since when.
+  std::uint64_t flush_queue_entries_ = 0;
+  std::int64_t flush_queue_since_ps_ = 0;
 };
 
 } // namespace pciesim

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "models/iommu/iommu.h"
 #include "sim/config/component_catalog.h"
 #include "sim/config/param_loader.h"
 
@@ -98,12 +99,36 @@ BufferConfig load_buffer(const Node &n, const TopologyConfig &t) {
   return b;
 }
 
+// The rest of a revocation phase: its actor is the owner, the GPU driver that revokes.
+PhaseConfig load_revocation(const Node &n, const Node &actor, const BufferConfig &b,
+                            PhaseConfig p) {
+  if (p.actor != b.gpu)
+    actor.fail(fmt::format("\"{}\" revoking buffer \"{}\"", actor.as_string(), b.id),
+               "the buffer's own gpu (its driver revokes the peers' mappings)");
+  if (auto a = n.get("at"))
+    p.revoke_at_ps = a->as_duration().ps;
+  if (auto e = n.get("evict"))
+    p.evict = e->as_bool();
+  p.is_write = false;
+  p.concurrency = 0;
+  if (auto o = n.get("once"))
+    p.once = o->as_bool();
+  if (auto w = n.get("with_previous"))
+    p.with_previous = w->as_bool();
+  return p;
+}
+
 PhaseConfig load_phase(const Node &n, const TopologyConfig &t,
                        const std::vector<BufferConfig> &buffers, std::uint64_t seed) {
   n.require_object();
-  n.allow_only({"id", "actor", "op", "buffer", "offset", "size", "access_size", "pattern", "stride",
-                "seed", "concurrency", "once", "with_previous", "description"});
   PhaseConfig p;
+  p.revoke = n.at("op").as_choice({"read", "write", "revoke"}) == "revoke";
+  if (p.revoke)
+    n.allow_only(
+        {"id", "actor", "op", "buffer", "at", "evict", "once", "with_previous", "description"});
+  else
+    n.allow_only({"id", "actor", "op", "buffer", "offset", "size", "access_size", "pattern",
+                  "stride", "seed", "concurrency", "once", "with_previous", "description"});
   p.pointer = n.pointer();
   p.id = n.at("id").as_id("phase");
   Node actor = n.at("actor");
@@ -118,7 +143,7 @@ PhaseConfig load_phase(const Node &n, const TopologyConfig &t,
                  fmt::format("\"cpu\", or the id of a {}", actor_types(true)));
     p.actor_is_peer = role == WorkloadActor::PeerInitiator;
   }
-  p.is_write = n.at("op").as_choice({"read", "write"}) == "write";
+  p.is_write = n.at("op").as_string() == "write";
   Node buffer = n.at("buffer");
   p.buffer = -1;
   for (std::size_t b = 0; b < buffers.size(); ++b)
@@ -128,6 +153,8 @@ PhaseConfig load_phase(const Node &n, const TopologyConfig &t,
     buffer.fail(fmt::format("\"{}\" names no buffer", buffer.as_string()),
                 "the id of a buffer of the workload");
   const BufferConfig &b = buffers[static_cast<std::size_t>(p.buffer)];
+  if (p.revoke)
+    return load_revocation(n, actor, b, std::move(p));
   if (p.actor >= 0 && !p.actor_is_peer && p.actor != b.gpu)
     actor.fail(fmt::format("gpu \"{}\" does not own buffer \"{}\"", actor_id, b.id),
                "the buffer's own gpu (another GPU reaching it is a transfer, not a phase)");
@@ -219,8 +246,8 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
                              const Enumeration &e, const PciView &view,
                              std::uint64_t scenario_seed) {
   n.require_object();
-  n.allow_only({"mechanisms", "buffers", "phases", "iterations", "costs", "nic_mr", "chunk",
-                "chunks_in_flight", "staging_near", "description"});
+  n.allow_only({"mechanisms", "buffers", "phases", "iterations", "costs", "nic_mr",
+                "dmabuf_importer", "chunk", "chunks_in_flight", "staging_near", "description"});
   WorkloadConfig w;
   std::string j_staging_near;
   if (auto m = n.get("mechanisms")) {
@@ -275,6 +302,8 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
   w.costs = OsCosts::from(costs);
   if (auto m = n.get("nic_mr"))
     w.nic_mr_pinned = m->as_choice({"odp", "pinned"}) == "pinned";
+  if (auto d = n.get("dmabuf_importer"))
+    w.dmabuf_dynamic = d->as_choice({"pinned", "dynamic"}) == "dynamic";
   if (auto c = n.get("chunk")) {
     w.chunk_bytes = c->as_bytes().count;
     if (w.chunk_bytes < 4096 || w.chunk_bytes % 4096 != 0)
@@ -311,6 +340,8 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
   j_staging_near = t.components[static_cast<std::size_t>(near)].id;
   // Every mechanism moves data between the actors' and the buffers' sockets.
   for (const PhaseConfig &p : w.phases) {
+    if (p.revoke)
+      continue; // the owner acting on its own buffer
     int actor = p.actor >= 0 ? p.actor : near;
     for (int other : {w.buffers[static_cast<std::size_t>(p.buffer)].gpu, near}) {
       int ra = h.root_of[static_cast<std::size_t>(actor)];
@@ -326,6 +357,12 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
     }
   }
   place_buffers(n, w, t, h, e);
+  for (std::size_t c = 0; c < t.components.size(); ++c) {
+    int root = h.root_of[c];
+    w.iommu_translated.push_back(
+        root >= 0 && IommuParams::from(t.components[static_cast<std::size_t>(root)].params).mode ==
+                         IommuMode::Translated);
+  }
   for (const PhaseConfig &p : w.phases)
     if (p.actor_is_peer)
       for (const BufferConfig &b : w.buffers) {
@@ -351,8 +388,16 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
     pj["actor"] = p.actor < 0 ? "cpu" : t.components[static_cast<std::size_t>(p.actor)].id;
     pj["actor_type"] =
         p.actor < 0 ? "cpu" : t.components[static_cast<std::size_t>(p.actor)].type->name;
-    pj["op"] = p.is_write ? "write" : "read";
+    pj["op"] = p.revoke ? "revoke" : p.is_write ? "write" : "read";
     pj["buffer"] = w.buffers[static_cast<std::size_t>(p.buffer)].id;
+    if (p.revoke) {
+      pj["at"] = format_duration(Duration{p.revoke_at_ps});
+      pj["evict"] = p.evict;
+      pj["once"] = p.once;
+      pj["with_previous"] = p.with_previous;
+      j["phases"].push_back(pj);
+      continue;
+    }
     pj["offset"] = format_bytes(Bytes{p.offset});
     pj["size"] = format_bytes(Bytes{p.bytes});
     pj["access_size"] = format_bytes(Bytes{p.access_bytes});
@@ -368,6 +413,7 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
   }
   j["iterations"] = w.iterations;
   j["nic_mr"] = w.nic_mr_pinned ? "pinned" : "odp";
+  j["dmabuf_importer"] = w.dmabuf_dynamic ? "dynamic" : "pinned";
   j["chunk"] = format_bytes(Bytes{w.chunk_bytes});
   j["chunks_in_flight"] = w.chunks_in_flight;
   j["staging_near"] = j_staging_near;

@@ -52,6 +52,12 @@ struct PhaseConfig {
   int concurrency = 1; // accesses in flight
   bool once = false;   // first iteration only
   bool with_previous = false;
+  // "op": "revoke": the owning GPU revokes peers' mappings of the buffer `revoke_at_ps` after
+  // the phase starts (docs/mechanisms.md, "Revocation"); `evict`: its driver also moves the
+  // buffer's device pages to system RAM. Such a phase has no accesses.
+  bool revoke = false;
+  std::int64_t revoke_at_ps = 0;
+  bool evict = false;
   // The accesses, as offsets into the buffer, in issue order.
   std::vector<std::uint64_t> access_offsets() const;
 };
@@ -62,7 +68,8 @@ struct WorkloadConfig {
   std::vector<PhaseConfig> phases;
   int iterations = 1;
   OsCosts costs;
-  bool nic_mr_pinned = false; // "nic_mr": "pinned" instead of "odp"
+  bool nic_mr_pinned = false;  // "nic_mr": "pinned" instead of "odp"
+  bool dmabuf_dynamic = false; // "dmabuf_importer": "dynamic" (move_notify) instead of "pinned"
   std::uint64_t chunk_bytes = 1 << 20;
   int chunks_in_flight = 2;
   std::uint64_t staging_address = 0; // host memory of the `staging_near` component's socket
@@ -77,6 +84,8 @@ struct WorkloadConfig {
   // that no inter_socket_link joins. Empty when every pair can.
   std::string sockets_apart;
   const P2pVerdict &verdict(int nic, int gpu) const;
+  // By component: whether its DMA goes through a translating IOMMU (its root complex's).
+  std::vector<bool> iommu_translated;
   nlohmann::ordered_json resolved; // with every default filled in
 };
 

@@ -31,9 +31,15 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
       for (std::uint64_t address : addresses)
         engine(nic).invalidate(address, page_bytes);
     };
+    hooks.nic_unmap_translated = [this, b](int nic, bool peer_page) {
+      return context_.unmap_translated(nic, static_cast<int>(b), peer_page);
+    };
     drivers_.push_back(std::make_unique<HmmDriver>(kernel_, *tables_.back(), buffer.device_address,
                                                    buffer.ram_address, std::move(hooks)));
   }
+  context_.zap_peer = [this](int peer, std::uint64_t address, std::uint64_t bytes) {
+    engine(peer).invalidate(address, bytes);
+  };
   policy_ = make_mechanism(mechanism, context_);
   for (const BufferConfig &buffer : workload_.buffers)
     add_ce_streams(buffer.gpu);
@@ -44,7 +50,9 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
     const BufferConfig &buffer = workload_.buffers[static_cast<std::size_t>(p.buffer)];
     if (p.actor_is_peer)
       state.bounce = policy_->peer_pipeline(p, engine(p.actor), engine(buffer.gpu));
-    if (state.bounce) {
+    if (p.revoke) {
+      // No accesses: the policy revokes (start_run).
+    } else if (state.bounce) {
       state.bounce->on_message = [this](std::int64_t latency_ps) {
         result_.latencies_ps.push_back(latency_ps);
       };
@@ -184,6 +192,16 @@ void WorkloadRunner::start_run(std::size_t r) {
   run.result.start_ps = now_ps();
   run.stats_at_start = kernel_.stats();
   PhaseState &state = phases_[static_cast<std::size_t>(run.phase)];
+  if (p.revoke) {
+    run.active = 1;
+    kernel_.call_at(now_ps() + p.revoke_at_ps, [this, r, &p] {
+      policy_->revoke(static_cast<std::size_t>(p.buffer), p.evict, [this, r](std::int64_t at) {
+        runs_[r].active = 0;
+        run_done(r, at);
+      });
+    });
+    return;
+  }
   if (state.bounce) {
     run.active = 1;
     state.bounce->rerun(now_ps());
@@ -271,6 +289,12 @@ void WorkloadRunner::next_segment(std::size_t r, std::size_t s) {
   Slot &slot = phases_[static_cast<std::size_t>(run.phase)].slots[s];
   if (slot.next_segment == slot.segments.size()) {
     kernel_.record(TimeKind::Dma, slot.dma_start_ps, now_ps());
+    if (policy_->access_revoked(p, slot.offset, slot.bytes, slot.dma_start_ps)) {
+      // Its mapping was revoked under it: the access failed, and goes again once reachable.
+      ++kernel_.stats().accesses_replayed;
+      prepare(r, s);
+      return;
+    }
     access_done(r, s, now_ps());
     return;
   }

@@ -2,6 +2,8 @@
 
 #include <numeric>
 
+#include "sim/run/mechanisms/revocation.h"
+
 namespace pciesim {
 namespace {
 
@@ -62,6 +64,15 @@ public:
     return false;
   }
 
+  // The driver takes the buffer back by migrating it to RAM (docs/mechanisms.md, Revocation).
+  void revoke(std::size_t buffer, bool, Done done) override {
+    revoke_by_migration(context_, revocations_, buffer, std::move(done));
+  }
+  bool access_revoked(const PhaseConfig &phase, std::uint64_t offset, std::uint64_t bytes,
+                      std::int64_t dma_start_ps) override {
+    return peer_access_revoked(context_, revocations_, phase, offset, bytes, dma_start_ps);
+  }
+
 private:
   void pin_and_register(std::size_t buffer, int peer, std::int64_t at_ps, const Done &done) {
     OsKernel &kernel = context_.kernel;
@@ -78,6 +89,7 @@ private:
   }
 
   bool peer_map_;
+  RevocationLog revocations_;
 };
 
 } // namespace

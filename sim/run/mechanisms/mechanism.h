@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "models/common/sim_time.h"
 #include "models/dma/dma_engine.h"
 #include "models/os/hmm.h"
 #include "models/os/os_kernel.h"
@@ -26,6 +27,10 @@ namespace pciesim {
 // What a policy sees of the run: the workload, the OS kernel that keeps time and stats, and
 // per buffer its page table and driver. Owned by the runner, alive as long as the policy.
 struct MechanismContext {
+  MechanismContext(const WorkloadConfig &workload_, OsKernel &kernel_,
+                   std::vector<std::unique_ptr<PageTable>> &tables_,
+                   std::vector<std::unique_ptr<HmmDriver>> &drivers_)
+      : workload(workload_), kernel(kernel_), tables(tables_), drivers(drivers_) {}
   const WorkloadConfig &workload;
   OsKernel &kernel;
   std::vector<std::unique_ptr<PageTable>> &tables;  // by buffer
@@ -35,6 +40,18 @@ struct MechanismContext {
     const BufferConfig &b = workload.buffers[static_cast<std::size_t>(buffer)];
     return workload.verdict(peer, b.gpu).type != P2pMapType::NotSupported;
   }
+  // Whether tearing down `peer`'s DMA mapping of a page of `buffer` goes through a translating
+  // IOMMU: the peer's DMA is translated, and the page is not a device page it reaches at its
+  // PCI bus address (p2pdma BUS_ADDR bypasses the IOMMU).
+  bool unmap_translated(int peer, int buffer, bool device_page) const {
+    const BufferConfig &b = workload.buffers[static_cast<std::size_t>(buffer)];
+    std::size_t p = static_cast<std::size_t>(peer);
+    return p < workload.iommu_translated.size() && workload.iommu_translated[p] &&
+           !(device_page && workload.verdict(peer, b.gpu).type == P2pMapType::BusAddr);
+  }
+  // Drops `peer`'s cached translations (MTT cache) of [address, address + bytes); set by the
+  // runner.
+  std::function<void(int peer, std::uint64_t address, std::uint64_t bytes)> zap_peer;
 };
 
 // Setup work that ends later than the setup's own timeline takes a hold, and calls the Done
@@ -77,6 +94,19 @@ public:
   virtual bool make_reachable(const PhaseConfig & /*phase*/,
                               const std::vector<std::uint64_t> & /*pages*/, Done /*again*/) {
     return true;
+  }
+
+  // Revocation (docs/mechanisms.md): the owning GPU's driver takes `buffer` back from the peers
+  // now; `evict`: it also moves the device pages to system RAM. `done` when the GPU side has
+  // finished (the peers recover on their own, on their next access). Nothing to revoke by
+  // default (bounce: the peer maps only host staging memory).
+  virtual void revoke(std::size_t /*buffer*/, bool /*evict*/, Done done) { done(now_ps()); }
+  // A peer's access to [offset, offset + bytes) of the phase's buffer, whose DMA ran from
+  // `dma_start_ps` until now: whether a revocation tore its mapping down meanwhile. It then
+  // failed (or stalled on a fault) and is issued again.
+  virtual bool access_revoked(const PhaseConfig & /*phase*/, std::uint64_t /*offset*/,
+                              std::uint64_t /*bytes*/, std::int64_t /*dma_start_ps*/) {
+    return false;
   }
 
 protected:

@@ -1,6 +1,7 @@
 // The memory-mechanism policies (sim/run/mechanisms/) on their own, without a topology: the
 // registry lists the plan's mechanisms, each policy answers a refused peer mapping as
-// docs/mechanisms.md says, charges its setup, and only HMM faults pages in before an access.
+// docs/mechanisms.md says, charges its setup, only HMM faults pages in before an access, and a
+// revoked DMA-API MR holds peer accesses back until it is registered again.
 #include <gtest/gtest.h>
 
 #include "models/common/event_calendar.h"
@@ -106,6 +107,32 @@ TEST(MechanismPolicies, HmmLetsTheOwningGpuTouchItsDevicePagesDirectly) {
   gpu_kernel.actor = 1;
   gpu_kernel.buffer = 0;
   EXPECT_TRUE(bench.make(Mechanism::HmmMigrate)->make_reachable(gpu_kernel, {0, 1}, nullptr));
+}
+
+// A revoked DMA-API MR (the free callback) lets no peer access through until the application
+// has registered it again; the owner's own accesses go on.
+TEST(MechanismPolicies, ARevokedDmaApiMrHoldsPeerAccessesUntilRegisteredAgain) {
+  PolicyBench bench(8);
+  auto policy = make_mechanism(Mechanism::P2pDmaApi, bench.context);
+  policy->setup_buffer(0, 2, 0, [] { return Done([](std::int64_t) {}); });
+  PhaseConfig nic;
+  nic.actor = 2;
+  nic.actor_is_peer = true;
+  nic.buffer = 0;
+  EXPECT_TRUE(policy->make_reachable(nic, {0}, nullptr)) << "registered: straight through";
+  bool gpu_side_done = false;
+  policy->revoke(0, false, [&gpu_side_done](std::int64_t) { gpu_side_done = true; });
+  EXPECT_EQ(bench.kernel.stats().revocations, 1u);
+  bool released = false;
+  EXPECT_FALSE(policy->make_reachable(nic, {0}, [&released](std::int64_t) { released = true; }));
+  EXPECT_FALSE(released) << "the recovery ends later, in simulated time";
+  PhaseConfig owner;
+  owner.actor = 1;
+  owner.buffer = 0;
+  EXPECT_TRUE(policy->make_reachable(owner, {0}, nullptr)) << "the GPU's own accesses go on";
+  // A second revocation of a dead MR does nothing more.
+  policy->revoke(0, false, [](std::int64_t) {});
+  EXPECT_EQ(bench.kernel.stats().revocations, 1u);
 }
 
 } // namespace
