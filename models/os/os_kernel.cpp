@@ -31,6 +31,11 @@ const StatTable<OsStats> &OsStats::table() {
            {"migrations_refused_pinned", "count", "migrations refused because a page was pinned"}),
       stat(&S::remote_mappings, {"remote_mappings", "pages",
                                  "system pages the GPU mapped remotely instead of migrating them"}),
+      stat(&S::evictions, {"evictions", "count",
+                           "eviction units of device memory moved to RAM to make room for a "
+                           "migration to the device (GPU memory oversubscribed)"}),
+      stat(&S::evicted_bytes,
+           {"evicted_bytes", "bytes", "bytes the evictions moved to RAM with the copy engine"}),
   });
   return table;
 }
@@ -97,7 +102,14 @@ const ParamTable<OsCosts> &OsCosts::table() {
       field(&P::cpu_copy_bandwidth,
             {"cpu_copy_bandwidth", ParamKind::rate, "10 GB/s",
              "rate at which the CPU reads or writes a buffer in system RAM (estimate, one core)",
-             1e6, 0}));
+             1e6, 0}),
+      field(&P::eviction_unit,
+            {"eviction_unit", ParamKind::size, "2 MiB",
+             "device memory the GPU driver evicts at once when a migration to the device finds "
+             "no free frame, least recently migrated first (NVIDIA UVM: a 2 MiB root chunk; "
+             "amdgpu SVM: its 2 MiB range granularity); 0: the driver never evicts and a page "
+             "that finds no room stays in RAM, mapped remotely (nouveau)",
+             0, 0}));
   return table;
 }
 

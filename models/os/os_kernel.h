@@ -39,6 +39,7 @@ struct OsCosts {
   Duration register_page{200000};         // MR registration: pin + DMA map, per page
   Duration dmabuf_attach{10000000};       // dma_buf_dynamic_attach + map_attachment
   Bandwidth cpu_copy_bandwidth{10e9};     // a CPU reading or writing a buffer in RAM
+  Bytes eviction_unit{2ull << 20};        // device memory evicted at once (UVM: 2 MiB); 0: none
 
   static const ParamTable<OsCosts> &table();
   static const std::vector<ParamSpec> &specs() { return table().specs(); }
@@ -56,6 +57,8 @@ struct OsStats {
   std::uint64_t pages_pinned = 0;
   std::uint64_t migrations_refused_pinned = 0;
   std::uint64_t remote_mappings = 0; // GPU mapped a system page remotely instead of moving it
+  std::uint64_t evictions = 0;       // eviction units of device memory evicted to make room
+  std::uint64_t evicted_bytes = 0;   // bytes those evictions moved to system RAM
   static const StatTable<OsStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };

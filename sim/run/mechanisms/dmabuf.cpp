@@ -19,8 +19,10 @@ public:
     std::int64_t end_ps = at_ps + c.dmabuf_attach.ps +
                           static_cast<std::int64_t>(table.page_count()) * c.dma_map_page.ps;
     kernel.record(TimeKind::Setup, at_ps, end_ps);
-    if (context_.peer_ok(peer, static_cast<int>(buffer)))
+    if (context_.peer_ok(peer, static_cast<int>(buffer))) {
+      table.pin_all(); // the exporter pins the buffer where it is (dma_buf_pin): never evicted
       return end_ps;
+    }
     // The exporter evicts the buffer to GTT (system memory).
     std::vector<std::uint64_t> device;
     for (std::uint64_t i = 0; i < table.page_count(); ++i)
