@@ -27,6 +27,7 @@ struct Bench {
   std::uint64_t work_pages = 14; // the buffer the GPU faults in, in system RAM at first
   std::uint64_t other_pages = 0; // a second buffer, on the device from the start
   bool other_pinned = false;
+  bool nic_maps_other = false; // a NIC mirrors the other buffer and maps its page 0 (peer)
   // GPU faults of the work buffer, one after the other.
   std::vector<std::vector<std::uint64_t>> faults;
 };
@@ -47,7 +48,9 @@ nlohmann::json run(const Bench &bench) {
         j["copies"].push_back({{"buffer", buffer}, {"pages", ram.size()}, {"to_ram", to_ram}});
         kernel.call_at(now_ps() + kCopyPs, [done] { done(now_ps()); });
       };
-      hooks.zap_nic = [](int, const std::vector<std::uint64_t> &) {};
+      hooks.zap_nic = [&, buffer](int nic, const std::vector<std::uint64_t> &addresses) {
+        j["zaps"].push_back({{"buffer", buffer}, {"nic", nic}, {"pages", addresses.size()}});
+      };
       return hooks;
     };
     const auto work_frames = static_cast<std::uint32_t>(bench.work_pages);
@@ -64,6 +67,10 @@ nlohmann::json run(const Bench &bench) {
         driver.evict(std::move(pages), std::move(done));
       };
     };
+    if (bench.nic_maps_other) {
+      other_driver.add_nic(0);
+      other.page(0).nic_mapped = other.page(0).nic_peer = true;
+    }
     if (bench.other_pages > 0) {
       if (bench.other_pinned)
         other.pin_all();
@@ -94,6 +101,7 @@ nlohmann::json run(const Bench &bench) {
     j["evicted_bytes"] = kernel.stats().evicted_bytes;
     j["remote_mappings"] = kernel.stats().remote_mappings;
     j["pages_to_ram"] = kernel.stats().pages_to_ram;
+    j["invalidations"] = kernel.stats().invalidations;
     j["violations"] = work.check();
     for (const std::string &v : other.check())
       j["violations"].push_back(v);
@@ -164,15 +172,20 @@ TEST(DeviceMemory, AnEvictionIsChargedAsAMigrationToRamBeforeTheFaultingPagesMov
 }
 
 // Another buffer resident from the start: unpinned, it is older than anything migrated and
-// goes first; pinned, it is never evicted and the work buffer has only what is left.
+// goes first (a NIC mapping one of its pages peer-to-peer has it zapped); pinned, it is never
+// evicted and the work buffer has only what is left.
 TEST(DeviceMemory, PinnedPagesAreNeverEvictedAndShrinkWhatIsLeft) {
   Bench bench;
   bench.other_pages = 4;
+  bench.nic_maps_other = true;
   bench.faults = {{0, 1}, {2, 3}, {4, 5}, {6, 7}};
   nlohmann::json unpinned = run(bench);
   EXPECT_EQ(unpinned["steps"].back()["other_on_device"], 0);
   EXPECT_EQ(on_device(unpinned["steps"].back()).size(), 8u);
   EXPECT_EQ(unpinned["evictions"], 2);
+  // The NIC's peer mapping of an evicted page is invalidated through its notifier.
+  EXPECT_EQ(unpinned["zaps"], (nlohmann::json{{{"buffer", "other"}, {"nic", 0}, {"pages", 1}}}));
+  EXPECT_EQ(unpinned["invalidations"], 1);
 
   bench.other_pinned = true;
   nlohmann::json pinned = run(bench);
