@@ -25,6 +25,18 @@ void HmmDriver::add_nic(int nic) {
 }
 
 void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done) {
+  // A page another migration took meanwhile (an eviction racing a fault's walk) is not moved
+  // twice: it is already there, or on its way.
+  pages.erase(std::remove_if(pages.begin(), pages.end(),
+                             [&](std::uint64_t page) {
+                               const PageState &p = table_.page(page);
+                               return p.home == to || p.migrating;
+                             }),
+              pages.end());
+  if (pages.empty()) {
+    kernel_.call_at(now_ps(), [done = std::move(done)] { done(now_ps()); });
+    return;
+  }
   const OsCosts &c = kernel_.costs();
   const std::int64_t n = static_cast<std::int64_t>(pages.size());
   const std::int64_t t0 = now_ps();
