@@ -117,4 +117,9 @@ void DeviceMemory::moved_out(int buffer, std::size_t pages) {
   resident_bytes_ -= std::min<std::uint64_t>(resident_bytes_, pages * page_bytes(buffer));
 }
 
+void DeviceMemory::unreserve(int buffer, std::size_t pages) {
+  // No request waits for this: requests wait only behind an eviction, which serves them.
+  reserved_bytes_ -= std::min<std::uint64_t>(reserved_bytes_, pages * page_bytes(buffer));
+}
+
 } // namespace pciesim

@@ -51,6 +51,8 @@ public:
   void moved_in(int buffer, const std::vector<std::uint64_t> &pages);
   // `pages` pages of `buffer` left for system RAM: their frames are free.
   void moved_out(int buffer, std::size_t pages);
+  // Frames reserved for `pages` pages of `buffer` that will not come after all.
+  void unreserve(int buffer, std::size_t pages);
 
   std::uint64_t capacity_bytes() const { return capacity_bytes_; }
   std::uint64_t resident_bytes() const { return resident_bytes_; }

@@ -358,6 +358,15 @@ void HmmDriver::migrate_in(std::vector<std::uint64_t> movable, Done done) {
           table_.page(movable[i]).gpu_mapped = true;
         }
         movable.resize(granted);
+        // A page another migration took while the room was made no longer needs its frame.
+        const std::size_t before = movable.size();
+        movable.erase(std::remove_if(movable.begin(), movable.end(),
+                                     [this](std::uint64_t page) {
+                                       const PageState &p = table_.page(page);
+                                       return p.home == PageHome::Device || p.migrating;
+                                     }),
+                      movable.end());
+        memory_->unreserve(memory_buffer_, before - movable.size());
         if (movable.empty())
           done(now_ps());
         else
