@@ -25,7 +25,10 @@ const ParamTable<GpuParams> &GpuParams::table() {
   using P = GpuParams;
   static const ParamTable<P> table(
       field(&P::memory_size,
-            {"memory_size", ParamKind::size, "16 GiB", "device memory (HBM/GDDR)", 1 << 20, 0}),
+            {"memory_size", ParamKind::size, "16 GiB",
+             "device memory (HBM/GDDR): what a workload's buffers may keep on the GPU; managed "
+             "memory beyond it is evicted (NVIDIA V100 PCIe 16 GB, docs/references.md)",
+             1 << 20, 0}),
       field(&P::bar_aperture,
             {"bar_aperture", ParamKind::size, "256 MiB",
              "BAR1 aperture onto device memory without resizable BAR (a power of two)", 1 << 20, 0,

@@ -25,6 +25,18 @@ void HmmDriver::add_nic(int nic) {
 }
 
 void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done) {
+  // A page another migration took meanwhile (an eviction racing a fault's walk) is not moved
+  // twice: it is already there, or on its way.
+  pages.erase(std::remove_if(pages.begin(), pages.end(),
+                             [&](std::uint64_t page) {
+                               const PageState &p = table_.page(page);
+                               return p.home == to || p.migrating;
+                             }),
+              pages.end());
+  if (pages.empty()) {
+    kernel_.call_at(now_ps(), [done = std::move(done)] { done(now_ps()); });
+    return;
+  }
   const OsCosts &c = kernel_.costs();
   const std::int64_t n = static_cast<std::int64_t>(pages.size());
   const std::int64_t t0 = now_ps();
@@ -99,7 +111,9 @@ void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to,
   // The destination frames are allocated now; the copy writes (to RAM) or reads (from RAM)
   // the system side of each page.
   std::vector<std::uint64_t> ram_addresses;
+  std::size_t leaving_device = 0;
   for (std::uint64_t page : pages) {
+    leaving_device += to == PageHome::SystemRam && table_.page(page).home == PageHome::Device;
     if (to == PageHome::Device)
       ram_addresses.push_back(address_of(page));
     if (!table_.move(page, to))
@@ -107,6 +121,10 @@ void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to,
     if (to == PageHome::SystemRam)
       ram_addresses.push_back(address_of(page));
   }
+  if (memory_ && to == PageHome::Device)
+    memory_->moved_in(memory_buffer_, pages);
+  else if (memory_)
+    memory_->moved_out(memory_buffer_, leaving_device);
   const std::int64_t copy_start = now_ps();
   const std::int64_t n = static_cast<std::int64_t>(pages.size());
   hooks_.copy(ram_addresses, to == PageHome::SystemRam,
@@ -344,12 +362,46 @@ void HmmDriver::serve_gpu() {
         }
         movable.push_back(page);
       }
-      if (movable.empty())
-        finish(now_ps());
-      else
-        migrate(std::move(movable), PageHome::Device, finish);
+      migrate_in(std::move(movable), finish);
     });
   });
+}
+
+void HmmDriver::migrate_in(std::vector<std::uint64_t> movable, Done done) {
+  if (movable.empty()) {
+    done(now_ps());
+    return;
+  }
+  if (!memory_) {
+    migrate(std::move(movable), PageHome::Device, std::move(done));
+    return;
+  }
+  const std::size_t wanted = movable.size();
+  memory_->make_room(
+      memory_buffer_, wanted,
+      [this, movable = std::move(movable), done = std::move(done)](std::size_t granted) mutable {
+        // No room and nothing left to evict (everything resident pinned, or a
+        // driver that never evicts): the page stays in RAM and the GPU maps it
+        // remotely, as nouveau does when its device memory is exhausted.
+        for (std::size_t i = granted; i < movable.size(); ++i) {
+          ++kernel_.stats().remote_mappings;
+          table_.page(movable[i]).gpu_mapped = true;
+        }
+        movable.resize(granted);
+        // A page another migration took while the room was made no longer needs its frame.
+        const std::size_t before = movable.size();
+        movable.erase(std::remove_if(movable.begin(), movable.end(),
+                                     [this](std::uint64_t page) {
+                                       const PageState &p = table_.page(page);
+                                       return p.home == PageHome::Device || p.migrating;
+                                     }),
+                      movable.end());
+        memory_->unreserve(memory_buffer_, before - movable.size());
+        if (movable.empty())
+          done(now_ps());
+        else
+          migrate(std::move(movable), PageHome::Device, std::move(done));
+      });
 }
 
 void HmmDriver::when_settled(const std::vector<std::uint64_t> &pages, std::function<void()> then) {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <vector>
 
+#include "models/os/device_memory.h"
 #include "models/os/os_kernel.h"
 #include "models/os/page_table.h"
 
@@ -47,6 +48,18 @@ public:
   // aperture, where peers reach it); system frame f at ram_base + f x page size.
   HmmDriver(OsKernel &kernel, PageTable &table, std::uint64_t device_base, std::uint64_t ram_base,
             HmmHooks hooks);
+
+  // The owning GPU's memory, shared with its other buffers (this one is `buffer` there):
+  // moves are accounted there, and a GPU fault makes room (evicting) before it migrates.
+  // Without it the device memory is unbounded.
+  void attach(DeviceMemory &memory, int buffer) {
+    memory_ = &memory;
+    memory_buffer_ = buffer;
+  }
+  // Eviction of pages to make room on the device: the migration path to RAM.
+  void evict(std::vector<std::uint64_t> pages, Done done) {
+    migrate(std::move(pages), PageHome::SystemRam, std::move(done));
+  }
 
   // Where a page is now, as a bus address.
   std::uint64_t address_of(std::uint64_t page) const;
@@ -97,6 +110,9 @@ private:
   void resolve_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
   void map_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
   void serve_gpu();
+  // Migrates a GPU fault batch's movable pages to the device, as many as it has room for; the
+  // rest stay in RAM, mapped remotely.
+  void migrate_in(std::vector<std::uint64_t> movable, Done done);
   // migrate_to_ram of `pages`, `batch` at a time, one after the other; `with_cpu_fault`
   // charges a CPU fault before each (a CPU access; hmm_range_fault calls the fault handler
   // directly).
@@ -113,6 +129,8 @@ private:
   PageTable &table_;
   std::uint64_t device_base_, ram_base_;
   HmmHooks hooks_;
+  DeviceMemory *memory_ = nullptr;
+  int memory_buffer_ = -1;
   std::map<int, int> nic_subscription_; // NIC component -> notifier subscription
   std::map<int, FaultQueue> nic_faults_;
   FaultQueue gpu_faults_;

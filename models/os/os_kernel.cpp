@@ -46,6 +46,11 @@ const StatTable<OsStats> &OsStats::table() {
       stat(&S::iotlb_flushes,
            {"iotlb_flushes", "count",
             "IOTLB invalidations of unmapped IOVAs (strict, queue full, timer)"}),
+      stat(&S::evictions, {"evictions", "count",
+                           "eviction units of device memory moved to RAM to make room for a "
+                           "migration to the device (GPU memory oversubscribed)"}),
+      stat(&S::evicted_bytes,
+           {"evicted_bytes", "bytes", "bytes the evictions moved to RAM with the copy engine"}),
   });
   return table;
 }
@@ -168,7 +173,14 @@ const ParamTable<OsCosts> &OsCosts::table() {
             {"iommu_flush_timeout", ParamKind::time, "10 ms",
              "lazy: the timer that flushes a queue not yet full, off the unmapper's path (Linux "
              "IOVA_DEFAULT_FQ_TIMEOUT)",
-             1, 1e12}));
+             1, 1e12}),
+      field(&P::eviction_unit,
+            {"eviction_unit", ParamKind::size, "2 MiB",
+             "device memory the GPU driver evicts at once when a migration to the device finds "
+             "no free frame, least recently migrated first (NVIDIA UVM: a 2 MiB root chunk; "
+             "amdgpu SVM: its 2 MiB range granularity); 0: the driver never evicts and a page "
+             "that finds no room stays in RAM, mapped remotely (nouveau)",
+             0, 0}));
   return table;
 }
 

@@ -55,6 +55,7 @@ struct OsCosts {
   IommuFlush iommu_flush = IommuFlush::Lazy;
   int iommu_flush_queue = 256;               // unmaps a lazy flush batches (IOVA_DEFAULT_FQ_SIZE)
   Duration iommu_flush_timeout{10000000000}; // lazy: the flush timer (IOVA_DEFAULT_FQ_TIMEOUT)
+  Bytes eviction_unit{2ull << 20};           // device memory evicted at once (UVM: 2 MiB); 0: none
 
   static const ParamTable<OsCosts> &table();
   static const std::vector<ParamSpec> &specs() { return table().specs(); }
@@ -77,6 +78,8 @@ struct OsStats {
   std::uint64_t reregistrations = 0;   // MRs registered again after a revocation
   std::uint64_t dmabuf_refaults = 0;   // dynamic DMA-BUF importer faults that re-mapped
   std::uint64_t iommu_unmaps = 0, iotlb_flushes = 0;
+  std::uint64_t evictions = 0;     // eviction units of device memory evicted to make room
+  std::uint64_t evicted_bytes = 0; // bytes those evictions moved to system RAM
   static const StatTable<OsStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };

@@ -87,6 +87,7 @@ public:
   // table rather than per page.
   void pin_all() { ++pins_of_all_; }
   bool pinned(std::uint64_t index) { return pins_of_all_ > 0 || page(index).pins > 0; }
+  bool all_pinned() const { return pins_of_all_ > 0; }
 
   // Moves a page's backing to the other memory: a new frame there, the old one freed.
   // The caller copied the data (real traffic) before. False when the target memory is full.

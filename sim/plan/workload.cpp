@@ -69,7 +69,7 @@ std::string actor_types(bool peer_initiators) {
 
 BufferConfig load_buffer(const Node &n, const TopologyConfig &t) {
   n.require_object();
-  n.allow_only({"id", "gpu", "size", "page_size", "placement", "description"});
+  n.allow_only({"id", "gpu", "size", "page_size", "placement", "managed", "description"});
   BufferConfig b;
   b.id = n.at("id").as_id("buffer");
   Node gpu = n.at("gpu");
@@ -96,6 +96,10 @@ BufferConfig load_buffer(const Node &n, const TopologyConfig &t) {
               "at most 4294967295 pages (2 MiB pages for a buffer this large)");
   if (auto p = n.get("placement"))
     b.on_device = p->as_choice({"device", "system"}) == "device";
+  if (auto m = n.get("managed"))
+    b.managed = m->as_bool();
+  const ComponentConfig &owner = t.components[static_cast<std::size_t>(b.gpu)];
+  b.gpu_memory_bytes = owner.type->device_memory_bytes(owner.params).count;
   return b;
 }
 
@@ -210,9 +214,21 @@ void place_buffers(const Node &n, WorkloadConfig &w, const TopologyConfig &t, co
                    const Enumeration &e) {
   std::vector<std::uint64_t> device_used(t.components.size(), 0);
   std::vector<std::uint64_t> ram_used(t.components.size(), 0);
+  std::vector<std::uint64_t> resident(t.components.size(), 0);
   for (std::size_t i = 0; i < w.buffers.size(); ++i) {
     BufferConfig &b = w.buffers[i];
     std::size_t g = static_cast<std::size_t>(b.gpu);
+    // Data a GPU produced is in its memory: it cannot start with more than the memory holds
+    // (an allocation beyond it fails; managed memory beyond it starts in system RAM).
+    resident[g] += b.on_device ? b.bytes : 0;
+    if (resident[g] > b.gpu_memory_bytes)
+      n.at("buffers").at(i).at("size").fail(
+          fmt::format("buffers placed in the device memory of {} need {} but its memory_size "
+                      "is {}",
+                      t.components[g].id, format_bytes(Bytes{resident[g]}),
+                      format_bytes(Bytes{b.gpu_memory_bytes})),
+          "device-placed buffers that fit the GPU's memory (\"placement\": \"system\" for "
+          "managed memory that oversubscribes it)");
     const Bar &aperture =
         e.components[g].bars[static_cast<std::size_t>(t.components[g].type->data_bar)];
     std::uint64_t start = (device_used[g] + b.page_bytes - 1) / b.page_bytes * b.page_bytes;
@@ -381,7 +397,8 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
                             {"gpu", t.components[static_cast<std::size_t>(b.gpu)].id},
                             {"size", format_bytes(Bytes{b.bytes})},
                             {"page_size", format_bytes(Bytes{b.page_bytes})},
-                            {"placement", b.on_device ? "device" : "system"}});
+                            {"placement", b.on_device ? "device" : "system"},
+                            {"managed", b.managed}});
   for (const PhaseConfig &p : w.phases) {
     nlohmann::ordered_json pj;
     pj["id"] = p.id;

@@ -31,9 +31,12 @@ struct BufferConfig {
   std::string id;
   int gpu = -1; // owning GPU, component index
   std::uint64_t bytes = 0, page_bytes = 4096;
-  bool on_device = true;            // initial placement
-  std::uint64_t device_address = 0; // BAR1 bus address of device frame 0
-  std::uint64_t ram_address = 0;    // host-memory address of system frame 0
+  bool on_device = true; // initial placement
+  bool managed = false;  // managed memory (HMM/UVM): the owner's faults migrate it, it may be
+                         // evicted, under every mechanism (E and F manage every buffer)
+  std::uint64_t gpu_memory_bytes = 0; // the owning GPU's device memory (memory_size)
+  std::uint64_t device_address = 0;   // BAR1 bus address of device frame 0
+  std::uint64_t ram_address = 0;      // host-memory address of system frame 0
   std::uint64_t pages() const { return bytes / page_bytes; }
 };
 

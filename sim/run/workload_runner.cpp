@@ -41,6 +41,22 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
     engine(peer).invalidate(address, bytes);
   };
   policy_ = make_mechanism(mechanism, context_);
+  // Each GPU's memory, shared by its buffers: what fits, and what the driver may evict.
+  for (std::size_t b = 0; b < workload_.buffers.size(); ++b) {
+    const BufferConfig &buffer = workload_.buffers[b];
+    if (buffer.gpu_memory_bytes == 0)
+      continue; // no capacity given (a hand-made workload): unbounded, as before
+    std::unique_ptr<DeviceMemory> &memory = device_memories_[buffer.gpu];
+    if (!memory)
+      memory = std::make_unique<DeviceMemory>(buffer.gpu_memory_bytes,
+                                              kernel_.costs().eviction_unit.count, kernel_.stats());
+    HmmDriver *driver = drivers_[b].get();
+    driver->attach(*memory,
+                   memory->add_buffer(*tables_[b], buffer.on_device, policy_->managed(buffer),
+                                      [driver](std::vector<std::uint64_t> pages, Done done) {
+                                        driver->evict(std::move(pages), std::move(done));
+                                      }));
+  }
   for (const BufferConfig &buffer : workload_.buffers)
     add_ce_streams(buffer.gpu);
   for (const PhaseConfig &p : workload_.phases)

@@ -16,6 +16,7 @@
 
 #include "models/common/latency_samples.h"
 #include "models/dma/dma_engine.h"
+#include "models/os/device_memory.h"
 #include "models/os/hmm.h"
 #include "models/os/os_kernel.h"
 #include "models/os/page_table.h"
@@ -113,6 +114,7 @@ private:
   OsKernel &kernel_;
   std::vector<std::unique_ptr<PageTable>> tables_;
   std::vector<std::unique_ptr<HmmDriver>> drivers_;
+  std::map<int, std::unique_ptr<DeviceMemory>> device_memories_; // by GPU component
   MechanismContext context_; // refers to the tables and drivers above
   std::unique_ptr<MechanismPolicy> policy_;
   std::vector<PhaseState> phases_;

@@ -19,8 +19,10 @@ public:
                             const SetupHold &hold) override {
     imports_[buffer].peer = peer;
     std::int64_t end_ps = attach_and_map(buffer, at_ps, TimeKind::Setup);
-    if (context_.peer_ok(peer, static_cast<int>(buffer)))
+    if (context_.peer_ok(peer, static_cast<int>(buffer))) {
+      context_.tables[buffer]->pin_all(); // the exporter pins it where it is (dma_buf_pin)
       return end_ps;
+    }
     // The exporter evicts the buffer to GTT (system memory).
     Done done = hold();
     context_.kernel.call_at(end_ps, [this, buffer, done] { evict_to_ram(context_, buffer, done); });

@@ -37,30 +37,25 @@ public:
     return at_ps;
   }
 
+  // HMM manages every buffer.
+  bool managed(const BufferConfig &) const override { return true; }
+
   bool make_reachable(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages,
                       Done again) override {
+    if (!phase.actor_is_peer)
+      return fault_in(phase, pages, std::move(again));
     const std::size_t b = static_cast<std::size_t>(phase.buffer);
     const PageTable &table = *context_.tables[b];
     std::vector<std::uint64_t> missing;
     for (std::uint64_t page : pages) {
       const PageState &ps = table.page(page);
-      bool reachable = phase.actor_is_peer ? ps.nic_mapped && !ps.migrating
-                       : phase.actor < 0
-                           ? ps.home == PageHome::SystemRam && !ps.migrating
-                           : (ps.home == PageHome::Device || ps.gpu_mapped) && !ps.migrating;
-      if (!reachable)
+      if (!ps.nic_mapped || ps.migrating)
         missing.push_back(page);
     }
     if (missing.empty())
       return true;
-    HmmDriver &driver = *context_.drivers[b];
-    if (phase.actor_is_peer)
-      driver.nic_fault(phase.actor, missing,
-                       peer_map_ && context_.peer_ok(phase.actor, phase.buffer), again);
-    else if (phase.actor < 0)
-      driver.cpu_fault(missing, again);
-    else
-      driver.gpu_fault(missing, again);
+    context_.drivers[b]->nic_fault(phase.actor, missing,
+                                   peer_map_ && context_.peer_ok(phase.actor, phase.buffer), again);
     return false;
   }
 

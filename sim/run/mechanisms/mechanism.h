@@ -88,12 +88,21 @@ public:
     return nullptr;
   }
 
+  // Whether a buffer is managed memory under this mechanism (HMM/UVM: its owner's faults
+  // migrate it and the driver may evict it); otherwise it stays where it is, and in device
+  // memory it is never evicted (a cudaMalloc'd buffer).
+  virtual bool managed(const BufferConfig &buffer) const { return buffer.managed; }
+
   // Makes `pages` of the phase's buffer reachable by its actor. True when they already are
   // (the access goes ahead now); false when the policy started work (faults, migrations)
-  // that calls `again` once it ended.
-  virtual bool make_reachable(const PhaseConfig & /*phase*/,
-                              const std::vector<std::uint64_t> & /*pages*/, Done /*again*/) {
-    return true;
+  // that calls `again` once it ended. By default only the owner's and the CPU's accesses to
+  // a managed buffer fault.
+  virtual bool make_reachable(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages,
+                              Done again) {
+    if (phase.actor_is_peer ||
+        !managed(context_.workload.buffers[static_cast<std::size_t>(phase.buffer)]))
+      return true;
+    return fault_in(phase, pages, std::move(again));
   }
 
   // Revocation (docs/mechanisms.md): the owning GPU's driver takes `buffer` back from the peers
@@ -110,6 +119,11 @@ public:
   }
 
 protected:
+  // The owning GPU or the CPU touches pages of a managed buffer: a GPU fault brings system
+  // pages to the device (or maps them remotely), a CPU fault device pages to RAM. As
+  // make_reachable.
+  bool fault_in(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages, Done again);
+
   MechanismContext &context_;
 };
 

@@ -28,9 +28,11 @@ bool RevocationLog::overlapped(std::size_t buffer, std::uint64_t page_bytes, std
 }
 
 bool RevocablePeerMapping::make_reachable(const PhaseConfig &phase,
-                                          const std::vector<std::uint64_t> &, Done again) {
+                                          const std::vector<std::uint64_t> &pages, Done again) {
+  if (!phase.actor_is_peer) // the owner's and the CPU's accesses: managed memory faults
+    return MechanismPolicy::make_reachable(phase, pages, std::move(again));
   const std::size_t buffer = static_cast<std::size_t>(phase.buffer);
-  if (!phase.actor_is_peer || peer_mapped(buffer))
+  if (peer_mapped(buffer))
     return true;
   waiting_[buffer].add(std::move(again));
   restore(buffer);
