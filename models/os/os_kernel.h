@@ -48,9 +48,9 @@ struct OsCosts {
   Bandwidth cpu_copy_bandwidth{10e9};     // a CPU reading or writing a buffer in RAM
   // Revocation and IOMMU unmap (models/os/iommu_unmap.cpp, docs/mechanisms.md "Revocation").
   Duration qp_recover{50000000};          // a revoked MR's QP: error CQE to reposted (estimate)
-  Duration iommu_unmap{300000};           // one dma_unmap call through a translating IOMMU
-  Duration iommu_unmap_page{50000};       // clearing one page's IOMMU PTE
-  Duration iotlb_flush{2000000};          // IOTLB invalidation command + completion wait
+  Duration iommu_unmap{200000};           // one dma_unmap call through a translating IOMMU
+  Duration iommu_unmap_page{80000};       // clearing one page's IOMMU PTE
+  Duration iotlb_flush{400000};           // IOTLB invalidation command + completion wait
   enum class IommuFlush { Strict, Lazy }; // iommu.strict=1 / the flush queue
   IommuFlush iommu_flush = IommuFlush::Lazy;
   int iommu_flush_queue = 256;               // unmaps a lazy flush batches (IOVA_DEFAULT_FQ_SIZE)
