@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <stdexcept>
 
 #include "models/common/sim_time.h"
@@ -362,6 +363,8 @@ void HmmDriver::serve_gpu() {
         }
         movable.push_back(page);
       }
+      if (kernel_.costs().gpu_prefetch_threshold > 0 && !movable.empty())
+        add_density_prefetch(movable);
       migrate_in(std::move(movable), finish);
     });
   });
@@ -402,6 +405,46 @@ void HmmDriver::migrate_in(std::vector<std::uint64_t> movable, Done done) {
         else
           migrate(std::move(movable), PageHome::Device, std::move(done));
       });
+}
+
+// UVM's density prefetcher (uvm_perf_prefetch.c, compute_prefetch_region): within the 2 MiB
+// VA block of a faulted page, each aligned power-of-two region around it, from the page up
+// to the whole block, qualifies when its pages on the device or faulted in this batch are
+// more than the threshold's share of it; the largest qualifying region migrates whole.
+// Prefetched pages pay no per-fault cost: they ride with the batch's migration.
+void HmmDriver::add_density_prefetch(std::vector<std::uint64_t> &movable) {
+  const std::uint64_t pages = table_.page_count();
+  const std::uint64_t block_pages = std::max<std::uint64_t>(1, (2ull << 20) / table_.page_bytes());
+  const std::uint64_t threshold =
+      static_cast<std::uint64_t>(kernel_.costs().gpu_prefetch_threshold);
+  const std::set<std::uint64_t> faulted(movable.begin(), movable.end());
+  std::set<std::uint64_t> chosen = faulted;
+  auto counts = [&](std::uint64_t page) {
+    return table_.page(page).home == PageHome::Device || faulted.count(page) > 0;
+  };
+  for (std::uint64_t page : faulted) {
+    std::uint64_t best_lo = page, best_end = page + 1;
+    for (std::uint64_t size = 2; size <= block_pages; size *= 2) {
+      const std::uint64_t lo = page / size * size, end = std::min(lo + size, pages);
+      std::uint64_t in = 0;
+      for (std::uint64_t q = lo; q < end; ++q)
+        in += counts(q) ? 1 : 0;
+      if (in * 100 > size * threshold) {
+        best_lo = lo;
+        best_end = end;
+      }
+    }
+    for (std::uint64_t q = best_lo; q < best_end; ++q) {
+      PageState &p = table_.page(q);
+      if (chosen.count(q) || p.home == PageHome::Device || p.migrating || p.gpu_mapped ||
+          table_.pinned(q))
+        continue;
+      chosen.insert(q);
+      movable.push_back(q);
+      ++kernel_.stats().gpu_prefetched_pages;
+    }
+  }
+  std::sort(movable.begin(), movable.end()); // contiguous runs copy as one DMA each
 }
 
 void HmmDriver::when_settled(const std::vector<std::uint64_t> &pages, std::function<void()> then) {

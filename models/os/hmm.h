@@ -110,6 +110,8 @@ private:
   void resolve_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
   void map_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
   void serve_gpu();
+  // NVIDIA UVM's density prefetch: adds to `movable` (a fault batch's pages to migrate).
+  void add_density_prefetch(std::vector<std::uint64_t> &movable);
   // Migrates a GPU fault batch's movable pages to the device, as many as it has room for; the
   // rest stay in RAM, mapped remotely.
   void migrate_in(std::vector<std::uint64_t> movable, Done done);

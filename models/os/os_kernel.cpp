@@ -12,6 +12,9 @@ const StatTable<OsStats> &OsStats::table() {
   static const StatTable<S> table({
       stat(&S::cpu_faults, {"cpu_faults", "count", "CPU page faults handled"}),
       stat(&S::gpu_faults, {"gpu_faults", "count", "replayable GPU faults serviced"}),
+      stat(&S::gpu_prefetched_pages,
+           {"gpu_prefetched_pages", "pages",
+            "pages UVM's density prefetcher migrated with a fault batch (gpu_prefetch_threshold)"}),
       stat(&S::gpu_fault_batches,
            {"gpu_fault_batches", "count", "batches the GPU driver fetched and serviced"}),
       stat(&S::odp_faults, {"odp_faults", "count", "NIC on-demand-paging faults"}),
@@ -99,6 +102,13 @@ const ParamTable<OsCosts> &OsCosts::table() {
              "GPU driver service per distinct faulting page of a batch, besides the migration's "
              "own per-page costs and copy (Allen and Ge, SC'21: 2.8 us per 4 KiB page in all)",
              0, 1e12}),
+      field(&P::gpu_prefetch_threshold,
+            {"gpu_prefetch_threshold", ParamKind::integer, 0,
+             "NVIDIA UVM's density prefetcher, in percent: a GPU fault batch also migrates the "
+             "largest aligned region of a 2 MiB block around a faulted page whose pages are "
+             "resident or faulted for more than this share (UVM's uvm_perf_prefetch_threshold: "
+             "51); 0: off, as HMM drivers (nouveau) do",
+             0, 100}),
       field(&P::gpu_fault_batch_pages,
             {"gpu_fault_batch_pages", ParamKind::integer, 256,
              "faults the GPU driver fetches per batch (NVIDIA UVM: 256)", 1, 65536}),

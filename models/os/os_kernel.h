@@ -38,6 +38,7 @@ struct OsCosts {
   Duration gpu_fault_batch{30000000};     // replayable GPU fault batch: fixed part
   Duration gpu_fault_per_fault{2000000};  // ... and per distinct faulting page in it
   int gpu_fault_batch_pages = 256;        // faults the GPU driver fetches per batch
+  int gpu_prefetch_threshold = 0;         // UVM density prefetch, percent; 0: off (HMM)
   Duration odp_fault{10000000};           // ODP: EQE, work queue, UMR MTT update, resume
   Duration dma_map_page{100000};          // DMA-API mapping of one page (IOVA link)
   Bytes odp_fault_max{4ull << 20};        // pages one ODP fault resolves (mlx5 prefetch cap)
@@ -65,6 +66,7 @@ struct OsCosts {
 struct OsStats {
   std::uint64_t cpu_faults = 0;
   std::uint64_t gpu_faults = 0, gpu_fault_batches = 0;
+  std::uint64_t gpu_prefetched_pages = 0; // pages the density prefetcher added to fault batches
   std::uint64_t odp_faults = 0, odp_fault_retries = 0;
   std::uint64_t migrate_to_ram_calls = 0;
   std::uint64_t pages_to_ram = 0, pages_to_device = 0;
