@@ -20,7 +20,9 @@ constexpr double kNsPerPs = 1e-3;
 // extra keys), the GPU revokes 100 us into the send.
 nlohmann::json send_workload(const std::string &mechanism, const nlohmann::json &revoke,
                              nlohmann::json extra = nlohmann::json::object()) {
-  nlohmann::json phases = {phase_spec("send", "nic0", "read", {{"concurrency", 4}})};
+  // json::array: `json x = {one_json}` copies that json under clang instead of wrapping it.
+  nlohmann::json phases =
+      nlohmann::json::array({phase_spec("send", "nic0", "read", {{"concurrency", 4}})});
   if (!revoke.is_null()) {
     nlohmann::json r =
         phase_spec("revoke", "gpu0", "revoke", {{"at", "100 us"}, {"with_previous", true}});
