@@ -444,7 +444,9 @@ void HmmDriver::add_density_prefetch(std::vector<std::uint64_t> &movable) {
       ++kernel_.stats().gpu_prefetched_pages;
     }
   }
-  std::sort(movable.begin(), movable.end()); // contiguous runs copy as one DMA each
+  // The faulted pages stay first (a memory short of frames maps the tail remotely); the
+  // prefetched ones follow in address order, so their contiguous runs copy as one DMA each.
+  std::sort(movable.begin() + static_cast<long>(faulted.size()), movable.end());
 }
 
 void HmmDriver::when_settled(const std::vector<std::uint64_t> &pages, std::function<void()> then) {
