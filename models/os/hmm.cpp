@@ -26,6 +26,17 @@ void HmmDriver::add_nic(int nic) {
 }
 
 void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done) {
+  migrate_pages(std::move(pages), to, true, std::move(done));
+}
+
+void HmmDriver::evict(std::vector<std::uint64_t> pages, Done done) {
+  migrate_pages(std::move(pages), PageHome::SystemRam,
+                kernel_.costs().eviction_path == OsCosts::EvictionPath::MigrateVma,
+                std::move(done));
+}
+
+void HmmDriver::migrate_pages(std::vector<std::uint64_t> pages, PageHome to, bool per_page_steps,
+                              Done done) {
   // A page another migration took meanwhile (an eviction racing a fault's walk) is not moved
   // twice: it is already there, or on its way.
   pages.erase(std::remove_if(pages.begin(), pages.end(),
@@ -41,13 +52,23 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
   const OsCosts &c = kernel_.costs();
   const std::int64_t n = static_cast<std::int64_t>(pages.size());
   const std::int64_t t0 = now_ps();
-  // migrate_vma_setup: the notifiers run first (invalidate_range_start), then each page is
-  // collected and unmapped (a migration entry replaces the CPU's PTE), then one shootdown.
-  std::int64_t t = t0 + n * c.migrate_collect_page.ps;
-  kernel_.record(TimeKind::FaultHandling, t0, t, driver(), "migrate collect", {{"pages", n}});
-  kernel_.record(TimeKind::Shootdown, t, t + c.tlb_shootdown.ps, StepActor::kernel(),
-                 "tlb shootdown");
-  t += c.tlb_shootdown.ps;
+  if (c.thrashing_threshold > 0)
+    note_moves(pages, t0);
+  std::int64_t t = t0;
+  if (per_page_steps) {
+    // migrate_vma_setup: the notifiers run first (invalidate_range_start), then each page is
+    // collected and unmapped (a migration entry replaces the CPU's PTE), then one shootdown.
+    t += n * c.migrate_collect_page.ps;
+    kernel_.record(TimeKind::FaultHandling, t0, t, driver(), "migrate collect", {{"pages", n}});
+    kernel_.record(TimeKind::Shootdown, t, t + c.tlb_shootdown.ps, StepActor::kernel(),
+                   "tlb shootdown");
+    t += c.tlb_shootdown.ps;
+  } else {
+    // The driver's own eviction of a unit the CPU does not map: one GPU page-table update and
+    // TLB invalidate for the whole unit, no per-page migrate_vma work.
+    t += c.notifier_invalidate.ps;
+    kernel_.record(TimeKind::FaultHandling, t0, t, driver(), "gpu unmap", {{"pages", n}});
+  }
   for (auto &[nic, subscription] : nic_subscription_) {
     std::vector<std::uint64_t> zapped;
     std::uint64_t translated = 0; // of the zapped pages, DMA-mapped through the IOMMU
@@ -84,28 +105,32 @@ void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done
   }
   const std::int64_t copy_at = t + c.copy_engine_setup.ps;
   kernel_.record(TimeKind::Copy, t, copy_at, driver(), "copy engine setup");
-  kernel_.call_at(copy_at, [this, pages = std::move(pages), to, done = std::move(done)]() {
-    move_pages(pages, to, [this, pages, to, done](std::int64_t copied) {
-      const std::int64_t finalized = copied + static_cast<std::int64_t>(pages.size()) *
-                                                  kernel_.costs().migrate_finalize_page.ps;
-      kernel_.record(TimeKind::FaultHandling, copied, finalized, driver(), "migrate finalize",
-                     {{"pages", static_cast<std::int64_t>(pages.size())}});
-      kernel_.call_at(finalized, [this, pages, to, done]() {
-        for (std::uint64_t page : pages) {
-          PageState &p = table_.page(page);
-          p.migrating = false;
-          // migrate_vma_finalize installs the new page: a CPU PTE for RAM, a
-          // device-private entry (the GPU maps it) for device memory.
-          p.cpu_mapped = to == PageHome::SystemRam;
-          p.gpu_mapped = to == PageHome::Device;
-        }
-        (to == PageHome::SystemRam ? kernel_.stats().pages_to_ram
-                                   : kernel_.stats().pages_to_device) += pages.size();
-        settled();
-        done(now_ps());
+  kernel_.call_at(
+      copy_at, [this, pages = std::move(pages), to, per_page_steps, done = std::move(done)]() {
+        move_pages(pages, to, [this, pages, to, per_page_steps, done](std::int64_t copied) {
+          std::int64_t finalized = copied;
+          if (per_page_steps) {
+            finalized +=
+                static_cast<std::int64_t>(pages.size()) * kernel_.costs().migrate_finalize_page.ps;
+            kernel_.record(TimeKind::FaultHandling, copied, finalized, driver(), "migrate finalize",
+                           {{"pages", static_cast<std::int64_t>(pages.size())}});
+          }
+          kernel_.call_at(finalized, [this, pages, to, done]() {
+            for (std::uint64_t page : pages) {
+              PageState &p = table_.page(page);
+              p.migrating = false;
+              // migrate_vma_finalize installs the new page: a CPU PTE for RAM, a
+              // device-private entry (the GPU maps it) for device memory.
+              p.cpu_mapped = to == PageHome::SystemRam;
+              p.gpu_mapped = to == PageHome::Device;
+            }
+            (to == PageHome::SystemRam ? kernel_.stats().pages_to_ram
+                                       : kernel_.stats().pages_to_device) += pages.size();
+            settled();
+            done(now_ps());
+          });
+        });
       });
-    });
-  });
 }
 
 void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to, Done moved) {
@@ -151,7 +176,11 @@ void HmmDriver::migrate_batches_from(std::shared_ptr<const std::vector<std::uint
     done(now_ps());
     return;
   }
-  std::size_t take = std::min(batch, pages->size() - from);
+  // One migrate_to_ram per aligned range of `batch` pages (the pages are in address order).
+  const std::uint64_t range = (*pages)[from] / batch;
+  std::size_t take = 1;
+  while (from + take < pages->size() && (*pages)[from + take] / batch == range)
+    ++take;
   std::vector<std::uint64_t> first(pages->begin() + static_cast<long>(from),
                                    pages->begin() + static_cast<long>(from + take));
   std::int64_t start = now_ps();
@@ -182,6 +211,27 @@ void HmmDriver::migrate_batches_from(std::shared_ptr<const std::vector<std::uint
   });
 }
 
+// migrate_to_ram moves the aligned range of migrate_to_ram_pages around a faulting page (amdgpu
+// SVM's granule; nouveau and UVM one page): of the ranges of the touched pages that are on the
+// device, every page still on the device, in address order.
+std::vector<std::uint64_t>
+HmmDriver::device_pages_around(const std::vector<std::uint64_t> &touched) {
+  const std::uint64_t batch = migrate_to_ram_pages();
+  std::vector<std::uint64_t> ranges;
+  for (std::uint64_t page : touched)
+    if (table_.page(page).home == PageHome::Device)
+      ranges.push_back(page / batch);
+  std::sort(ranges.begin(), ranges.end());
+  ranges.erase(std::unique(ranges.begin(), ranges.end()), ranges.end());
+  std::vector<std::uint64_t> device;
+  for (std::uint64_t range : ranges)
+    for (std::uint64_t q = range * batch; q < std::min((range + 1) * batch, table_.page_count());
+         ++q)
+      if (table_.page(q).home == PageHome::Device)
+        device.push_back(q);
+  return device;
+}
+
 void HmmDriver::cpu_fault(std::vector<std::uint64_t> pages, Done done) {
   to_ram(std::move(pages), true, std::move(done));
 }
@@ -192,12 +242,7 @@ void HmmDriver::get_user_pages(std::vector<std::uint64_t> pages, Done done) {
 
 void HmmDriver::to_ram(std::vector<std::uint64_t> pages, bool cpu_exception, Done done) {
   when_settled(pages, [this, pages, cpu_exception, done = std::move(done)]() {
-    std::vector<std::uint64_t> device;
-    for (std::uint64_t page : pages)
-      if (table_.page(page).home == PageHome::Device)
-        device.push_back(page);
-    std::size_t batch = static_cast<std::size_t>(kernel_.costs().migrate_to_ram_pages);
-    migrate_batches(std::move(device), batch, cpu_exception, done);
+    migrate_batches(device_pages_around(pages), migrate_to_ram_pages(), cpu_exception, done);
   });
 }
 
@@ -258,18 +303,14 @@ void HmmDriver::resolve_nic(int nic, FaultQueue::Request request, std::uint64_t 
                                             kernel_.costs().hmm_range_fault_page.ps;
     kernel_.record(TimeKind::FaultHandling, start, walked, StepActor::nic(nic), "hmm_range_fault",
                    {{"pages", static_cast<std::int64_t>(request.pages.size())}});
-    std::vector<std::uint64_t> device;
-    for (std::uint64_t page : request.pages)
-      if (table_.page(page).home == PageHome::Device)
-        device.push_back(page);
+    std::vector<std::uint64_t> device = device_pages_around(request.pages);
     kernel_.call_at(walked, [this, nic, seq, device = std::move(device),
                              request = std::move(request)]() mutable {
       if (request.peer_map || device.empty()) {
         map_nic(nic, std::move(request), seq);
         return;
       }
-      std::size_t batch = static_cast<std::size_t>(kernel_.costs().migrate_to_ram_pages);
-      migrate_batches(std::move(device), batch, false,
+      migrate_batches(std::move(device), migrate_to_ram_pages(), false,
                       [this, nic, seq, request = std::move(request)](std::int64_t) mutable {
                         map_nic(nic, std::move(request), seq);
                       });
@@ -357,17 +398,124 @@ void HmmDriver::serve_gpu() {
         if (table_.pinned(page)) {
           // A pinned page cannot move: the driver maps the system page remotely instead.
           ++kernel_.stats().migrations_refused_pinned;
-          ++kernel_.stats().remote_mappings;
-          p.gpu_mapped = true;
+          remote_map(page);
           continue;
         }
         movable.push_back(page);
       }
-      if (kernel_.costs().gpu_prefetch_threshold > 0 && !movable.empty())
+      const OsCosts &c = kernel_.costs();
+      if (c.gpu_fault_policy == OsCosts::GpuFaultPolicy::MapRemote) {
+        map_remote(std::move(movable), finish);
+        return;
+      }
+      add_fault_granule(movable);
+      if (c.gpu_prefetch_threshold > 0 && !movable.empty())
         add_density_prefetch(movable);
-      migrate_in(std::move(movable), finish);
+      std::vector<std::uint64_t> throttled =
+          c.thrashing_threshold > 0 ? hold_thrashing(movable) : std::vector<std::uint64_t>{};
+      if (throttled.empty()) {
+        migrate_in(std::move(movable), finish);
+        return;
+      }
+      // UVM throttles the faulting processor on a thrashing page: its fault is serviced a nap
+      // later, so the processor that has the page keeps it meanwhile.
+      migrate_in(std::move(movable), [this, throttled, finish](std::int64_t) {
+        const std::int64_t wake = now_ps() + kernel_.costs().thrashing_nap.ps;
+        kernel_.trace_step(driver(), "thrashing throttle", now_ps(), wake,
+                           {{"pages", static_cast<std::int64_t>(throttled.size())}});
+        kernel_.call_at(wake, [this, throttled, finish] { migrate_in(throttled, finish); });
+      });
     });
   });
+}
+
+// nouveau's fault handler: hmm_range_fault and a DMA mapping per page, then the GPU maps the
+// system page where it is.
+void HmmDriver::map_remote(std::vector<std::uint64_t> pages, Done done) {
+  const OsCosts &c = kernel_.costs();
+  const std::int64_t start = now_ps();
+  const std::int64_t n = static_cast<std::int64_t>(pages.size());
+  const std::int64_t mapped = start + n * (c.hmm_range_fault_page.ps + c.dma_map_page.ps);
+  kernel_.record(TimeKind::FaultHandling, start, mapped, driver(), "map remote", {{"pages", n}});
+  kernel_.call_at(mapped, [this, pages = std::move(pages), done = std::move(done)] {
+    for (std::uint64_t page : pages)
+      remote_map(page);
+    done(now_ps());
+  });
+}
+
+void HmmDriver::remote_map(std::uint64_t page) {
+  ++kernel_.stats().remote_mappings;
+  table_.page(page).gpu_mapped = true;
+}
+
+bool HmmDriver::may_join_migration(std::uint64_t page) {
+  const PageState &p = table_.page(page);
+  return p.home != PageHome::Device && !p.migrating && !p.gpu_mapped && !table_.pinned(page);
+}
+
+void HmmDriver::add_range(std::vector<std::uint64_t> &movable, std::set<std::uint64_t> &chosen,
+                          std::uint64_t first, std::uint64_t end) {
+  for (std::uint64_t q = first; q < end; ++q) {
+    if (chosen.count(q) || !may_join_migration(q))
+      continue;
+    chosen.insert(q);
+    movable.push_back(q);
+    ++kernel_.stats().gpu_prefetched_pages;
+  }
+}
+
+// amdgpu SVM migrates the aligned range of its granularity around each faulted page.
+void HmmDriver::add_fault_granule(std::vector<std::uint64_t> &movable) {
+  const std::uint64_t granule =
+      std::max<std::uint64_t>(1, kernel_.costs().gpu_fault_granularity.count / table_.page_bytes());
+  if (granule <= 1 || movable.empty())
+    return;
+  const std::size_t faulted = movable.size();
+  std::set<std::uint64_t> chosen(movable.begin(), movable.end());
+  for (std::size_t i = 0; i < faulted; ++i) {
+    const std::uint64_t first = movable[i] / granule * granule;
+    add_range(movable, chosen, first, std::min(first + granule, table_.page_count()));
+  }
+  std::sort(movable.begin() + static_cast<long>(faulted), movable.end());
+}
+
+void HmmDriver::note_moves(const std::vector<std::uint64_t> &pages, std::int64_t at_ps) {
+  const std::int64_t lapse = kernel_.costs().thrashing_lapse.ps;
+  for (std::uint64_t page : pages) {
+    Thrashing &t = thrashing_[page];
+    t.events = t.moved && at_ps - t.last_move_ps <= lapse ? t.events + 1 : 0;
+    t.moved = true;
+    t.last_move_ps = at_ps;
+  }
+}
+
+// UVM's thrashing policy (uvm_perf_thrashing.c), for a GPU fault: a page that moved back and
+// forth thrashing_threshold times, each within the lapse, is throttled; after
+// thrashing_pin_threshold throttles it is pinned where it is, in system RAM, and the GPU maps
+// it remotely. Returns the throttled pages, taken out of `movable` with the pinned ones.
+std::vector<std::uint64_t> HmmDriver::hold_thrashing(std::vector<std::uint64_t> &movable) {
+  const OsCosts &c = kernel_.costs();
+  std::vector<std::uint64_t> throttled, kept;
+  for (std::uint64_t page : movable) {
+    auto it = thrashing_.find(page);
+    const bool thrashing = it != thrashing_.end() && it->second.events >= c.thrashing_threshold &&
+                           now_ps() - it->second.last_move_ps <= c.thrashing_lapse.ps;
+    if (!thrashing) {
+      kept.push_back(page);
+    } else if (it->second.throttles >= c.thrashing_pin_threshold) {
+      ++kernel_.stats().thrashing_pins;
+      remote_map(page);
+    } else {
+      // The page's history runs on through the nap: the fault it holds back moves it then.
+      ++it->second.throttles;
+      it->second.last_move_ps = now_ps() + c.thrashing_nap.ps;
+      ++kernel_.stats().thrashing_throttles;
+      throttled.push_back(page);
+    }
+  }
+  movable = std::move(kept);
+  return throttled;
 }
 
 void HmmDriver::migrate_in(std::vector<std::uint64_t> movable, Done done) {
@@ -386,10 +534,8 @@ void HmmDriver::migrate_in(std::vector<std::uint64_t> movable, Done done) {
         // No room and nothing left to evict (everything resident pinned, or a
         // driver that never evicts): the page stays in RAM and the GPU maps it
         // remotely, as nouveau does when its device memory is exhausted.
-        for (std::size_t i = granted; i < movable.size(); ++i) {
-          ++kernel_.stats().remote_mappings;
-          table_.page(movable[i]).gpu_mapped = true;
-        }
+        for (std::size_t i = granted; i < movable.size(); ++i)
+          remote_map(movable[i]);
         movable.resize(granted);
         // A page another migration took while the room was made no longer needs its frame.
         const std::size_t before = movable.size();
@@ -418,7 +564,8 @@ void HmmDriver::add_density_prefetch(std::vector<std::uint64_t> &movable) {
   const std::uint64_t threshold =
       static_cast<std::uint64_t>(kernel_.costs().gpu_prefetch_threshold);
   const std::set<std::uint64_t> faulted(movable.begin(), movable.end());
-  std::set<std::uint64_t> chosen = faulted;
+  std::set<std::uint64_t> chosen(movable.begin(), movable.end());
+  const std::size_t faulted_count = movable.size();
   auto counts = [&](std::uint64_t page) {
     return table_.page(page).home == PageHome::Device || faulted.count(page) > 0;
   };
@@ -434,19 +581,11 @@ void HmmDriver::add_density_prefetch(std::vector<std::uint64_t> &movable) {
         best_end = end;
       }
     }
-    for (std::uint64_t q = best_lo; q < best_end; ++q) {
-      PageState &p = table_.page(q);
-      if (chosen.count(q) || p.home == PageHome::Device || p.migrating || p.gpu_mapped ||
-          table_.pinned(q))
-        continue;
-      chosen.insert(q);
-      movable.push_back(q);
-      ++kernel_.stats().gpu_prefetched_pages;
-    }
+    add_range(movable, chosen, best_lo, best_end);
   }
   // The faulted pages stay first (a memory short of frames maps the tail remotely); the
   // prefetched ones follow in address order, so their contiguous runs copy as one DMA each.
-  std::sort(movable.begin() + static_cast<long>(faulted.size()), movable.end());
+  std::sort(movable.begin() + static_cast<long>(faulted_count), movable.end());
 }
 
 void HmmDriver::when_settled(const std::vector<std::uint64_t> &pages, std::function<void()> then) {

@@ -10,7 +10,10 @@
 //    a DMA mapping per page, and the notifier sequence check that retries the walk when an
 //    invalidation raced with it; faults of one NIC are served one at a time (a work queue);
 //  - GPU replayable faults on system pages: batches (size and service time params), then
-//    migration to device memory, or a remote mapping when the page is pinned.
+//    migration to device memory (the faulted pages, the driver's granularity around them,
+//    UVM's density prefetch), or a remote mapping when the page is pinned, thrashing or the
+//    driver maps rather than migrates (nouveau); OsCosts and the driver profiles
+//    (drivers/<name>.json) choose.
 // The driver knows no engine: copies and MTT zaps go through hooks the runner provides.
 #pragma once
 
@@ -19,6 +22,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "models/os/device_memory.h"
@@ -56,10 +61,9 @@ public:
     memory_ = &memory;
     memory_buffer_ = buffer;
   }
-  // Eviction of pages to make room on the device: the migration path to RAM.
-  void evict(std::vector<std::uint64_t> pages, Done done) {
-    migrate(std::move(pages), PageHome::SystemRam, std::move(done));
-  }
+  // Eviction of pages to make room on the device: the migration path to RAM, or the driver's
+  // own per-unit path (OsCosts::eviction_path).
+  void evict(std::vector<std::uint64_t> pages, Done done);
 
   // Where a page is now, as a bus address.
   std::uint64_t address_of(std::uint64_t page) const;
@@ -110,18 +114,38 @@ private:
   void resolve_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
   void map_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
   void serve_gpu();
+  // migrate() with or without migrate_vma's per-page steps (collect, shootdown, finalize).
+  void migrate_pages(std::vector<std::uint64_t> pages, PageHome to, bool per_page_steps, Done done);
+  // A GPU fault's system pages mapped where they are (nouveau), and one page so mapped.
+  void map_remote(std::vector<std::uint64_t> pages, Done done);
+  void remote_map(std::uint64_t page);
+  // Whether a page not faulted may ride with a fault batch's migration.
+  bool may_join_migration(std::uint64_t page);
+  // Adds the pages of [first, end) that may join to `movable` (and `chosen`).
+  void add_range(std::vector<std::uint64_t> &movable, std::set<std::uint64_t> &chosen,
+                 std::uint64_t first, std::uint64_t end);
+  // The driver's fault granularity: each faulted page's aligned range joins the batch.
+  void add_fault_granule(std::vector<std::uint64_t> &movable);
+  // Thrashing detection: each move of a page noted; faults on thrashing pages held back.
+  void note_moves(const std::vector<std::uint64_t> &pages, std::int64_t at_ps);
+  std::vector<std::uint64_t> hold_thrashing(std::vector<std::uint64_t> &movable);
   // NVIDIA UVM's density prefetch: adds to `movable` (a fault batch's pages to migrate).
   void add_density_prefetch(std::vector<std::uint64_t> &movable);
   // Migrates a GPU fault batch's movable pages to the device, as many as it has room for; the
   // rest stay in RAM, mapped remotely.
   void migrate_in(std::vector<std::uint64_t> movable, Done done);
-  // migrate_to_ram of `pages`, `batch` at a time, one after the other; `with_cpu_fault`
+  // migrate_to_ram of `pages` (in address order), one aligned range of `batch` pages at a
+  // time, one after the other; `with_cpu_fault`
   // charges a CPU fault before each (a CPU access; hmm_range_fault calls the fault handler
   // directly).
   void migrate_batches(std::vector<std::uint64_t> pages, std::size_t batch, bool with_cpu_fault,
                        Done done);
   void migrate_batches_from(std::shared_ptr<const std::vector<std::uint64_t>> pages,
                             std::size_t from, std::size_t batch, bool with_cpu_fault, Done done);
+  std::size_t migrate_to_ram_pages() const {
+    return static_cast<std::size_t>(kernel_.costs().migrate_to_ram_pages);
+  }
+  std::vector<std::uint64_t> device_pages_around(const std::vector<std::uint64_t> &touched);
   // Device-private `pages` to RAM by migrate_to_ram batches, after a CPU exception each or not.
   void to_ram(std::vector<std::uint64_t> pages, bool cpu_exception, Done done);
   void settled();
@@ -137,6 +161,14 @@ private:
   std::map<int, FaultQueue> nic_faults_;
   FaultQueue gpu_faults_;
   std::vector<std::pair<std::vector<std::uint64_t>, std::function<void()>>> settle_waiters_;
+  // Per page that moved while thrashing detection is on: its ping-pong history.
+  struct Thrashing {
+    bool moved = false;
+    std::int64_t last_move_ps = 0;
+    int events = 0;    // consecutive moves, each within the lapse of the one before
+    int throttles = 0; // GPU faults held back on it
+  };
+  std::unordered_map<std::uint64_t, Thrashing> thrashing_;
 };
 
 } // namespace pciesim

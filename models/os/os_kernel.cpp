@@ -54,6 +54,11 @@ const StatTable<OsStats> &OsStats::table() {
                            "migration to the device (GPU memory oversubscribed)"}),
       stat(&S::evicted_bytes,
            {"evicted_bytes", "bytes", "bytes the evictions moved to RAM with the copy engine"}),
+      stat(&S::thrashing_throttles,
+           {"thrashing_throttles", "count",
+            "GPU faults held back for thrashing_nap because their page was ping-ponging"}),
+      stat(&S::thrashing_pins,
+           {"thrashing_pins", "pages", "thrashing pages pinned in system RAM and mapped remotely"}),
   });
   return table;
 }
@@ -127,8 +132,8 @@ const ParamTable<OsCosts> &OsCosts::table() {
              "bytes one ODP fault resolves at most (mlx5 MAX_PREFETCH_LEN)", 4096, 0}),
       field(&P::migrate_to_ram_pages,
             {"migrate_to_ram_pages", ParamKind::integer, 1,
-             "pages one migrate_to_ram moves (nouveau and NVIDIA UVM remote faults: 1; a 2 MiB "
-             "block of 4 KiB pages: 512)",
+             "the aligned range of pages one migrate_to_ram moves around a faulting page, of "
+             "those on the device (nouveau: 1; amdgpu SVM's 2 MiB granule of 4 KiB pages: 512)",
              1, 1 << 20}),
       field(&P::register_mr,
             {"register_mr", ParamKind::time, "16 us",
@@ -194,7 +199,55 @@ const ParamTable<OsCosts> &OsCosts::table() {
              "no free frame, least recently migrated first (NVIDIA UVM: a 2 MiB root chunk; "
              "amdgpu SVM: its 2 MiB range granularity); 0: the driver never evicts and a page "
              "that finds no room stays in RAM, mapped remotely (nouveau)",
-             0, 0}));
+             0, 0}),
+      field(&P::gpu_fault_policy, {"gpu_fault_policy",
+                                   ParamKind::choice,
+                                   "migrate",
+                                   "what a GPU fault on a page in system RAM does: migrate it to "
+                                   "device memory (NVIDIA UVM, amdgpu SVM) or map it remotely "
+                                   "through hmm_range_fault (nouveau; it migrates only on an "
+                                   "explicit bind)",
+                                   0,
+                                   0,
+                                   false,
+                                   false,
+                                   {"migrate", "map_remote"}}),
+      field(&P::gpu_fault_granularity,
+            {"gpu_fault_granularity", ParamKind::size, "4 KiB",
+             "the aligned range a GPU fault migrates around its page, at least the buffer's "
+             "page (amdgpu SVM: 2 MiB, its svm_range granularity of 2^9 pages)",
+             4096, 0}),
+      field(&P::eviction_path, {"eviction_path",
+                                ParamKind::choice,
+                                "migrate_vma",
+                                "how evicted device memory leaves: migrate_vma, with per-page "
+                                "collect and finalize and a CPU TLB shootdown (device-private "
+                                "pages: HMM drivers), or the driver's own path, one GPU unmap "
+                                "and one copy per eviction unit (NVIDIA UVM's root chunks of "
+                                "managed memory, which the CPU does not map)",
+                                0,
+                                0,
+                                false,
+                                false,
+                                {"migrate_vma", "driver"}}),
+      field(&P::thrashing_threshold,
+            {"thrashing_threshold", ParamKind::integer, 0,
+             "moves of a page, each within thrashing_lapse of the one before, after which its "
+             "GPU faults are throttled (NVIDIA UVM uvm_perf_thrashing_threshold: 3); 0: off",
+             0, 255}),
+      field(&P::thrashing_lapse, {"thrashing_lapse", ParamKind::time, "500 us",
+                                  "two moves of a page this close count as thrashing (UVM "
+                                  "uvm_perf_thrashing_lapse_usec)",
+                                  1, 1e12}),
+      field(&P::thrashing_pin_threshold,
+            {"thrashing_pin_threshold", ParamKind::integer, 10,
+             "throttled faults on a thrashing page before the driver pins it in system RAM and "
+             "maps it remotely (UVM uvm_perf_thrashing_pin_threshold)",
+             1, 255}),
+      field(&P::thrashing_nap, {"thrashing_nap", ParamKind::time, "500 us",
+                                "how long a throttled GPU fault waits before it is serviced (UVM "
+                                "uvm_perf_thrashing_nap: 1 lapse)",
+                                0, 1e12}));
   return table;
 }
 

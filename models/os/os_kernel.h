@@ -57,6 +57,16 @@ struct OsCosts {
   int iommu_flush_queue = 256;               // unmaps a lazy flush batches (IOVA_DEFAULT_FQ_SIZE)
   Duration iommu_flush_timeout{10000000000}; // lazy: the flush timer (IOVA_DEFAULT_FQ_TIMEOUT)
   Bytes eviction_unit{2ull << 20};           // device memory evicted at once (UVM: 2 MiB); 0: none
+  // How a driver moves memory (its profile, drivers/<name>.json, sets these).
+  enum class GpuFaultPolicy { Migrate, MapRemote }; // a GPU fault on a system page
+  GpuFaultPolicy gpu_fault_policy = GpuFaultPolicy::Migrate;
+  Bytes gpu_fault_granularity{4096};              // migrated around each faulted page
+  enum class EvictionPath { MigrateVma, Driver }; // device-private pages, or UVM's chunks
+  EvictionPath eviction_path = EvictionPath::MigrateVma;
+  int thrashing_threshold = 0;         // ping-pong moves before a page thrashes; 0: off
+  Duration thrashing_lapse{500000000}; // moves this close count as ping-pong
+  int thrashing_pin_threshold = 10;    // throttled faults before the page is pinned in RAM
+  Duration thrashing_nap{500000000};   // a throttled GPU fault waits this long
 
   static const ParamTable<OsCosts> &table();
   static const std::vector<ParamSpec> &specs() { return table().specs(); }
@@ -80,8 +90,10 @@ struct OsStats {
   std::uint64_t reregistrations = 0;   // MRs registered again after a revocation
   std::uint64_t dmabuf_refaults = 0;   // dynamic DMA-BUF importer faults that re-mapped
   std::uint64_t iommu_unmaps = 0, iotlb_flushes = 0;
-  std::uint64_t evictions = 0;     // eviction units of device memory evicted to make room
-  std::uint64_t evicted_bytes = 0; // bytes those evictions moved to system RAM
+  std::uint64_t evictions = 0;           // eviction units of device memory evicted to make room
+  std::uint64_t evicted_bytes = 0;       // bytes those evictions moved to system RAM
+  std::uint64_t thrashing_throttles = 0; // GPU faults held back because their page thrashed
+  std::uint64_t thrashing_pins = 0;      // thrashing pages pinned in RAM, mapped remotely
   static const StatTable<OsStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };

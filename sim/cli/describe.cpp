@@ -7,6 +7,7 @@
 #include "models/os/os_kernel.h"
 #include "models/pcie/link.h"
 #include "sim/config/component_catalog.h"
+#include "sim/config/driver_profile.h"
 #include "sim/config/json_input.h"
 #include "sim/config/platform.h"
 
@@ -68,7 +69,30 @@ void for_each_platform_value(const PlatformRow &row) {
   }
 }
 
+// Every driver profile's values, by key, with their sources.
+using DriverRow = std::function<void(const DriverProfile &, const std::string &key,
+                                     const std::string &value, const std::string &source)>;
+void for_each_driver_value(const DriverRow &row) {
+  Node nowhere = Node::root(parse_json_text("\"describe\"", "<describe>"));
+  for (const std::string &name : driver_names()) {
+    auto profile = load_driver(name, nowhere);
+    for (const auto &[key, value] : profile->costs)
+      row(*profile, key,
+          value.json().is_string() ? value.json().get<std::string>() : value.json().dump(),
+          profile->sources.at(key));
+  }
+}
+
 } // namespace
+
+std::string describe_drivers_markdown() {
+  std::string out = "| driver | key | value | source |\n|---|---|---|---|\n";
+  for_each_driver_value([&out](const DriverProfile &d, const std::string &key,
+                               const std::string &value, const std::string &source) {
+    out += fmt::format("| `{}` | `{}` | {} | {} |\n", d.name, key, value, source);
+  });
+  return out;
+}
 
 std::string describe_platforms_markdown() {
   std::string out = "| platform | component | key | value | source |\n|---|---|---|---|---|\n";
@@ -107,8 +131,21 @@ std::string describe_markdown() {
   out += "### Link `params`\n\n";
   table(out, LinkParams::specs());
   out += "\n### Workload `costs`\n\nSoftware costs of the Linux paths a workload's mechanisms run "
-         "(MODELING.md §6; docs/mechanisms.md says which mechanism pays which).\n\n";
+         "and the policies of the GPU driver (docs/mechanisms.md says which mechanism pays which; "
+         "sources in [references.md](references.md#kernel-and-driver-costs-workload-costs)).\n\n";
   table(out, OsCosts::specs());
+  out += "\n### Driver profiles\n\nThe `costs` a workload's `\"driver\"` gives it (sources in "
+         "[references.md](references.md#driver-profiles)).\n\n";
+  for_each_driver_value([&out, last = std::string()](const DriverProfile &d, const std::string &key,
+                                                     const std::string &value,
+                                                     const std::string &) mutable {
+    if (d.name != last) {
+      out += fmt::format("{}**`{}`**: {}\n\n| key | value |\n|---|---|\n", last.empty() ? "" : "\n",
+                         d.name, d.description);
+      last = d.name;
+    }
+    out += fmt::format("| `{}` | {} |\n", key, value);
+  });
   out +=
       "\n### Platforms\n\nThe values a root complex's `\"platform\"` gives it, its host memory and "
       "its inter-socket link (sources in [references.md](references.md#platform-files)).\n\n";
@@ -146,6 +183,9 @@ std::string describe_text() {
   Node nowhere = Node::root(parse_json_text("\"describe\"", "<describe>"));
   for (const std::string &name : platform_names())
     out += fmt::format("  {:<26} {}\n", name, load_platform(name, nowhere)->description);
+  out += "\ndrivers (\"driver\" in a workload; drivers/<name>.json):\n";
+  for (const std::string &name : driver_names())
+    out += fmt::format("  {:<26} {}\n", name, load_driver(name, nowhere)->description);
   return out;
 }
 

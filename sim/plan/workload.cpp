@@ -7,6 +7,7 @@
 
 #include "models/iommu/iommu.h"
 #include "sim/config/component_catalog.h"
+#include "sim/config/driver_profile.h"
 #include "sim/config/param_loader.h"
 
 namespace pciesim {
@@ -263,7 +264,8 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
                              std::uint64_t scenario_seed) {
   n.require_object();
   n.allow_only({"mechanisms", "buffers", "phases", "iterations", "costs", "nic_mr",
-                "dmabuf_importer", "chunk", "chunks_in_flight", "staging_near", "description"});
+                "dmabuf_importer", "chunk", "chunks_in_flight", "staging_near", "driver",
+                "description"});
   WorkloadConfig w;
   std::string j_staging_near;
   if (auto m = n.get("mechanisms")) {
@@ -314,7 +316,13 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
               "with_previous only on a later phase");
   if (auto i = n.get("iterations"))
     w.iterations = static_cast<int>(i->as_int(1, 1000000));
-  ParamSet costs = resolve_params(OsCosts::specs(), n.get("costs"));
+  // A driver profile's values stand in for the cost table's defaults; `costs` overrides both.
+  std::map<std::string, Node> driver_costs;
+  if (auto d = n.get("driver")) {
+    w.driver = d->as_string();
+    driver_costs = load_driver(w.driver, *d)->costs;
+  }
+  ParamSet costs = resolve_params(OsCosts::specs(), n.get("costs"), driver_costs);
   w.costs = OsCosts::from(costs);
   if (auto m = n.get("nic_mr"))
     w.nic_mr_pinned = m->as_choice({"odp", "pinned"}) == "pinned";
@@ -434,6 +442,8 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
   j["chunk"] = format_bytes(Bytes{w.chunk_bytes});
   j["chunks_in_flight"] = w.chunks_in_flight;
   j["staging_near"] = j_staging_near;
+  if (!w.driver.empty())
+    j["driver"] = w.driver;
   j["costs"] = costs.to_json();
   return w;
 }

@@ -71,6 +71,7 @@ struct WorkloadConfig {
   std::vector<PhaseConfig> phases;
   int iterations = 1;
   OsCosts costs;
+  std::string driver; // the driver profile its costs start from (drivers/<name>.json), or none
   bool nic_mr_pinned = false;  // "nic_mr": "pinned" instead of "odp"
   bool dmabuf_dynamic = false; // "dmabuf_importer": "dynamic" (move_notify) instead of "pinned"
   std::uint64_t chunk_bytes = 1 << 20;
