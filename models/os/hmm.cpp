@@ -374,14 +374,22 @@ void HmmDriver::serve_gpu() {
   }
   std::sort(batch.begin(), batch.end());
   batch.erase(std::unique(batch.begin(), batch.end()), batch.end());
+  // Faults on pages an earlier batch already brought (its migration or prefetch overtook
+  // accesses in flight) are fetched and dropped: only the others cost a fault's service.
+  const auto stale = static_cast<std::int64_t>(
+      std::count_if(batch.begin(), batch.end(), [this](std::uint64_t page) {
+        const PageState &p = table_.page(page);
+        return p.home == PageHome::Device || p.gpu_mapped;
+      }));
+  const std::int64_t faults = static_cast<std::int64_t>(batch.size()) - stale;
   ++kernel_.stats().gpu_fault_batches;
-  kernel_.stats().gpu_faults += batch.size();
+  kernel_.stats().gpu_faults += static_cast<std::uint64_t>(faults);
+  kernel_.stats().gpu_faults_stale += static_cast<std::uint64_t>(stale);
   const std::int64_t start = now_ps();
   const std::int64_t serviced =
-      start + kernel_.costs().gpu_fault_batch.ps +
-      static_cast<std::int64_t>(batch.size()) * kernel_.costs().gpu_fault_per_fault.ps;
+      start + kernel_.costs().gpu_fault_batch.ps + faults * kernel_.costs().gpu_fault_per_fault.ps;
   kernel_.record(TimeKind::FaultHandling, start, serviced, driver(), "gpu fault batch",
-                 {{"faults", static_cast<std::int64_t>(batch.size())}});
+                 {{"faults", faults}, {"stale", stale}});
   auto finish = [this, completed = std::move(completed)](std::int64_t) {
     for (const Done &d : completed)
       d(now_ps());

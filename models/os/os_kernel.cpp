@@ -12,6 +12,10 @@ const StatTable<OsStats> &OsStats::table() {
   static const StatTable<S> table({
       stat(&S::cpu_faults, {"cpu_faults", "count", "CPU page faults handled"}),
       stat(&S::gpu_faults, {"gpu_faults", "count", "replayable GPU faults serviced"}),
+      stat(
+          &S::gpu_faults_stale,
+          {"gpu_faults_stale", "count",
+           "GPU faults fetched on pages an earlier batch had already brought, dropped unserviced"}),
       stat(&S::gpu_prefetched_pages,
            {"gpu_prefetched_pages", "pages",
             "pages UVM's density prefetcher migrated with a fault batch (gpu_prefetch_threshold)"}),

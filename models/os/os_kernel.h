@@ -76,6 +76,7 @@ struct OsCosts {
 struct OsStats {
   std::uint64_t cpu_faults = 0;
   std::uint64_t gpu_faults = 0, gpu_fault_batches = 0;
+  std::uint64_t gpu_faults_stale = 0;     // faults on pages already brought, fetched and dropped
   std::uint64_t gpu_prefetched_pages = 0; // pages the density prefetcher added to fault batches
   std::uint64_t odp_faults = 0, odp_fault_retries = 0;
   std::uint64_t migrate_to_ram_calls = 0;

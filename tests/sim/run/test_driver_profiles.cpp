@@ -112,7 +112,8 @@ TEST(DriverProfiles, AmdgpuMigratesTheGranuleAroundAFault) {
 // the copy engine's setup and the copy, where migrate_vma adds collect and finalize (0.5 us a
 // page) and a TLB shootdown (5 us) in place of the unmap. The GPU reads 24 MiB through a
 // 16 MiB memory: 4 chunks evicted either way, the same copies, and the two paths differ by
-// exactly that work. The prefetcher is turned off through `costs`, which wins over the profile.
+// exactly that work. The prefetcher and the big-page widening are turned off through `costs`,
+// which wins over the profile.
 TEST(DriverProfiles, UvmEvictsARootChunkWithoutPerPageMigrationWork) {
   auto run = [](const std::string &eviction_path) {
     nlohmann::json t =
@@ -129,7 +130,9 @@ TEST(DriverProfiles, UvmEvictsARootChunkWithoutPerPageMigrationWork) {
         {"workload",
          managed_workload("nvidia-uvm", "24 MiB",
                           nlohmann::json::array({touch("read", "gpu0", "read", "24 MiB")}),
-                          {{"gpu_prefetch_threshold", 0}, {"eviction_path", eviction_path}})}};
+                          {{"gpu_prefetch_threshold", 0},
+                           {"gpu_fault_granularity", "4 KiB"},
+                           {"eviction_path", eviction_path}})}};
     std::ofstream(dir + "/s.json") << s.dump(2);
     CommandResult r = run_pciesim("run " + dir + "/s.json --quiet --out " + dir + "/out");
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -155,7 +158,7 @@ TEST(DriverProfiles, UvmEvictsARootChunkWithoutPerPageMigrationWork) {
 TEST(DriverProfiles, UvmThrottlesThenPinsAPingPongingPage) {
   const nlohmann::json phases = nlohmann::json::array(
       {touch("gpu", "gpu0", "read", "4 KiB"), touch("cpu", "cpu", "write", "4 KiB")});
-  nlohmann::json w = managed_workload("nvidia-uvm", "64 KiB", phases);
+  nlohmann::json w = managed_workload("nvidia-uvm", "4 KiB", phases); // one page, no neighbours
   w["iterations"] = 20;
   const nlohmann::json m = mechanism(compare("gpu-nic-shared-switch", w), "hmm_migrate");
   ASSERT_EQ(m["status"], "ok") << m["reason"];
