@@ -1,5 +1,7 @@
 #include "models/os/device_memory.h"
 
+#include "models/common/sim_time.h"
+
 #include <algorithm>
 
 namespace pciesim {
@@ -73,10 +75,13 @@ bool DeviceMemory::evict_next() {
   busy_ = true;
   ++stats_.evictions;
   stats_.evicted_bytes += pages.size() * page_bytes(victim.first);
-  buffers_[static_cast<std::size_t>(victim.first)].evict(std::move(pages), [this](std::int64_t) {
-    busy_ = false;
-    serve();
-  });
+  const std::int64_t start_ps = now_ps();
+  buffers_[static_cast<std::size_t>(victim.first)].evict(
+      std::move(pages), [this, start_ps](std::int64_t at) {
+        stats_.eviction_time_ns += static_cast<std::uint64_t>(at - start_ps) / 1000;
+        busy_ = false;
+        serve();
+      });
   return true;
 }
 

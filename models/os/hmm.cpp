@@ -155,6 +155,8 @@ void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to,
   const std::int64_t n = static_cast<std::int64_t>(pages.size());
   hooks_.copy(ram_addresses, to == PageHome::SystemRam,
               [this, copy_start, n, to, moved = std::move(moved)](std::int64_t copied) {
+                kernel_.stats().migration_copy_ns +=
+                    static_cast<std::uint64_t>(copied - copy_start) / 1000;
                 kernel_.record(TimeKind::Copy, copy_start, copied, driver(), "migrate copy",
                                {{"pages", n}, {"to_ram", to == PageHome::SystemRam}});
                 moved(copied);

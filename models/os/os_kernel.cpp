@@ -58,6 +58,14 @@ const StatTable<OsStats> &OsStats::table() {
                            "migration to the device (GPU memory oversubscribed)"}),
       stat(&S::evicted_bytes,
            {"evicted_bytes", "bytes", "bytes the evictions moved to RAM with the copy engine"}),
+      stat(&S::migration_copy_ns,
+           {"migration_copy_ns", "ns",
+            "the copy engine's transfers of page migrations, summed (first byte issued to last "
+            "byte in; not its setup): what a profiler reports as transfer time"}),
+      stat(&S::eviction_time_ns,
+           {"eviction_time_ns", "ns",
+            "summed over the evictions, from each one's start until its unit is in RAM: what the "
+            "migrations waiting for room waited (evictions run one at a time)"}),
       stat(&S::thrashing_throttles,
            {"thrashing_throttles", "count",
             "GPU faults held back for thrashing_nap because their page was ping-ponging"}),

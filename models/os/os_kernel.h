@@ -93,6 +93,8 @@ struct OsStats {
   std::uint64_t iommu_unmaps = 0, iotlb_flushes = 0;
   std::uint64_t evictions = 0;           // eviction units of device memory evicted to make room
   std::uint64_t evicted_bytes = 0;       // bytes those evictions moved to system RAM
+  std::uint64_t migration_copy_ns = 0;   // copy-engine transfers of migrations, summed
+  std::uint64_t eviction_time_ns = 0;    // from each eviction's start until its unit is in RAM
   std::uint64_t thrashing_throttles = 0; // GPU faults held back because their page thrashed
   std::uint64_t thrashing_pins = 0;      // thrashing pages pinned in RAM, mapped remotely
   static const StatTable<OsStats> &table();
