@@ -25,7 +25,8 @@ namespace fs = std::filesystem;
 
 inline const std::string kSource = PCIESIM_SOURCE_DIR;
 inline const std::string kTiny = kSource + "/scenarios/sweeps/tiny.json";
-inline const std::string kGrid = kSource + "/scenarios/sweeps/dma-size-gen.json";
+// 12 points (3 hosts x 4 sizes), each well under a second.
+inline const std::string kGrid = kSource + "/tests/sim/batch/grid.json";
 inline const std::string kHostTopology = kSource + "/topologies/host-dma-gen3x8.json";
 
 inline std::size_t done_points(const std::string &dir) {

@@ -59,26 +59,26 @@ TEST(Sweep, ResultsDoNotDependOnTheNumberOfJobs) {
 TEST(Sweep, ThreeShardsMergeIntoTheUnshardedResults) {
   std::string whole = make_temp_dir("sweep");
   ASSERT_EQ(run_pciesim("sweep " + kGrid + " -j 2 --quiet --out " + whole).exit_code, 0);
-  EXPECT_EQ(nlohmann::json::parse(read_file(whole + "/results.json"))["points"].size(), 24u);
+  EXPECT_EQ(nlohmann::json::parse(read_file(whole + "/results.json"))["points"].size(), 12u);
   std::vector<std::string> shards;
   for (int k = 1; k <= 3; ++k) {
     shards.push_back(make_temp_dir("sweep"));
     CommandResult r = run_pciesim("sweep " + kGrid + " --shard " + std::to_string(k) +
                                   "/3 -j 2 --quiet --out " + shards.back());
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(done_points(shards.back()), 8u);
+    EXPECT_EQ(done_points(shards.back()), 4u);
     EXPECT_FALSE(fs::exists(shards.back() + "/results.csv")); // only merge writes results
   }
   std::string merged = make_temp_dir("sweep");
   // One shard alone is incomplete: its points are there, the others "missing".
   CommandResult partial = run_pciesim("merge " + shards[0] + " --out " + merged);
   EXPECT_EQ(partial.exit_code, 1);
-  EXPECT_EQ(nlohmann::json::parse(read_file(merged + "/results.json"))["summary"]["missing"], 16);
+  EXPECT_EQ(nlohmann::json::parse(read_file(merged + "/results.json"))["summary"]["missing"], 8);
   CommandResult r =
       run_pciesim("merge " + shards[0] + " " + shards[1] + " " + shards[2] + " --out " + merged);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_same_results(whole, merged);
-  EXPECT_EQ(done_points(merged), 24u);
+  EXPECT_EQ(done_points(merged), 12u);
   // A directory of another sweep is refused.
   std::string other = make_temp_dir("sweep");
   ASSERT_EQ(run_pciesim("sweep " + kTiny + " --quiet --out " + other).exit_code, 0);
@@ -97,12 +97,12 @@ TEST(Sweep, ResumeAfterAKillRunsOnlyTheMissingPoints) {
   waitpid(pid, &status, 0);
   std::size_t done = done_points(dir);
   ASSERT_GE(done, 1u);
-  ASSERT_LT(done, 24u) << "the sweep finished before it could be killed";
+  ASSERT_LT(done, 12u) << "the sweep finished before it could be killed";
 
   CommandResult r = run_pciesim("sweep " + kGrid + " -j 2 --resume --out " + dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string expected =
-      "ran " + std::to_string(24 - done) + " points (" + std::to_string(done) + " already done)";
+      "ran " + std::to_string(12 - done) + " points (" + std::to_string(done) + " already done)";
   EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
   std::string fresh = make_temp_dir("sweep");
   ASSERT_EQ(run_pciesim("sweep " + kGrid + " -j 2 --quiet --out " + fresh).exit_code, 0);
@@ -118,7 +118,7 @@ TEST(Sweep, InterruptStopsTheSweepAndKeepsFinishedPoints) {
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   std::size_t done = done_points(dir);
-  if (done == 24u)
+  if (done == 12u)
     GTEST_SKIP() << "the sweep finished before the signal";
   EXPECT_EQ(WEXITSTATUS(status), 130);
   EXPECT_FALSE(fs::exists(dir + "/results.csv"));
@@ -182,7 +182,7 @@ TEST(Sweep, BadSweepFilesAreInputErrorsWithFileAndPointer) {
 TEST(Sweep, ValidateAcceptsTheShippedSweeps) {
   CommandResult r = run_pciesim("validate " + kTiny + " " + kGrid);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("dma-size-gen.json: ok (sweep)"), std::string::npos);
+  EXPECT_NE(r.out.find("grid.json: ok (sweep)"), std::string::npos);
 }
 
 TEST(Sweep, PrintsAndSubmitsASlurmArrayJob) {

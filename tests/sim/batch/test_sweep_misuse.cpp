@@ -448,7 +448,7 @@ TEST(SweepLock, ASecondSweepIntoARunningSweepsDirectoryIsRefused) {
   }
   EXPECT_EQ(first_code, 0) << read_file(dir + "/first.err");
   auto results = nlohmann::json::parse(read_file(out + "/results.json"));
-  EXPECT_EQ(results["summary"]["completed"], 24);
+  EXPECT_EQ(results["summary"]["completed"], 12);
 }
 
 TEST(SweepLock, ShardsOfOneSweepStillShareADirectory) {
@@ -460,7 +460,7 @@ TEST(SweepLock, ShardsOfOneSweepStillShareADirectory) {
   EXPECT_EQ(wait_for_sweep(first), 0) << read_file(dir + "/first.err");
   CommandResult merged = pciesim("merge " + out + " --out " + out);
   EXPECT_EQ(merged.exit_code, 0) << merged.err;
-  EXPECT_EQ(done_points(out), 24u);
+  EXPECT_EQ(done_points(out), 12u);
 }
 
 TEST(SweepCorruption, ACorruptDoneMarkerIsRunAgainOnResume) {
