@@ -194,8 +194,9 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
   return expectations_code;
 }
 
-int command_validate(const std::vector<std::string> &files) {
-  for (const std::string &f : files) {
+// Checks one file; throws its InputError.
+void validate_file(const std::string &f) {
+  {
     Node root = Node::root(load_json_file(f));
     std::string kind = classify_document(root);
     if (kind == "scenario") {
@@ -216,7 +217,21 @@ int command_validate(const std::vector<std::string> &files) {
     }
     std::cout << f << ": ok (" << kind << ")\n";
   }
-  return kExitOk;
+}
+
+// Every file is checked, each bad one reported on its own line: a user fixing a directory of
+// inputs sees all that is wrong at once.
+int command_validate(const std::vector<std::string> &files) {
+  int code = kExitOk;
+  for (const std::string &f : files) {
+    try {
+      validate_file(f);
+    } catch (const InputError &e) {
+      std::cerr << e.what() << "\n";
+      code = kExitBadInput;
+    }
+  }
+  return code;
 }
 
 CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {

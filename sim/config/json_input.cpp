@@ -1,5 +1,7 @@
 #include "sim/config/json_input.h"
 
+#include <cctype>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -270,12 +272,51 @@ std::optional<Node> Node::get(std::string_view key) const {
   return Node(doc_, &*it, pointer_ + "/" + escape_pointer_token(key));
 }
 
+std::string closest_spelling(const std::string &word, const std::vector<std::string> &candidates) {
+  // Levenshtein distance, case-insensitive; a candidate within a third of the word's length
+  // (at least 1, at most 3 edits) is a likely misspelling; ties go to the first listed.
+  auto distance = [](const std::string &a, const std::string &b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j)
+      row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diagonal = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t above = row[j];
+        const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                          std::tolower(static_cast<unsigned char>(b[j - 1]));
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    return row[b.size()];
+  };
+  const std::size_t limit = std::min<std::size_t>(3, std::max<std::size_t>(1, word.size() / 3));
+  std::string best;
+  std::size_t best_distance = limit + 1;
+  for (const std::string &c : candidates) {
+    const std::size_t d = distance(word, c);
+    if (d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
 void Node::allow_only(const std::vector<std::string> &allowed) const {
   require_object();
   for (auto it = value_->begin(); it != value_->end(); ++it) {
     if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
-      Node(doc_, &*it, pointer_ + "/" + escape_pointer_token(it.key()))
-          .fail(fmt::format("unknown key \"{}\"", it.key()), "one of: " + join(allowed, ", "));
+      Node key(doc_, &*it, pointer_ + "/" + escape_pointer_token(it.key()));
+      std::string closest = closest_spelling(it.key(), allowed);
+      if (!closest.empty())
+        key.fail(fmt::format("unknown key \"{}\": did you mean \"{}\"?", it.key(), closest),
+                 allowed.size() <= 8
+                     ? "one of: " + join(allowed, ", ")
+                     : fmt::format("one of the {} keys allowed here", allowed.size()));
+      key.fail(fmt::format("unknown key \"{}\"", it.key()), "one of: " + join(allowed, ", "));
     }
   }
 }

@@ -91,5 +91,7 @@ private:
 
 std::string describe_json_type(const Json &value);
 std::string join(const std::vector<std::string> &items, std::string_view separator);
+// The candidate a misspelt `word` most likely meant (a few edits away, case aside), or "".
+std::string closest_spelling(const std::string &word, const std::vector<std::string> &candidates);
 
 } // namespace pciesim

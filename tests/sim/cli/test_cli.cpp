@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/cli/describe.h"
+#include "sim/config/json_input.h"
 #include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
@@ -78,6 +79,39 @@ TEST(Cli, ValidateAcceptsEveryShippedFile) {
     CommandResult r = run_pciesim(std::string("validate ") + PCIESIM_SOURCE_DIR + "/" + f);
     EXPECT_EQ(r.exit_code, 0) << f << ": " << r.err;
   }
+}
+
+// validate checks every file it is given: each bad one gets its own line (file and pointer),
+// the good ones their "ok", and the exit code is 2 if any was bad.
+TEST(Cli, ValidateReportsEveryBadFileNotOnlyTheFirst) {
+  const std::string bad = std::string(PCIESIM_SOURCE_DIR) + "/tests/bad_inputs/";
+  CommandResult r =
+      run_pciesim("validate " + bad + "scen-workload-costs-unknown.json " + PCIESIM_SOURCE_DIR +
+                  "/scenarios/default.json " + bad + "topo-unknown-param.json");
+  EXPECT_EQ(r.exit_code, 2);
+  std::istringstream lines(r.err);
+  std::vector<std::string> errors;
+  for (std::string line; std::getline(lines, line);)
+    errors.push_back(line);
+  ASSERT_EQ(errors.size(), 2u) << r.err;
+  EXPECT_EQ(
+      errors[0].rfind(bad + "scen-workload-costs-unknown.json:/workload/costs/odp_faults: ", 0), 0u)
+      << errors[0];
+  EXPECT_EQ(errors[1].rfind(bad + "topo-unknown-param.json:/components/0/params/root_portz: ", 0),
+            0u)
+      << errors[1];
+  EXPECT_NE(r.out.find("scenarios/default.json: ok (scenario)"), std::string::npos) << r.out;
+}
+
+// A misspelt key names the key it most likely meant instead of listing every allowed one; a
+// word far from all of them gets the list.
+TEST(Cli, AMisspeltKeySuggestsTheClosest) {
+  EXPECT_EQ(closest_spelling("odp_faults", {"odp_fault", "odp_fault_max", "cpu_fault"}),
+            "odp_fault");
+  EXPECT_EQ(closest_spelling("Iteration", {"iterations", "phases"}), "iterations");
+  EXPECT_EQ(closest_spelling("colour", {"name", "topology", "seed"}), "");
+  EXPECT_EQ(closest_spelling("gen", {"gem", "mps"}), "gem");
+  EXPECT_EQ(closest_spelling("ab", {"xy"}), "");
 }
 
 TEST(Cli, UnknownOptionIsBadInput) {
