@@ -1,6 +1,6 @@
 // The bare SystemC rates pciesim is measured against, in the same run: a timed-event
 // SC_METHOD chain, and a hop chain of tlm_utils::peq_with_get stages as an approximately
-// timed model would build (../shared/bench/systemc_floor.cpp measures the same two).
+// timed model would build.
 #pragma once
 
 #include "bench/bench_harness.h"

@@ -75,7 +75,8 @@ const ParamTable<DmaEngineParams> &DmaEngineParams::table() {
       field(&P::mrrs, {"mrrs", ParamKind::size, "512 B", "Max_Read_Request_Size", 128, 4096, true}),
       field(&P::tags, {"tags", ParamKind::integer, 32,
                        "outstanding non-posted requests (tags); 32 is a generic DMA engine's (a "
-                       "5-bit Tag field, no Extended Tags), an RDMA NIC has 64 (MODELING.md §7)",
+                       "5-bit Tag field, no Extended Tags: PCIe Base Specification, Transaction "
+                       "Descriptor), an RDMA NIC has 64 (estimate: docs/references.md)",
                        1, 1024}),
       field(&P::posted_window,
             {"posted_window", ParamKind::integer, 16,

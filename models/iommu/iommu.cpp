@@ -110,7 +110,9 @@ const std::vector<ParamField<IommuParams>> &iommu_fields() {
                              },
                              "4 KiB, 2 MiB or 1 GiB"})),
       field(&P::iotlb_entries, {"iotlb_entries", ParamKind::integer, 64,
-                                "IOTLB entries (MODELING.md §5: estimate)", 1, 1 << 20}),
+                                "IOTLB entries (the reach pcie-bench's IOMMU window sweeps show "
+                                "on a Xeon E5 v3; an estimate elsewhere: docs/references.md)",
+                                1, 1 << 20}),
       field(&P::iotlb_ways,
             ParamSpec{"iotlb_ways", ParamKind::integer, 0,
                       "IOTLB associativity; 0 = fully associative; must divide iotlb_entries", 0,
@@ -137,7 +139,8 @@ const std::vector<ParamField<IommuParams>> &iommu_fields() {
       field(&P::walk_overhead,
             {"iommu_walk_overhead", ParamKind::time, "200 ns",
              "fixed cost of a page walk besides its memory reads: with the leaf read of "
-             "80 ns a typical miss adds 280 ns (MODELING.md §5)",
+             "80 ns a typical miss adds 280 ns, as pcie-bench measured on Xeon E5 hosts "
+             "(docs/references.md)",
              0, 1e9}),
       field(&P::invalidation_latency, {"iommu_invalidation_latency", ParamKind::time, "2 us",
                                        "IOTLB invalidation: command plus completion wait", 0, 1e9}),

@@ -1,4 +1,5 @@
-// Timing model of an IOMMU unit in a root complex (MODELING.md §5): an IOTLB, a page-walk
+// Timing model of an IOMMU unit in a root complex (an Intel VT-d or AMD-Vi remapping unit; its
+// defaults and their sources are in docs/references.md, "IOMMU"): an IOTLB, a page-walk
 // cache for upper-level entries, and a pool of page-table walkers whose memory reads are
 // served by the owner's host memory. Each walker is a TimeOrderedServer: walks are booked
 // when their request arrives, which is not always in the order they are due (an ATS
@@ -31,13 +32,13 @@ enum class IommuMode {
 };
 std::string iommu_mode_name(IommuMode mode); // "off", "passthrough", "translated"
 
-// Defaults from MODELING.md §5. Walk-cost arithmetic for the default walk overhead: pcie-bench
-// measured that an IOTLB miss adds 230-290 ns (≈ 280 ns) on Xeon E5 hosts, sweeping buffers
-// whose upper page-table levels stay in the page-walk cache, so a typical miss reads only the
-// leaf entry: 200 ns overhead (walker dispatch and the trip through the uncore/host bridge to
-// the memory controller and back) + 1 × 80 ns DRAM read = 280 ns. A cold 4-level walk costs
-// 200 + 4 × 80 = 520 ns. (4 serial 80 ns reads alone exceed 280 ns, so the measured figure
-// cannot be a cold walk.)
+// Defaults: docs/references.md, "IOMMU". Walk-cost arithmetic for the default walk overhead:
+// pcie-bench (Neugebauer et al., SIGCOMM 2018) measured that an IOTLB miss adds 230-290 ns
+// (about 280 ns) on Xeon E5 hosts, sweeping buffers whose upper page-table levels stay in the
+// page-walk cache, so a typical miss reads only the leaf entry: 200 ns overhead (walker
+// dispatch and the trip through the uncore/host bridge to the memory controller and back) +
+// 1 × 80 ns DRAM read = 280 ns. A cold 4-level walk costs 200 + 4 × 80 = 520 ns. (4 serial
+// 80 ns reads alone exceed 280 ns, so the measured figure cannot be a cold walk.)
 struct IommuParams {
   IommuMode mode = IommuMode::Off;
   Bytes page_size{4096}; // 4 KiB, 2 MiB or 1 GiB

@@ -35,11 +35,13 @@ const ParamTable<HostMemoryParams> &HostMemoryParams::table() {
       field(&P::size,
             {"size", ParamKind::size, "64 GiB", "capacity of this socket's DRAM", 1 << 20, 0}),
       field(&P::latency, {"latency", ParamKind::time, "80 ns",
-                          "DRAM access latency (MODELING.md §4: 60-120 ns)", 0, 1e9}),
+                          "DRAM access latency (Intel MLC: 74-122 ns idle on Xeon and EPYC hosts, "
+                          "docs/references.md)",
+                          0, 1e9}),
       field(&P::bandwidth,
             {"bandwidth", ParamKind::rate, "100 GB/s",
-             "DRAM bandwidth per socket, split evenly across its channels (MODELING.md §4: "
-             "50-300 GB/s)",
+             "DRAM bandwidth per socket, split evenly across its channels (Intel MLC: "
+             "61-200 GB/s on Xeon and EPYC hosts, docs/references.md)",
              1e6, 0}),
       field(&P::channels,
             {"channels", ParamKind::integer, 8,

@@ -33,18 +33,22 @@ const ParamTable<RdmaNicParams> &RdmaNicParams::table() {
   static const ParamTable<P> table(
       field(&P::line_rate, {"line_rate", ParamKind::rate, "200 Gb/s",
                             "network line rate: RDMA WRITE data arrives and RDMA READ data leaves "
-                            "at it (MODELING.md §7: 100/200/400 Gb/s)",
+                            "at it (ConnectX-6 HDR; ConnectX-5 100, ConnectX-7 400 Gb/s: "
+                            "docs/references.md)",
                             1e6, 0}),
       field(&P::tags, {"tags", ParamKind::integer, 64,
-                       "outstanding PCIe read requests (MODELING.md §7)", 1, 1024}),
-      field(&P::mrrs, {"mrrs", ParamKind::size, "512 B", "Max_Read_Request_Size (MODELING.md §7)",
-                       128, 4096, true}),
+                       "outstanding PCIe read requests (estimate: docs/references.md)", 1, 1024}),
+      field(&P::mrrs, {"mrrs", ParamKind::size, "512 B",
+                       "Max_Read_Request_Size (as on pcie-bench's hosts: docs/references.md)", 128,
+                       4096, true}),
       field(&P::posted_window,
             {"posted_window", ParamKind::integer, 32,
              "MWr TLPs the NIC keeps queued at its port before waiting", 1, 4096}),
       field(&P::rdma_reads_per_qp,
             {"rdma_reads_per_qp", ParamKind::integer, 16,
-             "RDMA READs outstanding per queue pair (ConnectX default, MODELING.md §7)", 1, 256}),
+             "RDMA READs outstanding per queue pair (max_qp_rd_atom of ConnectX adapters: "
+             "docs/references.md)",
+             1, 256}),
       field(&P::mtt_entries,
             {"mtt_entries", ParamKind::integer, 4096,
              "MTT translation cache entries (0 = MTT lookups not modelled; estimate)", 0, 1 << 24}),

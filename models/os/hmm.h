@@ -1,6 +1,7 @@
-// The Linux paths that move and map the pages of one HMM buffer (linux-semantics.md §2–§4,
-// MODELING.md §6), as timed steps on the OsKernel clock plus the real copy-engine traffic of
-// each migration:
+// The Linux paths that move and map the pages of one HMM buffer (Documentation/mm/hmm.rst,
+// mm/hmm.c, mm/migrate_device.c, drivers/infiniband/core/umem_odp.c; costs and their sources in
+// docs/references.md, "Kernel and driver costs"), as timed steps on the OsKernel clock plus the
+// real copy-engine traffic of each migration:
 //  - migrate: migrate_vma_setup (collect + unmap per page, one TLB shootdown, an
 //    mmu_interval_notifier invalidation to every other mirror that maps a moving page), the
 //    owning GPU's copy engine moving the data over PCIe, migrate_vma_finalize per page;

@@ -3,7 +3,9 @@
 // what the kernel programs into a port's ACS Control register. No SystemC: the topology
 // builder describes the tree as the kernel would see it after enumeration, and the models use
 // the verdict to decide whether peer traffic stays in a switch or goes to the root complex.
-// See docs linux-semantics.md §1.2-1.4 and §8.1-8.3.
+// Sources: Linux drivers/pci/p2pdma.c (calc_map_type_and_dist, cpu_supports_p2pdma,
+// pci_p2pdma_whitelist) and drivers/pci/pci.c (pci_std_enable_acs); docs/models.md, "ACS and
+// the p2pdma decision".
 #pragma once
 
 #include <map>

@@ -2,9 +2,9 @@
 // either in system RAM or in a GPU's device-private memory, with the mappings that point at
 // it (CPU page table, GPU page table, NIC MTT, the NIC's peer mapping of the GPU BAR page),
 // its pins, and the mmu_interval_notifier subscriptions over the range with their sequence
-// numbers (linux-semantics.md §2.4). Frames come from per-memory allocators, lowest free
-// first, so a run of pages allocated together is contiguous. Pure data: the HMM driver
-// (models/os/hmm.h) changes it at the simulated times of the steps it models.
+// numbers (Linux mm/mmu_notifier.c, Documentation/mm/hmm.rst). Frames come from per-memory
+// allocators, lowest free first, so a run of pages allocated together is contiguous. Pure data: the
+// HMM driver (models/os/hmm.h) changes it at the simulated times of the steps it models.
 //
 // A buffer may be far larger than what a workload touches (a 256 GiB buffer is 64 M pages),
 // so memory is spent in proportion to the pages touched: page state is kept in chunks made on

@@ -49,8 +49,9 @@ const ParamTable<LinkParams> &LinkParams::table() {
                         1, 32}),
       field(&P::flight_latency,
             {"flight_latency", ParamKind::time, "20 ns",
-             "one-way flight plus PHY/DLL pipeline latency (MODELING.md §4: 10-50 ns + 5 ns/m)", 0,
-             1e9}),
+             "one-way flight plus PHY/DLL pipeline latency (estimate: 10-50 ns, plus about 5 ns "
+             "per metre of cable; docs/references.md)",
+             0, 1e9}),
       nested(&P::overheads,
              std::vector<ParamField<O>>{
                  field(&O::ack_interval_symbols,

@@ -1,4 +1,5 @@
-// The arithmetic of a PCIe link (MODELING.md §1-§2): usable rate per direction after DLLP
+// The arithmetic of a PCIe link (PCIe Base Specification 5.0 and 6.0, and the pcie-bench model of
+// Neugebauer et al., SIGCOMM 2018; docs/models.md, "Link"): usable rate per direction after DLLP
 // and SKIP overhead, and the bytes a TLP occupies on the wire for Gen1-5 (framing, sequence
 // number, header, payload, LCRC, optional ECRC) and for Gen6 FLIT mode. Pure functions, so
 // the analytic model and the simulated link use exactly the same figures.

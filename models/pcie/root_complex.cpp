@@ -43,7 +43,9 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
             {"root_ports", ParamKind::integer, 4, "number of root ports (rp0..rpN-1)", 1, 31}),
       field(&P::host_bridge_latency,
             {"host_bridge_latency", ParamKind::time, "150 ns",
-             "root port to memory controller (MODELING.md §4: estimate, 100-300 ns)", 0, 1e9}),
+             "root port to memory controller (estimate, 100-300 ns; it reproduces pcie-bench's "
+             "Haswell-EP DMA read latencies within 3%: docs/references.md)",
+             0, 1e9}),
       field(&P::p2p_policy,
             {"p2p_policy",
              ParamKind::choice,
@@ -56,8 +58,9 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
              {"forward", "unsupported_request"}}),
       field(&P::p2p_write_latency,
             {"p2p_write_latency", ParamKind::time, "200 ns",
-             "added latency of a posted write forwarded between root ports (MODELING.md §4)", 0,
-             1e9}),
+             "added latency of a posted write forwarded between root ports (estimate: "
+             "docs/references.md)",
+             0, 1e9}),
       field(&P::p2p_write_bandwidth,
             {"p2p_write_bandwidth", ParamKind::rate, "25 GB/s",
              "cap on posted-write payload forwarded from one ingress root port to peers (estimate)",
@@ -65,7 +68,8 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
       field(&P::p2p_read_latency,
             {"p2p_read_latency", ParamKind::time, "200 ns",
              "added latency of each TLP of a peer read forwarded between root ports: the "
-             "request and its completions each pay it, so a read pays it twice (MODELING.md §4)",
+             "request and its completions each pay it, so a read pays it twice (estimate: "
+             "docs/references.md)",
              0, 1e9}),
       field(&P::p2p_read_bandwidth,
             {"p2p_read_bandwidth", ParamKind::rate, "25 GB/s",
@@ -83,8 +87,8 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
              "MMIO aperture for this root complex's BARs and bridge windows", 1 << 20, 0, true}),
       field(&P::cpu, {"cpu", ParamKind::choice, "other",
                       "CPU / host bridge, for the kernel's P2PDMA allow-list "
-                      "(linux-semantics.md §1.3); every root complex of a machine names the same "
-                      "CPU",
+                      "(Linux drivers/pci/p2pdma.c: cpu_supports_p2pdma, pci_p2pdma_whitelist); "
+                      "every root complex of a machine names the same CPU",
                       0, 0, false, false, host_cpu_names()}),
       field(&P::acs, {"acs", ParamKind::boolean, true,
                       "root ports implement ACS (SV, RR, CR, UF, EC); the kernel enables "

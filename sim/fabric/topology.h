@@ -42,7 +42,8 @@ struct LinkConfig {
   std::string pointer;
 };
 
-// What the topology says about the kernel's PCI set-up (linux-semantics.md §1.4).
+// What the topology says about the kernel's PCI set-up (Linux drivers/pci/pci.c,
+// pci_enable_acs; the pci=disable_acs_redir= kernel parameter).
 struct KernelConfig {
   // pci=disable_acs_redir=...: ports whose ACS RR, CR and EC the kernel clears.
   std::vector<PortRef> disable_acs_redir;

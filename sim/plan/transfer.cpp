@@ -300,8 +300,9 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     // DMA API, which asks calc_map_type_and_dist.
     tc.verdict = p2p_verdict(view, t, tc.target, tc.initiator);
     // With ATS, translated requests pass ports whose firmware set ACS Direct Translated
-    // (linux-semantics.md §5.2): the data path is the switch's even when Linux mapped the
-    // buffer THRU_HOST_BRIDGE because of the redirect.
+    // (PCIe Base Specification, ACS; the table above mlx5_umem_needs_ats in Linux
+    // drivers/infiniband/hw/mlx5/mlx5_ib.h): the data path is the switch's even when Linux mapped
+    // the buffer THRU_HOST_BRIDGE because of the redirect.
     bool direct_translated =
         tc.verdict.acs_redirect && icfg.type->ats_enabled && icfg.type->ats_enabled(icfg.params);
     for (int node : tc.verdict.redirecting_nodes)

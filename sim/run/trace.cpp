@@ -17,7 +17,7 @@ std::int64_t ns_of_fs(std::int64_t fs) {
 }
 
 // Microseconds as fixed decimals of integer nanoseconds: exact, and the same bytes every run
-// (ecosystem.md §3: no %g, no double round trip).
+// (older Perfetto builds truncate a parsed double: no %g, no double round trip).
 std::string us(std::int64_t ns) { return fmt::format("{}.{:03}", ns / 1000, ns % 1000); }
 
 std::string json_string(const std::string &s) { return nlohmann::json(s).dump(); }

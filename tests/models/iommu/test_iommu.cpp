@@ -149,7 +149,7 @@ TEST(Iommu, PageWalkCacheCutsReadsForNeighbourPages) {
   std::int64_t looked_up = at + 5 * kNs;
   EXPECT_EQ(iommu.translate(base + k4K, at), looked_up + 200 * kNs + 1 * kReadPs);
   EXPECT_EQ(iommu.stats().walk_memory_reads, 5u);
-  // Default arithmetic (MODELING.md §5): a miss with a warm PWC adds 200 + 80 = 280 ns.
+  // Default arithmetic (docs/references.md, "IOMMU"): a warm-PWC miss adds 200 + 80 = 280 ns.
   EXPECT_EQ(iommu.translate(base + 2 * k4K, at) - looked_up, 280 * kNs);
   // Same 1 GiB, next 2 MiB: level-3 entry cached -> levels 2 and 1 read.
   iommu.translate(base + k2M, at);

@@ -327,8 +327,9 @@ TEST(P2pdma, KernelAcsControlWithoutIommuAndWithDisableAcsRedir) {
 }
 
 TEST(P2pdma, IommuTurnsSameSwitchPairIntoThruHostBridgeUnlessRedirDisabled) {
-  // linux-semantics §8.3: with an IOMMU the DSPs get RR|CR, so gpu0.f0 -> nic0 (distance 4)
-  // goes to the host-bridge rule (AMD: THRU_HOST_BRIDGE); disable_acs_redir restores BUS_ADDR.
+  // Linux pci_std_enable_acs (drivers/pci/pci.c): with an IOMMU the DSPs get RR|CR, so gpu0.f0 ->
+  // nic0 (distance 4) goes to the host-bridge rule (AMD: THRU_HOST_BRIDGE); disable_acs_redir
+  // restores BUS_ADDR.
   AcsCapability dsp{true, true, true, true, false, false};
   for (bool disable_redirect : {false, true}) {
     Machine m(HostCpu::AmdZen);

@@ -95,7 +95,8 @@ TEST(LinkTiming, OverheadKnobsChangeTheRate) {
 }
 
 TEST(LinkTiming, TlpWireBytesGen1To5) {
-  // MODELING.md §2: a 64-bit MWr of 256 bytes costs 280 bytes; MRd 24; CplD payload + 20.
+  // PCIe Base Specification (4DW header, sequence number, LCRC, Gen3 STP token): a 64-bit MWr of
+  // 256 bytes costs 280 bytes; MRd 24; CplD payload + 20.
   EXPECT_EQ(tlp_wire_bytes(3, TlpType::MWr, true, 256, false), 280u);
   EXPECT_EQ(tlp_wire_bytes(3, TlpType::MRd, true, 0, false), 24u);
   EXPECT_EQ(tlp_wire_bytes(3, TlpType::MRd, false, 0, false), 20u);

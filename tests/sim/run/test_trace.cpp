@@ -1,5 +1,6 @@
 // `pciesim run --trace` and `--vcd`: the trace obeys the structural rules of Chrome trace-event
-// JSON that Perfetto relies on (../shared/docs/ecosystem.md §3), is the same bytes every run,
+// JSON that Perfetto relies on (the Trace Event Format; Perfetto's "Visualizing external trace
+// formats"), is the same bytes every run,
 // and does not change results; the VCD is accepted by GTKWave's vcd2fst and shows traffic.
 #include <cctype>
 #include <cmath>
