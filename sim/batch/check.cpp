@@ -13,6 +13,7 @@
 
 #include "sim/batch/child_pool.h"
 #include "sim/batch/junit.h"
+#include "sim/config/overrides.h"
 #include "sim/plan/scenario.h"
 #include "sim/report/report.h"
 #include "sim/util/file_io.h"
@@ -61,6 +62,11 @@ CLI::App *add_check_command(CLI::App &app, CheckOptions &options) {
   check->add_option("files", options.files, "scenario JSON files")->required();
   check->add_option("--junit", options.junit, "also write a JUnit XML report to FILE");
   add_pool_options(*check, options.pool, "scenarios");
+  check
+      ->add_option("--set", options.overrides,
+                   "POINTER=VALUE: put VALUE at that JSON pointer of every scenario (as run "
+                   "--set); repeatable")
+      ->allow_extra_args(false);
   return check;
 }
 
@@ -195,6 +201,8 @@ std::string summary(const std::vector<ScenarioCheck> &checks) {
 int command_check(const CheckOptions &options) {
   if (!options.junit.empty()) // refused now, not after every scenario ran
     check_output_file(options.junit, "--junit");
+  for (const std::string &o : options.overrides)
+    parse_override(o); // a malformed one is refused once, not in every scenario's run
   const std::string exe = self_executable();
   const std::size_t count = options.files.size();
   std::vector<ScenarioCheck> checks(count);
@@ -218,7 +226,11 @@ int command_check(const CheckOptions &options) {
     auto start = [&](std::size_t i) {
       ChildOutput output{outputs[i].out.open(), outputs[i].err.open()};
       // "--": a file named like an option stays a file.
-      return pool.start_program({exe, "run", "--json", "--quiet", "--", options.files[i]}, output);
+      std::vector<std::string> argv = {exe, "run", "--json", "--quiet"};
+      for (const std::string &o : options.overrides)
+        argv.insert(argv.end(), {"--set", o});
+      argv.insert(argv.end(), {"--", options.files[i]});
+      return pool.start_program(argv, output);
     };
     auto finished = [&](std::size_t i, const ChildExit &how) {
       if (how.stopped && pool.stop_signal())

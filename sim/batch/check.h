@@ -46,8 +46,9 @@ struct ScenarioCheck {
 
 struct CheckOptions {
   std::vector<std::string> files;
-  std::string junit; // path of the JUnit XML report, or empty
-  PoolOptions pool;  // -j (scenarios at once) and --timeout (for the whole check)
+  std::string junit;                  // path of the JUnit XML report, or empty
+  PoolOptions pool;                   // -j (scenarios at once) and --timeout (for the whole check)
+  std::vector<std::string> overrides; // --set POINTER=VALUE, passed to every scenario's run
 };
 
 // Adds the `check` subcommand to the program's parser; `options` receives its arguments.

@@ -20,6 +20,7 @@
 #include "sim/batch/comparison.h"
 #include "sim/batch/sweep.h"
 #include "sim/cli/describe.h"
+#include "sim/config/overrides.h"
 #include "sim/config/schema_check.h"
 #include "sim/fabric/pci_view.h"
 #include "sim/fabric/topo_print.h"
@@ -60,12 +61,31 @@ TopologyView load_any_topology(const std::string &path) {
   return view;
 }
 
+// `run --set`: values put into the scenario and its topology files before they are loaded.
+std::vector<JsonOverride> command_line_overrides;
+
+// The scenario at `path` (the bundled default when empty), with the --set overrides in, loaded
+// and checked.
 ScenarioConfig load_checked_scenario(const std::string &path, std::size_t topology_index = 0) {
-  if (path.empty())
-    return load_default_scenario(topology_index);
-  auto doc = load_json_file(path);
+  const bool bundled = path.empty();
+  DocumentReader read = bundled ? DocumentReader(&read_bundled_file) : &load_json_file;
+  std::size_t topology_files = 0;
+  DocumentReader read_with_overrides = [&](const std::string &file) {
+    ++topology_files;
+    return with_overrides(read(file), command_line_overrides, true);
+  };
+  auto doc = with_overrides(bundled ? bundled_default_scenario() : load_json_file(path),
+                            command_line_overrides, false);
   ScenarioConfig scenario =
-      load_scenario(Node::root(doc), directory_of(path), &load_json_file, topology_index);
+      load_scenario(Node::root(doc), bundled ? "scenarios" : directory_of(path),
+                    read_with_overrides, topology_index);
+  for (const JsonOverride &o : command_line_overrides)
+    if (o.topology && topology_files == 0)
+      throw InputError("--set", "",
+                       fmt::format("topology:{}, but the scenario's topology is "
+                                   "written inline, not in a file",
+                                   o.pointer),
+                       "--set /topology" + o.pointer + " for an inline topology");
   validate_against_schema(Node::root(doc), "scenario");
   return scenario;
 }
@@ -326,6 +346,12 @@ int run_command_line(int argc, char **argv) {
   std::string only_topology;
   run->add_option("--topology", only_topology,
                   "a workload scenario: run only on the topology of this name (e.g. with --trace)");
+  std::vector<std::string> run_overrides;
+  run->add_option("--set", run_overrides,
+                  "POINTER=VALUE: put VALUE at that JSON pointer of the scenario before loading "
+                  "it (topology:POINTER: of its topology files); repeatable, checked as the file "
+                  "is, e.g. --set /workload/iterations=8")
+      ->allow_extra_args(false);
 
   std::string topo_file;
   bool dot = false;
@@ -380,6 +406,8 @@ int run_command_line(int argc, char **argv) {
 
   try {
     check_path_arguments(*run, {"--out", "--trace", "--vcd"}, true);
+    for (const std::string &text : run_overrides)
+      command_line_overrides.push_back(parse_override(text));
     if (run->count("--trace-window") > 0)
       run_options.trace_window = trace_window_option(trace_window, run_options);
     check_path_arguments(*check, {"files", "--junit"}, false);

@@ -82,13 +82,17 @@ std::string normalize(const std::string &path) {
   return join(parts, "/");
 }
 
-std::shared_ptr<const JsonDocument> read_embedded(const std::string &path) {
+} // namespace
+
+std::shared_ptr<const JsonDocument> read_bundled_file(const std::string &path) {
   std::string key = normalize(path);
   for (const EmbeddedFile &f : embedded_files())
     if (f.path == key)
       return parse_json_text(f.text, "<bundled>/" + f.path);
   throw InputError(path, "", "cannot open the file: it does not exist", "an existing file");
 }
+
+namespace {
 // The kernel adds per-page costs times a buffer's pages to a time that never passes
 // max_sim_time: were the sum of every cost over every page beyond the 64-bit range of
 // picoseconds, such a sum could wrap to the past and a run would report nonsense as done.
@@ -116,10 +120,14 @@ void check_workload_time_range(const Node &workload, const WorkloadConfig &w,
 
 } // namespace
 
-ScenarioConfig load_default_scenario(std::size_t topology_index) {
+std::shared_ptr<const JsonDocument> bundled_default_scenario() {
   const std::string path = "scenarios/default.json";
-  return load_scenario(Node::root(parse_json_text(embedded_file(path), "<bundled>/" + path)),
-                       "scenarios", &read_embedded, topology_index);
+  return parse_json_text(embedded_file(path), "<bundled>/" + path);
+}
+
+ScenarioConfig load_default_scenario(std::size_t topology_index) {
+  return load_scenario(Node::root(bundled_default_scenario()), "scenarios", &read_bundled_file,
+                       topology_index);
 }
 
 ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,

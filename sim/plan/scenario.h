@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,7 +40,7 @@ struct ScenarioConfig {
 
 // Reads a topology file a scenario refers to (disk by default; the bundled default scenario
 // reads its topology from the embedded files).
-using DocumentReader = std::shared_ptr<const JsonDocument> (*)(const std::string &path);
+using DocumentReader = std::function<std::shared_ptr<const JsonDocument>(const std::string &path)>;
 
 ScenarioConfig load_scenario_file(const std::string &path, std::size_t topology_index = 0);
 ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
@@ -47,6 +48,9 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
                              std::size_t topology_index = 0);
 // The bundled default scenario (scenarios/default.json and its topology, compiled in).
 ScenarioConfig load_default_scenario(std::size_t topology_index = 0);
+// Its document and the reader of the bundled files it names (its directory is "scenarios").
+std::shared_ptr<const JsonDocument> bundled_default_scenario();
+std::shared_ptr<const JsonDocument> read_bundled_file(const std::string &path);
 
 // What a file is, judged by its top-level keys: "topology", "scenario", "sweep"
 // (it has "axes") or "unknown".
