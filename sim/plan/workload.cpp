@@ -324,8 +324,11 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
   }
   ParamSet costs = resolve_params(OsCosts::specs(), n.get("costs"), driver_costs);
   w.costs = OsCosts::from(costs);
-  if (auto m = n.get("nic_mr"))
-    w.nic_mr_pinned = m->as_choice({"odp", "pinned"}) == "pinned";
+  if (auto m = n.get("nic_mr")) {
+    const std::string mr = m->as_choice({"odp", "odp_prefetch", "pinned"});
+    w.nic_mr_pinned = mr == "pinned";
+    w.nic_odp_prefetch = mr == "odp_prefetch";
+  }
   if (auto d = n.get("dmabuf_importer"))
     w.dmabuf_dynamic = d->as_choice({"pinned", "dynamic"}) == "dynamic";
   if (auto c = n.get("chunk")) {
@@ -437,7 +440,7 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
     j["phases"].push_back(pj);
   }
   j["iterations"] = w.iterations;
-  j["nic_mr"] = w.nic_mr_pinned ? "pinned" : "odp";
+  j["nic_mr"] = w.nic_mr_pinned ? "pinned" : w.nic_odp_prefetch ? "odp_prefetch" : "odp";
   j["dmabuf_importer"] = w.dmabuf_dynamic ? "dynamic" : "pinned";
   j["chunk"] = format_bytes(Bytes{w.chunk_bytes});
   j["chunks_in_flight"] = w.chunks_in_flight;

@@ -72,8 +72,9 @@ struct WorkloadConfig {
   int iterations = 1;
   OsCosts costs;
   std::string driver; // the driver profile its costs start from (drivers/<name>.json), or none
-  bool nic_mr_pinned = false;  // "nic_mr": "pinned" instead of "odp"
-  bool dmabuf_dynamic = false; // "dmabuf_importer": "dynamic" (move_notify) instead of "pinned"
+  bool nic_mr_pinned = false;    // "nic_mr": "pinned" instead of "odp"
+  bool nic_odp_prefetch = false; // "nic_mr": "odp_prefetch": ibv_advise_mr over the MR at setup
+  bool dmabuf_dynamic = false;   // "dmabuf_importer": "dynamic" (move_notify) instead of "pinned"
   std::uint64_t chunk_bytes = 1 << 20;
   int chunks_in_flight = 2;
   std::uint64_t staging_address = 0; // host memory of the `staging_near` component's socket

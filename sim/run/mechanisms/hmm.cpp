@@ -22,6 +22,19 @@ public:
   std::int64_t setup_buffer(std::size_t buffer, int peer, std::int64_t at_ps,
                             const SetupHold &hold) override {
     context_.drivers[buffer]->add_nic(peer);
+    if (context_.workload.nic_odp_prefetch) {
+      // ibv_advise_mr(IBV_ADVISE_MR_ADVICE_PREFETCH, IBV_ADVISE_MR_FLAG_FLUSH) over the whole
+      // ODP MR before the first send: the same page faults (odp_fault_max at a time, their
+      // migrations or peer mappings), done at setup instead of on the data path.
+      Done done = hold();
+      context_.kernel.call_at(at_ps, [this, buffer, peer, done] {
+        std::vector<std::uint64_t> all(context_.tables[buffer]->page_count());
+        std::iota(all.begin(), all.end(), 0);
+        context_.drivers[buffer]->nic_fault(
+            peer, all, peer_map_ && context_.peer_ok(peer, static_cast<int>(buffer)), done);
+      });
+      return at_ps;
+    }
     if (!context_.workload.nic_mr_pinned)
       return at_ps;
     // A pinned MR over HMM memory: get_user_pages faults every page to RAM, then pins and
