@@ -221,10 +221,17 @@ HmmDriver::device_pages_around(const std::vector<std::uint64_t> &touched) {
   const std::uint64_t batch = migrate_to_ram_pages();
   std::vector<std::uint64_t> ranges;
   for (std::uint64_t page : touched)
-    if (table_.page(page).home == PageHome::Device)
-      ranges.push_back(page / batch);
+    if (table_.page(page).home == PageHome::Device) {
+      if (batch == 1) {
+        ranges.push_back(page); // one-page ranges: the touched pages themselves, no second list
+      } else if (ranges.empty() || ranges.back() != page / batch) {
+        ranges.push_back(page / batch);
+      }
+    }
   std::sort(ranges.begin(), ranges.end());
   ranges.erase(std::unique(ranges.begin(), ranges.end()), ranges.end());
+  if (batch == 1)
+    return ranges;
   std::vector<std::uint64_t> device;
   for (std::uint64_t range : ranges)
     for (std::uint64_t q = range * batch; q < std::min((range + 1) * batch, table_.page_count());

@@ -110,8 +110,8 @@ TEST(DriverProfiles, AmdgpuMigratesTheGranuleAroundAFault) {
 
 // UVM evicts a root chunk of managed memory with one GPU unmap (notifier_invalidate, 2 us),
 // the copy engine's setup and the copy, where migrate_vma adds collect and finalize (0.5 us a
-// page) and a TLB shootdown (5 us) in place of the unmap. The GPU reads 24 MiB through a
-// 16 MiB memory: 4 chunks evicted either way, the same copies, and the two paths differ by
+// page) and a TLB shootdown (5 us) in place of the unmap. The GPU reads 12 MiB through an
+// 8 MiB memory: 2 chunks evicted either way, the same copies, and the two paths differ by
 // exactly that work. The prefetcher and the big-page widening are turned off through `costs`,
 // which wins over the profile.
 TEST(DriverProfiles, UvmEvictsARootChunkWithoutPerPageMigrationWork) {
@@ -120,7 +120,7 @@ TEST(DriverProfiles, UvmEvictsARootChunkWithoutPerPageMigrationWork) {
         nlohmann::json::parse(read_repo_file("topologies/gpu-nic-shared-switch.json"));
     for (auto &c : t["components"])
       if (c["id"] == "gpu0") {
-        c["params"]["memory_size"] = "16 MiB";
+        c["params"]["memory_size"] = "8 MiB";
         c["params"]["resizable_bar"] = false;
       }
     std::string dir = make_temp_dir("uvm-evict");
@@ -128,8 +128,8 @@ TEST(DriverProfiles, UvmEvictsARootChunkWithoutPerPageMigrationWork) {
         {"name", "uvm-evict"},
         {"topology", t},
         {"workload",
-         managed_workload("nvidia-uvm", "24 MiB",
-                          nlohmann::json::array({touch("read", "gpu0", "read", "24 MiB")}),
+         managed_workload("nvidia-uvm", "12 MiB",
+                          nlohmann::json::array({touch("read", "gpu0", "read", "12 MiB")}),
                           {{"gpu_prefetch_threshold", 0},
                            {"gpu_fault_granularity", "4 KiB"},
                            {"eviction_path", eviction_path}})}};
@@ -140,14 +140,14 @@ TEST(DriverProfiles, UvmEvictsARootChunkWithoutPerPageMigrationWork) {
   };
   const nlohmann::json uvm = run("driver"), vma = run("migrate_vma");
   ASSERT_EQ(uvm["status"], "ok") << uvm["reason"];
-  EXPECT_EQ(uvm["os"]["evictions"], 4);
-  EXPECT_EQ(vma["os"]["evictions"], 4);
+  EXPECT_EQ(uvm["os"]["evictions"], 2);
+  EXPECT_EQ(vma["os"]["evictions"], 2);
   EXPECT_EQ(uvm["os"]["gpu_prefetched_pages"], 0);
   EXPECT_EQ(uvm["breakdown_ns"]["copy"], vma["breakdown_ns"]["copy"]);
-  EXPECT_EQ(uvm["breakdown_ns"]["shootdown"].get<double>() + 4 * 5000,
+  EXPECT_EQ(uvm["breakdown_ns"]["shootdown"].get<double>() + 2 * 5000,
             vma["breakdown_ns"]["shootdown"].get<double>());
   const double saved_ns = duration_ns(phase(vma, "read")) - duration_ns(phase(uvm, "read"));
-  EXPECT_NEAR(saved_ns, 4 * (512 * (300 + 200) + 5000 - 2000), 1.0);
+  EXPECT_NEAR(saved_ns, 2 * (512 * (300 + 200) + 5000 - 2000), 1.0);
 }
 
 // One page ping-pongs: the GPU reads it, the CPU writes it, 20 times. Under UVM's thrashing
