@@ -213,9 +213,9 @@ void HmmDriver::migrate_batches_from(std::shared_ptr<const std::vector<std::uint
   });
 }
 
-// migrate_to_ram moves the aligned range of migrate_to_ram_pages around a faulting page (amdgpu
-// SVM's granule; nouveau and UVM one page): of the ranges of the touched pages that are on the
-// device, every page still on the device, in address order.
+// migrate_to_ram moves the aligned range of migrate_to_ram_pages around a faulting page (nouveau
+// one page, UVM its 64 KiB big page, amdgpu SVM its 2 MiB granule): of the ranges of the touched
+// pages that are on the device, every page still on the device, in address order.
 std::vector<std::uint64_t>
 HmmDriver::device_pages_around(const std::vector<std::uint64_t> &touched) {
   const std::uint64_t batch = migrate_to_ram_pages();
