@@ -1,11 +1,6 @@
 #include "sim/config/platform.h"
 
-#include <algorithm>
-
-#include <fmt/format.h>
-
 #include "sim/config/component_catalog.h"
-#include "sim/config/embedded_files.h"
 #include "sim/config/param_loader.h"
 #include "sim/config/sourced_values.h"
 
@@ -34,9 +29,7 @@ std::shared_ptr<const PlatformProfile> load_platform_document(const Node &root,
   root.allow_only(allowed);
   auto profile = std::make_shared<PlatformProfile>();
   profile->name = name;
-  if (auto n = root.get("name"); n && n->as_string() != name)
-    n->fail(fmt::format("\"{}\" in a file named {}.json", n->as_string(), name),
-            "the file's name without .json");
+  check_document_name(root, name);
   profile->description = root.at("description").as_string();
   for (const std::string &section : platform_sections()) {
     std::optional<Node> values = root.get(section);
@@ -52,19 +45,7 @@ std::shared_ptr<const PlatformProfile> load_platform_document(const Node &root,
 }
 
 std::shared_ptr<const PlatformProfile> load_platform(const std::string &name, const Node &where) {
-  std::vector<std::string> names = platform_names();
-  if (std::find(names.begin(), names.end(), name) == names.end())
-    where.fail(fmt::format("unknown platform \"{}\"", name),
-               "one of: " + join(names, ", ") + " (pciesim describe lists them)");
-  static std::map<std::string, std::shared_ptr<const PlatformProfile>> loaded;
-  auto found = loaded.find(name);
-  if (found != loaded.end())
-    return found->second;
-  std::string path = kFolder + "/" + name + ".json";
-  auto profile =
-      load_platform_document(Node::root(parse_json_text(embedded_file(path), path)), name);
-  loaded.emplace(name, profile);
-  return profile;
+  return load_embedded_profile(kFolder, "platform", name, where, &load_platform_document);
 }
 
 } // namespace pciesim

@@ -20,6 +20,20 @@ std::vector<std::string> embedded_names(const std::string &folder) {
   return names;
 }
 
+void check_document_name(const Node &root, const std::string &name) {
+  if (auto n = root.get("name"); n && n->as_string() != name)
+    n->fail(fmt::format("\"{}\" in a file named {}.json", n->as_string(), name),
+            "the file's name without .json");
+}
+
+void require_embedded_name(const std::string &folder, const std::string &kind,
+                           const std::string &name, const Node &where) {
+  std::vector<std::string> names = embedded_names(folder);
+  if (std::find(names.begin(), names.end(), name) == names.end())
+    where.fail(fmt::format("unknown {} \"{}\"", kind, name),
+               "one of: " + join(names, ", ") + " (pciesim describe lists them)");
+}
+
 void read_sourced_values(const Node &section, const std::vector<ParamSpec> &specs,
                          const std::string &what, std::map<std::string, Node> &values,
                          std::map<std::string, std::string> &sources) {

@@ -1,0 +1,263 @@
+// The GPU's replayable faults on system pages (models/os/hmm.h): fault batches, and the driver
+// policies that decide what a batch moves or maps — the driver's fault granularity, UVM's
+// density prefetch and thrashing detection, nouveau's remote mapping, room made in device
+// memory by eviction. The migrations themselves are hmm.cpp's.
+#include "models/os/hmm.h"
+
+#include <algorithm>
+#include <set>
+
+#include "models/common/sim_time.h"
+
+namespace pciesim {
+
+void HmmDriver::gpu_fault(std::vector<std::uint64_t> pages, Done done) {
+  gpu_faults_.waiting.push_back(FaultQueue::Request{std::move(pages), false, std::move(done)});
+  serve_gpu();
+}
+
+// One batch of the GPU fault buffer: up to gpu_fault_batch_pages faults, from as many
+// waiting accesses as fit; an access with more pages is served over several batches.
+void HmmDriver::serve_gpu() {
+  FaultQueue &q = gpu_faults_;
+  if (q.busy || q.waiting.empty())
+    return;
+  q.busy = true;
+  const std::size_t limit = static_cast<std::size_t>(kernel_.costs().gpu_fault_batch_pages);
+  std::vector<std::uint64_t> batch;
+  std::vector<Done> completed;
+  while (!q.waiting.empty() && batch.size() < limit) {
+    FaultQueue::Request &r = q.waiting.front();
+    std::size_t take = std::min(limit - batch.size(), r.pages.size());
+    batch.insert(batch.end(), r.pages.begin(), r.pages.begin() + static_cast<long>(take));
+    r.pages.erase(r.pages.begin(), r.pages.begin() + static_cast<long>(take));
+    if (!r.pages.empty())
+      break;
+    completed.push_back(std::move(r.done));
+    q.waiting.pop_front();
+  }
+  std::sort(batch.begin(), batch.end());
+  batch.erase(std::unique(batch.begin(), batch.end()), batch.end());
+  // Faults on pages an earlier batch already brought (its migration or prefetch overtook
+  // accesses in flight) are fetched and dropped: only the others cost a fault's service.
+  const auto stale = static_cast<std::int64_t>(
+      std::count_if(batch.begin(), batch.end(), [this](std::uint64_t page) {
+        const PageState &p = table_.page(page);
+        return p.home == PageHome::Device || p.gpu_mapped;
+      }));
+  const std::int64_t faults = static_cast<std::int64_t>(batch.size()) - stale;
+  ++kernel_.stats().gpu_fault_batches;
+  kernel_.stats().gpu_faults += static_cast<std::uint64_t>(faults);
+  kernel_.stats().gpu_faults_stale += static_cast<std::uint64_t>(stale);
+  const std::int64_t start = now_ps();
+  const std::int64_t serviced =
+      start + kernel_.costs().gpu_fault_batch.ps + faults * kernel_.costs().gpu_fault_per_fault.ps;
+  kernel_.record(TimeKind::FaultHandling, start, serviced, driver(), "gpu fault batch",
+                 {{"faults", faults}, {"stale", stale}});
+  auto finish = [this, completed = std::move(completed)](std::int64_t) {
+    for (const Done &d : completed)
+      d(now_ps());
+    gpu_faults_.busy = false;
+    serve_gpu();
+  };
+  kernel_.call_at(serviced, [this, batch, finish = std::move(finish)]() {
+    when_settled(batch, [this, batch, finish]() {
+      std::vector<std::uint64_t> movable;
+      for (std::uint64_t page : batch) {
+        PageState &p = table_.page(page);
+        if (p.home == PageHome::Device || p.gpu_mapped)
+          continue;
+        if (table_.pinned(page)) {
+          // A pinned page cannot move: the driver maps the system page remotely instead.
+          ++kernel_.stats().migrations_refused_pinned;
+          remote_map(page);
+          continue;
+        }
+        movable.push_back(page);
+      }
+      const OsCosts &c = kernel_.costs();
+      if (c.gpu_fault_policy == OsCosts::GpuFaultPolicy::MapRemote) {
+        map_remote(std::move(movable), finish);
+        return;
+      }
+      add_fault_granule(movable);
+      if (c.gpu_prefetch_threshold > 0 && !movable.empty())
+        add_density_prefetch(movable);
+      std::vector<std::uint64_t> throttled =
+          c.thrashing_threshold > 0 ? hold_thrashing(movable) : std::vector<std::uint64_t>{};
+      if (throttled.empty()) {
+        migrate_in(std::move(movable), finish);
+        return;
+      }
+      // UVM throttles the faulting processor on a thrashing page: its fault is serviced a nap
+      // later, so the processor that has the page keeps it meanwhile.
+      migrate_in(std::move(movable), [this, throttled, finish](std::int64_t) {
+        const std::int64_t wake = now_ps() + kernel_.costs().thrashing_nap.ps;
+        kernel_.trace_step(driver(), "thrashing throttle", now_ps(), wake,
+                           {{"pages", static_cast<std::int64_t>(throttled.size())}});
+        kernel_.call_at(wake, [this, throttled, finish] { migrate_in(throttled, finish); });
+      });
+    });
+  });
+}
+
+// nouveau's fault handler: hmm_range_fault and a DMA mapping per page, then the GPU maps the
+// system page where it is.
+void HmmDriver::map_remote(std::vector<std::uint64_t> pages, Done done) {
+  const OsCosts &c = kernel_.costs();
+  const std::int64_t start = now_ps();
+  const std::int64_t n = static_cast<std::int64_t>(pages.size());
+  const std::int64_t mapped = start + n * (c.hmm_range_fault_page.ps + c.dma_map_page.ps);
+  kernel_.record(TimeKind::FaultHandling, start, mapped, driver(), "map remote", {{"pages", n}});
+  kernel_.call_at(mapped, [this, pages = std::move(pages), done = std::move(done)] {
+    for (std::uint64_t page : pages)
+      remote_map(page);
+    done(now_ps());
+  });
+}
+
+void HmmDriver::remote_map(std::uint64_t page) {
+  ++kernel_.stats().remote_mappings;
+  table_.page(page).gpu_mapped = true;
+}
+
+bool HmmDriver::may_join_migration(std::uint64_t page) {
+  const PageState &p = table_.page(page);
+  return p.home != PageHome::Device && !p.migrating && !p.gpu_mapped && !table_.pinned(page);
+}
+
+void HmmDriver::add_range(std::vector<std::uint64_t> &movable, std::set<std::uint64_t> &chosen,
+                          std::uint64_t first, std::uint64_t end) {
+  for (std::uint64_t q = first; q < end; ++q) {
+    if (chosen.count(q) || !may_join_migration(q))
+      continue;
+    chosen.insert(q);
+    movable.push_back(q);
+    ++kernel_.stats().gpu_prefetched_pages;
+  }
+}
+
+// amdgpu SVM migrates the aligned range of its granularity around each faulted page.
+void HmmDriver::add_fault_granule(std::vector<std::uint64_t> &movable) {
+  const std::uint64_t granule =
+      std::max<std::uint64_t>(1, kernel_.costs().gpu_fault_granularity.count / table_.page_bytes());
+  if (granule <= 1 || movable.empty())
+    return;
+  const std::size_t faulted = movable.size();
+  std::set<std::uint64_t> chosen(movable.begin(), movable.end());
+  for (std::size_t i = 0; i < faulted; ++i) {
+    const std::uint64_t first = movable[i] / granule * granule;
+    add_range(movable, chosen, first, std::min(first + granule, table_.page_count()));
+  }
+  std::sort(movable.begin() + static_cast<long>(faulted), movable.end());
+}
+
+void HmmDriver::note_moves(const std::vector<std::uint64_t> &pages, std::int64_t at_ps) {
+  const std::int64_t lapse = kernel_.costs().thrashing_lapse.ps;
+  for (std::uint64_t page : pages) {
+    Thrashing &t = thrashing_[page];
+    t.events = t.moved && at_ps - t.last_move_ps <= lapse ? t.events + 1 : 0;
+    t.moved = true;
+    t.last_move_ps = at_ps;
+  }
+}
+
+// UVM's thrashing policy (uvm_perf_thrashing.c), for a GPU fault: a page that moved back and
+// forth thrashing_threshold times, each within the lapse, is throttled; after
+// thrashing_pin_threshold throttles it is pinned where it is, in system RAM, and the GPU maps
+// it remotely. Returns the throttled pages, taken out of `movable` with the pinned ones.
+std::vector<std::uint64_t> HmmDriver::hold_thrashing(std::vector<std::uint64_t> &movable) {
+  const OsCosts &c = kernel_.costs();
+  std::vector<std::uint64_t> throttled, kept;
+  for (std::uint64_t page : movable) {
+    auto it = thrashing_.find(page);
+    const bool thrashing = it != thrashing_.end() && it->second.events >= c.thrashing_threshold &&
+                           now_ps() - it->second.last_move_ps <= c.thrashing_lapse.ps;
+    if (!thrashing) {
+      kept.push_back(page);
+    } else if (it->second.throttles >= c.thrashing_pin_threshold) {
+      ++kernel_.stats().thrashing_pins;
+      remote_map(page);
+    } else {
+      // The page's history runs on through the nap: the fault it holds back moves it then.
+      ++it->second.throttles;
+      it->second.last_move_ps = now_ps() + c.thrashing_nap.ps;
+      ++kernel_.stats().thrashing_throttles;
+      throttled.push_back(page);
+    }
+  }
+  movable = std::move(kept);
+  return throttled;
+}
+
+void HmmDriver::migrate_in(std::vector<std::uint64_t> movable, Done done) {
+  if (movable.empty()) {
+    done(now_ps());
+    return;
+  }
+  if (!memory_) {
+    migrate(std::move(movable), PageHome::Device, std::move(done));
+    return;
+  }
+  const std::size_t wanted = movable.size();
+  memory_->make_room(
+      memory_buffer_, wanted,
+      [this, movable = std::move(movable), done = std::move(done)](std::size_t granted) mutable {
+        // No room and nothing left to evict (everything resident pinned, or a
+        // driver that never evicts): the page stays in RAM and the GPU maps it
+        // remotely, as nouveau does when its device memory is exhausted.
+        for (std::size_t i = granted; i < movable.size(); ++i)
+          remote_map(movable[i]);
+        movable.resize(granted);
+        // A page another migration took while the room was made no longer needs its frame.
+        const std::size_t before = movable.size();
+        movable.erase(std::remove_if(movable.begin(), movable.end(),
+                                     [this](std::uint64_t page) {
+                                       const PageState &p = table_.page(page);
+                                       return p.home == PageHome::Device || p.migrating;
+                                     }),
+                      movable.end());
+        memory_->unreserve(memory_buffer_, before - movable.size());
+        if (movable.empty())
+          done(now_ps());
+        else
+          migrate(std::move(movable), PageHome::Device, std::move(done));
+      });
+}
+
+// UVM's density prefetcher (uvm_perf_prefetch.c, compute_prefetch_region): within the 2 MiB
+// VA block of a faulted page, each aligned power-of-two region around it, from the page up
+// to the whole block, qualifies when its pages on the device or faulted in this batch are
+// more than the threshold's share of it; the largest qualifying region migrates whole.
+// Prefetched pages pay no per-fault cost: they ride with the batch's migration.
+void HmmDriver::add_density_prefetch(std::vector<std::uint64_t> &movable) {
+  const std::uint64_t pages = table_.page_count();
+  const std::uint64_t block_pages = std::max<std::uint64_t>(1, (2ull << 20) / table_.page_bytes());
+  const std::uint64_t threshold =
+      static_cast<std::uint64_t>(kernel_.costs().gpu_prefetch_threshold);
+  const std::set<std::uint64_t> faulted(movable.begin(), movable.end());
+  std::set<std::uint64_t> chosen(movable.begin(), movable.end());
+  const std::size_t faulted_count = movable.size();
+  auto counts = [&](std::uint64_t page) {
+    return table_.page(page).home == PageHome::Device || faulted.count(page) > 0;
+  };
+  for (std::uint64_t page : faulted) {
+    std::uint64_t best_lo = page, best_end = page + 1;
+    for (std::uint64_t size = 2; size <= block_pages; size *= 2) {
+      const std::uint64_t lo = page / size * size, end = std::min(lo + size, pages);
+      std::uint64_t in = 0;
+      for (std::uint64_t q = lo; q < end; ++q)
+        in += counts(q) ? 1 : 0;
+      if (in * 100 > size * threshold) {
+        best_lo = lo;
+        best_end = end;
+      }
+    }
+    add_range(movable, chosen, best_lo, best_end);
+  }
+  // The faulted pages stay first (a memory short of frames maps the tail remotely); the
+  // prefetched ones follow in address order, so their contiguous runs copy as one DMA each.
+  std::sort(movable.begin() + static_cast<long>(faulted_count), movable.end());
+}
+
+} // namespace pciesim
