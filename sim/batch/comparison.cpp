@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <new>
+#include <sstream>
 #include <utility>
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 
 #include "sim/batch/check.h"
 #include "sim/batch/child_pool.h"
+#include "sim/fabric/topo_print.h"
 #include "sim/plan/expect.h"
 #include "sim/report/report.h"
 #include "sim/util/file_io.h"
@@ -142,6 +144,16 @@ int command_compare(const std::vector<ScenarioConfig> &topologies, const Compari
   results["pciesim_version"] = PCIESIM_VERSION;
   results["scenario"] = first.name;
   results["workload"] = first.workload->resolved;
+  // The topologies as pciesim draws them (`topo --dot`, a line per array element), so that a
+  // report of this directory has their pictures wherever it is made.
+  results["topologies"] = nlohmann::ordered_json::array();
+  for (const ScenarioConfig &s : topologies) {
+    nlohmann::ordered_json dot_lines = nlohmann::ordered_json::array();
+    std::istringstream dot(topology_dot(s.topology->config, s.topology->hierarchy, s.enumeration));
+    for (std::string line; std::getline(dot, line);)
+      dot_lines.push_back(line);
+    results["topologies"].push_back({{"name", s.topology->config.name}, {"dot", dot_lines}});
+  }
   results["mechanisms"] = nlohmann::ordered_json::array();
   for (auto &e : entries)
     results["mechanisms"].push_back(e);

@@ -78,30 +78,50 @@ public:
     if (topology.is_null())
       return -1;
     std::string key = topology.dump();
+    std::string name = topology.contains("name") && topology["name"].is_string()
+                           ? topology["name"].get<std::string>()
+                           : fallback;
+    return insert(key, name, [&](std::string &note) {
+      try {
+        return render_dot(dot_of(topology, file), note);
+      } catch (const InputError &e) {
+        note = std::string("no picture: the topology does not load: ") + e.what();
+        return std::string();
+      }
+    });
+  }
+
+  // The topologies a comparison recorded in its results.json, each with its DOT as lines.
+  void add_recorded(const nlohmann::json &result) {
+    for (const nlohmann::json &t : json_array(result, "topologies")) {
+      std::string dot;
+      for (const nlohmann::json &line : json_array(t, "dot"))
+        if (line.is_string())
+          dot += line.get<std::string>() + "\n";
+      if (!dot.empty())
+        insert("dot:" + dot, json_text(t, "name"),
+               [&](std::string &note) { return render_dot(dot, note); });
+    }
+  }
+
+private:
+  template <class Draw> int insert(const std::string &key, const std::string &name, Draw draw) {
     auto found = index_.find(key);
     if (found != index_.end())
       return found->second;
     ReportTopology t;
-    t.name = topology.contains("name") && topology["name"].is_string()
-                 ? topology["name"].get<std::string>()
-                 : fallback;
-    if (!have_dot_) {
+    t.name = name;
+    if (!have_dot_)
       t.note = "Graphviz `dot` was not found on PATH, so there is no picture of this topology "
                "(install graphviz, then run `pciesim report` again).";
-    } else {
-      try {
-        t.svg = render_dot(dot_of(topology, file), t.note);
-      } catch (const InputError &e) {
-        t.note = std::string("no picture: the topology does not load: ") + e.what();
-      }
-    }
+    else
+      t.svg = draw(t.note);
     int index = static_cast<int>(data_.topologies.size());
     data_.topologies.push_back(std::move(t));
     index_.emplace(key, index);
     return index;
   }
 
-private:
   ReportData &data_;
   bool have_dot_;
   std::map<std::string, int> index_;
@@ -148,6 +168,7 @@ void load_sweep(const std::string &dir, const Node &root, ReportData &data) {
     std::string point_dir = dir + "/points/" + point.id;
     if (point.status == "completed" && fs::is_regular_file(point_dir + "/results.json"))
       point.result = load_json_file(point_dir + "/results.json")->root;
+    topologies.add_recorded(point.result);
     std::string file;
     if (fs::is_directory(point_dir))
       point.topology = topologies.add(topology_of(point_dir, point.result, file), file,
@@ -165,9 +186,12 @@ void load_run(const std::string &dir, const Node &root, ReportData &data) {
   point.result = root.json();
   data.title = point.id.empty() ? "run" : point.id;
   TopologyCollector topologies(data);
+  // A comparison records its topologies; its mechanisms name theirs.
+  topologies.add_recorded(point.result);
   std::string file;
   nlohmann::json topology = topology_of(dir, point.result, file);
-  if (topology.is_null()) {
+  bool comparison = !data.topologies.empty();
+  if (!comparison && topology.is_null()) {
     // Still one topology, so that the link statistics have a place; just no picture.
     nlohmann::json resolved = point.result.value("config", nlohmann::json::object());
     resolved = resolved.is_object() ? resolved.value("topology", nlohmann::json::object())
@@ -180,7 +204,7 @@ void load_run(const std::string &dir, const Node &root, ReportData &data) {
                    " that results.json names is not found from here (run the report where the "
                    "run was started)"});
     point.topology = 0;
-  } else {
+  } else if (!comparison) {
     point.topology = topologies.add(topology, file, "topology");
   }
   data.points.push_back(std::move(point));

@@ -1,8 +1,8 @@
 // `pciesim report DIR`: a self-contained report.html (inline SVG charts and topology pictures,
 // no scripts, no external resources) and a report.md (the same tables, charts as files under
-// DIR/report-svg/) from the output of a sweep, a merge or a single run. Written atomically;
-// the bytes depend only on the result files, so a sweep and its sharded merge give the same
-// report.
+// DIR/report-svg/), with each chart's data as CSV under DIR/report-data/ from the output of a
+// sweep, a merge or a single run. Written atomically; the bytes depend only on the result files, so
+// a sweep and its sharded merge give the same report.
 #pragma once
 
 #include <string>
@@ -14,6 +14,7 @@ namespace pciesim {
 struct ReportFiles {
   std::string html, markdown;
   std::vector<std::pair<std::string, std::string>> svgs; // file name under report-svg/, content
+  std::vector<std::pair<std::string, std::string>> csvs; // under report-data/: each chart's data
 };
 
 ReportFiles render_report(const ReportData &data);

@@ -35,9 +35,9 @@ svg::LinePlot throughput_plot() {
   plot.frame.title = "throughput";
   plot.frame.x_label = "size";
   plot.frame.y_label = "GB/s";
-  plot.log2_x = true;
-  plot.series = {{"gen3", {64, 128, 256, 512, 1024}, {1, 2, 3, 4, 5}},
-                 {"gen4", {64, 256, 1024}, {2, 4, 10}}};
+  plot.x_scale = svg::Scale::Log2;
+  plot.series = {{"gen3", {64, 128, 256, 512, 1024}, {1, 2, 3, 4, 5}, {}},
+                 {"gen4", {64, 256, 1024}, {2, 4, 10}, {}}};
   return plot;
 }
 
@@ -97,7 +97,7 @@ TEST(SvgPlot, StackedBarLengthsAreProportionalToTheValues) {
 TEST(SvgPlot, StepCdfRisesAtEachValue) {
   svg::CdfPlot plot;
   plot.frame.title = "latency";
-  plot.series = {{"dma", {100, 200, 400}, {0.5, 0.99, 1.0}}};
+  plot.series = {{"dma", {100, 200, 400}, {0.5, 0.99, 1.0}, {}}};
   XmlDocument doc(svg::step_cdf(plot));
   ASSERT_TRUE(doc.ok());
   auto lines = doc.select("//svg:polyline[@class='series']");
