@@ -83,17 +83,24 @@ Section latency_section(const ReportData &d, const std::vector<std::size_t> &cho
                                      "Latency of each operation of the workload."));
   }
   std::vector<svg::CdfSeries> transfers;
+  std::vector<std::string> transfer_ids;
   bool several = chosen.size() > 1;
-  for (std::size_t i : chosen) {
-    const ReportPoint &p = d.points[i];
+  for (std::size_t k = 0; k < chosen.size(); ++k) {
+    const ReportPoint &p = d.points[chosen[k]];
     for (const json &t : json_array(p.result, "transfers")) {
       const json &lat = t.contains("latency_ns") ? t["latency_ns"] : json();
-      // Named as in the throughput chart: the combination first, then the transfer.
-      std::string name =
-          several ? combination(d, p) + " / " + json_text(t, "id") : json_text(t, "id");
+      std::string id = json_text(t, "id");
+      // Named and drawn as in the throughput chart: the combination first (its colour), then
+      // the transfer (its dash pattern).
+      std::string name = several ? combination(d, p) + " / " + id : id;
       transfers.push_back(latency_series(name, json(), json_number(lat, "p50"),
                                          json_number(lat, "p99"), json_number(lat, "max"),
                                          approximated));
+      auto seen = std::find(transfer_ids.begin(), transfer_ids.end(), id);
+      if (seen == transfer_ids.end())
+        seen = transfer_ids.insert(transfer_ids.end(), id);
+      transfers.back().style = {svg::series_colour(k), svg::series_dash(static_cast<std::size_t>(
+                                                           seen - transfer_ids.begin()))};
     }
   }
   transfers.erase(std::remove_if(transfers.begin(), transfers.end(),

@@ -109,6 +109,20 @@ Section verdict_section(const ReportData &d) {
       row.push_back(cells.count(name) ? cells.at(name) : "");
     t.rows.push_back(row);
   }
+  if (columns.size() > 4) { // a sweep's many topologies and points: a row each, not a column
+    Table long_form{{"topology and point"}, {false}, {}};
+    for (const std::string &name : mechanisms) {
+      long_form.header.push_back(name);
+      long_form.numeric.push_back(true);
+    }
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      std::vector<std::string> row{t.header[c + 1]};
+      for (const auto &mechanism_row : t.rows)
+        row.push_back(mechanism_row[c + 1]);
+      long_form.rows.push_back(row);
+    }
+    t = long_form;
+  }
   for (const std::string &line : lines)
     s.text += (s.text.empty() ? "" : "\n") + line;
   if (!t.rows.empty())

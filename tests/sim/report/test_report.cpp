@@ -2,9 +2,12 @@
 // libxml2), one chart per kind of data, the same bytes from a sweep and from its sharded
 // merge, the "mechanisms" results when a run has them, and bad directories as input errors.
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -68,6 +71,72 @@ TEST(Report, SweepWritesASelfContainedReport) {
   CommandResult again = run_pciesim("report " + dir);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(read_file(dir + "/report.html"), html);
+}
+
+// A sweep of comparisons (the shipped migration-granularity sweep: 3 points, 2 topologies):
+// its report has the crossover of every point and topology as that point's results.json has
+// it, bars rather than lines for throughput (the size does not vary), and beside each chart
+// its data, which adds up to what results.json says.
+TEST(Report, AWorkloadSweepShowsItsCrossoversAndCategoricalBars) {
+  std::string dir = make_temp_dir("report");
+  CommandResult r =
+      run_pciesim("sweep " + kSource +
+                  "/scenarios/sweeps/migration-granularity.json -j 2 --quiet --out " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  XmlDocument doc(read_file(dir + "/report.html"), true);
+  ASSERT_TRUE(doc.ok());
+  auto rows = doc.select("//section[@id='crossover']//table//tr[td]");
+  std::string table;
+  for (xmlNodePtr row : rows)
+    table += XmlDocument::content(row) + "\n";
+  nlohmann::json merged = nlohmann::json::parse(read_file(dir + "/results.json"));
+  std::size_t crossovers = 0;
+  std::vector<std::pair<std::string, double>> totals; // every mechanism's total_time_ns
+  for (const auto &point : merged["points"]) {
+    nlohmann::json own = nlohmann::json::parse(
+        read_file(dir + "/points/" + point["id"].get<std::string>() + "/results.json"));
+    for (const auto &m : own["mechanisms"])
+      totals.emplace_back(m["name"], m["total_time_ns"].get<double>());
+    for (const auto &c : own["crossover"]) {
+      ++crossovers;
+      ASSERT_TRUE(c["reuses"].is_number()) << c.dump();
+      // The row of this topology names its number of passes.
+      EXPECT_NE(table.find(c["topology"].get<std::string>() + "hmm_migratep2p_dma_api" +
+                           std::to_string(c["reuses"].get<long long>())),
+                std::string::npos)
+          << table;
+    }
+  }
+  EXPECT_EQ(crossovers, 6u);
+  EXPECT_EQ(rows.size(), crossovers);
+  // Throughput where the size does not vary: bars, no lines.
+  EXPECT_FALSE(doc.select("//section[@id='throughput']//rect[@class='bar']").empty());
+  EXPECT_TRUE(doc.select("//section[@id='throughput']//polyline").empty());
+  // Each breakdown chart's CSV adds up to its mechanisms' total times.
+  std::size_t checked = 0;
+  for (const auto &entry : fs::directory_iterator(dir + "/report-data")) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("breakdown-", 0) != 0)
+      continue;
+    std::map<std::string, double> total;
+    std::istringstream csv(read_file(entry.path().string()));
+    std::string line;
+    std::getline(csv, line);
+    EXPECT_EQ(line, "mechanism,part,time_ns");
+    while (std::getline(csv, line)) {
+      std::size_t a = line.find(','), b = line.rfind(',');
+      total[line.substr(0, a)] += std::stod(line.substr(b + 1));
+    }
+    EXPECT_EQ(total.size(), 3u) << name;
+    for (const auto &[mechanism, ns] : total) {
+      bool found = false;
+      for (const auto &[m, t] : totals)
+        found = found || (m == mechanism && std::fabs(ns - t) <= 1e-5 * t);
+      EXPECT_TRUE(found) << name << ": " << mechanism << " adds up to " << ns;
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 6u);
 }
 
 TEST(Report, MergedShardsGiveTheSameReportAsOneSweep) {
