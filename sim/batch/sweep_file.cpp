@@ -2,6 +2,7 @@
 // materialised and checked by the scenario loader; and the manifest that defines the points.
 #include "sim/batch/sweep_file.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -10,8 +11,11 @@
 
 #include <fmt/format.h>
 
+#include "sim/batch/sweep_axis_values.h"
+#include "sim/batch/sweep_crossover.h"
 #include "sim/batch/sweep_point_builder.h"
 #include "sim/config/json_input.h"
+#include "sim/config/overrides.h"
 #include "sim/config/schema_check.h"
 #include "sim/plan/scenario.h"
 #include "sim/report/report.h"
@@ -29,21 +33,29 @@ std::string read_checked_json_text(const std::string &path) {
   return text;
 }
 
-// An axis pointer may name a value of the base document or a key to add to an object in it.
-bool pointer_is_settable(const OrderedJson &doc, const std::string &pointer) {
+// Why an axis pointer cannot be set in `doc` (see settable_pointer), or nothing: it may name a
+// value of the document, select array elements by a member, or name members to add to objects.
+std::optional<PointerProblem> unsettable(const OrderedJson &doc, const std::string &pointer) {
   try {
-    OrderedJson::json_pointer p(pointer);
-    if (doc.contains(p))
-      return true;
-    if (p.empty())
-      return false;
-    OrderedJson::json_pointer parent = p.parent_pointer();
-    return doc.contains(parent) && doc.at(parent).is_object();
-  } catch (const nlohmann::json::exception &) {
-    return false;
+    settable_pointer(doc, pointer);
+    return std::nullopt;
+  } catch (const PointerProblem &problem) {
+    return problem;
   }
 }
 
+// The message of an axis pointer that `doc` (named `where`) cannot take.
+// Fails at `node` (an axis pointer) with why `doc` (named `where`) cannot take it.
+[[noreturn]] void fail_unsettable(const Node &node, const std::string &pointer,
+                                  const std::string &where, const PointerProblem &problem) {
+  if (pointer.find('[') == std::string::npos)
+    node.fail(fmt::format("{} does not exist in {}", pointer, where),
+              "a pointer to a value of the document, to a new key of an object in it, or "
+              "through an array element selected by a member ([id=gpu0])");
+  node.fail(fmt::format("{} in {}: {}", pointer, where, problem.problem), problem.expected);
+}
+
+// A part of a point id (a directory name): letters, digits and . - + _ =, a ',' as '+'.
 std::string slug(const std::string &text) {
   std::string s = text;
   // A topology path names the point by its file: "../../topologies/x.json" -> "x".
@@ -53,18 +65,16 @@ std::string slug(const std::string &text) {
   }
   std::string out;
   for (char c : s)
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+')
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
+        c == '_' || c == '=')
       out += c;
+    else if (c == ',')
+      out += '+';
   return out.empty() ? "x" : out;
 }
 
-std::string value_slug(const OrderedJson &value) {
-  if (value.is_string())
-    return slug(value.get<std::string>());
-  if (value.is_number() || value.is_boolean())
-    return slug(value.dump());
-  return "v" + std::to_string(std::hash<std::string>{}(value.dump()) % 10000);
-}
+// The value's label as an id part: `migrate_to_ram_pages=1`, `64KiB`, `gen4x16` (a path).
+std::string value_slug(const OrderedJson &value) { return slug(axis_value_label(value)); }
 
 // Where pointer k of axis i is written in the sweep file.
 Node pointer_node(const Node &axes, std::size_t i, std::size_t k) {
@@ -121,11 +131,9 @@ struct SweepLoader {
       if (axis.document != "topology")
         continue;
       for (std::size_t k = 0; k < axis.pointers.size(); ++k)
-        if (!pointer_is_settable(topology, axis.pointers[k]))
-          pointer_node(axes, i, k)
-              .fail(
-                  fmt::format("{} does not exist in topology {}", axis.pointers[k], topology_name),
-                  "a pointer to a value of the topology, or to a new key of an object in it");
+        if (auto problem = unsettable(topology, axis.pointers[k]))
+          fail_unsettable(pointer_node(axes, i, k), axis.pointers[k], "topology " + topology_name,
+                          *problem);
     }
   }
 
@@ -143,8 +151,11 @@ struct SweepLoader {
                     "an axis name that is not a column of the results files");
     };
     is_column_of(sweep_results_columns(), "results.csv");
-    if (builder->base.contains("workload"))
+    if (builder->base.contains("workload")) {
       is_column_of(sweep_mechanisms_columns(), "mechanisms.csv");
+      is_column_of(sweep_crossovers_columns(), "crossovers.csv");
+      is_column_of(sweep_verdicts_columns(), "verdicts.csv");
+    }
   }
 
   SweepAxis load_axis(const Node &n, const std::set<std::string> &taken) {
@@ -177,12 +188,13 @@ struct SweepLoader {
       } catch (const nlohmann::json::exception &) {
         p.fail(fmt::format("\"{}\" is not a valid JSON pointer", text), "an RFC 6901 JSON pointer");
       }
-      if (axis.document == "scenario" && !pointer_is_settable(builder->base, text))
-        p.fail(fmt::format("{} does not exist in {}", text,
-                           builder->base_label == "(inline)"
-                               ? "the inline base scenario"
-                               : "base scenario " + builder->base_label),
-               "a pointer to a value of the base scenario, or to a new key of an object in it");
+      if (axis.document == "scenario")
+        if (auto problem = unsettable(builder->base, text))
+          fail_unsettable(p, text,
+                          builder->base_label == "(inline)"
+                              ? "the inline base scenario"
+                              : "base scenario " + builder->base_label,
+                          *problem);
       axis.pointers.push_back(text);
     }
     return axis;
@@ -277,6 +289,7 @@ struct SweepLoader {
     if (auto n = root.get("description"))
       spec.description = n->as_string();
     load_base(root.at("base"), bytes);
+    builder->apply_scenario_overrides(spec.file);
 
     bool points_mode = false;
     if (auto m = root.get("mode"))
@@ -398,6 +411,41 @@ struct SweepLoader {
       materialise(point, axes, sources);
       spec.points.push_back(std::move(point));
     }
+    check_axis_columns(axes);
+  }
+
+  // A size or time axis gets a column with its unit ("size" -> "size_bytes"): that name, too,
+  // must not be another column of the results files.
+  void check_axis_columns(const Node &axes) {
+    std::vector<std::string> names;
+    OrderedJson points = OrderedJson::array();
+    for (const SweepAxis &axis : spec.axes)
+      names.push_back(axis.name);
+    for (const SweepPoint &p : spec.points)
+      points.push_back({{"values", p.values}});
+    std::set<std::string> taken(names.begin(), names.end());
+    std::vector<SweepAxisColumn> columns = sweep_axis_columns(names, points);
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const std::string &column = columns[i].column;
+      if (column == names[i])
+        continue;
+      bool clash = taken.count(column) > 0;
+      std::vector<const std::vector<std::string> *> lists = {&sweep_results_columns()};
+      if (builder->base.contains("workload"))
+        lists.insert(lists.end(), {&sweep_mechanisms_columns(), &sweep_crossovers_columns(),
+                                   &sweep_verdicts_columns()});
+      for (const auto *list : lists)
+        clash = clash || std::find(list->begin(), list->end(), column) != list->end();
+      if (clash && i < axes.size())
+        axes.at(i).at("name").fail(
+            fmt::format("the values of axis \"{}\" are {}, so its column is \"{}\", which is "
+                        "another column already",
+                        names[i],
+                        columns[i].kind == SweepAxisColumn::Kind::Bytes ? "sizes" : "times",
+                        column),
+            "an axis name whose column is not another column of the results files");
+      taken.insert(column);
+    }
   }
 
   // Builds the point's scenario and checks it with the scenario loader; keeps nothing of it.
@@ -464,9 +512,13 @@ struct SweepLoader {
 OrderedJson SweepSpec::scenario_of(const SweepPoint &point) const { return builder->build(point); }
 
 SweepSpec load_sweep_file(const std::string &path, const SweepFileReader &read,
-                          std::size_t max_points) {
+                          std::size_t max_points, const std::vector<JsonOverride> &overrides) {
   SweepLoader loader;
   loader.builder = std::make_shared<SweepPointBuilder>(path, read);
+  loader.builder->overrides = overrides;
+  for (const JsonOverride &o : overrides)
+    loader.spec.overrides.push_back((o.topology ? "topology:" : "") + o.pointer + "=" +
+                                    o.value.dump());
   loader.max_points = max_points;
   loader.load(path);
   loader.spec.inputs = loader.builder->inputs;
@@ -474,8 +526,8 @@ SweepSpec load_sweep_file(const std::string &path, const SweepFileReader &read,
   return std::move(loader.spec);
 }
 
-SweepSpec load_sweep_file(const std::string &path) {
-  return load_sweep_file(path, &read_checked_json_text, kMaxSweepPoints);
+SweepSpec load_sweep_file(const std::string &path, const std::vector<JsonOverride> &overrides) {
+  return load_sweep_file(path, &read_checked_json_text, kMaxSweepPoints, overrides);
 }
 
 OrderedJson sweep_manifest(const SweepSpec &spec) {
@@ -487,6 +539,8 @@ OrderedJson sweep_manifest(const SweepSpec &spec) {
   m["inputs"]["files"] = OrderedJson::array();
   for (const SweepInput &input : spec.inputs)
     m["inputs"]["files"].push_back({{"file", input.file}, {"sha256", input.sha256}});
+  if (!spec.overrides.empty()) // absent without --set: earlier manifests stay the same
+    m["set"] = spec.overrides;
   m["axes"] = OrderedJson::array();
   for (const SweepAxis &axis : spec.axes)
     m["axes"].push_back(
