@@ -35,6 +35,11 @@ std::string header(const std::vector<SweepAxisColumn> &axes,
 
 std::string number_or_empty(const OrderedJson &v) { return v.is_number() ? v.dump() : ""; }
 
+// A time in ns to the picosecond, the simulator's resolution (no binary-fraction noise).
+std::string ns_or_empty(const OrderedJson &v) {
+  return v.is_number() ? fmt::format("{:.3f}", v.get<double>()) : "";
+}
+
 const char *const kNoCrossover =
     "none computed: it needs hmm_migrate and p2p_dma_api completed on the topology and a "
     "workload whose repeated phases are a NIC's reads or writes of data migration leaves in RAM";
@@ -96,7 +101,7 @@ std::string sweep_crossovers_csv(const OrderedJson &points,
       const OrderedJson &c = *entry;
       const std::string mechanism = c.value("mechanism", ""), versus = c.value("versus", "");
       auto pass = [&](const char *which, const std::string &name) {
-        return number_or_empty(c.value(which, OrderedJson::object()).value(name, OrderedJson()));
+        return ns_or_empty(c.value(which, OrderedJson::object()).value(name, OrderedJson()));
       };
       csv += fmt::format(",{},{},{},{},{},{},{},{}\n", csv_field(mechanism), csv_field(versus),
                          number_or_empty(c.value("reuses", OrderedJson())),
