@@ -448,6 +448,25 @@ struct SweepLoader {
     }
   }
 
+  // Where an axis pointer put its value in a point's built scenario, as plain pointers (the
+  // loader's messages name those): its selectors resolved, in each inlined topology for a
+  // topology axis.
+  static std::vector<std::string>
+  places_of(const OrderedJson &scenario, const std::string &document, const std::string &pointer) {
+    auto plain = [&](const OrderedJson &doc) {
+      return unsettable(doc, pointer) ? pointer : settable_pointer(doc, pointer);
+    };
+    if (document != "topology")
+      return {plain(scenario)};
+    const OrderedJson &t = scenario.value("topology", OrderedJson());
+    if (!t.is_array())
+      return {"/topology" + plain(t)};
+    std::vector<std::string> places;
+    for (std::size_t k = 0; k < t.size(); ++k)
+      places.push_back(fmt::format("/topology/{}{}", k, plain(t[k])));
+    return places;
+  }
+
   // Builds the point's scenario and checks it with the scenario loader; keeps nothing of it.
   void materialise(const SweepPoint &point, const Node &axes,
                    const std::vector<std::string> &sources) {
@@ -488,11 +507,10 @@ struct SweepLoader {
       std::string message = detail.substr(detail.find(": ") + 2);
       // Blame the axis value that put the bad value there, when one did.
       for (std::size_t i = 0; i < spec.axes.size(); ++i)
-        for (const std::string &p : spec.axes[i].pointers) {
-          std::string at = spec.axes[i].document == "topology" ? "/topology" + p : p;
-          if (e.pointer() == at || e.pointer().rfind(at + "/", 0) == 0)
-            fail_at_value(i, message);
-        }
+        for (const std::string &p : spec.axes[i].pointers)
+          for (const std::string &at : places_of(scenario, spec.axes[i].document, p))
+            if (e.pointer() == at || e.pointer().rfind(at + "/", 0) == 0)
+              fail_at_value(i, message);
       // Otherwise the problem is the base's own, the same for every point: name its place.
       const std::string &at = e.pointer();
       const OrderedJson &base = builder->base;

@@ -166,6 +166,16 @@ TEST(SweepIdPointers, SelectorsThatPickNothingOrTwoAreBadInput) {
   EXPECT_TRUE(contains(err, "2 elements of /transfers have initiator \"dma0\" (/transfers/0, "
                             "/transfers/1)"))
       << err;
+  // A bad value through a selector is blamed on the value, as through an index.
+  err = refused(dma_base(), {{"name", "tags"},
+                             {"document", "topology"},
+                             {"pointer", "/components[id=dma0]/params/tags"},
+                             {"values", {0}}});
+  EXPECT_TRUE(contains(err, "sweep.json:/axes/0/values/0: point p0000_tags-0: ")) << err;
+  err =
+      refused(dma_base(),
+              {{"name", "s"}, {"pointer", "/transfers[id=w]/direction"}, {"values", {"sideways"}}});
+  EXPECT_TRUE(contains(err, "sweep.json:/axes/0/values/0: point p0000_s-sideways: ")) << err;
   err = refused(dma_base(),
                 {{"name", "s"}, {"pointer", "/transfers/0/size[id=w]"}, {"values", {"1 KiB"}}});
   EXPECT_TRUE(contains(err, "[id=w] selects an array element, but this is a string")) << err;
