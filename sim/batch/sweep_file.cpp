@@ -217,6 +217,14 @@ struct SweepLoader {
       }
       return rest;
     };
+    // Selectors resolved (in the base, or the base's first topology), so that
+    // /transfers[id=w]/size and /transfers/0/size are seen to be one value.
+    const OrderedJson *topology = builder->topology_of(builder->base).first;
+    auto plain = [&](std::size_t i, std::size_t k) {
+      const std::string &p = spec.axes[i].pointers[k];
+      const OrderedJson *doc = spec.axes[i].document == "topology" ? topology : &builder->base;
+      return !doc || unsettable(*doc, p) ? p : settable_pointer(*doc, p);
+    };
     auto describe = [&](std::size_t i, std::size_t k) {
       const SweepAxis &axis = spec.axes[i];
       return fmt::format("{}{} of axis \"{}\"", axis.document == "topology" ? "topology " : "",
@@ -235,7 +243,7 @@ struct SweepLoader {
                   "an axis on /seed, or \"seeds\", not both");
         for (std::size_t j = 0; j <= i; ++j)
           for (std::size_t l = 0; l < (j == i ? k : spec.axes[j].pointers.size()); ++l) {
-            std::string mine = p, theirs = spec.axes[j].pointers[l];
+            std::string mine = plain(i, k), theirs = plain(j, l);
             if (spec.axes[j].document != axis.document) {
               std::string &scenario_side = axis.document == "scenario" ? mine : theirs;
               scenario_side = into_topology(scenario_side);

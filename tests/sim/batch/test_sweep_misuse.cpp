@@ -90,6 +90,11 @@ TEST(SweepAxes, TwoAxesOnTheSamePointerAreRefused) {
       {"name": "whole", "pointer": "/transfers/0", "values": [{"id": "w", "initiator": "dma0", "target": "mem0", "direction": "read", "size": "1 KiB"}]},
       {"name": "size", "pointer": ["/transfers/0/count", "/transfers/0/size"], "values": ["4 KiB"]}])",
           "/axes/1/pointer/0");
+  // The same value, once by index and once by id.
+  refused("by-id.json", R"([
+      {"name": "size", "pointer": "/transfers/0/size", "values": ["4 KiB"]},
+      {"name": "small", "pointer": "/transfers[id=w]/size", "values": ["1 KiB"]}])",
+          "/axes/1/pointer");
   // Within one axis's list of pointers.
   refused(
       "within.json",
