@@ -18,6 +18,7 @@
 #include "sim/batch/sweep_output_dir.h"
 #include "sim/batch/sweep_slurm.h"
 #include "sim/config/json_input.h"
+#include "sim/config/overrides.h"
 #include "sim/report/report.h"
 #include "sim/report/report_page.h"
 #include "sim/util/input_error.h"
@@ -112,12 +113,33 @@ private:
     if (null_fd < 0 || err_fd < 0)
       finish(i, 127, fmt::format("cannot open {}: {}", err, std::strerror(errno)), 0.0);
     else
-      pid = pool_->start_program({exe_, "run", dir + "/scenario.json", "--out", dir, "--quiet"},
-                                 ChildOutput{null_fd, err_fd});
+      pid = pool_->start_program(point_command(dir), ChildOutput{null_fd, err_fd});
     for (int fd : {null_fd, err_fd})
       if (fd >= 0)
         ::close(fd);
     return pid;
+  }
+
+  // `pciesim run` of the point; with --point-timeout, its own --timeout stops it (exit 3).
+  std::vector<std::string> point_command(const std::string &dir) const {
+    std::vector<std::string> command = {exe_,    "run", dir + "/scenario.json",
+                                        "--out", dir,   "--quiet"};
+    if (options_.point_timeout_seconds > 0) {
+      command.push_back("--timeout");
+      command.push_back(std::to_string(options_.point_timeout_seconds));
+    }
+    return command;
+  }
+
+  // The reason a point failed, in the words of the sweep when its --point-timeout stopped it.
+  std::string failure(std::size_t point, int exit_code) const {
+    const std::string stderr_path = point_dir(point) + "/stderr.txt";
+    if (options_.point_timeout_seconds > 0 && exit_code == kExitSimulationError &&
+        read_text_file(stderr_path).find("exceeded its --timeout") != std::string::npos)
+      return fmt::format("timed out: still running after the --point-timeout of {} s of "
+                         "wall-clock time, and stopped",
+                         options_.point_timeout_seconds);
+    return complaint_of(stderr_path, exit_code);
   }
 
   void reaped(std::size_t point, const ChildExit &how) {
@@ -127,9 +149,7 @@ private:
     if (!how.exited())
       finish(point, how.shell_code(), how.describe(), how.seconds);
     else
-      finish(point, how.code,
-             how.code == 0 ? "" : complaint_of(point_dir(point) + "/stderr.txt", how.code),
-             how.seconds);
+      finish(point, how.code, how.code == 0 ? "" : failure(point, how.code), how.seconds);
   }
 
   void finish(std::size_t i, int exit_code, const std::string &error, double wall) {
@@ -195,7 +215,12 @@ int run_sweep(const SweepOptions &o) {
   unsigned shard_k = 1, shard_n = 1;
   if (!o.shard.empty())
     parse_shard(o.shard, shard_k, shard_n);
-  SweepSpec spec = load_sweep_file(o.file);
+  std::vector<JsonOverride> overrides;
+  for (const std::string &text : o.overrides)
+    overrides.push_back(parse_override(text));
+  for (const std::string &arg : o.sbatch_args)
+    check_sbatch_arg(arg);
+  SweepSpec spec = load_sweep_file(o.file, overrides);
   if (o.print_sbatch || o.slurm) {
     unsigned tasks = o.array_tasks
                          ? o.array_tasks

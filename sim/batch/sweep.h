@@ -21,8 +21,11 @@ struct SweepOptions {
   bool quiet = false;
   std::string shard; // "K/N", 1-based K; empty for all points
   bool print_sbatch = false;
-  bool slurm = false;       // write DIR/sweep.sbatch and submit it
-  unsigned array_tasks = 0; // Slurm array size (0: one task per point, at most 64)
+  bool slurm = false;                   // write DIR/sweep.sbatch and submit it
+  unsigned array_tasks = 0;             // Slurm array size (0: one task per point, at most 64)
+  std::vector<std::string> sbatch_args; // --sbatch-arg: an `#SBATCH ARG` line each
+  std::vector<std::string> overrides;   // --set POINTER=VALUE, as given, for every point
+  unsigned point_timeout_seconds = 0;   // --point-timeout: wall clock of one point, 0 for none
 };
 
 // The exit code of a sweep stopped by SIGINT, SIGTERM or SIGHUP (whatever the signal).

@@ -2,6 +2,7 @@
 // materialised and checked by the scenario loader; and the manifest that defines the points.
 #include "sim/batch/sweep_file.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -10,8 +11,11 @@
 
 #include <fmt/format.h>
 
+#include "sim/batch/sweep_axis_values.h"
+#include "sim/batch/sweep_crossover.h"
 #include "sim/batch/sweep_point_builder.h"
 #include "sim/config/json_input.h"
+#include "sim/config/overrides.h"
 #include "sim/config/schema_check.h"
 #include "sim/plan/scenario.h"
 #include "sim/report/report.h"
@@ -29,21 +33,29 @@ std::string read_checked_json_text(const std::string &path) {
   return text;
 }
 
-// An axis pointer may name a value of the base document or a key to add to an object in it.
-bool pointer_is_settable(const OrderedJson &doc, const std::string &pointer) {
+// Why an axis pointer cannot be set in `doc` (see settable_pointer), or nothing: it may name a
+// value of the document, select array elements by a member, or name members to add to objects.
+std::optional<PointerProblem> unsettable(const OrderedJson &doc, const std::string &pointer) {
   try {
-    OrderedJson::json_pointer p(pointer);
-    if (doc.contains(p))
-      return true;
-    if (p.empty())
-      return false;
-    OrderedJson::json_pointer parent = p.parent_pointer();
-    return doc.contains(parent) && doc.at(parent).is_object();
-  } catch (const nlohmann::json::exception &) {
-    return false;
+    settable_pointer(doc, pointer);
+    return std::nullopt;
+  } catch (const PointerProblem &problem) {
+    return problem;
   }
 }
 
+// The message of an axis pointer that `doc` (named `where`) cannot take.
+// Fails at `node` (an axis pointer) with why `doc` (named `where`) cannot take it.
+[[noreturn]] void fail_unsettable(const Node &node, const std::string &pointer,
+                                  const std::string &where, const PointerProblem &problem) {
+  if (pointer.find('[') == std::string::npos)
+    node.fail(fmt::format("{} does not exist in {}", pointer, where),
+              "a pointer to a value of the document, to a new key of an object in it, or "
+              "through an array element selected by a member ([id=gpu0])");
+  node.fail(fmt::format("{} in {}: {}", pointer, where, problem.problem), problem.expected);
+}
+
+// A part of a point id (a directory name): letters, digits and . - + _ =, a ',' as '+'.
 std::string slug(const std::string &text) {
   std::string s = text;
   // A topology path names the point by its file: "../../topologies/x.json" -> "x".
@@ -53,18 +65,16 @@ std::string slug(const std::string &text) {
   }
   std::string out;
   for (char c : s)
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+')
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
+        c == '_' || c == '=')
       out += c;
+    else if (c == ',')
+      out += '+';
   return out.empty() ? "x" : out;
 }
 
-std::string value_slug(const OrderedJson &value) {
-  if (value.is_string())
-    return slug(value.get<std::string>());
-  if (value.is_number() || value.is_boolean())
-    return slug(value.dump());
-  return "v" + std::to_string(std::hash<std::string>{}(value.dump()) % 10000);
-}
+// The value's label as an id part: `migrate_to_ram_pages=1`, `64KiB`, `gen4x16` (a path).
+std::string value_slug(const OrderedJson &value) { return slug(axis_value_label(value)); }
 
 // Where pointer k of axis i is written in the sweep file.
 Node pointer_node(const Node &axes, std::size_t i, std::size_t k) {
@@ -121,11 +131,9 @@ struct SweepLoader {
       if (axis.document != "topology")
         continue;
       for (std::size_t k = 0; k < axis.pointers.size(); ++k)
-        if (!pointer_is_settable(topology, axis.pointers[k]))
-          pointer_node(axes, i, k)
-              .fail(
-                  fmt::format("{} does not exist in topology {}", axis.pointers[k], topology_name),
-                  "a pointer to a value of the topology, or to a new key of an object in it");
+        if (auto problem = unsettable(topology, axis.pointers[k]))
+          fail_unsettable(pointer_node(axes, i, k), axis.pointers[k], "topology " + topology_name,
+                          *problem);
     }
   }
 
@@ -143,8 +151,11 @@ struct SweepLoader {
                     "an axis name that is not a column of the results files");
     };
     is_column_of(sweep_results_columns(), "results.csv");
-    if (builder->base.contains("workload"))
+    if (builder->base.contains("workload")) {
       is_column_of(sweep_mechanisms_columns(), "mechanisms.csv");
+      is_column_of(sweep_crossovers_columns(), "crossovers.csv");
+      is_column_of(sweep_verdicts_columns(), "verdicts.csv");
+    }
   }
 
   SweepAxis load_axis(const Node &n, const std::set<std::string> &taken) {
@@ -177,12 +188,13 @@ struct SweepLoader {
       } catch (const nlohmann::json::exception &) {
         p.fail(fmt::format("\"{}\" is not a valid JSON pointer", text), "an RFC 6901 JSON pointer");
       }
-      if (axis.document == "scenario" && !pointer_is_settable(builder->base, text))
-        p.fail(fmt::format("{} does not exist in {}", text,
-                           builder->base_label == "(inline)"
-                               ? "the inline base scenario"
-                               : "base scenario " + builder->base_label),
-               "a pointer to a value of the base scenario, or to a new key of an object in it");
+      if (axis.document == "scenario")
+        if (auto problem = unsettable(builder->base, text))
+          fail_unsettable(p, text,
+                          builder->base_label == "(inline)"
+                              ? "the inline base scenario"
+                              : "base scenario " + builder->base_label,
+                          *problem);
       axis.pointers.push_back(text);
     }
     return axis;
@@ -205,6 +217,14 @@ struct SweepLoader {
       }
       return rest;
     };
+    // Selectors resolved (in the base, or the base's first topology), so that
+    // /transfers[id=w]/size and /transfers/0/size are seen to be one value.
+    const OrderedJson *topology = builder->topology_of(builder->base).first;
+    auto plain = [&](std::size_t i, std::size_t k) {
+      const std::string &p = spec.axes[i].pointers[k];
+      const OrderedJson *doc = spec.axes[i].document == "topology" ? topology : &builder->base;
+      return !doc || unsettable(*doc, p) ? p : settable_pointer(*doc, p);
+    };
     auto describe = [&](std::size_t i, std::size_t k) {
       const SweepAxis &axis = spec.axes[i];
       return fmt::format("{}{} of axis \"{}\"", axis.document == "topology" ? "topology " : "",
@@ -223,7 +243,7 @@ struct SweepLoader {
                   "an axis on /seed, or \"seeds\", not both");
         for (std::size_t j = 0; j <= i; ++j)
           for (std::size_t l = 0; l < (j == i ? k : spec.axes[j].pointers.size()); ++l) {
-            std::string mine = p, theirs = spec.axes[j].pointers[l];
+            std::string mine = plain(i, k), theirs = plain(j, l);
             if (spec.axes[j].document != axis.document) {
               std::string &scenario_side = axis.document == "scenario" ? mine : theirs;
               scenario_side = into_topology(scenario_side);
@@ -277,6 +297,7 @@ struct SweepLoader {
     if (auto n = root.get("description"))
       spec.description = n->as_string();
     load_base(root.at("base"), bytes);
+    builder->apply_scenario_overrides(spec.file);
 
     bool points_mode = false;
     if (auto m = root.get("mode"))
@@ -398,6 +419,60 @@ struct SweepLoader {
       materialise(point, axes, sources);
       spec.points.push_back(std::move(point));
     }
+    check_axis_columns(axes);
+  }
+
+  // A size or time axis gets a column with its unit ("size" -> "size_bytes"): that name, too,
+  // must not be another column of the results files.
+  void check_axis_columns(const Node &axes) {
+    std::vector<std::string> names;
+    OrderedJson points = OrderedJson::array();
+    for (const SweepAxis &axis : spec.axes)
+      names.push_back(axis.name);
+    for (const SweepPoint &p : spec.points)
+      points.push_back({{"values", p.values}});
+    std::set<std::string> taken(names.begin(), names.end());
+    std::vector<SweepAxisColumn> columns = sweep_axis_columns(names, points);
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const std::string &column = columns[i].column;
+      if (column == names[i])
+        continue;
+      bool clash = taken.count(column) > 0;
+      std::vector<const std::vector<std::string> *> lists = {&sweep_results_columns()};
+      if (builder->base.contains("workload"))
+        lists.insert(lists.end(), {&sweep_mechanisms_columns(), &sweep_crossovers_columns(),
+                                   &sweep_verdicts_columns()});
+      for (const auto *list : lists)
+        clash = clash || std::find(list->begin(), list->end(), column) != list->end();
+      if (clash && i < axes.size())
+        axes.at(i).at("name").fail(
+            fmt::format("the values of axis \"{}\" are {}, so its column is \"{}\", which is "
+                        "another column already",
+                        names[i],
+                        columns[i].kind == SweepAxisColumn::Kind::Bytes ? "sizes" : "times",
+                        column),
+            "an axis name whose column is not another column of the results files");
+      taken.insert(column);
+    }
+  }
+
+  // Where an axis pointer put its value in a point's built scenario, as plain pointers (the
+  // loader's messages name those): its selectors resolved, in each inlined topology for a
+  // topology axis.
+  static std::vector<std::string>
+  places_of(const OrderedJson &scenario, const std::string &document, const std::string &pointer) {
+    auto plain = [&](const OrderedJson &doc) {
+      return unsettable(doc, pointer) ? pointer : settable_pointer(doc, pointer);
+    };
+    if (document != "topology")
+      return {plain(scenario)};
+    const OrderedJson &t = scenario.value("topology", OrderedJson());
+    if (!t.is_array())
+      return {"/topology" + plain(t)};
+    std::vector<std::string> places;
+    for (std::size_t k = 0; k < t.size(); ++k)
+      places.push_back(fmt::format("/topology/{}{}", k, plain(t[k])));
+    return places;
   }
 
   // Builds the point's scenario and checks it with the scenario loader; keeps nothing of it.
@@ -440,11 +515,10 @@ struct SweepLoader {
       std::string message = detail.substr(detail.find(": ") + 2);
       // Blame the axis value that put the bad value there, when one did.
       for (std::size_t i = 0; i < spec.axes.size(); ++i)
-        for (const std::string &p : spec.axes[i].pointers) {
-          std::string at = spec.axes[i].document == "topology" ? "/topology" + p : p;
-          if (e.pointer() == at || e.pointer().rfind(at + "/", 0) == 0)
-            fail_at_value(i, message);
-        }
+        for (const std::string &p : spec.axes[i].pointers)
+          for (const std::string &at : places_of(scenario, spec.axes[i].document, p))
+            if (e.pointer() == at || e.pointer().rfind(at + "/", 0) == 0)
+              fail_at_value(i, message);
       // Otherwise the problem is the base's own, the same for every point: name its place.
       const std::string &at = e.pointer();
       const OrderedJson &base = builder->base;
@@ -464,9 +538,13 @@ struct SweepLoader {
 OrderedJson SweepSpec::scenario_of(const SweepPoint &point) const { return builder->build(point); }
 
 SweepSpec load_sweep_file(const std::string &path, const SweepFileReader &read,
-                          std::size_t max_points) {
+                          std::size_t max_points, const std::vector<JsonOverride> &overrides) {
   SweepLoader loader;
   loader.builder = std::make_shared<SweepPointBuilder>(path, read);
+  loader.builder->overrides = overrides;
+  for (const JsonOverride &o : overrides)
+    loader.spec.overrides.push_back((o.topology ? "topology:" : "") + o.pointer + "=" +
+                                    o.value.dump());
   loader.max_points = max_points;
   loader.load(path);
   loader.spec.inputs = loader.builder->inputs;
@@ -474,8 +552,8 @@ SweepSpec load_sweep_file(const std::string &path, const SweepFileReader &read,
   return std::move(loader.spec);
 }
 
-SweepSpec load_sweep_file(const std::string &path) {
-  return load_sweep_file(path, &read_checked_json_text, kMaxSweepPoints);
+SweepSpec load_sweep_file(const std::string &path, const std::vector<JsonOverride> &overrides) {
+  return load_sweep_file(path, &read_checked_json_text, kMaxSweepPoints, overrides);
 }
 
 OrderedJson sweep_manifest(const SweepSpec &spec) {
@@ -487,6 +565,8 @@ OrderedJson sweep_manifest(const SweepSpec &spec) {
   m["inputs"]["files"] = OrderedJson::array();
   for (const SweepInput &input : spec.inputs)
     m["inputs"]["files"].push_back({{"file", input.file}, {"sha256", input.sha256}});
+  if (!spec.overrides.empty()) // absent without --set: earlier manifests stay the same
+    m["set"] = spec.overrides;
   m["axes"] = OrderedJson::array();
   for (const SweepAxis &axis : spec.axes)
     m["axes"].push_back(

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/config/overrides.h"
+
 namespace pciesim {
 
 using OrderedJson = nlohmann::ordered_json;
@@ -49,6 +51,9 @@ struct SweepSpec {
   std::vector<SweepAxis> axes; // seeds, if given, are the last axis, named "seed"
   std::vector<SweepPoint> points;
   std::vector<SweepInput> inputs; // the sweep file, the base scenario, every topology file
+  // The --set overrides put into the base (and topology: into every topology) before the
+  // axes, as `[topology:]POINTER=JSON`; in the manifest, so --resume refuses other ones.
+  std::vector<std::string> overrides;
 
   // The point's self-contained scenario (topology inlined), built again from the inputs as
   // they were read and checked: points are not all kept in memory.
@@ -60,12 +65,13 @@ struct SweepSpec {
 // Reads an input file of a sweep: its bytes, or the InputError that load_json_file gives.
 using SweepFileReader = std::function<std::string(const std::string &path)>;
 
-// Loads the sweep file and materialises (and validates) every point.
-SweepSpec load_sweep_file(const std::string &path);
+// Loads the sweep file and materialises (and validates) every point, with `overrides` (from
+// `sweep --set`) put into the base scenario and its topologies first.
+SweepSpec load_sweep_file(const std::string &path, const std::vector<JsonOverride> &overrides = {});
 // The same with another reader (the fuzz target serves the sweep from memory and refuses
 // every other file) and another point limit.
 SweepSpec load_sweep_file(const std::string &path, const SweepFileReader &read,
-                          std::size_t max_points);
+                          std::size_t max_points, const std::vector<JsonOverride> &overrides = {});
 
 // The manifest written to DIR/sweep-manifest.json: everything that defines the points (the
 // axes, the points, and the hashes of every input, the pciesim version and executable), and

@@ -29,7 +29,7 @@ const char *const kManifestExpected =
 bool is_point_id(const std::string &id) {
   return !id.empty() && id[0] != '.' && std::all_of(id.begin(), id.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
-           c == '_';
+           c == '_' || c == '=';
   });
 }
 
@@ -60,6 +60,11 @@ OrderedJson read_sweep_manifest(const std::string &dir) {
       require(f.is_object() && is_string(f, "file") && is_string(f, "sha256"), "/inputs/files",
               "not a list of files and their hashes");
   }
+  if (m.contains("set")) {
+    require(m["set"].is_array(), "/set", "not a list of --set overrides");
+    for (const OrderedJson &o : m["set"])
+      require(o.is_string(), "/set", "not a list of --set overrides");
+  }
   require(m.contains("axes") && m["axes"].is_array(), "", "no \"axes\" array");
   std::vector<std::string> axes;
   for (std::size_t i = 0; i < m["axes"].size(); ++i) {
@@ -74,7 +79,7 @@ OrderedJson read_sweep_manifest(const std::string &dir) {
     require(p.is_object() && p.contains("index") && p["index"] == i, at,
             fmt::format("not point {}", i));
     require(is_string(p, "id") && is_point_id(p["id"].get<std::string>()), at + "/id",
-            "not a point id (letters, digits, '.', '-', '+', '_')");
+            "not a point id (letters, digits, '.', '-', '+', '_', '=')");
     require(p.contains("values") && p["values"].is_object(), at, "no values object");
     for (const std::string &a : axes)
       require(p["values"].contains(a), at + "/values", fmt::format("no value of axis \"{}\"", a));
@@ -92,6 +97,15 @@ std::string manifest_difference(const OrderedJson &a, const std::string &a_name,
     if (a.at(key) != b.at(key))
       return fmt::format("{} and {} are different sweeps (their {} differ)", a_name, b_name,
                          std::string(key) == "sweep" ? "names" : key);
+  auto overrides = [](const OrderedJson &m) {
+    std::vector<std::string> set;
+    for (const OrderedJson &o : m.value("set", OrderedJson::array()))
+      set.push_back("--set " + o.get<std::string>());
+    return set.empty() ? std::string("no --set") : join(set, " ");
+  };
+  if (overrides(a) != overrides(b))
+    return fmt::format("{} was made with {}, {} with {}", a_name, overrides(a), b_name,
+                       overrides(b));
   if (!a.contains("inputs") || !b.contains("inputs"))
     return fmt::format("{} was written by a pciesim that kept no hashes of the sweep's inputs: "
                        "whether its points were made from the same inputs cannot be told",

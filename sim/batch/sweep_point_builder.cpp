@@ -1,7 +1,10 @@
 // Building a sweep point's scenario from the inputs as read once (see sweep_point_builder.h).
 #include "sim/batch/sweep_point_builder.h"
 
+#include <fmt/format.h>
+
 #include "sim/config/json_input.h"
+#include "sim/config/overrides.h"
 #include "sim/util/content_hash.h"
 #include "sim/util/file_io.h"
 
@@ -10,6 +13,40 @@ namespace pciesim {
 std::string relative_to(const std::string &dir, const std::string &path) {
   return dir == "." ? path : path_in_directory(dir, path);
 }
+
+namespace {
+
+// Sets an axis value in a document (`file` names it in an error): selectors are resolved in
+// it and the object members it lacks are made, as `--set` does.
+void put_axis_value(OrderedJson &doc, const std::string &pointer, const OrderedJson &value,
+                    const std::string &file) {
+  try {
+    set_at_pointer(doc, pointer, value);
+  } catch (const PointerProblem &p) {
+    throw InputError(file, p.at, fmt::format("axis pointer {}: {}", pointer, p.problem),
+                     p.expected);
+  }
+}
+
+// Puts the overrides of one kind into `doc`; an error names `file` and the place in it,
+// `prefix` (a pointer) leading to the document inside that file.
+void put_overrides(OrderedJson &doc, const std::vector<JsonOverride> &overrides, bool topology,
+                   const std::string &file, const std::string &prefix) {
+  for (const JsonOverride &o : overrides) {
+    if (o.topology != topology)
+      continue;
+    try {
+      set_at_pointer(doc, o.pointer, OrderedJson::parse(o.value.dump()));
+    } catch (const PointerProblem &p) {
+      throw InputError(
+          file, prefix + p.at,
+          fmt::format("--set {}{}: {}", topology ? "topology:" : "", o.pointer, p.problem),
+          p.expected);
+    }
+  }
+}
+
+} // namespace
 
 SweepPointBuilder::SweepPointBuilder(std::string sweep_file, SweepFileReader read)
     : sweep_file_(std::move(sweep_file)), sweep_dir_(directory_of(sweep_file_)),
@@ -31,8 +68,11 @@ OrderedJson SweepPointBuilder::read_ordered(const std::string &path) {
 
 const OrderedJson &SweepPointBuilder::topology_file(const std::string &path) {
   auto it = topologies_.find(path);
-  if (it == topologies_.end())
-    it = topologies_.emplace(path, read_ordered(path)).first;
+  if (it == topologies_.end()) {
+    OrderedJson topology = read_ordered(path);
+    put_overrides(topology, overrides, true, path, "");
+    it = topologies_.emplace(path, std::move(topology)).first;
+  }
   return it->second;
 }
 
@@ -55,12 +95,27 @@ std::string SweepPointBuilder::inline_name() const {
   return base_label == "(inline)" ? "inline in the base scenario" : "inline in " + base_label;
 }
 
+void SweepPointBuilder::apply_scenario_overrides(const std::string &sweep_file) {
+  const bool inline_base = base_label == "(inline)";
+  const std::string file = inline_base ? sweep_file : base_label;
+  const std::string prefix = inline_base ? "/base" : "";
+  put_overrides(base, overrides, false, file, prefix);
+  if (!base.contains("topology"))
+    return;
+  OrderedJson &t = base["topology"];
+  if (t.is_object())
+    put_overrides(t, overrides, true, file, prefix + "/topology");
+  for (std::size_t i = 0; t.is_array() && i < t.size(); ++i)
+    if (t[i].is_object())
+      put_overrides(t[i], overrides, true, file, fmt::format("{}/topology/{}", prefix, i));
+}
+
 OrderedJson SweepPointBuilder::with_scenario_values(const SweepPoint &point) const {
   OrderedJson scenario = base;
   for (const SweepAxis &axis : axes)
     if (axis.document == "scenario")
       for (const std::string &p : axis.pointers)
-        scenario[OrderedJson::json_pointer(p)] = point.values.at(axis.name);
+        put_axis_value(scenario, p, point.values.at(axis.name), base_label);
   return scenario;
 }
 
@@ -76,7 +131,7 @@ void SweepPointBuilder::inline_topologies(
     for (const SweepAxis &axis : axes)
       if (axis.document == "topology")
         for (const std::string &p : axis.pointers)
-          copy[OrderedJson::json_pointer(p)] = point.values.at(axis.name);
+          put_axis_value(copy, p, point.values.at(axis.name), name);
     if (copy.is_object())
       copy.erase("$schema");
     return copy;

@@ -27,6 +27,11 @@ public:
   std::string base_dir;   // what relative topology paths in the base are relative to
   OrderedJson base;
   std::vector<SweepInput> inputs;
+  std::vector<JsonOverride> overrides; // sweep --set: into the base and every topology
+
+  // Puts the scenario overrides into the base, and the topology: ones into the topologies
+  // written inline in it (those of files go in as each file is read).
+  void apply_scenario_overrides(const std::string &sweep_file);
 
   // The bytes of an input file, whose hash goes into the manifest.
   std::string read_input(const std::string &path);

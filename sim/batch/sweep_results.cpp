@@ -7,15 +7,13 @@
 #include <fmt/format.h>
 
 #include "sim/batch/sweep.h"
+#include "sim/batch/sweep_axis_values.h"
+#include "sim/batch/sweep_crossover.h"
 #include "sim/report/report.h"
 #include "sim/util/input_error.h"
 
 namespace pciesim {
 namespace {
-
-std::string csv_value(const OrderedJson &v) {
-  return csv_field(v.is_string() ? v.get<std::string>() : v.dump());
-}
 
 std::string fixed(const OrderedJson &v, int decimals) {
   return v.is_number() ? fmt::format("{:.{}f}", v.get<double>(), decimals) : std::string();
@@ -23,11 +21,9 @@ std::string fixed(const OrderedJson &v, int decimals) {
 
 // One row of DIR/mechanisms.csv: a mechanism of a workload point.
 std::string mechanism_row(const std::string &id, std::size_t index,
-                          const std::vector<std::string> &axes, const OrderedJson &values,
+                          const std::vector<SweepAxisColumn> &axes, const OrderedJson &values,
                           const OrderedJson &m) {
-  std::string row = csv_field(id) + "," + std::to_string(index);
-  for (const std::string &a : axes)
-    row += "," + csv_value(values.at(a));
+  std::string row = csv_field(id) + "," + std::to_string(index) + axis_cells(axes, values);
   const OrderedJson breakdown = m.value("breakdown_ns", OrderedJson::object());
   auto number = [](const OrderedJson &v) { return v.is_null() ? std::string() : v.dump(); };
   return row + fmt::format(",{},{},{},{},{},{},{},{},{},{},{}\n",
@@ -44,11 +40,9 @@ std::string mechanism_row(const std::string &id, std::size_t index,
 
 // The results.csv rows of a point: one per transfer; a point without results has one row.
 std::string point_rows(const std::string &id, std::size_t index,
-                       const std::vector<std::string> &axes, const OrderedJson &values,
+                       const std::vector<SweepAxisColumn> &axes, const OrderedJson &values,
                        const OrderedJson &p, const OrderedJson &result) {
-  std::string prefix = csv_field(id) + "," + std::to_string(index);
-  for (const std::string &a : axes)
-    prefix += "," + csv_value(values.at(a));
+  std::string prefix = csv_field(id) + "," + std::to_string(index) + axis_cells(axes, values);
   prefix += "," + p["status"].get<std::string>() + "," +
             (p.contains("exit_code") ? p["exit_code"].dump() : std::string()) + "," +
             fixed(p.value("sim_time_ns", OrderedJson()), 3);
@@ -71,10 +65,8 @@ std::string point_rows(const std::string &id, std::size_t index,
 
 // "point,index,<axes>,<the other columns>": the header of results.csv and mechanisms.csv.
 std::string csv_header(const std::vector<std::string> &columns,
-                       const std::vector<std::string> &axes) {
-  std::string header = columns[0] + "," + columns[1];
-  for (const std::string &a : axes)
-    header += "," + csv_field(a);
+                       const std::vector<SweepAxisColumn> &axes) {
+  std::string header = columns[0] + "," + columns[1] + axis_header(axes);
   for (std::size_t i = 2; i < columns.size(); ++i)
     header += "," + columns[i];
   return header + "\n";
@@ -154,9 +146,10 @@ std::optional<PointOutcome> read_point_done(const std::string &point_dir) {
 std::size_t write_sweep_results(const OrderedJson &manifest,
                                 const std::vector<std::string> &point_dirs,
                                 const std::string &out_dir) {
-  std::vector<std::string> axes;
+  std::vector<std::string> axis_names;
   for (const auto &axis : manifest.at("axes"))
-    axes.push_back(axis.at("name").get<std::string>());
+    axis_names.push_back(axis.at("name").get<std::string>());
+  const std::vector<SweepAxisColumn> axes = sweep_axis_columns(axis_names, manifest.at("points"));
 
   std::string csv = csv_header(sweep_results_columns(), axes);
   std::string mechanisms_header = csv_header(sweep_mechanisms_columns(), axes);
@@ -166,7 +159,9 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
   results["pciesim_version"] = PCIESIM_VERSION;
   results["sweep"] = manifest.at("sweep");
   results["description"] = manifest.at("description");
-  results["axes"] = axes;
+  results["axes"] = axis_names;
+  if (manifest.contains("set"))
+    results["set"] = manifest["set"];
   std::size_t completed = 0, failed = 0, missing = 0;
   OrderedJson points = OrderedJson::array();
   const auto &manifest_points = manifest.at("points");
@@ -178,6 +173,7 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
     p["index"] = mp.at("index");
     p["id"] = id;
     p["values"] = mp.at("values");
+    p["labels"] = axis_value_labels(mp.at("values"));
     std::optional<PointOutcome> done;
     if (!dir.empty())
       done = read_point_done(dir);
@@ -198,7 +194,8 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
           if (result.contains("mechanisms")) {
             // A workload point: its comparison, one mechanisms.csv row per mechanism.
             p["mechanisms"] = result.at("mechanisms");
-            p["verdict"] = result.at("verdict");
+            for (const char *key : {"crossover", "verdicts", "verdict"})
+              p[key] = result.at(key);
             for (const OrderedJson &m : result.at("mechanisms"))
               mechanisms_csv += mechanism_row(id, i, axes, mp.at("values"), m);
             result = OrderedJson();
@@ -228,8 +225,10 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
   OutputSet files;
   files.add(out_dir + "/results.json", results.dump(2) + "\n");
   files.add(out_dir + "/results.csv", csv);
-  if (mechanisms_csv != mechanisms_header)
+  if (mechanisms_csv != mechanisms_header) {
     files.add(out_dir + "/mechanisms.csv", mechanisms_csv);
+    add_comparison_summaries(results["points"], axes, out_dir, files);
+  }
   files.write();
   return failed + missing;
 }

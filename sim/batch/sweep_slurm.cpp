@@ -53,7 +53,29 @@ std::string run_shell(const std::string &command) {
   return out;
 }
 
+// The options of `pciesim sweep` that every array task repeats: --set and --point-timeout.
+std::string point_options(const SweepOptions &o) {
+  std::string options;
+  for (const std::string &text : o.overrides)
+    options += " --set " + shell_quote(text);
+  if (o.point_timeout_seconds > 0)
+    options += fmt::format(" --point-timeout {}", o.point_timeout_seconds);
+  return options;
+}
+
 } // namespace
+
+void check_sbatch_arg(const std::string &arg) {
+  for (unsigned char c : arg)
+    if (c < 0x20 || c == 0x7f)
+      throw SweepUsageError(fmt::format("--sbatch-arg {}: the control character U+{:04X} cannot "
+                                        "be in an #SBATCH line",
+                                        OrderedJson(arg).dump(), c));
+  if (arg.empty() || arg[0] != '-')
+    throw SweepUsageError(fmt::format("--sbatch-arg {}: not an sbatch option; give one such as "
+                                      "--sbatch-arg=--time=01:00:00 or --sbatch-arg=--partition=x",
+                                      OrderedJson(arg).dump()));
+}
 
 std::string sbatch_script(const SweepSpec &spec, const SweepOptions &o, unsigned tasks,
                           bool output_in_dir) {
@@ -84,11 +106,15 @@ std::string sbatch_script(const SweepSpec &spec, const SweepOptions &o, unsigned
   s += fmt::format("#SBATCH --cpus-per-task={}\n", o.pool.jobs);
   if (output_in_dir)
     s += fmt::format("#SBATCH --output={}/slurm-%A_%a.out\n", dir);
+  for (const std::string &arg : o.sbatch_args) {
+    check_sbatch_arg(arg);
+    s += "#SBATCH " + arg + "\n";
+  }
   s += "set -euo pipefail\n";
   s += fmt::format("exec {} sweep {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" -j {} --out {} "
-                   "--resume --quiet\n",
+                   "--resume --quiet{}\n",
                    shell_quote(self_executable()), shell_quote(absolute(o.file)), tasks,
-                   o.pool.jobs, shell_quote(dir));
+                   o.pool.jobs, shell_quote(dir), point_options(o));
   return s;
 }
 
@@ -101,10 +127,14 @@ int submit_to_slurm(const SweepSpec &spec, const SweepOptions &o, unsigned tasks
   std::string array = run_shell("sbatch --parsable " + shell_quote(script));
   array = array.substr(0, array.find_first_of(";\n"));
   // afterany: a shard with a failed point exits 1, and its results still belong in the merge.
+  // The merge job runs with the same sbatch options (the account and partition it needs).
+  std::string merge_options;
+  for (const std::string &arg : o.sbatch_args)
+    merge_options += shell_quote(arg) + " ";
   std::string merge = run_shell(
       fmt::format("sbatch --parsable --dependency=afterany:{} --job-name={}-merge "
-                  "--output={}/slurm-merge-%j.out --wrap {}",
-                  array, job_name(spec), shell_quote(dir),
+                  "--output={}/slurm-merge-%j.out {}--wrap {}",
+                  array, job_name(spec), shell_quote(dir), merge_options,
                   shell_quote(fmt::format("{} merge {} --out {}", shell_quote(self_executable()),
                                           shell_quote(dir), shell_quote(dir)))));
   merge = merge.substr(0, merge.find_first_of(";\n"));

@@ -8,6 +8,10 @@
 
 namespace pciesim {
 
+// Refuses an --sbatch-arg that an `#SBATCH` line cannot hold (SweepUsageError): empty, not an
+// option ("--time=01:00:00", "-p x"), or with a line break or another control character.
+void check_sbatch_arg(const std::string &arg);
+
 // The array job script of `tasks` tasks; its output goes to DIR/slurm-*.out when
 // `output_in_dir` (with --slurm), to Slurm's default place otherwise (--print-sbatch).
 std::string sbatch_script(const SweepSpec &spec, const SweepOptions &o, unsigned tasks,

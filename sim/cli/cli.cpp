@@ -267,6 +267,21 @@ CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {
   sweep->add_flag("--slurm", o.slurm, "write DIR/sweep.sbatch, submit it and a merge job");
   sweep->add_option("--array", o.array_tasks, "Slurm array tasks (default: points, <= 64)")
       ->check(CLI::Range(1u, 100000u));
+  sweep
+      ->add_option("--point-timeout", o.point_timeout_seconds,
+                   "stop a point that runs longer than this many seconds of wall-clock time "
+                   "(it fails, the sweep goes on; default: no limit)")
+      ->check(CLI::Range(1u, kMaxTimeoutSeconds));
+  sweep
+      ->add_option("--set", o.overrides,
+                   "POINTER=VALUE: put VALUE at that JSON pointer of the base scenario of every "
+                   "point (topology:POINTER: of its topologies) before the axes; repeatable")
+      ->allow_extra_args(false);
+  sweep
+      ->add_option("--sbatch-arg", o.sbatch_args,
+                   "with --print-sbatch or --slurm: add an `#SBATCH ARG` line, e.g. "
+                   "--sbatch-arg=--time=01:00:00; repeatable")
+      ->allow_extra_args(false);
   return sweep;
 }
 

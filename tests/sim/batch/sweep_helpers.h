@@ -29,6 +29,24 @@ inline const std::string kTiny = kSource + "/scenarios/sweeps/tiny.json";
 inline const std::string kGrid = kSource + "/tests/sim/batch/grid.json";
 inline const std::string kHostTopology = kSource + "/topologies/host-dma-gen3x8.json";
 
+// Every pciesim here runs under `timeout`: a defect must fail a test, never hang it.
+inline CommandResult pciesim(const std::string &arguments, int seconds = 120) {
+  return run_command("timeout " + std::to_string(seconds) + " " + PCIESIM_BINARY + " " + arguments);
+}
+
+inline std::string write_text(const std::string &path, const std::string &text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  return path;
+}
+
+inline bool starts_with(const std::string &text, const std::string &prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
+
+inline bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
 inline std::size_t done_points(const std::string &dir) {
   std::size_t n = 0;
   if (fs::exists(dir + "/points"))

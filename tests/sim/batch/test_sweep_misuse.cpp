@@ -29,30 +29,12 @@
 namespace pciesim::test {
 namespace {
 
-// Every pciesim here runs under `timeout`: a defect must fail a test, never hang it.
-CommandResult pciesim(const std::string &arguments, int seconds = 120) {
-  return run_command("timeout " + std::to_string(seconds) + " " + PCIESIM_BINARY + " " + arguments);
-}
-
-std::string write_text(const std::string &path, const std::string &text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  return path;
-}
-
 // A sweep of one DMA write on the Gen3 x8 host (topology by absolute path), with these axes.
 std::string dma_sweep(const std::string &axes, const std::string &more_keys = "",
                       const std::string &name_in_json = "dma") {
   return R"({"name": ")" + name_in_json + R"(", "base": {"topology": ")" + kHostTopology +
          R"(", "transfers": [{"id": "w", "initiator": "dma0", "target": "mem0", "direction": "write", "size": "1 KiB", "count": 2}]}, "axes": )" +
          axes + more_keys + "}";
-}
-
-bool starts_with(const std::string &text, const std::string &prefix) {
-  return text.rfind(prefix, 0) == 0;
-}
-
-bool contains(const std::string &text, const std::string &part) {
-  return text.find(part) != std::string::npos;
 }
 
 std::string first_point_dir(const std::string &dir) {
@@ -108,6 +90,11 @@ TEST(SweepAxes, TwoAxesOnTheSamePointerAreRefused) {
       {"name": "whole", "pointer": "/transfers/0", "values": [{"id": "w", "initiator": "dma0", "target": "mem0", "direction": "read", "size": "1 KiB"}]},
       {"name": "size", "pointer": ["/transfers/0/count", "/transfers/0/size"], "values": ["4 KiB"]}])",
           "/axes/1/pointer/0");
+  // The same value, once by index and once by id.
+  refused("by-id.json", R"([
+      {"name": "size", "pointer": "/transfers/0/size", "values": ["4 KiB"]},
+      {"name": "small", "pointer": "/transfers[id=w]/size", "values": ["1 KiB"]}])",
+          "/axes/1/pointer");
   // Within one axis's list of pointers.
   refused(
       "within.json",
