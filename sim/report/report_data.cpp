@@ -144,7 +144,7 @@ void name_topologies_apart(ReportData &data) {
     std::string values;
     for (const std::string &axis : data.axes)
       if (!is_size_axis(axis) && p.values.contains(axis))
-        values += (values.empty() ? "" : ", ") + axis + "=" + display_value(p.values[axis]);
+        values += (values.empty() ? "" : ", ") + axis + "=" + axis_label(p, axis);
     t.name += " (" + values + ")";
   }
 }
@@ -163,6 +163,8 @@ void load_sweep(const std::string &dir, const Node &root, ReportData &data) {
     point.id = p.at("id").as_string();
     point.status = p.at("status").as_string();
     point.values = p.at("values").require_object().json();
+    if (p.has("labels"))
+      point.labels = p.at("labels").require_object().json();
     if (p.has("error"))
       point.error = p.at("error").as_string();
     std::string point_dir = dir + "/points/" + point.id;
@@ -226,6 +228,15 @@ std::string display_value(const nlohmann::json &value) {
   if (s.size() > 5 && s.compare(s.size() - 5, 5, ".json") == 0)
     return fs::path(s).stem().string();
   return s;
+}
+
+std::string axis_label(const ReportPoint &p, const std::string &axis) {
+  if (p.labels.is_object() && p.labels.contains(axis) && p.labels[axis].is_string()) {
+    std::string label = p.labels[axis].get<std::string>();
+    // A topology file's label is its path as written: show its name, as display_value does.
+    return p.values.contains(axis) && p.values[axis].is_string() ? display_value(label) : label;
+  }
+  return p.values.contains(axis) ? display_value(p.values[axis]) : "";
 }
 
 std::string render_dot(const std::string &dot, std::string &note) {
@@ -306,8 +317,13 @@ std::string axis_values(const ReportData &d, const ReportPoint &p,
                         bool (*keep)(const std::string &)) {
   std::string out;
   for (const std::string &axis : d.axes)
-    if (keep(axis) && p.values.contains(axis))
-      out += (out.empty() ? "" : ", ") + display_value(p.values[axis]);
+    if (keep(axis) && p.values.contains(axis)) {
+      // A bare number says nothing without its axis: "queue_pairs=4", where a topology's name
+      // or a label like "migrate_to_ram_pages=16" speaks for itself.
+      std::string label = axis_label(p, axis);
+      bool bare = !p.values[axis].is_string() && label.find('=') == std::string::npos;
+      out += (out.empty() ? "" : ", ") + (bare ? axis + "=" + label : label);
+    }
   return out;
 }
 

@@ -13,6 +13,7 @@ namespace pciesim {
 struct ReportPoint {
   std::string id;        // the sweep point id, or the scenario name of a single run
   nlohmann::json values; // axis name -> value, as in the sweep file ({} for a run)
+  nlohmann::json labels; // axis name -> its readable label, as the sweep wrote it (or null)
   std::string status;    // completed, failed, missing
   std::string error;     // why a point failed
   nlohmann::json result; // the point's own results.json (null when it has none)
@@ -41,6 +42,9 @@ ReportData load_report_data(const std::string &dir);
 // An axis value as shown in the report: strings as is, except that a path to a .json file
 // shows as its file name without the extension; other values as JSON.
 std::string display_value(const nlohmann::json &value);
+// A point's value on `axis` as shown: the sweep's label for it (`migrate_to_ram_pages=16`),
+// else display_value of the value; "" when the point has no such axis.
+std::string axis_label(const ReportPoint &p, const std::string &axis);
 
 // Whether an axis varies the transfer size (its name contains "size"): the x axis of the
 // throughput chart rather than a series of its own.
@@ -56,7 +60,8 @@ std::string fixed_decimals(double v, int decimals);
 // Nanoseconds in the unit that suits them: "850 ns", "12.5 µs", "3 ms".
 std::string format_ns(double ns);
 
-// A point's values on the axes `keep` accepts, joined with ", ".
+// A point's values on the axes `keep` accepts, joined with ", "; a number or other non-string
+// value as axis=value.
 std::string axis_values(const ReportData &d, const ReportPoint &p,
                         bool (*keep)(const std::string &));
 // What a point's series are named after: its values on the axes other than size.

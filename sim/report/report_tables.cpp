@@ -14,8 +14,8 @@ Table axes_table(const ReportData &d) {
     std::vector<std::string> seen;
     for (const ReportPoint &p : d.points)
       if (p.values.contains(axis) &&
-          std::find(seen.begin(), seen.end(), display_value(p.values[axis])) == seen.end())
-        seen.push_back(display_value(p.values[axis]));
+          std::find(seen.begin(), seen.end(), axis_label(p, axis)) == seen.end())
+        seen.push_back(axis_label(p, axis));
     std::string values;
     for (const std::string &v : seen)
       values += (values.empty() ? "" : ", ") + v;
@@ -40,7 +40,7 @@ Table results_table(const ReportData &d) {
     if (d.sweep)
       prefix.push_back(p.id);
     for (const std::string &axis : d.axes)
-      prefix.push_back(p.values.contains(axis) ? display_value(p.values[axis]) : "");
+      prefix.push_back(axis_label(p, axis));
     prefix.push_back(p.status);
     const json &transfers = json_array(p.result, "transfers");
     if (transfers.empty()) {

@@ -50,7 +50,7 @@ TEST(Report, SweepWritesASelfContainedReport) {
   auto lines =
       doc.select("(//figure/svg[.//polyline[@class='series']])[1]//polyline[@class='series']");
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(XmlDocument::attribute(lines[0], "data-series"), "3 / write");
+  EXPECT_EQ(XmlDocument::attribute(lines[0], "data-series"), "gen=3 / write");
   // Link utilisation: one heat map per topology (gen 3 and gen 4), a column per size and a
   // row per link direction that carried data (the writes' direction: posted writes have no
   // completions coming back).
