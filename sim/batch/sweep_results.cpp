@@ -1,5 +1,6 @@
-// Merging the points of a sweep into DIR/results.json and DIR/results.csv. Both `pciesim
-// sweep` and `pciesim merge` write through here, from the manifest and the point directories
+// Merging the points of a sweep into DIR/results.json, DIR/results.csv and DIR/links.csv (and
+// DIR/mechanisms.csv for a workload sweep). Both `pciesim sweep` and `pciesim merge` write
+// through here, from the manifest and the point directories
 // only, so that the files depend on neither -j, nor sharding, nor the order points finished.
 #include <filesystem>
 #include <optional>
@@ -73,9 +74,9 @@ std::string point_rows(const std::string &prefix, const OrderedJson &p, const Or
                       (p.contains("exit_code") ? p["exit_code"].dump() : std::string()) + "," +
                       (sim_time.is_number() ? fmt::format("{:.3f}", sim_time.get<double>()) : "") +
                       ",";
-  if (result.is_null()) // the point's error where a transfer's would be
-    return point + empty_cells(transfer_csv_columns()) +
-           csv_field(p.value("error", std::string())) + "\n";
+  if (result.is_null()) // no transfer: only the point's error, where a transfer's would be
+    return point + csv_cells(transfer_csv_columns(), OrderedJson{{"error", p.value("error", "")}}) +
+           "\n";
   std::string rows;
   for (const OrderedJson &t : result.at("transfers"))
     rows += point + csv_cells(transfer_csv_columns(), t) + "\n";

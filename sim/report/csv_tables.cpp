@@ -167,8 +167,4 @@ std::string csv_table(const CsvColumns &columns, const Json &rows) {
   return out;
 }
 
-std::string empty_cells(const CsvColumns &columns) {
-  return std::string(columns.empty() ? 0 : columns.size() - 1, ',');
-}
-
 } // namespace pciesim

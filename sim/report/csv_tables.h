@@ -34,8 +34,6 @@ std::string csv_header(const CsvColumns &columns);
 std::string csv_cells(const CsvColumns &columns, const nlohmann::ordered_json &row);
 // The header line and one line per object of the array `rows`.
 std::string csv_table(const CsvColumns &columns, const nlohmann::ordered_json &rows);
-// The cells of a row with no object (a point without results): as many empty cells.
-std::string empty_cells(const CsvColumns &columns);
 
 // A CSV field, quoted when it holds a comma, a quote, a line feed or a carriage return
 // (RFC 4180).
