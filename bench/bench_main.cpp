@@ -130,15 +130,17 @@ void run_hmm(Table &table, const Sizes &sizes) {
   Measurement m = run_program({PCIESIM_BINARY_BENCH, "run", file, "--mechanism", "hmm_migrate",
                                "--out", out.string(), "--quiet"});
   std::string text = pciesim::read_text_file((out / "results.csv").string());
-  // results.csv: header, then one row; pages_migrated is its 11th column.
+  // results.csv: header, then one row; the cell under pages_migrated (found by name, as
+  // columns may be added before it).
   std::stringstream rows(text);
-  std::string header, row, field;
+  std::string header, row, name, field;
   std::getline(rows, header);
   std::getline(rows, row);
-  std::stringstream fields(row);
-  for (int column = 0; column < 11 && std::getline(fields, field, ','); ++column)
+  std::stringstream names(header), fields(row);
+  while (std::getline(names, name, ',') && std::getline(fields, field, ',') &&
+         name != "pages_migrated")
     ;
-  m.work = field.empty() ? 0 : std::strtod(field.c_str(), nullptr);
+  m.work = name != "pages_migrated" || field.empty() ? 0 : std::strtod(field.c_str(), nullptr);
   m.ok = m.ok && m.work > 0;
   std::error_code ec;
   std::filesystem::remove_all(out, ec);

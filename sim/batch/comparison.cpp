@@ -175,6 +175,7 @@ int command_compare(const std::vector<ScenarioConfig> &topologies, const Compari
     OutputSet files;
     files.add(o.out_dir + "/results.json", results.dump(2) + "\n");
     files.add(o.out_dir + "/results.csv", comparison_csv(results));
+    files.add(o.out_dir + "/links.csv", comparison_links_csv(results));
     files.write();
   }
   const bool table_shown = !o.json && !o.quiet;

@@ -34,7 +34,15 @@ nlohmann::ordered_json crossovers(const nlohmann::ordered_json &mechanisms,
 std::string verdict_line(const nlohmann::ordered_json &mechanisms, const std::string &topology);
 
 std::string format_comparison(const nlohmann::ordered_json &results);
+// results.csv: a row per mechanism (sim/report/csv_tables.h).
 std::string comparison_csv(const nlohmann::ordered_json &results);
+// links.csv: "topology,mechanism," and a run's link columns, a row per link direction that
+// carried TLPs under the mechanism; the columns, one mechanism's rows (each starting with
+// `row_start`: the sweep merge's point columns) and the whole file.
+std::vector<std::string> comparison_links_columns();
+std::string comparison_links_rows(const nlohmann::ordered_json &mechanism,
+                                  const std::string &row_start);
+std::string comparison_links_csv(const nlohmann::ordered_json &results);
 
 // Loads `file` (the bundled default when empty), runs the comparison, prints and writes it.
 // Returns the process exit code.

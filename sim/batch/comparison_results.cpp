@@ -50,6 +50,10 @@ nlohmann::ordered_json mechanism_json(const RunResult &run, const std::string &t
   }
   j["status"] = status;
   j["reason"] = reason;
+  // A mechanism that could not run, or did not finish, has no measurements: its figures are
+  // absent (empty in the CSV), not 0, so that they drag no average down.
+  if (status != "ok")
+    return j;
   std::uint64_t bytes = m.nic_bytes > 0 ? m.nic_bytes : m.bytes_accessed;
   j["total_time_ns"] = ns(m.end_ps);
   j["throughput_GBps"] =
@@ -87,16 +91,14 @@ nlohmann::ordered_json mechanism_json(const RunResult &run, const std::string &t
                            {"pages_to_ram", p.pages_to_ram},
                            {"pages_to_device", p.pages_to_device},
                            {"faults", p.faults}});
+  nlohmann::ordered_json run_json = result_json(run);
   if (!run.transfers.empty()) // the scenario's transfers, run alongside the workload
-    j["transfers"] = result_json(run)["transfers"];
+    j["transfers"] = run_json["transfers"];
+  // The link directions that carried TLPs, as in a run's results.json.
   j["links"] = nlohmann::ordered_json::array();
-  for (const LinkDirectionResult &l : run.links)
-    if (l.tlps > 0)
-      j["links"].push_back({{"from", l.from},
-                            {"to", l.to},
-                            {"tlps", l.tlps},
-                            {"payload_bytes", l.payload_bytes},
-                            {"utilization", rounded(l.utilization, 4)}});
+  for (std::size_t i = 0; i < run.links.size(); ++i)
+    if (run.links[i].tlps > 0)
+      j["links"].push_back(run_json["links"][i]);
   return j;
 }
 
@@ -251,7 +253,7 @@ std::string link_table(const nlohmann::ordered_json &mechanisms, const std::stri
     out += fmt::format(" {:>{}}", d, std::max<std::size_t>(9, d.size()));
   out += "\n";
   for (const auto &m : mechanisms) {
-    if (m["topology"] != topology)
+    if (m["topology"] != topology || m["status"] != "ok") // moved nothing that was measured
       continue;
     out += fmt::format("{:<12}", m["name"].get<std::string>());
     for (const std::string &d : directions) {
@@ -280,21 +282,26 @@ std::string format_comparison(const nlohmann::ordered_json &results) {
                          "mechanism", "status", "total us", "GB/s", "p50 us", "p99 us", "faults",
                          "pages", "inval", "time: dma/copy/fault/inval/shoot/setup/wait %");
     }
-    double total = number(m, "/total_time_ns");
-    auto share = [&](const char *pointer) {
-      return total > 0 ? 100.0 * number(m, pointer) / total : 0.0;
-    };
-    out += fmt::format(
-        "{:<12} {:<13} {:>11.1f} {:>7.2f} {:>9.2f} {:>9.2f} {:>7.0f} {:>7.0f} {:>6.0f}  "
-        "{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}\n",
-        m["name"].get<std::string>(), m["status"].get<std::string>(), total / 1e3,
-        number(m, "/throughput_GBps"), number(m, "/latency/p50_ns") / 1e3,
-        number(m, "/latency/p99_ns") / 1e3,
-        number(m, "/faults/cpu") + number(m, "/faults/gpu") + number(m, "/faults/odp"),
-        number(m, "/pages_migrated"), number(m, "/invalidations"), share("/breakdown_ns/dma"),
-        share("/breakdown_ns/copy"), share("/breakdown_ns/fault_handling"),
-        share("/breakdown_ns/invalidation"), share("/breakdown_ns/shootdown"),
-        share("/breakdown_ns/setup"), share("/breakdown_ns/waiting"));
+    if (m["status"] != "ok") { // no figures: blank, not 0
+      out +=
+          fmt::format("{:<12} {}\n", m["name"].get<std::string>(), m["status"].get<std::string>());
+    } else {
+      double total = number(m, "/total_time_ns");
+      auto share = [&](const char *pointer) {
+        return total > 0 ? 100.0 * number(m, pointer) / total : 0.0;
+      };
+      out += fmt::format(
+          "{:<12} {:<13} {:>11.1f} {:>7.2f} {:>9.2f} {:>9.2f} {:>7.0f} {:>7.0f} {:>6.0f}  "
+          "{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}/{:.0f}\n",
+          m["name"].get<std::string>(), m["status"].get<std::string>(), total / 1e3,
+          number(m, "/throughput_GBps"), number(m, "/latency/p50_ns") / 1e3,
+          number(m, "/latency/p99_ns") / 1e3,
+          number(m, "/faults/cpu") + number(m, "/faults/gpu") + number(m, "/faults/odp"),
+          number(m, "/pages_migrated"), number(m, "/invalidations"), share("/breakdown_ns/dma"),
+          share("/breakdown_ns/copy"), share("/breakdown_ns/fault_handling"),
+          share("/breakdown_ns/invalidation"), share("/breakdown_ns/shootdown"),
+          share("/breakdown_ns/setup"), share("/breakdown_ns/waiting"));
+    }
     if (!m.value("reason", "").empty())
       out += fmt::format("  {}: {}\n", m["name"].get<std::string>(), m.value("reason", ""));
     if (i + 1 == mechanisms.size() || mechanisms[i + 1]["topology"] != topology)
@@ -315,24 +322,30 @@ std::string format_comparison(const nlohmann::ordered_json &results) {
 }
 
 std::string comparison_csv(const nlohmann::ordered_json &results) {
-  std::string out = "topology,mechanism,status,total_time_ns,throughput_GBps,latency_p50_ns,"
-                    "latency_p99_ns,cpu_faults,gpu_faults,odp_faults,pages_migrated,"
-                    "bytes_migrated,invalidations,dma_ns,copy_ns,fault_handling_ns,"
-                    "invalidation_ns,shootdown_ns,setup_ns,waiting_ns,reason\n";
-  for (const auto &m : results["mechanisms"]) {
-    out += csv_field(m["topology"]) + "," + csv_field(m["name"]) + "," +
-           m["status"].get<std::string>();
-    for (const char *pointer :
-         {"/total_time_ns", "/throughput_GBps", "/latency/p50_ns", "/latency/p99_ns", "/faults/cpu",
-          "/faults/gpu", "/faults/odp", "/pages_migrated", "/bytes_migrated", "/invalidations",
-          "/breakdown_ns/dma", "/breakdown_ns/copy", "/breakdown_ns/fault_handling",
-          "/breakdown_ns/invalidation", "/breakdown_ns/shootdown", "/breakdown_ns/setup",
-          "/breakdown_ns/waiting"}) {
-      nlohmann::ordered_json::json_pointer p(pointer);
-      out += "," + (m.contains(p) ? m.at(p).dump() : std::string());
-    }
-    out += "," + csv_field(m.value("reason", "")) + "\n";
-  }
+  return csv_table(mechanism_csv_columns(), results["mechanisms"]);
+}
+
+std::vector<std::string> comparison_links_columns() {
+  std::vector<std::string> columns = {"topology", "mechanism"};
+  for (const std::string &c : column_names(link_csv_columns()))
+    columns.push_back(c);
+  return columns;
+}
+
+std::string comparison_links_rows(const nlohmann::ordered_json &mechanism,
+                                  const std::string &row_start) {
+  std::string rows;
+  const std::string prefix = row_start + csv_field(mechanism.value("topology", "")) + "," +
+                             csv_field(mechanism.value("name", "")) + ",";
+  for (const auto &l : mechanism.value("links", nlohmann::ordered_json::array()))
+    rows += prefix + csv_cells(link_csv_columns(), l) + "\n";
+  return rows;
+}
+
+std::string comparison_links_csv(const nlohmann::ordered_json &results) {
+  std::string out = join(comparison_links_columns(), ",") + "\n";
+  for (const auto &m : results["mechanisms"])
+    out += comparison_links_rows(m, "");
   return out;
 }
 

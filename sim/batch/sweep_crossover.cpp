@@ -23,14 +23,14 @@ std::vector<std::string> topologies_of(const OrderedJson &point) {
 }
 
 // "point,index,<axes>" of a point's rows.
-std::string row_start(const OrderedJson &point, const std::vector<SweepAxisColumn> &axes) {
-  return csv_field(point.at("id").get<std::string>()) + "," + point.at("index").dump() +
-         axis_cells(axes, point.at("values"));
+std::string row_start(const OrderedJson &point, const AxisColumns &axes) {
+  std::string start = csv_field(point.at("id").get<std::string>()) + "," + point.at("index").dump();
+  return axes.names().empty() ? start : start + "," + axes.cells(point.at("values"));
 }
 
-std::string header(const std::vector<SweepAxisColumn> &axes,
-                   const std::vector<std::string> &columns) {
-  return "point,index" + axis_header(axes) + "," + join(columns, ",") + "\n";
+std::string header(const AxisColumns &axes, const std::vector<std::string> &columns) {
+  return "point,index" + (axes.names().empty() ? "" : "," + axes.header()) + "," +
+         join(columns, ",") + "\n";
 }
 
 std::string number_or_empty(const OrderedJson &v) { return v.is_number() ? v.dump() : ""; }
@@ -81,8 +81,7 @@ const std::vector<std::string> &sweep_verdicts_columns() {
   return columns;
 }
 
-std::string sweep_crossovers_csv(const OrderedJson &points,
-                                 const std::vector<SweepAxisColumn> &axes) {
+std::string sweep_crossovers_csv(const OrderedJson &points, const AxisColumns &axes) {
   std::string csv = header(axes, sweep_crossovers_columns());
   for (const OrderedJson &p : points) {
     if (p.value("status", "") != "completed" || !p.contains("mechanisms"))
@@ -113,8 +112,7 @@ std::string sweep_crossovers_csv(const OrderedJson &points,
   return csv;
 }
 
-std::string sweep_verdicts_csv(const OrderedJson &points,
-                               const std::vector<SweepAxisColumn> &axes) {
+std::string sweep_verdicts_csv(const OrderedJson &points, const AxisColumns &axes) {
   const std::vector<std::string> mechanisms = mechanism_names(points);
   std::vector<std::string> columns = sweep_verdicts_columns();
   for (const std::string &m : mechanisms)
@@ -154,7 +152,7 @@ std::string sweep_verdicts_csv(const OrderedJson &points,
   return csv;
 }
 
-void add_comparison_summaries(const OrderedJson &points, const std::vector<SweepAxisColumn> &axes,
+void add_comparison_summaries(const OrderedJson &points, const AxisColumns &axes,
                               const std::string &out_dir, OutputSet &files) {
   files.add(out_dir + "/crossovers.csv", sweep_crossovers_csv(points, axes));
   files.add(out_dir + "/verdicts.csv", sweep_verdicts_csv(points, axes));

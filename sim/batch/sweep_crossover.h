@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/batch/sweep_axis_values.h"
+#include "sim/batch/axis_columns.h"
+#include "sim/batch/sweep_file.h"
 #include "sim/util/file_io.h"
 
 namespace pciesim {
@@ -19,12 +20,11 @@ const std::vector<std::string> &sweep_verdicts_columns();
 
 // The two files' text, from the merged results.json "points" (each with "id", "index",
 // "values", and for a completed workload point "mechanisms", "crossover" and "verdicts").
-std::string sweep_crossovers_csv(const OrderedJson &points,
-                                 const std::vector<SweepAxisColumn> &axes);
-std::string sweep_verdicts_csv(const OrderedJson &points, const std::vector<SweepAxisColumn> &axes);
+std::string sweep_crossovers_csv(const OrderedJson &points, const AxisColumns &axes);
+std::string sweep_verdicts_csv(const OrderedJson &points, const AxisColumns &axes);
 
 // Adds DIR/crossovers.csv and DIR/verdicts.csv to `files`.
-void add_comparison_summaries(const OrderedJson &points, const std::vector<SweepAxisColumn> &axes,
+void add_comparison_summaries(const OrderedJson &points, const AxisColumns &axes,
                               const std::string &out_dir, OutputSet &files);
 
 } // namespace pciesim

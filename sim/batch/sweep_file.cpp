@@ -419,41 +419,6 @@ struct SweepLoader {
       materialise(point, axes, sources);
       spec.points.push_back(std::move(point));
     }
-    check_axis_columns(axes);
-  }
-
-  // A size or time axis gets a column with its unit ("size" -> "size_bytes"): that name, too,
-  // must not be another column of the results files.
-  void check_axis_columns(const Node &axes) {
-    std::vector<std::string> names;
-    OrderedJson points = OrderedJson::array();
-    for (const SweepAxis &axis : spec.axes)
-      names.push_back(axis.name);
-    for (const SweepPoint &p : spec.points)
-      points.push_back({{"values", p.values}});
-    std::set<std::string> taken(names.begin(), names.end());
-    std::vector<SweepAxisColumn> columns = sweep_axis_columns(names, points);
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      const std::string &column = columns[i].column;
-      if (column == names[i])
-        continue;
-      bool clash = taken.count(column) > 0;
-      std::vector<const std::vector<std::string> *> lists = {&sweep_results_columns()};
-      if (builder->base.contains("workload"))
-        lists.insert(lists.end(), {&sweep_mechanisms_columns(), &sweep_crossovers_columns(),
-                                   &sweep_verdicts_columns()});
-      for (const auto *list : lists)
-        clash = clash || std::find(list->begin(), list->end(), column) != list->end();
-      if (clash && i < axes.size())
-        axes.at(i).at("name").fail(
-            fmt::format("the values of axis \"{}\" are {}, so its column is \"{}\", which is "
-                        "another column already",
-                        names[i],
-                        columns[i].kind == SweepAxisColumn::Kind::Bytes ? "sizes" : "times",
-                        column),
-            "an axis name whose column is not another column of the results files");
-      taken.insert(column);
-    }
   }
 
   // Where an axis pointer put its value in a point's built scenario, as plain pointers (the

@@ -82,8 +82,10 @@ OrderedJson sweep_manifest(const SweepSpec &spec);
 // or one is a prefix of the other at a token boundary (/a/b and /a/b/c, not /a/b and /a/bc).
 bool json_pointers_overlap(const std::string &a, const std::string &b);
 
-// The columns of results.csv and mechanisms.csv (sim/batch/sweep_results.cpp) other than the axes;
-// no axis may take one of these names.
+// The columns of results.csv and mechanisms.csv (sim/batch/sweep_results.cpp) whose names no
+// axis may take: the point's and those the files have always had. An axis column that would
+// repeat another column of a file (a newer one such as "count", or one of links.csv's such
+// as "gen") is written as "axis.<name>" there.
 const std::vector<std::string> &sweep_results_columns();
 const std::vector<std::string> &sweep_mechanisms_columns();
 

@@ -1,11 +1,14 @@
-// Merging the points of a sweep into DIR/results.json and DIR/results.csv. Both `pciesim
-// sweep` and `pciesim merge` write through here, from the manifest and the point directories
+// Merging the points of a sweep into DIR/results.json, DIR/results.csv and DIR/links.csv (and
+// DIR/mechanisms.csv for a workload sweep). Both `pciesim sweep` and `pciesim merge` write
+// through here, from the manifest and the point directories
 // only, so that the files depend on neither -j, nor sharding, nor the order points finished.
 #include <filesystem>
 #include <optional>
 
 #include <fmt/format.h>
 
+#include "sim/batch/axis_columns.h"
+#include "sim/batch/comparison.h"
 #include "sim/batch/sweep.h"
 #include "sim/batch/sweep_axis_values.h"
 #include "sim/batch/sweep_crossover.h"
@@ -15,61 +18,79 @@
 namespace pciesim {
 namespace {
 
-std::string fixed(const OrderedJson &v, int decimals) {
-  return v.is_number() ? fmt::format("{:.{}f}", v.get<double>(), decimals) : std::string();
+// The columns of the sweep's own that come before the transfer columns in results.csv.
+const std::vector<std::string> kPointColumns = {"point_status", "exit_code", "sim_time_ns"};
+
+// The merged CSV files: each row starts with the point's id, index and axis columns.
+class MergedCsv {
+public:
+  MergedCsv(const std::vector<std::string> &axes, const std::vector<OrderedJson> &values,
+            std::vector<std::string> columns)
+      : axes_(axes, values, columns), columns_(std::move(columns)) {}
+  std::string header() const {
+    std::string out = "point,index";
+    if (!axes_.names().empty())
+      out += "," + axes_.header();
+    for (std::size_t i = 2; i < columns_.size(); ++i)
+      out += "," + columns_[i];
+    return out + "\n";
+  }
+  // "<point>,<index>,<axis cells>," before a row's own cells.
+  std::string prefix(const std::string &id, std::size_t index, const OrderedJson &values) const {
+    std::string out = csv_field(id) + "," + std::to_string(index) + ",";
+    return axes_.names().empty() ? out : out + axes_.cells(values) + ",";
+  }
+
+private:
+  AxisColumns axes_;
+  std::vector<std::string> columns_; // point, index, then the row's own
+};
+
+std::vector<std::string> with_point_columns(const std::vector<std::string> &own) {
+  std::vector<std::string> columns = {"point", "index"};
+  columns.insert(columns.end(), own.begin(), own.end());
+  return columns;
 }
 
-// One row of DIR/mechanisms.csv: a mechanism of a workload point.
-std::string mechanism_row(const std::string &id, std::size_t index,
-                          const std::vector<SweepAxisColumn> &axes, const OrderedJson &values,
-                          const OrderedJson &m) {
-  std::string row = csv_field(id) + "," + std::to_string(index) + axis_cells(axes, values);
-  const OrderedJson breakdown = m.value("breakdown_ns", OrderedJson::object());
-  auto number = [](const OrderedJson &v) { return v.is_null() ? std::string() : v.dump(); };
-  return row + fmt::format(",{},{},{},{},{},{},{},{},{},{},{}\n",
-                           csv_field(m.value("topology", "")), csv_field(m.value("name", "")),
-                           m.value("status", ""), number(m.value("total_time_ns", OrderedJson())),
-                           number(m.value("throughput_GBps", OrderedJson())),
-                           number(m.value("pages_migrated", OrderedJson())),
-                           number(m.value("invalidations", OrderedJson())),
-                           number(breakdown.value("fault_handling", OrderedJson())),
-                           number(breakdown.value("dma", OrderedJson())),
-                           number(breakdown.value("copy", OrderedJson())),
-                           csv_field(m.value("reason", "")));
+// Every column of each merged file but the axis columns.
+std::vector<std::string> results_columns() {
+  std::vector<std::string> own = kPointColumns;
+  for (const std::string &c : column_names(transfer_csv_columns()))
+    own.push_back(c);
+  return with_point_columns(own);
+}
+std::vector<std::string> mechanisms_columns() {
+  return with_point_columns(column_names(mechanism_csv_columns()));
+}
+std::vector<std::string> links_columns() {
+  return with_point_columns(column_names(link_csv_columns()));
+}
+// crossovers.csv and verdicts.csv: their own columns (verdicts.csv's per-mechanism ratios are
+// named after mechanisms, never after an axis's column).
+std::vector<std::string> summary_columns() {
+  std::vector<std::string> columns = {"point", "index"};
+  for (const auto *list : {&sweep_crossovers_columns(), &sweep_verdicts_columns()})
+    columns.insert(columns.end(), list->begin(), list->end());
+  return columns;
+}
+std::vector<std::string> mechanism_links_columns() {
+  return with_point_columns(comparison_links_columns());
 }
 
 // The results.csv rows of a point: one per transfer; a point without results has one row.
-std::string point_rows(const std::string &id, std::size_t index,
-                       const std::vector<SweepAxisColumn> &axes, const OrderedJson &values,
-                       const OrderedJson &p, const OrderedJson &result) {
-  std::string prefix = csv_field(id) + "," + std::to_string(index) + axis_cells(axes, values);
-  prefix += "," + p["status"].get<std::string>() + "," +
-            (p.contains("exit_code") ? p["exit_code"].dump() : std::string()) + "," +
-            fixed(p.value("sim_time_ns", OrderedJson()), 3);
-  if (result.is_null())
-    return prefix + ",,,,,,,,,,,," + csv_field(p.value("error", std::string())) + "\n";
+std::string point_rows(const std::string &prefix, const OrderedJson &p, const OrderedJson &result) {
+  const OrderedJson sim_time = p.value("sim_time_ns", OrderedJson());
+  std::string point = prefix + p["status"].get<std::string>() + "," +
+                      (p.contains("exit_code") ? p["exit_code"].dump() : std::string()) + "," +
+                      (sim_time.is_number() ? fmt::format("{:.3f}", sim_time.get<double>()) : "") +
+                      ",";
+  if (result.is_null()) // no transfer: only the point's error, where a transfer's would be
+    return point + csv_cells(transfer_csv_columns(), OrderedJson{{"error", p.value("error", "")}}) +
+           "\n";
   std::string rows;
-  for (const OrderedJson &t : result.at("transfers")) {
-    const OrderedJson &lat = t.at("latency_ns");
-    rows += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", prefix,
-                        csv_field(t.at("id").get<std::string>()),
-                        csv_field(t.at("initiator").get<std::string>()),
-                        csv_field(t.at("target").get<std::string>()),
-                        t.at("direction").get<std::string>(), t.at("transfer_bytes").dump(),
-                        t.at("transfers_done").dump(), fixed(t.at("bandwidth_GBps"), 6),
-                        fixed(lat.at("mean"), 3), fixed(lat.at("p50"), 3), fixed(lat.at("p99"), 3),
-                        fixed(lat.at("max"), 3), csv_field(t.value("error", std::string())));
-  }
+  for (const OrderedJson &t : result.at("transfers"))
+    rows += point + csv_cells(transfer_csv_columns(), t) + "\n";
   return rows;
-}
-
-// "point,index,<axes>,<the other columns>": the header of results.csv and mechanisms.csv.
-std::string csv_header(const std::vector<std::string> &columns,
-                       const std::vector<SweepAxisColumn> &axes) {
-  std::string header = columns[0] + "," + columns[1] + axis_header(axes);
-  for (std::size_t i = 2; i < columns.size(); ++i)
-    header += "," + columns[i];
-  return header + "\n";
 }
 
 // nlohmann's message without its "[json.exception.parse_error.101] " tag.
@@ -86,10 +107,10 @@ const char *const kDoneExpected =
 
 const std::vector<std::string> &sweep_results_columns() {
   static const std::vector<std::string> columns = {
-      "point",          "index",          "status",          "exit_code",      "sim_time_ns",
-      "transfer",       "initiator",      "target",          "direction",      "transfer_bytes",
-      "transfers_done", "bandwidth_GBps", "latency_mean_ns", "latency_p50_ns", "latency_p99_ns",
-      "latency_max_ns", "error"};
+      "point",          "index",          "point_status",   "status",          "exit_code",
+      "sim_time_ns",    "transfer",       "initiator",      "target",          "direction",
+      "transfer_bytes", "transfers_done", "bandwidth_GBps", "latency_mean_ns", "latency_p50_ns",
+      "latency_p99_ns", "latency_max_ns", "error"};
   return columns;
 }
 
@@ -146,20 +167,24 @@ std::optional<PointOutcome> read_point_done(const std::string &point_dir) {
 std::size_t write_sweep_results(const OrderedJson &manifest,
                                 const std::vector<std::string> &point_dirs,
                                 const std::string &out_dir) {
-  std::vector<std::string> axis_names;
+  std::vector<std::string> axes;
   for (const auto &axis : manifest.at("axes"))
-    axis_names.push_back(axis.at("name").get<std::string>());
-  const std::vector<SweepAxisColumn> axes = sweep_axis_columns(axis_names, manifest.at("points"));
+    axes.push_back(axis.at("name").get<std::string>());
 
-  std::string csv = csv_header(sweep_results_columns(), axes);
-  std::string mechanisms_header = csv_header(sweep_mechanisms_columns(), axes);
-  std::string mechanisms_csv = mechanisms_header;
+  std::vector<OrderedJson> axis_values;
+  for (const auto &mp : manifest.at("points"))
+    axis_values.push_back(mp.at("values"));
+  const MergedCsv results_table(axes, axis_values, results_columns());
+  const MergedCsv mechanisms_table(axes, axis_values, mechanisms_columns());
+  const MergedCsv links_table(axes, axis_values, links_columns());
+  const MergedCsv mechanism_links_table(axes, axis_values, mechanism_links_columns());
+  std::string csv = results_table.header(), mechanisms_csv, links_csv, mechanism_links_csv;
 
   OrderedJson results;
   results["pciesim_version"] = PCIESIM_VERSION;
   results["sweep"] = manifest.at("sweep");
   results["description"] = manifest.at("description");
-  results["axes"] = axis_names;
+  results["axes"] = axes;
   if (manifest.contains("set"))
     results["set"] = manifest["set"];
   std::size_t completed = 0, failed = 0, missing = 0;
@@ -196,19 +221,26 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
             p["mechanisms"] = result.at("mechanisms");
             for (const char *key : {"crossover", "verdicts", "verdict"})
               p[key] = result.at(key);
-            for (const OrderedJson &m : result.at("mechanisms"))
-              mechanisms_csv += mechanism_row(id, i, axes, mp.at("values"), m);
+            const std::string prefix = mechanisms_table.prefix(id, i, mp.at("values"));
+            for (const OrderedJson &m : result.at("mechanisms")) {
+              mechanisms_csv += prefix + csv_cells(mechanism_csv_columns(), m) + "\n";
+              mechanism_links_csv +=
+                  comparison_links_rows(m, mechanism_links_table.prefix(id, i, mp.at("values")));
+            }
             result = OrderedJson();
           } else {
             p["sim_time_ns"] = result.at("sim_time_ns");
             p["transfers"] = result.at("transfers");
+            const std::string prefix = links_table.prefix(id, i, mp.at("values"));
+            for (const OrderedJson &l : result.value("links", OrderedJson::array()))
+              links_csv += prefix + csv_cells(link_csv_columns(), l) + "\n";
           }
           ++completed;
         } else {
           ++failed;
         }
       }
-      csv += point_rows(id, i, axes, mp.at("values"), p, result);
+      csv += point_rows(results_table.prefix(id, i, mp.at("values")), p, result);
     } catch (const nlohmann::json::exception &e) {
       throw InputError(results_path, "",
                        "not the results of a pciesim run: " + json_library_message(e),
@@ -225,9 +257,14 @@ std::size_t write_sweep_results(const OrderedJson &manifest,
   OutputSet files;
   files.add(out_dir + "/results.json", results.dump(2) + "\n");
   files.add(out_dir + "/results.csv", csv);
-  if (mechanisms_csv != mechanisms_header) {
-    files.add(out_dir + "/mechanisms.csv", mechanisms_csv);
-    add_comparison_summaries(results["points"], axes, out_dir, files);
+  // A workload sweep's: its mechanisms, and the links by mechanism; a transfer sweep's links.
+  if (!mechanisms_csv.empty()) {
+    files.add(out_dir + "/mechanisms.csv", mechanisms_table.header() + mechanisms_csv);
+    add_comparison_summaries(results["points"], AxisColumns(axes, axis_values, summary_columns()),
+                             out_dir, files);
+    files.add(out_dir + "/links.csv", mechanism_links_table.header() + mechanism_links_csv);
+  } else {
+    files.add(out_dir + "/links.csv", links_table.header() + links_csv);
   }
   files.write();
   return failed + missing;

@@ -15,18 +15,6 @@ double rounded(double v, int decimals) {
   return std::round(v * scale) / scale;
 }
 
-} // namespace
-
-std::string csv_field(const std::string &s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos)
-    return s;
-  std::string out = "\"";
-  for (char c : s)
-    out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-namespace {
 // One line per translation cache that saw traffic: IOMMU IOTLBs, NIC MTT caches and ATCs.
 std::string translation_lines(const RunResult &r) {
   std::string out;
@@ -99,6 +87,14 @@ std::string format_table(const RunResult &r) {
   return out;
 }
 
+std::string transfer_status(const TransferResult &t) {
+  if (t.error.rfind("unsupported", 0) == 0)
+    return "unsupported";
+  if (!t.error.empty())
+    return "failed";
+  return t.transfers_done < t.count ? "incomplete" : "completed";
+}
+
 nlohmann::ordered_json result_json(const RunResult &r) {
   nlohmann::ordered_json j;
   j["pciesim_version"] = PCIESIM_VERSION;
@@ -119,14 +115,20 @@ nlohmann::ordered_json result_json(const RunResult &r) {
     tj["transfer_bytes"] = t.transfer_bytes;
     tj["count"] = t.count;
     tj["transfers_done"] = t.transfers_done;
+    tj["status"] = transfer_status(t);
     tj["bytes"] = t.bytes;
-    tj["start_ns"] = rounded(ns(t.start_ps), 3);
-    tj["end_ns"] = rounded(ns(t.end_ps), 3);
-    tj["bandwidth_GBps"] = rounded(t.bandwidth_gbps, 6);
-    tj["latency_ns"] = {{"mean", rounded(t.latency.mean_ns, 3)},
-                        {"p50", rounded(t.latency.p50_ns, 3)},
-                        {"p99", rounded(t.latency.p99_ns, 3)},
-                        {"max", rounded(t.latency.max_ns, 3)}};
+    // Timings are of finished transfers: with none finished there are none (null, not 0).
+    bool measured = t.transfers_done > 0;
+    auto timing = [measured](double v, int decimals) {
+      return measured ? nlohmann::ordered_json(rounded(v, decimals)) : nlohmann::ordered_json();
+    };
+    tj["start_ns"] = timing(ns(t.start_ps), 3);
+    tj["end_ns"] = timing(ns(t.end_ps), 3);
+    tj["bandwidth_GBps"] = timing(t.bandwidth_gbps, 6);
+    tj["latency_ns"] = {{"mean", timing(t.latency.mean_ns, 3)},
+                        {"p50", timing(t.latency.p50_ns, 3)},
+                        {"p99", timing(t.latency.p99_ns, 3)},
+                        {"max", timing(t.latency.max_ns, 3)}};
     if (!t.route.empty())
       tj["route"] = t.route;
     if (!t.map_type.empty()) {
@@ -160,30 +162,13 @@ nlohmann::ordered_json result_json(const RunResult &r) {
 }
 
 std::string transfers_csv(const RunResult &r) {
-  std::string out = "id,initiator,target,direction,transfer_bytes,count,transfers_done,bytes,"
-                    "start_ns,end_ns,bandwidth_GBps,latency_mean_ns,latency_p50_ns,"
-                    "latency_p99_ns,latency_max_ns,map_type,distance,route,error\n";
-  for (const TransferResult &t : r.transfers)
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{},{:.3f},{:.3f},{:.6f},{:.3f},{:.3f},{:.3f},{:.3f},{},{},"
-        "{},{}\n",
-        csv_field(t.id), csv_field(t.initiator), csv_field(t.target), t.direction, t.transfer_bytes,
-        t.count, t.transfers_done, t.bytes, ns(t.start_ps), ns(t.end_ps), t.bandwidth_gbps,
-        t.latency.mean_ns, t.latency.p50_ns, t.latency.p99_ns, t.latency.max_ns, t.map_type,
-        t.map_type.empty() ? "" : std::to_string(t.distance), csv_field(t.route),
-        csv_field(t.error));
-  return out;
+  return csv_table(transfer_csv_columns(),
+                   result_json(r).value("transfers", nlohmann::ordered_json::array()));
 }
 
 std::string links_csv(const RunResult &r) {
-  std::string out = "link,from,to,gen,width,usable_GBps,tlps,mrd,mwr,cpld,cpl,payload_bytes,"
-                    "wire_bytes,utilization,credit_stalls,max_queue_depth\n";
-  for (const LinkDirectionResult &l : r.links)
-    out += fmt::format("{},{},{},{},{},{:.6f},{},{},{},{},{},{},{},{:.6f},{},{}\n",
-                       csv_field(l.link), csv_field(l.from), csv_field(l.to), l.generation, l.width,
-                       l.usable_gbps, l.tlps, l.mrd, l.mwr, l.cpld, l.cpl, l.payload_bytes,
-                       l.wire_bytes, l.utilization, l.credit_stalls, l.max_queue_depth);
-  return out;
+  return csv_table(link_csv_columns(),
+                   result_json(r).value("links", nlohmann::ordered_json::array()));
 }
 
 void write_results(const RunResult &r, const std::string &dir) {
@@ -197,8 +182,11 @@ void write_results(const RunResult &r, const std::string &dir,
   info["wall_seconds"] = r.wall_seconds;
   OutputSet files;
   files.add(dir + "/results.json", results.dump(2) + "\n");
-  files.add(dir + "/results.csv", transfers_csv(r));
-  files.add(dir + "/links.csv", links_csv(r));
+  files.add(dir + "/results.csv",
+            csv_table(transfer_csv_columns(),
+                      results.value("transfers", nlohmann::ordered_json::array())));
+  files.add(dir + "/links.csv",
+            csv_table(link_csv_columns(), results.value("links", nlohmann::ordered_json::array())));
   files.add(dir + "/run-info.json", info.dump(2) + "\n");
   files.write();
 }

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/report/csv_tables.h"
 #include "sim/run/simulation.h"
 #include "sim/util/file_io.h" // write_file_atomically, read_text_file
 
@@ -14,6 +15,11 @@ namespace pciesim {
 
 std::string format_table(const RunResult &result);
 nlohmann::ordered_json result_json(const RunResult &result);
+// A transfer's status in results.json and results.csv: "completed" (every one of its count
+// finished), "incomplete" (the run stopped first), "unsupported" (refused before it ran: the
+// platform cannot map it) or "failed" (an error, e.g. an Unsupported Request completion).
+std::string transfer_status(const TransferResult &transfer);
+// results.csv and links.csv: the rows of result_json's "transfers" and "links".
 std::string transfers_csv(const RunResult &result);
 std::string links_csv(const RunResult &result);
 
@@ -24,9 +30,5 @@ void write_results(const RunResult &result, const std::string &dir);
 // Same, with results.json given (result_json plus what the caller added, e.g. expectations).
 void write_results(const RunResult &result, const std::string &dir,
                    const nlohmann::ordered_json &results);
-
-// A CSV field, quoted when it holds a comma, a quote, a line feed or a carriage return
-// (RFC 4180).
-std::string csv_field(const std::string &s);
 
 } // namespace pciesim

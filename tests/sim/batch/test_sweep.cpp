@@ -37,10 +37,10 @@ TEST(Sweep, ResultsDoNotDependOnTheNumberOfJobs) {
 
   std::string csv = read_file(one + "/results.csv");
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "point,index,gen,size_bytes,status,exit_code,sim_time_ns,transfer,initiator,target,"
-            "direction,transfer_bytes,transfers_done,bandwidth_GBps,latency_mean_ns,"
-            "latency_p50_ns,latency_p99_ns,latency_max_ns,error");
-  // A size axis is an integer byte column; results.json keeps the value as written.
+            "point,index,gen,size_bytes,point_status,exit_code,sim_time_ns,transfer,initiator,"
+            "target,direction,status,transfer_bytes,count,transfers_done,bytes,start_ns,end_ns,"
+            "bandwidth_GBps,latency_mean_ns,latency_p50_ns,latency_p99_ns,latency_max_ns,"
+            "mechanism,map_type,distance,route,error");
   EXPECT_NE(csv.find("\np0003_gen-4_size-64KiB,3,4,65536,completed,0,"), std::string::npos);
   auto results = nlohmann::json::parse(read_file(one + "/results.json"));
   EXPECT_EQ(results["summary"]["completed"], 4);
@@ -144,11 +144,10 @@ TEST(Sweep, AFailingPointIsRecordedAndTheSweepGoesOn) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("ran 4 points (0 already done), 2 failed"), std::string::npos) << r.err;
   std::string csv = read_file(dir + "/out/results.csv");
-  // A time axis is the column limit_ns, in nanoseconds.
-  EXPECT_NE(csv.find("\np0000_limit-1ms_seed-1,0,1000000,1,completed,0,"), std::string::npos)
+  EXPECT_NE(csv.find("\np0000_limit-1ms_seed-1,0,1000000.000,1,completed,0,"), std::string::npos)
       << csv;
-  EXPECT_NE(csv.find("\np0003_limit-1ns_seed-2,3,1,2,failed,3,,,,,,,,,,,,,pciesim: "
-                     "simulated time reached the limit of 1 ns"),
+  EXPECT_NE(csv.find("\np0003_limit-1ns_seed-2,3,1.000,2,failed,3," + std::string(21, ',') +
+                     "pciesim: simulated time reached the limit of 1 ns"),
             std::string::npos)
       << csv;
   EXPECT_NE(read_file(dir + "/out/points/p0002_limit-1ns_seed-1/error.txt").find("exit code 3\n"),
