@@ -44,7 +44,7 @@ RunProgress RunProgressBoard::load(std::size_t run) const {
 
 std::string format_comparison_progress(std::size_t done, std::size_t total,
                                        const std::vector<RunningRun> &running) {
-  std::string text = fmt::format("pciesim: {}/{} runs done", done, total);
+  std::string text = fmt::format("pciesim: {}/{} done", done, total);
   for (const RunningRun &r : running)
     text += fmt::format("; {}: {}", r.name, format_run_progress(r.progress));
   return text;

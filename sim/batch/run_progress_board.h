@@ -37,7 +37,7 @@ private:
   std::size_t runs_ = 0;
 };
 
-// "3/10 runs done; hmm_migrate@gpu-nic-shared-switch: 1.250 ms simulated, 42% of 64.0 MiB":
+// "pciesim: 3/10 done; hmm_migrate@gpu-nic-shared-switch: 42% of 64.0 MiB, 1.250 ms simulated":
 // the runs done of `total`, then each running one by name.
 struct RunningRun {
   std::string name;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <stdexcept>
 
@@ -100,9 +102,11 @@ std::string vcd_identifier(const std::string &name) {
   return out;
 }
 
-VcdTrace::VcdTrace(const std::string &path) : staged_(path, ".vcd"), body_(std::tmpfile()) {
+VcdTrace::VcdTrace(const std::string &path)
+    : path_(path), staged_(path, ".vcd"), body_(std::tmpfile()) {
   if (!body_)
-    throw std::runtime_error("cannot write " + path + ": no temporary file for its values");
+    throw std::runtime_error(fmt::format("cannot write {}: no temporary file for its values: {}",
+                                         path, std::strerror(errno)));
 }
 
 VcdTrace::~VcdTrace() {
@@ -177,12 +181,12 @@ void VcdTrace::flush() {
     if (s.pending == s.written)
       continue;
     if (time_ps_ != written_time_ps_) {
-      std::fprintf(body_, "#%lld\n", static_cast<long long>(time_ps_));
+      note_write(std::fprintf(body_, "#%lld\n", static_cast<long long>(time_ps_)) >= 0);
       written_time_ps_ = time_ps_;
     }
     s.written = s.pending;
     s.changed = true;
-    std::fputs(vcd_value(s.wire, s.written, s.code).c_str(), body_);
+    note_write(std::fputs(vcd_value(s.wire, s.written, s.code).c_str(), body_) >= 0);
   }
   dirty_.clear();
 }
@@ -218,20 +222,30 @@ std::string VcdTrace::header() const {
   return out + "$end\n";
 }
 
+void VcdTrace::note_write(bool ok) {
+  if (!ok && write_error_ == 0)
+    write_error_ = errno;
+}
+
+// The header, then the values, into the staged file; a failure (a full disk, `ulimit -f`) is
+// reported with the path given, and the staged file goes.
 void VcdTrace::finish() {
   flush();
+  note_write(std::fflush(body_) == 0);
   std::FILE *file = std::fopen(staged_.temporary().c_str(), "wb");
-  if (!file)
-    throw std::runtime_error("cannot write " + staged_.temporary());
-  const std::string head = header();
-  bool ok = std::fwrite(head.data(), 1, head.size(), file) == head.size();
-  std::rewind(body_);
-  char buffer[1 << 16];
-  for (std::size_t n; ok && (n = std::fread(buffer, 1, sizeof buffer, body_)) > 0;)
-    ok = std::fwrite(buffer, 1, n, file) == n;
-  ok = std::fclose(file) == 0 && ok && !std::ferror(body_);
-  if (!ok)
-    throw std::runtime_error("cannot write the VCD file " + staged_.temporary());
+  note_write(file != nullptr);
+  if (file) {
+    const std::string head = header();
+    note_write(std::fwrite(head.data(), 1, head.size(), file) == head.size());
+    std::rewind(body_);
+    char buffer[1 << 16];
+    for (std::size_t n; write_error_ == 0 && (n = std::fread(buffer, 1, sizeof buffer, body_)) > 0;)
+      note_write(std::fwrite(buffer, 1, n, file) == n);
+    note_write(std::fclose(file) == 0);
+  }
+  if (write_error_ != 0)
+    throw std::runtime_error(
+        fmt::format("cannot write {}: {}", path_, std::strerror(write_error_)));
   staged_.commit();
 }
 

@@ -66,12 +66,16 @@ private:
   // Writes the changes of the time being recorded, those that differ from the value written.
   void flush();
   std::string header() const;
+  // Keeps the errno of the first write that failed.
+  void note_write(bool ok);
 
+  std::string path_;
   StagedFile staged_;
   std::FILE *body_ = nullptr; // the value changes, put after the header at finish()
   std::vector<Signal> signals_;
   std::vector<std::size_t> dirty_;
   std::int64_t time_ps_ = 0, written_time_ps_ = 0;
+  int write_error_ = 0;
   std::vector<std::unique_ptr<VcdProbe>> probes_;
   std::unordered_map<const LinkDirection *, VcdProbe *> probe_of_;
 };

@@ -58,9 +58,10 @@ std::string format_run_progress(const RunProgress &p) {
   if (p.bytes_total == 0)
     return text;
   // Floor, so 100% means done; a workload may move a little more than it planned (retries).
+  // The share first: a line cut to the terminal's width keeps it.
   const std::uint64_t done = std::min(p.bytes_done, p.bytes_total);
   const auto percent = static_cast<unsigned>(done * 100.0 / static_cast<double>(p.bytes_total));
-  return text + fmt::format(", {}% of {}", percent, size_text(p.bytes_total));
+  return fmt::format("{}% of {}, ", percent, size_text(p.bytes_total)) + text;
 }
 
 ProgressLine::ProgressLine(bool enabled, std::chrono::milliseconds interval)

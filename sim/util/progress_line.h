@@ -19,7 +19,7 @@ struct RunProgress {
   std::uint64_t bytes_done = 0, bytes_total = 0;
 };
 
-// "1.25 ms simulated, 42% of 64 MiB": what a progress line says of one run.
+// "42% of 64.0 MiB, 1.250 ms simulated": what a progress line says of one run.
 std::string format_run_progress(const RunProgress &progress);
 
 class ProgressLine {

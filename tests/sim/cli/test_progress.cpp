@@ -21,15 +21,15 @@ const std::string kLongRun = kDefault + " --mechanism hmm_migrate --topology gpu
 
 TEST(Progress, TheLineSaysSimulatedTimeAndTheShareOfBytes) {
   EXPECT_EQ(format_run_progress({1'250'000'000, 42 << 20, 100 << 20}),
-            "1.250 ms simulated, 42% of 100.0 MiB");
-  EXPECT_EQ(format_run_progress({2'500'000, 1, 3}), "2.500 us simulated, 33% of 3 B");
+            "42% of 100.0 MiB, 1.250 ms simulated");
+  EXPECT_EQ(format_run_progress({2'500'000, 1, 3}), "33% of 3 B, 2.500 us simulated");
   EXPECT_EQ(format_run_progress({750, 0, 0}), "0.750 ns simulated"); // total not known yet
   // More than planned (retried accesses) is still 100%, not more.
   EXPECT_EQ(format_run_progress({1'000'000'000, 5 << 10, 4 << 10}),
-            "1.000 ms simulated, 100% of 4.0 KiB");
+            "100% of 4.0 KiB, 1.000 ms simulated");
   EXPECT_EQ(format_comparison_progress(
                 3, 10, {{"hmm_migrate@a", {1'000'000'000, 1, 2}}, {"bounce@a", {0, 0, 0}}}),
-            "pciesim: 3/10 runs done; hmm_migrate@a: 1.000 ms simulated, 50% of 2 B; bounce@a: "
+            "pciesim: 3/10 done; hmm_migrate@a: 50% of 2 B, 1.000 ms simulated; bounce@a: "
             "0.000 ns simulated");
 }
 
@@ -53,13 +53,15 @@ TEST(Progress, NothingIsWrittenWhereStandardErrorIsNotATerminal) {
   CommandResult r = run_pciesim("run " + kLongRun + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find("simulated,"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("% of "), std::string::npos) << r.err;
 }
 
 // Runs `arguments` with standard error on a pseudo-terminal (script(1)) and standard output in
 // `out_file`; returns what the terminal showed.
 CommandResult run_on_terminal(const std::string &arguments, const std::string &out_file) {
-  std::string inner = std::string(PCIESIM_BINARY) + " " + arguments + " >" + out_file;
+  // 200 columns: the whole line, which an 80-column terminal would cut.
+  std::string inner =
+      "stty cols 200; " + std::string(PCIESIM_BINARY) + " " + arguments + " >" + out_file;
   return run_command("script -qec '" + inner + "' /dev/null");
 }
 
@@ -70,12 +72,12 @@ TEST(Progress, OnATerminalTheLineIsRewrittenInPlaceAndClearedAndChangesNothing) 
   CommandResult shown = run_on_terminal("run " + kLongRun + " --json", dir + "/tty.json");
   ASSERT_EQ(shown.exit_code, 0) << shown.out;
   const std::string &screen = shown.out;
-  std::size_t line =
-      screen.find("\r\033[Kpciesim: 0/1 runs done; hmm_migrate@gpu-nic-shared-switch: ");
+  std::size_t line = screen.find("\r\033[Kpciesim: 0/1 done; hmm_migrate@gpu-nic-shared-switch: ");
   ASSERT_NE(line, std::string::npos) << screen;
   EXPECT_NE(screen.find("% of ", line), std::string::npos) << screen;
+  EXPECT_NE(screen.find(" ms simulated", line), std::string::npos) << screen;
   // The last line shown is cleared before anything else is written.
-  std::size_t last = screen.rfind("runs done");
+  std::size_t last = screen.rfind("/1 done");
   std::size_t cleared = screen.find("\r\033[K", last);
   ASSERT_NE(cleared, std::string::npos) << screen;
   std::size_t verdict = screen.find("pciesim: verdict", last); // --json: on standard error
@@ -88,7 +90,7 @@ TEST(Progress, OnATerminalTheLineIsRewrittenInPlaceAndClearedAndChangesNothing) 
   // --quiet: no line, even on a terminal.
   CommandResult quiet = run_on_terminal("run " + kLongRun + " --quiet", dir + "/quiet.txt");
   ASSERT_EQ(quiet.exit_code, 0) << quiet.out;
-  EXPECT_EQ(quiet.out.find("runs done"), std::string::npos) << quiet.out;
+  EXPECT_EQ(quiet.out.find("/1 done"), std::string::npos) << quiet.out;
 }
 
 } // namespace
