@@ -143,6 +143,8 @@ void EventCalendar::dispatch() {
     } else {
       remove_first();
     }
+    if (progress_observer_ && stats_.wake_ups % kProgressWakeUps == 0)
+      progress_observer_(due);
   }
   running_ = false;
   // The kernel's clock first catches up with the last wake-up run, so that it ends (or stops

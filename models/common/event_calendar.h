@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -77,6 +78,13 @@ public:
   // the kernel's time, such as the VCD probe. Slower; the same results.
   void set_lockstep(bool on) { lockstep_ = on; }
 
+  // Called with the calendar's time after every kProgressWakeUps-th wake-up (a progress line
+  // on a terminal); it may only look at the models, so results are the same with or without.
+  static constexpr std::uint64_t kProgressWakeUps = 4096;
+  void set_progress_observer(std::function<void(std::int64_t now_ps)> observer) {
+    progress_observer_ = std::move(observer);
+  }
+
   const EventCalendarStats &stats() const { return stats_; }
 
 private:
@@ -113,6 +121,7 @@ private:
   bool lockstep_ = false;
   sc_core::sc_event wake_;
   EventCalendarStats stats_;
+  std::function<void(std::int64_t)> progress_observer_;
 };
 
 } // namespace pciesim

@@ -54,14 +54,14 @@ void write_message(const char *text) {
 } // namespace
 
 void add_pool_options(CLI::App &command, PoolOptions &options, const std::string &children) {
-  command
-      .add_option("-j,--jobs", options.jobs,
-                  fmt::format("run up to N {} at once (default {})", children, options.jobs))
+  command.add_option("-j,--jobs", options.jobs, fmt::format("run up to N {} at once", children))
       ->check(CLI::Range(1u, kMaxJobs));
   command
       .add_option("--timeout", options.timeout_seconds,
                   "stop everything after this many seconds of wall-clock time (exit 3)")
-      ->check(CLI::Range(1u, kMaxTimeoutSeconds));
+      ->check(CLI::Range(1u, kMaxTimeoutSeconds))
+      ->default_str(options.timeout_seconds == 0 ? "none"
+                                                 : std::to_string(options.timeout_seconds));
 }
 
 std::string ChildExit::describe() const {

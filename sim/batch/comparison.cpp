@@ -9,6 +9,7 @@
 #include <iostream>
 #include <new>
 #include <sstream>
+#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include "sim/batch/check.h"
 #include "sim/batch/child_pool.h"
 #include "sim/fabric/topo_print.h"
+#include "sim/batch/run_progress_board.h"
 #include "sim/plan/expect.h"
 #include "sim/report/report.h"
 #include "sim/util/file_io.h"
@@ -101,16 +103,43 @@ int command_compare(const std::vector<ScenarioConfig> &topologies, const Compari
   std::vector<CapturedOutput> results_of(jobs.size()); // what each child writes
   ChildPool::End end;
   int stop_signal = 0;
+  std::size_t done = 0; // runs reaped
   {
+    // On a terminal: runs done, and where each running child is (it tells the board).
+    ProgressLine line(ProgressLine::wanted(o.quiet));
+    RunProgressBoard board(line.enabled() ? jobs.size() : 0);
+    std::set<std::size_t> running;
+    auto show_progress = [&] {
+      line.update([&] {
+        std::vector<RunningRun> now;
+        for (std::size_t i : running)
+          now.push_back({std::string(mechanism_name(jobs[i].mechanism)) + "@" +
+                             topologies[jobs[i].topology].topology->config.name,
+                         board.load(i)});
+        return format_comparison_progress(done, jobs.size(), now);
+      });
+    };
     ChildPool pool(o.pool);
     auto start = [&](std::size_t i) {
       const Job &job = jobs[i];
       int out = results_of[i].open();
-      return pool.start_function(
-          [&] { return run_mechanism(topologies[job.topology], job.mechanism, o, out); }, {});
+      running.insert(i);
+      pid_t pid = pool.start_function(
+          [&] {
+            ComparisonOptions child = o;
+            if (line.enabled())
+              child.run.progress = [&board, i](const RunProgress &p) { board.store(i, p); };
+            return run_mechanism(topologies[job.topology], job.mechanism, child, out);
+          },
+          {});
+      if (pid < 0)
+        running.erase(i);
+      return pid;
     };
     auto finished = [&](std::size_t i, const ChildExit &how) {
       const Job &job = jobs[i];
+      running.erase(i);
+      ++done;
       std::string text = results_of[i].text();
       results_of[i].close();
       if (how.stopped)
@@ -126,7 +155,8 @@ int command_compare(const std::vector<ScenarioConfig> &topologies, const Compari
       }
       entries[i] = j;
     };
-    end = pool.run(jobs.size(), start, finished);
+    end = pool.run(jobs.size(), start, finished, show_progress);
+    line.clear();
     stop_signal = pool.stop_signal();
   }
   if (end == ChildPool::End::Stopped) {

@@ -30,6 +30,7 @@
 #include "sim/run/mechanisms/registry.h"
 #include "sim/run/simulation.h"
 #include "sim/util/file_io.h"
+#include "sim/util/progress_line.h"
 
 namespace pciesim {
 namespace {
@@ -123,6 +124,16 @@ std::vector<ScenarioConfig> load_compared_topologies(const std::string &file,
 // A workload scenario: every listed topology loaded (and so checked) before anything runs.
 int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOptions o) {
   std::vector<ScenarioConfig> topologies = load_compared_topologies(file, std::move(first));
+  const bool recording = !o.run.trace_path.empty() || !o.run.vcd_path.empty();
+  const bool one_mechanism =
+      !o.only_mechanism.empty() || topologies.front().workload->mechanisms.size() == 1;
+  if (recording && one_mechanism && o.only_topology.empty() && topologies.size() > 1) {
+    // A trace records one run: without --topology, that of the first topology listed.
+    o.only_topology = topologies.front().topology->config.name;
+    std::cerr << fmt::format("pciesim: recording the run on {}, the first of the scenario's {} "
+                             "topologies (--topology NAME for another)\n",
+                             o.only_topology, topologies.size());
+  }
   if (!o.only_topology.empty()) {
     std::vector<std::string> names;
     for (const ScenarioConfig &s : topologies)
@@ -151,7 +162,8 @@ int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOpti
        (o.only_mechanism.empty() && topologies.front().workload->mechanisms.size() > 1)))
     throw InputError(topologies.front().file, "",
                      "--trace and --vcd record one run, but the workload compares several",
-                     "--mechanism NAME and, if it lists several topologies, --topology NAME");
+                     "--mechanism NAME (and --topology NAME for a topology other than the "
+                     "first)");
   try {
     return command_compare(topologies, o);
   } catch (const std::bad_alloc &) {
@@ -192,7 +204,14 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
     std::signal(SIGALRM, on_wall_clock_timeout);
     ::alarm(pool.timeout_seconds);
   }
-  RunResult result = simulate(scenario, options);
+  ProgressLine line(ProgressLine::wanted(quiet));
+  RunOptions with_progress = options;
+  if (line.enabled())
+    with_progress.progress = [&line](const RunProgress &p) {
+      line.update([&p] { return "pciesim: " + format_run_progress(p); });
+    };
+  RunResult result = simulate(scenario, with_progress);
+  line.clear();
   ::alarm(0);
   nlohmann::ordered_json results = result_json(result);
   auto outcomes = check_run_expectations(scenario, results);
@@ -265,13 +284,15 @@ CLI::App *add_sweep_subcommand(CLI::App &app, SweepOptions &o) {
   sweep->add_flag("--quiet", o.quiet, "print only failures");
   sweep->add_flag("--print-sbatch", o.print_sbatch, "print a Slurm array job script and exit");
   sweep->add_flag("--slurm", o.slurm, "write DIR/sweep.sbatch, submit it and a merge job");
-  sweep->add_option("--array", o.array_tasks, "Slurm array tasks (default: points, <= 64)")
-      ->check(CLI::Range(1u, 100000u));
+  sweep->add_option("--array", o.array_tasks, "Slurm array tasks")
+      ->check(CLI::Range(1u, 100000u))
+      ->default_str("points, <= 64"); // computed from the sweep
   sweep
       ->add_option("--point-timeout", o.point_timeout_seconds,
                    "stop a point that runs longer than this many seconds of wall-clock time "
-                   "(it fails, the sweep goes on; default: no limit)")
-      ->check(CLI::Range(1u, kMaxTimeoutSeconds));
+                   "(it fails, the sweep goes on)")
+      ->check(CLI::Range(1u, kMaxTimeoutSeconds))
+      ->default_str("none");
   sweep
       ->add_option("--set", o.overrides,
                    "POINTER=VALUE: put VALUE at that JSON pointer of the base scenario of every "
@@ -316,6 +337,15 @@ void check_path_arguments(const CLI::App &command, std::initializer_list<const c
   }
 }
 
+// `--help` shows each option's default; an empty list ("=[]") says nothing worth the space.
+void hide_empty_list_defaults(CLI::App &command) {
+  for (CLI::Option *option : command.get_options())
+    if (option->get_default_str() == "[]")
+      option->default_str("");
+  for (CLI::App *sub : command.get_subcommands([](CLI::App *) { return true; }))
+    hide_empty_list_defaults(*sub);
+}
+
 // Output lost to a full disk must not pass for success: what the command printed is flushed
 // and checked at the end. `code` is the command's exit code.
 int finish_standard_output(int code) {
@@ -329,6 +359,9 @@ int finish_standard_output(int code) {
 int run_command_line(int argc, char **argv) {
   CLI::App app{"pciesim: discrete-event simulator of PCIe topologies and memory migration"};
   app.set_version_flag("--version", std::string("pciesim ") + PCIESIM_VERSION);
+  // Every option's default is shown in --help (subcommands inherit this), from the variable it
+  // fills, so the help cannot drift from the code.
+  app.option_defaults()->always_capture_default();
 
   std::string run_file, out_dir;
   bool quiet = false, json = false;
@@ -347,8 +380,7 @@ int run_command_line(int argc, char **argv) {
   run->add_option("--vcd", run_options.vcd_path,
                   "write link busy and queue depth waveforms (VCD, for GTKWave) to FILE");
   run->add_option("--trace-max-events", run_options.trace_max_events,
-                  "TLP and per-transfer events kept in --trace, and mechanism steps apart (default "
-                  "200000)")
+                  "TLP and per-transfer events kept in --trace, and mechanism steps apart")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
   std::string trace_window;
   run->add_option("--trace-window", trace_window,
@@ -360,7 +392,8 @@ int run_command_line(int argc, char **argv) {
       ->check(CLI::IsMember(mechanism_type_names()));
   std::string only_topology;
   run->add_option("--topology", only_topology,
-                  "a workload scenario: run only on the topology of this name (e.g. with --trace)");
+                  "a workload scenario: run only on the topology of this name (with --trace or "
+                  "--vcd: the first when not given)");
   std::vector<std::string> run_overrides;
   run->add_option("--set", run_overrides,
                   "POINTER=VALUE: put VALUE at that JSON pointer of the scenario before loading "
@@ -375,8 +408,12 @@ int run_command_line(int argc, char **argv) {
   topo->add_option("file", topo_file, "topology or scenario JSON file (- for standard input)")
       ->required();
   topo->add_flag("--dot", dot, "write Graphviz DOT instead of the tree");
-  bool p2p = false;
-  topo->add_flag("--p2p", p2p, "print the p2pdma map type and distance of every pair of endpoints");
+  bool p2p = false, p2p_pair_list = false;
+  CLI::Option *p2p_option = topo->add_flag(
+      "--p2p", p2p, "print the p2pdma map type of every initiator and target memory, as a matrix");
+  topo->add_flag("--list", p2p_pair_list,
+                 "with --p2p: a line per pair instead, with its distance and the kernel's reason")
+      ->needs(p2p_option);
 
   std::vector<std::string> validate_files;
   CLI::App *validate = app.add_subcommand("validate", "check input files without running");
@@ -412,6 +449,7 @@ int run_command_line(int argc, char **argv) {
   CheckOptions check_options;
   CLI::App *check = add_check_command(app, check_options);
 
+  hide_empty_list_defaults(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -432,9 +470,10 @@ int run_command_line(int argc, char **argv) {
     if (*topo) {
       TopologyView v = load_any_topology(topo_file);
       const LoadedTopology &t = *v.topology;
-      std::cout << (p2p   ? p2p_matrix(t.config, t.hierarchy)
-                    : dot ? topology_dot(t.config, t.hierarchy, v.enumeration)
-                          : format_topology_tree(t.config, t.hierarchy, v.enumeration));
+      std::cout << (p2p_pair_list ? p2p_list(t.config, t.hierarchy)
+                    : p2p         ? p2p_matrix(t.config, t.hierarchy)
+                    : dot         ? topology_dot(t.config, t.hierarchy, v.enumeration)
+                                  : format_topology_tree(t.config, t.hierarchy, v.enumeration));
       return kExitOk;
     }
     if (*sweep)

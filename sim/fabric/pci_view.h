@@ -30,9 +30,4 @@ void apply_acs(const PciView &view, int component, RoutingTable &routes);
 P2pVerdict p2p_verdict(const PciView &view, const TopologyConfig &topology, int provider,
                        int client);
 
-// `pciesim topo FILE --p2p`: every DMA initiator x every endpoint memory exposed to peers,
-// the map type and where the traffic turns (switch, root complex, inter-socket link), then
-// each pair's distance and the kernel's reason.
-std::string p2p_matrix(const TopologyConfig &topology, const Hierarchy &hierarchy);
-
 } // namespace pciesim

@@ -1,5 +1,7 @@
 #include "sim/fabric/topo_print.h"
 
+#include <algorithm>
+#include <set>
 #include <sstream>
 
 #include <boost/graph/graphviz.hpp>
@@ -150,6 +152,135 @@ std::string topology_dot(const TopologyConfig &t, const Hierarchy &h, const Enum
   };
   boost::write_graphviz(out, g, vertex_writer, edge_or_memory);
   return out.str();
+}
+
+namespace {
+
+// The lowest component above both `a` and `b` (a switch or root complex), or -1.
+int common_upstream(const Hierarchy &h, int a, int b) {
+  for (int x = h.parent[static_cast<std::size_t>(a)]; x >= 0;
+       x = h.parent[static_cast<std::size_t>(x)])
+    for (int y = h.parent[static_cast<std::size_t>(b)]; y >= 0;
+         y = h.parent[static_cast<std::size_t>(y)])
+      if (x == y)
+        return x;
+  return -1;
+}
+
+// The endpoints of `--p2p`: every DMA initiator, and every endpoint that exposes memory to
+// peers (its data BAR present).
+struct P2pPairs {
+  PciView view;
+  std::vector<int> initiators, targets;
+};
+
+P2pPairs p2p_pairs(const TopologyConfig &topo, const Hierarchy &h) {
+  P2pPairs p{build_pci_view(topo, h), {}, {}};
+  for (std::size_t i = 0; i < topo.components.size(); ++i) {
+    const ComponentConfig &c = topo.components[i];
+    if (p.view.node_of_endpoint[i] < 0)
+      continue;
+    if (c.type->initiates_dma)
+      p.initiators.push_back(static_cast<int>(i));
+    if (c.type->data_bar >= 0 && static_cast<int>(c.type->bars(c.params).size()) > c.type->data_bar)
+      p.targets.push_back(static_cast<int>(i));
+  }
+  return p;
+}
+
+std::string p2p_heading(const PciView &view) {
+  return fmt::format("P2PDMA map types (calc_map_type_and_dist), ACS {} by the kernel\n",
+                     view.acs_requested ? "enabled" : "not enabled");
+}
+
+// One cell of the matrix: short enough that eight GPUs fit a terminal's width.
+std::string matrix_cell(const TopologyConfig &topo, const Hierarchy &h, const P2pVerdict &v,
+                        int initiator, int target) {
+  auto id = [&](int c) { return topo.components[static_cast<std::size_t>(c)].id; };
+  int root_i = h.root_of[static_cast<std::size_t>(initiator)];
+  int root_t = h.root_of[static_cast<std::size_t>(target)];
+  switch (v.type) {
+  case P2pMapType::BusAddr:
+    return "B:" + id(common_upstream(h, initiator, target));
+  case P2pMapType::ThruHostBridge:
+    if (root_i == root_t)
+      return "H:" + id(root_i);
+    return fmt::format("H:{}{}{}", id(root_i), topo.sockets_joined(root_i, root_t) ? ">" : "|",
+                       id(root_t));
+  case P2pMapType::NotSupported:
+    return "NO";
+  }
+  return "?";
+}
+
+const char *const kP2pLegend =
+    "B:x      BUS_ADDR: peer to peer, the traffic turns at switch x\n"
+    "H:r      THRU_HOST_BRIDGE: through root complex r\n"
+    "H:r>s    THRU_HOST_BRIDGE: from r over the inter-socket link to s\n"
+    "H:r|s    THRU_HOST_BRIDGE, but r and s are not joined: unreachable\n"
+    "NO       NOT_SUPPORTED by the kernel (reasons below)\n"
+    "-        the initiator's own memory\n";
+
+} // namespace
+
+std::string p2p_matrix(const TopologyConfig &topo, const Hierarchy &h) {
+  P2pPairs p = p2p_pairs(topo, h);
+  auto id = [&](int c) -> const std::string & {
+    return topo.components[static_cast<std::size_t>(c)].id;
+  };
+  std::vector<std::vector<std::string>> cells(p.initiators.size());
+  std::vector<std::size_t> width(p.targets.size() + 1, 0);
+  width[0] = std::string("initiator").size();
+  std::set<std::string> refusals;
+  for (std::size_t r = 0; r < p.initiators.size(); ++r) {
+    width[0] = std::max(width[0], id(p.initiators[r]).size());
+    for (std::size_t c = 0; c < p.targets.size(); ++c) {
+      std::string cell = "-";
+      if (p.initiators[r] != p.targets[c]) {
+        P2pVerdict v = p2p_verdict(p.view, topo, p.targets[c], p.initiators[r]);
+        cell = matrix_cell(topo, h, v, p.initiators[r], p.targets[c]);
+        if (v.type == P2pMapType::NotSupported)
+          refusals.insert(v.reason);
+      }
+      width[c + 1] = std::max({width[c + 1], cell.size(), id(p.targets[c]).size()});
+      cells[r].push_back(cell);
+    }
+  }
+  std::string out =
+      p2p_heading(p.view) + "rows: DMA initiators; columns: their target's memory\n\n";
+  auto row = [&](const std::string &first, auto &&cell) {
+    std::string line = fmt::format("{:<{}}", first, width[0]);
+    for (std::size_t c = 0; c < p.targets.size(); ++c)
+      line += fmt::format("  {:<{}}", cell(c), width[c + 1]);
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line + "\n";
+  };
+  row("initiator", [&](std::size_t c) { return id(p.targets[c]); });
+  for (std::size_t r = 0; r < p.initiators.size(); ++r)
+    row(id(p.initiators[r]), [&](std::size_t c) { return cells[r][c]; });
+  out += std::string("\n") + kP2pLegend;
+  for (const std::string &reason : refusals)
+    out += "NO: " + reason + "\n";
+  out += "(--p2p --list: every pair's distance and the kernel's reason)\n";
+  return out;
+}
+
+std::string p2p_list(const TopologyConfig &topo, const Hierarchy &h) {
+  P2pPairs p = p2p_pairs(topo, h);
+  std::string out = p2p_heading(p.view);
+  out += fmt::format("{:<12} {:<12} {:<17} {:>8}  {}\n", "target", "initiator", "map type",
+                     "distance", "why");
+  for (int target : p.targets)
+    for (int initiator : p.initiators) {
+      if (initiator == target)
+        continue;
+      P2pVerdict v = p2p_verdict(p.view, topo, target, initiator);
+      out += fmt::format("{:<12} {:<12} {:<17} {:>8}  {}\n",
+                         topo.components[static_cast<std::size_t>(target)].id,
+                         topo.components[static_cast<std::size_t>(initiator)].id,
+                         map_type_name(v.type), v.distance, v.reason);
+    }
+  return out;
 }
 
 } // namespace pciesim

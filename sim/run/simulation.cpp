@@ -176,8 +176,7 @@ public:
           trace->watch_link(d, link_pid, trace->add_thread(link_pid, from + " -> " + to),
                             from + " -> " + to);
         if (vcd)
-          vcd->watch_link(
-              d, fmt::format("link{}.{}_to_{}", l, vcd_identifier(from), vcd_identifier(to)));
+          vcd->watch_link(d, from); // named by the port that sends on it
         if (trace && vcd) {
           link_fanout_.push_back(std::make_unique<LinkObserverPair>(trace, vcd));
           d.set_observer(link_fanout_.back().get());
@@ -186,6 +185,18 @@ public:
         }
       }
     }
+  }
+
+  // Where the run is, for a progress line: the workload's bytes, or the transfers'.
+  RunProgress progress() const {
+    if (runner_)
+      return {now_ps(), runner_->accessed_bytes(), runner_->planned_bytes()};
+    RunProgress p{now_ps(), 0, 0};
+    for (std::size_t t = 0; t < scenario_.transfers.size(); ++t) {
+      p.bytes_total += scenario_.transfers[t].size.count * scenario_.transfers[t].count;
+      p.bytes_done += result_of(static_cast<int>(t)).bytes;
+    }
+    return p;
   }
 
   bool all_finished() const {
@@ -548,7 +559,11 @@ RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options) {
   // The VCD probe writes SystemC signals, which take the kernel's time: keep it with the models.
   EventCalendar::current().set_lockstep(vcd != nullptr);
   EventCalendar::current().set_time_limit_ps(scenario.max_sim_time.ps);
+  if (options.progress)
+    EventCalendar::current().set_progress_observer(
+        [&](std::int64_t) { options.progress(system.progress()); });
   sc_core::sc_start(ps_to_time(scenario.max_sim_time.ps), sc_core::SC_EXIT_ON_STARVATION);
+  EventCalendar::current().set_progress_observer({});
   RunResult r;
   r.scenario = scenario.name;
   r.sim_time_ps = now_ps();

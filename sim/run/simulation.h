@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "sim/plan/scenario.h"
 #include "sim/run/trace.h"
 #include "sim/run/workload_runner.h"
+#include "sim/util/progress_line.h"
 
 namespace pciesim {
 
@@ -71,6 +73,9 @@ struct RunOptions {
   std::string vcd_path;                    // VCD of link busy and queue depth (sim/run/vcd_trace.h)
   std::uint64_t trace_max_events = 200000; // TLP and per-transfer events, and steps, in a trace
   TraceWindow trace_window;                // the span of time the trace keeps
+  // Told where the run is every few thousand wake-ups (a progress line, sim/util/progress_line.h);
+  // it only looks, so the results are the same with or without it.
+  std::function<void(const RunProgress &)> progress;
 };
 
 RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options = {});

@@ -459,6 +459,13 @@ bool WorkloadRunner::quiescent() const {
   return stream_waiters_.empty() && kernel_.idle();
 }
 
+std::uint64_t WorkloadRunner::planned_bytes() const {
+  std::uint64_t bytes = 0;
+  for (const Run &run : runs_)
+    bytes += phase_of(run).revoke ? 0 : phase_of(run).bytes;
+  return bytes;
+}
+
 MechanismResult WorkloadRunner::result() const {
   MechanismResult r = result_;
   r.os = kernel_.stats();

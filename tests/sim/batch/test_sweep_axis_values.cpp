@@ -246,8 +246,8 @@ TEST(SweepPointTimeout, APointThatRunsTooLongFailsAndTheSweepGoesOn) {
 
 TEST(SweepHelp, SaysTheDefaults) {
   CommandResult r = pciesim("sweep --help");
-  EXPECT_TRUE(contains(r.out, "run up to N points at once (default 1)")) << r.out;
-  EXPECT_TRUE(contains(r.out, "--point-timeout")) << r.out;
+  EXPECT_TRUE(contains(r.out, "-j,--jobs UINT:UINT in [1 - 1024]=1")) << r.out;
+  EXPECT_TRUE(contains(r.out, "--point-timeout UINT:UINT in [1 - 86400]=none")) << r.out;
 }
 
 TEST(SweepSbatch, ArgsBecomeSbatchLinesAndLineBreaksAreRefused) {

@@ -2,6 +2,7 @@
 // JSON that Perfetto relies on (the Trace Event Format; Perfetto's "Visualizing external trace
 // formats"), is the same bytes every run,
 // and does not change results; the VCD is accepted by GTKWave's vcd2fst and shows traffic.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -161,6 +162,19 @@ std::string vcd_identifier(std::string s) {
   return s;
 }
 
+// The VCD path of what a port sends: "gpu0.up" -> "gpu0.up.tx_<what>".
+std::string vcd_path(const std::string &port, const std::string &what) {
+  std::string path;
+  for (std::size_t start = 0;;) {
+    std::size_t dot = port.find('.', start);
+    path += vcd_identifier(port.substr(start, dot - start)) + ".";
+    if (dot == std::string::npos)
+      break;
+    start = dot + 1;
+  }
+  return path + "tx_" + what;
+}
+
 TEST(Trace, VcdIsAcceptedByVcd2fstAndShowsTrafficOnEveryBusyLink) {
   std::string dir = make_temp_dir("trace");
   std::string scenario = small_scenario(dir);
@@ -169,21 +183,22 @@ TEST(Trace, VcdIsAcceptedByVcd2fstAndShowsTrafficOnEveryBusyLink) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(plain.out, r.out);
   std::string vcd = read_file(dir + "/w.vcd");
-  ASSERT_NE(vcd.find("$timescale"), std::string::npos);
-  // Same run, same bytes: SystemC's wall-clock date is blanked out of the header.
+  // Same run, same bytes: no wall-clock date in the header.
   CommandResult again = run_pciesim("run " + scenario + " --json --vcd " + dir + "/w2.vcd");
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(read_file(dir + "/w2.vcd"), vcd);
-  EXPECT_EQ(vcd.rfind("$date", 0), 0u);
-  EXPECT_EQ(vcd.find_first_not_of(" \n", 5), vcd.find("$end"));
-  ASSERT_NE(vcd.find("1 ps"), std::string::npos);
+  EXPECT_EQ(vcd.rfind("$version pciesim", 0), 0u);
+  EXPECT_EQ(vcd.find("$date"), std::string::npos);
+  ASSERT_NE(vcd.find("$timescale 1 ps $end"), std::string::npos);
 
-  // Map each variable's id to its dotted path.
+  // Each variable's dotted path, type and width by its id; each id's value changes.
   std::istringstream in(vcd);
   std::string line;
   std::vector<std::string> scope;
-  std::map<std::string, std::string> path_of;
-  std::map<std::string, int> rises; // id -> number of 0->1 changes
+  std::map<std::string, std::string> path_of, type_of;
+  std::map<std::string, std::vector<std::string>> values; // id -> values in order
+  std::map<std::string, std::string> last_time_of;        // id -> time of its last change
+  std::string time;
   bool body = false;
   while (std::getline(in, line)) {
     std::istringstream words(line);
@@ -202,28 +217,56 @@ TEST(Trace, VcdIsAcceptedByVcd2fstAndShowsTrafficOnEveryBusyLink) {
       for (const std::string &s : scope)
         p += s + ".";
       path_of[id] = p + name;
+      type_of[id] = type + " " + width;
     } else if (w == "$enddefinitions") {
       body = true;
-    } else if (body && !w.empty() && w[0] == '1') {
-      ++rises[w.substr(1)];
+    } else if (body && !w.empty() && w[0] == '#') {
+      time = w;
+    } else if (body && !w.empty() && (w[0] == '0' || w[0] == '1' || w[0] == 'b')) {
+      std::string id, value = w;
+      if (w[0] == 'b')
+        words >> id;
+      else
+        id = w.substr(1), value = w.substr(0, 1);
+      values[id].push_back(value);
+      if (time != "#0") { // one change per signal and time: a glitch is not a change
+        EXPECT_NE(last_time_of[id], time) << path_of[id] << " changed twice at " << time;
+      }
+      last_time_of[id] = time;
     }
   }
-  nlohmann::json results = nlohmann::json::parse(r.out);
-  std::size_t index = 0;
-  for (const auto &l : results["links"]) {
-    std::string path = "SystemC.link" + std::to_string(index / 2) + "." +
-                       vcd_identifier(l["from"]) + "_to_" + vcd_identifier(l["to"]) + ".busy";
-    ++index;
-    std::string id;
+  auto id_of = [&](const std::string &path) {
     for (const auto &[i, p] : path_of)
       if (p == path)
-        id = i;
-    ASSERT_FALSE(id.empty()) << "no signal " << path;
-    if (tlps_of(l) > 0)
-      EXPECT_GT(rises[id], 0) << path << " carried traffic but never went busy";
-    else
-      EXPECT_EQ(rises[id], 0) << path;
+        return i;
+    return std::string();
+  };
+  nlohmann::json results = nlohmann::json::parse(r.out);
+  std::size_t busy_links = 0;
+  for (const auto &l : results["links"]) {
+    std::string busy = id_of(vcd_path(l["from"], "busy"));
+    std::string depth = id_of(vcd_path(l["from"], "queue_depth"));
+    if (tlps_of(l) == 0) {
+      // A direction that never carried a TLP never changed: it is left out.
+      EXPECT_TRUE(busy.empty()) << vcd_path(l["from"], "busy");
+      continue;
+    }
+    ++busy_links;
+    ASSERT_FALSE(busy.empty()) << "no signal " << vcd_path(l["from"], "busy");
+    EXPECT_EQ(type_of[busy], "wire 1");
+    EXPECT_GE(std::count(values[busy].begin(), values[busy].end(), "1"), 1)
+        << vcd_path(l["from"], "busy") << " carried traffic but never went busy";
+    // Consecutive values differ: only changes are written.
+    for (std::size_t k = 1; k < values[busy].size(); ++k)
+      EXPECT_NE(values[busy][k], values[busy][k - 1]) << vcd_path(l["from"], "busy");
+    if (!depth.empty()) {
+      EXPECT_EQ(type_of[depth], "integer 32"); // GTKWave shows integers in decimal
+    }
   }
+  EXPECT_GE(busy_links, 2u);
+  // Nothing but the senders' tx_ signals: a receiving port's view is its partner's tx.
+  for (const auto &[id, path] : path_of)
+    EXPECT_NE(path.find(".tx_"), std::string::npos) << path;
 
   if (std::system("command -v vcd2fst >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "vcd2fst (Debian package gtkwave) is not installed; run "
