@@ -59,7 +59,7 @@ nlohmann::json results(const std::string &memory_size, const nlohmann::json &wor
   return nlohmann::json::parse(read_file(dir + "/out/results.json"));
 }
 
-const nlohmann::json &mechanism(const nlohmann::json &results, const std::string &name) {
+const nlohmann::json &mechanism_named(const nlohmann::json &results, const std::string &name) {
   for (const auto &m : results["mechanisms"])
     if (m["name"] == name)
       return m;
@@ -86,8 +86,8 @@ double compute_ns(const nlohmann::json &m) {
 // evicted bytes upstream, and the phase is slower than where the buffer fits.
 TEST(GpuMemory, OversubscriptionEvictsWhatDoesNotFitOverTheFabric) {
   const nlohmann::json w = workload({"hmm_migrate"}, 24, 0);
-  const nlohmann::json over = mechanism(results("16 MiB", w), "hmm_migrate");
-  const nlohmann::json fits = mechanism(results("64 MiB", w), "hmm_migrate");
+  const nlohmann::json over = mechanism_named(results("16 MiB", w), "hmm_migrate");
+  const nlohmann::json fits = mechanism_named(results("64 MiB", w), "hmm_migrate");
   ASSERT_EQ(over["status"], "ok") << over["reason"];
   EXPECT_EQ(over["os"]["evictions"], 4);
   EXPECT_EQ(over["os"]["evicted_bytes"], 8 * kMiB);
@@ -128,13 +128,13 @@ TEST(GpuMemory, APinnedPeerBufferLeavesLessForManagedMemory) {
       results("16 MiB", workload({"p2p_dma_api", "hmm_migrate", "dmabuf_p2p"}, 24, 8));
   for (const char *pinned : {"p2p_dma_api", "dmabuf_p2p"}) {
     SCOPED_TRACE(pinned);
-    const nlohmann::json &m = mechanism(r, pinned);
+    const nlohmann::json &m = mechanism_named(r, pinned);
     ASSERT_EQ(m["status"], "ok") << m["reason"];
     EXPECT_EQ(m["os"]["evicted_bytes"], 16 * kMiB);
     EXPECT_EQ(m["os"]["evictions"], 16 * kMiB / kUnit);
     EXPECT_EQ(m["os"]["remote_mappings"], 0);
   }
-  const nlohmann::json &hmm = mechanism(r, "hmm_migrate");
+  const nlohmann::json &hmm = mechanism_named(r, "hmm_migrate");
   ASSERT_EQ(hmm["status"], "ok") << hmm["reason"];
   EXPECT_EQ(hmm["os"]["evicted_bytes"], 8 * kMiB);
   EXPECT_EQ(hmm["pages_to_ram"], (8 + 8) * kMiB / 4096); // the NIC's faults, then evictions
