@@ -17,7 +17,7 @@ constexpr std::uint64_t kMiB = 1 << 20;
 constexpr std::uint64_t kUnit = 2 * kMiB; // eviction_unit default: a UVM root chunk
 
 // The shared-switch topology with the GPU's memory set to `memory_size`.
-nlohmann::json topology(const std::string &memory_size) {
+nlohmann::json gpu_memory_topology(const std::string &memory_size) {
   nlohmann::json t = nlohmann::json::parse(read_repo_file("topologies/gpu-nic-shared-switch.json"));
   for (auto &c : t["components"])
     if (c["id"] == "gpu0") {
@@ -53,8 +53,10 @@ CommandResult run_scenario(const nlohmann::json &scenario, const std::string &di
 
 nlohmann::json results(const std::string &memory_size, const nlohmann::json &workload) {
   std::string dir = make_temp_dir("gpumem");
-  CommandResult r = run_scenario(
-      {{"name", "gpu-memory"}, {"topology", topology(memory_size)}, {"workload", workload}}, dir);
+  CommandResult r = run_scenario({{"name", "gpu-memory"},
+                                  {"topology", gpu_memory_topology(memory_size)},
+                                  {"workload", workload}},
+                                 dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return nlohmann::json::parse(read_file(dir + "/out/results.json"));
 }
@@ -143,8 +145,8 @@ TEST(GpuMemory, APinnedPeerBufferLeavesLessForManagedMemory) {
 TEST(GpuMemory, DeviceBuffersBeyondTheMemoryAreBadInput) {
   std::string dir = make_temp_dir("gpumem");
   nlohmann::json w = workload({"hmm_migrate"}, 8, 12);
-  CommandResult r =
-      run_scenario({{"name", "too-big"}, {"topology", topology("8 MiB")}, {"workload", w}}, dir);
+  CommandResult r = run_scenario(
+      {{"name", "too-big"}, {"topology", gpu_memory_topology("8 MiB")}, {"workload", w}}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("s.json:/workload/buffers/0/size: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("need 12 MiB but its memory_size is 8 MiB"), std::string::npos) << r.err;
