@@ -22,7 +22,7 @@ nlohmann::json topology() {
   return t;
 }
 
-double gbps(const nlohmann::json &transfer_json) {
+double bounce_gbps(const nlohmann::json &transfer_json) {
   nlohmann::json r =
       simulate_in_child(nlohmann::json{{"name", "b"},
                                        {"topology", topology()},
@@ -32,29 +32,29 @@ double gbps(const nlohmann::json &transfer_json) {
 
 TEST(Bounce, ThroughputIsTheSlowerPathWhenPipelined) {
   // The two paths alone: the copy engine writing host memory, the NIC reading it.
-  double copy_engine = gbps({{"id", "t"},
-                             {"initiator", "gpu0"},
-                             {"target", "mem0"},
-                             {"direction", "write"},
-                             {"size", "256 KiB"},
-                             {"count", 64}});
-  double nic = gbps({{"id", "t"},
-                     {"initiator", "nic0"},
-                     {"target", "mem0"},
-                     {"direction", "read"},
-                     {"size", "256 KiB"},
-                     {"count", 64}});
+  double copy_engine = bounce_gbps({{"id", "t"},
+                                    {"initiator", "gpu0"},
+                                    {"target", "mem0"},
+                                    {"direction", "write"},
+                                    {"size", "256 KiB"},
+                                    {"count", 64}});
+  double nic = bounce_gbps({{"id", "t"},
+                            {"initiator", "nic0"},
+                            {"target", "mem0"},
+                            {"direction", "read"},
+                            {"size", "256 KiB"},
+                            {"count", 64}});
   ASSERT_LT(copy_engine, nic);
   auto bounce = [](int in_flight) {
-    return gbps({{"id", "t"},
-                 {"initiator", "nic0"},
-                 {"target", "gpu0"},
-                 {"direction", "read"},
-                 {"size", "4 MiB"},
-                 {"count", 4},
-                 {"fallback", "bounce"},
-                 {"chunk", "256 KiB"},
-                 {"chunks_in_flight", in_flight}});
+    return bounce_gbps({{"id", "t"},
+                        {"initiator", "nic0"},
+                        {"target", "gpu0"},
+                        {"direction", "read"},
+                        {"size", "4 MiB"},
+                        {"count", 4},
+                        {"fallback", "bounce"},
+                        {"chunk", "256 KiB"},
+                        {"chunks_in_flight", in_flight}});
   };
   double one = bounce(1), four = bounce(4);
   // One slot: copy then send, strictly in turn: 1 / (1/copy + 1/nic).

@@ -31,24 +31,24 @@ std::string nfp_host(const std::string &direction, unsigned size, unsigned long 
   return gen3x8_dma_host(R"("tags": 32, "mrrs": "512 B")", direction, size, count, concurrency);
 }
 
-struct Point {
+struct SizePoint {
   unsigned size;
   double published; // ns for latency, Gb/s for bandwidth
 };
 
 // LAT_DMA_RD medians (ns), lat_dma_sizes.txt.
-const Point kReadLatencyNs[] = {{64, 600},   {128, 626},   {256, 666},  {512, 746},
-                                {1024, 906}, {1520, 1040}, {2048, 1173}};
+const SizePoint kReadLatencyNs[] = {{64, 600},   {128, 626},   {256, 666},  {512, 746},
+                                    {1024, 906}, {1520, 1040}, {2048, 1173}};
 // BW_DMA_RD and BW_DMA_WR (Gb/s), bw_dma_sz_sweep.txt. Two read points are not asserted:
 // 128 B (42.962 Gb/s) and 256 B (46.892 Gb/s), where the NFP reached 86-87% of the link's
 // read capacity and the model, bound by the link, is 16% and 14% above them (no mechanism
 // here explains the gap; docs/validation.md lists them).
-const Point kReadGbps[] = {{64, 28.650}, {512, 55.110}, {1024, 49.103}, {2048, 55.248}};
-const Point kWriteGbps[] = {{64, 24.269},  {128, 42.402},  {256, 50.545},
-                            {512, 54.443}, {1024, 54.444}, {2048, 54.444}};
+const SizePoint kReadGbps[] = {{64, 28.650}, {512, 55.110}, {1024, 49.103}, {2048, 55.248}};
+const SizePoint kWriteGbps[] = {{64, 24.269},  {128, 42.402},  {256, 50.545},
+                                {512, 54.443}, {1024, 54.444}, {2048, 54.444}};
 
 TEST(DeviceDma, ReadLatencyVsSizeMatchesPcieBenchNfp6000) {
-  for (const Point &p : kReadLatencyNs) {
+  for (const SizePoint &p : kReadLatencyNs) {
     nlohmann::json r = simulate_in_child(nfp_host("read", p.size, 200, 1));
     ASSERT_EQ(r["status"], "completed");
     double simulated = transfer(r, "t")["latency_ns"]["p50"].get<double>();
@@ -68,8 +68,8 @@ TEST(DeviceDma, ReadLatencySlopeMatchesPcieBenchNfp6000) {
   EXPECT_NEAR(simulated, published, 0.15 * published) << "ns per byte";
 }
 
-template <std::size_t N> void check_bandwidth(const char *direction, const Point (&points)[N]) {
-  for (const Point &p : points) {
+template <std::size_t N> void check_bandwidth(const char *direction, const SizePoint (&points)[N]) {
+  for (const SizePoint &p : points) {
     unsigned long count = std::max<unsigned long>(4000, (4ul << 20) / p.size);
     nlohmann::json r = simulate_in_child(nfp_host(direction, p.size, count, 256));
     ASSERT_EQ(r["status"], "completed");

@@ -41,7 +41,7 @@ nlohmann::json iommu_run(const std::string &buffer, const std::string &page_size
       {"name", "iotlb"}, {"topology", t}, {"transfers", nlohmann::json::array({r})}});
 }
 
-double gbps(const nlohmann::json &result) {
+double translated_gbps(const nlohmann::json &result) {
   return transfer(result, "r")["bandwidth_GBps"].get<double>();
 }
 
@@ -60,10 +60,10 @@ TEST(IommuTranslation, WorkingSetBeyondIotlbReachDropsAndHugePagesRecover) {
   // When every request misses, at most `iommu_walkers` (4) walks are in flight and each takes
   // at least the walk overhead plus one page-table read (200 + 80 ns), so reads of 256 B
   // cannot exceed 4 x 256 B / 280 ns = 3.66 GB/s.
-  EXPECT_LT(gbps(beyond), 4 * 256 / 280.0);
-  EXPECT_LT(gbps(beyond), gbps(within) / 5);
+  EXPECT_LT(translated_gbps(beyond), 4 * 256 / 280.0);
+  EXPECT_LT(translated_gbps(beyond), translated_gbps(within) / 5);
   // 2 MiB pages: the 64 MiB working set is 32 pages, within reach again.
-  EXPECT_GT(gbps(huge), 0.9 * gbps(within));
+  EXPECT_GT(translated_gbps(huge), 0.9 * translated_gbps(within));
 }
 
 TEST(IommuTranslation, AtsTranslatedRequestsSkipTheIommu) {
@@ -83,8 +83,8 @@ TEST(IommuTranslation, AtsTranslatedRequestsSkipTheIommu) {
   EXPECT_EQ(plain["components"]["rc0"]["walks"], 8192);
   // Without ATS every read waits for a walk: at most 4 walkers x 256 B / 280 ns = 3.66 GB/s.
   // With ATS the walks are once per page, and the rate is at least twice that bound.
-  EXPECT_LT(gbps(plain), 4 * 256 / 280.0);
-  EXPECT_GT(gbps(ats), 2 * 4 * 256 / 280.0);
+  EXPECT_LT(translated_gbps(plain), 4 * 256 / 280.0);
+  EXPECT_GT(translated_gbps(ats), 2 * 4 * 256 / 280.0);
 }
 
 // Time of one IOTLB-miss walk in `result`: the walk overhead (200 ns) plus its page-table
@@ -105,7 +105,7 @@ TEST(IommuTranslation, MissThroughputGrowsWithWalkersUntilTheReadsInFlightBind) 
     nlohmann::json r = iommu_run("64 MiB", "4 KiB", false, walkers);
     ASSERT_EQ(r["components"]["rc0"]["iotlb_hits"], 0);
     double expected = walkers * 256 / walk_ns(r);
-    EXPECT_NEAR(gbps(r), expected, 0.02 * expected) << walkers << " walkers";
+    EXPECT_NEAR(translated_gbps(r), expected, 0.02 * expected) << walkers << " walkers";
   }
   // With 64 walkers no walk waits for a walker: the NIC's 64 reads in flight bind (16 per
   // queue pair x 4), at 64 x 256 B / the latency of one read alone (Little's law).
@@ -116,7 +116,7 @@ TEST(IommuTranslation, MissThroughputGrowsWithWalkersUntilTheReadsInFlightBind) 
           .get<double>();
   double in_flight_bound = 64 * 256 / alone_ns;
   EXPECT_LT(in_flight_bound, 64 * 256 / walk_ns(many)); // not the walkers' limit
-  EXPECT_NEAR(gbps(many), in_flight_bound, 0.03 * in_flight_bound);
+  EXPECT_NEAR(translated_gbps(many), in_flight_bound, 0.03 * in_flight_bound);
 }
 
 TEST(IommuTranslation, TableReportsTheAtcHitRate) {

@@ -11,7 +11,7 @@ namespace {
 using test::set_param;
 using test::simulate_in_child;
 using test::transfer;
-auto *const library = &test::library_topology;
+auto *const library_json = &test::library_topology;
 auto *const run = &test::run_one_transfer;
 
 // NVMe Read commands: the drive writes `size` into `target`, `depth` commands at a time.
@@ -46,7 +46,7 @@ void zero_drive_costs(nlohmann::json &t) {
 }
 
 TEST(NvmeSsd, OneReadAtQueueDepthOneAddsEveryCommandCost) {
-  nlohmann::json t = library("nvme-gpu-root-ports");
+  nlohmann::json t = library_json("nvme-gpu-root-ports");
   nlohmann::json read = nvme_read("mem0", "4 KiB", 1, 1);
   nlohmann::json r = run(t, read);
   // Default parameters: doorbell 500 ns, 1 / 900k IOPS of command processing, 85 us of NAND
@@ -71,7 +71,7 @@ TEST(NvmeSsd, OneReadAtQueueDepthOneAddsEveryCommandCost) {
 }
 
 TEST(NvmeSsd, OneWriteAtQueueDepthOneAddsEveryCommandCost) {
-  nlohmann::json t = library("nvme-gpu-root-ports");
+  nlohmann::json t = library_json("nvme-gpu-root-ports");
   nlohmann::json write = {{"id", "t"},           {"initiator", "nvme0"}, {"target", "mem0"},
                           {"direction", "read"}, {"size", "4 KiB"},      {"count", 1}};
   nlohmann::json r = run(t, write);
@@ -92,7 +92,7 @@ double pipelined_gbps(double bytes, double first_us, double gbps) {
 }
 
 TEST(NvmeSsd, DeepQueuesRunAtTheFlashBandwidthOrTheLinkRate) {
-  nlohmann::json t = library("nvme-gpu-root-ports");
+  nlohmann::json t = library_json("nvme-gpu-root-ports");
   nlohmann::json reads = nvme_read("mem0", "128 KiB", 256, 64);
   const double bytes = 256 * 131072.0;
   set_param(t, "nvme0", "flash_read_bandwidth", "3 GB/s");
@@ -108,7 +108,7 @@ TEST(NvmeSsd, DeepQueuesRunAtTheFlashBandwidthOrTheLinkRate) {
 }
 
 TEST(NvmeSsd, SmallRandomReadsAreBoundByTheCommandRateOrLittlesLaw) {
-  nlohmann::json t = library("nvme-gpu-root-ports");
+  nlohmann::json t = library_json("nvme-gpu-root-ports");
   double qd1_us = p50_us(run(t, nvme_read("mem0", "4 KiB", 1, 1)));
   // Deep queue: 128 commands in flight over ~89 us would start 1.4M per second; the
   // controller starts 900k, so after the first command's latency 900k x 4 KiB = 3.686 GB/s.
@@ -120,7 +120,7 @@ TEST(NvmeSsd, SmallRandomReadsAreBoundByTheCommandRateOrLittlesLaw) {
 }
 
 TEST(NvmeSsd, MdtsSplitsLargeTransfersAndQueueDepthBoundsTheCommands) {
-  nlohmann::json t = library("nvme-gpu-root-ports");
+  nlohmann::json t = library_json("nvme-gpu-root-ports");
   nlohmann::json big = nvme_read("mem0", "1 MiB", 8, 4);
   nlohmann::json split = run(t, big);
   const nlohmann::json &ssd = split["components"]["nvme0"];
@@ -143,7 +143,7 @@ TEST(NvmeSsd, MdtsSplitsLargeTransfersAndQueueDepthBoundsTheCommands) {
 }
 
 TEST(NvmeSsd, NicWritesIntoTheCmbAsAPeerAtTheCmbBandwidth) {
-  nlohmann::json t = library("nvme-gpu-shared-switch");
+  nlohmann::json t = library_json("nvme-gpu-shared-switch");
   set_param(t, "nvme0", "cmb_bandwidth", "2 GB/s");
   nlohmann::json rdma = {
       {"id", "t"},       {"initiator", "nic0"}, {"target", "nvme0"}, {"direction", "write"},
@@ -159,7 +159,7 @@ TEST(NvmeSsd, NicWritesIntoTheCmbAsAPeerAtTheCmbBandwidth) {
 }
 
 TEST(NvmeSsd, ReadsIntoAGpuBarCrossTheHostBridgeOnRootPorts) {
-  nlohmann::json t = library("nvme-gpu-root-ports");
+  nlohmann::json t = library_json("nvme-gpu-root-ports");
   nlohmann::json r = run(t, nvme_read("gpu0", "128 KiB", 64, 16));
   const nlohmann::json &x = transfer(r, "t");
   EXPECT_EQ(x["map_type"], "THRU_HOST_BRIDGE");

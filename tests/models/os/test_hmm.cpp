@@ -18,7 +18,7 @@ namespace {
 
 constexpr std::uint64_t kDeviceBase = 0x200000000;
 constexpr std::uint64_t kRamBase = 0x100000000;
-constexpr std::int64_t kCopyPs = 10000000; // the fake copy engine: 10 us a copy
+constexpr std::int64_t kHmmCopyPs = 10000000; // the fake copy engine: 10 us a copy
 
 // Migrates pages 0..2 of an 8-page device-resident buffer to system RAM at time 0, with
 // default OS costs. `nic_maps_page_1`: NIC 0 mirrors the range and maps page 1.
@@ -32,7 +32,7 @@ nlohmann::json run_migration(bool nic_maps_page_1) {
     HmmHooks hooks;
     hooks.copy = [&](const std::vector<std::uint64_t> &ram_addresses, bool to_ram, Done done) {
       j["copies"].push_back({{"ram_addresses", ram_addresses}, {"to_ram", to_ram}});
-      kernel.call_at(now_ps() + kCopyPs, [done] { done(now_ps()); });
+      kernel.call_at(now_ps() + kHmmCopyPs, [done] { done(now_ps()); });
     };
     hooks.zap_nic = [&](int nic, const std::vector<std::uint64_t> &bus_addresses) {
       j["zaps"].push_back({{"nic", nic}, {"bus_addresses", bus_addresses}});
@@ -74,13 +74,13 @@ TEST(Hmm, MigrationChargesEachStepToTheKernelBreakdown) {
   const std::int64_t collect = 3 * c.migrate_collect_page.ps;
   const std::int64_t finalize = 3 * c.migrate_finalize_page.ps;
   EXPECT_EQ(j["done_ps"],
-            collect + c.tlb_shootdown.ps + c.copy_engine_setup.ps + kCopyPs + finalize);
+            collect + c.tlb_shootdown.ps + c.copy_engine_setup.ps + kHmmCopyPs + finalize);
   EXPECT_EQ(j["breakdown"]["fault_handling"], collect + finalize) << j["breakdown"].dump();
   // No device maps a moving page: the shootdown is all, and no notifier invalidation.
   EXPECT_EQ(j["breakdown"]["shootdown"], c.tlb_shootdown.ps);
   EXPECT_EQ(j["breakdown"]["invalidation"], 0);
   EXPECT_EQ(j["invalidations"], 0);
-  EXPECT_EQ(j["breakdown"]["copy"], c.copy_engine_setup.ps + kCopyPs);
+  EXPECT_EQ(j["breakdown"]["copy"], c.copy_engine_setup.ps + kHmmCopyPs);
   EXPECT_EQ(j["pages_to_ram"], 3);
 }
 
@@ -120,7 +120,7 @@ TEST(Hmm, AMovingPageMappedByANicIsZappedAndCostsANotifierInvalidation) {
   EXPECT_EQ(j["breakdown"]["invalidation"], c.notifier_invalidate.ps);
   EXPECT_EQ(j["breakdown"]["shootdown"], c.tlb_shootdown.ps);
   EXPECT_EQ(j["done_ps"], 3 * c.migrate_collect_page.ps + c.tlb_shootdown.ps +
-                              c.notifier_invalidate.ps + c.copy_engine_setup.ps + kCopyPs +
+                              c.notifier_invalidate.ps + c.copy_engine_setup.ps + kHmmCopyPs +
                               3 * c.migrate_finalize_page.ps);
 }
 

@@ -40,11 +40,11 @@ std::array<SocketReach, 2> two_sockets() {
   return sides;
 }
 
-struct Requester : sc_core::sc_module {
-  explicit Requester(sc_core::sc_module_name name) : sc_module(name), socket("socket") {
+struct SocketRequester : sc_core::sc_module {
+  explicit SocketRequester(sc_core::sc_module_name name) : sc_module(name), socket("socket") {
     payload.set_extension(new MemoryTimingExtension);
   }
-  tlm_utils::simple_initiator_socket<Requester> socket;
+  tlm_utils::simple_initiator_socket<SocketRequester> socket;
   tlm::tlm_generic_payload payload;
 };
 
@@ -55,7 +55,7 @@ struct Receiver : InterSocketReceiver {
   }
 };
 
-struct Access {
+struct LinkAccess {
   int side;
   bool write;
   std::uint64_t address;
@@ -64,7 +64,7 @@ struct Access {
 
 // Each access at time 0 from the host bridge of `side`; per access the completion time and
 // when the first server took it, then the link's stats.
-nlohmann::json run_accesses(const std::vector<Access> &accesses) {
+nlohmann::json run_accesses(const std::vector<LinkAccess> &accesses) {
   return nlohmann::json::parse(run_in_child([&] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
     HostMemoryParams mp;
@@ -76,13 +76,13 @@ nlohmann::json run_accesses(const std::vector<Access> &accesses) {
     Receiver rc_a, rc_b;
     link.connect(0, rc_a, memory_a.socket);
     link.connect(1, rc_b, memory_b.socket);
-    Requester bridge_a("bridge_a"), bridge_b("bridge_b");
+    SocketRequester bridge_a("bridge_a"), bridge_b("bridge_b");
     bridge_a.socket.bind(link.memory_target(0));
     bridge_b.socket.bind(link.memory_target(1));
     nlohmann::json j;
     AtStart kick("kick", [&] {
-      for (const Access &a : accesses) {
-        Requester &r = a.side == 0 ? bridge_a : bridge_b;
+      for (const LinkAccess &a : accesses) {
+        SocketRequester &r = a.side == 0 ? bridge_a : bridge_b;
         tlm::tlm_generic_payload &gp = r.payload;
         gp.set_command(a.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
         gp.set_address(a.address);

@@ -14,7 +14,7 @@
 namespace pciesim {
 namespace {
 
-LoadedTopology library(const std::string &name) {
+LoadedTopology library_loaded(const std::string &name) {
   return load_topology_file(std::string(PCIESIM_SOURCE_DIR) + "/topologies/" + name + ".json");
 }
 
@@ -44,7 +44,7 @@ std::string cell(const std::string &matrix, const std::string &initiator,
 }
 
 TEST(P2pMatrix, EveryInitiatorAgainstEveryGpuOnTheZen4Box) {
-  LoadedTopology t = library("hgx-zen4");
+  LoadedTopology t = library_loaded("hgx-zen4");
   std::string m = p2p_matrix(t.config, t.hierarchy);
   EXPECT_EQ(cell(m, "nic0", "gpu0"), "B:sw0");
   EXPECT_EQ(cell(m, "gpu0", "gpu0"), "-");
@@ -94,7 +94,7 @@ TEST(P2pMatrix, TheListGivesEveryPairItsDistanceAndReason) {
 }
 
 TEST(P2pMatrix, SapphireRapidsRefusesEveryPairThroughTheHostBridge) {
-  LoadedTopology t = library("hgx-spr");
+  LoadedTopology t = library_loaded("hgx-spr");
   std::string m = p2p_matrix(t.config, t.hierarchy);
   EXPECT_EQ(cell(m, "nic0", "gpu0"), "B:sw0");
   EXPECT_EQ(cell(m, "nic0", "gpu2"), "NO");

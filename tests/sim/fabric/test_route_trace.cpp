@@ -32,7 +32,7 @@ struct Traced {
   }
 };
 
-Traced load(const std::string &file) {
+Traced load_traced(const std::string &file) {
   Traced f;
   f.t = load_topology_file(std::string(PCIESIM_SOURCE_DIR) + "/topologies/" + file);
   f.e = enumerate(f.t.config, f.t.hierarchy);
@@ -41,31 +41,31 @@ Traced load(const std::string &file) {
 }
 
 TEST(RouteTrace, PeerRequestsTurnAtTheSwitchWithoutAcsRedirect) {
-  Traced f = load("gpu-nic-shared-switch.json");
+  Traced f = load_traced("gpu-nic-shared-switch.json");
   EXPECT_EQ(f.route("nic0", "gpu0"), "nic0 > sw0 > gpu0");
   EXPECT_EQ(f.route("nic0", "mem0"), "nic0 > sw0 > rc0 > mem0");
 }
 
 TEST(RouteTrace, AcsRedirectSendsPeerRequestsThroughTheRootComplex) {
-  Traced f = load("gpu-nic-shared-switch-iommu.json"); // IOMMU on: the kernel enables ACS RR
+  Traced f = load_traced("gpu-nic-shared-switch-iommu.json"); // IOMMU on: the kernel enables ACS RR
   EXPECT_EQ(f.route("nic0", "gpu0"), "nic0 > sw0 > rc0 > sw0 > gpu0");
 }
 
 TEST(RouteTrace, RootPortsForwardPeerRequestsInTheRootComplex) {
-  Traced f = load("gpu-nic-root-ports-amd.json");
+  Traced f = load_traced("gpu-nic-root-ports-amd.json");
   EXPECT_EQ(f.route("nic0", "gpu0"), "nic0 > rc0 > gpu0");
   EXPECT_EQ(f.route("gpu0", "mem0"), "gpu0 > rc0 > mem0");
 }
 
 TEST(RouteTrace, RequestsForTheOtherSocketCrossItsLink) {
-  Traced f = load("gpu-nic-two-sockets.json");
+  Traced f = load_traced("gpu-nic-two-sockets.json");
   EXPECT_EQ(f.route("nic0", "gpu0"), "nic0 > rc1 > xsock > rc0 > gpu0");
   EXPECT_EQ(f.route("nic0", "mem0"), "nic0 > rc1 > xsock > mem0"); // the far home agent
   EXPECT_EQ(f.route("nic0", "mem1"), "nic0 > rc1 > mem1");
 }
 
 TEST(RouteTrace, AnAddressNothingClaimsHasNoRoute) {
-  Traced f = load("gpu-nic-shared-switch.json");
+  Traced f = load_traced("gpu-nic-shared-switch.json");
   EXPECT_TRUE(trace_request_route(f.t.config, f.t.hierarchy, f.e, f.view, f.id("nic0"),
                                   ~std::uint64_t{0} - 4096, false)
                   .empty());

@@ -15,7 +15,7 @@
 namespace pciesim::test {
 namespace {
 
-constexpr std::uint64_t kPage = 4096;
+constexpr std::uint64_t kProfilePage = 4096;
 
 TEST(DriverProfiles, TheThreeDriversAreThereAndEveryValueHasASource) {
   std::vector<std::string> names = driver_names();

@@ -17,7 +17,7 @@ constexpr std::uint64_t kMiB = 1 << 20;
 constexpr std::uint64_t kUnit = 2 * kMiB; // eviction_unit default: a UVM root chunk
 
 // The shared-switch topology with the GPU's memory set to `memory_size`.
-nlohmann::json topology(const std::string &memory_size) {
+nlohmann::json gpu_memory_topology(const std::string &memory_size) {
   nlohmann::json t = nlohmann::json::parse(read_repo_file("topologies/gpu-nic-shared-switch.json"));
   for (auto &c : t["components"])
     if (c["id"] == "gpu0") {
@@ -53,13 +53,15 @@ CommandResult run_scenario(const nlohmann::json &scenario, const std::string &di
 
 nlohmann::json results(const std::string &memory_size, const nlohmann::json &workload) {
   std::string dir = make_temp_dir("gpumem");
-  CommandResult r = run_scenario(
-      {{"name", "gpu-memory"}, {"topology", topology(memory_size)}, {"workload", workload}}, dir);
+  CommandResult r = run_scenario({{"name", "gpu-memory"},
+                                  {"topology", gpu_memory_topology(memory_size)},
+                                  {"workload", workload}},
+                                 dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return nlohmann::json::parse(read_file(dir + "/out/results.json"));
 }
 
-const nlohmann::json &mechanism(const nlohmann::json &results, const std::string &name) {
+const nlohmann::json &mechanism_named(const nlohmann::json &results, const std::string &name) {
   for (const auto &m : results["mechanisms"])
     if (m["name"] == name)
       return m;
@@ -86,8 +88,8 @@ double compute_ns(const nlohmann::json &m) {
 // evicted bytes upstream, and the phase is slower than where the buffer fits.
 TEST(GpuMemory, OversubscriptionEvictsWhatDoesNotFitOverTheFabric) {
   const nlohmann::json w = workload({"hmm_migrate"}, 24, 0);
-  const nlohmann::json over = mechanism(results("16 MiB", w), "hmm_migrate");
-  const nlohmann::json fits = mechanism(results("64 MiB", w), "hmm_migrate");
+  const nlohmann::json over = mechanism_named(results("16 MiB", w), "hmm_migrate");
+  const nlohmann::json fits = mechanism_named(results("64 MiB", w), "hmm_migrate");
   ASSERT_EQ(over["status"], "ok") << over["reason"];
   EXPECT_EQ(over["os"]["evictions"], 4);
   EXPECT_EQ(over["os"]["evicted_bytes"], 8 * kMiB);
@@ -128,13 +130,13 @@ TEST(GpuMemory, APinnedPeerBufferLeavesLessForManagedMemory) {
       results("16 MiB", workload({"p2p_dma_api", "hmm_migrate", "dmabuf_p2p"}, 24, 8));
   for (const char *pinned : {"p2p_dma_api", "dmabuf_p2p"}) {
     SCOPED_TRACE(pinned);
-    const nlohmann::json &m = mechanism(r, pinned);
+    const nlohmann::json &m = mechanism_named(r, pinned);
     ASSERT_EQ(m["status"], "ok") << m["reason"];
     EXPECT_EQ(m["os"]["evicted_bytes"], 16 * kMiB);
     EXPECT_EQ(m["os"]["evictions"], 16 * kMiB / kUnit);
     EXPECT_EQ(m["os"]["remote_mappings"], 0);
   }
-  const nlohmann::json &hmm = mechanism(r, "hmm_migrate");
+  const nlohmann::json &hmm = mechanism_named(r, "hmm_migrate");
   ASSERT_EQ(hmm["status"], "ok") << hmm["reason"];
   EXPECT_EQ(hmm["os"]["evicted_bytes"], 8 * kMiB);
   EXPECT_EQ(hmm["pages_to_ram"], (8 + 8) * kMiB / 4096); // the NIC's faults, then evictions
@@ -143,8 +145,8 @@ TEST(GpuMemory, APinnedPeerBufferLeavesLessForManagedMemory) {
 TEST(GpuMemory, DeviceBuffersBeyondTheMemoryAreBadInput) {
   std::string dir = make_temp_dir("gpumem");
   nlohmann::json w = workload({"hmm_migrate"}, 8, 12);
-  CommandResult r =
-      run_scenario({{"name", "too-big"}, {"topology", topology("8 MiB")}, {"workload", w}}, dir);
+  CommandResult r = run_scenario(
+      {{"name", "too-big"}, {"topology", gpu_memory_topology("8 MiB")}, {"workload", w}}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("s.json:/workload/buffers/0/size: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("need 12 MiB but its memory_size is 8 MiB"), std::string::npos) << r.err;
