@@ -10,22 +10,23 @@
 
 namespace pciesim {
 namespace {
-using Json = nlohmann::ordered_json;
+using ValueJson = nlohmann::ordered_json; // a sweep point's values, as in its manifest
 
 bool ends_with(const std::string &s, const std::string &tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 // Whether every value is a string that `parses`.
-template <class Parse> bool all_strings(const std::vector<const Json *> &values, Parse parses) {
-  return std::all_of(values.begin(), values.end(), [&](const Json *v) {
+template <class Parse>
+bool all_strings(const std::vector<const ValueJson *> &values, Parse parses) {
+  return std::all_of(values.begin(), values.end(), [&](const ValueJson *v) {
     return v->is_string() && parses(v->get<std::string>());
   });
 }
 
 } // namespace
 
-AxisColumns::Kind AxisColumns::kind_of(const std::vector<const Json *> &values) {
+AxisColumns::Kind AxisColumns::kind_of(const std::vector<const ValueJson *> &values) {
   if (values.empty())
     return Kind::AsWritten;
   if (all_strings(values, [](const std::string &s) { return parse_bytes(s).value.has_value(); }))
@@ -43,7 +44,7 @@ AxisColumns::Kind AxisColumns::kind_of(const std::vector<const Json *> &values) 
   return Kind::AsWritten;
 }
 
-std::string AxisColumns::cell(Kind kind, const Json &value) {
+std::string AxisColumns::cell(Kind kind, const ValueJson &value) {
   if (value.is_null())
     return "";
   if (!value.is_string())
@@ -66,31 +67,31 @@ std::string AxisColumns::cell(Kind kind, const Json &value) {
   return csv_field(text);
 }
 
-AxisColumns::AxisColumns(const std::vector<std::string> &axes, const std::vector<Json> &points,
+AxisColumns::AxisColumns(const std::vector<std::string> &axes, const std::vector<ValueJson> &points,
                          const std::vector<std::string> &taken) {
   std::vector<std::string> used = taken;
   for (const std::string &axis : axes) {
-    std::vector<const Json *> values;
-    for (const Json &p : points)
+    std::vector<const ValueJson *> values;
+    for (const ValueJson &p : points)
       if (p.contains(axis) && !p.at(axis).is_null())
         values.push_back(&p.at(axis));
     const bool objects =
-        !values.empty() &&
-        std::all_of(values.begin(), values.end(), [](const Json *v) { return v->is_object(); });
+        !values.empty() && std::all_of(values.begin(), values.end(),
+                                       [](const ValueJson *v) { return v->is_object(); });
     std::vector<std::string> members{""};
     if (objects) {
       members.clear();
-      for (const Json *v : values)
+      for (const ValueJson *v : values)
         for (const auto &item : v->items())
           if (std::find(members.begin(), members.end(), item.key()) == members.end())
             members.push_back(item.key());
     }
     for (const std::string &member : members) {
       Column c{axis, member, Kind::AsWritten};
-      std::vector<const Json *> member_values = values;
+      std::vector<const ValueJson *> member_values = values;
       if (!member.empty()) {
         member_values.clear();
-        for (const Json *v : values)
+        for (const ValueJson *v : values)
           if (v->contains(member) && !v->at(member).is_null())
             member_values.push_back(&v->at(member));
       }
@@ -118,15 +119,15 @@ std::string AxisColumns::header() const {
   return out;
 }
 
-std::string AxisColumns::cells(const Json &values) const {
-  static const Json null;
+std::string AxisColumns::cells(const ValueJson &values) const {
+  static const ValueJson null;
   std::string out;
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     const Column &c = columns_[i];
-    const Json &v = values.contains(c.axis) ? values.at(c.axis) : null;
-    const Json &member = c.member.empty()                        ? v
-                         : v.is_object() && v.contains(c.member) ? v.at(c.member)
-                                                                 : null;
+    const ValueJson &v = values.contains(c.axis) ? values.at(c.axis) : null;
+    const ValueJson &member = c.member.empty()                        ? v
+                              : v.is_object() && v.contains(c.member) ? v.at(c.member)
+                                                                      : null;
     out += (i ? "," : "") + cell(c.kind, member);
   }
   return out;

@@ -4,19 +4,20 @@
 
 namespace pciesim {
 namespace {
-using Json = nlohmann::ordered_json;
+// The results files are read as ordered JSON (the config layer's Json is the unordered kind).
+using RowJson = nlohmann::ordered_json;
 
 // The value at `pointer` in `row`, null when it is absent.
-const Json &value_at(const Json &row, const Json::json_pointer &pointer) {
-  static const Json null;
+const RowJson &value_at(const RowJson &row, const RowJson::json_pointer &pointer) {
+  static const RowJson null;
   return row.is_object() && row.contains(pointer) ? row.at(pointer) : null;
 }
 
 // Text and integers as they are; anything else (null, an object) an empty cell.
 CsvColumn text(const std::string &name, const std::string &pointer) {
-  Json::json_pointer p(pointer);
-  return {name, [p](const Json &row) {
-            const Json &v = value_at(row, p);
+  RowJson::json_pointer p(pointer);
+  return {name, [p](const RowJson &row) {
+            const RowJson &v = value_at(row, p);
             if (v.is_string())
               return csv_field(v.get<std::string>());
             return v.is_number_integer() || v.is_boolean() ? v.dump() : std::string();
@@ -25,9 +26,9 @@ CsvColumn text(const std::string &name, const std::string &pointer) {
 
 // A number with fixed decimals (the rounding results.json applies), empty when null.
 CsvColumn fixed(const std::string &name, const std::string &pointer, int decimals) {
-  Json::json_pointer p(pointer);
-  return {name, [p, decimals](const Json &row) {
-            const Json &v = value_at(row, p);
+  RowJson::json_pointer p(pointer);
+  return {name, [p, decimals](const RowJson &row) {
+            const RowJson &v = value_at(row, p);
             return v.is_number() ? fmt::format("{:.{}f}", v.get<double>(), decimals)
                                  : std::string();
           }};
@@ -35,8 +36,8 @@ CsvColumn fixed(const std::string &name, const std::string &pointer, int decimal
 
 // TLPs of every type: the sum of links[].tlps {MRd, MWr, CplD, Cpl}.
 CsvColumn tlp_total() {
-  return {"tlps", [](const Json &row) {
-            const Json &tlps = value_at(row, Json::json_pointer("/tlps"));
+  return {"tlps", [](const RowJson &row) {
+            const RowJson &tlps = value_at(row, RowJson::json_pointer("/tlps"));
             if (!tlps.is_object())
               return std::string();
             std::uint64_t total = 0;
@@ -153,16 +154,16 @@ std::string csv_header(const CsvColumns &columns) {
   return out;
 }
 
-std::string csv_cells(const CsvColumns &columns, const Json &row) {
+std::string csv_cells(const CsvColumns &columns, const RowJson &row) {
   std::string out;
   for (std::size_t i = 0; i < columns.size(); ++i)
     out += (i ? "," : "") + columns[i].cell(row);
   return out;
 }
 
-std::string csv_table(const CsvColumns &columns, const Json &rows) {
+std::string csv_table(const CsvColumns &columns, const RowJson &rows) {
   std::string out = csv_header(columns) + "\n";
-  for (const Json &row : rows)
+  for (const RowJson &row : rows)
     out += csv_cells(columns, row) + "\n";
   return out;
 }

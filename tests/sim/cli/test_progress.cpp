@@ -14,10 +14,11 @@
 namespace pciesim::test {
 namespace {
 
-const std::string kDefault = std::string(PCIESIM_SOURCE_DIR) + "/scenarios/default.json";
+const std::string kProgressScenario = std::string(PCIESIM_SOURCE_DIR) + "/scenarios/default.json";
 // One mechanism run of the default comparison long enough (seconds of wall-clock time, 128 ms
 // simulated) for the line to be shown several times.
-const std::string kLongRun = kDefault + " --mechanism hmm_migrate --topology gpu-nic-shared-switch";
+const std::string kLongRun =
+    kProgressScenario + " --mechanism hmm_migrate --topology gpu-nic-shared-switch";
 
 TEST(Progress, TheLineSaysSimulatedTimeAndTheShareOfBytes) {
   EXPECT_EQ(format_run_progress({1'250'000'000, 42 << 20, 100 << 20}),

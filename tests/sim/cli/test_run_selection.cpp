@@ -14,12 +14,14 @@
 namespace pciesim::test {
 namespace {
 
-const std::string kDefault = std::string(PCIESIM_SOURCE_DIR) + "/scenarios/default.json";
+const std::string kDefaultScenarioPath =
+    std::string(PCIESIM_SOURCE_DIR) + "/scenarios/default.json";
 
 TEST(RunSelection, TopologyPicksOneOfTheScenariosTopologies) {
   for (const char *name : {"gpu-nic-shared-switch", "gpu-nic-root-ports-amd"}) {
-    CommandResult r = run_pciesim(
-        "run " + kDefault + " --json --mechanism p2p_dma_api --topology " + std::string(name));
+    CommandResult r =
+        run_pciesim("run " + kDefaultScenarioPath + " --json --mechanism p2p_dma_api --topology " +
+                    std::string(name));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     nlohmann::json j = nlohmann::json::parse(r.out);
     ASSERT_EQ(j["mechanisms"].size(), 1u) << name;
@@ -27,7 +29,8 @@ TEST(RunSelection, TopologyPicksOneOfTheScenariosTopologies) {
     EXPECT_EQ(j["mechanisms"][0]["name"], "p2p_dma_api");
   }
   // Every mechanism of the one topology.
-  CommandResult all = run_pciesim("run " + kDefault + " --json --topology gpu-nic-root-ports-amd");
+  CommandResult all =
+      run_pciesim("run " + kDefaultScenarioPath + " --json --topology gpu-nic-root-ports-amd");
   ASSERT_EQ(all.exit_code, 0) << all.err;
   nlohmann::json j = nlohmann::json::parse(all.out);
   EXPECT_EQ(j["mechanisms"].size(), 5u);
@@ -36,7 +39,7 @@ TEST(RunSelection, TopologyPicksOneOfTheScenariosTopologies) {
 }
 
 TEST(RunSelection, AnUnknownTopologyIsBadInputNamingTheChoices) {
-  CommandResult r = run_pciesim("run " + kDefault + " --topology gpu-nic-nowhere");
+  CommandResult r = run_pciesim("run " + kDefaultScenarioPath + " --topology gpu-nic-nowhere");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("gpu-nic-nowhere"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("gpu-nic-shared-switch, gpu-nic-root-ports-amd"), std::string::npos)
@@ -53,8 +56,8 @@ TEST(RunSelection, AnUnknownTopologyIsBadInputNamingTheChoices) {
 TEST(RunSelection, ATraceWithoutTopologyRecordsTheFirstAndSaysSo) {
   std::string dir = make_temp_dir("select");
   // The command of issue 17, as first written in docs/mechanisms.md.
-  CommandResult r = run_pciesim("run " + kDefault + " --quiet --mechanism hmm_migrate --trace " +
-                                dir + "/hmm.json");
+  CommandResult r = run_pciesim("run " + kDefaultScenarioPath +
+                                " --quiet --mechanism hmm_migrate --trace " + dir + "/hmm.json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("recording the run on gpu-nic-shared-switch, the first of the scenario's 2 "
                        "topologies"),
@@ -63,7 +66,8 @@ TEST(RunSelection, ATraceWithoutTopologyRecordsTheFirstAndSaysSo) {
   nlohmann::json trace = nlohmann::json::parse(read_file(dir + "/hmm.json"));
   EXPECT_FALSE(trace["traceEvents"].empty());
   // Several mechanisms still make a trace ambiguous.
-  CommandResult several = run_pciesim("run " + kDefault + " --trace " + dir + "/all.json");
+  CommandResult several =
+      run_pciesim("run " + kDefaultScenarioPath + " --trace " + dir + "/all.json");
   EXPECT_EQ(several.exit_code, 2);
   EXPECT_NE(several.err.find("--mechanism NAME"), std::string::npos) << several.err;
 }

@@ -80,7 +80,7 @@ TEST(P2pMatrix, EveryInitiatorAgainstEveryGpuOnTheZen4Box) {
 }
 
 TEST(P2pMatrix, TheListGivesEveryPairItsDistanceAndReason) {
-  LoadedTopology t = library("hgx-zen4");
+  LoadedTopology t = library_loaded("hgx-zen4");
   std::string list = p2p_list(t.config, t.hierarchy);
   std::istringstream lines(list);
   int pairs = 0;
