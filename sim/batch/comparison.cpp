@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <iostream>
 #include <new>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include <fmt/format.h>
@@ -17,8 +17,8 @@
 
 #include "sim/batch/check.h"
 #include "sim/batch/child_pool.h"
-#include "sim/fabric/topo_print.h"
 #include "sim/batch/run_progress_board.h"
+#include "sim/fabric/topo_print.h"
 #include "sim/plan/expect.h"
 #include "sim/report/report.h"
 #include "sim/util/file_io.h"
