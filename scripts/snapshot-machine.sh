@@ -85,7 +85,14 @@ function_entry() {
   fi
   if [[ -L $path/iommu_group ]]; then
     ((first)) || printf ', '
+    first=0
     printf '"iommu_group": %s' "$(basename -- "$(readlink -- "$path/iommu_group")" | json_text)"
+  fi
+  # Where the function hangs in the PCI tree (/sys/devices/pci0000:00/0000:00:01.1/...): its
+  # parents, for when lspci is not installed.
+  if [[ -L $path ]]; then
+    ((first)) || printf ', '
+    printf '"sysfs_path": %s' "$(readlink -- "$path" | sed 's|^\(\.\./\)*||' | json_text)"
   fi
   printf '}'
 }
@@ -108,8 +115,14 @@ function_entry() {
     first=0
     printf '%s' "$(basename -- "$i" | json_text)"
   done
-  printf '], "groups": %s},\n' "$(find "$sysfs/kernel/iommu_groups" -mindepth 1 -maxdepth 1 \
+  printf '], "groups": %s' "$(find "$sysfs/kernel/iommu_groups" -mindepth 1 -maxdepth 1 \
     2>/dev/null | wc -l)"
+  # The domain type of the first group: "identity" (passthrough) or "DMA"/"DMA-FQ" (translated).
+  for g in "$sysfs"/kernel/iommu_groups/*/type; do
+    [[ -r $g ]] && printf ', "default_domain": %s' "$(json_text <"$g")"
+    break
+  done
+  printf '},\n'
   printf '  "commands": {\n'
   entries=()
   for spec in "lspci_tree|lspci -tvnn" "lspci_verbose|lspci -vvvnn" "lspci_numeric|lspci -nnD" \

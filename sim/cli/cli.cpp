@@ -20,6 +20,7 @@
 #include "sim/batch/comparison.h"
 #include "sim/batch/sweep.h"
 #include "sim/cli/describe.h"
+#include "sim/cli/import_command.h"
 #include "sim/config/overrides.h"
 #include "sim/config/schema_check.h"
 #include "sim/fabric/pci_view.h"
@@ -448,6 +449,8 @@ int run_command_line(int argc, char **argv) {
 
   CheckOptions check_options;
   CLI::App *check = add_check_command(app, check_options);
+  ImportCommandOptions import_options;
+  CLI::App *import = add_import_command(app, import_options);
 
   hide_empty_list_defaults(app);
   try {
@@ -476,6 +479,8 @@ int run_command_line(int argc, char **argv) {
                                   : format_topology_tree(t.config, t.hierarchy, v.enumeration));
       return kExitOk;
     }
+    if (*import)
+      return command_import(import_options);
     if (*sweep)
       return command_sweep(sweep_options);
     if (*merge)

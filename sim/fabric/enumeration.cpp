@@ -86,17 +86,44 @@ private:
                        "the hierarchy needs more than 256 bus numbers", "at most 256 buses");
   }
 
+  // The bus a component's `pci_address` (or a switch's `port_addresses`) gives, which firmware
+  // numbering depth-first in port order must not have used yet; or the next free bus.
+  int take_bus(std::optional<int> given, const std::string &pointer, const std::string &what) {
+    if (!given) {
+      check_bus(next_bus_);
+      return next_bus_++;
+    }
+    if (*given < next_bus_)
+      throw InputError(
+          topo_.file, pointer,
+          fmt::format("{} is on bus {:02x}, but buses up to {:02x} are already numbered "
+                      "before it",
+                      what, *given, next_bus_ - 1),
+          "bus numbers that grow depth-first in port order, as firmware numbers them");
+    next_bus_ = *given + 1;
+    return *given;
+  }
+
+  static std::optional<int> given_bus(const std::optional<PciAddress> &address) {
+    if (!address)
+      return std::nullopt;
+    return address->bdf.bus;
+  }
+
   void number_buses() {
     for (std::size_t r = 0; r < topo_.components.size(); ++r) {
       if (topo_.components[r].type->role != ComponentRole::RootComplex)
         continue;
       ComponentAddressing &rc = e_.components[r];
-      rc.root_bus = next_bus_++;
-      check_bus(rc.root_bus);
-      rc.bdf = Bdf{static_cast<std::uint8_t>(rc.root_bus), 0, 0};
+      const ComponentConfig &c = topo_.components[r];
+      rc.root_bus = take_bus(given_bus(c.pci_address), c.pointer + "/pci_address",
+                             "root complex \"" + c.id + "\"");
+      rc.bdf =
+          c.pci_address ? c.pci_address->bdf : Bdf{static_cast<std::uint8_t>(rc.root_bus), 0, 0};
       for (std::size_t p = 0; p < rc.ports.size(); ++p)
-        rc.ports[p].bdf =
-            Bdf{static_cast<std::uint8_t>(rc.root_bus), static_cast<std::uint8_t>(p + 1), 0};
+        rc.ports[p].bdf = p < c.port_addresses.size() ? c.port_addresses[p].bdf
+                                                      : Bdf{static_cast<std::uint8_t>(rc.root_bus),
+                                                            static_cast<std::uint8_t>(p + 1), 0};
       for (int child : h_.children[r])
         bridge_down(
             rc.ports[static_cast<std::size_t>(h_.parent_port[static_cast<std::size_t>(child)])],
@@ -107,26 +134,36 @@ private:
 
   // Gives a bridge its secondary bus, numbers everything below it, closes its range.
   void bridge_down(Bridge &bridge, int child) {
-    bridge.buses.secondary = next_bus_++;
-    check_bus(bridge.buses.secondary);
+    const ComponentConfig &c = topo_.components[static_cast<std::size_t>(child)];
+    bridge.buses.secondary =
+        take_bus(given_bus(c.pci_address), c.pointer + "/pci_address", "\"" + c.id + "\"");
     number_component(child, bridge.buses.secondary);
     bridge.buses.subordinate = next_bus_ - 1;
   }
 
   void number_component(int v, int bus) {
     ComponentAddressing &a = e_.components[static_cast<std::size_t>(v)];
+    const ComponentConfig &c = topo_.components[static_cast<std::size_t>(v)];
     a.bdf = Bdf{static_cast<std::uint8_t>(bus), 0, 0};
-    if (topo_.components[static_cast<std::size_t>(v)].type->role != ComponentRole::Switch)
+    if (c.pci_address)
+      a.bdf = Bdf{static_cast<std::uint8_t>(bus), c.pci_address->bdf.device,
+                  c.pci_address->bdf.function};
+    if (c.type->role != ComponentRole::Switch)
       return;
     // The upstream port's secondary bus is the switch's internal bus; downstream ports are
-    // devices 0..N-1 on it.
+    // devices 0..N-1 on it unless `port_addresses` says otherwise.
     Bridge &up = a.ports[0];
     up.bdf = a.bdf;
-    up.buses.secondary = next_bus_++;
-    check_bus(up.buses.secondary);
+    std::optional<int> internal;
+    if (!c.port_addresses.empty())
+      internal = c.port_addresses.front().bdf.bus;
+    up.buses.secondary = take_bus(internal, c.pointer + "/port_addresses/0",
+                                  "the internal bus of switch \"" + c.id + "\"");
     for (std::size_t p = 1; p < a.ports.size(); ++p)
-      a.ports[p].bdf =
-          Bdf{static_cast<std::uint8_t>(up.buses.secondary), static_cast<std::uint8_t>(p - 1), 0};
+      a.ports[p].bdf = p - 1 < c.port_addresses.size()
+                           ? c.port_addresses[p - 1].bdf
+                           : Bdf{static_cast<std::uint8_t>(up.buses.secondary),
+                                 static_cast<std::uint8_t>(p - 1), 0};
     for (int child : h_.children[static_cast<std::size_t>(v)])
       bridge_down(
           a.ports[static_cast<std::size_t>(h_.parent_port[static_cast<std::size_t>(child)])],

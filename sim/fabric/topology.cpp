@@ -27,6 +27,32 @@ int ComponentConfig::port_count() const {
   return 0;
 }
 
+std::string format_pci_address(const PciAddress &address) {
+  return fmt::format("{:04x}:{}", address.segment, format_bdf(address.bdf));
+}
+
+std::optional<PciAddress> parse_pci_address(const std::string &text) {
+  static const std::regex pattern(
+      "(?:([0-9a-fA-F]{4,8}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\\.([0-7])");
+  std::smatch m;
+  if (!std::regex_match(text, m, pattern))
+    return std::nullopt;
+  PciAddress address;
+  if (m[1].matched) {
+    unsigned long segment = std::stoul(m[1].str(), nullptr, 16);
+    if (segment > 0xffff)
+      return std::nullopt;
+    address.segment = static_cast<int>(segment);
+  }
+  unsigned long device = std::stoul(m[3].str(), nullptr, 16);
+  if (device > 0x1f)
+    return std::nullopt;
+  address.bdf = Bdf{static_cast<std::uint8_t>(std::stoul(m[2].str(), nullptr, 16)),
+                    static_cast<std::uint8_t>(device),
+                    static_cast<std::uint8_t>(std::stoul(m[4].str(), nullptr, 16))};
+  return address;
+}
+
 int TopologyConfig::find(const std::string &id) const {
   if (indexed_components_ > components.size()) { // components were removed: start again
     index_of_id_.clear();
@@ -165,6 +191,57 @@ void load_kernel_config(TopologyConfig &topo, const Node &kernel) {
 }
 
 constexpr int kLegalWidths[] = {1, 2, 4, 8, 12, 16, 32};
+PciAddress load_pci_address(const Node &node) {
+  std::optional<PciAddress> address = parse_pci_address(node.as_string());
+  if (!address)
+    node.fail(fmt::format("\"{}\" is not a PCI address", node.as_string()),
+              "\"BB:DD.F\" or \"SSSS:BB:DD.F\" in hex, as lspci writes it (device 00-1f, "
+              "function 0-7)");
+  if (address->segment != 0)
+    node.fail(fmt::format("\"{}\" is in PCI segment {:04x}", node.as_string(), address->segment),
+              "segment 0000: pciesim numbers the buses of one segment");
+  return *address;
+}
+
+// `pci_address` and `port_addresses` of a PCIe component (see ComponentConfig).
+void load_pci_addresses(ComponentConfig &cc, const Node &c) {
+  const bool has_ports =
+      cc.type->role == ComponentRole::RootComplex || cc.type->role == ComponentRole::Switch;
+  if (auto address = c.get("pci_address")) {
+    if (!has_pcie_ports(cc.type->role))
+      address->fail(fmt::format("a {} has no PCI address", cc.type->name),
+                    "pci_address on a root complex, switch or endpoint");
+    cc.pci_address = load_pci_address(*address);
+  }
+  auto ports = c.get("port_addresses");
+  if (!ports)
+    return;
+  if (!has_ports)
+    ports->fail(fmt::format("a {} has no downstream ports", cc.type->name),
+                "port_addresses on a root complex or switch");
+  ports->require_array();
+  const std::size_t expected = static_cast<std::size_t>(
+      cc.type->role == ComponentRole::Switch ? cc.port_count() - 1 : cc.port_count());
+  if (ports->size() != expected)
+    ports->fail(
+        fmt::format("{} addresses for {} {}", ports->size(), expected,
+                    cc.type->role == ComponentRole::Switch ? "downstream ports" : "root ports"),
+        fmt::format("one address per port ({})", expected));
+  for (const Node &port : ports->items()) {
+    PciAddress address = load_pci_address(port);
+    if (cc.type->role == ComponentRole::Switch && !cc.port_addresses.empty() &&
+        address.bdf.bus != cc.port_addresses.front().bdf.bus)
+      port.fail(fmt::format("downstream port {} is not on bus {:02x} of the ones before it",
+                            format_bdf(address.bdf), cc.port_addresses.front().bdf.bus),
+                "all downstream ports of a switch on its internal bus");
+    for (const PciAddress &other : cc.port_addresses)
+      if (other.bdf.packed() == address.bdf.packed())
+        port.fail(fmt::format("port address {} is given twice", format_bdf(address.bdf)),
+                  "one address per port");
+    cc.port_addresses.push_back(address);
+  }
+}
+
 bool legal_width(std::int64_t w) {
   return std::find(std::begin(kLegalWidths), std::end(kLegalWidths), w) != std::end(kLegalWidths);
 }
@@ -226,7 +303,8 @@ void resolve_socket_links(TopologyConfig &topo, const Node &components) {
 
 TopologyConfig load_topology(const Node &root) {
   root.require_object();
-  root.allow_only({"$schema", "name", "description", "fabric", "kernel", "components", "links"});
+  root.allow_only(
+      {"$schema", "name", "description", "fabric", "kernel", "components", "links", "import"});
   TopologyConfig topo;
   topo.file = root.file();
   topo.root_pointer = root.pointer();
@@ -245,6 +323,17 @@ TopologyConfig load_topology(const Node &root) {
       topo.mps = b;
     }
   }
+  // What `pciesim import` read and guessed: for the reader, checked for shape only.
+  if (auto imported = root.get("import")) {
+    imported->require_object();
+    imported->allow_only({"source", "format", "guesses"});
+    for (const char *text : {"source", "format"})
+      if (auto n = imported->get(text))
+        n->as_string();
+    if (auto guesses = imported->get("guesses"))
+      for (const Node &guess : guesses->require_array().items())
+        guess.as_string();
+  }
   Node components = root.at("components");
   components.require_array();
   if (components.size() == 0)
@@ -252,8 +341,8 @@ TopologyConfig load_topology(const Node &root) {
   static const std::regex id_pattern("[A-Za-z_][A-Za-z0-9_-]{0,63}");
   for (const Node &c : components.items()) {
     c.require_object();
-    c.allow_only(
-        {"id", "type", "params", "root_complex", "root_complexes", "platform", "description"});
+    c.allow_only({"id", "type", "params", "root_complex", "root_complexes", "platform",
+                  "pci_address", "port_addresses", "description"});
     ComponentConfig cc;
     cc.pointer = c.pointer();
     Node id = c.at("id");
@@ -276,6 +365,7 @@ TopologyConfig load_topology(const Node &root) {
       cc.platform = load_platform(platform->as_string(), *platform);
     }
     cc.params = resolve_params(cc.type->specs(), c.get("params"), platform_values(cc.platform, cc));
+    load_pci_addresses(cc, c);
     if (auto rc = c.get("root_complex")) {
       if (cc.type->role != ComponentRole::Memory)
         rc->fail("only host_memory attaches to a root complex this way",

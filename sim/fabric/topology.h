@@ -11,11 +11,22 @@
 #include <boost/graph/adjacency_list.hpp>
 
 #include "models/pcie/link.h"
+#include "models/pcie/tlp.h"
 #include "sim/config/component_catalog.h"
 #include "sim/config/json_input.h"
 #include "sim/config/platform.h"
 
 namespace pciesim {
+
+// A PCI address as lspci writes it ("0000:41:00.0" or "41:00.0"): where firmware put a
+// component on a real machine, so that an imported topology enumerates as the machine did.
+struct PciAddress {
+  int segment = 0;
+  Bdf bdf;
+};
+std::string format_pci_address(const PciAddress &address); // "0000:41:00.0"
+// Parses "[SSSS:]BB:DD.F" (hex; device 0..1f, function 0..7); nullopt if malformed.
+std::optional<PciAddress> parse_pci_address(const std::string &text);
 
 struct ComponentConfig {
   std::string id;
@@ -27,6 +38,11 @@ struct ComponentConfig {
   // The platform whose values replaced the defaults: a root complex's `platform`, inherited
   // by its host memory and inter-socket link.
   std::shared_ptr<const PlatformProfile> platform;
+  // Optional addresses from a real machine (`pci_address`, `port_addresses`): the host bridge,
+  // switch upstream port or endpoint function, and each root port or downstream port in order.
+  // The enumeration takes their bus, device and function numbers instead of numbering freely.
+  std::optional<PciAddress> pci_address;
+  std::vector<PciAddress> port_addresses;
   int port_count() const;
 };
 

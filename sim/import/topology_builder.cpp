@@ -1,0 +1,888 @@
+#include "sim/import/topology_builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "sim/util/input_error.h"
+
+namespace pciesim {
+namespace {
+
+using OrderedJson = nlohmann::ordered_json;
+
+constexpr std::uint16_t kVendorNvidia = 0x10de, kVendorAmdGpu = 0x1002, kVendorAmd = 0x1022,
+                        kVendorIntel = 0x8086, kVendorMellanox = 0x15b3, kVendorNetronome = 0x19ee;
+
+// Devices whose datasheet figures the import uses when the dump lacks them (NVIDIA and NVIDIA
+// networking product pages: docs/references.md, "Importing a machine").
+struct KnownDevice {
+  std::uint16_t vendor, device;
+  const char *name_part; // matched in lspci's name when the dump has no ids
+  const char *model;
+  int max_gen;
+  int memory_gib;     // GPUs
+  int line_rate_gbps; // NICs
+};
+constexpr KnownDevice kKnownDevices[] = {
+    {kVendorNvidia, 0x1db1, "V100 SXM2", "V100 SXM2 16GB", 3, 16, 0},
+    {kVendorNvidia, 0x1db4, "V100 PCIe", "V100 PCIe 16GB", 3, 16, 0},
+    {kVendorNvidia, 0x20b0, "A100 SXM4 40GB", "A100 SXM4 40GB", 4, 40, 0},
+    {kVendorNvidia, 0x20b2, "A100 SXM4 80GB", "A100 SXM4 80GB", 4, 80, 0},
+    {kVendorNvidia, 0x20b5, "A100 80GB PCIe", "A100 PCIe 80GB", 4, 80, 0},
+    {kVendorNvidia, 0x20f1, "A100 PCIe 40GB", "A100 PCIe 40GB", 4, 40, 0},
+    {kVendorNvidia, 0x2330, "H100 SXM5", "H100 SXM5 80GB", 5, 80, 0},
+    {kVendorNvidia, 0x2331, "H100 PCIe", "H100 PCIe 80GB", 5, 80, 0},
+    {kVendorNvidia, 0x2335, "H200", "H200 SXM 141GB", 5, 141, 0},
+    {kVendorNvidia, 0x26b1, "RTX 6000 Ada", "RTX 6000 Ada Generation 48GB", 4, 48, 0},
+    {kVendorNvidia, 0x2684, "RTX 4090", "GeForce RTX 4090 24GB", 4, 24, 0},
+    {kVendorMellanox, 0x1017, "ConnectX-5]", "ConnectX-5", 3, 0, 100},
+    {kVendorMellanox, 0x1019, "ConnectX-5 Ex", "ConnectX-5 Ex", 4, 0, 100},
+    {kVendorMellanox, 0x101b, "ConnectX-6]", "ConnectX-6", 4, 0, 200},
+    {kVendorMellanox, 0x101d, "ConnectX-6 Dx", "ConnectX-6 Dx", 4, 0, 100},
+    {kVendorMellanox, 0x1021, "ConnectX-7", "ConnectX-7", 5, 0, 400},
+};
+
+const KnownDevice *known_device(const PciFunctionInfo &f) {
+  for (const KnownDevice &d : kKnownDevices)
+    if (f.vendor && f.device && *f.vendor == d.vendor && *f.device == d.device)
+      return &d;
+  if (!f.device)
+    for (const KnownDevice &d : kKnownDevices)
+      if (f.name.find(d.name_part) != std::string::npos)
+        return &d;
+  return nullptr;
+}
+
+bool name_has(const PciFunctionInfo &f, std::initializer_list<const char *> parts) {
+  for (const char *part : parts)
+    if (f.name.find(part) != std::string::npos)
+      return true;
+  return false;
+}
+
+std::optional<std::uint16_t> vendor_of(const PciFunctionInfo &f) {
+  if (f.vendor)
+    return f.vendor;
+  // lspci -t without -nn: the vendor's name starts the function's name.
+  static const std::pair<const char *, std::uint16_t> names[] = {
+      {"NVIDIA Corporation", kVendorNvidia},
+      {"Advanced Micro Devices, Inc. [AMD/ATI]", kVendorAmdGpu},
+      {"Advanced Micro Devices", kVendorAmd},
+      {"Intel Corporation", kVendorIntel},
+      {"Mellanox Technologies", kVendorMellanox},
+      {"Netronome", kVendorNetronome},
+  };
+  for (const auto &[name, id] : names)
+    if (f.name.rfind(name, 0) == 0)
+      return id;
+  return std::nullopt;
+}
+
+std::string address_text(const PciAddress &a) { return format_pci_address(a); }
+
+std::string gen_text(int gen) {
+  static const char *rates[] = {"2.5", "5", "8", "16", "32", "64"};
+  return fmt::format("Gen{} ({} GT/s)", gen, rates[std::clamp(gen, 1, 6) - 1]);
+}
+
+enum class Role { Other, RootPort, UpstreamPort, DownstreamPort, Endpoint };
+
+class Builder {
+public:
+  Builder(const PciInventory &inventory, const ImportOptions &options)
+      : inv_(inventory), options_(options), roles_(inventory.functions.size(), Role::Other),
+        children_(inventory.functions.size()), kept_(inventory.functions.size(), false),
+        types_(inventory.functions.size()) {}
+
+  ImportedTopology run() {
+    nccl_ = inv_.format == "nccl-topology";
+    for (const std::string &note : inv_.notes)
+      guess(note);
+    for (std::size_t i = 0; i < inv_.functions.size(); ++i)
+      if (int p = inv_.functions[i].parent; p >= 0)
+        children_[static_cast<std::size_t>(p)].push_back(static_cast<int>(i));
+    for (auto &list : children_)
+      std::sort(list.begin(), list.end(), [&](int a, int b) { return before(a, b); });
+    assign_roles();
+    choose_endpoints();
+    find_sockets();
+    choose_platform();
+    emit();
+    return std::move(out_);
+  }
+
+private:
+  const PciFunctionInfo &fn(int i) const { return inv_.functions[static_cast<std::size_t>(i)]; }
+
+  bool before(int a, int b) const {
+    const PciAddress &x = fn(a).address, &y = fn(b).address;
+    return std::make_pair(x.segment, x.bdf.packed()) < std::make_pair(y.segment, y.bdf.packed());
+  }
+
+  void guess(const std::string &text) { out_.guesses.push_back(text); }
+
+  [[noreturn]] void fail(const PciFunctionInfo &f, const std::string &problem,
+                         const std::string &expected = "") const {
+    throw InputError(inv_.source, f.where.empty() ? address_text(f.address) : f.where, problem,
+                     expected);
+  }
+
+  void assign_roles() {
+    std::function<void(int, Role)> visit = [&](int i, Role parent_role) {
+      const PciFunctionInfo &f = fn(i);
+      Role role = Role::Endpoint;
+      if (f.is_bridge()) {
+        if (nccl_)
+          role = Role::UpstreamPort; // NCCL lists switch upstream ports only
+        else if (parent_role == Role::Other)
+          role = Role::RootPort;
+        else if (parent_role == Role::UpstreamPort)
+          role = Role::DownstreamPort;
+        else
+          role = Role::UpstreamPort;
+      }
+      roles_[static_cast<std::size_t>(i)] = role;
+      for (int child : children_[static_cast<std::size_t>(i)])
+        visit(child, role);
+    };
+    for (std::size_t i = 0; i < inv_.functions.size(); ++i)
+      if (inv_.functions[i].parent < 0)
+        visit(static_cast<int>(i), Role::Other);
+  }
+
+  void choose_endpoints() {
+    std::map<std::string, int> skipped; // what is not modelled, by kind, for one guess line
+    std::set<std::pair<int, int>> devices_taken; // (bus, device) of kept endpoints
+    int kept_count = 0;
+    for (std::size_t i = 0; i < inv_.functions.size(); ++i) {
+      const PciFunctionInfo &f = inv_.functions[i];
+      if (roles_[i] != Role::Endpoint)
+        continue;
+      std::string type = modelled_type(f);
+      if (type.empty()) {
+        ++skipped["other functions (host bridges, USB, SATA, audio, BMC graphics…)"];
+        continue;
+      }
+      if (f.address.segment != 0) {
+        guess(fmt::format("{} ({}) is in PCI segment {:04x}: left out (pciesim numbers one "
+                          "segment)",
+                          address_text(f.address), f.name, f.address.segment));
+        continue;
+      }
+      if (f.parent < 0 && !nccl_) {
+        guess(fmt::format("{} ({}) sits on a root bus (root-complex integrated): left out, as "
+                          "pciesim attaches endpoints to root ports",
+                          address_text(f.address), f.name));
+        continue;
+      }
+      if (!devices_taken.insert({f.address.bdf.bus, f.address.bdf.device}).second) {
+        ++skipped[fmt::format("further functions of multi-function {} devices (one link each: "
+                              "modelled as one device)",
+                              type)];
+        continue;
+      }
+      types_[i] = type;
+      ++kept_count;
+      for (int a = static_cast<int>(i); a >= 0; a = fn(a).parent)
+        kept_[static_cast<std::size_t>(a)] = true;
+    }
+    for (const auto &[what, count] : skipped)
+      guess(fmt::format("not modelled: {} {}", count, what));
+    if (kept_count == 0)
+      throw InputError(inv_.source, "", "the dump holds no device pciesim models",
+                       "a GPU, RDMA NIC, NVMe drive or DMA engine below a root port");
+  }
+
+  // --- sockets ---------------------------------------------------------------------------
+
+  std::optional<int> numa_below(int i) const {
+    if (fn(i).numa_node && *fn(i).numa_node >= 0)
+      return fn(i).numa_node;
+    for (int child : children_[static_cast<std::size_t>(i)])
+      if (auto n = numa_below(child))
+        return n;
+    return std::nullopt;
+  }
+
+  bool amd_host() const {
+    if (inv_.cpu_vendor.find("AMD") != std::string::npos)
+      return true;
+    for (const PciFunctionInfo &f : inv_.functions)
+      if (f.parent < 0 && f.address.bdf.device == 0 && f.address.bdf.function == 0 &&
+          vendor_of(f) == kVendorAmd)
+        return true;
+    return inv_.cpu_model.find("AMD") != std::string::npos;
+  }
+
+  void find_sockets() {
+    for (std::size_t i = 0; i < inv_.functions.size(); ++i)
+      if (kept_[i] && inv_.functions[i].parent < 0)
+        tops_.push_back(static_cast<int>(i));
+    std::sort(tops_.begin(), tops_.end(), [&](int a, int b) { return before(a, b); });
+    // NUMA nodes the dump names, in order.
+    std::set<int> nodes;
+    for (const PciFunctionInfo &f : inv_.functions)
+      if (f.numa_node && *f.numa_node >= 0)
+        nodes.insert(*f.numa_node);
+    std::vector<int> root_buses = inv_.root_buses;
+    for (const PciFunctionInfo &f : inv_.functions)
+      if (f.parent < 0 && f.address.segment == 0)
+        root_buses.push_back(f.address.bdf.bus);
+    std::sort(root_buses.begin(), root_buses.end());
+    root_buses.erase(std::unique(root_buses.begin(), root_buses.end()), root_buses.end());
+    all_root_buses_ = root_buses;
+
+    std::string how;
+    if (options_.sockets) {
+      sockets_ = *options_.sockets;
+      how = "given by --sockets";
+    } else if (inv_.sockets) {
+      sockets_ = *inv_.sockets;
+      how = "";
+    } else if (nccl_ && !nodes.empty()) {
+      sockets_ = std::min<int>(2, static_cast<int>(nodes.size()));
+      if (nodes.size() > 2)
+        guess(fmt::format("the dump has {} NUMA nodes (<cpu> elements): assumed 2 sockets with "
+                          "the nodes split in order (pass --sockets to change)",
+                          nodes.size()));
+      else
+        how = "one per <cpu> (NUMA node) of the dump";
+    } else if (amd_host()) {
+      sockets_ = root_buses.size() >= 8 ? 2 : 1;
+      guess(fmt::format("sockets: {}, as AMD EPYC and Threadripper have 4 root buses per socket "
+                        "and the dump has {} (a snapshot records them; or pass --sockets)",
+                        sockets_, root_buses.size()));
+    } else {
+      // Intel Xeon E5 (and Core i7 -E) put each socket's uncore on a root bus of its own, the
+      // last bus of the socket's range (3f, 7f, bf or ff) with no bridge on it.
+      for (int bus : root_buses) {
+        if ((bus & 0x3f) != 0x3f)
+          continue;
+        bool bridge = false;
+        for (const PciFunctionInfo &f : inv_.functions)
+          bridge |= f.parent < 0 && f.address.bdf.bus == bus && f.is_bridge();
+        if (!bridge)
+          uncore_buses_.push_back(bus);
+      }
+      sockets_ = std::max<int>(1, static_cast<int>(uncore_buses_.size()));
+      guess(fmt::format("sockets: {}, {} (a snapshot records them; or pass --sockets)", sockets_,
+                        uncore_buses_.size() >= 2
+                            ? "one per Intel uncore bus (" + hex_list(uncore_buses_) + ")"
+                            : std::string("as the dump names no second socket")));
+    }
+    if (sockets_ < 1 || sockets_ > 2)
+      throw InputError(inv_.source, "", fmt::format("the machine has {} sockets", sockets_),
+                       "one or two sockets: pciesim joins at most two by an inter-socket link");
+    if (!how.empty() && sockets_ == 2)
+      guess(fmt::format("sockets: 2, {}", how));
+    // Socket of each top-level port.
+    for (int top : tops_) {
+      int socket = 0;
+      if (sockets_ == 2) {
+        if (auto node = numa_below(top); node && !nodes.empty()) {
+          const int rank = static_cast<int>(std::distance(nodes.begin(), nodes.find(*node)));
+          socket = rank * 2 / static_cast<int>(nodes.size());
+        } else {
+          socket = socket_of_bus(fn(top).address.bdf.bus, root_buses);
+          if (!warned_socket_by_bus_) {
+            warned_socket_by_bus_ = true;
+            guess(uncore_buses_.size() == 2
+                      ? "which socket each root port is on: the dump has no NUMA nodes, so "
+                        "each socket's buses are those up to its uncore bus"
+                      : "which socket each root port is on: the dump has no NUMA nodes, so the "
+                        "lower half of the root buses is taken as socket 0");
+          }
+        }
+      }
+      socket_of_top_[top] = socket;
+    }
+  }
+
+  int socket_of_bus(int bus, const std::vector<int> &root_buses) const {
+    if (uncore_buses_.size() == 2)
+      return bus <= uncore_buses_[0] ? 0 : 1;
+    const auto rank = std::distance(root_buses.begin(),
+                                    std::upper_bound(root_buses.begin(), root_buses.end(), bus)) -
+                      1;
+    return static_cast<int>(std::max<long>(0, rank) * 2 /
+                            std::max<long>(1, static_cast<long>(root_buses.size())));
+  }
+
+  static std::string hex_list(const std::vector<int> &buses) {
+    std::string text;
+    for (int bus : buses)
+      text += fmt::format("{}{:02x}", text.empty() ? "" : ", ", bus);
+    return text;
+  }
+
+  // --- platform --------------------------------------------------------------------------
+
+  void choose_platform() {
+    std::string model = inv_.cpu_model;
+    std::string reason;
+    auto pick = [&](const char *platform, std::string why) {
+      platform_ = platform;
+      reason = std::move(why);
+    };
+    const bool amd = amd_host();
+    if (inv_.cpu_family) {
+      const int family = *inv_.cpu_family, number = inv_.cpu_model_number.value_or(-1);
+      if (amd && family == 0x17)
+        pick(number >= 0x30 ? "amd-zen2" : "amd-zen2",
+             fmt::format("AMD family 17h model {:x}h", number));
+      else if (amd && family == 0x19)
+        pick((number >= 0x10 && number < 0x20) || number >= 0x60 ? "amd-zen4" : "amd-zen3",
+             fmt::format("AMD family 19h model {:x}h", number));
+      else if (amd && family >= 0x1a)
+        pick("amd-zen4", fmt::format("AMD family {:x}h (Zen 5 or later: the Zen 4 platform is "
+                                     "the nearest pciesim has)",
+                                     family));
+      else if (!amd && family == 6) {
+        static const std::pair<int, const char *> models[] = {
+            {0x3f, "intel-haswell-ep"},     {0x4f, "intel-broadwell-ep"},
+            {0x55, "intel-skylake-sp"},     {0x6a, "intel-icelake-sp"},
+            {0x6c, "intel-icelake-sp"},     {0x8f, "intel-sapphire-rapids"},
+            {0xcf, "intel-sapphire-rapids"}};
+        for (const auto &[id, name] : models)
+          if (id == number)
+            pick(name, fmt::format("Intel family 6 model {}", number));
+      }
+    }
+    if (platform_.empty() && !model.empty()) {
+      std::smatch m;
+      static const std::regex epyc("EPYC [0-9]{3}([0-9])"),
+          threadripper("Threadripper PRO ([0-9])[0-9]{3}WX"), xeon_e5("E5-[0-9]{4}[A-Z]? v([2-4])"),
+          scalable("(Platinum|Gold|Silver|Bronze) [0-9]([0-9])[0-9]{2}");
+      if (std::regex_search(model, m, epyc)) {
+        const char generation = m[1].str()[0];
+        pick(generation == '2' ? "amd-zen2" : generation == '3' ? "amd-zen3" : "amd-zen4", model);
+      } else if (std::regex_search(model, m, threadripper)) {
+        const char series = m[1].str()[0];
+        pick(series == '3' ? "amd-zen2" : series == '5' ? "amd-zen3" : "amd-zen4", model);
+      } else if (std::regex_search(model, m, xeon_e5)) {
+        if (m[1].str() == "3")
+          pick("intel-haswell-ep", model);
+        else if (m[1].str() == "4")
+          pick("intel-broadwell-ep", model);
+      } else if (std::regex_search(model, m, scalable)) {
+        const char generation = m[2].str()[0];
+        pick(generation <= '2'   ? "intel-skylake-sp"
+             : generation == '3' ? "intel-icelake-sp"
+                                 : "intel-sapphire-rapids",
+             model);
+      }
+    }
+    if (platform_.empty()) {
+      // The host bridges' names: lspci's only word on the CPU in a bare listing.
+      static const std::pair<const char *, const char *> bridges[] = {
+          {"Xeon E7 v4/Xeon E5 v4", "intel-broadwell-ep"},
+          {"Xeon E7 v3/Xeon E5 v3", "intel-haswell-ep"},
+          {"Sky Lake-E", "intel-skylake-sp"},
+          {"Ice Lake", "intel-icelake-sp"},
+          {"Starship/Matisse", "amd-zen2"},
+          {"Device 14a4", "amd-zen4"},
+          {"Genoa", "amd-zen4"},
+      };
+      for (const PciFunctionInfo &f : inv_.functions) {
+        if (f.parent >= 0 || !platform_.empty())
+          continue;
+        for (const auto &[part, name] : bridges)
+          if (f.name.find(part) != std::string::npos) {
+            pick(name, fmt::format("host bridge {} \"{}\"", address_text(f.address), f.name));
+            break;
+          }
+      }
+    }
+    if (platform_.empty()) {
+      guess(fmt::format("CPU {}: no platform file matches, so the root complexes take the "
+                        "model's defaults (host bridge not on the P2PDMA allow-list)",
+                        model.empty() ? std::string("unknown") : "\"" + model + "\""));
+    } else {
+      guess(fmt::format("platform {} from {}", platform_, reason));
+    }
+  }
+
+  // --- emitting the topology ---------------------------------------------------------------
+
+  std::string next_id(const std::string &type) {
+    static const std::map<std::string, std::string> prefixes = {{"gpu", "gpu"},
+                                                                {"rdma_nic", "nic"},
+                                                                {"nvme_ssd", "nvme"},
+                                                                {"dma_engine", "dma"},
+                                                                {"switch", "sw"}};
+    const std::string &prefix = prefixes.at(type);
+    return fmt::format("{}{}", prefix, counters_[prefix]++);
+  }
+
+  // Gen/width a link trained to, from the device below (its LnkSta) and both ends' LnkCap.
+  OrderedJson link_params(int child, const std::optional<PciLinkState> &port_capability,
+                          const std::string &child_id) {
+    const PciFunctionInfo &f = fn(child);
+    OrderedJson params = OrderedJson::object();
+    std::optional<int> cap_gen = f.link_capability.gen;
+    if (port_capability && port_capability->gen)
+      cap_gen = cap_gen ? std::min(*cap_gen, *port_capability->gen) : port_capability->gen;
+    std::optional<int> gen = f.link_status.gen;
+    const int width = f.link_status.width.value_or(0); // 0: not in the dump
+    if (gen && cap_gen && *gen < *cap_gen) {
+      guess(fmt::format("{} ({}): its link ran at {} when the dump was taken, below the {} both "
+                        "ends support (GPUs and NICs slow idle links): modelled at {}",
+                        child_id, address_text(f.address), gen_text(*gen), gen_text(*cap_gen),
+                        gen_text(*cap_gen)));
+      gen = cap_gen;
+    }
+    if (!gen && cap_gen) {
+      gen = cap_gen;
+      unknown_links_.push_back(child_id + " (speed from its capability)");
+    }
+    if (!gen || width <= 0)
+      unknown_links_.push_back(child_id);
+    if (gen)
+      params["gen"] = *gen;
+    if (width > 0)
+      params["width"] = width;
+    return params;
+  }
+
+  OrderedJson endpoint_params(int i, const std::string &type, const std::string &id) {
+    const PciFunctionInfo &f = fn(i);
+    OrderedJson params = OrderedJson::object();
+    const KnownDevice *known = known_device(f);
+    std::optional<int> max_gen = f.link_capability.gen;
+    if (!max_gen && known)
+      max_gen = known->max_gen;
+    if (!max_gen)
+      max_gen = f.link_status.gen;
+    if (max_gen)
+      params["max_gen"] = *max_gen;
+    if (f.link_capability.width)
+      params["max_width"] = *f.link_capability.width;
+    if (type == "gpu") {
+      std::optional<int> memory_gib;
+      static const std::regex gigabytes("([0-9]{2,3}) ?GB");
+      std::smatch m;
+      if (known && known->memory_gib)
+        memory_gib = known->memory_gib;
+      else if (std::regex_search(f.name, m, gigabytes))
+        memory_gib = std::stoi(m[1].str());
+      if (memory_gib)
+        params["memory_size"] = fmt::format("{} GiB", *memory_gib);
+      else
+        guess(fmt::format("{}: memory size unknown (\"{}\"): the model's default", id, f.name));
+      const std::uint64_t bar1 = f.bar_sizes_bytes.size() > 1 ? f.bar_sizes_bytes[1] : 0;
+      const std::uint64_t memory_bytes =
+          memory_gib ? static_cast<std::uint64_t>(*memory_gib) << 30 : 0;
+      if (bar1 && memory_bytes && bar1 >= memory_bytes) {
+        params["resizable_bar"] = true;
+      } else if (bar1 && (bar1 & (bar1 - 1)) == 0 && bar1 >= (1u << 20)) {
+        params["bar_aperture"] = format_bytes(Bytes{bar1});
+      } else if (known && known->memory_gib && known->max_gen >= 4 &&
+                 std::string(known->model).find("RTX") == std::string::npos) {
+        params["resizable_bar"] = true;
+        guess(fmt::format("{}: BAR1 size not in the dump: a data-centre {} maps all its memory "
+                          "through BAR1",
+                          id, known->model));
+      } else {
+        guess(fmt::format("{}: BAR1 size not in the dump: the model's default aperture", id));
+      }
+    } else if (type == "rdma_nic") {
+      if (f.network_speed_gbps && *f.network_speed_gbps > 0)
+        params["line_rate"] = fmt::format("{:g} Gb/s", *f.network_speed_gbps);
+      else if (known && known->line_rate_gbps) {
+        params["line_rate"] = fmt::format("{} Gb/s", known->line_rate_gbps);
+        guess(fmt::format("{}: line rate {} Gb/s, the {}'s port speed", id, known->line_rate_gbps,
+                          known->model));
+      } else {
+        guess(fmt::format("{}: line rate unknown (\"{}\"): the model's default", id, f.name));
+      }
+      if (f.ats_enabled && *f.ats_enabled)
+        params["ats"] = true;
+    }
+    return params;
+  }
+
+  std::optional<AcsBits> acs_of_ports(const std::vector<int> &ports, bool control) const {
+    std::optional<AcsBits> any;
+    for (int p : ports) {
+      const auto &bits = control ? fn(p).acs_control : fn(p).acs_capability;
+      if (!bits)
+        continue;
+      if (!any)
+        any = AcsBits{};
+      any->request_redirect |= bits->request_redirect;
+      any->completion_redirect |= bits->completion_redirect;
+      any->direct_translated |= bits->direct_translated;
+    }
+    return any;
+  }
+
+  // A switch (upstream port `up`) or an endpoint below `parent_port`; returns its id.
+  void emit_below(const std::string &parent_port, int i,
+                  const std::optional<PciLinkState> &port_capability) {
+    const PciFunctionInfo &f = fn(i);
+    const Role role = roles_[static_cast<std::size_t>(i)];
+    OrderedJson component;
+    std::string id;
+    if (role == Role::UpstreamPort) {
+      id = next_id("switch");
+      std::vector<int> downstream; // kept children are DPs (text) or devices (NCCL)
+      for (int child : children_[static_cast<std::size_t>(i)])
+        if (nccl_ ? kept_[static_cast<std::size_t>(child)]
+                  : roles_[static_cast<std::size_t>(child)] == Role::DownstreamPort)
+          downstream.push_back(child);
+      if (downstream.empty())
+        fail(f, fmt::format("switch {} has no downstream port", address_text(f.address)));
+      if (downstream.size() > 32)
+        fail(f,
+             fmt::format("switch {} has {} downstream ports", address_text(f.address),
+                         downstream.size()),
+             "at most 32 downstream ports per switch");
+      OrderedJson params = OrderedJson::object();
+      params["downstream_ports"] = downstream.size();
+      if (auto gen = f.link_capability.gen ? f.link_capability.gen : f.link_status.gen)
+        params["max_gen"] = *gen;
+      if (f.link_capability.width)
+        params["max_width"] = *f.link_capability.width;
+      if (!nccl_) {
+        if (auto cap = acs_of_ports(downstream, false))
+          params["acs"] = cap->request_redirect;
+        if (auto ctl = acs_of_ports(downstream, true); ctl && ctl->direct_translated)
+          params["acs_direct_translated"] = true;
+      }
+      component = {{"id", id}, {"type", "switch"}, {"params", params}};
+      component["pci_address"] = address_text(f.address);
+      if (!nccl_) {
+        OrderedJson ports = OrderedJson::array();
+        for (int dp : downstream)
+          ports.push_back(address_text(fn(dp).address));
+        component["port_addresses"] = ports;
+      }
+      component["description"] = describe(f, "switch upstream port");
+      components_.push_back(component);
+      links_.push_back(link(parent_port, id + ".up", link_params(i, port_capability, id)));
+      out_.addresses.push_back({id, f.address});
+      for (std::size_t k = 0; k < downstream.size(); ++k) {
+        const std::string port = fmt::format("{}.dp{}", id, k);
+        port_of_function_[downstream[k]] = port;
+        if (nccl_) {
+          emit_below(port, downstream[k], std::nullopt);
+          continue;
+        }
+        for (int below : children_[static_cast<std::size_t>(downstream[k])])
+          if (kept_[static_cast<std::size_t>(below)]) {
+            emit_below(port, below, fn(downstream[k]).link_capability);
+            break; // one device per port: further functions are the same device's
+          }
+      }
+      return;
+    }
+    const std::string &type = types_[static_cast<std::size_t>(i)];
+    if (type.empty())
+      fail(f, fmt::format("{} is neither a switch nor a modelled device", address_text(f.address)));
+    id = next_id(type);
+    component = {{"id", id}, {"type", type}, {"params", endpoint_params(i, type, id)}};
+    component["pci_address"] = address_text(f.address);
+    component["description"] = describe(f, type);
+    components_.push_back(component);
+    links_.push_back(link(parent_port, id, link_params(i, port_capability, id)));
+    out_.addresses.push_back({id, f.address});
+  }
+
+  std::string describe(const PciFunctionInfo &f, const std::string &what) const {
+    std::string name = f.name;
+    if (const KnownDevice *known = known_device(f); known && name.rfind("GPU ", 0) == 0)
+      name = "NVIDIA " + std::string(known->model) + " (" + name + ")";
+    if (name.empty())
+      name = what;
+    return fmt::format("{} at {}", name, address_text(f.address));
+  }
+
+  static OrderedJson link(const std::string &a, const std::string &b, OrderedJson params) {
+    OrderedJson l = {{"between", {a, b}}};
+    if (!params.empty())
+      l["params"] = std::move(params);
+    return l;
+  }
+
+  std::string iommu_mode() {
+    std::optional<std::string> mode;
+    std::string why;
+    const std::string cmdline = inv_.kernel_cmdline.value_or("");
+    auto has = [&](const char *word) {
+      static const std::regex space("\\s+");
+      for (auto it = std::sregex_token_iterator(cmdline.begin(), cmdline.end(), space, -1);
+           it != std::sregex_token_iterator(); ++it)
+        if (it->str() == word)
+          return true;
+      return false;
+    };
+    if (inv_.iommu_groups) {
+      if (*inv_.iommu_groups == 0)
+        mode = "off";
+      else if (has("iommu=pt") || has("iommu.passthrough=1"))
+        mode = "passthrough";
+      else if (!inv_.iommu_default_domain.empty())
+        mode = inv_.iommu_default_domain == "identity" ? "passthrough" : "translated";
+      else {
+        mode = "translated";
+        guess("IOMMU on (IOMMU groups exist) and no iommu=pt: assumed translating (the default "
+              "domain type is not in the snapshot)");
+      }
+    } else {
+      // lspci -vvv: the kernel turns on ACS redirection only with an IOMMU.
+      bool any_control = false, redirect = false;
+      for (std::size_t i = 0; i < inv_.functions.size(); ++i)
+        if (inv_.functions[i].acs_control &&
+            (roles_[i] == Role::RootPort || roles_[i] == Role::DownstreamPort)) {
+          any_control = true;
+          redirect |= inv_.functions[i].acs_control->request_redirect;
+        }
+      if (any_control && redirect) {
+        mode = "translated";
+        guess("IOMMU: on, as the kernel enabled ACS Request Redirect (ACSCtl ReqRedir+); "
+              "assumed translating, as the dump does not say passthrough");
+      } else if (any_control) {
+        mode = "off";
+        guess("IOMMU: off, as no port has ACS Request Redirect enabled (ACSCtl ReqRedir-)");
+      } else {
+        mode = "off";
+        guess("IOMMU: not in the dump: assumed off");
+      }
+    }
+    return *mode;
+  }
+
+  void emit() {
+    // Top-level kept nodes per socket.
+    std::vector<std::vector<int>> tops(static_cast<std::size_t>(sockets_));
+    for (int top : tops_)
+      tops[static_cast<std::size_t>(socket_of_top_.at(top))].push_back(top);
+    const std::string iommu = iommu_mode();
+    std::vector<std::string> roots;
+    for (int s = 0; s < sockets_; ++s) {
+      const auto &ports = tops[static_cast<std::size_t>(s)];
+      if (ports.empty()) {
+        guess(fmt::format("socket {} has no modelled device: left out", s));
+        continue;
+      }
+      if (ports.size() > 31)
+        fail(fn(ports[31]),
+             fmt::format("socket {} has {} root ports with modelled devices", s, ports.size()),
+             "at most 31 root ports per root complex");
+      const std::string rc = fmt::format("rc{}", roots.size());
+      OrderedJson params = OrderedJson::object();
+      params["root_ports"] = ports.size();
+      if (iommu != "off")
+        params["iommu"] = iommu;
+      if (!nccl_) {
+        if (auto cap = acs_of_ports(ports, false))
+          params["acs"] = cap->request_redirect;
+        std::optional<int> gen;
+        for (int p : ports)
+          if (fn(p).link_capability.gen)
+            gen = std::max(gen.value_or(0), *fn(p).link_capability.gen);
+        if (gen)
+          params["max_gen"] = *gen;
+      }
+      OrderedJson component = {{"id", rc}, {"type", "root_complex"}};
+      if (!platform_.empty())
+        component["platform"] = platform_;
+      component["params"] = params;
+      if (!nccl_) {
+        int lowest = 0x100;
+        for (int p : ports)
+          lowest = std::min<int>(lowest, fn(p).address.bdf.bus);
+        // The socket's first root bus: the lowest bus of a root port or of a root bus listed.
+        for (int bus : inv_.root_buses)
+          if (bus < lowest && socket_of_root_bus(bus) == s)
+            lowest = bus;
+        component["pci_address"] = fmt::format("0000:{:02x}:00.0", lowest);
+        OrderedJson addresses = OrderedJson::array();
+        for (int p : ports)
+          addresses.push_back(address_text(fn(p).address));
+        component["port_addresses"] = addresses;
+      }
+      component["description"] =
+          fmt::format("socket {}{}", s, inv_.cpu_model.empty() ? "" : ": " + inv_.cpu_model);
+      components_.push_back(component);
+      components_.push_back({{"id", fmt::format("mem{}", roots.size())},
+                             {"type", "host_memory"},
+                             {"root_complex", rc}});
+      roots.push_back(rc);
+    }
+    if (roots.size() == 2)
+      components_.push_back(
+          {{"id", "xsock"}, {"type", "inter_socket_link"}, {"root_complexes", roots}});
+    std::size_t root_index = 0;
+    for (int s = 0; s < sockets_; ++s) {
+      const auto &ports = tops[static_cast<std::size_t>(s)];
+      if (ports.empty())
+        continue;
+      const std::string rc = roots[root_index++];
+      for (std::size_t k = 0; k < ports.size(); ++k) {
+        const std::string port = fmt::format("{}.rp{}", rc, k);
+        const int top = ports[k];
+        if (nccl_) { // NCCL leaves out root ports: the top node is the device itself
+          emit_below(port, top, std::nullopt);
+          continue;
+        }
+        port_of_function_[top] = port;
+        for (int below : children_[static_cast<std::size_t>(top)])
+          if (kept_[static_cast<std::size_t>(below)]) {
+            emit_below(port, below, fn(top).link_capability);
+            break;
+          }
+      }
+    }
+    if (nccl_)
+      guess("NCCL's dump leaves out root ports and switch downstream ports: one port per device "
+            "below each switch and CPU, numbered by pciesim");
+    if (!unknown_links_.empty()) {
+      std::sort(unknown_links_.begin(), unknown_links_.end());
+      unknown_links_.erase(std::unique(unknown_links_.begin(), unknown_links_.end()),
+                           unknown_links_.end());
+      guess(fmt::format("link speed or width not in the dump for {} link(s) ({}): they train "
+                        "to what both ends' parameters allow",
+                        unknown_links_.size(), join_ids(unknown_links_)));
+    }
+    OrderedJson topology;
+    topology["name"] = options_.name;
+    topology["description"] =
+        fmt::format("Imported by pciesim import from {} ({})", inv_.source, inv_.format);
+    if (auto mps = fabric_mps())
+      topology["fabric"] = {{"mps", fmt::format("{} B", *mps)}};
+    if (auto kernel = kernel_section(); !kernel.empty())
+      topology["kernel"] = kernel;
+    topology["components"] = components_;
+    topology["links"] = links_;
+    topology["import"] = {
+        {"source", inv_.source}, {"format", inv_.format}, {"guesses", out_.guesses}};
+    out_.topology = std::move(topology);
+  }
+
+  int socket_of_root_bus(int bus) const {
+    for (const auto &[top, socket] : socket_of_top_)
+      if (fn(top).address.bdf.bus == bus)
+        return socket;
+    return sockets_ == 1 ? 0 : socket_of_bus(bus, all_root_buses_);
+  }
+
+  static std::string join_ids(const std::vector<std::string> &ids) {
+    std::string text;
+    for (std::size_t i = 0; i < ids.size() && i < 8; ++i)
+      text += (i ? ", " : "") + ids[i];
+    if (ids.size() > 8)
+      text += fmt::format(" and {} more", ids.size() - 8);
+    return text;
+  }
+
+  std::optional<int> fabric_mps() {
+    std::optional<int> lowest;
+    for (std::size_t i = 0; i < inv_.functions.size(); ++i)
+      if (kept_[i] && inv_.functions[i].max_payload_bytes)
+        lowest = std::min(lowest.value_or(4096), *inv_.functions[i].max_payload_bytes);
+    if (lowest && (*lowest < 128 || *lowest > 4096 || (*lowest & (*lowest - 1)))) {
+      guess(
+          fmt::format("MaxPayload {} B is not a PCIe payload size: left to the default", *lowest));
+      return std::nullopt;
+    }
+    return lowest;
+  }
+
+  OrderedJson kernel_section() {
+    OrderedJson kernel = OrderedJson::object();
+    if (!inv_.kernel_cmdline)
+      return kernel;
+    static const std::regex parameter("(?:^|\\s)pci=(\\S+)");
+    std::smatch m;
+    const std::string cmdline = *inv_.kernel_cmdline;
+    if (!std::regex_search(cmdline, m, parameter))
+      return kernel;
+    // pci= takes comma-separated options; disable_acs_redir= takes ';'-separated devices.
+    static const std::regex option("disable_acs_redir=([^,]+)");
+    std::smatch o;
+    const std::string options = m[1].str();
+    if (!std::regex_search(options, o, option))
+      return kernel;
+    OrderedJson ports = OrderedJson::array();
+    std::string list = o[1].str();
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t end = list.find(';', start);
+      const std::string device = list.substr(start, end == std::string::npos ? end : end - start);
+      start = end == std::string::npos ? list.size() + 1 : end + 1;
+      if (device.empty())
+        continue;
+      std::optional<PciAddress> address = parse_pci_address(device);
+      const int found = address ? inv_.find(*address) : -1;
+      auto port = found >= 0 ? port_of_function_.find(found) : port_of_function_.end();
+      if (port == port_of_function_.end()) {
+        guess(fmt::format("pci=disable_acs_redir={}: not a modelled port: left out", device));
+        continue;
+      }
+      ports.push_back(port->second);
+    }
+    if (!ports.empty())
+      kernel["disable_acs_redir"] = ports;
+    return kernel;
+  }
+
+  const PciInventory &inv_;
+  const ImportOptions &options_;
+  bool nccl_ = false;
+  std::vector<Role> roles_;
+  std::vector<std::vector<int>> children_;
+  std::vector<bool> kept_;
+  std::vector<std::string> types_;
+  std::vector<int> tops_;
+  std::map<int, int> socket_of_top_;
+  std::map<int, std::string> port_of_function_;
+  int sockets_ = 1;
+  bool warned_socket_by_bus_ = false;
+  std::vector<int> uncore_buses_;
+  std::vector<int> all_root_buses_;
+  std::string platform_;
+  std::map<std::string, int> counters_;
+  std::vector<std::string> unknown_links_;
+  OrderedJson components_ = OrderedJson::array(), links_ = OrderedJson::array();
+  ImportedTopology out_;
+};
+
+} // namespace
+
+std::string modelled_type(const PciFunctionInfo &f) {
+  if (f.is_bridge())
+    return "";
+  const std::optional<std::uint16_t> vendor = vendor_of(f);
+  const std::optional<std::uint32_t> base_sub =
+      f.class_code ? std::optional<std::uint32_t>(*f.class_code >> 8) : std::nullopt;
+  if ((base_sub && *base_sub == 0x0108) ||
+      (!base_sub && name_has(f, {"NVMe", "Non-Volatile memory controller"})))
+    return "nvme_ssd";
+  if (vendor == kVendorNvidia || vendor == kVendorAmdGpu) {
+    if (base_sub)
+      return (*base_sub >> 8) == 0x03 || (*base_sub >> 8) == 0x12 ? "gpu" : "";
+    return name_has(f, {"Audio", "USB", "UCSI", "Bridge", "NVSwitch", "Switch"}) ? "" : "gpu";
+  }
+  if (vendor == kVendorMellanox) {
+    if (base_sub)
+      return (*base_sub >> 8) == 0x02 ? "rdma_nic" : "";
+    return name_has(f, {"ConnectX", "MT2", "MT4"}) ? "rdma_nic" : "";
+  }
+  if (vendor == kVendorNetronome)
+    return "dma_engine";
+  return "";
+}
+
+ImportedTopology build_imported_topology(const PciInventory &inventory,
+                                         const ImportOptions &options) {
+  return Builder(inventory, options).run();
+}
+
+} // namespace pciesim
