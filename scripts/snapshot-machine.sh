@@ -78,6 +78,22 @@ function_entry() {
       printf '"%s": %s' "$attribute" "$(printf '%s' "$value" | json_text)"
     fi
   done
+  # A network function's port speed: the RDMA port's rate, else the net device's (Mb/s).
+  local extra speed
+  for extra in "$path"/infiniband/*/ports/1/rate; do
+    [[ -r $extra ]] || break
+    ((first)) || printf ', '
+    first=0
+    printf '"infiniband_rate": %s' "$(json_text <"$extra")"
+    break
+  done
+  for extra in "$path"/net/*/speed; do
+    speed=$(cat -- "$extra" 2>/dev/null) || break
+    ((first)) || printf ', '
+    first=0
+    printf '"net_speed": %s' "$(printf '%s' "$speed" | json_text)"
+    break
+  done
   if [[ -L $path/driver ]]; then
     ((first)) || printf ', '
     first=0

@@ -25,6 +25,7 @@
 #include "sim/config/schema_check.h"
 #include "sim/fabric/pci_view.h"
 #include "sim/fabric/topo_print.h"
+#include "sim/import/synthetic_snapshot.h"
 #include "sim/plan/scenario.h"
 #include "sim/report/report.h"
 #include "sim/report/report_page.h"
@@ -409,6 +410,10 @@ int run_command_line(int argc, char **argv) {
   topo->add_option("file", topo_file, "topology or scenario JSON file (- for standard input)")
       ->required();
   topo->add_flag("--dot", dot, "write Graphviz DOT instead of the tree");
+  std::string topo_snapshot;
+  topo->add_option("--snapshot", topo_snapshot,
+                   "write the snapshot scripts/snapshot-machine.sh would take of this machine "
+                   "(for `pciesim import`)");
   bool p2p = false, p2p_pair_list = false;
   CLI::Option *p2p_option = topo->add_flag(
       "--p2p", p2p, "print the p2pdma map type of every initiator and target memory, as a matrix");
@@ -471,8 +476,15 @@ int run_command_line(int argc, char **argv) {
     check_path_arguments(*merge, {"--out"}, true);
     check_path_arguments(*report, {"dir"}, true);
     if (*topo) {
+      if (!topo_snapshot.empty())
+        check_output_file(topo_snapshot, "--snapshot");
       TopologyView v = load_any_topology(topo_file);
       const LoadedTopology &t = *v.topology;
+      if (!topo_snapshot.empty()) {
+        write_file_atomically(
+            topo_snapshot, synthetic_snapshot(t.config, t.hierarchy, v.enumeration).dump(2) + "\n");
+        return kExitOk;
+      }
       std::cout << (p2p_pair_list ? p2p_list(t.config, t.hierarchy)
                     : p2p         ? p2p_matrix(t.config, t.hierarchy)
                     : dot         ? topology_dot(t.config, t.hierarchy, v.enumeration)

@@ -138,7 +138,9 @@ PciInventory read_lspci_tree(const std::vector<std::string> &lines, const std::s
           fail(fmt::format("bridge {} has buses {:02x}-{:02x}", format_bdf(function.address.bdf),
                            *function.secondary_bus, *function.subordinate_bus));
         pending_bus = std::make_pair(bus.first, *function.secondary_bus);
-        bridge_of_bus[*pending_bus] = static_cast<int>(inventory.functions.size());
+        // A bridge firmware gave no buses shows 00: it holds nothing.
+        if (*function.secondary_bus > bus.second)
+          bridge_of_bus[*pending_bus] = static_cast<int>(inventory.functions.size());
         pos += static_cast<std::size_t>(m.length(0));
       } else if (!rest.empty() && rest[0] == '-') {
         fail(fmt::format("bridge {} has no whole bus range", format_bdf(function.address.bdf)));
@@ -264,6 +266,7 @@ void read_lspci_verbose(const std::vector<std::string> &lines, const std::string
         inventory.functions.back().where = where_of(where_prefix, index);
       }
       current = &inventory.functions[static_cast<std::size_t>(found)];
+      current->capabilities_listed = true; // until lspci says it could not read them
       const std::string class_name = m[5].str();
       if (m[6].matched)
         current->class_code = static_cast<std::uint32_t>(hex_value(m[6].str())) << 8;
@@ -330,6 +333,8 @@ void read_lspci_verbose(const std::vector<std::string> &lines, const std::string
       current->ats_enabled = line.find("Enable+") != std::string::npos;
     } else if (std::regex_search(line, m, numa)) {
       current->numa_node = std::stoi(m[1].str());
+    } else if (line.find("<access denied>") != std::string::npos) {
+      current->capabilities_listed = false;
     } else if (line.find("Kernel driver in use:") != std::string::npos) {
       current->driver = line.substr(line.find(':') + 2);
     } else if (line.find("DevSta:") != std::string::npos ||
@@ -343,10 +348,20 @@ void read_lspci_verbose(const std::vector<std::string> &lines, const std::string
         current->max_read_request_bytes = std::stoi(m[1].str());
     }
   }
+  for (PciFunctionInfo &f : inventory.functions)
+    if (f.capabilities_listed) {
+      if (!f.acs_capability)
+        f.acs_capability = AcsBits{};
+      if (!f.acs_control)
+        f.acs_control = AcsBits{};
+      if (!f.ats_capable)
+        f.ats_capable = false;
+    }
   // Parents from the bridges' bus numbers, for functions no tree placed.
   std::map<std::pair<int, int>, int> bridge_of_bus;
   for (std::size_t i = 0; i < inventory.functions.size(); ++i)
-    if (const auto &f = inventory.functions[i]; f.secondary_bus)
+    if (const auto &f = inventory.functions[i];
+        f.secondary_bus && *f.secondary_bus > f.address.bdf.bus)
       bridge_of_bus[{f.address.segment, *f.secondary_bus}] = static_cast<int>(i);
   for (PciFunctionInfo &f : inventory.functions)
     if (f.parent < 0)

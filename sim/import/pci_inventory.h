@@ -57,6 +57,9 @@ struct PciFunctionInfo {
   std::optional<int> numa_node;
   std::optional<double> network_speed_gbps; // NCCL: the NIC's port speed
   std::string driver;
+  // lspci -vvv described the function and could read its extended capabilities (as root): then
+  // a capability it does not list (ACS, ATS) is absent, not unknown.
+  bool capabilities_listed = false;
 
   bool is_bridge() const { return secondary_bus.has_value(); }
 };

@@ -108,6 +108,16 @@ void read_sysfs_function(const std::string &key, const Node &attributes, PciInve
     if (f.bar_sizes_bytes.empty())
       f.bar_sizes_bytes = sizes;
   }
+  if (auto n = attributes.get("infiniband_rate")) { // "400 Gb/sec (4X NDR)"
+    static const std::regex rate("([0-9]+(?:\\.[0-9]+)?) Gb/sec.*");
+    std::smatch m;
+    const std::string text = n->as_string();
+    if (!std::regex_match(text, m, rate))
+      n->fail(fmt::format("\"{}\" is not an RDMA port rate", text), "e.g. \"400 Gb/sec (4X NDR)\"");
+    f.network_speed_gbps = std::stod(m[1].str());
+  } else if (auto speed = attributes.get("net_speed"); speed && speed->as_string() != "-1") {
+    f.network_speed_gbps = decimal_number(*speed, 1, 100000000) / 1000.0; // Mb/s
+  }
   if (auto n = attributes.get("driver"))
     f.driver = n->as_string();
   if (auto n = attributes.get("sysfs_path")) {

@@ -194,6 +194,16 @@ private:
     }
     for (const auto &[what, count] : skipped)
       guess(fmt::format("not modelled: {} {}", count, what));
+    // Empty root ports (open slots) are part of the machine: kept, as ports with nothing on.
+    int empty = 0;
+    for (std::size_t i = 0; i < inv_.functions.size(); ++i)
+      if (roles_[i] == Role::RootPort && children_[i].empty() &&
+          inv_.functions[i].address.segment == 0) {
+        kept_[i] = true;
+        ++empty;
+      }
+    if (empty > 0)
+      guess(fmt::format("{} root port(s) with nothing below them kept as empty ports", empty));
     if (kept_count == 0)
       throw InputError(inv_.source, "", "the dump holds no device pciesim models",
                        "a GPU, RDMA NIC, NVMe drive or DMA engine below a root port");
@@ -400,6 +410,22 @@ private:
       }
     }
     if (platform_.empty()) {
+      // Without a platform file, at least the P2PDMA allow-list entry the CPU has.
+      static const std::regex sandy_bridge_ep("E5-[0-9]{4}[A-Z]?( 0)?( @|$)");
+      if (amd) {
+        cpu_param_ = "amd_zen";
+        guess(fmt::format("CPU {}: an AMD Zen host with no platform file: the model's defaults "
+                          "with the Zen P2PDMA rule (any root ports)",
+                          model.empty() ? std::string("unknown") : "\"" + model + "\""));
+        return;
+      }
+      if (std::regex_search(model, sandy_bridge_ep)) {
+        cpu_param_ = "intel_xeon_e5";
+        guess(fmt::format("CPU \"{}\" (Sandy Bridge-EP): the model's defaults with its P2PDMA "
+                          "allow-list entry",
+                          model));
+        return;
+      }
       guess(fmt::format("CPU {}: no platform file matches, so the root complexes take the "
                         "model's defaults (host bridge not on the P2PDMA allow-list)",
                         model.empty() ? std::string("unknown") : "\"" + model + "\""));
@@ -430,9 +456,12 @@ private:
       cap_gen = cap_gen ? std::min(*cap_gen, *port_capability->gen) : port_capability->gen;
     std::optional<int> gen = f.link_status.gen;
     const int width = f.link_status.width.value_or(0); // 0: not in the dump
-    if (gen && cap_gen && *gen < *cap_gen) {
+    // GPUs lower their link speed when idle (NVIDIA's to 2.5 GT/s), so a GPU's LnkSta below what
+    // both ends support is the idle state, not what transfers run at. Other links trained lower
+    // for a reason (a riser, a slot wired for less) and stay as they are.
+    if (gen && cap_gen && *gen < *cap_gen && types_[static_cast<std::size_t>(child)] == "gpu") {
       guess(fmt::format("{} ({}): its link ran at {} when the dump was taken, below the {} both "
-                        "ends support (GPUs and NICs slow idle links): modelled at {}",
+                        "ends support (GPUs slow idle links): modelled at {}",
                         child_id, address_text(f.address), gen_text(*gen), gen_text(*cap_gen),
                         gen_text(*cap_gen)));
       gen = cap_gen;
@@ -490,6 +519,15 @@ private:
                           id, known->model));
       } else {
         guess(fmt::format("{}: BAR1 size not in the dump: the model's default aperture", id));
+      }
+    } else if (type == "dma_engine" || type == "nvme_ssd") {
+      const std::uint64_t bar0 = f.bar_sizes_bytes.empty() ? 0 : f.bar_sizes_bytes[0];
+      if (bar0 >= 4096 && (bar0 & (bar0 - 1)) == 0)
+        params["bar_size"] = format_bytes(Bytes{bar0});
+      const std::uint64_t bar1 = f.bar_sizes_bytes.size() > 1 ? f.bar_sizes_bytes[1] : 0;
+      if (type == "nvme_ssd" && bar1 >= 4096 && (bar1 & (bar1 - 1)) == 0) {
+        params["cmb"] = true; // a second memory BAR on an NVMe drive is its CMB
+        params["cmb_size"] = format_bytes(Bytes{bar1});
       }
     } else if (type == "rdma_nic") {
       if (f.network_speed_gbps && *f.network_speed_gbps > 0)
@@ -666,10 +704,20 @@ private:
     const std::string iommu = iommu_mode();
     std::vector<std::string> roots;
     for (int s = 0; s < sockets_; ++s) {
-      const auto &ports = tops[static_cast<std::size_t>(s)];
+      auto &ports = tops[static_cast<std::size_t>(s)];
       if (ports.empty()) {
-        guess(fmt::format("socket {} has no modelled device: left out", s));
+        guess(fmt::format("socket {} has no root port: left out", s));
         continue;
+      }
+      if (ports.size() > 31) {
+        std::vector<int> used;
+        for (int p : ports)
+          if (!children_[static_cast<std::size_t>(p)].empty())
+            used.push_back(p);
+        guess(fmt::format("socket {}: {} root ports, more than a root complex has (31): the {} "
+                          "empty ones left out",
+                          s, ports.size(), ports.size() - used.size()));
+        ports = used;
       }
       if (ports.size() > 31)
         fail(fn(ports[31]),
@@ -693,6 +741,8 @@ private:
       OrderedJson component = {{"id", rc}, {"type", "root_complex"}};
       if (!platform_.empty())
         component["platform"] = platform_;
+      else if (!cpu_param_.empty())
+        params["cpu"] = cpu_param_;
       component["params"] = params;
       if (!nccl_) {
         int lowest = 0x100;
@@ -848,6 +898,7 @@ private:
   std::vector<int> uncore_buses_;
   std::vector<int> all_root_buses_;
   std::string platform_;
+  std::string cpu_param_; // the root complexes' `cpu` when no platform file matches
   std::map<std::string, int> counters_;
   std::vector<std::string> unknown_links_;
   OrderedJson components_ = OrderedJson::array(), links_ = OrderedJson::array();
