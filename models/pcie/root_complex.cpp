@@ -191,7 +191,14 @@ void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload
   std::int64_t now = now_ps();
   engine.server.forget_before(now);
   std::int64_t transfer = busy_ps(tlp.payload_bytes * engine.ps_per_byte);
-  std::int64_t start = engine.server.serve(now + translation_ps + engine.latency_ps, transfer);
+  std::int64_t due = now + translation_ps + engine.latency_ps;
+  // A read request carries no data: it takes none of the engine's bandwidth, and it does not
+  // wait behind completions' data either (non-posted requests and completions are separate
+  // flow-control classes, queued apart: PCIe Base Specification, 2.4 ordering rules). Without
+  // this, when requester and completer share a root port (ACS redirect under a switch) every
+  // request queued behind the completion data of the reads before it.
+  std::int64_t start =
+      transfer == 0 && tlp.type == TlpType::MRd ? due : engine.server.serve(due, transfer);
   tlp.ingress_port = static_cast<std::uint8_t>(ingress);
   ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(start + transfer - now));
 }
