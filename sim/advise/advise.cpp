@@ -246,6 +246,7 @@ struct AdviseChange {
   std::string map_type_after;
   std::string data_path_after;
   std::size_t sim_job = SIZE_MAX;
+  std::string unavailable; // why the variant could not be made
 };
 
 struct AdviseBlocker {
@@ -288,10 +289,12 @@ std::vector<AdviseBlocker> blockers_of(const AdviseTopology &t, const AdvisePair
     std::string named;
     for (const AdvisePort &port : ports)
       named += (named.empty() ? "" : ", ") + port.name + " (" + port.address + ")";
-    b.push_back({"acs_redirect", "ACS redirect",
-                 fmt::format("ACS redirect at {}: {}; p2pdma then sends the peer traffic up "
-                             "through the root complex",
-                             named, acs_cause(t.config))});
+    b.push_back(
+        {"acs_redirect",
+         t.config.kernel.request_acs == "always" ? "ACS redirect" : "ACS redirect (IOMMU on)",
+         fmt::format("ACS redirect at {}: {}; p2pdma then sends the peer traffic up "
+                     "through the root complex",
+                     named, acs_cause(t.config))});
   }
   int root = t.hierarchy.root_of[static_cast<std::size_t>(p.initiator)];
   if (iommu_of(t.config, root) == IommuMode::Translated)
@@ -389,7 +392,8 @@ bool move_change(const AdviseTopology &t, const AdvisePair &p, AdviseChange &c) 
   std::string port = free_downstream_port(t, sw, overrides);
   if (port.empty())
     return false;
-  std::string own_end = ends[0].rfind(initiator, 0) == 0 ? ends[0] : ends[1];
+  bool first_is_own = ends[0] == initiator || ends[0].rfind(initiator + ".", 0) == 0;
+  std::string own_end = first_is_own ? ends[0] : ends[1];
   overrides.push_back({fmt::format("/links[between={},{}]/between", ends[0], ends[1]),
                        Json::array({port, own_end})});
   bool added = overrides.size() > 1;
@@ -398,8 +402,7 @@ bool move_change(const AdviseTopology &t, const AdvisePair &p, AdviseChange &c) 
   c.change = fmt::format("move {} into {} of {}'s switch {}{}", initiator, port,
                          component_of(t.config, p.target).id, component_of(t.config, sw).id,
                          added ? " (a downstream port added: every port of it is taken)" : "");
-  c.note = "a slot change, not a setting: no kernel parameter lifts a refusal by the host "
-           "bridge or the path over the root complex";
+  c.note = "a slot change, not a setting: no kernel parameter gives two cards a common switch";
   c.overrides = overrides;
   return true;
 }
@@ -825,6 +828,8 @@ OJson advise(const AdviseOptions &o) {
     sdoc->root = s;
     job.loaded =
         std::make_shared<ScenarioConfig>(load_scenario(Node::root(sdoc), directory_of(o.file)));
+    if (job.loaded->workload) // the one mechanism this scenario lists
+      job.loaded->mechanism = job.loaded->workload->mechanisms.front();
     job_of_scenario.emplace(text, jobs.size());
     jobs.push_back(std::move(job));
     return jobs.size() - 1;
@@ -835,8 +840,15 @@ OJson advise(const AdviseOptions &o) {
         component_of(base.config, p.initiator).id + ">" + component_of(base.config, p.target).id;
     g.sim_job_now = add_job(base, p, g.verdict, pair_name + " as written");
     for (AdviseChange &c : g.changes) {
-      AdviseTopology variant =
-          topology_variant(base, doc->file + " (variant " + c.kind + ")", c.overrides);
+      AdviseTopology variant;
+      try {
+        variant = topology_variant(base, doc->file + " (variant " + c.kind + ")", c.overrides);
+      } catch (const InputError &e) {
+        // A move can overfill a root complex's MMIO aperture, say: the change is shown with
+        // why it cannot be simulated as written.
+        c.unavailable = "the variant does not load: " + e.problem();
+        continue;
+      }
       P2pVerdict after = p2p_verdict(variant.view, variant.config, p.target, p.initiator);
       if (c.kind == "move" && after.acs_redirect) {
         // Under the new switch the redirect still sends the traffic up: lift it too.
@@ -848,7 +860,7 @@ OJson advise(const AdviseOptions &o) {
           listed.push_back(port.name);
         c.overrides.push_back({"/kernel/disable_acs_redir", listed});
         c.kernel_parameter = "pci=disable_acs_redir=" + ports_list(ports, true);
-        c.change += " and boot with " + c.kernel_parameter;
+        c.change += " and boot with " + c.kernel_parameter + " (the addresses after the move)";
         c.label += " + disable_acs_redir";
         variant = topology_variant(base, doc->file + " (variant move)", c.overrides);
         after = p2p_verdict(variant.view, variant.config, p.target, p.initiator);
@@ -920,7 +932,7 @@ OJson advise(const AdviseOptions &o) {
       cj["overrides"] = OJson::array();
       for (const AdviseOverride &ov : c.overrides)
         cj["overrides"].push_back("topology:" + overrides_text(ov));
-      cj["map_type_after"] = c.map_type_after;
+      cj["map_type_after"] = c.map_type_after.empty() ? OJson(nullptr) : OJson(c.map_type_after);
       cj["data_path_after"] = c.data_path_after;
       const AdviseSimJob *after = c.sim_job < jobs.size() ? &jobs[c.sim_job] : nullptr;
       cj["time_after_ns"] = time_json(after);
@@ -933,7 +945,9 @@ OJson advise(const AdviseOptions &o) {
       } else {
         cj["saved_ns"] = nullptr;
         cj["saved_percent"] = nullptr;
-        if (after && !after->result.contains("time_ns"))
+        if (!c.unavailable.empty())
+          cj["not_simulated"] = c.unavailable;
+        else if (after && !after->result.contains("time_ns"))
           cj["not_simulated"] = after->result.value("reason", "");
       }
       gj["changes"].push_back(cj);
@@ -972,7 +986,7 @@ std::string format_advice(const OJson &a) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"pair", "map type now", "blocked by", "change", "map type after", "time now",
                   "time after", "saved"});
-  std::vector<std::string> notes, members;
+  std::vector<std::string> notes, why, members;
   for (const auto &g : a["groups"]) {
     std::string pair =
         g["simulated_pair"].value("initiator", "") + ">" + g["simulated_pair"].value("target", "");
@@ -991,15 +1005,19 @@ std::string format_advice(const OJson &a) {
     if (blocked.empty())
       blocked = "nothing";
     for (const auto &b : g["blockers"])
-      notes.push_back(fmt::format("{}: {}", pair, b.value("detail", "")));
+      why.push_back(fmt::format("{}: {}", pair, b.value("detail", "")));
     std::string time_now = advise_time_text(g["time_now_ns"]);
     if (g.value("mechanism_now", "") == "bounce")
       time_now += " (bounce)";
     if (g["changes"].empty())
       rows.push_back({pair_cell, g.value("map_type", ""), blocked, "-", "-", time_now, "-", "-"});
     for (const auto &c : g["changes"]) {
-      notes.push_back(fmt::format("[{}] {}: {}; {}", notes.size() + 1, pair, c.value("change", ""),
-                                  c.value("note", "")));
+      std::string unsimulated =
+          c.contains("not_simulated")
+              ? " (not simulated: " + c["not_simulated"].get<std::string>() + ")"
+              : "";
+      notes.push_back(fmt::format("[{}] {}: {}; {}{}", notes.size() + 1, pair,
+                                  c.value("change", ""), c.value("note", ""), unsimulated));
       std::string saved = "-";
       if (c["saved_ns"].is_number())
         saved = fmt::format("{} ({:.1f}%)", advise_time_text(c["saved_ns"]),
@@ -1007,7 +1025,8 @@ std::string format_advice(const OJson &a) {
       std::string after = advise_time_text(c["time_after_ns"]);
       if (c.value("mechanism_after", "") == "bounce")
         after += " (bounce)";
-      std::string map_after = c.value("map_type_after", "");
+      std::string map_after =
+          c["map_type_after"].is_string() ? c["map_type_after"].get<std::string>() : "-";
       if (c.value("data_path_after", "").rfind("switch (", 0) == 0)
         map_after += " (ATS direct)";
       rows.push_back({pair_cell, g.value("map_type", ""), blocked,
@@ -1028,12 +1047,17 @@ std::string format_advice(const OJson &a) {
     out += line + "\n";
   }
   if (!members.empty()) {
-    out += "\n";
+    out += "\ngroups:\n";
     for (const std::string &m : members)
       out += m + "\n";
   }
+  if (!why.empty()) {
+    out += "\nwhy:\n";
+    for (const std::string &w : why)
+      out += w + "\n";
+  }
   if (!notes.empty()) {
-    out += "\n";
+    out += "\nchanges:\n";
     for (const std::string &n : notes)
       out += n + "\n";
   }
