@@ -548,11 +548,20 @@ AdviseWorkload default_workload(const std::string &size) {
                      "a size with a unit, e.g. \"4 MiB\"");
   w.buffer_bytes = bytes.value->count;
   w.iterations = w.workload.value("iterations", 1);
-  for (const Json &phase : w.workload.at("phases"))
+  for (const Json &phase : w.workload.at("phases")) {
     if (phase.value("actor", "") == "nic0") {
       w.access_size = phase.value("access_size", w.access_size);
       w.concurrency = phase.value("concurrency", w.concurrency);
     }
+    // Every phase covers the buffer in accesses of its size (checked here, so that the error
+    // names the option rather than the scenario made from it).
+    Parsed<Bytes> access = parse_bytes(phase.value("access_size", "4 KiB"));
+    if (access.value && access.value->count > 0 && w.buffer_bytes % access.value->count != 0)
+      throw InputError("--size", "",
+                       fmt::format("\"{}\" is not a multiple of the workload's access size {}",
+                                   size, phase.value("access_size", "")),
+                       "a multiple of " + phase.value("access_size", std::string()));
+  }
   return w;
 }
 
