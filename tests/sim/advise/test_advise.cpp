@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/doc_section.h"
 #include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
@@ -185,6 +186,14 @@ TEST(Advise, BadInputIsOneLineAndExitCode2) {
     ASSERT_FALSE(r.err.empty()) << arguments;
     EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << arguments << ": " << r.err;
   }
+}
+
+TEST(Advise, WorkedExampleInTheDocsIsTheProgramsOutput) {
+  const std::string command = "advise topologies/hgx-zen4.json --iommu translated --pairs gpu-nic";
+  CommandResult r = run_command("cd " + kAdviseRepo + " && " + PCIESIM_BINARY + " " + command);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_doc_section("docs/import.md", "advise-example",
+                     "```text\n$ build/pciesim " + command + "\n" + r.out + "```\n");
 }
 
 } // namespace
