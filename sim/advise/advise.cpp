@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -168,6 +167,21 @@ std::string endpoint_link(const AdviseTopology &t, int endpoint) {
   const TrainedLink &l = t.hierarchy.trained[static_cast<std::size_t>(
       t.hierarchy.parent_link[static_cast<std::size_t>(endpoint)])];
   return fmt::format("Gen{} x{}", l.shape.generation, l.shape.width);
+}
+
+// The trained links of every hop from each end up to where the two meet: pairs whose hops
+// differ (a narrower switch uplink, say) are simulated apart.
+std::string path_links(const AdviseTopology &t, int initiator, int target) {
+  const Hierarchy &h = t.hierarchy;
+  int common = common_component_above(h, initiator, target);
+  std::string text;
+  for (int end : {initiator, target}) {
+    text += "|";
+    for (int x = end; x >= 0 && x != common && h.parent[static_cast<std::size_t>(x)] >= 0;
+         x = h.parent[static_cast<std::size_t>(x)])
+      text += component_of(t.config, x).type->name + ":" + endpoint_link(t, x) + ">";
+  }
+  return text;
 }
 
 // The PCI address of a PCI-tree node (a root port or switch port) as the kernel's pci= options
@@ -798,9 +812,10 @@ OJson advise(const AdviseOptions &o) {
     g.blockers = blockers_of(base, p, g.verdict, g.relation);
     std::vector<std::vector<AdvisePort>> own{redirecting_ports(base, g.verdict)};
     std::vector<AdviseChange> changes = changes_for(base, g, own);
-    g.key = fmt::format("{}|{}|{}|{}|{}|{}", p.kind->name, map_type_name(g.verdict.type),
-                        relation_name(g.relation), g.links, g.verdict.distance,
-                        g.verdict.redirecting_nodes.size());
+    g.key =
+        fmt::format("{}|{}|{}|{}|{}{}", p.kind->name, map_type_name(g.verdict.type),
+                    relation_name(g.relation), g.verdict.distance,
+                    g.verdict.redirecting_nodes.size(), path_links(base, p.initiator, p.target));
     for (const AdviseBlocker &b : g.blockers)
       g.key += "|" + b.kind;
     for (const AdviseChange &c : changes)
