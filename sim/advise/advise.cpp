@@ -1001,10 +1001,10 @@ std::string format_advice(const OJson &a) {
   out += fmt::format("; ACS {} by the kernel\n",
                      a.value("acs_enabled", false) ? "enabled" : "not enabled");
   if (a.value("simulated", false))
-    out +=
-        fmt::format("simulated: {} bytes x {} iterations; one pair per group (the first "
-                    "listed) stands for the group\n\n",
-                    a["workload"].value("buffer_bytes", 0), a["workload"].value("iterations", 0));
+    out += fmt::format("simulated: the default workload with a {} buffer, {} iterations; the first "
+                       "pair of each group stands for the group\n\n",
+                       format_bytes(Bytes{a["workload"].value("buffer_bytes", std::uint64_t{0})}),
+                       a["workload"].value("iterations", 0));
   else
     out += "not simulated (--no-simulate)\n\n";
   std::vector<std::vector<std::string>> rows;
