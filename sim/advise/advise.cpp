@@ -599,7 +599,6 @@ Json remapped_workload(const AdviseWorkload &w, const std::string &gpu, const st
 }
 
 struct AdviseSimJob {
-  Json scenario;
   std::shared_ptr<ScenarioConfig> loaded;
   bool workload = false;
   OJson result; // {"status", "time_ns", "mechanism", "reason"}
@@ -845,7 +844,6 @@ OJson advise(const AdviseOptions &o) {
     if (found != job_of_scenario.end())
       return found->second;
     AdviseSimJob job;
-    job.scenario = s;
     job.workload = s.contains("workload");
     auto sdoc = std::make_shared<JsonDocument>();
     sdoc->file = o.file + " (" + label + ")";
@@ -942,8 +940,11 @@ OJson advise(const AdviseOptions &o) {
     const AdviseSimJob *now = g.sim_job_now < jobs.size() ? &jobs[g.sim_job_now] : nullptr;
     gj["time_now_ns"] = time_json(now);
     gj["mechanism_now"] = now ? now->result.value("mechanism", "") : "";
+    const char *kApart = "the two sit on sockets that no inter_socket_link joins";
     if (now && !now->result.contains("time_ns"))
       gj["not_simulated"] = now->result.value("reason", "");
+    else if (!now && o.simulate)
+      gj["not_simulated"] = kApart;
     gj["changes"] = OJson::array();
     for (const AdviseChange &c : g.changes) {
       OJson cj;
@@ -973,6 +974,8 @@ OJson advise(const AdviseOptions &o) {
           cj["not_simulated"] = c.unavailable;
         else if (after && !after->result.contains("time_ns"))
           cj["not_simulated"] = after->result.value("reason", "");
+        else if (!after && o.simulate)
+          cj["not_simulated"] = kApart;
       }
       gj["changes"].push_back(cj);
     }
