@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <systemc>
 
+#include "sim/advise/advise.h"
 #include "sim/batch/check.h"
 #include "sim/batch/child_pool.h"
 #include "sim/batch/comparison.h"
@@ -457,6 +458,31 @@ int run_command_line(int argc, char **argv) {
   ImportCommandOptions import_options;
   CLI::App *import = add_import_command(app, import_options);
 
+  AdviseOptions advise_options;
+  CLI::App *advise = app.add_subcommand(
+      "advise", "per device pair: the p2pdma map type, what blocks a better one, the changes "
+                "that lift it and the time each saves (simulated)");
+  advise->add_option("file", advise_options.file, "topology or scenario JSON file")->required();
+  advise->add_flag("--json", advise_options.json, "print the advice as JSON");
+  advise
+      ->add_option("--pairs", advise_options.pair_kinds,
+                   "kinds of pairs: gpu-nic (a NIC reads GPU memory), nvme-gpu, gpu-gpu")
+      ->delimiter(',');
+  advise
+      ->add_option("--pair", advise_options.pairs,
+                   "INITIATOR,TARGET: only this pair (repeatable), e.g. --pair nic0,gpu0")
+      ->allow_extra_args(false);
+  bool advise_no_simulate = false;
+  advise->add_flag("--no-simulate", advise_no_simulate, "give the advice without the times");
+  advise->add_option("--out", advise_options.out, "also write the JSON to FILE");
+  advise->add_option("--size", advise_options.size,
+                     "the workload's buffer size (default: the default comparison's, 16 MiB)");
+  advise
+      ->add_option("--iommu", advise_options.iommu,
+                   "set every root complex's IOMMU first (e.g. the box with its IOMMU on)")
+      ->check(CLI::IsMember({"off", "passthrough", "translated"}));
+  add_pool_options(*advise, advise_options.pool, "simulations");
+
   hide_empty_list_defaults(app);
   try {
     app.parse(argc, argv);
@@ -475,6 +501,7 @@ int run_command_line(int argc, char **argv) {
     check_path_arguments(*sweep, {"file", "--out"}, false);
     check_path_arguments(*merge, {"--out"}, true);
     check_path_arguments(*report, {"dir"}, true);
+    check_path_arguments(*advise, {"file", "--out"}, false);
     if (*topo) {
       if (!topo_snapshot.empty())
         check_output_file(topo_snapshot, "--snapshot");
@@ -505,6 +532,10 @@ int run_command_line(int argc, char **argv) {
       return command_validate(validate_files);
     if (*check)
       return command_check(check_options);
+    if (*advise) {
+      advise_options.simulate = !advise_no_simulate;
+      return command_advise(advise_options);
+    }
     if (*describe) {
       std::cout << (schema      ? describe_schema()
                     : platforms ? describe_platforms_markdown()

@@ -7,22 +7,22 @@
 
 namespace pciesim {
 namespace {
-using Json = nlohmann::ordered_json;
+using AxisPointJson = nlohmann::ordered_json;
 
-std::vector<Json> points_of(const std::string &axis, const Json &values) {
-  std::vector<Json> points;
-  for (const Json &v : values)
-    points.push_back(Json{{axis, v}});
+std::vector<AxisPointJson> points_of(const std::string &axis, const AxisPointJson &values) {
+  std::vector<AxisPointJson> points;
+  for (const AxisPointJson &v : values)
+    points.push_back(AxisPointJson{{axis, v}});
   return points;
 }
 
 // The header and the cells of every value of one axis.
-std::vector<std::string> table(const std::string &axis, const Json &values,
+std::vector<std::string> table(const std::string &axis, const AxisPointJson &values,
                                const std::vector<std::string> &taken = {}) {
-  std::vector<Json> points = points_of(axis, values);
+  std::vector<AxisPointJson> points = points_of(axis, values);
   AxisColumns columns({axis}, points, taken);
   std::vector<std::string> out{columns.header()};
-  for (const Json &p : points)
+  for (const AxisPointJson &p : points)
     out.push_back(columns.cells(p));
   return out;
 }
@@ -62,9 +62,10 @@ TEST(AxisColumns, ANameTakenByAnotherColumnIsPrefixed) {
   EXPECT_EQ(table("transfer", {"4 KiB"}, {"transfer_bytes"}),
             (Lines{"axis.transfer_bytes", "4096"}));
   // Two axes, in order; a point without a value has an empty cell.
-  AxisColumns two({"a", "b"}, {Json{{"a", "1 KiB"}, {"b", 2}}, Json{{"a", "2 KiB"}}}, {});
+  AxisColumns two({"a", "b"},
+                  {AxisPointJson{{"a", "1 KiB"}, {"b", 2}}, AxisPointJson{{"a", "2 KiB"}}}, {});
   EXPECT_EQ(two.header(), "a_bytes,b");
-  EXPECT_EQ(two.cells(Json{{"a", "2 KiB"}}), "2048,");
+  EXPECT_EQ(two.cells(AxisPointJson{{"a", "2 KiB"}}), "2048,");
 }
 
 } // namespace
