@@ -18,8 +18,12 @@ int route_at_switch(const RoutingTable &downstream, int upstream, int ingress,
     bool redirect = query.request ? (acs.request_redirect || acs.egress_control) &&
                                         !(acs.direct_translated && query.translated)
                                   : acs.completion_redirect;
+    // Back where it came from: a TLP a switch below redirected up to this port. ACS Upstream
+    // Forwarding sends requests and completions alike on up (PCIe Base Spec 6.12.1.1);
+    // without it the port would answer Unsupported Request, and with a switch between the
+    // peers' switch and the root complex every redirected read's completions were lost.
     if (egress == ingress)
-      redirect = query.request && acs.upstream_forwarding; // back where it came from: only UF
+      redirect = acs.upstream_forwarding;
     if (redirect) {
       acs_redirected = true;
       return upstream;

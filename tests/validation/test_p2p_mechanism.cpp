@@ -250,5 +250,41 @@ TEST(P2pDmaApi, RedirectedReadRequestsDoNotWaitBehindCompletionData) {
   EXPECT_LT(off, passthrough); // no redirect: the switch turns the traffic
 }
 
+// Two switch levels between the peers and the root complex, as on the HGX A100 baseboard: the
+// NIC and the GPU under switch sw3, itself below sw0. With the IOMMU on, sw3 redirects the
+// NIC's reads and the GPU's completions up to sw0, whose port towards sw3 would route them
+// straight back; ACS Upstream Forwarding sends both on up to the root complex (PCIe Base Spec
+// 6.12.1.1). The completions were once answered as Unsupported Requests there, and every read
+// waited for them forever.
+TEST(P2pDmaApi, RedirectedCompletionsClimbPastAnUpperSwitch) {
+  nlohmann::json topology = {
+      {"name", "nested-switches-iommu"},
+      {"components",
+       {{{"id", "rc0"},
+         {"type", "root_complex"},
+         {"params", {{"root_ports", 1}, {"iommu", "translated"}, {"cpu", "intel_skylake_e"}}}},
+        {{"id", "mem0"}, {"type", "host_memory"}, {"root_complex", "rc0"}},
+        {{"id", "sw0"}, {"type", "switch"}, {"params", {{"downstream_ports", 2}}}},
+        {{"id", "sw3"}, {"type", "switch"}, {"params", {{"downstream_ports", 2}}}},
+        {{"id", "gpu0"}, {"type", "gpu"}, {"params", {{"resizable_bar", true}}}},
+        {{"id", "nic0"}, {"type", "rdma_nic"}, {"params", {{"mtt_entries", 0}}}}}},
+      {"links",
+       {{{"between", {"rc0.rp0", "sw0.up"}}},
+        {{"between", {"sw0.dp1", "sw3.up"}}},
+        {{"between", {"sw3.dp0", "gpu0"}}},
+        {{"between", {"sw3.dp1", "nic0"}}}}}};
+  nlohmann::json r = simulate_in_child(
+      {{"name", "nested"},
+       {"topology", topology},
+       {"transfers", nlohmann::json::array({rdma("r", "read", "64 KiB", 16, 4)})}});
+  const nlohmann::json &read = transfer(r, "r");
+  EXPECT_EQ(read["route"], "nic0 > sw3 > sw0 > rc0 > sw0 > sw3 > gpu0");
+  EXPECT_EQ(read["transfers_done"], 16) << read.dump();
+  EXPECT_EQ(read["bytes"], 16 * 65536);
+  EXPECT_EQ(r["components"]["sw0"]["unsupported_requests"], 0);
+  // sw0 forwarded up both the 16 x 128 read requests (512 B each) and their completions.
+  EXPECT_GE(r["components"]["sw0"]["acs_redirected"].get<int>(), 2 * 16 * 128);
+}
+
 } // namespace
 } // namespace pciesim
