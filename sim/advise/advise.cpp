@@ -191,6 +191,9 @@ struct AdvisePort {
   std::string address; // "0000:03:01.0"
   int component = -1;
   int port = -1;
+  // The address is the machine's (the topology's `port_addresses`, as `pciesim import` writes
+  // from lspci), not pciesim's own numbering.
+  bool machine_address = false;
 };
 
 AdvisePort port_of_node(const AdviseTopology &t, int node) {
@@ -199,8 +202,12 @@ AdvisePort port_of_node(const AdviseTopology &t, int node) {
       if (t.view.node_of_port[c][p] == node) {
         const ComponentAddressing &a = t.enumeration.components[c];
         std::string bdf = p < a.ports.size() ? format_bdf(a.ports[p].bdf) : "?";
+        const ComponentConfig &owner = t.config.components[c];
+        // Port 0 of a switch is its upstream port; port_addresses lists the downstream ones.
+        const bool listed =
+            !owner.port_addresses.empty() && (owner.type->role != ComponentRole::Switch || p > 0);
         return {t.config.port_name(static_cast<int>(c), static_cast<int>(p)), "0000:" + bdf,
-                static_cast<int>(c), static_cast<int>(p)};
+                static_cast<int>(c), static_cast<int>(p), listed};
       }
   return {t.view.tree.nodes[static_cast<std::size_t>(node)].name, "?", -1, -1};
 }
@@ -461,6 +468,15 @@ std::vector<AdviseChange> changes_for(const AdviseTopology &t, AdviseGroup &g,
     c.change = fmt::format("boot with {} (ports {})", c.kernel_parameter, ports_list(ports, false));
     c.note = "clears ACS request and completion redirect on those ports: peers under them "
              "reach each other without the IOMMU checking (less isolation between the devices)";
+    std::string numbered;
+    for (const AdvisePort &port : ports)
+      if (!port.machine_address)
+        numbered += (numbered.empty() ? "" : ", ") + port.name;
+    if (!numbered.empty())
+      c.note += fmt::format("; the addresses of {} are pciesim's numbering, not read from the "
+                            "machine (the topology has no port_addresses): check them with "
+                            "lspci -t before booting with it",
+                            numbered);
     c.overrides.push_back({"/kernel/disable_acs_redir", listed});
     changes.push_back(c);
     // ATS: the NIC sends translated requests, which ports with Direct Translated pass.
