@@ -191,9 +191,10 @@ struct AdvisePort {
   std::string address; // "0000:03:01.0"
   int component = -1;
   int port = -1;
-  // The address is the machine's (the topology's `port_addresses`, as `pciesim import` writes
-  // from lspci), not pciesim's own numbering.
-  bool machine_address = false;
+  // The port belongs to a real machine's component (it has a `pci_address`, as `pciesim import`
+  // writes) whose port addresses the dump did not give (NCCL's leaves them out): its address
+  // is pciesim's numbering, which may not be the machine's.
+  bool address_guessed = false;
 };
 
 AdvisePort port_of_node(const AdviseTopology &t, int node) {
@@ -207,7 +208,7 @@ AdvisePort port_of_node(const AdviseTopology &t, int node) {
         const bool listed =
             !owner.port_addresses.empty() && (owner.type->role != ComponentRole::Switch || p > 0);
         return {t.config.port_name(static_cast<int>(c), static_cast<int>(p)), "0000:" + bdf,
-                static_cast<int>(c), static_cast<int>(p), listed};
+                static_cast<int>(c), static_cast<int>(p), owner.pci_address.has_value() && !listed};
       }
   return {t.view.tree.nodes[static_cast<std::size_t>(node)].name, "?", -1, -1};
 }
@@ -470,11 +471,11 @@ std::vector<AdviseChange> changes_for(const AdviseTopology &t, AdviseGroup &g,
              "reach each other without the IOMMU checking (less isolation between the devices)";
     std::string numbered;
     for (const AdvisePort &port : ports)
-      if (!port.machine_address)
+      if (port.address_guessed)
         numbered += (numbered.empty() ? "" : ", ") + port.name;
     if (!numbered.empty())
       c.note += fmt::format("; the addresses of {} are pciesim's numbering, not read from the "
-                            "machine (the topology has no port_addresses): check them with "
+                            "machine (the dump had no port addresses): check them with "
                             "lspci -t before booting with it",
                             numbered);
     c.overrides.push_back({"/kernel/disable_acs_redir", listed});

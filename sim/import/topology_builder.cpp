@@ -811,9 +811,32 @@ private:
       topology["kernel"] = kernel;
     topology["components"] = components_;
     topology["links"] = links_;
+    merge_per_device_guesses();
     topology["import"] = {
         {"source", inv_.source}, {"format", inv_.format}, {"guesses", out_.guesses}};
     out_.topology = std::move(topology);
+  }
+
+  // "gpu0: X" … "gpu7: X" become one "gpu0, gpu1, …, gpu7: X", where the first stood.
+  void merge_per_device_guesses() {
+    static const std::regex per_device("([a-z]+[0-9]+): (.*)");
+    std::vector<std::string> merged;
+    std::map<std::string, std::size_t> where; // the text after the id -> its line in `merged`
+    for (const std::string &guess : out_.guesses) {
+      std::smatch m;
+      if (!std::regex_match(guess, m, per_device)) {
+        merged.push_back(guess);
+        continue;
+      }
+      auto [it, first] = where.emplace(m[2].str(), merged.size());
+      if (first) {
+        merged.push_back(guess);
+        continue;
+      }
+      std::string &line = merged[it->second];
+      line.insert(line.size() - static_cast<std::size_t>(m[2].length()) - 2, ", " + m[1].str());
+    }
+    out_.guesses = std::move(merged);
   }
 
   int socket_of_root_bus(int bus) const {
