@@ -252,3 +252,28 @@ TEST(ImportNccl, TheSwitchCascadeAndTheGuessAboutMissingPorts) {
 
 } // namespace
 } // namespace pciesim::test
+
+namespace pciesim::test {
+namespace {
+
+// Links as trained: the two Ice Lake hosts of one NCCL issue differ only in the NIC's link,
+// x8 on one and x16 on the other, as their dumps' link_width says.
+TEST(ImportNccl, LinksAreModelledAsTheyTrained) {
+  const std::string dir = make_temp_dir("import-links");
+  for (auto [host, width] : {std::pair{"a", "x8"}, std::pair{"b", "x16"}}) {
+    const std::string out = dir + "/" + host + ".json";
+    ASSERT_EQ(run_pciesim(std::string("import ") + kImportData +
+                          "intel-2s-icelake-2xa100-pcie-cx6dx-host-" + host +
+                          "-nccl-topo.xml --quiet --out " + out)
+                  .exit_code,
+              0);
+    CommandResult tree = run_pciesim("topo " + out);
+    EXPECT_NE(tree.out.find(std::string("nic0 (rdma_nic) 16:00.0 [Gen4 ") + width + "]"),
+              std::string::npos)
+        << host << "\n"
+        << tree.out;
+  }
+}
+
+} // namespace
+} // namespace pciesim::test
