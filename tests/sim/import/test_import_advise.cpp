@@ -26,7 +26,7 @@ std::string port_address(const std::string &tree, const std::string &switch_id, 
   return "0000:" + m[1].str();
 }
 
-double total_time_ns(const std::string &dir, const std::string &name,
+double advised_pair_run_ns(const std::string &dir, const std::string &name,
                      const nlohmann::json &topology) {
   std::ofstream(dir + "/" + name + "-topology.json") << topology.dump(2);
   nlohmann::json scenario = nlohmann::json::parse(read_repo_file("scenarios/default.json"));
@@ -93,8 +93,8 @@ TEST(ImportAdvise, TheHgxA100WithItsIommuOnIsToldToLiftTheAcsRedirect) {
       c["params"]["iommu"] = "translated";
   nlohmann::json lifted = on;
   lifted["kernel"]["disable_acs_redir"] = {"sw3.dp0", "sw3.dp1", "sw4.dp0"};
-  const double now = total_time_ns(dir, "iommu-on", on);
-  const double after = total_time_ns(dir, "lifted", lifted);
+  const double now = advised_pair_run_ns(dir, "iommu-on", on);
+  const double after = advised_pair_run_ns(dir, "lifted", lifted);
   EXPECT_DOUBLE_EQ(group->at("time_now_ns").get<double>(), now);
   EXPECT_DOUBLE_EQ(lift->at("time_after_ns").get<double>(), after);
   EXPECT_GT(lift->at("saved_ns").get<double>(), 0.1 * now);
