@@ -55,7 +55,15 @@ int decimal_number(const Node &node, int min, int max) {
   node.fail(fmt::format("\"{}\" is not a number from {} to {}", text, min, max));
 }
 
-void read_sysfs_function(const std::string &key, const Node &attributes, PciInventory &inventory) {
+// A function's parent as its sysfs path names it, resolved once every function is known.
+struct SysfsParent {
+  std::size_t function;
+  PciAddress parent;
+  std::string pointer; // of the sysfs_path attribute
+};
+
+void read_sysfs_function(const std::string &key, const Node &attributes, PciInventory &inventory,
+                         std::vector<SysfsParent> &parents) {
   std::optional<PciAddress> address = parse_pci_address(key);
   if (!address)
     attributes.fail(fmt::format("\"{}\" is not a PCI address", key),
@@ -129,8 +137,7 @@ void read_sysfs_function(const std::string &key, const Node &attributes, PciInve
       std::string parent = path.substr(before == std::string::npos ? 0 : before + 1,
                                        last - (before == std::string::npos ? 0 : before + 1));
       if (auto parent_address = parse_pci_address(parent))
-        f.parent =
-            -2 - static_cast<int>(parent_address->segment << 16 | parent_address->bdf.packed());
+        parents.push_back({static_cast<std::size_t>(index), *parent_address, n->pointer()});
     }
   }
 }
@@ -161,22 +168,18 @@ PciInventory read_snapshot(const Node &root) {
   functions.require_object();
   if (functions.keys().empty())
     functions.fail("no PCI function", "the functions of /sys/bus/pci/devices");
+  std::vector<SysfsParent> parents;
   for (const std::string &key : functions.keys())
-    read_sysfs_function(key, functions.at(key), inventory);
-  // Parents named by sysfs paths (encoded as -2 - address until all functions are known).
-  for (PciFunctionInfo &f : inventory.functions)
-    if (f.parent <= -2) {
-      const int code = -2 - f.parent;
-      PciAddress parent;
-      parent.segment = code >> 16;
-      parent.bdf = Bdf::unpack(static_cast<std::uint16_t>(code & 0xffff));
-      f.parent = inventory.find(parent);
-      if (f.parent < 0)
-        throw InputError(root.file(), f.where + "/sysfs_path",
-                         fmt::format("the bridge above, {}, is not among pci_functions",
-                                     format_pci_address(parent)),
-                         "every function of the tree");
-    }
+    read_sysfs_function(key, functions.at(key), inventory, parents);
+  for (const SysfsParent &p : parents) {
+    const int parent = inventory.find(p.parent);
+    if (parent < 0)
+      throw InputError(root.file(), p.pointer,
+                       fmt::format("the bridge above, {}, is not among pci_functions",
+                                   format_pci_address(p.parent)),
+                       "every function of the tree");
+    inventory.functions[p.function].parent = parent;
+  }
   // A bridge sysfs placed but no lspci described is still a bridge.
   for (const PciFunctionInfo &f : inventory.functions)
     if (f.parent >= 0) {
