@@ -344,8 +344,12 @@ private:
     if (inv_.cpu_family) {
       const int family = *inv_.cpu_family, number = inv_.cpu_model_number.value_or(-1);
       if (amd && family == 0x17)
-        pick(number >= 0x30 ? "amd-zen2" : "amd-zen2",
-             fmt::format("AMD family 17h model {:x}h", number));
+        // Models 30h and up are Zen 2 (Rome); below, Zen 1 (Naples), whose nearest platform
+        // file is Zen 2's.
+        pick("amd-zen2", fmt::format("AMD family 17h model {:x}h{}", number,
+                                     number >= 0x30 ? ""
+                                                    : " (Zen 1: the Zen 2 platform is the "
+                                                      "nearest pciesim has)"));
       else if (amd && family == 0x19)
         pick((number >= 0x10 && number < 0x20) || number >= 0x60 ? "amd-zen4" : "amd-zen3",
              fmt::format("AMD family 19h model {:x}h", number));
