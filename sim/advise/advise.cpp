@@ -109,23 +109,12 @@ struct AdvisePair {
   int initiator = -1, target = -1;
 };
 
-// The lowest switch or root complex above both, or -1.
-int common_component_above(const Hierarchy &h, int a, int b) {
-  for (int x = h.parent[static_cast<std::size_t>(a)]; x >= 0;
-       x = h.parent[static_cast<std::size_t>(x)])
-    for (int y = h.parent[static_cast<std::size_t>(b)]; y >= 0;
-         y = h.parent[static_cast<std::size_t>(y)])
-      if (x == y)
-        return x;
-  return -1;
-}
-
 // Where the two meet, as a class of path: what the time of a transfer depends on beyond the
 // links' shapes.
 enum class PairRelation { SameSwitch, SameRootComplex, OtherSocket, Unreachable };
 
 PairRelation relation_of(const AdviseTopology &t, int initiator, int target) {
-  int common = common_component_above(t.hierarchy, initiator, target);
+  int common = common_upstream(t.hierarchy, initiator, target);
   if (common >= 0)
     return component_of(t.config, common).type->role == ComponentRole::Switch
                ? PairRelation::SameSwitch
@@ -140,7 +129,7 @@ PairRelation relation_of(const AdviseTopology &t, int initiator, int target) {
 std::string tree_path(const AdviseTopology &t, int initiator, int target) {
   const Hierarchy &h = t.hierarchy;
   auto id = [&](int c) { return component_of(t.config, c).id; };
-  int common = common_component_above(h, initiator, target);
+  int common = common_upstream(h, initiator, target);
   std::vector<std::string> up, down;
   for (int x = initiator; x >= 0 && x != common; x = h.parent[static_cast<std::size_t>(x)])
     up.push_back(id(x));
@@ -173,7 +162,7 @@ std::string endpoint_link(const AdviseTopology &t, int endpoint) {
 // differ (a narrower switch uplink, say) are simulated apart.
 std::string path_links(const AdviseTopology &t, int initiator, int target) {
   const Hierarchy &h = t.hierarchy;
-  int common = common_component_above(h, initiator, target);
+  int common = common_upstream(h, initiator, target);
   std::string text;
   for (int end : {initiator, target}) {
     text += "|";

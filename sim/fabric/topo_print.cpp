@@ -156,17 +156,6 @@ std::string topology_dot(const TopologyConfig &t, const Hierarchy &h, const Enum
 
 namespace {
 
-// The lowest component above both `a` and `b` (a switch or root complex), or -1.
-int common_upstream(const Hierarchy &h, int a, int b) {
-  for (int x = h.parent[static_cast<std::size_t>(a)]; x >= 0;
-       x = h.parent[static_cast<std::size_t>(x)])
-    for (int y = h.parent[static_cast<std::size_t>(b)]; y >= 0;
-         y = h.parent[static_cast<std::size_t>(y)])
-      if (x == y)
-        return x;
-  return -1;
-}
-
 // The endpoints of `--p2p`: every DMA initiator, and every endpoint that exposes memory to
 // peers (its data BAR present).
 struct P2pPairs {

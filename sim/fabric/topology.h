@@ -11,22 +11,12 @@
 #include <boost/graph/adjacency_list.hpp>
 
 #include "models/pcie/link.h"
-#include "models/pcie/tlp.h"
 #include "sim/config/component_catalog.h"
 #include "sim/config/json_input.h"
 #include "sim/config/platform.h"
+#include "sim/fabric/pci_address.h"
 
 namespace pciesim {
-
-// A PCI address as lspci writes it ("0000:41:00.0" or "41:00.0"): where firmware put a
-// component on a real machine, so that an imported topology enumerates as the machine did.
-struct PciAddress {
-  int segment = 0;
-  Bdf bdf;
-};
-std::string format_pci_address(const PciAddress &address); // "0000:41:00.0"
-// Parses "[SSSS:]BB:DD.F" (hex; device 0..1f, function 0..7); nullopt if malformed.
-std::optional<PciAddress> parse_pci_address(const std::string &text);
 
 struct ComponentConfig {
   std::string id;
@@ -123,6 +113,8 @@ struct Hierarchy {
 // Loads and checks a topology document; throws InputError.
 TopologyConfig load_topology(const Node &root);
 Hierarchy build_hierarchy(const TopologyConfig &topology);
+// The lowest component above both `a` and `b` (a switch or root complex), or -1.
+int common_upstream(const Hierarchy &hierarchy, int a, int b);
 
 // A topology given as a path (relative to `base_dir`) or inline object.
 struct LoadedTopology {

@@ -27,7 +27,7 @@ std::string port_address(const std::string &tree, const std::string &switch_id, 
 }
 
 double advised_pair_run_ns(const std::string &dir, const std::string &name,
-                     const nlohmann::json &topology) {
+                           const nlohmann::json &topology) {
   std::ofstream(dir + "/" + name + "-topology.json") << topology.dump(2);
   nlohmann::json scenario = nlohmann::json::parse(read_repo_file("scenarios/default.json"));
   scenario.erase("expect");
