@@ -46,4 +46,17 @@ std::string nic_reads_gpu_scenario(std::uint64_t bytes) {
                      bytes / kMessageBytes, bytes >> 20);
 }
 
+std::string big_machine_scenario(int pairs, std::uint64_t bytes_per_pair) {
+  // The same messages as nic_reads_gpu_scenario, one transfer per GPU-NIC pair; each pair
+  // shares its switch with another pair, and its root port with nothing else.
+  constexpr std::uint64_t kMessageBytes = 1 << 20;
+  std::string transfers;
+  for (int pair = 0; pair < pairs; ++pair)
+    transfers += fmt::format(
+        R"({}{{"id": "pair{}", "initiator": "nic{}", "target": "gpu{}", "direction": "read",
+            "size": "1 MiB", "count": {}, "queue_pairs": 4, "buffer": "{} MiB"}})",
+        pair ? "," : "", pair, pair, pair, bytes_per_pair / kMessageBytes, bytes_per_pair >> 20);
+  return fmt::format(R"({{"topology": "topologies/hgx-zen4.json", "transfers": [{}]}})", transfers);
+}
+
 } // namespace pciesim_bench

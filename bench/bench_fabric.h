@@ -17,5 +17,8 @@ Measurement scenario_tlp_hops(const std::string &scenario_json);
 std::string streaming_dma_scenario(bool is_write, std::uint64_t bytes);
 // The NIC RDMA-reading `bytes` of a GPU buffer behind the same switch, 256-byte TLPs.
 std::string nic_reads_gpu_scenario(std::uint64_t bytes);
+// On topologies/hgx-zen4.json (two sockets, four switches, 8 GPUs and 8 NICs): NICs 0..pairs-1
+// each RDMA-read `bytes_per_pair` of the GPU beside them under its switch, all at once.
+std::string big_machine_scenario(int pairs, std::uint64_t bytes_per_pair);
 
 } // namespace pciesim_bench

@@ -4,7 +4,8 @@
 //
 //   pciesim_bench                 everything (about a minute on 2 cores)
 //   pciesim_bench --smoke         every row with tiny sizes (a few seconds; CI runs it)
-//   pciesim_bench --only hops,scaling   a subset: floor, hops, scaling, sweep, hmm, validate
+//   pciesim_bench --only hops,scaling   a subset: floor, hops, scaling, machine, sweep, hmm,
+//                                       validate
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -36,6 +37,7 @@ struct Sizes {
   long floor_hops;
   std::uint64_t write_bytes, read_bytes; // streaming DMA through the switch
   std::uint64_t scaling_bytes[3];        // NIC reads of GPU memory
+  std::uint64_t machine_pair_bytes;      // per GPU-NIC pair of the 8-GPU box
   const char *sweep_file;                // under bench/
   const char *hmm_file;                  // under bench/
   long validate_components[2];           // topology sizes loaded and checked
@@ -46,6 +48,7 @@ constexpr Sizes kFull{20'000'000,
                       512 * kMiB,
                       256 * kMiB,
                       {64 * kMiB, 256 * kMiB, 1024 * kMiB},
+                      1024 * kMiB,
                       "sweep-nic-read-64x64MiB.json",
                       "hmm-pingpong.json",
                       {25'000, 100'000}};
@@ -54,6 +57,7 @@ constexpr Sizes kSmoke{1'000'000,
                        16 * kMiB,
                        8 * kMiB,
                        {4 * kMiB, 8 * kMiB, 16 * kMiB},
+                       4 * kMiB,
                        "sweep-smoke.json",
                        "hmm-pingpong-smoke.json",
                        {2'500, 10'000}};
@@ -151,6 +155,27 @@ void run_hmm(Table &table, const Sizes &sizes) {
                 1e6 * m.wall_seconds / m.work, "-");
 }
 
+// The dual-socket 8-GPU, 8-NIC box with one pair moving data, then all eight at once: the
+// wall time per simulated byte should not grow with the devices and flows in flight.
+void run_machine(Table &table, const Sizes &sizes) {
+  Measurement one = scenario_tlp_hops(big_machine_scenario(1, sizes.machine_pair_bytes));
+  table.row("machine.1pair",
+            fmt::format("8-GPU box, 1 NIC reads {} of its GPU: TLP hops",
+                        size_name(sizes.machine_pair_bytes)),
+            one);
+  Measurement eight = scenario_tlp_hops(big_machine_scenario(8, sizes.machine_pair_bytes));
+  table.row("machine.8pairs",
+            fmt::format("8-GPU box, 8 NICs read {} each at once: TLP hops",
+                        size_name(sizes.machine_pair_bytes)),
+            eight);
+  if (!one.ok || !eight.ok || one.wall_seconds <= 0)
+    return;
+  table.ratio("machine.time_per_byte_ratio", "wall per simulated byte, 8 pairs / 1 pair",
+              eight.wall_seconds / 8 / one.wall_seconds, "<= 1.3");
+  table.ratio("machine.rss_ratio", "peak RSS 8 pairs / peak RSS 1 pair",
+              static_cast<double>(eight.peak_rss_kib) / static_cast<double>(one.peak_rss_kib), "-");
+}
+
 // A topology of `components` components: root complexes, each with its host memory and one
 // DMA engine on its root port. Far more than 256 buses, so enumeration refuses it, as it must;
 // what is measured is everything before that verdict (parse, load with its id and port checks,
@@ -205,7 +230,8 @@ void run_validate(Table &table, const Sizes &sizes) {
 int main(int argc, char **argv) {
   using namespace pciesim_bench;
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
-  const std::set<std::string> all = {"floor", "hops", "scaling", "sweep", "hmm", "validate"};
+  const std::set<std::string> all = {"floor", "hops", "scaling", "machine",
+                                     "sweep", "hmm",  "validate"};
   std::set<std::string> groups = all;
   bool smoke = false;
   for (int i = 1; i < argc; ++i) {
@@ -217,15 +243,17 @@ int main(int argc, char **argv) {
       std::stringstream list(argv[++i]);
       for (std::string g; std::getline(list, g, ',');) {
         if (!all.count(g)) {
-          std::fprintf(stderr,
-                       "unknown group \"%s\" (floor, hops, scaling, sweep, hmm, validate)\n",
-                       g.c_str());
+          std::fprintf(
+              stderr,
+              "unknown group \"%s\" (floor, hops, scaling, machine, sweep, hmm, validate)\n",
+              g.c_str());
           return 2;
         }
         groups.insert(g);
       }
     } else {
-      std::fprintf(stderr, "usage: %s [--smoke] [--only floor,hops,scaling,sweep,hmm,validate]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--smoke] [--only floor,hops,scaling,machine,sweep,hmm,validate]\n",
                    argv[0]);
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
@@ -246,6 +274,8 @@ int main(int argc, char **argv) {
     run_hops(table, sizes);
   if (groups.count("scaling"))
     run_scaling(table, sizes);
+  if (groups.count("machine"))
+    run_machine(table, sizes);
   if (groups.count("sweep"))
     run_sweep(table, sizes);
   if (groups.count("hmm"))

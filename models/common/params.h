@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -30,6 +31,8 @@ struct CrossCheck {
   std::string expected;
 };
 
+using ParamValue = std::variant<Bytes, Duration, Bandwidth, std::int64_t, bool, std::string>;
+
 struct ParamSpec {
   ParamSpec(std::string name_, ParamKind kind_, nlohmann::json default_value_, std::string doc_,
             double min_ = 0, double max_ = 0, bool power_of_two_ = false,
@@ -48,14 +51,16 @@ struct ParamSpec {
   bool zero_means_unlimited = false; // documented meaning of 0 (e.g. infinite credits)
   std::vector<std::string> choices;  // for ParamKind::choice
   CrossCheck check;                  // checked by the loader once every value is resolved
+  // The default, parsed once by the loader (sim/config/param_loader.cpp): every component that
+  // keeps a default would otherwise parse the same text again. The fields above are fixed at
+  // construction, so the parsed value cannot go stale.
+  mutable std::optional<ParamValue> parsed_default;
 
   ParamSpec &&with_check(CrossCheck rule) && {
     check = std::move(rule);
     return std::move(*this);
   }
 };
-
-using ParamValue = std::variant<Bytes, Duration, Bandwidth, std::int64_t, bool, std::string>;
 
 // Resolved values of one component's (or link's) parameters, in table order.
 class ParamSet {

@@ -323,11 +323,9 @@ bool LinkDirection::credits_restored() const {
     header[c] = header_available_[c];
     data[c] = data_available_[c];
   }
-  auto pending = credit_returns_;
-  while (!pending.empty()) {
-    header[pending.top().fc_class] += pending.top().header;
-    data[pending.top().fc_class] += pending.top().data;
-    pending.pop();
+  for (std::size_t i = 0; i < credit_returns_.size(); ++i) {
+    header[credit_returns_[i].fc_class] += credit_returns_[i].header;
+    data[credit_returns_[i].fc_class] += credit_returns_[i].data;
   }
   for (int c = 0; c < kFcClasses; ++c)
     if (header[c] != limits_.header[c] || data[c] != limits_.data[c])

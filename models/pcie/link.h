@@ -10,12 +10,12 @@
 
 #include <cstdint>
 #include <deque>
-#include <queue>
 #include <string>
 #include <vector>
 
 #include <systemc>
 
+#include "models/common/arrival_ordered_queue.h"
 #include "models/common/params.h"
 #include "models/common/sim_context.h"
 #include "models/common/stats.h"
@@ -128,7 +128,6 @@ private:
       return at_fs != o.at_fs ? at_fs > o.at_fs : seq > o.seq;
     }
   };
-  using QueueHeap = std::priority_queue<Queued, std::vector<Queued>, std::greater<Queued>>;
 
   // Delivers what has arrived, sends what can go, and asks to be woken when that changes.
   void run() override;
@@ -155,10 +154,9 @@ private:
   std::int64_t flight_fs_;
   std::int64_t credit_return_fs_;
 
-  QueueHeap queues_[kFcClasses];
+  ArrivalOrderedQueue<Queued> queues_[kFcClasses];
   std::deque<InFlight> in_flight_;
-  std::priority_queue<CreditReturn, std::vector<CreditReturn>, std::greater<CreditReturn>>
-      credit_returns_;
+  ArrivalOrderedQueue<CreditReturn> credit_returns_;
   std::uint32_t header_available_[kFcClasses];
   std::uint32_t data_available_[kFcClasses];
   std::int64_t busy_until_fs_ = 0;

