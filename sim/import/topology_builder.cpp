@@ -9,80 +9,15 @@
 
 #include <fmt/format.h>
 
+#include "sim/import/host_platform.h"
+#include "sim/import/known_devices.h"
+#include "sim/import/socket_layout.h"
 #include "sim/util/input_error.h"
 
 namespace pciesim {
 namespace {
 
 using OrderedJson = nlohmann::ordered_json;
-
-constexpr std::uint16_t kVendorNvidia = 0x10de, kVendorAmdGpu = 0x1002, kVendorAmd = 0x1022,
-                        kVendorIntel = 0x8086, kVendorMellanox = 0x15b3, kVendorNetronome = 0x19ee;
-
-// Devices whose datasheet figures the import uses when the dump lacks them (NVIDIA and NVIDIA
-// networking product pages: docs/references.md, "Importing a machine").
-struct KnownDevice {
-  std::uint16_t vendor, device;
-  const char *name_part; // matched in lspci's name when the dump has no ids
-  const char *model;
-  int max_gen;
-  int memory_gib;     // GPUs
-  int line_rate_gbps; // NICs
-};
-constexpr KnownDevice kKnownDevices[] = {
-    {kVendorNvidia, 0x1db1, "V100 SXM2", "V100 SXM2 16GB", 3, 16, 0},
-    {kVendorNvidia, 0x1db4, "V100 PCIe", "V100 PCIe 16GB", 3, 16, 0},
-    {kVendorNvidia, 0x20b0, "A100 SXM4 40GB", "A100 SXM4 40GB", 4, 40, 0},
-    {kVendorNvidia, 0x20b2, "A100 SXM4 80GB", "A100 SXM4 80GB", 4, 80, 0},
-    {kVendorNvidia, 0x20b5, "A100 80GB PCIe", "A100 PCIe 80GB", 4, 80, 0},
-    {kVendorNvidia, 0x20f1, "A100 PCIe 40GB", "A100 PCIe 40GB", 4, 40, 0},
-    {kVendorNvidia, 0x2330, "H100 SXM5", "H100 SXM5 80GB", 5, 80, 0},
-    {kVendorNvidia, 0x2331, "H100 PCIe", "H100 PCIe 80GB", 5, 80, 0},
-    {kVendorNvidia, 0x2335, "H200", "H200 SXM 141GB", 5, 141, 0},
-    {kVendorNvidia, 0x26b1, "RTX 6000 Ada", "RTX 6000 Ada Generation 48GB", 4, 48, 0},
-    {kVendorNvidia, 0x2684, "RTX 4090", "GeForce RTX 4090 24GB", 4, 24, 0},
-    {kVendorMellanox, 0x1017, "ConnectX-5]", "ConnectX-5", 3, 0, 100},
-    {kVendorMellanox, 0x1019, "ConnectX-5 Ex", "ConnectX-5 Ex", 4, 0, 100},
-    {kVendorMellanox, 0x101b, "ConnectX-6]", "ConnectX-6", 4, 0, 200},
-    {kVendorMellanox, 0x101d, "ConnectX-6 Dx", "ConnectX-6 Dx", 4, 0, 100},
-    {kVendorMellanox, 0x1021, "ConnectX-7", "ConnectX-7", 5, 0, 400},
-};
-
-const KnownDevice *known_device(const PciFunctionInfo &f) {
-  for (const KnownDevice &d : kKnownDevices)
-    if (f.vendor && f.device && *f.vendor == d.vendor && *f.device == d.device)
-      return &d;
-  if (!f.device)
-    for (const KnownDevice &d : kKnownDevices)
-      if (f.name.find(d.name_part) != std::string::npos)
-        return &d;
-  return nullptr;
-}
-
-bool name_has(const PciFunctionInfo &f, std::initializer_list<const char *> parts) {
-  for (const char *part : parts)
-    if (f.name.find(part) != std::string::npos)
-      return true;
-  return false;
-}
-
-std::optional<std::uint16_t> vendor_of(const PciFunctionInfo &f) {
-  if (f.vendor)
-    return f.vendor;
-  // lspci -t without -nn: the vendor's name starts the function's name.
-  static const std::pair<const char *, std::uint16_t> names[] = {
-      {"NVIDIA Corporation", kVendorNvidia},
-      {"Advanced Micro Devices, Inc. [AMD/ATI]", kVendorAmdGpu},
-      {"Advanced Micro Devices", kVendorAmd},
-      {"Intel Corporation", kVendorIntel},
-      {"Mellanox Technologies", kVendorMellanox},
-      {"Netronome", kVendorNetronome},
-  };
-  for (const auto &[name, id] : names)
-    if (f.name.rfind(name, 0) == 0)
-      return id;
-  return std::nullopt;
-}
 
 std::string address_text(const PciAddress &a) { return format_pci_address(a); }
 
@@ -112,7 +47,10 @@ public:
     assign_roles();
     choose_endpoints();
     find_sockets();
-    choose_platform();
+    const HostPlatform host = choose_host_platform(inv_);
+    platform_ = host.platform;
+    cpu_param_ = host.cpu_param;
+    guess(host.guess);
     emit();
     return std::move(out_);
   }
@@ -211,231 +149,12 @@ private:
 
   // --- sockets ---------------------------------------------------------------------------
 
-  std::optional<int> numa_below(int i) const {
-    if (fn(i).numa_node && *fn(i).numa_node >= 0)
-      return fn(i).numa_node;
-    for (int child : children_[static_cast<std::size_t>(i)])
-      if (auto n = numa_below(child))
-        return n;
-    return std::nullopt;
-  }
-
-  bool amd_host() const {
-    if (inv_.cpu_vendor.find("AMD") != std::string::npos)
-      return true;
-    for (const PciFunctionInfo &f : inv_.functions)
-      if (f.parent < 0 && f.address.bdf.device == 0 && f.address.bdf.function == 0 &&
-          vendor_of(f) == kVendorAmd)
-        return true;
-    return inv_.cpu_model.find("AMD") != std::string::npos;
-  }
-
   void find_sockets() {
     for (std::size_t i = 0; i < inv_.functions.size(); ++i)
       if (kept_[i] && inv_.functions[i].parent < 0)
         tops_.push_back(static_cast<int>(i));
     std::sort(tops_.begin(), tops_.end(), [&](int a, int b) { return before(a, b); });
-    // NUMA nodes the dump names, in order.
-    std::set<int> nodes;
-    for (const PciFunctionInfo &f : inv_.functions)
-      if (f.numa_node && *f.numa_node >= 0)
-        nodes.insert(*f.numa_node);
-    std::vector<int> root_buses = inv_.root_buses;
-    for (const PciFunctionInfo &f : inv_.functions)
-      if (f.parent < 0 && f.address.segment == 0)
-        root_buses.push_back(f.address.bdf.bus);
-    std::sort(root_buses.begin(), root_buses.end());
-    root_buses.erase(std::unique(root_buses.begin(), root_buses.end()), root_buses.end());
-    all_root_buses_ = root_buses;
-
-    std::string how;
-    if (options_.sockets) {
-      sockets_ = *options_.sockets;
-      how = "given by --sockets";
-    } else if (inv_.sockets) {
-      sockets_ = *inv_.sockets;
-      how = "";
-    } else if (nccl_ && !nodes.empty()) {
-      sockets_ = std::min<int>(2, static_cast<int>(nodes.size()));
-      if (nodes.size() > 2)
-        guess(fmt::format("the dump has {} NUMA nodes (<cpu> elements): assumed 2 sockets with "
-                          "the nodes split in order (pass --sockets to change)",
-                          nodes.size()));
-      else
-        how = "one per <cpu> (NUMA node) of the dump";
-    } else if (amd_host()) {
-      sockets_ = root_buses.size() >= 8 ? 2 : 1;
-      guess(fmt::format("sockets: {}, as AMD EPYC and Threadripper have 4 root buses per socket "
-                        "and the dump has {} (a snapshot records them; or pass --sockets)",
-                        sockets_, root_buses.size()));
-    } else {
-      // Intel Xeon E5 (and Core i7 -E) put each socket's uncore on a root bus of its own, the
-      // last bus of the socket's range (3f, 7f, bf or ff) with no bridge on it.
-      for (int bus : root_buses) {
-        if ((bus & 0x3f) != 0x3f)
-          continue;
-        bool bridge = false;
-        for (const PciFunctionInfo &f : inv_.functions)
-          bridge |= f.parent < 0 && f.address.bdf.bus == bus && f.is_bridge();
-        if (!bridge)
-          uncore_buses_.push_back(bus);
-      }
-      sockets_ = std::max<int>(1, static_cast<int>(uncore_buses_.size()));
-      guess(fmt::format("sockets: {}, {} (a snapshot records them; or pass --sockets)", sockets_,
-                        uncore_buses_.size() >= 2
-                            ? "one per Intel uncore bus (" + hex_list(uncore_buses_) + ")"
-                            : std::string("as the dump names no second socket")));
-    }
-    if (sockets_ < 1 || sockets_ > 2)
-      throw InputError(inv_.source, "", fmt::format("the machine has {} sockets", sockets_),
-                       "one or two sockets: pciesim joins at most two by an inter-socket link");
-    if (!how.empty() && sockets_ == 2)
-      guess(fmt::format("sockets: 2, {}", how));
-    // Socket of each top-level port.
-    for (int top : tops_) {
-      int socket = 0;
-      if (sockets_ == 2) {
-        if (auto node = numa_below(top); node && !nodes.empty()) {
-          const int rank = static_cast<int>(std::distance(nodes.begin(), nodes.find(*node)));
-          socket = rank * 2 / static_cast<int>(nodes.size());
-        } else {
-          socket = socket_of_bus(fn(top).address.bdf.bus, root_buses);
-          if (!warned_socket_by_bus_) {
-            warned_socket_by_bus_ = true;
-            guess(uncore_buses_.size() == 2
-                      ? "which socket each root port is on: the dump has no NUMA nodes, so "
-                        "each socket's buses are those up to its uncore bus"
-                      : "which socket each root port is on: the dump has no NUMA nodes, so the "
-                        "lower half of the root buses is taken as socket 0");
-          }
-        }
-      }
-      socket_of_top_[top] = socket;
-    }
-  }
-
-  int socket_of_bus(int bus, const std::vector<int> &root_buses) const {
-    if (uncore_buses_.size() == 2)
-      return bus <= uncore_buses_[0] ? 0 : 1;
-    const auto rank = std::distance(root_buses.begin(),
-                                    std::upper_bound(root_buses.begin(), root_buses.end(), bus)) -
-                      1;
-    return static_cast<int>(std::max<long>(0, rank) * 2 /
-                            std::max<long>(1, static_cast<long>(root_buses.size())));
-  }
-
-  static std::string hex_list(const std::vector<int> &buses) {
-    std::string text;
-    for (int bus : buses)
-      text += fmt::format("{}{:02x}", text.empty() ? "" : ", ", bus);
-    return text;
-  }
-
-  // --- platform --------------------------------------------------------------------------
-
-  void choose_platform() {
-    std::string model = inv_.cpu_model;
-    std::string reason;
-    auto pick = [&](const char *platform, std::string why) {
-      platform_ = platform;
-      reason = std::move(why);
-    };
-    const bool amd = amd_host();
-    if (inv_.cpu_family) {
-      const int family = *inv_.cpu_family, number = inv_.cpu_model_number.value_or(-1);
-      if (amd && family == 0x17)
-        // Models 30h and up are Zen 2 (Rome); below, Zen 1 (Naples), whose nearest platform
-        // file is Zen 2's.
-        pick("amd-zen2", fmt::format("AMD family 17h model {:x}h{}", number,
-                                     number >= 0x30 ? ""
-                                                    : " (Zen 1: the Zen 2 platform is the "
-                                                      "nearest pciesim has)"));
-      else if (amd && family == 0x19)
-        pick((number >= 0x10 && number < 0x20) || number >= 0x60 ? "amd-zen4" : "amd-zen3",
-             fmt::format("AMD family 19h model {:x}h", number));
-      else if (amd && family >= 0x1a)
-        pick("amd-zen4", fmt::format("AMD family {:x}h (Zen 5 or later: the Zen 4 platform is "
-                                     "the nearest pciesim has)",
-                                     family));
-      else if (!amd && family == 6) {
-        static const std::pair<int, const char *> models[] = {
-            {0x3f, "intel-haswell-ep"},     {0x4f, "intel-broadwell-ep"},
-            {0x55, "intel-skylake-sp"},     {0x6a, "intel-icelake-sp"},
-            {0x6c, "intel-icelake-sp"},     {0x8f, "intel-sapphire-rapids"},
-            {0xcf, "intel-sapphire-rapids"}};
-        for (const auto &[id, name] : models)
-          if (id == number)
-            pick(name, fmt::format("Intel family 6 model {}", number));
-      }
-    }
-    if (platform_.empty() && !model.empty()) {
-      std::smatch m;
-      static const std::regex epyc("EPYC [0-9]{3}([0-9])"),
-          threadripper("Threadripper PRO ([0-9])[0-9]{3}WX"), xeon_e5("E5-[0-9]{4}[A-Z]? v([2-4])"),
-          scalable("(Platinum|Gold|Silver|Bronze) [0-9]([0-9])[0-9]{2}");
-      if (std::regex_search(model, m, epyc)) {
-        const char generation = m[1].str()[0];
-        pick(generation == '2' ? "amd-zen2" : generation == '3' ? "amd-zen3" : "amd-zen4", model);
-      } else if (std::regex_search(model, m, threadripper)) {
-        const char series = m[1].str()[0];
-        pick(series == '3' ? "amd-zen2" : series == '5' ? "amd-zen3" : "amd-zen4", model);
-      } else if (std::regex_search(model, m, xeon_e5)) {
-        if (m[1].str() == "3")
-          pick("intel-haswell-ep", model);
-        else if (m[1].str() == "4")
-          pick("intel-broadwell-ep", model);
-      } else if (std::regex_search(model, m, scalable)) {
-        const char generation = m[2].str()[0];
-        pick(generation <= '2'   ? "intel-skylake-sp"
-             : generation == '3' ? "intel-icelake-sp"
-                                 : "intel-sapphire-rapids",
-             model);
-      }
-    }
-    if (platform_.empty()) {
-      // The host bridges' names: lspci's only word on the CPU in a bare listing.
-      static const std::pair<const char *, const char *> bridges[] = {
-          {"Xeon E7 v4/Xeon E5 v4", "intel-broadwell-ep"},
-          {"Xeon E7 v3/Xeon E5 v3", "intel-haswell-ep"},
-          {"Sky Lake-E", "intel-skylake-sp"},
-          {"Ice Lake", "intel-icelake-sp"},
-          {"Starship/Matisse", "amd-zen2"},
-          {"Device 14a4", "amd-zen4"},
-          {"Genoa", "amd-zen4"},
-      };
-      for (const PciFunctionInfo &f : inv_.functions) {
-        if (f.parent >= 0 || !platform_.empty())
-          continue;
-        for (const auto &[part, name] : bridges)
-          if (f.name.find(part) != std::string::npos) {
-            pick(name, fmt::format("host bridge {} \"{}\"", address_text(f.address), f.name));
-            break;
-          }
-      }
-    }
-    if (platform_.empty()) {
-      // Without a platform file, at least the P2PDMA allow-list entry the CPU has.
-      static const std::regex sandy_bridge_ep("E5-[0-9]{4}[A-Z]?( 0)?( @|$)");
-      if (amd) {
-        cpu_param_ = "amd_zen";
-        guess(fmt::format("CPU {}: an AMD Zen host with no platform file: the model's defaults "
-                          "with the Zen P2PDMA rule (any root ports)",
-                          model.empty() ? std::string("unknown") : "\"" + model + "\""));
-        return;
-      }
-      if (std::regex_search(model, sandy_bridge_ep)) {
-        cpu_param_ = "intel_xeon_e5";
-        guess(fmt::format("CPU \"{}\" (Sandy Bridge-EP): the model's defaults with its P2PDMA "
-                          "allow-list entry",
-                          model));
-        return;
-      }
-      guess(fmt::format("CPU {}: no platform file matches, so the root complexes take the "
-                        "model's defaults (host bridge not on the P2PDMA allow-list)",
-                        model.empty() ? std::string("unknown") : "\"" + model + "\""));
-    } else {
-      guess(fmt::format("platform {} from {}", platform_, reason));
-    }
+    layout_ = find_socket_layout(inv_, tops_, children_, options_.sockets, out_.guesses);
   }
 
   // --- emitting the topology ---------------------------------------------------------------
@@ -702,12 +421,12 @@ private:
 
   void emit() {
     // Top-level kept nodes per socket.
-    std::vector<std::vector<int>> tops(static_cast<std::size_t>(sockets_));
+    std::vector<std::vector<int>> tops(static_cast<std::size_t>(layout_.sockets));
     for (int top : tops_)
-      tops[static_cast<std::size_t>(socket_of_top_.at(top))].push_back(top);
+      tops[static_cast<std::size_t>(layout_.socket_of_top.at(top))].push_back(top);
     const std::string iommu = iommu_mode();
     std::vector<std::string> roots;
-    for (int s = 0; s < sockets_; ++s) {
+    for (int s = 0; s < layout_.sockets; ++s) {
       auto &ports = tops[static_cast<std::size_t>(s)];
       if (ports.empty()) {
         guess(fmt::format("socket {} has no root port: left out", s));
@@ -774,7 +493,7 @@ private:
       components_.push_back(
           {{"id", "xsock"}, {"type", "inter_socket_link"}, {"root_complexes", roots}});
     std::size_t root_index = 0;
-    for (int s = 0; s < sockets_; ++s) {
+    for (int s = 0; s < layout_.sockets; ++s) {
       const auto &ports = tops[static_cast<std::size_t>(s)];
       if (ports.empty())
         continue;
@@ -844,10 +563,10 @@ private:
   }
 
   int socket_of_root_bus(int bus) const {
-    for (const auto &[top, socket] : socket_of_top_)
+    for (const auto &[top, socket] : layout_.socket_of_top)
       if (fn(top).address.bdf.bus == bus)
         return socket;
-    return sockets_ == 1 ? 0 : socket_of_bus(bus, all_root_buses_);
+    return layout_.sockets == 1 ? 0 : layout_.socket_of_bus(bus);
   }
 
   static std::string join_ids(const std::vector<std::string> &ids) {
@@ -918,12 +637,8 @@ private:
   std::vector<bool> kept_;
   std::vector<std::string> types_;
   std::vector<int> tops_;
-  std::map<int, int> socket_of_top_;
+  SocketLayout layout_;
   std::map<int, std::string> port_of_function_;
-  int sockets_ = 1;
-  bool warned_socket_by_bus_ = false;
-  std::vector<int> uncore_buses_;
-  std::vector<int> all_root_buses_;
   std::string platform_;
   std::string cpu_param_; // the root complexes' `cpu` when no platform file matches
   std::map<std::string, int> counters_;
@@ -933,30 +648,6 @@ private:
 };
 
 } // namespace
-
-std::string modelled_type(const PciFunctionInfo &f) {
-  if (f.is_bridge())
-    return "";
-  const std::optional<std::uint16_t> vendor = vendor_of(f);
-  const std::optional<std::uint32_t> base_sub =
-      f.class_code ? std::optional<std::uint32_t>(*f.class_code >> 8) : std::nullopt;
-  if ((base_sub && *base_sub == 0x0108) ||
-      (!base_sub && name_has(f, {"NVMe", "Non-Volatile memory controller"})))
-    return "nvme_ssd";
-  if (vendor == kVendorNvidia || vendor == kVendorAmdGpu) {
-    if (base_sub)
-      return (*base_sub >> 8) == 0x03 || (*base_sub >> 8) == 0x12 ? "gpu" : "";
-    return name_has(f, {"Audio", "USB", "UCSI", "Bridge", "NVSwitch", "Switch"}) ? "" : "gpu";
-  }
-  if (vendor == kVendorMellanox) {
-    if (base_sub)
-      return (*base_sub >> 8) == 0x02 ? "rdma_nic" : "";
-    return name_has(f, {"ConnectX", "MT2", "MT4"}) ? "rdma_nic" : "";
-  }
-  if (vendor == kVendorNetronome)
-    return "dma_engine";
-  return "";
-}
 
 ImportedTopology build_imported_topology(const PciInventory &inventory,
                                          const ImportOptions &options) {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/import/known_devices.h"
 #include "sim/import/pci_inventory.h"
 
 namespace pciesim {
@@ -31,9 +32,5 @@ struct ImportedTopology {
 // become a topology: no modelled device, more ports than the model has, a bus loop.
 ImportedTopology build_imported_topology(const PciInventory &inventory,
                                          const ImportOptions &options);
-
-// Which component type a function is modelled as ("gpu", "rdma_nic", "nvme_ssd", "dma_engine"),
-// or "" when pciesim does not model it (USB, SATA, audio, BMC graphics…).
-std::string modelled_type(const PciFunctionInfo &function);
 
 } // namespace pciesim
