@@ -2,7 +2,9 @@
 // now + a small delay, credits returning after a fixed latency. It keeps the items sorted in a
 // ring buffer, so the common push is an append and every pop takes the front, where a binary
 // heap pays a logarithmic sift for both; the ring's storage is reused, so a queue that empties
-// and fills again (one TLP at a time) allocates nothing.
+// and fills again (one TLP at a time) allocates nothing. An item that arrives out of order is
+// inserted by walking back past every item that leaves after it, so this suits queues whose
+// items are at most a few places out of order; a workload of random times wants a heap.
 //
 // T orders with operator> and must be a strict total order (every pciesim item carries a unique
 // request sequence number as its last key), so the items leave in exactly the order a
