@@ -1,8 +1,6 @@
 #include "sim/fabric/topology.h"
 
 #include <algorithm>
-#include <queue>
-#include <regex>
 
 #include <fmt/format.h>
 
@@ -63,12 +61,12 @@ std::string TopologyConfig::port_name(int component, int port) const {
   }
 }
 
-namespace {
-
-bool downstream_facing(const ComponentConfig &c, int port) {
-  return c.type->role == ComponentRole::RootComplex ||
-         (c.type->role == ComponentRole::Switch && port > 0);
+bool ComponentConfig::port_faces_down(int port) const {
+  return type->role == ComponentRole::RootComplex ||
+         (type->role == ComponentRole::Switch && port > 0);
 }
+
+namespace {
 
 // The N of a port name "<prefix>N" written canonically (no leading zero, at most 4 digits), or
 // -1: "rp00" or "dp01" would otherwise name the same port as "rp0"/"dp1" under another spelling.
@@ -156,7 +154,7 @@ void load_kernel_config(TopologyConfig &topo, const Node &kernel) {
       }
       PortRef ref = parse_port_ref(topo, item);
       const ComponentConfig &c = topo.components[static_cast<std::size_t>(ref.component)];
-      if (!downstream_facing(c, ref.port))
+      if (!c.port_faces_down(ref.port))
         item.fail(fmt::format("\"{}\" is not a downstream-facing port", text),
                   "a root port or a switch downstream port");
       topo.kernel.disable_acs_redir.push_back(ref);
@@ -164,7 +162,6 @@ void load_kernel_config(TopologyConfig &topo, const Node &kernel) {
   }
 }
 
-constexpr int kLegalWidths[] = {1, 2, 4, 8, 12, 16, 32};
 // `pci_address` and `port_addresses` of a PCIe component (see ComponentConfig).
 void load_pci_addresses(ComponentConfig &cc, const Node &c) {
   const bool has_ports =
@@ -205,7 +202,8 @@ void load_pci_addresses(ComponentConfig &cc, const Node &c) {
 }
 
 bool legal_width(std::int64_t w) {
-  return std::find(std::begin(kLegalWidths), std::end(kLegalWidths), w) != std::end(kLegalWidths);
+  return std::find(std::begin(kLegalLinkWidths), std::end(kLegalLinkWidths), w) !=
+         std::end(kLegalLinkWidths);
 }
 
 // The values a platform gives a component's type, or none.
@@ -261,9 +259,6 @@ void resolve_socket_links(TopologyConfig &topo, const Node &components) {
   }
 }
 
-} // namespace
-
-namespace {
 // [A-Za-z_][A-Za-z0-9_-]{0,63}, tested by hand: std::regex took a fifth of the time to load a
 // topology of 100,000 components.
 bool is_valid_component_id(const std::string &id) {
@@ -273,6 +268,7 @@ bool is_valid_component_id(const std::string &id) {
   return std::all_of(id.begin() + 1, id.end(),
                      [&letter](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '-'; });
 }
+
 } // namespace
 
 TopologyConfig load_topology(const Node &root) {
@@ -416,181 +412,6 @@ TopologyConfig load_topology(const Node &root) {
   if (auto kernel = root.get("kernel"))
     load_kernel_config(topo, *kernel);
   return topo;
-}
-
-int common_upstream(const Hierarchy &h, int a, int b) {
-  for (int x = h.parent[static_cast<std::size_t>(a)]; x >= 0;
-       x = h.parent[static_cast<std::size_t>(x)])
-    for (int y = h.parent[static_cast<std::size_t>(b)]; y >= 0;
-         y = h.parent[static_cast<std::size_t>(y)])
-      if (x == y)
-        return x;
-  return -1;
-}
-
-Hierarchy build_hierarchy(const TopologyConfig &topo) {
-  const std::size_t n = topo.components.size();
-  Hierarchy h;
-  h.graph = TopologyGraph(n);
-  for (std::size_t i = 0; i < n; ++i)
-    h.graph[i].component = static_cast<int>(i);
-  for (std::size_t l = 0; l < topo.links.size(); ++l) {
-    auto e = boost::add_edge(static_cast<std::size_t>(topo.links[l].a.component),
-                             static_cast<std::size_t>(topo.links[l].b.component), h.graph);
-    h.graph[e.first].link = static_cast<int>(l);
-  }
-  h.parent.assign(n, -1);
-  h.parent_link.assign(n, -1);
-  h.upstream_port.assign(n, -1);
-  h.parent_port.assign(n, -1);
-  h.root_of.assign(n, -1);
-  h.children.assign(n, {});
-  std::vector<bool> seen(n, false);
-  std::vector<bool> link_seen(topo.links.size(), false);
-  auto fail_at = [&](const std::string &pointer, const std::string &problem,
-                     const std::string &expected) {
-    throw InputError(topo.file, pointer, problem, expected);
-  };
-  bool any_root = false;
-  for (std::size_t r = 0; r < n; ++r) {
-    if (topo.components[r].type->role != ComponentRole::RootComplex)
-      continue;
-    any_root = true;
-    seen[r] = true;
-    h.root_of[r] = static_cast<int>(r);
-    std::queue<std::size_t> frontier;
-    frontier.push(r);
-    while (!frontier.empty()) {
-      std::size_t v = frontier.front();
-      frontier.pop();
-      // Visit links in file order so numbering is deterministic.
-      std::vector<int> incident;
-      for (auto [it, end] = boost::out_edges(v, h.graph); it != end; ++it)
-        incident.push_back(h.graph[*it].link);
-      std::sort(incident.begin(), incident.end());
-      for (int l : incident) {
-        if (link_seen[static_cast<std::size_t>(l)])
-          continue;
-        link_seen[static_cast<std::size_t>(l)] = true;
-        const LinkConfig &link = topo.links[static_cast<std::size_t>(l)];
-        bool v_is_a = link.a.component == static_cast<int>(v);
-        const PortRef &here = v_is_a ? link.a : link.b;
-        const PortRef &there = v_is_a ? link.b : link.a;
-        std::size_t child = static_cast<std::size_t>(there.component);
-        const ComponentConfig &parent_c = topo.components[v];
-        const ComponentConfig &child_c = topo.components[child];
-        if (child_c.type->role == ComponentRole::RootComplex)
-          fail_at(link.pointer,
-                  fmt::format("the link joins root complex \"{}\" below \"{}\"", child_c.id,
-                              parent_c.id),
-                  "root complexes only at the top of a hierarchy");
-        if (seen[child])
-          fail_at(link.pointer,
-                  fmt::format("the link {} - {} closes a cycle (\"{}\" is already reached)",
-                              link.a.text, link.b.text, child_c.id),
-                  "a tree below each root complex");
-        if (!downstream_facing(parent_c, here.port))
-          fail_at(link.pointer,
-                  fmt::format("\"{}\" faces its root complex but links down to \"{}\"", here.text,
-                              child_c.id),
-                  "a switch reaches its root complex through its \"up\" port");
-        if (downstream_facing(child_c, there.port))
-          fail_at(link.pointer,
-                  fmt::format("\"{}\" is a downstream port but faces the root complex", there.text),
-                  "the child end of a link to be an \"up\" port");
-        seen[child] = true;
-        h.parent[child] = static_cast<int>(v);
-        h.parent_link[child] = l;
-        h.upstream_port[child] = there.port;
-        h.parent_port[child] = here.port;
-        h.root_of[child] = static_cast<int>(r);
-        h.children[v].push_back(static_cast<int>(child));
-        frontier.push(child);
-      }
-    }
-  }
-  if (!any_root)
-    fail_at(topo.root_pointer + "/components", "no root_complex", "at least one root complex");
-  for (std::size_t i = 0; i < n; ++i) {
-    const ComponentConfig &c = topo.components[i];
-    if (c.type->role == ComponentRole::Memory) {
-      h.root_of[i] = c.memory_of_root;
-      continue;
-    }
-    if (c.type->role == ComponentRole::SocketLink)
-      continue; // above both of its root complexes
-    if (!seen[i])
-      fail_at(c.pointer,
-              fmt::format("{} \"{}\" is not reachable from any root complex", c.type->name, c.id),
-              "a path of links up to a root complex");
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    std::sort(h.children[i].begin(), h.children[i].end(), [&](int x, int y) {
-      return h.parent_port[static_cast<std::size_t>(x)] <
-             h.parent_port[static_cast<std::size_t>(y)];
-    });
-  }
-  // MPS: the configured value, which every component must support, or the lowest supported.
-  std::uint32_t lowest = 4096;
-  for (const ComponentConfig &c : topo.components)
-    if (has_pcie_ports(c.type->role))
-      lowest = std::min<std::uint32_t>(
-          lowest, static_cast<std::uint32_t>(c.params.bytes("max_payload_supported").count));
-  h.mps_bytes = lowest;
-  if (topo.mps) {
-    for (const ComponentConfig &c : topo.components)
-      if (has_pcie_ports(c.type->role) &&
-          c.params.bytes("max_payload_supported").count < topo.mps->count)
-        fail_at(topo.root_pointer + "/fabric/mps",
-                fmt::format("MPS {} exceeds what \"{}\" supports ({})", format_bytes(*topo.mps),
-                            c.id, format_bytes(c.params.bytes("max_payload_supported"))),
-                "an MPS every component supports");
-    h.mps_bytes = static_cast<std::uint32_t>(topo.mps->count);
-  }
-  // A root complex's completion_max (0 = MPS) can only be checked once the MPS is known: a
-  // completion over MPS is malformed, and one that is not a multiple of the RCB would end
-  // between RCB boundaries mid-transfer.
-  for (const ComponentConfig &c : topo.components) {
-    if (c.type->role != ComponentRole::RootComplex)
-      continue;
-    Bytes cmax = c.params.bytes("completion_max");
-    Bytes rcb = c.params.bytes("read_completion_boundary");
-    std::string expected = fmt::format("0 B (= MPS) or a multiple of {} up to {}",
-                                       format_bytes(rcb), format_bytes(Bytes{h.mps_bytes}));
-    if (cmax.count > h.mps_bytes)
-      fail_at(c.pointer + "/params/completion_max",
-              fmt::format("completion_max {} exceeds the fabric's MPS ({})", format_bytes(cmax),
-                          format_bytes(Bytes{h.mps_bytes})),
-              expected);
-    if (cmax.count % rcb.count != 0)
-      fail_at(
-          c.pointer + "/params/completion_max",
-          fmt::format("completion_max {} is not a multiple of the read_completion_boundary ({})",
-                      format_bytes(cmax), format_bytes(rcb)),
-          expected);
-  }
-  // Training: each link settles on the lowest generation and narrowest width of both ends.
-  for (const LinkConfig &link : topo.links) {
-    LinkParams lp = LinkParams::from(link.params);
-    const ParamSet &a = topo.components[static_cast<std::size_t>(link.a.component)].params;
-    const ParamSet &b = topo.components[static_cast<std::size_t>(link.b.component)].params;
-    TrainedLink t;
-    t.shape.generation = static_cast<int>(std::min(
-        {static_cast<std::int64_t>(lp.generation), a.integer("max_gen"), b.integer("max_gen")}));
-    std::int64_t width = std::min(
-        {static_cast<std::int64_t>(lp.width), a.integer("max_width"), b.integer("max_width")});
-    // A link trains to the widest legal width not above every end's limit.
-    std::int64_t legal = 1;
-    for (int w : kLegalWidths)
-      if (w <= width)
-        legal = w;
-    t.shape.width = static_cast<int>(legal);
-    t.shape.mps_bytes = h.mps_bytes;
-    t.flight_latency = lp.flight_latency;
-    t.overheads = lp.overheads;
-    h.trained.push_back(t);
-  }
-  return h;
 }
 
 LoadedTopology load_topology_file(const std::string &path) {

@@ -34,7 +34,13 @@ struct ComponentConfig {
   std::optional<PciAddress> pci_address;
   std::vector<PciAddress> port_addresses;
   int port_count() const;
+  // A port that links down, away from the root complex: every root port and switch downstream
+  // port (a switch's port 0 is its upstream port).
+  bool port_faces_down(int port) const;
 };
+
+// The lane counts a PCIe link may train to.
+inline constexpr int kLegalLinkWidths[] = {1, 2, 4, 8, 12, 16, 32};
 
 struct PortRef {
   int component = -1;

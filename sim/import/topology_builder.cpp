@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "sim/import/host_platform.h"
+#include "sim/import/kernel_settings.h"
 #include "sim/import/known_devices.h"
 #include "sim/import/socket_layout.h"
 #include "sim/util/input_error.h"
@@ -371,60 +372,15 @@ private:
     return l;
   }
 
-  std::string iommu_mode() {
-    std::optional<std::string> mode;
-    std::string why;
-    const std::string cmdline = inv_.kernel_cmdline.value_or("");
-    auto has = [&](const char *word) {
-      static const std::regex space("\\s+");
-      for (auto it = std::sregex_token_iterator(cmdline.begin(), cmdline.end(), space, -1);
-           it != std::sregex_token_iterator(); ++it)
-        if (it->str() == word)
-          return true;
-      return false;
-    };
-    if (inv_.iommu_groups) {
-      if (*inv_.iommu_groups == 0)
-        mode = "off";
-      else if (has("iommu=pt") || has("iommu.passthrough=1"))
-        mode = "passthrough";
-      else if (!inv_.iommu_default_domain.empty())
-        mode = inv_.iommu_default_domain == "identity" ? "passthrough" : "translated";
-      else {
-        mode = "translated";
-        guess("IOMMU on (IOMMU groups exist) and no iommu=pt: assumed translating (the default "
-              "domain type is not in the snapshot)");
-      }
-    } else {
-      // lspci -vvv: the kernel turns on ACS redirection only with an IOMMU.
-      bool any_control = false, redirect = false;
-      for (std::size_t i = 0; i < inv_.functions.size(); ++i)
-        if (inv_.functions[i].acs_control &&
-            (roles_[i] == Role::RootPort || roles_[i] == Role::DownstreamPort)) {
-          any_control = true;
-          redirect |= inv_.functions[i].acs_control->request_redirect;
-        }
-      if (any_control && redirect) {
-        mode = "translated";
-        guess("IOMMU: on, as the kernel enabled ACS Request Redirect (ACSCtl ReqRedir+); "
-              "assumed translating, as the dump does not say passthrough");
-      } else if (any_control) {
-        mode = "off";
-        guess("IOMMU: off, as no port has ACS Request Redirect enabled (ACSCtl ReqRedir-)");
-      } else {
-        mode = "off";
-        guess("IOMMU: not in the dump: assumed off");
-      }
-    }
-    return *mode;
-  }
-
   void emit() {
     // Top-level kept nodes per socket.
     std::vector<std::vector<int>> tops(static_cast<std::size_t>(layout_.sockets));
     for (int top : tops_)
       tops[static_cast<std::size_t>(layout_.socket_of_top.at(top))].push_back(top);
-    const std::string iommu = iommu_mode();
+    std::vector<bool> bridge_port(roles_.size());
+    for (std::size_t i = 0; i < roles_.size(); ++i)
+      bridge_port[i] = roles_[i] == Role::RootPort || roles_[i] == Role::DownstreamPort;
+    const std::string iommu = iommu_mode_of(inv_, bridge_port, out_.guesses);
     std::vector<std::string> roots;
     for (int s = 0; s < layout_.sockets; ++s) {
       auto &ports = tops[static_cast<std::size_t>(s)];
@@ -530,7 +486,7 @@ private:
         fmt::format("Imported by pciesim import from {} ({})", inv_.source, inv_.format);
     if (auto mps = fabric_mps())
       topology["fabric"] = {{"mps", fmt::format("{} B", *mps)}};
-    if (auto kernel = kernel_section(); !kernel.empty())
+    if (auto kernel = kernel_section_of(inv_, port_of_function_, out_.guesses); !kernel.empty())
       topology["kernel"] = kernel;
     topology["components"] = components_;
     topology["links"] = links_;
@@ -589,44 +545,6 @@ private:
       return std::nullopt;
     }
     return lowest;
-  }
-
-  OrderedJson kernel_section() {
-    OrderedJson kernel = OrderedJson::object();
-    if (!inv_.kernel_cmdline)
-      return kernel;
-    static const std::regex parameter("(?:^|\\s)pci=(\\S+)");
-    std::smatch m;
-    const std::string cmdline = *inv_.kernel_cmdline;
-    if (!std::regex_search(cmdline, m, parameter))
-      return kernel;
-    // pci= takes comma-separated options; disable_acs_redir= takes ';'-separated devices.
-    static const std::regex option("disable_acs_redir=([^,]+)");
-    std::smatch o;
-    const std::string options = m[1].str();
-    if (!std::regex_search(options, o, option))
-      return kernel;
-    OrderedJson ports = OrderedJson::array();
-    std::string list = o[1].str();
-    std::size_t start = 0;
-    while (start <= list.size()) {
-      std::size_t end = list.find(';', start);
-      const std::string device = list.substr(start, end == std::string::npos ? end : end - start);
-      start = end == std::string::npos ? list.size() + 1 : end + 1;
-      if (device.empty())
-        continue;
-      std::optional<PciAddress> address = parse_pci_address(device);
-      const int found = address ? inv_.find(*address) : -1;
-      auto port = found >= 0 ? port_of_function_.find(found) : port_of_function_.end();
-      if (port == port_of_function_.end()) {
-        guess(fmt::format("pci=disable_acs_redir={}: not a modelled port: left out", device));
-        continue;
-      }
-      ports.push_back(port->second);
-    }
-    if (!ports.empty())
-      kernel["disable_acs_redir"] = ports;
-    return kernel;
   }
 
   const PciInventory &inv_;
