@@ -4,6 +4,8 @@ namespace pciesim {
 namespace {
 
 constexpr KnownDevice kKnownDevices[] = {
+    {kVendorNvidia, 0x13c0, "GTX 980]", "GeForce GTX 980 4GB", 3, 4, 0},
+    {kVendorNvidia, 0x1c82, "GTX 1050 Ti]", "GeForce GTX 1050 Ti 4GB", 3, 4, 0},
     {kVendorNvidia, 0x1db1, "V100 SXM2", "V100 SXM2 16GB", 3, 16, 0},
     {kVendorNvidia, 0x1db4, "V100 PCIe", "V100 PCIe 16GB", 3, 16, 0},
     {kVendorNvidia, 0x20b0, "A100 SXM4 40GB", "A100 SXM4 40GB", 4, 40, 0},
@@ -15,6 +17,7 @@ constexpr KnownDevice kKnownDevices[] = {
     {kVendorNvidia, 0x2335, "H200", "H200 SXM 141GB", 5, 141, 0},
     {kVendorNvidia, 0x26b1, "RTX 6000 Ada", "RTX 6000 Ada Generation 48GB", 4, 48, 0},
     {kVendorNvidia, 0x2684, "RTX 4090", "GeForce RTX 4090 24GB", 4, 24, 0},
+    {kVendorMellanox, 0x1003, "ConnectX-3]", "ConnectX-3", 3, 0, 40},
     {kVendorMellanox, 0x1017, "ConnectX-5]", "ConnectX-5", 3, 0, 100},
     {kVendorMellanox, 0x1019, "ConnectX-5 Ex", "ConnectX-5 Ex", 4, 0, 100},
     {kVendorMellanox, 0x101b, "ConnectX-6]", "ConnectX-6", 4, 0, 200},

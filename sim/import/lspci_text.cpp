@@ -357,17 +357,7 @@ void read_lspci_verbose(const std::vector<std::string> &lines, const std::string
       if (!f.ats_capable)
         f.ats_capable = false;
     }
-  // Parents from the bridges' bus numbers, for functions no tree placed.
-  std::map<std::pair<int, int>, int> bridge_of_bus;
-  for (std::size_t i = 0; i < inventory.functions.size(); ++i)
-    if (const auto &f = inventory.functions[i];
-        f.secondary_bus && *f.secondary_bus > f.address.bdf.bus)
-      bridge_of_bus[{f.address.segment, *f.secondary_bus}] = static_cast<int>(i);
-  for (PciFunctionInfo &f : inventory.functions)
-    if (f.parent < 0)
-      if (auto it = bridge_of_bus.find({f.address.segment, f.address.bdf.bus});
-          it != bridge_of_bus.end())
-        f.parent = it->second;
+  inventory.place_below_numbered_bridges(); // functions no tree placed
 }
 
 } // namespace pciesim

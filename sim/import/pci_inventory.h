@@ -82,6 +82,8 @@ struct PciInventory {
   std::vector<std::string> notes;   // what the reader noticed and left out, for the guess list
 
   int find(const PciAddress &address) const; // index or -1
+  // Sets the parent of every function with none to the bridge whose secondary bus it is on.
+  void place_below_numbered_bridges();
 };
 
 } // namespace pciesim

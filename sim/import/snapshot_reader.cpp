@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/import/flat_listing.h"
 #include "sim/import/lspci_text.h"
 #include "sim/import/nccl_topology.h"
 #include "sim/util/file_io.h"
@@ -231,14 +232,18 @@ PciInventory read_machine_dump(const std::string &path) {
   }
   if (looks_like_lspci_tree(lines))
     return read_lspci_tree(lines, file);
+  if (looks_like_iommu_group_listing(lines))
+    return read_iommu_group_listing(lines, file);
   if (looks_like_lspci_verbose(lines)) {
     PciInventory inventory;
     read_lspci_verbose(lines, file, inventory);
+    infer_bus_hierarchy(inventory); // `lspci -nn`: no bridge says what bus is below it
     return inventory;
   }
   throw InputError(file, "1", "not a machine dump pciesim reads",
-                   "a snapshot (scripts/snapshot-machine.sh), `lspci -tvnn` or `lspci -vvv` "
-                   "text, or NCCL's topology XML (NCCL_TOPO_DUMP_FILE)");
+                   "a snapshot (scripts/snapshot-machine.sh), `lspci -tvnn`, `lspci -vvv` or "
+                   "`lspci -nn` text, an IOMMU-group listing, or NCCL's topology XML "
+                   "(NCCL_TOPO_DUMP_FILE)");
 }
 
 } // namespace pciesim

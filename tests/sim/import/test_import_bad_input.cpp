@@ -80,6 +80,14 @@ TEST(ImportBadInput, EachBadDumpGetsOneLineAndExitTwo) {
   not_snapshot["format"] = "something-else";
   cases.push_back({"other-format.json", not_snapshot.dump(), "not a pciesim snapshot"});
 
+  const std::string groups =
+      read_file(kDumps + "asus-x99-i7-5930k-gtx980-gtx1050ti-cx3-iommu-groups.txt");
+  const std::size_t nic_line = groups.find("02:00.0 Ethernet");
+  ASSERT_NE(nic_line, std::string::npos);
+  cases.push_back({"groups-cut-mid-line.txt", groups.substr(0, nic_line + 4),
+                   "\"02:0\" is not a PCI function"});
+  cases.push_back(
+      {"groups-only-headers.txt", "IOMMU Group 0:\nIOMMU Group 1:\n", "without any PCI function"});
   cases.push_back({"notes.txt", "just some notes\nabout a machine\n", "not a machine dump"});
   cases.push_back({"empty.txt", "", "empty"});
 
