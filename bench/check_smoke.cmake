@@ -8,7 +8,8 @@ endif()
 foreach(id floor.timed_events floor.peq_hops hops.dma_write hops.dma_read scaling.0 scaling.1
            scaling.2 scaling.time_ratio scaling.rss_ratio machine.1pair machine.8pairs
            machine.time_per_byte_ratio machine.rss_ratio sweep.points sweep.points_per_min
-           hmm.migrations hmm.us_per_migration validate.0 validate.1 validate.time_ratio)
+           hmm.migrations hmm.us_per_migration hmm.sparse
+           hmm.sparse_rss_ratio validate.0 validate.1 validate.time_ratio)
   string(FIND "${output}" "${id} " found)
   if(found EQUAL -1)
     message(FATAL_ERROR "row ${id} missing from pciesim_bench --smoke")
