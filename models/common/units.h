@@ -43,7 +43,14 @@ struct Bandwidth {
 inline std::int64_t busy_ps(double exact_ps) {
   if (!(exact_ps > 0))
     return 0;
-  return std::max<std::int64_t>(1, std::llround(exact_ps));
+  if (!(exact_ps < 0x1p62))
+    return std::llround(exact_ps);
+  // std::llround, inline (the libm call ran for every memory access and DMA request): for
+  // 0 < x < 2^62, x minus its integer part is exact in double arithmetic, so this rounds half
+  // away from zero exactly as llround does.
+  const auto whole = static_cast<std::int64_t>(exact_ps);
+  const std::int64_t rounded = whole + (exact_ps - static_cast<double>(whole) >= 0.5 ? 1 : 0);
+  return std::max<std::int64_t>(1, rounded);
 }
 
 // Result of parsing: either the value, or a message saying what was expected.

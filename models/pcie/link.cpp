@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -248,13 +249,9 @@ void LinkDirection::reschedule(std::int64_t now_fs) {
 std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) {
   // Everything due at or before now has been handled or is blocked, so only later moments
   // can change anything.
-  std::int64_t wake = -1;
-  auto consider = [&wake, now_fs](std::int64_t t) {
-    if (t > now_fs && (wake < 0 || t < wake))
-      wake = t;
-  };
-  if (!in_flight_.empty())
-    consider(in_flight_.front().arrival_fs);
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+  auto later = [now_fs](std::int64_t t) { return t > now_fs ? t : kNone; };
+  std::int64_t wake = in_flight_.empty() ? kNone : later(in_flight_.front().arrival_fs);
   bool queued = false;
   bool credit_blocked = false;
   for (int c = 0; c < kFcClasses; ++c) {
@@ -262,17 +259,17 @@ std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) {
       continue;
     queued = true;
     const Queued &head = queues_[c].top();
-    consider(head.ready_fs);
-    credit_blocked = credit_blocked || !has_credits(c, head.data_credits);
+    wake = std::min(wake, later(head.ready_fs));
+    credit_blocked |= !has_credits(c, head.data_credits);
   }
   credit_blocked_ = credit_blocked;
   if (queued)
-    consider(busy_until_fs_);
+    wake = std::min(wake, later(busy_until_fs_));
   // A returning credit matters only to a head that lacks credits now: while every head has
   // its credits, waking for a return would change nothing (and costs a kernel event per TLP).
   if (credit_blocked && !credit_returns_.empty())
-    consider(credit_returns_.top().at_fs);
-  return wake;
+    wake = std::min(wake, later(credit_returns_.top().at_fs));
+  return wake == kNone ? -1 : wake;
 }
 
 tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,

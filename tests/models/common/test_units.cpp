@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "models/common/units.h"
@@ -107,6 +109,37 @@ TEST(Units, FormattingRoundTrips) {
     EXPECT_EQ(format_bytes(*parse_bytes(text).value), text);
   for (const char *text : {"110 ns", "2 ms", "7 ps", "3 us"})
     EXPECT_EQ(format_duration(*parse_duration(text).value), text);
+}
+
+// busy_ps rounds as std::llround does (half away from zero), at least 1 ps for any work: its
+// inline rounding is checked against llround where rounding is delicate (halves, the largest
+// double below a half, the ends of exact integer arithmetic) and on random values.
+TEST(Units, BusyTimeRoundsAsLlround) {
+  const double delicate[] = {0.5,
+                             1.5,
+                             2.5,
+                             0.49999999999999994,
+                             1.4999999999999998,
+                             12345.5,
+                             12345.499999999998,
+                             0x1p52 - 0.5,
+                             0x1p52 + 1,
+                             0x1p53 - 1,
+                             0x1p53,
+                             0x1p61 + 0x1p10,
+                             0x1p62,
+                             1e18};
+  for (double x : delicate)
+    EXPECT_EQ(busy_ps(x), std::max<std::int64_t>(1, std::llround(x))) << x;
+  std::uint64_t state = 42;
+  for (int i = 0; i < 100000; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const double x = static_cast<double>(state >> 11) / static_cast<double>(1ull << (state % 50));
+    ASSERT_EQ(busy_ps(x), std::max<std::int64_t>(1, std::llround(x))) << x;
+  }
+  EXPECT_EQ(busy_ps(0.0), 0);
+  EXPECT_EQ(busy_ps(-3.0), 0);
+  EXPECT_EQ(busy_ps(1e-9), 1);
 }
 
 } // namespace
