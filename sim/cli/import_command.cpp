@@ -32,8 +32,13 @@ std::string name_of_dump(const std::string &path) {
 CLI::App *add_import_command(CLI::App &app, ImportCommandOptions &o) {
   CLI::App *command = app.add_subcommand(
       "import", "build a topology from a machine dump: a snapshot of "
-                "scripts/snapshot-machine.sh, lspci -tvnn or -vvv text, or NCCL's topology XML");
-  command->add_option("dump", o.dump, "the dump (- for standard input)")->required();
+                "scripts/snapshot-machine.sh, lspci -tvnn, -vvv or -nn text, an IOMMU-group "
+                "listing, or NCCL's topology XML");
+  command
+      ->add_option("dump", o.dumps,
+                   "the dump (- for standard input), then any `lspci -vvv` text of the same "
+                   "machine, whose details (bus numbers, links, ACS, BARs) are added to it")
+      ->required();
   command->add_option("--out", o.out, "write the topology here (default: standard output)");
   command->add_option("--sockets", o.sockets, "sockets, when the dump does not say (1 or 2)")
       ->check(CLI::Range(1, 2));
@@ -45,11 +50,11 @@ CLI::App *add_import_command(CLI::App &app, ImportCommandOptions &o) {
 int command_import(const ImportCommandOptions &o) {
   if (!o.out.empty())
     check_output_file(o.out, "--out");
-  PciInventory inventory = read_machine_dump(o.dump);
+  PciInventory inventory = read_machine_dumps(o.dumps);
   ImportOptions options;
   if (o.sockets > 0)
     options.sockets = o.sockets;
-  options.name = o.name.empty() ? name_of_dump(o.dump) : o.name;
+  options.name = o.name.empty() ? name_of_dump(o.dumps.front()) : o.name;
   ImportedTopology imported = build_imported_topology(inventory, options);
   const std::string text = imported.topology.dump(2) + "\n";
 
@@ -64,7 +69,8 @@ int command_import(const ImportCommandOptions &o) {
     const Bdf bdf = enumeration.components[static_cast<std::size_t>(topology.find(id))].bdf;
     if (bdf.packed() != address.bdf.packed())
       throw std::logic_error(fmt::format("{} enumerates at {}, not at {} as in {}", id,
-                                         format_bdf(bdf), format_bdf(address.bdf), o.dump));
+                                         format_bdf(bdf), format_bdf(address.bdf),
+                                         o.dumps.front()));
   }
 
   std::ostream &notes = o.out.empty() ? std::cerr : std::cout;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -12,9 +13,9 @@ class App;
 namespace pciesim {
 
 struct ImportCommandOptions {
-  std::string dump;
-  std::string out; // "" = standard output
-  int sockets = 0; // 0 = from the dump
+  std::vector<std::string> dumps; // the first any format; more: lspci -vvv of the same machine
+  std::string out;                // "" = standard output
+  int sockets = 0;                // 0 = from the dump
   std::string name;
   bool quiet = false;
 };

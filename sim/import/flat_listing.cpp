@@ -98,7 +98,6 @@ PciInventory read_iommu_group_listing(const std::vector<std::string> &lines,
     throw InputError(file, "1", "an IOMMU-group listing without any PCI function",
                      "\"IOMMU Group N:\" followed by the group's `lspci -nns` lines");
   inventory.iommu_groups = static_cast<int>(groups.size());
-  infer_bus_hierarchy(inventory);
   return inventory;
 }
 

@@ -19,7 +19,8 @@ namespace pciesim {
 bool looks_like_iommu_group_listing(const std::vector<std::string> &lines);
 
 // An IOMMU-group listing: every function with its class and ids, and the number of groups
-// (the IOMMU is on: a machine without one has no groups to list).
+// (the IOMMU is on: a machine without one has no groups to list). The tree is left to
+// infer_bus_hierarchy, once any `lspci -vvv` of the same machine has added its bus numbers.
 PciInventory read_iommu_group_listing(const std::vector<std::string> &lines,
                                       const std::string &file);
 

@@ -19,6 +19,21 @@ std::string where_of(const std::string &prefix, std::size_t index) {
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
+// A line of `lspci -x`/`-xxx`/`-xxxx` (configuration space in hex: "00: 86 80 02 2f …",
+// "100: …"), which lspci prints after a function's details; pciesim reads the decoded lines.
+bool is_register_dump(const std::string &line) {
+  std::size_t colon = line.find(':');
+  if (colon < 2 || colon > 3 || colon + 1 == line.size())
+    return false;
+  for (std::size_t i = 0; i < colon; ++i)
+    if (!is_hex(line[i]))
+      return false;
+  for (std::size_t i = colon + 1; i < line.size(); i += 3)
+    if (line[i] != ' ' || i + 2 >= line.size() || !is_hex(line[i + 1]) || !is_hex(line[i + 2]))
+      return false;
+  return true;
+}
+
 // "XX.X" at `pos` (lspci -t's device.function).
 bool entry_at(const std::string &line, std::size_t pos) {
   return pos + 4 <= line.size() && is_hex(line[pos]) && is_hex(line[pos + 1]) &&
@@ -243,6 +258,8 @@ void read_lspci_verbose(const std::vector<std::string> &lines, const std::string
     if (line.empty())
       continue;
     std::smatch m;
+    if (is_register_dump(line))
+      continue;
     if (line[0] != ' ' && line[0] != '\t') {
       if (!std::regex_match(line, m, header))
         throw InputError(file, where_of(where_prefix, index),

@@ -208,18 +208,9 @@ PciInventory read_snapshot(const Node &root) {
   return inventory;
 }
 
-PciInventory read_machine_dump(const std::string &path) {
-  const std::string text = read_input_file(path, kMaxInputFileBytes);
-  const std::string file = path == "-" ? "<stdin>" : path;
-  std::size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '{')
-    return read_snapshot(Node::root(parse_json_text(text, file)));
-  if (first != std::string::npos && text[first] == '<') {
-    if (!looks_like_nccl_topology(text))
-      throw InputError(file, "1", "an XML file that is not NCCL's topology dump",
-                       "<system><cpu …><pci busid=…>, as NCCL_TOPO_DUMP_FILE writes");
-    return read_nccl_topology(text, file);
-  }
+namespace {
+
+std::vector<std::string> lines_of_text(const std::string &text) {
   std::vector<std::string> lines;
   std::size_t start = 0;
   while (start < text.size()) {
@@ -230,6 +221,24 @@ PciInventory read_machine_dump(const std::string &path) {
     lines.push_back(line);
     start = end == std::string::npos ? text.size() : end + 1;
   }
+  return lines;
+}
+
+std::string shown_name(const std::string &path) { return path == "-" ? "<stdin>" : path; }
+
+PciInventory read_machine_dump(const std::string &path) {
+  const std::string text = read_input_file(path, kMaxInputFileBytes);
+  const std::string file = shown_name(path);
+  std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{')
+    return read_snapshot(Node::root(parse_json_text(text, file)));
+  if (first != std::string::npos && text[first] == '<') {
+    if (!looks_like_nccl_topology(text))
+      throw InputError(file, "1", "an XML file that is not NCCL's topology dump",
+                       "<system><cpu …><pci busid=…>, as NCCL_TOPO_DUMP_FILE writes");
+    return read_nccl_topology(text, file);
+  }
+  const std::vector<std::string> lines = lines_of_text(text);
   if (looks_like_lspci_tree(lines))
     return read_lspci_tree(lines, file);
   if (looks_like_iommu_group_listing(lines))
@@ -237,13 +246,32 @@ PciInventory read_machine_dump(const std::string &path) {
   if (looks_like_lspci_verbose(lines)) {
     PciInventory inventory;
     read_lspci_verbose(lines, file, inventory);
-    infer_bus_hierarchy(inventory); // `lspci -nn`: no bridge says what bus is below it
     return inventory;
   }
   throw InputError(file, "1", "not a machine dump pciesim reads",
                    "a snapshot (scripts/snapshot-machine.sh), `lspci -tvnn`, `lspci -vvv` or "
                    "`lspci -nn` text, an IOMMU-group listing, or NCCL's topology XML "
                    "(NCCL_TOPO_DUMP_FILE)");
+}
+
+} // namespace
+
+PciInventory read_machine_dumps(const std::vector<std::string> &paths) {
+  PciInventory inventory = read_machine_dump(paths.at(0));
+  for (std::size_t i = 1; i < paths.size(); ++i) {
+    const std::string file = shown_name(paths[i]);
+    const std::vector<std::string> lines =
+        lines_of_text(read_input_file(paths[i], kMaxInputFileBytes));
+    if (!looks_like_lspci_verbose(lines))
+      throw InputError(file, "1", "only `lspci -vvv` text adds to the first dump",
+                       "lspci -vvv output, starting with \"BB:DD.F class: name\"");
+    read_lspci_verbose(lines, file, inventory);
+  }
+  // Flat listings name no bridge's buses: their tree is guessed, with every bus number the
+  // files did give.
+  if (inventory.format == "iommu-groups" || inventory.format == "lspci-verbose")
+    infer_bus_hierarchy(inventory);
+  return inventory;
 }
 
 } // namespace pciesim

@@ -11,7 +11,10 @@ namespace pciesim {
 
 PciInventory read_snapshot(const Node &root);
 
-// The input formats `pciesim import` reads, told apart by content.
-PciInventory read_machine_dump(const std::string &path);
+// The input formats `pciesim import` reads, told apart by content: the first file any of them,
+// the others `lspci -vvv` text of the same machine, whose details are added to the first's
+// (a tree and a verbose listing kept apart, or a flat listing and a few ports' `lspci -vvv`).
+// A flat listing's tree is guessed after all files are read (flat_listing.h).
+PciInventory read_machine_dumps(const std::vector<std::string> &paths);
 
 } // namespace pciesim

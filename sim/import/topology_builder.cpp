@@ -44,7 +44,7 @@ public:
       if (int p = inv_.functions[i].parent; p >= 0)
         children_[static_cast<std::size_t>(p)].push_back(static_cast<int>(i));
     for (auto &list : children_)
-      std::sort(list.begin(), list.end(), [&](int a, int b) { return before(a, b); });
+      sort_as_firmware_numbered(list);
     assign_roles();
     choose_endpoints();
     find_sockets();
@@ -62,6 +62,27 @@ private:
   bool before(int a, int b) const {
     const PciAddress &x = fn(a).address, &y = fn(b).address;
     return std::make_pair(x.segment, x.bdf.packed()) < std::make_pair(y.segment, y.bdf.packed());
+  }
+
+  // Siblings in address order, except that bridges with functions below them follow their bus
+  // numbers: pciesim numbers buses depth first in port order, and firmware may number a bus's
+  // bridges out of device order (an ASUS X99 board numbers 00:02.0-00:03.2 before 00:01.x).
+  // Those bridges swap among their own places; everything else (empty ports included, whose
+  // bus numbers pciesim does not keep) stays where it is.
+  void sort_as_firmware_numbered(std::vector<int> &list) const {
+    std::sort(list.begin(), list.end(), [&](int a, int b) { return before(a, b); });
+    std::vector<std::size_t> places;
+    std::vector<int> numbered;
+    for (std::size_t k = 0; k < list.size(); ++k)
+      if (fn(list[k]).secondary_bus.value_or(-1) >= 0 &&
+          !children_[static_cast<std::size_t>(list[k])].empty()) {
+        places.push_back(k);
+        numbered.push_back(list[k]);
+      }
+    std::stable_sort(numbered.begin(), numbered.end(),
+                     [&](int a, int b) { return *fn(a).secondary_bus < *fn(b).secondary_bus; });
+    for (std::size_t k = 0; k < places.size(); ++k)
+      list[places[k]] = numbered[k];
   }
 
   void guess(const std::string &text) { out_.guesses.push_back(text); }
@@ -154,7 +175,7 @@ private:
     for (std::size_t i = 0; i < inv_.functions.size(); ++i)
       if (kept_[i] && inv_.functions[i].parent < 0)
         tops_.push_back(static_cast<int>(i));
-    std::sort(tops_.begin(), tops_.end(), [&](int a, int b) { return before(a, b); });
+    sort_as_firmware_numbered(tops_);
     layout_ = find_socket_layout(inv_, tops_, children_, options_.sockets, out_.guesses);
   }
 

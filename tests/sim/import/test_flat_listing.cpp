@@ -46,6 +46,7 @@ const std::vector<std::string> kGroups = {
 TEST(FlatListing, BusesGoDepthFirstAndAGapLeavesTheSwitch) {
   ASSERT_TRUE(looks_like_iommu_group_listing(kGroups));
   PciInventory inventory = read_iommu_group_listing(kGroups, "groups.txt");
+  infer_bus_hierarchy(inventory);
   EXPECT_EQ(inventory.format, "iommu-groups");
   EXPECT_EQ(inventory.iommu_groups, 8);
   EXPECT_EQ(inventory.functions.size(), 11u);

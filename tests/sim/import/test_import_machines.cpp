@@ -2,6 +2,8 @@
 // each becomes a topology that validates, puts every GPU, NIC and DMA engine at the PCI address
 // the dump gives it (written down below from the dumps by hand), finds the sockets and the CPU's
 // platform, and runs the default comparison where the machine has a GPU and an RDMA NIC.
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -230,6 +232,52 @@ TEST(ImportIommu, TheKernelsAcsRedirectSaysTheIommuIsOn) {
         EXPECT_EQ(c.at("params").at("acs"), true); // Broadwell-EP root ports implement ACS
       }
   }
+}
+
+// A dump and `lspci -vvv` of the same machine, as users often keep them: the verbose listing's
+// bus numbers, links and BARs join the first file's functions. The X99 workstation's IOMMU-group
+// listing has no bus numbers; its poster's `lspci -vvvv -xxxx` of three root ports (with the
+// hex register dumps, which the reader skips) pins 00:01.1 -> bus 05, the NVMe drive, x4, and
+// 00:01.0 -> bus 04, so only the rest is guessed: firmware numbered 00:02.0 first.
+TEST(ImportSeveralFiles, VerboseListingsAddBusNumbersLinksAndBars) {
+  const std::string dir = make_temp_dir("import-several");
+  CommandResult r = run_pciesim(
+      "import " + kImportData + "asus-x99-i7-5930k-gtx980-gtx1050ti-cx3-iommu-groups.txt " +
+      kImportData + "asus-x99-i7-5930k-rootports-lspci-vvvv-xxxx.txt --out " + dir + "/x99.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bridge -> bus below it: 00:02.0 -> 01, 00:03.0 -> 02, 00:03.2 -> 03,"),
+            std::string::npos)
+      << r.out;
+  CommandResult tree = run_pciesim("topo " + dir + "/x99.json");
+  ASSERT_EQ(tree.exit_code, 0) << tree.err;
+  EXPECT_NE(tree.out.find("rp4 00:01.1 buses 05-05"), std::string::npos) << tree.out;
+  EXPECT_NE(tree.out.find("nvme0 (nvme_ssd) 05:00.0 [Gen3 x4]"), std::string::npos) << tree.out;
+  EXPECT_NE(tree.out.find("gpu0 (gpu) 01:00.0"), std::string::npos) << tree.out;
+  // Alone, the listing guesses 00:01.0 for bus 01.
+  r = run_pciesim("import " + kImportData +
+                  "asus-x99-i7-5930k-gtx980-gtx1050ti-cx3-iommu-groups.txt --out " + dir +
+                  "/alone.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bridge -> bus below it: 00:01.0 -> 01,"), std::string::npos) << r.out;
+
+  // The EPYC server's tree names no BAR; its GPUs' -vvv gives BAR1 [size=64G].
+  r = run_pciesim("import " + kImportData + "asus-esc8000a-e12-2s-epyc-9374f-lspci-tree.txt " +
+                  kImportData + "asus-esc8000a-e12-2s-epyc-9374f-devices-lspci-vvv.txt --out " +
+                  dir + "/esc.json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  tree = run_pciesim("topo " + dir + "/esc.json");
+  ASSERT_EQ(tree.exit_code, 0) << tree.err;
+  EXPECT_NE(tree.out.find("(64 GiB)"), std::string::npos) << tree.out;
+
+  // Only `lspci -vvv` text adds to a dump.
+  r = run_pciesim("import " + kImportData + "asus-esc8000a-e12-2s-epyc-9374f-lspci-tree.txt " +
+                  kImportData + "hgx-a100-80gb-2s-icelake-nccl-topo.xml --out " + dir + "/no.json");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("hgx-a100-80gb-2s-icelake-nccl-topo.xml:1: only `lspci -vvv` text adds"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/no.json"));
 }
 
 // An NCCL dump leaves out root ports and switch downstream ports: the import numbers them and
