@@ -4,7 +4,8 @@
 #   corpus grows in <build dir>/corpus. Another build dir must already be configured with
 #   PCIESIM_FUZZ=ON and clang, as the asan preset's build-asan is (CI fuzzes there, so the
 #   sanitizer build serves both).
-# Seeds: every shipped topology, scenario and sweep, the bad-input corpus, and tests/fuzz/seeds
+# Seeds: every shipped topology, scenario and sweep, the bad-input corpus, the machine dumps of
+# tests/data/import, and tests/fuzz/seeds
 # (sweeps with inline bases, which reach point expansion without files). Exits non-zero on a
 # finding (the crashing input is saved as build-fuzz/crash-*).
 set -euo pipefail
@@ -22,6 +23,7 @@ cmake --build "$build" --target fuzz_inputs
 mkdir -p "$build/corpus" "$build/seeds"
 cp topologies/*.json scenarios/*.json scenarios/sweeps/*.json tests/fuzz/seeds/*.json "$build/seeds/"
 find tests/bad_inputs -maxdepth 1 -type f \( -name '*.json' -o -name '*.txt' \) -exec cp {} "$build/seeds/" \;
+cp tests/data/import/*.txt tests/data/import/*.xml "$build/seeds/"
 cd "$build"
 ASAN_OPTIONS=detect_leaks=1 ./fuzz_inputs corpus seeds -max_total_time="$seconds" -max_len=65536 \
   -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 | tail -25

@@ -56,7 +56,11 @@ int command_import(const ImportCommandOptions &o) {
     options.sockets = o.sockets;
   options.name = o.name.empty() ? name_of_dump(o.dumps.front()) : o.name;
   ImportedTopology imported = build_imported_topology(inventory, options);
-  const std::string text = imported.topology.dump(2) + "\n";
+  // Names come from the dump as they are; bytes that are not UTF-8 (a damaged or
+  // Latin-1 listing) become U+FFFD rather than an error.
+  const std::string text =
+      imported.topology.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) +
+      "\n";
 
   // The file must load as any topology does, and enumerate with the dump's addresses.
   const std::string shown = o.out.empty() ? "<imported topology>" : o.out;

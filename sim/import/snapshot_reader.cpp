@@ -2,6 +2,7 @@
 
 #include <map>
 #include <regex>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -108,9 +109,15 @@ void read_sysfs_function(const std::string &key, const Node &attributes, PciInve
       if (!std::regex_match(text, m, fields))
         lines[bar].fail(fmt::format("\"{}\" is not a sysfs resource line", text),
                         "\"0x<start> 0x<end> 0x<flags>\"");
-      const std::uint64_t start = std::stoull(m[1].str(), nullptr, 16),
-                          end = std::stoull(m[2].str(), nullptr, 16),
-                          flags = std::stoull(m[3].str(), nullptr, 16);
+      std::uint64_t start = 0, end = 0, flags = 0;
+      try {
+        start = std::stoull(m[1].str(), nullptr, 16);
+        end = std::stoull(m[2].str(), nullptr, 16);
+        flags = std::stoull(m[3].str(), nullptr, 16);
+      } catch (const std::out_of_range &) {
+        lines[bar].fail(fmt::format("\"{}\" holds a number over 64 bits", text),
+                        "\"0x<start> 0x<end> 0x<flags>\"");
+      }
       const bool memory = flags & 0x200; // IORESOURCE_MEM
       sizes.push_back(memory && end > start ? end - start + 1 : 0);
     }
@@ -123,7 +130,11 @@ void read_sysfs_function(const std::string &key, const Node &attributes, PciInve
     const std::string text = n->as_string();
     if (!std::regex_match(text, m, rate))
       n->fail(fmt::format("\"{}\" is not an RDMA port rate", text), "e.g. \"400 Gb/sec (4X NDR)\"");
-    f.network_speed_gbps = std::stod(m[1].str());
+    try {
+      f.network_speed_gbps = std::stod(m[1].str());
+    } catch (const std::out_of_range &) {
+      n->fail(fmt::format("\"{}\" is out of range", text), "e.g. \"400 Gb/sec (4X NDR)\"");
+    }
   } else if (auto speed = attributes.get("net_speed"); speed && speed->as_string() != "-1") {
     f.network_speed_gbps = decimal_number(*speed, 1, 100000000) / 1000.0; // Mb/s
   }
@@ -226,9 +237,8 @@ std::vector<std::string> lines_of_text(const std::string &text) {
 
 std::string shown_name(const std::string &path) { return path == "-" ? "<stdin>" : path; }
 
-PciInventory read_machine_dump(const std::string &path) {
-  const std::string text = read_input_file(path, kMaxInputFileBytes);
-  const std::string file = shown_name(path);
+// One dump's text, its format told by content; a flat listing's tree is not guessed yet.
+PciInventory read_dump_text(const std::string &text, const std::string &file) {
   std::size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '{')
     return read_snapshot(Node::root(parse_json_text(text, file)));
@@ -254,10 +264,24 @@ PciInventory read_machine_dump(const std::string &path) {
                    "(NCCL_TOPO_DUMP_FILE)");
 }
 
+// Flat listings name no bridge's buses: their tree is guessed, with every bus number the
+// files did give.
+void guess_tree_of_flat_listing(PciInventory &inventory) {
+  if (inventory.format == "iommu-groups" || inventory.format == "lspci-verbose")
+    infer_bus_hierarchy(inventory);
+}
+
 } // namespace
 
+PciInventory read_machine_dump_text(const std::string &text, const std::string &file) {
+  PciInventory inventory = read_dump_text(text, file);
+  guess_tree_of_flat_listing(inventory);
+  return inventory;
+}
+
 PciInventory read_machine_dumps(const std::vector<std::string> &paths) {
-  PciInventory inventory = read_machine_dump(paths.at(0));
+  PciInventory inventory =
+      read_dump_text(read_input_file(paths.at(0), kMaxInputFileBytes), shown_name(paths.at(0)));
   for (std::size_t i = 1; i < paths.size(); ++i) {
     const std::string file = shown_name(paths[i]);
     const std::vector<std::string> lines =
@@ -267,10 +291,7 @@ PciInventory read_machine_dumps(const std::vector<std::string> &paths) {
                        "lspci -vvv output, starting with \"BB:DD.F class: name\"");
     read_lspci_verbose(lines, file, inventory);
   }
-  // Flat listings name no bridge's buses: their tree is guessed, with every bus number the
-  // files did give.
-  if (inventory.format == "iommu-groups" || inventory.format == "lspci-verbose")
-    infer_bus_hierarchy(inventory);
+  guess_tree_of_flat_listing(inventory);
   return inventory;
 }
 

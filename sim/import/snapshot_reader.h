@@ -16,5 +16,7 @@ PciInventory read_snapshot(const Node &root);
 // (a tree and a verbose listing kept apart, or a flat listing and a few ports' `lspci -vvv`).
 // A flat listing's tree is guessed after all files are read (flat_listing.h).
 PciInventory read_machine_dumps(const std::vector<std::string> &paths);
+// One dump given as text (`file` names it in messages).
+PciInventory read_machine_dump_text(const std::string &text, const std::string &file);
 
 } // namespace pciesim

@@ -1,6 +1,7 @@
 // libFuzzer target over everything that reads user input: the unit parsers, the strict JSON
 // reader, the JSON Schema check, the topology and scenario loaders (workloads included),
-// hierarchy checks and enumeration, and the sweep loader with its expansion into points. Bad
+// hierarchy checks and enumeration, the sweep loader with its expansion into points, and
+// `pciesim import`'s machine-dump readers with the topology built from what they read. Bad
 // input must end as an InputError; anything else escaping (another exception, a crash, a
 // sanitizer report, a hang, a memory blow-up) is a finding.
 #include <cstddef>
@@ -14,6 +15,8 @@
 #include "sim/config/schema_check.h"
 #include "sim/fabric/enumeration.h"
 #include "sim/fabric/topology.h"
+#include "sim/import/snapshot_reader.h"
+#include "sim/import/topology_builder.h"
 #include "sim/plan/scenario.h"
 
 namespace {
@@ -67,6 +70,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
       pciesim::sweep_manifest(spec);
       spec.scenario_of(spec.points.back());
     }
+  } catch (const pciesim::InputError &) {
+  }
+  try {
+    pciesim::PciInventory inventory = pciesim::read_machine_dump_text(text, "fuzz-dump");
+    pciesim::build_imported_topology(inventory, pciesim::ImportOptions{});
   } catch (const pciesim::InputError &) {
   }
   return 0;

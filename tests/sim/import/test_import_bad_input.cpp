@@ -88,6 +88,10 @@ TEST(ImportBadInput, EachBadDumpGetsOneLineAndExitTwo) {
                    "\"02:0\" is not a PCI function"});
   cases.push_back(
       {"groups-only-headers.txt", "IOMMU Group 0:\nIOMMU Group 1:\n", "without any PCI function"});
+  const std::string verbose = read_file(kDumps + "fujitsu-tx1310-e3-1226v3-lspci-vvv.txt");
+  std::string huge = verbose;
+  huge.replace(huge.find("Width x"), 7, "Width x99999999999999999999");
+  cases.push_back({"huge-number.txt", huge, "a number out of range"});
   cases.push_back({"notes.txt", "just some notes\nabout a machine\n", "not a machine dump"});
   cases.push_back({"empty.txt", "", "empty"});
 
@@ -103,6 +107,23 @@ TEST(ImportBadInput, EachBadDumpGetsOneLineAndExitTwo) {
     EXPECT_NE(r.err.find(bad.says), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(out));
   }
+}
+
+// Names are copied from the dump: bytes that are not UTF-8 (a damaged or Latin-1 listing)
+// become U+FFFD in the topology, which stays valid JSON.
+TEST(ImportBadInput, NamesThatAreNotUtf8AreReplacedNotFatal) {
+  const std::string dir = make_temp_dir("import-utf8");
+  std::string text = read_file(kDumps + "msi-x99s-sli-plus-i7-5960x-2gpu-lspci-tree.txt");
+  const std::size_t at = text.find("Fiji");
+  ASSERT_NE(at, std::string::npos);
+  text[at + 1] = '\xe9'; // Latin-1 e-acute, alone: not UTF-8
+  std::ofstream(dir + "/latin1.txt") << text;
+  CommandResult r =
+      run_pciesim("import " + dir + "/latin1.txt --out " + dir + "/topology.json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(read_file(dir + "/topology.json"));
+  EXPECT_NE(doc.dump().find("F\xef\xbf\xbdji"), std::string::npos); // U+FFFD in UTF-8
+  EXPECT_EQ(run_pciesim("validate " + dir + "/topology.json").exit_code, 0);
 }
 
 TEST(ImportBadInput, OutputsThatAreDirectoriesAreRefused) {
