@@ -30,7 +30,7 @@ constexpr std::uint32_t kHostBridgeClass = 0x0600;
 std::uint32_t class_of(const PciFunctionInfo &f) { return f.class_code.value_or(0) >> 8; }
 
 // A CPU's uncore registers (system peripherals, performance counters) sit on root buses of
-// their own, with nothing else on them.
+// their own, with nothing else on them and nothing at device 00.
 bool is_platform_device(const PciFunctionInfo &f) {
   const std::uint32_t base = class_of(f) >> 8;
   return f.class_code && (base == 0x08 || base == 0x11);
@@ -124,7 +124,8 @@ void infer_bus_hierarchy(PciInventory &inventory) {
     for (int i : members) {
       const PciFunctionInfo &f = functions[static_cast<std::size_t>(i)];
       host_bridge |= class_of(f) == kHostBridgeClass;
-      platform_only &= is_platform_device(f);
+      // An add-in card is device 00 of the bus below its port, whatever its class.
+      platform_only &= is_platform_device(f) && f.address.bdf.device != 0;
       parent_known |= f.parent >= 0;
     }
     if (host_bridge || platform_only)

@@ -27,8 +27,8 @@ PciInventory read_iommu_group_listing(const std::vector<std::string> &lines,
 // Gives every PCI-to-PCI bridge (class 0604) without bus numbers a place in a depth-first
 // numbering consistent with the buses its listing shows:
 // - root buses: the lowest bus, buses with a host bridge (class 0600), and buses that hold
-//   only platform devices (classes 08xx, 11xx: a CPU's uncore registers, on a root bus of
-//   their own on Intel servers and workstations);
+//   only platform devices (classes 08xx, 11xx, none at device 00: a CPU's uncore registers,
+//   on a root bus of their own on Intel servers and workstations; a card is device 00);
 // - each other bus with functions goes, in ascending order, to the next bridge of a depth-first
 //   walk (bridges of one bus in device order). A root bus's bridges take any such bus, since
 //   empty root ports may hold bus numbers firmware gave them; a switch's downstream bridge

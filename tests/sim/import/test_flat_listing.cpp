@@ -23,7 +23,8 @@ std::string parent_of(const PciInventory &inventory, const char *address) {
 
 // Three root ports; a switch under the first (three downstream ports, a GPU under the first);
 // a NIC on bus 05. Bus 04 is missing: the switch's second port would have numbered it, so the
-// NIC is not below the switch but below the next root port. Bus ff holds only uncore registers.
+// NIC is not below the switch but below the next root port. Bus ff holds only uncore registers
+// (a root bus of its own); bus 06 a card of the same class, at device 00 (below a root port).
 const std::vector<std::string> kGroups = {
     "IOMMU Group 0:",
     "\t00:00.0 Host bridge [0600]: Intel Corporation Device [8086:2f00]",
@@ -41,6 +42,8 @@ const std::vector<std::string> kGroups = {
     "   05:00.0 Ethernet controller [0200]: Mellanox Technologies MT2910 [15b3:1021]",
     "IOMMU Group 7:",
     "   ff:0b.0 System peripheral [0880]: Intel Corporation QPI Link Monitoring [8086:2f81]",
+    "IOMMU Group 8:",
+    "   06:00.0 System peripheral [0880]: Xilinx Corporation Device [10ee:9038]",
 };
 
 TEST(FlatListing, BusesGoDepthFirstAndAGapLeavesTheSwitch) {
@@ -48,8 +51,8 @@ TEST(FlatListing, BusesGoDepthFirstAndAGapLeavesTheSwitch) {
   PciInventory inventory = read_iommu_group_listing(kGroups, "groups.txt");
   infer_bus_hierarchy(inventory);
   EXPECT_EQ(inventory.format, "iommu-groups");
-  EXPECT_EQ(inventory.iommu_groups, 8);
-  EXPECT_EQ(inventory.functions.size(), 11u);
+  EXPECT_EQ(inventory.iommu_groups, 9);
+  EXPECT_EQ(inventory.functions.size(), 12u);
 
   EXPECT_EQ(at(inventory, "00:01.0").secondary_bus, 1);
   EXPECT_EQ(at(inventory, "00:01.0").subordinate_bus, 3);
@@ -60,16 +63,17 @@ TEST(FlatListing, BusesGoDepthFirstAndAGapLeavesTheSwitch) {
   EXPECT_EQ(parent_of(inventory, "05:00.0"), "00:02.0");
   EXPECT_EQ(at(inventory, "02:01.0").secondary_bus, -1);
   EXPECT_EQ(at(inventory, "02:02.0").secondary_bus, -1);
-  EXPECT_EQ(at(inventory, "00:03.0").secondary_bus, -1);
-  EXPECT_TRUE(at(inventory, "00:03.0").is_bridge());
+  EXPECT_TRUE(at(inventory, "02:02.0").is_bridge());
+  EXPECT_EQ(parent_of(inventory, "06:00.0"), "00:03.0");
   // The uncore's bus is a root bus of its own, not a root port's.
   EXPECT_EQ(parent_of(inventory, "ff:0b.0"), "root");
 
   ASSERT_EQ(inventory.notes.size(), 1u);
-  EXPECT_NE(inventory.notes[0].find("00:01.0 -> 01, 01:00.0 -> 02, 02:00.0 -> 03, 00:02.0 -> 05"),
+  EXPECT_NE(inventory.notes[0].find(
+                "00:01.0 -> 01, 01:00.0 -> 02, 02:00.0 -> 03, 00:02.0 -> 05, 00:03.0 -> 06"),
             std::string::npos)
       << inventory.notes[0];
-  EXPECT_NE(inventory.notes[0].find("3 bridge(s) with nothing below them"), std::string::npos);
+  EXPECT_NE(inventory.notes[0].find("2 bridge(s) with nothing below them"), std::string::npos);
 }
 
 TEST(FlatListing, LspciNnGetsTheSameTreeAndAListingWithBusNumbersIsLeftAlone) {
