@@ -150,11 +150,33 @@ void infer_bus_hierarchy(PciInventory &inventory) {
              functions[static_cast<std::size_t>(b)].address.bdf.packed();
     });
   for (int segment : lowest_seen_segment) {
-    walk.orphan_buses.clear();
-    walk.next_orphan = 0;
+    std::vector<int> orphans;
     for (const auto &[key, members] : on_bus)
       if (key.first == segment && !root_buses.count(key) && !below_known_bridge.count(key))
-        walk.orphan_buses.push_back(key.second);
+        orphans.push_back(key.second);
+    // A bridge whose bus numbers a verbose listing gave owns the buses up to its subordinate
+    // one: they are numbered below it first (a switch behind a known root port).
+    for (const PciFunctionInfo &known : functions) {
+      const int secondary = known.secondary_bus.value_or(-1);
+      const int subordinate = known.subordinate_bus.value_or(-1);
+      if (known.address.segment != segment || secondary < 0 || subordinate <= secondary)
+        continue;
+      walk.orphan_buses.clear();
+      for (int bus : orphans)
+        if (bus > secondary && bus <= subordinate)
+          walk.orphan_buses.push_back(bus);
+      walk.next_orphan = 0;
+      int last = secondary;
+      walk.number_below(segment, secondary, false, last);
+      const std::set<int> taken(walk.orphan_buses.begin(),
+                                walk.orphan_buses.begin() +
+                                    static_cast<std::ptrdiff_t>(walk.next_orphan));
+      orphans.erase(std::remove_if(orphans.begin(), orphans.end(),
+                                   [&](int bus) { return taken.count(bus) > 0; }),
+                    orphans.end());
+    }
+    walk.orphan_buses = orphans;
+    walk.next_orphan = 0;
     for (const auto &[key, members] : on_bus)
       if (key.first == segment && root_buses.count(key)) {
         int last = key.second;

@@ -34,6 +34,8 @@ PciInventory read_iommu_group_listing(const std::vector<std::string> &lines,
 //   empty root ports may hold bus numbers firmware gave them; a switch's downstream bridge
 //   takes only the bus right after the last one its switch numbered (a gap means its remaining
 //   ports are empty);
+// - buses within a bridge's known range (a verbose listing added its "Bus:" line) go first to
+//   the bridges below it, the same way;
 // - bridges left over have nothing below them (secondary bus unknown).
 // Does nothing when every bridge already has its bus numbers.
 void infer_bus_hierarchy(PciInventory &inventory);

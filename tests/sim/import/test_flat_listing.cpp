@@ -107,6 +107,27 @@ TEST(FlatListing, LspciNnGetsTheSameTreeAndAListingWithBusNumbersIsLeftAlone) {
   EXPECT_EQ(parent_of(numbered, "07:00.0"), "00:01.0");
 }
 
+// A root port's "Bus:" line (from its lspci -vvv) gives it buses 01-03: the switch below it
+// takes 02 and 03 although a later root port would have taken them in a plain walk.
+TEST(FlatListing, AKnownRangeKeepsItsBusesForTheBridgesBelowIt) {
+  PciInventory inventory;
+  read_lspci_verbose(
+      {"00:00.0 Host bridge [0600]: Intel Corporation Device [8086:2f00]",
+       "00:01.0 PCI bridge [0604]: Intel Corporation Root Port 1 [8086:2f02]",
+       "\tBus: primary=00, secondary=01, subordinate=03, sec-latency=0",
+       "00:02.0 PCI bridge [0604]: Intel Corporation Root Port 2 [8086:2f04]",
+       "01:00.0 PCI bridge [0604]: Broadcom / LSI PEX88096 [1000:c010]",
+       "02:00.0 PCI bridge [0604]: Broadcom / LSI PEX88096 [1000:c010]",
+       "03:00.0 VGA compatible controller [0300]: NVIDIA Corporation AD102 [10de:2684]",
+       "04:00.0 Ethernet controller [0200]: Mellanox Technologies MT2910 [15b3:1021]"},
+      "mixed.txt", inventory);
+  infer_bus_hierarchy(inventory);
+  EXPECT_EQ(parent_of(inventory, "01:00.0"), "00:01.0");
+  EXPECT_EQ(parent_of(inventory, "02:00.0"), "01:00.0");
+  EXPECT_EQ(parent_of(inventory, "03:00.0"), "02:00.0");
+  EXPECT_EQ(parent_of(inventory, "04:00.0"), "00:02.0");
+}
+
 TEST(FlatListing, ALineThatIsNoFunctionNamesItsLine) {
   std::vector<std::string> lines = kGroups;
   lines[6] = "   01:00 PCI bridge";
