@@ -79,8 +79,10 @@ private:
         places.push_back(k);
         numbered.push_back(list[k]);
       }
-    std::stable_sort(numbered.begin(), numbered.end(),
-                     [&](int a, int b) { return *fn(a).secondary_bus < *fn(b).secondary_bus; });
+    std::stable_sort(numbered.begin(), numbered.end(), [&](int a, int b) {
+      return std::make_pair(fn(a).address.segment, *fn(a).secondary_bus) <
+             std::make_pair(fn(b).address.segment, *fn(b).secondary_bus);
+    });
     for (std::size_t k = 0; k < places.size(); ++k)
       list[places[k]] = numbered[k];
   }
