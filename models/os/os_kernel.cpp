@@ -308,29 +308,32 @@ void OsKernel::record(TimeKind kind, std::int64_t start_ps, std::int64_t end_ps)
     intervals_.push_back(Interval{start_ps, end_ps, kind});
 }
 
-std::vector<std::int64_t> OsKernel::breakdown_ps(std::int64_t start_ps, std::int64_t end_ps) const {
+namespace {
+
+// The sweep of OsKernel::breakdown_ps over boundary keys of type Key: time relative to the
+// window above kind and direction. Boundaries at the same picosecond apply together (the time
+// between them is zero), so only the time orders them; one integer per boundary because
+// sorting them is most of the cost on a long run. 64-bit keys hold 2^59 ps (6.6 days) of
+// window, 128-bit keys any.
+template <class Key>
+std::vector<std::int64_t> sweep_intervals(const std::vector<OsKernel::Interval> &intervals,
+                                          std::int64_t start_ps, std::int64_t end_ps) {
   constexpr int kinds = static_cast<int>(TimeKind::Count);
-  std::vector<std::int64_t> out(kinds + 1, 0);
-  if (end_ps <= start_ps)
-    return out;
-  // Sweep the interval boundaries; between two boundaries the highest-ranked open kind wins.
-  struct Edge {
-    std::int64_t at_ps;
-    int kind;
-    int delta;
-  };
-  std::vector<Edge> edges;
-  edges.reserve(intervals_.size() * 2);
-  for (const Interval &i : intervals_) {
+  constexpr int kind_bits = 3, direction_bits = 1, time_shift = kind_bits + direction_bits;
+  static_assert(kinds <= (1 << kind_bits), "TimeKind no longer fits its bits");
+  std::vector<Key> edges;
+  edges.reserve(intervals.size() * 2);
+  for (const OsKernel::Interval &i : intervals) {
     std::int64_t s = std::max(i.start_ps, start_ps), e = std::min(i.end_ps, end_ps);
     if (e <= s)
       continue;
-    edges.push_back(Edge{s, static_cast<int>(i.kind), +1});
-    edges.push_back(Edge{e, static_cast<int>(i.kind), -1});
+    const Key kind = static_cast<Key>(static_cast<int>(i.kind)) << direction_bits;
+    edges.push_back(static_cast<Key>(s - start_ps) << time_shift | kind | 1U);
+    edges.push_back(static_cast<Key>(e - start_ps) << time_shift | kind);
   }
-  std::sort(edges.begin(), edges.end(), [](const Edge &a, const Edge &b) {
-    return a.at_ps != b.at_ps ? a.at_ps < b.at_ps : a.delta < b.delta;
-  });
+  std::sort(edges.begin(), edges.end());
+  // Between two boundaries the highest-ranked open kind wins.
+  std::vector<std::int64_t> out(kinds + 1, 0);
   std::array<int, kinds> open{};
   std::int64_t cursor = start_ps;
   auto charge = [&](std::int64_t until) {
@@ -345,12 +348,24 @@ std::vector<std::int64_t> OsKernel::breakdown_ps(std::int64_t start_ps, std::int
     out[static_cast<std::size_t>(winner)] += until - cursor;
     cursor = until;
   };
-  for (const Edge &e : edges) {
-    charge(e.at_ps);
-    open[static_cast<std::size_t>(e.kind)] += e.delta;
+  for (const Key edge : edges) {
+    charge(start_ps + static_cast<std::int64_t>(edge >> time_shift));
+    const auto kind = static_cast<std::size_t>(edge >> direction_bits) & ((1U << kind_bits) - 1);
+    open[kind] += (edge & 1U) ? 1 : -1;
   }
   charge(end_ps);
   return out;
+}
+
+} // namespace
+
+std::vector<std::int64_t> OsKernel::breakdown_ps(std::int64_t start_ps, std::int64_t end_ps) const {
+  if (end_ps <= start_ps)
+    return std::vector<std::int64_t>(static_cast<int>(TimeKind::Count) + 1, 0);
+  constexpr std::int64_t longest_64bit_window_ps = std::int64_t{1} << 59;
+  if (end_ps - start_ps < longest_64bit_window_ps)
+    return sweep_intervals<std::uint64_t>(intervals_, start_ps, end_ps);
+  return sweep_intervals<unsigned __int128>(intervals_, start_ps, end_ps);
 }
 
 } // namespace pciesim

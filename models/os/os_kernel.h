@@ -167,6 +167,11 @@ public:
   }
   // The trace that receives the steps; null (the default) records none.
   void set_step_observer(StepObserver *observer) { steps_ = observer; }
+  // A span of time charged to one kind.
+  struct Interval {
+    std::int64_t start_ps, end_ps;
+    TimeKind kind;
+  };
   // The span [start_ps, end_ps) split by kind (highest-ranked active kind wins); the last
   // entry is the time nothing was recorded ("waiting").
   std::vector<std::int64_t> breakdown_ps(std::int64_t start_ps, std::int64_t end_ps) const;
@@ -183,10 +188,6 @@ private:
     bool operator>(const Pending &o) const {
       return at_ps != o.at_ps ? at_ps > o.at_ps : seq > o.seq;
     }
-  };
-  struct Interval {
-    std::int64_t start_ps, end_ps;
-    TimeKind kind;
   };
   void run() override;
 

@@ -166,16 +166,24 @@ void LinkDirection::commit(int fc, std::int64_t now_fs) {
     observer_->tlp_on_wire(*this, tlp, now_fs, busy_until_fs_);
     observer_->queue_depth_changed(*this, queued_tlps(), now_fs);
   }
-  in_flight_.push_back(InFlight{busy_until_fs_ + flight_fs_, q.gp});
+  const std::int64_t arrival_fs = busy_until_fs_ + flight_fs_;
+  if (!early_receiver_)
+    in_flight_.push_back(InFlight{arrival_fs, q.gp});
   tlm::tlm_phase phase = tlm::END_REQ;
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   in->nb_transport_bw(*q.gp, phase, delay); // the sender's buffer is free now
+  // Offered after the sender is done with it: the receiver rewrites the TLP's bookkeeping.
+  // The arrival is the picosecond a delivery wake-up would have run at.
+  if (early_receiver_ &&
+      !early_receiver_->offer_early(*q.gp, ps_ceil(arrival_fs) - now_fs / kFsPerPs))
+    in_flight_.push_back(InFlight{arrival_fs, q.gp});
 }
 
 void LinkDirection::transmit_eligible(std::int64_t now_fs) {
   if (transmitting_)
     return; // the outer loop will see whatever was just queued
   transmitting_ = true;
+  count_arrived(now_fs);
   absorb_credits(now_fs);
   // One TLP at a time: the next starts when the serializer is free, so a sender always
   // learns exactly when its buffer empties and arbitration sees every competitor.
@@ -277,13 +285,24 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
   (void)phase;
   std::int64_t now_fs = now_ps() * kFsPerPs;
   std::int64_t ready = now_fs + time_to_ps(delay) * kFsPerPs;
-  const TlpExtension &tlp = tlp_of(gp);
+  TlpExtension &tlp = tlp_of(gp);
+  count_arrived(now_fs);
+  const std::uint64_t seq = seq_++;
+  const std::int64_t joined_fs = now_fs + tlp.arrives_after_ps * kFsPerPs;
   queues_[static_cast<int>(fc_class(tlp.type))].push(
-      Queued{ready, seq_++, &gp, data_credits_of(tlp)});
-  std::uint64_t depth = queued_tlps();
-  stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
-  if (observer_)
-    observer_->queue_depth_changed(*this, depth, now_fs);
+      Queued{ready, seq, &gp, data_credits_of(tlp), joined_fs});
+  if (tlp.arrives_after_ps > 0) {
+    // Taken ahead by a switch: it counts in the depth from its arrival at the switch on.
+    tlp.arrives_after_ps = 0;
+    ahead_.push(Ahead{joined_fs, seq});
+    if (depth_probe_)
+      calendar_.wake_at(*depth_probe_, joined_fs / kFsPerPs);
+  } else {
+    std::uint64_t depth = queued_tlps();
+    stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
+    if (observer_)
+      observer_->queue_depth_changed(*this, depth, now_fs);
+  }
   if (ready <= now_fs)
     transmit_eligible(now_fs);
   reschedule(now_fs);
@@ -307,6 +326,32 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
       reschedule(now_fs);
   }
   return tlm::TLM_ACCEPTED;
+}
+
+void LinkDirection::count_arrived_slow(std::int64_t now_fs) const {
+  while (!ahead_.empty() && ahead_.top().at_fs <= now_fs) {
+    ahead_.pop();
+    // Nothing was sent since this arrival: every change to the queues runs this first.
+    stats_.max_queue_depth = std::max(stats_.max_queue_depth, queued_tlps());
+  }
+}
+
+void LinkDirection::set_observer(LinkObserver *observer) {
+  observer_ = observer;
+  if (observer_ && !depth_probe_)
+    depth_probe_ = std::make_unique<DepthProbe>(*this);
+}
+
+void LinkDirection::DepthProbe::run() {
+  const LinkDirection &d = direction_;
+  const std::int64_t now_fs = now_ps() * kFsPerPs;
+  std::size_t arrived = 0;
+  while (arrived < d.ahead_.size() && d.ahead_[arrived].at_fs <= now_fs)
+    ++arrived;
+  if (d.observer_)
+    d.observer_->queue_depth_changed(d, d.all_queued() - (d.ahead_.size() - arrived), now_fs);
+  if (arrived < d.ahead_.size())
+    d.calendar_.wake_at(*this, d.ahead_[arrived].at_fs / kFsPerPs);
 }
 
 bool LinkDirection::idle() const {
@@ -371,6 +416,10 @@ void Link::connect(PciePort &a, PciePort &b) {
   a_to_b_.out.bind(b.ingress);
   b.egress.bind(b_to_a_.in);
   b_to_a_.out.bind(a.ingress);
+  if (b.takes_early_arrivals())
+    a_to_b_.early_receiver_ = &b;
+  if (a.takes_early_arrivals())
+    b_to_a_.early_receiver_ = &a;
 }
 
 } // namespace pciesim

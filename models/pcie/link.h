@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,9 @@ public:
   // A TLP occupies the wire from start_fs (now) to end_fs (the serializer frees up).
   virtual void tlp_on_wire(const LinkDirection &direction, const TlpExtension &tlp,
                            std::int64_t start_fs, std::int64_t end_fs) = 0;
-  // The transmit queues (all flow-control classes) now hold `depth` TLPs.
+  // The transmit queues (all flow-control classes) hold `depth` TLPs from `at_fs` (now, or
+  // for a TLP a switch took ahead of its arrival, its arrival). Calls for one direction come
+  // in time order.
   virtual void queue_depth_changed(const LinkDirection &direction, std::uint64_t depth,
                                    std::int64_t at_fs) = 0;
 };
@@ -84,7 +87,10 @@ public:
   PcieInitiatorSocket out; // bound to the receiver's ingress
 
   const std::string &name() const { return name_; }
-  const LinkDirectionStats &stats() const { return stats_; }
+  const LinkDirectionStats &stats() const {
+    count_arrived(now_ps() * 1000); // TLPs taken ahead whose arrival has passed
+    return stats_;
+  }
   double usable_bytes_per_second() const { return usable_bps_; }
   // Serialization time of a TLP of this shape on this direction, in femtoseconds.
   std::int64_t serialization_fs(TlpType type, bool address_64bit, std::uint32_t payload) const;
@@ -95,10 +101,9 @@ public:
   // True when every credit is back (or on its way back): no buffer is leaked.
   bool credits_restored() const;
   // Tracing only; nullptr (the default) costs one pointer test per TLP.
-  void set_observer(LinkObserver *observer) { observer_ = observer; }
-  std::uint64_t queued_tlps() const {
-    return queues_[0].size() + queues_[1].size() + queues_[2].size();
-  }
+  void set_observer(LinkObserver *observer);
+  // TLPs in the transmit queues, those taken ahead of their arrival not counted until then.
+  std::uint64_t queued_tlps() const { return all_queued() - ahead_.size(); }
 
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                      sc_core::sc_time &delay) override;
@@ -111,13 +116,35 @@ private:
     std::uint64_t seq;
     tlm::tlm_generic_payload *gp;
     std::uint32_t data_credits; // kept here: arbitration looks at it without touching the TLP
+    std::int64_t joined_fs;
     bool operator>(const Queued &o) const {
-      return ready_fs != o.ready_fs ? ready_fs > o.ready_fs : seq > o.seq;
+      if (ready_fs != o.ready_fs)
+        return ready_fs > o.ready_fs;
+      return joined_fs != o.joined_fs ? joined_fs > o.joined_fs : seq > o.seq;
     }
   };
   struct InFlight {
     std::int64_t arrival_fs;
     tlm::tlm_generic_payload *gp;
+  };
+  // A TLP that joined a queue before its arrival (a switch took it early): from `at_fs` on it
+  // counts in the queue depth.
+  struct Ahead {
+    std::int64_t at_fs;
+    std::uint64_t seq;
+    bool operator>(const Ahead &o) const {
+      return at_fs != o.at_fs ? at_fs > o.at_fs : seq > o.seq;
+    }
+  };
+  // Reports the queue depth to the observer at the arrivals of TLPs taken ahead, on time; a
+  // process of its own so that observing changes none of the link's wake-ups.
+  class DepthProbe : public CalendarProcess {
+  public:
+    explicit DepthProbe(LinkDirection &direction) : direction_(direction) {}
+    void run() override;
+
+  private:
+    LinkDirection &direction_;
   };
   struct CreditReturn {
     std::int64_t at_fs;
@@ -141,6 +168,20 @@ private:
   void absorb_credits(std::int64_t now_fs);
   bool has_credits(int fc, std::uint32_t data_credits) const;
   static std::uint32_t data_credits_of(const TlpExtension &tlp);
+  std::uint64_t all_queued() const {
+    return queues_[0].size() + queues_[1].size() + queues_[2].size();
+  }
+  // Counts the TLPs taken ahead whose arrival is at or before `now_fs` into the depth, one
+  // arrival at a time (the maximum depth is the one a queue that took them at their arrival
+  // would have reached). Const because reading the stats settles it.
+  void count_arrived(std::int64_t now_fs) const {
+    if (!ahead_.empty() && ahead_.top().at_fs <= now_fs)
+      count_arrived_slow(now_fs);
+  }
+  void count_arrived_slow(std::int64_t now_fs) const;
+  // The receiving port, when its owner takes TLPs ahead of their arrival.
+  PciePort *early_receiver_ = nullptr;
+  friend class Link;
   // Wire bytes and serialization of a TLP, remembered for the last shape seen (a stream
   // repeats one shape, and the rounding is the costly part).
   void serialize(const TlpExtension &tlp, std::uint32_t &wire_bytes, std::int64_t &ser_fs);
@@ -157,6 +198,7 @@ private:
   ArrivalOrderedQueue<Queued> queues_[kFcClasses];
   std::deque<InFlight> in_flight_;
   ArrivalOrderedQueue<CreditReturn> credit_returns_;
+  mutable ArrivalOrderedQueue<Ahead> ahead_; // arrivals still to come, of TLPs already queued
   std::uint32_t header_available_[kFcClasses];
   std::uint32_t data_available_[kFcClasses];
   std::int64_t busy_until_fs_ = 0;
@@ -175,8 +217,9 @@ private:
     std::uint32_t wire_bytes = 0;
     std::int64_t ser_fs = 0;
   } last_shape_;
-  LinkDirectionStats stats_;
+  mutable LinkDirectionStats stats_;
   LinkObserver *observer_ = nullptr;
+  std::unique_ptr<DepthProbe> depth_probe_; // with an observer only
 };
 
 class Link : public sc_core::sc_module {

@@ -29,6 +29,21 @@ public:
   // The link behind `port` starts transmitting `gp` at now + delay.
   virtual void tlp_departing(int port, tlm::tlm_generic_payload &gp,
                              const sc_core::sc_time &delay) = 0;
+
+  // Early arrival, for owners whose handling of a TLP depends on nothing that changes with
+  // time (a switch routes by address and forwards after a fixed latency). The link offers
+  // such an owner each TLP when it starts sending it, `arrival_delay_ps` before its last byte
+  // arrives on `port`. If the owner takes it (returns true), it does then what tlp_arrived
+  // would have done at the arrival, with every delay it annotates lengthened by
+  // `arrival_delay_ps`, and tlp_arrived is not called; if not, tlp_arrived follows at the
+  // arrival. Taking it saves the link a wake-up per TLP (docs/performance.md).
+  virtual bool takes_early_arrivals() const { return false; } // asked once, at connection
+  virtual bool tlp_arriving(int port, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) {
+    (void)port;
+    (void)gp;
+    (void)arrival_delay_ps;
+    return false;
+  }
 };
 
 // A port may stay unconnected (an empty root port or switch slot); routing never uses it.
@@ -62,6 +77,11 @@ public:
 
   void send(tlm::tlm_generic_payload &gp, const sc_core::sc_time &delay);
   void release(tlm::tlm_generic_payload &gp, const sc_core::sc_time &delay);
+  // Early arrival (PortOwner::tlp_arriving): whether the owner ever takes it, and the offer.
+  bool takes_early_arrivals() const { return owner_.takes_early_arrivals(); }
+  bool offer_early(tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) {
+    return owner_.tlp_arriving(index_, gp, arrival_delay_ps);
+  }
 
   // tlm_fw_transport_if (ingress)
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,

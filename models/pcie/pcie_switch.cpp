@@ -49,42 +49,62 @@ PcieSwitch::PcieSwitch(sc_core::sc_module_name name, const SwitchParams &params,
     add_port("dp" + std::to_string(i));
 }
 
-int PcieSwitch::route(const TlpExtension &tlp, int ingress) {
+int PcieSwitch::route(const TlpExtension &tlp, int ingress, bool &acs_redirected) const {
   RouteQuery query;
   query.request = is_request(tlp.type);
   query.address = tlp.address;
   query.requester_bus = tlp.requester_id >> 8;
   query.translation_request = tlp.address_type == AddressType::TranslationRequest;
   query.translated = tlp.address_type == AddressType::Translated;
-  bool acs_redirected = false;
+  acs_redirected = false;
   int egress = route_at_switch(downstream_, kUpstreamPort, ingress, query, acs_redirected);
-  if (acs_redirected)
-    ++stats_.acs_redirected;
-  return egress;
+  return egress == ingress ? -1 : egress;
 }
 
-void PcieSwitch::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
+void PcieSwitch::forward(int ingress, int egress, bool acs_redirected, tlm::tlm_generic_payload &gp,
+                         std::int64_t arrival_delay_ps) {
   TlpExtension &tlp = tlp_of(gp);
-  int egress = route(tlp, port);
-  if (egress < 0 || egress == port) {
-    // No route (or back out the way it came, which a switch never does): terminate it.
-    ++stats_.unsupported_requests;
-    if (is_request(tlp.type))
-      terminate_unsupported_request(*ports_[static_cast<std::size_t>(port)], pool_, gp,
-                                    completer_id, ps_to_time(params_.latency.ps));
-    else
-      drop_completion(port, gp);
-    return;
-  }
+  if (acs_redirected)
+    ++stats_.acs_redirected;
   if (is_request(tlp.type))
     ++stats_.forwarded_requests;
   else
     ++stats_.forwarded_completions;
-  tlp.ingress_port = static_cast<std::uint8_t>(port);
+  tlp.ingress_port = static_cast<std::uint8_t>(ingress);
+  tlp.arrives_after_ps = arrival_delay_ps;
   // Cut-through: the header arrived one serialization time before the last byte.
   std::int64_t delay_ps =
       std::max<std::int64_t>(0, params_.latency.ps - tlp.last_hop_ser_fs / 1000);
-  ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(delay_ps));
+  ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(arrival_delay_ps + delay_ps));
+}
+
+bool PcieSwitch::tlp_arriving(int port, tlm::tlm_generic_payload &gp,
+                              std::int64_t arrival_delay_ps) {
+  bool acs_redirected = false;
+  int egress = route(tlp_of(gp), port, acs_redirected);
+  if (egress < 0)
+    return false; // terminated at its arrival, as hardware does
+  forward(port, egress, acs_redirected, gp, arrival_delay_ps);
+  return true;
+}
+
+void PcieSwitch::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
+  TlpExtension &tlp = tlp_of(gp);
+  bool acs_redirected = false;
+  int egress = route(tlp, port, acs_redirected);
+  if (egress >= 0) {
+    forward(port, egress, acs_redirected, gp, 0);
+    return;
+  }
+  // No route (or back out the way it came, which a switch never does): terminate it.
+  ++stats_.unsupported_requests;
+  if (acs_redirected)
+    ++stats_.acs_redirected;
+  if (is_request(tlp.type))
+    terminate_unsupported_request(*ports_[static_cast<std::size_t>(port)], pool_, gp, completer_id,
+                                  ps_to_time(params_.latency.ps));
+  else
+    drop_completion(port, gp);
 }
 
 // A completion with nowhere to go is discarded (an Unexpected Completion, PCIe 2.3.2).

@@ -53,9 +53,18 @@ public:
   std::uint16_t completer_id = 0; // the upstream port's BDF, for UR completions
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
+  // Routing and the switch's latency do not depend on when a TLP arrives, so the switch
+  // forwards each TLP it can route when the link starts sending it, to join the egress queue
+  // at its arrival plus the latency.
+  bool takes_early_arrivals() const override { return true; }
+  bool tlp_arriving(int port, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) override;
 
 private:
-  int route(const TlpExtension &tlp, int ingress);
+  // The egress port, or -1 when no port claims the TLP (or it would go back out by `ingress`).
+  int route(const TlpExtension &tlp, int ingress, bool &acs_redirected) const;
+  // Sends a routed TLP on towards `egress`, joining its queue `arrival_delay_ps` from now.
+  void forward(int ingress, int egress, bool acs_redirected, tlm::tlm_generic_payload &gp,
+               std::int64_t arrival_delay_ps);
   void drop_completion(int port, tlm::tlm_generic_payload &gp);
 
   SwitchParams params_;

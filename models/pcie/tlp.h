@@ -82,7 +82,11 @@ struct TlpExtension : tlm::tlm_extension<TlpExtension> {
   // Simulation bookkeeping, rewritten at each hop.
   std::uint8_t ingress_port = kNoIngressPort; // port on which the current holder received it
   std::int64_t last_hop_ser_fs = 0;           // serialization time on the hop it just crossed
-  TlpObserver *observer = nullptr;            // see TlpObserver
+  // Set by a forwarder that took the TLP ahead of its arrival (PortOwner::tlp_arriving) for
+  // the link it hands it to: the TLP counts as queued there only this long after now. The
+  // link reads it and sets it back to 0.
+  std::int64_t arrives_after_ps = 0;
+  TlpObserver *observer = nullptr; // see TlpObserver
   std::uint64_t cookie = 0;
 
   tlm::tlm_extension_base *clone() const override;
