@@ -1,6 +1,8 @@
 // Switch routing: requests by address against downstream windows (anything else upstream),
 // completions by requester bus, Unsupported Request for a hole, cut-through latency, and ACS
-// Direct Translated keeping translated peer requests in the switch (a whole scenario).
+// Direct Translated keeping translated peer requests in the switch (a whole scenario), and the
+// switch taking TLPs as their link starts sending them without the egress queue counting them
+// before they arrive.
 #include <gtest/gtest.h>
 
 #include "models/pcie/link.h"
@@ -45,6 +47,7 @@ run_switch(const std::function<void(ProbeEndpoint &, ProbeEndpoint &, ProbeEndpo
     for (auto *p : {&host, &dev0, &dev1})
       j[p->basename()] = arrivals_json(*p);
     j["ur"] = sw.stats().unsupported_requests;
+    j["to_dev0_max_queue_depth"] = links[1]->a_to_b().stats().max_queue_depth;
     return j.dump();
   }));
 }
@@ -102,6 +105,30 @@ TEST(Switch, CutThroughAddsItsLatencyFromHeaderArrival) {
   // byte); hop 2: ser + flight.
   double expected = ser + 20000 + (105000 - ser) + ser + 20000;
   EXPECT_NEAR(j["dev0"][0]["at"].get<double>(), expected, 2.0);
+}
+
+TEST(Switch, ATlpTakenAheadJoinsTheEgressQueueDepthAtItsArrival) {
+  // Sixteen 256-byte writes back to back: they arrive at the switch one serialization time
+  // apart and each waits there 105 ns less its serialization before leaving on an equal link,
+  // so the egress queue holds the ones that arrived within that wait: the count of m >= 0
+  // with m * ser < 105 ns - ser. Counted from when the switch took them (as the upstream
+  // link starts sending), some thirteen would be queued at once.
+  const int writes = 16;
+  nlohmann::json j = run_switch([](ProbeEndpoint &host, ProbeEndpoint &, ProbeEndpoint &) {
+    for (int i = 0; i < writes; ++i)
+      host.inject(TlpType::MWr, 0x10000000 + 256 * i, 256);
+  });
+  ASSERT_EQ(j["dev0"].size(), static_cast<std::size_t>(writes));
+  double rate = 16e9 * 128 / 130 / 8 * 16 * (1 - 16.0 / 168 - 4.0 / 1538) / 1e12; // B/ps
+  double ser = 280 / rate;
+  int expected = 0;
+  while (expected * ser < 105000 - ser)
+    ++expected;
+  ASSERT_LT(expected, writes - 3); // the case tells the two countings apart
+  EXPECT_EQ(j["to_dev0_max_queue_depth"], expected);
+  // And the writes leave the switch one serialization apart, as they came in.
+  for (int i = 1; i < writes; ++i)
+    EXPECT_NEAR(j["dev0"][i]["at"].get<double>() - j["dev0"][i - 1]["at"].get<double>(), ser, 1.0);
 }
 
 TEST(Switch, DirectTranslatedLetsTranslatedPeerRequestsStayInTheSwitch) {
