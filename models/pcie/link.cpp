@@ -289,8 +289,9 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
   count_arrived(now_fs);
   const std::uint64_t seq = seq_++;
   const std::int64_t joined_fs = now_fs + tlp.arrives_after_ps * kFsPerPs;
-  queues_[static_cast<int>(fc_class(tlp.type))].push(
-      Queued{ready, seq, &gp, data_credits_of(tlp), joined_fs});
+  ArrivalOrderedQueue<Queued> &queue = queues_[static_cast<int>(fc_class(tlp.type))];
+  queue.push(Queued{ready, seq, &gp, data_credits_of(tlp), joined_fs});
+  const bool new_head = queue.top().seq == seq;
   if (tlp.arrives_after_ps > 0) {
     // Taken ahead by a switch: it counts in the depth from its arrival at the switch on.
     tlp.arrives_after_ps = 0;
@@ -303,9 +304,14 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
     if (observer_)
       observer_->queue_depth_changed(*this, depth, now_fs);
   }
-  if (ready <= now_fs)
+  if (ready <= now_fs) {
     transmit_eligible(now_fs);
-  reschedule(now_fs);
+    reschedule(now_fs);
+  } else if (new_head) {
+    reschedule(now_fs);
+  }
+  // Otherwise a TLP behind another of its class changes no queue head, so the wake-up asked
+  // for after the last change still holds (and the flag of a credit-blocked head too).
   return tlm::TLM_ACCEPTED;
 }
 
