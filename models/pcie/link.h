@@ -88,7 +88,7 @@ public:
 
   const std::string &name() const { return name_; }
   const LinkDirectionStats &stats() const {
-    count_arrived(now_ps() * 1000); // TLPs taken ahead whose arrival has passed
+    count_arrived(now_ps() * 1000); // fs: TLPs taken ahead whose arrival has passed
     return stats_;
   }
   double usable_bytes_per_second() const { return usable_bps_; }
@@ -116,6 +116,9 @@ private:
     std::uint64_t seq;
     tlm::tlm_generic_payload *gp;
     std::uint32_t data_credits; // kept here: arbitration looks at it without touching the TLP
+    // When it reached this link: now, or for a TLP a switch took ahead, its arrival there.
+    // Ties in ready time go to the one that came first, as they did before switches took
+    // TLPs ahead (the sequence number alone would order them by when they were taken).
     std::int64_t joined_fs;
     bool operator>(const Queued &o) const {
       if (ready_fs != o.ready_fs)
