@@ -295,7 +295,7 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
   if (tlp.arrives_after_ps > 0) {
     // Taken ahead by a switch: it counts in the depth from its arrival at the switch on.
     tlp.arrives_after_ps = 0;
-    ahead_.push(Ahead{joined_fs, seq});
+    ahead_.push(Ahead{joined_fs});
     if (depth_probe_)
       calendar_.wake_at(*depth_probe_, joined_fs / kFsPerPs);
   } else {
@@ -332,6 +332,11 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
       reschedule(now_fs);
   }
   return tlm::TLM_ACCEPTED;
+}
+
+const LinkDirectionStats &LinkDirection::stats() const {
+  count_arrived(now_ps() * kFsPerPs); // TLPs taken ahead whose arrival has passed
+  return stats_;
 }
 
 void LinkDirection::count_arrived_slow(std::int64_t now_fs) const {

@@ -87,10 +87,7 @@ public:
   PcieInitiatorSocket out; // bound to the receiver's ingress
 
   const std::string &name() const { return name_; }
-  const LinkDirectionStats &stats() const {
-    count_arrived(now_ps() * 1000); // fs: TLPs taken ahead whose arrival has passed
-    return stats_;
-  }
+  const LinkDirectionStats &stats() const;
   double usable_bytes_per_second() const { return usable_bps_; }
   // Serialization time of a TLP of this shape on this direction, in femtoseconds.
   std::int64_t serialization_fs(TlpType type, bool address_64bit, std::uint32_t payload) const;
@@ -134,10 +131,7 @@ private:
   // counts in the queue depth.
   struct Ahead {
     std::int64_t at_fs;
-    std::uint64_t seq;
-    bool operator>(const Ahead &o) const {
-      return at_fs != o.at_fs ? at_fs > o.at_fs : seq > o.seq;
-    }
+    bool operator>(const Ahead &o) const { return at_fs > o.at_fs; }
   };
   // Reports the queue depth to the observer at the arrivals of TLPs taken ahead, on time; a
   // process of its own so that observing changes none of the link's wake-ups.

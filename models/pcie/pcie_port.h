@@ -38,10 +38,8 @@ public:
   // `arrival_delay_ps`, and tlp_arrived is not called; if not, tlp_arrived follows at the
   // arrival. Taking it saves the link a wake-up per TLP (docs/performance.md).
   virtual bool takes_early_arrivals() const { return false; } // asked once, at connection
-  virtual bool tlp_arriving(int port, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) {
-    (void)port;
-    (void)gp;
-    (void)arrival_delay_ps;
+  virtual bool tlp_arriving(int /*port*/, tlm::tlm_generic_payload & /*gp*/,
+                            std::int64_t /*arrival_delay_ps*/) {
     return false;
   }
 };
