@@ -203,12 +203,17 @@ void DmaEngine::try_issue() {
         break;
       }
     }
+  }
+  // Streams left with nothing to issue leave the round robin; the scan above skips them at
+  // no cost, so this waits until one has emptied.
+  if (issuable_has_empty_) {
     issuable_.erase(
         std::remove_if(issuable_.begin(), issuable_.end(),
                        [this](int stream) {
                          return streams_[static_cast<std::size_t>(stream)].issue_order.empty();
                        }),
         issuable_.end());
+    issuable_has_empty_ = false;
   }
   issuing_ = false;
 }
@@ -298,7 +303,7 @@ bool DmaEngine::issue_from(int stream_index) {
   }
   t.issued += chunk;
   if (t.issued == t.size)
-    s.issue_order.pop_front();
+    pop_issued(s);
   // The engine's own time for this TLP: its issue slot and, for a write, its payload through
   // the internal data path; the TLP leaves once that is done, and the next waits for it.
   std::int64_t engine_ps = issue_interval_ps_;
@@ -308,7 +313,7 @@ bool DmaEngine::issue_from(int stream_index) {
     engine_ps += datapath_ps;
   }
   engine_free_at_ps_ = now + engine_ps;
-  port_.send(gp, ps_to_time(engine_ps));
+  port_.send(gp, engine_ps);
   return true;
 }
 
@@ -324,7 +329,7 @@ bool DmaEngine::issue_local(Stream &s, int slot, Transfer &t) {
   t.issued += chunk;
   ++s.local_in_flight;
   if (t.issued == t.size)
-    s.issue_order.pop_front();
+    pop_issued(s);
   schedule(done, Action::LocalDone, slot, chunk);
   return true;
 }
@@ -346,7 +351,7 @@ bool DmaEngine::send_fetch(std::uint64_t address, std::uint32_t bytes, AddressTy
   tlp.request_bytes = bytes;
   tlp.requester_id = wiring_.bdf.packed();
   tlp.tag = tag;
-  port_.send(gp, sc_core::SC_ZERO_TIME);
+  port_.send(gp, 0);
   return true;
 }
 
@@ -422,8 +427,10 @@ void DmaEngine::fail_transfer(int slot, const std::string &error) {
     observer_->transfer_failed(*this, t.stream, t.index, error, now_ps());
   // Issue nothing more for a failed transfer; it settles once its issued bytes are accounted.
   auto it = std::find(s.issue_order.begin(), s.issue_order.end(), slot);
-  if (it != s.issue_order.end())
+  if (it != s.issue_order.end()) {
     s.issue_order.erase(it);
+    issuable_has_empty_ |= s.issue_order.empty();
+  }
   t.size = t.issued;
 }
 
@@ -531,24 +538,24 @@ void DmaEngine::serve_bar_request(tlm::tlm_generic_payload &gp) {
   stats_.bar_bytes += bytes;
   if (req.type == TlpType::MWr) {
     ++stats_.bar_writes_absorbed;
-    port_.release(gp, ps_to_time(done - now));
+    port_.release(gp, done - now);
     if (req.observer)
       req.observer->delivered(req.cookie, bytes, done);
     pool_.release(gp);
     return;
   }
   ++stats_.bar_reads_served;
-  port_.release(gp, sc_core::SC_ZERO_TIME);
-  split_read_completions(
-      pool_, req, wiring_.bdf.packed(), wiring_.mps_bytes, params_.read_completion_boundary.count,
-      [&](tlm::tlm_generic_payload &cpl) { port_.send(cpl, ps_to_time(done - now)); });
+  port_.release(gp, 0);
+  split_read_completions(pool_, req, wiring_.bdf.packed(), wiring_.mps_bytes,
+                         params_.read_completion_boundary.count,
+                         [&](tlm::tlm_generic_payload &cpl) { port_.send(cpl, done - now); });
   pool_.release(gp);
 }
 
 void DmaEngine::tlp_arrived(int, tlm::tlm_generic_payload &gp) {
   TlpExtension &tlp = tlp_of(gp);
   if (!is_request(tlp.type)) {
-    port_.release(gp, sc_core::SC_ZERO_TIME); // completions are consumed at line rate
+    port_.release(gp, 0); // completions are consumed at line rate
     receive_completion(gp);
     pool_.release(gp);
     return;
@@ -557,10 +564,10 @@ void DmaEngine::tlp_arrived(int, tlm::tlm_generic_payload &gp) {
     serve_bar_request(gp);
     return;
   }
-  terminate_unsupported_request(port_, pool_, gp, wiring_.bdf.packed(), sc_core::SC_ZERO_TIME);
+  terminate_unsupported_request(port_, pool_, gp, wiring_.bdf.packed(), 0);
 }
 
-void DmaEngine::tlp_departing(int, tlm::tlm_generic_payload &gp, const sc_core::sc_time &) {
+void DmaEngine::tlp_departing(int, tlm::tlm_generic_payload &gp, std::int64_t) {
   if (tlp_of(gp).type != TlpType::MWr || tlp_of(gp).ingress_port != kNoIngressPort)
     return;
   --posted_in_queue_;

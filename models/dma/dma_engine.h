@@ -188,8 +188,7 @@ public:
   std::string describe_outstanding() const override;
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
-  void tlp_departing(int port, tlm::tlm_generic_payload &gp,
-                     const sc_core::sc_time &delay) override;
+  void tlp_departing(int port, tlm::tlm_generic_payload &gp, std::int64_t delay_ps) override;
   void delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std::int64_t at_ps) override;
   void refused(std::uint64_t cookie, std::uint32_t payload_bytes, std::uint16_t completer_id,
                std::uint64_t address) override;
@@ -351,6 +350,11 @@ private:
   void try_issue();
   bool issue_from(int stream);
   bool issue_local(Stream &s, int slot, Transfer &t);
+  // The stream's first transfer has issued all its bytes.
+  void pop_issued(Stream &s) {
+    s.issue_order.pop_front();
+    issuable_has_empty_ |= s.issue_order.empty();
+  }
   void settle(int slot, std::uint32_t bytes, std::int64_t at_ps);
   void finish_transfer(int slot, std::int64_t at_ps);
   void fail_transfer(int slot, const std::string &error);
@@ -384,7 +388,8 @@ private:
   int fetches_in_flight_ = 0;
   int posted_in_queue_ = 0;
   std::size_t round_robin_ = 0;
-  std::vector<int> issuable_; // streams whose issue_order may be non-empty, ascending
+  std::vector<int> issuable_;       // streams whose issue_order may be non-empty, ascending
+  bool issuable_has_empty_ = false; // a stream in issuable_ has emptied since the last prune
   bool issuing_ = false;
   double bar_ps_per_byte_;
   std::int64_t bar_busy_until_ps_ = 0;

@@ -135,7 +135,7 @@ void DmaEngine::send_pending_descriptors() {
     tlp.request_bytes = bytes;
     tlp.requester_id = wiring_.bdf.packed();
     tlp.tag = tag;
-    port_.send(gp, sc_core::SC_ZERO_TIME);
+    port_.send(gp, 0);
   }
 }
 
@@ -210,7 +210,7 @@ void DmaEngine::send_write(std::uint64_t address, std::uint32_t bytes, std::uint
   tlp.observer = this;
   ++posted_in_queue_;
   ++stats_.mwr_sent;
-  port_.send(gp, sc_core::SC_ZERO_TIME);
+  port_.send(gp, 0);
 }
 
 } // namespace pciesim

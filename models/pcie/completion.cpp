@@ -30,11 +30,11 @@ tlm::tlm_generic_payload &make_unsupported_request_completion(TlpPool &pool,
 }
 
 void terminate_unsupported_request(PciePort &port, TlpPool &pool, tlm::tlm_generic_payload &gp,
-                                   std::uint16_t completer_id, const sc_core::sc_time &delay) {
+                                   std::uint16_t completer_id, std::int64_t delay_ps) {
   TlpExtension &request = tlp_of(gp);
-  port.release(gp, sc_core::SC_ZERO_TIME);
+  port.release(gp, 0);
   if (request.type == TlpType::MRd)
-    port.send(make_unsupported_request_completion(pool, request, completer_id), delay);
+    port.send(make_unsupported_request_completion(pool, request, completer_id), delay_ps);
   else if (request.observer)
     request.observer->refused(request.cookie, request.payload_bytes, completer_id, request.address);
   pool.release(gp);

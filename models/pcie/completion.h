@@ -48,6 +48,6 @@ tlm::tlm_generic_payload &make_unsupported_request_completion(TlpPool &pool,
 // receive buffer, answers a read with an Unsupported Request completion after `delay`, and
 // tells a dropped posted write's observer (hardware stays silent; the report does not).
 void terminate_unsupported_request(PciePort &port, TlpPool &pool, tlm::tlm_generic_payload &gp,
-                                   std::uint16_t completer_id, const sc_core::sc_time &delay);
+                                   std::uint16_t completer_id, std::int64_t delay_ps);
 
 } // namespace pciesim

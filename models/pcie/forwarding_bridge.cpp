@@ -8,12 +8,12 @@ PciePort &ForwardingBridge::add_port(const std::string &name) {
 }
 
 void ForwardingBridge::tlp_departing(int port, tlm::tlm_generic_payload &gp,
-                                     const sc_core::sc_time &delay) {
+                                     std::int64_t delay_ps) {
   (void)port;
   const TlpExtension &tlp = tlp_of(gp);
   if (tlp.ingress_port == kNoIngressPort)
     return; // created here, held no receive buffer
-  ports_[tlp.ingress_port]->release(gp, delay);
+  ports_[tlp.ingress_port]->release(gp, delay_ps);
 }
 
 } // namespace pciesim

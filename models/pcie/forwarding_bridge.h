@@ -17,8 +17,7 @@ public:
   PciePort &port(int index) { return *ports_[static_cast<std::size_t>(index)]; }
   int port_count() const { return static_cast<int>(ports_.size()); }
 
-  void tlp_departing(int port, tlm::tlm_generic_payload &gp,
-                     const sc_core::sc_time &delay) override;
+  void tlp_departing(int port, tlm::tlm_generic_payload &gp, std::int64_t delay_ps) override;
 
 protected:
   // Adds a port numbered after the existing ones; call from the component's constructor.

@@ -169,9 +169,7 @@ void LinkDirection::commit(int fc, std::int64_t now_fs) {
   const std::int64_t arrival_fs = busy_until_fs_ + flight_fs_;
   if (!early_receiver_)
     in_flight_.push_back(InFlight{arrival_fs, q.gp});
-  tlm::tlm_phase phase = tlm::END_REQ;
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  in->nb_transport_bw(*q.gp, phase, delay); // the sender's buffer is free now
+  sender_->departing(*q.gp, 0); // the sender's buffer is free now
   // Offered after the sender is done with it: the receiver rewrites the TLP's bookkeeping.
   // The arrival is the picosecond a delivery wake-up would have run at.
   if (early_receiver_ &&
@@ -234,9 +232,7 @@ void LinkDirection::run() {
   while (!in_flight_.empty() && in_flight_.front().arrival_fs <= now_fs) {
     tlm::tlm_generic_payload *gp = in_flight_.front().gp;
     in_flight_.pop_front();
-    tlm::tlm_phase phase = tlm::BEGIN_REQ;
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    out->nb_transport_fw(*gp, phase, delay);
+    receiver_->arrived(*gp);
   }
   transmit_eligible(now_fs);
   running_ = false;
@@ -283,8 +279,20 @@ std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) {
 tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
                                                   tlm::tlm_phase &phase, sc_core::sc_time &delay) {
   (void)phase;
+  queue_tlp(gp, time_to_ps(delay));
+  return tlm::TLM_ACCEPTED;
+}
+
+tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
+                                                  tlm::tlm_phase &phase, sc_core::sc_time &delay) {
+  (void)phase;
+  buffer_freed(gp, time_to_ps(delay));
+  return tlm::TLM_ACCEPTED;
+}
+
+void LinkDirection::queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
   std::int64_t now_fs = now_ps() * kFsPerPs;
-  std::int64_t ready = now_fs + time_to_ps(delay) * kFsPerPs;
+  std::int64_t ready = now_fs + delay_ps * kFsPerPs;
   TlpExtension &tlp = tlp_of(gp);
   count_arrived(now_fs);
   const std::uint64_t seq = seq_++;
@@ -312,17 +320,14 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_fw(tlm::tlm_generic_payload &gp,
   }
   // Otherwise a TLP behind another of its class changes no queue head, so the wake-up asked
   // for after the last change still holds (and the flag of a credit-blocked head too).
-  return tlm::TLM_ACCEPTED;
 }
 
-tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
-                                                  tlm::tlm_phase &phase, sc_core::sc_time &delay) {
-  (void)phase;
+void LinkDirection::buffer_freed(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
   // The receiver frees the buffer the TLP occupied: credits travel back in an UpdateFC.
   const TlpExtension &tlp = tlp_of(gp);
   int fc = static_cast<int>(fc_class(tlp.type));
   std::int64_t now_fs = now_ps() * kFsPerPs;
-  std::int64_t at = now_fs + time_to_ps(delay) * kFsPerPs + credit_return_fs_;
+  std::int64_t at = now_fs + delay_ps * kFsPerPs + credit_return_fs_;
   std::uint32_t header = limits_.header[fc] ? 1 : 0;
   std::uint32_t data = limits_.data[fc] ? data_credits_of(tlp) : 0;
   if (header || data) {
@@ -331,7 +336,6 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
     if (credit_blocked_)
       reschedule(now_fs);
   }
-  return tlm::TLM_ACCEPTED;
 }
 
 const LinkDirectionStats &LinkDirection::stats() const {
@@ -427,6 +431,10 @@ void Link::connect(PciePort &a, PciePort &b) {
   a_to_b_.out.bind(b.ingress);
   b.egress.bind(b_to_a_.in);
   b_to_a_.out.bind(a.ingress);
+  a_to_b_.sender_ = b_to_a_.receiver_ = &a;
+  a_to_b_.receiver_ = b_to_a_.sender_ = &b;
+  a.egress_link_ = b.ingress_link_ = &a_to_b_;
+  b.egress_link_ = a.ingress_link_ = &b_to_a_;
   if (b.takes_early_arrivals())
     a_to_b_.early_receiver_ = &b;
   if (a.takes_early_arrivals())

@@ -102,6 +102,14 @@ public:
   // TLPs in the transmit queues, those taken ahead of their arrival not counted until then.
   std::uint64_t queued_tlps() const { return all_queued() - ahead_.size(); }
 
+  // From the sending port (egress BEGIN_REQ): the TLP joins its class's queue, ready
+  // `delay_ps` (>= 0) from now.
+  void queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
+  // From the receiving port (ingress END_REQ): the buffer the TLP held frees `delay_ps` (>= 0)
+  // from now, and its credits travel back.
+  void buffer_freed(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
+
+  // The same two calls through the sockets (TLM-2.0 base phases, pcie_port.h).
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                      sc_core::sc_time &delay) override;
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
@@ -176,7 +184,10 @@ private:
       count_arrived_slow(now_fs);
   }
   void count_arrived_slow(std::int64_t now_fs) const;
-  // The receiving port, when its owner takes TLPs ahead of their arrival.
+  // The ports at the two ends (Link::connect); early_receiver_ is the receiver when its owner
+  // takes TLPs ahead of their arrival.
+  PciePort *sender_ = nullptr;
+  PciePort *receiver_ = nullptr;
   PciePort *early_receiver_ = nullptr;
   friend class Link;
   // Wire bytes and serialization of a TLP, remembered for the last shape seen (a stream

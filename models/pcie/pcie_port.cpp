@@ -1,5 +1,10 @@
 #include "models/pcie/pcie_port.h"
 
+#include <algorithm>
+#include <stdexcept>
+
+#include "models/pcie/link.h"
+
 namespace pciesim {
 
 void PcieNonBlockingOnly::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &) {
@@ -18,30 +23,30 @@ PciePort::PciePort(const std::string &name, PortOwner &owner, int index)
   ingress.bind(*this);
 }
 
-void PciePort::send(tlm::tlm_generic_payload &gp, const sc_core::sc_time &delay) {
-  tlm::tlm_phase phase = tlm::BEGIN_REQ;
-  sc_core::sc_time d = delay;
-  egress->nb_transport_fw(gp, phase, d);
+void PciePort::send(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
+  if (!egress_link_)
+    throw std::logic_error("a TLP sent on port " + name_ + ", which no link connects");
+  egress_link_->queue_tlp(gp, std::max<std::int64_t>(0, delay_ps));
 }
 
-void PciePort::release(tlm::tlm_generic_payload &gp, const sc_core::sc_time &delay) {
-  tlm::tlm_phase phase = tlm::END_REQ;
-  sc_core::sc_time d = delay;
-  ingress->nb_transport_bw(gp, phase, d);
+void PciePort::release(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
+  if (!ingress_link_)
+    throw std::logic_error("a TLP released on port " + name_ + ", which no link connects");
+  ingress_link_->buffer_freed(gp, std::max<std::int64_t>(0, delay_ps));
 }
 
 tlm::tlm_sync_enum PciePort::nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                              sc_core::sc_time &delay) {
   (void)phase;
   (void)delay;
-  owner_.tlp_arrived(index_, gp);
+  arrived(gp);
   return tlm::TLM_ACCEPTED;
 }
 
 tlm::tlm_sync_enum PciePort::nb_transport_bw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                              sc_core::sc_time &delay) {
   (void)phase;
-  owner_.tlp_departing(index_, gp, delay);
+  departing(gp, time_to_ps(delay));
   return tlm::TLM_ACCEPTED;
 }
 

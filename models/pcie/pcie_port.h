@@ -6,6 +6,11 @@
 //   ingress BEGIN_REQ (fw, delay 0): the TLP's last byte has arrived, the owner holds it;
 //   ingress END_REQ   (bw, delay d): the owner frees its receive buffer at now+d, which
 //                                     returns flow-control credits to the far end.
+// A port binds only to a link (Link::connect), so on the hot path the port and the link
+// make these four calls on each other directly, with the delay in integer picoseconds: the
+// same protocol, without building an sc_time, a phase and a socket call for each TLP at each
+// end (docs/performance.md). The sockets stay bound as the model's structure, and a
+// TLM-2.0 call on them does the same thing.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +32,7 @@ public:
   // The TLP has fully arrived on `port`; the owner now holds it and must release it later.
   virtual void tlp_arrived(int port, tlm::tlm_generic_payload &gp) = 0;
   // The link behind `port` starts transmitting `gp` at now + delay.
-  virtual void tlp_departing(int port, tlm::tlm_generic_payload &gp,
-                             const sc_core::sc_time &delay) = 0;
+  virtual void tlp_departing(int port, tlm::tlm_generic_payload &gp, std::int64_t delay_ps) = 0;
 
   // Early arrival, for owners whose handling of a TLP depends on nothing that changes with
   // time (a switch routes by address and forwards after a fixed latency). The link offers
@@ -63,6 +67,8 @@ public:
   void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) override;
 };
 
+class LinkDirection;
+
 class PciePort : public PcieNonBlockingOnly {
 public:
   PciePort(const std::string &name, PortOwner &owner, int index);
@@ -73,8 +79,15 @@ public:
   const std::string &name() const { return name_; }
   int index() const { return index_; }
 
-  void send(tlm::tlm_generic_payload &gp, const sc_core::sc_time &delay);
-  void release(tlm::tlm_generic_payload &gp, const sc_core::sc_time &delay);
+  // Egress BEGIN_REQ: the TLP joins the link's queue `delay_ps` from now (0 if negative).
+  void send(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
+  // Ingress END_REQ: the receive buffer the TLP held frees `delay_ps` from now (0 if negative).
+  void release(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
+  // From the links bound to this port (egress END_REQ, ingress BEGIN_REQ).
+  void departing(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
+    owner_.tlp_departing(index_, gp, delay_ps);
+  }
+  void arrived(tlm::tlm_generic_payload &gp) { owner_.tlp_arrived(index_, gp); }
   // Early arrival (PortOwner::tlp_arriving): whether the owner ever takes it, and the offer.
   bool takes_early_arrivals() const { return owner_.takes_early_arrivals(); }
   bool offer_early(tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) {
@@ -89,9 +102,12 @@ public:
                                      sc_core::sc_time &delay) override;
 
 private:
+  friend class Link; // sets the directions it binds the sockets to
   std::string name_;
   PortOwner &owner_;
   int index_;
+  LinkDirection *egress_link_ = nullptr;  // takes what this port sends
+  LinkDirection *ingress_link_ = nullptr; // delivers to this port, takes its releases
 };
 
 // Receive-buffer sizes a port advertises, in flow-control credits (header credits = TLPs,

@@ -75,7 +75,7 @@ void PcieSwitch::forward(int ingress, int egress, bool acs_redirected, tlm::tlm_
   // Cut-through: the header arrived one serialization time before the last byte.
   std::int64_t delay_ps =
       std::max<std::int64_t>(0, params_.latency.ps - tlp.last_hop_ser_fs / 1000);
-  ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(arrival_delay_ps + delay_ps));
+  ports_[static_cast<std::size_t>(egress)]->send(gp, arrival_delay_ps + delay_ps);
 }
 
 bool PcieSwitch::tlp_arriving(int port, tlm::tlm_generic_payload &gp,
@@ -102,14 +102,14 @@ void PcieSwitch::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
     ++stats_.acs_redirected;
   if (is_request(tlp.type))
     terminate_unsupported_request(*ports_[static_cast<std::size_t>(port)], pool_, gp, completer_id,
-                                  ps_to_time(params_.latency.ps));
+                                  params_.latency.ps);
   else
     drop_completion(port, gp);
 }
 
 // A completion with nowhere to go is discarded (an Unexpected Completion, PCIe 2.3.2).
 void PcieSwitch::drop_completion(int port, tlm::tlm_generic_payload &gp) {
-  ports_[static_cast<std::size_t>(port)]->release(gp, sc_core::SC_ZERO_TIME);
+  ports_[static_cast<std::size_t>(port)]->release(gp, 0);
   pool_.release(gp);
 }
 

@@ -143,15 +143,14 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
     // then it frees when memory accepts the write (minus the trip there), so a saturated
     // memory backpressures the link through its posted credits.
     std::int64_t accepted = memory_payload_.get_extension<MemoryTimingExtension>()->accepted_at_ps;
-    rp.release(gp, ps_to_time(std::max<std::int64_t>(0, accepted - params_.host_bridge_latency.ps -
-                                                            now_ps())));
+    rp.release(gp, std::max<std::int64_t>(0, accepted - params_.host_bridge_latency.ps - now_ps()));
     if (req.observer)
       req.observer->delivered(req.cookie, req.payload_bytes, now_ps() + done);
     pool_.release(gp);
     return;
   }
   ++stats_.memory_reads;
-  rp.release(gp, sc_core::SC_ZERO_TIME); // the request is taken off the queue at once
+  rp.release(gp, 0); // the request is taken off the queue at once
   std::int64_t ready = memory_access(false, req.address, req.request_bytes,
                                      translation_ps + params_.host_bridge_latency.ps);
   // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).
@@ -161,7 +160,7 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
                          params_.read_completion_boundary.count,
                          [&](tlm::tlm_generic_payload &cpl) {
                            ++stats_.completions_sent;
-                           rp.send(cpl, ps_to_time(ready));
+                           rp.send(cpl, ready);
                          });
   pool_.release(gp);
 }
@@ -169,7 +168,7 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
 void RootComplex::refuse(int port, tlm::tlm_generic_payload &gp) {
   ++stats_.unsupported_requests;
   terminate_unsupported_request(*ports_[static_cast<std::size_t>(port)], pool_, gp,
-                                wiring_.host_bridge_id, ps_to_time(params_.host_bridge_latency.ps));
+                                wiring_.host_bridge_id, params_.host_bridge_latency.ps);
 }
 
 void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload &gp,
@@ -200,7 +199,7 @@ void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload
   std::int64_t start =
       transfer == 0 && tlp.type == TlpType::MRd ? due : engine.server.serve(due, transfer);
   tlp.ingress_port = static_cast<std::uint8_t>(ingress);
-  ports_[static_cast<std::size_t>(egress)]->send(gp, ps_to_time(start + transfer - now));
+  ports_[static_cast<std::size_t>(egress)]->send(gp, start + transfer - now);
 }
 
 // An ATS Translation Request: the IOMMU looks the page up (walking on a miss) and answers
@@ -213,7 +212,7 @@ void RootComplex::answer_translation_request(int port, tlm::tlm_generic_payload 
   }
   ++stats_.ats_translation_requests;
   PciePort &rp = *ports_[static_cast<std::size_t>(port)];
-  rp.release(gp, sc_core::SC_ZERO_TIME);
+  rp.release(gp, 0);
   std::int64_t now = now_ps();
   iommu_.forget_before(now);
   std::int64_t ready =
@@ -221,7 +220,7 @@ void RootComplex::answer_translation_request(int port, tlm::tlm_generic_payload 
   tlm::tlm_generic_payload &cpl_gp = make_completion(
       pool_, req, wiring_.host_bridge_id, req.request_bytes, req.request_bytes, req.address);
   ++stats_.completions_sent;
-  rp.send(cpl_gp, ps_to_time(ready - now));
+  rp.send(cpl_gp, ready - now);
   pool_.release(gp);
 }
 
@@ -234,7 +233,7 @@ bool RootComplex::hand_to_other_socket(int port, tlm::tlm_generic_payload &gp,
     return false;
   std::int64_t now = now_ps();
   Crossing crossing = other_socket_->book(tlp.payload_bytes, now + delay_ps);
-  ports_[static_cast<std::size_t>(port)]->release(gp, ps_to_time(crossing.start_ps - now));
+  ports_[static_cast<std::size_t>(port)]->release(gp, crossing.start_ps - now);
   other_socket_->deliver(gp, crossing.arrival_ps);
   return true;
 }
@@ -295,7 +294,7 @@ void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
     return;
   if (egress < 0) {
     // A completion for the host itself (CPU-initiated reads are not modelled yet): consume.
-    ports_[static_cast<std::size_t>(port)]->release(gp, sc_core::SC_ZERO_TIME);
+    ports_[static_cast<std::size_t>(port)]->release(gp, 0);
     pool_.release(gp);
     return;
   }

@@ -43,7 +43,7 @@ tlm::tlm_generic_payload &TlpPool::acquire() {
     free_.pop_back();
   }
   gp->acquire();
-  gp->tlp = TlpExtension{};
+  static_cast<TlpFields &>(gp->tlp) = TlpFields{};
   gp->set_data_ptr(nullptr);
   gp->set_data_length(0);
   gp->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);

@@ -67,7 +67,9 @@ public:
 // ingress_port value of a TLP that its current holder created (it occupies no receive buffer).
 inline constexpr std::uint8_t kNoIngressPort = 0xFF;
 
-struct TlpExtension : tlm::tlm_extension<TlpExtension> {
+// What a TLP carries, as plain data: a pooled TLP is reset by assigning a fresh one, a few
+// stores, where the extension as a whole (it has a vtable) goes through a temporary.
+struct TlpFields {
   TlpType type = TlpType::MWr;
   CompletionStatus status = CompletionStatus::SuccessfulCompletion;
   bool address_64bit = true;
@@ -88,7 +90,9 @@ struct TlpExtension : tlm::tlm_extension<TlpExtension> {
   std::int64_t arrives_after_ps = 0;
   TlpObserver *observer = nullptr; // see TlpObserver
   std::uint64_t cookie = 0;
+};
 
+struct TlpExtension : tlm::tlm_extension<TlpExtension>, TlpFields {
   tlm::tlm_extension_base *clone() const override;
   void copy_from(const tlm::tlm_extension_base &other) override;
 };

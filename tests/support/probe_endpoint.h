@@ -48,17 +48,17 @@ public:
     t.payload_bytes = type == TlpType::MWr || type == TlpType::CplD ? payload : 0;
     t.request_bytes = type == TlpType::MRd ? payload : 0;
     t.requester_id = requester;
-    port.send(gp, sc_core::SC_ZERO_TIME);
+    port.send(gp, 0);
   }
 
   void tlp_arrived(int, tlm::tlm_generic_payload &gp) override {
     const TlpExtension &t = tlp_of(gp);
     arrivals.push_back({now_ps(), t.type, t.address, t.requester_id, t.status, t.payload_bytes});
-    port.release(gp, ps_to_time(hold_ps));
+    port.release(gp, hold_ps);
     pool_.release(gp);
   }
-  void tlp_departing(int, tlm::tlm_generic_payload &, const sc_core::sc_time &delay) override {
-    departures_ps.push_back(now_ps() + time_to_ps(delay));
+  void tlp_departing(int, tlm::tlm_generic_payload &, std::int64_t delay_ps) override {
+    departures_ps.push_back(now_ps() + delay_ps);
   }
 
 private:
