@@ -24,6 +24,22 @@ inline sc_core::sc_time ps_to_time(std::int64_t ps) {
 inline std::int64_t time_to_ps(const sc_core::sc_time &t) {
   return static_cast<std::int64_t>(t.value());
 }
+// ps_to_time remembering its last answer: a model whose delays mostly repeat (a fixed
+// latency, an idle memory's access time) skips from_value's library call on every TLP.
+class RememberedTime {
+public:
+  const sc_core::sc_time &of_ps(std::int64_t ps) {
+    if (ps != ps_) {
+      ps_ = ps;
+      time_ = ps_to_time(ps);
+    }
+    return time_;
+  }
+
+private:
+  std::int64_t ps_ = 0;
+  sc_core::sc_time time_; // zero, as ps_to_time(0)
+};
 // Simulated time: the event calendar's clock, which may run ahead of sc_time_stamp().
 inline std::int64_t now_ps() { return EventCalendar::now_ps(); }
 

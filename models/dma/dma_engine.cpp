@@ -186,7 +186,8 @@ void DmaEngine::try_issue() {
   if (issuing_)
     return; // a callback from a send below; the loop here continues
   issuing_ = true;
-  send_pending_descriptors(); // a descriptor waiting for a tag goes before more data
+  if (!descriptor_pending_.empty())
+    send_pending_descriptors(); // a descriptor waiting for a tag goes before more data
   // Round robin over the streams from the one after the last that issued, visiting only
   // those with something to issue (an engine may hold many idle streams: a workload's slots).
   bool progress = !streams_.empty();

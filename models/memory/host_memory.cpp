@@ -170,7 +170,7 @@ void HostMemory::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &del
     count_access(gp);
     if (auto *timing = gp.get_extension<MemoryTimingExtension>())
       timing->accepted_at_ps = arrive;
-    delay = ps_to_time(arrive + params_.llc_latency.ps - now);
+    delay = answer_delay_.of_ps(arrive + params_.llc_latency.ps - now);
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
     return;
   }
@@ -179,7 +179,7 @@ void HostMemory::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &del
   count_access(gp);
   if (auto *timing = gp.get_extension<MemoryTimingExtension>())
     timing->accepted_at_ps = accepted;
-  delay = ps_to_time(transferred + params_.latency.ps - now);
+  delay = answer_delay_.of_ps(transferred + params_.latency.ps - now);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

@@ -18,6 +18,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "models/common/params.h"
+#include "models/common/sim_time.h"
 #include "models/common/stats.h"
 #include "models/common/time_ordered_server.h"
 #include "models/memory/last_level_cache.h"
@@ -102,6 +103,7 @@ private:
   std::vector<TimeOrderedServer> channels_;
   LastLevelCache llc_;
   HostMemoryStats stats_;
+  RememberedTime answer_delay_; // an idle memory answers every access in the same time
 };
 
 } // namespace pciesim

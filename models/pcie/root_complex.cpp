@@ -113,7 +113,8 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &
             return now + memory_access(false, address, 8, std::max<std::int64_t>(0, at_ps - now));
           },
           wiring_.page_table_base) {
-  memory_payload_.set_extension(new MemoryTimingExtension);
+  memory_timing_ = new MemoryTimingExtension;
+  memory_payload_.set_extension(memory_timing_);
   posted_translated_ps_.assign(static_cast<std::size_t>(params.root_ports), 0);
   for (int i = 0; i < params.root_ports; ++i)
     add_port("rp" + std::to_string(i));
@@ -126,7 +127,7 @@ std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address, st
   memory_payload_.set_data_ptr(nullptr);
   memory_payload_.set_data_length(bytes);
   memory_payload_.set_streaming_width(bytes);
-  sc_core::sc_time delay = ps_to_time(delay_ps);
+  sc_core::sc_time delay = memory_delay_.of_ps(delay_ps);
   memory_socket->b_transport(memory_payload_, delay);
   return time_to_ps(delay);
 }
@@ -142,7 +143,7 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
     // The root port's buffer drains into the host bridge at once, unless memory is busy:
     // then it frees when memory accepts the write (minus the trip there), so a saturated
     // memory backpressures the link through its posted credits.
-    std::int64_t accepted = memory_payload_.get_extension<MemoryTimingExtension>()->accepted_at_ps;
+    std::int64_t accepted = memory_timing_->accepted_at_ps;
     rp.release(gp, std::max<std::int64_t>(0, accepted - params_.host_bridge_latency.ps - now_ps()));
     if (req.observer)
       req.observer->delivered(req.cookie, req.payload_bytes, now_ps() + done);

@@ -29,6 +29,8 @@
 
 namespace pciesim {
 
+struct MemoryTimingExtension; // models/memory/host_memory.h
+
 enum class P2pPolicy { Forward, UnsupportedRequest };
 
 struct RootComplexParams {
@@ -114,6 +116,8 @@ private:
   RootComplexWiring wiring_;
   TlpPool &pool_;
   tlm::tlm_generic_payload memory_payload_;
+  MemoryTimingExtension *memory_timing_; // memory_payload_'s, which owns it
+  RememberedTime memory_delay_;          // nearly always the host bridge's latency
   // A forwarding engine of one direction: its latency, rate and time-ordered server.
   struct P2pEngine {
     std::int64_t latency_ps;
