@@ -168,13 +168,13 @@ void LinkDirection::commit(int fc, std::int64_t now_fs) {
   }
   const std::int64_t arrival_fs = busy_until_fs_ + flight_fs_;
   if (!early_receiver_)
-    in_flight_.push(InFlight{arrival_fs, q.gp});
+    in_flight_.push_back(InFlight{arrival_fs, q.gp});
   sender_->departing(*q.gp, 0); // the sender's buffer is free now
   // Offered after the sender is done with it: the receiver rewrites the TLP's bookkeeping.
   // The arrival is the picosecond a delivery wake-up would have run at.
   if (early_receiver_ &&
       !early_receiver_->offer_early(*q.gp, ps_ceil(arrival_fs) - now_fs / kFsPerPs))
-    in_flight_.push(InFlight{arrival_fs, q.gp});
+    in_flight_.push_back(InFlight{arrival_fs, q.gp});
 }
 
 void LinkDirection::transmit_eligible(std::int64_t now_fs) {
@@ -229,9 +229,9 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
 void LinkDirection::run() {
   running_ = true;
   std::int64_t now_fs = now_ps() * kFsPerPs;
-  while (!in_flight_.empty() && in_flight_.top().arrival_fs <= now_fs) {
-    tlm::tlm_generic_payload *gp = in_flight_.top().gp;
-    in_flight_.pop();
+  while (!in_flight_.empty() && in_flight_.front().arrival_fs <= now_fs) {
+    tlm::tlm_generic_payload *gp = in_flight_.front().gp;
+    in_flight_.pop_front();
     receiver_->arrived(*gp);
   }
   transmit_eligible(now_fs);
@@ -255,7 +255,7 @@ std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) {
   // can change anything.
   constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
   auto later = [now_fs](std::int64_t t) { return t > now_fs ? t : kNone; };
-  std::int64_t wake = in_flight_.empty() ? kNone : later(in_flight_.top().arrival_fs);
+  std::int64_t wake = in_flight_.empty() ? kNone : later(in_flight_.front().arrival_fs);
   bool queued = false;
   bool credit_blocked = false;
   for (int c = 0; c < kFcClasses; ++c) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -130,12 +131,9 @@ private:
       return joined_fs != o.joined_fs ? joined_fs > o.joined_fs : seq > o.seq;
     }
   };
-  // On the wire: one direction sends one TLP at a time, so arrivals strictly increase and
-  // every push is an append.
   struct InFlight {
     std::int64_t arrival_fs;
     tlm::tlm_generic_payload *gp;
-    bool operator>(const InFlight &o) const { return arrival_fs > o.arrival_fs; }
   };
   // A TLP that joined a queue before its arrival (a switch took it early): from `at_fs` on it
   // counts in the queue depth.
@@ -206,7 +204,7 @@ private:
   std::int64_t credit_return_fs_;
 
   ArrivalOrderedQueue<Queued> queues_[kFcClasses];
-  ArrivalOrderedQueue<InFlight> in_flight_;
+  std::deque<InFlight> in_flight_;
   ArrivalOrderedQueue<CreditReturn> credit_returns_;
   mutable ArrivalOrderedQueue<Ahead> ahead_; // arrivals still to come, of TLPs already queued
   std::uint32_t header_available_[kFcClasses];
