@@ -193,11 +193,17 @@ void DmaEngine::try_issue() {
   bool progress = !streams_.empty();
   while (progress) {
     progress = false;
-    int from = static_cast<int>(round_robin_ % streams_.size());
-    std::size_t start = static_cast<std::size_t>(
-        std::lower_bound(issuable_.begin(), issuable_.end(), from) - issuable_.begin());
-    for (std::size_t i = 0; i < issuable_.size(); ++i) {
-      int index = issuable_[(start + i) % issuable_.size()];
+    const std::size_t count = issuable_.size();
+    std::size_t at = 0; // with one stream to visit, where the round robin stands is moot
+    if (count > 1) {
+      int from = static_cast<int>(round_robin_ % streams_.size());
+      at = static_cast<std::size_t>(std::lower_bound(issuable_.begin(), issuable_.end(), from) -
+                                    issuable_.begin());
+    }
+    for (std::size_t i = 0; i < count; ++i, ++at) {
+      if (at == count)
+        at = 0;
+      int index = issuable_[at];
       if (issue_from(index)) {
         round_robin_ = static_cast<std::size_t>(index) + 1;
         progress = true;
