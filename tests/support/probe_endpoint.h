@@ -38,6 +38,9 @@ public:
   std::vector<Arrival> arrivals;
   std::vector<std::int64_t> departures_ps;
   std::int64_t hold_ps = 0; // how long a received TLP occupies the receive buffer
+  // Send and release with TLM-2.0 calls on the port's sockets instead of PciePort's direct
+  // calls (which is what the models use); both must do the same.
+  bool through_sockets = false;
 
   void inject(TlpType type, std::uint64_t address, std::uint32_t payload,
               std::uint16_t requester = 0x0100) {
@@ -48,13 +51,25 @@ public:
     t.payload_bytes = type == TlpType::MWr || type == TlpType::CplD ? payload : 0;
     t.request_bytes = type == TlpType::MRd ? payload : 0;
     t.requester_id = requester;
-    port.send(gp, 0);
+    if (through_sockets) {
+      tlm::tlm_phase phase = tlm::BEGIN_REQ;
+      sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+      port.egress->nb_transport_fw(gp, phase, delay);
+    } else {
+      port.send(gp, 0);
+    }
   }
 
   void tlp_arrived(int, tlm::tlm_generic_payload &gp) override {
     const TlpExtension &t = tlp_of(gp);
     arrivals.push_back({now_ps(), t.type, t.address, t.requester_id, t.status, t.payload_bytes});
-    port.release(gp, hold_ps);
+    if (through_sockets) {
+      tlm::tlm_phase phase = tlm::END_REQ;
+      sc_core::sc_time delay = ps_to_time(hold_ps);
+      port.ingress->nb_transport_bw(gp, phase, delay);
+    } else {
+      port.release(gp, hold_ps);
+    }
     pool_.release(gp);
   }
   void tlp_departing(int, tlm::tlm_generic_payload &, std::int64_t delay_ps) override {

@@ -27,13 +27,15 @@ struct Times {
   std::vector<std::int64_t> arrivals, departures;
 };
 
-Times run_link(int tlps, std::uint32_t payload, ReceiveCredits receiver, std::int64_t hold_ps) {
+Times run_link(int tlps, std::uint32_t payload, ReceiveCredits receiver, std::int64_t hold_ps,
+               bool through_sockets = false) {
   std::string text = run_in_child([&] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
     ModelTestContext test;
     SimContext &context = test.context;
     ProbeEndpoint a("a", context), b("b", context);
     b.hold_ps = hold_ps;
+    a.through_sockets = b.through_sockets = through_sockets;
     Link link("link", gen3x8(), ReceiveCredits{}, receiver, context);
     link.connect(a.port, b.port);
     struct Kick : sc_core::sc_module {
@@ -101,6 +103,25 @@ TEST(Link, CreditsBlockTheSenderUntilTheReceiverFreesItsBuffer) {
   double loop = ser_ps + 20000 + hold + update_fc_ps;
   EXPECT_NEAR(static_cast<double>(t.arrivals[1] - t.arrivals[0]), loop, 2.0);
   EXPECT_NEAR(static_cast<double>(t.arrivals[2] - t.arrivals[1]), loop, 2.0);
+}
+
+TEST(Link, TlmCallsOnThePortsSocketsDoWhatThePortsDirectCallsDo) {
+  // Ports and links call each other directly on the hot path; the sockets they are bound
+  // with must still carry the same protocol: the sends, the END_REQ back to the sender, the
+  // deliveries and the receiver's buffer releases (which return the credits that pace
+  // this run) give the same times either way.
+  ReceiveCredits two_tlps;
+  two_tlps.header[0] = 2;
+  two_tlps.data[0] = 32;
+  const std::int64_t hold = 300000;
+  Times direct = run_link(6, 256, two_tlps, hold, false);
+  Times tlm = run_link(6, 256, two_tlps, hold, true);
+  ASSERT_EQ(direct.arrivals.size(), 6u);
+  ASSERT_EQ(direct.departures.size(), 6u);
+  EXPECT_EQ(tlm.arrivals, direct.arrivals);
+  EXPECT_EQ(tlm.departures, direct.departures);
+  // The credits did pace it: the third TLP waited for the first one's to come back.
+  EXPECT_GT(direct.arrivals[2] - direct.arrivals[1], hold);
 }
 
 } // namespace
