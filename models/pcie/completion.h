@@ -45,7 +45,7 @@ tlm::tlm_generic_payload &make_unsupported_request_completion(TlpPool &pool,
                                                               std::uint16_t completer_id);
 
 // Terminates a request that arrived on `port` and that nobody can complete: frees its
-// receive buffer, answers a read with an Unsupported Request completion after `delay`, and
+// receive buffer, answers a read with an Unsupported Request completion after `delay_ps`, and
 // tells a dropped posted write's observer (hardware stays silent; the report does not).
 void terminate_unsupported_request(PciePort &port, TlpPool &pool, tlm::tlm_generic_payload &gp,
                                    std::uint16_t completer_id, std::int64_t delay_ps);

@@ -234,7 +234,11 @@ void LinkDirection::run() {
     in_flight_.pop_front();
     receiver_->arrived(*gp);
   }
-  transmit_eligible(now_fs);
+  // While the serializer is busy nothing can start, and what transmit_eligible settles on
+  // the way (arrivals counted into the depth, returned credits) every later change to the
+  // queues settles first: a wake-up for deliveries alone skips it.
+  if (busy_until_fs_ <= now_fs)
+    transmit_eligible(now_fs);
   running_ = false;
   reschedule(now_fs);
 }
