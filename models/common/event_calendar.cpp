@@ -57,34 +57,47 @@ void EventCalendar::place(CalendarProcess *process, int slot) {
   process->slot_ = slot;
 }
 
+// Both sifts hold the moving process's key in locals and the heap's data pointer: the writes
+// to the processes' slots would otherwise make the compiler reload them at every level.
 void EventCalendar::sift_up(int slot) {
-  CalendarProcess *moving = heap_[static_cast<std::size_t>(slot)];
+  CalendarProcess **heap = heap_.data();
+  CalendarProcess *moving = heap[slot];
+  const std::int64_t due = moving->due_ps_;
+  const std::uint64_t request = moving->request_;
   while (slot > 0) {
     int parent = (slot - 1) / 2;
-    if (!before(moving, heap_[static_cast<std::size_t>(parent)]))
+    CalendarProcess *above = heap[parent];
+    if (!(due != above->due_ps_ ? due < above->due_ps_ : request < above->request_))
       break;
-    place(heap_[static_cast<std::size_t>(parent)], slot);
+    heap[slot] = above;
+    above->slot_ = slot;
     slot = parent;
   }
-  place(moving, slot);
+  heap[slot] = moving;
+  moving->slot_ = slot;
 }
 
 void EventCalendar::sift_down(int slot) {
   const int size = static_cast<int>(heap_.size());
-  CalendarProcess *moving = heap_[static_cast<std::size_t>(slot)];
+  CalendarProcess **heap = heap_.data();
+  CalendarProcess *moving = heap[slot];
+  const std::int64_t due = moving->due_ps_;
+  const std::uint64_t request = moving->request_;
   for (;;) {
     int child = 2 * slot + 1;
     if (child >= size)
       break;
-    if (child + 1 < size &&
-        before(heap_[static_cast<std::size_t>(child + 1)], heap_[static_cast<std::size_t>(child)]))
-      ++child;
-    if (!before(heap_[static_cast<std::size_t>(child)], moving))
+    CalendarProcess *below = heap[child];
+    if (child + 1 < size && before(heap[child + 1], below))
+      below = heap[++child];
+    if (!(below->due_ps_ != due ? below->due_ps_ < due : below->request_ < request))
       break;
-    place(heap_[static_cast<std::size_t>(child)], slot);
+    heap[slot] = below;
+    below->slot_ = slot;
     slot = child;
   }
-  place(moving, slot);
+  heap[slot] = moving;
+  moving->slot_ = slot;
 }
 
 void EventCalendar::remove_first() {
