@@ -67,7 +67,7 @@ void EventCalendar::sift_up(int slot) {
   while (slot > 0) {
     int parent = (slot - 1) / 2;
     CalendarProcess *above = heap[parent];
-    if (!(due != above->due_ps_ ? due < above->due_ps_ : request < above->request_))
+    if (!key_before(due, request, above->due_ps_, above->request_))
       break;
     heap[slot] = above;
     above->slot_ = slot;
@@ -90,7 +90,7 @@ void EventCalendar::sift_down(int slot) {
     CalendarProcess *below = heap[child];
     if (child + 1 < size && before(heap[child + 1], below))
       below = heap[++child];
-    if (!(below->due_ps_ != due ? below->due_ps_ < due : below->request_ < request))
+    if (!key_before(below->due_ps_, below->request_, due, request))
       break;
     heap[slot] = below;
     below->slot_ = slot;

@@ -91,8 +91,13 @@ private:
   static std::int64_t kernel_now_ps() {
     return static_cast<std::int64_t>(sc_core::sc_time_stamp().value());
   }
+  // The calendar's order: time, then request order.
+  static bool key_before(std::int64_t due_a, std::uint64_t request_a, std::int64_t due_b,
+                         std::uint64_t request_b) {
+    return due_a != due_b ? due_a < due_b : request_a < request_b;
+  }
   static bool before(const CalendarProcess *a, const CalendarProcess *b) {
-    return a->due_ps_ != b->due_ps_ ? a->due_ps_ < b->due_ps_ : a->request_ < b->request_;
+    return key_before(a->due_ps_, a->request_, b->due_ps_, b->request_);
   }
   void dispatch();
   // Binary min-heap of processes with a request, each at most once (a process's slot_ says

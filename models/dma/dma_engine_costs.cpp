@@ -2,7 +2,7 @@
 // transfer's data (DeviceDmaCosts): the doorbell, descriptor fetch and setup before it, the
 // finish time, completion write-back and MSI-X after it. The per-TLP costs (issue time, data
 // path, read pipeline and channel) are charged where TLPs are issued and completions arrive,
-// in dma_engine.cpp.
+// in dma_engine_issue.cpp and dma_engine.cpp.
 #include "models/dma/dma_engine.h"
 
 #include <algorithm>
