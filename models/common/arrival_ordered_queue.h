@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <queue>
 #include <utility>
 #include <vector>
 
@@ -38,6 +40,16 @@ public:
     at(slot) = item;
     ++count_;
   }
+  // As push, but only if the item leaves after all but the last `max_walk_back` queued items;
+  // returns false (and leaves the queue as it was) otherwise.
+  bool try_push(const T &item, std::size_t max_walk_back) {
+    // The items that leave after it are a suffix of the sorted ring: it walks back further
+    // than allowed exactly when the one just before that many does.
+    if (count_ > max_walk_back && at(count_ - 1 - max_walk_back) > item)
+      return false;
+    push(item);
+    return true;
+  }
   // The i-th item in leaving order (0 = top).
   const T &operator[](std::size_t i) const { return ring_[(head_ + i) & mask_]; }
 
@@ -56,6 +68,39 @@ private:
   std::size_t head_ = 0;
   std::size_t count_ = 0;
   std::size_t mask_ = 0;
+};
+
+// The same order for a queue whose items are mostly, not always, in order: the timed actions of
+// a device (a completion's tag drains and its channel finishes, interleaved; a stream starting
+// far ahead). An item that would walk back more than a few places goes to a binary heap
+// beside the ring instead, so a push never costs more than the heap's, and the common in-order
+// push and every pop stay the ring's. Items leave in the exact order of one heap (T as above).
+template <class T> class MostlyOrderedQueue {
+public:
+  bool empty() const { return in_order_.empty() && out_of_order_.empty(); }
+  std::size_t size() const { return in_order_.size() + out_of_order_.size(); }
+  const T &top() const {
+    if (out_of_order_.empty())
+      return in_order_.top();
+    if (in_order_.empty() || in_order_.top() > out_of_order_.top())
+      return out_of_order_.top();
+    return in_order_.top();
+  }
+  void pop() {
+    if (out_of_order_.empty() || (!in_order_.empty() && !(in_order_.top() > out_of_order_.top())))
+      in_order_.pop();
+    else
+      out_of_order_.pop();
+  }
+  void push(const T &item) {
+    if (!in_order_.try_push(item, kMaxWalkBack))
+      out_of_order_.push(item);
+  }
+
+private:
+  static constexpr std::size_t kMaxWalkBack = 4;
+  ArrivalOrderedQueue<T> in_order_;
+  std::priority_queue<T, std::vector<T>, std::greater<T>> out_of_order_;
 };
 
 } // namespace pciesim

@@ -15,12 +15,12 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <queue>
 #include <string>
 #include <vector>
 
 #include <systemc>
 
+#include "models/common/arrival_ordered_queue.h"
 #include "models/common/latency_samples.h"
 #include "models/common/sim_context.h"
 #include "models/common/splitmix64.h"
@@ -401,7 +401,7 @@ private:
   std::int64_t datapath_free_at_ps_ = 0; // read completion data through the data path
   std::deque<int> descriptor_pending_;   // transfers whose descriptor fetch waits for a tag
   std::vector<int> core_writes_pending_; // per transfer slot: write-back / MSI-X not yet landed
-  std::priority_queue<Timed, std::vector<Timed>, std::greater<Timed>> timed_;
+  MostlyOrderedQueue<Timed> timed_;
   std::uint64_t seq_ = 0;
   EventCalendar &calendar_;
   DmaEngineStats stats_;

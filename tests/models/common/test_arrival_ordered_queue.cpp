@@ -1,6 +1,7 @@
-// The sorted ring behind a link's transmit queues and credit returns: it must give items in
-// exactly the order of the std::priority_queue it replaced (results stay byte-identical), for
-// items that arrive in order, out of order, with equal times, and across growth and wrap-around.
+// The sorted ring behind a link's transmit queues and credit returns, and the ring with an
+// overflow heap behind a DMA engine's timed actions: each must give items in exactly the order
+// of the std::priority_queue it replaced (results stay byte-identical), for items that arrive
+// in order, out of order, with equal times, and across growth and wrap-around.
 #include <cstdint>
 #include <functional>
 #include <queue>
@@ -22,9 +23,10 @@ struct TimedItem {
 
 // Pushes and pops at random against a heap; `spread` is how far an item's time may fall
 // before the latest pushed (0: always in order).
+template <class Queue>
 void expect_same_order_as_a_heap(std::uint32_t seed, std::int64_t spread, int operations) {
   std::mt19937 random(seed);
-  ArrivalOrderedQueue<TimedItem> ring;
+  Queue ring;
   std::priority_queue<TimedItem, std::vector<TimedItem>, std::greater<TimedItem>> heap;
   std::int64_t now = 0;
   std::uint64_t seq = 0;
@@ -50,13 +52,47 @@ void expect_same_order_as_a_heap(std::uint32_t seed, std::int64_t spread, int op
   EXPECT_TRUE(ring.empty());
 }
 
+using Ring = ArrivalOrderedQueue<TimedItem>;
+using RingAndHeap = MostlyOrderedQueue<TimedItem>;
+
 TEST(ArrivalOrderedQueue, InOrderArrivalsLeaveAsAHeapWouldGiveThem) {
-  expect_same_order_as_a_heap(1, 0, 20000);
+  expect_same_order_as_a_heap<Ring>(1, 0, 20000);
 }
 
 TEST(ArrivalOrderedQueue, OutOfOrderArrivalsLeaveAsAHeapWouldGiveThem) {
-  expect_same_order_as_a_heap(2, 8, 20000);
-  expect_same_order_as_a_heap(3, 1000, 20000);
+  expect_same_order_as_a_heap<Ring>(2, 8, 20000);
+  expect_same_order_as_a_heap<Ring>(3, 1000, 20000);
+}
+
+TEST(MostlyOrderedQueue, LeavesAsAHeapWouldWhateverTheDisorder) {
+  // In order (the ring alone), a few places out (the ring's walk back), far out (the heap).
+  expect_same_order_as_a_heap<RingAndHeap>(4, 0, 20000);
+  expect_same_order_as_a_heap<RingAndHeap>(5, 8, 20000);
+  expect_same_order_as_a_heap<RingAndHeap>(6, 1000, 20000);
+}
+
+TEST(MostlyOrderedQueue, AnItemFarOutOfOrderGoesToTheHeapNotAWalk) {
+  MostlyOrderedQueue<TimedItem> queue;
+  std::uint64_t seq = 0;
+  for (int i = 0; i < 100; ++i)
+    queue.push({1000 + i, seq++});
+  queue.push({5, seq++});  // before all 100: would walk back 100 places
+  queue.push({1050, seq}); // ties with the 51st on time, after it on sequence
+  ASSERT_EQ(queue.size(), 102u);
+  EXPECT_EQ(queue.top().at, 5);
+  queue.pop();
+  std::int64_t last = -1;
+  std::size_t count = 0;
+  while (!queue.empty()) {
+    EXPECT_GE(queue.top().at, last);
+    if (queue.top().at == 1050 && last == 1050) {
+      EXPECT_EQ(queue.top().seq, seq); // the later request of the tie leaves second
+    }
+    last = queue.top().at;
+    queue.pop();
+    ++count;
+  }
+  EXPECT_EQ(count, 101u);
 }
 
 TEST(ArrivalOrderedQueue, GrowsAndWrapsWithoutLosingOrder) {
