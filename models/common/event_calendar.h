@@ -74,6 +74,7 @@ public:
 
   // sc_start's duration: nothing later runs (the kernel stops there too).
   void set_time_limit_ps(std::int64_t limit_ps) { time_limit_ps_ = limit_ps; }
+  std::int64_t time_limit_ps() const { return time_limit_ps_; }
   // Never run ahead of the kernel's clock: for SystemC processes that observe the models at
   // the kernel's time, such as the VCD probe. Slower; the same results.
   void set_lockstep(bool on) { lockstep_ = on; }

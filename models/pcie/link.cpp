@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -145,7 +146,7 @@ void LinkDirection::serialize(const TlpExtension &tlp, std::uint32_t &wire_bytes
   ser_fs = last.ser_fs;
 }
 
-void LinkDirection::commit(int fc, std::int64_t now_fs) {
+void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
   Queued q = queues_[fc].top();
   queues_[fc].pop();
   TlpExtension &tlp = tlp_of(*q.gp);
@@ -156,20 +157,22 @@ void LinkDirection::commit(int fc, std::int64_t now_fs) {
   std::uint32_t wire_bytes;
   std::int64_t ser;
   serialize(tlp, wire_bytes, ser);
-  busy_until_fs_ = now_fs + ser;
+  busy_until_fs_ = start_fs + ser;
   tlp.last_hop_ser_fs = ser;
   stats_.tlps[static_cast<int>(tlp.type)] += 1;
   stats_.payload_bytes += tlp.payload_bytes;
   stats_.wire_bytes += wire_bytes;
   stats_.busy_fs += ser;
-  if (observer_) {
-    observer_->tlp_on_wire(*this, tlp, now_fs, busy_until_fs_);
-    observer_->queue_depth_changed(*this, queued_tlps(), now_fs);
+  if (observer_ && start_fs == now_fs) {
+    observer_->tlp_on_wire(*this, tlp, start_fs, busy_until_fs_);
+    observer_->queue_depth_changed(*this, depth_at(now_fs + 1), now_fs);
+  } else if (observer_) {
+    depth_probe_->start_decided(*q.gp, start_fs, busy_until_fs_); // reported when it happens
   }
   const std::int64_t arrival_fs = busy_until_fs_ + flight_fs_;
   if (!early_receiver_)
     in_flight_.push_back(InFlight{arrival_fs, q.gp});
-  sender_->departing(*q.gp, 0); // the sender's buffer is free now
+  sender_->departing(*q.gp, (start_fs - now_fs) / kFsPerPs); // the sender's buffer frees then
   // Offered after the sender is done with it: the receiver rewrites the TLP's bookkeeping.
   // The arrival is the picosecond a delivery wake-up would have run at.
   if (early_receiver_ &&
@@ -208,7 +211,7 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
     }
     if (best < 0)
       break;
-    commit(best, now_fs);
+    commit(best, now_fs, now_fs);
   }
   // Count a stall once per blocked head, when the serializer is idle and waits for credits.
   if (busy_until_fs_ <= now_fs) {
@@ -239,8 +242,66 @@ void LinkDirection::run() {
   // queues settles first: a wake-up for deliveries alone skips it.
   if (busy_until_fs_ <= now_fs)
     transmit_eligible(now_fs);
+  if (lookahead_fs_ > 0)
+    start_ahead(now_fs);
   running_ = false;
   reschedule(now_fs);
+}
+
+void LinkDirection::start_ahead(std::int64_t now_fs) {
+  // Starts that passed before now and before every arrival still to count matter no more.
+  const std::int64_t counted_fs = ahead_.empty() ? now_fs : std::min(now_fs, ahead_.top().at_fs);
+  while (!started_ahead_.empty() && started_ahead_.top().at_fs < counted_fs)
+    started_ahead_.pop();
+  // Every TLP queued from now on is ready at the horizon or later, so none can compete for a
+  // start before it. Nothing starts after the time limit, where the run stops.
+  const std::int64_t horizon_fs = now_fs + lookahead_fs_;
+  const std::int64_t limit_ps = calendar_.time_limit_ps();
+  transmitting_ = true;
+  for (;;) {
+    // The next start: the first whole picosecond (the link's wake-ups are on picoseconds) at
+    // which the serializer is free and a queue head ready.
+    std::int64_t earliest_ready_fs = std::numeric_limits<std::int64_t>::max();
+    for (int c = 0; c < kFcClasses; ++c)
+      if (!queues_[c].empty())
+        earliest_ready_fs = std::min(earliest_ready_fs, queues_[c].top().ready_fs);
+    if (earliest_ready_fs == std::numeric_limits<std::int64_t>::max())
+      break;
+    const std::int64_t start_ps = ps_ceil(std::max(busy_until_fs_, earliest_ready_fs));
+    const std::int64_t start_fs = start_ps * kFsPerPs;
+    // At or before now a head was left waiting (for credits): that is decided when it happens.
+    if (start_fs <= now_fs || start_fs >= horizon_fs || start_ps > limit_ps)
+      break;
+    // transmit_eligible at start_fs, given every credit known to return by then. A ready head
+    // that lacks credits ends it: a credit returned later could still arrive in time, and its
+    // stall is counted when it happens.
+    absorb_credits(start_fs);
+    int best = -1;
+    bool lacking = false;
+    for (int c = 0; c < kFcClasses && !lacking; ++c) {
+      if (queues_[c].empty())
+        continue;
+      const Queued &head = queues_[c].top();
+      if (head.ready_fs > start_fs)
+        continue;
+      lacking = !has_credits(c, head.data_credits);
+      if (best < 0 || queues_[best].top() > head)
+        best = c;
+    }
+    if (lacking)
+      break;
+    commit(best, now_fs, start_fs);
+    started_ahead_.push(StartedAhead{start_fs});
+    last_ahead_start_fs_ = start_fs;
+  }
+  transmitting_ = false;
+}
+
+std::uint64_t LinkDirection::started_at_or_after_slow(std::int64_t at_fs) const {
+  std::size_t before = 1; // the first starts before at_fs
+  while (before < started_ahead_.size() && started_ahead_[before].at_fs < at_fs)
+    ++before;
+  return started_ahead_.size() - before;
 }
 
 void LinkDirection::reschedule(std::int64_t now_fs) {
@@ -298,6 +359,11 @@ void LinkDirection::queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_p
   std::int64_t now_fs = now_ps() * kFsPerPs;
   std::int64_t ready = now_fs + delay_ps * kFsPerPs;
   TlpExtension &tlp = tlp_of(gp);
+  if (ready <= last_ahead_start_fs_)
+    throw std::logic_error(fmt::format(
+        "{}: a TLP ready at {} fs, before a start decided ahead at {} fs: its sender sent it "
+        "sooner than the lookahead it promised",
+        name_, ready, last_ahead_start_fs_));
   count_arrived(now_fs);
   const std::uint64_t seq = seq_++;
   const std::int64_t joined_fs = now_fs + tlp.arrives_after_ps * kFsPerPs;
@@ -309,9 +375,10 @@ void LinkDirection::queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_p
     tlp.arrives_after_ps = 0;
     ahead_.push(Ahead{joined_fs});
     if (depth_probe_)
-      calendar_.wake_at(*depth_probe_, joined_fs / kFsPerPs);
+      depth_probe_->arrival_expected(joined_fs);
   } else {
-    std::uint64_t depth = queued_tlps();
+    // TLPs started ahead at a later time are still queued now.
+    std::uint64_t depth = depth_at(now_fs + 1);
     stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
     if (observer_)
       observer_->queue_depth_changed(*this, depth, now_fs);
@@ -349,9 +416,11 @@ const LinkDirectionStats &LinkDirection::stats() const {
 
 void LinkDirection::count_arrived_slow(std::int64_t now_fs) const {
   while (!ahead_.empty() && ahead_.top().at_fs <= now_fs) {
+    const std::int64_t at_fs = ahead_.top().at_fs;
     ahead_.pop();
-    // Nothing was sent since this arrival: every change to the queues runs this first.
-    stats_.max_queue_depth = std::max(stats_.max_queue_depth, queued_tlps());
+    // Nothing was sent since this arrival but what was started ahead (every change to the
+    // queues runs this first), and what was started ahead at or after it was still queued.
+    stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth_at(at_fs));
   }
 }
 
@@ -361,16 +430,52 @@ void LinkDirection::set_observer(LinkObserver *observer) {
     depth_probe_ = std::make_unique<DepthProbe>(*this);
 }
 
+void LinkDirection::DepthProbe::arrival_expected(std::int64_t at_fs) {
+  arrivals_.push(Ahead{at_fs});
+  direction_.calendar_.wake_at(*this, at_fs / kFsPerPs);
+}
+
+void LinkDirection::DepthProbe::start_decided(const tlm::tlm_generic_payload &gp,
+                                              std::int64_t start_fs, std::int64_t end_fs) {
+  starts_.push_back(Start{start_fs, end_fs, &gp});
+  direction_.calendar_.wake_at(*this, start_fs / kFsPerPs);
+}
+
 void LinkDirection::DepthProbe::run() {
   const LinkDirection &d = direction_;
   const std::int64_t now_fs = now_ps() * kFsPerPs;
   std::size_t arrived = 0;
   while (arrived < d.ahead_.size() && d.ahead_[arrived].at_fs <= now_fs)
     ++arrived;
-  if (d.observer_)
-    d.observer_->queue_depth_changed(d, d.all_queued() - (d.ahead_.size() - arrived), now_fs);
-  if (arrived < d.ahead_.size())
-    d.calendar_.wake_at(*this, d.ahead_[arrived].at_fs / kFsPerPs);
+  std::size_t started = 0;
+  while (started < starts_.size() && starts_[started].start_fs <= now_fs)
+    ++started;
+  bool arrival_now = false; // woken (also) for an arrival: this picosecond's, or earlier
+  while (!arrivals_.empty() && arrivals_.top().at_fs / kFsPerPs <= now_fs / kFsPerPs) {
+    arrivals_.pop();
+    arrival_now = true;
+  }
+  // Queued now: what the queues hold, less what was taken ahead and has not arrived yet, plus
+  // what was started ahead and has not started yet. An arrival at a start's own picosecond
+  // counts before the start, as the link counts it.
+  const std::uint64_t held = d.all_queued() - (d.ahead_.size() - arrived);
+  const std::uint64_t later = starts_.size() - started;
+  LinkObserver *observer = d.observer_;
+  if (!observer) { // taken away: nothing more to report
+    starts_.clear();
+    return;
+  }
+  if (arrival_now)
+    observer->queue_depth_changed(d, held + later + started, now_fs);
+  for (std::size_t i = 0; i < started; ++i) {
+    observer->tlp_on_wire(d, tlp_of(*starts_.front().gp), now_fs, starts_.front().end_fs);
+    starts_.pop_front();
+    observer->queue_depth_changed(d, held + later + started - 1 - i, now_fs);
+  }
+  if (!starts_.empty())
+    d.calendar_.wake_at(*this, starts_.front().start_fs / kFsPerPs);
+  if (!arrivals_.empty())
+    d.calendar_.wake_at(*this, arrivals_.top().at_fs / kFsPerPs);
 }
 
 bool LinkDirection::idle() const {
@@ -436,6 +541,8 @@ void Link::connect(PciePort &a, PciePort &b) {
   b.egress.bind(b_to_a_.in);
   b_to_a_.out.bind(a.ingress);
   a_to_b_.sender_ = b_to_a_.receiver_ = &a;
+  a_to_b_.lookahead_fs_ = a.send_lookahead_ps() * kFsPerPs;
+  b_to_a_.lookahead_fs_ = b.send_lookahead_ps() * kFsPerPs;
   a_to_b_.receiver_ = b_to_a_.sender_ = &b;
   a.egress_link_ = b.ingress_link_ = &a_to_b_;
   b.egress_link_ = a.ingress_link_ = &b_to_a_;

@@ -99,8 +99,9 @@ public:
   bool credits_restored() const;
   // Tracing only; nullptr (the default) costs one pointer test per TLP.
   void set_observer(LinkObserver *observer);
-  // TLPs in the transmit queues, those taken ahead of their arrival not counted until then.
-  std::uint64_t queued_tlps() const { return all_queued() - ahead_.size(); }
+  // TLPs in the transmit queues now, those taken ahead of their arrival not counted until
+  // then, those started ahead counted until their start.
+  std::uint64_t queued_tlps() const { return depth_at(now_ps() * 1000 + 1); }
 
   // From the sending port (egress BEGIN_REQ): the TLP joins its class's queue, ready
   // `delay_ps` (>= 0) from now.
@@ -141,15 +142,27 @@ private:
     std::int64_t at_fs;
     bool operator>(const Ahead &o) const { return at_fs > o.at_fs; }
   };
-  // Reports the queue depth to the observer at the arrivals of TLPs taken ahead, on time; a
-  // process of its own so that observing changes none of the link's wake-ups.
+  // Reports the queue depth to the observer on time at the arrivals of TLPs taken ahead and
+  // at the starts decided ahead; a process of its own so that observing changes none of the
+  // link's wake-ups.
   class DepthProbe : public CalendarProcess {
   public:
     explicit DepthProbe(LinkDirection &direction) : direction_(direction) {}
     void run() override;
+    void arrival_expected(std::int64_t at_fs);
+    // The TLP is alive until its start: it arrives at the next hop after that.
+    void start_decided(const tlm::tlm_generic_payload &gp, std::int64_t start_fs,
+                       std::int64_t end_fs);
 
   private:
+    struct Start {
+      std::int64_t start_fs, end_fs;
+      const tlm::tlm_generic_payload *gp;
+    };
     LinkDirection &direction_;
+    // Not yet reported: arrivals of TLPs taken ahead, and starts decided ahead.
+    ArrivalOrderedQueue<Ahead> arrivals_;
+    std::deque<Start> starts_;
   };
   struct CreditReturn {
     std::int64_t at_fs;
@@ -166,8 +179,25 @@ private:
   std::int64_t next_wake_fs(std::int64_t now_fs); // -1 when nothing is pending
 
   void transmit_eligible(std::int64_t now_fs);
-  // Sends the head of queue `fc`, starting now.
-  void commit(int fc, std::int64_t now_fs);
+  // Sends the head of queue `fc`, starting at `start_fs` (now, or ahead: start_ahead).
+  void commit(int fc, std::int64_t now_fs, std::int64_t start_fs);
+  // With a sender that promises a lookahead (PortOwner::send_lookahead_ps): decides now what
+  // transmit_eligible would decide at each later start before now + the lookahead, for as long
+  // as no TLP that could still be queued, and no credit that could still be returned, can
+  // change the decision.
+  void start_ahead(std::int64_t now_fs);
+  // TLPs started ahead whose start is at or after `at_fs`: they were still queued then.
+  std::uint64_t started_at_or_after(std::int64_t at_fs) const {
+    if (started_ahead_.empty() || started_ahead_.top().at_fs >= at_fs)
+      return started_ahead_.size();
+    return started_at_or_after_slow(at_fs);
+  }
+  std::uint64_t started_at_or_after_slow(std::int64_t at_fs) const;
+  // The queue depth at `at_fs` (not before the last change to the queues): what is queued, and
+  // what was started ahead at or after it, less what was taken before its arrival after it.
+  std::uint64_t depth_at(std::int64_t at_fs) const {
+    return all_queued() + started_at_or_after(at_fs) - ahead_.size();
+  }
   // After a change from outside run(): the next wake-up, asked of the calendar.
   void reschedule(std::int64_t now_fs);
   void absorb_credits(std::int64_t now_fs);
@@ -211,6 +241,16 @@ private:
   std::uint32_t data_available_[kFcClasses];
   std::int64_t busy_until_fs_ = 0;
   std::uint64_t seq_ = 0;
+  // Starting ahead (start_ahead): the sender's lookahead (0: never), the latest start decided
+  // ahead, and the starts decided ahead not yet passed (for the queue depth of arrivals
+  // counted later), earliest first.
+  std::int64_t lookahead_fs_ = 0;
+  std::int64_t last_ahead_start_fs_ = -1;
+  struct StartedAhead {
+    std::int64_t at_fs;
+    bool operator>(const StartedAhead &o) const { return at_fs > o.at_fs; }
+  };
+  ArrivalOrderedQueue<StartedAhead> started_ahead_;
   std::uint64_t stalled_seq_[kFcClasses] = {~0ull, ~0ull, ~0ull};
   bool transmitting_ = false; // guards re-entry from the sender's END_REQ callback
   bool running_ = false;      // inside run(), which computes the next wake-up at its end

@@ -46,6 +46,15 @@ public:
                             std::int64_t /*arrival_delay_ps*/) {
     return false;
   }
+
+  // Send lookahead, for owners whose sending does not depend on when they are told things (a
+  // switch). A positive answer promises two things about `port`: every TLP the owner sends on
+  // it from now on is ready at least this long after the call that sends it, and
+  // tlp_departing with a delay does exactly what it would do called that much later. The link
+  // behind the port may then decide when each TLP starts up to this long ahead and tell the
+  // owner at once, which saves it a wake-up per TLP (docs/performance.md). Asked once, at
+  // connection; 0 (the default) promises nothing.
+  virtual std::int64_t send_lookahead_ps(int /*port*/) const { return 0; }
 };
 
 // A port may stay unconnected (an empty root port or switch slot); routing never uses it.
@@ -93,6 +102,7 @@ public:
   bool offer_early(tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) {
     return owner_.tlp_arriving(index_, gp, arrival_delay_ps);
   }
+  std::int64_t send_lookahead_ps() const { return owner_.send_lookahead_ps(index_); }
 
   // tlm_fw_transport_if (ingress)
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,

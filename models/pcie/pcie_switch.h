@@ -58,6 +58,11 @@ public:
   // at its arrival plus the latency.
   bool takes_early_arrivals() const override { return true; }
   bool tlp_arriving(int port, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) override;
+  // Every TLP leaves at least the latency after the switch sends it on: one taken early joins
+  // its egress queue at its arrival plus the latency less its serialization, which the arrival
+  // delay covers, and an Unsupported Request completion waits the latency. Its departing only
+  // frees the ingress buffer, at the time it is given.
+  std::int64_t send_lookahead_ps(int /*port*/) const override { return params_.latency.ps; }
 
 private:
   // The egress port, or -1 when no port claims the TLP (or it would go back out by `ingress`).

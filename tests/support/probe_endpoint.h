@@ -41,6 +41,10 @@ public:
   // Send and release with TLM-2.0 calls on the port's sockets instead of PciePort's direct
   // calls (which is what the models use); both must do the same.
   bool through_sockets = false;
+  // What inject() sends: each TLP ready this long after the call, and the lookahead promised
+  // for it (PortOwner::send_lookahead_ps), which a test may break on purpose.
+  std::int64_t send_delay_ps = 0;
+  std::int64_t promised_lookahead_ps = 0;
 
   void inject(TlpType type, std::uint64_t address, std::uint32_t payload,
               std::uint16_t requester = 0x0100) {
@@ -56,7 +60,7 @@ public:
       sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
       port.egress->nb_transport_fw(gp, phase, delay);
     } else {
-      port.send(gp, 0);
+      port.send(gp, send_delay_ps);
     }
   }
 
@@ -75,6 +79,7 @@ public:
   void tlp_departing(int, tlm::tlm_generic_payload &, std::int64_t delay_ps) override {
     departures_ps.push_back(now_ps() + delay_ps);
   }
+  std::int64_t send_lookahead_ps(int) const override { return promised_lookahead_ps; }
 
 private:
   TlpPool &pool_;

@@ -124,5 +124,106 @@ TEST(Link, TlmCallsOnThePortsSocketsDoWhatThePortsDirectCallsDo) {
   EXPECT_GT(direct.arrivals[2] - direct.arrivals[1], hold);
 }
 
+// A sender that promises a lookahead lets the link decide starts ahead (LinkDirection::
+// start_ahead). Bursts of TLPs, each ready 100 ns after it is sent, into a receiver with
+// buffers for four that it holds 150 ns: some TLPs start ahead, some wait for credits.
+struct AheadRun {
+  std::vector<std::int64_t> arrivals, departures;
+  std::uint64_t credit_stalls = 0, max_queue_depth = 0, wake_ups = 0;
+  std::int64_t busy_fs = 0;
+  std::string error;
+};
+
+AheadRun run_bursts(std::int64_t promised_lookahead_ps, std::int64_t send_delay_ps) {
+  std::string text = run_in_child([&] {
+    sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    ModelTestContext test;
+    SimContext &context = test.context;
+    ProbeEndpoint a("a", context), b("b", context);
+    a.promised_lookahead_ps = promised_lookahead_ps;
+    a.send_delay_ps = send_delay_ps;
+    b.hold_ps = 150000;
+    ReceiveCredits four_tlps;
+    four_tlps.header[0] = 4;
+    four_tlps.data[0] = 64;
+    Link link("link", gen3x8(), ReceiveCredits{}, four_tlps, context);
+    link.connect(a.port, b.port);
+    nlohmann::json j;
+    struct Bursts : sc_core::sc_module {
+      SC_HAS_PROCESS(Bursts);
+      Bursts(sc_core::sc_module_name n, ProbeEndpoint &e, nlohmann::json &out)
+          : sc_module(n), e_(e), out_(out) {
+        SC_THREAD(go);
+      }
+      void go() {
+        try {
+          for (int burst = 0; burst < 6; ++burst) {
+            for (int i = 0; i < 3 + burst; ++i)
+              e_.inject(TlpType::MWr, 0x1000 + 256 * i, 256);
+            wait(sc_core::sc_time(37 + 41 * burst, sc_core::SC_NS));
+          }
+        } catch (const std::exception &e) {
+          out_["error"] = e.what();
+        }
+      }
+      ProbeEndpoint &e_;
+      nlohmann::json &out_;
+    } bursts("bursts", a, j);
+    sc_core::sc_start();
+    for (const Arrival &x : b.arrivals)
+      j["arrivals"].push_back(x.at_ps);
+    for (std::int64_t d : a.departures_ps)
+      j["departures"].push_back(d);
+    const LinkDirectionStats &stats = link.a_to_b().stats();
+    j["credit_stalls"] = stats.credit_stalls;
+    j["max_queue_depth"] = stats.max_queue_depth;
+    j["busy_fs"] = stats.busy_fs;
+    j["wake_ups"] = test.calendar.stats().wake_ups;
+    if (!j.contains("error") && !link.a_to_b().credits_restored())
+      throw std::runtime_error("credits not restored at quiescence");
+    return j.dump();
+  });
+  nlohmann::json j = nlohmann::json::parse(text);
+  AheadRun r;
+  for (auto &v : j.value("arrivals", nlohmann::json::array()))
+    r.arrivals.push_back(v.get<std::int64_t>());
+  for (auto &v : j.value("departures", nlohmann::json::array()))
+    r.departures.push_back(v.get<std::int64_t>());
+  r.credit_stalls = j["credit_stalls"];
+  r.max_queue_depth = j["max_queue_depth"];
+  r.busy_fs = j["busy_fs"];
+  r.wake_ups = j["wake_ups"];
+  r.error = j.value("error", "");
+  return r;
+}
+
+TEST(Link, StartsDecidedAheadAreTheStartsDecidedOnTime) {
+  const std::int64_t delay = 100000;
+  AheadRun on_time = run_bursts(0, delay);
+  AheadRun ahead = run_bursts(delay, delay);
+  ASSERT_EQ(on_time.error, "");
+  ASSERT_EQ(ahead.error, "");
+  const std::size_t tlps = 3 + 4 + 5 + 6 + 7 + 8;
+  ASSERT_EQ(on_time.arrivals.size(), tlps);
+  EXPECT_EQ(ahead.arrivals, on_time.arrivals);
+  EXPECT_EQ(ahead.departures, on_time.departures); // the sender hears of each start on time
+  EXPECT_EQ(ahead.credit_stalls, on_time.credit_stalls);
+  EXPECT_EQ(ahead.max_queue_depth, on_time.max_queue_depth);
+  EXPECT_EQ(ahead.busy_fs, on_time.busy_fs);
+  // The run exercised both ways: heads waited for credits, and the queue held several.
+  EXPECT_GT(on_time.credit_stalls, 0u);
+  EXPECT_GT(on_time.max_queue_depth, 4u);
+  // And deciding ahead saved the link wake-ups.
+  EXPECT_LT(ahead.wake_ups, on_time.wake_ups);
+}
+
+TEST(Link, ASenderThatBreaksItsLookaheadIsCaught) {
+  // It promises 100 ns but sends TLPs ready 10 ns later: a start already decided ahead could
+  // have gone to one of them, so the link refuses to go on rather than mis-order them.
+  AheadRun broken = run_bursts(100000, 10000);
+  EXPECT_NE(broken.error.find("sooner than the lookahead it promised"), std::string::npos)
+      << broken.error;
+}
+
 } // namespace
 } // namespace pciesim::test
