@@ -56,8 +56,8 @@ def main():
     scratch = tempfile.mkdtemp(prefix="compare-results-")
     scenarios = sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.json")))
     scenarios += [os.path.join(ROOT, "bench", n) for n in
-                  ("hmm-pingpong-smoke.json", "profile-dma-write-16MiB.json", "profile-dma-read-16MiB.json",
-                   "profile-nic-read-16MiB.json")]
+                  ("hmm-pingpong-smoke.json", "profile-dma-write-16MiB.json",
+                   "profile-dma-read-16MiB.json", "profile-nic-read-16MiB.json")]
     rng = random.Random(args.seed)
     scenarios += [random_scenario(rng, i, scratch) for i in range(args.random)]
     differing = 0

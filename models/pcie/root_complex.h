@@ -12,6 +12,7 @@
 // finished sooner is not queued behind one booked earlier but due later.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include <systemc>
@@ -101,6 +102,14 @@ public:
   void arrived_from_other_socket(tlm::tlm_generic_payload &gp, std::int64_t arrival_ps) override;
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
+  // Everything the root complex sends down a root port leaves at least the host bridge's
+  // latency (a completion from memory or the IOMMU, an Unsupported Request) or a peer
+  // engine's latency (a forwarded TLP) after it sends it, and its departing only frees the
+  // ingress buffer at the time given (PortOwner::send_lookahead_ps).
+  std::int64_t send_lookahead_ps(int /*port*/) const override {
+    return std::min({params_.host_bridge_latency.ps, params_.p2p_write_latency.ps,
+                     params_.p2p_read_latency.ps});
+  }
 
 private:
   void serve_memory_request(int port, tlm::tlm_generic_payload &gp, std::int64_t translation_ps);
