@@ -5,12 +5,11 @@
 // a given rate. Built on the DMA engine core: copy-engine transfers and kernels are streams.
 #pragma once
 
-#include <functional>
-#include <queue>
 #include <vector>
 
 #include <systemc>
 
+#include "models/common/arrival_ordered_queue.h"
 #include "models/common/stats.h"
 #include "models/dma/dma_engine.h"
 
@@ -92,8 +91,9 @@ private:
   double bar_read_ps_per_byte_;
   std::int64_t bar_read_free_at_ps_ = 0;
   // When each of the BAR path's read slots frees (bar_read_outstanding of them), earliest first.
-  std::priority_queue<std::int64_t, std::vector<std::int64_t>, std::greater<std::int64_t>>
-      bar_read_slots_;
+  // A slot frees when the BAR path does, which only moves later, so the times come in order
+  // and the sorted ring takes each at its end.
+  ArrivalOrderedQueue<std::int64_t> bar_read_slots_;
   GpuStats gpu_stats_;
 };
 
