@@ -99,10 +99,6 @@ public:
   bool credits_restored() const;
   // Tracing only; nullptr (the default) costs one pointer test per TLP.
   void set_observer(LinkObserver *observer);
-  // TLPs in the transmit queues now, those taken ahead of their arrival not counted until
-  // then, those started ahead counted until their start.
-  std::uint64_t queued_tlps() const { return depth_at(now_ps() * 1000 + 1); }
-
   // From the sending port (egress BEGIN_REQ): the TLP joins its class's queue, ready
   // `delay_ps` (>= 0) from now.
   void queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
@@ -194,7 +190,8 @@ private:
   }
   std::uint64_t started_at_or_after_slow(std::int64_t at_fs) const;
   // The queue depth at `at_fs` (not before the last change to the queues): what is queued, and
-  // what was started ahead at or after it, less what was taken before its arrival after it.
+  // what was started ahead at or after it, less what was taken ahead of an arrival still to
+  // come (at_fs or later: the caller has counted the earlier arrivals).
   std::uint64_t depth_at(std::int64_t at_fs) const {
     return all_queued() + started_at_or_after(at_fs) - ahead_.size();
   }
