@@ -79,15 +79,9 @@ template <class T> class MostlyOrderedQueue {
 public:
   bool empty() const { return in_order_.empty() && out_of_order_.empty(); }
   std::size_t size() const { return in_order_.size() + out_of_order_.size(); }
-  const T &top() const {
-    if (out_of_order_.empty())
-      return in_order_.top();
-    if (in_order_.empty() || in_order_.top() > out_of_order_.top())
-      return out_of_order_.top();
-    return in_order_.top();
-  }
+  const T &top() const { return ring_first() ? in_order_.top() : out_of_order_.top(); }
   void pop() {
-    if (out_of_order_.empty() || (!in_order_.empty() && !(in_order_.top() > out_of_order_.top())))
+    if (ring_first())
       in_order_.pop();
     else
       out_of_order_.pop();
@@ -98,6 +92,11 @@ public:
   }
 
 private:
+  // Whether the ring's front leaves before the heap's (not empty).
+  bool ring_first() const {
+    return out_of_order_.empty() ||
+           (!in_order_.empty() && !(in_order_.top() > out_of_order_.top()));
+  }
   static constexpr std::size_t kMaxWalkBack = 4;
   ArrivalOrderedQueue<T> in_order_;
   std::priority_queue<T, std::vector<T>, std::greater<T>> out_of_order_;

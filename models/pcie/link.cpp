@@ -180,6 +180,32 @@ void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
     in_flight_.push_back(InFlight{arrival_fs, q.gp});
 }
 
+int LinkDirection::next_class(std::int64_t at_fs, bool &lacking) const {
+  int best = -1;
+  lacking = false;
+  bool posted_blocked = false;
+  for (int c = 0; c < kFcClasses; ++c) {
+    if (queues_[c].empty())
+      continue;
+    const Queued &head = queues_[c].top();
+    if (head.ready_fs > at_fs)
+      continue;
+    // Ordering (PCIe Base Spec Table 2-40, relaxed ordering off): nothing passes a
+    // posted request; posted requests may pass blocked non-posted and completions.
+    if (c != 0 && posted_blocked)
+      continue;
+    if (!has_credits(c, head.data_credits)) {
+      lacking = true;
+      if (c == 0)
+        posted_blocked = true;
+      continue;
+    }
+    if (best < 0 || queues_[best].top() > head)
+      best = c;
+  }
+  return best;
+}
+
 void LinkDirection::transmit_eligible(std::int64_t now_fs) {
   if (transmitting_)
     return; // the outer loop will see whatever was just queued
@@ -189,26 +215,8 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
   // One TLP at a time: the next starts when the serializer is free, so a sender always
   // learns exactly when its buffer empties and arbitration sees every competitor.
   while (busy_until_fs_ <= now_fs) {
-    int best = -1;
-    bool posted_blocked = false;
-    for (int c = 0; c < kFcClasses; ++c) {
-      if (queues_[c].empty())
-        continue;
-      const Queued &head = queues_[c].top();
-      if (head.ready_fs > now_fs)
-        continue;
-      // Ordering (PCIe Base Spec Table 2-40, relaxed ordering off): nothing passes a
-      // posted request; posted requests may pass blocked non-posted and completions.
-      if (c != 0 && posted_blocked)
-        continue;
-      if (!has_credits(c, head.data_credits)) {
-        if (c == 0)
-          posted_blocked = true;
-        continue;
-      }
-      if (best < 0 || queues_[best].top() > head)
-        best = c;
-    }
+    bool lacking;
+    int best = next_class(now_fs, lacking);
     if (best < 0)
       break;
     commit(best, now_fs, now_fs);
@@ -276,18 +284,8 @@ void LinkDirection::start_ahead(std::int64_t now_fs) {
     // that lacks credits ends it: a credit returned later could still arrive in time, and its
     // stall is counted when it happens.
     absorb_credits(start_fs);
-    int best = -1;
-    bool lacking = false;
-    for (int c = 0; c < kFcClasses && !lacking; ++c) {
-      if (queues_[c].empty())
-        continue;
-      const Queued &head = queues_[c].top();
-      if (head.ready_fs > start_fs)
-        continue;
-      lacking = !has_credits(c, head.data_credits);
-      if (best < 0 || queues_[best].top() > head)
-        best = c;
-    }
+    bool lacking;
+    const int best = next_class(start_fs, lacking);
     if (lacking)
       break;
     commit(best, now_fs, start_fs);

@@ -175,6 +175,9 @@ private:
   std::int64_t next_wake_fs(std::int64_t now_fs); // -1 when nothing is pending
 
   void transmit_eligible(std::int64_t now_fs);
+  // The class whose queue head goes next at `at_fs` (-1: none): the earliest of the ready heads
+  // that hold their credits, under PCIe ordering. `lacking`: a ready head waits for credits.
+  int next_class(std::int64_t at_fs, bool &lacking) const;
   // Sends the head of queue `fc`, starting at `start_fs` (now, or ahead: start_ahead).
   void commit(int fc, std::int64_t now_fs, std::int64_t start_fs);
   // With a sender that promises a lookahead (PortOwner::send_lookahead_ps): decides now what

@@ -27,6 +27,18 @@ struct Times {
   std::vector<std::int64_t> arrivals, departures;
 };
 
+// What sender `a` and receiver `b` saw, out of the child process and back.
+void write_times(const ProbeEndpoint &a, const ProbeEndpoint &b, nlohmann::json &j) {
+  j["arrivals"] = nlohmann::json::array();
+  for (const Arrival &x : b.arrivals)
+    j["arrivals"].push_back(x.at_ps);
+  j["departures"] = a.departures_ps;
+}
+Times read_times(const nlohmann::json &j) {
+  return Times{j.at("arrivals").get<std::vector<std::int64_t>>(),
+               j.at("departures").get<std::vector<std::int64_t>>()};
+}
+
 Times run_link(int tlps, std::uint32_t payload, ReceiveCredits receiver, std::int64_t hold_ps,
                bool through_sockets = false) {
   std::string text = run_in_child([&] {
@@ -54,22 +66,13 @@ Times run_link(int tlps, std::uint32_t payload, ReceiveCredits receiver, std::in
     } kick("kick", a, tlps, payload);
     sc_core::sc_start();
     nlohmann::json j;
-    for (const Arrival &x : b.arrivals)
-      j["arrivals"].push_back(x.at_ps);
-    for (std::int64_t d : a.departures_ps)
-      j["departures"].push_back(d);
+    write_times(a, b, j);
     j["restored"] = link.a_to_b().credits_restored();
     if (!j["restored"].get<bool>())
       throw std::runtime_error("credits not restored at quiescence");
     return j.dump();
   });
-  nlohmann::json j = nlohmann::json::parse(text);
-  Times t;
-  for (auto &v : j["arrivals"])
-    t.arrivals.push_back(v.get<std::int64_t>());
-  for (auto &v : j["departures"])
-    t.departures.push_back(v.get<std::int64_t>());
-  return t;
+  return read_times(nlohmann::json::parse(text));
 }
 
 TEST(Link, OneTlpArrivesAfterSerializationPlusFlight) {
@@ -127,8 +130,7 @@ TEST(Link, TlmCallsOnThePortsSocketsDoWhatThePortsDirectCallsDo) {
 // A sender that promises a lookahead lets the link decide starts ahead (LinkDirection::
 // start_ahead). Bursts of TLPs, each ready 100 ns after it is sent, into a receiver with
 // buffers for four that it holds 150 ns: some TLPs start ahead, some wait for credits.
-struct AheadRun {
-  std::vector<std::int64_t> arrivals, departures;
+struct AheadRun : Times {
   std::uint64_t credit_stalls = 0, max_queue_depth = 0, wake_ups = 0;
   std::int64_t busy_fs = 0;
   std::string error;
@@ -170,10 +172,7 @@ AheadRun run_bursts(std::int64_t promised_lookahead_ps, std::int64_t send_delay_
       nlohmann::json &out_;
     } bursts("bursts", a, j);
     sc_core::sc_start();
-    for (const Arrival &x : b.arrivals)
-      j["arrivals"].push_back(x.at_ps);
-    for (std::int64_t d : a.departures_ps)
-      j["departures"].push_back(d);
+    write_times(a, b, j);
     const LinkDirectionStats &stats = link.a_to_b().stats();
     j["credit_stalls"] = stats.credit_stalls;
     j["max_queue_depth"] = stats.max_queue_depth;
@@ -185,10 +184,7 @@ AheadRun run_bursts(std::int64_t promised_lookahead_ps, std::int64_t send_delay_
   });
   nlohmann::json j = nlohmann::json::parse(text);
   AheadRun r;
-  for (auto &v : j.value("arrivals", nlohmann::json::array()))
-    r.arrivals.push_back(v.get<std::int64_t>());
-  for (auto &v : j.value("departures", nlohmann::json::array()))
-    r.departures.push_back(v.get<std::int64_t>());
+  static_cast<Times &>(r) = read_times(j);
   r.credit_stalls = j["credit_stalls"];
   r.max_queue_depth = j["max_queue_depth"];
   r.busy_fs = j["busy_fs"];
