@@ -104,9 +104,12 @@ void HmmDriver::migrate_pages(std::vector<std::uint64_t> pages, PageHome to, boo
   }
   const std::int64_t copy_at = t + c.copy_engine_setup.ps;
   kernel_.record(TimeKind::Copy, t, copy_at, driver(), "copy engine setup");
-  kernel_.call_at(
-      copy_at, [this, pages = std::move(pages), to, per_page_steps, done = std::move(done)]() {
-        move_pages(pages, to, [this, pages, to, per_page_steps, done](std::int64_t copied) {
+  kernel_.call_at(copy_at, [this, pages = std::move(pages), to, per_page_steps,
+                            done = std::move(done)]() mutable {
+    // move_pages reads `pages` after its continuation is made: that keeps a copy.
+    move_pages(
+        pages, to,
+        [this, pages, to, per_page_steps, done = std::move(done)](std::int64_t copied) mutable {
           std::int64_t finalized = copied;
           if (per_page_steps) {
             finalized +=
@@ -114,22 +117,23 @@ void HmmDriver::migrate_pages(std::vector<std::uint64_t> pages, PageHome to, boo
             kernel_.record(TimeKind::FaultHandling, copied, finalized, driver(), "migrate finalize",
                            {{"pages", static_cast<std::int64_t>(pages.size())}});
           }
-          kernel_.call_at(finalized, [this, pages, to, done]() {
-            for (std::uint64_t page : pages) {
-              PageState &p = table_.page(page);
-              p.migrating = false;
-              // migrate_vma_finalize installs the new page: a CPU PTE for RAM, a
-              // device-private entry (the GPU maps it) for device memory.
-              p.cpu_mapped = to == PageHome::SystemRam;
-              p.gpu_mapped = to == PageHome::Device;
-            }
-            (to == PageHome::SystemRam ? kernel_.stats().pages_to_ram
-                                       : kernel_.stats().pages_to_device) += pages.size();
-            settled();
-            done(now_ps());
-          });
+          kernel_.call_at(
+              finalized, [this, pages = std::move(pages), to, done = std::move(done)]() {
+                for (std::uint64_t page : pages) {
+                  PageState &p = table_.page(page);
+                  p.migrating = false;
+                  // migrate_vma_finalize installs the new page: a CPU PTE for RAM, a
+                  // device-private entry (the GPU maps it) for device memory.
+                  p.cpu_mapped = to == PageHome::SystemRam;
+                  p.gpu_mapped = to == PageHome::Device;
+                }
+                (to == PageHome::SystemRam ? kernel_.stats().pages_to_ram
+                                           : kernel_.stats().pages_to_device) += pages.size();
+                settled();
+                done(now_ps());
+              });
         });
-      });
+  });
 }
 
 void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to, Done moved) {
@@ -193,16 +197,22 @@ void HmmDriver::migrate_batches_from(std::shared_ptr<const std::vector<std::uint
   }
   ++kernel_.stats().migrate_to_ram_calls;
   kernel_.call_at(start, [this, first = std::move(first), pages = std::move(pages),
-                          next = from + take, batch, with_cpu_fault, done = std::move(done)]() {
+                          next = from + take, batch, with_cpu_fault,
+                          done = std::move(done)]() mutable {
     // Another path (a revocation's migration) may have moved or be moving some of these
     // pages since the list was made: wait for it, and move only what is still on the device.
-    when_settled(first, [this, first, pages, next, batch, with_cpu_fault, done]() {
+    // Each continuation runs once, so each hands its captures on by move: a copy of `done`
+    // would copy the whole chain of continuations behind it.
+    const std::vector<std::uint64_t> watched = first; // read by when_settled after the move
+    when_settled(watched, [this, first = std::move(first), pages = std::move(pages), next, batch,
+                           with_cpu_fault, done = std::move(done)]() mutable {
       std::vector<std::uint64_t> still;
       for (std::uint64_t page : first)
         if (table_.page(page).home == PageHome::Device)
           still.push_back(page);
-      Done after = [this, pages, next, batch, with_cpu_fault, done](std::int64_t) {
-        migrate_batches_from(pages, next, batch, with_cpu_fault, done);
+      Done after = [this, pages = std::move(pages), next, batch, with_cpu_fault,
+                    done = std::move(done)](std::int64_t) mutable {
+        migrate_batches_from(std::move(pages), next, batch, with_cpu_fault, std::move(done));
       };
       if (still.empty())
         after(now_ps());
@@ -293,13 +303,14 @@ void HmmDriver::nic_fault_chunk(int nic, FaultQueue::Request request) {
   kernel_.record(TimeKind::FaultHandling, start, resumed, StepActor::nic(nic), "odp fault",
                  {{"pages", static_cast<std::int64_t>(missing.size())}});
   const std::uint64_t seq = table_.read_begin(nic_subscription_[nic]);
-  FaultQueue::Request chunk{missing, request.peer_map, nullptr};
-  kernel_.call_at(resumed, [this, nic, chunk, seq, request = std::move(request)]() mutable {
-    chunk.done = [this, nic, request = std::move(request)](std::int64_t) mutable {
-      nic_fault_chunk(nic, std::move(request)); // the next chunk, or the request is done
-    };
-    resolve_nic(nic, std::move(chunk), seq);
-  });
+  FaultQueue::Request chunk{std::move(missing), request.peer_map, nullptr};
+  kernel_.call_at(
+      resumed, [this, nic, chunk = std::move(chunk), seq, request = std::move(request)]() mutable {
+        chunk.done = [this, nic, request = std::move(request)](std::int64_t) mutable {
+          nic_fault_chunk(nic, std::move(request)); // the next chunk, or the request is done
+        };
+        resolve_nic(nic, std::move(chunk), seq);
+      });
 }
 
 // hmm_range_fault over the fault's pages.

@@ -60,8 +60,10 @@ void HmmDriver::serve_gpu() {
     gpu_faults_.busy = false;
     serve_gpu();
   };
-  kernel_.call_at(serviced, [this, batch, finish = std::move(finish)]() {
-    when_settled(batch, [this, batch, finish]() {
+  // Each continuation runs once and hands `finish` on by move: a copy would copy every
+  // waiting fault's continuation with it.
+  kernel_.call_at(serviced, [this, batch, finish = std::move(finish)]() mutable {
+    when_settled(batch, [this, batch, finish = std::move(finish)]() mutable {
       std::vector<std::uint64_t> movable;
       for (std::uint64_t page : batch) {
         PageState &p = table_.page(page);
@@ -77,7 +79,7 @@ void HmmDriver::serve_gpu() {
       }
       const OsCosts &c = kernel_.costs();
       if (c.gpu_fault_policy == OsCosts::GpuFaultPolicy::MapRemote) {
-        map_remote(std::move(movable), finish);
+        map_remote(std::move(movable), std::move(finish));
         return;
       }
       add_fault_granule(movable);
@@ -86,16 +88,20 @@ void HmmDriver::serve_gpu() {
       std::vector<std::uint64_t> throttled =
           c.thrashing_threshold > 0 ? hold_thrashing(movable) : std::vector<std::uint64_t>{};
       if (throttled.empty()) {
-        migrate_in(std::move(movable), finish);
+        migrate_in(std::move(movable), std::move(finish));
         return;
       }
       // UVM throttles the faulting processor on a thrashing page: its fault is serviced a nap
       // later, so the processor that has the page keeps it meanwhile.
-      migrate_in(std::move(movable), [this, throttled, finish](std::int64_t) {
+      migrate_in(std::move(movable), [this, throttled = std::move(throttled),
+                                      finish = std::move(finish)](std::int64_t) mutable {
         const std::int64_t wake = now_ps() + kernel_.costs().thrashing_nap.ps;
         kernel_.trace_step(driver(), "thrashing throttle", now_ps(), wake,
                            {{"pages", static_cast<std::int64_t>(throttled.size())}});
-        kernel_.call_at(wake, [this, throttled, finish] { migrate_in(throttled, finish); });
+        kernel_.call_at(
+            wake, [this, throttled = std::move(throttled), finish = std::move(finish)]() mutable {
+              migrate_in(std::move(throttled), std::move(finish));
+            });
       });
     });
   });

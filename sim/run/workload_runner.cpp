@@ -387,15 +387,18 @@ void WorkloadRunner::copy(int gpu, const std::vector<std::uint64_t> &ram_address
       runs.push_back(Segment{address, page_bytes, false});
   std::vector<int> &free = free_ce_streams_[{gpu, to_ram}];
   if (free.empty()) {
-    copies_waiting_[{gpu, to_ram}].push_back([this, gpu, ram_addresses, page_bytes, to_ram, done] {
-      copy(gpu, ram_addresses, page_bytes, to_ram, done);
-    });
+    copies_waiting_[{gpu, to_ram}].push_back(
+        [this, gpu, ram_addresses, page_bytes, to_ram, done = std::move(done)]() mutable {
+          copy(gpu, ram_addresses, page_bytes, to_ram, std::move(done));
+        });
     return;
   }
   int stream = free.back();
   free.pop_back();
   auto step = std::make_shared<std::function<void(std::size_t)>>();
-  *step = [this, gpu, stream, to_ram, runs, done, step](std::size_t i) {
+  // `done` moves in: a copy would copy every continuation behind it.
+  *step = [this, gpu, stream, to_ram, runs = std::move(runs), done = std::move(done),
+           step](std::size_t i) {
     if (i == runs.size()) {
       free_ce_streams_[{gpu, to_ram}].push_back(stream);
       done(now_ps());
