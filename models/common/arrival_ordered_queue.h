@@ -19,41 +19,30 @@
 
 namespace pciesim {
 
-template <class T> class ArrivalOrderedQueue {
+// A first-in first-out queue in a ring buffer whose storage is reused: a queue that empties and
+// fills again allocates nothing (a std::deque allocates and frees a block every few dozen
+// items as its front and back move on). The TLPs on a link's wire arrive in the order they
+// were sent, so they need no more.
+template <class T> class FifoRing {
 public:
   bool empty() const { return count_ == 0; }
   std::size_t size() const { return count_; }
-  const T &top() const { return ring_[head_]; }
-  void pop() {
+  const T &front() const { return ring_[head_]; }
+  // The i-th item from the front (0 = front).
+  const T &operator[](std::size_t i) const { return ring_[(head_ + i) & mask_]; }
+  void push_back(const T &item) {
+    if (count_ == ring_.size())
+      grow();
+    at(count_) = item;
+    ++count_;
+  }
+  void pop_front() {
     head_ = (head_ + 1) & mask_;
     --count_;
   }
-  void push(const T &item) {
-    if (count_ == ring_.size())
-      grow();
-    // Walk back from the end past every item that leaves after this one.
-    std::size_t slot = count_;
-    while (slot > 0 && at(slot - 1) > item) {
-      at(slot) = std::move(at(slot - 1));
-      --slot;
-    }
-    at(slot) = item;
-    ++count_;
-  }
-  // As push, but only if the item leaves after all but the last `max_walk_back` queued items;
-  // returns false (and leaves the queue as it was) otherwise.
-  bool try_push(const T &item, std::size_t max_walk_back) {
-    // The items that leave after it are a suffix of the sorted ring: it walks back further
-    // than allowed exactly when the one just before that many does.
-    if (count_ > max_walk_back && at(count_ - 1 - max_walk_back) > item)
-      return false;
-    push(item);
-    return true;
-  }
-  // The i-th item in leaving order (0 = top).
-  const T &operator[](std::size_t i) const { return ring_[(head_ + i) & mask_]; }
+  void clear() { head_ = count_ = 0; }
 
-private:
+protected:
   T &at(std::size_t i) { return ring_[(head_ + i) & mask_]; }
   void grow() {
     std::vector<T> larger(ring_.empty() ? 8 : 2 * ring_.size());
@@ -68,6 +57,39 @@ private:
   std::size_t head_ = 0;
   std::size_t count_ = 0;
   std::size_t mask_ = 0;
+};
+
+template <class T> class ArrivalOrderedQueue : private FifoRing<T> {
+  using Ring = FifoRing<T>;
+
+public:
+  using Ring::empty;
+  using Ring::size;
+  using Ring::operator[];
+  const T &top() const { return Ring::front(); }
+  void pop() { Ring::pop_front(); }
+  void push(const T &item) {
+    if (this->count_ == this->ring_.size())
+      this->grow();
+    // Walk back from the end past every item that leaves after this one.
+    std::size_t slot = this->count_;
+    while (slot > 0 && this->at(slot - 1) > item) {
+      this->at(slot) = std::move(this->at(slot - 1));
+      --slot;
+    }
+    this->at(slot) = item;
+    ++this->count_;
+  }
+  // As push, but only if the item leaves after all but the last `max_walk_back` queued items;
+  // returns false (and leaves the queue as it was) otherwise.
+  bool try_push(const T &item, std::size_t max_walk_back) {
+    // The items that leave after it are a suffix of the sorted ring: it walks back further
+    // than allowed exactly when the one just before that many does.
+    if (this->count_ > max_walk_back && this->at(this->count_ - 1 - max_walk_back) > item)
+      return false;
+    push(item);
+    return true;
+  }
 };
 
 // The same order for a queue whose items are mostly, not always, in order: the timed actions of

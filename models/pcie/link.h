@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -158,7 +157,7 @@ private:
     LinkDirection &direction_;
     // Not yet reported: arrivals of TLPs taken ahead, and starts decided ahead.
     ArrivalOrderedQueue<Ahead> arrivals_;
-    std::deque<Start> starts_;
+    FifoRing<Start> starts_;
   };
   struct CreditReturn {
     std::int64_t at_fs;
@@ -234,7 +233,7 @@ private:
   std::int64_t credit_return_fs_;
 
   ArrivalOrderedQueue<Queued> queues_[kFcClasses];
-  std::deque<InFlight> in_flight_;
+  FifoRing<InFlight> in_flight_;
   ArrivalOrderedQueue<CreditReturn> credit_returns_;
   mutable ArrivalOrderedQueue<Ahead> ahead_; // arrivals still to come, of TLPs already queued
   std::uint32_t header_available_[kFcClasses];

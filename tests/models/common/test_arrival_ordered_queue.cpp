@@ -1,8 +1,10 @@
 // The sorted ring behind a link's transmit queues and credit returns, and the ring with an
 // overflow heap behind a DMA engine's timed actions: each must give items in exactly the order
 // of the std::priority_queue it replaced (results stay byte-identical), for items that arrive
-// in order, out of order, with equal times, and across growth and wrap-around.
+// in order, out of order, with equal times, and across growth and wrap-around. The plain ring
+// behind a link's TLPs on the wire must be the std::deque it replaced.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <queue>
 #include <random>
@@ -115,6 +117,34 @@ TEST(ArrivalOrderedQueue, GrowsAndWrapsWithoutLosingOrder) {
   }
   EXPECT_EQ(count, 41u);
   EXPECT_EQ(last, 100);
+}
+
+TEST(FifoRing, IsTheDequeItReplacedAcrossGrowthAndWrapAround) {
+  std::mt19937 random(7);
+  FifoRing<TimedItem> ring;
+  std::deque<TimedItem> deque;
+  std::uint64_t seq = 0;
+  // Bursts longer than the first capacity (8) with the front moving, so that growth copies a
+  // wrapped ring, then drains, so that the storage is reused.
+  for (int round = 0; round < 200; ++round) {
+    const int pushes = static_cast<int>(random() % 40), pops = static_cast<int>(random() % 40);
+    for (int i = 0; i < pushes; ++i) {
+      ring.push_back({round, seq});
+      deque.push_back({round, seq++});
+    }
+    for (int i = 0; i < pops && !deque.empty(); ++i) {
+      ASSERT_EQ(ring.front().seq, deque.front().seq);
+      ring.pop_front();
+      deque.pop_front();
+    }
+    ASSERT_EQ(ring.size(), deque.size());
+    for (std::size_t i = 0; i < deque.size(); ++i)
+      ASSERT_EQ(ring[i].seq, deque[i].seq);
+  }
+  ring.clear();
+  EXPECT_TRUE(ring.empty());
+  ring.push_back({0, seq});
+  EXPECT_EQ(ring.front().seq, seq);
 }
 
 } // namespace
