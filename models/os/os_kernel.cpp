@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "models/common/sim_time.h"
 
@@ -310,6 +311,41 @@ void OsKernel::record(TimeKind kind, std::int64_t start_ps, std::int64_t end_ps)
 
 namespace {
 
+// Sorts 64-bit keys least significant digit first, 11 bits a pass (a count table that stays in
+// the L1 cache), skipping the digits every
+// key shares (the top bits of a run's times): linear in the keys where std::sort's comparisons
+// grow as n log n (the largest cost at the end of a long workload run). Equal keys are equal
+// integers, so the order is std::sort's exactly.
+void sort_keys(std::vector<std::uint64_t> &keys) {
+  constexpr int kDigitBits = 11;
+  constexpr std::size_t kSmall = 1 << 12, kDigits = std::size_t{1} << kDigitBits;
+  if (keys.size() < kSmall) {
+    std::sort(keys.begin(), keys.end());
+    return;
+  }
+  std::uint64_t any_set = 0, all_set = ~std::uint64_t{0};
+  for (const std::uint64_t key : keys) {
+    any_set |= key;
+    all_set &= key;
+  }
+  std::vector<std::uint64_t> spare(keys.size());
+  std::vector<std::size_t> start(kDigits);
+  for (int shift = 0; shift < 64; shift += kDigitBits) {
+    if (((any_set ^ all_set) >> shift & (kDigits - 1)) == 0)
+      continue; // every key has the same digit here
+    std::fill(start.begin(), start.end(), 0);
+    for (const std::uint64_t key : keys)
+      ++start[key >> shift & (kDigits - 1)];
+    std::size_t at = 0;
+    for (std::size_t &count : start)
+      at += std::exchange(count, at);
+    for (const std::uint64_t key : keys)
+      spare[start[key >> shift & (kDigits - 1)]++] = key;
+    keys.swap(spare);
+  }
+}
+void sort_keys(std::vector<unsigned __int128> &keys) { std::sort(keys.begin(), keys.end()); }
+
 // The sweep of OsKernel::breakdown_ps over boundary keys of type Key: time relative to the
 // window above kind and direction. Boundaries at the same picosecond apply together (the time
 // between them is zero), so only the time orders them; one integer per boundary because
@@ -331,7 +367,7 @@ std::vector<std::int64_t> sweep_intervals(const std::vector<OsKernel::Interval> 
     edges.push_back(static_cast<Key>(s - start_ps) << time_shift | kind | 1U);
     edges.push_back(static_cast<Key>(e - start_ps) << time_shift | kind);
   }
-  std::sort(edges.begin(), edges.end());
+  sort_keys(edges);
   // Between two boundaries the highest-ranked open kind wins.
   std::vector<std::int64_t> out(kinds + 1, 0);
   std::array<int, kinds> open{};
