@@ -1,6 +1,11 @@
 // OsKernel::breakdown_ps: overlapping spans go to the highest-ranked kind, gaps are waiting,
 // spans are clipped to the window, and a window beyond 2^59 ps (the reach of its 64-bit sort
-// keys) splits exactly as a short one does.
+// keys) splits exactly as a short one does; a long run's many spans (sorted by radix, not
+// std::sort) split as a direct count over every elementary segment does.
+#include <algorithm>
+#include <random>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "models/os/os_kernel.h"
@@ -60,6 +65,42 @@ TEST(TimeBreakdown, AWindowBeyondTheShortKeysSplitsTheSame) {
   std::vector<std::int64_t> b = kernel.breakdown_ps(0, far_ps + 1000);
   b[kWaiting] -= far_ps;
   expect_pattern(b);
+}
+
+// Enough spans that their boundaries take the radix sort, spread over 2^40 ps so that several
+// of its digits vary, and clustered so that some spans nest and others overlap in part.
+TEST(TimeBreakdown, ManySpansSplitAsADirectCountDoes) {
+  ModelTestContext test;
+  OsKernel kernel("os", OsCosts{}, test.context);
+  std::mt19937_64 random(18);
+  struct Span {
+    int kind;
+    std::int64_t start, end;
+  };
+  std::vector<Span> spans;
+  for (int i = 0; i < 3000; ++i) {
+    const std::int64_t start = static_cast<std::int64_t>(random() % (std::uint64_t{1} << 40));
+    const std::int64_t length = 1 + static_cast<std::int64_t>(random() % (std::uint64_t{1} << 30));
+    spans.push_back({static_cast<int>(random() % kWaiting), start, start + length});
+    kernel.record(static_cast<TimeKind>(spans.back().kind), start, start + length);
+  }
+  const std::int64_t window_end = std::int64_t{1} << 41;
+  std::vector<std::int64_t> cuts = {0, window_end};
+  for (const Span &s : spans) {
+    cuts.push_back(s.start);
+    cuts.push_back(s.end);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  std::vector<std::int64_t> expected(kWaiting + 1, 0);
+  for (std::size_t k = 0; k + 1 < cuts.size(); ++k) {
+    int winner = kWaiting; // the lowest-numbered kind covering the segment, else waiting
+    for (const Span &s : spans)
+      if (s.start <= cuts[k] && cuts[k + 1] <= s.end)
+        winner = std::min(winner, s.kind);
+    expected[static_cast<std::size_t>(winner)] += cuts[k + 1] - cuts[k];
+  }
+  EXPECT_EQ(kernel.breakdown_ps(0, window_end), expected);
 }
 
 } // namespace
