@@ -334,24 +334,51 @@ void DmaEngine::receive_completion(tlm::tlm_generic_payload &gp) {
     settle(cpl.tag, tag.remaining, now_ps()); // the refused bytes will never come
     return;
   }
+  receive_data_completion(cpl, now_ps());
+}
+
+void DmaEngine::receive_data_completion(const TlpExtension &cpl, std::int64_t arrived_ps) {
+  const Tag &tag = tags_[cpl.tag];
   ++stats_.cpld_received;
-  const std::int64_t now = now_ps();
   // The tag (the PCIe core's buffer) frees once the data is through the device's pipeline
   // and data path and, on a NIC, has left for the wire; the transfer has the data once it
   // also crossed its DMA channel.
   std::int64_t drained_ps =
-      completion_drained_ps(cpl.payload_bytes, through_device(cpl.payload_bytes, now));
+      completion_drained_ps(cpl.payload_bytes, through_device(cpl.payload_bytes, arrived_ps));
   std::int64_t data_ps = through_read_channel(tag.transfer, cpl.payload_bytes, drained_ps);
   if (data_ps > drained_ps) {
     schedule(drained_ps, Action::TagDrained, cpl.tag, cpl.payload_bytes);
     schedule(data_ps, Action::ChannelDone, tag.transfer, cpl.payload_bytes);
     return;
   }
-  if (drained_ps > now) {
+  if (drained_ps > arrived_ps) {
     schedule(drained_ps, Action::Settle, cpl.tag, cpl.payload_bytes);
     return;
   }
-  settle(cpl.tag, cpl.payload_bytes, now);
+  settle(cpl.tag, cpl.payload_bytes, arrived_ps);
+}
+
+// Receiving a read's data completion depends on nothing but its arrival time and the
+// completions before it (the device's pipeline, data path, line and the transfer's channel
+// serve only completions, which arrive on the one link in the order they were sent), and its
+// effects all fall after the arrival when the pipeline takes time: the tag drains, the data
+// crosses the channel. Such a completion is taken when the link starts sending it, which
+// saves the link a wake-up per completion (docs/performance.md). Anything else (a request, a
+// refusal, a descriptor or translation fetch, whose handling issues at once) arrives as usual,
+// as does a completion arriving after the run's time limit.
+bool DmaEngine::tlp_arriving(int, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) {
+  const TlpExtension &cpl = tlp_of(gp);
+  if (is_request(cpl.type) || cpl.status != CompletionStatus::SuccessfulCompletion ||
+      params_.costs.read_pipeline_latency.ps <= 0)
+    return false;
+  const Tag &tag = tags_[cpl.tag];
+  const std::int64_t arrived_ps = now_ps() + arrival_delay_ps;
+  if (tag.descriptor || tag.transfer < 0 || arrived_ps > calendar_.time_limit_ps())
+    return false;
+  port_.release(gp, arrival_delay_ps); // consumed at line rate, as on arrival
+  receive_data_completion(cpl, arrived_ps);
+  pool_.release(gp);
+  return true;
 }
 
 std::int64_t DmaEngine::memory_access(bool, std::uint64_t, std::uint32_t bytes,

@@ -188,6 +188,11 @@ public:
   std::string describe_outstanding() const override;
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
+  // Read data completions are taken when the link starts sending them (tlp_arriving): see
+  // receive_data_completion.
+  bool takes_early_arrivals() const override { return true; }
+  bool may_refuse_early_arrivals() const override { return true; }
+  bool tlp_arriving(int port, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) override;
   void tlp_departing(int port, tlm::tlm_generic_payload &gp, std::int64_t delay_ps) override;
   void delivered(std::uint64_t cookie, std::uint32_t payload_bytes, std::int64_t at_ps) override;
   void refused(std::uint64_t cookie, std::uint32_t payload_bytes, std::uint16_t completer_id,
@@ -360,6 +365,8 @@ private:
   void fail_transfer(int slot, const std::string &error);
   void serve_bar_request(tlm::tlm_generic_payload &gp);
   void receive_completion(tlm::tlm_generic_payload &gp);
+  // A successful completion of a data read, arrived (or arriving) at `arrived_ps`.
+  void receive_data_completion(const TlpExtension &cpl, std::int64_t arrived_ps);
   void free_tag(std::uint16_t tag);
   void send_write(std::uint64_t address, std::uint32_t bytes, std::uint64_t cookie);
   // Device-side DMA costs (DeviceDmaCosts) around a transfer's data.

@@ -170,14 +170,22 @@ void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
     depth_probe_->start_decided(*q.gp, start_fs, busy_until_fs_); // reported when it happens
   }
   const std::int64_t arrival_fs = busy_until_fs_ + flight_fs_;
-  if (!early_receiver_)
+  if (!early_receiver_) {
     in_flight_.push_back(InFlight{arrival_fs, q.gp});
+    ++to_deliver_;
+  }
   sender_->departing(*q.gp, (start_fs - now_fs) / kFsPerPs); // the sender's buffer frees then
   // Offered after the sender is done with it: the receiver rewrites the TLP's bookkeeping.
   // The arrival is the picosecond a delivery wake-up would have run at.
-  if (early_receiver_ &&
-      !early_receiver_->offer_early(*q.gp, ps_ceil(arrival_fs) - now_fs / kFsPerPs))
-    in_flight_.push_back(InFlight{arrival_fs, q.gp});
+  if (!early_receiver_)
+    return;
+  if (early_receiver_->offer_early(*q.gp, ps_ceil(arrival_fs) - now_fs / kFsPerPs)) {
+    if (stand_ins_)
+      in_flight_.push_back(InFlight{arrival_fs, nullptr});
+    return;
+  }
+  in_flight_.push_back(InFlight{arrival_fs, q.gp});
+  ++to_deliver_;
 }
 
 int LinkDirection::next_class(std::int64_t at_fs, bool &lacking) const {
@@ -243,7 +251,10 @@ void LinkDirection::run() {
   while (!in_flight_.empty() && in_flight_.front().arrival_fs <= now_fs) {
     tlm::tlm_generic_payload *gp = in_flight_.front().gp;
     in_flight_.pop_front();
-    receiver_->arrived(*gp);
+    if (gp) {
+      --to_deliver_;
+      receiver_->arrived(*gp);
+    }
   }
   // While the serializer is busy nothing can start, and what transmit_eligible settles on
   // the way (arrivals counted into the depth, returned credits) every later change to the
@@ -318,7 +329,11 @@ std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) {
   // can change anything.
   constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
   auto later = [now_fs](std::int64_t t) { return t > now_fs ? t : kNone; };
-  std::int64_t wake = in_flight_.empty() ? kNone : later(in_flight_.front().arrival_fs);
+  // Stand-ins matter only with a TLP to deliver behind them; those that arrived are done.
+  if (stand_ins_)
+    while (!in_flight_.empty() && !in_flight_.front().gp && in_flight_.front().arrival_fs <= now_fs)
+      in_flight_.pop_front();
+  std::int64_t wake = to_deliver_ == 0 ? kNone : later(in_flight_.front().arrival_fs);
   bool queued = false;
   bool credit_blocked = false;
   for (int c = 0; c < kFcClasses; ++c) {
@@ -435,7 +450,11 @@ void LinkDirection::DepthProbe::arrival_expected(std::int64_t at_fs) {
 
 void LinkDirection::DepthProbe::start_decided(const tlm::tlm_generic_payload &gp,
                                               std::int64_t start_fs, std::int64_t end_fs) {
-  starts_.push_back(Start{start_fs, end_fs, &gp});
+  Start start;
+  start.start_fs = start_fs;
+  start.end_fs = end_fs;
+  static_cast<TlpFields &>(start.tlp) = tlp_of(gp);
+  starts_.push_back(start);
   direction_.calendar_.wake_at(*this, start_fs / kFsPerPs);
 }
 
@@ -466,7 +485,7 @@ void LinkDirection::DepthProbe::run() {
   if (arrival_now)
     observer->queue_depth_changed(d, held + later + started, now_fs);
   for (std::size_t i = 0; i < started; ++i) {
-    observer->tlp_on_wire(d, tlp_of(*starts_.front().gp), now_fs, starts_.front().end_fs);
+    observer->tlp_on_wire(d, starts_.front().tlp, now_fs, starts_.front().end_fs);
     starts_.pop_front();
     observer->queue_depth_changed(d, held + later + started - 1 - i, now_fs);
   }
@@ -477,7 +496,7 @@ void LinkDirection::DepthProbe::run() {
 }
 
 bool LinkDirection::idle() const {
-  return in_flight_.empty() && queues_[0].empty() && queues_[1].empty() && queues_[2].empty();
+  return to_deliver_ == 0 && queues_[0].empty() && queues_[1].empty() && queues_[2].empty();
 }
 
 bool LinkDirection::credits_restored() const {
@@ -520,8 +539,8 @@ std::string LinkDirection::describe_outstanding() const {
     }
     out += "; ";
   }
-  if (!in_flight_.empty())
-    out += fmt::format("{} TLP(s) on the wire; ", in_flight_.size());
+  if (to_deliver_)
+    out += fmt::format("{} TLP(s) on the wire; ", to_deliver_);
   if (out.size() >= 2)
     out.resize(out.size() - 2);
   return out;
@@ -544,10 +563,14 @@ void Link::connect(PciePort &a, PciePort &b) {
   a_to_b_.receiver_ = b_to_a_.sender_ = &b;
   a.egress_link_ = b.ingress_link_ = &a_to_b_;
   b.egress_link_ = a.ingress_link_ = &b_to_a_;
-  if (b.takes_early_arrivals())
+  if (b.takes_early_arrivals()) {
     a_to_b_.early_receiver_ = &b;
-  if (a.takes_early_arrivals())
+    a_to_b_.stand_ins_ = b.may_refuse_early_arrivals();
+  }
+  if (a.takes_early_arrivals()) {
     b_to_a_.early_receiver_ = &a;
+    b_to_a_.stand_ins_ = a.may_refuse_early_arrivals();
+  }
 }
 
 } // namespace pciesim

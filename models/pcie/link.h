@@ -127,6 +127,11 @@ private:
       return joined_fs != o.joined_fs ? joined_fs > o.joined_fs : seq > o.seq;
     }
   };
+  // A TLP on the wire, or with gp null a stand-in for one its receiver took when it started
+  // (PortOwner::tlp_arriving): kept while a TLP to deliver follows it, so that the link wakes
+  // at its arrival as it would have to deliver it, and asks for the next delivery then. The
+  // order of wake-ups due at the same picosecond follows the order they were asked for, so
+  // this keeps a receiver that takes some TLPs early from changing any result.
   struct InFlight {
     std::int64_t arrival_fs;
     tlm::tlm_generic_payload *gp;
@@ -145,14 +150,15 @@ private:
     explicit DepthProbe(LinkDirection &direction) : direction_(direction) {}
     void run() override;
     void arrival_expected(std::int64_t at_fs);
-    // The TLP is alive until its start: it arrives at the next hop after that.
     void start_decided(const tlm::tlm_generic_payload &gp, std::int64_t start_fs,
                        std::int64_t end_fs);
 
   private:
+    // What the TLP was when its start was decided: by its start a receiver that took it
+    // early may have returned it to the pool, and the pool handed it out again.
     struct Start {
-      std::int64_t start_fs, end_fs;
-      const tlm::tlm_generic_payload *gp;
+      std::int64_t start_fs = 0, end_fs = 0;
+      TlpExtension tlp;
     };
     LinkDirection &direction_;
     // Not yet reported: arrivals of TLPs taken ahead, and starts decided ahead.
@@ -218,6 +224,8 @@ private:
   PciePort *sender_ = nullptr;
   PciePort *receiver_ = nullptr;
   PciePort *early_receiver_ = nullptr;
+  bool stand_ins_ = false;     // the early receiver may refuse TLPs: stand-ins for those taken
+  std::size_t to_deliver_ = 0; // TLPs in in_flight_ that are not stand-ins
   friend class Link;
   // Wire bytes and serialization of a TLP, remembered for the last shape seen (a stream
   // repeats one shape, and the rounding is the costly part).

@@ -42,6 +42,9 @@ public:
   // `arrival_delay_ps`, and tlp_arrived is not called; if not, tlp_arrived follows at the
   // arrival. Taking it saves the link a wake-up per TLP (docs/performance.md).
   virtual bool takes_early_arrivals() const { return false; } // asked once, at connection
+  // Whether tlp_arriving may return false (a switch takes every TLP; a DMA engine only its
+  // read data completions). Asked once, at connection.
+  virtual bool may_refuse_early_arrivals() const { return false; }
   virtual bool tlp_arriving(int /*port*/, tlm::tlm_generic_payload & /*gp*/,
                             std::int64_t /*arrival_delay_ps*/) {
     return false;
@@ -99,6 +102,7 @@ public:
   void arrived(tlm::tlm_generic_payload &gp) { owner_.tlp_arrived(index_, gp); }
   // Early arrival (PortOwner::tlp_arriving): whether the owner ever takes it, and the offer.
   bool takes_early_arrivals() const { return owner_.takes_early_arrivals(); }
+  bool may_refuse_early_arrivals() const { return owner_.may_refuse_early_arrivals(); }
   bool offer_early(tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) {
     return owner_.tlp_arriving(index_, gp, arrival_delay_ps);
   }

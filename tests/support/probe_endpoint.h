@@ -45,6 +45,10 @@ public:
   // for it (PortOwner::send_lookahead_ps), which a test may break on purpose.
   std::int64_t send_delay_ps = 0;
   std::int64_t promised_lookahead_ps = 0;
+  // Takes TLPs early (PortOwner::tlp_arriving), all but those `refuse_early` says to leave
+  // to the link (by their order of arrival, from 0); without it, takes none. A TLP taken
+  // early is recorded at its arrival.
+  std::function<bool(std::size_t index)> refuse_early;
 
   void inject(TlpType type, std::uint64_t address, std::uint32_t payload,
               std::uint16_t requester = 0x0100) {
@@ -76,6 +80,18 @@ public:
     }
     pool_.release(gp);
   }
+  bool takes_early_arrivals() const override { return static_cast<bool>(refuse_early); }
+  bool may_refuse_early_arrivals() const override { return true; }
+  bool tlp_arriving(int, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) override {
+    if (refuse_early(offered_early_++))
+      return false;
+    const TlpExtension &t = tlp_of(gp);
+    arrivals.push_back({now_ps() + arrival_delay_ps, t.type, t.address, t.requester_id, t.status,
+                        t.payload_bytes});
+    port.release(gp, hold_ps + arrival_delay_ps);
+    pool_.release(gp);
+    return true;
+  }
   void tlp_departing(int, tlm::tlm_generic_payload &, std::int64_t delay_ps) override {
     departures_ps.push_back(now_ps() + delay_ps);
   }
@@ -83,6 +99,7 @@ public:
 
 private:
   TlpPool &pool_;
+  std::size_t offered_early_ = 0;
 };
 
 // The calendar and TLP pool of a model test, and the SimContext its models are built with.
