@@ -16,6 +16,7 @@
 
 #include "models/common/event_calendar.h"
 #include "models/common/sim_context.h"
+#include "models/pcie/link.h"
 #include "models/pcie/pcie_port.h"
 
 namespace pciesim::test {
@@ -101,6 +102,14 @@ private:
   TlpPool &pool_;
   std::size_t offered_early_ = 0;
 };
+
+// The link of the link tests: Gen3 x8, MPS 256 B, 20 ns of flight.
+inline TrainedLink gen3x8() {
+  TrainedLink t;
+  t.shape = {3, 8, 256};
+  t.flight_latency = Duration{20000};
+  return t;
+}
 
 // The calendar and TLP pool of a model test, and the SimContext its models are built with.
 // Declare it before the models, after sc_set_time_resolution.

@@ -11,13 +11,6 @@
 namespace pciesim::test {
 namespace {
 
-TrainedLink gen3x8() {
-  TrainedLink t;
-  t.shape = {3, 8, 256};
-  t.flight_latency = Duration{20000};
-  return t;
-}
-
 // Usable Gen3 x8 rate with MPS 256 in bytes per picosecond.
 double usable_bytes_per_ps() {
   return 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / 203 - 4.0 / 1538) / 1e12;

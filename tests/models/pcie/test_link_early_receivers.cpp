@@ -15,13 +15,6 @@
 namespace pciesim::test {
 namespace {
 
-TrainedLink gen3x8() {
-  TrainedLink t;
-  t.shape = {3, 8, 256};
-  t.flight_latency = Duration{20000};
-  return t;
-}
-
 // The last of each burst is refused: after it is sent the link has nothing to start, so only
 // a delivery (or a stand-in) wakes it before that TLP arrives.
 constexpr int kBursts = 5, kBurstTlps = 4, kRefusedInBurst = kBurstTlps - 1;
