@@ -23,9 +23,10 @@ constexpr std::int64_t kBurstGapPs = 1000000;
 // Wakes at each (time) of `moments`, asking for the next one when it runs; at the odd ones it
 // notes how many TLPs the receiver has at exactly that picosecond, i.e. whether the link
 // delivered there before it ran.
-class Watcher : public CalendarProcess {
+class SamePicosecondWatcher : public CalendarProcess {
 public:
-  Watcher(EventCalendar &calendar, const ProbeEndpoint &receiver, std::vector<std::int64_t> at)
+  SamePicosecondWatcher(EventCalendar &calendar, const ProbeEndpoint &receiver,
+                        std::vector<std::int64_t> at)
       : calendar_(calendar), receiver_(receiver), moments_(std::move(at)) {}
   void start() { calendar_.wake_at(*this, moments_.front()); }
   std::vector<int> delivered_first;
@@ -48,7 +49,7 @@ private:
   std::size_t next_ = 0;
 };
 
-struct Seen {
+struct ReceiverSeen {
   std::vector<std::int64_t> arrivals, departures;
   std::vector<int> delivered_first;
   std::uint64_t wake_ups = 0;
@@ -56,7 +57,7 @@ struct Seen {
 
 // Bursts of four 256 B writes, the receiver refusing the last of each when `some_early` (and
 // taking the rest early), else taking none; the watcher wakes at `moments` if any.
-Seen run_bursts(bool some_early, const std::vector<std::int64_t> &moments) {
+ReceiverSeen run_receiver_bursts(bool some_early, const std::vector<std::int64_t> &moments) {
   std::string text = run_in_child([&] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
     ModelTestContext test;
@@ -65,10 +66,10 @@ Seen run_bursts(bool some_early, const std::vector<std::int64_t> &moments) {
       b.refuse_early = [](std::size_t i) { return i % kBurstTlps == kRefusedInBurst; };
     Link link("link", gen3x8(), ReceiveCredits{}, ReceiveCredits{}, test.context);
     link.connect(a.port, b.port);
-    Watcher watcher(test.calendar, b, moments);
+    SamePicosecondWatcher watcher(test.calendar, b, moments);
     struct Bursts : sc_core::sc_module {
       SC_HAS_PROCESS(Bursts);
-      Bursts(sc_core::sc_module_name n, ProbeEndpoint &e, Watcher &w, bool watch)
+      Bursts(sc_core::sc_module_name n, ProbeEndpoint &e, SamePicosecondWatcher &w, bool watch)
           : sc_module(n), e_(e), w_(w), watch_(watch) {
         SC_THREAD(go);
       }
@@ -82,7 +83,7 @@ Seen run_bursts(bool some_early, const std::vector<std::int64_t> &moments) {
         }
       }
       ProbeEndpoint &e_;
-      Watcher &w_;
+      SamePicosecondWatcher &w_;
       bool watch_;
     } bursts("bursts", a, watcher, !moments.empty());
     sc_core::sc_start();
@@ -98,13 +99,13 @@ Seen run_bursts(bool some_early, const std::vector<std::int64_t> &moments) {
     return j.dump();
   });
   nlohmann::json j = nlohmann::json::parse(text);
-  return Seen{j.at("arrivals").get<std::vector<std::int64_t>>(),
-              j.at("departures").get<std::vector<std::int64_t>>(),
-              j.at("delivered_first").get<std::vector<int>>(), j.at("wake_ups")};
+  return ReceiverSeen{j.at("arrivals").get<std::vector<std::int64_t>>(),
+                      j.at("departures").get<std::vector<std::int64_t>>(),
+                      j.at("delivered_first").get<std::vector<int>>(), j.at("wake_ups")};
 }
 
 TEST(LinkEarlyReceivers, TakingSomeTlpsEarlyChangesNoArrivalAndNoOrderOfSamePicosecondWakeUps) {
-  const Seen plain = run_bursts(false, {});
+  const ReceiverSeen plain = run_receiver_bursts(false, {});
   ASSERT_EQ(plain.arrivals.size(), static_cast<std::size_t>(kBursts * kBurstTlps));
   // For each refused TLP: a moment after it was sent but before the TLP ahead of it arrives
   // (where a link that had forgotten the TLP taken early would already have asked for this
@@ -116,8 +117,8 @@ TEST(LinkEarlyReceivers, TakingSomeTlpsEarlyChangesNoArrivalAndNoOrderOfSamePico
     moments.push_back((plain.departures[k] + plain.arrivals[k - 1]) / 2);
     moments.push_back(plain.arrivals[k]);
   }
-  const Seen none_early = run_bursts(false, moments);
-  const Seen some_early = run_bursts(true, moments);
+  const ReceiverSeen none_early = run_receiver_bursts(false, moments);
+  const ReceiverSeen some_early = run_receiver_bursts(true, moments);
   EXPECT_EQ(some_early.arrivals, none_early.arrivals);
   EXPECT_EQ(some_early.departures, none_early.departures);
   // The watcher asked for each arrival's picosecond before the link delivering every TLP
