@@ -312,10 +312,9 @@ void OsKernel::record(TimeKind kind, std::int64_t start_ps, std::int64_t end_ps)
 namespace {
 
 // Sorts 64-bit keys least significant digit first, 11 bits a pass (a count table that stays in
-// the L1 cache), skipping the digits every
-// key shares (the top bits of a run's times): linear in the keys where std::sort's comparisons
-// grow as n log n (the largest cost at the end of a long workload run). Equal keys are equal
-// integers, so the order is std::sort's exactly.
+// the L1 cache), skipping the digits every key shares (the top bits of a run's times): linear
+// in the keys where std::sort's comparisons grow as n log n (the largest cost at the end of a
+// long workload run). Equal keys are equal integers, so the order is std::sort's exactly.
 void sort_keys(std::vector<std::uint64_t> &keys) {
   constexpr int kDigitBits = 11;
   constexpr std::size_t kSmall = 1 << 12, kDigits = std::size_t{1} << kDigitBits;

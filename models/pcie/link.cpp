@@ -170,22 +170,17 @@ void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
     depth_probe_->start_decided(*q.gp, start_fs, busy_until_fs_); // reported when it happens
   }
   const std::int64_t arrival_fs = busy_until_fs_ + flight_fs_;
-  if (!early_receiver_) {
-    in_flight_.push_back(InFlight{arrival_fs, q.gp});
-    ++to_deliver_;
-  }
+  if (!early_receiver_)
+    put_on_wire(arrival_fs, q.gp);
   sender_->departing(*q.gp, (start_fs - now_fs) / kFsPerPs); // the sender's buffer frees then
   // Offered after the sender is done with it: the receiver rewrites the TLP's bookkeeping.
   // The arrival is the picosecond a delivery wake-up would have run at.
   if (!early_receiver_)
     return;
-  if (early_receiver_->offer_early(*q.gp, ps_ceil(arrival_fs) - now_fs / kFsPerPs)) {
-    if (stand_ins_)
-      in_flight_.push_back(InFlight{arrival_fs, nullptr});
-    return;
-  }
-  in_flight_.push_back(InFlight{arrival_fs, q.gp});
-  ++to_deliver_;
+  if (!early_receiver_->offer_early(*q.gp, ps_ceil(arrival_fs) - now_fs / kFsPerPs))
+    put_on_wire(arrival_fs, q.gp);
+  else if (stand_ins_)
+    put_on_wire(arrival_fs, nullptr);
 }
 
 int LinkDirection::next_class(std::int64_t at_fs, bool &lacking) const {

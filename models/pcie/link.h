@@ -226,6 +226,10 @@ private:
   PciePort *early_receiver_ = nullptr;
   bool stand_ins_ = false;     // the early receiver may refuse TLPs: stand-ins for those taken
   std::size_t to_deliver_ = 0; // TLPs in in_flight_ that are not stand-ins
+  void put_on_wire(std::int64_t arrival_fs, tlm::tlm_generic_payload *gp) { // null: a stand-in
+    in_flight_.push_back(InFlight{arrival_fs, gp});
+    to_deliver_ += gp != nullptr;
+  }
   friend class Link;
   // Wire bytes and serialization of a TLP, remembered for the last shape seen (a stream
   // repeats one shape, and the rounding is the costly part).
