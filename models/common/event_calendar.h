@@ -71,6 +71,11 @@ public:
   // Wakes `process` at `at_ps` (now, if that is in the past). Of several requests before it
   // runs, the earliest holds, as with sc_event::notify.
   void wake_at(CalendarProcess &process, std::int64_t at_ps);
+  // The time `process` asked to be woken at and has not been yet (-1: none). A request for a
+  // time no sooner than this changes nothing.
+  std::int64_t requested_ps(const CalendarProcess &process) const {
+    return &process == running_process_ ? running_due_ps_ : process.due_ps_;
+  }
 
   // sc_start's duration: nothing later runs (the kernel stops there too).
   void set_time_limit_ps(std::int64_t limit_ps) { time_limit_ps_ = limit_ps; }

@@ -74,17 +74,9 @@ bool DmaEngine::issue_from(int stream_index) {
   Stream &s = streams_[static_cast<std::size_t>(stream_index)];
   if (s.issue_order.empty())
     return false;
-  int slot = s.issue_order.front();
-  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
-  std::uint64_t address = t.address + t.issued;
-  std::uint64_t remaining = t.size - t.issued;
-  std::uint64_t to_page_end = kPage - address % kPage;
+  // What the port lets through first: after each issue the round robin asks every stream
+  // again, and mostly the window or the tags say no.
   const bool write = s.spec.is_write;
-  std::uint32_t chunk =
-      static_cast<std::uint32_t>(std::min<std::uint64_t>({remaining, to_page_end,
-                                                          s.spec.local ? kPage
-                                                          : write      ? wiring_.mps_bytes
-                                                                       : params_.mrrs.count}));
   if (write && !s.spec.local && posted_in_queue_ >= params_.posted_window)
     return false;
   const int tag_pool = s.spec.group;
@@ -97,6 +89,16 @@ bool DmaEngine::issue_from(int stream_index) {
       return false;
     }
   }
+  int slot = s.issue_order.front();
+  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
+  std::uint64_t address = t.address + t.issued;
+  std::uint64_t remaining = t.size - t.issued;
+  std::uint64_t to_page_end = kPage - address % kPage;
+  std::uint32_t chunk =
+      static_cast<std::uint32_t>(std::min<std::uint64_t>({remaining, to_page_end,
+                                                          s.spec.local ? kPage
+                                                          : write      ? wiring_.mps_bytes
+                                                                       : params_.mrrs.count}));
   // Pacing: the stream's rate, and the device's own for PCIe requests.
   const std::int64_t now = now_ps();
   std::int64_t paced = 0, device_paced = 0, ready = now;

@@ -375,8 +375,10 @@ void LinkDirection::queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_p
   count_arrived(now_fs);
   const std::uint64_t seq = seq_++;
   const std::int64_t joined_fs = now_fs + tlp.arrives_after_ps * kFsPerPs;
-  ArrivalOrderedQueue<Queued> &queue = queues_[static_cast<int>(fc_class(tlp.type))];
-  queue.push(Queued{ready, seq, &gp, data_credits_of(tlp), joined_fs});
+  const int fc = static_cast<int>(fc_class(tlp.type));
+  const std::uint32_t data_credits = data_credits_of(tlp);
+  ArrivalOrderedQueue<Queued> &queue = queues_[fc];
+  queue.push(Queued{ready, seq, &gp, data_credits, joined_fs});
   const bool new_head = queue.top().seq == seq;
   if (tlp.arrives_after_ps > 0) {
     // Taken ahead by a switch: it counts in the depth from its arrival at the switch on.
@@ -395,7 +397,23 @@ void LinkDirection::queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_p
     transmit_eligible(now_fs);
     reschedule(now_fs);
   } else if (new_head) {
-    reschedule(now_fs);
+    // reschedule() would ask for the earliest of what the last request covered (nothing that
+    // changed since went without a new request) and what this TLP adds: its ready time, the
+    // serializer's freeing if the queues were empty (next_wake_fs counts it only then), and
+    // returning credits if it lacks credits while no head did. When the calendar already
+    // holds a request no later, it would ignore the new one; asking would cost a wake-up
+    // computation per TLP on a link whose sender queues each TLP before the one ahead of it
+    // has arrived (a switch's egress, which already waits for that delivery).
+    const std::int64_t asked_ps = calendar_.requested_ps(*this); // -1: none
+    // The first femtosecond that rounds up to the time asked for, or later.
+    const std::int64_t covered_from_fs = asked_ps < 0 ? std::numeric_limits<std::int64_t>::max()
+                                                      : asked_ps * kFsPerPs - kFsPerPs + 1;
+    const bool covered =
+        ready >= covered_from_fs && !credit_blocked_ &&
+        (all_queued() > 1 || busy_until_fs_ <= now_fs || busy_until_fs_ >= covered_from_fs) &&
+        has_credits(fc, data_credits);
+    if (!covered)
+      reschedule(now_fs);
   }
   // Otherwise a TLP behind another of its class changes no queue head, so the wake-up asked
   // for after the last change still holds (and the flag of a credit-blocked head too).

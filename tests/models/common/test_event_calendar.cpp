@@ -59,6 +59,46 @@ TEST(EventCalendar, TiesRunInRequestOrderAndTheEarliestRequestHolds) {
   EXPECT_EQ(log, "b@100 a@100 c@100 b@100 end@100 superseded 1");
 }
 
+// Asks for its next wake-up while it runs, and notes what the calendar says it asked for
+// before and after.
+class AsksWhileRunning : public CalendarProcess {
+public:
+  std::int64_t next_ps = -1;
+  std::string seen;
+
+private:
+  void run() override {
+    EventCalendar &calendar = EventCalendar::current();
+    seen += std::to_string(calendar.requested_ps(*this));
+    if (next_ps >= 0)
+      calendar.wake_at(*this, next_ps);
+    seen += "," + std::to_string(calendar.requested_ps(*this)) + " ";
+    next_ps = -1;
+  }
+};
+
+// What a process has asked for and not yet run: the earliest request, nothing once it ran,
+// and while it runs only the request it made for itself in that run.
+TEST(EventCalendar, SaysWhatAProcessHasAskedFor) {
+  std::string seen = run_in_child([] {
+    sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    EventCalendar calendar;
+    calendar.set_time_limit_ps(450);
+    AsksWhileRunning a, b;
+    std::string out = std::to_string(calendar.requested_ps(a)) + " ";
+    calendar.wake_at(a, 300);
+    calendar.wake_at(a, 200);
+    calendar.wake_at(a, 250);
+    out += std::to_string(calendar.requested_ps(a)) + " ";
+    a.next_ps = 500; // beyond the time limit: asked for, never run
+    calendar.wake_at(b, 100);
+    sc_core::sc_start(sc_core::sc_time(450, sc_core::SC_PS));
+    return out + std::to_string(calendar.requested_ps(a)) + " " +
+           std::to_string(calendar.requested_ps(b)) + " | " + a.seen + "| " + b.seen;
+  });
+  EXPECT_EQ(seen, "-1 200 500 -1 | -1,500 | -1,-1 ");
+}
+
 TEST(EventCalendar, RunsAheadOfTheKernelOnlyUpToItsNextActivity) {
   std::string log = run_in_child([] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
