@@ -368,10 +368,7 @@ void LinkDirection::queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_p
   std::int64_t ready = now_fs + delay_ps * kFsPerPs;
   TlpExtension &tlp = tlp_of(gp);
   if (ready <= last_ahead_start_fs_)
-    throw std::logic_error(fmt::format(
-        "{}: a TLP ready at {} fs, before a start decided ahead at {} fs: its sender sent it "
-        "sooner than the lookahead it promised",
-        name_, ready, last_ahead_start_fs_));
+    sent_inside_lookahead(ready);
   count_arrived(now_fs);
   const std::uint64_t seq = seq_++;
   const std::int64_t joined_fs = now_fs + tlp.arrives_after_ps * kFsPerPs;
@@ -417,6 +414,13 @@ void LinkDirection::queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_p
   }
   // Otherwise a TLP behind another of its class changes no queue head, so the wake-up asked
   // for after the last change still holds (and the flag of a credit-blocked head too).
+}
+
+void LinkDirection::sent_inside_lookahead(std::int64_t ready_fs) const {
+  throw std::logic_error(fmt::format(
+      "{}: a TLP ready at {} fs, before a start decided ahead at {} fs: its sender sent it "
+      "sooner than the lookahead it promised",
+      name_, ready_fs, last_ahead_start_fs_));
 }
 
 void LinkDirection::buffer_freed(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {

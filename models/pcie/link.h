@@ -205,6 +205,8 @@ private:
   }
   // After a change from outside run(): the next wake-up, asked of the calendar.
   void reschedule(std::int64_t now_fs);
+  // Throws: the sender broke its lookahead promise. Out of line: queue_tlp runs per TLP.
+  [[noreturn, gnu::cold, gnu::noinline]] void sent_inside_lookahead(std::int64_t ready_fs) const;
   void absorb_credits(std::int64_t now_fs);
   bool has_credits(int fc, std::uint32_t data_credits) const;
   static std::uint32_t data_credits_of(const TlpExtension &tlp);

@@ -23,15 +23,20 @@ PciePort::PciePort(const std::string &name, PortOwner &owner, int index)
   ingress.bind(*this);
 }
 
+void PciePort::unconnected(const char *what) const {
+  throw std::logic_error(std::string("a TLP ") + what + " on port " + name_ +
+                         ", which no link connects");
+}
+
 void PciePort::send(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
   if (!egress_link_)
-    throw std::logic_error("a TLP sent on port " + name_ + ", which no link connects");
+    unconnected("sent");
   egress_link_->queue_tlp(gp, std::max<std::int64_t>(0, delay_ps));
 }
 
 void PciePort::release(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
   if (!ingress_link_)
-    throw std::logic_error("a TLP released on port " + name_ + ", which no link connects");
+    unconnected("released");
   ingress_link_->buffer_freed(gp, std::max<std::int64_t>(0, delay_ps));
 }
 

@@ -117,6 +117,9 @@ public:
 
 private:
   friend class Link; // sets the directions it binds the sockets to
+  // Throws: a TLP `what` ("sent", "released") on a port no link connects. Out of line, so
+  // that send and release stay a test and a call.
+  [[noreturn, gnu::cold, gnu::noinline]] void unconnected(const char *what) const;
   std::string name_;
   PortOwner &owner_;
   int index_;

@@ -214,5 +214,42 @@ TEST(Link, ASenderThatBreaksItsLookaheadIsCaught) {
       << broken.error;
 }
 
+// A device with a port that no link connects.
+class UnconnectedDevice : public sc_core::sc_module, public PortOwner {
+public:
+  explicit UnconnectedDevice(sc_core::sc_module_name name)
+      : sc_module(name), port("dp0", *this, 0) {}
+  PciePort port;
+
+private:
+  void tlp_arrived(int, tlm::tlm_generic_payload &) override {}
+  void tlp_departing(int, tlm::tlm_generic_payload &, std::int64_t) override {}
+};
+
+TEST(Link, APortNoLinkConnectsSaysSoWhenUsed) {
+  std::string errors = run_in_child([] {
+    UnconnectedDevice device("dev0");
+    PciePort &port = device.port;
+    TlpPool pool;
+    tlm::tlm_generic_payload &gp = pool.acquire();
+    std::string seen;
+    try {
+      port.send(gp, 0);
+    } catch (const std::logic_error &e) {
+      seen += e.what();
+    }
+    seen += " | ";
+    try {
+      port.release(gp, 0);
+    } catch (const std::logic_error &e) {
+      seen += e.what();
+    }
+    pool.release(gp);
+    return seen;
+  });
+  EXPECT_EQ(errors, "a TLP sent on port dp0, which no link connects | a TLP released on "
+                    "port dp0, which no link connects");
+}
+
 } // namespace
 } // namespace pciesim::test
