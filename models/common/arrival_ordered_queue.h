@@ -31,7 +31,7 @@ public:
   // The i-th item from the front (0 = front).
   const T &operator[](std::size_t i) const { return ring_[(head_ + i) & mask_]; }
   void push_back(const T &item) {
-    if (count_ == capacity_)
+    if (count_ == mask_ + 1)
       grow();
     at(count_) = item;
     ++count_;
@@ -52,15 +52,15 @@ protected:
       larger[i] = std::move(at(i));
     ring_ = std::move(larger);
     head_ = 0;
-    capacity_ = ring_.size();
-    mask_ = capacity_ - 1;
+    mask_ = ring_.size() - 1;
   }
 
   std::vector<T> ring_; // a power of two long
   std::size_t head_ = 0;
   std::size_t count_ = 0;
-  std::size_t capacity_ = 0; // ring_.size(), without the division by sizeof(T)
-  std::size_t mask_ = 0;
+  // The ring's size less one; with no storage yet, SIZE_MAX, so that the test for a full ring
+  // (count_ == mask_ + 1, without dividing the vector's byte size by sizeof(T)) holds.
+  std::size_t mask_ = static_cast<std::size_t>(-1);
 };
 
 template <class T> class ArrivalOrderedQueue : private FifoRing<T> {
@@ -73,7 +73,7 @@ public:
   const T &top() const { return Ring::front(); }
   void pop() { Ring::pop_front(); }
   void push(const T &item) {
-    if (this->count_ == this->capacity_)
+    if (this->count_ == this->mask_ + 1)
       this->grow();
     // Walk back from the end past every item that leaves after this one.
     std::size_t slot = this->count_;
