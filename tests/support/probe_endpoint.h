@@ -70,8 +70,7 @@ public:
   }
 
   void tlp_arrived(int, tlm::tlm_generic_payload &gp) override {
-    const TlpExtension &t = tlp_of(gp);
-    arrivals.push_back({now_ps(), t.type, t.address, t.requester_id, t.status, t.payload_bytes});
+    record_arrival(gp, now_ps());
     if (through_sockets) {
       tlm::tlm_phase phase = tlm::END_REQ;
       sc_core::sc_time delay = ps_to_time(hold_ps);
@@ -86,9 +85,7 @@ public:
   bool tlp_arriving(int, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) override {
     if (refuse_early(offered_early_++))
       return false;
-    const TlpExtension &t = tlp_of(gp);
-    arrivals.push_back({now_ps() + arrival_delay_ps, t.type, t.address, t.requester_id, t.status,
-                        t.payload_bytes});
+    record_arrival(gp, now_ps() + arrival_delay_ps);
     port.release(gp, hold_ps + arrival_delay_ps);
     pool_.release(gp);
     return true;
@@ -99,6 +96,10 @@ public:
   std::int64_t send_lookahead_ps(int) const override { return promised_lookahead_ps; }
 
 private:
+  void record_arrival(const tlm::tlm_generic_payload &gp, std::int64_t at_ps) {
+    const TlpExtension &t = tlp_of(gp);
+    arrivals.push_back({at_ps, t.type, t.address, t.requester_id, t.status, t.payload_bytes});
+  }
   TlpPool &pool_;
   std::size_t offered_early_ = 0;
 };
