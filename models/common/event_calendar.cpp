@@ -28,6 +28,22 @@ EventCalendar &EventCalendar::current() {
   return *current_;
 }
 
+inline void EventCalendar::add(CalendarProcess &process, std::int64_t due_ps,
+                               std::uint64_t request) {
+  process.due_ps_ = due_ps;
+  process.request_ = request;
+  if (process.place_ == CalendarProcess::Place::Heap) {
+    // An earlier request of a process in the heap: it moves up there.
+    heap_sift_up(process.heap_slot_);
+    return;
+  }
+  if ((ring_mode_ || heap_.size() + ring_requests_ >= kRingFromRequests) && ring_took(process))
+    return;
+  process.place_ = CalendarProcess::Place::Heap;
+  heap_.push_back(&process);
+  heap_sift_up(static_cast<int>(heap_.size()) - 1);
+}
+
 void EventCalendar::wake_at(CalendarProcess &process, std::int64_t at_ps) {
   std::int64_t now = now_ps();
   at_ps = std::max(at_ps, now);
@@ -56,31 +72,18 @@ void EventCalendar::wake_at(CalendarProcess &process, std::int64_t at_ps) {
     notify_kernel(at_ps, now);
 }
 
-void EventCalendar::add(CalendarProcess &process, std::int64_t due_ps, std::uint64_t request) {
-  process.due_ps_ = due_ps;
-  process.request_ = request;
-  if (process.place_ == CalendarProcess::Place::Heap) {
-    // An earlier request of a process in the heap: it moves up there.
-    heap_sift_up(process.heap_slot_);
-    return;
-  }
-  // Few requests: the heap alone, cheaper than the ring while it is shallow. Entries stay
-  // where they are when the calendar changes its mind: first() looks at both.
-  const std::size_t pending = heap_.size() + ring_requests_;
-  if (ring_mode_ ? pending < kHeapBelowRequests : pending >= kRingFromRequests)
-    ring_mode_ = !ring_mode_;
-  if (ring_mode_) {
-    if (ring_requests_ == 0) // an empty ring starts where the calendar's clock is
-      ring_start_bucket_ = bucket_of(now_ps());
-    const std::int64_t bucket = bucket_of(due_ps);
-    if (bucket >= ring_start_bucket_ && bucket - ring_start_bucket_ < kRingBuckets) {
-      ring_insert(process);
-      return;
-    }
-  }
-  process.place_ = CalendarProcess::Place::Heap;
-  heap_.push_back(&process);
-  heap_sift_up(static_cast<int>(heap_.size()) - 1);
+bool EventCalendar::ring_took(CalendarProcess &process) {
+  // Requests stay where they are when the calendar changes structure: first() looks at both.
+  ring_mode_ = heap_.size() + ring_requests_ >= kHeapBelowRequests;
+  if (!ring_mode_)
+    return false;
+  if (ring_requests_ == 0) // an empty ring starts where the calendar's clock is
+    ring_start_bucket_ = bucket_of(now_ps());
+  const std::int64_t bucket = bucket_of(process.due_ps_);
+  if (bucket < ring_start_bucket_ || bucket - ring_start_bucket_ >= kRingBuckets)
+    return false; // outside the ring's window: the heap
+  ring_insert(process);
+  return true;
 }
 
 void EventCalendar::ring_insert(CalendarProcess &process) {

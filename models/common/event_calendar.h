@@ -144,6 +144,9 @@ private:
   static std::size_t ring_index(std::int64_t bucket) {
     return static_cast<std::size_t>(bucket & (kRingBuckets - 1));
   }
+  // With many requests pending: enters `process`'s request in the ring if it falls in the
+  // ring's window, and says whether it did (else the request goes to the heap).
+  bool ring_took(CalendarProcess &process);
   void ring_insert(CalendarProcess &process);
   void ring_remove(CalendarProcess &process, std::int64_t due_ps);
   // The ring's first request; the ring holds one at least.
