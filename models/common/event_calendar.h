@@ -2,13 +2,13 @@
 //
 // Every model process (links, DMA engines and the devices built on them, the OS kernel)
 // asks this calendar, not its own sc_event, to wake it at a time. The calendar is one
-// SC_METHOD holding the wake-ups in a heap ordered by (time, request order), and when the
-// SystemC kernel runs it, it runs every wake-up that is due before anything else in the
-// kernel is: its own clock (now_ps()) may run ahead of sc_time_stamp() up to the kernel's next
-// pending activity, never past it and never past the time limit, so the order of events is
-// exactly what one process per model woken by the kernel would see. Why a calendar rather than
-// one SystemC process per model, and what it saved: docs/performance.md, "How the hop target
-// was reached".
+// SC_METHOD holding the wake-ups ordered by (time, request order) (in a heap, or with many
+// pending in a ring of time buckets: see below), and when the SystemC kernel runs it, it runs
+// every wake-up that is due before anything else in the kernel is: its own clock (now_ps()) may run
+// ahead of sc_time_stamp() up to the kernel's next pending activity, never past it and never past
+// the time limit, so the order of events is exactly what one process per model woken by the kernel
+// would see. Why a calendar rather than one SystemC process per model, and what it saved:
+// docs/performance.md, "How the hop target was reached".
 //
 // Ties: wake-ups due at the same picosecond run in the order they were requested, which is
 // fixed by the model alone, not by the kernel's event-queue history.
@@ -41,7 +41,7 @@ protected:
 
 private:
   friend class EventCalendar;
-  // Where it is in the calendar: none, a bucket of the near ring, or the far heap.
+  // Where its request waits: nowhere (none, or it is running), a ring bucket, or the heap.
   enum class Place : std::uint8_t { None, Ring, Heap };
   // The time it asked for (-1 when none, and while it runs) and the request's order among
   // requests for that time.
@@ -126,8 +126,8 @@ private:
   // cost grows with the number it holds (each level of a sift is a chain of dependent loads
   // and a mispredicted branch; with 25 pending they were a sixth of the 8-pair machine's run),
   // the ring's does not. The ring holds requests due within kRingBuckets buckets of
-  // kBucketPs from its window's start (the bucket of its last wake-up), each bucket a list in
-  // calendar order (a new request mostly goes last), and a bitmap of the buckets holding any;
+  // 2^kBucketPsBits ps from its window's start (the bucket of its last wake-up), each bucket a list
+  // in calendar order (a new request mostly goes last), and a bitmap of the buckets holding any;
   // later requests go to the heap. Requests stay where they were put when the calendar
   // changes structure: first() compares both.
   static constexpr int kBucketPsBits = 10; // 1.024 ns
