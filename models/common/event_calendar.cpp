@@ -6,8 +6,7 @@
 namespace pciesim {
 
 EventCalendar::EventCalendar(sc_core::sc_module_name name)
-    : sc_module(name), ring_(static_cast<std::size_t>(kRingBuckets)),
-      ring_occupied_(static_cast<std::size_t>(kRingBuckets / 64)) {
+    : sc_module(name), ring_(static_cast<std::size_t>(kRingBuckets)) {
   if (current_)
     throw std::logic_error("a second EventCalendar in one process");
   current_ = this;

@@ -19,6 +19,7 @@
 // move with the models (a SystemC signal traced to VCD) puts the calendar in lockstep.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -166,9 +167,9 @@ private:
   static inline std::int64_t now_ps_ = 0;
 
   std::vector<Bucket> ring_;
-  std::vector<std::uint64_t> ring_occupied_; // a bit per bucket: it holds a request
-  std::uint64_t ring_occupied_words_ = 0;    // a bit per word of those: not all zero
-  std::int64_t ring_start_bucket_ = 0;       // the window's first bucket, absolute
+  std::array<std::uint64_t, kRingBuckets / 64> ring_occupied_{}; // a bit per bucket: not empty
+  std::uint64_t ring_occupied_words_ = 0; // a bit per word of those: not all zero
+  std::int64_t ring_start_bucket_ = 0;    // the window's first bucket, absolute
   std::size_t ring_requests_ = 0;
   std::vector<CalendarProcess *> heap_;
   static constexpr std::size_t kRingFromRequests = 16;

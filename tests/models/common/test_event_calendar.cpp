@@ -191,8 +191,14 @@ struct Draws {
     return static_cast<std::int64_t>(splitmix64_next(state) % static_cast<std::uint64_t>(span)) /
            256 * 256;
   }
-  int other() { return static_cast<int>(splitmix64_next(state) % kProcesses); }
-  bool also_other() { return splitmix64_next(state) % 3 == 0; }
+  // What a run at `now` asks for: its own next wake-up, and now and then another's.
+  template <class Ask> void after_run(int id, std::int64_t now, Ask ask) {
+    ask(id, now + ahead_ps());
+    if (splitmix64_next(state) % 3 == 0) {
+      int other = static_cast<int>(splitmix64_next(state) % kProcesses);
+      ask(other, now + ahead_ps());
+    }
+  }
 };
 
 class Drawer : public CalendarProcess {
@@ -207,11 +213,9 @@ private:
     log_ += std::to_string(id_) + "@" + std::to_string(now) + " ";
     if (++runs_ > Draws::kRuns)
       return;
-    ask(now + draws_.ahead_ps());
-    if (draws_.also_other()) {
-      int other = draws_.other();
-      all_[static_cast<std::size_t>(other)].ask(now + draws_.ahead_ps());
-    }
+    draws_.after_run(id_, now, [this](int id, std::int64_t at_ps) {
+      all_[static_cast<std::size_t>(id)].ask(at_ps);
+    });
   }
   int id_;
   Draws &draws_;
@@ -251,11 +255,7 @@ std::string reference_order(std::uint64_t &superseded) {
     log += std::to_string(id) + "@" + std::to_string(now) + " ";
     if (++runs > Draws::kRuns)
       continue;
-    ask(id, now + draws.ahead_ps());
-    if (draws.also_other()) {
-      int other = draws.other();
-      ask(other, now + draws.ahead_ps());
-    }
+    draws.after_run(id, now, ask);
   }
   return log + "superseded " + std::to_string(superseded);
 }
