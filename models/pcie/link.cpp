@@ -85,9 +85,9 @@ std::int64_t ps_ceil(std::int64_t fs) { return (fs + kFsPerPs - 1) / kFsPerPs; }
 
 LinkDirection::LinkDirection(Link &link, EventCalendar &calendar, const std::string &name,
                              const TrainedLink &trained, const ReceiveCredits &receiver_buffers)
-    : in((name + "_in").c_str()), out((name + "_out").c_str()), calendar_(calendar),
+    : calendar_(calendar), limits_(receiver_buffers),
       name_(std::string(link.basename()) + "." + name), trained_(trained),
-      limits_(receiver_buffers) {
+      in((name + "_in").c_str()), out((name + "_out").c_str()) {
   in.bind(*this);
   out.bind(*this);
   usable_bps_ = pciesim::usable_bytes_per_second(trained.shape, trained.overheads);

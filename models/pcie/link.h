@@ -82,8 +82,8 @@ public:
   LinkDirection(Link &link, EventCalendar &calendar, const std::string &name,
                 const TrainedLink &trained, const ReceiveCredits &receiver_buffers);
 
-  PcieTargetSocket in;     // bound to the sender's egress
-  PcieInitiatorSocket out; // bound to the receiver's ingress
+  // The sockets `in` (bound to the sender's egress) and `out` (bound to the receiver's
+  // ingress) are declared last, below.
 
   const std::string &name() const { return name_; }
   const LinkDirectionStats &stats() const;
@@ -237,12 +237,11 @@ private:
   // repeats one shape, and the rounding is the costly part).
   void serialize(const TlpExtension &tlp, std::uint32_t &wire_bytes, std::int64_t &ser_fs);
 
+  // The fields a TLP's passage touches come first and together (with many links busy, each
+  // direction's share of the L1 cache is what limits the speed); the names, the trained
+  // parameters and the sockets, used at elaboration and on a new TLP shape, come last.
   EventCalendar &calendar_;
-  std::string name_;
-  TrainedLink trained_;
   ReceiveCredits limits_;
-  double usable_bps_;
-  double fs_per_wire_byte_;
   std::int64_t flight_fs_;
   std::int64_t credit_return_fs_;
 
@@ -280,7 +279,16 @@ private:
   } last_shape_;
   mutable LinkDirectionStats stats_;
   LinkObserver *observer_ = nullptr;
+
+  std::string name_;
+  TrainedLink trained_;
+  double usable_bps_;
+  double fs_per_wire_byte_;
   std::unique_ptr<DepthProbe> depth_probe_; // with an observer only
+
+public:
+  PcieTargetSocket in;     // bound to the sender's egress
+  PcieInitiatorSocket out; // bound to the receiver's ingress
 };
 
 class Link : public sc_core::sc_module {
