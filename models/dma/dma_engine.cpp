@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -338,7 +339,7 @@ void DmaEngine::receive_completion(tlm::tlm_generic_payload &gp) {
 }
 
 void DmaEngine::receive_data_completion(const TlpExtension &cpl, std::int64_t arrived_ps) {
-  const Tag &tag = tags_[cpl.tag];
+  Tag &tag = tags_[cpl.tag];
   ++stats_.cpld_received;
   // The tag (the PCIe core's buffer) frees once the data is through the device's pipeline
   // and data path and, on a NIC, has left for the wire; the transfer has the data once it
@@ -346,16 +347,25 @@ void DmaEngine::receive_data_completion(const TlpExtension &cpl, std::int64_t ar
   std::int64_t drained_ps =
       completion_drained_ps(cpl.payload_bytes, through_device(cpl.payload_bytes, arrived_ps));
   std::int64_t data_ps = through_read_channel(tag.transfer, cpl.payload_bytes, drained_ps);
+  // A tag's data settles when its last completion's does: each of those times only grows
+  // from one completion to the next (the pipeline, the data path, the line and the channel
+  // serve in arrival order), the tag frees only once all its bytes are in, and a transfer
+  // finishes only with its last bytes, which are some tag's last. Settling the earlier
+  // completions on their own changed nothing but counts, at a wake-up each.
+  tag.held += cpl.payload_bytes;
+  if (tag.held < tag.remaining)
+    return;
+  const std::uint32_t bytes = std::exchange(tag.held, 0);
   if (data_ps > drained_ps) {
-    schedule(drained_ps, Action::TagDrained, cpl.tag, cpl.payload_bytes);
-    schedule(data_ps, Action::ChannelDone, tag.transfer, cpl.payload_bytes);
+    schedule(drained_ps, Action::TagDrained, cpl.tag, bytes);
+    schedule(data_ps, Action::ChannelDone, tag.transfer, bytes);
     return;
   }
   if (drained_ps > arrived_ps) {
-    schedule(drained_ps, Action::Settle, cpl.tag, cpl.payload_bytes);
+    schedule(drained_ps, Action::Settle, cpl.tag, bytes);
     return;
   }
-  settle(cpl.tag, cpl.payload_bytes, arrived_ps);
+  settle(cpl.tag, bytes, arrived_ps);
 }
 
 // Receiving a read's data completion depends on nothing but its arrival time and the

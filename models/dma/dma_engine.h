@@ -318,6 +318,9 @@ private:
     int tag_pool = 0; // -1: a fetch, which counts against no pool
     std::uint32_t remaining = 0;
     bool descriptor = false; // the descriptor fetch of `transfer`
+    // Data of completions received for it whose settling waits for its last completion
+    // (receive_data_completion).
+    std::uint32_t held = 0;
   };
   // Marks the cookie of a posted write the model sent (send_posted_write), not a transfer's.
   static constexpr std::uint64_t kModelWriteCookie = 1ull << 63;

@@ -151,7 +151,6 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
       return Gate::Wait;
     }
     mtt_->lookup(page);
-    ++nic_stats_.mtt_hits;
     // Sequential prefetch: halfway through a line, fetch the next one so that a streaming
     // transfer does not stall on every line (if a tag is spare for it; no retry otherwise).
     std::uint64_t next = line + 1;
@@ -164,7 +163,10 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
         ++nic_stats_.mtt_prefetches;
     }
   }
+  // An MTT hit counts for the request that goes, not for each attempt: how often the engine
+  // asks while the ATC waits for a translation is no property of the cache.
   if (!atc_) {
+    nic_stats_.mtt_hits += mtt_ != nullptr;
     ++nic_stats_.untranslated_requests;
     return Gate::Untranslated;
   }
@@ -181,6 +183,7 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
     return Gate::Wait;
   }
   atc_->lookup(page);
+  nic_stats_.mtt_hits += mtt_ != nullptr;
   ++nic_stats_.atc_hits;
   ++nic_stats_.translated_requests;
   return Gate::Translated;
