@@ -33,7 +33,7 @@ TranslationCache::TranslationCache(std::size_t entries, std::size_t ways, Bytes 
   sets_.resize(entries / ways_);
 }
 
-bool TranslationCache::lookup(std::uint64_t page) {
+bool TranslationCache::lookup_slow(std::uint64_t page) {
   auto found = where_.find(page);
   if (found == where_.end()) {
     ++stats_.misses;
@@ -42,6 +42,7 @@ bool TranslationCache::lookup(std::uint64_t page) {
   ++stats_.hits;
   Set &set = set_of(page);
   set.splice(set.begin(), set, found->second);
+  recent_page_ = page;
   return true;
 }
 
@@ -50,6 +51,7 @@ void TranslationCache::insert(std::uint64_t page) {
   auto found = where_.find(page);
   if (found != where_.end()) {
     set.splice(set.begin(), set, found->second);
+    recent_page_ = page;
     return;
   }
   if (ways_ == 0)
@@ -61,9 +63,12 @@ void TranslationCache::insert(std::uint64_t page) {
   }
   set.push_front(page);
   where_[page] = set.begin();
+  recent_page_ = page; // an eviction above may have taken the previous one
 }
 
 void TranslationCache::erase(std::uint64_t page) {
+  if (page == recent_page_)
+    recent_page_ = kNoPage;
   auto found = where_.find(page);
   set_of(page).erase(found->second);
   where_.erase(found);
@@ -105,6 +110,7 @@ std::size_t TranslationCache::invalidate(std::uint64_t address, std::uint64_t by
 std::size_t TranslationCache::invalidate_all() {
   std::size_t dropped = where_.size();
   stats_.invalidations += dropped;
+  recent_page_ = kNoPage;
   where_.clear();
   for (Set &set : sets_)
     set.clear();

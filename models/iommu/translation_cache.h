@@ -41,9 +41,17 @@ public:
   std::size_t size() const { return where_.size(); }
 
   // Hit: true, and the entry becomes the most recently used of its set. Counts hit or miss.
-  bool lookup(std::uint64_t page);
+  bool lookup(std::uint64_t page) {
+    if (page == recent_page_) { // already the most recently used of its set
+      ++stats_.hits;
+      return true;
+    }
+    return lookup_slow(page);
+  }
   // Presence without side effects (no counting, no LRU update).
-  bool contains(std::uint64_t page) const { return where_.count(page) != 0; }
+  bool contains(std::uint64_t page) const {
+    return page == recent_page_ || where_.count(page) != 0;
+  }
   // Makes `page` present and most recently used, evicting its set's LRU entry when full.
   void insert(std::uint64_t page);
   // Drops every page in [first_page, last_page]; returns how many were present.
@@ -58,12 +66,19 @@ private:
   using Set = std::list<std::uint64_t>; // most recently used first
   Set &set_of(std::uint64_t page) { return sets_[page % sets_.size()]; }
   void erase(std::uint64_t page);
+  bool lookup_slow(std::uint64_t page);
 
   unsigned page_shift_;
   std::size_t ways_;
   std::vector<Set> sets_;
   std::unordered_map<std::uint64_t, Set::iterator> where_; // page -> its place in its set
   TranslationCacheStats stats_;
+  // The page last found or inserted, present and first of its set (kNoPage: none). A device
+  // streams through a page with many requests in a row; for those this answers without the
+  // hash map and the list, whose nodes are cache misses when many devices are busy. No key
+  // reaches kNoPage: pages are addresses shifted by 12 bits or more, walk-cache keys < 2^61.
+  static constexpr std::uint64_t kNoPage = ~std::uint64_t{0};
+  std::uint64_t recent_page_ = kNoPage;
 };
 
 } // namespace pciesim

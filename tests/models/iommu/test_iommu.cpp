@@ -2,7 +2,9 @@
 // whose page-table reads take a fixed time and are recorded.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "models/iommu/iommu.h"
 #include "sim/config/param_loader.h"
@@ -70,6 +72,61 @@ TEST(TranslationCache, InvalidateRangeAndAll) {
   EXPECT_EQ(c.size(), 0u);
   EXPECT_EQ(c.stats().invalidations, 10u);
   EXPECT_EQ(c.stats().evictions, 0u);
+}
+
+// Random lookups, inserts and invalidations of a few pages (so that one page is often asked
+// for twice in a row, the case the cache answers from its most recent page) against a plain
+// per-set LRU list: every answer and count the same.
+TEST(TranslationCache, RepeatedPagesKeepTheOrderOfAPlainLruList) {
+  for (std::size_t ways : {std::size_t{1}, std::size_t{2}, std::size_t{0}}) {
+    constexpr std::size_t kEntries = 4;
+    TranslationCache cache(kEntries, ways, Bytes{k4K});
+    const std::size_t sets = kEntries / cache.ways();
+    std::vector<std::vector<std::uint64_t>> lru(sets); // most recent first
+    std::uint64_t hits = 0, misses = 0;
+    std::uint64_t state = 12345;
+    auto draw = [&state](std::uint64_t n) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      return (state >> 33) % n;
+    };
+    for (int step = 0; step < 20000; ++step) {
+      const std::uint64_t page = draw(7);
+      std::vector<std::uint64_t> &set = lru[page % sets];
+      auto at = std::find(set.begin(), set.end(), page);
+      const std::uint64_t op = draw(10);
+      if (op < 6) { // lookup
+        const bool hit = at != set.end();
+        if (hit)
+          std::rotate(set.begin(), at, at + 1);
+        ++(hit ? hits : misses);
+        ASSERT_EQ(cache.lookup(page), hit) << "step " << step;
+      } else if (op < 9) { // insert
+        if (at != set.end())
+          std::rotate(set.begin(), at, at + 1);
+        else {
+          if (set.size() == cache.ways())
+            set.pop_back();
+          set.insert(set.begin(), page);
+        }
+        cache.insert(page);
+      } else if (draw(4) == 0) {
+        for (auto &each : lru)
+          each.clear();
+        cache.invalidate_all();
+      } else {
+        if (at != set.end())
+          set.erase(at);
+        cache.invalidate_pages(page, page);
+      }
+      for (std::uint64_t p = 0; p < 7; ++p) {
+        const auto &s = lru[p % sets];
+        ASSERT_EQ(cache.contains(p), std::find(s.begin(), s.end(), p) != s.end())
+            << "step " << step << " page " << p;
+      }
+    }
+    EXPECT_EQ(cache.stats().hits, hits);
+    EXPECT_EQ(cache.stats().misses, misses);
+  }
 }
 
 TEST(TranslationCache, NoEntriesAlwaysMisses) {
