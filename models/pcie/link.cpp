@@ -375,7 +375,7 @@ void LinkDirection::queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_p
   const int fc = static_cast<int>(fc_class(tlp.type));
   const std::uint32_t data_credits = data_credits_of(tlp);
   ArrivalOrderedQueue<Queued> &queue = queues_[fc];
-  queue.push(Queued{ready, seq, &gp, data_credits, joined_fs});
+  queue.push(Queued{ready, seq, data_credits, &gp, joined_fs});
   const bool new_head = queue.top().seq == seq;
   if (tlp.arrives_after_ps > 0) {
     // Taken ahead by a switch: it counts in the depth from its arrival at the switch on.

@@ -112,11 +112,14 @@ public:
                                      sc_core::sc_time &delay) override;
 
 private:
+  // 32 bytes, two to a cache line: the queues' rings are written at every TLP.
   struct Queued {
     std::int64_t ready_fs;
-    std::uint64_t seq;
+    std::uint64_t seq : 48; // 2.8e14 TLPs and credit returns per direction
+    // Kept here: arbitration looks at it without touching the TLP. A TLP carries at most
+    // 4 KiB (the largest MPS): 256 credits.
+    std::uint64_t data_credits : 16;
     tlm::tlm_generic_payload *gp;
-    std::uint32_t data_credits; // kept here: arbitration looks at it without touching the TLP
     // When it reached this link: now, or for a TLP a switch took ahead, its arrival there.
     // Ties in ready time go to the one that came first, as they did before switches took
     // TLPs ahead (the sequence number alone would order them by when they were taken).
