@@ -356,6 +356,9 @@ private:
   void activate_transfers(int stream);
   void queue_for_issue(int stream, int slot);
   void try_issue();
+  bool port_refuses(const Stream &s);
+  // Issues the next TLP of a stream the port lets through, unless its pacing, its gate or the
+  // engine's issue slot holds it.
   bool issue_from(int stream);
   bool issue_local(Stream &s, int slot, Transfer &t);
   // The stream's first transfer has issued all its bytes.

@@ -47,7 +47,7 @@ void DmaEngine::try_issue() {
       if (at == count)
         at = 0;
       int index = issuable_[at];
-      if (issue_from(index)) {
+      if (!port_refuses(streams_[static_cast<std::size_t>(index)]) && issue_from(index)) {
         round_robin_ = static_cast<std::size_t>(index) + 1;
         progress = true;
         break;
@@ -70,25 +70,30 @@ void DmaEngine::try_issue() {
 
 DmaEngine::Gate DmaEngine::gate_request(int, std::uint64_t) { return Gate::Untranslated; }
 
+// What the port lets through first: after each issue the round robin asks every stream
+// again, and mostly the window or the tags say no. Checked inline in the loop, before the
+// call that works out the TLP (a refused stream then costs no call).
+bool DmaEngine::port_refuses(const Stream &s) {
+  if (s.issue_order.empty())
+    return true;
+  if (s.spec.local)
+    return false;
+  if (s.spec.is_write)
+    return posted_in_queue_ >= params_.posted_window;
+  const auto tag_pool = static_cast<std::size_t>(s.spec.group);
+  const bool pool_full =
+      !params_.group_tags.empty() && tag_pool_in_use_[tag_pool] >= params_.group_tags[tag_pool];
+  if (free_tags_.empty() || pool_full) {
+    ++stats_.tag_waits;
+    return true;
+  }
+  return false;
+}
+
 bool DmaEngine::issue_from(int stream_index) {
   Stream &s = streams_[static_cast<std::size_t>(stream_index)];
-  if (s.issue_order.empty())
-    return false;
-  // What the port lets through first: after each issue the round robin asks every stream
-  // again, and mostly the window or the tags say no.
   const bool write = s.spec.is_write;
-  if (write && !s.spec.local && posted_in_queue_ >= params_.posted_window)
-    return false;
   const int tag_pool = s.spec.group;
-  if (!write && !s.spec.local) {
-    bool pool_full =
-        !params_.group_tags.empty() && tag_pool_in_use_[static_cast<std::size_t>(tag_pool)] >=
-                                           params_.group_tags[static_cast<std::size_t>(tag_pool)];
-    if (free_tags_.empty() || pool_full) {
-      ++stats_.tag_waits;
-      return false;
-    }
-  }
   int slot = s.issue_order.front();
   Transfer &t = transfers_[static_cast<std::size_t>(slot)];
   std::uint64_t address = t.address + t.issued;
