@@ -126,25 +126,24 @@ std::pair<std::int64_t, std::int64_t> HostMemory::book_dram(std::uint64_t addres
   return {accepted, transferred};
 }
 
-void HostMemory::count_access(const tlm::tlm_generic_payload &gp) {
-  auto bytes = static_cast<std::uint64_t>(gp.get_data_length());
-  if (gp.is_read()) {
-    ++stats_.reads;
-    stats_.bytes_read += bytes;
-  } else {
+void HostMemory::count_access(bool is_write, std::uint64_t bytes) {
+  if (is_write) {
     ++stats_.writes;
     stats_.bytes_written += bytes;
+  } else {
+    ++stats_.reads;
+    stats_.bytes_read += bytes;
   }
 }
 
-bool HostMemory::served_by_cache(const tlm::tlm_generic_payload &gp, std::int64_t now,
-                                 std::int64_t arrive) {
+bool HostMemory::served_by_cache(bool is_write, std::uint64_t address, std::uint64_t bytes,
+                                 std::int64_t now, std::int64_t arrive) {
   std::uint64_t line = llc_.line_size().count;
-  std::uint64_t first = gp.get_address() / line * line;
-  std::uint64_t end = gp.get_address() + std::max<std::uint64_t>(1, gp.get_data_length());
+  std::uint64_t first = address / line * line;
+  std::uint64_t end = address + std::max<std::uint64_t>(1, bytes);
   bool all = true;
   for (std::uint64_t at = first; at < end; at += line) {
-    if (gp.is_read()) {
+    if (!is_write) {
       all = llc_.read(at) && all;
       continue;
     }
@@ -155,31 +154,29 @@ bool HostMemory::served_by_cache(const tlm::tlm_generic_payload &gp, std::int64_
       book_dram(at, line, now, arrive);
     }
   }
-  if (gp.is_read())
+  if (!is_write)
     ++(all ? stats_.llc_read_hits : stats_.llc_read_misses);
   else if (all)
     ++stats_.ddio_writes;
   return all;
 }
 
-void HostMemory::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) {
+HostMemory::Answer HostMemory::access(bool is_write, std::uint64_t address, std::uint64_t bytes,
+                                      std::int64_t delay_ps) {
   std::int64_t now = now_ps();
-  std::int64_t arrive = now + time_to_ps(delay);
-  std::int64_t bytes = gp.get_data_length();
-  if (llc_.enabled() && served_by_cache(gp, now, arrive)) {
-    count_access(gp);
-    if (auto *timing = gp.get_extension<MemoryTimingExtension>())
-      timing->accepted_at_ps = arrive;
-    delay = answer_delay_.of_ps(arrive + params_.llc_latency.ps - now);
-    gp.set_response_status(tlm::TLM_OK_RESPONSE);
-    return;
-  }
-  auto [accepted, transferred] =
-      book_dram(gp.get_address(), static_cast<std::uint64_t>(bytes), now, arrive);
-  count_access(gp);
+  std::int64_t arrive = now + delay_ps;
+  count_access(is_write, bytes);
+  if (llc_.enabled() && served_by_cache(is_write, address, bytes, now, arrive))
+    return {arrive, arrive + params_.llc_latency.ps - now};
+  auto [accepted, transferred] = book_dram(address, bytes, now, arrive);
+  return {accepted, transferred + params_.latency.ps - now};
+}
+
+void HostMemory::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) {
+  Answer answer = access(!gp.is_read(), gp.get_address(), gp.get_data_length(), time_to_ps(delay));
   if (auto *timing = gp.get_extension<MemoryTimingExtension>())
-    timing->accepted_at_ps = accepted;
-  delay = answer_delay_.of_ps(transferred + params_.latency.ps - now);
+    timing->accepted_at_ps = answer.accepted_at_ps;
+  delay = answer_delay_.of_ps(answer.delay_ps);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

@@ -76,6 +76,14 @@ public:
   nlohmann::ordered_json stats_json() const override { return stats_to_json(stats_); }
   tlm::tlm_target_socket<> *host_memory_target() override { return &socket; }
   const HostMemoryParams &params() const { return params_; }
+  // One access as b_transport serves it, for the root complex this memory sits behind: it
+  // calls here directly, without a transaction and its sc_time conversions (once per TLP that
+  // reaches memory). `delay_ps` after now it reaches memory.
+  struct Answer {
+    std::int64_t accepted_at_ps; // when its channels took it (MemoryTimingExtension's)
+    std::int64_t delay_ps;       // after now, when it is complete (b_transport's delay)
+  };
+  Answer access(bool is_write, std::uint64_t address, std::uint64_t bytes, std::int64_t delay_ps);
   void host_cache_touched(std::uint64_t address, std::uint64_t bytes, bool warm) override {
     if (warm)
       llc_.warm(address, bytes);
@@ -90,9 +98,9 @@ private:
   template <class F> void for_each_block(std::uint64_t address, std::uint64_t bytes, F &&serve);
   // Whether the last-level cache takes the whole access (a read that hits every line, a DDIO
   // write); a dirty line it evicts is written back to its channel from `arrive_ps`.
-  bool served_by_cache(const tlm::tlm_generic_payload &gp, std::int64_t now_ps,
-                       std::int64_t arrive_ps);
-  void count_access(const tlm::tlm_generic_payload &gp);
+  bool served_by_cache(bool is_write, std::uint64_t address, std::uint64_t bytes,
+                       std::int64_t now_ps, std::int64_t arrive_ps);
+  void count_access(bool is_write, std::uint64_t bytes);
   // Books [address, address + bytes) on its channels from `arrive_ps`: when the access was
   // taken and when its last byte was transferred.
   std::pair<std::int64_t, std::int64_t> book_dram(std::uint64_t address, std::uint64_t bytes,

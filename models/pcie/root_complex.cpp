@@ -120,8 +120,19 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &
     add_port("rp" + std::to_string(i));
 }
 
+void RootComplex::attach_host_memory(tlm::tlm_target_socket<> &memory) {
+  memory_socket.bind(memory);
+  direct_memory_ = dynamic_cast<HostMemory *>(memory.get_parent_object());
+}
+
 std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
                                         std::int64_t delay_ps) {
+  if (direct_memory_) {
+    HostMemory::Answer answer =
+        direct_memory_->access(is_write, address - wiring_.memory_base, bytes, delay_ps);
+    memory_accepted_at_ps_ = answer.accepted_at_ps;
+    return answer.delay_ps;
+  }
   memory_payload_.set_command(is_write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   memory_payload_.set_address(address - wiring_.memory_base);
   memory_payload_.set_data_ptr(nullptr);
@@ -129,6 +140,7 @@ std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address, st
   memory_payload_.set_streaming_width(bytes);
   sc_core::sc_time delay = memory_delay_.of_ps(delay_ps);
   memory_socket->b_transport(memory_payload_, delay);
+  memory_accepted_at_ps_ = memory_timing_->accepted_at_ps;
   return time_to_ps(delay);
 }
 
@@ -143,7 +155,7 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
     // The root port's buffer drains into the host bridge at once, unless memory is busy:
     // then it frees when memory accepts the write (minus the trip there), so a saturated
     // memory backpressures the link through its posted credits.
-    std::int64_t accepted = memory_timing_->accepted_at_ps;
+    std::int64_t accepted = memory_accepted_at_ps_;
     rp.release(gp, std::max<std::int64_t>(0, accepted - params_.host_bridge_latency.ps - now_ps()));
     if (req.observer)
       req.observer->delivered(req.cookie, req.payload_bytes, now_ps() + done);

@@ -31,6 +31,7 @@
 namespace pciesim {
 
 struct MemoryTimingExtension; // models/memory/host_memory.h
+class HostMemory;
 
 enum class P2pPolicy { Forward, UnsupportedRequest };
 
@@ -95,7 +96,7 @@ public:
       j.update(stats_to_json(iommu_.stats()));
     return j;
   }
-  void attach_host_memory(tlm::tlm_target_socket<> &memory) override { memory_socket.bind(memory); }
+  void attach_host_memory(tlm::tlm_target_socket<> &memory) override;
   const Iommu &iommu() const { return iommu_; }
   InterSocketReceiver *inter_socket_receiver() override { return this; }
   void attach_other_socket(InterSocketEnd &end) override { other_socket_ = &end; }
@@ -118,6 +119,8 @@ private:
   void answer_translation_request(int port, tlm::tlm_generic_payload &gp);
   void refuse(int port, tlm::tlm_generic_payload &gp);
   bool hand_to_other_socket(int port, tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
+  // After now, when an access `delay_ps` from now is complete; memory_accepted_at_ps_ says
+  // when memory took it.
   std::int64_t memory_access(bool is_write, std::uint64_t address, std::uint32_t bytes,
                              std::int64_t delay_ps);
 
@@ -126,7 +129,11 @@ private:
   TlpPool &pool_;
   tlm::tlm_generic_payload memory_payload_;
   MemoryTimingExtension *memory_timing_; // memory_payload_'s, which owns it
-  RememberedTime memory_delay_;          // nearly always the host bridge's latency
+  // The socket's own host memory, called directly; null when the socket leads elsewhere (an
+  // inter-socket link to the memory of both sockets), which takes the transaction.
+  HostMemory *direct_memory_ = nullptr;
+  std::int64_t memory_accepted_at_ps_ = 0;
+  RememberedTime memory_delay_; // nearly always the host bridge's latency
   // A forwarding engine of one direction: its latency, rate and time-ordered server.
   struct P2pEngine {
     std::int64_t latency_ps;
