@@ -1,5 +1,6 @@
 #include "bench/bench_harness.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <sys/resource.h>
@@ -73,6 +74,19 @@ Measurement run_program(const std::vector<std::string> &argv) {
 void Table::header() const {
   std::printf("%-22s %-52s %9s %12s %10s %8s\n", "id", "benchmark", "wall s", "rate /s", "x floor",
               "RSS MiB");
+}
+
+void BestOf::add(const Measurement &m) {
+  if (runs_++ == 0) {
+    best_ = m;
+    return;
+  }
+  const long peak_rss_kib = std::max(best_.peak_rss_kib, m.peak_rss_kib);
+  const bool ok = best_.ok && m.ok && m.work == best_.work;
+  if (m.wall_seconds < best_.wall_seconds)
+    best_ = m;
+  best_.ok = ok;
+  best_.peak_rss_kib = peak_rss_kib;
 }
 
 void Table::row(const std::string &id, const std::string &what, const Measurement &m,

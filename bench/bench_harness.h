@@ -25,6 +25,21 @@ Measurement in_child(const std::function<Measurement()> &body);
 // process (and of the children it waited for). ok when it exits 0.
 Measurement run_program(const std::vector<std::string> &argv);
 
+// The fastest of repeated runs of one measurement: on a shared or virtual machine a run can
+// be slowed by half by others, never sped up, so the least wall time is the one that says most
+// about the code. Peak RSS is the largest seen. A failed run, or one whose work differs from
+// the others' (every measurement here is deterministic), makes the result failed.
+class BestOf {
+public:
+  void add(const Measurement &m);
+  const Measurement &best() const { return best_; }
+  int runs() const { return runs_; }
+
+private:
+  Measurement best_;
+  int runs_ = 0;
+};
+
 // Seconds since an arbitrary point, monotonic.
 double now_seconds();
 

@@ -1,11 +1,12 @@
-# Runs `pciesim_bench --smoke`; passes when it exits 0 and prints every row id (no timing).
-execute_process(COMMAND ${BENCH} --smoke RESULT_VARIABLE status OUTPUT_VARIABLE output
+# Runs `pciesim_bench --smoke --repeat 2`; passes when it exits 0 and prints every row id (no
+# timing).
+execute_process(COMMAND ${BENCH} --smoke --repeat 2 RESULT_VARIABLE status OUTPUT_VARIABLE output
                 ERROR_VARIABLE errors)
 message("${output}${errors}")
 if(NOT status EQUAL 0)
-  message(FATAL_ERROR "pciesim_bench --smoke exited with ${status}")
+  message(FATAL_ERROR "pciesim_bench --smoke --repeat 2 exited with ${status}")
 endif()
-foreach(id floor.timed_events floor.peq_hops hops.dma_write hops.dma_read scaling.0 scaling.1
+foreach(id bench.repeat floor.timed_events floor.peq_hops hops.dma_write hops.dma_read scaling.0 scaling.1
            scaling.2 scaling.time_ratio scaling.rss_ratio machine.1pair machine.8pairs
            machine.time_per_byte_ratio machine.rss_ratio sweep.points sweep.points_per_min
            hmm.migrations hmm.us_per_migration hmm.sparse
