@@ -42,6 +42,18 @@ public:
     --count_;
   }
   void clear() { head_ = count_ = 0; }
+  // Removes the first item equal to `value`, keeping the others' order; false if none is.
+  bool erase_first_of(const T &value) {
+    std::size_t i = 0;
+    while (i < count_ && !(at(i) == value))
+      ++i;
+    if (i == count_)
+      return false;
+    for (; i + 1 < count_; ++i)
+      at(i) = std::move(at(i + 1));
+    --count_;
+    return true;
+  }
 
 protected:
   T &at(std::size_t i) { return ring_[(head_ + i) & mask_]; }

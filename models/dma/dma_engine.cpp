@@ -258,11 +258,8 @@ void DmaEngine::fail_transfer(int slot, const std::string &error) {
   if (observer_)
     observer_->transfer_failed(*this, t.stream, t.index, error, now_ps());
   // Issue nothing more for a failed transfer; it settles once its issued bytes are accounted.
-  auto it = std::find(s.issue_order.begin(), s.issue_order.end(), slot);
-  if (it != s.issue_order.end()) {
-    s.issue_order.erase(it);
+  if (s.issue_order.erase_first_of(slot))
     issuable_has_empty_ |= s.issue_order.empty();
-  }
   t.size = t.issued;
 }
 

@@ -90,8 +90,13 @@ struct DmaEngineWiring {
 // i mod slots, or with `random_slots` a uniform draw from a SplitMix64 generator seeded with
 // `slot_seed` (models/common/splitmix64.h; its raw output mod slots).
 struct DmaStreamSpec {
-  std::string id;
+  // What the engine's round robin reads at every issue attempt first, in the stream's first
+  // cache line (DmaEngine::Stream).
   bool is_write = false;
+  bool local = false; // the engine's own memory (a GPU kernel's accesses): no PCIe traffic
+  int group = 0;      // tag pool whose budget the stream's reads use
+  Bandwidth rate{0};  // pacing of issue, 0 = as fast as tags and credits allow
+  std::string id;
   std::uint64_t target_address = 0;
   std::uint64_t region_bytes = 0;
   std::uint64_t transfer_bytes = 0;
@@ -106,9 +111,6 @@ struct DmaStreamSpec {
   }
   std::uint64_t count = 1;
   int concurrency = 1;
-  bool local = false; // the engine's own memory (a GPU kernel's accesses): no PCIe traffic
-  Bandwidth rate{0};  // pacing of issue, 0 = as fast as tags and credits allow
-  int group = 0;      // tag pool whose budget the stream's reads use
 };
 
 struct DmaStreamResult {
@@ -300,16 +302,19 @@ private:
     bool costs_paid = false;  // the device's finish costs (DeviceDmaCosts) are behind it
     std::int64_t read_channel_free_at_ps = 0; // its DMA channel (costs.read_channel_bandwidth)
   };
+  // What an issue attempt reads comes first, in one cache line: the queue of transfers with
+  // bytes to issue, the pacing and the spec's kind, local flag, tag pool and rate (with eight
+  // busy engines, each stream's fields spread over four lines missed the L1 at every attempt).
   struct Stream {
+    FifoRing<int> issue_order; // transfer slots that still have bytes to issue
+    std::int64_t paced_until_ps = 0;
+    int local_in_flight = 0;
     DmaStreamSpec spec;
     bool running = false;
     std::uint64_t started = 0;
     std::uint64_t finished = 0;
     std::uint64_t slot_draw_state = 0; // random_slots: SplitMix64 state, from slot_seed
     int active = 0;
-    std::int64_t paced_until_ps = 0;
-    int local_in_flight = 0;
-    std::deque<int> issue_order; // transfer slots that still have bytes to issue
     DmaStreamResult result;
   };
   struct Tag {

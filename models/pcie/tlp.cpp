@@ -36,23 +36,16 @@ TlpPool::~TlpPool() {
 tlm::tlm_generic_payload &TlpPool::acquire() {
   TlpPayload *gp;
   if (free_.empty()) {
-    gp = new TlpPayload(this);
+    gp = new TlpPayload;
     all_.push_back(gp);
   } else {
     gp = free_.back();
     free_.pop_back();
   }
-  gp->acquire();
+  // Only the TLP is reset: a TLP's bytes and status are in its fields, and nothing sets the
+  // generic payload's data pointer, length or response status.
   static_cast<TlpFields &>(gp->tlp) = TlpFields{};
-  gp->set_data_ptr(nullptr);
-  gp->set_data_length(0);
-  gp->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   return *gp;
-}
-
-void TlpPool::free(tlm::tlm_generic_payload *gp) {
-  // The payload keeps its TLP extension (tlm_generic_payload::reset is never called here).
-  free_.push_back(static_cast<TlpPayload *>(gp));
 }
 
 } // namespace pciesim

@@ -67,28 +67,33 @@ inline constexpr std::uint8_t kNoIngressPort = 0xFF;
 
 // What a TLP carries, as plain data: a pooled TLP is reset by assigning a fresh one, a few
 // stores, where the extension as a whole (it has a vtable) goes through a temporary.
+// In the order the hops read them: every field a link, switch or root complex touches at a
+// hop sits in the payload's third cache line (TlpPayload), with its reference count; the
+// observer and cookie, read where the TLP starts and ends, follow.
 struct TlpFields {
   TlpType type = TlpType::MWr;
   CompletionStatus status = CompletionStatus::SuccessfulCompletion;
   bool address_64bit = true;
   AddressType address_type = AddressType::Untranslated;
+  // Simulation bookkeeping, rewritten at each hop: the port on which the current holder
+  // received it.
+  std::uint8_t ingress_port = kNoIngressPort;
   std::uint16_t requester_id = 0;
-  std::uint16_t completer_id = 0;
   std::uint16_t tag = 0;
-  std::uint32_t payload_bytes = 0; // data carried (MWr, CplD); 0 for MRd/Cpl
-  std::uint32_t request_bytes = 0; // MRd: bytes requested
-  std::uint32_t byte_count = 0;    // CplD: bytes remaining including this one
-  std::uint64_t address = 0;       // requests: target address; CplD: lower address bits
-  // Simulation bookkeeping, rewritten at each hop.
-  std::uint8_t ingress_port = kNoIngressPort; // port on which the current holder received it
-  std::int64_t last_hop_ser_fs = 0;           // serialization time on the hop it just crossed
+  std::uint16_t completer_id = 0;
+  std::uint32_t payload_bytes = 0;  // data carried (MWr, CplD); 0 for MRd/Cpl
+  std::uint64_t address = 0;        // requests: target address; CplD: lower address bits
+  std::int64_t last_hop_ser_fs = 0; // serialization time on the hop it just crossed
   // Set by a forwarder that took the TLP ahead of its arrival (PortOwner::tlp_arriving) for
   // the link it hands it to: the TLP counts as queued there only this long after now. The
   // link reads it and sets it back to 0.
   std::int64_t arrives_after_ps = 0;
+  std::uint32_t request_bytes = 0; // MRd: bytes requested
+  std::uint32_t byte_count = 0;    // CplD: bytes remaining including this one
   TlpObserver *observer = nullptr; // see TlpObserver
   std::uint64_t cookie = 0;
 };
+static_assert(sizeof(TlpFields) == 64, "TlpFields grew: recheck TlpPayload's cache lines");
 
 struct TlpExtension : tlm::tlm_extension<TlpExtension>, TlpFields {
   tlm::tlm_extension_base *clone() const override;
@@ -104,10 +109,11 @@ struct PcieProtocolTypes {
 // A pooled TLP: the payload with its extension inline. The extension is also attached (so
 // get_extension<TlpExtension>() works), but the hot path reaches it with a static_cast instead
 // of SystemC's out-of-line extension lookup: every TLP in pciesim comes from a TlpPool.
-struct TlpPayload : tlm::tlm_generic_payload {
-  explicit TlpPayload(tlm::tlm_mm_interface *mm) : tlm::tlm_generic_payload(mm) {
-    set_extension(&tlp);
-  }
+// A payload and its TLP in one object, on cache-line boundaries (four lines): the generic
+// payload's fields, which no PCIe model reads, fill the first two, and the hops touch only the
+// third (TlpFields).
+struct alignas(64) TlpPayload : tlm::tlm_generic_payload {
+  TlpPayload() { set_extension(&tlp); }
   ~TlpPayload() override { clear_extension(&tlp); } // a member, not the payload's to delete
   TlpExtension tlp;
 };
@@ -121,16 +127,18 @@ inline const TlpExtension &tlp_of(const tlm::tlm_generic_payload &gp) {
 
 // A pool of payloads, each carrying its TLP extension for life. acquire() never allocates
 // once the pool has grown to the working-set size; release() returns a payload for reuse.
-class TlpPool : public tlm::tlm_mm_interface {
+// The pool hands them out and takes them back itself, without TLM's reference counting (a
+// tlm_mm_interface): only the pool ever holds a reference, and releasing through the
+// payload's memory manager read a cache line of it once per TLP for nothing else.
+class TlpPool {
 public:
   TlpPool() = default;
   TlpPool(const TlpPool &) = delete;
   TlpPool &operator=(const TlpPool &) = delete;
-  ~TlpPool() override;
+  ~TlpPool();
 
   tlm::tlm_generic_payload &acquire();
-  void release(tlm::tlm_generic_payload &gp) { gp.release(); }
-  void free(tlm::tlm_generic_payload *gp) override;
+  void release(tlm::tlm_generic_payload &gp) { free_.push_back(static_cast<TlpPayload *>(&gp)); }
 
   std::size_t allocated() const { return all_.size(); }
   std::size_t in_use() const { return all_.size() - free_.size(); }

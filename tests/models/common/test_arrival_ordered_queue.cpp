@@ -3,6 +3,7 @@
 // of the std::priority_queue it replaced (results stay byte-identical), for items that arrive
 // in order, out of order, with equal times, and across growth and wrap-around. The plain ring
 // behind a link's TLPs on the wire must be the std::deque it replaced.
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -145,6 +146,31 @@ TEST(FifoRing, IsTheDequeItReplacedAcrossGrowthAndWrapAround) {
   EXPECT_TRUE(ring.empty());
   ring.push_back({0, seq});
   EXPECT_EQ(ring.front().seq, seq);
+}
+
+TEST(FifoRing, ErasesTheFirstEqualItemAndKeepsTheOthersInOrder) {
+  // As a DMA engine drops a failed transfer from the slots still to issue: the ring wrapped
+  // around, the item in its middle, then its last, then one it does not hold.
+  FifoRing<int> ring;
+  std::deque<int> deque;
+  for (int i = 0; i < 6; ++i)
+    ring.push_back(i);
+  for (int i = 0; i < 4; ++i)
+    ring.pop_front();
+  for (int i = 6; i < 12; ++i)
+    ring.push_back(i);
+  for (int i = 4; i < 12; ++i)
+    deque.push_back(i);
+  for (int value : {7, 11, 4, 42}) {
+    auto at = std::find(deque.begin(), deque.end(), value);
+    const bool held = at != deque.end();
+    if (held)
+      deque.erase(at);
+    EXPECT_EQ(ring.erase_first_of(value), held) << value;
+    ASSERT_EQ(ring.size(), deque.size());
+    for (std::size_t i = 0; i < deque.size(); ++i)
+      EXPECT_EQ(ring[i], deque[i]) << "after erasing " << value;
+  }
 }
 
 } // namespace
