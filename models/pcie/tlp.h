@@ -67,9 +67,9 @@ inline constexpr std::uint8_t kNoIngressPort = 0xFF;
 
 // What a TLP carries, as plain data: a pooled TLP is reset by assigning a fresh one, a few
 // stores, where the extension as a whole (it has a vtable) goes through a temporary.
-// In the order the hops read them: every field a link, switch or root complex touches at a
-// hop sits in the payload's third cache line (TlpPayload), with its reference count; the
-// observer and cookie, read where the TLP starts and ends, follow.
+// Its fields are in the order the hops read them: every field a link, switch or root complex
+// touches at a hop sits in the payload's third cache line (TlpPayload); the observer and the
+// cookie, read where the TLP starts and ends, follow.
 struct TlpFields {
   TlpType type = TlpType::MWr;
   CompletionStatus status = CompletionStatus::SuccessfulCompletion;
