@@ -281,7 +281,7 @@ public:
     if (runner_) {
       if (!runner_->quiescent())
         out.push_back("the workload's kernel work or DMA is still outstanding");
-      for (const std::string &line : runner_->result().violations)
+      for (const std::string &line : runner_->violations())
         out.push_back(line);
     }
     return out;

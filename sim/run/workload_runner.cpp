@@ -474,21 +474,29 @@ MechanismResult WorkloadRunner::result() const {
   r.os = kernel_.stats();
   r.pages_migrated = r.os.pages_to_ram + r.os.pages_to_device;
   r.breakdown_ps = kernel_.breakdown_ps(0, r.end_ps);
+  r.violations = violations();
+  return r;
+}
+
+std::vector<std::string> WorkloadRunner::violations() const {
+  std::vector<std::string> out = result_.violations;
   for (std::size_t b = 0; b < tables_.size(); ++b)
     for (const std::string &line : tables_[b]->check())
-      r.violations.push_back("buffer " + workload_.buffers[b].id + ": " + line);
-  if (r.bytes_migrated != 0 && r.status == "ok") {
+      out.push_back("buffer " + workload_.buffers[b].id + ": " + line);
+  const OsStats &os = kernel_.stats();
+  const std::uint64_t pages_migrated = os.pages_to_ram + os.pages_to_device;
+  if (result_.bytes_migrated != 0 && result_.status == "ok") {
     // Every migrated page crossed PCIe once, whole (pages of different buffers may differ
     // in size, so the check is per buffer only when all agree).
     std::uint64_t page = workload_.buffers.front().page_bytes;
     bool uniform = true;
     for (const BufferConfig &b : workload_.buffers)
       uniform = uniform && b.page_bytes == page;
-    if (uniform && r.bytes_migrated != r.pages_migrated * page)
-      r.violations.push_back(fmt::format("{} bytes migrated for {} pages of {} bytes",
-                                         r.bytes_migrated, r.pages_migrated, page));
+    if (uniform && result_.bytes_migrated != pages_migrated * page)
+      out.push_back(fmt::format("{} bytes migrated for {} pages of {} bytes",
+                                result_.bytes_migrated, pages_migrated, page));
   }
-  return r;
+  return out;
 }
 
 } // namespace pciesim

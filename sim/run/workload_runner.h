@@ -62,6 +62,8 @@ public:
   bool finished() const { return finished_; }
   bool quiescent() const;
   MechanismResult result() const;
+  // result().violations alone: what the end-of-run checks read, without the time breakdown.
+  std::vector<std::string> violations() const;
   // Bytes the phases have accessed so far, and will access in all: a progress line's share.
   std::uint64_t accessed_bytes() const { return result_.bytes_accessed; }
   std::uint64_t planned_bytes() const;
