@@ -33,7 +33,6 @@ class BestOf {
 public:
   void add(const Measurement &m);
   const Measurement &best() const { return best_; }
-  int runs() const { return runs_; }
 
 private:
   Measurement best_;
