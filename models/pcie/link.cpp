@@ -172,12 +172,14 @@ void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
   const std::int64_t arrival_fs = busy_until_fs_ + flight_fs_;
   if (!early_receiver_)
     put_on_wire(arrival_fs, q.gp);
-  sender_->departing(*q.gp, (start_fs - now_fs) / kFsPerPs); // the sender's buffer frees then
+  // The sender's buffer frees then.
+  sender_.owner->tlp_departing(sender_.port, *q.gp, (start_fs - now_fs) / kFsPerPs);
   // Offered after the sender is done with it: the receiver rewrites the TLP's bookkeeping.
   // The arrival is the picosecond a delivery wake-up would have run at.
   if (!early_receiver_)
     return;
-  if (!early_receiver_->offer_early(*q.gp, ps_ceil(arrival_fs) - now_fs / kFsPerPs))
+  if (!receiver_.owner->tlp_arriving(receiver_.port, *q.gp,
+                                     ps_ceil(arrival_fs) - now_fs / kFsPerPs))
     put_on_wire(arrival_fs, q.gp);
   else if (stand_ins_)
     put_on_wire(arrival_fs, nullptr);
@@ -248,7 +250,7 @@ void LinkDirection::run() {
     in_flight_.pop_front();
     if (gp) {
       --to_deliver_;
-      receiver_->arrived(*gp);
+      receiver_.owner->tlp_arrived(receiver_.port, *gp);
     }
   }
   // While the serializer is busy nothing can start, and what transmit_eligible settles on
@@ -302,9 +304,16 @@ void LinkDirection::start_ahead(std::int64_t now_fs) {
 }
 
 std::uint64_t LinkDirection::started_at_or_after_slow(std::int64_t at_fs) const {
-  std::size_t before = 1; // the first starts before at_fs
-  while (before < started_ahead_.size() && started_ahead_[before].at_fs < at_fs)
-    ++before;
+  // The starts are sorted and the first is before at_fs: a binary search for the first that
+  // is not (a link that decides many starts ahead holds dozens).
+  std::size_t before = 1, after = started_ahead_.size();
+  while (before < after) {
+    const std::size_t middle = before + (after - before) / 2;
+    if (started_ahead_[middle].at_fs < at_fs)
+      before = middle + 1;
+    else
+      after = middle;
+  }
   return started_ahead_.size() - before;
 }
 
@@ -450,7 +459,9 @@ void LinkDirection::count_arrived_slow(std::int64_t now_fs) const {
     ahead_.pop();
     // Nothing was sent since this arrival but what was started ahead (every change to the
     // queues runs this first), and what was started ahead at or after it was still queued.
-    stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth_at(at_fs));
+    // Counting every start ahead bounds that depth: below the maximum, nothing to find out.
+    if (all_queued() + started_ahead_.size() - ahead_.size() > stats_.max_queue_depth)
+      stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth_at(at_fs));
   }
 }
 
@@ -574,18 +585,18 @@ void Link::connect(PciePort &a, PciePort &b) {
   a_to_b_.out.bind(b.ingress);
   b.egress.bind(b_to_a_.in);
   b_to_a_.out.bind(a.ingress);
-  a_to_b_.sender_ = b_to_a_.receiver_ = &a;
+  a_to_b_.sender_ = b_to_a_.receiver_ = LinkDirection::End{&a.owner_, a.index_};
   a_to_b_.lookahead_fs_ = a.send_lookahead_ps() * kFsPerPs;
   b_to_a_.lookahead_fs_ = b.send_lookahead_ps() * kFsPerPs;
-  a_to_b_.receiver_ = b_to_a_.sender_ = &b;
+  a_to_b_.receiver_ = b_to_a_.sender_ = LinkDirection::End{&b.owner_, b.index_};
   a.egress_link_ = b.ingress_link_ = &a_to_b_;
   b.egress_link_ = a.ingress_link_ = &b_to_a_;
   if (b.takes_early_arrivals()) {
-    a_to_b_.early_receiver_ = &b;
+    a_to_b_.early_receiver_ = true;
     a_to_b_.stand_ins_ = b.may_refuse_early_arrivals();
   }
   if (a.takes_early_arrivals()) {
-    b_to_a_.early_receiver_ = &a;
+    b_to_a_.early_receiver_ = true;
     b_to_a_.stand_ins_ = a.may_refuse_early_arrivals();
   }
 }

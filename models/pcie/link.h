@@ -224,13 +224,17 @@ private:
       count_arrived_slow(now_fs);
   }
   void count_arrived_slow(std::int64_t now_fs) const;
-  // The ports at the two ends (Link::connect); early_receiver_ is the receiver when its owner
-  // takes TLPs ahead of their arrival.
-  PciePort *sender_ = nullptr;
-  PciePort *receiver_ = nullptr;
-  PciePort *early_receiver_ = nullptr;
-  bool stand_ins_ = false;     // the early receiver may refuse TLPs: stand-ins for those taken
-  std::size_t to_deliver_ = 0; // TLPs in in_flight_ that are not stand-ins
+  // The components at the two ends and their port numbers (Link::connect): the link calls them
+  // directly, without reading the ports, which a TLP's passage would otherwise touch once more
+  // at each call.
+  struct End {
+    PortOwner *owner = nullptr;
+    int port = -1;
+  };
+  End sender_, receiver_;
+  bool early_receiver_ = false; // the receiver's owner takes TLPs ahead of their arrival
+  bool stand_ins_ = false;      // the early receiver may refuse TLPs: stand-ins for those taken
+  std::size_t to_deliver_ = 0;  // TLPs in in_flight_ that are not stand-ins
   void put_on_wire(std::int64_t arrival_fs, tlm::tlm_generic_payload *gp) { // null: a stand-in
     in_flight_.push_back(InFlight{arrival_fs, gp});
     to_deliver_ += gp != nullptr;

@@ -17,8 +17,8 @@ unsigned int PcieNonBlockingOnly::transport_dbg(tlm::tlm_generic_payload &) { re
 void PcieNonBlockingOnly::invalidate_direct_mem_ptr(sc_dt::uint64, sc_dt::uint64) {}
 
 PciePort::PciePort(const std::string &name, PortOwner &owner, int index)
-    : egress((name + "_egress").c_str()), ingress((name + "_ingress").c_str()), name_(name),
-      owner_(owner), index_(index) {
+    : owner_(owner), index_(index), egress((name + "_egress").c_str()),
+      ingress((name + "_ingress").c_str()), name_(name) {
   egress.bind(*this);
   ingress.bind(*this);
 }

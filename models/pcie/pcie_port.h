@@ -82,6 +82,13 @@ public:
 class LinkDirection;
 
 class PciePort : public PcieNonBlockingOnly {
+  // First, in the object's first cache line: what a TLP's passage reads (its owner's send and
+  // release go through here); the sockets, far larger, are used at elaboration.
+  PortOwner &owner_;
+  int index_;
+  LinkDirection *egress_link_ = nullptr;  // takes what this port sends
+  LinkDirection *ingress_link_ = nullptr; // delivers to this port, takes its releases
+
 public:
   PciePort(const std::string &name, PortOwner &owner, int index);
 
@@ -121,10 +128,6 @@ private:
   // that send and release stay a test and a call.
   [[noreturn, gnu::cold, gnu::noinline]] void unconnected(const char *what) const;
   std::string name_;
-  PortOwner &owner_;
-  int index_;
-  LinkDirection *egress_link_ = nullptr;  // takes what this port sends
-  LinkDirection *ingress_link_ = nullptr; // delivers to this port, takes its releases
 };
 
 // Receive-buffer sizes a port advertises, in flow-control credits (header credits = TLPs,
