@@ -101,6 +101,8 @@ LinkDirection::LinkDirection(Link &link, EventCalendar &calendar, const std::str
   for (int c = 0; c < kFcClasses; ++c) {
     header_available_[c] = limits_.header[c];
     data_available_[c] = limits_.data[c];
+    header_limited_[c] = limits_.header[c] != 0;
+    data_limited_[c] = limits_.data[c] != 0;
   }
 }
 
@@ -116,8 +118,8 @@ std::uint32_t LinkDirection::data_credits_of(const TlpExtension &tlp) {
 }
 
 bool LinkDirection::has_credits(int fc, std::uint32_t data_credits) const {
-  bool header_ok = limits_.header[fc] == 0 || header_available_[fc] >= 1;
-  bool data_ok = limits_.data[fc] == 0 || data_available_[fc] >= data_credits;
+  bool header_ok = !header_limited_[fc] || header_available_[fc] >= 1;
+  bool data_ok = !data_limited_[fc] || data_available_[fc] >= data_credits;
   return header_ok && data_ok;
 }
 
@@ -150,9 +152,9 @@ void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
   Queued q = queues_[fc].top();
   queues_[fc].pop();
   TlpExtension &tlp = tlp_of(*q.gp);
-  if (limits_.header[fc])
+  if (header_limited_[fc])
     header_available_[fc] -= 1;
-  if (limits_.data[fc])
+  if (data_limited_[fc])
     data_available_[fc] -= q.data_credits;
   std::uint32_t wire_bytes;
   std::int64_t ser;
@@ -438,8 +440,8 @@ void LinkDirection::buffer_freed(tlm::tlm_generic_payload &gp, std::int64_t dela
   int fc = static_cast<int>(fc_class(tlp.type));
   std::int64_t now_fs = now_ps() * kFsPerPs;
   std::int64_t at = now_fs + delay_ps * kFsPerPs + credit_return_fs_;
-  std::uint32_t header = limits_.header[fc] ? 1 : 0;
-  std::uint32_t data = limits_.data[fc] ? data_credits_of(tlp) : 0;
+  std::uint32_t header = header_limited_[fc] ? 1 : 0;
+  std::uint32_t data = data_limited_[fc] ? data_credits_of(tlp) : 0;
   if (header || data) {
     credit_returns_.push(CreditReturn{at, seq_++, fc, header, data});
     // While no queue head waits for credits, a returning one cannot change the wake-up.
