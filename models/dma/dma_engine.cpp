@@ -12,10 +12,14 @@ namespace pciesim {
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params,
                      DmaEngineWiring wiring, SimContext &context)
-    : sc_module(name), params_(params), wiring_(std::move(wiring)), pool_(context.pool),
-      port_("up", *this, 0), tags_(static_cast<std::size_t>(params.tags)),
+    : sc_module(name), calendar_(context.calendar), pool_(context.pool),
+      tags_(static_cast<std::size_t>(params.tags)),
       tag_pool_in_use_(std::max<std::size_t>(1, params.group_tags.size()), 0),
-      bar_ps_per_byte_(1e12 / params.bar_bandwidth.bytes_per_second), calendar_(context.calendar) {
+      read_pipeline_ps_(params.costs.read_pipeline_latency.ps),
+      posted_window_(params.posted_window),
+      mrrs_bytes_(static_cast<std::uint32_t>(params.mrrs.count)),
+      group_tags_(!params.group_tags.empty()), wiring_(std::move(wiring)), params_(params),
+      port_("up", *this, 0), bar_ps_per_byte_(1e12 / params.bar_bandwidth.bytes_per_second) {
   if (params.costs.max_issue_rate > 0)
     issue_interval_ps_ = busy_ps(1e12 / static_cast<double>(params.costs.max_issue_rate));
   if (params.costs.datapath_bandwidth.bytes_per_second > 0)

@@ -13,7 +13,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -393,37 +392,47 @@ private:
   std::uint64_t core_table_address(std::uint64_t offset, std::uint64_t slot,
                                    std::uint64_t entry_bytes) const;
 
-  DmaEngineParams params_;
-  DmaEngineWiring wiring_;
+  // What a TLP's issue, departure and completion read comes first and together, the few
+  // parameters among it copied out of params_ (with eight busy pairs, the cache lines each
+  // device touches per TLP are what limits the speed; spread behind the parameters and the
+  // port's sockets they were a dozen). The wiring (requester ID, BARs) follows; the parameters,
+  // the port and what the issue path never reads come last.
+  EventCalendar &calendar_;
   TlpPool &pool_;
-  PciePort port_;
   std::vector<Stream> streams_;
+  std::vector<int> issuable_; // streams whose issue_order may be non-empty, ascending
   std::vector<Transfer> transfers_;
-  std::vector<int> free_transfers_;
   std::vector<Tag> tags_;
-  std::deque<std::uint16_t> free_tags_;
+  FifoRing<std::uint16_t> free_tags_;
   std::vector<int> tag_pool_in_use_; // tags in use per pool (params.group_tags)
-  int fetches_in_flight_ = 0;
-  int posted_in_queue_ = 0;
+  FifoRing<int> descriptor_pending_; // transfers whose descriptor fetch waits for a tag
+  MostlyOrderedQueue<Timed> timed_;
   std::size_t round_robin_ = 0;
-  std::vector<int> issuable_;       // streams whose issue_order may be non-empty, ascending
-  bool issuable_has_empty_ = false; // a stream in issuable_ has emptied since the last prune
-  bool issuing_ = false;
-  double bar_ps_per_byte_;
-  std::int64_t bar_busy_until_ps_ = 0;
+  std::uint64_t seq_ = 0;
   std::int64_t pacing_wake_ps_ = -1;
   std::int64_t issue_interval_ps_ = 0;   // 1 / costs.max_issue_rate
   double datapath_ps_per_byte_ = 0;      // 1 / costs.datapath_bandwidth
-  double read_channel_ps_per_byte_ = 0;  // 1 / costs.read_channel_bandwidth
   std::int64_t engine_free_at_ps_ = 0;   // when the engine may issue its next TLP
   std::int64_t datapath_free_at_ps_ = 0; // read completion data through the data path
-  std::deque<int> descriptor_pending_;   // transfers whose descriptor fetch waits for a tag
-  std::vector<int> core_writes_pending_; // per transfer slot: write-back / MSI-X not yet landed
-  MostlyOrderedQueue<Timed> timed_;
-  std::uint64_t seq_ = 0;
-  EventCalendar &calendar_;
-  DmaEngineStats stats_;
+  std::int64_t read_pipeline_ps_;        // costs.read_pipeline_latency
+  int posted_window_;                    // params.posted_window
+  std::uint32_t mrrs_bytes_;             // params.mrrs
+  int fetches_in_flight_ = 0;
+  int posted_in_queue_ = 0;
+  bool group_tags_ = false;         // params.group_tags is not empty: tags are pooled
+  bool issuable_has_empty_ = false; // a stream in issuable_ has emptied since the last prune
+  bool issuing_ = false;
   DmaObserver *observer_ = nullptr;
+  DmaEngineStats stats_;
+  DmaEngineWiring wiring_;
+
+  DmaEngineParams params_;
+  PciePort port_;
+  std::vector<int> free_transfers_;
+  double bar_ps_per_byte_;
+  std::int64_t bar_busy_until_ps_ = 0;
+  double read_channel_ps_per_byte_ = 0;  // 1 / costs.read_channel_bandwidth
+  std::vector<int> core_writes_pending_; // per transfer slot: write-back / MSI-X not yet landed
 };
 
 } // namespace pciesim

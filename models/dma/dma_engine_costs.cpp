@@ -173,7 +173,7 @@ void DmaEngine::core_write_delivered(int slot, std::int64_t at_ps) {
 // A read completion's data through the device: its read pipeline, then the data path (one
 // server, in arrival order).
 std::int64_t DmaEngine::through_device(std::uint32_t bytes, std::int64_t arrived_ps) {
-  std::int64_t ready = arrived_ps + params_.costs.read_pipeline_latency.ps;
+  std::int64_t ready = arrived_ps + read_pipeline_ps_;
   if (datapath_ps_per_byte_ <= 0)
     return ready;
   std::int64_t datapath_ps = busy_ps(bytes * datapath_ps_per_byte_);

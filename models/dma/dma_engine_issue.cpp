@@ -79,10 +79,9 @@ bool DmaEngine::port_refuses(const Stream &s) {
   if (s.spec.local)
     return false;
   if (s.spec.is_write)
-    return posted_in_queue_ >= params_.posted_window;
+    return posted_in_queue_ >= posted_window_;
   const auto tag_pool = static_cast<std::size_t>(s.spec.group);
-  const bool pool_full =
-      !params_.group_tags.empty() && tag_pool_in_use_[tag_pool] >= params_.group_tags[tag_pool];
+  const bool pool_full = group_tags_ && tag_pool_in_use_[tag_pool] >= params_.group_tags[tag_pool];
   if (free_tags_.empty() || pool_full) {
     ++stats_.tag_waits;
     return true;
@@ -103,7 +102,7 @@ bool DmaEngine::issue_from(int stream_index) {
       static_cast<std::uint32_t>(std::min<std::uint64_t>({remaining, to_page_end,
                                                           s.spec.local ? kPage
                                                           : write      ? wiring_.mps_bytes
-                                                                       : params_.mrrs.count}));
+                                                                       : mrrs_bytes_}));
   // Pacing: the stream's rate, and the device's own for PCIe requests.
   const std::int64_t now = now_ps();
   std::int64_t paced = 0, device_paced = 0, ready = now;
@@ -156,7 +155,7 @@ bool DmaEngine::issue_from(int stream_index) {
     tlp.request_bytes = chunk;
     tlp.tag = tag;
     ++stats_.mrd_sent;
-    stats_.read_pipeline_ps += params_.costs.read_pipeline_latency.ps;
+    stats_.read_pipeline_ps += read_pipeline_ps_;
   }
   t.issued += chunk;
   if (t.issued == t.size)
