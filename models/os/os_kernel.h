@@ -81,6 +81,7 @@ struct OsStats {
   std::uint64_t odp_faults = 0, odp_fault_retries = 0;
   std::uint64_t migrate_to_ram_calls = 0;
   std::uint64_t pages_to_ram = 0, pages_to_device = 0;
+  std::uint64_t pages_migrated() const { return pages_to_ram + pages_to_device; }
   std::uint64_t invalidations = 0; // notifier callbacks that zapped a device's mappings
   std::uint64_t p2p_page_mappings = 0;
   std::uint64_t pages_pinned = 0;

@@ -44,14 +44,14 @@ tlm::tlm_sync_enum PciePort::nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::
                                              sc_core::sc_time &delay) {
   (void)phase;
   (void)delay;
-  arrived(gp);
+  owner_.tlp_arrived(index_, gp);
   return tlm::TLM_ACCEPTED;
 }
 
 tlm::tlm_sync_enum PciePort::nb_transport_bw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                              sc_core::sc_time &delay) {
   (void)phase;
-  departing(gp, time_to_ps(delay));
+  owner_.tlp_departing(index_, gp, time_to_ps(delay));
   return tlm::TLM_ACCEPTED;
 }
 

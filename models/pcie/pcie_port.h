@@ -102,20 +102,14 @@ public:
   void send(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
   // Ingress END_REQ: the receive buffer the TLP held frees `delay_ps` from now (0 if negative).
   void release(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
-  // From the links bound to this port (egress END_REQ, ingress BEGIN_REQ).
-  void departing(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
-    owner_.tlp_departing(index_, gp, delay_ps);
-  }
-  void arrived(tlm::tlm_generic_payload &gp) { owner_.tlp_arrived(index_, gp); }
-  // Early arrival (PortOwner::tlp_arriving): whether the owner ever takes it, and the offer.
+  // What the owner answers for this port at connection (PortOwner). A link calls the owner's
+  // tlp_departing, tlp_arriving and tlp_arrived itself, without the port.
   bool takes_early_arrivals() const { return owner_.takes_early_arrivals(); }
   bool may_refuse_early_arrivals() const { return owner_.may_refuse_early_arrivals(); }
-  bool offer_early(tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) {
-    return owner_.tlp_arriving(index_, gp, arrival_delay_ps);
-  }
   std::int64_t send_lookahead_ps() const { return owner_.send_lookahead_ps(index_); }
 
-  // tlm_fw_transport_if (ingress)
+  // A TLM-2.0 call on the sockets does the same: ingress BEGIN_REQ (the owner's tlp_arrived),
+  // egress END_REQ (its tlp_departing). tlm_fw_transport_if (ingress)
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,
                                      sc_core::sc_time &delay) override;
   // tlm_bw_transport_if (egress)
@@ -123,7 +117,7 @@ public:
                                      sc_core::sc_time &delay) override;
 
 private:
-  friend class Link; // sets the directions it binds the sockets to
+  friend class Link; // sets the directions it binds the sockets to, reads the owner and number
   // Throws: a TLP `what` ("sent", "released") on a port no link connects. Out of line, so
   // that send and release stay a test and a call.
   [[noreturn, gnu::cold, gnu::noinline]] void unconnected(const char *what) const;

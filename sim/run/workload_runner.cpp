@@ -472,7 +472,7 @@ std::uint64_t WorkloadRunner::planned_bytes() const {
 MechanismResult WorkloadRunner::result() const {
   MechanismResult r = result_;
   r.os = kernel_.stats();
-  r.pages_migrated = r.os.pages_to_ram + r.os.pages_to_device;
+  r.pages_migrated = r.os.pages_migrated();
   r.breakdown_ps = kernel_.breakdown_ps(0, r.end_ps);
   r.violations = violations();
   return r;
@@ -483,8 +483,7 @@ std::vector<std::string> WorkloadRunner::violations() const {
   for (std::size_t b = 0; b < tables_.size(); ++b)
     for (const std::string &line : tables_[b]->check())
       out.push_back("buffer " + workload_.buffers[b].id + ": " + line);
-  const OsStats &os = kernel_.stats();
-  const std::uint64_t pages_migrated = os.pages_to_ram + os.pages_to_device;
+  const std::uint64_t pages_migrated = kernel_.stats().pages_migrated();
   if (result_.bytes_migrated != 0 && result_.status == "ok") {
     // Every migrated page crossed PCIe once, whole (pages of different buffers may differ
     // in size, so the check is per buffer only when all agree).
