@@ -16,6 +16,12 @@
 
 namespace pciesim {
 
+// Links keep their timing in femtoseconds (a wire byte at Gen5 x16 lasts 15.6 fs) and wake on
+// whole picoseconds; traces convert back.
+constexpr std::int64_t kFsPerPs = 1000;
+// The first whole picosecond at or after `fs` (>= 0).
+constexpr std::int64_t ps_ceil_of_fs(std::int64_t fs) { return (fs + kFsPerPs - 1) / kFsPerPs; }
+
 inline sc_core::sc_time ps_to_time(std::int64_t ps) {
   if (ps <= 0)
     return sc_core::SC_ZERO_TIME; // the common case, without from_value's out-of-line call

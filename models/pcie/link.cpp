@@ -7,12 +7,9 @@
 
 #include <fmt/format.h>
 
-namespace pciesim {
+#include "models/common/sim_time.h"
 
-namespace {
-constexpr std::int64_t kFsPerPs = 1000;
-std::int64_t ps_ceil(std::int64_t fs) { return (fs + kFsPerPs - 1) / kFsPerPs; }
-} // namespace
+namespace pciesim {
 
 LinkDirection::LinkDirection(Link &link, EventCalendar &calendar, const std::string &name,
                              const TrainedLink &trained, const ReceiveCredits &receiver_buffers)
@@ -112,7 +109,7 @@ void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
   if (!early_receiver_)
     return;
   if (!receiver_.owner->tlp_arriving(receiver_.port, *q.gp,
-                                     ps_ceil(arrival_fs) - now_fs / kFsPerPs))
+                                     ps_ceil_of_fs(arrival_fs) - now_fs / kFsPerPs))
     put_on_wire(arrival_fs, q.gp);
   else if (stand_ins_)
     put_on_wire(arrival_fs, nullptr);
@@ -216,7 +213,7 @@ void LinkDirection::start_ahead(std::int64_t now_fs) {
         earliest_ready_fs = std::min(earliest_ready_fs, queues_[c].top().ready_fs);
     if (earliest_ready_fs == std::numeric_limits<std::int64_t>::max())
       break;
-    const std::int64_t start_ps = ps_ceil(std::max(busy_until_fs_, earliest_ready_fs));
+    const std::int64_t start_ps = ps_ceil_of_fs(std::max(busy_until_fs_, earliest_ready_fs));
     const std::int64_t start_fs = start_ps * kFsPerPs;
     // At or before now a head was left waiting (for credits): that is decided when it happens.
     if (start_fs <= now_fs || start_fs >= horizon_fs || start_ps > limit_ps)
@@ -258,7 +255,7 @@ void LinkDirection::reschedule(std::int64_t now_fs) {
   // A wake-up already asked for at or before now (a delivery, or the serializer freeing)
   // still holds: the calendar keeps the earliest request.
   if (next >= 0)
-    calendar_.wake_at(*this, ps_ceil(next));
+    calendar_.wake_at(*this, ps_ceil_of_fs(next));
 }
 
 std::int64_t LinkDirection::next_wake_fs(std::int64_t now_fs) {

@@ -4,10 +4,10 @@
 
 #include <fmt/format.h>
 
+#include "models/common/sim_time.h"
+
 namespace pciesim {
 namespace {
-
-constexpr std::int64_t kFsPerPs = 1000;
 
 // Perfetto keeps nanoseconds; rounding is monotone, so slices that touch or follow each
 // other in femtoseconds never overlap once rounded.

@@ -14,9 +14,6 @@
 namespace pciesim {
 
 namespace {
-constexpr std::int64_t kFsPerPs = 1000;
-std::int64_t ps_ceil(std::int64_t fs) { return (fs + kFsPerPs - 1) / kFsPerPs; }
-
 // VCD identifiers: printable ASCII '!' to '~', shortest first.
 std::string vcd_code(std::size_t index) {
   constexpr std::size_t kFirst = '!', kCount = '~' - '!' + 1;
@@ -147,7 +144,7 @@ void VcdTrace::tlp_on_wire(const LinkDirection &direction, const TlpExtension &,
   if (it == probe_of_.end())
     return;
   it->second->change_busy(start_fs / kFsPerPs, true);
-  it->second->change_busy(ps_ceil(end_fs), false);
+  it->second->change_busy(ps_ceil_of_fs(end_fs), false);
 }
 
 void VcdTrace::queue_depth_changed(const LinkDirection &direction, std::uint64_t depth,
