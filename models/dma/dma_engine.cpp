@@ -377,7 +377,9 @@ void DmaEngine::receive_data_completion(const TlpExtension &cpl, std::int64_t ar
 // saves the link a wake-up per completion (docs/performance.md). Anything else (a request, a
 // refusal, a descriptor or translation fetch, whose handling issues at once) arrives as usual,
 // as does a completion arriving after the run's time limit.
-bool DmaEngine::tlp_arriving(int, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] bool DmaEngine::tlp_arriving(int, tlm::tlm_generic_payload &gp,
+                                              std::int64_t arrival_delay_ps) {
   const TlpExtension &cpl = tlp_of(gp);
   if (is_request(cpl.type) || cpl.status != CompletionStatus::SuccessfulCompletion ||
       params_.costs.read_pipeline_latency.ps <= 0)
@@ -421,7 +423,8 @@ void DmaEngine::serve_bar_request(tlm::tlm_generic_payload &gp) {
   pool_.release(gp);
 }
 
-void DmaEngine::tlp_arrived(int, tlm::tlm_generic_payload &gp) {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] void DmaEngine::tlp_arrived(int, tlm::tlm_generic_payload &gp) {
   TlpExtension &tlp = tlp_of(gp);
   if (!is_request(tlp.type)) {
     port_.release(gp, 0); // completions are consumed at line rate
@@ -436,7 +439,8 @@ void DmaEngine::tlp_arrived(int, tlm::tlm_generic_payload &gp) {
   terminate_unsupported_request(port_, pool_, gp, wiring_.bdf.packed(), 0);
 }
 
-void DmaEngine::tlp_departing(int, tlm::tlm_generic_payload &gp, std::int64_t) {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] void DmaEngine::tlp_departing(int, tlm::tlm_generic_payload &gp, std::int64_t) {
   if (tlp_of(gp).type != TlpType::MWr || tlp_of(gp).ingress_port != kNoIngressPort)
     return;
   --posted_in_queue_;

@@ -25,7 +25,8 @@ void DmaEngine::queue_for_issue(int stream_index, int slot) {
   s.issue_order.push_back(slot);
 }
 
-void DmaEngine::try_issue() {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] void DmaEngine::try_issue() {
   if (issuing_)
     return; // a callback from a send below; the loop here continues
   issuing_ = true;

@@ -161,8 +161,9 @@ bool HostMemory::served_by_cache(bool is_write, std::uint64_t address, std::uint
   return all;
 }
 
-HostMemory::Answer HostMemory::access(bool is_write, std::uint64_t address, std::uint64_t bytes,
-                                      std::int64_t delay_ps) {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] HostMemory::Answer HostMemory::access(bool is_write, std::uint64_t address,
+                                                       std::uint64_t bytes, std::int64_t delay_ps) {
   std::int64_t now = now_ps();
   std::int64_t arrive = now + delay_ps;
   count_access(is_write, bytes);

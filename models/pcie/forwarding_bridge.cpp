@@ -7,8 +7,9 @@ PciePort &ForwardingBridge::add_port(const std::string &name) {
   return *ports_.back();
 }
 
-void ForwardingBridge::tlp_departing(int port, tlm::tlm_generic_payload &gp,
-                                     std::int64_t delay_ps) {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] void ForwardingBridge::tlp_departing(int port, tlm::tlm_generic_payload &gp,
+                                                      std::int64_t delay_ps) {
   (void)port;
   const TlpExtension &tlp = tlp_of(gp);
   if (tlp.ingress_port == kNoIngressPort)

@@ -172,7 +172,8 @@ void LinkDirection::transmit_eligible(std::int64_t now_fs) {
   transmitting_ = false;
 }
 
-void LinkDirection::run() {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] void LinkDirection::run() {
   running_ = true;
   std::int64_t now_fs = now_ps() * kFsPerPs;
   while (!in_flight_.empty() && in_flight_.front().arrival_fs <= now_fs) {
@@ -302,7 +303,9 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
   return tlm::TLM_ACCEPTED;
 }
 
-void LinkDirection::queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] void LinkDirection::queue_tlp(tlm::tlm_generic_payload &gp,
+                                               std::int64_t delay_ps) {
   std::int64_t now_fs = now_ps() * kFsPerPs;
   std::int64_t ready = now_fs + delay_ps * kFsPerPs;
   TlpExtension &tlp = tlp_of(gp);
@@ -362,7 +365,9 @@ void LinkDirection::sent_inside_lookahead(std::int64_t ready_fs) const {
       name_, ready_fs, last_ahead_start_fs_));
 }
 
-void LinkDirection::buffer_freed(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] void LinkDirection::buffer_freed(tlm::tlm_generic_payload &gp,
+                                                  std::int64_t delay_ps) {
   // The receiver frees the buffer the TLP occupied: credits travel back in an UpdateFC.
   const TlpExtension &tlp = tlp_of(gp);
   int fc = static_cast<int>(fc_class(tlp.type));

@@ -78,8 +78,9 @@ void PcieSwitch::forward(int ingress, int egress, bool acs_redirected, tlm::tlm_
   ports_[static_cast<std::size_t>(egress)]->send(gp, arrival_delay_ps + delay_ps);
 }
 
-bool PcieSwitch::tlp_arriving(int port, tlm::tlm_generic_payload &gp,
-                              std::int64_t arrival_delay_ps) {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] bool PcieSwitch::tlp_arriving(int port, tlm::tlm_generic_payload &gp,
+                                               std::int64_t arrival_delay_ps) {
   bool acs_redirected = false;
   int egress = route(tlp_of(gp), port, acs_redirected);
   if (egress < 0)
@@ -88,7 +89,8 @@ bool PcieSwitch::tlp_arriving(int port, tlm::tlm_generic_payload &gp,
   return true;
 }
 
-void PcieSwitch::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] void PcieSwitch::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
   TlpExtension &tlp = tlp_of(gp);
   bool acs_redirected = false;
   int egress = route(tlp, port, acs_redirected);

@@ -263,7 +263,8 @@ void RootComplex::arrived_from_other_socket(tlm::tlm_generic_payload &gp, std::i
   forward_peer(kNoIngressPort, egress, gp, std::max<std::int64_t>(0, arrival_ps - now_ps()));
 }
 
-void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
+// Per TLP: flattened (docs/models.md, "Hot paths").
+[[gnu::flatten]] void RootComplex::tlp_arrived(int port, tlm::tlm_generic_payload &gp) {
   TlpExtension &tlp = tlp_of(gp);
   if (is_request(tlp.type)) {
     if (tlp.address_type == AddressType::TranslationRequest) {

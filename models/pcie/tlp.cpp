@@ -33,18 +33,9 @@ TlpPool::~TlpPool() {
     delete gp;
 }
 
-tlm::tlm_generic_payload &TlpPool::acquire() {
-  TlpPayload *gp;
-  if (free_.empty()) {
-    gp = new TlpPayload;
-    all_.push_back(gp);
-  } else {
-    gp = free_.back();
-    free_.pop_back();
-  }
-  // Only the TLP is reset: a TLP's bytes and status are in its fields, and nothing sets the
-  // generic payload's data pointer, length or response status.
-  static_cast<TlpFields &>(gp->tlp) = TlpFields{};
+TlpPayload &TlpPool::grow() {
+  auto *gp = new TlpPayload;
+  all_.push_back(gp);
   return *gp;
 }
 

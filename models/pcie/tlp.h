@@ -137,13 +137,28 @@ public:
   TlpPool &operator=(const TlpPool &) = delete;
   ~TlpPool();
 
-  tlm::tlm_generic_payload &acquire();
+  // Inline: a TLP is acquired at every request and completion a component creates.
+  tlm::tlm_generic_payload &acquire() {
+    TlpPayload *gp;
+    if (free_.empty()) {
+      gp = &grow();
+    } else {
+      gp = free_.back();
+      free_.pop_back();
+    }
+    // Only the TLP is reset: a TLP's bytes and status are in its fields, and nothing sets the
+    // generic payload's data pointer, length or response status.
+    static_cast<TlpFields &>(gp->tlp) = TlpFields{};
+    return *gp;
+  }
   void release(tlm::tlm_generic_payload &gp) { free_.push_back(static_cast<TlpPayload *>(&gp)); }
 
   std::size_t allocated() const { return all_.size(); }
   std::size_t in_use() const { return all_.size() - free_.size(); }
 
 private:
+  // A new payload, for the pool to hand out (the pool is empty); rare once it has grown.
+  [[gnu::noinline]] TlpPayload &grow();
   std::vector<TlpPayload *> all_;
   std::vector<TlpPayload *> free_;
 };
