@@ -43,20 +43,9 @@ inline void EventCalendar::add(CalendarProcess &process, std::int64_t due_ps,
   heap_sift_up(static_cast<int>(heap_.size()) - 1);
 }
 
-void EventCalendar::wake_at(CalendarProcess &process, std::int64_t at_ps) {
+void EventCalendar::wake_other_at(CalendarProcess &process, std::int64_t at_ps) {
   std::int64_t now = now_ps();
   at_ps = std::max(at_ps, now);
-  // The running process's own request waits outside the calendar until its run returns.
-  if (&process == running_process_) {
-    if (running_due_ps_ >= 0) {
-      if (running_due_ps_ <= at_ps)
-        return;
-      ++stats_.superseded;
-    }
-    running_due_ps_ = at_ps;
-    running_request_ = seq_++;
-    return;
-  }
   if (process.due_ps_ >= 0) {
     if (process.due_ps_ <= at_ps)
       return;

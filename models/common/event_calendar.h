@@ -19,6 +19,7 @@
 // move with the models (a SystemC signal traced to VCD) puts the calendar in lockstep.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -76,7 +77,22 @@ public:
 
   // Wakes `process` at `at_ps` (now, if that is in the past). Of several requests before it
   // runs, the earliest holds, as with sc_event::notify.
-  void wake_at(CalendarProcess &process, std::int64_t at_ps);
+  // Inline for the common case, a running process asking for itself (a link at the end of
+  // its run): its request waits outside the calendar until its run returns.
+  void wake_at(CalendarProcess &process, std::int64_t at_ps) {
+    if (&process != running_process_) {
+      wake_other_at(process, at_ps);
+      return;
+    }
+    at_ps = std::max(at_ps, now_ps());
+    if (running_due_ps_ >= 0) {
+      if (running_due_ps_ <= at_ps)
+        return;
+      ++stats_.superseded;
+    }
+    running_due_ps_ = at_ps;
+    running_request_ = seq_++;
+  }
   // The time `process` asked to be woken at and has not been yet (-1: none). A request for a
   // time no sooner than this changes nothing.
   std::int64_t requested_ps(const CalendarProcess &process) const {
@@ -112,6 +128,8 @@ private:
     return key_before(a.due_ps_, a.request_, b.due_ps_, b.request_);
   }
   void dispatch();
+  // wake_at for a process other than the one running.
+  void wake_other_at(CalendarProcess &process, std::int64_t at_ps);
   // Enters a request of `process` (in neither structure, or in the heap with a later one).
   void add(CalendarProcess &process, std::int64_t due_ps, std::uint64_t request);
   // The first request of all (nullptr when none): the earlier of the ring's and the heap's.

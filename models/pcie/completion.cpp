@@ -2,22 +2,6 @@
 
 namespace pciesim {
 
-tlm::tlm_generic_payload &make_completion(TlpPool &pool, const TlpExtension &request,
-                                          std::uint16_t completer_id, std::uint32_t payload_bytes,
-                                          std::uint32_t byte_count, std::uint64_t address) {
-  tlm::tlm_generic_payload &gp = pool.acquire();
-  TlpExtension &cpl = tlp_of(gp);
-  cpl.type = TlpType::CplD;
-  cpl.requester_id = request.requester_id;
-  cpl.completer_id = completer_id;
-  cpl.tag = request.tag;
-  cpl.payload_bytes = payload_bytes;
-  cpl.byte_count = byte_count;
-  cpl.address = address;
-  cpl.cookie = request.cookie;
-  return gp;
-}
-
 tlm::tlm_generic_payload &make_unsupported_request_completion(TlpPool &pool,
                                                               const TlpExtension &request,
                                                               std::uint16_t completer_id) {

@@ -16,9 +16,23 @@ namespace pciesim {
 
 // A successful completion (CplD) of `request` from `completer_id`, carrying `payload_bytes` of
 // data for `address`, with `byte_count` bytes of the request left including these.
-tlm::tlm_generic_payload &make_completion(TlpPool &pool, const TlpExtension &request,
-                                          std::uint16_t completer_id, std::uint32_t payload_bytes,
-                                          std::uint32_t byte_count, std::uint64_t address);
+// Inline: every read request a component serves makes one or more.
+inline tlm::tlm_generic_payload &make_completion(TlpPool &pool, const TlpExtension &request,
+                                                 std::uint16_t completer_id,
+                                                 std::uint32_t payload_bytes,
+                                                 std::uint32_t byte_count, std::uint64_t address) {
+  tlm::tlm_generic_payload &gp = pool.acquire();
+  TlpExtension &cpl = tlp_of(gp);
+  cpl.type = TlpType::CplD;
+  cpl.requester_id = request.requester_id;
+  cpl.completer_id = completer_id;
+  cpl.tag = request.tag;
+  cpl.payload_bytes = payload_bytes;
+  cpl.byte_count = byte_count;
+  cpl.address = address;
+  cpl.cookie = request.cookie;
+  return gp;
+}
 
 // Answers the read `request` with completions of all its bytes (PCIe 2.3.1.1): each ends on a
 // multiple of `rcb_bytes` unless it ends the request, and carries at most `max_payload_bytes`.
