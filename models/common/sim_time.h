@@ -16,7 +16,7 @@
 
 namespace pciesim {
 
-// Links keep their timing in femtoseconds (a wire byte at Gen5 x16 lasts 15.6 fs) and wake on
+// Links keep their timing in femtoseconds (a wire byte at Gen5 x16 lasts about 16 fs) and wake on
 // whole picoseconds; traces convert back.
 constexpr std::int64_t kFsPerPs = 1000;
 // The first whole picosecond at or after `fs` (>= 0).
