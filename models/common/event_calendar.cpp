@@ -236,7 +236,7 @@ void EventCalendar::notify_kernel(std::int64_t at_ps, std::int64_t kernel_now_ps
   wake_.notify(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(at_ps - kernel_now_ps)));
 }
 
-// Per TLP: flattened (docs/models.md, "Hot paths").
+// Per wake-up: flattened (docs/models.md, "Hot paths").
 [[gnu::flatten]] void EventCalendar::dispatch() {
   ++stats_.kernel_activations;
   kernel_wake_ps_ = -1;
