@@ -87,6 +87,8 @@ public:
   using Ring::size;
   using Ring::operator[];
   const T &top() const { return Ring::front(); }
+  // The first item, to change in place: its new key must still leave before the second item's.
+  T &top_for_update() { return this->at(0); }
   void pop() { Ring::pop_front(); }
   void push(const T &item) {
     if (this->count_ == this->mask_ + 1)

@@ -417,10 +417,9 @@ void DmaEngine::serve_bar_request(tlm::tlm_generic_payload &gp) {
   }
   ++stats_.bar_reads_served;
   port_.release(gp, 0);
-  split_read_completions(pool_, req, wiring_.bdf.packed(), wiring_.mps_bytes,
-                         params_.read_completion_boundary.count,
-                         [&](tlm::tlm_generic_payload &cpl) { port_.send(cpl, done - now); });
-  pool_.release(gp);
+  port_.send_completions(gp, wiring_.bdf.packed(), static_cast<std::uint32_t>(wiring_.mps_bytes),
+                         static_cast<std::uint32_t>(params_.read_completion_boundary.count),
+                         done - now);
 }
 
 // Per TLP: flattened (docs/models.md, "Hot paths").

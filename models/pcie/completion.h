@@ -34,8 +34,18 @@ inline tlm::tlm_generic_payload &make_completion(TlpPool &pool, const TlpExtensi
   return gp;
 }
 
-// Answers the read `request` with completions of all its bytes (PCIe 2.3.1.1): each ends on a
-// multiple of `rcb_bytes` unless it ends the request, and carries at most `max_payload_bytes`.
+// The payload of the completion that carries a read's bytes from `address` on, `remaining`
+// of them left (PCIe 2.3.1.1): it ends on a multiple of `rcb_bytes` unless it ends the request,
+// and carries at most `max_payload_bytes`.
+inline std::uint32_t next_completion_bytes(std::uint64_t address, std::uint32_t remaining,
+                                           std::uint64_t max_payload_bytes,
+                                           std::uint64_t rcb_bytes) {
+  std::uint64_t end_limit = (address + max_payload_bytes) / rcb_bytes * rcb_bytes;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(
+      remaining, end_limit > address ? end_limit - address : max_payload_bytes));
+}
+
+// Answers the read `request` with completions of all its bytes, split as above.
 // Calls send(completion) for each, in address order.
 template <class Send>
 void split_read_completions(TlpPool &pool, const TlpExtension &request, std::uint16_t completer_id,
@@ -43,13 +53,57 @@ void split_read_completions(TlpPool &pool, const TlpExtension &request, std::uin
   std::uint64_t address = request.address;
   std::uint32_t remaining = request.request_bytes;
   while (remaining > 0) {
-    std::uint64_t end_limit = (address + max_payload_bytes) / rcb_bytes * rcb_bytes;
-    std::uint32_t chunk = static_cast<std::uint32_t>(std::min<std::uint64_t>(
-        remaining, end_limit > address ? end_limit - address : max_payload_bytes));
+    std::uint32_t chunk = next_completion_bytes(address, remaining, max_payload_bytes, rcb_bytes);
     send(make_completion(pool, request, completer_id, chunk, remaining, address));
     address += chunk;
     remaining -= chunk;
   }
+}
+
+// A completion train: a read request whose completions its completer's egress link makes one
+// at a time, each when it reaches the head of the link's queue (LinkDirection::
+// queue_completions), so that a completer answering a large read holds one queue entry and one
+// TLP until they go, not one of each per completion. The request's TLP carries the train: its
+// address and request_bytes are the next completion's first byte and the bytes left, its
+// completer_id the completer's, and its payload_bytes and byte_count, which a read request does
+// not use, the largest payload and the Read Completion Boundary.
+inline void start_completion_train(TlpExtension &request, std::uint16_t completer_id,
+                                   std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes) {
+  request.completer_id = completer_id;
+  request.payload_bytes = max_payload_bytes;
+  request.byte_count = rcb_bytes;
+}
+inline bool is_completion_train(const TlpExtension &tlp) { return tlp.type == TlpType::MRd; }
+inline std::uint32_t train_next_bytes(const TlpExtension &train) {
+  return next_completion_bytes(train.address, train.request_bytes, train.payload_bytes,
+                               train.byte_count);
+}
+// The number of completions split_read_completions answers a read of `remaining` bytes from
+// `address` with.
+inline std::uint32_t read_completion_count(std::uint64_t address, std::uint32_t remaining,
+                                           std::uint64_t max_payload_bytes,
+                                           std::uint64_t rcb_bytes) {
+  std::uint32_t count = 0;
+  while (remaining > 0) {
+    std::uint32_t chunk = next_completion_bytes(address, remaining, max_payload_bytes, rcb_bytes);
+    address += chunk;
+    remaining -= chunk;
+    ++count;
+  }
+  return count;
+}
+inline std::uint32_t train_completions_left(const TlpExtension &train) {
+  return read_completion_count(train.address, train.request_bytes, train.payload_bytes,
+                               train.byte_count);
+}
+// The train's next completion; the train moves past it (request_bytes 0: it was the last).
+inline tlm::tlm_generic_payload &train_take_next(TlpPool &pool, TlpExtension &train) {
+  const std::uint32_t chunk = train_next_bytes(train);
+  tlm::tlm_generic_payload &cpl =
+      make_completion(pool, train, train.completer_id, chunk, train.request_bytes, train.address);
+  train.address += chunk;
+  train.request_bytes -= chunk;
+  return cpl;
 }
 
 // A completion without data carrying Unsupported Request status, answering a non-posted

@@ -8,12 +8,13 @@
 #include <fmt/format.h>
 
 #include "models/common/sim_time.h"
+#include "models/pcie/completion.h"
 
 namespace pciesim {
 
-LinkDirection::LinkDirection(Link &link, EventCalendar &calendar, const std::string &name,
+LinkDirection::LinkDirection(Link &link, SimContext &context, const std::string &name,
                              const TrainedLink &trained, const ReceiveCredits &receiver_buffers)
-    : calendar_(calendar), limits_(receiver_buffers),
+    : calendar_(context.calendar), pool_(context.pool), limits_(receiver_buffers),
       name_(std::string(link.basename()) + "." + name), trained_(trained),
       in((name + "_in").c_str()), out((name + "_out").c_str()) {
   in.bind(*this);
@@ -76,9 +77,29 @@ void LinkDirection::serialize(const TlpExtension &tlp, std::uint32_t &wire_bytes
   ser_fs = last.ser_fs;
 }
 
+tlm::tlm_generic_payload &LinkDirection::take_from_train() {
+  Queued &head = queues_[kCompletionClass].top_for_update();
+  tlm::tlm_generic_payload &train_gp = *head.gp;
+  TlpExtension &train = tlp_of(train_gp);
+  tlm::tlm_generic_payload &completion = train_take_next(pool_, train);
+  if (train.request_bytes == 0) {
+    queues_[kCompletionClass].pop();
+    pool_.release(train_gp);
+  } else {
+    // The next completion had the next sequence number: the train's were taken together.
+    head.seq += 1;
+    head.data_credits = (train_next_bytes(train) + 15) / 16;
+    --train_completions_;
+  }
+  return completion;
+}
+
 void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
   Queued q = queues_[fc].top();
-  queues_[fc].pop();
+  if (fc == kCompletionClass && is_completion_train(tlp_of(*q.gp)))
+    q.gp = &take_from_train();
+  else
+    queues_[fc].pop();
   TlpExtension &tlp = tlp_of(*q.gp);
   if (header_limited_[fc])
     header_available_[fc] -= 1;
@@ -336,26 +357,69 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
     transmit_eligible(now_fs);
     reschedule(now_fs);
   } else if (new_head) {
-    // reschedule() would ask for the earliest of what the last request covered (nothing that
-    // changed since went without a new request) and what this TLP adds: its ready time, the
-    // serializer's freeing if the queues were empty (next_wake_fs counts it only then), and
-    // returning credits if it lacks credits while no head did. When the calendar already
-    // holds a request no later, it would ignore the new one; asking would cost a wake-up
-    // computation per TLP on a link whose sender queues each TLP before the one ahead of it
-    // has arrived (a switch's egress, which already waits for that delivery).
-    const std::int64_t asked_ps = calendar_.requested_ps(*this); // -1: none
-    // The first femtosecond that rounds up to the time asked for, or later.
-    const std::int64_t covered_from_fs = asked_ps < 0 ? std::numeric_limits<std::int64_t>::max()
-                                                      : asked_ps * kFsPerPs - kFsPerPs + 1;
-    const bool covered =
-        ready >= covered_from_fs && !credit_blocked_ &&
-        (all_queued() > 1 || busy_until_fs_ <= now_fs || busy_until_fs_ >= covered_from_fs) &&
-        has_credits(fc, data_credits);
-    if (!covered)
-      reschedule(now_fs);
+    new_head_queued(now_fs, ready, fc, data_credits, all_queued() - 1);
   }
   // Otherwise a TLP behind another of its class changes no queue head, so the wake-up asked
   // for after the last change still holds (and the flag of a credit-blocked head too).
+}
+
+inline void LinkDirection::new_head_queued(std::int64_t now_fs, std::int64_t ready_fs, int fc,
+                                           std::uint32_t data_credits,
+                                           std::uint64_t queued_before) {
+  // reschedule() would ask for the earliest of what the last request covered (nothing that
+  // changed since went without a new request) and what this TLP adds: its ready time, the
+  // serializer's freeing if the queues were empty (next_wake_fs counts it only then), and
+  // returning credits if it lacks credits while no head did. When the calendar already
+  // holds a request no later, it would ignore the new one; asking would cost a wake-up
+  // computation per TLP on a link whose sender queues each TLP before the one ahead of it
+  // has arrived (a switch's egress, which already waits for that delivery).
+  const std::int64_t asked_ps = calendar_.requested_ps(*this); // -1: none
+  // The first femtosecond that rounds up to the time asked for, or later.
+  const std::int64_t covered_from_fs =
+      asked_ps < 0 ? std::numeric_limits<std::int64_t>::max() : asked_ps * kFsPerPs - kFsPerPs + 1;
+  const bool covered =
+      ready_fs >= covered_from_fs && !credit_blocked_ &&
+      (queued_before > 0 || busy_until_fs_ <= now_fs || busy_until_fs_ >= covered_from_fs) &&
+      has_credits(fc, data_credits);
+  if (!covered)
+    reschedule(now_fs);
+}
+
+void LinkDirection::queue_completions(tlm::tlm_generic_payload &request, std::uint16_t completer_id,
+                                      std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,
+                                      std::int64_t delay_ps) {
+  TlpExtension &train = tlp_of(request);
+  start_completion_train(train, completer_id, max_payload_bytes, rcb_bytes);
+  const std::uint32_t completions = train_completions_left(train);
+  const std::int64_t now_fs = now_ps() * kFsPerPs;
+  const std::int64_t ready = now_fs + delay_ps * kFsPerPs;
+  if (ready <= now_fs || completions == 0) {
+    // Ready at once: the first may start at once, and its departure can queue more TLPs here
+    // before the second joins; each is sent as it would be alone.
+    while (train.request_bytes > 0)
+      queue_tlp(train_take_next(pool_, train), delay_ps);
+    pool_.release(request);
+    return;
+  }
+  // As queue_tlp would do for each in turn, ready later: none starts while they join, so they
+  // join together, with consecutive sequence numbers, the depth rising by one at each.
+  if (ready <= last_ahead_start_fs_)
+    sent_inside_lookahead(ready);
+  count_arrived(now_fs);
+  const std::uint64_t queued_before = all_queued();
+  const std::uint64_t first_seq = seq_;
+  seq_ += completions;
+  const std::uint32_t data_credits = (train_next_bytes(train) + 15) / 16;
+  ArrivalOrderedQueue<Queued> &queue = queues_[kCompletionClass];
+  queue.push(Queued{ready, first_seq, data_credits, &request, now_fs});
+  train_completions_ += completions - 1;
+  const std::uint64_t depth = depth_at(now_fs + 1);
+  stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
+  if (observer_)
+    for (std::uint32_t i = completions; i-- > 0;)
+      observer_->queue_depth_changed(*this, depth - i, now_fs);
+  if (queue.top().seq == first_seq)
+    new_head_queued(now_fs, ready, kCompletionClass, data_credits, queued_before);
 }
 
 void LinkDirection::sent_inside_lookahead(std::int64_t ready_fs) const {
@@ -488,12 +552,15 @@ std::string LinkDirection::describe_outstanding() const {
     if (queues_[c].empty())
       continue;
     const TlpExtension &head = tlp_of(*queues_[c].top().gp);
-    std::uint32_t need = data_credits_of(head);
-    out += fmt::format("{} {} TLP(s) queued", queues_[c].size(), names[c]);
+    const bool train = c == kCompletionClass && is_completion_train(head);
+    const TlpType head_type = train ? TlpType::CplD : head.type;
+    const std::uint32_t head_bytes = train ? train_next_bytes(head) : head.payload_bytes;
+    const std::uint32_t need = (head_bytes + 15) / 16;
+    out += fmt::format("{} {} TLP(s) queued", queued_tlps(c), names[c]);
     if (!has_credits(c, need)) {
       out += fmt::format(", head {} of {} B waits for credits ({} {}/{}, {} {}/{} available, "
                          "needs 1 and {})",
-                         tlp_type_name(head.type), head.payload_bytes, hdr[c], header_available_[c],
+                         tlp_type_name(head_type), head_bytes, hdr[c], header_available_[c],
                          limits_.header[c], dat[c], data_available_[c], limits_.data[c], need);
       if (limits_.data[c] && need > limits_.data[c])
         out += fmt::format(": the receiver advertises only {} data credits, fewer than one "
@@ -511,9 +578,8 @@ std::string LinkDirection::describe_outstanding() const {
 
 Link::Link(sc_core::sc_module_name name, const TrainedLink &trained,
            const ReceiveCredits &a_buffers, const ReceiveCredits &b_buffers, SimContext &context)
-    : sc_module(name), trained_(trained),
-      a_to_b_(*this, context.calendar, "a_to_b", trained, b_buffers),
-      b_to_a_(*this, context.calendar, "b_to_a", trained, a_buffers) {}
+    : sc_module(name), trained_(trained), a_to_b_(*this, context, "a_to_b", trained, b_buffers),
+      b_to_a_(*this, context, "b_to_a", trained, a_buffers) {}
 
 void Link::connect(PciePort &a, PciePort &b) {
   a.egress.bind(a_to_b_.in);

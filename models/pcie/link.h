@@ -80,7 +80,7 @@ public:
 // Aligned to a cache line, so that its hot fields (the first 504 bytes) take exactly eight.
 class alignas(64) LinkDirection : public PcieNonBlockingOnly, private CalendarProcess {
 public:
-  LinkDirection(Link &link, EventCalendar &calendar, const std::string &name,
+  LinkDirection(Link &link, SimContext &context, const std::string &name,
                 const TrainedLink &trained, const ReceiveCredits &receiver_buffers);
 
   // The sockets `in` (bound to the sender's egress) and `out` (bound to the receiver's
@@ -102,6 +102,12 @@ public:
   // From the sending port (egress BEGIN_REQ): the TLP joins its class's queue, ready
   // `delay_ps` (>= 0) from now.
   void queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
+  // From the sending port (PciePort::send_completions): the completions of the read `request`
+  // join the completion queue `delay_ps` (>= 0) from now as one train, made one at a time as
+  // each reaches the head; the link returns the request to the pool after the last.
+  void queue_completions(tlm::tlm_generic_payload &request, std::uint16_t completer_id,
+                         std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,
+                         std::int64_t delay_ps);
   // From the receiving port (ingress END_REQ): the buffer the TLP held frees `delay_ps` (>= 0)
   // from now, and its credits travel back.
   void buffer_freed(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
@@ -214,9 +220,21 @@ private:
   void absorb_credits(std::int64_t now_fs);
   bool has_credits(int fc, std::uint32_t data_credits) const;
   static std::uint32_t data_credits_of(const TlpExtension &tlp);
+  // The TLPs queued: a completion train counts each completion it has still to make.
   std::uint64_t all_queued() const {
-    return queues_[0].size() + queues_[1].size() + queues_[2].size();
+    return queues_[0].size() + queues_[1].size() + queues_[2].size() + train_completions_;
   }
+  std::uint64_t queued_tlps(int fc) const {
+    return queues_[fc].size() + (fc == kCompletionClass ? train_completions_ : 0);
+  }
+  static constexpr int kCompletionClass = static_cast<int>(FcClass::Completion);
+  // The head of the completion queue, a train: makes its next completion, which the caller
+  // sends, and moves the train on (or, with that one its last, takes it off the queue).
+  tlm::tlm_generic_payload &take_from_train();
+  // After a TLP (or train) became the head of its class's queue at `now_fs`, ready later: asks
+  // for the wake-up it may need. `queued_before`: the TLPs queued before it joined.
+  void new_head_queued(std::int64_t now_fs, std::int64_t ready_fs, int fc,
+                       std::uint32_t data_credits, std::uint64_t queued_before);
   // Counts the TLPs taken ahead whose arrival is at or before `now_fs` into the depth, one
   // arrival at a time (the maximum depth is the one a queue that took them at their arrival
   // would have reached). Const because reading the stats settles it.
@@ -251,6 +269,7 @@ private:
   // the trained parameters and the sockets, used at elaboration, on a new TLP shape or on a
   // stall, come last.
   EventCalendar &calendar_;
+  TlpPool &pool_; // completion trains make their TLPs from it
   std::int64_t flight_fs_;
   std::int64_t credit_return_fs_;
   std::int64_t busy_until_fs_ = 0;
@@ -271,6 +290,9 @@ private:
   std::uint32_t header_available_[kFcClasses];
   std::uint32_t data_available_[kFcClasses];
   std::uint32_t to_deliver_ = 0; // TLPs in in_flight_ that are not stand-ins
+  // The completions the trains in the completion queue have still to make, less one a train
+  // (its queue entry counts that one).
+  std::uint32_t train_completions_ = 0;
   // Which classes' credits the receiver limits (limits_ not 0: it advertises finite buffers).
   bool header_limited_[kFcClasses];
   bool data_limited_[kFcClasses];

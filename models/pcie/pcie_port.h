@@ -102,6 +102,13 @@ public:
   void send(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
   // Ingress END_REQ: the receive buffer the TLP held frees `delay_ps` from now (0 if negative).
   void release(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
+  // Answers the read `request` (taken from the caller, who has released its receive buffer) with
+  // completions of all its bytes, split as split_read_completions splits them, joining the
+  // link's queue `delay_ps` from now as one completion train (completion.h): the same TLPs at
+  // the same times as sending each, made as they reach the head of the queue.
+  void send_completions(tlm::tlm_generic_payload &request, std::uint16_t completer_id,
+                        std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,
+                        std::int64_t delay_ps);
   // What the owner answers for this port at connection (PortOwner). A link calls the owner's
   // tlp_departing, tlp_arriving and tlp_arrived itself, without the port.
   bool takes_early_arrivals() const { return owner_.takes_early_arrivals(); }

@@ -169,13 +169,11 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
   // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).
   std::uint64_t max_payload =
       params_.completion_max.count ? params_.completion_max.count : wiring_.mps_bytes;
-  split_read_completions(pool_, req, wiring_.host_bridge_id, max_payload,
-                         params_.read_completion_boundary.count,
-                         [&](tlm::tlm_generic_payload &cpl) {
-                           ++stats_.completions_sent;
-                           rp.send(cpl, ready);
-                         });
-  pool_.release(gp);
+  const std::uint64_t rcb = params_.read_completion_boundary.count;
+  stats_.completions_sent +=
+      read_completion_count(req.address, req.request_bytes, max_payload, rcb);
+  rp.send_completions(gp, wiring_.host_bridge_id, static_cast<std::uint32_t>(max_payload),
+                      static_cast<std::uint32_t>(rcb), ready);
 }
 
 void RootComplex::refuse(int port, tlm::tlm_generic_payload &gp) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "models/pcie/completion.h"
 #include "models/pcie/link.h"
 #include "tests/support/probe_endpoint.h"
 #include "tests/support/sim_harness.h"
@@ -212,6 +213,99 @@ TEST(Link, ASenderThatBreaksItsLookaheadIsCaught) {
   AheadRun broken = run_bursts(100000, 10000);
   EXPECT_NE(broken.error.find("sooner than the lookahead it promised"), std::string::npos)
       << broken.error;
+}
+
+// A completer answering reads: each burst a posted write and two reads (1 KiB from 0x1030,
+// so that the first completion ends on the 64-byte boundary, and 512 B), all ready 30 ns
+// later, into a receiver with completion buffers for four 256-byte TLPs that it
+// holds 150 ns. Sent as completion trains (PciePort::send_completions) or one by one.
+AheadRun run_read_answers(bool as_trains, std::int64_t promised_lookahead_ps) {
+  std::string text = run_in_child([&] {
+    sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    ModelTestContext test;
+    ProbeEndpoint a("a", test.context), b("b", test.context);
+    a.promised_lookahead_ps = promised_lookahead_ps;
+    a.send_delay_ps = 30000; // the writes too
+    b.hold_ps = 150000;
+    ReceiveCredits four_completions;
+    four_completions.header[2] = 4;
+    four_completions.data[2] = 64;
+    Link link("link", gen3x8(), ReceiveCredits{}, four_completions, test.context);
+    link.connect(a.port, b.port);
+    struct Answers : sc_core::sc_module {
+      SC_HAS_PROCESS(Answers);
+      Answers(sc_core::sc_module_name n, ProbeEndpoint &e, TlpPool &pool, bool as_trains)
+          : sc_module(n), e_(e), pool_(pool), as_trains_(as_trains) {
+        SC_THREAD(go);
+      }
+      void answer(std::uint64_t address, std::uint32_t bytes) {
+        constexpr std::int64_t kReadyPs = 30000;
+        tlm::tlm_generic_payload &request = pool_.acquire();
+        TlpExtension &read = tlp_of(request);
+        read.type = TlpType::MRd;
+        read.address = address;
+        read.request_bytes = bytes;
+        read.requester_id = 0x0200;
+        if (as_trains_) {
+          e_.port.send_completions(request, 0x0100, 256, 64, kReadyPs);
+          return;
+        }
+        split_read_completions(pool_, read, 0x0100, 256, 64,
+                               [&](tlm::tlm_generic_payload &cpl) { e_.port.send(cpl, kReadyPs); });
+        pool_.release(request);
+      }
+      void go() {
+        for (int burst = 0; burst < 5; ++burst) {
+          e_.inject(TlpType::MWr, 0x8000, 128);
+          answer(0x1030, 1024);
+          answer(0x4000, 512);
+          wait(sc_core::sc_time(90 + 70 * burst, sc_core::SC_NS));
+        }
+      }
+      ProbeEndpoint &e_;
+      TlpPool &pool_;
+      bool as_trains_;
+    } answers("answers", a, test.pool, as_trains);
+    sc_core::sc_start();
+    nlohmann::json j;
+    j["received"] = arrivals_json(b);
+    j["departures"] = a.departures_ps;
+    const LinkDirectionStats &stats = link.a_to_b().stats();
+    j["credit_stalls"] = stats.credit_stalls;
+    j["max_queue_depth"] = stats.max_queue_depth;
+    j["busy_fs"] = stats.busy_fs;
+    if (!link.a_to_b().credits_restored() || test.pool.in_use() != 0)
+      throw std::runtime_error("credits not restored, or TLPs not returned, at quiescence");
+    return j.dump();
+  });
+  nlohmann::json j = nlohmann::json::parse(text);
+  AheadRun r;
+  for (const auto &arrival : j["received"])
+    r.arrivals.push_back(arrival["at"]);
+  r.departures = j["departures"].get<std::vector<std::int64_t>>();
+  r.credit_stalls = j["credit_stalls"];
+  r.max_queue_depth = j["max_queue_depth"];
+  r.busy_fs = j["busy_fs"];
+  r.error = j["received"].dump(); // the received TLPs in full, to compare
+  return r;
+}
+
+TEST(Link, ACompletionTrainSendsWhatSendingEachCompletionSends) {
+  for (std::int64_t lookahead : {std::int64_t{0}, std::int64_t{30000}}) {
+    SCOPED_TRACE(lookahead);
+    AheadRun each = run_read_answers(false, lookahead);
+    AheadRun trains = run_read_answers(true, lookahead);
+    // 5 bursts of a write and 5 + 2 completions (1 KiB from 0x1030: 208, 256, 256, 256, 48).
+    ASSERT_EQ(each.arrivals.size(), 5u * 8);
+    EXPECT_EQ(trains.error, each.error); // every TLP: time, type, address, payload
+    EXPECT_EQ(trains.departures, each.departures);
+    EXPECT_EQ(trains.credit_stalls, each.credit_stalls);
+    EXPECT_EQ(trains.max_queue_depth, each.max_queue_depth);
+    EXPECT_EQ(trains.busy_fs, each.busy_fs);
+    // Heads waited for credits and the queue held several completions.
+    EXPECT_GT(each.credit_stalls, 0u);
+    EXPECT_GT(each.max_queue_depth, 4u);
+  }
 }
 
 // A device with a port that no link connects.
