@@ -357,15 +357,14 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
     transmit_eligible(now_fs);
     reschedule(now_fs);
   } else if (new_head) {
-    new_head_queued(now_fs, ready, fc, data_credits, all_queued() - 1);
+    new_head_queued(now_fs, ready, fc, data_credits, 1);
   }
   // Otherwise a TLP behind another of its class changes no queue head, so the wake-up asked
   // for after the last change still holds (and the flag of a credit-blocked head too).
 }
 
 inline void LinkDirection::new_head_queued(std::int64_t now_fs, std::int64_t ready_fs, int fc,
-                                           std::uint32_t data_credits,
-                                           std::uint64_t queued_before) {
+                                           std::uint32_t data_credits, std::uint64_t joined) {
   // reschedule() would ask for the earliest of what the last request covered (nothing that
   // changed since went without a new request) and what this TLP adds: its ready time, the
   // serializer's freeing if the queues were empty (next_wake_fs counts it only then), and
@@ -379,7 +378,7 @@ inline void LinkDirection::new_head_queued(std::int64_t now_fs, std::int64_t rea
       asked_ps < 0 ? std::numeric_limits<std::int64_t>::max() : asked_ps * kFsPerPs - kFsPerPs + 1;
   const bool covered =
       ready_fs >= covered_from_fs && !credit_blocked_ &&
-      (queued_before > 0 || busy_until_fs_ <= now_fs || busy_until_fs_ >= covered_from_fs) &&
+      (all_queued() > joined || busy_until_fs_ <= now_fs || busy_until_fs_ >= covered_from_fs) &&
       has_credits(fc, data_credits);
   if (!covered)
     reschedule(now_fs);
@@ -406,7 +405,6 @@ void LinkDirection::queue_completions(tlm::tlm_generic_payload &request, std::ui
   if (ready <= last_ahead_start_fs_)
     sent_inside_lookahead(ready);
   count_arrived(now_fs);
-  const std::uint64_t queued_before = all_queued();
   const std::uint64_t first_seq = seq_;
   seq_ += completions;
   const std::uint32_t data_credits = (train_next_bytes(train) + 15) / 16;
@@ -419,7 +417,7 @@ void LinkDirection::queue_completions(tlm::tlm_generic_payload &request, std::ui
     for (std::uint32_t i = completions; i-- > 0;)
       observer_->queue_depth_changed(*this, depth - i, now_fs);
   if (queue.top().seq == first_seq)
-    new_head_queued(now_fs, ready, kCompletionClass, data_credits, queued_before);
+    new_head_queued(now_fs, ready, kCompletionClass, data_credits, completions);
 }
 
 void LinkDirection::sent_inside_lookahead(std::int64_t ready_fs) const {

@@ -232,9 +232,9 @@ private:
   // sends, and moves the train on (or, with that one its last, takes it off the queue).
   tlm::tlm_generic_payload &take_from_train();
   // After a TLP (or train) became the head of its class's queue at `now_fs`, ready later: asks
-  // for the wake-up it may need. `queued_before`: the TLPs queued before it joined.
+  // for the wake-up it may need. `joined`: the TLPs that just joined (a train's completions).
   void new_head_queued(std::int64_t now_fs, std::int64_t ready_fs, int fc,
-                       std::uint32_t data_credits, std::uint64_t queued_before);
+                       std::uint32_t data_credits, std::uint64_t joined);
   // Counts the TLPs taken ahead whose arrival is at or before `now_fs` into the depth, one
   // arrival at a time (the maximum depth is the one a queue that took them at their arrival
   // would have reached). Const because reading the stats settles it.
