@@ -45,19 +45,30 @@ inline std::uint32_t next_completion_bytes(std::uint64_t address, std::uint32_t 
       remaining, end_limit > address ? end_limit - address : max_payload_bytes));
 }
 
+// Calls each(address, payload_bytes, remaining) for the completions, in address order, that
+// answer a read of `remaining` bytes from `address`, split as above.
+template <class Each>
+void for_each_read_completion(std::uint64_t address, std::uint32_t remaining,
+                              std::uint64_t max_payload_bytes, std::uint64_t rcb_bytes,
+                              Each &&each) {
+  while (remaining > 0) {
+    std::uint32_t chunk = next_completion_bytes(address, remaining, max_payload_bytes, rcb_bytes);
+    each(address, chunk, remaining);
+    address += chunk;
+    remaining -= chunk;
+  }
+}
+
 // Answers the read `request` with completions of all its bytes, split as above.
 // Calls send(completion) for each, in address order.
 template <class Send>
 void split_read_completions(TlpPool &pool, const TlpExtension &request, std::uint16_t completer_id,
                             std::uint64_t max_payload_bytes, std::uint64_t rcb_bytes, Send &&send) {
-  std::uint64_t address = request.address;
-  std::uint32_t remaining = request.request_bytes;
-  while (remaining > 0) {
-    std::uint32_t chunk = next_completion_bytes(address, remaining, max_payload_bytes, rcb_bytes);
-    send(make_completion(pool, request, completer_id, chunk, remaining, address));
-    address += chunk;
-    remaining -= chunk;
-  }
+  for_each_read_completion(
+      request.address, request.request_bytes, max_payload_bytes, rcb_bytes,
+      [&](std::uint64_t address, std::uint32_t chunk, std::uint32_t remaining) {
+        send(make_completion(pool, request, completer_id, chunk, remaining, address));
+      });
 }
 
 // A completion train: a read request whose completions its completer's egress link makes one
@@ -84,12 +95,8 @@ inline std::uint32_t read_completion_count(std::uint64_t address, std::uint32_t 
                                            std::uint64_t max_payload_bytes,
                                            std::uint64_t rcb_bytes) {
   std::uint32_t count = 0;
-  while (remaining > 0) {
-    std::uint32_t chunk = next_completion_bytes(address, remaining, max_payload_bytes, rcb_bytes);
-    address += chunk;
-    remaining -= chunk;
-    ++count;
-  }
+  for_each_read_completion(address, remaining, max_payload_bytes, rcb_bytes,
+                           [&count](std::uint64_t, std::uint32_t, std::uint32_t) { ++count; });
   return count;
 }
 inline std::uint32_t train_completions_left(const TlpExtension &train) {

@@ -43,7 +43,7 @@ std::int64_t LinkDirection::serialization_fs(TlpType type, bool address_64bit,
 }
 
 std::uint32_t LinkDirection::data_credits_of(const TlpExtension &tlp) {
-  return (tlp.payload_bytes + 15) / 16;
+  return data_credits_for(tlp.payload_bytes);
 }
 
 bool LinkDirection::has_credits(int fc, std::uint32_t data_credits) const {
@@ -88,7 +88,7 @@ tlm::tlm_generic_payload &LinkDirection::take_from_train() {
   } else {
     // The next completion had the next sequence number: the train's were taken together.
     head.seq += 1;
-    head.data_credits = (train_next_bytes(train) + 15) / 16;
+    head.data_credits = data_credits_for(train_next_bytes(train));
     --train_completions_;
   }
   return completion;
@@ -407,7 +407,7 @@ void LinkDirection::queue_completions(tlm::tlm_generic_payload &request, std::ui
   count_arrived(now_fs);
   const std::uint64_t first_seq = seq_;
   seq_ += completions;
-  const std::uint32_t data_credits = (train_next_bytes(train) + 15) / 16;
+  const std::uint32_t data_credits = data_credits_for(train_next_bytes(train));
   ArrivalOrderedQueue<Queued> &queue = queues_[kCompletionClass];
   queue.push(Queued{ready, first_seq, data_credits, &request, now_fs});
   train_completions_ += completions - 1;
@@ -462,64 +462,6 @@ void LinkDirection::count_arrived_slow(std::int64_t now_fs) const {
   }
 }
 
-void LinkDirection::set_observer(LinkObserver *observer) {
-  observer_ = observer;
-  if (observer_ && !depth_probe_)
-    depth_probe_ = std::make_unique<DepthProbe>(*this);
-}
-
-void LinkDirection::DepthProbe::arrival_expected(std::int64_t at_fs) {
-  arrivals_.push(Ahead{at_fs});
-  direction_.calendar_.wake_at(*this, at_fs / kFsPerPs);
-}
-
-void LinkDirection::DepthProbe::start_decided(const tlm::tlm_generic_payload &gp,
-                                              std::int64_t start_fs, std::int64_t end_fs) {
-  Start start;
-  start.start_fs = start_fs;
-  start.end_fs = end_fs;
-  static_cast<TlpFields &>(start.tlp) = tlp_of(gp);
-  starts_.push_back(start);
-  direction_.calendar_.wake_at(*this, start_fs / kFsPerPs);
-}
-
-void LinkDirection::DepthProbe::run() {
-  const LinkDirection &d = direction_;
-  const std::int64_t now_fs = now_ps() * kFsPerPs;
-  std::size_t arrived = 0;
-  while (arrived < d.ahead_.size() && d.ahead_[arrived].at_fs <= now_fs)
-    ++arrived;
-  std::size_t started = 0;
-  while (started < starts_.size() && starts_[started].start_fs <= now_fs)
-    ++started;
-  bool arrival_now = false; // woken (also) for an arrival: this picosecond's, or earlier
-  while (!arrivals_.empty() && arrivals_.top().at_fs / kFsPerPs <= now_fs / kFsPerPs) {
-    arrivals_.pop();
-    arrival_now = true;
-  }
-  // Queued now: what the queues hold, less what was taken ahead and has not arrived yet, plus
-  // what was started ahead and has not started yet. An arrival at a start's own picosecond
-  // counts before the start, as the link counts it.
-  const std::uint64_t held = d.all_queued() - (d.ahead_.size() - arrived);
-  const std::uint64_t later = starts_.size() - started;
-  LinkObserver *observer = d.observer_;
-  if (!observer) { // taken away: nothing more to report
-    starts_.clear();
-    return;
-  }
-  if (arrival_now)
-    observer->queue_depth_changed(d, held + later + started, now_fs);
-  for (std::size_t i = 0; i < started; ++i) {
-    observer->tlp_on_wire(d, starts_.front().tlp, now_fs, starts_.front().end_fs);
-    starts_.pop_front();
-    observer->queue_depth_changed(d, held + later + started - 1 - i, now_fs);
-  }
-  if (!starts_.empty())
-    d.calendar_.wake_at(*this, starts_.front().start_fs / kFsPerPs);
-  if (!arrivals_.empty())
-    d.calendar_.wake_at(*this, arrivals_.top().at_fs / kFsPerPs);
-}
-
 bool LinkDirection::idle() const {
   return to_deliver_ == 0 && queues_[0].empty() && queues_[1].empty() && queues_[2].empty();
 }
@@ -553,7 +495,7 @@ std::string LinkDirection::describe_outstanding() const {
     const bool train = c == kCompletionClass && is_completion_train(head);
     const TlpType head_type = train ? TlpType::CplD : head.type;
     const std::uint32_t head_bytes = train ? train_next_bytes(head) : head.payload_bytes;
-    const std::uint32_t need = (head_bytes + 15) / 16;
+    const std::uint32_t need = data_credits_for(head_bytes);
     out += fmt::format("{} {} TLP(s) queued", queued_tlps(c), names[c]);
     if (!has_credits(c, need)) {
       out += fmt::format(", head {} of {} B waits for credits ({} {}/{}, {} {}/{} available, "

@@ -220,6 +220,8 @@ private:
   void absorb_credits(std::int64_t now_fs);
   bool has_credits(int fc, std::uint32_t data_credits) const;
   static std::uint32_t data_credits_of(const TlpExtension &tlp);
+  // Flow-control data credits (16 bytes each) a payload of `bytes` takes.
+  static std::uint32_t data_credits_for(std::uint32_t bytes) { return (bytes + 15) / 16; }
   // The TLPs queued: a completion train counts each completion it has still to make.
   std::uint64_t all_queued() const {
     return queues_[0].size() + queues_[1].size() + queues_[2].size() + train_completions_;
