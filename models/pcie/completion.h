@@ -89,19 +89,13 @@ inline std::uint32_t train_next_bytes(const TlpExtension &train) {
   return next_completion_bytes(train.address, train.request_bytes, train.payload_bytes,
                                train.byte_count);
 }
-// The number of completions split_read_completions answers a read of `remaining` bytes from
-// `address` with.
-inline std::uint32_t read_completion_count(std::uint64_t address, std::uint32_t remaining,
-                                           std::uint64_t max_payload_bytes,
-                                           std::uint64_t rcb_bytes) {
+// The completions the train has still to make.
+inline std::uint32_t train_completions_left(const TlpExtension &train) {
   std::uint32_t count = 0;
-  for_each_read_completion(address, remaining, max_payload_bytes, rcb_bytes,
+  for_each_read_completion(train.address, train.request_bytes, train.payload_bytes,
+                           train.byte_count,
                            [&count](std::uint64_t, std::uint32_t, std::uint32_t) { ++count; });
   return count;
-}
-inline std::uint32_t train_completions_left(const TlpExtension &train) {
-  return read_completion_count(train.address, train.request_bytes, train.payload_bytes,
-                               train.byte_count);
 }
 // The train's next completion; the train moves past it (request_bytes 0: it was the last).
 inline tlm::tlm_generic_payload &train_take_next(TlpPool &pool, TlpExtension &train) {

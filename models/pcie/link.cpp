@@ -384,9 +384,10 @@ inline void LinkDirection::new_head_queued(std::int64_t now_fs, std::int64_t rea
     reschedule(now_fs);
 }
 
-void LinkDirection::queue_completions(tlm::tlm_generic_payload &request, std::uint16_t completer_id,
-                                      std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,
-                                      std::int64_t delay_ps) {
+std::uint32_t LinkDirection::queue_completions(tlm::tlm_generic_payload &request,
+                                               std::uint16_t completer_id,
+                                               std::uint32_t max_payload_bytes,
+                                               std::uint32_t rcb_bytes, std::int64_t delay_ps) {
   TlpExtension &train = tlp_of(request);
   start_completion_train(train, completer_id, max_payload_bytes, rcb_bytes);
   const std::uint32_t completions = train_completions_left(train);
@@ -398,7 +399,7 @@ void LinkDirection::queue_completions(tlm::tlm_generic_payload &request, std::ui
     while (train.request_bytes > 0)
       queue_tlp(train_take_next(pool_, train), delay_ps);
     pool_.release(request);
-    return;
+    return completions;
   }
   // As queue_tlp would do for each in turn, ready later: none starts while they join, so they
   // join together, with consecutive sequence numbers, the depth rising by one at each.
@@ -418,6 +419,7 @@ void LinkDirection::queue_completions(tlm::tlm_generic_payload &request, std::ui
       observer_->queue_depth_changed(*this, depth - i, now_fs);
   if (queue.top().seq == first_seq)
     new_head_queued(now_fs, ready, kCompletionClass, data_credits, completions);
+  return completions;
 }
 
 void LinkDirection::sent_inside_lookahead(std::int64_t ready_fs) const {

@@ -104,10 +104,11 @@ public:
   void queue_tlp(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
   // From the sending port (PciePort::send_completions): the completions of the read `request`
   // join the completion queue `delay_ps` (>= 0) from now as one train, made one at a time as
-  // each reaches the head; the link returns the request to the pool after the last.
-  void queue_completions(tlm::tlm_generic_payload &request, std::uint16_t completer_id,
-                         std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,
-                         std::int64_t delay_ps);
+  // each reaches the head; the link returns the request to the pool after the last. Returns
+  // the number of completions.
+  std::uint32_t queue_completions(tlm::tlm_generic_payload &request, std::uint16_t completer_id,
+                                  std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,
+                                  std::int64_t delay_ps);
   // From the receiving port (ingress END_REQ): the buffer the TLP held frees `delay_ps` (>= 0)
   // from now, and its credits travel back.
   void buffer_freed(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);

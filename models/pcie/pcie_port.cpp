@@ -40,13 +40,14 @@ void PciePort::release(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
   ingress_link_->buffer_freed(gp, std::max<std::int64_t>(0, delay_ps));
 }
 
-void PciePort::send_completions(tlm::tlm_generic_payload &request, std::uint16_t completer_id,
-                                std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,
-                                std::int64_t delay_ps) {
+std::uint32_t PciePort::send_completions(tlm::tlm_generic_payload &request,
+                                         std::uint16_t completer_id,
+                                         std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,
+                                         std::int64_t delay_ps) {
   if (!egress_link_)
     unconnected("sent");
-  egress_link_->queue_completions(request, completer_id, max_payload_bytes, rcb_bytes,
-                                  std::max<std::int64_t>(0, delay_ps));
+  return egress_link_->queue_completions(request, completer_id, max_payload_bytes, rcb_bytes,
+                                         std::max<std::int64_t>(0, delay_ps));
 }
 
 tlm::tlm_sync_enum PciePort::nb_transport_fw(tlm::tlm_generic_payload &gp, tlm::tlm_phase &phase,

@@ -105,10 +105,11 @@ public:
   // Answers the read `request` (taken from the caller, who has released its receive buffer) with
   // completions of all its bytes, split as split_read_completions splits them, joining the
   // link's queue `delay_ps` from now as one completion train (completion.h): the same TLPs at
-  // the same times as sending each, made as they reach the head of the queue.
-  void send_completions(tlm::tlm_generic_payload &request, std::uint16_t completer_id,
-                        std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,
-                        std::int64_t delay_ps);
+  // the same times as sending each, made as they reach the head of the queue. Returns the
+  // number of completions.
+  std::uint32_t send_completions(tlm::tlm_generic_payload &request, std::uint16_t completer_id,
+                                 std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,
+                                 std::int64_t delay_ps);
   // What the owner answers for this port at connection (PortOwner). A link calls the owner's
   // tlp_departing, tlp_arriving and tlp_arrived itself, without the port.
   bool takes_early_arrivals() const { return owner_.takes_early_arrivals(); }

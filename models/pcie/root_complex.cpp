@@ -169,11 +169,9 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
   // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).
   std::uint64_t max_payload =
       params_.completion_max.count ? params_.completion_max.count : wiring_.mps_bytes;
-  const std::uint64_t rcb = params_.read_completion_boundary.count;
-  stats_.completions_sent +=
-      read_completion_count(req.address, req.request_bytes, max_payload, rcb);
-  rp.send_completions(gp, wiring_.host_bridge_id, static_cast<std::uint32_t>(max_payload),
-                      static_cast<std::uint32_t>(rcb), ready);
+  stats_.completions_sent += rp.send_completions(
+      gp, wiring_.host_bridge_id, static_cast<std::uint32_t>(max_payload),
+      static_cast<std::uint32_t>(params_.read_completion_boundary.count), ready);
 }
 
 void RootComplex::refuse(int port, tlm::tlm_generic_payload &gp) {
