@@ -74,24 +74,22 @@ HostMemory::HostMemory(sc_core::sc_module_name name, const HostMemoryParams &par
       ps_per_byte_per_channel_(1e12 * std::max(params.channels, 1) /
                                params.bandwidth.bytes_per_second),
       channels_(static_cast<std::size_t>(std::max(params.channels, 1))),
+      interleave_{FixedDivisor(std::max<std::uint64_t>(params.interleave.count, 1)),
+                  FixedDivisor(channels_.size())},
       llc_(params.llc_size, params.llc_io_size) {
   socket.register_b_transport(this, &HostMemory::b_transport);
 }
-
-namespace {
 
 // Channel of interleave block `block`: within each group of `channels` consecutive blocks
 // every channel takes one in turn, and a hash of the group number rotates the order from one
 // group to the next. Memory controllers hash upper address bits into the channel select for
 // the same reason: a power-of-two stride (one 256 B read per 4 KiB page) would otherwise land
 // on a single channel.
-std::size_t channel_of(std::uint64_t block, std::size_t channels) {
-  std::uint64_t group = block / channels;
+std::size_t HostMemory::Interleave::channel_of(std::uint64_t block) const {
+  std::uint64_t group = channels.quotient(block);
   std::uint64_t rotation = (group * 0x9e3779b97f4a7c15ull) >> 32; // Fibonacci hashing
-  return static_cast<std::size_t>((block % channels + rotation) % channels);
+  return static_cast<std::size_t>(channels.remainder(channels.remainder(block) + rotation));
 }
-
-} // namespace
 
 template <class F>
 void HostMemory::for_each_block(std::uint64_t address, std::uint64_t bytes, F &&serve) {
@@ -99,11 +97,11 @@ void HostMemory::for_each_block(std::uint64_t address, std::uint64_t bytes, F &&
     serve(channels_.front(), bytes);
     return;
   }
-  std::uint64_t granule = params_.interleave.count;
+  const std::uint64_t granule = interleave_.granule.divisor();
   do {
-    std::uint64_t block = address / granule;
+    std::uint64_t block = interleave_.granule.quotient(address);
     std::uint64_t in_block = std::min(bytes, (block + 1) * granule - address);
-    serve(channels_[channel_of(block, channels_.size())], in_block);
+    serve(channels_[interleave_.channel_of(block)], in_block);
     address += in_block;
     bytes -= in_block;
   } while (bytes > 0);

@@ -17,6 +17,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "models/common/fixed_divisor.h"
 #include "models/common/params.h"
 #include "models/common/sim_time.h"
 #include "models/common/stats.h"
@@ -106,9 +107,16 @@ private:
   std::pair<std::int64_t, std::int64_t> book_dram(std::uint64_t address, std::uint64_t bytes,
                                                   std::int64_t now_ps, std::int64_t arrive_ps);
 
+  // The interleave's granule and channel count, divided by at every access.
+  struct Interleave {
+    FixedDivisor granule, channels;
+    std::size_t channel_of(std::uint64_t block) const;
+  };
+
   HostMemoryParams params_;
   double ps_per_byte_per_channel_;
   std::vector<TimeOrderedServer> channels_;
+  Interleave interleave_;
   LastLevelCache llc_;
   HostMemoryStats stats_;
   RememberedTime answer_delay_; // an idle memory answers every access in the same time

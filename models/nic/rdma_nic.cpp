@@ -138,7 +138,7 @@ std::int64_t RdmaNic::completion_drained_ps(std::uint32_t bytes, std::int64_t re
 DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
   if (mtt_) {
     std::uint64_t page = mtt_->page_of(address);
-    std::uint64_t line = page / pages_per_mtt_line_;
+    std::uint64_t line = pages_per_mtt_line_.quotient(page);
     if (fetch_pending(FetchKind::MttLine, line))
       return Gate::Wait;
     if (!mtt_->contains(page)) {
@@ -154,8 +154,9 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
     // Sequential prefetch: halfway through a line, fetch the next one so that a streaming
     // transfer does not stall on every line (if a tag is spare for it; no retry otherwise).
     std::uint64_t next = line + 1;
-    if (page % pages_per_mtt_line_ == pages_per_mtt_line_ / 2 && free_tag_count() > 1 &&
-        !mtt_->contains(next * pages_per_mtt_line_) && !fetch_pending(FetchKind::MttLine, next)) {
+    if (pages_per_mtt_line_.remainder(page) == pages_per_mtt_line_.divisor() / 2 &&
+        free_tag_count() > 1 && !mtt_->contains(next * pages_per_mtt_line_.divisor()) &&
+        !fetch_pending(FetchKind::MttLine, next)) {
       int id = start_fetch(FetchKind::MttLine, next, mtt_line_address(next),
                            static_cast<std::uint32_t>(nic_params_.mtt_fetch_bytes.count),
                            AddressType::Untranslated);
@@ -216,8 +217,8 @@ void RdmaNic::fetch_completed(int fetch_id) {
   free_fetches_.push_back(fetch_id);
   if (f.kind == FetchKind::MttLine) {
     // One read brings the entries of every page of the line.
-    for (std::uint64_t p = 0; p < pages_per_mtt_line_; ++p)
-      mtt_->insert(f.key * pages_per_mtt_line_ + p);
+    for (std::uint64_t p = 0; p < pages_per_mtt_line_.divisor(); ++p)
+      mtt_->insert(f.key * pages_per_mtt_line_.divisor() + p);
   } else {
     atc_->insert(f.key);
   }

@@ -12,6 +12,7 @@
 
 #include <systemc>
 
+#include "models/common/fixed_divisor.h"
 #include "models/common/stats.h"
 #include "models/dma/dma_engine.h"
 #include "models/iommu/translation_cache.h"
@@ -106,8 +107,8 @@ private:
   RdmaNicParams nic_params_;
   std::unique_ptr<TranslationCache> mtt_;
   std::unique_ptr<TranslationCache> atc_;
-  std::uint64_t pages_per_mtt_line_;
-  std::vector<Fetch> fetches_; // indexed by fetch id; ids of finished fetches are reused
+  FixedDivisor pages_per_mtt_line_; // divided by at every request
+  std::vector<Fetch> fetches_;      // indexed by fetch id; ids of finished fetches are reused
   std::vector<int> free_fetches_;
   RdmaNicStats nic_stats_;
   std::int64_t network_rx_until_ps_ = 0; // line-rate arrival of RDMA WRITE data

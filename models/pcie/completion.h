@@ -40,7 +40,11 @@ inline tlm::tlm_generic_payload &make_completion(TlpPool &pool, const TlpExtensi
 inline std::uint32_t next_completion_bytes(std::uint64_t address, std::uint32_t remaining,
                                            std::uint64_t max_payload_bytes,
                                            std::uint64_t rcb_bytes) {
-  std::uint64_t end_limit = (address + max_payload_bytes) / rcb_bytes * rcb_bytes;
+  // The boundary at or below address + max_payload_bytes; by a mask for a power-of-two RCB
+  // (PCIe's are 64 and 128 bytes), since a division costs tens of cycles per completion.
+  const std::uint64_t limit = address + max_payload_bytes;
+  const std::uint64_t end_limit =
+      (rcb_bytes & (rcb_bytes - 1)) == 0 ? limit & ~(rcb_bytes - 1) : limit / rcb_bytes * rcb_bytes;
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(
       remaining, end_limit > address ? end_limit - address : max_payload_bytes));
 }

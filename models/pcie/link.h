@@ -350,4 +350,16 @@ private:
   LinkDirection b_to_a_;
 };
 
+inline void PciePort::send(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
+  if (!egress_link_)
+    unconnected("sent");
+  egress_link_->queue_tlp(gp, delay_ps > 0 ? delay_ps : 0);
+}
+
+inline void PciePort::release(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
+  if (!ingress_link_)
+    unconnected("released");
+  ingress_link_->buffer_freed(gp, delay_ps > 0 ? delay_ps : 0);
+}
+
 } // namespace pciesim

@@ -28,18 +28,6 @@ void PciePort::unconnected(const char *what) const {
                          ", which no link connects");
 }
 
-void PciePort::send(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
-  if (!egress_link_)
-    unconnected("sent");
-  egress_link_->queue_tlp(gp, std::max<std::int64_t>(0, delay_ps));
-}
-
-void PciePort::release(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
-  if (!ingress_link_)
-    unconnected("released");
-  ingress_link_->buffer_freed(gp, std::max<std::int64_t>(0, delay_ps));
-}
-
 std::uint32_t PciePort::send_completions(tlm::tlm_generic_payload &request,
                                          std::uint16_t completer_id,
                                          std::uint32_t max_payload_bytes, std::uint32_t rcb_bytes,

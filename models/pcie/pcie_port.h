@@ -99,9 +99,10 @@ public:
   int index() const { return index_; }
 
   // Egress BEGIN_REQ: the TLP joins the link's queue `delay_ps` from now (0 if negative).
-  void send(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
+  // Inline (defined in link.h): every TLP a component sends or frees goes through these.
+  inline void send(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
   // Ingress END_REQ: the receive buffer the TLP held frees `delay_ps` from now (0 if negative).
-  void release(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
+  inline void release(tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
   // Answers the read `request` (taken from the caller, who has released its receive buffer) with
   // completions of all its bytes, split as split_read_completions splits them, joining the
   // link's queue `delay_ps` from now as one completion train (completion.h): the same TLPs at
@@ -169,3 +170,7 @@ std::vector<ParamField<PortCapabilities>> port_fields(const PortDefaults &defaul
 PortCapabilities port_capabilities_from(const ParamSet &params);
 
 } // namespace pciesim
+
+// The definitions of PciePort's inline calls, which need the link's class: link.h includes this
+// header first, so either may be included first.
+#include "models/pcie/link.h"
