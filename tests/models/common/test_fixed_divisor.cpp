@@ -1,4 +1,5 @@
 #include <cstdint>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -12,13 +13,20 @@ namespace {
 // still divide: the interleave, the completion split and the MTT lines rely on it.
 TEST(FixedDivisor, QuotientAndRemainderAreThoseOfDivision) {
   std::uint64_t state = 7;
-  for (std::uint64_t divisor : {1ull, 2ull, 3ull, 6ull, 8ull, 12ull, 64ull, 256ull, 4096ull,
-                                1ull << 40, 1000000007ull, (1ull << 63) + 1}) {
+  std::vector<std::uint64_t> divisors;
+  for (std::uint64_t d = 1; d <= 300; ++d)
+    divisors.push_back(d);
+  for (std::uint64_t d :
+       {1000000007ull, (1ull << 32) - 1, 1ull << 40, (1ull << 63) - 25, (1ull << 63) + 1, ~0ull})
+    divisors.push_back(d);
+  for (std::uint64_t divisor : divisors) {
     const FixedDivisor fixed(divisor);
     EXPECT_EQ(fixed.divisor(), divisor);
-    for (int i = 0; i < 1000; ++i) {
+    for (int i = 0; i < 400; ++i) {
+      // The largest values first (where a multiply-and-shift would lose a bit), then random
+      // ones of every magnitude.
       const std::uint64_t value =
-          i < 3 ? std::uint64_t{0} - static_cast<unsigned>(i) : splitmix64_next(state) >> (i % 64);
+          i < 4 ? ~std::uint64_t{0} - static_cast<unsigned>(i) : splitmix64_next(state) >> (i % 64);
       ASSERT_EQ(fixed.quotient(value), value / divisor) << value << " / " << divisor;
       ASSERT_EQ(fixed.remainder(value), value % divisor) << value << " % " << divisor;
     }
