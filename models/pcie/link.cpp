@@ -351,11 +351,7 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
     if (depth_probe_)
       depth_probe_->arrival_expected(joined_fs);
   } else {
-    // TLPs started ahead at a later time are still queued now.
-    std::uint64_t depth = depth_at(now_fs + 1);
-    stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
-    if (observer_)
-      observer_->queue_depth_changed(*this, depth, now_fs);
+    joined_now(now_fs, 1);
   }
   if (ready <= now_fs) {
     transmit_eligible(now_fs);
@@ -365,6 +361,15 @@ tlm::tlm_sync_enum LinkDirection::nb_transport_bw(tlm::tlm_generic_payload &gp,
   }
   // Otherwise a TLP behind another of its class changes no queue head, so the wake-up asked
   // for after the last change still holds (and the flag of a credit-blocked head too).
+}
+
+inline void LinkDirection::joined_now(std::int64_t now_fs, std::uint32_t joined) {
+  // TLPs started ahead at a later time are still queued now.
+  const std::uint64_t depth = depth_at(now_fs + 1);
+  stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
+  if (observer_)
+    for (std::uint32_t i = joined; i-- > 0;)
+      observer_->queue_depth_changed(*this, depth - i, now_fs);
 }
 
 inline void LinkDirection::new_head_queued(std::int64_t now_fs, std::int64_t ready_fs, int fc,
@@ -416,11 +421,7 @@ std::uint32_t LinkDirection::queue_completions(tlm::tlm_generic_payload &request
   ArrivalOrderedQueue<Queued> &queue = queues_[kCompletionClass];
   queue.push(Queued{ready, first_seq, data_credits, &request, now_fs});
   train_completions_ += completions - 1;
-  const std::uint64_t depth = depth_at(now_fs + 1);
-  stats_.max_queue_depth = std::max(stats_.max_queue_depth, depth);
-  if (observer_)
-    for (std::uint32_t i = completions; i-- > 0;)
-      observer_->queue_depth_changed(*this, depth - i, now_fs);
+  joined_now(now_fs, completions);
   if (queue.top().seq == first_seq)
     new_head_queued(now_fs, ready, kCompletionClass, data_credits, completions);
   return completions;

@@ -234,6 +234,9 @@ private:
   // The head of the completion queue, a train: makes its next completion, which the caller
   // sends, and moves the train on (or, with that one its last, takes it off the queue).
   tlm::tlm_generic_payload &take_from_train();
+  // After `joined` TLPs (a train's completions, or one TLP) joined the queues at `now_fs`: the
+  // depth rises by one at each, into the stats and to the observer.
+  void joined_now(std::int64_t now_fs, std::uint32_t joined);
   // After a TLP (or train) became the head of its class's queue at `now_fs`, ready later: asks
   // for the wake-up it may need. `joined`: the TLPs that just joined (a train's completions).
   void new_head_queued(std::int64_t now_fs, std::int64_t ready_fs, int fc,
