@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libsystemc-dev libboost-graph-dev nlohmann-json3-dev libcli11-dev libvalijson-dev libfmt-dev
-  libssl-dev # libcrypto: SHA-256 of a sweep's inputs
+  nettle-dev # SHA-256 of a sweep's inputs
   libgtest-dev libgmock-dev graphviz libxml2-utils
   libxml2-dev # the tests parse report SVG/HTML with libxml2
   gtkwave # its vcd2fst checks `run --vcd` output in the tests

@@ -1,5 +1,5 @@
 // Content hashes that tie a sweep's output directory to the exact inputs and program that made
-// it: SHA-256 (FIPS 180-4, from OpenSSL's libcrypto), and the identity of the running
+// it: SHA-256 (FIPS 180-4, from Nettle), and the identity of the running
 // executable.
 #pragma once
 
