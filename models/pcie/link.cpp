@@ -28,10 +28,10 @@ LinkDirection::LinkDirection(Link &link, SimContext &context, const std::string 
       flight_fs_ +
       static_cast<std::int64_t>(std::llround(trained.overheads.dllp_bytes * fs_per_wire_byte_));
   for (int c = 0; c < kFcClasses; ++c) {
-    header_available_[c] = limits_.header[c];
-    data_available_[c] = limits_.data[c];
     header_limited_[c] = limits_.header[c] != 0;
     data_limited_[c] = limits_.data[c] != 0;
+    header_available_[c] = full_header_credits(c);
+    data_available_[c] = full_data_credits(c);
   }
 }
 
@@ -47,9 +47,8 @@ std::uint32_t LinkDirection::data_credits_of(const TlpExtension &tlp) {
 }
 
 bool LinkDirection::has_credits(int fc, std::uint32_t data_credits) const {
-  bool header_ok = !header_limited_[fc] || header_available_[fc] >= 1;
-  bool data_ok = !data_limited_[fc] || data_available_[fc] >= data_credits;
-  return header_ok && data_ok;
+  // An unlimited class holds kUnlimitedCredits, which no TLP's needs reach.
+  return header_available_[fc] != 0 && data_available_[fc] >= data_credits;
 }
 
 void LinkDirection::absorb_credits(std::int64_t now_fs) {
@@ -485,7 +484,7 @@ bool LinkDirection::credits_restored() const {
     data[credit_returns_[i].fc_class] += credit_returns_[i].data;
   }
   for (int c = 0; c < kFcClasses; ++c)
-    if (header[c] != limits_.header[c] || data[c] != limits_.data[c])
+    if (header[c] != full_header_credits(c) || data[c] != full_data_credits(c))
       return false;
   return true;
 }

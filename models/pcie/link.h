@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -220,6 +221,16 @@ private:
   [[noreturn, gnu::cold, gnu::noinline]] void sent_inside_lookahead(std::int64_t ready_fs) const;
   void absorb_credits(std::int64_t now_fs);
   bool has_credits(int fc, std::uint32_t data_credits) const;
+  // What a class holds with every buffer free: the receiver's advertised credits, or for a
+  // class it does not limit kUnlimitedCredits, which the link never takes from (so that the
+  // per-TLP credit test needs no test of whether the class is limited).
+  static constexpr std::uint32_t kUnlimitedCredits = std::numeric_limits<std::uint32_t>::max();
+  std::uint32_t full_header_credits(int fc) const {
+    return header_limited_[fc] ? limits_.header[fc] : kUnlimitedCredits;
+  }
+  std::uint32_t full_data_credits(int fc) const {
+    return data_limited_[fc] ? limits_.data[fc] : kUnlimitedCredits;
+  }
   static std::uint32_t data_credits_of(const TlpExtension &tlp);
   // Flow-control data credits (16 bytes each) a payload of `bytes` takes.
   static std::uint32_t data_credits_for(std::uint32_t bytes) { return (bytes + 15) / 16; }
