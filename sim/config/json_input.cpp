@@ -12,8 +12,13 @@
 
 namespace pciesim {
 
-std::string escape_pointer_token(std::string_view token) {
-  std::string out;
+namespace {
+// Appends `token` to `out` as a JSON pointer token (RFC 6901: "~" as "~0", "/" as "~1").
+void append_pointer_token(std::string &out, std::string_view token) {
+  if (token.find_first_of("~/") == std::string_view::npos) {
+    out.append(token); // nearly every key: copied whole
+    return;
+  }
   for (char c : token) {
     if (c == '~')
       out += "~0";
@@ -22,6 +27,22 @@ std::string escape_pointer_token(std::string_view token) {
     else
       out += c;
   }
+}
+
+// `pointer` + "/" + the escaped `token`, in one allocation: a loader builds one per key read.
+std::string child_pointer(const std::string &pointer, std::string_view token) {
+  std::string out;
+  out.reserve(pointer.size() + 1 + token.size());
+  out.append(pointer);
+  out += '/';
+  append_pointer_token(out, token);
+  return out;
+}
+} // namespace
+
+std::string escape_pointer_token(std::string_view token) {
+  std::string out;
+  append_pointer_token(out, token);
   return out;
 }
 
@@ -94,8 +115,10 @@ public:
       throw InputError(file_, pointer_with(escape_pointer_token(k)), "a key with " + problem,
                        expected);
     });
+    // Every earlier key of this object already holds its value (place() puts each value, and
+    // each nested container, in the object as it starts), so the object itself tells.
     Frame &f = stack_.back();
-    if (!f.keys.insert(k).second)
+    if (f.container->contains(k))
       throw InputError(file_, pointer_with(escape_pointer_token(k)),
                        fmt::format("duplicate key \"{}\"", k), "each key once per object");
     f.pending_key = k;
@@ -133,7 +156,6 @@ private:
   struct Frame {
     Json *container;
     std::string token; // pointer token of this container within its parent
-    std::set<std::string> keys;
     std::string pending_key;
     std::size_t next_index = 0;
   };
@@ -194,7 +216,7 @@ private:
     Json *slot = place(std::move(v), &token);
     if (static_cast<int>(stack_.size()) >= kMaxJsonDepth)
       fail_here(fmt::format("nesting deeper than {} levels", kMaxJsonDepth), "a flatter document");
-    stack_.push_back(Frame{slot, token, {}, {}, 0});
+    stack_.push_back(Frame{slot, token, {}, 0});
     return true;
   }
   bool close() {
@@ -261,7 +283,7 @@ Node Node::at(std::string_view key) const {
   auto it = value_->find(key);
   if (it == value_->end())
     fail(fmt::format("missing key \"{}\"", key), fmt::format("a \"{}\" key", key));
-  return Node(doc_, &*it, pointer_ + "/" + escape_pointer_token(key));
+  return Node(doc_, &*it, child_pointer(pointer_, key));
 }
 
 std::optional<Node> Node::get(std::string_view key) const {
@@ -269,7 +291,7 @@ std::optional<Node> Node::get(std::string_view key) const {
   auto it = value_->find(key);
   if (it == value_->end())
     return std::nullopt;
-  return Node(doc_, &*it, pointer_ + "/" + escape_pointer_token(key));
+  return Node(doc_, &*it, child_pointer(pointer_, key));
 }
 
 std::string closest_spelling(const std::string &word, const std::vector<std::string> &candidates) {
@@ -309,7 +331,7 @@ void Node::allow_only(const std::vector<std::string> &allowed) const {
   require_object();
   for (auto it = value_->begin(); it != value_->end(); ++it) {
     if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
-      Node key(doc_, &*it, pointer_ + "/" + escape_pointer_token(it.key()));
+      Node key(doc_, &*it, child_pointer(pointer_, it.key()));
       std::string closest = closest_spelling(it.key(), allowed);
       if (!closest.empty())
         key.fail(fmt::format("unknown key \"{}\": did you mean \"{}\"?", it.key(), closest),
@@ -322,7 +344,12 @@ void Node::allow_only(const std::vector<std::string> &allowed) const {
 }
 
 void Node::allow_only(std::initializer_list<const char *> allowed) const {
-  allow_only(std::vector<std::string>(allowed.begin(), allowed.end()));
+  require_object();
+  // The list is only made (and allow_only(vector) names the key) when a key is not in it.
+  for (auto it = value_->begin(); it != value_->end(); ++it)
+    if (std::none_of(allowed.begin(), allowed.end(),
+                     [&](const char *name) { return it.key() == name; }))
+      allow_only(std::vector<std::string>(allowed.begin(), allowed.end()));
 }
 
 std::vector<std::string> Node::keys() const {
@@ -343,7 +370,7 @@ Node Node::at(std::size_t index) const {
   require_array();
   if (index >= value_->size())
     fail(fmt::format("no element {}", index));
-  return Node(doc_, &(*value_)[index], pointer_ + "/" + std::to_string(index));
+  return Node(doc_, &(*value_)[index], child_pointer(pointer_, std::to_string(index)));
 }
 
 std::vector<Node> Node::items() const {

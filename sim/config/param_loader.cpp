@@ -1,5 +1,6 @@
 #include "sim/config/param_loader.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -79,19 +80,30 @@ ParamValue parse_param_value(const ParamSpec &spec, const Node &node) {
 
 ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional<Node> &params,
                         const std::map<std::string, Node> &platform) {
+  // Which parameter each key given names (each key looked up once: a topology's components
+  // give a few of their table's dozens of parameters, and a large topology has many).
+  std::vector<std::optional<Node>> given_by_spec(specs.size());
   if (params) {
     params->require_object();
-    std::vector<std::string> names;
-    for (const ParamSpec &s : specs)
-      names.push_back(s.name);
-    params->allow_only(names);
+    for (const std::string &key : params->keys()) {
+      auto spec = std::find_if(specs.begin(), specs.end(),
+                               [&](const ParamSpec &s) { return s.name == key; });
+      if (spec == specs.end()) { // names the key and lists the table
+        std::vector<std::string> names;
+        for (const ParamSpec &s : specs)
+          names.push_back(s.name);
+        params->allow_only(names);
+      }
+      given_by_spec[static_cast<std::size_t>(spec - specs.begin())] = params->at(key);
+    }
   }
   std::vector<ParamValue> values;
   std::vector<bool> overridden;
   values.reserve(specs.size());
   overridden.reserve(specs.size());
-  for (const ParamSpec &spec : specs) {
-    std::optional<Node> given = params ? params->get(spec.name) : std::nullopt;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const ParamSpec &spec = specs[i];
+    const std::optional<Node> &given = given_by_spec[i];
     if (given) {
       values.push_back(parse_param_value(spec, *given));
       overridden.push_back(true);
@@ -119,7 +131,7 @@ ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional
     std::string problem = spec.check.problem(set);
     if (problem.empty())
       continue;
-    std::optional<Node> given = params ? params->get(spec.name) : std::nullopt;
+    const std::optional<Node> &given = given_by_spec[static_cast<std::size_t>(&spec - &specs[0])];
     if (given)
       given->fail(problem, spec.check.expected);
     if (params)
