@@ -8,7 +8,8 @@ namespace pciesim {
 
 ParamSet::ParamSet(const std::vector<ParamSpec> *specs, std::vector<ParamValue> values,
                    std::vector<bool> overridden)
-    : specs_(specs), values_(std::move(values)), overridden_(std::move(overridden)) {}
+    : specs_(specs), resolved_(std::make_shared<const Resolved>(
+                         Resolved{std::move(values), std::move(overridden)})) {}
 
 std::size_t ParamSet::index_of(const std::string &name) const {
   if (specs_)
@@ -20,30 +21,54 @@ std::size_t ParamSet::index_of(const std::string &name) const {
 }
 
 Bytes ParamSet::bytes(const std::string &name) const {
-  return std::get<Bytes>(values_[index_of(name)]);
+  return std::get<Bytes>(resolved_->values[index_of(name)]);
 }
 Duration ParamSet::duration(const std::string &name) const {
-  return std::get<Duration>(values_[index_of(name)]);
+  return std::get<Duration>(resolved_->values[index_of(name)]);
 }
 Bandwidth ParamSet::bandwidth(const std::string &name) const {
-  return std::get<Bandwidth>(values_[index_of(name)]);
+  return std::get<Bandwidth>(resolved_->values[index_of(name)]);
 }
 std::int64_t ParamSet::integer(const std::string &name) const {
-  return std::get<std::int64_t>(values_[index_of(name)]);
+  return std::get<std::int64_t>(resolved_->values[index_of(name)]);
 }
 bool ParamSet::boolean(const std::string &name) const {
-  return std::get<bool>(values_[index_of(name)]);
+  return std::get<bool>(resolved_->values[index_of(name)]);
 }
 const std::string &ParamSet::choice(const std::string &name) const {
-  return std::get<std::string>(values_[index_of(name)]);
+  return std::get<std::string>(resolved_->values[index_of(name)]);
 }
-bool ParamSet::overridden(const std::string &name) const { return overridden_[index_of(name)]; }
+bool ParamSet::overridden(const std::string &name) const {
+  return resolved_->overridden[index_of(name)];
+}
 
 void ParamSet::set(const std::string &name, ParamValue value) {
   std::size_t i = index_of(name);
-  if (value.index() != values_[i].index())
+  if (value.index() != resolved_->values[i].index())
     throw std::logic_error("parameter set with a value of the wrong kind: " + name);
-  values_[i] = std::move(value);
+  auto own = std::make_shared<Resolved>(*resolved_); // never changes what another set shares
+  own->values[i] = std::move(value);
+  resolved_ = std::move(own);
+}
+
+const std::shared_ptr<const ParamSet::Resolved> &ParamSet::no_values() {
+  static const auto empty = std::make_shared<const Resolved>();
+  return empty;
+}
+
+void ParamSetSharing::share(ParamSet &set) {
+  std::size_t distinct = 0;
+  for (const ParamSet &seen : seen_) {
+    if (!seen.same_table(set))
+      continue;
+    if (seen.same_values(set)) {
+      set = seen;
+      return;
+    }
+    ++distinct;
+  }
+  if (distinct < kDistinctPerTable)
+    seen_.push_back(set);
 }
 
 nlohmann::json value_to_json(const ParamValue &value) {
@@ -67,7 +92,7 @@ nlohmann::ordered_json ParamSet::to_json() const {
   if (!specs_)
     return out;
   for (std::size_t i = 0; i < specs_->size(); ++i)
-    out[(*specs_)[i].name] = value_to_json(values_[i]);
+    out[(*specs_)[i].name] = value_to_json(resolved_->values[i]);
   return out;
 }
 

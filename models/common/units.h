@@ -34,6 +34,10 @@ struct Duration {
 struct Bandwidth {
   double bytes_per_second = 0.0;
   double gb_per_s() const { return bytes_per_second / 1e9; }
+  // The same rate exactly (ParamSetSharing joins only sets that resolve to the same values).
+  friend bool operator==(Bandwidth a, Bandwidth b) {
+    return a.bytes_per_second == b.bytes_per_second;
+  }
 };
 
 // `exact_ps`, the time a server is busy moving some bytes, rounded to the nearest ps, and at

@@ -272,6 +272,7 @@ bool is_valid_component_id(const std::string &id) {
 } // namespace
 
 TopologyConfig load_topology(const Node &root) {
+  ParamSetSharing sharing; // equal parameter sets share one copy
   root.require_object();
   root.allow_only(
       {"$schema", "name", "description", "fabric", "kernel", "components", "links", "import"});
@@ -334,6 +335,7 @@ TopologyConfig load_topology(const Node &root) {
       cc.platform = load_platform(platform->as_string(), *platform);
     }
     cc.params = resolve_params(cc.type->specs(), c.get("params"), platform_values(cc.platform, cc));
+    sharing.share(cc.params);
     load_pci_addresses(cc, c);
     if (auto rc = c.get("root_complex")) {
       if (cc.type->role != ComponentRole::Memory)
@@ -403,6 +405,7 @@ TopologyConfig load_topology(const Node &root) {
       *slot = true;
     }
     lc.params = resolve_params(LinkParams::specs(), l.get("params"));
+    sharing.share(lc.params);
     if (!legal_width(lc.params.integer("width")))
       l.at("params").at("width").fail(
           fmt::format("x{} is not a PCIe width", lc.params.integer("width")),
