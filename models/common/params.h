@@ -88,7 +88,7 @@ public:
   const std::vector<ParamSpec> &specs() const { return *specs_; }
 
   bool same_table(const ParamSet &other) const { return specs_ == other.specs_; }
-  // Whether `other` resolved the same table to the same values, each given or not alike.
+  // Whether `other` resolved the same table to the same values, the same ones given by the user.
   bool same_values(const ParamSet &other) const {
     return specs_ == other.specs_ &&
            (resolved_ == other.resolved_ || *resolved_ == *other.resolved_);
