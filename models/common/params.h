@@ -90,8 +90,7 @@ public:
   bool same_table(const ParamSet &other) const { return specs_ == other.specs_; }
   // Whether `other` resolved the same table to the same values, the same ones given by the user.
   bool same_values(const ParamSet &other) const {
-    return specs_ == other.specs_ &&
-           (resolved_ == other.resolved_ || *resolved_ == *other.resolved_);
+    return same_table(other) && (resolved_ == other.resolved_ || *resolved_ == *other.resolved_);
   }
 
 private:

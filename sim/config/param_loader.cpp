@@ -125,14 +125,14 @@ ParamSet resolve_params(const std::vector<ParamSpec> &specs, const std::optional
   ParamSet set(&specs, std::move(values), std::move(overridden));
   // Cross-field rules run on the resolved values; the parameter they blame names the pointer
   // when the user wrote it, the params object otherwise.
-  for (const ParamSpec &spec : specs) {
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const ParamSpec &spec = specs[i];
     if (!spec.check.problem)
       continue;
     std::string problem = spec.check.problem(set);
     if (problem.empty())
       continue;
-    const std::optional<Node> &given = given_by_spec[static_cast<std::size_t>(&spec - &specs[0])];
-    if (given)
+    if (const std::optional<Node> &given = given_by_spec[i])
       given->fail(problem, spec.check.expected);
     if (params)
       params->fail(problem, spec.check.expected);
