@@ -127,11 +127,11 @@ struct DmaEngineStats {
   std::uint64_t posted_writes_dropped = 0;
   std::uint64_t bar_reads_served = 0, bar_writes_absorbed = 0, bar_bytes = 0;
   std::uint64_t local_bytes = 0;
-  std::uint64_t tag_waits = 0; // issue attempts that found every tag (of the group) in use
+  std::uint64_t tag_waits = 0; // times a stream began waiting for a tag (of its group)
   std::uint64_t fetches_sent = 0;
   // Device-side DMA costs (DeviceDmaCosts): what the engine did and waited for.
   std::uint64_t doorbells = 0, descriptor_fetches = 0, completion_writebacks = 0, msix_sent = 0;
-  std::uint64_t issue_waits = 0;     // issue attempts the engine's issue rate or data path held
+  std::uint64_t issue_waits = 0;     // times the issue rate or data path began holding a stream
   std::int64_t datapath_busy_ps = 0; // internal data path moving payload
   std::int64_t read_pipeline_ps = 0; // summed over read requests: time inside the device
   static const StatTable<DmaEngineStats> &table();
@@ -304,10 +304,13 @@ private:
   // What an issue attempt reads comes first, in one cache line: the queue of transfers with
   // bytes to issue, the pacing and the spec's kind, local flag, tag pool and rate (with eight
   // busy engines, each stream's fields spread over four lines missed the L1 at every attempt).
+  enum class IssueWait : std::uint8_t { None, Tag, Engine };
   struct Stream {
     FifoRing<int> issue_order; // transfer slots that still have bytes to issue
     std::int64_t paced_until_ps = 0;
     int local_in_flight = 0;
+    // What holds it since it last issued (counted once in the stats, however often it asks).
+    IssueWait waiting = IssueWait::None;
     DmaStreamSpec spec;
     bool running = false;
     std::uint64_t started = 0;
@@ -360,7 +363,14 @@ private:
   void activate_transfers(int stream);
   void queue_for_issue(int stream, int slot);
   void try_issue();
-  bool port_refuses(const Stream &s);
+  bool port_refuses(Stream &s);
+  // A stream begins (or goes on) waiting for `reason`: counted when it begins.
+  bool begins_waiting(Stream &s, IssueWait reason) {
+    if (s.waiting == reason)
+      return false;
+    s.waiting = reason;
+    return true;
+  }
   // Issues the next TLP of a stream the port lets through, unless its pacing, its gate or the
   // engine's issue slot holds it.
   bool issue_from(int stream);

@@ -38,8 +38,8 @@ const StatTable<DmaEngineStats> &DmaEngineStats::table() {
            {"local_bytes", "bytes", "on-device memory traffic of local streams (GPU kernels)"}),
       stat(&S::tag_waits,
            {"tag_waits", "count",
-            "issue attempts that found a read ready and every tag (of its group) in use: "
-            "attempts, not distinct waits"}),
+            "times a stream with a read to issue began waiting because every tag (of its "
+            "group) was in use: each wait once, until the stream next issues"}),
       stat(&S::fetches_sent,
            {"fetches_sent", "TLPs",
             "reads for the device's own lookups: NIC MTT lines and ATS Translation Requests"}),
@@ -55,8 +55,9 @@ const StatTable<DmaEngineStats> &DmaEngineStats::table() {
       stat(&S::msix_sent, {"msix_sent", "TLPs", "MSI-X messages sent after transfers (msix)"}),
       stat(&S::issue_waits,
            {"issue_waits", "count",
-            "issue attempts that found the engine busy with an earlier TLP (max_issue_rate, "
-            "datapath_bandwidth): attempts, not distinct waits"}),
+            "times a stream with a TLP to issue began waiting for the engine, busy with an "
+            "earlier TLP (max_issue_rate, datapath_bandwidth): each wait once, until the "
+            "stream next issues"}),
       stat_of<S>([](const S &s) { return s.datapath_busy_ps / 1000; },
                  {"datapath_busy_ns", "ns",
                   "time the internal data path moved payload (datapath_bandwidth)"}),

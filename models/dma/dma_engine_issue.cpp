@@ -74,7 +74,7 @@ DmaEngine::Gate DmaEngine::gate_request(int, std::uint64_t) { return Gate::Untra
 // What the port lets through first: after each issue the round robin asks every stream
 // again, and mostly the window or the tags say no. Checked inline in the loop, before the
 // call that works out the TLP (a refused stream then costs no call).
-bool DmaEngine::port_refuses(const Stream &s) {
+bool DmaEngine::port_refuses(Stream &s) {
   if (s.issue_order.empty())
     return true;
   if (s.spec.local)
@@ -84,7 +84,7 @@ bool DmaEngine::port_refuses(const Stream &s) {
   const auto tag_pool = static_cast<std::size_t>(s.spec.group);
   const bool pool_full = group_tags_ && tag_pool_in_use_[tag_pool] >= params_.group_tags[tag_pool];
   if (free_tags_.empty() || pool_full) {
-    ++stats_.tag_waits;
+    stats_.tag_waits += begins_waiting(s, IssueWait::Tag);
     return true;
   }
   return false;
@@ -115,7 +115,7 @@ bool DmaEngine::issue_from(int stream_index) {
     device_paced = pace(s.spec, t.start_ps, chunk);
     ready = std::max(ready, device_paced);
     if (engine_free_at_ps_ > now) {
-      ++stats_.issue_waits;
+      stats_.issue_waits += begins_waiting(s, IssueWait::Engine);
       ready = std::max(ready, engine_free_at_ps_);
     }
   }
@@ -135,6 +135,7 @@ bool DmaEngine::issue_from(int stream_index) {
     s.paced_until_ps = paced;
   if (device_paced)
     paced_request_issued(device_paced);
+  s.waiting = IssueWait::None;
   tlm::tlm_generic_payload &gp = pool_.acquire();
   TlpExtension &tlp = tlp_of(gp);
   tlp.address = address;

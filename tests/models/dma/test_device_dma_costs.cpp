@@ -3,6 +3,7 @@
 // latency or bounds its rate, and counts what it did.
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tests/support/gen3x8_dma_host.h"
@@ -113,6 +114,26 @@ TEST(DeviceDmaCosts, ReadPipelineHoldsTagsSoFewTagsBoundReads) {
   double gbps = transfer(r, "t")["bandwidth_GBps"].get<double>();
   double expected = 4 * 64.0 / (ideal_rtt + 1000.0);
   EXPECT_NEAR(gbps, expected, 0.05 * expected);
+}
+
+TEST(DeviceDmaCosts, WaitsCountStallsNotIssueAttempts) {
+  // One 64 KiB read with one tag: 128 reads of 512 B (the MRRS), each after the first waits
+  // for the tag the one before holds, once, however often the engine looks in between (its
+  // wake-ups differ with the read channel, which adds one after the tag frees).
+  for (const char *channel : {"0 GB/s", "2 GB/s"}) {
+    nlohmann::json r = simulate_in_child(
+        with_costs(fmt::format(R"({{"tags": 1, "read_channel_bandwidth": "{}"}})", channel), "read",
+                   65536, 1, 1));
+    ASSERT_EQ(r["status"], "completed") << channel;
+    EXPECT_EQ(engine_stats(r)["mrd_sent"], 128) << channel;
+    EXPECT_EQ(engine_stats(r)["tag_waits"], 127) << channel;
+  }
+  // One 64 KiB write at 10 million TLPs a second (100 ns a TLP, where the link takes 35 ns):
+  // each of its 256 writes after the first waits for the engine, once.
+  nlohmann::json r =
+      simulate_in_child(with_costs(R"({"max_issue_rate": 10000000})", "write", 65536, 1, 1));
+  EXPECT_EQ(engine_stats(r)["mwr_sent"], 256);
+  EXPECT_EQ(engine_stats(r)["issue_waits"], 255);
 }
 
 } // namespace
