@@ -295,9 +295,35 @@ void DmaEngine::release_tag_bytes(int tag_index, std::uint32_t bytes) {
 void DmaEngine::deliver_read_bytes(int slot, std::uint32_t bytes, std::int64_t at_ps) {
   Transfer &t = transfers_[static_cast<std::size_t>(slot)];
   t.done += bytes;
-  if (t.done == t.size)
-    finish_transfer(slot, at_ps);
+  if (t.done + t.channel_pending_bytes == t.size) {
+    if (t.channel_pending_bytes > 0 && t.channel_pending_ps > at_ps) {
+      // Its last bytes are still crossing the channel: it finishes when they are through.
+      schedule_channel_bytes(slot);
+    } else {
+      // Those through by now were in before these.
+      t.done += std::exchange(t.channel_pending_bytes, 0);
+      finish_transfer(slot, at_ps);
+    }
+  }
   try_issue();
+}
+
+void DmaEngine::book_channel_bytes(int slot, std::uint32_t bytes, std::int64_t through_ps) {
+  // Bytes that do not finish the transfer change nothing but its count when they are through:
+  // no issue waits for them (a tag frees when it drains, before its bytes cross the channel).
+  // They are counted with the transfer's last ones, at their time (the latest: the channel
+  // serves in order), which saves the engine a wake-up per tag.
+  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
+  t.channel_pending_bytes += bytes;
+  t.channel_pending_ps = through_ps;
+  if (t.done + t.channel_pending_bytes == t.size || t.channel_pending_bytes >= kMaxPendingBytes)
+    schedule_channel_bytes(slot);
+}
+
+void DmaEngine::schedule_channel_bytes(int slot) {
+  Transfer &t = transfers_[static_cast<std::size_t>(slot)];
+  schedule(t.channel_pending_ps, Action::ChannelDone, slot,
+           static_cast<std::uint32_t>(std::exchange(t.channel_pending_bytes, 0)));
 }
 
 void DmaEngine::receive_completion(tlm::tlm_generic_payload &gp) {
@@ -359,7 +385,7 @@ void DmaEngine::receive_data_completion(const TlpExtension &cpl, std::int64_t ar
   const std::uint32_t bytes = std::exchange(tag.held, 0);
   if (data_ps > drained_ps) {
     schedule(drained_ps, Action::TagDrained, cpl.tag, bytes);
-    schedule(data_ps, Action::ChannelDone, tag.transfer, bytes);
+    book_channel_bytes(tag.transfer, bytes, data_ps);
     return;
   }
   if (drained_ps > arrived_ps) {

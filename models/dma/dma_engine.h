@@ -300,6 +300,11 @@ private:
     bool finish_held = false; // transfer_may_finish() held it: the next finish goes through
     bool costs_paid = false;  // the device's finish costs (DeviceDmaCosts) are behind it
     std::int64_t read_channel_free_at_ps = 0; // its DMA channel (costs.read_channel_bandwidth)
+    // Read bytes through that channel not yet handed to the transfer, and when the last of
+    // them is through (the channel serves in order: the latest). Only a transfer's last bytes
+    // can finish it, so the others go with them, at one wake-up (book_channel_bytes).
+    std::uint64_t channel_pending_bytes = 0;
+    std::int64_t channel_pending_ps = 0;
   };
   // What an issue attempt reads comes first, in one cache line: the queue of transfers with
   // bytes to issue, the pacing and the spec's kind, local flag, tag pool and rate (with eight
@@ -334,6 +339,8 @@ private:
   // Marks the cookie of the core's own posted write (a completion write-back, an MSI-X
   // message); the rest of the cookie is the transfer's slot.
   static constexpr std::uint64_t kCoreWriteCookie = 1ull << 62;
+  // Channel bytes held back for a transfer's last ones, at most: a wake-up carries 32 bits.
+  static constexpr std::uint64_t kMaxPendingBytes = std::uint64_t{1} << 30;
   enum class Action {
     StartStream,
     FinishTransfer,
@@ -399,6 +406,10 @@ private:
   std::int64_t through_read_channel(int slot, std::uint32_t bytes, std::int64_t ready_ps);
   void release_tag_bytes(int tag_index, std::uint32_t bytes);
   void deliver_read_bytes(int slot, std::uint32_t bytes, std::int64_t at_ps);
+  // Bytes of a read completion that cross the transfer's channel by `through_ps`.
+  void book_channel_bytes(int slot, std::uint32_t bytes, std::int64_t through_ps);
+  // Hands the pending channel bytes to the transfer at their time, with a wake-up.
+  void schedule_channel_bytes(int slot);
   std::uint64_t core_table_address(std::uint64_t offset, std::uint64_t slot,
                                    std::uint64_t entry_bytes) const;
 
