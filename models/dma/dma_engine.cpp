@@ -388,7 +388,9 @@ void DmaEngine::receive_data_completion(const TlpExtension &cpl, std::int64_t ar
     book_channel_bytes(tag.transfer, bytes, data_ps);
     return;
   }
-  if (drained_ps > arrived_ps) {
+  // Taken ahead of its arrival (tlp_arriving), even a completion that drains as it arrives
+  // settles at a wake-up of its own, then.
+  if (drained_ps > now_ps()) {
     schedule(drained_ps, Action::Settle, cpl.tag, bytes);
     return;
   }
@@ -398,17 +400,17 @@ void DmaEngine::receive_data_completion(const TlpExtension &cpl, std::int64_t ar
 // Receiving a read's data completion depends on nothing but its arrival time and the
 // completions before it (the device's pipeline, data path, line and the transfer's channel
 // serve only completions, which arrive on the one link in the order they were sent), and its
-// effects all fall after the arrival when the pipeline takes time: the tag drains, the data
-// crosses the channel. Such a completion is taken when the link starts sending it, which
-// saves the link a wake-up per completion (docs/performance.md). Anything else (a request, a
-// refusal, a descriptor or translation fetch, whose handling issues at once) arrives as usual,
-// as does a completion arriving after the run's time limit.
+// effects all fall at its arrival or later, each at a wake-up of the engine's own: the tag
+// drains, the data crosses the channel. Such a completion is taken when the link starts
+// sending it, which saves the link a wake-up per completion (docs/performance.md); only a
+// tag's last completion needs a wake-up, the engine's. Anything else (a request, a refusal, a
+// descriptor or translation fetch, whose handling issues at once) arrives as usual, as does a
+// completion arriving after the run's time limit.
 // Per TLP: flattened (docs/models.md, "Hot paths").
 [[gnu::flatten]] bool DmaEngine::tlp_arriving(int, tlm::tlm_generic_payload &gp,
                                               std::int64_t arrival_delay_ps) {
   const TlpExtension &cpl = tlp_of(gp);
-  if (is_request(cpl.type) || cpl.status != CompletionStatus::SuccessfulCompletion ||
-      params_.costs.read_pipeline_latency.ps <= 0)
+  if (is_request(cpl.type) || cpl.status != CompletionStatus::SuccessfulCompletion)
     return false;
   const Tag &tag = tags_[cpl.tag];
   const std::int64_t arrived_ps = now_ps() + arrival_delay_ps;
