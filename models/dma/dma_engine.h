@@ -371,12 +371,13 @@ private:
   void queue_for_issue(int stream, int slot);
   void try_issue();
   bool port_refuses(Stream &s);
-  // A stream begins (or goes on) waiting for `reason`: counted when it begins.
+  // A stream begins (or goes on) waiting for `reason`: counted when it begins. Without a
+  // branch, and storing always: whether an attempt finds the stream already waiting follows no
+  // pattern the core predicts well (with the branch, a 512 MiB DMA write ran 5 % slower).
   bool begins_waiting(Stream &s, IssueWait reason) {
-    if (s.waiting == reason)
-      return false;
+    const bool begins = s.waiting != reason;
     s.waiting = reason;
-    return true;
+    return begins;
   }
   // Issues the next TLP of a stream the port lets through, unless its pacing, its gate or the
   // engine's issue slot holds it.
