@@ -39,7 +39,7 @@ const StatTable<DmaEngineStats> &DmaEngineStats::table() {
       stat(&S::tag_waits,
            {"tag_waits", "count",
             "times a stream with a read to issue began waiting because every tag (of its "
-            "group) was in use: each wait once, until the stream next issues"}),
+            "group) was in use: a wait counts once, however often the engine asks meanwhile"}),
       stat(&S::fetches_sent,
            {"fetches_sent", "TLPs",
             "reads for the device's own lookups: NIC MTT lines and ATS Translation Requests"}),
@@ -56,8 +56,8 @@ const StatTable<DmaEngineStats> &DmaEngineStats::table() {
       stat(&S::issue_waits,
            {"issue_waits", "count",
             "times a stream with a TLP to issue began waiting for the engine, busy with an "
-            "earlier TLP (max_issue_rate, datapath_bandwidth): each wait once, until the "
-            "stream next issues"}),
+            "earlier TLP (max_issue_rate, datapath_bandwidth): a wait counts once, however "
+            "often the engine asks meanwhile"}),
       stat_of<S>([](const S &s) { return s.datapath_busy_ps / 1000; },
                  {"datapath_busy_ns", "ns",
                   "time the internal data path moved payload (datapath_bandwidth)"}),
