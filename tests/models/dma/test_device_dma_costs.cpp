@@ -119,7 +119,8 @@ TEST(DeviceDmaCosts, ReadPipelineHoldsTagsSoFewTagsBoundReads) {
 TEST(DeviceDmaCosts, WaitsCountStallsNotIssueAttempts) {
   // One 64 KiB read with one tag: 128 reads of 512 B (the MRRS), each after the first waits
   // for the tag the one before holds, once, however often the engine looks in between (its
-  // wake-ups differ with the read channel, which adds one after the tag frees).
+  // wake-ups differ with the read channel: a tag then frees at one, and the transfer's bytes
+  // arrive at another).
   for (const char *channel : {"0 GB/s", "2 GB/s"}) {
     nlohmann::json r = simulate_in_child(
         with_costs(fmt::format(R"({{"tags": 1, "read_channel_bandwidth": "{}"}})", channel), "read",
