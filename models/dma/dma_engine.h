@@ -191,7 +191,9 @@ public:
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
   // Read data completions are taken when the link starts sending them (tlp_arriving): see
   // receive_data_completion.
-  bool takes_early_arrivals() const override { return true; }
+  std::uint8_t early_arrival_types() const override {
+    return early_types({TlpType::CplD, TlpType::Cpl});
+  }
   bool may_refuse_early_arrivals() const override { return true; }
   bool tlp_arriving(int port, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) override;
   void tlp_departing(int port, tlm::tlm_generic_payload &gp, std::int64_t delay_ps) override;

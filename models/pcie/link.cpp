@@ -120,13 +120,14 @@ void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
     depth_probe_->start_decided(*q.gp, start_fs, busy_until_fs_); // reported when it happens
   }
   const std::int64_t arrival_fs = busy_until_fs_ + flight_fs_;
-  if (!early_receiver_)
+  const bool offered = early_types_ >> static_cast<unsigned>(tlp.type) & 1u;
+  if (!offered)
     put_on_wire(arrival_fs, q.gp);
   // The sender's buffer frees then.
   sender_.owner->tlp_departing(sender_.port, *q.gp, (start_fs - now_fs) / kFsPerPs);
   // Offered after the sender is done with it: the receiver rewrites the TLP's bookkeeping.
   // The arrival is the picosecond a delivery wake-up would have run at.
-  if (!early_receiver_)
+  if (!offered)
     return;
   if (!receiver_.owner->tlp_arriving(receiver_.port, *q.gp,
                                      ps_ceil_of_fs(arrival_fs) - now_fs / kFsPerPs))
@@ -538,14 +539,10 @@ void Link::connect(PciePort &a, PciePort &b) {
   a_to_b_.receiver_ = b_to_a_.sender_ = LinkDirection::End{&b.owner_, b.index_};
   a.egress_link_ = b.ingress_link_ = &a_to_b_;
   b.egress_link_ = a.ingress_link_ = &b_to_a_;
-  if (b.takes_early_arrivals()) {
-    a_to_b_.early_receiver_ = true;
-    a_to_b_.stand_ins_ = b.may_refuse_early_arrivals();
-  }
-  if (a.takes_early_arrivals()) {
-    b_to_a_.early_receiver_ = true;
-    b_to_a_.stand_ins_ = a.may_refuse_early_arrivals();
-  }
+  a_to_b_.early_types_ = b.early_arrival_types();
+  a_to_b_.stand_ins_ = a_to_b_.early_types_ != 0 && b.may_refuse_early_arrivals();
+  b_to_a_.early_types_ = a.early_arrival_types();
+  b_to_a_.stand_ins_ = b_to_a_.early_types_ != 0 && a.may_refuse_early_arrivals();
 }
 
 } // namespace pciesim

@@ -313,10 +313,10 @@ private:
   // Which classes' credits the receiver limits (limits_ not 0: it advertises finite buffers).
   bool header_limited_[kFcClasses];
   bool data_limited_[kFcClasses];
-  bool early_receiver_ = false; // the receiver's owner takes TLPs ahead of their arrival
-  bool stand_ins_ = false;      // the early receiver may refuse TLPs: stand-ins for those taken
-  bool transmitting_ = false;   // guards re-entry from the sender's END_REQ callback
-  bool running_ = false;        // inside run(), which computes the next wake-up at its end
+  std::uint8_t early_types_ = 0; // what the receiver's owner may take ahead of its arrival
+  bool stand_ins_ = false;       // the early receiver may refuse TLPs: stand-ins for those taken
+  bool transmitting_ = false;    // guards re-entry from the sender's END_REQ callback
+  bool running_ = false;         // inside run(), which computes the next wake-up at its end
   // A queue head lacked credits when the wake-up was last computed. Until the next
   // computation credits only come back, so while it is false a returning credit cannot
   // change the wake-up.

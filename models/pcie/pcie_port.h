@@ -41,7 +41,9 @@ public:
   // would have done at the arrival, with every delay it annotates lengthened by
   // `arrival_delay_ps`, and tlp_arrived is not called; if not, tlp_arrived follows at the
   // arrival. Taking it saves the link a wake-up per TLP (docs/performance.md).
-  virtual bool takes_early_arrivals() const { return false; } // asked once, at connection
+  // The TLP types the owner may take so (a bit per TlpType, early_types), asked once, at
+  // connection: the link offers no other, and none when it is 0.
+  virtual std::uint8_t early_arrival_types() const { return 0; }
   // Whether tlp_arriving may return false (a switch takes every TLP; a DMA engine only its
   // read data completions). Asked once, at connection.
   virtual bool may_refuse_early_arrivals() const { return false; }
@@ -113,7 +115,7 @@ public:
                                  std::int64_t delay_ps);
   // What the owner answers for this port at connection (PortOwner). A link calls the owner's
   // tlp_departing, tlp_arriving and tlp_arrived itself, without the port.
-  bool takes_early_arrivals() const { return owner_.takes_early_arrivals(); }
+  std::uint8_t early_arrival_types() const { return owner_.early_arrival_types(); }
   bool may_refuse_early_arrivals() const { return owner_.may_refuse_early_arrivals(); }
   std::int64_t send_lookahead_ps() const { return owner_.send_lookahead_ps(index_); }
 

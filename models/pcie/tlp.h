@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,13 @@
 namespace pciesim {
 
 enum class TlpType : std::uint8_t { MRd, MWr, CplD, Cpl };
+// A set of TLP types, a bit each (PortOwner::early_arrival_types).
+constexpr std::uint8_t early_types(std::initializer_list<TlpType> types) {
+  std::uint8_t mask = 0;
+  for (TlpType type : types)
+    mask = static_cast<std::uint8_t>(mask | 1u << static_cast<unsigned>(type));
+  return mask;
+}
 enum class CompletionStatus : std::uint8_t { SuccessfulCompletion, UnsupportedRequest };
 
 // The Address Type field of a memory request (PCIe Base Spec 10.2.1): untranslated (an IOVA

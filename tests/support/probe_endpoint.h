@@ -80,7 +80,10 @@ public:
     }
     pool_.release(gp);
   }
-  bool takes_early_arrivals() const override { return static_cast<bool>(refuse_early); }
+  std::uint8_t early_arrival_types() const override {
+    return refuse_early ? early_types({TlpType::MRd, TlpType::MWr, TlpType::CplD, TlpType::Cpl})
+                        : 0;
+  }
   bool may_refuse_early_arrivals() const override { return true; }
   bool tlp_arriving(int, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) override {
     if (refuse_early(offered_early_++))
