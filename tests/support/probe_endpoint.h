@@ -50,6 +50,10 @@ public:
   // to the link (by their order of arrival, from 0); without it, takes none. A TLP taken
   // early is recorded at its arrival.
   std::function<bool(std::size_t index)> refuse_early;
+  // The TLP types it declares it may take early (PortOwner::early_arrival_types).
+  std::uint8_t early_types_declared =
+      early_types({TlpType::MRd, TlpType::MWr, TlpType::CplD, TlpType::Cpl});
+  std::size_t offered_early() const { return offered_early_; }
 
   void inject(TlpType type, std::uint64_t address, std::uint32_t payload,
               std::uint16_t requester = 0x0100) {
@@ -81,8 +85,7 @@ public:
     pool_.release(gp);
   }
   std::uint8_t early_arrival_types() const override {
-    return refuse_early ? early_types({TlpType::MRd, TlpType::MWr, TlpType::CplD, TlpType::Cpl})
-                        : 0;
+    return refuse_early ? early_types_declared : 0;
   }
   bool may_refuse_early_arrivals() const override { return true; }
   bool tlp_arriving(int, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) override {

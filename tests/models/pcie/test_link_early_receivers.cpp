@@ -129,5 +129,32 @@ TEST(LinkEarlyReceivers, TakingSomeTlpsEarlyChangesNoArrivalAndNoOrderOfSamePico
   EXPECT_LT(some_early.wake_ups, none_early.wake_ups);
 }
 
+// A receiver that declares only some TLP types (a DMA engine: completions) is offered only
+// those; the others arrive the ordinary way.
+TEST(LinkEarlyReceivers, AReceiverIsOfferedOnlyTheTypesItDeclares) {
+  nlohmann::json j = nlohmann::json::parse(run_in_child([] {
+    sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    ModelTestContext test;
+    ProbeEndpoint a("a", test.context), b("b", test.context);
+    b.refuse_early = [](std::size_t) { return false; };
+    b.early_types_declared = early_types({TlpType::CplD});
+    Link link("link", gen3x8(), ReceiveCredits{}, ReceiveCredits{}, test.context);
+    link.connect(a.port, b.port);
+    AtStart kick("kick", [&] {
+      for (int i = 0; i < 3; ++i) {
+        a.inject(TlpType::MWr, 0x1000 + 256 * i, 256);
+        a.inject(TlpType::CplD, 0, 64);
+      }
+    });
+    sc_core::sc_start();
+    nlohmann::json out;
+    out["offered"] = b.offered_early();
+    out["arrived"] = b.arrivals.size();
+    return out.dump();
+  }));
+  EXPECT_EQ(j["offered"], 3);
+  EXPECT_EQ(j["arrived"], 6);
+}
+
 } // namespace
 } // namespace pciesim::test
