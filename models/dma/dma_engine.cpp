@@ -403,14 +403,14 @@ void DmaEngine::receive_data_completion(const TlpExtension &cpl, std::int64_t ar
 // effects all fall at its arrival or later, each at a wake-up of the engine's own: the tag
 // drains, the data crosses the channel. Such a completion is taken when the link starts
 // sending it, which saves the link a wake-up per completion (docs/performance.md); only a
-// tag's last completion needs a wake-up, the engine's. Anything else (a request, a refusal, a
-// descriptor or translation fetch, whose handling issues at once) arrives as usual, as does a
-// completion arriving after the run's time limit.
+// tag's last completion needs a wake-up, the engine's. The link offers it nothing else
+// (early_arrival_types); a refusal, a descriptor or translation fetch (whose handling issues
+// at once) arrives as usual, as does a completion arriving after the run's time limit.
 // Per TLP: flattened (docs/models.md, "Hot paths").
 [[gnu::flatten]] bool DmaEngine::tlp_arriving(int, tlm::tlm_generic_payload &gp,
                                               std::int64_t arrival_delay_ps) {
   const TlpExtension &cpl = tlp_of(gp);
-  if (is_request(cpl.type) || cpl.status != CompletionStatus::SuccessfulCompletion)
+  if (cpl.status != CompletionStatus::SuccessfulCompletion)
     return false;
   const Tag &tag = tags_[cpl.tag];
   const std::int64_t arrived_ps = now_ps() + arrival_delay_ps;

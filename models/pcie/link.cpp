@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -539,10 +540,14 @@ void Link::connect(PciePort &a, PciePort &b) {
   a_to_b_.receiver_ = b_to_a_.sender_ = LinkDirection::End{&b.owner_, b.index_};
   a.egress_link_ = b.ingress_link_ = &a_to_b_;
   b.egress_link_ = a.ingress_link_ = &b_to_a_;
-  a_to_b_.early_types_ = b.early_arrival_types();
-  a_to_b_.stand_ins_ = a_to_b_.early_types_ != 0 && b.may_refuse_early_arrivals();
-  b_to_a_.early_types_ = a.early_arrival_types();
-  b_to_a_.stand_ins_ = b_to_a_.early_types_ != 0 && a.may_refuse_early_arrivals();
+  // Stand-ins keep the wake-ups of a receiver that takes some TLPs early and has others
+  // delivered: one that may refuse what it is offered, or takes only some types.
+  for (auto [direction, receiver] : {std::pair{&a_to_b_, &b}, std::pair{&b_to_a_, &a}}) {
+    direction->early_types_ = receiver->early_arrival_types();
+    direction->stand_ins_ =
+        direction->early_types_ != 0 &&
+        (direction->early_types_ != kEveryTlpType || receiver->may_refuse_early_arrivals());
+  }
 }
 
 } // namespace pciesim

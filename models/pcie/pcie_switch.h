@@ -56,9 +56,7 @@ public:
   // Routing and the switch's latency do not depend on when a TLP arrives, so the switch
   // forwards each TLP it can route when the link starts sending it, to join the egress queue
   // at its arrival plus the latency.
-  std::uint8_t early_arrival_types() const override {
-    return early_types({TlpType::MRd, TlpType::MWr, TlpType::CplD, TlpType::Cpl});
-  }
+  std::uint8_t early_arrival_types() const override { return kEveryTlpType; }
   bool tlp_arriving(int port, tlm::tlm_generic_payload &gp, std::int64_t arrival_delay_ps) override;
   // Every TLP leaves at least the latency after the switch sends it on: one taken early joins
   // its egress queue at its arrival plus the latency less its serialization, which the arrival

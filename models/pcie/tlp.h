@@ -20,6 +20,8 @@ constexpr std::uint8_t early_types(std::initializer_list<TlpType> types) {
     mask = static_cast<std::uint8_t>(mask | 1u << static_cast<unsigned>(type));
   return mask;
 }
+inline constexpr std::uint8_t kEveryTlpType =
+    early_types({TlpType::MRd, TlpType::MWr, TlpType::CplD, TlpType::Cpl});
 enum class CompletionStatus : std::uint8_t { SuccessfulCompletion, UnsupportedRequest };
 
 // The Address Type field of a memory request (PCIe Base Spec 10.2.1): untranslated (an IOVA

@@ -51,8 +51,7 @@ public:
   // early is recorded at its arrival.
   std::function<bool(std::size_t index)> refuse_early;
   // The TLP types it declares it may take early (PortOwner::early_arrival_types).
-  std::uint8_t early_types_declared =
-      early_types({TlpType::MRd, TlpType::MWr, TlpType::CplD, TlpType::Cpl});
+  std::uint8_t early_types_declared = kEveryTlpType;
   std::size_t offered_early() const { return offered_early_; }
 
   void inject(TlpType type, std::uint64_t address, std::uint32_t payload,
