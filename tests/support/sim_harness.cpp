@@ -2,11 +2,13 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 #include "sim/plan/scenario.h"
 #include "sim/report/report.h"
@@ -84,12 +86,42 @@ std::string read_repo_file(const std::string &relative_path) {
   return read_file(path);
 }
 
+namespace {
+
+// The directories this test process made, removed when it exits. A forked child that exits
+// normally runs the same destructor: only the process that made them removes them.
+class TempDirs {
+public:
+  void add(const std::string &path) { paths_.push_back(path); }
+  ~TempDirs() {
+    if (getpid() != owner_)
+      return;
+    for (const std::string &path : paths_) {
+      std::error_code ignored; // a test may have made its directory unremovable on purpose
+      std::filesystem::remove_all(path, ignored);
+    }
+  }
+
+private:
+  pid_t owner_ = getpid();
+  std::vector<std::string> paths_;
+};
+
+TempDirs &temp_dirs() {
+  static TempDirs dirs;
+  return dirs;
+}
+
+} // namespace
+
 std::string make_temp_dir(const std::string &prefix) {
+  TempDirs &dirs = temp_dirs(); // built before the first directory, so destroyed after its users
   std::string pattern = "/tmp/pciesim-" + prefix + "-XXXXXX";
   std::vector<char> path(pattern.begin(), pattern.end());
   path.push_back('\0');
   if (!mkdtemp(path.data()))
     throw std::runtime_error("cannot create a directory like " + pattern);
+  dirs.add(path.data());
   return path.data();
 }
 

@@ -25,7 +25,8 @@ std::string read_repo_file(const std::string &relative_path);
 // Reads any file; "" if it cannot be read.
 std::string read_file(const std::string &path);
 
-// A new, empty directory /tmp/pciesim-<prefix>-XXXXXX.
+// A new, empty directory /tmp/pciesim-<prefix>-XXXXXX, removed with all it holds when the
+// test process exits.
 std::string make_temp_dir(const std::string &prefix);
 
 // Runs the pciesim binary with arguments; captures stdout and stderr and the exit code.
