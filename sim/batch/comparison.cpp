@@ -21,6 +21,7 @@
 #include "sim/fabric/topo_print.h"
 #include "sim/plan/expect.h"
 #include "sim/report/report.h"
+#include "sim/report/run_output_dir.h"
 #include "sim/util/file_io.h"
 #include "sim/util/input_error.h"
 
@@ -201,12 +202,11 @@ int command_compare(const std::vector<ScenarioConfig> &topologies, const Compari
   if (o.only_mechanism.empty() && o.only_topology.empty())
     outcomes = check_run_expectations(first, results);
   if (!o.out_dir.empty() && !internal_error) {
-    create_output_directory(o.out_dir);
     OutputSet files;
     files.add(o.out_dir + "/results.json", results.dump(2) + "\n");
     files.add(o.out_dir + "/results.csv", comparison_csv(results));
     files.add(o.out_dir + "/links.csv", comparison_links_csv(results));
-    files.write();
+    write_run_output(o.out_dir, files);
   }
   const bool table_shown = !o.json && !o.quiet;
   if (o.json)

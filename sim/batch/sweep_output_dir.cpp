@@ -16,6 +16,7 @@
 #include "sim/config/json_input.h"
 #include "sim/report/report.h"
 #include "sim/util/input_error.h"
+#include "sim/util/lock_file.h"
 
 namespace pciesim {
 namespace fs = std::filesystem;
@@ -151,8 +152,16 @@ std::string manifest_difference(const OrderedJson &a, const std::string &a_name,
 // The manifest in DIR, if there is one, must be this sweep's, made from the same inputs.
 // Returns whether there is one.
 bool require_same_sweep(const std::string &dir, const OrderedJson &manifest) {
-  if (!fs::exists(dir + "/sweep-manifest.json"))
+  if (!fs::exists(dir + "/sweep-manifest.json")) {
+    // A run's results (`run --out DIR`): the sweep's results.csv and report would replace
+    // them beside what is left of the run's.
+    if (fs::exists(dir + "/results.json"))
+      throw SweepUsageError(fmt::format("{} holds a run's results (results.json, no "
+                                        "sweep-manifest.json), which the sweep's would be mixed "
+                                        "with; choose another --out",
+                                        dir));
     return false;
+  }
   std::string difference = manifest_difference(
       read_sweep_manifest(dir), dir + "/sweep-manifest.json", manifest, "this sweep");
   if (!difference.empty())
@@ -162,8 +171,9 @@ bool require_same_sweep(const std::string &dir, const OrderedJson &manifest) {
 }
 
 void claim_output_dir(const std::string &dir, const OrderedJson &manifest) {
+  const bool holds_this_sweep = require_same_sweep(dir, manifest); // before anything is made
   fs::create_directories(dir + "/points");
-  if (!require_same_sweep(dir, manifest))
+  if (!holds_this_sweep)
     write_file_atomically(dir + "/sweep-manifest.json", manifest.dump(2) + "\n");
 }
 
@@ -183,27 +193,13 @@ OutputDirLock::~OutputDirLock() {
 }
 
 void OutputDirLock::take(const std::string &dir, const std::string &path, int operation) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  std::string holder;
+  int fd = try_lock_file(path, operation, holder);
   if (fd < 0)
-    throw std::runtime_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  if (::flock(fd, operation | LOCK_NB) != 0) {
-    int error = errno;
-    char holder[32] = {};
-    ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
-    ::close(fd);
-    if (error != EWOULDBLOCK)
-      throw std::runtime_error(fmt::format("cannot lock {}: {}", path, std::strerror(error)));
-    std::string pid = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : "";
-    pid = pid.substr(0, pid.find('\n'));
-    throw SweepUsageError(fmt::format("{} is in use by another pciesim sweep or merge ({}); wait "
-                                      "for it to finish, or choose another --out",
-                                      dir, pid.empty() ? "pid unknown" : "pid " + pid));
-  }
+    throw SweepUsageError(fmt::format("{} is in use by another pciesim sweep, merge or run ({}); "
+                                      "wait for it to finish, or choose another --out",
+                                      dir, describe_lock_holder(holder)));
   fds_.push_back(fd);
-  std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0)
-    std::cerr << fmt::format("pciesim: cannot write the pid into {}: {}\n", path,
-                             std::strerror(errno));
 }
 
 // merge --out DIR: a new or empty directory, or one that holds this sweep (a shard's

@@ -30,6 +30,7 @@
 #include "sim/plan/scenario.h"
 #include "sim/report/report.h"
 #include "sim/report/report_page.h"
+#include "sim/report/run_output_dir.h"
 #include "sim/run/mechanisms/registry.h"
 #include "sim/run/simulation.h"
 #include "sim/util/file_io.h"
@@ -180,8 +181,10 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
                 const std::string &only_mechanism, const std::string &only_topology) {
   ScenarioConfig scenario = load_checked_scenario(file);
   // Outputs that cannot be written are refused now, not after the run.
-  if (!out_dir.empty())
+  if (!out_dir.empty()) {
     check_output_directory(out_dir, "--out");
+    check_run_output_dir(out_dir);
+  }
   if (!options.trace_path.empty())
     check_output_file(options.trace_path, "--trace");
   if (!options.vcd_path.empty())

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/report/run_output_dir.h"
+
 namespace pciesim {
 
 namespace {
@@ -177,7 +179,6 @@ void write_results(const RunResult &r, const std::string &dir) {
 
 void write_results(const RunResult &r, const std::string &dir,
                    const nlohmann::ordered_json &results) {
-  create_output_directory(dir);
   nlohmann::ordered_json info;
   info["wall_seconds"] = r.wall_seconds;
   OutputSet files;
@@ -188,7 +189,7 @@ void write_results(const RunResult &r, const std::string &dir,
   files.add(dir + "/links.csv",
             csv_table(link_csv_columns(), results.value("links", nlohmann::ordered_json::array())));
   files.add(dir + "/run-info.json", info.dump(2) + "\n");
-  files.write();
+  write_run_output(dir, files);
 }
 
 } // namespace pciesim

@@ -276,6 +276,18 @@ void write_report(const std::string &dir) {
   set.add(dir + "/report.md", files.markdown);
   set.add(dir + "/report.html", files.html);
   set.write();
+  // The pictures and data of an earlier report that this one has not: they show results the
+  // directory no longer holds. Only regular files of the names the report writes.
+  for (const auto &[folder, extension] :
+       {std::pair{"/report-svg", ".svg"}, {"/report-data", ".csv"}}) {
+    std::error_code error;
+    for (const auto &entry : std::filesystem::directory_iterator(dir + folder, error)) {
+      const std::string path = entry.path().string();
+      if (entry.is_regular_file(error) && !entry.is_symlink(error) &&
+          entry.path().extension() == extension && !set.contains(path))
+        std::filesystem::remove(entry.path(), error);
+    }
+  }
 }
 
 int command_report(const std::string &dir) {

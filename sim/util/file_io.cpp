@@ -364,6 +364,13 @@ void OutputSet::add(std::string path, std::string content) {
   files_.push_back({std::move(path), std::move(content)});
 }
 
+bool OutputSet::contains(const std::string &path) const {
+  for (const File &f : files_)
+    if (f.path == path)
+      return true;
+  return false;
+}
+
 void OutputSet::write() {
   struct Pending {
     const File *file;

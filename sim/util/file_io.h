@@ -65,6 +65,7 @@ void create_output_directory(const std::string &dir);
 class OutputSet {
 public:
   void add(std::string path, std::string content);
+  bool contains(const std::string &path) const;
   void write();
 
 private:

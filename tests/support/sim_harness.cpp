@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "sim/plan/scenario.h"
@@ -88,23 +89,23 @@ std::string read_repo_file(const std::string &relative_path) {
 
 namespace {
 
-// The directories this test process made, removed when it exits. A forked child that exits
-// normally runs the same destructor: only the process that made them removes them.
+// The directories the test processes made, each removed when the process that made it exits:
+// a forked child that exits normally runs the same destructor on its copy of the list, and
+// removes only those it made itself.
 class TempDirs {
 public:
-  void add(const std::string &path) { paths_.push_back(path); }
+  void add(const std::string &path) { made_.push_back({getpid(), path}); }
   ~TempDirs() {
-    if (getpid() != owner_)
-      return;
-    for (const std::string &path : paths_) {
+    for (const auto &[maker, path] : made_) {
+      if (maker != getpid())
+        continue;
       std::error_code ignored; // a test may have made its directory unremovable on purpose
       std::filesystem::remove_all(path, ignored);
     }
   }
 
 private:
-  pid_t owner_ = getpid();
-  std::vector<std::string> paths_;
+  std::vector<std::pair<pid_t, std::string>> made_;
 };
 
 TempDirs &temp_dirs() {

@@ -1,0 +1,153 @@
+// `run --out DIR` holds one run's results, whole: never beside a sweep's, never with files of an
+// earlier run, never written by two processes at once (sim/report/run_output_dir.h).
+#include <algorithm>
+#include <chrono>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/file.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/sim_harness.h"
+
+namespace pciesim::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kPlainRun = std::string(PCIESIM_SOURCE_DIR) + "/scenarios/fabric-mix.json";
+// A comparison, one mechanism only to keep it short: it writes no run-info.json.
+const std::string kComparison =
+    std::string(PCIESIM_SOURCE_DIR) + "/scenarios/default.json --mechanism bounce";
+const std::string kSweep = std::string(PCIESIM_SOURCE_DIR) + "/bench/sweep-smoke.json";
+
+void write_file(const std::string &path, const std::string &content) {
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+std::string one_line(const std::string &err) { return err.substr(0, err.find('\n')); }
+
+// Holds DIR/.lock as another pciesim process would, with this process's pid in it.
+class LockHolder {
+public:
+  explicit LockHolder(const std::string &dir) {
+    fd_ = ::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    EXPECT_GE(fd_, 0);
+    EXPECT_EQ(::flock(fd_, LOCK_EX | LOCK_NB), 0);
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    EXPECT_EQ(::pwrite(fd_, pid.data(), pid.size(), 0), static_cast<ssize_t>(pid.size()));
+  }
+  void release() {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = -1;
+  }
+  ~LockHolder() { release(); }
+
+private:
+  int fd_ = -1;
+};
+
+TEST(RunOutputDir, ARunRefusesASweepsDirectoryAndChangesNothing) {
+  const std::string dir = make_temp_dir("run-out-sweep");
+  write_file(dir + "/sweep-manifest.json", "{}\n");
+  write_file(dir + "/results.csv", "the sweep's\n");
+  CommandResult r = run_pciesim("run " + kPlainRun + " --quiet --out " + dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, dir + ":/: holds a sweep's results (sweep-manifest.json), which a run's would "
+                         "be mixed with (expected a new or empty directory, or one of an earlier "
+                         "run)\n");
+  EXPECT_EQ(read_file(dir + "/results.csv"), "the sweep's\n");
+  EXPECT_FALSE(fs::exists(dir + "/results.json"));
+  EXPECT_FALSE(fs::exists(dir + "/.lock")); // refused before anything was made
+}
+
+TEST(RunOutputDir, ASweepRefusesARunsDirectoryAndMakesNothingThere) {
+  const std::string dir = make_temp_dir("run-out-run");
+  ASSERT_EQ(run_pciesim("run " + kPlainRun + " --quiet --out " + dir).exit_code, 0);
+  const std::string results = read_file(dir + "/results.csv");
+  CommandResult r = run_pciesim("sweep " + kSweep + " --quiet --out " + dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(one_line(r.err), "pciesim: " + dir +
+                                 " holds a run's results (results.json, no sweep-manifest.json), "
+                                 "which the sweep's would be mixed with; choose another --out");
+  EXPECT_FALSE(fs::exists(dir + "/points"));
+  EXPECT_FALSE(fs::exists(dir + "/sweep-manifest.json"));
+  EXPECT_EQ(read_file(dir + "/results.csv"), results);
+}
+
+TEST(RunOutputDir, ALaterRunLeavesNoFileOfTheEarlierOne) {
+  const std::string dir = make_temp_dir("run-out-later"), fresh = make_temp_dir("run-out-later");
+  ASSERT_EQ(run_pciesim("run " + kPlainRun + " --quiet --out " + dir).exit_code, 0);
+  ASSERT_TRUE(fs::exists(dir + "/run-info.json")); // a plain run's wall-clock time
+  ASSERT_EQ(run_pciesim("run " + kComparison + " --quiet --out " + dir).exit_code, 0);
+  ASSERT_EQ(run_pciesim("run " + kComparison + " --quiet --out " + fresh).exit_code, 0);
+  EXPECT_FALSE(fs::exists(dir + "/run-info.json")); // a comparison writes none
+  for (const char *name : {"results.json", "results.csv", "links.csv"})
+    EXPECT_EQ(read_file(dir + "/" + name), read_file(fresh + "/" + name)) << name;
+}
+
+TEST(RunOutputDir, AReportOfEarlierResultsIsMadeAgainFromTheNewOnes) {
+  const std::string dir = make_temp_dir("run-out-report"), fresh = make_temp_dir("run-out-report");
+  ASSERT_EQ(run_pciesim("run " + kPlainRun + " --quiet --out " + dir).exit_code, 0);
+  ASSERT_EQ(run_pciesim("report " + dir).exit_code, 0);
+  ASSERT_TRUE(fs::exists(dir + "/report-svg/latency-cdf.svg")); // a plain run's chart
+  ASSERT_EQ(run_pciesim("run " + kComparison + " --quiet --out " + dir).exit_code, 0);
+  ASSERT_EQ(run_pciesim("run " + kComparison + " --quiet --out " + fresh).exit_code, 0);
+  ASSERT_EQ(run_pciesim("report " + fresh).exit_code, 0);
+  EXPECT_EQ(read_file(dir + "/report.md"), read_file(fresh + "/report.md"));
+  // The same pictures and data, none of the earlier report's left.
+  for (const char *folder : {"/report-svg", "/report-data"}) {
+    std::vector<std::string> names, fresh_names;
+    for (const auto &e : fs::directory_iterator(dir + folder))
+      names.push_back(e.path().filename().string());
+    for (const auto &e : fs::directory_iterator(fresh + folder))
+      fresh_names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    std::sort(fresh_names.begin(), fresh_names.end());
+    EXPECT_FALSE(names.empty()) << folder;
+    EXPECT_EQ(names, fresh_names) << folder;
+  }
+}
+
+TEST(RunOutputDir, ADirectoryAnotherProcessKeepsIsWaitedForThenRefused) {
+  const std::string dir = make_temp_dir("run-out-held");
+  ASSERT_EQ(run_pciesim("run " + kPlainRun + " --quiet --out " + dir).exit_code, 0);
+  const std::string results = read_file(dir + "/results.json");
+  LockHolder holder(dir);
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult r = run_pciesim("run " + kComparison + " --quiet --out " + dir);
+  const double waited_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("pciesim: " + dir + " is in use by another pciesim sweep, merge or run " +
+                       "(pid " + std::to_string(::getpid()) + "): this run's results were not " +
+                       "written; choose another --out\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_GE(waited_s, 5.0); // its patience
+  EXPECT_EQ(read_file(dir + "/results.json"), results);
+  EXPECT_TRUE(fs::exists(dir + "/run-info.json"));
+}
+
+TEST(RunOutputDir, AWriterThatFinishesSoonIsWaitedFor) {
+  const std::string dir = make_temp_dir("run-out-wait"), fresh = make_temp_dir("run-out-wait");
+  LockHolder holder(dir);
+  std::thread releaser([&holder] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    holder.release();
+  });
+  CommandResult r = run_pciesim("run " + kPlainRun + " --quiet --out " + dir);
+  releaser.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(run_pciesim("run " + kPlainRun + " --quiet --out " + fresh).exit_code, 0);
+  EXPECT_EQ(read_file(dir + "/results.json"), read_file(fresh + "/results.json"));
+}
+
+} // namespace
+} // namespace pciesim::test
