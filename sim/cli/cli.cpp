@@ -189,6 +189,13 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
     check_output_file(options.trace_path, "--trace");
   if (!options.vcd_path.empty())
     check_output_file(options.vcd_path, "--vcd");
+  std::vector<std::pair<std::string, std::string>> outputs;
+  if (!out_dir.empty())
+    for (const std::string &path : run_output_paths(out_dir))
+      outputs.emplace_back("--out", path);
+  outputs.emplace_back("--trace", options.trace_path);
+  outputs.emplace_back("--vcd", options.vcd_path);
+  check_distinct_outputs(outputs);
   if (scenario.workload) {
     ComparisonOptions o;
     o.out_dir = out_dir;

@@ -17,10 +17,6 @@ namespace pciesim {
 
 namespace {
 
-// Every file a run or a comparison writes into its directory.
-constexpr const char *kRunOutputNames[] = {"results.json", "results.csv", "links.csv",
-                                           "run-info.json"};
-
 bool holds_sweep(const std::string &dir) {
   struct stat st;
   return ::lstat((dir + "/sweep-manifest.json").c_str(), &st) == 0;
@@ -58,6 +54,13 @@ private:
 
 } // namespace
 
+std::vector<std::string> run_output_paths(const std::string &dir) {
+  std::vector<std::string> paths;
+  for (const char *name : {"results.json", "results.csv", "links.csv", "run-info.json"})
+    paths.push_back(dir + "/" + name);
+  return paths;
+}
+
 void check_run_output_dir(const std::string &dir) {
   if (holds_sweep(dir))
     throw InputError(dir, "",
@@ -77,8 +80,7 @@ void write_run_output(const std::string &dir, OutputSet &files, int patience_ms)
   files.write();
   // What an earlier run wrote and this one did not: not a part of these results. Only regular
   // files: anything else at such a name is not one pciesim wrote.
-  for (const char *name : kRunOutputNames) {
-    const std::string path = dir + "/" + name;
+  for (const std::string &path : run_output_paths(dir)) {
     struct stat st;
     if (!files.contains(path) && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
       ::unlink(path.c_str());

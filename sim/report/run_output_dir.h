@@ -12,10 +12,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "sim/util/file_io.h"
 
 namespace pciesim {
+
+// Every file a run or a comparison may write into `dir`.
+std::vector<std::string> run_output_paths(const std::string &dir);
 
 // Refuses (InputError naming DIR) a directory that holds a sweep's results.
 void check_run_output_dir(const std::string &dir);

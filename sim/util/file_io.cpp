@@ -324,6 +324,47 @@ void check_output_file(const std::string &path, const std::string &option) {
   }
 }
 
+namespace {
+// Whether two output paths name one file: the same path once symbolic links and "." and ".."
+// are resolved, or two names (hard links) of one existing file. A character device (/dev/null)
+// takes any number of writers.
+bool same_output_file(const std::string &a, const std::string &b) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  struct stat st {};
+  if (::stat(a.c_str(), &st) == 0 && S_ISCHR(st.st_mode))
+    return false;
+  // weakly_canonical leaves a symbolic link to a file not yet written as it is: those are
+  // followed first (as the writers will follow them), at most as deep as the kernel would.
+  auto resolved = [&error](fs::path path) {
+    for (int depth = 0; depth < 40 && fs::is_symlink(fs::symlink_status(path, error)); ++depth) {
+      const fs::path target = fs::read_symlink(path, error);
+      path = target.is_absolute() ? target : path.parent_path() / target;
+    }
+    return fs::weakly_canonical(path, error);
+  };
+  const fs::path canonical_a = resolved(a);
+  if (error)
+    return false;
+  const fs::path canonical_b = resolved(b);
+  if (error)
+    return false;
+  return canonical_a == canonical_b || fs::equivalent(a, b, error);
+}
+} // namespace
+
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>> &outputs) {
+  for (std::size_t later = 1; later < outputs.size(); ++later)
+    for (std::size_t earlier = 0; earlier < later; ++earlier) {
+      const auto &[later_option, later_path] = outputs[later];
+      const auto &[earlier_option, earlier_path] = outputs[earlier];
+      if (!later_path.empty() && !earlier_path.empty() &&
+          same_output_file(earlier_path, later_path))
+        throw InputError(later_path, "", "is also where " + earlier_option + " goes",
+                         "a file of its own for " + later_option);
+    }
+}
+
 void check_output_directory(const std::string &dir, const std::string &option) {
   if (dir.empty())
     throw InputError(option, "", "an empty path", "a directory path");

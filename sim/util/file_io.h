@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace pciesim {
@@ -57,6 +58,10 @@ void check_output_file(const std::string &path, const std::string &option);
 // does not exist yet, under an existing ancestor that is not a writable directory (the missing
 // directories are created when the results are written).
 void check_output_directory(const std::string &dir, const std::string &option);
+// Refuses (InputError naming the later path) two outputs of one command that name one file:
+// written one after the other, the later would replace the earlier without a word.
+// `outputs`: (option, path) pairs, in the order of the options; empty paths are skipped.
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>> &outputs);
 // Creates `dir` and its missing parents. Throws std::runtime_error naming the path.
 void create_output_directory(const std::string &dir);
 

@@ -1,5 +1,6 @@
 // `run --out DIR` holds one run's results, whole: never beside a sweep's, never with files of an
-// earlier run, never written by two processes at once (sim/report/run_output_dir.h).
+// earlier run, never written by two processes at once (sim/report/run_output_dir.h); and no two
+// outputs of a run name one file.
 #include <algorithm>
 #include <chrono>
 #include <fcntl.h>
@@ -147,6 +148,44 @@ TEST(RunOutputDir, AWriterThatFinishesSoonIsWaitedFor) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(run_pciesim("run " + kPlainRun + " --quiet --out " + fresh).exit_code, 0);
   EXPECT_EQ(read_file(dir + "/results.json"), read_file(fresh + "/results.json"));
+}
+
+TEST(RunOutputDir, TwoOutputsAtOneFileAreRefusedBeforeTheRun) {
+  // Written one after the other, the later replaced the earlier without a word (exit 0).
+  const std::string dir = make_temp_dir("run-out-same");
+  const std::string out = dir + "/out", trace = dir + "/trace.json";
+  fs::create_directory(dir + "/sub");
+  fs::create_directory(out); // else --trace OUT/results.json is refused for its missing directory
+  write_file(dir + "/existing.json", "");
+  fs::create_symlink(trace, dir + "/link.json");
+  fs::create_hard_link(dir + "/existing.json", dir + "/hard.json");
+  const struct {
+    std::string arguments, path, earlier, later;
+  } cases[] = {
+      {"--trace " + trace + " --vcd " + trace, trace, "--trace", "--vcd"},
+      {"--trace " + dir + "/link.json --vcd " + trace, trace, "--trace", "--vcd"},
+      {"--trace " + dir + "/sub/../trace.json --vcd " + dir + "/./trace.json",
+       dir + "/./trace.json", "--trace", "--vcd"},
+      {"--trace " + dir + "/existing.json --vcd " + dir + "/hard.json", dir + "/hard.json",
+       "--trace", "--vcd"},
+      {"--out " + out + " --trace " + out + "/results.json", out + "/results.json", "--out",
+       "--trace"},
+      {"--out " + out + " --vcd " + out + "/run-info.json", out + "/run-info.json", "--out",
+       "--vcd"},
+  };
+  for (const auto &c : cases) {
+    CommandResult r = run_pciesim("run " + kPlainRun + " --quiet " + c.arguments);
+    EXPECT_EQ(r.exit_code, 2) << c.arguments << ": " << r.err;
+    EXPECT_EQ(r.err, c.path + ":/: is also where " + c.earlier +
+                         " goes (expected a file of its own for " + c.later + ")\n")
+        << c.arguments;
+    EXPECT_FALSE(fs::exists(trace)) << c.arguments;
+    EXPECT_TRUE(fs::is_empty(out)) << c.arguments;
+    EXPECT_EQ(read_file(dir + "/existing.json"), "") << c.arguments;
+  }
+  // A character device takes any number of writers.
+  EXPECT_EQ(
+      run_pciesim("run " + kPlainRun + " --quiet --trace /dev/null --vcd /dev/null").exit_code, 0);
 }
 
 } // namespace
