@@ -117,6 +117,8 @@ double rounded_to(double v, double unit) { return std::round(v / unit) * unit; }
 OJson advise(const AdviseOptions &o) {
   auto doc = topology_document(o.file);
   AdviseTopology base = load_advise_topology(doc);
+  if (!o.out.empty()) // again, now that the inputs are read: it must not be one of them
+    check_output_file(o.out, "--out");
   if (!o.iommu.empty()) {
     std::vector<AdviseOverride> set;
     for (int r : root_complexes(base.config))

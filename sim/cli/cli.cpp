@@ -191,8 +191,10 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
     check_output_file(options.vcd_path, "--vcd");
   std::vector<std::pair<std::string, std::string>> outputs;
   if (!out_dir.empty())
-    for (const std::string &path : run_output_paths(out_dir))
+    for (const std::string &path : run_output_paths(out_dir)) {
+      check_not_an_input(path, "--out");
       outputs.emplace_back("--out", path);
+    }
   outputs.emplace_back("--trace", options.trace_path);
   outputs.emplace_back("--vcd", options.vcd_path);
   check_distinct_outputs(outputs);

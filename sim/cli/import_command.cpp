@@ -48,9 +48,9 @@ CLI::App *add_import_command(CLI::App &app, ImportCommandOptions &o) {
 }
 
 int command_import(const ImportCommandOptions &o) {
-  if (!o.out.empty())
-    check_output_file(o.out, "--out");
   PciInventory inventory = read_machine_dumps(o.dumps);
+  if (!o.out.empty()) // after the dumps are read: it must not be one of them
+    check_output_file(o.out, "--out");
   ImportOptions options;
   if (o.sockets > 0)
     options.sockets = o.sockets;

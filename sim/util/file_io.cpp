@@ -309,9 +309,19 @@ int standard_output_error() {
   return std::cout.good() ? 0 : EIO;
 }
 
+void check_not_an_input(const std::string &path, const std::string &option) {
+  const std::string input = input_named_by(path);
+  if (!input.empty())
+    throw InputError(path, "",
+                     (input == path ? std::string("is an input") : "is the input " + input) +
+                         " of this command, which the " + option + " output would replace",
+                     "a file that is not one of the command's inputs");
+}
+
 void check_output_file(const std::string &path, const std::string &option) {
   if (path.empty())
     throw InputError(option, "", "an empty path", "a file path");
+  check_not_an_input(path, option);
   Destination d = examine(path);
   if (!d.problem.empty())
     throw InputError(path, "", d.problem, d.expected);

@@ -45,6 +45,11 @@ inline constexpr char kStandardInputName[] = "<stdin>";
 // standard input, once: later reads of "-" return the same text.
 std::string read_input_file(const std::string &path, std::uint64_t max_bytes);
 
+// The path an input was read by (read_input_file) if `path` names that same file now, symbolic
+// links followed; "" otherwise. Outputs are checked against it: an output written over an
+// input would destroy what the run was made from.
+std::string input_named_by(const std::string &path);
+
 // The whole of a file the program wrote itself (a `done` marker, a child's stderr). Throws
 // std::runtime_error naming the path when it cannot be read.
 std::string read_text_file(const std::string &path);
@@ -58,6 +63,9 @@ void check_output_file(const std::string &path, const std::string &option);
 // does not exist yet, under an existing ancestor that is not a writable directory (the missing
 // directories are created when the results are written).
 void check_output_directory(const std::string &dir, const std::string &option);
+// Refuses (InputError naming the path) an output at a file read as input so far (check_output_file
+// does this too).
+void check_not_an_input(const std::string &path, const std::string &option);
 // Refuses (InputError naming the later path) two outputs of one command that name one file:
 // written one after the other, the later would replace the earlier without a word.
 // `outputs`: (option, path) pairs, in the order of the options; empty paths are skipped.

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -76,6 +77,29 @@ const std::string &standard_input(std::uint64_t max_bytes) {
 
 } // namespace
 
+namespace {
+// Every regular file read as input so far, by device and inode, with the path it was read by.
+struct ReadInput {
+  dev_t device;
+  ino_t inode;
+  std::string path;
+};
+std::vector<ReadInput> &inputs_read() {
+  static std::vector<ReadInput> inputs;
+  return inputs;
+}
+} // namespace
+
+std::string input_named_by(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return "";
+  for (const ReadInput &input : inputs_read())
+    if (input.device == st.st_dev && input.inode == st.st_ino)
+      return input.path;
+  return "";
+}
+
 std::string read_input_file(const std::string &path, std::uint64_t max_bytes) {
   if (path == "-")
     return standard_input(max_bytes);
@@ -106,6 +130,8 @@ std::string read_input_file(const std::string &path, std::uint64_t max_bytes) {
   if (text.size() > max_bytes)
     throw InputError(path, "", "file is " + too_large(max_bytes),
                      fmt::format("at most {} bytes", max_bytes));
+  if (input_named_by(path).empty())
+    inputs_read().push_back({st.st_dev, st.st_ino, path});
   return text;
 }
 

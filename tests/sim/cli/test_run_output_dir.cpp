@@ -188,5 +188,65 @@ TEST(RunOutputDir, TwoOutputsAtOneFileAreRefusedBeforeTheRun) {
       run_pciesim("run " + kPlainRun + " --quiet --trace /dev/null --vcd /dev/null").exit_code, 0);
 }
 
+TEST(RunOutputDir, NoOutputReplacesAnInputOfTheCommand) {
+  // `run my.json --trace my.json` wrote the trace over the scenario it was made from.
+  const std::string dir = make_temp_dir("run-out-input");
+  const std::string topology =
+      read_file(std::string(PCIESIM_SOURCE_DIR) + "/topologies/default-shared-switch.json");
+  // fabric-mix with its topology beside it, so that it runs from any directory.
+  std::string scenario = read_file(kPlainRun);
+  const std::string from = "\"topology\": \"../topologies/default-shared-switch.json\"";
+  ASSERT_NE(scenario.find(from), std::string::npos);
+  scenario.replace(scenario.find(from), from.size(), "\"topology\": \"topology.json\"");
+  write_file(dir + "/topology.json", topology);
+  write_file(dir + "/my.json", scenario);
+  fs::create_directory(dir + "/sub");
+  fs::create_directory(dir + "/out");
+  write_file(dir + "/out/topology.json", topology);
+  write_file(dir + "/out/results.json", scenario);
+  fs::create_symlink(dir + "/my.json", dir + "/alias.json");
+  const std::string run = "run --quiet ";
+  const struct {
+    std::string arguments, output, input, option;
+  } cases[] = {
+      {run + dir + "/my.json --trace " + dir + "/my.json", dir + "/my.json", "", "--trace"},
+      {run + dir + "/alias.json --vcd " + dir + "/my.json", dir + "/my.json", dir + "/alias.json",
+       "--vcd"},
+      {run + dir + "/out/results.json --out " + dir + "/out", dir + "/out/results.json", "",
+       "--out"},
+      // The scenario's topology is an input too, whatever the path it is named by.
+      {run + dir + "/my.json --trace " + dir + "/sub/../topology.json",
+       dir + "/sub/../topology.json", dir + "/topology.json", "--trace"},
+  };
+  for (const auto &c : cases) {
+    CommandResult r = run_pciesim(c.arguments);
+    EXPECT_EQ(r.exit_code, 2) << c.arguments << ": " << r.err;
+    EXPECT_EQ(r.err,
+              c.output + ":/: " +
+                  (c.input.empty() ? std::string("is an input") : "is the input " + c.input) +
+                  " of this command, which the " + c.option +
+                  " output would replace (expected a file that is not one of the "
+                  "command's inputs)\n")
+        << c.arguments;
+  }
+  EXPECT_EQ(read_file(dir + "/my.json"), scenario);
+  EXPECT_EQ(read_file(dir + "/out/results.json"), scenario);
+  EXPECT_EQ(read_file(dir + "/topology.json"), topology);
+  // import and advise: their inputs are read before their --out is checked against them.
+  const std::string dump = dir + "/dump.txt";
+  write_file(dump, read_file(std::string(PCIESIM_SOURCE_DIR) +
+                             "/tests/data/import/asus-h67-ivybridge-gt635-lspci-tree.txt"));
+  const std::string dump_text = read_file(dump);
+  CommandResult r = run_pciesim("import " + dump + " --out " + dump + " --quiet");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(dump + ":/: is an input of this command"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(dump), dump_text);
+  r = run_pciesim("advise " + dir + "/my.json --out " + dir + "/topology.json");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(dir + "/topology.json:/: is an input of this command"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(read_file(dir + "/topology.json"), topology);
+}
+
 } // namespace
 } // namespace pciesim::test
