@@ -6,6 +6,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -13,9 +14,22 @@
 namespace pciesim {
 
 int try_lock_file(const std::string &path, int operation, std::string &holder) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Never through a symbolic link, nor into a FIFO, a device or a file with other names: the pid
+  // written below would land in a file outside the output directory.
+  int fd =
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0644);
+  if (fd < 0 && errno == ELOOP)
+    throw std::runtime_error(
+        fmt::format("cannot lock {}: it is a symbolic link, not a lock file pciesim made", path));
   if (fd < 0)
     throw std::runtime_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+    ::close(fd);
+    throw std::runtime_error(fmt::format("cannot lock {}: it is not a lock file pciesim made (a "
+                                         "regular file with no other name)",
+                                         path));
+  }
   if (::flock(fd, operation | LOCK_NB) != 0) {
     int error = errno;
     char pid[32] = {};

@@ -248,5 +248,26 @@ TEST(RunOutputDir, NoOutputReplacesAnInputOfTheCommand) {
   EXPECT_EQ(read_file(dir + "/topology.json"), topology);
 }
 
+TEST(RunOutputDir, ALockFileThatIsALinkIsNotWrittenThrough) {
+  // A symbolic (or hard) link at DIR/.lock had the holder's pid written into the file it names,
+  // outside the output directory.
+  const std::string outside = make_temp_dir("run-out-decoy");
+  write_file(outside + "/precious", "precious\n");
+  const std::string symlinked = make_temp_dir("run-out-link"), hard = make_temp_dir("run-out-link");
+  fs::create_symlink(outside + "/precious", symlinked + "/.lock");
+  fs::create_hard_link(outside + "/precious", hard + "/.lock");
+  for (const std::string &dir : {symlinked, hard}) {
+    CommandResult r = run_pciesim("run " + kPlainRun + " --quiet --out " + dir);
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(r.err.find("pciesim: cannot lock " + dir + "/.lock: it is "), std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(dir + "/results.json"));
+    r = run_pciesim("sweep " + kSweep + " --quiet --out " + dir);
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_FALSE(fs::exists(dir + "/points"));
+  }
+  EXPECT_EQ(read_file(outside + "/precious"), "precious\n");
+}
+
 } // namespace
 } // namespace pciesim::test
