@@ -199,7 +199,11 @@ std::string summary(const std::vector<ScenarioCheck> &checks) {
 } // namespace
 
 int command_check(const CheckOptions &options) {
-  if (!options.junit.empty()) // refused now, not after every scenario ran
+  // Refused now, not after every scenario ran; nor may it be one of the scenarios, which the
+  // runs read in child processes.
+  for (const std::string &file : options.files)
+    note_input_file(file);
+  if (!options.junit.empty())
     check_output_file(options.junit, "--junit");
   for (const std::string &o : options.overrides)
     parse_override(o); // a malformed one is refused once, not in every scenario's run

@@ -321,6 +321,11 @@ void check_not_an_input(const std::string &path, const std::string &option) {
 void check_output_file(const std::string &path, const std::string &option) {
   if (path.empty())
     throw InputError(option, "", "an empty path", "a file path");
+  // "-" reads standard input; as an output it would be a file named "-" in the current
+  // directory, which nobody means.
+  if (path == "-")
+    throw InputError(path, "", "standard output is not a file for " + option,
+                     "a file path, or /dev/stdout to write there");
   check_not_an_input(path, option);
   Destination d = examine(path);
   if (!d.problem.empty())
@@ -378,6 +383,9 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
 void check_output_directory(const std::string &dir, const std::string &option) {
   if (dir.empty())
     throw InputError(option, "", "an empty path", "a directory path");
+  if (dir == "-")
+    throw InputError(dir, "", "standard output is not a directory for " + option,
+                     "a directory path");
   const std::string expected = "a writable directory, or a path where one can be created";
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0) {

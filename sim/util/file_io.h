@@ -49,6 +49,9 @@ std::string read_input_file(const std::string &path, std::uint64_t max_bytes);
 // links followed; "" otherwise. Outputs are checked against it: an output written over an
 // input would destroy what the run was made from.
 std::string input_named_by(const std::string &path);
+// Counts `path` among the inputs without reading it: a file that child processes read for this
+// command (`check`'s scenarios). Nothing when it is not a regular file.
+void note_input_file(const std::string &path);
 
 // The whole of a file the program wrote itself (a `done` marker, a child's stderr). Throws
 // std::runtime_error naming the path when it cannot be read.

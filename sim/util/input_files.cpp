@@ -100,6 +100,12 @@ std::string input_named_by(const std::string &path) {
   return "";
 }
 
+void note_input_file(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && input_named_by(path).empty())
+    inputs_read().push_back({st.st_dev, st.st_ino, path});
+}
+
 std::string read_input_file(const std::string &path, std::uint64_t max_bytes) {
   if (path == "-")
     return standard_input(max_bytes);

@@ -246,6 +246,13 @@ TEST(RunOutputDir, NoOutputReplacesAnInputOfTheCommand) {
   EXPECT_NE(r.err.find(dir + "/topology.json:/: is an input of this command"), std::string::npos)
       << r.err;
   EXPECT_EQ(read_file(dir + "/topology.json"), topology);
+  // check reads its scenarios in child processes: they count as its inputs all the same.
+  r = run_pciesim("check " + dir + "/my.json --junit " + dir + "/alias.json");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, dir + "/alias.json:/: is the input " + dir +
+                       "/my.json of this command, which the --junit output would replace "
+                       "(expected a file that is not one of the command's inputs)\n");
+  EXPECT_EQ(read_file(dir + "/my.json"), scenario);
 }
 
 TEST(RunOutputDir, ALockFileThatIsALinkIsNotWrittenThrough) {
@@ -267,6 +274,24 @@ TEST(RunOutputDir, ALockFileThatIsALinkIsNotWrittenThrough) {
     EXPECT_FALSE(fs::exists(dir + "/points"));
   }
   EXPECT_EQ(read_file(outside + "/precious"), "precious\n");
+}
+
+TEST(RunOutputDir, StandardOutputIsNotAnOutputFile) {
+  // `--trace -` wrote an 11 MB file named "-" into the current directory.
+  const std::string dir = make_temp_dir("run-out-dash");
+  for (const char *option : {"--trace", "--vcd", "--out"}) {
+    CommandResult r = run_command("cd " + dir + " && " + PCIESIM_BINARY + " run " + kPlainRun +
+                                  " --quiet " + option + " -");
+    EXPECT_EQ(r.exit_code, 2) << option << ": " << r.err;
+    EXPECT_EQ(r.err, std::string("-:/: standard output is not ") +
+                         (std::string(option) == "--out" ? "a directory" : "a file") + " for " +
+                         option +
+                         (std::string(option) == "--out"
+                              ? " (expected a directory path)\n"
+                              : " (expected a file path, or /dev/stdout to write there)\n"))
+        << option;
+    EXPECT_FALSE(fs::exists(dir + "/-")) << option;
+  }
 }
 
 } // namespace
