@@ -1,11 +1,16 @@
 #include "sim/report/report_page.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <set>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -262,8 +267,50 @@ ReportFiles render_report(const ReportData &d) {
   return f;
 }
 
+namespace {
+
+// The text of DIR/report.md or DIR/report.html if pciesim wrote it (its first heading, or the
+// note at the end of the page, says so); "" otherwise.
+std::string pciesim_page(const std::string &path) {
+  std::string text;
+  try {
+    text = read_text_file(path);
+  } catch (const std::runtime_error &) {
+    return "";
+  }
+  const bool ours = text.rfind("# pciesim ", 0) == 0 ||
+                    text.find("<p class=\"note\">Written by pciesim ") != std::string::npos;
+  return ours ? text : "";
+}
+
+// The charts and data the pciesim report in `dir` links to (report.md the pictures, report.html
+// the data): only those may go when a new report has not them.
+std::set<std::string> linked_report_files(const std::string &dir) {
+  std::set<std::string> linked;
+  for (const char *page : {"/report.md", "/report.html"}) {
+    const std::string text = pciesim_page(dir + page);
+    for (const char *folder : {"report-svg/", "report-data/"})
+      for (std::size_t at = text.find(folder); at != std::string::npos;
+           at = text.find(folder, at + 1)) {
+        std::size_t end = at + std::strlen(folder);
+        while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                     text[end] == '-' || text[end] == '_' || text[end] == '.'))
+          ++end;
+        linked.insert(dir + "/" + text.substr(at, end - at));
+      }
+  }
+  return linked;
+}
+
+} // namespace
+
+bool holds_pciesim_report(const std::string &dir) {
+  return !pciesim_page(dir + "/report.md").empty() || !pciesim_page(dir + "/report.html").empty();
+}
+
 void write_report(const std::string &dir) {
   ReportFiles files = render_report(load_report_data(dir));
+  const std::set<std::string> earlier = linked_report_files(dir);
   if (!files.svgs.empty())
     create_output_directory(dir + "/report-svg");
   if (!files.csvs.empty())
@@ -276,17 +323,12 @@ void write_report(const std::string &dir) {
   set.add(dir + "/report.md", files.markdown);
   set.add(dir + "/report.html", files.html);
   set.write();
-  // The pictures and data of an earlier report that this one has not: they show results the
-  // directory no longer holds. Only regular files of the names the report writes.
-  for (const auto &[folder, extension] :
-       {std::pair{"/report-svg", ".svg"}, {"/report-data", ".csv"}}) {
-    std::error_code error;
-    for (const auto &entry : std::filesystem::directory_iterator(dir + folder, error)) {
-      const std::string path = entry.path().string();
-      if (entry.is_regular_file(error) && !entry.is_symlink(error) &&
-          entry.path().extension() == extension && !set.contains(path))
-        std::filesystem::remove(entry.path(), error);
-    }
+  // What the earlier report showed and this one does not: results the directory no longer holds.
+  // Regular files only.
+  for (const std::string &path : earlier) {
+    struct stat st {};
+    if (!set.contains(path) && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      ::unlink(path.c_str());
   }
 }
 

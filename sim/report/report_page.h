@@ -20,7 +20,12 @@ struct ReportFiles {
 ReportFiles render_report(const ReportData &data);
 
 // Reads `dir` and writes the report into it; throws InputError for a directory it cannot read.
+// The charts and data an earlier pciesim report there linked and this one has not are removed.
 void write_report(const std::string &dir);
+
+// Whether `dir` holds a report pciesim wrote (report.md or report.html, by their own words), not
+// someone's page of the same name.
+bool holds_pciesim_report(const std::string &dir);
 
 // The command: returns an exit code, printing bad input as one line.
 int command_report(const std::string &dir);

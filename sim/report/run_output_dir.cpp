@@ -22,12 +22,6 @@ bool holds_sweep(const std::string &dir) {
   return ::lstat((dir + "/sweep-manifest.json").c_str(), &st) == 0;
 }
 
-bool holds_report(const std::string &dir) {
-  struct stat st;
-  return ::lstat((dir + "/report.html").c_str(), &st) == 0 ||
-         ::lstat((dir + "/report.md").c_str(), &st) == 0;
-}
-
 // DIR/.lock, held exclusively until destroyed.
 class HeldDirectory {
 public:
@@ -76,7 +70,7 @@ void write_run_output(const std::string &dir, OutputSet &files, int patience_ms)
   if (holds_sweep(dir))
     throw std::runtime_error(fmt::format(
         "{} took a sweep's results while this run ran: its results were not written", dir));
-  const bool had_report = holds_report(dir);
+  const bool had_report = holds_pciesim_report(dir);
   files.write();
   // What an earlier run wrote and this one did not: not a part of these results. Only regular
   // files: anything else at such a name is not one pciesim wrote.

@@ -6,7 +6,8 @@
 // - The run's files replace an earlier run's as a set, and a file of that earlier run that this
 //   one does not write (a plain run's run-info.json, under a comparison's results) goes.
 // - A report made from the earlier results (`pciesim report DIR`) is made again from the new
-//   ones, so that report.html never describes results the directory no longer holds.
+//   ones, so that report.html never describes results the directory no longer holds (a page of
+//   that name pciesim did not write is left alone).
 // - Two pciesim processes never write into DIR at once: the run holds DIR/.lock while it
 //   writes (a sweep holds it for its whole run), waiting a few seconds for another holder.
 #pragma once

@@ -294,5 +294,22 @@ TEST(RunOutputDir, StandardOutputIsNotAnOutputFile) {
   }
 }
 
+TEST(RunOutputDir, SomeoneElsesReportAndPicturesAreLeftAlone) {
+  // Only a report pciesim wrote is made again, and only the pictures and data it linked go.
+  const std::string dir = make_temp_dir("run-out-theirs");
+  write_file(dir + "/report.html", "<p>my own page, see report-svg/mine.svg</p>\n");
+  fs::create_directory(dir + "/report-svg");
+  write_file(dir + "/report-svg/mine.svg", "<svg/>\n");
+  ASSERT_EQ(run_pciesim("run " + kPlainRun + " --quiet --out " + dir).exit_code, 0);
+  EXPECT_EQ(read_file(dir + "/report.html"), "<p>my own page, see report-svg/mine.svg</p>\n");
+  EXPECT_FALSE(fs::exists(dir + "/report.md"));
+  // `report DIR` replaces the page (it was asked to), but not a picture its page did not link.
+  ASSERT_EQ(run_pciesim("report " + dir).exit_code, 0);
+  EXPECT_EQ(read_file(dir + "/report-svg/mine.svg"), "<svg/>\n");
+  ASSERT_EQ(run_pciesim("run " + kComparison + " --quiet --out " + dir).exit_code, 0);
+  EXPECT_EQ(read_file(dir + "/report-svg/mine.svg"), "<svg/>\n");
+  EXPECT_FALSE(fs::exists(dir + "/report-svg/latency-cdf.svg")); // the earlier report's
+}
+
 } // namespace
 } // namespace pciesim::test
