@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <iostream>
@@ -184,6 +185,12 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
   if (!out_dir.empty()) {
     check_output_directory(out_dir, "--out");
     check_run_output_dir(out_dir);
+    // What stands at the files' names in an existing directory (a directory, a FIFO without a
+    // reader) is refused now too, not after the run.
+    std::error_code missing;
+    if (std::filesystem::is_directory(out_dir, missing))
+      for (const std::string &path : run_output_paths(out_dir))
+        check_output_file(path, "--out");
   }
   if (!options.trace_path.empty())
     check_output_file(options.trace_path, "--trace");

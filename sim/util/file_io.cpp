@@ -152,18 +152,6 @@ int open_in_place(const std::string &path, std::string &problem) {
   return fd;
 }
 
-void write_in_place(const std::string &path, const char *data, std::size_t size) {
-  std::string problem;
-  FileDescriptor fd(open_in_place(path, problem));
-  if (!fd.is_open())
-    throw std::runtime_error(fmt::format("cannot write {}: {}", path, problem));
-  int error = write_all(fd.get(), data, size);
-  if (error == 0)
-    error = fd.close();
-  if (error != 0)
-    fail_to_write(path, error);
-}
-
 // Creates the temporary `name` (one left by a dead process of the same id is replaced).
 FileDescriptor create_temporary(const std::string &name, const std::string &path) {
   for (int attempt = 0;; ++attempt) {
@@ -434,7 +422,8 @@ void OutputSet::write() {
   struct Pending {
     const File *file;
     Destination destination;
-    std::string temporary; // written and flushed, not yet renamed
+    std::string temporary;     // written and flushed, not yet renamed
+    FileDescriptor in_place{}; // a FIFO or device, opened before anything is renamed
   };
   std::vector<Pending> pending;
   for (const File &f : files_) {
@@ -450,8 +439,14 @@ void OutputSet::write() {
   };
   try {
     for (Pending &p : pending) {
-      if (p.destination.in_place)
+      if (p.destination.in_place) {
+        // Opened now: a FIFO without a reader fails the set before any file is replaced.
+        std::string problem;
+        p.in_place = FileDescriptor(open_in_place(p.file->path, problem));
+        if (!p.in_place.is_open())
+          throw std::runtime_error(fmt::format("cannot write {}: {}", p.file->path, problem));
         continue;
+      }
       std::string name = temporary_beside(p.destination.target);
       FileDescriptor fd = create_temporary(name, p.file->path);
       p.temporary = name;
@@ -465,7 +460,11 @@ void OutputSet::write() {
     // Every file is written: now they replace the old ones.
     for (Pending &p : pending) {
       if (p.destination.in_place) {
-        write_in_place(p.file->path, p.file->content.data(), p.file->content.size());
+        int error = write_all(p.in_place.get(), p.file->content.data(), p.file->content.size());
+        if (error == 0)
+          error = p.in_place.close();
+        if (error != 0)
+          fail_to_write(p.file->path, error);
         continue;
       }
       if (::rename(p.temporary.c_str(), p.destination.target.c_str()) != 0)

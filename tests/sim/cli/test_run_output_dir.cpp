@@ -8,11 +8,14 @@
 #include <fstream>
 #include <string>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "sim/util/file_io.h"
 
 #include "tests/support/sim_harness.h"
 
@@ -309,6 +312,43 @@ TEST(RunOutputDir, SomeoneElsesReportAndPicturesAreLeftAlone) {
   ASSERT_EQ(run_pciesim("run " + kComparison + " --quiet --out " + dir).exit_code, 0);
   EXPECT_EQ(read_file(dir + "/report-svg/mine.svg"), "<svg/>\n");
   EXPECT_FALSE(fs::exists(dir + "/report-svg/latency-cdf.svg")); // the earlier report's
+}
+
+TEST(RunOutputDir, WhatStandsAtAnOutputsNameIsRefusedBeforeTheRun) {
+  // A directory or a reader-less FIFO at DIR/results.json or DIR/links.csv failed the run after
+  // it ran (exit 4), and with the FIFO the files before it in the set were already replaced.
+  const std::string dir = make_temp_dir("run-out-names");
+  fs::create_directory(dir + "/a");
+  fs::create_directory(dir + "/a/results.json");
+  fs::create_directory(dir + "/b");
+  ASSERT_EQ(::mkfifo((dir + "/b/links.csv").c_str(), 0644), 0);
+  CommandResult r = run_pciesim("run " + kPlainRun + " --quiet --out " + dir + "/a");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, dir + "/a/results.json:/: is a directory (expected a file path)\n");
+  r = run_pciesim("run " + kPlainRun + " --quiet --out " + dir + "/b");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, dir + "/b/links.csv:/: is a FIFO that no process is reading (refused rather "
+                         "than waiting for one) (expected a file path, or a FIFO that a reader has "
+                         "open)\n");
+  for (const char *name : {"results.json", "results.csv", "run-info.json"})
+    EXPECT_FALSE(fs::exists(dir + "/b/" + name)) << name;
+}
+
+TEST(RunOutputDir, ASetWithAReaderlessFifoReplacesNoFile) {
+  // The set opened its FIFO only after renaming the files before it.
+  const std::string dir = make_temp_dir("run-out-set");
+  write_file(dir + "/first.json", "old\n");
+  ASSERT_EQ(::mkfifo((dir + "/second.csv").c_str(), 0644), 0);
+  OutputSet set;
+  set.add(dir + "/first.json", "new\n");
+  set.add(dir + "/second.csv", "new\n");
+  EXPECT_THROW(set.write(), std::runtime_error);
+  EXPECT_EQ(read_file(dir + "/first.json"), "old\n");
+  std::vector<std::string> names;
+  for (const auto &e : fs::directory_iterator(dir))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"first.json", "second.csv"})); // no temporary left
 }
 
 } // namespace
