@@ -182,26 +182,24 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
                 const std::string &only_mechanism, const std::string &only_topology) {
   ScenarioConfig scenario = load_checked_scenario(file);
   // Outputs that cannot be written are refused now, not after the run.
+  std::vector<std::pair<std::string, std::string>> outputs;
   if (!out_dir.empty()) {
     check_output_directory(out_dir, "--out");
     check_run_output_dir(out_dir);
-    // What stands at the files' names in an existing directory (a directory, a FIFO without a
-    // reader) is refused now too, not after the run.
+    // In an existing directory, what stands at the files' names (a directory, a FIFO without a
+    // reader, an input of the run) is refused now too; a missing one holds none of them.
     std::error_code missing;
-    if (std::filesystem::is_directory(out_dir, missing))
-      for (const std::string &path : run_output_paths(out_dir))
+    const bool exists = std::filesystem::is_directory(out_dir, missing);
+    for (const std::string &path : run_output_paths(out_dir)) {
+      if (exists)
         check_output_file(path, "--out");
+      outputs.emplace_back("--out", path);
+    }
   }
   if (!options.trace_path.empty())
     check_output_file(options.trace_path, "--trace");
   if (!options.vcd_path.empty())
     check_output_file(options.vcd_path, "--vcd");
-  std::vector<std::pair<std::string, std::string>> outputs;
-  if (!out_dir.empty())
-    for (const std::string &path : run_output_paths(out_dir)) {
-      check_not_an_input(path, "--out");
-      outputs.emplace_back("--out", path);
-    }
   outputs.emplace_back("--trace", options.trace_path);
   outputs.emplace_back("--vcd", options.vcd_path);
   check_distinct_outputs(outputs);

@@ -9,8 +9,6 @@
 #include <map>
 #include <set>
 #include <stdexcept>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -324,12 +322,7 @@ void write_report(const std::string &dir) {
   set.add(dir + "/report.html", files.html);
   set.write();
   // What the earlier report showed and this one does not: results the directory no longer holds.
-  // Regular files only.
-  for (const std::string &path : earlier) {
-    struct stat st {};
-    if (!set.contains(path) && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
-      ::unlink(path.c_str());
-  }
+  set.remove_unwritten(earlier);
 }
 
 int command_report(const std::string &dir) {

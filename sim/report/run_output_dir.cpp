@@ -72,13 +72,7 @@ void write_run_output(const std::string &dir, OutputSet &files, int patience_ms)
         "{} took a sweep's results while this run ran: its results were not written", dir));
   const bool had_report = holds_pciesim_report(dir);
   files.write();
-  // What an earlier run wrote and this one did not: not a part of these results. Only regular
-  // files: anything else at such a name is not one pciesim wrote.
-  for (const std::string &path : run_output_paths(dir)) {
-    struct stat st;
-    if (!files.contains(path) && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
-      ::unlink(path.c_str());
-  }
+  files.remove_unwritten(run_output_paths(dir)); // what an earlier run wrote and this one not
   if (had_report)
     write_report(dir);
 }

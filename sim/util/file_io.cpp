@@ -297,6 +297,8 @@ int standard_output_error() {
   return std::cout.good() ? 0 : EIO;
 }
 
+namespace {
+// Refuses an output at a file read as input so far: it would destroy what the run is made from.
 void check_not_an_input(const std::string &path, const std::string &option) {
   const std::string input = input_named_by(path);
   if (!input.empty())
@@ -305,6 +307,7 @@ void check_not_an_input(const std::string &path, const std::string &option) {
                          " of this command, which the " + option + " output would replace",
                      "a file that is not one of the command's inputs");
 }
+} // namespace
 
 void check_output_file(const std::string &path, const std::string &option) {
   if (path.empty())
@@ -416,6 +419,12 @@ bool OutputSet::contains(const std::string &path) const {
     if (f.path == path)
       return true;
   return false;
+}
+
+void OutputSet::remove_regular_file(const std::string &path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+    ::unlink(path.c_str());
 }
 
 void OutputSet::write() {

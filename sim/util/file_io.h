@@ -66,9 +66,6 @@ void check_output_file(const std::string &path, const std::string &option);
 // does not exist yet, under an existing ancestor that is not a writable directory (the missing
 // directories are created when the results are written).
 void check_output_directory(const std::string &dir, const std::string &option);
-// Refuses (InputError naming the path) an output at a file read as input so far (check_output_file
-// does this too).
-void check_not_an_input(const std::string &path, const std::string &option);
 // Refuses (InputError naming the later path) two outputs of one command that name one file:
 // written one after the other, the later would replace the earlier without a word.
 // `outputs`: (option, path) pairs, in the order of the options; empty paths are skipped.
@@ -83,8 +80,16 @@ public:
   void add(std::string path, std::string content);
   bool contains(const std::string &path) const;
   void write();
+  // After write(): removes those of `earlier` (files an earlier set of the same kind wrote) that
+  // this set did not write. Regular files only: anything else at such a name pciesim never wrote.
+  template <class Paths> void remove_unwritten(const Paths &earlier) const {
+    for (const std::string &path : earlier)
+      if (!contains(path))
+        remove_regular_file(path);
+  }
 
 private:
+  static void remove_regular_file(const std::string &path);
   struct File {
     std::string path, content;
   };
