@@ -88,22 +88,34 @@ std::vector<ReadInput> &inputs_read() {
   static std::vector<ReadInput> inputs;
   return inputs;
 }
+
+// The input that is the file `st` describes, if one is.
+const ReadInput *input_of(const struct stat &st) {
+  for (const ReadInput &input : inputs_read())
+    if (input.device == st.st_dev && input.inode == st.st_ino)
+      return &input;
+  return nullptr;
+}
+
+// Counts the regular file `st` (by `path`) among the inputs, once.
+void remember_input(const struct stat &st, const std::string &path) {
+  if (S_ISREG(st.st_mode) && !input_of(st))
+    inputs_read().push_back({st.st_dev, st.st_ino, path});
+}
 } // namespace
 
 std::string input_named_by(const std::string &path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return "";
-  for (const ReadInput &input : inputs_read())
-    if (input.device == st.st_dev && input.inode == st.st_ino)
-      return input.path;
-  return "";
+  const ReadInput *input = input_of(st);
+  return input ? input->path : "";
 }
 
 void note_input_file(const std::string &path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && input_named_by(path).empty())
-    inputs_read().push_back({st.st_dev, st.st_ino, path});
+  if (::stat(path.c_str(), &st) == 0)
+    remember_input(st, path);
 }
 
 std::string read_input_file(const std::string &path, std::uint64_t max_bytes) {
@@ -136,8 +148,7 @@ std::string read_input_file(const std::string &path, std::uint64_t max_bytes) {
   if (text.size() > max_bytes)
     throw InputError(path, "", "file is " + too_large(max_bytes),
                      fmt::format("at most {} bytes", max_bytes));
-  if (input_named_by(path).empty())
-    inputs_read().push_back({st.st_dev, st.st_ino, path});
+  remember_input(st, path); // the descriptor's: no second lookup of the path
   return text;
 }
 
