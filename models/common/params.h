@@ -128,17 +128,31 @@ template <class P> struct ParamField {
   std::function<ParamValue(const P &)> load;
 };
 
+// What a ParamTable answers without naming its struct: the component catalog holds one per
+// type, and the drift test checks every table through it, so a new type needs no line there.
+class AnyParamTable {
+public:
+  virtual const std::vector<ParamSpec> &specs() const = 0;
+  // Each field of a default-constructed struct, in the specs' order, as the loader holds it.
+  virtual std::vector<ParamValue> struct_defaults() const = 0;
+  // Each field of the struct that from(set) fills, in the same form.
+  virtual std::vector<ParamValue> filled_from(const ParamSet &set) const = 0;
+
+protected:
+  ~AnyParamTable() = default; // the tables are statics, never deleted through this
+};
+
 // A Params struct's table: its specs (for the loader, docs and schema) and a generic `from()`
 // that fills every field from a resolved ParamSet. A default-constructed P must hold the
 // table's defaults; tests/sim/config/test_param_drift.cpp checks it field by field.
-template <class P> class ParamTable {
+template <class P> class ParamTable final : public AnyParamTable {
 public:
   template <class... Rows> explicit ParamTable(Rows &&...rows) {
     (append(std::forward<Rows>(rows)), ...);
     for (const ParamField<P> &f : fields_)
       specs_.push_back(f.spec);
   }
-  const std::vector<ParamSpec> &specs() const { return specs_; }
+  const std::vector<ParamSpec> &specs() const override { return specs_; }
   const std::vector<ParamField<P>> &fields() const { return fields_; }
   P from(const ParamSet &set) const {
     P p;
@@ -146,8 +160,18 @@ public:
       fields_[i].store(p, set.value(i));
     return p;
   }
+  std::vector<ParamValue> struct_defaults() const override { return loaded(P{}); }
+  std::vector<ParamValue> filled_from(const ParamSet &set) const override {
+    return loaded(from(set));
+  }
 
 private:
+  std::vector<ParamValue> loaded(const P &p) const {
+    std::vector<ParamValue> values;
+    for (const ParamField<P> &f : fields_)
+      values.push_back(f.load(p));
+    return values;
+  }
   void append(ParamField<P> row) { fields_.push_back(std::move(row)); }
   void append(std::vector<ParamField<P>> rows) {
     for (ParamField<P> &row : rows)

@@ -61,9 +61,11 @@ std::unique_ptr<Component> make_inter_socket_link(const char *name, const ParamS
   return std::make_unique<InterSocketLink>(name, InterSocketLinkParams::from(params), sides);
 }
 
+template <class Params> const AnyParamTable &table_of() { return Params::table(); }
+
 // What every row has; the endpoint rows then add their capabilities by name.
 ComponentType row(std::string name, ComponentRole role, std::string doc,
-                  const std::vector<ParamSpec> &(*specs)(),
+                  const AnyParamTable &(*params_table)(),
                   std::vector<Bytes> (*bars)(const ParamSet &),
                   std::unique_ptr<Component> (*make)(const char *, const ParamSet &,
                                                      const ComponentWiring &, SimContext &)) {
@@ -71,7 +73,7 @@ ComponentType row(std::string name, ComponentRole role, std::string doc,
   type.name = std::move(name);
   type.role = role;
   type.doc = std::move(doc);
-  type.specs = specs;
+  type.params_table = params_table;
   type.bars = bars;
   type.make = make;
   return type;
@@ -84,7 +86,7 @@ ComponentType root_complex_type() {
   ComponentType rc =
       row("root_complex", ComponentRole::RootComplex,
           "root complex: root ports rp0..rpN-1 and a host bridge to its socket's host_memory",
-          &RootComplexParams::specs, &no_bars, &make_root_complex);
+          &table_of<RootComplexParams>, &no_bars, &make_root_complex);
   rc.stats = {{"RootComplexStats", &RootComplexStats::table().specs(), ""},
               {"IommuStats", &IommuStats::table().specs(), "with `iommu` not `off`"}};
   return rc;
@@ -93,7 +95,7 @@ ComponentType root_complex_type() {
 ComponentType switch_type() {
   ComponentType sw = row("switch", ComponentRole::Switch,
                          "PCIe switch: upstream port `up` and downstream ports dp0..dpN-1",
-                         &SwitchParams::specs, &no_bars, &make_switch);
+                         &table_of<SwitchParams>, &no_bars, &make_switch);
   sw.stats = {{"SwitchStats", &SwitchStats::table().specs(), ""}};
   return sw;
 }
@@ -102,7 +104,7 @@ ComponentType host_memory_type() {
   ComponentType memory =
       row("host_memory", ComponentRole::Memory,
           "host DRAM of one socket, attached to a root complex by its `root_complex` key",
-          &HostMemoryParams::specs, &no_bars, &make_host_memory);
+          &table_of<HostMemoryParams>, &no_bars, &make_host_memory);
   memory.stats = {{"HostMemoryStats", &HostMemoryStats::table().specs(), ""}};
   return memory;
 }
@@ -112,7 +114,7 @@ ComponentType inter_socket_link_type() {
                            "inter-socket link (UPI, Infinity Fabric) between the two root "
                            "complexes named by its `root_complexes` key: remote memory, "
                            "cross-socket peer traffic",
-                           &InterSocketLinkParams::specs, &no_bars, &make_inter_socket_link);
+                           &table_of<InterSocketLinkParams>, &no_bars, &make_inter_socket_link);
   link.article = "an";
   link.stats = {{"InterSocketLinkStats", &InterSocketLinkStats::table().specs(), ""}};
   return link;
@@ -121,7 +123,7 @@ ComponentType inter_socket_link_type() {
 ComponentType dma_engine_type() {
   ComponentType dma =
       row("dma_engine", ComponentRole::Endpoint,
-          "DMA engine endpoint with one port `up`, a BAR, tags, MRRS", &DmaEngineParams::specs,
+          "DMA engine endpoint with one port `up`, a BAR, tags, MRRS", &table_of<DmaEngineParams>,
           &dma_engine_bars, &make_endpoint<DmaEngine, DmaEngineParams>);
   dma.initiates_dma = true;
   dma.data_bar = 0;
@@ -133,7 +135,7 @@ ComponentType gpu_type() {
   ComponentType gpu =
       row("gpu", ComponentRole::Endpoint,
           "GPU with one port `up`: device memory behind a BAR1 aperture, copy engines, kernels",
-          &GpuParams::specs, &GpuParams::bar_sizes, &make_endpoint<Gpu, GpuParams>);
+          &table_of<GpuParams>, &GpuParams::bar_sizes, &make_endpoint<Gpu, GpuParams>);
   gpu.initiates_dma = true;
   gpu.data_bar = Gpu::kApertureBar;
   gpu.data_bar_label = "the BAR aperture";
@@ -146,10 +148,10 @@ ComponentType gpu_type() {
 }
 
 ComponentType rdma_nic_type() {
-  ComponentType nic =
-      row("rdma_nic", ComponentRole::Endpoint,
-          "RDMA NIC with one port `up`: queue pairs, line rate, MTT cache, optional ATS",
-          &RdmaNicParams::specs, &RdmaNicParams::bar_sizes, &make_endpoint<RdmaNic, RdmaNicParams>);
+  ComponentType nic = row(
+      "rdma_nic", ComponentRole::Endpoint,
+      "RDMA NIC with one port `up`: queue pairs, line rate, MTT cache, optional ATS",
+      &table_of<RdmaNicParams>, &RdmaNicParams::bar_sizes, &make_endpoint<RdmaNic, RdmaNicParams>);
   nic.article = "an";
   nic.initiates_dma = true;
   nic.reads_per_queue_pair = [](const ParamSet &p) {
@@ -162,11 +164,11 @@ ComponentType rdma_nic_type() {
 }
 
 ComponentType nvme_ssd_type() {
-  ComponentType ssd =
-      row("nvme_ssd", ComponentRole::Endpoint,
-          "NVMe SSD with one port `up`: queues in host memory, flash, MDTS, "
-          "optional Controller Memory Buffer (BAR1, p2pdma memory)",
-          &NvmeSsdParams::specs, &NvmeSsdParams::bar_sizes, &make_endpoint<NvmeSsd, NvmeSsdParams>);
+  ComponentType ssd = row("nvme_ssd", ComponentRole::Endpoint,
+                          "NVMe SSD with one port `up`: queues in host memory, flash, MDTS, "
+                          "optional Controller Memory Buffer (BAR1, p2pdma memory)",
+                          &table_of<NvmeSsdParams>, &NvmeSsdParams::bar_sizes,
+                          &make_endpoint<NvmeSsd, NvmeSsdParams>);
   ssd.initiates_dma = true;
   ssd.data_bar = NvmeSsd::kCmbBar; // present only with `cmb`
   ssd.data_bar_label = "the Controller Memory Buffer";

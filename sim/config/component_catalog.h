@@ -38,7 +38,10 @@ struct ComponentType {
   ComponentRole role = ComponentRole::Endpoint;
   std::string doc;
   std::string article = "a"; // before its name in messages: "an" for an rdma_nic
-  const std::vector<ParamSpec> &(*specs)() = nullptr;
+  // Its Params struct's table (P::table()): the specs the loader, docs and schema read, and
+  // what the drift test checks against the struct.
+  const AnyParamTable &(*params_table)() = nullptr;
+  const std::vector<ParamSpec> &specs() const { return params_table().specs(); }
   // BAR sizes of an endpoint function, from its parameters (empty for other roles).
   std::vector<Bytes> (*bars)(const ParamSet &params) = nullptr;
   // Builds the model from its parameters, where enumeration placed it, and the run's context.

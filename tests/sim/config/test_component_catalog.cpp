@@ -27,7 +27,7 @@ TEST(ComponentCatalog, EveryRowHasItsTablesAndAFactory) {
   for (const ComponentType &type : component_types()) {
     SCOPED_TRACE(type.name);
     EXPECT_FALSE(type.doc.empty());
-    ASSERT_NE(type.specs, nullptr);
+    ASSERT_NE(type.params_table, nullptr);
     ASSERT_NE(type.bars, nullptr);
     ASSERT_NE(type.make, nullptr);
     ParamSet defaults = resolve_params(type.specs(), std::nullopt);
