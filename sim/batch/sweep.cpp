@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -21,6 +22,7 @@
 #include "sim/config/overrides.h"
 #include "sim/report/report.h"
 #include "sim/report/report_page.h"
+#include "sim/util/file_io.h"
 #include "sim/util/input_error.h"
 
 namespace pciesim {
@@ -40,6 +42,24 @@ void write_report_or_warn(const std::string &dir) {
   } catch (const std::exception &e) {
     std::cerr << "pciesim: no report written: " << e.what() << "\n";
   }
+}
+
+// A point's stderr.txt, made or emptied for its run: only a regular file, never through a
+// symbolic link or into a FIFO (a stale point directory may hold anything). -1 with `problem`.
+int open_point_stderr(const std::string &path, std::string &problem) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    problem = errno == ELOOP ? "a symbolic link stands there" : std::strerror(errno);
+    return -1;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ::ftruncate(fd, 0) != 0) {
+    problem = S_ISREG(st.st_mode) ? std::strerror(errno) : "not a regular file";
+    ::close(fd);
+    return -1;
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
 }
 
 // The reason a point failed: the first line the child wrote that is not its timing note.
@@ -108,10 +128,12 @@ private:
     std::string dir = point_dir(i);
     std::string err = dir + "/stderr.txt";
     int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    std::string problem = null_fd < 0 ? std::strerror(errno) : "";
+    int err_fd = null_fd < 0 ? -1 : open_point_stderr(err, problem);
     pid_t pid = -1;
     if (null_fd < 0 || err_fd < 0)
-      finish(i, 127, fmt::format("cannot open {}: {}", err, std::strerror(errno)), 0.0);
+      finish(i, 127, fmt::format("cannot open {}: {}", null_fd < 0 ? "/dev/null" : err, problem),
+             0.0);
     else
       pid = pool_->start_program(point_command(dir), ChildOutput{null_fd, err_fd});
     for (int fd : {null_fd, err_fd})
@@ -247,7 +269,7 @@ int run_sweep(const SweepOptions &o) {
     std::string dir = o.out_dir + "/points/" + p.id;
     if (o.resume && done_before(dir))
       continue;
-    fs::create_directories(dir);
+    create_output_subdirectory(dir);
     for (const char *stale : {"done", "error.txt"})
       fs::remove(dir + "/" + stale);
     write_file_atomically(dir + "/scenario.json", spec.scenario_of(p).dump(2) + "\n");
@@ -323,7 +345,7 @@ int merge_shards(const std::vector<std::string> &dirs, const std::string &out_di
   fs::create_directories(out_dir);
   OutputDirLock lock(out_dir, 1, 1);
   check_merge_target(out_dir, manifest); // again, now that no sweep can be writing into it
-  fs::create_directories(out_dir + "/points");
+  create_output_subdirectory(out_dir + "/points");
   // The manifest first: a merge stopped halfway leaves a directory that says whose it is.
   if (!fs::exists(out_dir + "/sweep-manifest.json"))
     write_file_atomically(out_dir + "/sweep-manifest.json", manifest.dump(2) + "\n");

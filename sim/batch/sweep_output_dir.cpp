@@ -15,6 +15,8 @@
 #include "sim/batch/sweep.h"
 #include "sim/config/json_input.h"
 #include "sim/report/report.h"
+#include "sim/report/report_page.h"
+#include "sim/util/file_io.h"
 #include "sim/util/input_error.h"
 #include "sim/util/lock_file.h"
 
@@ -170,9 +172,24 @@ bool require_same_sweep(const std::string &dir, const OrderedJson &manifest) {
   return true;
 }
 
+namespace {
+// What stands at the names a sweep or merge writes in `dir` must be a regular file or a real
+// directory, or nothing (InputError otherwise): a symbolic link there would take the write
+// outside the directory.
+void check_sweep_outputs(const std::string &dir) {
+  for (const char *name : {"sweep-manifest.json", "sweep-info.json", "results.json", "results.csv",
+                           "links.csv", "mechanisms.csv"})
+    check_output_file_inside(dir + "/" + name, "--out");
+  for (const char *folder : {"/points", "/shards"})
+    check_output_subdirectory(dir + folder);
+  check_report_outputs(dir);
+}
+} // namespace
+
 void claim_output_dir(const std::string &dir, const OrderedJson &manifest) {
+  check_sweep_outputs(dir);
   const bool holds_this_sweep = require_same_sweep(dir, manifest); // before anything is made
-  fs::create_directories(dir + "/points");
+  create_output_subdirectory(dir + "/points");
   if (!holds_this_sweep)
     write_file_atomically(dir + "/sweep-manifest.json", manifest.dump(2) + "\n");
 }
@@ -180,7 +197,7 @@ void claim_output_dir(const std::string &dir, const OrderedJson &manifest) {
 OutputDirLock::OutputDirLock(const std::string &dir, unsigned shard_k, unsigned shard_n) {
   if (shard_n > 1) {
     take(dir, dir + "/.lock", LOCK_SH);
-    fs::create_directories(dir + "/shards");
+    create_output_subdirectory(dir + "/shards");
     take(dir, fmt::format("{}/shards/.lock-{}-of-{}", dir, shard_k, shard_n), LOCK_EX);
   } else {
     take(dir, dir + "/.lock", LOCK_EX);
@@ -205,6 +222,8 @@ void OutputDirLock::take(const std::string &dir, const std::string &path, int op
 // merge --out DIR: a new or empty directory, or one that holds this sweep (a shard's
 // directory, an earlier merge); never another sweep's results or someone's other files.
 void check_merge_target(const std::string &out_dir, const OrderedJson &manifest) {
+  if (fs::is_directory(out_dir))
+    check_sweep_outputs(out_dir);
   if (fs::exists(out_dir + "/sweep-manifest.json")) {
     std::string difference =
         manifest_difference(read_sweep_manifest(out_dir), out_dir + "/sweep-manifest.json",

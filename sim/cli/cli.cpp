@@ -192,9 +192,11 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
     const bool exists = std::filesystem::is_directory(out_dir, missing);
     for (const std::string &path : run_output_paths(out_dir)) {
       if (exists)
-        check_output_file(path, "--out");
+        check_output_file_inside(path, "--out");
       outputs.emplace_back("--out", path);
     }
+    if (exists)
+      check_report_outputs(out_dir); // a report there is written again
   }
   if (!options.trace_path.empty())
     check_output_file(options.trace_path, "--trace");
@@ -543,6 +545,7 @@ int run_command_line(int argc, char **argv) {
       return command_merge(merge_dirs, merge_out);
     if (*report) {
       check_output_directory(report_dir, "dir");
+      check_report_outputs(report_dir);
       return command_report(report_dir);
     }
     if (*validate)

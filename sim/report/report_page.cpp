@@ -16,6 +16,7 @@
 #include "sim/report/report_figures.h"
 #include "sim/report/report_tables.h"
 #include "sim/report/xml_text.h"
+#include "sim/util/file_io.h"
 #include "sim/util/input_error.h"
 
 namespace pciesim {
@@ -306,13 +307,20 @@ bool holds_pciesim_report(const std::string &dir) {
   return !pciesim_page(dir + "/report.md").empty() || !pciesim_page(dir + "/report.html").empty();
 }
 
+void check_report_outputs(const std::string &dir) {
+  for (const char *page : {"/report.md", "/report.html"})
+    check_output_file_inside(dir + page, "report");
+  for (const char *folder : {"/report-svg", "/report-data"})
+    check_output_subdirectory(dir + folder);
+}
+
 void write_report(const std::string &dir) {
   ReportFiles files = render_report(load_report_data(dir));
   const std::set<std::string> earlier = linked_report_files(dir);
   if (!files.svgs.empty())
-    create_output_directory(dir + "/report-svg");
+    create_output_subdirectory(dir + "/report-svg");
   if (!files.csvs.empty())
-    create_output_directory(dir + "/report-data");
+    create_output_subdirectory(dir + "/report-data");
   OutputSet set; // the page, its pictures and their data match
   for (const auto &[name, content] : files.svgs)
     set.add(dir + "/report-svg/" + name, content);

@@ -26,6 +26,10 @@ void write_report(const std::string &dir);
 // Whether `dir` holds a report pciesim wrote (report.md or report.html, by their own words), not
 // someone's page of the same name.
 bool holds_pciesim_report(const std::string &dir);
+// Refuses (InputError) what would stop a report being written in `dir`: anything but a regular
+// file at report.md or report.html, anything but a real directory at report-svg/ or
+// report-data/ (a symbolic link would take the pictures elsewhere).
+void check_report_outputs(const std::string &dir);
 
 // The command: returns an exit code, printing bad input as one line.
 int command_report(const std::string &dir);

@@ -60,6 +60,8 @@ inline std::string file_kind(mode_t mode) {
     return "a directory";
   if (S_ISREG(mode))
     return "a regular file";
+  if (S_ISLNK(mode))
+    return "a symbolic link";
   return "a special file";
 }
 

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <streambuf>
 #include <sys/resource.h>
@@ -76,7 +77,57 @@ std::string directory_problem(const std::string &dir) {
   return "";
 }
 
+// The output paths the user named (check_output_file): there a symbolic link is followed and
+// a device or FIFO written in place, as the user chose. Every other output path is a name
+// pciesim chose inside an output directory (examine_inside).
+std::set<std::string> &named_outputs() {
+  static std::set<std::string> paths;
+  return paths;
+}
+
+// What stands at a name inside an output directory pciesim writes ("" if nothing, or a regular
+// file, which it may replace). Anything else would take the write outside the directory (a
+// symbolic link to someone's file, a device) or was never pciesim's to replace.
+std::string problem_inside(const std::string &path, const struct stat &st) {
+  if (S_ISREG(st.st_mode))
+    return "";
+  std::string problem = "is " + file_kind(st.st_mode);
+  if (S_ISLNK(st.st_mode)) {
+    char link[PATH_MAX];
+    ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+    if (n > 0)
+      problem += " (to " + std::string(link, static_cast<std::size_t>(n)) + ")";
+  }
+  return problem + " inside an output directory, where pciesim writes only regular files of "
+                   "its own";
+}
+
+// A name pciesim chose inside an output directory: replaced only if a regular file (or nothing)
+// stands there; never followed.
+Destination examine_inside(const std::string &path) {
+  Destination d;
+  d.target = path;
+  d.expected = "no file at this name, or a regular file that pciesim may replace";
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    d.problem = problem_inside(path, st);
+    if (!d.problem.empty())
+      return d;
+    d.replaces = true;
+    d.mode = st.st_mode & 07777;
+  } else if (errno != ENOENT) {
+    d.problem = "cannot be written: " + system_error(errno);
+    return d;
+  }
+  std::string problem = directory_problem(directory_of(path));
+  if (!problem.empty())
+    d.problem = "cannot be written: " + problem;
+  return d;
+}
+
 Destination examine(const std::string &path) {
+  if (!path.empty() && named_outputs().count(path) == 0)
+    return examine_inside(path);
   Destination d;
   d.target = path;
   d.expected = "a path in an existing, writable directory";
@@ -318,6 +369,7 @@ void check_output_file(const std::string &path, const std::string &option) {
     throw InputError(path, "", "standard output is not a file for " + option,
                      "a file path, or /dev/stdout to write there");
   check_not_an_input(path, option);
+  named_outputs().insert(path);
   Destination d = examine(path);
   if (!d.problem.empty())
     throw InputError(path, "", d.problem, d.expected);
@@ -369,6 +421,52 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
         throw InputError(later_path, "", "is also where " + earlier_option + " goes",
                          "a file of its own for " + later_option);
     }
+}
+
+void check_output_file_inside(const std::string &path, const std::string &option) {
+  check_not_an_input(path, option);
+  Destination d = examine_inside(path);
+  if (!d.problem.empty())
+    throw InputError(path, "", d.problem, d.expected);
+}
+
+namespace {
+// Why `dir` cannot be a directory pciesim makes inside an output directory ("" if it can:
+// absent, or a real directory). A symbolic link, even to a directory, would take the files
+// written in it outside.
+std::string subdirectory_problem(const std::string &dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0)
+    return errno == ENOENT ? "" : "cannot be used: " + system_error(errno);
+  if (S_ISDIR(st.st_mode))
+    return "";
+  std::string kind = file_kind(st.st_mode);
+  struct stat followed {};
+  if (S_ISLNK(st.st_mode) && ::stat(dir.c_str(), &followed) == 0 && S_ISDIR(followed.st_mode))
+    kind += " to a directory";
+  return "is " + kind +
+         " inside an output directory, where pciesim makes only directories of "
+         "its own";
+}
+} // namespace
+
+void check_output_subdirectory(const std::string &dir) {
+  const std::string problem = subdirectory_problem(dir);
+  if (!problem.empty())
+    throw InputError(dir, "", problem, "no file at this name, or a directory");
+}
+
+void create_output_subdirectory(const std::string &dir) {
+  const std::string problem = subdirectory_problem(dir);
+  if (!problem.empty())
+    throw std::runtime_error(fmt::format("cannot write in {}: it {}", dir, problem));
+  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+    throw std::runtime_error(
+        fmt::format("cannot create the directory {}: {}", dir, system_error(errno)));
+  // Made by someone else meanwhile: it must still be a directory, not a link.
+  const std::string after = subdirectory_problem(dir);
+  if (!after.empty())
+    throw std::runtime_error(fmt::format("cannot write in {}: it {}", dir, after));
 }
 
 void check_output_directory(const std::string &dir, const std::string &option) {

@@ -8,9 +8,14 @@
 // Outputs never leave a truncated or mixed result:
 //  - a regular file (or a new name) is replaced atomically: the content goes to a temporary
 //    beside it (NAME.tmp.PID), is flushed to disk and renamed over it;
-//  - a symbolic link is followed: the file it points at is replaced, the link stays a link;
-//  - anything else that exists (a device such as /dev/null, a FIFO) is written in place; a FIFO
-//    is opened without blocking and refused if no reader has it open, so nothing hangs.
+//  - at a path the user named (an option's file, checked by check_output_file), a symbolic
+//    link is followed: the file it points at is replaced, the link stays a link; anything else
+//    that exists (a device such as /dev/null, a FIFO) is written in place; a FIFO is opened
+//    without blocking and refused if no reader has it open, so nothing hangs;
+//  - at a name pciesim chose inside an output directory (`run --out`, a sweep's, a report's),
+//    only a regular file is replaced: a symbolic link, device or FIFO there is refused, never
+//    followed, so no write leaves the directory. Directories pciesim makes there must be real
+//    directories, not links to one elsewhere.
 // An output set (the files of `run --out DIR`) is written whole: every file goes to its
 // temporary first, and only when all of them are written are they renamed into place; on any
 // failure the temporaries are removed and the files already there stay as they were.
@@ -62,6 +67,15 @@ std::string read_text_file(const std::string &path);
 // `option` names the option the path was given with (for an empty path). A FIFO or device is
 // opened here and kept open until written: its reader would otherwise see the end of it.
 void check_output_file(const std::string &path, const std::string &option);
+// The same for a file pciesim names inside an output directory (`option` is the directory's
+// option): anything but a regular file or nothing at the name is refused, and so is an input.
+void check_output_file_inside(const std::string &path, const std::string &option);
+// Refuses a directory pciesim makes inside an output directory (points/, report-svg/) when
+// something other than a real directory stands at its name (a symbolic link to one, too).
+void check_output_subdirectory(const std::string &dir);
+// Makes such a directory (its parent exists). Throws std::runtime_error naming the path when
+// something else stands there.
+void create_output_subdirectory(const std::string &dir);
 // Refuses an output directory path that cannot be used: empty, not a directory, or, when it
 // does not exist yet, under an existing ancestor that is not a writable directory (the missing
 // directories are created when the results are written).

@@ -1,8 +1,8 @@
 // `pciesim sweep` and `pciesim merge` against misuse and accidents: axes that would
 // overwrite each other or the values the sweep sets itself, resuming or merging results made
 // from other inputs, names that would inject lines into the Slurm script, merging over another
-// sweep, grids too large to build, malformed --shard, two sweeps in one directory, and corrupt
-// files in it.
+// sweep, grids too large to build, malformed --shard, two sweeps in one directory, corrupt
+// files in it, and links in it that would take a write elsewhere.
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -491,6 +491,34 @@ TEST(SweepCorruption, ACorruptManifestIsABadInputNamingTheFile) {
     }
   }
   EXPECT_FALSE(fs::exists(dir + "/m"));
+}
+
+TEST(SweepLinks, NoWriteLeavesTheSweepDirectoryThroughALink) {
+  // A symbolic link in a sweep's directory was written through: sweep-info.json replaced the
+  // file it named, a point's stderr.txt truncated and refilled it.
+  std::string dir = make_temp_dir("sweep-links"), out = dir + "/out";
+  write_text(dir + "/precious.txt", "mine\n");
+  ASSERT_EQ(pciesim("sweep " + kTiny + " --quiet --out " + out).exit_code, 0);
+  std::string point = first_point_dir(out);
+  fs::remove(point + "/done");
+  fs::remove(point + "/stderr.txt");
+  fs::create_symlink(dir + "/precious.txt", point + "/stderr.txt");
+  CommandResult r = pciesim("sweep " + kTiny + " --quiet --resume --out " + out);
+  EXPECT_EQ(r.exit_code, 1) << r.err; // the point fails, naming the link
+  EXPECT_TRUE(contains(r.err, point + "/stderr.txt: a symbolic link stands there")) << r.err;
+  EXPECT_EQ(read_file(dir + "/precious.txt"), "mine\n");
+
+  fs::remove(point + "/stderr.txt");
+  fs::remove(out + "/sweep-info.json");
+  fs::create_symlink(dir + "/precious.txt", out + "/sweep-info.json");
+  for (const std::string &command :
+       {"sweep " + kTiny + " --quiet --resume --out " + out, "merge " + out + " --out " + out}) {
+    r = pciesim(command);
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err;
+    EXPECT_TRUE(starts_with(r.err, out + "/sweep-info.json:/: is a symbolic link (to ")) << r.err;
+  }
+  EXPECT_EQ(read_file(dir + "/precious.txt"), "mine\n");
+  EXPECT_FALSE(fs::exists(point + "/stderr.txt")); // refused before any point ran
 }
 
 } // namespace

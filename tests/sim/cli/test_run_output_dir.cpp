@@ -322,20 +322,79 @@ TEST(RunOutputDir, WhatStandsAtAnOutputsNameIsRefusedBeforeTheRun) {
   fs::create_directory(dir + "/a/results.json");
   fs::create_directory(dir + "/b");
   ASSERT_EQ(::mkfifo((dir + "/b/links.csv").c_str(), 0644), 0);
+  const std::string expected = " inside an output directory, where pciesim writes only regular "
+                               "files of its own (expected no file at this name, or a regular "
+                               "file that pciesim may replace)\n";
   CommandResult r = run_pciesim("run " + kPlainRun + " --quiet --out " + dir + "/a");
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(r.err, dir + "/a/results.json:/: is a directory (expected a file path)\n");
+  EXPECT_EQ(r.err, dir + "/a/results.json:/: is a directory" + expected);
   r = run_pciesim("run " + kPlainRun + " --quiet --out " + dir + "/b");
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(r.err, dir + "/b/links.csv:/: is a FIFO that no process is reading (refused rather "
-                         "than waiting for one) (expected a file path, or a FIFO that a reader has "
-                         "open)\n");
+  EXPECT_EQ(r.err, dir + "/b/links.csv:/: is a FIFO" + expected);
   for (const char *name : {"results.json", "results.csv", "run-info.json"})
     EXPECT_FALSE(fs::exists(dir + "/b/" + name)) << name;
 }
 
+TEST(RunOutputDir, NoWriteLeavesTheOutputDirectoryThroughALink) {
+  // A symbolic link at DIR/results.json was followed: the run replaced the file it named,
+  // wherever that was; one at DIR/report-svg took the report's pictures there.
+  const std::string dir = make_temp_dir("run-out-links"), outside = make_temp_dir("run-out-away");
+  write_file(outside + "/precious.json", "mine\n");
+  fs::create_directory(dir + "/file");
+  fs::create_symlink(outside + "/precious.json", dir + "/file/results.json");
+  CommandResult r = run_pciesim("run " + kPlainRun + " --quiet --out " + dir + "/file");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, dir + "/file/results.json:/: is a symbolic link (to " + outside +
+                       "/precious.json) inside an output directory, where pciesim writes only "
+                       "regular files of its own (expected no file at this name, or a regular "
+                       "file that pciesim may replace)\n");
+  EXPECT_EQ(read_file(outside + "/precious.json"), "mine\n");
+  EXPECT_TRUE(fs::is_symlink(dir + "/file/results.json"));
+  EXPECT_FALSE(fs::exists(dir + "/file/results.csv"));
+
+  // A report in the directory is written again after a run, and by `report DIR`.
+  fs::create_directory(dir + "/pictures");
+  ASSERT_EQ(run_pciesim("run " + kComparison + " --quiet --out " + dir + "/pictures").exit_code, 0);
+  ASSERT_EQ(run_pciesim("report " + dir + "/pictures").exit_code, 0);
+  ASSERT_TRUE(fs::is_directory(dir + "/pictures/report-svg"));
+  fs::remove_all(dir + "/pictures/report-svg");
+  fs::create_directory_symlink(outside, dir + "/pictures/report-svg");
+  const std::string link_problem = dir + "/pictures/report-svg:/: is a symbolic link to a "
+                                         "directory inside an output directory, where pciesim "
+                                         "makes only directories of its own (expected no file at "
+                                         "this name, or a directory)\n";
+  for (const std::string &command :
+       {"run " + kComparison + " --quiet --out ", std::string("report ")}) {
+    r = run_pciesim(command + dir + "/pictures");
+    EXPECT_EQ(r.exit_code, 2) << command << r.err;
+    EXPECT_EQ(r.err, link_problem) << command;
+  }
+  std::vector<std::string> away;
+  for (const auto &e : fs::directory_iterator(outside))
+    away.push_back(e.path().filename().string());
+  EXPECT_EQ(away, std::vector<std::string>{"precious.json"});
+}
+
+TEST(RunOutputDir, AFileOfAnOutputDirectoryIsNeverWrittenThroughALink) {
+  // Should a link appear after the checks, the write itself refuses it; only a path the user
+  // named (check_output_file) is followed.
+  const std::string dir = make_temp_dir("run-out-late"), outside = make_temp_dir("run-out-away");
+  write_file(outside + "/precious.json", "mine\n");
+  fs::create_symlink(outside + "/precious.json", dir + "/results.json");
+  OutputSet set;
+  set.add(dir + "/results.csv", "new\n");
+  set.add(dir + "/results.json", "new\n");
+  EXPECT_THROW(set.write(), std::runtime_error);
+  EXPECT_EQ(read_file(outside + "/precious.json"), "mine\n");
+  EXPECT_FALSE(fs::exists(dir + "/results.csv"));
+  EXPECT_THROW(create_output_subdirectory(dir + "/results.json"), std::runtime_error);
+  create_output_subdirectory(dir + "/points");
+  EXPECT_TRUE(fs::is_directory(dir + "/points") && !fs::is_symlink(dir + "/points"));
+}
+
 TEST(RunOutputDir, ASetWithAReaderlessFifoReplacesNoFile) {
-  // The set opened its FIFO only after renaming the files before it.
+  // The set opened its FIFO only after renaming the files before it. (A FIFO in a set of files
+  // pciesim names is now refused outright; either way no file may be replaced.)
   const std::string dir = make_temp_dir("run-out-set");
   write_file(dir + "/first.json", "old\n");
   ASSERT_EQ(::mkfifo((dir + "/second.csv").c_str(), 0644), 0);

@@ -127,13 +127,24 @@ TEST(OutputFiles, DeviceIsWrittenInPlaceNotReplaced) {
     ASSERT_EQ(r.exit_code, 0) << option << ": " << r.err;
     EXPECT_TRUE(is_character_device(device)) << option << " replaced the device";
   }
+  // Inside a --out directory the names are pciesim's own: a link to the device, or the device
+  // itself, is refused before the run, never written through.
   fs::create_directory(dir + "/out");
   fs::create_symlink(device, dir + "/out/results.csv");
   CommandResult r = pciesim("run " + scenario + " --quiet --out " + dir + "/out");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("out/results.csv:/: is a symbolic link"), std::string::npos) << r.err;
   EXPECT_TRUE(is_character_device(device));
   EXPECT_TRUE(fs::is_symlink(dir + "/out/results.csv"));
-  EXPECT_TRUE(fs::exists(dir + "/out/results.json"));
+  EXPECT_FALSE(fs::exists(dir + "/out/results.json"));
+  fs::remove(dir + "/out/results.csv");
+  fs::rename(device, dir + "/out/results.csv");
+  r = pciesim("run " + scenario + " --quiet --out " + dir + "/out");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("out/results.csv:/: is a character device inside an output directory"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(is_character_device(dir + "/out/results.csv"));
   EXPECT_TRUE(temporaries_under(dir).empty());
 }
 
