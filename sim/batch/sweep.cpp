@@ -24,6 +24,7 @@
 #include "sim/report/report_page.h"
 #include "sim/util/file_io.h"
 #include "sim/util/input_error.h"
+#include "sim/util/output_directory.h"
 
 namespace pciesim {
 namespace fs = std::filesystem;

@@ -19,6 +19,7 @@
 #include "sim/util/file_io.h"
 #include "sim/util/input_error.h"
 #include "sim/util/lock_file.h"
+#include "sim/util/output_directory.h"
 
 namespace pciesim {
 namespace fs = std::filesystem;

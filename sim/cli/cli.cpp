@@ -35,6 +35,7 @@
 #include "sim/run/mechanisms/registry.h"
 #include "sim/run/simulation.h"
 #include "sim/util/file_io.h"
+#include "sim/util/output_directory.h"
 #include "sim/util/progress_line.h"
 
 namespace pciesim {
@@ -226,6 +227,8 @@ int command_run(const std::string &file, const std::string &out_dir, bool quiet,
     std::signal(SIGALRM, on_wall_clock_timeout);
     ::alarm(pool.timeout_seconds);
   }
+  if (!options.vcd_path.empty())
+    remove_staged_files_on_stop_signals(); // a stopped run leaves no half VCD
   ProgressLine line(ProgressLine::wanted(quiet));
   RunOptions with_progress = options;
   if (line.enabled())

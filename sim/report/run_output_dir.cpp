@@ -12,6 +12,7 @@
 #include "sim/report/report_page.h"
 #include "sim/util/input_error.h"
 #include "sim/util/lock_file.h"
+#include "sim/util/output_directory.h"
 
 namespace pciesim {
 

@@ -1,5 +1,6 @@
-// What sim/util/input_files.cpp and sim/util/file_io.cpp share: a file descriptor closed with its
-// scope, and the words for errors and kinds of files in messages. Not for use elsewhere.
+// What sim/util/input_files.cpp, file_io.cpp and output_directory.cpp share: a file descriptor
+// closed with its scope, the words for errors and kinds of files in messages, and why a
+// directory cannot take new files. Not for use elsewhere.
 #pragma once
 
 #include <cerrno>
@@ -64,5 +65,8 @@ inline std::string file_kind(mode_t mode) {
     return "a symbolic link";
   return "a special file";
 }
+
+// Why new files cannot be created in `dir` ("" if they can). In output_directory.cpp.
+std::string directory_problem(const std::string &dir);
 
 } // namespace pciesim::file_detail

@@ -70,23 +70,10 @@ void check_output_file(const std::string &path, const std::string &option);
 // The same for a file pciesim names inside an output directory (`option` is the directory's
 // option): anything but a regular file or nothing at the name is refused, and so is an input.
 void check_output_file_inside(const std::string &path, const std::string &option);
-// Refuses a directory pciesim makes inside an output directory (points/, report-svg/) when
-// something other than a real directory stands at its name (a symbolic link to one, too).
-void check_output_subdirectory(const std::string &dir);
-// Makes such a directory (its parent exists). Throws std::runtime_error naming the path when
-// something else stands there.
-void create_output_subdirectory(const std::string &dir);
-// Refuses an output directory path that cannot be used: empty, not a directory, or, when it
-// does not exist yet, under an existing ancestor that is not a writable directory (the missing
-// directories are created when the results are written).
-void check_output_directory(const std::string &dir, const std::string &option);
 // Refuses (InputError naming the later path) two outputs of one command that name one file:
 // written one after the other, the later would replace the earlier without a word.
 // `outputs`: (option, path) pairs, in the order of the options; empty paths are skipped.
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>> &outputs);
-// Creates `dir` and its missing parents. Throws std::runtime_error naming the path.
-void create_output_directory(const std::string &dir);
-
 // Files written together or not at all. write() throws std::runtime_error naming the path
 // that failed (exit code 4); no temporary file is left behind.
 class OutputSet {
@@ -144,5 +131,8 @@ private:
 // Removes the temporaries of the StagedFiles that exist now. Async-signal-safe: for a signal
 // handler that ends the process (the wall-clock --timeout), so that it leaves none behind.
 void remove_staged_files_now();
+// From now on SIGINT, SIGTERM and SIGHUP remove them too, then end the process as the signal
+// would have (its status says so); a signal the process was started ignoring stays ignored.
+void remove_staged_files_on_stop_signals();
 
 } // namespace pciesim

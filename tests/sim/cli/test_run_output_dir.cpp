@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/util/file_io.h"
+#include "sim/util/output_directory.h"
 
 #include "tests/support/sim_harness.h"
 

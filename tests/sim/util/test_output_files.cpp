@@ -6,6 +6,7 @@
 // machine's own; every command runs under `timeout` so that nothing can hang.
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -298,6 +299,22 @@ TEST(OutputFiles, WallClockTimeoutLeavesNoVcdTemporary) {
   EXPECT_NE(r.err.find("--timeout"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir + "/waves.vcd"));
   EXPECT_TRUE(temporaries_under(dir).empty());
+}
+
+TEST(OutputFiles, AStopSignalLeavesNoVcdTemporary) {
+  // SIGINT, SIGTERM or SIGHUP ended the run with the VCD's temporary (waves.vcd.tmp.PID.vcd)
+  // left beside the path; the process still ends by the signal.
+  std::string dir = make_temp_dir("out-signal");
+  std::string scenario = write_scenario(dir, 2000000); // many seconds of wall-clock time
+  for (const auto &[name, number] :
+       {std::pair{"INT", SIGINT}, {"TERM", SIGTERM}, {"HUP", SIGHUP}}) {
+    CommandResult r =
+        run_command("timeout --preserve-status -s " + std::string(name) + " 1 " + kBinary +
+                    " run " + scenario + " --quiet --vcd " + dir + "/waves.vcd");
+    EXPECT_EQ(r.exit_code, 128 + number) << name << ": " << r.err;
+    EXPECT_FALSE(fs::exists(dir + "/waves.vcd")) << name;
+    EXPECT_TRUE(temporaries_under(dir).empty()) << name;
+  }
 }
 
 TEST(OutputFiles, FullStandardOutputIsAnError) {
