@@ -71,8 +71,9 @@ const StatTable<IommuStats> &IommuStats::table() {
            {"walk_memory_reads", "count", "8-byte page-table reads issued by the walkers"}),
       stat(&S::pwc_hits, {"pwc_hits", "count",
                           "walks that started below the root thanks to the page-walk cache"}),
-      stat(&S::walker_waits,
-           {"walker_waits", "count", "walks that queued because every walker was busy"}),
+      stat(&S::walker_waits, {"walker_waits", "count",
+                              "walks that queued because every walker was busy (or the serial "
+                              "stage, iommu_walk_serial)"}),
       stat(&S::coalesced_misses,
            {"coalesced_misses", "count", "misses that joined a walk of the same page in flight"}),
       stat(&S::ats_translation_requests,
@@ -142,6 +143,21 @@ const std::vector<ParamField<IommuParams>> &iommu_fields() {
              "80 ns a typical miss adds 280 ns, as pcie-bench measured on Xeon E5 hosts "
              "(docs/references.md)",
              0, 1e9}),
+      field(&P::walk_serial,
+            ParamSpec{"iommu_walk_serial", ParamKind::time, "0 ns",
+                      "the part of iommu_walk_overhead one walk at a time can take (the miss "
+                      "handler's serial stage): walks start at least this far apart; 0 = none, "
+                      "the walkers alone limit the miss rate",
+                      0, 1e9}
+                .with_check({[](const ParamSet &p) -> std::string {
+                               Duration serial = p.duration("iommu_walk_serial");
+                               Duration overhead = p.duration("iommu_walk_overhead");
+                               if (serial.ps > overhead.ps)
+                                 return "iommu_walk_serial is longer than iommu_walk_overhead, "
+                                        "of which it is a part";
+                               return "";
+                             },
+                             "at most iommu_walk_overhead"})),
       field(&P::invalidation_latency, {"iommu_invalidation_latency", ParamKind::time, "2 us",
                                        "IOTLB invalidation: command plus completion wait", 0, 1e9}),
   };
@@ -246,6 +262,12 @@ std::int64_t Iommu::walk(std::uint64_t iova, std::int64_t at_ps) {
       room_until = room;
     }
   }
+  // The serial stage takes one walk at a time: a walk starts once a walker and the stage are
+  // both free. Its time is part of walk_overhead, so a walk alone takes no longer for it.
+  if (params_.walk_serial.ps > 0) {
+    start = std::max(start, serial_stage_.earliest_start(at_ps));
+    serial_stage_.book(at_ps, start, start + params_.walk_serial.ps);
+  }
   if (start > at_ps)
     ++stats_.walker_waits;
   std::int64_t t = start;
@@ -274,6 +296,7 @@ std::int64_t Iommu::walk(std::uint64_t iova, std::int64_t at_ps) {
 void Iommu::forget_before(std::int64_t now_ps) {
   for (TimeOrderedServer &walker : walkers_)
     walker.forget_before(now_ps);
+  serial_stage_.forget_before(now_ps);
 }
 
 std::int64_t Iommu::invalidate(std::uint64_t iova, std::uint64_t bytes, std::int64_t at_ps) {

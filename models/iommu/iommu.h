@@ -47,8 +47,11 @@ struct IommuParams {
   int levels = 4;     // 4-level, or 5-level (LA57) page tables
   int pwc_entries = 32;
   int walkers = 4;
-  Duration lookup_latency{5000};          // IOTLB hit
-  Duration walk_overhead{200000};         // fixed cost of each walk, besides its memory reads
+  Duration lookup_latency{5000};  // IOTLB hit
+  Duration walk_overhead{200000}; // fixed cost of each walk, besides its memory reads
+  // The part of that fixed cost one walk at a time can take (the miss handler's serial stage):
+  // walks start at least this far apart. 0: none, walks are limited by the walkers alone.
+  Duration walk_serial{0};
   Duration invalidation_latency{2000000}; // invalidation command + completion wait
 
   // From the iommu rows of a table that nests them (the root complex's), by name.
@@ -66,7 +69,7 @@ struct IommuStats {
   std::uint64_t walks = 0;             // page-table walks started
   std::uint64_t walk_memory_reads = 0; // 8-byte page-table reads issued by the walkers
   std::uint64_t pwc_hits = 0;          // walks that started below the root thanks to the PWC
-  std::uint64_t walker_waits = 0;      // walks that queued because every walker was busy
+  std::uint64_t walker_waits = 0;      // walks that queued: every walker (or the serial stage) busy
   std::uint64_t coalesced_misses = 0;  // misses that joined a walk of the same page in flight
   std::uint64_t ats_translation_requests = 0;
   std::uint64_t invalidations = 0; // invalidation commands (range or global)
@@ -130,6 +133,7 @@ private:
   TranslationCache iotlb_;  // keyed by page number
   TranslationCache pwc_;    // keyed by pwc_key(level, iova) of non-leaf entries
   std::vector<TimeOrderedServer> walkers_;
+  TimeOrderedServer serial_stage_; // with walk_serial > 0: held by each walk as it starts
   std::map<std::uint64_t, std::int64_t> walks_in_flight_; // page -> ready time
   IommuStats stats_;
 };

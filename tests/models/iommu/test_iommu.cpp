@@ -279,6 +279,27 @@ TEST(Iommu, WalkerLimitSerialisesMisses) {
   }
 }
 
+TEST(Iommu, ASerialStageSpacesWalkStartsButNotALoneWalk) {
+  // Eight walkers, a serial stage of 50 ns: a walk alone takes what it did (the stage is part
+  // of its overhead); misses arriving together start 50 ns apart, so past the IOTLB's reach
+  // the miss rate is 1 / 50 ns however long a walk takes, not walkers / walk time.
+  FakeMemory memory;
+  IommuParams p = translated();
+  p.walkers = 8;
+  p.pwc_entries = 0;
+  p.walk_serial = Duration{50 * kNs};
+  Iommu iommu(p, memory.reader(), kTableBase);
+  const std::int64_t one_walk = 200 * kNs + 4 * kReadPs;
+  EXPECT_EQ(iommu.translate(0, 0), 5 * kNs + one_walk);
+  for (std::int64_t i = 1; i < 6; ++i)
+    EXPECT_EQ(iommu.translate(static_cast<std::uint64_t>(i) << 30, 0),
+              5 * kNs + i * 50 * kNs + one_walk)
+        << i;
+  EXPECT_EQ(iommu.stats().walker_waits, 5u);
+  // Once the stage is free again, a walk starts at once.
+  EXPECT_EQ(iommu.translate(std::uint64_t{7} << 30, 10'000 * kNs), 10'005 * kNs + one_walk);
+}
+
 TEST(Iommu, AWalkDueSoonerIsNotQueuedBehindOneBookedEarlierButDueLater) {
   // One walker. An ATS Translation Request books a walk due at 1000 ns first; a translation
   // due at 0 books its walk second. In time order the walker takes the one due at 0 first, at
@@ -363,6 +384,10 @@ TEST(Iommu, ParamRulesBlameTheParameterTheyCheck) {
   set.set("iommu_page_size", Bytes{k4K});
   set.set("iotlb_ways", std::int64_t{3});
   EXPECT_EQ(problem("iotlb_ways"), "iotlb_ways 3 does not divide iotlb_entries 64");
+  EXPECT_EQ(problem("iommu_walk_serial"), "");
+  set.set("iommu_walk_serial", Duration{201 * kNs}); // longer than the 200 ns it is part of
+  EXPECT_EQ(problem("iommu_walk_serial"),
+            "iommu_walk_serial is longer than iommu_walk_overhead, of which it is a part");
 }
 
 } // namespace
