@@ -26,9 +26,10 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kPlainRun = std::string(PCIESIM_SOURCE_DIR) + "/scenarios/fabric-mix.json";
-// A comparison, one mechanism only to keep it short: it writes no run-info.json.
-const std::string kComparison =
-    std::string(PCIESIM_SOURCE_DIR) + "/scenarios/default.json --mechanism bounce";
+// A comparison, one mechanism on one topology to keep it short: it writes no run-info.json.
+const std::string kComparison = std::string(PCIESIM_SOURCE_DIR) +
+                                "/scenarios/default.json --mechanism bounce "
+                                "--topology gpu-nic-shared-switch";
 const std::string kSweep = std::string(PCIESIM_SOURCE_DIR) + "/bench/sweep-smoke.json";
 
 void write_file(const std::string &path, const std::string &content) {
@@ -353,19 +354,16 @@ TEST(RunOutputDir, NoWriteLeavesTheOutputDirectoryThroughALink) {
   EXPECT_TRUE(fs::is_symlink(dir + "/file/results.json"));
   EXPECT_FALSE(fs::exists(dir + "/file/results.csv"));
 
-  // A report in the directory is written again after a run, and by `report DIR`.
+  // A report in the directory is written again after a run, and by `report DIR`: a link at
+  // its pictures' folder is refused by both before anything runs, report or not.
   fs::create_directory(dir + "/pictures");
-  ASSERT_EQ(run_pciesim("run " + kComparison + " --quiet --out " + dir + "/pictures").exit_code, 0);
-  ASSERT_EQ(run_pciesim("report " + dir + "/pictures").exit_code, 0);
-  ASSERT_TRUE(fs::is_directory(dir + "/pictures/report-svg"));
-  fs::remove_all(dir + "/pictures/report-svg");
   fs::create_directory_symlink(outside, dir + "/pictures/report-svg");
   const std::string link_problem = dir + "/pictures/report-svg:/: is a symbolic link to a "
                                          "directory inside an output directory, where pciesim "
                                          "makes only directories of its own (expected no file at "
                                          "this name, or a directory)\n";
   for (const std::string &command :
-       {"run " + kComparison + " --quiet --out ", std::string("report ")}) {
+       {"run " + kPlainRun + " --quiet --out ", std::string("report ")}) {
     r = run_pciesim(command + dir + "/pictures");
     EXPECT_EQ(r.exit_code, 2) << command << r.err;
     EXPECT_EQ(r.err, link_problem) << command;
