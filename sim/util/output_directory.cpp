@@ -101,16 +101,13 @@ void check_output_subdirectory(const std::string &dir) {
 }
 
 void create_output_subdirectory(const std::string &dir) {
-  const std::string problem = subdirectory_problem(dir);
-  if (!problem.empty())
-    throw std::runtime_error(fmt::format("cannot write in {}: it {}", dir, problem));
   if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
     throw std::runtime_error(
         fmt::format("cannot create the directory {}: {}", dir, system_error(errno)));
-  // Made by someone else meanwhile: it must still be a directory, not a link.
-  const std::string after = subdirectory_problem(dir);
-  if (!after.empty())
-    throw std::runtime_error(fmt::format("cannot write in {}: it {}", dir, after));
+  // What stood there already (or was made meanwhile) must be a real directory, not a link.
+  const std::string problem = subdirectory_problem(dir);
+  if (!problem.empty())
+    throw std::runtime_error(fmt::format("cannot write in {}: it {}", dir, problem));
 }
 
 } // namespace pciesim
