@@ -73,7 +73,7 @@ def main():
             problems.append(f"exit/stderr {old_rc} vs {new_rc}")
         for file in sorted(set(os.listdir(old_out) if os.path.isdir(old_out) else []) |
                            set(os.listdir(new_out) if os.path.isdir(new_out) else [])):
-            if file == "run-info.json":  # wall-clock time, host and build id
+            if file in ("run-info.json", ".lock"):  # wall-clock time, host, build id; a PID
                 continue
             a, b = os.path.join(old_out, file), os.path.join(new_out, file)
             if not (os.path.isfile(a) and os.path.isfile(b) and filecmp.cmp(a, b, shallow=False)):

@@ -50,8 +50,8 @@ std::vector<ParamField<DeviceDmaCosts>> device_dma_cost_fields(const DeviceDmaCo
              0, 1e9}),
       field(&P::max_issue_rate,
             {"max_issue_rate", ParamKind::integer, d.max_issue_rate,
-             with_source("TLPs per second the engine can issue (requests and writes); 0 = "
-                         "unlimited",
+             with_source("TLPs per second the engine can issue in each direction (read "
+                         "requests, and writes, have a command queue each); 0 = unlimited",
                          d),
              0, 1e12, false, true}),
       field(&P::datapath_bandwidth,

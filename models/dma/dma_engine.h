@@ -434,9 +434,11 @@ private:
   std::size_t round_robin_ = 0;
   std::uint64_t seq_ = 0;
   std::int64_t pacing_wake_ps_ = -1;
-  std::int64_t issue_interval_ps_ = 0;   // 1 / costs.max_issue_rate
-  double datapath_ps_per_byte_ = 0;      // 1 / costs.datapath_bandwidth
-  std::int64_t engine_free_at_ps_ = 0;   // when the engine may issue its next TLP
+  std::int64_t issue_interval_ps_ = 0; // 1 / costs.max_issue_rate
+  double datapath_ps_per_byte_ = 0;    // 1 / costs.datapath_bandwidth
+  // When the engine may issue its next TLP, per direction: [0] read requests, [1] writes
+  // (separate command queues, as the NFP-6000's FromPCI and ToPCI DMA queues).
+  std::int64_t engine_free_at_ps_[2] = {0, 0};
   std::int64_t datapath_free_at_ps_ = 0; // read completion data through the data path
   std::int64_t read_pipeline_ps_;        // costs.read_pipeline_latency
   int posted_window_;                    // params.posted_window
