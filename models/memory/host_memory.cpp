@@ -171,6 +171,32 @@ bool HostMemory::served_by_cache(bool is_write, std::uint64_t address, std::uint
   return {accepted, transferred + params_.latency.ps - now};
 }
 
+void HostMemory::foreign_cache_touched(std::uint64_t offset, std::uint64_t bytes, bool warm) {
+  if (!llc_.enabled() || (!warm && !foreign_lines_))
+    return;
+  foreign_lines_ = true;
+  if (warm)
+    llc_.warm(offset | kForeignTag, bytes);
+  else
+    llc_.flush(offset | kForeignTag, bytes);
+}
+
+bool HostMemory::read_foreign_lines(std::uint64_t offset, std::uint64_t bytes) {
+  if (!foreign_lines_ || bytes == 0)
+    return false;
+  const std::uint64_t line = llc_.line_size().count;
+  const std::uint64_t first = (offset | kForeignTag) / line * line;
+  const std::uint64_t end = (offset | kForeignTag) + bytes;
+  for (std::uint64_t at = first; at < end; at += line)
+    if (!llc_.holds(at))
+      return false;
+  for (std::uint64_t at = first; at < end; at += line)
+    llc_.read(at); // most recently used now
+  count_access(false, bytes);
+  ++stats_.llc_read_hits;
+  return true;
+}
+
 void HostMemory::b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) {
   Answer answer = access(!gp.is_read(), gp.get_address(), gp.get_data_length(), time_to_ps(delay));
   if (auto *timing = gp.get_extension<MemoryTimingExtension>())

@@ -92,6 +92,19 @@ public:
       llc_.flush(address, bytes);
   }
 
+  // Lines of the other socket's memory in this socket's cache (a CPU of this socket touched
+  // them; Xeons cache lines of either socket's memory). `offset` is from the base of the other
+  // socket's memory; a machine has at most two sockets, so one tag bit tells its lines apart.
+  void foreign_cache_touched(std::uint64_t offset, std::uint64_t bytes, bool warm) override;
+  // A read of the other socket's memory that this cache holds whole: counted and served here
+  // (the caller adds llc_latency). False, and nothing counted, if any line is missing.
+  bool read_foreign_lines(std::uint64_t offset, std::uint64_t bytes);
+  // A write anywhere to the other socket's [offset, offset + bytes): copies here go stale.
+  void drop_foreign_lines(std::uint64_t offset, std::uint64_t bytes) {
+    if (foreign_lines_)
+      llc_.flush(offset | kForeignTag, bytes);
+  }
+
 private:
   void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay);
   // Calls serve(channel, bytes) for each interleave block of [address, address + bytes),
@@ -113,7 +126,10 @@ private:
     std::size_t channel_of(std::uint64_t block) const;
   };
 
+  static constexpr std::uint64_t kForeignTag = 1ull << 62; // above any memory's size
+
   HostMemoryParams params_;
+  bool foreign_lines_ = false; // the other socket's lines were ever cached here
   double ps_per_byte_per_channel_;
   std::vector<TimeOrderedServer> channels_;
   Interleave interleave_;

@@ -37,6 +37,8 @@ public:
 
   // A device read of the line holding `address`: true if the cache serves it.
   bool read(std::uint64_t address);
+  // Whether the line holding `address` is cached; touches and counts nothing.
+  bool holds(std::uint64_t address) const { return lines_.count(address / line_bytes_) != 0; }
   // A device write of the line holding `address`. Returns whether the cache took it (DDIO);
   // `written_back` is set when making room evicted a dirty line, which costs a DRAM write.
   bool write(std::uint64_t address, bool &written_back);

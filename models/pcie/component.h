@@ -73,6 +73,13 @@ public:
     (void)bytes;
     (void)warm;
   }
+  // Host memory: a CPU of this memory's socket touched [offset, offset + bytes) of the other
+  // socket's memory, which this socket's cache now holds (`warm`), or flushed it (not `warm`).
+  virtual void foreign_cache_touched(std::uint64_t offset, std::uint64_t bytes, bool warm) {
+    (void)offset;
+    (void)bytes;
+    (void)warm;
+  }
   // An inter-socket link: what the elaborator binds the two root complexes to; nullptr otherwise.
   virtual InterSocketJoin *inter_socket_join() { return nullptr; }
   // A root complex: takes TLPs from the other socket, and sends it its own through `end`.

@@ -17,6 +17,18 @@ const StatTable<InterSocketLinkStats> &InterSocketLinkStats::table() {
            {"remote_reads_b", "count", "reads by socket b's host bridge from socket a's memory"}),
       stat(&S::remote_writes_b,
            {"remote_writes_b", "count", "writes by socket b's host bridge to socket a's memory"}),
+      stat(&S::cached_remote_reads_a,
+           {"cached_remote_reads_a", "count",
+            "reads of socket b's memory that socket a's cache held: served there"}),
+      stat(&S::cached_remote_reads_b,
+           {"cached_remote_reads_b", "count",
+            "reads of socket a's memory that socket b's cache held: served there"}),
+      stat(&S::snooped_reads_a,
+           {"snooped_reads_a", "count",
+            "reads of socket a's memory that socket b's cache answered across the link"}),
+      stat(&S::snooped_reads_b,
+           {"snooped_reads_b", "count",
+            "reads of socket b's memory that socket a's cache answered across the link"}),
       stat(&S::peer_tlps_a_to_b,
            {"peer_tlps_a_to_b", "TLPs", "peer requests and completions from socket a to b"}),
       stat(&S::peer_tlps_b_to_a,
@@ -69,6 +81,8 @@ void InterSocketLink::connect(int side, InterSocketReceiver &root_complex,
                               tlm::tlm_target_socket<> &memory) {
   root_complex_[static_cast<std::size_t>(side)] = &root_complex;
   memory_of_[static_cast<std::size_t>(side)].bind(memory);
+  host_memory_[static_cast<std::size_t>(side)] =
+      dynamic_cast<HostMemory *>(memory.get_parent_object());
 }
 
 Crossing InterSocketLink::cross(int from_side, std::uint64_t bytes, std::int64_t due_ps) {
@@ -95,19 +109,38 @@ void InterSocketLink::access_memory_of(int side, tlm::tlm_generic_payload &gp, s
 void InterSocketLink::memory_access(int side, tlm::tlm_generic_payload &gp,
                                     sc_core::sc_time &delay) {
   const std::uint64_t address = gp.get_address();
+  const std::uint64_t bytes = gp.get_data_length();
+  const int other = 1 - side;
+  HostMemory *own_cache = host_memory_[static_cast<std::size_t>(side)];
+  HostMemory *other_cache = host_memory_[static_cast<std::size_t>(other)];
   const SocketReach &local = sides_[static_cast<std::size_t>(side)];
   if (address >= local.memory_base && address - local.memory_base < local.memory_size) {
-    access_memory_of(side, gp, address - local.memory_base, delay);
+    const std::uint64_t offset = address - local.memory_base;
+    if (other_cache && gp.is_write())
+      other_cache->drop_foreign_lines(offset, bytes); // the other socket's copies go stale
+    else if (other_cache && other_cache->read_foreign_lines(offset, bytes))
+      return snoop_other_cache(side, gp, delay);
+    access_memory_of(side, gp, offset, delay);
     return;
   }
-  const int other = 1 - side;
   const SocketReach &remote = sides_[static_cast<std::size_t>(other)];
   if (address < remote.memory_base || address - remote.memory_base >= remote.memory_size) {
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
   const std::int64_t now = EventCalendar::now_ps();
-  const std::uint64_t bytes = gp.get_data_length();
+  if (own_cache && gp.is_write()) {
+    own_cache->drop_foreign_lines(address - remote.memory_base, bytes);
+  } else if (own_cache && own_cache->read_foreign_lines(address - remote.memory_base, bytes)) {
+    // This socket's cache holds the lines: served here, nothing crosses.
+    ++(side == 0 ? stats_.cached_remote_reads_a : stats_.cached_remote_reads_b);
+    const std::int64_t at_cache_ps = time_to_ps(delay);
+    if (auto *timing = gp.get_extension<MemoryTimingExtension>())
+      timing->accepted_at_ps = now + at_cache_ps;
+    delay = ps_to_time(at_cache_ps + own_cache->params().llc_latency.ps);
+    gp.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
   Crossing request;
   sc_core::sc_time at_memory;
   if (gp.is_write()) {
@@ -127,6 +160,23 @@ void InterSocketLink::memory_access(int side, tlm::tlm_generic_payload &gp,
   // The requester's buffer frees when the link takes the access, not when far memory does.
   if (auto *timing = gp.get_extension<MemoryTimingExtension>())
     timing->accepted_at_ps = request.start_ps;
+}
+
+// A read of `side`'s memory whose lines the other socket's cache holds (read_foreign_lines
+// counted it there): the home's snoop crosses, that cache answers, the data cross back.
+void InterSocketLink::snoop_other_cache(int side, tlm::tlm_generic_payload &gp,
+                                        sc_core::sc_time &delay) {
+  const int other = 1 - side;
+  ++(side == 0 ? stats_.snooped_reads_a : stats_.snooped_reads_b);
+  const std::int64_t now = EventCalendar::now_ps();
+  Crossing snoop = cross(side, params_.request_bytes.count, now + time_to_ps(delay));
+  std::int64_t answered =
+      snoop.arrival_ps + host_memory_[static_cast<std::size_t>(other)]->params().llc_latency.ps;
+  Crossing data = cross(other, gp.get_data_length(), answered);
+  if (auto *timing = gp.get_extension<MemoryTimingExtension>())
+    timing->accepted_at_ps = snoop.start_ps;
+  delay = ps_to_time(data.arrival_ps - now);
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 bool InterSocketLink::End::claims(const TlpExtension &tlp) const {

@@ -6,6 +6,10 @@
 // TLPs between the sockets' root ports (a NIC writing a GPU BAR on the other socket). It has
 // no PCIe port: each root complex's host bridge binds to the link's memory target for its
 // side, which serves its own socket's memory directly and the other socket's across the link.
+// Each socket's cache may hold lines of either socket's memory (the CPU that touched them last
+// is on that socket): a read the requester's own cache holds is served there without crossing,
+// and a read of local memory whose lines the other socket's cache holds is answered from it,
+// the home's snoop crossing and the data crossing back.
 #pragma once
 
 #include <array>
@@ -26,6 +30,8 @@
 
 namespace pciesim {
 
+class HostMemory;
+
 struct InterSocketLinkParams {
   Duration latency{53500};     // one way, per crossing
   Bandwidth bandwidth{34.4e9}; // per direction
@@ -40,6 +46,11 @@ struct InterSocketLinkParams {
 struct InterSocketLinkStats {
   std::uint64_t remote_reads_a = 0, remote_writes_a = 0; // socket a's accesses to b's memory
   std::uint64_t remote_reads_b = 0, remote_writes_b = 0;
+  // Reads of the other socket's memory that socket a's (b's) own cache held: served there.
+  std::uint64_t cached_remote_reads_a = 0, cached_remote_reads_b = 0;
+  // Reads of socket a's (b's) memory whose lines the other socket's cache held: that cache
+  // answered the home's snoop across the link.
+  std::uint64_t snooped_reads_a = 0, snooped_reads_b = 0;
   std::uint64_t peer_tlps_a_to_b = 0, peer_tlps_b_to_a = 0;
   std::uint64_t bytes_a_to_b = 0, bytes_b_to_a = 0;
   std::int64_t busy_ps_a_to_b = 0, busy_ps_b_to_a = 0;
@@ -93,6 +104,7 @@ private:
   void b_transport_b(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay) {
     memory_access(1, gp, delay);
   }
+  void snoop_other_cache(int side, tlm::tlm_generic_payload &gp, sc_core::sc_time &delay);
   // Forwards to the memory of `side` at an offset in it; returns the completion delay.
   void access_memory_of(int side, tlm::tlm_generic_payload &gp, std::uint64_t offset,
                         sc_core::sc_time &delay);
@@ -104,6 +116,7 @@ private:
   std::array<tlm_utils::simple_target_socket<InterSocketLink>, 2> memory_target_;
   std::array<tlm_utils::simple_initiator_socket<InterSocketLink>, 2> memory_of_;
   std::array<InterSocketReceiver *, 2> root_complex_{nullptr, nullptr};
+  std::array<HostMemory *, 2> host_memory_{nullptr, nullptr}; // each socket's, for its cache
   std::array<End, 2> ends_;
   InterSocketLinkStats stats_;
 };

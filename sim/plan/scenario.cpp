@@ -291,6 +291,12 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
       j["seed"] = *tc.seed;
     if (tc.host_cache != HostCacheState::AsLeft)
       j["host_cache"] = tc.host_cache == HostCacheState::Warm ? "warm" : "cold";
+    if (tc.host_cache_memory >= 0)
+      j["host_cache_socket"] =
+          t
+              .components[static_cast<std::size_t>(
+                  t.components[static_cast<std::size_t>(tc.host_cache_memory)].memory_of_root)]
+              .id;
     if (tc.queue_pairs > 1)
       j["queue_pairs"] = tc.queue_pairs;
     if (tc.rate.bytes_per_second > 0)

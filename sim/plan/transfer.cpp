@@ -134,14 +134,41 @@ static void refuse_without(const Node &key, const char *name, bool initiator_has
              fmt::format("no {} key", name));
 }
 
+namespace {
+
+// The socket whose CPU touched a warm buffer, named by its root complex: returns that
+// socket's host memory (whose cache then holds the lines), or -1 for the buffer's own socket.
+int load_host_cache_socket(const Node &socket, const TransferConfig &tc, const TopologyConfig &t) {
+  if (tc.host_cache != HostCacheState::Warm)
+    socket.fail("host_cache_socket without \"host_cache\": \"warm\"",
+                "\"host_cache\": \"warm\" beside it (a cold buffer is in no socket's cache)");
+  int root = t.find(socket.as_string());
+  if (root < 0 ||
+      t.components[static_cast<std::size_t>(root)].type->role != ComponentRole::RootComplex)
+    socket.fail(fmt::format("\"{}\" names no root complex of the topology", socket.as_string()),
+                "the id of the root complex of the socket whose CPU touched the buffer");
+  const ComponentConfig &target = t.components[static_cast<std::size_t>(tc.target)];
+  if (target.memory_of_root == root)
+    return -1;
+  for (std::size_t i = 0; i < t.components.size(); ++i)
+    if (t.components[i].type->role == ComponentRole::Memory &&
+        t.components[i].memory_of_root == root)
+      return static_cast<int>(i);
+  socket.fail(fmt::format("\"{}\" has no host memory, so no cache of its own", socket.as_string()),
+              "a root complex with a host_memory component");
+}
+
+} // namespace
+
 TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hierarchy &h,
                              const Enumeration &e, const PciView &view) {
   n.require_object();
-  n.allow_only({"id",          "initiator",   "target",      "offset", "direction",
-                "size",        "count",       "concurrency", "stride", "start_after",
-                "start_at",    "description", "rate",        "buffer", "queue_pairs",
-                "copy_engine", "mechanism",   "fallback",    "chunk",  "chunks_in_flight",
-                "pattern",     "seed",        "host_cache"});
+  n.allow_only({"id",        "initiator",   "target",      "offset",
+                "direction", "size",        "count",       "concurrency",
+                "stride",    "start_after", "start_at",    "description",
+                "rate",      "buffer",      "queue_pairs", "copy_engine",
+                "mechanism", "fallback",    "chunk",       "chunks_in_flight",
+                "pattern",   "seed",        "host_cache",  "host_cache_socket"});
   TransferConfig tc;
   tc.pointer = n.pointer();
   tc.id = n.at("id").as_id("transfer");
@@ -262,6 +289,8 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     tc.host_cache =
         hc->as_choice({"warm", "cold"}) == "warm" ? HostCacheState::Warm : HostCacheState::Cold;
   }
+  if (auto socket = n.get("host_cache_socket"))
+    tc.host_cache_memory = load_host_cache_socket(*socket, tc, t);
   if (auto sd = n.get("seed")) {
     if (tc.pattern != AccessPattern::Random)
       sd->fail("a seed for a pattern that is not \"random\"",

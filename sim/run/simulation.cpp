@@ -124,8 +124,7 @@ public:
     }
   }
 
-  // Starts the workload and the transfers: after attach(), so that a trace sees the steps
-  // a mechanism's setup takes at time 0.
+  // Starts the workload and transfers after attach(): a trace sees a mechanism's setup at 0.
   void launch() {
     if (runner_)
       runner_->start();
@@ -252,8 +251,7 @@ public:
     return lines;
   }
 
-  // Conservation at quiescence: every credit back, every tag free, every requested byte
-  // completed, every payload returned to the pool.
+  // Conservation at quiescence: credits back, tags free, bytes completed, payloads returned.
   std::vector<std::string> invariant_violations() const {
     std::vector<std::string> out;
     for (std::size_t l = 0; l < links_.size(); ++l) {
@@ -375,14 +373,17 @@ private:
       return;
     }
     // The host touches the buffer as the transfer is started (a chained transfer: when the one
-    // before it finished), not at its start_at.
+    // before it finished), not at its start_at; its lines stay in the cache of the socket whose
+    // CPU touched them, in no other (host memory counts addresses from its base: the offset).
     if (tc.host_cache != HostCacheState::AsLeft) {
-      // Host memory sees addresses from the base of its socket's range.
-      int root = topo_.components[static_cast<std::size_t>(tc.target)].memory_of_root;
-      std::uint64_t base =
-          scenario_.enumeration.components[static_cast<std::size_t>(root)].memory_base;
-      components_[static_cast<std::size_t>(tc.target)]->host_cache_touched(
-          tc.target_address - base, tc.region_bytes, tc.host_cache == HostCacheState::Warm);
+      bool warm = tc.host_cache == HostCacheState::Warm;
+      for (std::size_t m = 0; m < components_.size(); ++m)
+        if (static_cast<int>(m) == tc.target)
+          components_[m]->host_cache_touched(tc.offset, tc.region_bytes,
+                                             warm && tc.host_cache_memory < 0);
+        else if (topo_.components[m].type->role == ComponentRole::Memory)
+          components_[m]->foreign_cache_touched(
+              tc.offset, tc.region_bytes, warm && static_cast<int>(m) == tc.host_cache_memory);
     }
     engine(tc.initiator)
         .start_stream(stream_of_[static_cast<std::size_t>(t)], after_ps + tc.start_at.ps);

@@ -3,7 +3,8 @@
 // link's bandwidth; a peer write to a device on the other socket runs where Linux allows it
 // (AMD Zen, an allow-listed Skylake-E host bridge) at the slower of the link and the far root
 // complex's forwarding, and is refused with Linux's reason where it does not; without a link
-// nothing crosses and the refusal names both root complexes.
+// nothing crosses and the refusal names both root complexes. A buffer's lines sit in the cache of
+// the socket whose CPU touched it last, which answers reads of it.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -71,6 +72,54 @@ TEST(TwoSockets, ARemoteReadPaysTwoCrossingsAsPcieBenchMeasured) {
   EXPECT_EQ(transfer(r, "remote")["route"], "dma0 > rc1 > xsock > mem0");
   EXPECT_GT(r["components"]["xsock"]["remote_reads_b"].get<double>(), 0);
   EXPECT_EQ(r["components"]["xsock"]["remote_reads_a"], 0);
+}
+
+// The CPU that touched a buffer last leaves its lines in its own socket's cache, whichever
+// socket's memory holds them (pcie-bench's s0-s1-s0 and s0-s0-s1 runs: a remote buffer warm
+// on the card's socket reads as fast as a local one; a local buffer warm on the other socket
+// costs about a remote read). dma0 sits on socket b (rc1).
+TEST(TwoSockets, TheSocketWhoseCacheHoldsTheBufferAnswersTheRead) {
+  auto read = [](const std::string &id, const std::string &target, const char *warmed_by) {
+    nlohmann::json t = dma(id, target, "read", "64 B", 50, 1);
+    t["buffer"] = "8 KiB";
+    t["host_cache"] = "warm";
+    if (warmed_by)
+      t["host_cache_socket"] = warmed_by;
+    return t;
+  };
+  nlohmann::json write = dma("write", "mem0", "write", "8 KiB", 1, 1);
+  nlohmann::json after_write = dma("after-write", "mem0", "read", "64 B", 50, 1);
+  after_write["buffer"] = "8 KiB";
+  nlohmann::json transfers = {read("own", "mem1", nullptr),
+                              read("near", "mem0", "rc1"),
+                              read("far", "mem1", "rc0"),
+                              read("home", "mem0", nullptr),
+                              read("near-again", "mem0", "rc1"),
+                              write,
+                              after_write};
+  for (std::size_t i = 1; i < transfers.size(); ++i)
+    transfers[i]["start_after"] = transfers[i - 1]["id"];
+  nlohmann::json scenario = two_sockets("other", nlohmann::json::object(), transfers);
+  for (int memory : {1, 3})
+    scenario["topology"]["components"][memory]["params"] = {{"latency", "80 ns"},
+                                                            {"llc_size", "8 MiB"},
+                                                            {"llc_io_size", "1 MiB"},
+                                                            {"llc_latency", "20 ns"}};
+  nlohmann::json r = simulate_in_child(scenario);
+  auto p50 = [&](const char *id) { return transfer(r, id)["latency_ns"]["p50"].get<double>(); };
+  // Served by dma0's own socket's cache: no crossing, whoever's memory it is.
+  EXPECT_DOUBLE_EQ(p50("near"), p50("own"));
+  // The home asks the other socket's cache: two crossings and the data, as a remote read of a
+  // buffer warm in its own socket's cache.
+  EXPECT_NEAR(p50("far") - p50("own"), 2 * 53.5 + 64 / 34.4, 0.1);
+  EXPECT_DOUBLE_EQ(p50("far"), p50("home"));
+  const nlohmann::json &xsock = r["components"]["xsock"];
+  EXPECT_EQ(xsock["cached_remote_reads_b"], 100); // near, near-again
+  EXPECT_EQ(xsock["snooped_reads_b"], 50);        // far
+  // dma0's write to mem0 leaves its socket's copies stale: the next read crosses to mem0,
+  // whose cache took the write (DDIO).
+  EXPECT_DOUBLE_EQ(p50("after-write"), p50("home"));
+  EXPECT_EQ(xsock["remote_reads_b"], 100); // home, after-write
 }
 
 TEST(TwoSockets, RemoteDmaRateIsTheLinksBandwidthInEachDirection) {
