@@ -275,14 +275,17 @@ void RootComplex::arrived_from_other_socket(tlm::tlm_generic_payload &gp, std::i
       iommu_.forget_before(now);
       translation_ps = iommu_.translate(tlp.address, now) - now;
     }
-    if (tlp.type == TlpType::MWr) {
-      // A posted write may not pass an earlier posted write of its port (PCIe Base Spec
-      // 2.4.1, no Relaxed Ordering modelled): one that translated sooner waits for the one
-      // before it, as the host bridge's in-order posted queue makes it.
+    // Neither a posted write nor a read may pass an earlier posted write of its port (PCIe
+    // Base Spec 2.4.1, no Relaxed Ordering modelled): one that translated sooner waits for
+    // the write before it, as the host bridge's in-order posted queue makes it. Writes may
+    // pass reads, so a read moves no later write. Only translations reorder requests.
+    if (tlp.type == TlpType::MWr || iommu_.translates()) {
       std::int64_t now = now_ps();
       std::int64_t &previous = posted_translated_ps_[static_cast<std::size_t>(port)];
-      previous = std::max(previous, now + translation_ps);
-      translation_ps = previous - now;
+      std::int64_t ordered = std::max(previous, now + translation_ps);
+      if (tlp.type == TlpType::MWr)
+        previous = ordered;
+      translation_ps = ordered - now;
     }
     if (tlp.address >= wiring_.memory_base &&
         tlp.address - wiring_.memory_base < wiring_.memory_size) {
