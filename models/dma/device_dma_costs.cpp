@@ -54,6 +54,12 @@ std::vector<ParamField<DeviceDmaCosts>> device_dma_cost_fields(const DeviceDmaCo
                          "requests, and writes, have a command queue each); 0 = unlimited",
                          d),
              0, 1e12, false, true}),
+      field(&P::read_issue_percent,
+            {"read_issue_percent", ParamKind::integer, d.read_issue_percent,
+             with_source("a read request's issue slot as a percentage of a write's "
+                         "(1 / max_issue_rate): a read has no payload to fetch",
+                         d),
+             1, 100}),
       field(&P::datapath_bandwidth,
             {"datapath_bandwidth", ParamKind::rate, d.datapath_bandwidth,
              with_source("the device's internal data path: payload of writes before they "
@@ -89,6 +95,7 @@ DeviceDmaCosts device_dma_costs_with(const DeviceDmaCostDefaults &d) {
   c.finish_latency = *parse_duration(d.finish_latency).value;
   c.read_pipeline_latency = *parse_duration(d.read_pipeline_latency).value;
   c.max_issue_rate = d.max_issue_rate;
+  c.read_issue_percent = d.read_issue_percent;
   c.datapath_bandwidth = *parse_bandwidth(d.datapath_bandwidth).value;
   c.read_channel_bandwidth = *parse_bandwidth(d.read_channel_bandwidth).value;
   c.completion_writeback_bytes = *parse_bytes(d.completion_writeback_bytes).value;

@@ -28,6 +28,7 @@ struct DeviceDmaCosts {
   Duration finish_latency{0};          // per transfer, after its last byte
   Duration read_pipeline_latency{0};   // per read TLP, inside the device, holding its tag
   std::int64_t max_issue_rate = 0;     // TLPs per second the engine issues, 0 = unlimited
+  int read_issue_percent = 100;        // a read request's issue slot, % of 1 / max_issue_rate
   Bandwidth datapath_bandwidth{0};     // payload through the device's internal bus, 0 = unlimited
   Bandwidth read_channel_bandwidth{0}; // one read transfer's own DMA channel, 0 = unlimited
   Bytes completion_writeback_bytes{0}; // posted write to host memory per transfer, 0 = none
@@ -49,6 +50,7 @@ struct DeviceDmaCostDefaults {
   const char *finish_latency = "0 ns";
   const char *read_pipeline_latency = "0 ns";
   std::int64_t max_issue_rate = 0;
+  int read_issue_percent = 100;
   const char *datapath_bandwidth = "0 GB/s";
   const char *read_channel_bandwidth = "0 GB/s";
   const char *completion_writeback_bytes = "0 B";

@@ -20,8 +20,11 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaEngineParams &params
       mrrs_bytes_(static_cast<std::uint32_t>(params.mrrs.count)),
       group_tags_(!params.group_tags.empty()), wiring_(std::move(wiring)), params_(params),
       port_("up", *this, 0), bar_ps_per_byte_(1e12 / params.bar_bandwidth.bytes_per_second) {
-  if (params.costs.max_issue_rate > 0)
-    issue_interval_ps_ = busy_ps(1e12 / static_cast<double>(params.costs.max_issue_rate));
+  if (params.costs.max_issue_rate > 0) {
+    double write_slot_ps = 1e12 / static_cast<double>(params.costs.max_issue_rate);
+    issue_interval_ps_[1] = busy_ps(write_slot_ps);
+    issue_interval_ps_[0] = busy_ps(write_slot_ps * params.costs.read_issue_percent / 100.0);
+  }
   if (params.costs.datapath_bandwidth.bytes_per_second > 0)
     datapath_ps_per_byte_ = 1e12 / params.costs.datapath_bandwidth.bytes_per_second;
   if (params.costs.read_channel_bandwidth.bytes_per_second > 0)

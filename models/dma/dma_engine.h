@@ -51,6 +51,7 @@ struct DmaEngineParams {
         "calibrated on pcie-bench's NFP6000 on a Xeon E5-2637v3, Gen3 x8: docs/references.md");
     d.read_pipeline_latency = "275 ns";
     d.max_issue_rate = 55000000;
+    d.read_issue_percent = 88;
     d.datapath_bandwidth = "21 GB/s";
     d.read_channel_bandwidth = "3.5 GB/s";
     return d;
@@ -434,8 +435,10 @@ private:
   std::size_t round_robin_ = 0;
   std::uint64_t seq_ = 0;
   std::int64_t pacing_wake_ps_ = -1;
-  std::int64_t issue_interval_ps_ = 0; // 1 / costs.max_issue_rate
-  double datapath_ps_per_byte_ = 0;    // 1 / costs.datapath_bandwidth
+  // An issue slot's length per direction: [0] a read request's (costs.read_issue_percent of a
+  // write's), [1] a write's, 1 / costs.max_issue_rate.
+  std::int64_t issue_interval_ps_[2] = {0, 0};
+  double datapath_ps_per_byte_ = 0; // 1 / costs.datapath_bandwidth
   // When the engine may issue its next TLP, per direction: [0] read requests, [1] writes
   // (separate command queues, as the NFP-6000's FromPCI and ToPCI DMA queues).
   std::int64_t engine_free_at_ps_[2] = {0, 0};

@@ -168,7 +168,7 @@ bool DmaEngine::issue_from(int stream_index) {
   // waits for it. Reads and writes have a slot each: pcie-bench's NFP-6000 alternating 64 B
   // reads and writes issues 45 M of each a second, 90 M TLPs in all, where one slot of
   // 55 M would allow half as many pairs (docs/references.md, Device-side DMA costs).
-  std::int64_t engine_ps = issue_interval_ps_;
+  std::int64_t engine_ps = issue_interval_ps_[write];
   if (write && datapath_ps_per_byte_ > 0) {
     std::int64_t datapath_ps = busy_ps(chunk * datapath_ps_per_byte_);
     stats_.datapath_busy_ps += datapath_ps;
