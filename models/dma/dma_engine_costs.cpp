@@ -56,8 +56,8 @@ const StatTable<DmaEngineStats> &DmaEngineStats::table() {
       stat(&S::issue_waits,
            {"issue_waits", "count",
             "times a stream with a TLP to issue began waiting for the engine, busy with an "
-            "earlier TLP (max_issue_rate, datapath_bandwidth): a wait counts once, however "
-            "often the engine asks meanwhile"}),
+            "earlier TLP of the same direction (max_issue_rate, read_issue_percent, "
+            "datapath_bandwidth): a wait counts once, however often the engine asks meanwhile"}),
       stat_of<S>([](const S &s) { return s.datapath_busy_ps / 1000; },
                  {"datapath_busy_ns", "ns",
                   "time the internal data path moved payload (datapath_bandwidth)"}),
