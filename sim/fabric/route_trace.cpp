@@ -16,12 +16,11 @@ int neighbour_at(const Hierarchy &h, int component, int port) {
 
 // Ends `path` at the host memory of root complex `root`.
 std::vector<int> append_memory_of(const TopologyConfig &topology, int root, std::vector<int> path) {
-  for (std::size_t m = 0; m < topology.components.size(); ++m)
-    if (topology.components[m].memory_of_root == root) {
-      path.push_back(static_cast<int>(m));
-      return path;
-    }
-  return {};
+  int memory = topology.memory_of(root);
+  if (memory < 0)
+    return {};
+  path.push_back(memory);
+  return path;
 }
 
 } // namespace

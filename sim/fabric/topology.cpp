@@ -44,6 +44,13 @@ int TopologyConfig::socket_link_of(int root) const {
   return -1;
 }
 
+int TopologyConfig::memory_of(int root) const {
+  for (std::size_t i = 0; i < components.size(); ++i)
+    if (components[i].memory_of_root == root)
+      return static_cast<int>(i);
+  return -1;
+}
+
 bool TopologyConfig::sockets_joined(int a, int b) const {
   int link = socket_link_of(a);
   return a != b && link >= 0 && link == socket_link_of(b);

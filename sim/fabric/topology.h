@@ -81,6 +81,8 @@ struct TopologyConfig {
   int find(const std::string &id) const; // -1 if absent; O(1) on average
   // The inter_socket_link joining root complex `root` to another, or -1.
   int socket_link_of(int root) const;
+  // The host_memory of root complex `root` (at most one: loading refuses a second), or -1.
+  int memory_of(int root) const;
   // Whether root complexes `a` and `b` are the two ends of one inter_socket_link.
   bool sockets_joined(int a, int b) const;
   std::string port_name(int component, int port) const;

@@ -113,9 +113,8 @@ void load_bounce(const Node &n, const TopologyConfig &t, const Hierarchy &h, con
   int link = h.root_of[static_cast<std::size_t>(from)] != root ? t.socket_link_of(root) : -1;
   if (link >= 0)
     path.push_back(link);
-  for (int m = 0; m < static_cast<int>(t.components.size()); ++m)
-    if (t.components[static_cast<std::size_t>(m)].memory_of_root == root)
-      path.push_back(m);
+  if (int memory = t.memory_of(root); memory >= 0)
+    path.push_back(memory);
   if (h.root_of[static_cast<std::size_t>(to)] != root)
     path.push_back(t.socket_link_of(root));
   path.insert(path.end(), down.rbegin(), down.rend());
@@ -147,13 +146,10 @@ int load_host_cache_socket(const Node &socket, const TransferConfig &tc, const T
       t.components[static_cast<std::size_t>(root)].type->role != ComponentRole::RootComplex)
     socket.fail(fmt::format("\"{}\" names no root complex of the topology", socket.as_string()),
                 "the id of the root complex of the socket whose CPU touched the buffer");
-  const ComponentConfig &target = t.components[static_cast<std::size_t>(tc.target)];
-  if (target.memory_of_root == root)
+  if (t.components[static_cast<std::size_t>(tc.target)].memory_of_root == root)
     return -1;
-  for (std::size_t i = 0; i < t.components.size(); ++i)
-    if (t.components[i].type->role == ComponentRole::Memory &&
-        t.components[i].memory_of_root == root)
-      return static_cast<int>(i);
+  if (int memory = t.memory_of(root); memory >= 0)
+    return memory;
   socket.fail(fmt::format("\"{}\" has no host memory, so no cache of its own", socket.as_string()),
               "a root complex with a host_memory component");
 }

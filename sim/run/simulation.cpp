@@ -475,11 +475,9 @@ private:
     for (std::size_t i = 0; i < components_.size(); ++i) {
       if (topo_.components[i].type->role != ComponentRole::RootComplex)
         continue;
-      Component *memory = nullptr;
-      for (std::size_t m = 0; m < components_.size(); ++m)
-        if (topo_.components[m].type->role == ComponentRole::Memory &&
-            topo_.components[m].memory_of_root == static_cast<int>(i))
-          memory = components_[m].get();
+      int memory_index = topo_.memory_of(static_cast<int>(i));
+      Component *memory =
+          memory_index >= 0 ? components_[static_cast<std::size_t>(memory_index)].get() : nullptr;
       if (!memory) {
         const ComponentType &type = memory_type();
         std::string name = topo_.components[i].id + "_no_memory";
