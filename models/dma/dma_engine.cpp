@@ -205,7 +205,8 @@ void DmaEngine::free_tag(std::uint16_t tag) {
 void DmaEngine::finish_transfer(int slot, std::int64_t at_ps) {
   Transfer &t = transfers_[static_cast<std::size_t>(slot)];
   Stream &s = streams_[static_cast<std::size_t>(t.stream)];
-  if (!t.costs_paid && !t.failed && !s.spec.local && params_.costs.any_after_data()) {
+  if (!t.costs_paid && !t.failed && !s.spec.local && s.spec.per_transfer_costs &&
+      params_.costs.any_after_data()) {
     schedule(at_ps + params_.costs.finish_latency.ps, Action::Finished, slot);
     return;
   }

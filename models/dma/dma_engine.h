@@ -94,8 +94,13 @@ struct DmaStreamSpec {
   // cache line (DmaEngine::Stream).
   bool is_write = false;
   bool local = false; // the engine's own memory (a GPU kernel's accesses): no PCIe traffic
-  int group = 0;      // tag pool whose budget the stream's reads use
-  Bandwidth rate{0};  // pacing of issue, 0 = as fast as tags and credits allow
+  // False for pieces of one job a driver pushed at once (a migration batch's copies, whose
+  // per-batch setup the driver model charges) and for a kernel's loads over PCIe (no copy
+  // engine): the device's per-transfer costs (doorbell, descriptor, setup, finish, write-back,
+  // MSI-X) are not paid per transfer.
+  bool per_transfer_costs = true;
+  int group = 0;     // tag pool whose budget the stream's reads use
+  Bandwidth rate{0}; // pacing of issue, 0 = as fast as tags and credits allow
   std::string id;
   std::uint64_t target_address = 0;
   std::uint64_t region_bytes = 0;

@@ -99,7 +99,9 @@ const ParamTable<DmaEngineParams> &DmaEngineParams::table() {
 // has them; then the model's own start (transfer_may_start).
 void DmaEngine::begin_transfer(int slot) {
   const DeviceDmaCosts &costs = params_.costs;
-  if (!costs.any_before_data()) {
+  const Transfer &t = transfers_[static_cast<std::size_t>(slot)];
+  if (!costs.any_before_data() ||
+      !streams_[static_cast<std::size_t>(t.stream)].spec.per_transfer_costs) {
     transfer_ready(slot);
     return;
   }

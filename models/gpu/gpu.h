@@ -35,9 +35,18 @@ struct GpuParams {
   DeviceDmaCosts costs = device_dma_costs_with(kCostDefaults);
 
   static constexpr PortDefaults kPortDefaults{5, 16, 256, 64, 1024, 64, 0, 0, 0};
-  // Copy engines: no published figure of their internal costs was found; off (the fabric only).
-  static constexpr DeviceDmaCostDefaults kCostDefaults = no_device_costs(
-      "GPU copy engines: estimate 0, no published measurement of their internal costs found");
+  // Copy engines: a copy's fixed time before its first TLP (fetching and decoding the copy's
+  // methods, its semaphore), from the per-copy time of small copies back to back in one stream;
+  // migrations pay the driver's copy_engine_setup per batch instead. No other internal cost was
+  // published: off (the fabric only).
+  static constexpr DeviceDmaCostDefaults kCostDefaults = [] {
+    DeviceDmaCostDefaults d = no_device_costs(
+        "GPU copy engines: setup from the per-copy time of CUDA bandwidthTest's small pinned "
+        "copies on a V100 (docs/references.md); the rest estimate 0, no published measurement "
+        "found");
+    d.setup_latency = "1.5 us";
+    return d;
+  }();
   static const ParamTable<GpuParams> &table();
   static const std::vector<ParamSpec> &specs() { return table().specs(); }
   static GpuParams from(const ParamSet &params) { return table().from(params); }

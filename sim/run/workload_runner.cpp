@@ -90,6 +90,7 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
           spec.local = true;
           slot.stream = engine(p.actor).add_stream(spec);
           spec.local = false;
+          spec.per_transfer_costs = false; // the kernel's loads and stores, not a copy engine
           slot.remote_stream = engine(p.actor).add_stream(spec);
         }
         state.slots.push_back(slot);
@@ -370,6 +371,7 @@ void WorkloadRunner::add_ce_streams(int gpu) {
       DmaStreamSpec spec;
       spec.id = fmt::format("migration.{}.{}", is_write ? "to_ram" : "to_device", i);
       spec.is_write = is_write;
+      spec.per_transfer_costs = false; // the batch's copy_engine_setup stands for them
       spec.transfer_bytes = spec.region_bytes = spec.stride_bytes = 4096;
       free.push_back(engine(gpu).add_stream(spec));
     }

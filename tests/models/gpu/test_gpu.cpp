@@ -1,7 +1,8 @@
 // The GPU endpoint in a system: its BAR1 aperture (with and without Resizable BAR), kernels
-// moving data in device memory at their rate or at the memory's bandwidth, and copy engines
-// bounded by their own tag pools, and the BAR completer: peers' reads of GPU memory through
-// the aperture at the BAR path's own read rate and slots, writes at the link's rate.
+// moving data in device memory at their rate or at the memory's bandwidth, copy engines
+// bounded by their own tag pools and paying their setup once a copy, and the BAR completer: peers'
+// reads of GPU memory through the aperture at the BAR path's own read rate and slots, writes at the
+// link's rate.
 #include <gtest/gtest.h>
 
 #include "sim/config/json_input.h"
@@ -50,6 +51,23 @@ TEST(Gpu, CopyEngineTagsBoundReadsFromHostMemory) {
   // One 512 B read per round trip (~1 us) is about 0.5 GB/s; 64 tags fill the link.
   EXPECT_LT(one, 1.0);
   EXPECT_GT(many, 10 * one);
+}
+
+// A copy the GPU starts takes the copy engine's setup_latency (1.5 us by default) before its
+// first TLP, once per copy: copies back to back in one stream each wait for it.
+TEST(Gpu, EachCopyTakesTheCopyEngineSetupBeforeItsFirstTlp) {
+  nlohmann::json t = library_topology("gpu-nic-shared-switch");
+  nlohmann::json copy = {{"id", "t"},        {"initiator", "gpu0"},
+                         {"target", "mem0"}, {"direction", "write"},
+                         {"size", "4 KiB"},  {"count", 20}};
+  nlohmann::json with_setup = transfer(run_one_transfer(t, copy), "t");
+  set_param(t, "gpu0", "setup_latency", "0 ns");
+  nlohmann::json without = transfer(run_one_transfer(t, copy), "t");
+  EXPECT_NEAR(with_setup["latency_ns"]["mean"].get<double>() -
+                  without["latency_ns"]["mean"].get<double>(),
+              1500.0, 0.01);
+  EXPECT_NEAR(with_setup["end_ns"].get<double>() - without["end_ns"].get<double>(), 20 * 1500.0,
+              0.01);
 }
 
 TEST(Gpu, PeerReadsThroughTheBarRunAtTheBarReadRateWritesAtTheLinks) {

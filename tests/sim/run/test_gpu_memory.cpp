@@ -83,6 +83,29 @@ double compute_ns(const nlohmann::json &m) {
   throw std::runtime_error("no compute phase");
 }
 
+// A migration batch's copies are pushed at once: the batch pays the driver's
+// copy_engine_setup, not the copy engine's per-copy setup_latency for each of its runs.
+TEST(GpuMemory, MigrationCopiesDoNotPayTheCopyEnginesPerCopySetup) {
+  auto compute_with_setup = [](const std::string &setup) {
+    nlohmann::json topology = gpu_memory_topology("16 GiB");
+    for (auto &c : topology["components"])
+      if (c["id"] == "gpu0")
+        c["params"]["setup_latency"] = setup;
+    std::string dir = make_temp_dir("gpumem");
+    CommandResult r = run_scenario({{"name", "gpu-memory"},
+                                    {"topology", topology},
+                                    {"workload", workload({"hmm_migrate"}, 8, 0)}},
+                                   dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    nlohmann::json m = nlohmann::json::parse(read_file(dir + "/out/results.json"));
+    return compute_ns(mechanism_named(m, "hmm_migrate"));
+  };
+  double without = compute_with_setup("0 ns");
+  EXPECT_GT(without, 0.0);
+  EXPECT_EQ(compute_with_setup("1.5 us"), without);
+  EXPECT_EQ(compute_with_setup("100 us"), without);
+}
+
 // 24 MiB through 16 MiB: 8 MiB (4 units) evicted. The GPU writes to RAM only to evict (its
 // reads are local, its migrations in are reads of RAM), so its link carries exactly the
 // evicted bytes upstream, and the phase is slower than where the buffer fits.
