@@ -66,7 +66,9 @@ HostPlatform choose_host_platform(const PciInventory &inventory) {
       const char series = m[1].str()[0];
       pick(series == '3' ? "amd-zen2" : series == '5' ? "amd-zen3" : "amd-zen4", model);
     } else if (std::regex_search(model, m, xeon_e5)) {
-      if (m[1].str() == "3")
+      if (m[1].str() == "2")
+        pick("intel-ivybridge-ep", model);
+      else if (m[1].str() == "3")
         pick("intel-haswell-ep", model);
       else if (m[1].str() == "4")
         pick("intel-broadwell-ep", model);
@@ -83,6 +85,7 @@ HostPlatform choose_host_platform(const PciInventory &inventory) {
     static const std::pair<const char *, const char *> bridges[] = {
         {"Xeon E7 v4/Xeon E5 v4", "intel-broadwell-ep"},
         {"Xeon E7 v3/Xeon E5 v3", "intel-haswell-ep"},
+        {"Xeon E7 v2/Xeon E5 v2", "intel-ivybridge-ep"},
         {"Sky Lake-E", "intel-skylake-sp"},
         {"Ice Lake", "intel-icelake-sp"},
         {"Starship/Matisse", "amd-zen2"},

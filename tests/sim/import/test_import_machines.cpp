@@ -108,7 +108,7 @@ const std::vector<RealMachine> &real_machines() {
       {"dell-t620-2s-e5-2620v2-iommu-off-lspci-vvv.txt",
        "pcie-bench's dual Ivy Bridge Dell T620, IOMMU off (lspci -vvv)",
        2,
-       "",
+       "intel-ivybridge-ep",
        {},
        {},
        {"03:00.0", "41:00.0"}},
