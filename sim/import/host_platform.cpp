@@ -115,9 +115,12 @@ HostPlatform choose_host_platform(const PciInventory &inventory) {
     }
     if (std::regex_search(model, sandy_bridge_ep)) {
       result.cpu_param = "intel_xeon_e5";
+      // Not the intel-sandybridge-ep platform file: a topology that names this allow-list
+      // entry without a platform must come back from its own snapshot unchanged.
       result.guess =
           (fmt::format("CPU \"{}\" (Sandy Bridge-EP): the model's defaults with its P2PDMA "
-                       "allow-list entry",
+                       "allow-list entry (platform intel-sandybridge-ep holds this host's "
+                       "published figures: name it to use them)",
                        model));
       return result;
     }

@@ -17,9 +17,9 @@ namespace {
 
 TEST(Platform, TheIssuesHostsAreThereAndEveryValueHasASource) {
   std::vector<std::string> names = platform_names();
-  for (const char *required :
-       {"intel-ivybridge-ep", "intel-haswell-ep", "intel-broadwell-ep", "intel-skylake-sp",
-        "intel-icelake-sp", "intel-sapphire-rapids", "amd-zen2", "amd-zen3", "amd-zen4"})
+  for (const char *required : {"intel-sandybridge-ep", "intel-ivybridge-ep", "intel-haswell-ep",
+                               "intel-broadwell-ep", "intel-skylake-sp", "intel-icelake-sp",
+                               "intel-sapphire-rapids", "amd-zen2", "amd-zen3", "amd-zen4"})
     EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
   Node nowhere = Node::root(parse_json_text("\"test\"", "<test>"));
   for (const std::string &name : names) {
