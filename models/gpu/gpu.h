@@ -23,7 +23,7 @@ struct GpuParams {
   Duration memory_latency{100000};
   Bandwidth memory_bandwidth{2000e9};
   int copy_engines = 2;
-  int copy_engine_tags = 64;
+  int copy_engine_tags = 128;
   Bytes mrrs{512};
   int posted_window = 32;
   Bytes read_completion_boundary{64};
@@ -37,14 +37,17 @@ struct GpuParams {
   static constexpr PortDefaults kPortDefaults{5, 16, 256, 64, 1024, 64, 0, 0, 0};
   // Copy engines: a copy's fixed time before its first TLP (fetching and decoding the copy's
   // methods, its semaphore), from the per-copy time of small copies back to back in one stream;
-  // migrations pay the driver's copy_engine_setup per batch instead. No other internal cost was
-  // published: off (the fabric only).
+  // migrations pay the driver's copy_engine_setup per batch instead. A read of host or peer
+  // memory also spends time inside the GPU (its hub and the write into device memory): the
+  // host-to-device copies of the same run start about 1 us later than the device-to-host ones.
+  // No other internal cost was published: off (the fabric only).
   static constexpr DeviceDmaCostDefaults kCostDefaults = [] {
     DeviceDmaCostDefaults d = no_device_costs(
-        "GPU copy engines: setup from the per-copy time of CUDA bandwidthTest's small pinned "
-        "copies on a V100 (docs/references.md); the rest estimate 0, no published measurement "
-        "found");
+        "GPU copy engines: setup and read pipeline from the per-copy time of CUDA "
+        "bandwidthTest's pinned copies on a V100, each direction against size "
+        "(docs/references.md); the rest estimate 0, no published measurement found");
     d.setup_latency = "1.5 us";
+    d.read_pipeline_latency = "950 ns";
     return d;
   }();
   static const ParamTable<GpuParams> &table();
