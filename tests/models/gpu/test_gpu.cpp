@@ -98,5 +98,29 @@ TEST(Gpu, BarReadSlotsBoundPeerReads) {
   EXPECT_GT(r["components"]["gpu0"]["bar_read_waits"].get<double>(), 0);
 }
 
+TEST(Gpu, ACopyOfHostMemoryWaitsForTheReadPipelineOnceAndKeepsTheLinksRate) {
+  nlohmann::json t = library_topology("gpu-nic-shared-switch");
+  // One 512 B read (the copy engines' MRRS): its data arrive the pipeline's 950 ns later.
+  nlohmann::json small = {{"id", "t"},           {"initiator", "gpu0"}, {"target", "mem0"},
+                          {"direction", "read"}, {"size", "512 B"},     {"count", 10}};
+  nlohmann::json large = small;
+  large["size"] = "8 MiB";
+  large["count"] = 4;
+  const nlohmann::json with_pipeline = run_one_transfer(t, small);
+  const double with_rate = bandwidth_gbps(run_one_transfer(t, large));
+  set_param(t, "gpu0", "read_pipeline_latency", "0 ns");
+  const nlohmann::json without = run_one_transfer(t, small);
+  EXPECT_NEAR(transfer(with_pipeline, "t")["latency_ns"]["mean"].get<double>() -
+                  transfer(without, "t")["latency_ns"]["mean"].get<double>(),
+              950.0, 0.01);
+  // 128 reads of 512 B in flight cover the longer round trip at PCIe 4.0: the rate holds.
+  const double without_rate = bandwidth_gbps(run_one_transfer(t, large));
+  EXPECT_NEAR(with_rate, without_rate, 0.01 * without_rate);
+  // With 16 tags the round trip bounds it: 16 x 512 B per round trip of about 1.3 us.
+  set_param(t, "gpu0", "read_pipeline_latency", "950 ns");
+  set_param(t, "gpu0", "copy_engine_tags", 16);
+  EXPECT_LT(bandwidth_gbps(run_one_transfer(t, large)), 0.5 * without_rate);
+}
+
 } // namespace
 } // namespace pciesim::test
