@@ -59,4 +59,14 @@ std::string big_machine_scenario(int pairs, std::uint64_t bytes_per_pair) {
   return fmt::format(R"({{"topology": "topologies/hgx-zen4.json", "transfers": [{}]}})", transfers);
 }
 
+std::string peer_write_scenario(const std::string &target, std::uint64_t bytes) {
+  // gpu0's copy engine writes into a peer's BAR1 through the root complexes: gpu2 is under
+  // the other switch of its socket, gpu4 on the other socket (across the inter-socket link,
+  // which books its crossings ahead of time).
+  return fmt::format(R"({{"topology": "topologies/hgx-zen4.json", "transfers": [
+      {{"id": "peer", "initiator": "gpu0", "target": "{}", "direction": "write",
+        "size": "1 MiB", "count": {}, "concurrency": 4}}]}})",
+                     target, bytes >> 20);
+}
+
 } // namespace pciesim_bench

@@ -20,5 +20,8 @@ std::string nic_reads_gpu_scenario(std::uint64_t bytes);
 // On topologies/hgx-zen4.json (two sockets, four switches, 8 GPUs and 8 NICs): NICs 0..pairs-1
 // each RDMA-read `bytes_per_pair` of the GPU beside them under its switch, all at once.
 std::string big_machine_scenario(int pairs, std::uint64_t bytes_per_pair);
+// gpu0 of the 8-GPU box writing `bytes` into `target`'s memory (gpu2: same socket; gpu4:
+// the other one).
+std::string peer_write_scenario(const std::string &target, std::uint64_t bytes);
 
 } // namespace pciesim_bench

@@ -58,6 +58,7 @@ void TimeOrderedServer::drop_ended(std::int64_t now_ps) {
   bookings_.erase(std::remove_if(bookings_.begin(), bookings_.end(),
                                  [now_ps](const Booking &b) { return b.end_ps <= now_ps; }),
                   bookings_.end());
+  prune_above_ = std::max(kPruneAbove, 2 * bookings_.size());
 }
 
 } // namespace pciesim

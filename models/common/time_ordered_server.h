@@ -55,7 +55,7 @@ public:
   // The caller promises that no request will be due before `now_ps`: bookings that ended by
   // then can no longer delay anything and are dropped.
   void forget_before(std::int64_t now_ps) {
-    if (bookings_.size() > kPruneAbove)
+    if (bookings_.size() > prune_above_)
       drop_ended(now_ps);
   }
 
@@ -64,10 +64,15 @@ public:
   std::int64_t debt_ps() const { return debt_ps_; } // total work owed to overlaps so far
 
 private:
-  // Bookings are pruned only when there are more than this many: pruning never changes an
+  // Bookings are pruned only when there are more than prune_above_: pruning never changes an
   // answer (a booking that ended by now cannot delay or overlap a request due now or later),
-  // so this only trades memory for time.
+  // so this only trades memory for time. After a prune the bound is twice what is left: a
+  // server booked far ahead (a link whose TLPs are taken before they arrive) keeps many
+  // bookings that have not ended, and scanning them at every request made each request cost
+  // their number; doubling makes the scans cost O(1) a booking, with at most twice the
+  // bookings alive.
   static constexpr std::size_t kPruneAbove = 16;
+  std::size_t prune_above_ = kPruneAbove;
 
   // Every booking is due no later than `due_ps`.
   bool in_order(std::int64_t due_ps) const {

@@ -48,6 +48,26 @@ TEST(TimeOrderedServer, ForgettingEndedBookingsChangesNoAnswer) {
   EXPECT_LT(pruned.bookings(), kept.bookings());
 }
 
+TEST(TimeOrderedServer, ABookingRunFarAheadIsScannedOnlyAsItDoubles) {
+  // Requests booked ahead of now (a link whose TLPs are taken before they arrive): none has
+  // ended when the caller forgets, so pruning finds nothing. It then waits until the bookings
+  // have doubled instead of scanning them all at every request; once time passes them, the
+  // ended ones go at the next prune, and the live ones are never more than twice what
+  // survived it (plus the floor of 16).
+  TimeOrderedServer kept, pruned;
+  for (int i = 0; i < 1000; ++i) {
+    pruned.forget_before(0);
+    EXPECT_EQ(kept.serve(1000 * i, 100), pruned.serve(1000 * i, 100)) << i;
+  }
+  EXPECT_EQ(pruned.bookings(), 1000u);
+  for (int i = 1000; i < 3000; ++i) {
+    pruned.forget_before(1000 * i);
+    EXPECT_EQ(kept.serve(1000 * i, 100), pruned.serve(1000 * i, 100)) << i;
+    EXPECT_LE(pruned.bookings(), 2 * 1000u + 1) << i;
+  }
+  EXPECT_LT(pruned.bookings(), 40u);
+}
+
 TEST(TimeOrderedServer, NextLaterStartIsTheFirstStartOfALaterDueBooking) {
   TimeOrderedServer server;
   EXPECT_EQ(server.next_later_start(0), std::numeric_limits<std::int64_t>::max());
