@@ -87,32 +87,41 @@ std::string size_name(std::uint64_t bytes) {
                               : fmt::format("{} MiB", bytes / kMiB);
 }
 
+// Scenarios measured taking turns, each a row of TLP hops.
+struct HopRow {
+  std::string id;
+  std::string description;
+  std::string scenario;
+};
+std::vector<Measurement> hop_rows(Table &table, const std::vector<HopRow> &rows) {
+  std::vector<std::function<Measurement()>> measures;
+  for (const HopRow &row : rows)
+    measures.push_back([&row] { return scenario_tlp_hops(row.scenario); });
+  const std::vector<Measurement> m = best_of(measures);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    table.row(rows[i].id, rows[i].description, m[i]);
+  return m;
+}
+
 void run_hops(Table &table, const Sizes &sizes) {
-  const std::vector<Measurement> m =
-      best_of({[&] { return scenario_tlp_hops(streaming_dma_scenario(true, sizes.write_bytes)); },
-               [&] { return scenario_tlp_hops(streaming_dma_scenario(false, sizes.read_bytes)); }});
-  const Measurement &write = m[0], &read = m[1];
-  table.row(
-      "hops.dma_write",
-      fmt::format("DMA write {} host<-rc<-switch<-ep: TLP hops", size_name(sizes.write_bytes)),
-      write);
-  table.row("hops.dma_read",
-            fmt::format("DMA read {} host->rc->switch->ep: TLP hops", size_name(sizes.read_bytes)),
-            read);
+  hop_rows(
+      table,
+      {{"hops.dma_write",
+        fmt::format("DMA write {} host<-rc<-switch<-ep: TLP hops", size_name(sizes.write_bytes)),
+        streaming_dma_scenario(true, sizes.write_bytes)},
+       {"hops.dma_read",
+        fmt::format("DMA read {} host->rc->switch->ep: TLP hops", size_name(sizes.read_bytes)),
+        streaming_dma_scenario(false, sizes.read_bytes)}});
 }
 
 void run_scaling(Table &table, const Sizes &sizes) {
-  std::vector<std::function<Measurement()>> measures;
+  std::vector<HopRow> rows;
   for (int i = 0; i < 3; ++i)
-    measures.push_back(
-        [&, i] { return scenario_tlp_hops(nic_reads_gpu_scenario(sizes.scaling_bytes[i])); });
-  const std::vector<Measurement> m = best_of(measures);
-  for (int i = 0; i < 3; ++i) {
-    table.row(
-        fmt::format("scaling.{}", i),
-        fmt::format("NIC reads {} of GPU memory: TLP hops", size_name(sizes.scaling_bytes[i])),
-        m[i]);
-  }
+    rows.push_back(
+        {fmt::format("scaling.{}", i),
+         fmt::format("NIC reads {} of GPU memory: TLP hops", size_name(sizes.scaling_bytes[i])),
+         nic_reads_gpu_scenario(sizes.scaling_bytes[i])});
+  const std::vector<Measurement> m = hop_rows(table, rows);
   if (!m[0].ok || !m[2].ok || m[0].wall_seconds <= 0)
     return;
   double bytes_ratio =
@@ -220,22 +229,6 @@ void run_hmm(Table &table, const Sizes &sizes) {
                 wide.work / dense.work, "1");
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
-}
-
-// Scenarios measured taking turns, each a row of TLP hops.
-struct HopRow {
-  const char *id;
-  std::string description;
-  std::string scenario;
-};
-std::vector<Measurement> hop_rows(Table &table, const std::vector<HopRow> &rows) {
-  std::vector<std::function<Measurement()>> measures;
-  for (const HopRow &row : rows)
-    measures.push_back([&row] { return scenario_tlp_hops(row.scenario); });
-  const std::vector<Measurement> m = best_of(measures);
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    table.row(rows[i].id, rows[i].description, m[i]);
-  return m;
 }
 
 // The dual-socket 8-GPU, 8-NIC box with one pair moving data, then all eight at once: the
