@@ -305,7 +305,7 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
     if (!tc.peer)
       m->fail("a mechanism on a transfer that does not target a peer device's BAR",
               "no mechanism key (only device-to-device transfers choose one)");
-    tc.mechanism = m->as_choice({"p2p_dma_api", "bounce"});
+    tc.mechanism = m->as_choice({"p2p_dma_api", "vendor_peer", "bounce"});
   }
   std::string fallback = "none";
   if (auto f = n.get("fallback")) {
@@ -342,6 +342,8 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
                    ? join_route(t, traced)
                    : peer_route(t, h, tc.initiator, tc.target,
                                 direct_translated ? P2pMapType::BusAddr : tc.verdict.type);
+    // vendor_peer: the initiator's own driver maps the peer's BAR (CUDA peer access with the
+    // driver's own platform rules) without asking p2pdma; the TLPs take the same route.
     if (tc.mechanism == "p2p_dma_api" && tc.verdict.type == P2pMapType::NotSupported) {
       if (fallback == "bounce") {
         tc.mechanism = "bounce";

@@ -47,7 +47,7 @@ struct TransferConfig {
   Duration start_at;          // absolute, or after start_after's completion
   // Peer-to-peer transfers (an endpoint to another endpoint's BAR):
   bool peer = false;
-  std::string mechanism;  // "p2p_dma_api" or "bounce"
+  std::string mechanism;  // "p2p_dma_api", "vendor_peer" or "bounce"
   bool fell_back = false; // p2p_dma_api was NOT_SUPPORTED and `fallback` chose bounce
   // Bounce buffers: chunks through pinned host memory of the initiator's socket.
   Bytes chunk;

@@ -1,7 +1,8 @@
 // The root complex on its own, with probe endpoints under two root ports: read completions
 // from host memory split at the Read Completion Boundary, the host bridge answering what no
 // one can complete with Unsupported Request, and peer-to-peer between root ports (forwarded,
-// or refused by policy) through one forwarding engine per direction, served in time order.
+// or refused by policy) through one forwarding engine per direction, served in time order,
+// and peer writes split into cache-line writes as Intel root complexes send them.
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -26,6 +27,8 @@ struct RootComplexSetup {
   std::uint32_t mps_bytes = 128;
   IommuMode iommu = IommuMode::Off;
   Bandwidth p2p_write_bandwidth{25e9}, p2p_read_bandwidth{25e9};
+  Bytes p2p_write_split{0};
+  ReceiveCredits rc_buffers; // what the root complex's rp0 advertises (0: infinite)
 };
 
 // dev0 under rp0, dev1 under rp1; `inject` runs at time 0. Returns what each probe received
@@ -43,6 +46,7 @@ run_root_complex(const RootComplexSetup &setup,
     params.iommu.mode = setup.iommu;
     params.p2p_write_bandwidth = setup.p2p_write_bandwidth;
     params.p2p_read_bandwidth = setup.p2p_read_bandwidth;
+    params.p2p_write_split = setup.p2p_write_split;
     RootComplexWiring wiring;
     wiring.root_ports.add({0, {0x90000000, 0x900fffff}, {1, 1}, {}});
     wiring.root_ports.add({1, {kRp1Window, kRp1Window + 0xfffff}, {2, 2}, {}});
@@ -57,7 +61,7 @@ run_root_complex(const RootComplexSetup &setup,
     TrainedLink trained;
     trained.shape = {4, 16, 256};
     trained.flight_latency = Duration{20000};
-    Link link0("link0", trained, ReceiveCredits{}, ReceiveCredits{}, context);
+    Link link0("link0", trained, setup.rc_buffers, ReceiveCredits{}, context);
     Link link1("link1", trained, ReceiveCredits{}, ReceiveCredits{}, context);
     link0.connect(rc.port(0), dev0.port);
     link1.connect(rc.port(1), dev1.port);
@@ -67,6 +71,8 @@ run_root_complex(const RootComplexSetup &setup,
     for (ProbeEndpoint *p : {&dev0, &dev1})
       j[p->basename()] = arrivals_json(*p);
     rc.stats().for_each([&](const char *name, std::uint64_t value) { j["stats"][name] = value; });
+    j["rp0_credits_restored"] = link0.b_to_a().credits_restored();
+    j["tlps_in_use"] = test.pool.in_use();
     return j.dump();
   }));
 }
@@ -186,6 +192,71 @@ TEST(RootComplex, PeerWritesAndPeerReadCompletionsEachGetTheirEnginesRate) {
   EXPECT_NEAR(arrival_rate_gbps(j["dev0"], "CplD"), 2.0, 0.01 * 2.0);
   EXPECT_EQ(j["stats"]["peer_write_bytes"], kCount * 128);
   EXPECT_EQ(j["stats"]["peer_read_bytes"], kCount * 128);
+}
+
+TEST(RootComplex, AnIntelRootComplexSendsPeerWritesDownAsCacheLineWrites) {
+  // p2p_write_split 64 B: 256-byte writes leave rp1 as four 64-byte writes each, in address
+  // order, at the egress link's rate for 64-byte TLPs (20.7 of Gen4 x16's 26 GB/s at 256 B);
+  // an unaligned 128-byte write as 32, 64 and 32 bytes, cut at the line boundaries.
+  RootComplexSetup setup;
+  setup.mps_bytes = 256;
+  setup.p2p_write_split = Bytes{64};
+  constexpr int kWrites = 64;
+  constexpr std::uint64_t kUnaligned = kRp1Window + 256 * kWrites + 0x20;
+  nlohmann::json j = run_root_complex(setup, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    for (int i = 0; i < kWrites; ++i)
+      dev0.inject(TlpType::MWr, kRp1Window + 256 * i, 256, kDev0);
+    dev0.inject(TlpType::MWr, kUnaligned, 128, kDev0);
+  });
+  const nlohmann::json &got = j["dev1"];
+  ASSERT_EQ(got.size(), 4u * kWrites + 3) << j.dump();
+  std::uint64_t next = kRp1Window;
+  for (std::size_t i = 0; i < 4u * kWrites; ++i, next += 64) {
+    ASSERT_EQ(got[i]["address"], next) << i;
+    ASSERT_EQ(got[i]["payload"], 64) << i;
+  }
+  EXPECT_EQ(got[4 * kWrites]["address"], kUnaligned);
+  EXPECT_EQ(got[4 * kWrites]["payload"], 32);
+  EXPECT_EQ(got[4 * kWrites + 1]["address"], kUnaligned + 32);
+  EXPECT_EQ(got[4 * kWrites + 1]["payload"], 64);
+  EXPECT_EQ(got[4 * kWrites + 2]["address"], kUnaligned + 96);
+  EXPECT_EQ(got[4 * kWrites + 2]["payload"], 32);
+  // The egress link sends one 64-byte TLP after another: 64 bytes per its serialization.
+  LinkShape shape{4, 16, 256};
+  LinkOverheads overheads;
+  const double expected_gbps = 64.0 * usable_bytes_per_second(shape, overheads) /
+                               tlp_wire_bytes(4, TlpType::MWr, true, 64, false) / 1e9;
+  nlohmann::json aligned = nlohmann::json::array();
+  for (std::size_t i = 0; i < 4u * kWrites; ++i)
+    aligned.push_back(got[i]);
+  EXPECT_NEAR(arrival_rate_gbps(aligned, "MWr"), expected_gbps, 0.005 * expected_gbps);
+  EXPECT_EQ(j["stats"]["peer_requests"], kWrites + 1);
+  EXPECT_EQ(j["stats"]["peer_write_bytes"], 256 * kWrites + 128);
+  EXPECT_EQ(j["stats"]["peer_write_pieces"], 4 * kWrites + 3);
+  EXPECT_EQ(j["tlps_in_use"], 0);
+}
+
+TEST(RootComplex, ASplitPeerWriteHoldsItsWholeReceiveBufferUntilItsLastPieceLeaves) {
+  // rp0 advertises room for two 256-byte posted writes: each split write must return its
+  // header credit and its 16 data credits once, when its last piece leaves, or the stream
+  // stalls (credits lost) or the link ends with more credits than it started with.
+  RootComplexSetup setup;
+  setup.mps_bytes = 256;
+  setup.p2p_write_split = Bytes{64};
+  setup.rc_buffers.header[0] = 2;
+  setup.rc_buffers.data[0] = 32;
+  constexpr int kWrites = 16;
+  nlohmann::json j = run_root_complex(setup, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    for (int i = 0; i < kWrites; ++i)
+      dev0.inject(TlpType::MWr, kRp1Window + 256 * i, 256, kDev0);
+  });
+  ASSERT_EQ(j["dev1"].size(), 4u * kWrites) << j.dump();
+  EXPECT_TRUE(j["rp0_credits_restored"].get<bool>());
+  EXPECT_EQ(j["tlps_in_use"], 0);
+  // Two writes in flight at a time: the next write's first piece leaves only after an
+  // earlier write's last piece has, plus the credit's way back, so the stream runs well
+  // below the egress link's rate.
+  EXPECT_LT(arrival_rate_gbps(j["dev1"], "MWr"), 10.0);
 }
 
 // With the IOMMU translating, the first request's page needs a cold walk (4 reads), the
