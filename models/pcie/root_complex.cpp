@@ -56,12 +56,14 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
             {"p2p_policy",
              ParamKind::choice,
              "forward",
-             "peer traffic between root ports: forward it, or answer Unsupported Request",
+             "peer traffic between root ports: forward it, answer Unsupported Request, or "
+             "forward posted writes and answer peer reads with Unsupported Request (Intel client "
+             "CPUs: docs/references.md)",
              0,
              0,
              false,
              false,
-             {"forward", "unsupported_request"}}),
+             {"forward", "unsupported_request", "writes_only"}}),
       field(&P::p2p_write_latency,
             {"p2p_write_latency", ParamKind::time, "200 ns",
              "added latency of a posted write forwarded between root ports (estimate: "
@@ -362,7 +364,8 @@ void RootComplex::arrived_from_other_socket(tlm::tlm_generic_payload &gp, std::i
     int egress = wiring_.root_ports.port_for_address(tlp.address);
     if (egress < 0 && hand_to_other_socket(port, gp, translation_ps))
       return;
-    if (egress < 0 || params_.p2p_policy == P2pPolicy::UnsupportedRequest) {
+    if (egress < 0 || params_.p2p_policy == P2pPolicy::UnsupportedRequest ||
+        (params_.p2p_policy == P2pPolicy::WritesOnly && tlp.type != TlpType::MWr)) {
       refuse(port, gp);
       return;
     }

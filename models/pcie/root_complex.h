@@ -36,7 +36,9 @@ namespace pciesim {
 struct MemoryTimingExtension; // models/memory/host_memory.h
 class HostMemory;
 
-enum class P2pPolicy { Forward, UnsupportedRequest };
+// Peer requests between root ports: forwarded, all refused, or only posted writes forwarded
+// (Intel client CPUs: their root complexes pass peer writes but not peer reads).
+enum class P2pPolicy { Forward, UnsupportedRequest, WritesOnly };
 
 struct RootComplexParams {
   int root_ports = 4;

@@ -260,6 +260,11 @@ void resolve_socket_links(TopologyConfig &topo, const Node &components) {
                              topo.components[static_cast<std::size_t>(cc.joined_roots[1])].id),
                  "the same \"platform\" on both root complexes of a machine");
     cc.platform = first;
+    if (cc.platform && !cc.platform->values.count("inter_socket_link"))
+      roots.fail(fmt::format("an inter-socket link between root complexes of platform "
+                             "\"{}\", a one-socket part",
+                             cc.platform->name),
+                 "a platform with two sockets");
     if (cc.platform)
       cc.params = resolve_params(cc.type->specs(), components.at(i).get("params"),
                                  platform_values(cc.platform, cc));

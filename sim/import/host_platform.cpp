@@ -45,10 +45,10 @@ HostPlatform choose_host_platform(const PciInventory &inventory) {
                                    family));
     else if (!amd && family == 6) {
       static const std::pair<int, const char *> models[] = {
-          {0x3f, "intel-haswell-ep"},     {0x4f, "intel-broadwell-ep"},
-          {0x55, "intel-skylake-sp"},     {0x6a, "intel-icelake-sp"},
-          {0x6c, "intel-icelake-sp"},     {0x8f, "intel-sapphire-rapids"},
-          {0xcf, "intel-sapphire-rapids"}};
+          {0x3f, "intel-haswell-ep"},      {0x4f, "intel-broadwell-ep"},
+          {0x55, "intel-skylake-sp"},      {0x6a, "intel-icelake-sp"},
+          {0x6c, "intel-icelake-sp"},      {0x8f, "intel-sapphire-rapids"},
+          {0xcf, "intel-sapphire-rapids"}, {0xc6, "intel-arrow-lake-s"}};
       for (const auto &[id, name] : models)
         if (id == number)
           pick(name, fmt::format("Intel family 6 model {}", number));
@@ -58,7 +58,8 @@ HostPlatform choose_host_platform(const PciInventory &inventory) {
     std::smatch m;
     static const std::regex epyc("EPYC [0-9]{3}([0-9])"),
         threadripper("Threadripper PRO ([0-9])[0-9]{3}WX"), xeon_e5("E5-[0-9]{4}[A-Z]? v([2-4])"),
-        scalable("(Platinum|Gold|Silver|Bronze) [0-9]([0-9])[0-9]{2}");
+        scalable("(Platinum|Gold|Silver|Bronze) [0-9]([0-9])[0-9]{2}"),
+        core_ultra_200_desktop("Core\\(TM\\) Ultra [579] 2[0-9]{2}(K|KF|F|T)?( |$)");
     if (std::regex_search(model, m, epyc)) {
       const char generation = m[1].str()[0];
       pick(generation == '2' ? "amd-zen2" : generation == '3' ? "amd-zen3" : "amd-zen4", model);
@@ -72,6 +73,8 @@ HostPlatform choose_host_platform(const PciInventory &inventory) {
         pick("intel-haswell-ep", model);
       else if (m[1].str() == "4")
         pick("intel-broadwell-ep", model);
+    } else if (std::regex_search(model, m, core_ultra_200_desktop)) {
+      pick("intel-arrow-lake-s", model);
     } else if (std::regex_search(model, m, scalable)) {
       const char generation = m[2].str()[0];
       pick(generation <= '2'   ? "intel-skylake-sp"

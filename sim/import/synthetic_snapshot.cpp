@@ -48,7 +48,8 @@ std::string cpu_model_of(const ComponentConfig &rc) {
       {"intel-haswell-ep", "Intel(R) Xeon(R) CPU E5-2637 v3 @ 3.50GHz"},
       {"intel-skylake-sp", "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz"},
       {"intel-icelake-sp", "Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz"},
-      {"intel-sapphire-rapids", "Intel(R) Xeon(R) Platinum 8480+"}};
+      {"intel-sapphire-rapids", "Intel(R) Xeon(R) Platinum 8480+"},
+      {"intel-arrow-lake-s", "Intel(R) Core(TM) Ultra 9 285K"}};
   if (rc.platform)
     if (auto it = by_platform.find(rc.platform->name); it != by_platform.end())
       return it->second;

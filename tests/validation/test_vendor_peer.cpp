@@ -67,5 +67,27 @@ TEST(VendorPeer, IntelRootComplexesCarryPeerWritesAtTheRateOfCacheLineWrites) {
   EXPECT_NEAR(intel, 20.0, 0.1 * 20.0);
 }
 
+TEST(VendorPeer, AnIntelClientRootComplexPassesPeerWritesButNotPeerReads) {
+  // Core Ultra (Arrow Lake-S): a GPU writing its peer's memory works; reading it, every read
+  // request comes back Unsupported Request, and the transfer fails saying so.
+  nlohmann::json writes = peer_write("intel-arrow-lake-s", "vendor_peer");
+  EXPECT_EQ(transfer(writes, "t")["status"], "completed") << transfer(writes, "t").dump();
+  nlohmann::json read_scenario{{"name", "p"},
+                               {"topology", two_gpus_on_root_ports("intel-arrow-lake-s")},
+                               {"transfers", nlohmann::json::array({{
+                                                 {"id", "t"},
+                                                 {"initiator", "gpu0"},
+                                                 {"target", "gpu1"},
+                                                 {"direction", "read"},
+                                                 {"size", "64 KiB"},
+                                                 {"mechanism", "vendor_peer"},
+                                             }})}};
+  const nlohmann::json result = simulate_in_child(read_scenario);
+  const nlohmann::json &read = transfer(result, "t");
+  EXPECT_EQ(read["status"], "failed") << read.dump();
+  EXPECT_NE(read["error"].get<std::string>().find("Unsupported Request"), std::string::npos)
+      << read.dump();
+}
+
 } // namespace
 } // namespace pciesim

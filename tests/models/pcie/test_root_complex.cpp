@@ -156,6 +156,22 @@ TEST(RootComplex, PeerPolicyUnsupportedRequestRefusesPeerReads) {
   EXPECT_EQ(j["stats"]["unsupported_requests"], 1);
 }
 
+TEST(RootComplex, AWritesOnlyRootComplexForwardsPeerWritesAndRefusesPeerReads) {
+  // Intel client CPUs: a peer write goes through, a peer read comes back Unsupported Request.
+  RootComplexSetup setup;
+  setup.p2p_policy = P2pPolicy::WritesOnly;
+  nlohmann::json j = run_root_complex(setup, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    dev0.inject(TlpType::MWr, kRp1Window + 0x40, 64, kDev0);
+    dev0.inject(TlpType::MRd, kRp1Window + 0x80, 64, kDev0);
+  });
+  ASSERT_EQ(j["dev1"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["dev1"][0]["type"], "MWr");
+  ASSERT_EQ(j["dev0"].size(), 1u) << j.dump();
+  EXPECT_TRUE(j["dev0"][0]["ur"].get<bool>());
+  EXPECT_EQ(j["stats"]["peer_requests"], 1);
+  EXPECT_EQ(j["stats"]["unsupported_requests"], 1);
+}
+
 // Bytes per ps of the TLPs of `type` in `arrivals`, from the first to the last arrival,
 // as GB/s.
 double arrival_rate_gbps(const nlohmann::json &arrivals, const std::string &type) {
