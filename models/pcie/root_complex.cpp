@@ -31,10 +31,10 @@ const StatTable<RootComplexStats> &RootComplexStats::table() {
            {"peer_write_bytes", "bytes", "payload of posted writes through the P2P write engine"}),
       stat(&S::peer_read_bytes, {"peer_read_bytes", "bytes",
                                  "completion payload of peer reads through the P2P read engine"}),
-      stat(&S::peer_write_pieces,
-           {"peer_write_pieces", "TLPs",
-            "posted writes sent to peers after splitting forwarded writes at p2p_write_split "
-            "(0 when nothing was split)"}),
+      stat(&S::peer_pieces,
+           {"peer_pieces", "TLPs",
+            "posted writes and read completions sent to peers in pieces of at most "
+            "p2p_max_payload (0 when nothing was split)"}),
       stat(&S::unsupported_requests,
            {"unsupported_requests", "TLPs",
             "requests refused with Unsupported Request (p2p_policy, no claimant)"}),
@@ -84,16 +84,16 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
              "cap on the payload of peer reads forwarded from one ingress root port "
              "(estimate)",
              1e6, 0}),
-      field(&P::p2p_write_split,
-            ParamSpec{"p2p_write_split", ParamKind::size, "0 B",
-                      "largest payload of a posted write forwarded to a peer: a larger one "
-                      "leaves the egress port as writes of at most this size, split at "
-                      "multiples of it (Intel: 64 B, a cache line); 0 = as it came",
+      field(&P::p2p_max_payload,
+            ParamSpec{"p2p_max_payload", ParamKind::size, "0 B",
+                      "largest payload of a posted write or read completion forwarded to a "
+                      "peer: a larger one leaves the egress port in TLPs of at most this size, "
+                      "split at multiples of it (Intel: 64 B, a cache line); 0 = as it came",
                       0, 4096}
                 .with_check({[](const ParamSet &p) -> std::string {
-                               const std::uint64_t split = p.bytes("p2p_write_split").count;
+                               const std::uint64_t split = p.bytes("p2p_max_payload").count;
                                if (split != 0 && (split < 64 || (split & (split - 1)) != 0))
-                                 return fmt::format("p2p_write_split {} B is not 0 or a power "
+                                 return fmt::format("p2p_max_payload {} B is not 0 or a power "
                                                     "of two of at least 64 B",
                                                     split);
                                return "";
@@ -231,36 +231,43 @@ void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload
   std::int64_t start =
       transfer == 0 && tlp.type == TlpType::MRd ? due : engine.server.serve(due, transfer);
   tlp.ingress_port = static_cast<std::uint8_t>(ingress);
-  const std::uint64_t split = params_.p2p_write_split.count;
-  if (posted_write && split != 0 && tlp.address % split + tlp.payload_bytes > split)
-    send_peer_write_in_pieces(egress, gp, start + transfer - now);
+  const std::uint64_t split = params_.p2p_max_payload.count;
+  if (split != 0 && tlp.address % split + tlp.payload_bytes > split)
+    send_peer_tlp_in_pieces(egress, gp, start + transfer - now);
   else
     ports_[static_cast<std::size_t>(egress)]->send(gp, start + transfer - now);
 }
 
-// The pieces leave in address order, each ending at a multiple of p2p_write_split; the write
-// itself becomes the last and keeps its ingress port, so that its receive buffer frees when
-// the last of its bytes has left, with the credits the whole write took (byte_count, unused
-// by writes, holds its payload until then).
-void RootComplex::send_peer_write_in_pieces(int egress, tlm::tlm_generic_payload &gp,
-                                            std::int64_t delay_ps) {
+// A posted write or a read completion, in pieces that each end at a multiple of
+// p2p_max_payload, leaving in address order (a completion's pieces each with the bytes of the
+// request left from it on). The TLP itself becomes the last piece and keeps its ingress port,
+// so that its receive buffer frees when the last of its bytes has left, with the credits the
+// whole TLP took: request_bytes, which neither a write nor a completion uses, holds its payload
+// until then.
+void RootComplex::send_peer_tlp_in_pieces(int egress, tlm::tlm_generic_payload &gp,
+                                          std::int64_t delay_ps) {
   TlpExtension &tlp = tlp_of(gp);
   PciePort &port = *ports_[static_cast<std::size_t>(egress)];
-  const std::uint64_t split = params_.p2p_write_split.count;
+  const std::uint64_t split = params_.p2p_max_payload.count;
   const std::uint64_t end = tlp.address + tlp.payload_bytes;
   const std::uint64_t last_start = (end - 1) / split * split;
+  const bool completion = tlp.type == TlpType::CplD;
   for (std::uint64_t at = tlp.address; at < last_start; at = at / split * split + split) {
     tlm::tlm_generic_payload &piece_gp = pool_.acquire();
     TlpExtension &piece = tlp_of(piece_gp);
     static_cast<TlpFields &>(piece) = tlp;
     piece.address = at;
     piece.payload_bytes = static_cast<std::uint32_t>(at / split * split + split - at);
+    if (completion)
+      piece.byte_count = tlp.byte_count - static_cast<std::uint32_t>(at - tlp.address);
     piece.ingress_port = kNoIngressPort; // made here: it holds no receive buffer
-    ++stats_.peer_write_pieces;
+    ++stats_.peer_pieces;
     port.send(piece_gp, delay_ps);
   }
-  ++stats_.peer_write_pieces;
-  tlp.byte_count = tlp.payload_bytes;
+  ++stats_.peer_pieces;
+  if (completion)
+    tlp.byte_count -= static_cast<std::uint32_t>(last_start - tlp.address);
+  tlp.request_bytes = tlp.payload_bytes;
   tlp.address = last_start;
   tlp.payload_bytes = static_cast<std::uint32_t>(end - last_start);
   port.send(gp, delay_ps);
@@ -268,14 +275,14 @@ void RootComplex::send_peer_write_in_pieces(int egress, tlm::tlm_generic_payload
 
 void RootComplex::tlp_departing(int port, tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
   TlpExtension &tlp = tlp_of(gp);
-  if (tlp.type != TlpType::MWr || tlp.byte_count == 0) {
+  if (tlp.type == TlpType::MRd || tlp.request_bytes == 0) {
     ForwardingBridge::tlp_departing(port, gp, delay_ps);
     return;
   }
-  // The last piece of a split write: the buffer frees with the whole write's credits.
+  // The last piece of a split TLP: the buffer frees with the whole TLP's credits.
   const std::uint32_t piece_bytes = tlp.payload_bytes;
-  tlp.payload_bytes = tlp.byte_count;
-  tlp.byte_count = 0;
+  tlp.payload_bytes = tlp.request_bytes;
+  tlp.request_bytes = 0;
   ForwardingBridge::tlp_departing(port, gp, delay_ps);
   tlp.payload_bytes = piece_bytes;
 }

@@ -10,9 +10,9 @@
 // peer figures are about twice the one-way ones on both Intel and AMD hosts. The engines,
 // like host memory and the IOMMU's walkers, are TimeOrderedServers: a TLP whose translation
 // finished sooner is not queued behind one booked earlier but due later. An Intel root
-// complex moves peer writes through its fabric a cache line at a time and sends them down the
-// egress port as 64-byte writes (`p2p_write_split`), which costs the egress link a TLP's
-// overhead per 64 bytes instead of per MPS.
+// complex moves peer traffic through its fabric a cache line at a time and sends writes and
+// read completions down the egress port as 64-byte TLPs (`p2p_max_payload`), which costs the
+// egress link a TLP's overhead per 64 bytes instead of per MPS.
 #pragma once
 
 #include <algorithm>
@@ -48,7 +48,7 @@ struct RootComplexParams {
   Bandwidth p2p_write_bandwidth{25e9};
   Duration p2p_read_latency{200000};
   Bandwidth p2p_read_bandwidth{25e9};
-  Bytes p2p_write_split{0}; // 0: a peer write leaves as it came
+  Bytes p2p_max_payload{0}; // 0: a peer write or completion leaves as it came
   Bytes read_completion_boundary{64};
   Bytes completion_max{0}; // 0 = MPS
   Bytes mmio_size{1ull << 40};
@@ -68,7 +68,7 @@ struct RootComplexStats {
   std::uint64_t completions_sent = 0;
   std::uint64_t peer_requests = 0, peer_completions = 0, peer_bytes = 0;
   std::uint64_t peer_write_bytes = 0, peer_read_bytes = 0;
-  std::uint64_t peer_write_pieces = 0;
+  std::uint64_t peer_pieces = 0;
   std::uint64_t unsupported_requests = 0;
   std::uint64_t ats_translation_requests = 0;
   static const StatTable<RootComplexStats> &table();
@@ -110,8 +110,8 @@ public:
   void arrived_from_other_socket(tlm::tlm_generic_payload &gp, std::int64_t arrival_ps) override;
 
   void tlp_arrived(int port, tlm::tlm_generic_payload &gp) override;
-  // A forwarding bridge's, but the last piece of a peer write split at p2p_write_split frees
-  // the receive buffer the whole write held.
+  // A forwarding bridge's, but the last piece of a peer TLP split at p2p_max_payload frees
+  // the receive buffer the whole TLP held.
   void tlp_departing(int port, tlm::tlm_generic_payload &gp, std::int64_t delay_ps) override;
   // Everything the root complex sends down a root port leaves at least the host bridge's
   // latency (a completion from memory or the IOMMU, an Unsupported Request) or a peer
@@ -126,7 +126,7 @@ private:
   void serve_memory_request(int port, tlm::tlm_generic_payload &gp, std::int64_t translation_ps);
   void forward_peer(int ingress, int egress, tlm::tlm_generic_payload &gp,
                     std::int64_t translation_ps = 0);
-  void send_peer_write_in_pieces(int egress, tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
+  void send_peer_tlp_in_pieces(int egress, tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
   void answer_translation_request(int port, tlm::tlm_generic_payload &gp);
   void refuse(int port, tlm::tlm_generic_payload &gp);
   bool hand_to_other_socket(int port, tlm::tlm_generic_payload &gp, std::int64_t delay_ps);

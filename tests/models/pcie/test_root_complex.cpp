@@ -27,7 +27,7 @@ struct RootComplexSetup {
   std::uint32_t mps_bytes = 128;
   IommuMode iommu = IommuMode::Off;
   Bandwidth p2p_write_bandwidth{25e9}, p2p_read_bandwidth{25e9};
-  Bytes p2p_write_split{0};
+  Bytes p2p_max_payload{0};
   ReceiveCredits rc_buffers; // what the root complex's rp0 advertises (0: infinite)
 };
 
@@ -46,7 +46,7 @@ run_root_complex(const RootComplexSetup &setup,
     params.iommu.mode = setup.iommu;
     params.p2p_write_bandwidth = setup.p2p_write_bandwidth;
     params.p2p_read_bandwidth = setup.p2p_read_bandwidth;
-    params.p2p_write_split = setup.p2p_write_split;
+    params.p2p_max_payload = setup.p2p_max_payload;
     RootComplexWiring wiring;
     wiring.root_ports.add({0, {0x90000000, 0x900fffff}, {1, 1}, {}});
     wiring.root_ports.add({1, {kRp1Window, kRp1Window + 0xfffff}, {2, 2}, {}});
@@ -211,12 +211,12 @@ TEST(RootComplex, PeerWritesAndPeerReadCompletionsEachGetTheirEnginesRate) {
 }
 
 TEST(RootComplex, AnIntelRootComplexSendsPeerWritesDownAsCacheLineWrites) {
-  // p2p_write_split 64 B: 256-byte writes leave rp1 as four 64-byte writes each, in address
+  // p2p_max_payload 64 B: 256-byte writes leave rp1 as four 64-byte writes each, in address
   // order, at the egress link's rate for 64-byte TLPs (20.7 of Gen4 x16's 26 GB/s at 256 B);
   // an unaligned 128-byte write as 32, 64 and 32 bytes, cut at the line boundaries.
   RootComplexSetup setup;
   setup.mps_bytes = 256;
-  setup.p2p_write_split = Bytes{64};
+  setup.p2p_max_payload = Bytes{64};
   constexpr int kWrites = 64;
   constexpr std::uint64_t kUnaligned = kRp1Window + 256 * kWrites + 0x20;
   nlohmann::json j = run_root_complex(setup, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
@@ -248,7 +248,33 @@ TEST(RootComplex, AnIntelRootComplexSendsPeerWritesDownAsCacheLineWrites) {
   EXPECT_NEAR(arrival_rate_gbps(aligned, "MWr"), expected_gbps, 0.005 * expected_gbps);
   EXPECT_EQ(j["stats"]["peer_requests"], kWrites + 1);
   EXPECT_EQ(j["stats"]["peer_write_bytes"], 256 * kWrites + 128);
-  EXPECT_EQ(j["stats"]["peer_write_pieces"], 4 * kWrites + 3);
+  EXPECT_EQ(j["stats"]["peer_pieces"], 4 * kWrites + 3);
+  EXPECT_EQ(j["tlps_in_use"], 0);
+}
+
+TEST(RootComplex, AnIntelRootComplexSendsPeerReadCompletionsDownAsCacheLineCompletions) {
+  // A 256-byte completion from dev1 for dev0's read, through the read engine: four 64-byte
+  // completions reach dev0, in order, each with the bytes left from it on; an unaligned
+  // 128-byte one at offset 0x20 as 32, 64 and 32 bytes.
+  RootComplexSetup setup;
+  setup.mps_bytes = 256;
+  setup.p2p_max_payload = Bytes{64};
+  nlohmann::json j = run_root_complex(setup, [](ProbeEndpoint &, ProbeEndpoint &dev1) {
+    dev1.inject(TlpType::CplD, 0x1000, 256, kDev0);
+    dev1.inject(TlpType::CplD, 0x2020, 128, kDev0);
+  });
+  const nlohmann::json &got = j["dev0"];
+  ASSERT_EQ(got.size(), 7u) << j.dump();
+  const std::uint64_t addresses[] = {0x1000, 0x1040, 0x1080, 0x10c0, 0x2020, 0x2040, 0x2080};
+  const std::uint32_t payloads[] = {64, 64, 64, 64, 32, 64, 32};
+  for (std::size_t i = 0; i < 7; ++i) {
+    EXPECT_EQ(got[i]["type"], "CplD") << i;
+    EXPECT_EQ(got[i]["address"], addresses[i]) << i;
+    EXPECT_EQ(got[i]["payload"], payloads[i]) << i;
+  }
+  EXPECT_EQ(j["stats"]["peer_completions"], 2);
+  EXPECT_EQ(j["stats"]["peer_read_bytes"], 384);
+  EXPECT_EQ(j["stats"]["peer_pieces"], 7);
   EXPECT_EQ(j["tlps_in_use"], 0);
 }
 
@@ -258,7 +284,7 @@ TEST(RootComplex, ASplitPeerWriteHoldsItsWholeReceiveBufferUntilItsLastPieceLeav
   // stalls (credits lost) or the link ends with more credits than it started with.
   RootComplexSetup setup;
   setup.mps_bytes = 256;
-  setup.p2p_write_split = Bytes{64};
+  setup.p2p_max_payload = Bytes{64};
   setup.rc_buffers.header[0] = 2;
   setup.rc_buffers.data[0] = 32;
   constexpr int kWrites = 16;
