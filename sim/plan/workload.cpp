@@ -13,10 +13,17 @@
 namespace pciesim {
 
 const std::vector<std::string> &mechanism_names() {
-#define PCIESIM_MECHANISM_NAME(id, name, factory) name,
+#define PCIESIM_MECHANISM_NAME(id, name, factory, by_default) name,
   static const std::vector<std::string> names = {PCIESIM_MECHANISMS(PCIESIM_MECHANISM_NAME)};
 #undef PCIESIM_MECHANISM_NAME
   return names;
+}
+
+bool mechanism_runs_by_default(Mechanism m) {
+#define PCIESIM_MECHANISM_DEFAULT(id, name, factory, by_default) by_default,
+  static const bool by_default[] = {PCIESIM_MECHANISMS(PCIESIM_MECHANISM_DEFAULT)};
+#undef PCIESIM_MECHANISM_DEFAULT
+  return by_default[static_cast<std::size_t>(m)];
 }
 
 const char *mechanism_name(Mechanism m) {
@@ -285,7 +292,8 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
     }
   } else {
     for (std::size_t k = 0; k < mechanism_names().size(); ++k)
-      w.mechanisms.push_back(static_cast<Mechanism>(k));
+      if (mechanism_runs_by_default(static_cast<Mechanism>(k)))
+        w.mechanisms.push_back(static_cast<Mechanism>(k));
   }
   Node buffers = n.at("buffers");
   buffers.require_array();

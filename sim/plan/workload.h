@@ -21,11 +21,13 @@
 
 namespace pciesim {
 
-#define PCIESIM_MECHANISM_ENUMERATOR(id, name, factory) id,
+#define PCIESIM_MECHANISM_ENUMERATOR(id, name, factory, by_default) id,
 enum class Mechanism { PCIESIM_MECHANISMS(PCIESIM_MECHANISM_ENUMERATOR) };
 #undef PCIESIM_MECHANISM_ENUMERATOR
 const char *mechanism_name(Mechanism m);
 const std::vector<std::string> &mechanism_names();
+// Whether a workload that lists no mechanisms runs `m` (mechanism_list.h).
+bool mechanism_runs_by_default(Mechanism m);
 
 struct BufferConfig {
   std::string id;

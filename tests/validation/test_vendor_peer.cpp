@@ -1,9 +1,11 @@
-// The vendor driver's own peer mapping (transfer `mechanism: vendor_peer`): a GPU driver maps
-// the peer's BAR itself, as CUDA peer access does, without asking Linux's p2pdma, so a pair
-// p2pdma refuses still moves data, along the route the fabric gives.
+// The vendor driver's own peer mapping (a transfer's `mechanism: vendor_peer`, and the
+// workload mechanism of that name): a GPU driver maps the peer's BAR itself, as CUDA peer
+// access and nvidia-peermem do, without asking Linux's p2pdma, so a pair p2pdma refuses still
+// moves data, along the route the fabric gives.
 #include <gtest/gtest.h>
 
 #include "tests/support/sim_harness.h"
+#include "tests/support/workload_compare.h"
 
 namespace pciesim {
 namespace {
@@ -87,6 +89,38 @@ TEST(VendorPeer, AnIntelClientRootComplexPassesPeerWritesButNotPeerReads) {
   EXPECT_EQ(read["status"], "failed") << read.dump();
   EXPECT_NE(read["error"].get<std::string>().find("Unsupported Request"), std::string::npos)
       << read.dump();
+}
+
+// The workload mechanism of the same name: the NIC's MR over the GPU's BAR pages, mapped by
+// the GPU driver (nvidia-peermem), pinned and revoked as p2p_dma_api's. Where p2pdma allows
+// the pair the two are the same run; where it refuses, p2p_dma_api cannot run and vendor_peer
+// reads the BAR through the root complex.
+TEST(VendorPeer, TheWorkloadMechanismIsTheDmaApiPathWithoutAskingP2pdma) {
+  nlohmann::json workload = {{"mechanisms", {"p2p_dma_api", "vendor_peer"}},
+                             {"buffers", {test::buffer("4 MiB")}},
+                             {"iterations", 2},
+                             {"phases",
+                              {test::phase_spec("produce", "gpu0", "write", {{"once", true}}),
+                               test::phase_spec("send", "nic0", "read")}}};
+  nlohmann::json r = test::compare(
+      nlohmann::json::array({"gpu-nic-shared-switch", "gpu-nic-root-ports-other"}), workload);
+  const nlohmann::json &a = test::mechanism(r, "p2p_dma_api", "gpu-nic-shared-switch");
+  const nlohmann::json &v = test::mechanism(r, "vendor_peer", "gpu-nic-shared-switch");
+  ASSERT_EQ(a["status"], "ok");
+  ASSERT_EQ(v["status"], "ok");
+  EXPECT_EQ(v["total_time_ns"], a["total_time_ns"]);
+  EXPECT_EQ(v["pages_migrated"], 0);
+  EXPECT_EQ(v["reason"], ""); // p2pdma allows the pair: nothing to say
+  const nlohmann::json &refused = test::mechanism(r, "p2p_dma_api", "gpu-nic-root-ports-other");
+  const nlohmann::json &mapped = test::mechanism(r, "vendor_peer", "gpu-nic-root-ports-other");
+  EXPECT_EQ(refused["status"], "not_supported");
+  ASSERT_EQ(mapped["status"], "ok") << mapped["reason"];
+  EXPECT_NE(mapped["reason"].get<std::string>().find("where p2pdma would refuse"),
+            std::string::npos);
+  EXPECT_EQ(mapped["pages_migrated"], 0);
+  EXPECT_GT(mapped["nic_bytes"].get<double>(), 0);
+  // Through the root complex: slower than through the switch.
+  EXPECT_GT(mapped["total_time_ns"].get<double>(), v["total_time_ns"].get<double>());
 }
 
 } // namespace

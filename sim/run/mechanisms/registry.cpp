@@ -7,13 +7,13 @@
 namespace pciesim {
 
 // Each policy's factory, declared here from the list so that no header per mechanism is needed.
-#define PCIESIM_MECHANISM_FACTORY(id, name, factory)                                               \
+#define PCIESIM_MECHANISM_FACTORY(id, name, factory, by_default)                                   \
   std::unique_ptr<MechanismPolicy> factory(MechanismContext &context);
 PCIESIM_MECHANISMS(PCIESIM_MECHANISM_FACTORY)
 #undef PCIESIM_MECHANISM_FACTORY
 
 const std::vector<MechanismType> &mechanism_types() {
-#define PCIESIM_MECHANISM_TYPE(id, name, factory) {Mechanism::id, name, &factory},
+#define PCIESIM_MECHANISM_TYPE(id, name, factory, by_default) {Mechanism::id, name, &factory},
   static const std::vector<MechanismType> types = {PCIESIM_MECHANISMS(PCIESIM_MECHANISM_TYPE)};
 #undef PCIESIM_MECHANISM_TYPE
   return types;
