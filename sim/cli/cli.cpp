@@ -158,6 +158,15 @@ int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOpti
     bool listed = false;
     for (Mechanism m : topologies.front().workload->mechanisms)
       listed = listed || o.only_mechanism == mechanism_name(m);
+    // A workload that lists none runs the default set; --mechanism may still name one run only
+    // when asked for (vendor_peer), which then is the one run.
+    if (!listed && !topologies.front().workload->mechanisms_listed)
+      for (std::size_t k = 0; k < mechanism_names().size(); ++k)
+        if (mechanism_names()[k] == o.only_mechanism) {
+          for (ScenarioConfig &s : topologies)
+            s.workload->mechanisms = {static_cast<Mechanism>(k)};
+          listed = true;
+        }
     if (!listed)
       throw InputError(topologies.front().file, "/workload/mechanisms",
                        "--mechanism " + o.only_mechanism + " is not among the mechanisms",

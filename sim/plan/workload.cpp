@@ -276,6 +276,7 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
   WorkloadConfig w;
   std::string j_staging_near;
   if (auto m = n.get("mechanisms")) {
+    w.mechanisms_listed = true;
     m->require_array();
     if (m->size() == 0)
       m->fail("no mechanisms", "at least one of " + join(mechanism_names(), ", "));

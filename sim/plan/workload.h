@@ -69,6 +69,7 @@ struct PhaseConfig {
 
 struct WorkloadConfig {
   std::vector<Mechanism> mechanisms;
+  bool mechanisms_listed = false; // the scenario named them (else: the default set)
   std::vector<BufferConfig> buffers;
   std::vector<PhaseConfig> phases;
   int iterations = 1;

@@ -3,6 +3,7 @@
 // the choices), a trace records one run (the first topology's when none is named, so the
 // commands the docs show work as written), and `-j N` runs the comparison's mechanism runs at
 // once without changing a byte of what is printed or written.
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -36,6 +37,31 @@ TEST(RunSelection, TopologyPicksOneOfTheScenariosTopologies) {
   EXPECT_EQ(j["mechanisms"].size(), 5u);
   for (const auto &m : j["mechanisms"])
     EXPECT_EQ(m["topology"], "gpu-nic-root-ports-amd");
+}
+
+TEST(RunSelection, AMechanismOutsideTheDefaultSetRunsWhenNamed) {
+  // The default scenario without its list of mechanisms runs the default set, Linux's five;
+  // --mechanism vendor_peer asks for the vendor's path, which then runs alone. Where the
+  // scenario lists its mechanisms, --mechanism must name one of them.
+  nlohmann::json scenario = nlohmann::json::parse(read_repo_file("scenarios/default.json"));
+  scenario["workload"].erase("mechanisms");
+  for (auto &t : scenario["topology"])
+    t = std::string(PCIESIM_SOURCE_DIR) + "/scenarios/" + t.get<std::string>();
+  const std::string dir = make_temp_dir("vendor-peer");
+  std::ofstream(dir + "/s.json") << scenario.dump(2);
+  CommandResult r = run_pciesim("run " + dir +
+                                "/s.json --json --mechanism vendor_peer --topology "
+                                "gpu-nic-shared-switch");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["mechanisms"].size(), 1u);
+  EXPECT_EQ(j["mechanisms"][0]["name"], "vendor_peer");
+  EXPECT_EQ(j["mechanisms"][0]["status"], "ok");
+  CommandResult listed = run_pciesim("run " + kDefaultScenarioPath + " --mechanism vendor_peer");
+  EXPECT_EQ(listed.exit_code, 2);
+  EXPECT_NE(listed.err.find("--mechanism vendor_peer is not among the mechanisms"),
+            std::string::npos)
+      << listed.err;
 }
 
 TEST(RunSelection, AnUnknownTopologyIsBadInputNamingTheChoices) {
