@@ -8,13 +8,9 @@ PciePort &ForwardingBridge::add_port(const std::string &name) {
 }
 
 // Per TLP: flattened (docs/models.md, "Hot paths").
-[[gnu::flatten]] void ForwardingBridge::tlp_departing(int port, tlm::tlm_generic_payload &gp,
+[[gnu::flatten]] void ForwardingBridge::tlp_departing(int, tlm::tlm_generic_payload &gp,
                                                       std::int64_t delay_ps) {
-  (void)port;
-  const TlpExtension &tlp = tlp_of(gp);
-  if (tlp.ingress_port == kNoIngressPort)
-    return; // created here, held no receive buffer
-  ports_[tlp.ingress_port]->release(gp, delay_ps);
+  release_ingress(gp, delay_ps);
 }
 
 } // namespace pciesim

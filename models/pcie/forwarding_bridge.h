@@ -22,6 +22,13 @@ public:
 protected:
   // Adds a port numbered after the existing ones; call from the component's constructor.
   PciePort &add_port(const std::string &name);
+  // The rule above, for a TLP now leaving: the buffer it held on the port it came in by frees
+  // (one this component made held none). Inline: every forwarded TLP comes here.
+  void release_ingress(tlm::tlm_generic_payload &gp, std::int64_t delay_ps) {
+    const std::uint8_t ingress = tlp_of(gp).ingress_port;
+    if (ingress != kNoIngressPort)
+      ports_[ingress]->release(gp, delay_ps);
+  }
 
   std::vector<std::unique_ptr<PciePort>> ports_;
 };

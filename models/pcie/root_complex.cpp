@@ -252,12 +252,13 @@ void RootComplex::send_peer_tlp_in_pieces(int egress, tlm::tlm_generic_payload &
   const std::uint64_t end = tlp.address + tlp.payload_bytes;
   const std::uint64_t last_start = (end - 1) / split * split;
   const bool completion = tlp.type == TlpType::CplD;
-  for (std::uint64_t at = tlp.address; at < last_start; at = at / split * split + split) {
+  for (std::uint64_t at = tlp.address, next; at < last_start; at = next) {
+    next = at / split * split + split;
     tlm::tlm_generic_payload &piece_gp = pool_.acquire();
     TlpExtension &piece = tlp_of(piece_gp);
     static_cast<TlpFields &>(piece) = tlp;
     piece.address = at;
-    piece.payload_bytes = static_cast<std::uint32_t>(at / split * split + split - at);
+    piece.payload_bytes = static_cast<std::uint32_t>(next - at);
     if (completion)
       piece.byte_count = tlp.byte_count - static_cast<std::uint32_t>(at - tlp.address);
     piece.ingress_port = kNoIngressPort; // made here: it holds no receive buffer
@@ -273,22 +274,19 @@ void RootComplex::send_peer_tlp_in_pieces(int egress, tlm::tlm_generic_payload &
   port.send(gp, delay_ps);
 }
 
-// Per TLP the root complex sends: ForwardingBridge's, written out here so that it stays one
-// call (its own is in another file).
+// Per TLP the root complex sends (flattened, as the forwarding bridge's).
 [[gnu::flatten]] void RootComplex::tlp_departing(int, tlm::tlm_generic_payload &gp,
                                                  std::int64_t delay_ps) {
   TlpExtension &tlp = tlp_of(gp);
   if (tlp.type == TlpType::MRd || tlp.request_bytes == 0) {
-    if (tlp.ingress_port != kNoIngressPort)
-      ports_[tlp.ingress_port]->release(gp, delay_ps);
+    release_ingress(gp, delay_ps);
     return;
   }
   // The last piece of a split TLP: the buffer frees with the whole TLP's credits.
   const std::uint32_t piece_bytes = tlp.payload_bytes;
   tlp.payload_bytes = tlp.request_bytes;
   tlp.request_bytes = 0;
-  if (tlp.ingress_port != kNoIngressPort)
-    ports_[tlp.ingress_port]->release(gp, delay_ps);
+  release_ingress(gp, delay_ps);
   tlp.payload_bytes = piece_bytes;
 }
 
