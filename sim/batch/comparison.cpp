@@ -88,6 +88,38 @@ nlohmann::ordered_json failed_entry(Mechanism mechanism, const std::string &topo
 
 } // namespace
 
+void keep_named_runs(std::vector<ScenarioConfig> &topologies, const ComparisonOptions &o) {
+  if (!o.only_topology.empty()) {
+    std::vector<std::string> names;
+    for (const ScenarioConfig &s : topologies)
+      names.push_back(s.topology->config.name);
+    auto chosen = std::find(names.begin(), names.end(), o.only_topology);
+    if (chosen == names.end())
+      throw InputError(topologies.front().file, "/topology",
+                       "--topology " + o.only_topology + " is not among the topologies",
+                       "one of: " + join(names, ", "));
+    ScenarioConfig only = std::move(topologies[static_cast<std::size_t>(chosen - names.begin())]);
+    topologies.clear();
+    topologies.push_back(std::move(only));
+  }
+  if (o.only_mechanism.empty())
+    return;
+  const WorkloadConfig &workload = *topologies.front().workload;
+  const std::optional<Mechanism> named = mechanism_named(o.only_mechanism);
+  const bool listed = named && std::find(workload.mechanisms.begin(), workload.mechanisms.end(),
+                                         *named) != workload.mechanisms.end();
+  if (listed)
+    return;
+  if (!named || workload.mechanisms_listed)
+    throw InputError(topologies.front().file, "/workload/mechanisms",
+                     "--mechanism " + o.only_mechanism + " is not among the mechanisms",
+                     "a mechanism the workload lists");
+  // The workload lists none and so runs the default set; the one asked for outside it runs
+  // alone.
+  for (ScenarioConfig &s : topologies)
+    s.workload->mechanisms = {*named};
+}
+
 int command_compare(const std::vector<ScenarioConfig> &topologies, const ComparisonOptions &o) {
   const ScenarioConfig &first = topologies.front();
   struct Job {

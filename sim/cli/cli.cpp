@@ -140,38 +140,8 @@ int run_comparison(const std::string &file, ScenarioConfig first, ComparisonOpti
                              "topologies (--topology NAME for another)\n",
                              o.only_topology, topologies.size());
   }
-  if (!o.only_topology.empty()) {
-    std::vector<std::string> names;
-    for (const ScenarioConfig &s : topologies)
-      names.push_back(s.topology->config.name);
-    auto chosen = std::find(names.begin(), names.end(), o.only_topology);
-    if (chosen == names.end())
-      throw InputError(topologies.front().file, "/topology",
-                       "--topology " + o.only_topology + " is not among the topologies",
-                       "one of: " + join(names, ", "));
-    ScenarioConfig only = std::move(topologies[static_cast<std::size_t>(chosen - names.begin())]);
-    topologies.clear();
-    topologies.push_back(std::move(only));
-  }
-  std::size_t count = topologies.size();
-  if (!o.only_mechanism.empty()) {
-    bool listed = false;
-    for (Mechanism m : topologies.front().workload->mechanisms)
-      listed = listed || o.only_mechanism == mechanism_name(m);
-    // A workload that lists none runs the default set; --mechanism may still name one run only
-    // when asked for (vendor_peer), which then is the one run.
-    if (!listed && !topologies.front().workload->mechanisms_listed)
-      for (std::size_t k = 0; k < mechanism_names().size(); ++k)
-        if (mechanism_names()[k] == o.only_mechanism) {
-          for (ScenarioConfig &s : topologies)
-            s.workload->mechanisms = {static_cast<Mechanism>(k)};
-          listed = true;
-        }
-    if (!listed)
-      throw InputError(topologies.front().file, "/workload/mechanisms",
-                       "--mechanism " + o.only_mechanism + " is not among the mechanisms",
-                       "a mechanism the workload lists");
-  }
+  keep_named_runs(topologies, o);
+  const std::size_t count = topologies.size();
   if ((!o.run.trace_path.empty() || !o.run.vcd_path.empty()) &&
       (count > 1 ||
        (o.only_mechanism.empty() && topologies.front().workload->mechanisms.size() > 1)))

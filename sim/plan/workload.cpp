@@ -19,6 +19,13 @@ const std::vector<std::string> &mechanism_names() {
   return names;
 }
 
+std::optional<Mechanism> mechanism_named(const std::string &name) {
+  for (std::size_t k = 0; k < mechanism_names().size(); ++k)
+    if (mechanism_names()[k] == name)
+      return static_cast<Mechanism>(k);
+  return std::nullopt;
+}
+
 bool mechanism_runs_by_default(Mechanism m) {
 #define PCIESIM_MECHANISM_DEFAULT(id, name, factory, by_default) by_default,
   static const bool by_default[] = {PCIESIM_MECHANISMS(PCIESIM_MECHANISM_DEFAULT)};
@@ -282,10 +289,7 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
       m->fail("no mechanisms", "at least one of " + join(mechanism_names(), ", "));
     for (const Node &item : m->items()) {
       std::string name = item.as_choice(mechanism_names());
-      Mechanism mech = Mechanism::P2pDmaApi;
-      for (std::size_t k = 0; k < mechanism_names().size(); ++k)
-        if (mechanism_names()[k] == name)
-          mech = static_cast<Mechanism>(k);
+      const Mechanism mech = *mechanism_named(name); // as_choice took a listed name
       for (Mechanism other : w.mechanisms)
         if (other == mech)
           item.fail(fmt::format("\"{}\" twice", name), "each mechanism once");

@@ -5,6 +5,8 @@
 // indices, buffers get their device and system-RAM frame regions.
 #pragma once
 
+#include <optional>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +30,8 @@ const char *mechanism_name(Mechanism m);
 const std::vector<std::string> &mechanism_names();
 // Whether a workload that lists no mechanisms runs `m` (mechanism_list.h).
 bool mechanism_runs_by_default(Mechanism m);
+// The mechanism of that name in scenario files and on the command line, if any.
+std::optional<Mechanism> mechanism_named(const std::string &name);
 
 struct BufferConfig {
   std::string id;
