@@ -60,7 +60,11 @@ const ParamTable<GpuParams> &GpuParams::table() {
                        "Max_Read_Request_Size of the copy engines", 128, 4096, true}),
       field(&P::posted_window,
             {"posted_window", ParamKind::integer, 32,
-             "MWr TLPs the copy engines keep queued at the port before waiting", 1, 4096}),
+             "MWr TLPs the copy engines keep queued at the port before waiting; a read request "
+             "queues behind them (a read may not pass a write), so a deep queue slows "
+             "host-to-device copies while device-to-host ones run (Blackwell: shallow, as this "
+             "default; Ampere and Ada Lovelace: 512; docs/references.md)",
+             1, 4096}),
       field(&P::read_completion_boundary, {"read_completion_boundary", ParamKind::size, "64 B",
                                            "RCB of the GPU as completer", 64, 128, true}),
       field(&P::bar_read_latency,
