@@ -168,10 +168,10 @@ OJson advise(const AdviseOptions &o) {
   std::vector<AdviseSimJob> jobs;
   std::map<std::string, std::size_t> job_of_scenario;
   auto add_job = [&](const AdviseTopology &t, const AdvisePair &p, const P2pVerdict &v,
-                     const std::string &label) -> std::size_t {
+                     const std::string &label, const std::string &mechanism) -> std::size_t {
     if (!o.simulate || relation_of(t, p.initiator, p.target) == PairRelation::Unreachable)
       return SIZE_MAX;
-    Json s = pair_scenario(workload, t.json, t, p, v);
+    Json s = pair_scenario(workload, t.json, t, p, v, mechanism);
     std::string text = s.dump();
     auto found = job_of_scenario.find(text);
     if (found != job_of_scenario.end())
@@ -193,7 +193,7 @@ OJson advise(const AdviseOptions &o) {
     const AdvisePair &p = g.pairs.front();
     std::string pair_name =
         component_of(base.config, p.initiator).id + ">" + component_of(base.config, p.target).id;
-    g.sim_job_now = add_job(base, p, g.verdict, pair_name + " as written");
+    g.sim_job_now = add_job(base, p, g.verdict, pair_name + " as written", "");
     for (AdviseChange &c : g.changes) {
       AdviseTopology variant;
       try {
@@ -221,8 +221,11 @@ OJson advise(const AdviseOptions &o) {
         after = p2p_verdict(variant.view, variant.config, p.target, p.initiator);
       }
       c.map_type_after = map_type_name(after.type);
-      c.data_path_after = verdict_data_path(variant, p, after);
-      c.sim_job = add_job(variant, p, after, pair_name + " variant " + c.kind);
+      // The GPU driver's mapping leaves p2pdma's verdict as it was and sends the traffic through
+      // the root complex all the same.
+      c.data_path_after =
+          c.mechanism == "vendor_peer" ? "root complex" : verdict_data_path(variant, p, after);
+      c.sim_job = add_job(variant, p, after, pair_name + " variant " + c.kind, c.mechanism);
     }
   }
   if (!jobs.empty())

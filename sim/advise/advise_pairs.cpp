@@ -326,6 +326,38 @@ std::string verdict_data_path(const AdviseTopology &t, const AdvisePair &p, cons
 
 std::string overrides_text(const AdviseOverride &o) { return o.pointer + "=" + o.value.dump(); }
 
+namespace {
+
+// The pair through its root complex by the GPU driver's own peer mapping (nvidia-peermem for a
+// NIC, CUDA peer access between GPUs, GPUDirect Storage for a drive), which p2pdma's allow-list
+// does not gate: only where the root complex forwards the pair's peer traffic (a NIC or a GPU
+// reads the GPU's memory; a drive writes it).
+bool vendor_peer_change(const AdviseTopology &t, const AdvisePair &p, AdviseChange &c) {
+  int root = t.hierarchy.root_of[static_cast<std::size_t>(p.target)];
+  const ComponentConfig &rc = component_of(t.config, root);
+  P2pPolicy policy = RootComplexParams::from(rc.params).p2p_policy;
+  bool reads = std::string(p.kind->name) != "nvme-gpu";
+  if (policy == P2pPolicy::UnsupportedRequest || (reads && policy == P2pPolicy::WritesOnly))
+    return false;
+  c.kind = "vendor_peer";
+  c.label = "GPU driver's peer mapping";
+  c.mechanism = "vendor_peer";
+  c.change = fmt::format(
+      "map {}'s memory for {} with the GPU driver's own peer mapping ({}), which does not ask "
+      "the kernel's P2PDMA allow-list",
+      component_of(t.config, p.target).id, component_of(t.config, p.initiator).id,
+      std::string(p.kind->name) == "gpu-nic"    ? "nvidia-peermem, GPUDirect RDMA"
+      : std::string(p.kind->name) == "nvme-gpu" ? "GPUDirect Storage"
+                                                : "CUDA peer access");
+  c.note = fmt::format("a driver choice, not a setting: the traffic turns at {}, whose peer "
+                       "engines (and, on Intel, 64-byte peer TLPs) set its rate; p2pdma still "
+                       "refuses the pair",
+                       rc.id);
+  return true;
+}
+
+} // namespace
+
 std::vector<AdviseChange> changes_for(const AdviseTopology &t, AdviseGroup &g,
                                       const std::vector<std::vector<AdvisePort>> &member_ports) {
   std::vector<AdviseChange> changes;
@@ -445,6 +477,11 @@ std::vector<AdviseChange> changes_for(const AdviseTopology &t, AdviseGroup &g,
   if (g.relation != PairRelation::SameSwitch) {
     AdviseChange c;
     if (move_change(t, p, c))
+      changes.push_back(c);
+  }
+  if (v.type == P2pMapType::NotSupported && g.relation == PairRelation::SameRootComplex) {
+    AdviseChange c;
+    if (vendor_peer_change(t, p, c))
       changes.push_back(c);
   }
   return changes;

@@ -108,6 +108,9 @@ struct AdviseChange {
   std::string kernel_parameter; // empty when no kernel parameter does it
   std::string note;             // what it costs or why it works
   std::vector<AdviseOverride> overrides;
+  // The mechanism the variant runs instead of the usual one (empty: p2p_dma_api, or bounce where
+  // p2pdma refuses the pair): vendor_peer keeps the topology and changes the mapping.
+  std::string mechanism;
   // Filled in from the variant:
   std::string map_type_after;
   std::string data_path_after;

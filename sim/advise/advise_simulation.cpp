@@ -89,7 +89,7 @@ AdviseWorkload default_workload(const std::string &size) {
 }
 
 Json pair_scenario(const AdviseWorkload &w, const Json &topology, const AdviseTopology &t,
-                   const AdvisePair &p, const P2pVerdict &v) {
+                   const AdvisePair &p, const P2pVerdict &v, const std::string &mechanism) {
   Json s;
   s["name"] = "advise";
   s["topology"] = topology;
@@ -97,7 +97,10 @@ Json pair_scenario(const AdviseWorkload &w, const Json &topology, const AdviseTo
   const std::string &target = component_of(t.config, p.target).id;
   bool refused = v.type == P2pMapType::NotSupported;
   if (std::string(p.kind->name) == "gpu-nic") {
-    s["workload"] = remapped_workload(w, target, initiator, refused ? "bounce" : "p2p_dma_api");
+    s["workload"] = remapped_workload(w, target, initiator,
+                                      !mechanism.empty() ? mechanism
+                                      : refused          ? "bounce"
+                                                         : "p2p_dma_api");
     return s;
   }
   // No workload actor reaches a peer GPU but a NIC: the send phase's traffic as a transfer,
@@ -112,7 +115,10 @@ Json pair_scenario(const AdviseWorkload &w, const Json &topology, const AdviseTo
   transfer["size"] = w.access_size;
   transfer["count"] = w.buffer_bytes * static_cast<std::uint64_t>(w.iterations) / access_bytes;
   transfer["concurrency"] = w.concurrency;
-  transfer["fallback"] = "bounce";
+  if (mechanism.empty())
+    transfer["fallback"] = "bounce";
+  else
+    transfer["mechanism"] = mechanism;
   s["transfers"] = Json::array({transfer});
   return s;
 }

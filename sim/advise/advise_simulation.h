@@ -26,9 +26,10 @@ struct AdviseSimJob {
   OJson result; // {"status", "time_ns", "mechanism", "reason"}
 };
 
-// The scenario that runs the pair's workload on a topology variant.
+// The scenario that runs the pair's workload on a topology variant, with `mechanism` when it is
+// not empty (else p2p_dma_api, or bounce where p2pdma refuses the pair).
 Json pair_scenario(const AdviseWorkload &w, const Json &topology, const AdviseTopology &t,
-                   const AdvisePair &p, const P2pVerdict &v);
+                   const AdvisePair &p, const P2pVerdict &v, const std::string &mechanism = "");
 
 void run_sim_jobs(std::vector<AdviseSimJob> &jobs, const PoolOptions &pool_options);
 

@@ -43,15 +43,22 @@ std::string topo_port_address(const std::string &topology, const std::string &sw
   return "";
 }
 
-// hgx-zen4 with its root complexes' IOMMU translating, written to a file of its own.
-std::string zen4_with_iommu(const std::string &dir) {
-  nlohmann::json t = nlohmann::json::parse(read_repo_file("topologies/hgx-zen4.json"));
+// A library topology with parameter `key` of every root complex set to `value`, written to a
+// file of its own.
+std::string with_root_complex_param(const std::string &dir, const std::string &name,
+                                    const std::string &key, const std::string &value) {
+  nlohmann::json t = nlohmann::json::parse(read_repo_file("topologies/" + name + ".json"));
   for (auto &c : t["components"])
     if (c["type"] == "root_complex")
-      c["params"]["iommu"] = "translated";
-  std::string path = dir + "/hgx-zen4-iommu.json";
+      c["params"][key] = value;
+  std::string path = dir + "/" + name + "-" + key + ".json";
   std::ofstream(path) << t.dump(2);
   return path;
+}
+
+// hgx-zen4 with its root complexes' IOMMU translating.
+std::string zen4_with_iommu(const std::string &dir) {
+  return with_root_complex_param(dir, "hgx-zen4", "iommu", "translated");
 }
 
 const nlohmann::json &change_of(const nlohmann::json &group, const std::string &kind) {
@@ -139,6 +146,30 @@ TEST(Advise, IntelCrossSwitchPairIsRefusedByTheAllowListWithNoKernelParameter) {
     EXPECT_TRUE(c["kernel_parameter"].is_null()) << c.dump(2);
   const nlohmann::json &move = change_of(g, "move");
   EXPECT_EQ(move["map_type_after"], "BUS_ADDR");
+}
+
+// Where p2pdma refuses a pair that one root complex joins, the GPU driver's own mapping
+// (nvidia-peermem) still reaches the GPU through it: advise offers it, simulated with the
+// vendor_peer mechanism on the unchanged topology; a root complex that forwards no peer
+// reads (an Intel client part) gets no such offer for a NIC reading GPU memory.
+TEST(Advise, TheGpuDriversPeerMappingIsOfferedWhereTheRootComplexForwardsPeerTraffic) {
+  nlohmann::json a = advise_json(kAdviseRepo + "/topologies/hgx-spr.json --pair nic2,gpu0");
+  ASSERT_EQ(a["groups"].size(), 1u);
+  const nlohmann::json &g = a["groups"][0];
+  ASSERT_EQ(g["relation"], "same root complex");
+  const nlohmann::json &c = change_of(g, "vendor_peer");
+  EXPECT_EQ(c["map_type_after"], "NOT_SUPPORTED"); // p2pdma's verdict does not change
+  EXPECT_EQ(c["data_path_after"], "root complex");
+  EXPECT_TRUE(c["overrides"].empty());
+  EXPECT_EQ(c["mechanism_after"], "vendor_peer");
+  ASSERT_TRUE(c["time_after_ns"].is_number()) << c.dump(2);
+  EXPECT_NE(c["time_after_ns"], g["time_now_ns"]); // bounce now, the peer path after
+
+  std::string writes_only =
+      with_root_complex_param(make_temp_dir("advise"), "hgx-spr", "p2p_policy", "writes_only");
+  nlohmann::json w = advise_json(writes_only + " --pair nic2,gpu0 --no-simulate");
+  for (const auto &change : w["groups"][0]["changes"])
+    EXPECT_NE(change["kind"], "vendor_peer");
 }
 
 TEST(Advise, JsonHasTheDocumentedKeys) {
