@@ -157,6 +157,17 @@ const ParamTable<OsCosts> &OsCosts::table() {
              "memory registration per page: pin_user_pages + DMA map + MTT entry (ibv_reg_mr "
              "of 500 GB in 49.2 s, Mooncake)",
              0, 1e12}),
+      field(&P::gpu_pin,
+            {"gpu_pin", ParamKind::time, "68.5 us",
+             "the GPU driver pinning device memory for a peer (nvidia_p2p_get_pages, as "
+             "nvidia-peermem's registrations do), fixed part per region (GDRCopy's pin latency "
+             "on a V100 PCIe: 68-75 us from 64 KiB to 2 MiB)",
+             0, 1e12}),
+      field(&P::gpu_pin_page,
+            {"gpu_pin_page", ParamKind::time, "197 ns",
+             "... and per 64 KiB GPU page (GDRCopy on a V100 PCIe: 74.8 us for 2 MiB, 119.0 us "
+             "for 16 MiB); each page is also DMA-mapped (dma_map_page)",
+             0, 1e12}),
       field(&P::dmabuf_attach,
             {"dmabuf_attach", ParamKind::time, "10 us",
              "DMA-BUF dynamic attach + map_attachment by the importer (estimate)", 0, 1e12}),

@@ -45,6 +45,8 @@ struct OsCosts {
   int migrate_to_ram_pages = 1;           // pages one migrate_to_ram moves (nouveau, UVM: 1)
   Duration register_mr{16000000};         // MR registration: fixed part per region
   Duration register_page{380000};         // ... and per page: pin + DMA map + MTT entry
+  Duration gpu_pin{68500000};             // GPU driver pinning device memory: fixed part
+  Duration gpu_pin_page{197000};          // ... and per 64 KiB GPU page (nvidia_p2p_get_pages)
   Duration dmabuf_attach{10000000};       // dma_buf_dynamic_attach + map_attachment
   Bandwidth cpu_copy_bandwidth{10e9};     // a CPU reading or writing a buffer in RAM
   // Revocation and IOMMU unmap (models/os/iommu_unmap.cpp, docs/mechanisms.md "Revocation").
@@ -145,6 +147,15 @@ public:
   std::int64_t registration_ps(std::uint64_t pages) const {
     return costs_.register_mr.ps + static_cast<std::int64_t>(pages) * costs_.register_page.ps;
   }
+  // A registration of `bytes` of GPU memory the GPU driver pins itself (a peer-memory client:
+  // nvidia-peermem's nvidia_p2p_get_pages), in 64 KiB GPU pages, each also DMA-mapped.
+  std::int64_t gpu_memory_registration_ps(std::uint64_t bytes) const {
+    const std::int64_t gpu_pages =
+        static_cast<std::int64_t>((bytes + kGpuPinPage - 1) / kGpuPinPage);
+    return costs_.register_mr.ps + costs_.gpu_pin.ps +
+           gpu_pages * (costs_.gpu_pin_page.ps + costs_.dma_map_page.ps);
+  }
+  static constexpr std::uint64_t kGpuPinPage = 64 * 1024; // NVIDIA_P2P_PAGE_SIZE_64KB
   OsStats &stats() { return stats_; }
   const OsStats &stats() const { return stats_; }
 

@@ -38,9 +38,13 @@ bool PinnedPeerMr::peer_mapped(std::size_t buffer) const {
   return it == mrs_.end() || it->second.state == Mr::Registered;
 }
 
+std::int64_t PinnedPeerMr::registration_ps(const PageTable &table) const {
+  return context_.kernel.registration_ps(table.page_count());
+}
+
 std::int64_t PinnedPeerMr::register_mr(std::size_t buffer, std::int64_t at_ps) {
   PageTable &table = *context_.tables[buffer];
-  std::int64_t end_ps = at_ps + context_.kernel.registration_ps(table.page_count());
+  std::int64_t end_ps = at_ps + registration_ps(table);
   context_.kernel.record(TimeKind::Setup, at_ps, end_ps, StepActor::nic(mrs_[buffer].peer),
                          "reg_mr", {{"pages", static_cast<std::int64_t>(table.page_count())}});
   context_.kernel.stats().pages_pinned += table.page_count();

@@ -25,6 +25,11 @@ public:
   // and releases the pages. The MR is dead from then on.
   void revoke(std::size_t buffer, bool evict, Done done) override;
 
+protected:
+  // What registering the buffer costs: Linux's p2pdma pins and maps the BAR's 4 KiB pages one
+  // by one, as host memory's.
+  virtual std::int64_t registration_ps(const PageTable &table) const;
+
 private:
   struct Mr {
     int peer = -1;

@@ -75,6 +75,19 @@ TEST(MechanismPolicies, DmaApiRegistrationPinsAndChargesEveryPage) {
   EXPECT_EQ(policy->setup_shared(end), end);
 }
 
+// The GPU driver pins its own memory in 64 KiB pages (nvidia_p2p_get_pages): a 128 KiB buffer
+// is two of them, where p2pdma pins its 32 pages of 4 KiB one by one (the test above).
+TEST(MechanismPolicies, VendorPeerRegistrationPinsTheGpuMemoryIn64KiBPages) {
+  PolicyBench bench(32);
+  auto policy = bench.make(Mechanism::VendorPeer);
+  std::int64_t end = policy->setup_buffer(0, 2, 1000, [] { return Done([](std::int64_t) {}); });
+  const OsCosts c;
+  EXPECT_EQ(end,
+            1000 + c.register_mr.ps + c.gpu_pin.ps + 2 * (c.gpu_pin_page.ps + c.dma_map_page.ps));
+  EXPECT_EQ(bench.kernel.stats().pages_pinned, 32u);
+  EXPECT_TRUE(bench.tables[0]->pinned(31));
+}
+
 TEST(MechanismPolicies, BounceRegistersTheStagingBufferOnce) {
   PolicyBench bench(8);
   bench.workload.staging_bytes = 16 * 4096;
