@@ -336,7 +336,8 @@ bool vendor_peer_change(const AdviseTopology &t, const AdvisePair &p, AdviseChan
   int root = t.hierarchy.root_of[static_cast<std::size_t>(p.target)];
   const ComponentConfig &rc = component_of(t.config, root);
   P2pPolicy policy = RootComplexParams::from(rc.params).p2p_policy;
-  bool reads = std::string(p.kind->name) != "nvme-gpu";
+  const std::string kind = p.kind->name;
+  bool reads = kind != "nvme-gpu";
   if (policy == P2pPolicy::UnsupportedRequest || (reads && policy == P2pPolicy::WritesOnly))
     return false;
   c.kind = "vendor_peer";
@@ -346,9 +347,9 @@ bool vendor_peer_change(const AdviseTopology &t, const AdvisePair &p, AdviseChan
       "map {}'s memory for {} with the GPU driver's own peer mapping ({}), which does not ask "
       "the kernel's P2PDMA allow-list",
       component_of(t.config, p.target).id, component_of(t.config, p.initiator).id,
-      std::string(p.kind->name) == "gpu-nic"    ? "nvidia-peermem, GPUDirect RDMA"
-      : std::string(p.kind->name) == "nvme-gpu" ? "GPUDirect Storage"
-                                                : "CUDA peer access");
+      kind == "gpu-nic"    ? "nvidia-peermem, GPUDirect RDMA"
+      : kind == "nvme-gpu" ? "GPUDirect Storage"
+                           : "CUDA peer access");
   c.note = fmt::format("a driver choice, not a setting: the traffic turns at {}, whose peer "
                        "engines (and, on Intel, 64-byte peer TLPs) set its rate; p2pdma still "
                        "refuses the pair",

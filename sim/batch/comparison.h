@@ -44,14 +44,14 @@ std::string comparison_links_rows(const nlohmann::ordered_json &mechanism,
                                   const std::string &row_start);
 std::string comparison_links_csv(const nlohmann::ordered_json &results);
 
-// Loads `file` (the bundled default when empty), runs the comparison, prints and writes it.
-// Returns the process exit code.
 // Keeps of a workload scenario's topologies the one --topology names, and makes the one
 // --mechanism names the only run: one the workload lists or, if it lists none, any (a
 // mechanism outside the default set, vendor_peer, too). A name not among them is an input
 // error naming the choices.
 void keep_named_runs(std::vector<ScenarioConfig> &topologies, const ComparisonOptions &o);
 
+// Loads `file` (the bundled default when empty), runs the comparison, prints and writes it.
+// Returns the process exit code.
 int command_compare(const std::vector<ScenarioConfig> &topologies, const ComparisonOptions &o);
 
 } // namespace pciesim

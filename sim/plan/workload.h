@@ -5,9 +5,8 @@
 // indices, buffers get their device and system-RAM frame regions.
 #pragma once
 
-#include <optional>
-
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
