@@ -109,12 +109,14 @@ private:
     };
     std::deque<Request> waiting;
     bool busy = false;
+    bool fetch_due = false; // a fetch of the GPU's fault buffer is scheduled
   };
   void serve_nic(int nic);
   void nic_fault_chunk(int nic, FaultQueue::Request request);
   void resolve_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
   void map_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
   void serve_gpu();
+  void fetch_gpu_faults();
   // migrate() with or without migrate_vma's per-page steps (collect, shootdown, finalize).
   void migrate_pages(std::vector<std::uint64_t> pages, PageHome to, bool per_page_steps, Done done);
   // A GPU fault's system pages mapped where they are (nouveau), and one page so mapped.

@@ -5,6 +5,8 @@
 #include "models/os/hmm.h"
 
 #include <algorithm>
+#include <deque>
+#include <iterator>
 #include <set>
 
 #include "models/common/sim_time.h"
@@ -13,7 +15,21 @@ namespace pciesim {
 
 void HmmDriver::gpu_fault(std::vector<std::uint64_t> pages, Done done) {
   gpu_faults_.waiting.push_back(FaultQueue::Request{std::move(pages), false, std::move(done)});
-  serve_gpu();
+  fetch_gpu_faults();
+}
+
+// The driver reads the GPU's fault buffer in the bottom half of the fault interrupt, after the
+// GPU raised the fault: every fault raised at the same instant is in the buffer by then, and
+// one batch takes them all.
+void HmmDriver::fetch_gpu_faults() {
+  FaultQueue &q = gpu_faults_;
+  if (q.busy || q.fetch_due || q.waiting.empty())
+    return;
+  q.fetch_due = true;
+  kernel_.call_at(now_ps(), [this] {
+    gpu_faults_.fetch_due = false;
+    serve_gpu();
+  });
 }
 
 // One batch of the GPU fault buffer: up to gpu_fault_batch_pages faults, from as many
@@ -55,10 +71,33 @@ void HmmDriver::serve_gpu() {
   kernel_.record(TimeKind::FaultHandling, start, serviced, driver(), "gpu fault batch",
                  {{"faults", faults}, {"stale", stale}});
   auto finish = [this, completed = std::move(completed)](std::int64_t) {
+    // The faults raised while the batch was serviced are not serviced as they stand: UVM
+    // flushes its fault buffer before the replay (its default replay policy), amdgpu skips
+    // retry faults on a range it restored in the last 2 ms. Their accesses retry: one whose
+    // pages the batch brought goes on, the others fault again on the pages still missing.
+    std::deque<FaultQueue::Request> raised = std::move(gpu_faults_.waiting);
+    gpu_faults_.waiting.clear();
     for (const Done &d : completed)
       d(now_ps());
     gpu_faults_.busy = false;
-    serve_gpu();
+    std::deque<FaultQueue::Request> still_missing; // ahead of faults raised since: older
+    for (FaultQueue::Request &r : raised) {
+      r.pages.erase(std::remove_if(r.pages.begin(), r.pages.end(),
+                                   [this](std::uint64_t page) {
+                                     const PageState &p = table_.page(page);
+                                     return !p.migrating &&
+                                            (p.home == PageHome::Device || p.gpu_mapped);
+                                   }),
+                    r.pages.end());
+      if (r.pages.empty())
+        r.done(now_ps());
+      else
+        still_missing.push_back(std::move(r));
+    }
+    gpu_faults_.waiting.insert(gpu_faults_.waiting.begin(),
+                               std::make_move_iterator(still_missing.begin()),
+                               std::make_move_iterator(still_missing.end()));
+    fetch_gpu_faults();
   };
   // Each continuation runs once and hands `finish` on by move: a copy would copy every
   // waiting fault's continuation with it.

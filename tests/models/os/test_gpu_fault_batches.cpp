@@ -1,0 +1,92 @@
+// How the GPU driver groups replayable faults into batches (models/os/hmm_gpu_faults.cpp):
+// the faults raised at one instant are fetched together, and a fault raised while a batch is
+// serviced on a page that batch brings is not serviced again (UVM flushes its fault buffer
+// before the replay, and the access that raised it goes on), while one on a page still
+// missing faults into the next batch.
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "models/common/sim_time.h"
+#include "models/os/hmm.h"
+#include "tests/support/probe_endpoint.h"
+#include "tests/support/sim_harness.h"
+
+namespace pciesim::test {
+namespace {
+
+constexpr std::uint64_t kPage = 4096;
+constexpr std::int64_t kCopyPs = 10000000; // the fake copy engine: 10 us a copy
+
+struct RaisedFault {
+  std::int64_t at_ps;
+  std::uint64_t page;
+};
+
+// An 8-page buffer in system RAM whose faults bring the aligned 4-page range around the page;
+// each fault is raised at its time, in the order given. Per fault, when it was answered.
+nlohmann::json run(const std::vector<RaisedFault> &faults) {
+  return nlohmann::json::parse(run_in_child([&] {
+    sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    ModelTestContext test;
+    OsCosts costs;
+    costs.gpu_fault_granularity = Bytes{4 * kPage};
+    OsKernel kernel("os", costs, test.context);
+    PageTable table(8, kPage, PageHome::SystemRam, 8, 8);
+    HmmHooks hooks;
+    hooks.copy = [&](const std::vector<std::uint64_t> &, bool, Done done) {
+      kernel.call_at(now_ps() + kCopyPs, [done] { done(now_ps()); });
+    };
+    HmmDriver hmm(kernel, table, 1ull << 40, 0, hooks);
+    nlohmann::json j;
+    j["answered_ps"] = std::vector<std::int64_t>(faults.size(), -1);
+    AtStart kick("kick", [&] {
+      for (std::size_t i = 0; i < faults.size(); ++i)
+        kernel.call_at(faults[i].at_ps, [&, i] {
+          hmm.gpu_fault({faults[i].page},
+                        [&, i](std::int64_t at_ps) { j["answered_ps"][i] = at_ps; });
+        });
+    });
+    sc_core::sc_start();
+    j["batches"] = kernel.stats().gpu_fault_batches;
+    j["faults"] = kernel.stats().gpu_faults;
+    j["stale"] = kernel.stats().gpu_faults_stale;
+    for (std::uint64_t p = 0; p < 8; ++p)
+      if (table.page(p).home == PageHome::Device)
+        j["on_device"].push_back(p);
+    j["violations"] = table.check();
+    return j.dump();
+  }));
+}
+
+TEST(GpuFaultBatches, FaultsRaisedAtOneInstantAreServicedInOneBatch) {
+  nlohmann::json j = run({{0, 0}, {0, 1}, {0, 5}});
+  EXPECT_EQ(j["batches"], 1);
+  EXPECT_EQ(j["faults"], 3);
+  // One batch: every fault is answered when it ends.
+  EXPECT_GT(j["answered_ps"][0].get<std::int64_t>(), 0);
+  EXPECT_EQ(j["answered_ps"][1], j["answered_ps"][0]);
+  EXPECT_EQ(j["answered_ps"][2], j["answered_ps"][0]);
+  EXPECT_EQ(j["on_device"], nlohmann::json({0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_TRUE(j["violations"].empty()) << j["violations"].dump();
+}
+
+TEST(GpuFaultBatches, AFaultOnAPageTheBatchInServiceBringsIsAnsweredWithIt) {
+  // Page 0's batch brings pages 0-3. While it is serviced, page 2 faults (the batch brings
+  // it) and page 6 faults (it does not).
+  const std::int64_t during = 1000000; // 1 us, well inside the batch's fixed cost
+  nlohmann::json j = run({{0, 0}, {during, 2}, {during, 6}});
+  const std::int64_t first_batch_end = j["answered_ps"][0].get<std::int64_t>();
+  EXPECT_EQ(j["answered_ps"][1], first_batch_end);
+  EXPECT_GT(j["answered_ps"][2].get<std::int64_t>(), first_batch_end);
+  // Page 2's fault is never a batch's: two batches, page 0's and page 6's.
+  EXPECT_EQ(j["batches"], 2);
+  EXPECT_EQ(j["faults"], 2);
+  EXPECT_EQ(j["stale"], 0);
+  EXPECT_EQ(j["on_device"], nlohmann::json({0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_TRUE(j["violations"].empty()) << j["violations"].dump();
+}
+
+} // namespace
+} // namespace pciesim::test
