@@ -82,13 +82,10 @@ void HmmDriver::serve_gpu() {
     gpu_faults_.busy = false;
     std::deque<FaultQueue::Request> still_missing; // ahead of faults raised since: older
     for (FaultQueue::Request &r : raised) {
-      r.pages.erase(std::remove_if(r.pages.begin(), r.pages.end(),
-                                   [this](std::uint64_t page) {
-                                     const PageState &p = table_.page(page);
-                                     return !p.migrating &&
-                                            (p.home == PageHome::Device || p.gpu_mapped);
-                                   }),
-                    r.pages.end());
+      r.pages.erase(
+          std::remove_if(r.pages.begin(), r.pages.end(),
+                         [this](std::uint64_t page) { return table_.page(page).gpu_reachable(); }),
+          r.pages.end());
       if (r.pages.empty())
         r.done(now_ps());
       else

@@ -32,6 +32,9 @@ struct PageState {
   bool nic_peer = false;   // that MTT entry is the GPU BAR page (option F, peer mapping)
   std::uint16_t pins = 0;  // long-term pins of this page (FOLL_LONGTERM); see PageTable::pinned
   bool migrating = false;  // between migrate_vma_setup and finalize
+
+  // The GPU can access the page now: in its memory or mapped by it, and not moving.
+  bool gpu_reachable() const { return (home == PageHome::Device || gpu_mapped) && !migrating; }
 };
 
 // Frames of one memory: `count` frames, lowest free first. The first `taken` are in use

@@ -12,9 +12,8 @@ bool MechanismPolicy::fault_in(const PhaseConfig &phase, const std::vector<std::
   std::vector<std::uint64_t> missing;
   for (std::uint64_t page : pages) {
     const PageState &ps = table.page(page);
-    const bool reachable = phase.actor < 0
-                               ? ps.home == PageHome::SystemRam && !ps.migrating
-                               : (ps.home == PageHome::Device || ps.gpu_mapped) && !ps.migrating;
+    const bool reachable =
+        phase.actor < 0 ? ps.home == PageHome::SystemRam && !ps.migrating : ps.gpu_reachable();
     if (!reachable)
       missing.push_back(page);
   }
