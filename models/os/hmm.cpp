@@ -143,7 +143,9 @@ void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to,
   std::size_t leaving_device = 0;
   for (std::uint64_t page : pages) {
     leaving_device += to == PageHome::SystemRam && table_.page(page).home == PageHome::Device;
-    if (to == PageHome::Device)
+    // A page never touched has no data to copy: the device page is zero-filled where it is
+    // (migrate_vma hands the driver an empty source, UVM populates on the GPU).
+    if (to == PageHome::Device && !table_.populate(page))
       ram_addresses.push_back(address_of(page));
     if (!table_.move(page, to))
       throw std::logic_error("page move found no free frame");
@@ -154,8 +156,12 @@ void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to,
     memory_->moved_in(memory_buffer_, pages);
   else if (memory_)
     memory_->moved_out(memory_buffer_, leaving_device);
+  if (ram_addresses.empty()) {
+    moved(now_ps()); // nothing to copy: every page was zero-filled on the device
+    return;
+  }
   const std::int64_t copy_start = now_ps();
-  const std::int64_t n = static_cast<std::int64_t>(pages.size());
+  const std::int64_t n = static_cast<std::int64_t>(ram_addresses.size());
   hooks_.copy(ram_addresses, to == PageHome::SystemRam,
               [this, copy_start, n, to, moved = std::move(moved)](std::int64_t copied) {
                 kernel_.stats().migration_copy_ns +=
@@ -164,6 +170,15 @@ void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to,
                                {{"pages", n}, {"to_ram", to == PageHome::SystemRam}});
                 moved(copied);
               });
+}
+
+std::uint64_t HmmDriver::populate(const std::vector<std::uint64_t> &pages) {
+  if (table_.unpopulated_pages() == 0)
+    return 0;
+  std::uint64_t faulted_in = 0;
+  for (std::uint64_t page : pages)
+    faulted_in += table_.populate(page);
+  return faulted_in;
 }
 
 void HmmDriver::migrate_batches(std::vector<std::uint64_t> pages, std::size_t batch,
@@ -318,10 +333,16 @@ void HmmDriver::resolve_nic(int nic, FaultQueue::Request request, std::uint64_t 
   std::vector<std::uint64_t> pages = request.pages;
   when_settled(pages, [this, nic, seq, request = std::move(request)]() mutable {
     const std::int64_t start = now_ps();
-    const std::int64_t walked = start + static_cast<std::int64_t>(request.pages.size()) *
-                                            kernel_.costs().hmm_range_fault_page.ps;
-    kernel_.record(TimeKind::FaultHandling, start, walked, StepActor::nic(nic), "hmm_range_fault",
-                   {{"pages", static_cast<std::int64_t>(request.pages.size())}});
+    const auto pages = static_cast<std::int64_t>(request.pages.size());
+    const std::uint64_t faulted_in = populate(request.pages);
+    const std::int64_t walked = start + pages * kernel_.costs().hmm_range_fault_page.ps +
+                                kernel_.first_touch_ps(faulted_in);
+    if (faulted_in == 0)
+      kernel_.record(TimeKind::FaultHandling, start, walked, StepActor::nic(nic), "hmm_range_fault",
+                     {{"pages", pages}});
+    else
+      kernel_.record(TimeKind::FaultHandling, start, walked, StepActor::nic(nic), "hmm_range_fault",
+                     {{"pages", pages}, {"faulted_in", static_cast<std::int64_t>(faulted_in)}});
     std::vector<std::uint64_t> device = device_pages_around(request.pages);
     kernel_.call_at(walked, [this, nic, seq, device = std::move(device),
                              request = std::move(request)]() mutable {

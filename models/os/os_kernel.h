@@ -44,7 +44,8 @@ struct OsCosts {
   Bytes odp_fault_max{4ull << 20};        // pages one ODP fault resolves (mlx5 prefetch cap)
   int migrate_to_ram_pages = 1;           // pages one migrate_to_ram moves (nouveau, UVM: 1)
   Duration register_mr{16000000};         // MR registration: fixed part per region
-  Duration register_page{380000};         // ... and per page: pin + DMA map + MTT entry
+  Duration register_page{140000};         // ... and per resident page: pin + DMA map + MTT
+  Duration first_touch_page{310000};      // populating a page never touched: allocate + zero
   Duration gpu_pin{68500000};             // GPU driver pinning device memory: fixed part
   Duration gpu_pin_page{197000};          // ... and per 64 KiB GPU page (nvidia_p2p_get_pages)
   Duration dmabuf_attach{10000000};       // dma_buf_dynamic_attach + map_attachment
@@ -143,9 +144,17 @@ public:
   OsKernel(sc_core::sc_module_name name, const OsCosts &costs, SimContext &context);
 
   const OsCosts &costs() const { return costs_; }
-  // A memory registration of `pages` pages: its fixed part and its per-page part.
-  std::int64_t registration_ps(std::uint64_t pages) const {
-    return costs_.register_mr.ps + static_cast<std::int64_t>(pages) * costs_.register_page.ps;
+  // A memory registration of `pages` pages: its fixed part and its per-page part, and the
+  // first touch of the `faulted_in` of them that were never touched (pin_user_pages faults
+  // them in before it pins them).
+  std::int64_t registration_ps(std::uint64_t pages, std::uint64_t faulted_in = 0) const {
+    return costs_.register_mr.ps + static_cast<std::int64_t>(pages) * costs_.register_page.ps +
+           first_touch_ps(faulted_in);
+  }
+  // Populating `pages` pages never touched (an anonymous fault's allocation and zeroing,
+  // whoever faults them in: pin_user_pages, hmm_range_fault, a CPU's first store).
+  std::int64_t first_touch_ps(std::uint64_t pages) const {
+    return static_cast<std::int64_t>(pages) * costs_.first_touch_page.ps;
   }
   // A registration of `bytes` of GPU memory the GPU driver pins itself (a peer-memory client:
   // nvidia-peermem's nvidia_p2p_get_pages), in 64 KiB GPU pages, each also DMA-mapped.

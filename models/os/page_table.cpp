@@ -49,8 +49,27 @@ PageState PageTable::initial_state(std::uint64_t index) const {
   p.frame = static_cast<std::uint32_t>(index);
   // A GPU-produced buffer starts mapped by its producer; a system buffer by the CPU.
   p.gpu_mapped = initial_ == PageHome::Device;
-  p.cpu_mapped = initial_ == PageHome::SystemRam;
+  p.cpu_mapped = initial_ == PageHome::SystemRam && initially_populated_;
+  p.populated = initially_populated_;
   return p;
+}
+
+bool PageTable::populate(std::uint64_t index) {
+  if (unpopulated_ == 0)
+    return false;
+  PageState &p = page(index);
+  if (p.populated)
+    return false;
+  p.populated = true;
+  p.cpu_mapped = p.home == PageHome::SystemRam && !p.migrating;
+  --unpopulated_;
+  return true;
+}
+
+std::uint64_t PageTable::populate_all() {
+  const std::uint64_t faulted = unpopulated_;
+  unpopulated_ = 0;
+  return faulted;
 }
 
 std::unique_ptr<PageState[]> PageTable::make_chunk(std::uint64_t chunk) const {

@@ -32,6 +32,8 @@ struct PageState {
   bool nic_peer = false;   // that MTT entry is the GPU BAR page (option F, peer mapping)
   std::uint16_t pins = 0;  // long-term pins of this page (FOLL_LONGTERM); see PageTable::pinned
   bool migrating = false;  // between migrate_vma_setup and finalize
+  bool populated = true;   // backed by a frame with data: false for a page of memory allocated
+                           // and never touched (no PTE yet; its first access faults it in)
 
   // The GPU can access the page now: in its memory or mapped by it, and not moving.
   bool gpu_reachable() const { return (home == PageHome::Device || gpu_mapped) && !migrating; }
@@ -86,6 +88,20 @@ public:
   // Pages touched so far (state made), for tests of the memory bound.
   std::uint64_t pages_touched() const;
 
+  // A buffer allocated and never touched (malloc without a write): every page unpopulated
+  // until its first access faults it in. Called before any page is made.
+  void start_unpopulated() {
+    initially_populated_ = false;
+    unpopulated_ = page_count_;
+  }
+  // Faults one page in: true when it was unpopulated (its first access).
+  bool populate(std::uint64_t index);
+  // Faults in every page still unpopulated (pin_user_pages over the whole buffer, as a
+  // registration does); returns how many were.
+  std::uint64_t populate_all();
+  bool populated(std::uint64_t index) const { return unpopulated_ == 0 || page(index).populated; }
+  std::uint64_t unpopulated_pages() const { return unpopulated_; }
+
   // A long-term pin of every page (a registration over the whole buffer), kept once for the
   // table rather than per page.
   void pin_all() { ++pins_of_all_; }
@@ -124,6 +140,8 @@ private:
   PageHome initial_;
   std::vector<std::unique_ptr<PageState[]>> chunks_; // null: every page of it untouched
   std::uint32_t pins_of_all_ = 0;
+  bool initially_populated_ = true;
+  std::uint64_t unpopulated_ = 0; // pages never faulted in; populated(i) needs no look once 0
   FrameAllocator ram_, device_;
   std::vector<NotifierSubscription> subscriptions_;
 };

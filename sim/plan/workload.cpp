@@ -84,7 +84,8 @@ std::string actor_types(bool peer_initiators) {
 
 BufferConfig load_buffer(const Node &n, const TopologyConfig &t) {
   n.require_object();
-  n.allow_only({"id", "gpu", "size", "page_size", "placement", "managed", "description"});
+  n.allow_only(
+      {"id", "gpu", "size", "page_size", "placement", "managed", "populated", "description"});
   BufferConfig b;
   b.id = n.at("id").as_id("buffer");
   Node gpu = n.at("gpu");
@@ -113,6 +114,16 @@ BufferConfig load_buffer(const Node &n, const TopologyConfig &t) {
     b.on_device = p->as_choice({"device", "system"}) == "device";
   if (auto m = n.get("managed"))
     b.managed = m->as_bool();
+  if (auto p = n.get("populated")) {
+    b.populated = p->as_bool();
+    // Only memory the process allocated itself (malloc, mmap) can be untouched: device memory
+    // is allocated by the driver, and pinned host memory (cudaMallocHost) is populated when it
+    // is allocated.
+    if (!b.populated && (b.on_device || !b.managed))
+      p->fail("false for a buffer that is not managed memory in system RAM",
+              "\"placement\": \"system\" and \"managed\": true with \"populated\": false "
+              "(memory the program allocated and never touched)");
+  }
   const ComponentConfig &owner = t.components[static_cast<std::size_t>(b.gpu)];
   b.gpu_memory_bytes = owner.type->device_memory_bytes(owner.params).count;
   return b;
@@ -422,7 +433,8 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
                             {"size", format_bytes(Bytes{b.bytes})},
                             {"page_size", format_bytes(Bytes{b.page_bytes})},
                             {"placement", b.on_device ? "device" : "system"},
-                            {"managed", b.managed}});
+                            {"managed", b.managed},
+                            {"populated", b.populated}});
   for (const PhaseConfig &p : w.phases) {
     nlohmann::ordered_json pj;
     pj["id"] = p.id;

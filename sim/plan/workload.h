@@ -39,6 +39,8 @@ struct BufferConfig {
   bool on_device = true; // initial placement
   bool managed = false;  // managed memory (HMM/UVM): the owner's faults migrate it, it may be
                          // evicted, under every mechanism (E and F manage every buffer)
+  bool populated = true; // false: allocated and never touched, each page faulted in (and
+                         // zero-filled) by its first access
   std::uint64_t gpu_memory_bytes = 0; // the owning GPU's device memory (memory_size)
   std::uint64_t device_address = 0;   // BAR1 bus address of device frame 0
   std::uint64_t ram_address = 0;      // host-memory address of system frame 0

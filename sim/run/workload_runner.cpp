@@ -19,6 +19,8 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
     tables_.push_back(std::make_unique<PageTable>(
         buffer.pages(), buffer.page_bytes,
         buffer.on_device ? PageHome::Device : PageHome::SystemRam, frames, frames));
+    if (!buffer.populated)
+      tables_.back()->start_unpopulated();
     HmmHooks hooks;
     int gpu = buffer.gpu;
     hooks.owner_gpu = gpu;
@@ -253,6 +255,12 @@ void WorkloadRunner::prepare(std::size_t r, std::size_t s) {
   std::vector<std::uint64_t> pages = pages_of(p.buffer, slot.offset, slot.bytes);
   if (!policy_->make_reachable(p, pages, [this, r, s](std::int64_t) { prepare(r, s); }))
     return;
+  // The CPU's first store to a page never touched faults it in: an exception, then the
+  // page's allocation and zeroing.
+  slot.first_touched = 0;
+  if (p.actor < 0 && table.unpopulated_pages() > 0)
+    for (std::uint64_t page : pages)
+      slot.first_touched += table.populate(page);
   // Segments: runs of pages contiguous at their bus addresses.
   slot.segments.clear();
   slot.next_segment = 0;
@@ -283,7 +291,15 @@ void WorkloadRunner::access(std::size_t r, std::size_t s) {
   // The CPU: its own time over the bytes, after the copy engine staged device data for it.
   std::int64_t cpu_ps = static_cast<std::int64_t>(
       static_cast<double>(slot.bytes) * 1e12 / kernel_.costs().cpu_copy_bandwidth.bytes_per_second);
-  auto cpu = [this, r, s, cpu_ps](std::int64_t at) {
+  const std::int64_t touch_ps =
+      static_cast<std::int64_t>(slot.first_touched) * kernel_.costs().cpu_fault.ps +
+      kernel_.first_touch_ps(slot.first_touched);
+  auto cpu = [this, r, s, cpu_ps, touch_ps, touched = slot.first_touched](std::int64_t at) {
+    if (touch_ps > 0) {
+      kernel_.record(TimeKind::FaultHandling, at, at + touch_ps, StepActor::kernel(), "first touch",
+                     {{"pages", static_cast<std::int64_t>(touched)}});
+      at += touch_ps;
+    }
     kernel_.record(TimeKind::Copy, at, at + cpu_ps);
     kernel_.call_at(at + cpu_ps, [this, r, s] { access_done(r, s, now_ps()); });
   };

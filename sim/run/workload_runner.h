@@ -80,6 +80,7 @@ private:
     std::int64_t issued_ps = 0, dma_start_ps = 0;
     std::vector<Segment> segments;
     std::size_t next_segment = 0;
+    std::uint64_t first_touched = 0; // CPU: pages of this access it faulted in
     bool busy = false;
   };
   struct PhaseState {

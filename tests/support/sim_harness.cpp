@@ -155,4 +155,12 @@ const nlohmann::json &transfer(const nlohmann::json &result, const std::string &
   throw std::runtime_error("no transfer " + id);
 }
 
+std::uint64_t payload_from(const nlohmann::json &mechanism, const std::string &port) {
+  std::uint64_t bytes = 0;
+  for (const auto &link : mechanism.at("links"))
+    if (link.at("from") == port)
+      bytes += link.at("payload_bytes").get<std::uint64_t>();
+  return bytes;
+}
+
 } // namespace pciesim::test

@@ -2,6 +2,7 @@
 // forked child that sends results.json back through a pipe; one TEST may then run many.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -40,5 +41,8 @@ CommandResult run_command(const std::string &command_line);
 
 // The transfer named `id` in a result.
 const nlohmann::json &transfer(const nlohmann::json &result, const std::string &id);
+
+// The payload bytes a mechanism's run sent out of link port `port` (its "links" rows).
+std::uint64_t payload_from(const nlohmann::json &mechanism, const std::string &port);
 
 } // namespace pciesim::test

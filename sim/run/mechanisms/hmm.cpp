@@ -85,9 +85,10 @@ private:
   void pin_and_register(std::size_t buffer, int peer, std::int64_t at_ps, const Done &done) {
     OsKernel &kernel = context_.kernel;
     PageTable &table = *context_.tables[buffer];
-    std::int64_t end_ps = at_ps + kernel.registration_ps(table.page_count());
-    kernel.record(TimeKind::Setup, at_ps, end_ps, StepActor::nic(peer), "reg_mr",
-                  {{"pages", static_cast<std::int64_t>(table.page_count())}});
+    const std::uint64_t faulted_in = table.populate_all(); // pin_user_pages faults them in
+    const std::int64_t end_ps = at_ps + kernel.registration_ps(table.page_count(), faulted_in);
+    record_registration(kernel, StepActor::nic(peer), at_ps, end_ps, table.page_count(),
+                        faulted_in);
     for (std::uint64_t i = 0; i < table.page_count(); ++i) {
       context_.drivers[buffer]->pin(i);
       table.page(i).nic_mapped = true;

@@ -5,6 +5,16 @@
 
 namespace pciesim {
 
+void record_registration(OsKernel &kernel, StepActor actor, std::int64_t start_ps,
+                         std::int64_t end_ps, std::uint64_t pages, std::uint64_t faulted_in) {
+  const auto count = [](std::uint64_t n) { return static_cast<std::int64_t>(n); };
+  if (faulted_in == 0)
+    kernel.record(TimeKind::Setup, start_ps, end_ps, actor, "reg_mr", {{"pages", count(pages)}});
+  else
+    kernel.record(TimeKind::Setup, start_ps, end_ps, actor, "reg_mr",
+                  {{"pages", count(pages)}, {"faulted_in", count(faulted_in)}});
+}
+
 bool MechanismPolicy::fault_in(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages,
                                Done again) {
   const std::size_t b = static_cast<std::size_t>(phase.buffer);

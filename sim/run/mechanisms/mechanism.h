@@ -58,6 +58,11 @@ struct MechanismContext {
 // it gets when it ends; the first phase starts once every hold is released.
 using SetupHold = std::function<Done()>;
 
+// Charges a memory registration to setup, on `actor`'s track of the trace: `pages` pinned,
+// of which `faulted_in` were faulted in first (a buffer never touched).
+void record_registration(OsKernel &kernel, StepActor actor, std::int64_t start_ps,
+                         std::int64_t end_ps, std::uint64_t pages, std::uint64_t faulted_in);
+
 class MechanismPolicy {
 public:
   explicit MechanismPolicy(MechanismContext &context) : context_(context) {}

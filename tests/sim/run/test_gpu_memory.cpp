@@ -68,14 +68,6 @@ const nlohmann::json &mechanism_named(const nlohmann::json &results, const std::
   throw std::runtime_error("no mechanism " + name);
 }
 
-std::uint64_t payload_from(const nlohmann::json &m, const std::string &port) {
-  std::uint64_t bytes = 0;
-  for (const auto &l : m["links"])
-    if (l["from"] == port)
-      bytes += l["payload_bytes"].get<std::uint64_t>();
-  return bytes;
-}
-
 double compute_ns(const nlohmann::json &m) {
   for (const auto &p : m["phases"])
     if (p["phase"] == "compute")
