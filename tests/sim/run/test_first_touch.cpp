@@ -12,7 +12,8 @@
 #include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
-namespace {
+// A named namespace: the tests build as unity chunks, where anonymous namespaces merge.
+namespace first_touch {
 
 constexpr std::uint64_t kMiB = 1 << 20;
 constexpr std::uint64_t kPages = 4 * kMiB / 4096; // the buffer of every run below
@@ -134,5 +135,5 @@ TEST(FirstTouch, OnlyManagedSystemMemoryMayBeUntouched) {
   }
 }
 
-} // namespace
+} // namespace first_touch
 } // namespace pciesim::test
