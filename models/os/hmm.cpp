@@ -172,15 +172,6 @@ void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to,
               });
 }
 
-std::uint64_t HmmDriver::populate(const std::vector<std::uint64_t> &pages) {
-  if (table_.unpopulated_pages() == 0)
-    return 0;
-  std::uint64_t faulted_in = 0;
-  for (std::uint64_t page : pages)
-    faulted_in += table_.populate(page);
-  return faulted_in;
-}
-
 void HmmDriver::migrate_batches(std::vector<std::uint64_t> pages, std::size_t batch,
                                 bool with_cpu_fault, Done done) {
   migrate_batches_from(std::make_shared<const std::vector<std::uint64_t>>(std::move(pages)), 0,
@@ -334,7 +325,8 @@ void HmmDriver::resolve_nic(int nic, FaultQueue::Request request, std::uint64_t 
   when_settled(pages, [this, nic, seq, request = std::move(request)]() mutable {
     const std::int64_t start = now_ps();
     const auto pages = static_cast<std::int64_t>(request.pages.size());
-    const std::uint64_t faulted_in = populate(request.pages);
+    const std::uint64_t faulted_in =
+        table_.populate(request.pages); // hmm_range_fault faults them in
     const std::int64_t walked = start + pages * kernel_.costs().hmm_range_fault_page.ps +
                                 kernel_.first_touch_ps(faulted_in);
     if (faulted_in == 0)

@@ -119,9 +119,6 @@ private:
   void fetch_gpu_faults();
   // migrate() with or without migrate_vma's per-page steps (collect, shootdown, finalize).
   void migrate_pages(std::vector<std::uint64_t> pages, PageHome to, bool per_page_steps, Done done);
-  // Faults in those of `pages` never touched (hmm_range_fault, get_user_pages, a migration
-  // to the device, which zero-fills them there instead of copying); returns how many.
-  std::uint64_t populate(const std::vector<std::uint64_t> &pages);
   // A GPU fault's system pages mapped where they are (nouveau), and one page so mapped.
   void map_remote(std::vector<std::uint64_t> pages, Done done);
   void remote_map(std::uint64_t page);

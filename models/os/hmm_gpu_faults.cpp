@@ -149,7 +149,7 @@ void HmmDriver::map_remote(std::vector<std::uint64_t> pages, Done done) {
   const OsCosts &c = kernel_.costs();
   const std::int64_t start = now_ps();
   const std::int64_t n = static_cast<std::int64_t>(pages.size());
-  const std::uint64_t faulted_in = populate(pages); // hmm_range_fault faults them in
+  const std::uint64_t faulted_in = table_.populate(pages); // hmm_range_fault faults them in
   const std::int64_t mapped = start + n * (c.hmm_range_fault_page.ps + c.dma_map_page.ps) +
                               kernel_.first_touch_ps(faulted_in);
   kernel_.record(TimeKind::FaultHandling, start, mapped, driver(), "map remote", {{"pages", n}});

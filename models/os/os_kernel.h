@@ -144,12 +144,9 @@ public:
   OsKernel(sc_core::sc_module_name name, const OsCosts &costs, SimContext &context);
 
   const OsCosts &costs() const { return costs_; }
-  // A memory registration of `pages` pages: its fixed part and its per-page part, and the
-  // first touch of the `faulted_in` of them that were never touched (pin_user_pages faults
-  // them in before it pins them).
-  std::int64_t registration_ps(std::uint64_t pages, std::uint64_t faulted_in = 0) const {
-    return costs_.register_mr.ps + static_cast<std::int64_t>(pages) * costs_.register_page.ps +
-           first_touch_ps(faulted_in);
+  // A memory registration of `pages` resident pages: its fixed part and its per-page part.
+  std::int64_t registration_ps(std::uint64_t pages) const {
+    return costs_.register_mr.ps + static_cast<std::int64_t>(pages) * costs_.register_page.ps;
   }
   // Populating `pages` pages never touched (an anonymous fault's allocation and zeroing,
   // whoever faults them in: pin_user_pages, hmm_range_fault, a CPU's first store).

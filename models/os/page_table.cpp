@@ -66,6 +66,13 @@ bool PageTable::populate(std::uint64_t index) {
   return true;
 }
 
+std::uint64_t PageTable::populate(const std::vector<std::uint64_t> &pages) {
+  std::uint64_t faulted = 0;
+  for (std::size_t i = 0; i < pages.size() && unpopulated_ > 0; ++i)
+    faulted += populate(pages[i]);
+  return faulted;
+}
+
 std::uint64_t PageTable::populate_all() {
   const std::uint64_t faulted = unpopulated_;
   unpopulated_ = 0;

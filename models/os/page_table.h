@@ -96,6 +96,8 @@ public:
   }
   // Faults one page in: true when it was unpopulated (its first access).
   bool populate(std::uint64_t index);
+  // Faults in those of `pages` still unpopulated; returns how many were.
+  std::uint64_t populate(const std::vector<std::uint64_t> &pages);
   // Faults in every page still unpopulated (pin_user_pages over the whole buffer, as a
   // registration does); returns how many were.
   std::uint64_t populate_all();

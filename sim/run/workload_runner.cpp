@@ -257,10 +257,7 @@ void WorkloadRunner::prepare(std::size_t r, std::size_t s) {
     return;
   // The CPU's first store to a page never touched faults it in: an exception, then the
   // page's allocation and zeroing.
-  slot.first_touched = 0;
-  if (p.actor < 0 && table.unpopulated_pages() > 0)
-    for (std::uint64_t page : pages)
-      slot.first_touched += table.populate(page);
+  slot.first_touched = p.actor < 0 ? table.populate(pages) : 0;
   // Segments: runs of pages contiguous at their bus addresses.
   slot.segments.clear();
   slot.next_segment = 0;

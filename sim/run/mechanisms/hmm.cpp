@@ -85,10 +85,8 @@ private:
   void pin_and_register(std::size_t buffer, int peer, std::int64_t at_ps, const Done &done) {
     OsKernel &kernel = context_.kernel;
     PageTable &table = *context_.tables[buffer];
-    const std::uint64_t faulted_in = table.populate_all(); // pin_user_pages faults them in
-    const std::int64_t end_ps = at_ps + kernel.registration_ps(table.page_count(), faulted_in);
-    record_registration(kernel, StepActor::nic(peer), at_ps, end_ps, table.page_count(),
-                        faulted_in);
+    const std::int64_t end_ps = charge_registration(kernel, table, StepActor::nic(peer), at_ps,
+                                                    kernel.registration_ps(table.page_count()));
     for (std::uint64_t i = 0; i < table.page_count(); ++i) {
       context_.drivers[buffer]->pin(i);
       table.page(i).nic_mapped = true;

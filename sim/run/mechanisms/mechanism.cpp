@@ -5,14 +5,17 @@
 
 namespace pciesim {
 
-void record_registration(OsKernel &kernel, StepActor actor, std::int64_t start_ps,
-                         std::int64_t end_ps, std::uint64_t pages, std::uint64_t faulted_in) {
-  const auto count = [](std::uint64_t n) { return static_cast<std::int64_t>(n); };
+std::int64_t charge_registration(OsKernel &kernel, PageTable &table, StepActor actor,
+                                 std::int64_t at_ps, std::int64_t registration_ps) {
+  const std::uint64_t faulted_in = table.populate_all();
+  const std::int64_t end_ps = at_ps + kernel.first_touch_ps(faulted_in) + registration_ps;
+  const auto pages = static_cast<std::int64_t>(table.page_count());
   if (faulted_in == 0)
-    kernel.record(TimeKind::Setup, start_ps, end_ps, actor, "reg_mr", {{"pages", count(pages)}});
+    kernel.record(TimeKind::Setup, at_ps, end_ps, actor, "reg_mr", {{"pages", pages}});
   else
-    kernel.record(TimeKind::Setup, start_ps, end_ps, actor, "reg_mr",
-                  {{"pages", count(pages)}, {"faulted_in", count(faulted_in)}});
+    kernel.record(TimeKind::Setup, at_ps, end_ps, actor, "reg_mr",
+                  {{"pages", pages}, {"faulted_in", static_cast<std::int64_t>(faulted_in)}});
+  return end_ps;
 }
 
 bool MechanismPolicy::fault_in(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages,

@@ -58,10 +58,11 @@ struct MechanismContext {
 // it gets when it ends; the first phase starts once every hold is released.
 using SetupHold = std::function<Done()>;
 
-// Charges a memory registration to setup, on `actor`'s track of the trace: `pages` pinned,
-// of which `faulted_in` were faulted in first (a buffer never touched).
-void record_registration(OsKernel &kernel, StepActor actor, std::int64_t start_ps,
-                         std::int64_t end_ps, std::uint64_t pages, std::uint64_t faulted_in);
+// A memory registration over every page of `table`, from `at_ps`, charged to setup on
+// `actor`'s track of the trace: `registration_ps` for the resident pages, after
+// pin_user_pages faulted in those never touched. Returns when it ends.
+std::int64_t charge_registration(OsKernel &kernel, PageTable &table, StepActor actor,
+                                 std::int64_t at_ps, std::int64_t registration_ps);
 
 class MechanismPolicy {
 public:

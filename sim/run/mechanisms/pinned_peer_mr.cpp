@@ -44,11 +44,8 @@ std::int64_t PinnedPeerMr::registration_ps(const PageTable &table) const {
 
 std::int64_t PinnedPeerMr::register_mr(std::size_t buffer, std::int64_t at_ps) {
   PageTable &table = *context_.tables[buffer];
-  const std::uint64_t faulted_in = table.populate_all(); // pin_user_pages faults them in
-  const std::int64_t end_ps =
-      at_ps + registration_ps(table) + context_.kernel.first_touch_ps(faulted_in);
-  record_registration(context_.kernel, StepActor::nic(mrs_[buffer].peer), at_ps, end_ps,
-                      table.page_count(), faulted_in);
+  const std::int64_t end_ps = charge_registration(
+      context_.kernel, table, StepActor::nic(mrs_[buffer].peer), at_ps, registration_ps(table));
   context_.kernel.stats().pages_pinned += table.page_count();
   table.pin_all(); // once for the table: pinning touches no page's state
   return end_ps;
