@@ -19,9 +19,16 @@ std::uint64_t HmmDriver::address_of(std::uint64_t page) const {
          static_cast<std::uint64_t>(p.frame) * table_.page_bytes();
 }
 
-void HmmDriver::add_nic(int nic) {
-  if (!nic_subscription_.count(nic))
-    nic_subscription_[nic] = table_.subscribe("nic" + std::to_string(nic));
+std::uint16_t HmmDriver::add_nic(int nic) {
+  auto it = nics_.find(nic);
+  if (it != nics_.end())
+    return it->second.bit;
+  if (nics_.size() >= static_cast<std::size_t>(kMaxNicsPerBuffer))
+    throw std::logic_error("more NICs mirror a buffer than its pages can record");
+  const NicMirror mirror{table_.subscribe("nic" + std::to_string(nic)),
+                         static_cast<std::uint16_t>(1u << nics_.size())};
+  nics_.emplace(nic, mirror);
+  return mirror.bit;
 }
 
 void HmmDriver::migrate(std::vector<std::uint64_t> pages, PageHome to, Done done) {
@@ -68,22 +75,24 @@ void HmmDriver::migrate_pages(std::vector<std::uint64_t> pages, PageHome to, boo
     t += c.notifier_invalidate.ps;
     kernel_.record(TimeKind::FaultHandling, t0, t, driver(), "gpu unmap", {{"pages", n}});
   }
-  for (auto &[nic, subscription] : nic_subscription_) {
+  for (const auto &[nic, mirror] : nics_) {
     std::vector<std::uint64_t> zapped;
     std::uint64_t translated = 0; // of the zapped pages, DMA-mapped through the IOMMU
     for (std::uint64_t page : pages) {
       PageState &p = table_.page(page);
-      if (!p.nic_mapped)
+      if (!p.nic_mapped(mirror.bit))
         continue;
       zapped.push_back(address_of(page));
-      if (hooks_.nic_unmap_translated && hooks_.nic_unmap_translated(nic, p.nic_peer))
+      if (hooks_.nic_unmap_translated &&
+          hooks_.nic_unmap_translated(nic, (p.nic_peer_by & mirror.bit) != 0))
         ++translated;
-      p.nic_mapped = p.nic_peer = false;
+      p.nic_mapped_by = static_cast<std::uint16_t>(p.nic_mapped_by & ~mirror.bit);
+      p.nic_peer_by = static_cast<std::uint16_t>(p.nic_peer_by & ~mirror.bit);
     }
     // Every subscriber whose interval covers the moving pages sees the invalidation (its
     // sequence moves on, so a fault walking the range retries); only one with mapped pages
     // has MTT entries to zap, which is what costs time.
-    table_.invalidated(subscription);
+    table_.invalidated(mirror.subscription);
     if (zapped.empty())
       continue;
     hooks_.zap_nic(nic, zapped);
@@ -292,7 +301,7 @@ void HmmDriver::serve_nic(int nic) {
 void HmmDriver::nic_fault_chunk(int nic, FaultQueue::Request request) {
   std::vector<std::uint64_t> missing;
   for (std::uint64_t page : request.pages)
-    if (!table_.page(page).nic_mapped)
+    if (!table_.page(page).nic_mapped(nics_.at(nic).bit))
       missing.push_back(page);
   if (missing.empty()) {
     request.done(now_ps());
@@ -308,7 +317,7 @@ void HmmDriver::nic_fault_chunk(int nic, FaultQueue::Request request) {
   const std::int64_t start = now_ps(), resumed = start + kernel_.costs().odp_fault.ps;
   kernel_.record(TimeKind::FaultHandling, start, resumed, StepActor::nic(nic), "odp fault",
                  {{"pages", static_cast<std::int64_t>(missing.size())}});
-  const std::uint64_t seq = table_.read_begin(nic_subscription_[nic]);
+  const std::uint64_t seq = table_.read_begin(nics_.at(nic).subscription);
   FaultQueue::Request chunk{std::move(missing), request.peer_map, nullptr};
   kernel_.call_at(
       resumed, [this, nic, chunk = std::move(chunk), seq, request = std::move(request)]() mutable {
@@ -359,7 +368,8 @@ void HmmDriver::map_nic(int nic, FaultQueue::Request request, std::uint64_t seq)
   kernel_.record(TimeKind::FaultHandling, start, mapped, StepActor::nic(nic), "dma_map",
                  {{"pages", static_cast<std::int64_t>(request.pages.size())}});
   kernel_.call_at(mapped, [this, nic, seq, request = std::move(request)]() mutable {
-    int subscription = nic_subscription_[nic];
+    const NicMirror mirror = nics_.at(nic);
+    const int subscription = mirror.subscription;
     bool moving = false;
     for (std::uint64_t page : request.pages)
       moving = moving || table_.page(page).migrating;
@@ -370,9 +380,11 @@ void HmmDriver::map_nic(int nic, FaultQueue::Request request, std::uint64_t seq)
     }
     for (std::uint64_t page : request.pages) {
       PageState &p = table_.page(page);
-      p.nic_mapped = true;
-      p.nic_peer = p.home == PageHome::Device;
-      if (p.nic_peer)
+      const bool peer_page = p.home == PageHome::Device; // its BAR page (option F)
+      p.nic_mapped_by |= mirror.bit;
+      p.nic_peer_by = static_cast<std::uint16_t>(peer_page ? p.nic_peer_by | mirror.bit
+                                                           : p.nic_peer_by & ~mirror.bit);
+      if (peer_page)
         ++kernel_.stats().p2p_page_mappings;
     }
     request.done(now_ps());

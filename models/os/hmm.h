@@ -69,8 +69,14 @@ public:
   // Where a page is now, as a bus address.
   std::uint64_t address_of(std::uint64_t page) const;
 
-  // A NIC mirroring the range through an ODP MR: subscribes an interval notifier.
-  void add_nic(int nic);
+  // A NIC mirroring the range through an MR: subscribes an interval notifier (once per NIC);
+  // returns the NIC's bit in the pages' masks (PageState::nic_mapped_by).
+  std::uint16_t add_nic(int nic);
+  // That bit, or 0 for a NIC that does not mirror the range (no page is mapped by it).
+  std::uint16_t nic_bit(int nic) const {
+    auto it = nics_.find(nic);
+    return it == nics_.end() ? 0 : it->second.bit;
+  }
   // Long-term pin (a non-ODP MR): pages may no longer migrate.
   void pin(std::uint64_t page) { ++table_.page(page).pins; }
 
@@ -160,7 +166,11 @@ private:
   HmmHooks hooks_;
   DeviceMemory *memory_ = nullptr;
   int memory_buffer_ = -1;
-  std::map<int, int> nic_subscription_; // NIC component -> notifier subscription
+  struct NicMirror {
+    int subscription = -1; // its interval notifier
+    std::uint16_t bit = 0; // its bit in the pages' NIC masks
+  };
+  std::map<int, NicMirror> nics_; // NIC component -> its mirror of the range
   std::map<int, FaultQueue> nic_faults_;
   FaultQueue gpu_faults_;
   std::vector<std::pair<std::vector<std::uint64_t>, std::function<void()>>> settle_waiters_;

@@ -182,7 +182,7 @@ std::vector<std::string> PageTable::check() const {
                                   memory_name(p.home), p.frame));
       if (p.migrating)
         out.push_back(fmt::format("page {}: still migrating", i));
-      if (p.nic_peer && p.home != PageHome::Device)
+      if (p.nic_peer_by != 0 && p.home != PageHome::Device)
         out.push_back(fmt::format("page {}: NIC peer mapping to a page no longer on the GPU", i));
     }
   }

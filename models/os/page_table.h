@@ -25,19 +25,27 @@ enum class PageHome : std::uint8_t { SystemRam, Device };
 
 struct PageState {
   PageHome home = PageHome::Device;
-  std::uint32_t frame = 0;
   bool cpu_mapped = false;
   bool gpu_mapped = false; // in the GPU page table (local, or remote to a system page)
-  bool nic_mapped = false; // in the NIC MTT
-  bool nic_peer = false;   // that MTT entry is the GPU BAR page (option F, peer mapping)
-  std::uint16_t pins = 0;  // long-term pins of this page (FOLL_LONGTERM); see PageTable::pinned
   bool migrating = false;  // between migrate_vma_setup and finalize
-  bool populated = true;   // backed by a frame with data: false for a page of memory allocated
-                           // and never touched (no PTE yet; its first access faults it in)
+  std::uint32_t frame = 0;
+  // The NICs whose MTT maps the page, bit k for the buffer's k-th NIC (HmmDriver::nic_bit):
+  // each NIC registers and faults on its own, so two rails map a page independently.
+  std::uint16_t nic_mapped_by = 0;
+  std::uint16_t nic_peer_by = 0; // of those, the NICs whose entry is the GPU BAR page (option F)
+  std::uint16_t pins = 0; // long-term pins of this page (FOLL_LONGTERM); see PageTable::pinned
+  bool populated = true;  // backed by a frame with data: false for a page of memory allocated
+                          // and never touched (no PTE yet; its first access faults it in)
 
   // The GPU can access the page now: in its memory or mapped by it, and not moving.
   bool gpu_reachable() const { return (home == PageHome::Device || gpu_mapped) && !migrating; }
+  bool nic_mapped(std::uint16_t nic_bit) const { return (nic_mapped_by & nic_bit) != 0; }
 };
+// One PageState a page of a chunk of touched pages: keep it at 16 bytes.
+static_assert(sizeof(PageState) == 16, "PageState grew");
+
+// The most NICs one buffer's pages can record as mapping them (bits of PageState's masks).
+constexpr int kMaxNicsPerBuffer = 16;
 
 // Frames of one memory: `count` frames, lowest free first. The first `taken` are in use
 // from the start (a buffer's initial pages, frame = page index).

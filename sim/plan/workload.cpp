@@ -1,11 +1,13 @@
 #include "sim/plan/workload.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 
 #include <fmt/format.h>
 
 #include "models/iommu/iommu.h"
+#include "models/os/page_table.h"
 #include "sim/config/component_catalog.h"
 #include "sim/config/driver_profile.h"
 #include "sim/config/param_loader.h"
@@ -332,6 +334,21 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
       if (other.id == pc.id)
         p.at("id").fail(fmt::format("duplicate phase id \"{}\"", pc.id), "unique ids");
     w.phases.push_back(pc);
+  }
+  w.peers.resize(w.buffers.size());
+  for (std::size_t i = 0; i < w.phases.size(); ++i) {
+    const PhaseConfig &pc = w.phases[i];
+    if (!pc.actor_is_peer)
+      continue;
+    std::vector<int> &peers = w.peers[static_cast<std::size_t>(pc.buffer)];
+    if (std::find(peers.begin(), peers.end(), pc.actor) != peers.end())
+      continue;
+    if (peers.size() == static_cast<std::size_t>(kMaxNicsPerBuffer))
+      phases.at(i).at("actor").fail(fmt::format("a NIC more than {} reaching buffer \"{}\"",
+                                                kMaxNicsPerBuffer,
+                                                w.buffers[static_cast<std::size_t>(pc.buffer)].id),
+                                    fmt::format("at most {} NICs a buffer", kMaxNicsPerBuffer));
+    peers.push_back(pc.actor);
   }
   if (w.phases.front().with_previous)
     phases.at(0)

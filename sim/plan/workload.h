@@ -77,6 +77,9 @@ struct WorkloadConfig {
   bool mechanisms_listed = false; // the scenario named them (else: the default set)
   std::vector<BufferConfig> buffers;
   std::vector<PhaseConfig> phases;
+  // Per buffer, the peer actors (NICs) its phases name, in the order of their first phase:
+  // each registers or mirrors the buffer on its own (two rails, two registrations).
+  std::vector<std::vector<int>> peers;
   int iterations = 1;
   OsCosts costs;
   std::string driver; // the driver profile its costs start from (drivers/<name>.json), or none

@@ -166,10 +166,6 @@ void WorkloadRunner::start() {
 // What the mechanism does before the first access, charged as setup; the first phase starts
 // when its setup timeline and every piece of work it left running have ended.
 void WorkloadRunner::setup() {
-  std::vector<int> peer_of(workload_.buffers.size(), -1);
-  for (const PhaseConfig &p : workload_.phases)
-    if (p.actor_is_peer)
-      peer_of[static_cast<std::size_t>(p.buffer)] = p.actor;
   auto pending = std::make_shared<int>(1);
   Done setup_done = [this, pending](std::int64_t) {
     if (--*pending == 0)
@@ -180,9 +176,11 @@ void WorkloadRunner::setup() {
     return setup_done;
   };
   std::int64_t t = now_ps();
+  // Each NIC sets up its own view of a buffer, one after the other (a registration on each
+  // rail, as NIXL and Mooncake register a buffer on every NIC they use).
   for (std::size_t b = 0; b < workload_.buffers.size(); ++b)
-    if (peer_of[b] >= 0)
-      t = policy_->setup_buffer(b, peer_of[b], t, hold);
+    for (int peer : workload_.peers[b])
+      t = policy_->setup_buffer(b, peer, t, hold);
   t = policy_->setup_shared(t);
   kernel_.call_at(t, [setup_done] { setup_done(now_ps()); });
 }

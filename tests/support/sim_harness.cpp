@@ -148,6 +148,15 @@ CommandResult run_pciesim(const std::string &arguments) {
   return run_command(std::string(PCIESIM_BINARY) + " " + arguments);
 }
 
+ScenarioRun run_scenario_file(const nlohmann::json &scenario, const std::string &prefix) {
+  const std::string dir = make_temp_dir(prefix);
+  std::ofstream(dir + "/s.json") << scenario.dump(2);
+  ScenarioRun run{run_pciesim("run " + dir + "/s.json --quiet --out " + dir + "/out"), {}};
+  if (run.command.exit_code == 0)
+    run.results = nlohmann::json::parse(read_file(dir + "/out/results.json"));
+  return run;
+}
+
 const nlohmann::json &transfer(const nlohmann::json &result, const std::string &id) {
   for (const auto &t : result.at("transfers"))
     if (t.at("id") == id)

@@ -36,6 +36,13 @@ struct CommandResult {
   std::string out, err;
 };
 CommandResult run_pciesim(const std::string &arguments);
+// Writes `scenario` to a new directory and runs `pciesim run` on it (`prefix` names the
+// directory); the command's result, with its results.json parsed into `results` when it ran.
+struct ScenarioRun {
+  CommandResult command;
+  nlohmann::json results;
+};
+ScenarioRun run_scenario_file(const nlohmann::json &scenario, const std::string &prefix);
 // Runs a shell command line the same way.
 CommandResult run_command(const std::string &command_line);
 

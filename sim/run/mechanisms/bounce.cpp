@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <set>
 
 #include "sim/run/mechanisms/mechanism.h"
 
@@ -135,14 +136,24 @@ class Bounce final : public MechanismPolicy {
 public:
   using MechanismPolicy::MechanismPolicy;
 
-  // The staging buffer is registered (pinned and mapped) once, for the NIC and the GPU.
+  std::int64_t setup_buffer(std::size_t, int peer, std::int64_t at_ps, const SetupHold &) override {
+    nics_.insert(peer);
+    return at_ps;
+  }
+
+  // The staging buffer is registered (pinned and mapped) for the GPU's copies and by each NIC
+  // that moves the buffers through it, one NIC after the other (each its own MR).
   std::int64_t setup_shared(std::int64_t at_ps) override {
     OsKernel &kernel = context_.kernel;
     std::uint64_t staging_pages = context_.workload.staging_bytes / 4096;
-    std::int64_t end_ps = at_ps + kernel.registration_ps(staging_pages);
-    kernel.record(TimeKind::Setup, at_ps, end_ps, StepActor::kernel(), "register staging",
-                  {{"pages", static_cast<std::int64_t>(staging_pages)}});
-    kernel.stats().pages_pinned += staging_pages;
+    std::int64_t end_ps = at_ps;
+    for (std::size_t k = 0; k < std::max<std::size_t>(1, nics_.size()); ++k) {
+      const std::int64_t start_ps = end_ps;
+      end_ps = start_ps + kernel.registration_ps(staging_pages);
+      kernel.record(TimeKind::Setup, start_ps, end_ps, StepActor::kernel(), "register staging",
+                    {{"pages", static_cast<std::int64_t>(staging_pages)}});
+      kernel.stats().pages_pinned += staging_pages;
+    }
     return end_ps;
   }
 
@@ -165,6 +176,9 @@ public:
     };
     return pipeline;
   }
+
+private:
+  std::set<int> nics_; // the NICs that reach the buffers (through staging)
 };
 
 } // namespace

@@ -1,30 +1,41 @@
 #include "sim/run/mechanisms/pinned_peer_mr.h"
 
+#include <limits>
+#include <vector>
+
 namespace pciesim {
 
 std::int64_t PinnedPeerMr::setup_buffer(std::size_t buffer, int peer, std::int64_t at_ps,
                                         const SetupHold &) {
-  mrs_[buffer].peer = peer;
-  return register_mr(buffer, at_ps);
+  mrs_[{buffer, peer}] = Mr{};
+  return register_mr(buffer, peer, at_ps);
 }
 
 void PinnedPeerMr::revoke(std::size_t buffer, bool evict, Done done) {
-  auto it = mrs_.find(buffer);
-  if (it == mrs_.end() || it->second.state != Mr::Registered) {
+  std::vector<int> revoked;
+  std::int64_t released = now_ps();
+  for (auto it = mrs_.lower_bound({buffer, std::numeric_limits<int>::min()});
+       it != mrs_.end() && it->first.first == buffer; ++it) {
+    Mr &mr = it->second;
+    if (mr.state != Mr::Registered)
+      continue;
+    released = drop_peer_mapping(context_, log_, buffer, it->first.second, released);
+    mr.state = Mr::Revoked;
+    mr.gpu_side_busy = true;
+    revoked.push_back(it->first.second);
+  }
+  if (revoked.empty()) {
     done(now_ps());
     return;
   }
-  Mr &mr = it->second;
-  const std::int64_t released = drop_peer_mapping(context_, log_, buffer, mr.peer);
-  mr.state = Mr::Revoked;
-  mr.gpu_side_busy = true;
-  context_.kernel.call_at(released, [this, buffer, evict, done] {
-    auto finished = [this, buffer, done](std::int64_t at) {
-      Mr &m = mrs_[buffer];
-      m.gpu_side_busy = false;
+  context_.kernel.call_at(released, [this, buffer, evict, done, revoked] {
+    auto finished = [this, buffer, done, revoked](std::int64_t at) {
+      for (int peer : revoked)
+        mrs_[{buffer, peer}].gpu_side_busy = false;
       done(at);
-      if (m.recovery_wanted)
-        recover(buffer);
+      for (int peer : revoked)
+        if (mrs_[{buffer, peer}].recovery_wanted)
+          recover(buffer, peer);
     };
     if (evict)
       evict_to_ram(context_, buffer, finished);
@@ -33,8 +44,8 @@ void PinnedPeerMr::revoke(std::size_t buffer, bool evict, Done done) {
   });
 }
 
-bool PinnedPeerMr::peer_mapped(std::size_t buffer) const {
-  auto it = mrs_.find(buffer);
+bool PinnedPeerMr::peer_mapped(std::size_t buffer, int peer) const {
+  auto it = mrs_.find({buffer, peer});
   return it == mrs_.end() || it->second.state == Mr::Registered;
 }
 
@@ -42,17 +53,17 @@ std::int64_t PinnedPeerMr::registration_ps(const PageTable &table) const {
   return context_.kernel.registration_ps(table.page_count());
 }
 
-std::int64_t PinnedPeerMr::register_mr(std::size_t buffer, std::int64_t at_ps) {
+std::int64_t PinnedPeerMr::register_mr(std::size_t buffer, int peer, std::int64_t at_ps) {
   PageTable &table = *context_.tables[buffer];
-  const std::int64_t end_ps = charge_registration(
-      context_.kernel, table, StepActor::nic(mrs_[buffer].peer), at_ps, registration_ps(table));
+  const std::int64_t end_ps = charge_registration(context_.kernel, table, StepActor::nic(peer),
+                                                  at_ps, registration_ps(table));
   context_.kernel.stats().pages_pinned += table.page_count();
   table.pin_all(); // once for the table: pinning touches no page's state
   return end_ps;
 }
 
-void PinnedPeerMr::recover(std::size_t buffer) {
-  Mr &mr = mrs_[buffer];
+void PinnedPeerMr::recover(std::size_t buffer, int peer) {
+  Mr &mr = mrs_[{buffer, peer}];
   if (mr.state != Mr::Revoked)
     return;
   if (mr.gpu_side_busy) {
@@ -63,13 +74,13 @@ void PinnedPeerMr::recover(std::size_t buffer) {
   OsKernel &kernel = context_.kernel;
   const std::int64_t start = now_ps(), recovered = start + kernel.costs().qp_recover.ps;
   kernel.record(TimeKind::Setup, start, recovered);
-  const std::int64_t registered = register_mr(buffer, recovered);
+  const std::int64_t registered = register_mr(buffer, peer, recovered);
   ++kernel.stats().reregistrations;
-  kernel.call_at(registered, [this, buffer] {
-    Mr &m = mrs_[buffer];
+  kernel.call_at(registered, [this, buffer, peer] {
+    Mr &m = mrs_[{buffer, peer}];
     m.state = Mr::Registered;
     m.recovery_wanted = false;
-    restored(buffer);
+    restored(buffer, peer);
   });
 }
 

@@ -4,19 +4,20 @@
 
 namespace pciesim {
 
-void RevocationLog::record(std::size_t buffer, std::int64_t gone_ps,
+void RevocationLog::record(std::size_t buffer, int peer, std::int64_t gone_ps,
                            std::vector<std::uint64_t> pages) {
-  entries_.push_back(Entry{buffer, gone_ps, std::move(pages)});
+  entries_.push_back(Entry{buffer, peer, gone_ps, std::move(pages)});
 }
 
-bool RevocationLog::overlapped(std::size_t buffer, std::uint64_t page_bytes, std::uint64_t offset,
-                               std::uint64_t bytes, std::int64_t dma_start_ps) const {
+bool RevocationLog::overlapped(std::size_t buffer, int peer, std::uint64_t page_bytes,
+                               std::uint64_t offset, std::uint64_t bytes,
+                               std::int64_t dma_start_ps) const {
   const std::uint64_t first = offset / page_bytes, last = (offset + bytes - 1) / page_bytes;
   const std::int64_t now = now_ps();
   for (const Entry &e : entries_) {
     // An access that ended before the mapping went succeeded; one that started after it went
     // through the mapping made since.
-    if (e.buffer != buffer || e.gone_ps <= dma_start_ps || e.gone_ps > now)
+    if (e.buffer != buffer || e.peer != peer || e.gone_ps <= dma_start_ps || e.gone_ps > now)
       continue;
     if (e.pages.empty())
       return true;
@@ -32,10 +33,10 @@ bool RevocablePeerMapping::make_reachable(const PhaseConfig &phase,
   if (!phase.actor_is_peer) // the owner's and the CPU's accesses: managed memory faults
     return MechanismPolicy::make_reachable(phase, pages, std::move(again));
   const std::size_t buffer = static_cast<std::size_t>(phase.buffer);
-  if (peer_mapped(buffer))
+  if (peer_mapped(buffer, phase.actor))
     return true;
-  waiting_[buffer].add(std::move(again));
-  restore(buffer);
+  waiting_[{buffer, phase.actor}].add(std::move(again));
+  restore(buffer, phase.actor);
   return false;
 }
 
@@ -65,19 +66,18 @@ std::vector<std::uint64_t> device_pages(PageTable &table, bool movable_only) {
 } // namespace
 
 std::int64_t drop_peer_mapping(MechanismContext &context, RevocationLog &log, std::size_t buffer,
-                               int peer) {
+                               int peer, std::int64_t at_ps) {
   OsKernel &kernel = context.kernel;
   const BufferConfig &b = context.workload.buffers[buffer];
   PageTable &table = *context.tables[buffer];
   ++kernel.stats().revocations;
-  const std::int64_t start = now_ps();
-  const std::int64_t gone = start + kernel.costs().notifier_invalidate.ps;
-  kernel.record(TimeKind::Invalidation, start, gone);
+  const std::int64_t gone = at_ps + kernel.costs().notifier_invalidate.ps;
+  kernel.record(TimeKind::Invalidation, at_ps, gone);
   if (context.zap_peer) {
     context.zap_peer(peer, b.device_address, b.bytes);
     context.zap_peer(peer, b.ram_address, b.bytes);
   }
-  log.record(buffer, gone);
+  log.record(buffer, peer, gone);
   const bool on_device = table.page(0).home == PageHome::Device;
   if (!context.unmap_translated(peer, static_cast<int>(buffer), on_device))
     return gone;
@@ -114,9 +114,9 @@ void revoke_by_migration(MechanismContext &context, RevocationLog &log, std::siz
       return;
     }
     OsKernel &kernel = context.kernel;
-    driver.nic_mappings_gone = [&kernel, &log, buffer, still](int, std::int64_t gone_ps) {
+    driver.nic_mappings_gone = [&kernel, &log, buffer, still](int nic, std::int64_t gone_ps) {
       ++kernel.stats().revocations;
-      log.record(buffer, gone_ps, still);
+      log.record(buffer, nic, gone_ps, still);
     };
     driver.migrate(still, PageHome::SystemRam, done);
     driver.nic_mappings_gone = nullptr;
@@ -129,7 +129,8 @@ bool peer_access_revoked(const MechanismContext &context, const RevocationLog &l
   if (!phase.actor_is_peer)
     return false;
   const std::size_t b = static_cast<std::size_t>(phase.buffer);
-  return log.overlapped(b, context.tables[b]->page_bytes(), offset, bytes, dma_start_ps);
+  return log.overlapped(b, phase.actor, context.tables[b]->page_bytes(), offset, bytes,
+                        dma_start_ps);
 }
 
 } // namespace pciesim

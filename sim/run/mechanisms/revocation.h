@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "sim/run/mechanisms/mechanism.h"
@@ -16,17 +17,20 @@ namespace pciesim {
 
 class RevocationLog {
 public:
-  // The peer mappings of `pages` (ascending; empty: every page) of `buffer` are gone at
+  // `peer`'s mappings of `pages` (ascending; empty: every page) of `buffer` are gone at
   // `gone_ps`.
-  void record(std::size_t buffer, std::int64_t gone_ps, std::vector<std::uint64_t> pages = {});
-  // Whether a peer access to [offset, offset + bytes) of `buffer` (pages of `page_bytes`) whose
-  // DMA ran from `dma_start_ps` until now was running when one of its pages' mappings went.
-  bool overlapped(std::size_t buffer, std::uint64_t page_bytes, std::uint64_t offset,
+  void record(std::size_t buffer, int peer, std::int64_t gone_ps,
+              std::vector<std::uint64_t> pages = {});
+  // Whether `peer`'s access to [offset, offset + bytes) of `buffer` (pages of `page_bytes`)
+  // whose DMA ran from `dma_start_ps` until now was running when one of its pages' mappings
+  // went.
+  bool overlapped(std::size_t buffer, int peer, std::uint64_t page_bytes, std::uint64_t offset,
                   std::uint64_t bytes, std::int64_t dma_start_ps) const;
 
 private:
   struct Entry {
     std::size_t buffer;
+    int peer;
     std::int64_t gone_ps;
     std::vector<std::uint64_t> pages;
   };
@@ -45,9 +49,10 @@ private:
   std::vector<Done> waiting_;
 };
 
-// A mechanism whose peer mapping of a buffer the GPU side can revoke and the NIC then restores
-// (the DMA-API MR by recovery and re-registration, a dynamic DMA-BUF import by a re-fault):
-// peer accesses wait while it is down, and those its revocation interrupted go again.
+// A mechanism whose peer mappings of a buffer (one a NIC) the GPU side can revoke and each NIC
+// then restores (the DMA-API MR by recovery and re-registration, a dynamic DMA-BUF import by a
+// re-fault): a NIC's accesses wait while its mapping is down, and those its revocation
+// interrupted go again.
 class RevocablePeerMapping : public MechanismPolicy {
 public:
   using MechanismPolicy::MechanismPolicy;
@@ -57,28 +62,31 @@ public:
                       std::int64_t dma_start_ps) override;
 
 protected:
-  // Whether peers may use `buffer`'s mapping now.
-  virtual bool peer_mapped(std::size_t buffer) const = 0;
-  // A peer asked for the mapping while it is down: start restoring it (once).
-  virtual void restore(std::size_t buffer) = 0;
-  // The mapping is back: the waiting accesses go on.
-  void restored(std::size_t buffer) { waiting_[buffer].release(now_ps()); }
-  bool someone_waits(std::size_t buffer) const {
-    auto it = waiting_.find(buffer);
+  // A buffer's mapping for one peer (NIC).
+  using PeerKey = std::pair<std::size_t, int>; // buffer, peer
+
+  // Whether `peer` may use its mapping of `buffer` now.
+  virtual bool peer_mapped(std::size_t buffer, int peer) const = 0;
+  // A peer asked for its mapping while it is down: start restoring it (once).
+  virtual void restore(std::size_t buffer, int peer) = 0;
+  // The mapping is back: that peer's waiting accesses go on.
+  void restored(std::size_t buffer, int peer) { waiting_[{buffer, peer}].release(now_ps()); }
+  bool someone_waits(std::size_t buffer, int peer) const {
+    auto it = waiting_.find({buffer, peer});
     return it != waiting_.end() && !it->second.empty();
   }
   RevocationLog log_;
 
 private:
-  std::map<std::size_t, Waiters> waiting_;
+  std::map<PeerKey, Waiters> waiting_;
 };
 
-// A NIC driver drops its mapping of the whole of `buffer` for `peer`, from now: one MTT zap
+// A NIC driver drops its mapping of the whole of `buffer` for `peer`, from `at_ps`: one MTT zap
 // (notifier_invalidate), the peer's cached translations dropped, `log` told when the mapping
 // went, then one dma_unmap of every page (through the IOMMU where it translates). Counts a
 // revocation; returns when the unmap returns.
 std::int64_t drop_peer_mapping(MechanismContext &context, RevocationLog &log, std::size_t buffer,
-                               int peer);
+                               int peer, std::int64_t at_ps);
 
 // The exporter (or driver) moves `buffer`'s device pages to system RAM with the owner's copy
 // engine, from now on; done(at_ps) when the last byte is in.

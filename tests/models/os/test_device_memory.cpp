@@ -68,8 +68,7 @@ nlohmann::json run(const Bench &bench) {
       };
     };
     if (bench.nic_maps_other) {
-      other_driver.add_nic(0);
-      other.page(0).nic_mapped = other.page(0).nic_peer = true;
+      other.page(0).nic_mapped_by = other.page(0).nic_peer_by = other_driver.add_nic(0);
     }
     if (bench.other_pages > 0) {
       if (bench.other_pinned)

@@ -39,8 +39,7 @@ nlohmann::json run_migration(bool nic_maps_page_1) {
     };
     HmmDriver hmm(kernel, table, kDeviceBase, kRamBase, hooks);
     if (nic_maps_page_1) {
-      hmm.add_nic(0);
-      table.page(1).nic_mapped = true;
+      table.page(1).nic_mapped_by = hmm.add_nic(0);
     }
     std::int64_t done_ps = -1;
     AtStart kick("kick", [&] {
@@ -59,7 +58,7 @@ nlohmann::json run_migration(bool nic_maps_page_1) {
       j["pages"].push_back({{"in_ram", s.home == PageHome::SystemRam},
                             {"cpu_mapped", s.cpu_mapped},
                             {"gpu_mapped", s.gpu_mapped},
-                            {"nic_mapped", s.nic_mapped},
+                            {"nic_mapped", s.nic_mapped_by != 0},
                             {"migrating", s.migrating},
                             {"address", hmm.address_of(p)}});
     }

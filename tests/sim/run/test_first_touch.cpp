@@ -41,12 +41,9 @@ nlohmann::json scenario(bool populated, const std::string &mechanism, const std:
 }
 
 nlohmann::json run(const nlohmann::json &s) {
-  std::string dir = make_temp_dir("touch");
-  std::ofstream(dir + "/s.json") << s.dump(2);
-  CommandResult r = run_pciesim("run " + dir + "/s.json --quiet --out " + dir + "/out");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  nlohmann::json results = nlohmann::json::parse(read_file(dir + "/out/results.json"));
-  return results["mechanisms"][0];
+  const ScenarioRun r = run_scenario_file(s, "touch");
+  EXPECT_EQ(r.command.exit_code, 0) << r.command.err;
+  return r.results["mechanisms"][0];
 }
 
 double phase_ns(const nlohmann::json &m) {
