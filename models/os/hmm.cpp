@@ -337,7 +337,7 @@ void HmmDriver::resolve_nic(int nic, FaultQueue::Request request, std::uint64_t 
     const std::uint64_t faulted_in =
         table_.populate(request.pages); // hmm_range_fault faults them in
     const std::int64_t walked = start + pages * kernel_.costs().hmm_range_fault_page.ps +
-                                kernel_.first_touch_ps(faulted_in);
+                                kernel_.first_touch_ps(faulted_in, table_.page_bytes());
     if (faulted_in == 0)
       kernel_.record(TimeKind::FaultHandling, start, walked, StepActor::nic(nic), "hmm_range_fault",
                      {{"pages", pages}});

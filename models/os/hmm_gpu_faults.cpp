@@ -151,7 +151,7 @@ void HmmDriver::map_remote(std::vector<std::uint64_t> pages, Done done) {
   const std::int64_t n = static_cast<std::int64_t>(pages.size());
   const std::uint64_t faulted_in = table_.populate(pages); // hmm_range_fault faults them in
   const std::int64_t mapped = start + n * (c.hmm_range_fault_page.ps + c.dma_map_page.ps) +
-                              kernel_.first_touch_ps(faulted_in);
+                              kernel_.first_touch_ps(faulted_in, table_.page_bytes());
   kernel_.record(TimeKind::FaultHandling, start, mapped, driver(), "map remote", {{"pages", n}});
   kernel_.call_at(mapped, [this, pages = std::move(pages), done = std::move(done)] {
     for (std::uint64_t page : pages)

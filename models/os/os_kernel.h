@@ -8,6 +8,7 @@
 // run's trace); without one that costs a pointer test.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -45,6 +46,7 @@ struct OsCosts {
   int migrate_to_ram_pages = 1;           // pages one migrate_to_ram moves (nouveau, UVM: 1)
   Duration register_mr{16000000};         // MR registration: fixed part per region
   Duration register_page{140000};         // ... and per resident page: pin + DMA map + MTT
+  Duration register_page_huge{54000};     // ... per 4 KiB of memory in 2 MiB pages
   Duration first_touch_page{310000};      // populating a page never touched: allocate + zero
   Duration gpu_pin{68500000};             // GPU driver pinning device memory: fixed part
   Duration gpu_pin_page{197000};          // ... and per 64 KiB GPU page (nvidia_p2p_get_pages)
@@ -144,15 +146,25 @@ public:
   OsKernel(sc_core::sc_module_name name, const OsCosts &costs, SimContext &context);
 
   const OsCosts &costs() const { return costs_; }
-  // A memory registration of `pages` resident pages: its fixed part and its per-page part.
-  std::int64_t registration_ps(std::uint64_t pages) const {
-    return costs_.register_mr.ps + static_cast<std::int64_t>(pages) * costs_.register_page.ps;
+  // A memory registration of `pages` resident pages of `page_bytes`: its fixed part and its
+  // per-page part. pin_user_pages hands back every 4 KiB subpage of a huge page, but its folio
+  // pin, DMA segment and MTT entry come once per huge page: memory in 2 MiB pages costs
+  // register_page_huge per 4 KiB, not register_page per huge page.
+  std::int64_t registration_ps(std::uint64_t pages, std::uint64_t page_bytes = kBasePage) const {
+    const std::int64_t per_page =
+        page_bytes <= kBasePage
+            ? costs_.register_page.ps
+            : static_cast<std::int64_t>(page_bytes / kBasePage) * costs_.register_page_huge.ps;
+    return costs_.register_mr.ps + static_cast<std::int64_t>(pages) * per_page;
   }
-  // Populating `pages` pages never touched (an anonymous fault's allocation and zeroing,
-  // whoever faults them in: pin_user_pages, hmm_range_fault, a CPU's first store).
-  std::int64_t first_touch_ps(std::uint64_t pages) const {
-    return static_cast<std::int64_t>(pages) * costs_.first_touch_page.ps;
+  // Populating `pages` pages of `page_bytes` never touched (an anonymous fault's allocation and
+  // zeroing, whoever faults them in: pin_user_pages, hmm_range_fault, a CPU's first store):
+  // zeroing goes by the byte, so a huge page costs its 4 KiB pages' worth.
+  std::int64_t first_touch_ps(std::uint64_t pages, std::uint64_t page_bytes) const {
+    return static_cast<std::int64_t>(pages * std::max<std::uint64_t>(1, page_bytes / kBasePage)) *
+           costs_.first_touch_page.ps;
   }
+  static constexpr std::uint64_t kBasePage = 4096;
   // A registration of `bytes` of GPU memory the GPU driver pins itself (a peer-memory client:
   // nvidia-peermem's nvidia_p2p_get_pages), in 64 KiB GPU pages, each also DMA-mapped.
   std::int64_t gpu_memory_registration_ps(std::uint64_t bytes) const {

@@ -288,7 +288,8 @@ void WorkloadRunner::access(std::size_t r, std::size_t s) {
       static_cast<double>(slot.bytes) * 1e12 / kernel_.costs().cpu_copy_bandwidth.bytes_per_second);
   const std::int64_t touch_ps =
       static_cast<std::int64_t>(slot.first_touched) * kernel_.costs().cpu_fault.ps +
-      kernel_.first_touch_ps(slot.first_touched);
+      kernel_.first_touch_ps(slot.first_touched,
+                             tables_[static_cast<std::size_t>(p.buffer)]->page_bytes());
   auto cpu = [this, r, s, cpu_ps, touch_ps, touched = slot.first_touched](std::int64_t at) {
     if (touch_ps > 0) {
       kernel_.record(TimeKind::FaultHandling, at, at + touch_ps, StepActor::kernel(), "first touch",

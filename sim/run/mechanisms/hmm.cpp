@@ -106,8 +106,9 @@ private:
   void pin_and_register(std::size_t buffer, int peer, std::int64_t at_ps, const Done &done) {
     OsKernel &kernel = context_.kernel;
     PageTable &table = *context_.tables[buffer];
-    const std::int64_t end_ps = charge_registration(kernel, table, StepActor::nic(peer), at_ps,
-                                                    kernel.registration_ps(table.page_count()));
+    const std::int64_t end_ps =
+        charge_registration(kernel, table, StepActor::nic(peer), at_ps,
+                            kernel.registration_ps(table.page_count(), table.page_bytes()));
     HmmDriver &driver = *context_.drivers[buffer];
     const std::uint16_t nic = driver.add_nic(peer);
     for (std::uint64_t i = 0; i < table.page_count(); ++i) {

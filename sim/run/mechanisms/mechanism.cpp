@@ -8,7 +8,8 @@ namespace pciesim {
 std::int64_t charge_registration(OsKernel &kernel, PageTable &table, StepActor actor,
                                  std::int64_t at_ps, std::int64_t registration_ps) {
   const std::uint64_t faulted_in = table.populate_all();
-  const std::int64_t end_ps = at_ps + kernel.first_touch_ps(faulted_in) + registration_ps;
+  const std::int64_t end_ps =
+      at_ps + kernel.first_touch_ps(faulted_in, table.page_bytes()) + registration_ps;
   const auto pages = static_cast<std::int64_t>(table.page_count());
   if (faulted_in == 0)
     kernel.record(TimeKind::Setup, at_ps, end_ps, actor, "reg_mr", {{"pages", pages}});

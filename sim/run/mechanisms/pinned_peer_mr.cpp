@@ -50,7 +50,12 @@ bool PinnedPeerMr::peer_mapped(std::size_t buffer, int peer) const {
 }
 
 std::int64_t PinnedPeerMr::registration_ps(const PageTable &table) const {
-  return context_.kernel.registration_ps(table.page_count());
+  // p2pdma's BAR pages are 4 KiB pages whatever the buffer's page size (the provider's
+  // ZONE_DEVICE pages, mapped one by one); a buffer an eviction moved to RAM is host memory.
+  if (table.page(0).home == PageHome::Device)
+    return context_.kernel.registration_ps(table.page_count() * table.page_bytes() /
+                                           OsKernel::kBasePage);
+  return context_.kernel.registration_ps(table.page_count(), table.page_bytes());
 }
 
 std::int64_t PinnedPeerMr::register_mr(std::size_t buffer, int peer, std::int64_t at_ps) {
