@@ -154,8 +154,12 @@ void HmmDriver::move_pages(const std::vector<std::uint64_t> &pages, PageHome to,
     leaving_device += to == PageHome::SystemRam && table_.page(page).home == PageHome::Device;
     // A page never touched has no data to copy: the device page is zero-filled where it is
     // (migrate_vma hands the driver an empty source, UVM populates on the GPU).
-    if (to == PageHome::Device && !table_.populate(page))
-      ram_addresses.push_back(address_of(page));
+    if (to == PageHome::Device) {
+      if (table_.populate(page))
+        ++pages_zero_filled_;
+      else
+        ram_addresses.push_back(address_of(page));
+    }
     if (!table_.move(page, to))
       throw std::logic_error("page move found no free frame");
     if (to == PageHome::SystemRam)

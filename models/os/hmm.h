@@ -66,6 +66,10 @@ public:
   // own per-unit path (OsCosts::eviction_path).
   void evict(std::vector<std::uint64_t> pages, Done done);
 
+  // Pages moved to the device that held no data (never touched): zero-filled there, nothing
+  // copied over PCIe.
+  std::uint64_t pages_zero_filled() const { return pages_zero_filled_; }
+
   // Where a page is now, as a bus address.
   std::uint64_t address_of(std::uint64_t page) const;
 
@@ -166,6 +170,7 @@ private:
   HmmHooks hooks_;
   DeviceMemory *memory_ = nullptr;
   int memory_buffer_ = -1;
+  std::uint64_t pages_zero_filled_ = 0;
   struct NicMirror {
     int subscription = -1; // its interval notifier
     std::uint16_t bit = 0; // its bit in the pages' NIC masks

@@ -497,17 +497,20 @@ std::vector<std::string> WorkloadRunner::violations() const {
   for (std::size_t b = 0; b < tables_.size(); ++b)
     for (const std::string &line : tables_[b]->check())
       out.push_back("buffer " + workload_.buffers[b].id + ": " + line);
-  const std::uint64_t pages_migrated = kernel_.stats().pages_migrated();
+  std::uint64_t pages_copied = kernel_.stats().pages_migrated();
+  for (const std::unique_ptr<HmmDriver> &driver : drivers_)
+    pages_copied -= driver->pages_zero_filled();
   if (result_.bytes_migrated != 0 && result_.status == "ok") {
-    // Every migrated page crossed PCIe once, whole (pages of different buffers may differ
-    // in size, so the check is per buffer only when all agree).
+    // Every migrated page crossed PCIe once, whole, but those a first touch zero-filled on the
+    // device (pages of different buffers may differ in size, so the check is per buffer only
+    // when all agree).
     std::uint64_t page = workload_.buffers.front().page_bytes;
     bool uniform = true;
     for (const BufferConfig &b : workload_.buffers)
       uniform = uniform && b.page_bytes == page;
-    if (uniform && result_.bytes_migrated != pages_migrated * page)
-      out.push_back(fmt::format("{} bytes migrated for {} pages of {} bytes",
-                                result_.bytes_migrated, pages_migrated, page));
+    if (uniform && result_.bytes_migrated != pages_copied * page)
+      out.push_back(fmt::format("{} bytes migrated for {} pages copied of {} bytes",
+                                result_.bytes_migrated, pages_copied, page));
   }
   return out;
 }
