@@ -1,5 +1,6 @@
 #include "tests/support/sim_harness.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -146,6 +147,19 @@ CommandResult run_command(const std::string &command_line) {
 
 CommandResult run_pciesim(const std::string &arguments) {
   return run_command(std::string(PCIESIM_BINARY) + " " + arguments);
+}
+
+nlohmann::json shared_switch_with_nics(int nics) {
+  nlohmann::json t = nlohmann::json::parse(read_repo_file("topologies/gpu-nic-shared-switch.json"));
+  t["components"][2]["params"]["downstream_ports"] = std::max(nics + 1, 4);
+  for (int k = 1; k < nics; ++k) {
+    nlohmann::json nic = t["components"][4];
+    nic["id"] = "nic" + std::to_string(k);
+    t["components"].push_back(nic);
+    t["links"].push_back({{"between", {"sw0.dp" + std::to_string(k + 1), nic["id"]}},
+                          {"params", {{"gen", 4}, {"width", 16}}}});
+  }
+  return t;
 }
 
 ScenarioRun run_scenario_file(const nlohmann::json &scenario, const std::string &prefix) {

@@ -30,6 +30,10 @@ std::string read_file(const std::string &path);
 // test process exits.
 std::string make_temp_dir(const std::string &prefix);
 
+// topologies/gpu-nic-shared-switch.json with `nics` NICs on its switch, nic0 .. nic{nics-1}
+// (at least one).
+nlohmann::json shared_switch_with_nics(int nics);
+
 // Runs the pciesim binary with arguments; captures stdout and stderr and the exit code.
 struct CommandResult {
   int exit_code = -1;

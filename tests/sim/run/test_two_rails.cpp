@@ -15,20 +15,6 @@ namespace two_rails {
 constexpr double kFirstTouchNs = 310; // first_touch_page default
 constexpr std::uint64_t kPages = 4 * (1 << 20) / 4096;
 
-// gpu-nic-shared-switch with a second NIC on the switch: `nics` NICs, nic0 .. nic{nics-1}.
-nlohmann::json topology(int nics) {
-  nlohmann::json t = nlohmann::json::parse(read_repo_file("topologies/gpu-nic-shared-switch.json"));
-  t["components"][2]["params"]["downstream_ports"] = nics + 1;
-  for (int k = 1; k < nics; ++k) {
-    nlohmann::json nic = t["components"][4];
-    nic["id"] = "nic" + std::to_string(k);
-    t["components"].push_back(nic);
-    t["links"].push_back({{"between", {"sw0.dp" + std::to_string(k + 1), nic["id"]}},
-                          {"params", {{"gen", 4}, {"width", 16}}}});
-  }
-  return t;
-}
-
 nlohmann::json phase(const std::string &id, const std::string &actor, const std::string &op) {
   return {{"id", id}, {"actor", actor}, {"op", op}, {"buffer", "data"}};
 }
@@ -49,7 +35,9 @@ nlohmann::json scenario(int nics, const std::string &mechanism, nlohmann::json b
       {"mechanisms", {mechanism}}, {"buffers", {buffer}}, {"phases", phases}};
   if (!nic_mr.empty())
     workload["nic_mr"] = nic_mr;
-  return {{"name", "two-rails"}, {"topology", topology(std::max(nics, 2))}, {"workload", workload}};
+  return {{"name", "two-rails"},
+          {"topology", shared_switch_with_nics(std::max(nics, 2))},
+          {"workload", workload}};
 }
 
 nlohmann::json run(const nlohmann::json &s) {
