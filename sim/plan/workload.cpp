@@ -344,8 +344,9 @@ WorkloadConfig load_workload(const Node &n, const TopologyConfig &t, const Hiera
     if (std::find(peers.begin(), peers.end(), pc.actor) != peers.end())
       continue;
     if (peers.size() == static_cast<std::size_t>(kMaxNicsPerBuffer))
-      phases.at(i).at("actor").fail(fmt::format("a NIC more than {} reaching buffer \"{}\"",
-                                                kMaxNicsPerBuffer,
+      phases.at(i).at("actor").fail(fmt::format("\"{}\", NIC number {} on buffer \"{}\"",
+                                                t.components[static_cast<std::size_t>(pc.actor)].id,
+                                                peers.size() + 1,
                                                 w.buffers[static_cast<std::size_t>(pc.buffer)].id),
                                     fmt::format("at most {} NICs a buffer", kMaxNicsPerBuffer));
     peers.push_back(pc.actor);
