@@ -303,9 +303,10 @@ void HmmDriver::serve_nic(int nic) {
 // One ODP fault: at most odp_fault_max bytes of the request's still-unmapped pages; the rest
 // is another fault after it.
 void HmmDriver::nic_fault_chunk(int nic, FaultQueue::Request request) {
+  const std::uint16_t bit = nics_.at(nic).bit;
   std::vector<std::uint64_t> missing;
   for (std::uint64_t page : request.pages)
-    if (!table_.page(page).nic_mapped(nics_.at(nic).bit))
+    if (!table_.page(page).nic_mapped(bit))
       missing.push_back(page);
   if (missing.empty()) {
     request.done(now_ps());

@@ -1,6 +1,5 @@
 #include "sim/run/mechanisms/dmabuf.h"
 
-#include <limits>
 #include <map>
 #include <vector>
 
@@ -36,10 +35,7 @@ public:
   // then move the buffer. A pinned importer forbids both: the buffer stays where it is, still
   // mapped.
   void revoke(std::size_t buffer, bool evict, Done done) override {
-    std::vector<int> peers;
-    for (auto it = imports_.lower_bound({buffer, std::numeric_limits<int>::min()});
-         it != imports_.end() && it->first.first == buffer; ++it)
-      peers.push_back(it->first.second);
+    const std::vector<int> peers = peers_of(imports_, buffer);
     OsKernel &kernel = context_.kernel;
     if (peers.empty() || !context_.workload.dmabuf_dynamic) {
       if (!peers.empty() && evict)

@@ -1,6 +1,5 @@
 #include "sim/run/mechanisms/pinned_peer_mr.h"
 
-#include <limits>
 #include <vector>
 
 namespace pciesim {
@@ -14,15 +13,14 @@ std::int64_t PinnedPeerMr::setup_buffer(std::size_t buffer, int peer, std::int64
 void PinnedPeerMr::revoke(std::size_t buffer, bool evict, Done done) {
   std::vector<int> revoked;
   std::int64_t released = now_ps();
-  for (auto it = mrs_.lower_bound({buffer, std::numeric_limits<int>::min()});
-       it != mrs_.end() && it->first.first == buffer; ++it) {
-    Mr &mr = it->second;
+  for (int peer : peers_of(mrs_, buffer)) {
+    Mr &mr = mrs_[{buffer, peer}];
     if (mr.state != Mr::Registered)
       continue;
-    released = drop_peer_mapping(context_, log_, buffer, it->first.second, released);
+    released = drop_peer_mapping(context_, log_, buffer, peer, released);
     mr.state = Mr::Revoked;
     mr.gpu_side_busy = true;
-    revoked.push_back(it->first.second);
+    revoked.push_back(peer);
   }
   if (revoked.empty()) {
     done(now_ps());

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <utility>
 #include <vector>
@@ -64,6 +65,15 @@ public:
 protected:
   // A buffer's mapping for one peer (NIC).
   using PeerKey = std::pair<std::size_t, int>; // buffer, peer
+  // The peers that have a mapping of `buffer` in `by_peer`, in ascending order.
+  template <typename Mapping>
+  static std::vector<int> peers_of(const std::map<PeerKey, Mapping> &by_peer, std::size_t buffer) {
+    std::vector<int> peers;
+    for (auto it = by_peer.lower_bound({buffer, std::numeric_limits<int>::min()});
+         it != by_peer.end() && it->first.first == buffer; ++it)
+      peers.push_back(it->first.second);
+    return peers;
+  }
 
   // Whether `peer` may use its mapping of `buffer` now.
   virtual bool peer_mapped(std::size_t buffer, int peer) const = 0;
