@@ -74,6 +74,18 @@ std::vector<std::uint64_t> PhaseConfig::access_offsets() const {
 
 namespace {
 
+// Without `access_size`, accesses of up to 64 KiB: the largest size that divides the range, in
+// whole 4 KiB pages where the range is, so that every access is whole and the last ends where
+// the range does (509 pages are accessed a page at a time, not in 64 KiB accesses whose last
+// would run past the buffer).
+std::uint64_t default_access_bytes(std::uint64_t range_bytes) {
+  const std::uint64_t unit = range_bytes % 4096 == 0 ? 4096 : 1;
+  std::uint64_t access = std::min<std::uint64_t>(range_bytes, 64 << 10) / unit * unit;
+  while (range_bytes % access != 0)
+    access -= unit;
+  return access;
+}
+
 // The types that may play `actor` in a workload, e.g. "gpu" or "gpu or rdma_nic".
 std::string actor_types(bool peer_initiators) {
   return peer_initiators ? component_types_that([](const ComponentType &type) {
@@ -205,7 +217,7 @@ PhaseConfig load_phase(const Node &n, const TopologyConfig &t,
                           format_bytes(Bytes{p.offset})),
               fmt::format("a non-empty range inside the {} buffer", format_bytes(Bytes{b.bytes})));
   }
-  p.access_bytes = std::min<std::uint64_t>(p.bytes, 64 << 10);
+  p.access_bytes = default_access_bytes(p.bytes);
   if (auto a = n.get("access_size")) {
     p.access_bytes = a->as_bytes().count;
     if (p.access_bytes == 0 || p.access_bytes > p.bytes || p.bytes % p.access_bytes != 0)

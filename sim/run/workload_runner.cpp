@@ -1,6 +1,7 @@
 #include "sim/run/workload_runner.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -123,7 +124,11 @@ const PhaseConfig &WorkloadRunner::phase_of(const Run &run) const {
 
 std::vector<std::uint64_t> WorkloadRunner::pages_of(int buffer, std::uint64_t offset,
                                                     std::uint64_t bytes) const {
-  std::uint64_t page_bytes = workload_.buffers[static_cast<std::size_t>(buffer)].page_bytes;
+  const BufferConfig &b = workload_.buffers[static_cast<std::size_t>(buffer)];
+  const std::uint64_t page_bytes = b.page_bytes;
+  // Loading keeps every access inside its buffer; past it, the page table has no state.
+  if (bytes == 0 || offset + bytes > b.bytes)
+    throw std::logic_error("an access runs past its buffer");
   std::vector<std::uint64_t> pages;
   for (std::uint64_t p = offset / page_bytes; p <= (offset + bytes - 1) / page_bytes; ++p)
     pages.push_back(p);

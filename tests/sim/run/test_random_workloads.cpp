@@ -108,5 +108,32 @@ TEST(RandomWorkloads, EveryMechanismEndsCleanlyAndTheSameTwice) {
   }
 }
 
+// A range that is not a multiple of 64 KiB, without an access size: the accesses divide it
+// (509 pages from the third: one page each), so none runs past the buffer. Before, the last
+// 64 KiB access did, into page state that does not exist (random workload over the shipped
+// topologies, an invariant failure or a crash).
+TEST(RandomWorkloads, ARangeNotAMultipleOf64KiBIsAccessedWhole) {
+  const nlohmann::json scenario = {
+      {"name", "range-not-a-multiple"},
+      {"topology", shared_switch_with_nics(1)},
+      {"workload",
+       {{"mechanisms", {"hmm_migrate"}},
+        {"buffers", {{{"id", "b"}, {"gpu", "gpu0"}, {"size", "2 MiB"}, {"placement", "device"}}}},
+        {"phases",
+         {{{"id", "store"},
+           {"actor", "cpu"},
+           {"op", "write"},
+           {"buffer", "b"},
+           {"offset", "8 KiB"},
+           {"size", std::to_string(509 * 4096) + " B"}}}}}}};
+  const ScenarioRun run = run_scenario_file(scenario, "range-not-a-multiple");
+  ASSERT_EQ(run.command.exit_code, 0) << run.command.err;
+  EXPECT_EQ(run.results["workload"]["phases"][0]["access_size"], "4 KiB");
+  const nlohmann::json &m = run.results["mechanisms"][0];
+  EXPECT_EQ(m["status"], "ok") << m["reason"];
+  EXPECT_EQ(m["pages_to_ram"], 509); // the range's pages, not the two before it nor the last
+  EXPECT_EQ(m["bytes_accessed"], 509 * 4096);
+}
+
 } // namespace random_workloads
 } // namespace pciesim::test
