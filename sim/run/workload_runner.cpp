@@ -256,7 +256,11 @@ void WorkloadRunner::prepare(std::size_t r, std::size_t s) {
   const std::size_t b = static_cast<std::size_t>(p.buffer);
   PageTable &table = *tables_[b];
   std::vector<std::uint64_t> pages = pages_of(p.buffer, slot.offset, slot.bytes);
-  if (!policy_->make_reachable(p, pages, [this, r, s](std::int64_t) { prepare(r, s); }))
+  if (!slot.faulting)
+    slot.pages_left = pages;
+  slot.faulting =
+      !policy_->make_reachable(p, slot.pages_left, [this, r, s](std::int64_t) { prepare(r, s); });
+  if (slot.faulting)
     return;
   // The CPU's first store to a page never touched faults it in: an exception, then the
   // page's allocation and zeroing.

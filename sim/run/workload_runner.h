@@ -81,6 +81,10 @@ private:
     std::vector<Segment> segments;
     std::size_t next_segment = 0;
     std::uint64_t first_touched = 0; // CPU: pages of this access it faulted in
+    // The CPU and the owning GPU: the pages of this access not yet reached, while a fault for
+    // them is under way (a page reached stays reached for the access: see make_reachable).
+    std::vector<std::uint64_t> pages_left;
+    bool faulting = false;
     bool busy = false;
   };
   struct PhaseState {

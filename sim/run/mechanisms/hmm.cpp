@@ -38,7 +38,7 @@ public:
   // HMM manages every buffer.
   bool managed(const BufferConfig &) const override { return true; }
 
-  bool make_reachable(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages,
+  bool make_reachable(const PhaseConfig &phase, std::vector<std::uint64_t> &pages,
                       Done again) override {
     if (!phase.actor_is_peer)
       return fault_in(phase, pages, std::move(again));

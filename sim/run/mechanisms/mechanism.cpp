@@ -19,7 +19,7 @@ std::int64_t charge_registration(OsKernel &kernel, PageTable &table, StepActor a
   return end_ps;
 }
 
-bool MechanismPolicy::fault_in(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages,
+bool MechanismPolicy::fault_in(const PhaseConfig &phase, std::vector<std::uint64_t> &pages,
                                Done again) {
   const std::size_t b = static_cast<std::size_t>(phase.buffer);
   const PageTable &table = *context_.tables[b];
@@ -33,6 +33,7 @@ bool MechanismPolicy::fault_in(const PhaseConfig &phase, const std::vector<std::
   }
   if (missing.empty())
     return true;
+  pages = missing; // what the actor has yet to reach, once the fault has run
   HmmDriver &driver = *context_.drivers[b];
   if (phase.actor < 0)
     driver.cpu_fault(missing, std::move(again));

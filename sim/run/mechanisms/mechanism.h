@@ -101,9 +101,13 @@ public:
 
   // Makes `pages` of the phase's buffer reachable by its actor. True when they already are
   // (the access goes ahead now); false when the policy started work (faults, migrations)
-  // that calls `again` once it ended. By default only the owner's and the CPU's accesses to
-  // a managed buffer fault.
-  virtual bool make_reachable(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages,
+  // that calls `again` once it ended, with `pages` cut to those the actor has yet to reach.
+  // By default only the owner's and the CPU's accesses to a managed buffer fault. They touch
+  // an access's pages one by one, so a page they reached stays reached for the access when
+  // another actor's fault takes it away before the rest come (a CPU store to it has happened):
+  // otherwise a CPU and a GPU that each need a range at once could take pages from each other
+  // forever. A NIC's message is all or nothing: a fault replays the whole of it.
+  virtual bool make_reachable(const PhaseConfig &phase, std::vector<std::uint64_t> &pages,
                               Done again) {
     if (phase.actor_is_peer ||
         !managed(context_.workload.buffers[static_cast<std::size_t>(phase.buffer)]))
@@ -128,7 +132,7 @@ protected:
   // The owning GPU or the CPU touches pages of a managed buffer: a GPU fault brings system
   // pages to the device (or maps them remotely), a CPU fault device pages to RAM. As
   // make_reachable.
-  bool fault_in(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages, Done again);
+  bool fault_in(const PhaseConfig &phase, std::vector<std::uint64_t> &pages, Done again);
 
   MechanismContext &context_;
 };

@@ -29,7 +29,7 @@ bool RevocationLog::overlapped(std::size_t buffer, int peer, std::uint64_t page_
 }
 
 bool RevocablePeerMapping::make_reachable(const PhaseConfig &phase,
-                                          const std::vector<std::uint64_t> &pages, Done again) {
+                                          std::vector<std::uint64_t> &pages, Done again) {
   if (!phase.actor_is_peer) // the owner's and the CPU's accesses: managed memory faults
     return MechanismPolicy::make_reachable(phase, pages, std::move(again));
   const std::size_t buffer = static_cast<std::size_t>(phase.buffer);

@@ -57,7 +57,7 @@ private:
 class RevocablePeerMapping : public MechanismPolicy {
 public:
   using MechanismPolicy::MechanismPolicy;
-  bool make_reachable(const PhaseConfig &phase, const std::vector<std::uint64_t> &pages,
+  bool make_reachable(const PhaseConfig &phase, std::vector<std::uint64_t> &pages,
                       Done again) override;
   bool access_revoked(const PhaseConfig &phase, std::uint64_t offset, std::uint64_t bytes,
                       std::int64_t dma_start_ps) override;

@@ -105,8 +105,9 @@ TEST(MechanismPolicies, OnlyHmmFaultsPagesInBeforeAnAccess) {
     SCOPED_TRACE(type.name);
     PolicyBench bench(2);
     bool faulted_in = false;
+    std::vector<std::uint64_t> pages = {0, 1};
     bool reachable =
-        type.make(bench.context)->make_reachable(cpu_reads, {0, 1}, [&faulted_in](std::int64_t) {
+        type.make(bench.context)->make_reachable(cpu_reads, pages, [&faulted_in](std::int64_t) {
           faulted_in = true;
         });
     bool hmm = type.id == Mechanism::HmmMigrate || type.id == Mechanism::HmmP2p;
@@ -120,7 +121,8 @@ TEST(MechanismPolicies, HmmLetsTheOwningGpuTouchItsDevicePagesDirectly) {
   PhaseConfig gpu_kernel;
   gpu_kernel.actor = 1;
   gpu_kernel.buffer = 0;
-  EXPECT_TRUE(bench.make(Mechanism::HmmMigrate)->make_reachable(gpu_kernel, {0, 1}, nullptr));
+  std::vector<std::uint64_t> pages = {0, 1};
+  EXPECT_TRUE(bench.make(Mechanism::HmmMigrate)->make_reachable(gpu_kernel, pages, nullptr));
 }
 
 // A revoked DMA-API MR (the free callback) lets no peer access through until the application
@@ -133,17 +135,18 @@ TEST(MechanismPolicies, ARevokedDmaApiMrHoldsPeerAccessesUntilRegisteredAgain) {
   nic.actor = 2;
   nic.actor_is_peer = true;
   nic.buffer = 0;
-  EXPECT_TRUE(policy->make_reachable(nic, {0}, nullptr)) << "registered: straight through";
+  std::vector<std::uint64_t> page0 = {0};
+  EXPECT_TRUE(policy->make_reachable(nic, page0, nullptr)) << "registered: straight through";
   bool gpu_side_done = false;
   policy->revoke(0, false, [&gpu_side_done](std::int64_t) { gpu_side_done = true; });
   EXPECT_EQ(bench.kernel.stats().revocations, 1u);
   bool released = false;
-  EXPECT_FALSE(policy->make_reachable(nic, {0}, [&released](std::int64_t) { released = true; }));
+  EXPECT_FALSE(policy->make_reachable(nic, page0, [&released](std::int64_t) { released = true; }));
   EXPECT_FALSE(released) << "the recovery ends later, in simulated time";
   PhaseConfig owner;
   owner.actor = 1;
   owner.buffer = 0;
-  EXPECT_TRUE(policy->make_reachable(owner, {0}, nullptr)) << "the GPU's own accesses go on";
+  EXPECT_TRUE(policy->make_reachable(owner, page0, nullptr)) << "the GPU's own accesses go on";
   // A second revocation of a dead MR does nothing more.
   policy->revoke(0, false, [](std::int64_t) {});
   EXPECT_EQ(bench.kernel.stats().revocations, 1u);

@@ -135,5 +135,32 @@ TEST(RandomWorkloads, ARangeNotAMultipleOf64KiBIsAccessedWhole) {
   EXPECT_EQ(m["bytes_accessed"], 509 * 4096);
 }
 
+// The CPU storing to a whole managed buffer while its GPU reads it, each access 16 pages: each
+// fault pulls pages the other's access needs. A page an access reached stays reached for it,
+// so both finish; before, each access waited for all its pages at once and the two took them
+// from each other until the simulated time ran out (random workload 1170).
+TEST(RandomWorkloads, ACpuAndAGpuThatNeedTheSamePagesBothFinish) {
+  const nlohmann::json scenario = {
+      {"name", "cpu-and-gpu-take-turns"},
+      {"topology", shared_switch_with_nics(1)},
+      {"workload",
+       {{"mechanisms", {"hmm_migrate", "hmm_p2p"}},
+        {"buffers", {{{"id", "b"}, {"gpu", "gpu0"}, {"size", "64 KiB"}, {"placement", "device"}}}},
+        {"phases",
+         {{{"id", "look"}, {"actor", "cpu"}, {"op", "read"}, {"buffer", "b"}, {"size", "16 KiB"}},
+          {{"id", "store"}, {"actor", "cpu"}, {"op", "write"}, {"buffer", "b"}},
+          {{"id", "compute"},
+           {"actor", "gpu0"},
+           {"op", "read"},
+           {"buffer", "b"},
+           {"with_previous", true}}}}}}};
+  const ScenarioRun run = run_scenario_file(scenario, "cpu-and-gpu-take-turns");
+  ASSERT_EQ(run.command.exit_code, 0) << run.command.err;
+  for (const nlohmann::json &m : run.results["mechanisms"]) {
+    EXPECT_EQ(m["status"], "ok") << m["id"] << ": " << m["reason"];
+    EXPECT_EQ(m["bytes_accessed"], (16 + 64 + 64) * 1024) << m["id"];
+  }
+}
+
 } // namespace random_workloads
 } // namespace pciesim::test
