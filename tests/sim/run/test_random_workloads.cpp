@@ -1,6 +1,7 @@
 // Seeded random workloads over a host with three NICs: every mechanism, buffers in device or
 // system memory, touched or not, in 4 KiB or 2 MiB pages, phases by the GPU, the CPU and any
-// NIC (several on one buffer), revocations mid-transfer, several iterations. Each run must end
+// NIC (several on one buffer), some from an offset, revocations mid-transfer, several
+// iterations. Each run must end
 // cleanly (every mechanism ok, so every end-of-run invariant held) and give the same bytes
 // twice. Seed 40 found the zero-filled pages the migration invariant once counted as copied.
 #include <string>
@@ -67,6 +68,10 @@ nlohmann::json random_workload(std::uint64_t seed, const nlohmann::json &topolog
                {"actor", draw.pick<std::string>({"nic0", "nic1", "nic2", "gpu0", "cpu"})},
                {"op", draw.chance(50) ? "read" : "write"},
                {"buffer", buffer}};
+      // A range from the second or third page to the end: not a multiple of 64 KiB.
+      const nlohmann::json &b = buffers[static_cast<std::size_t>(std::stoi(buffer.substr(1)))];
+      if (b.value("page_size", "4 KiB") == "4 KiB" && draw.chance(20))
+        phase["offset"] = std::to_string(4 * (1 + draw.below(2))) + " KiB";
       if (p > 0 && draw.chance(30))
         phase["with_previous"] = true;
     }
