@@ -4,7 +4,11 @@
 // iterations. Each run must end
 // cleanly (every mechanism ok, so every end-of-run invariant held) and give the same bytes
 // twice. Seed 40 found the zero-filled pages the migration invariant once counted as copied.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -29,14 +33,18 @@ private:
   std::uint64_t state_;
 };
 
-nlohmann::json random_workload(std::uint64_t seed, const nlohmann::json &topology) {
+// A random workload on `topology` (a path or a topology object) whose GPUs and RDMA NICs are
+// `gpus` and `nics`.
+nlohmann::json random_workload(std::uint64_t seed, const nlohmann::json &topology,
+                               const std::vector<std::string> &gpus,
+                               const std::vector<std::string> &nics) {
   Draw draw(seed);
   nlohmann::json buffers = nlohmann::json::array();
   const std::uint64_t buffer_count = 1 + draw.below(2);
   for (std::uint64_t b = 0; b < buffer_count; ++b) {
     const bool on_device = draw.chance(50);
     nlohmann::json buffer = {{"id", "b" + std::to_string(b)},
-                             {"gpu", "gpu0"},
+                             {"gpu", gpus.size() == 1 ? gpus[0] : draw.pick(gpus)},
                              {"size", draw.pick<std::string>({"256 KiB", "1 MiB", "2 MiB"})},
                              {"placement", on_device ? "device" : "system"}};
     if (draw.chance(30)) {
@@ -54,22 +62,27 @@ nlohmann::json random_workload(std::uint64_t seed, const nlohmann::json &topolog
   const std::uint64_t phase_count = 2 + draw.below(5);
   for (std::uint64_t p = 0; p < phase_count; ++p) {
     const std::string id = "p" + std::to_string(p);
-    const std::string buffer = buffers[static_cast<std::size_t>(draw.below(buffer_count))]["id"];
+    const std::size_t buffer_index = static_cast<std::size_t>(draw.below(buffer_count));
+    const std::string buffer = buffers[buffer_index]["id"];
+    const std::string owner = buffers[buffer_index]["gpu"];
     nlohmann::json phase;
     if (p > 0 && draw.chance(15)) {
-      phase = {{"id", id}, {"actor", "gpu0"}, {"op", "revoke"}, {"buffer", buffer}};
+      phase = {{"id", id}, {"actor", owner}, {"op", "revoke"}, {"buffer", buffer}};
       phase["evict"] = draw.chance(50);
       if (draw.chance(50)) {
         phase["with_previous"] = true;
         phase["at"] = std::to_string(draw.below(50)) + " us";
       }
     } else {
+      std::vector<std::string> actors = nics;
+      actors.push_back(owner);
+      actors.push_back("cpu");
       phase = {{"id", id},
-               {"actor", draw.pick<std::string>({"nic0", "nic1", "nic2", "gpu0", "cpu"})},
+               {"actor", draw.pick(actors)},
                {"op", draw.chance(50) ? "read" : "write"},
                {"buffer", buffer}};
       // A range from the second or third page to the end: not a multiple of 64 KiB.
-      const nlohmann::json &b = buffers[static_cast<std::size_t>(std::stoi(buffer.substr(1)))];
+      const nlohmann::json &b = buffers[buffer_index];
       if (b.value("page_size", "4 KiB") == "4 KiB" && draw.chance(20))
         phase["offset"] = std::to_string(4 * (1 + draw.below(2))) + " KiB";
       if (p > 0 && draw.chance(30))
@@ -99,7 +112,8 @@ nlohmann::json random_workload(std::uint64_t seed, const nlohmann::json &topolog
 TEST(RandomWorkloads, EveryMechanismEndsCleanlyAndTheSameTwice) {
   const nlohmann::json topology = shared_switch_with_nics(3);
   for (std::uint64_t seed = 1; seed <= 48; ++seed) {
-    const nlohmann::json scenario = random_workload(seed, topology);
+    const nlohmann::json scenario =
+        random_workload(seed, topology, {"gpu0"}, {"nic0", "nic1", "nic2"});
     const ScenarioRun first = run_scenario_file(scenario, "random-workload");
     ASSERT_EQ(first.command.exit_code, 0) << scenario.dump() << "\n" << first.command.err;
     for (const nlohmann::json &m : first.results["mechanisms"])
@@ -111,6 +125,44 @@ TEST(RandomWorkloads, EveryMechanismEndsCleanlyAndTheSameTwice) {
       EXPECT_EQ(again.results, first.results) << "seed " << seed;
     }
   }
+}
+
+// The same on every shipped topology and validation testbed that has a GPU (one, two or eight
+// GPUs, NICs on root ports, behind switches or on the other socket, IOMMUs with and without
+// ATS, platforms that refuse peer traffic): mechanisms may be unsupported there, never failed.
+TEST(RandomWorkloads, EveryShippedTopologyEndsCleanly) {
+  std::vector<std::filesystem::path> files;
+  for (const char *folder :
+       {"topologies", "validation/hardware/testbeds", "validation/mechanisms/testbeds"})
+    for (const auto &entry :
+         std::filesystem::directory_iterator(std::filesystem::path(PCIESIM_SOURCE_DIR) / folder))
+      if (entry.path().extension() == ".json")
+        files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  int runs = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const nlohmann::json topology = nlohmann::json::parse(std::ifstream(files[i]));
+    std::vector<std::string> gpus, nics;
+    for (const nlohmann::json &c : topology["components"]) {
+      if (c["type"] == "gpu")
+        gpus.push_back(c["id"]);
+      if (c["type"] == "rdma_nic")
+        nics.push_back(c["id"]);
+    }
+    if (gpus.empty())
+      continue;
+    const std::uint64_t seed = 1000 + i;
+    const nlohmann::json scenario = random_workload(seed, files[i].string(), gpus, nics);
+    const ScenarioRun run = run_scenario_file(scenario, "random-topology-workload");
+    ++runs;
+    ASSERT_EQ(run.command.exit_code, 0) << scenario.dump() << "\n" << run.command.err;
+    for (const nlohmann::json &m : run.results["mechanisms"])
+      EXPECT_TRUE(m["status"] == "ok" || m["status"] == "not_supported")
+          << files[i].filename() << ", seed " << seed << ": " << m["id"] << ": " << m["status"]
+          << " " << m["reason"] << "\n"
+          << scenario.dump();
+  }
+  EXPECT_GE(runs, 15) << "the shipped topologies with a GPU";
 }
 
 // A range that is not a multiple of 64 KiB, without an access size: the accesses divide it
