@@ -2,10 +2,12 @@
 """Run the same scenarios with two pciesim binaries and report any output that differs.
 
 Used to show that a refactoring changes no result: every shipped scenario (mechanism
-comparisons included), the benchmark scenarios, and a seeded random set of transfers over the
-shipped topologies. Usage: scripts/compare-results.py OLD_BINARY NEW_BINARY [--random N]
+comparisons included), the benchmark scenarios, a seeded random set of transfers over the
+shipped topologies and one of workloads over the shipped topologies and testbeds (those of
+scripts/fuzz-workloads.py). Usage:
+scripts/compare-results.py OLD_BINARY NEW_BINARY [--random N] [--random-workloads N]
 """
-import argparse, filecmp, glob, json, os, random, re, subprocess, sys, tempfile
+import argparse, filecmp, glob, importlib.util, json, os, random, re, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -38,8 +40,27 @@ def random_scenario(rng, index, directory):
     return path
 
 
-def run(binary, scenario, out):
-    result = subprocess.run([binary, "run", "--quiet", "--out", out, scenario],
+def random_workloads(count, directory):
+    """(path, --set arguments) of `count` random workload scenarios, from seed 1."""
+    spec = importlib.util.spec_from_file_location(
+        "fuzz_workloads", os.path.join(ROOT, "scripts", "fuzz-workloads.py"))
+    fuzz = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz)
+    out, seed = [], 0
+    while len(out) < count:
+        seed += 1
+        scenario, sets = fuzz.random_scenario(seed)
+        if scenario is None:
+            continue
+        path = os.path.join(directory, f"random-workload-{seed}.json")
+        with open(path, "w") as f:
+            json.dump(scenario, f)
+        out.append((path, sets))
+    return out
+
+
+def run(binary, scenario, out, sets=()):
+    result = subprocess.run([binary, "run", "--quiet", "--out", out, scenario, *sets],
                             capture_output=True, text=True, timeout=900)
     # The wall-clock time is the one part of a run's output that may differ.
     return result.returncode, re.sub(r"in [0-9.]+ s of wall-clock", "in - s of wall-clock",
@@ -52,6 +73,7 @@ def main():
     parser.add_argument("new")
     parser.add_argument("--random", type=int, default=40)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--random-workloads", type=int, default=20)
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="compare-results-")
     scenarios = sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.json")))
@@ -60,13 +82,15 @@ def main():
                    "profile-dma-read-16MiB.json", "profile-nic-read-16MiB.json")]
     rng = random.Random(args.seed)
     scenarios += [random_scenario(rng, i, scratch) for i in range(args.random)]
+    scenarios = [(path, []) for path in scenarios]
+    scenarios += random_workloads(args.random_workloads, scratch)
     differing = 0
-    for scenario in scenarios:
+    for scenario, sets in scenarios:
         name = os.path.splitext(os.path.basename(scenario))[0]
         outputs = []
         for label, binary in (("old", args.old), ("new", args.new)):
             out = os.path.join(scratch, label, name)
-            outputs.append((out, run(binary, scenario, out)))
+            outputs.append((out, run(binary, scenario, out, sets)))
         (old_out, old_rc), (new_out, new_rc) = outputs
         problems = []
         if old_rc != new_rc:
