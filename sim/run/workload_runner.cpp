@@ -256,12 +256,16 @@ void WorkloadRunner::prepare(std::size_t r, std::size_t s) {
   const std::size_t b = static_cast<std::size_t>(p.buffer);
   PageTable &table = *tables_[b];
   std::vector<std::uint64_t> pages = pages_of(p.buffer, slot.offset, slot.bytes);
-  if (!slot.faulting)
-    slot.pages_left = pages;
-  slot.faulting =
-      !policy_->make_reachable(p, slot.pages_left, [this, r, s](std::int64_t) { prepare(r, s); });
-  if (slot.faulting)
+  // After a fault, only the pages it had yet to reach (make_reachable); `pages` stays whole
+  // when they are reachable.
+  std::vector<std::uint64_t> &wanted = slot.faulting ? slot.pages_left : pages;
+  if (!policy_->make_reachable(p, wanted, [this, r, s](std::int64_t) { prepare(r, s); })) {
+    if (!slot.faulting)
+      slot.pages_left = std::move(pages);
+    slot.faulting = true;
     return;
+  }
+  slot.faulting = false;
   // The CPU's first store to a page never touched faults it in: an exception, then the
   // page's allocation and zeroing.
   slot.first_touched = p.actor < 0 ? table.populate(pages) : 0;

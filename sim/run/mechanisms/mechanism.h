@@ -101,7 +101,8 @@ public:
 
   // Makes `pages` of the phase's buffer reachable by its actor. True when they already are
   // (the access goes ahead now); false when the policy started work (faults, migrations)
-  // that calls `again` once it ended, with `pages` cut to those the actor has yet to reach.
+  // that calls `again` once it ended, with `pages` cut to those the actor has yet to reach
+  // (left as they are when true).
   // By default only the owner's and the CPU's accesses to a managed buffer fault. They touch
   // an access's pages one by one, so a page they reached stays reached for the access when
   // another actor's fault takes it away before the rest come (a CPU store to it has happened):
