@@ -142,8 +142,17 @@ private:
   // Thrashing detection: each move of a page noted; faults on thrashing pages held back.
   void note_moves(const std::vector<std::uint64_t> &pages, std::int64_t at_ps);
   std::vector<std::uint64_t> hold_thrashing(std::vector<std::uint64_t> &movable);
+  // Whether `page` moved back and forth thrashing_threshold times, each within the lapse.
+  bool thrashing_now(std::uint64_t page) const;
   // NVIDIA UVM's density prefetch: adds to `movable` (a fault batch's pages to migrate).
   void add_density_prefetch(std::vector<std::uint64_t> &movable);
+  // The same prefetcher on a CPU fault: adds device pages to `device` (a CPU fault's pages to
+  // move to RAM, in address order, which it keeps).
+  void add_density_prefetch_to_ram(std::vector<std::uint64_t> &device);
+  // Base pages of a 2 MiB VA block (UVM's unit of fault service and prefetch).
+  std::uint64_t va_block_pages() const {
+    return std::max<std::uint64_t>(1, (2ull << 20) / table_.page_bytes());
+  }
   // Migrates a GPU fault batch's movable pages to the device, as many as it has room for; the
   // rest stay in RAM, mapped remotely.
   void migrate_in(std::vector<std::uint64_t> movable, Done done);

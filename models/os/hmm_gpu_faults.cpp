@@ -211,14 +211,21 @@ void HmmDriver::note_moves(const std::vector<std::uint64_t> &pages, std::int64_t
 // forth thrashing_threshold times, each within the lapse, is throttled; after
 // thrashing_pin_threshold throttles it is pinned where it is, in system RAM, and the GPU maps
 // it remotely. Returns the throttled pages, taken out of `movable` with the pinned ones.
+bool HmmDriver::thrashing_now(std::uint64_t page) const {
+  const OsCosts &c = kernel_.costs();
+  if (c.thrashing_threshold <= 0)
+    return false;
+  auto it = thrashing_.find(page);
+  return it != thrashing_.end() && it->second.events >= c.thrashing_threshold &&
+         now_ps() - it->second.last_move_ps <= c.thrashing_lapse.ps;
+}
+
 std::vector<std::uint64_t> HmmDriver::hold_thrashing(std::vector<std::uint64_t> &movable) {
   const OsCosts &c = kernel_.costs();
   std::vector<std::uint64_t> throttled, kept;
   for (std::uint64_t page : movable) {
     auto it = thrashing_.find(page);
-    const bool thrashing = it != thrashing_.end() && it->second.events >= c.thrashing_threshold &&
-                           now_ps() - it->second.last_move_ps <= c.thrashing_lapse.ps;
-    if (!thrashing) {
+    if (!thrashing_now(page)) {
       kept.push_back(page);
     } else if (it->second.throttles >= c.thrashing_pin_threshold) {
       ++kernel_.stats().thrashing_pins;
@@ -270,14 +277,36 @@ void HmmDriver::migrate_in(std::vector<std::uint64_t> movable, Done done) {
       });
 }
 
-// UVM's density prefetcher (uvm_perf_prefetch.c, compute_prefetch_region): within the 2 MiB
-// VA block of a faulted page, each aligned power-of-two region around it, from the page up
-// to the whole block, qualifies when its pages on the device or faulted in this batch are
-// more than the threshold's share of it; the largest qualifying region migrates whole.
+namespace {
+
+// UVM's density region (uvm_perf_prefetch.c, compute_prefetch_region) of a faulted page:
+// within its VA block of `block_pages`, each aligned power-of-two region around it, from the
+// page up to the whole block, qualifies when the pages `counts` are more than `threshold`
+// percent of it; the largest qualifying one, [page, page + 1) when none does.
+template <typename Counts>
+std::pair<std::uint64_t, std::uint64_t>
+density_region(std::uint64_t page, std::uint64_t pages, std::uint64_t block_pages,
+               std::uint64_t threshold, const Counts &counts) {
+  std::uint64_t best_lo = page, best_end = page + 1;
+  for (std::uint64_t size = 2; size <= block_pages; size *= 2) {
+    const std::uint64_t lo = page / size * size, end = std::min(lo + size, pages);
+    std::uint64_t in = 0;
+    for (std::uint64_t q = lo; q < end; ++q)
+      in += counts(q) ? 1 : 0;
+    if (in * 100 > size * threshold) {
+      best_lo = lo;
+      best_end = end;
+    }
+  }
+  return {best_lo, best_end};
+}
+
+} // namespace
+
+// UVM's density prefetcher on a GPU fault batch: the pages on the device or faulted in this
+// batch count, and the largest qualifying region of each faulted page migrates whole.
 // Prefetched pages pay no per-fault cost: they ride with the batch's migration.
 void HmmDriver::add_density_prefetch(std::vector<std::uint64_t> &movable) {
-  const std::uint64_t pages = table_.page_count();
-  const std::uint64_t block_pages = std::max<std::uint64_t>(1, (2ull << 20) / table_.page_bytes());
   const std::uint64_t threshold =
       static_cast<std::uint64_t>(kernel_.costs().gpu_prefetch_threshold);
   const std::set<std::uint64_t> faulted(movable.begin(), movable.end());
@@ -287,22 +316,40 @@ void HmmDriver::add_density_prefetch(std::vector<std::uint64_t> &movable) {
     return table_.page(page).home == PageHome::Device || faulted.count(page) > 0;
   };
   for (std::uint64_t page : faulted) {
-    std::uint64_t best_lo = page, best_end = page + 1;
-    for (std::uint64_t size = 2; size <= block_pages; size *= 2) {
-      const std::uint64_t lo = page / size * size, end = std::min(lo + size, pages);
-      std::uint64_t in = 0;
-      for (std::uint64_t q = lo; q < end; ++q)
-        in += counts(q) ? 1 : 0;
-      if (in * 100 > size * threshold) {
-        best_lo = lo;
-        best_end = end;
-      }
-    }
-    add_range(movable, chosen, best_lo, best_end);
+    const auto [lo, end] =
+        density_region(page, table_.page_count(), va_block_pages(), threshold, counts);
+    add_range(movable, chosen, lo, end);
   }
   // The faulted pages stay first (a memory short of frames maps the tail remotely); the
   // prefetched ones follow in address order, so their contiguous runs copy as one DMA each.
   std::sort(movable.begin() + static_cast<long>(faulted_count), movable.end());
+}
+
+// The same prefetcher on a CPU fault: uvm_va_block_service_locked takes its hint for a CPU
+// destination too (with 64 KiB big pages, as migrate_to_ram_pages has them). The pages in RAM
+// or faulted count, and the qualifying region's device pages that are neither moving nor
+// thrashing move with the fault, in the same migration (a VA block is serviced at once).
+void HmmDriver::add_density_prefetch_to_ram(std::vector<std::uint64_t> &device) {
+  const std::uint64_t threshold =
+      static_cast<std::uint64_t>(kernel_.costs().gpu_prefetch_threshold);
+  const std::set<std::uint64_t> faulted(device.begin(), device.end());
+  std::set<std::uint64_t> chosen = faulted;
+  auto counts = [&](std::uint64_t page) {
+    return table_.page(page).home == PageHome::SystemRam || faulted.count(page) > 0;
+  };
+  for (std::uint64_t page : faulted) {
+    const auto [lo, end] =
+        density_region(page, table_.page_count(), va_block_pages(), threshold, counts);
+    for (std::uint64_t q = lo; q < end; ++q) {
+      const PageState &p = table_.page(q);
+      if (chosen.count(q) || p.home != PageHome::Device || p.migrating || thrashing_now(q))
+        continue;
+      chosen.insert(q);
+      device.push_back(q);
+      ++kernel_.stats().cpu_prefetched_pages;
+    }
+  }
+  std::sort(device.begin(), device.end());
 }
 
 } // namespace pciesim

@@ -20,6 +20,9 @@ const StatTable<OsStats> &OsStats::table() {
       stat(&S::gpu_prefetched_pages,
            {"gpu_prefetched_pages", "pages",
             "pages UVM's density prefetcher migrated with a fault batch (gpu_prefetch_threshold)"}),
+      stat(&S::cpu_prefetched_pages, {"cpu_prefetched_pages", "pages",
+                                      "pages UVM's density prefetcher moved to RAM with a CPU "
+                                      "fault (gpu_prefetch_threshold)"}),
       stat(&S::gpu_fault_batches,
            {"gpu_fault_batches", "count", "batches the GPU driver fetched and serviced"}),
       stat(&S::odp_faults, {"odp_faults", "count", "NIC on-demand-paging faults"}),
@@ -125,7 +128,7 @@ const ParamTable<OsCosts> &OsCosts::table() {
              "NVIDIA UVM's density prefetcher, in percent: a GPU fault batch also migrates the "
              "largest aligned region of a 2 MiB block around a faulted page whose pages are "
              "resident or faulted for more than this share (UVM's uvm_perf_prefetch_threshold: "
-             "51); 0: off, as HMM drivers (nouveau) do",
+             "51), and a CPU fault the same toward RAM; 0: off, as HMM drivers (nouveau) do",
              0, 100}),
       field(&P::gpu_fault_batch_pages,
             {"gpu_fault_batch_pages", ParamKind::integer, 256,

@@ -83,6 +83,7 @@ struct OsStats {
   std::uint64_t gpu_faults = 0, gpu_fault_batches = 0;
   std::uint64_t gpu_faults_stale = 0;     // faults on pages already brought, fetched and dropped
   std::uint64_t gpu_prefetched_pages = 0; // pages the density prefetcher added to fault batches
+  std::uint64_t cpu_prefetched_pages = 0; // ... and to CPU faults' migrations to RAM
   std::uint64_t odp_faults = 0, odp_fault_retries = 0;
   std::uint64_t migrate_to_ram_calls = 0;
   std::uint64_t pages_to_ram = 0, pages_to_device = 0;

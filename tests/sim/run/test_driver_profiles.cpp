@@ -150,6 +150,32 @@ TEST(DriverProfiles, UvmEvictsARootChunkWithoutPerPageMigrationWork) {
   EXPECT_NEAR(saved_ns, 2 * (512 * (300 + 200) + 5000 - 2000), 1.0);
 }
 
+// UVM takes the same density hint for a CPU fault as for a GPU fault batch (uvm_va_block.c,
+// uvm_va_block_service_locked). The CPU reading a 2 MiB VA block that the GPU holds, 4 KiB at
+// a time, faults on its first big page (64 KiB: 16 of 512 pages, not more than 51 % of any
+// larger region), then on the second (32 of 64), after which each fault's region doubles:
+// 128 KiB (48 of 64 pages counted), 256 KiB, 512 KiB, then the last 1 MiB. Six faults and six
+// migrations, 416 of the 512 pages prefetched; without the prefetcher, one fault a big page.
+TEST(DriverProfiles, UvmPrefetchesOnCpuFaultsAsOnGpuFaults) {
+  const nlohmann::json phases = nlohmann::json::array(
+      {touch("gpu", "gpu0", "read", "2 MiB"), touch("cpu", "cpu", "read", "2 MiB")});
+  nlohmann::json w = managed_workload("nvidia-uvm", "2 MiB", phases);
+  const nlohmann::json m = mechanism(compare("gpu-nic-shared-switch", w), "hmm_migrate");
+  ASSERT_EQ(m["status"], "ok") << m["reason"];
+  EXPECT_EQ(m["pages_to_device"], 512);
+  EXPECT_EQ(m["os"]["cpu_faults"], 6);
+  EXPECT_EQ(m["os"]["migrate_to_ram_calls"], 6);
+  EXPECT_EQ(m["os"]["cpu_prefetched_pages"], 512 - 6 * 16);
+  EXPECT_EQ(m["pages_to_ram"], 512);
+  w["costs"] = {{"gpu_prefetch_threshold", 0}};
+  const nlohmann::json off = mechanism(compare("gpu-nic-shared-switch", w), "hmm_migrate");
+  ASSERT_EQ(off["status"], "ok") << off["reason"];
+  EXPECT_EQ(off["os"]["cpu_faults"], 32);
+  EXPECT_EQ(off["os"]["migrate_to_ram_calls"], 32);
+  EXPECT_EQ(off["os"]["cpu_prefetched_pages"], 0);
+  EXPECT_EQ(off["pages_to_ram"], 512);
+}
+
 // One page ping-pongs: the GPU reads it, the CPU writes it, 20 times. Under UVM's thrashing
 // policy (threshold 3, pin threshold 10) its first two round trips migrate freely; from the
 // third on (three moves, each within 500 us of the one before) each GPU fault is throttled for
