@@ -207,10 +207,6 @@ void HmmDriver::note_moves(const std::vector<std::uint64_t> &pages, std::int64_t
   }
 }
 
-// UVM's thrashing policy (uvm_perf_thrashing.c), for a GPU fault: a page that moved back and
-// forth thrashing_threshold times, each within the lapse, is throttled; after
-// thrashing_pin_threshold throttles it is pinned where it is, in system RAM, and the GPU maps
-// it remotely. Returns the throttled pages, taken out of `movable` with the pinned ones.
 bool HmmDriver::thrashing_now(std::uint64_t page) const {
   const OsCosts &c = kernel_.costs();
   if (c.thrashing_threshold <= 0)
@@ -220,6 +216,10 @@ bool HmmDriver::thrashing_now(std::uint64_t page) const {
          now_ps() - it->second.last_move_ps <= c.thrashing_lapse.ps;
 }
 
+// UVM's thrashing policy (uvm_perf_thrashing.c), for a GPU fault: a page that moved back and
+// forth thrashing_threshold times, each within the lapse, is throttled; after
+// thrashing_pin_threshold throttles it is pinned where it is, in system RAM, and the GPU maps
+// it remotely. Returns the throttled pages, taken out of `movable` with the pinned ones.
 std::vector<std::uint64_t> HmmDriver::hold_thrashing(std::vector<std::uint64_t> &movable) {
   const OsCosts &c = kernel_.costs();
   std::vector<std::uint64_t> throttled, kept;
