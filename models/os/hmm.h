@@ -142,8 +142,6 @@ private:
   // Thrashing detection: each move of a page noted; faults on thrashing pages held back.
   void note_moves(const std::vector<std::uint64_t> &pages, std::int64_t at_ps);
   std::vector<std::uint64_t> hold_thrashing(std::vector<std::uint64_t> &movable);
-  // Whether `page` moved back and forth thrashing_threshold times, each within the lapse.
-  bool thrashing_now(std::uint64_t page) const;
   // NVIDIA UVM's density prefetch: adds to `movable` (a fault batch's pages to migrate).
   void add_density_prefetch(std::vector<std::uint64_t> &movable);
   // The same prefetcher on a CPU fault: adds device pages to `device` (a CPU fault's pages to
@@ -196,6 +194,9 @@ private:
     int throttles = 0; // GPU faults held back on it
   };
   std::unordered_map<std::uint64_t, Thrashing> thrashing_;
+  // Whether a page moved back and forth thrashing_threshold times, each within the lapse.
+  bool thrashing_now(const Thrashing &history) const;
+  bool thrashing_now(std::uint64_t page) const;
 };
 
 } // namespace pciesim

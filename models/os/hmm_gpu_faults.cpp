@@ -207,13 +207,15 @@ void HmmDriver::note_moves(const std::vector<std::uint64_t> &pages, std::int64_t
   }
 }
 
-bool HmmDriver::thrashing_now(std::uint64_t page) const {
+bool HmmDriver::thrashing_now(const Thrashing &history) const {
   const OsCosts &c = kernel_.costs();
-  if (c.thrashing_threshold <= 0)
-    return false;
+  return c.thrashing_threshold > 0 && history.events >= c.thrashing_threshold &&
+         now_ps() - history.last_move_ps <= c.thrashing_lapse.ps;
+}
+
+bool HmmDriver::thrashing_now(std::uint64_t page) const {
   auto it = thrashing_.find(page);
-  return it != thrashing_.end() && it->second.events >= c.thrashing_threshold &&
-         now_ps() - it->second.last_move_ps <= c.thrashing_lapse.ps;
+  return it != thrashing_.end() && thrashing_now(it->second);
 }
 
 // UVM's thrashing policy (uvm_perf_thrashing.c), for a GPU fault: a page that moved back and
@@ -225,7 +227,7 @@ std::vector<std::uint64_t> HmmDriver::hold_thrashing(std::vector<std::uint64_t> 
   std::vector<std::uint64_t> throttled, kept;
   for (std::uint64_t page : movable) {
     auto it = thrashing_.find(page);
-    if (!thrashing_now(page)) {
+    if (it == thrashing_.end() || !thrashing_now(it->second)) {
       kept.push_back(page);
     } else if (it->second.throttles >= c.thrashing_pin_threshold) {
       ++kernel_.stats().thrashing_pins;

@@ -151,9 +151,16 @@ CommandResult run_pciesim(const std::string &arguments) {
 
 nlohmann::json shared_switch_with_nics(int nics) {
   nlohmann::json t = nlohmann::json::parse(read_repo_file("topologies/gpu-nic-shared-switch.json"));
-  t["components"][2]["params"]["downstream_ports"] = std::max(nics + 1, 4);
+  auto component = [&t](const std::string &id) -> nlohmann::json & {
+    for (nlohmann::json &c : t["components"])
+      if (c["id"] == id)
+        return c;
+    throw std::runtime_error("gpu-nic-shared-switch.json has no " + id);
+  };
+  component("sw0")["params"]["downstream_ports"] = std::max(nics + 1, 4);
+  const nlohmann::json nic0 = component("nic0");
   for (int k = 1; k < nics; ++k) {
-    nlohmann::json nic = t["components"][4];
+    nlohmann::json nic = nic0;
     nic["id"] = "nic" + std::to_string(k);
     t["components"].push_back(nic);
     t["links"].push_back({{"between", {"sw0.dp" + std::to_string(k + 1), nic["id"]}},
