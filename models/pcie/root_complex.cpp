@@ -71,7 +71,7 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
              0, 1e9}),
       field(&P::p2p_write_bandwidth,
             {"p2p_write_bandwidth", ParamKind::rate, "25 GB/s",
-             "cap on posted-write payload forwarded from one ingress root port to peers (estimate)",
+             "cap on posted-write payload forwarded to peers down one egress root port (estimate)",
              1e6, 0}),
       field(&P::p2p_read_latency,
             {"p2p_read_latency", ParamKind::time, "200 ns",
@@ -81,7 +81,7 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
              0, 1e9}),
       field(&P::p2p_read_bandwidth,
             {"p2p_read_bandwidth", ParamKind::rate, "25 GB/s",
-             "cap on the payload of peer reads forwarded from one ingress root port "
+             "cap on the payload of peer read completions forwarded down one egress root port "
              "(estimate)",
              1e6, 0}),
       field(&P::p2p_max_payload,
@@ -125,7 +125,7 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &
     : sc_module(name), memory_socket("memory_socket"), params_(params), wiring_(std::move(wiring)),
       pool_(context.pool),
       p2p_engines_(
-          static_cast<std::size_t>(params.root_ports) + 1,
+          static_cast<std::size_t>(params.root_ports),
           {{params.p2p_write_latency.ps, 1e12 / params.p2p_write_bandwidth.bytes_per_second, {}},
            {params.p2p_read_latency.ps, 1e12 / params.p2p_read_bandwidth.bytes_per_second, {}}}),
       iommu_(
@@ -211,14 +211,13 @@ void RootComplex::forward_peer(int ingress, int egress, tlm::tlm_generic_payload
   else
     ++stats_.peer_completions;
   stats_.peer_bytes += tlp.payload_bytes;
-  // Posted writes take the write engine of the port they entered by; read requests and their
-  // completions the read engine (a completion enters by the port of the target it left).
+  // Posted writes take the write engine of the port they leave by; read requests and their
+  // completions the read engine (a request leaves by the target's port, its completions by the
+  // requester's), wherever they came from: a root port or the other socket.
   bool posted_write = tlp.type == TlpType::MWr;
   (posted_write ? stats_.peer_write_bytes : stats_.peer_read_bytes) += tlp.payload_bytes;
-  std::size_t engines_index =
-      ingress == kNoIngressPort ? p2p_engines_.size() - 1 : static_cast<std::size_t>(ingress);
-  P2pEngine &engine =
-      posted_write ? p2p_engines_[engines_index].write : p2p_engines_[engines_index].read;
+  PortP2pEngines &engines = p2p_engines_[static_cast<std::size_t>(egress)];
+  P2pEngine &engine = posted_write ? engines.write : engines.read;
   std::int64_t now = now_ps();
   engine.server.forget_before(now);
   std::int64_t transfer = busy_ps(tlp.payload_bytes * engine.ps_per_byte);

@@ -3,11 +3,13 @@
 // the host-bridge latency and the memory's latency and bandwidth; reads are answered with
 // completions split at the Read Completion Boundary, at most MPS each. Requests for another
 // root port's window are peer-to-peer: forwarded, or refused with Unsupported Request, as
-// `p2p_policy` says. Each ingress root port (and the inter-socket link, for TLPs arriving
-// from the other socket) has its own forwarding engines, one per direction, each with its own
+// `p2p_policy` says. Each root port has its own forwarding engines for the peer TLPs it sends
+// down (from another root port or from the other socket), one per kind, each with its own
 // latency and bandwidth: the write engine carries posted writes, the read engine peer read
 // requests and the completions that answer them. Per port, because published bidirectional
-// peer figures are about twice the one-way ones on both Intel and AMD hosts. The engines,
+// peer figures are about twice the one-way ones on both Intel and AMD hosts; per egress port,
+// because three drives writing into one GPU through a Broadwell-EP root complex saturate at
+// about its one-way rate where two do not (docs/validation.md). The engines,
 // like host memory and the IOMMU's walkers, are TimeOrderedServers: a TLP whose translation
 // finished sooner is not queued behind one booked earlier but due later. An Intel root
 // complex moves peer traffic through its fabric a cache line at a time and sends writes and
@@ -154,7 +156,7 @@ private:
   struct PortP2pEngines {
     P2pEngine write, read;
   };
-  std::vector<PortP2pEngines> p2p_engines_; // by ingress root port; last: the other socket
+  std::vector<PortP2pEngines> p2p_engines_; // by egress root port
 
   std::vector<std::int64_t> posted_translated_ps_; // per root port: last posted write's time
   Iommu iommu_;

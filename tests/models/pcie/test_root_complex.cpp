@@ -1,7 +1,8 @@
-// The root complex on its own, with probe endpoints under two root ports: read completions
+// The root complex on its own, with probe endpoints under three root ports: read completions
 // from host memory split at the Read Completion Boundary, the host bridge answering what no
 // one can complete with Unsupported Request, and peer-to-peer between root ports (forwarded,
-// or refused by policy) through one forwarding engine per direction, served in time order,
+// or refused by policy) through forwarding engines per egress port and kind, served in time
+// order,
 // and peer writes split into cache-line writes as Intel root complexes send them.
 #include <functional>
 
@@ -20,6 +21,7 @@ namespace {
 constexpr std::uint64_t kMemoryBase = 0x100000000; // host memory: 1 GiB at 4 GiB
 constexpr std::uint64_t kMemorySize = 1ull << 30;
 constexpr std::uint64_t kRp1Window = 0x80000000; // rp1's window (1 MiB); dev1 is bus 2
+constexpr std::uint64_t kRp2Window = 0xa0000000; // rp2's window (1 MiB); dev2 is bus 3
 constexpr std::uint16_t kDev0 = 0x0100;          // dev0's requester ID, bus 1 under rp0
 
 struct RootComplexSetup {
@@ -31,17 +33,17 @@ struct RootComplexSetup {
   ReceiveCredits rc_buffers; // what the root complex's rp0 advertises (0: infinite)
 };
 
-// dev0 under rp0, dev1 under rp1; `inject` runs at time 0. Returns what each probe received
-// and the root complex's stats.
-nlohmann::json
-run_root_complex(const RootComplexSetup &setup,
-                 const std::function<void(ProbeEndpoint &, ProbeEndpoint &)> &inject) {
+// dev0 under rp0, dev1 under rp1, dev2 under rp2; `inject` runs at time 0. Returns what each
+// probe received and the root complex's stats.
+nlohmann::json run_root_complex_with_three(
+    const RootComplexSetup &setup,
+    const std::function<void(ProbeEndpoint &, ProbeEndpoint &, ProbeEndpoint &)> &inject) {
   return nlohmann::json::parse(run_in_child([&] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
     ModelTestContext test;
     SimContext &context = test.context;
     RootComplexParams params;
-    params.root_ports = 2;
+    params.root_ports = 3;
     params.p2p_policy = setup.p2p_policy;
     params.iommu.mode = setup.iommu;
     params.p2p_write_bandwidth = setup.p2p_write_bandwidth;
@@ -50,6 +52,7 @@ run_root_complex(const RootComplexSetup &setup,
     RootComplexWiring wiring;
     wiring.root_ports.add({0, {0x90000000, 0x900fffff}, {1, 1}, {}});
     wiring.root_ports.add({1, {kRp1Window, kRp1Window + 0xfffff}, {2, 2}, {}});
+    wiring.root_ports.add({2, {kRp2Window, kRp2Window + 0xfffff}, {3, 3}, {}});
     wiring.memory_base = kMemoryBase;
     wiring.memory_size = kMemorySize;
     wiring.host_bridge_id = 0x0000;
@@ -57,24 +60,34 @@ run_root_complex(const RootComplexSetup &setup,
     RootComplex rc("rc", params, wiring, context);
     HostMemory memory("memory", HostMemoryParams{});
     rc.memory_socket.bind(memory.socket);
-    ProbeEndpoint dev0("dev0", context), dev1("dev1", context);
+    ProbeEndpoint dev0("dev0", context), dev1("dev1", context), dev2("dev2", context);
     TrainedLink trained;
     trained.shape = {4, 16, 256};
     trained.flight_latency = Duration{20000};
     Link link0("link0", trained, setup.rc_buffers, ReceiveCredits{}, context);
     Link link1("link1", trained, ReceiveCredits{}, ReceiveCredits{}, context);
+    Link link2("link2", trained, ReceiveCredits{}, ReceiveCredits{}, context);
     link0.connect(rc.port(0), dev0.port);
     link1.connect(rc.port(1), dev1.port);
-    AtStart kick("kick", [&] { inject(dev0, dev1); });
+    link2.connect(rc.port(2), dev2.port);
+    AtStart kick("kick", [&] { inject(dev0, dev1, dev2); });
     sc_core::sc_start();
     nlohmann::json j;
-    for (ProbeEndpoint *p : {&dev0, &dev1})
+    for (ProbeEndpoint *p : {&dev0, &dev1, &dev2})
       j[p->basename()] = arrivals_json(*p);
     rc.stats().for_each([&](const char *name, std::uint64_t value) { j["stats"][name] = value; });
     j["rp0_credits_restored"] = link0.b_to_a().credits_restored();
     j["tlps_in_use"] = test.pool.in_use();
     return j.dump();
   }));
+}
+
+// As above, dev2 idle.
+nlohmann::json
+run_root_complex(const RootComplexSetup &setup,
+                 const std::function<void(ProbeEndpoint &, ProbeEndpoint &)> &inject) {
+  return run_root_complex_with_three(setup, [&](ProbeEndpoint &dev0, ProbeEndpoint &dev1,
+                                                ProbeEndpoint &) { inject(dev0, dev1); });
 }
 
 TEST(RootComplex, ReadCompletionsEndOnTheCompletionBoundaryAndAreAtMostMps) {
@@ -208,6 +221,36 @@ TEST(RootComplex, PeerWritesAndPeerReadCompletionsEachGetTheirEnginesRate) {
   EXPECT_NEAR(arrival_rate_gbps(j["dev0"], "CplD"), 2.0, 0.01 * 2.0);
   EXPECT_EQ(j["stats"]["peer_write_bytes"], kCount * 128);
   EXPECT_EQ(j["stats"]["peer_read_bytes"], kCount * 128);
+}
+
+TEST(RootComplex, PeerWritesShareTheEngineOfThePortTheyLeaveBy) {
+  // The write engine (4 GB/s) belongs to the egress port: dev0 and dev2 writing into dev1 at
+  // once share rp1's, 2 GB/s each and 4 GB/s together; dev0 writing into dev1 and dev2 at
+  // once uses rp1's and rp2's, 4 GB/s each (rp0's link, 26 GB/s, is no limit).
+  RootComplexSetup setup;
+  setup.p2p_write_bandwidth = Bandwidth{4e9};
+  constexpr int kCount = 64;
+  constexpr std::uint16_t kDev2 = 0x0300;
+  nlohmann::json two_into_one = run_root_complex_with_three(
+      setup, [](ProbeEndpoint &dev0, ProbeEndpoint &, ProbeEndpoint &dev2) {
+        for (int i = 0; i < kCount; ++i) {
+          dev0.inject(TlpType::MWr, kRp1Window + 128 * i, 128, kDev0);
+          dev2.inject(TlpType::MWr, kRp1Window + 128 * (kCount + i), 128, kDev2);
+        }
+      });
+  ASSERT_EQ(two_into_one["dev1"].size(), 2 * kCount) << two_into_one.dump();
+  EXPECT_NEAR(arrival_rate_gbps(two_into_one["dev1"], "MWr"), 4.0, 0.01 * 4.0);
+  nlohmann::json one_into_two =
+      run_root_complex_with_three(setup, [](ProbeEndpoint &dev0, ProbeEndpoint &, ProbeEndpoint &) {
+        for (int i = 0; i < kCount; ++i) {
+          dev0.inject(TlpType::MWr, kRp1Window + 128 * i, 128, kDev0);
+          dev0.inject(TlpType::MWr, kRp2Window + 128 * i, 128, kDev0);
+        }
+      });
+  ASSERT_EQ(one_into_two["dev1"].size(), kCount) << one_into_two.dump();
+  ASSERT_EQ(one_into_two["dev2"].size(), kCount) << one_into_two.dump();
+  EXPECT_NEAR(arrival_rate_gbps(one_into_two["dev1"], "MWr"), 4.0, 0.01 * 4.0);
+  EXPECT_NEAR(arrival_rate_gbps(one_into_two["dev2"], "MWr"), 4.0, 0.01 * 4.0);
 }
 
 TEST(RootComplex, AnIntelRootComplexSendsPeerWritesDownAsCacheLineWrites) {
