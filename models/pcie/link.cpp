@@ -95,6 +95,8 @@ tlm::tlm_generic_payload &LinkDirection::take_from_train() {
 }
 
 void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
+  if (fc != kPostedClass)
+    last_turn_ = fc;
   Queued q = queues_[fc].top();
   if (fc == kCompletionClass && is_completion_train(tlp_of(*q.gp)))
     q.gp = &take_from_train();
@@ -138,29 +140,44 @@ void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
 }
 
 int LinkDirection::next_class(std::int64_t at_fs, bool &lacking) const {
-  int best = -1;
   lacking = false;
-  bool posted_blocked = false;
-  for (int c = 0; c < kFcClasses; ++c) {
-    if (queues_[c].empty())
-      continue;
-    const Queued &head = queues_[c].top();
+  // The head of queue `fc` if it may go at `at_fs`: ready, and holding its credits.
+  auto eligible = [&](int fc) -> const Queued * {
+    if (queues_[fc].empty())
+      return nullptr;
+    const Queued &head = queues_[fc].top();
     if (head.ready_fs > at_fs)
-      continue;
-    // Ordering (PCIe Base Spec Table 2-40, relaxed ordering off): nothing passes a
-    // posted request; posted requests may pass blocked non-posted and completions.
-    if (c != 0 && posted_blocked)
-      continue;
-    if (!has_credits(c, head.data_credits)) {
+      return nullptr;
+    if (!has_credits(fc, head.data_credits)) {
       lacking = true;
-      if (c == 0)
-        posted_blocked = true;
-      continue;
+      return nullptr;
     }
-    if (best < 0 || queues_[best].top() > head)
-      best = c;
+    return &head;
+  };
+  const Queued *posted = eligible(kPostedClass);
+  // Ordering (PCIe Base Spec Table 2-40, relaxed ordering off): nothing passes a posted
+  // request, so one that is ready but lacks credits holds the other two classes.
+  if (lacking)
+    return -1;
+  const Queued *request = eligible(kNonPostedClass);
+  const Queued *completion = eligible(kCompletionClass);
+  // A non-posted request and a completion may pass each other (Table 2-40), so the port's
+  // arbiter serves the two queues in turn rather than by age: a read request waits behind at
+  // most one completion, not behind a backlog of them (which a faster completer would only
+  // have made longer). Against a posted head the older goes first, so that neither passes an
+  // earlier posted request, and posted requests pass younger ones.
+  int turn;
+  const Queued *head;
+  if (request && (!completion || last_turn_ == kCompletionClass)) {
+    turn = kNonPostedClass;
+    head = request;
+  } else if (completion) {
+    turn = kCompletionClass;
+    head = completion;
+  } else {
+    return posted ? kPostedClass : -1;
   }
-  return best;
+  return posted && *head > *posted ? kPostedClass : turn;
 }
 
 void LinkDirection::transmit_eligible(std::int64_t now_fs) {

@@ -192,8 +192,9 @@ private:
   std::int64_t next_wake_fs(std::int64_t now_fs); // -1 when nothing is pending
 
   void transmit_eligible(std::int64_t now_fs);
-  // The class whose queue head goes next at `at_fs` (-1: none): the earliest of the ready heads
-  // that hold their credits, under PCIe ordering. `lacking`: a ready head waits for credits.
+  // The class whose queue head goes next at `at_fs` (-1: none), of the ready heads that hold
+  // their credits: under PCIe ordering, the non-posted and completion queues in turn, a posted
+  // head against them by age. `lacking`: a ready head waits for credits.
   int next_class(std::int64_t at_fs, bool &lacking) const;
   // Sends the head of queue `fc`, starting at `start_fs` (now, or ahead: start_ahead).
   void commit(int fc, std::int64_t now_fs, std::int64_t start_fs);
@@ -242,6 +243,8 @@ private:
     return queues_[fc].size() + (fc == kCompletionClass ? train_completions_ : 0);
   }
   static constexpr int kCompletionClass = static_cast<int>(FcClass::Completion);
+  static constexpr int kPostedClass = static_cast<int>(FcClass::Posted);
+  static constexpr int kNonPostedClass = static_cast<int>(FcClass::NonPosted);
   // The head of the completion queue, a train: makes its next completion, which the caller
   // sends, and moves the train on (or, with that one its last, takes it off the queue).
   tlm::tlm_generic_payload &take_from_train();
@@ -332,6 +335,7 @@ private:
 
   ReceiveCredits limits_;
   std::uint64_t stalled_seq_[kFcClasses] = {~0ull, ~0ull, ~0ull};
+  int last_turn_ = kCompletionClass; // of the non-posted and completion queues, last served
   std::string name_;
   TrainedLink trained_;
   double usable_bps_;

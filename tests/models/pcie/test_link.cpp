@@ -308,6 +308,39 @@ TEST(Link, ACompletionTrainSendsWhatSendingEachCompletionSends) {
   }
 }
 
+// The types of the TLPs `b` received, in order, after `a` queued `types` at once.
+std::vector<std::string> arrival_order(const std::vector<TlpType> &types) {
+  return nlohmann::json::parse(run_in_child([&] {
+           sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+           ModelTestContext test;
+           ProbeEndpoint a("a", test.context), b("b", test.context);
+           Link link("link", gen3x8(), ReceiveCredits{}, ReceiveCredits{}, test.context);
+           link.connect(a.port, b.port);
+           AtStart kick("kick", [&] {
+             for (std::size_t i = 0; i < types.size(); ++i)
+               a.inject(types[i], 0x1000 + 256 * i, types[i] == TlpType::MRd ? 0 : 256);
+           });
+           sc_core::sc_start();
+           nlohmann::json order = nlohmann::json::array();
+           for (const nlohmann::json &arrival : arrivals_json(b))
+             order.push_back(arrival["type"]);
+           return order.dump();
+         }))
+      .get<std::vector<std::string>>();
+}
+
+TEST(Link, ReadRequestsAndCompletionsTakeTurnsAndNeitherPassesAnEarlierWrite) {
+  using T = TlpType;
+  // Requests queued behind a backlog of completions go out between them, not after them
+  // (either may pass the other, so the port serves the two queues in turn). The first
+  // completion starts as it is queued, on an idle link.
+  EXPECT_EQ(arrival_order({T::CplD, T::CplD, T::CplD, T::CplD, T::MRd, T::MRd}),
+            (std::vector<std::string>{"CplD", "MRd", "CplD", "MRd", "CplD", "CplD"}));
+  // A posted write goes before younger requests and completions, and neither passes it.
+  EXPECT_EQ(arrival_order({T::CplD, T::MWr, T::CplD, T::MRd, T::MWr, T::MRd}),
+            (std::vector<std::string>{"CplD", "MWr", "MRd", "CplD", "MWr", "MRd"}));
+}
+
 // A device with a port that no link connects.
 class UnconnectedDevice : public sc_core::sc_module, public PortOwner {
 public:
