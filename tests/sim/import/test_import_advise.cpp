@@ -45,14 +45,18 @@ double advised_pair_run_ns(const std::string &dir, const std::string &name,
       .get<double>();
 }
 
+// Imports the HGX A100 box from its NCCL dump into `topology`; the exit code.
+int import_hgx(const std::string &topology) {
+  return run_pciesim("import " + std::string(PCIESIM_SOURCE_DIR) +
+                     "/tests/data/import/hgx-a100-80gb-2s-icelake-nccl-topo.xml --out " + topology +
+                     " --quiet")
+      .exit_code;
+}
+
 TEST(ImportAdvise, TheHgxA100WithItsIommuOnIsToldToLiftTheAcsRedirect) {
   const std::string dir = make_temp_dir("import-advise");
   const std::string topology = dir + "/hgx.json";
-  ASSERT_EQ(run_pciesim("import " + std::string(PCIESIM_SOURCE_DIR) +
-                        "/tests/data/import/hgx-a100-80gb-2s-icelake-nccl-topo.xml --out " +
-                        topology + " --quiet")
-                .exit_code,
-            0);
+  ASSERT_EQ(import_hgx(topology), 0);
   CommandResult advice =
       run_pciesim("advise " + topology + " --iommu translated --pair nic1,gpu1 --json");
   ASSERT_EQ(advice.exit_code, 0) << advice.err;
@@ -109,11 +113,7 @@ TEST(ImportAdvise, AFasterPeerReadEngineNeverSlowsTheNicsReadsOfItsGpu) {
   // 20 -> 31.5 GB/s made the run 7 % slower (docs/models.md, "Link").
   const std::string dir = make_temp_dir("import-advise-monotone");
   const std::string topology = dir + "/hgx.json";
-  ASSERT_EQ(run_pciesim("import " + std::string(PCIESIM_SOURCE_DIR) +
-                        "/tests/data/import/hgx-a100-80gb-2s-icelake-nccl-topo.xml --out " +
-                        topology + " --quiet")
-                .exit_code,
-            0);
+  ASSERT_EQ(import_hgx(topology), 0);
   double previous = 0;
   for (const char *rate : {"20 GB/s", "25 GB/s", "31.5 GB/s", "40 GB/s"}) {
     SCOPED_TRACE(rate);
