@@ -134,9 +134,6 @@ private:
   void remote_map(std::uint64_t page);
   // Whether a page not faulted may ride with a fault batch's migration.
   bool may_join_migration(std::uint64_t page);
-  // Adds the pages of [first, end) that may join to `movable` (and `chosen`).
-  void add_range(std::vector<std::uint64_t> &movable, std::set<std::uint64_t> &chosen,
-                 std::uint64_t first, std::uint64_t end);
   // The driver's fault granularity: each faulted page's aligned range joins the batch.
   void add_fault_granule(std::vector<std::uint64_t> &movable);
   // Thrashing detection: each move of a page noted; faults on thrashing pages held back.

@@ -171,16 +171,24 @@ bool HmmDriver::may_join_migration(std::uint64_t page) {
   return p.home != PageHome::Device && !p.migrating && !p.gpu_mapped && !table_.pinned(page);
 }
 
-void HmmDriver::add_range(std::vector<std::uint64_t> &movable, std::set<std::uint64_t> &chosen,
-                          std::uint64_t first, std::uint64_t end) {
+namespace {
+
+// Adds to `pages` (and `chosen`) the pages of [first, end) that `chosen` does not hold yet and
+// `may_join` lets ride with a migration, counting them in `added`.
+template <typename MayJoin>
+void add_range(std::vector<std::uint64_t> &pages, std::set<std::uint64_t> &chosen,
+               std::uint64_t first, std::uint64_t end, const MayJoin &may_join,
+               std::uint64_t &added) {
   for (std::uint64_t q = first; q < end; ++q) {
-    if (chosen.count(q) || !may_join_migration(q))
+    if (chosen.count(q) || !may_join(q))
       continue;
     chosen.insert(q);
-    movable.push_back(q);
-    ++kernel_.stats().gpu_prefetched_pages;
+    pages.push_back(q);
+    ++added;
   }
 }
+
+} // namespace
 
 // amdgpu SVM migrates the aligned range of its granularity around each faulted page.
 void HmmDriver::add_fault_granule(std::vector<std::uint64_t> &movable) {
@@ -192,7 +200,10 @@ void HmmDriver::add_fault_granule(std::vector<std::uint64_t> &movable) {
   std::set<std::uint64_t> chosen(movable.begin(), movable.end());
   for (std::size_t i = 0; i < faulted; ++i) {
     const std::uint64_t first = movable[i] / granule * granule;
-    add_range(movable, chosen, first, std::min(first + granule, table_.page_count()));
+    add_range(
+        movable, chosen, first, std::min(first + granule, table_.page_count()),
+        [this](std::uint64_t q) { return may_join_migration(q); },
+        kernel_.stats().gpu_prefetched_pages);
   }
   std::sort(movable.begin() + static_cast<long>(faulted), movable.end());
 }
@@ -320,7 +331,9 @@ void HmmDriver::add_density_prefetch(std::vector<std::uint64_t> &movable) {
   for (std::uint64_t page : faulted) {
     const auto [lo, end] =
         density_region(page, table_.page_count(), va_block_pages(), threshold, counts);
-    add_range(movable, chosen, lo, end);
+    add_range(
+        movable, chosen, lo, end, [this](std::uint64_t q) { return may_join_migration(q); },
+        kernel_.stats().gpu_prefetched_pages);
   }
   // The faulted pages stay first (a memory short of frames maps the tail remotely); the
   // prefetched ones follow in address order, so their contiguous runs copy as one DMA each.
@@ -342,14 +355,13 @@ void HmmDriver::add_density_prefetch_to_ram(std::vector<std::uint64_t> &device) 
   for (std::uint64_t page : faulted) {
     const auto [lo, end] =
         density_region(page, table_.page_count(), va_block_pages(), threshold, counts);
-    for (std::uint64_t q = lo; q < end; ++q) {
-      const PageState &p = table_.page(q);
-      if (chosen.count(q) || p.home != PageHome::Device || p.migrating || thrashing_now(q))
-        continue;
-      chosen.insert(q);
-      device.push_back(q);
-      ++kernel_.stats().cpu_prefetched_pages;
-    }
+    add_range(
+        device, chosen, lo, end,
+        [this](std::uint64_t q) {
+          const PageState &p = table_.page(q);
+          return p.home == PageHome::Device && !p.migrating && !thrashing_now(q);
+        },
+        kernel_.stats().cpu_prefetched_pages);
   }
   std::sort(device.begin(), device.end());
 }
