@@ -316,25 +316,38 @@ density_region(std::uint64_t page, std::uint64_t pages, std::uint64_t block_page
 
 } // namespace
 
+namespace {
+
+// UVM's density prefetch toward one processor (uvm_perf_prefetch.c): the faulted pages of
+// `pages` and those already at home `counted` count, and of each faulted page's largest
+// qualifying region the pages `may_join` lets ride are added to `pages` (counted in `added`).
+template <typename MayJoin>
+void add_density_prefetch_regions(PageTable &table, std::uint64_t block_pages,
+                                  std::uint64_t threshold, PageHome counted,
+                                  std::vector<std::uint64_t> &pages, const MayJoin &may_join,
+                                  std::uint64_t &added) {
+  const std::set<std::uint64_t> faulted(pages.begin(), pages.end());
+  std::set<std::uint64_t> chosen = faulted;
+  auto counts = [&](std::uint64_t page) {
+    return table.page(page).home == counted || faulted.count(page) > 0;
+  };
+  for (std::uint64_t page : faulted) {
+    const auto [lo, end] = density_region(page, table.page_count(), block_pages, threshold, counts);
+    add_range(pages, chosen, lo, end, may_join, added);
+  }
+}
+
+} // namespace
+
 // UVM's density prefetcher on a GPU fault batch: the pages on the device or faulted in this
 // batch count, and the largest qualifying region of each faulted page migrates whole.
 // Prefetched pages pay no per-fault cost: they ride with the batch's migration.
 void HmmDriver::add_density_prefetch(std::vector<std::uint64_t> &movable) {
-  const std::uint64_t threshold =
-      static_cast<std::uint64_t>(kernel_.costs().gpu_prefetch_threshold);
-  const std::set<std::uint64_t> faulted(movable.begin(), movable.end());
-  std::set<std::uint64_t> chosen(movable.begin(), movable.end());
   const std::size_t faulted_count = movable.size();
-  auto counts = [&](std::uint64_t page) {
-    return table_.page(page).home == PageHome::Device || faulted.count(page) > 0;
-  };
-  for (std::uint64_t page : faulted) {
-    const auto [lo, end] =
-        density_region(page, table_.page_count(), va_block_pages(), threshold, counts);
-    add_range(
-        movable, chosen, lo, end, [this](std::uint64_t q) { return may_join_migration(q); },
-        kernel_.stats().gpu_prefetched_pages);
-  }
+  add_density_prefetch_regions(
+      table_, va_block_pages(), static_cast<std::uint64_t>(kernel_.costs().gpu_prefetch_threshold),
+      PageHome::Device, movable, [this](std::uint64_t q) { return may_join_migration(q); },
+      kernel_.stats().gpu_prefetched_pages);
   // The faulted pages stay first (a memory short of frames maps the tail remotely); the
   // prefetched ones follow in address order, so their contiguous runs copy as one DMA each.
   std::sort(movable.begin() + static_cast<long>(faulted_count), movable.end());
@@ -345,24 +358,14 @@ void HmmDriver::add_density_prefetch(std::vector<std::uint64_t> &movable) {
 // or faulted count, and the qualifying region's device pages that are neither moving nor
 // thrashing move with the fault, in the same migration (a VA block is serviced at once).
 void HmmDriver::add_density_prefetch_to_ram(std::vector<std::uint64_t> &device) {
-  const std::uint64_t threshold =
-      static_cast<std::uint64_t>(kernel_.costs().gpu_prefetch_threshold);
-  const std::set<std::uint64_t> faulted(device.begin(), device.end());
-  std::set<std::uint64_t> chosen = faulted;
-  auto counts = [&](std::uint64_t page) {
-    return table_.page(page).home == PageHome::SystemRam || faulted.count(page) > 0;
-  };
-  for (std::uint64_t page : faulted) {
-    const auto [lo, end] =
-        density_region(page, table_.page_count(), va_block_pages(), threshold, counts);
-    add_range(
-        device, chosen, lo, end,
-        [this](std::uint64_t q) {
-          const PageState &p = table_.page(q);
-          return p.home == PageHome::Device && !p.migrating && !thrashing_now(q);
-        },
-        kernel_.stats().cpu_prefetched_pages);
-  }
+  add_density_prefetch_regions(
+      table_, va_block_pages(), static_cast<std::uint64_t>(kernel_.costs().gpu_prefetch_threshold),
+      PageHome::SystemRam, device,
+      [this](std::uint64_t q) {
+        const PageState &p = table_.page(q);
+        return p.home == PageHome::Device && !p.migrating && !thrashing_now(q);
+      },
+      kernel_.stats().cpu_prefetched_pages);
   std::sort(device.begin(), device.end());
 }
 
