@@ -280,13 +280,12 @@ void HmmDriver::get_user_pages(std::vector<std::uint64_t> pages, Done done) {
 void HmmDriver::to_ram(std::vector<std::uint64_t> pages, bool cpu_exception, Done done) {
   when_settled(pages, [this, pages, cpu_exception, done = std::move(done)]() {
     std::vector<std::uint64_t> device = device_pages_around(pages);
-    if (cpu_exception && kernel_.costs().gpu_prefetch_threshold > 0) {
-      // UVM: one fault services the faulted big pages of a VA block and its prefetch region.
+    // UVM: one fault services the faulted big pages of a VA block and its prefetch region.
+    const bool uvm_prefetch = cpu_exception && kernel_.costs().gpu_prefetch_threshold > 0;
+    if (uvm_prefetch)
       add_density_prefetch_to_ram(device);
-      migrate_batches(std::move(device), va_block_pages(), true, done);
-      return;
-    }
-    migrate_batches(std::move(device), migrate_to_ram_pages(), cpu_exception, done);
+    migrate_batches(std::move(device), uvm_prefetch ? va_block_pages() : migrate_to_ram_pages(),
+                    cpu_exception, done);
   });
 }
 
