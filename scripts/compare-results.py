@@ -92,14 +92,14 @@ def main():
                    "profile-dma-read-16MiB.json", "profile-nic-read-16MiB.json")]
     rng = random.Random(args.seed)
     scenarios += [random_scenario(rng, i, scratch) for i in range(args.random)]
-    scenarios = [(path, []) for path in scenarios]
+    scenarios = [(path, [], False) for path in scenarios]
     # Random workloads include some that both binaries refuse as bad input (a GPU memory too
     # small for its buffers): twice as many are made, and the first that run are compared.
     workloads = random_workloads(2 * args.random_workloads, scratch)
     scenarios += [(path, sets, True) for path, sets in workloads]
     differing = compared_workloads = 0
     compared = []
-    for scenario, sets, *is_workload in scenarios:
+    for scenario, sets, is_workload in scenarios:
         if is_workload and compared_workloads == args.random_workloads:
             break
         name = os.path.splitext(os.path.basename(scenario))[0]
