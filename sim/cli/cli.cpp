@@ -568,6 +568,7 @@ int run_command_line(int argc, char **argv) {
 } // namespace
 
 int run_cli(int argc, char **argv) {
+  hold_closed_standard_descriptors();
   // Over `ulimit -f`, write() fails with EFBIG and the path is reported, instead of the process
   // being killed without a word.
   std::signal(SIGXFSZ, SIG_IGN);

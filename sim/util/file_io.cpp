@@ -313,6 +313,23 @@ std::string path_in_directory(const std::string &dir, const std::string &relativ
   return dir == "/" ? "/" + relative : dir + "/" + relative;
 }
 
+void hold_closed_standard_descriptors() {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+      continue;
+    // Opened the other way, so that reading standard input or writing standard output or
+    // error still fails with EBADF, as on the closed descriptor. Without /dev (a bare chroot),
+    // the root directory does as much for writes; a read of it fails with EISDIR.
+    int held = ::open("/dev/null", fd == STDIN_FILENO ? O_WRONLY : O_RDONLY);
+    if (held < 0)
+      held = ::open("/", O_RDONLY | O_DIRECTORY);
+    if (held >= 0 && held != fd) {
+      ::dup2(held, fd);
+      ::close(held);
+    }
+  }
+}
+
 void install_checked_standard_output() {
   if (checked_output)
     return;

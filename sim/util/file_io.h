@@ -100,6 +100,13 @@ private:
 // One file on its own, as an OutputSet of one.
 void write_file_atomically(const std::string &path, const std::string &content);
 
+// A process started with standard input, output or error closed (`2>&-`) gives the number
+// to the next file it opens, and what it then prints to that stream would land in that file:
+// a message in a lock file, the summary table in results.json. Each closed one is held open on
+// /dev/null the other way round, so that using it fails as before (EBADF) and no file takes
+// its number. Call it before anything opens a file.
+void hold_closed_standard_descriptors();
+
 // Sends std::cout through a buffer that keeps the reason a write to standard output failed.
 void install_checked_standard_output();
 // Flushes std::cout; 0, or the errno of a write to standard output that failed (EIO when the

@@ -331,6 +331,48 @@ TEST(OutputFiles, FullStandardOutputIsAnError) {
   }
 }
 
+// A lock file as pciesim writes it: the holder's process id and a line break.
+bool holds_a_pid_only(const std::string &lock) {
+  return !lock.empty() && lock.find_first_not_of("0123456789\n") == std::string::npos;
+}
+
+TEST(OutputFiles, ClosedStandardStreamsAreNotTakenByOutputFiles) {
+  // Started with standard error closed, a sweep gave its number to the first file it opened,
+  // DIR/.lock, which it holds to the end: each point's progress line and the closing summary
+  // went into the lock file. Closed streams now fail as closed ones do (stdout: exit 4) and
+  // every file is what a command with them open writes.
+  std::string dir = make_temp_dir("out-closed-std");
+  int sweeps = 0;
+  for (const char *redirections : {">/dev/null 2>&-", ">&- 2>/dev/null", "<&- >&- 2>&-"}) {
+    const std::string sweep = dir + "/sweep" + std::to_string(++sweeps);
+    CommandResult r =
+        run_command("(timeout 60 " + kBinary + " sweep " + kSource +
+                    "/scenarios/sweeps/tiny.json -j 2 --out " + sweep + " " + redirections + ")");
+    EXPECT_EQ(r.exit_code, 0) << redirections;
+    std::string lock = read_file(sweep + "/.lock");
+    EXPECT_TRUE(holds_a_pid_only(lock)) << redirections << ": " << lock;
+  }
+  std::string scenario = write_scenario(dir);
+  auto run_with = [&](const std::string &name, const std::string &redirections) {
+    return run_command("(timeout 20 " + kBinary + " run " + scenario + " --out " + dir + "/" +
+                       name + " --trace " + dir + "/" + name + ".json " + redirections + ")");
+  };
+  ASSERT_EQ(run_with("open", ">/dev/null 2>&1").exit_code, 0);
+  struct Case {
+    std::string name, redirections;
+    int exit_code;
+  };
+  for (const Case &c : {Case{"no-stderr", ">/dev/null 2>&-", 0},
+                        Case{"no-stdout", ">&- 2>/dev/null", 4}, Case{"none", "<&- >&- 2>&-", 4}}) {
+    EXPECT_EQ(run_with(c.name, c.redirections).exit_code, c.exit_code) << c.name;
+    for (const char *file : {"results.json", "results.csv", "links.csv"})
+      EXPECT_EQ(read_file(dir + "/" + c.name + "/" + file), read_file(dir + "/open/" + file))
+          << c.name << ": " << file;
+    EXPECT_TRUE(holds_a_pid_only(read_file(dir + "/" + c.name + "/.lock"))) << c.name;
+    EXPECT_EQ(read_file(dir + "/" + c.name + ".json"), read_file(dir + "/open.json")) << c.name;
+  }
+}
+
 TEST(OutputFiles, CsvFieldQuotesCarriageReturns) {
   // No input string may hold a carriage return (the JSON reader refuses control characters),
   // so none reaches a CSV through an id; csv_field still quotes one, whatever its source.
