@@ -37,6 +37,7 @@
 #include "sim/util/file_io.h"
 #include "sim/util/output_directory.h"
 #include "sim/util/progress_line.h"
+#include "sim/util/standard_streams.h"
 
 namespace pciesim {
 namespace {

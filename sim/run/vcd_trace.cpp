@@ -100,7 +100,7 @@ std::string vcd_identifier(const std::string &name) {
 }
 
 VcdTrace::VcdTrace(const std::string &path)
-    : path_(path), staged_(path, ".vcd"), body_(std::tmpfile()) {
+    : path_(path), staged_(path, ".vcd"), body_(open_scratch_file_beside(staged_.temporary())) {
   if (!body_)
     throw std::runtime_error(fmt::format("cannot write {}: no temporary file for its values: {}",
                                          path, std::strerror(errno)));

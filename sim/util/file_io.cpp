@@ -7,12 +7,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
-#include <iostream>
 #include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
-#include <streambuf>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -233,37 +231,6 @@ int stopped_short(int fd) {
   return 0;
 }
 
-// std::cout's bytes go to standard output through this buffer, which keeps the reason a write
-// failed: the C library's stdout forgets it once it drops the buffer it could not write.
-class CheckedOutputBuffer : public std::streambuf {
-public:
-  int error() const { return error_; }
-
-protected:
-  int_type overflow(int_type c) override {
-    if (sync() != 0)
-      return traits_type::eof();
-    if (!traits_type::eq_int_type(c, traits_type::eof())) {
-      *pptr() = traits_type::to_char_type(c);
-      pbump(1);
-    }
-    return traits_type::not_eof(c);
-  }
-  int sync() override {
-    std::size_t size = static_cast<std::size_t>(pptr() - pbase());
-    if (size > 0 && error_ == 0)
-      error_ = write_all(STDOUT_FILENO, pbase(), size);
-    setp(buffer_, buffer_ + sizeof buffer_);
-    return error_ == 0 ? 0 : -1;
-  }
-
-private:
-  char buffer_[65536];
-  int error_ = 0;
-};
-
-CheckedOutputBuffer *checked_output = nullptr;
-
 // The names of the staged files of this process, for remove_staged_files_now(), which may run
 // in a signal handler: fixed storage, and a slot counts only once its name is complete.
 constexpr int kStagedSlots = 4;
@@ -313,29 +280,24 @@ std::string path_in_directory(const std::string &dir, const std::string &relativ
   return dir == "/" ? "/" + relative : dir + "/" + relative;
 }
 
-void hold_closed_standard_descriptors() {
-  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
-    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF)
-      continue;
-    // Opened the other way, so that reading standard input or writing standard output or
-    // error still fails with EBADF, as on the closed descriptor. Without /dev (a bare chroot),
-    // the root directory does as much for writes; a read of it fails with EISDIR.
-    int held = ::open("/dev/null", fd == STDIN_FILENO ? O_WRONLY : O_RDONLY);
-    if (held < 0)
-      held = ::open("/", O_RDONLY | O_DIRECTORY);
-    if (held >= 0 && held != fd) {
-      ::dup2(held, fd);
-      ::close(held);
-    }
+std::FILE *open_scratch_file_beside(const std::string &beside) {
+  int fd = ::open(directory_of(beside).c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    // A file system without O_TMPFILE: a named file, unlinked at once.
+    std::string name = beside + ".scratch.XXXXXX";
+    fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd >= 0)
+      ::unlink(name.c_str());
   }
-}
-
-void install_checked_standard_output() {
-  if (checked_output)
-    return;
-  // Never destroyed: std::cout is flushed at exit, after static objects are gone.
-  checked_output = new CheckedOutputBuffer;
-  std::cout.rdbuf(checked_output);
+  if (fd < 0)
+    return nullptr;
+  std::FILE *file = ::fdopen(fd, "w+b");
+  if (!file) {
+    int error = errno;
+    ::close(fd);
+    errno = error;
+  }
+  return file;
 }
 
 void remove_staged_files_now() {
@@ -356,13 +318,6 @@ void remove_staged_files_on_stop_signals() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP})
     if (std::signal(sig, remove_staged_files_and_stop) == SIG_IGN)
       std::signal(sig, SIG_IGN); // ignored by whoever started it (nohup): it stays so
-}
-
-int standard_output_error() {
-  std::cout.flush();
-  if (checked_output && checked_output->error() != 0)
-    return checked_output->error();
-  return std::cout.good() ? 0 : EIO;
 }
 
 namespace {

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,19 +101,6 @@ private:
 // One file on its own, as an OutputSet of one.
 void write_file_atomically(const std::string &path, const std::string &content);
 
-// A process started with standard input, output or error closed (`2>&-`) gives the number
-// to the next file it opens, and what it then prints to that stream would land in that file:
-// a message in a lock file, the summary table in results.json. Each closed one is held open on
-// /dev/null the other way round, so that using it fails as before (EBADF) and no file takes
-// its number. Call it before anything opens a file.
-void hold_closed_standard_descriptors();
-
-// Sends std::cout through a buffer that keeps the reason a write to standard output failed.
-void install_checked_standard_output();
-// Flushes std::cout; 0, or the errno of a write to standard output that failed (EIO when the
-// reason is unknown).
-int standard_output_error();
-
 // A file that a library writes itself, by name (SystemC's VCD writer): it gets a temporary
 // name ending in `suffix`, created (so known to be writable) by the constructor, and commit()
 // puts it in place as write_file_atomically would. As the library may not check its writes,
@@ -134,6 +122,12 @@ private:
   bool committed_ = false;
   int slot_ = -1; // for remove_staged_files_now()
 };
+
+// An unnamed scratch file for data that ends up in the output `beside` (a VCD's values before
+// its header): in the same directory, so on the output's file system, never in /tmp, and gone
+// with the process however it ends. Open for reading and writing; nullptr with errno set when
+// it cannot be made.
+std::FILE *open_scratch_file_beside(const std::string &beside);
 
 // Removes the temporaries of the StagedFiles that exist now. Async-signal-safe: for a signal
 // handler that ends the process (the wall-clock --timeout), so that it leaves none behind.

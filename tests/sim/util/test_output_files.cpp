@@ -373,6 +373,30 @@ TEST(OutputFiles, ClosedStandardStreamsAreNotTakenByOutputFiles) {
   }
 }
 
+TEST(OutputFiles, AVcdNeedsNoSpaceOutsideItsDirectory) {
+  // A VCD's values wait for its header in a scratch file. It was a std::tmpfile(), in /tmp
+  // whatever file system the output was on, so a read-only or full /tmp failed the run (and a
+  // large VCD filled a tmpfs, memory); it is now an unnamed file beside the output.
+  CommandResult probe = run_command("unshare -rm sh -c 'mount -t tmpfs -o ro none /tmp' 2>&1");
+  if (probe.exit_code != 0)
+    GTEST_SKIP() << "cannot mount a read-only /tmp in a mount namespace here: " << probe.out;
+  std::string dir = make_temp_dir("out-vcd-scratch");
+  std::string scenario = write_scenario(dir);
+  ASSERT_EQ(pciesim("run " + scenario + " --quiet --vcd " + dir + "/open.vcd").exit_code, 0);
+  // The working directory stays reachable under the read-only /tmp mounted over its path.
+  CommandResult r = run_command("cd " + dir +
+                                " && unshare -rm sh -c 'mount -t tmpfs -o ro none /tmp && env -u "
+                                "TMPDIR " +
+                                kBinary + " run scenario.json --quiet --vcd ro.vcd'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(dir + "/ro.vcd"), read_file(dir + "/open.vcd"));
+  std::vector<std::string> left;
+  for (const auto &entry : fs::directory_iterator(dir))
+    left.push_back(entry.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"open.vcd", "ro.vcd", "scenario.json"}));
+}
+
 TEST(OutputFiles, CsvFieldQuotesCarriageReturns) {
   // No input string may hold a carriage return (the JSON reader refuses control characters),
   // so none reaches a CSV through an id; csv_field still quotes one, whatever its source.
