@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <iostream>
 #include <stdexcept>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -296,6 +297,11 @@ void CapturedOutput::close() {
 
 int CapturedOutput::open() {
   close();
+  // An anonymous memory file: no file system needed, none written outside the output.
+  fd_ = ::memfd_create("pciesim-child", MFD_CLOEXEC);
+  if (fd_ >= 0)
+    return fd_;
+  // A kernel or sandbox without memfd_create: a file in the temporary directory, unlinked.
   const char *dir = std::getenv("TMPDIR");
   std::string path = std::string(dir && *dir ? dir : "/tmp") + "/pciesim-child-XXXXXX";
   fd_ = ::mkostemp(path.data(), O_CLOEXEC);

@@ -5,8 +5,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <map>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +21,8 @@
 #include "sim/fabric/topology.h"
 #include "sim/report/report.h"
 #include "sim/report/svg_plot.h"
+#include "sim/util/file_detail.h"
+#include "sim/util/file_io.h"
 
 namespace pciesim {
 namespace fs = std::filesystem;
@@ -239,26 +244,53 @@ std::string axis_label(const ReportPoint &p, const std::string &axis) {
   return p.values.contains(axis) ? display_value(p.values[axis]) : "";
 }
 
-std::string render_dot(const std::string &dot, std::string &note) {
-  char dot_path[] = "/tmp/pciesim-report-XXXXXX";
-  int fd = ::mkstemp(dot_path);
-  if (fd < 0) {
-    note = "no picture: cannot create a temporary file for dot";
+namespace {
+
+using file_detail::FileDescriptor;
+
+// `dot -Tsvg` run on `dot`, which it reads from an anonymous memory file (no file outside the
+// output, none left behind however the process ends); what it printed, and its wait status
+// (-1 where it could not be started).
+std::string run_dot_to_svg(const std::string &dot, int &status) {
+  status = -1;
+  FileDescriptor input(::memfd_create("pciesim-dot", MFD_CLOEXEC));
+  if (!input.is_open() || write_all(input.get(), dot.data(), dot.size()) != 0 ||
+      ::lseek(input.get(), 0, SEEK_SET) != 0)
     return "";
-  }
-  ::close(fd);
-  write_file_atomically(dot_path, dot);
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+    return "";
+  FileDescriptor from_dot(pipe_fds[0]), to_parent(pipe_fds[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, input.get(), STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, to_parent.get(), STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  char program[] = "dot", format[] = "-Tsvg";
+  char *argv[] = {program, format, nullptr};
+  pid_t pid = -1;
+  const bool started = ::posix_spawnp(&pid, "dot", &actions, nullptr, argv, environ) == 0;
+  posix_spawn_file_actions_destroy(&actions);
+  to_parent.close();
+  if (!started)
+    return "";
   std::string svg;
-  FILE *pipe = ::popen(fmt::format("dot -Tsvg '{}' 2>/dev/null", dot_path).c_str(), "r");
-  int status = -1;
-  if (pipe) {
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-      svg.append(buffer, n);
-    status = ::pclose(pipe);
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(from_dot.get(), buffer, sizeof buffer)) != 0;)
+    if (n > 0)
+      svg.append(buffer, static_cast<std::size_t>(n));
+    else if (errno != EINTR)
+      break;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  std::remove(dot_path);
+  return svg;
+}
+
+} // namespace
+
+std::string render_dot(const std::string &dot, std::string &note) {
+  int status = -1;
+  std::string svg = run_dot_to_svg(dot, status);
   std::size_t start = svg.find("<svg");
   if (status != 0 || start == std::string::npos) {
     note = "no picture: `dot -Tsvg` failed on the topology's DOT";

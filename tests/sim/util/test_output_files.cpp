@@ -373,28 +373,41 @@ TEST(OutputFiles, ClosedStandardStreamsAreNotTakenByOutputFiles) {
   }
 }
 
-TEST(OutputFiles, AVcdNeedsNoSpaceOutsideItsDirectory) {
-  // A VCD's values wait for its header in a scratch file. It was a std::tmpfile(), in /tmp
-  // whatever file system the output was on, so a read-only or full /tmp failed the run (and a
-  // large VCD filled a tmpfs, memory); it is now an unnamed file beside the output.
+TEST(OutputFiles, NothingNeedsATemporaryDirectory) {
+  // With /tmp read-only (or full) and no TMPDIR, three things failed: a VCD (its values waited
+  // for the header in a tmpfile()), every command with children (the README's default run,
+  // a comparison, check, advise: their output was captured in /tmp) and a report's topology
+  // pictures (dot read a file in /tmp). Scratch data now lives beside the output or in memory.
   CommandResult probe = run_command("unshare -rm sh -c 'mount -t tmpfs -o ro none /tmp' 2>&1");
   if (probe.exit_code != 0)
     GTEST_SKIP() << "cannot mount a read-only /tmp in a mount namespace here: " << probe.out;
-  std::string dir = make_temp_dir("out-vcd-scratch");
+  std::string dir = make_temp_dir("out-no-tmp");
   std::string scenario = write_scenario(dir);
   ASSERT_EQ(pciesim("run " + scenario + " --quiet --vcd " + dir + "/open.vcd").exit_code, 0);
   // The working directory stays reachable under the read-only /tmp mounted over its path.
-  CommandResult r = run_command("cd " + dir +
-                                " && unshare -rm sh -c 'mount -t tmpfs -o ro none /tmp && env -u "
-                                "TMPDIR " +
-                                kBinary + " run scenario.json --quiet --vcd ro.vcd'");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto without_tmp = [&](const std::string &arguments) {
+    return run_command("cd " + dir + " && unshare -rm sh -c 'mount -t tmpfs -o ro none /tmp && " +
+                       "env -u TMPDIR " + kBinary + " " + arguments + "'");
+  };
+  CommandResult vcd = without_tmp("run scenario.json --quiet --vcd ro.vcd");
+  EXPECT_EQ(vcd.exit_code, 0) << vcd.err;
   EXPECT_EQ(read_file(dir + "/ro.vcd"), read_file(dir + "/open.vcd"));
+  CommandResult workload =
+      without_tmp("run " + kSource + "/scenarios/default.json --quiet --out default");
+  EXPECT_EQ(workload.exit_code, 0) << workload.err;
+  EXPECT_TRUE(fs::exists(dir + "/default/results.json"));
+  CommandResult sweep =
+      without_tmp("sweep " + kSource + "/scenarios/sweeps/tiny.json -j 2 --out sweep");
+  EXPECT_EQ(sweep.exit_code, 0) << sweep.err;
+  const std::string report = read_file(dir + "/sweep/report.html");
+  EXPECT_NE(report.find("<svg"), std::string::npos);
+  EXPECT_EQ(report.find("no picture"), std::string::npos);
   std::vector<std::string> left;
   for (const auto &entry : fs::directory_iterator(dir))
     left.push_back(entry.path().filename().string());
   std::sort(left.begin(), left.end());
-  EXPECT_EQ(left, (std::vector<std::string>{"open.vcd", "ro.vcd", "scenario.json"}));
+  EXPECT_EQ(left,
+            (std::vector<std::string>{"default", "open.vcd", "ro.vcd", "scenario.json", "sweep"}));
 }
 
 TEST(OutputFiles, CsvFieldQuotesCarriageReturns) {
