@@ -301,6 +301,9 @@ int CapturedOutput::open() {
   fd_ = ::memfd_create("pciesim-child", MFD_CLOEXEC);
   if (fd_ >= 0)
     return fd_;
+  if (errno != ENOSYS && errno != EPERM)
+    throw std::runtime_error(std::string("cannot capture a child's output: ") +
+                             std::strerror(errno));
   // A kernel or sandbox without memfd_create: a file in the temporary directory, unlinked.
   const char *dir = std::getenv("TMPDIR");
   std::string path = std::string(dir && *dir ? dir : "/tmp") + "/pciesim-child-XXXXXX";
