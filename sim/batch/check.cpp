@@ -234,7 +234,7 @@ int command_check(const CheckOptions &options) {
       for (const std::string &o : options.overrides)
         argv.insert(argv.end(), {"--set", o});
       argv.insert(argv.end(), {"--", options.files[i]});
-      return pool.start_program(argv, output);
+      return pool.start_this_program(argv, output);
     };
     auto finished = [&](std::size_t i, const ChildExit &how) {
       if (how.stopped && pool.stop_signal())

@@ -238,7 +238,8 @@ void ChildPool::prepare_child(ChildOutput output, pid_t parent) const {
     ::dup2(output.err, 2);
 }
 
-pid_t ChildPool::start_program(const std::vector<std::string> &argv, ChildOutput output) const {
+pid_t ChildPool::start_this_program(const std::vector<std::string> &argv,
+                                    ChildOutput output) const {
   // Made before the fork: the child only execs.
   std::vector<std::string> args = argv;
   std::vector<char *> pointers;
@@ -247,7 +248,9 @@ pid_t ChildPool::start_program(const std::vector<std::string> &argv, ChildOutput
   pointers.push_back(nullptr);
   pid_t pid = fork_child(output);
   if (pid == 0) {
-    ::execv(pointers[0], pointers.data());
+    // The program this process runs, not whatever has the name now: rebuilt in the middle of
+    // a sweep, the later points would run another build into the same results.
+    ::execv("/proc/self/exe", pointers.data());
     write_message("pciesim: cannot execute the pciesim program\n");
     ::_exit(127);
   }

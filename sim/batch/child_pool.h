@@ -58,7 +58,7 @@ struct ChildOutput {
 class ChildPool {
 public:
   enum class End { Finished, TimedOut, Stopped };
-  // Starts job `job` (0 to the count given to run) with start_program or start_function and
+  // Starts job `job` (0 to the count given to run) with start_this_program or start_function and
   // returns its pid, or -1 when it started no child (the caller has recorded why).
   using Start = std::function<pid_t(std::size_t job)>;
   using Finished = std::function<void(std::size_t job, const ChildExit &how)>;
@@ -82,9 +82,10 @@ public:
   int stop_signal() const { return stop_signal_; }
   std::size_t running() const { return running_.size(); }
 
-  // Starts `argv` (argv[0] the program's path) as a child. An exec failure is a message on
-  // the child's standard error and exit code 127.
-  pid_t start_program(const std::vector<std::string> &argv, ChildOutput output) const;
+  // Starts this very program (the file this process was started from, even if another has
+  // since taken its name) as a child, with `argv` (argv[0] its path, for the child's
+  // messages). An exec failure is a message on the child's standard error and exit code 127.
+  pid_t start_this_program(const std::vector<std::string> &argv, ChildOutput output) const;
   // Starts a child that runs `body` and exits with what it returns (4 if it throws).
   pid_t start_function(const std::function<int()> &body, ChildOutput output) const;
 

@@ -136,7 +136,7 @@ private:
       finish(i, 127, fmt::format("cannot open {}: {}", null_fd < 0 ? "/dev/null" : err, problem),
              0.0);
     else
-      pid = pool_->start_program(point_command(dir), ChildOutput{null_fd, err_fd});
+      pid = pool_->start_this_program(point_command(dir), ChildOutput{null_fd, err_fd});
     for (int fd : {null_fd, err_fd})
       if (fd >= 0)
         ::close(fd);

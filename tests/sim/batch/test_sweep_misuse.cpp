@@ -244,6 +244,31 @@ TEST(SweepResume, RefusesInputsThatChangedSinceTheSweepStarted) {
   EXPECT_FALSE(manifest["inputs"]["executable"].get<std::string>().empty());
 }
 
+TEST(SweepRebuild, EveryPointRunsTheProgramTheSweepStartedWith) {
+  // A sweep started its points by its program's path: rebuilt in the middle of a sweep (a new
+  // file renamed over the old one, as a linker does), the later points ran the new build into
+  // the same results, or failed where the name had gone. Each point now runs the very file
+  // the sweep was started from.
+  const std::string dir = make_temp_dir("sweep-rebuild");
+  const std::string program = dir + "/pciesim";
+  fs::copy_file(PCIESIM_BINARY, program);
+  // Four points one at a time, the 64 KiB ones some tenths of a second each.
+  const std::string sweep =
+      "timeout 300 " + program + " sweep " + kTiny + " -j 1 --set /transfers/0/count=20000 --out ";
+  CommandResult reference = run_command(sweep + dir + "/reference");
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  write_text(dir + "/rebuilt", "#!/bin/sh\nexit 3\n");
+  fs::permissions(dir + "/rebuilt", fs::perms::owner_all);
+  // The new file takes the name once the first point is done (its done marker written), or
+  // after 30 s at the most.
+  CommandResult r = run_command("(" + sweep + dir + "/during & i=0; until ls " + dir +
+                                "/during/points/*/done >/dev/null 2>&1 || [ $i -ge 3000 ]; do "
+                                "sleep 0.01; i=$((i + 1)); done; mv " +
+                                dir + "/rebuilt " + program + "; wait $!)");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  expect_same_results(dir + "/reference", dir + "/during");
+}
+
 TEST(SweepResume, InputHashesAreSha256) {
   // FIPS 180-4 examples, including a message that needs a second padding block.
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
