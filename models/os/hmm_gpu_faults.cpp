@@ -314,10 +314,6 @@ density_region(std::uint64_t page, std::uint64_t pages, std::uint64_t block_page
   return {best_lo, best_end};
 }
 
-} // namespace
-
-namespace {
-
 // UVM's density prefetch toward one processor (uvm_perf_prefetch.c): the faulted pages of
 // `pages` and those already at home `counted` count, and of each faulted page's largest
 // qualifying region the pages `may_join` lets ride are added to `pages` (counted in `added`).

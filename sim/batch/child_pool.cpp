@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "sim/util/file_io.h"
 #include "sim/util/input_error.h"
 
 namespace pciesim {
@@ -308,8 +310,7 @@ int CapturedOutput::open() {
     throw std::runtime_error(std::string("cannot capture a child's output: ") +
                              std::strerror(errno));
   // A kernel or sandbox without memfd_create: a file in the temporary directory, unlinked.
-  const char *dir = std::getenv("TMPDIR");
-  std::string path = std::string(dir && *dir ? dir : "/tmp") + "/pciesim-child-XXXXXX";
+  std::string path = temporary_directory() + "/pciesim-child-XXXXXX";
   fd_ = ::mkostemp(path.data(), O_CLOEXEC);
   if (fd_ < 0)
     throw std::runtime_error("cannot create a temporary file in " + path + ": " +
@@ -320,16 +321,8 @@ int CapturedOutput::open() {
 
 std::string CapturedOutput::text() const {
   std::string text;
-  if (fd_ < 0 || ::lseek(fd_, 0, SEEK_SET) != 0)
-    return text;
-  char buffer[65536];
-  while (true) {
-    ssize_t n = ::read(fd_, buffer, sizeof buffer);
-    if (n > 0)
-      text.append(buffer, static_cast<std::size_t>(n));
-    else if (n == 0 || errno != EINTR)
-      break;
-  }
+  if (fd_ >= 0 && ::lseek(fd_, 0, SEEK_SET) == 0)
+    read_at_most(fd_, UINT64_MAX - 1, text); // what a failed read leaves is what there is
   return text;
 }
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
@@ -275,12 +275,7 @@ std::string run_dot_to_svg(const std::string &dot, int &status) {
   if (!started)
     return "";
   std::string svg;
-  char buffer[4096];
-  for (ssize_t n; (n = ::read(from_dot.get(), buffer, sizeof buffer)) != 0;)
-    if (n > 0)
-      svg.append(buffer, static_cast<std::size_t>(n));
-    else if (errno != EINTR)
-      break;
+  read_at_most(from_dot.get(), UINT64_MAX - 1, svg);
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   return svg;

@@ -267,6 +267,11 @@ int write_all(int fd, const char *data, std::size_t size) {
   return 0;
 }
 
+std::string temporary_directory() {
+  const char *dir = std::getenv("TMPDIR");
+  return dir && *dir ? dir : "/tmp";
+}
+
 std::string directory_of(const std::string &path) {
   auto slash = path.find_last_of('/');
   if (slash == std::string::npos)
@@ -490,8 +495,7 @@ StagedFile::StagedFile(const std::string &path, const std::string &suffix) : pat
     throw std::runtime_error(fmt::format("cannot write {}: {}", path, d.problem));
   if (d.in_place) {
     // Not beside a device (no files in /dev): in the temporary directory, then copied over.
-    const char *dir = std::getenv("TMPDIR");
-    std::string name = std::string(dir && *dir ? dir : "/tmp") + "/pciesim-XXXXXX" + suffix;
+    std::string name = temporary_directory() + "/pciesim-XXXXXX" + suffix;
     FileDescriptor fd(::mkostemps(name.data(), static_cast<int>(suffix.size()), O_CLOEXEC));
     if (!fd.is_open())
       fail_to_write(name, errno);

@@ -34,6 +34,11 @@ namespace pciesim {
 // Writes all `size` bytes to `fd`, through interruptions; 0, or the errno of the write that
 // failed. Allocates nothing (safe where memory has run out, or in a signal handler).
 int write_all(int fd, const char *data, std::size_t size);
+// Appends what `fd` holds to `text`, through interruptions, stopping at its end or once `text`
+// is over `max_bytes`. Returns 0, or the errno of a failed read.
+int read_at_most(int fd, std::uint64_t max_bytes, std::string &text);
+// Where scratch files go that cannot stand beside their output: $TMPDIR, or /tmp.
+std::string temporary_directory();
 
 // The directory part of `path`: "." for a bare file name, "/" for a file at the root.
 std::string directory_of(const std::string &path);

@@ -38,23 +38,6 @@ std::string open_problem(int error) {
   }
 }
 
-// Appends what `fd` holds to `text`, stopping once it is over `max_bytes`. Returns 0, or the
-// errno of a failed read.
-int read_at_most(int fd, std::uint64_t max_bytes, std::string &text) {
-  char buffer[65536];
-  while (text.size() <= max_bytes) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return errno;
-    if (n == 0)
-      break;
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
-  return 0;
-}
-
 std::string too_large(std::uint64_t max_bytes) {
   return fmt::format("more than {} bytes, over the limit", max_bytes);
 }
@@ -76,6 +59,21 @@ const std::string &standard_input(std::uint64_t max_bytes) {
 }
 
 } // namespace
+
+int read_at_most(int fd, std::uint64_t max_bytes, std::string &text) {
+  char buffer[65536];
+  while (text.size() <= max_bytes) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return errno;
+    if (n == 0)
+      break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  return 0;
+}
 
 namespace {
 // Every regular file read as input so far, by device and inode, with the path it was read by.
