@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <memory>
+#include <new>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -536,6 +538,17 @@ void install_report_handler() {
 
 } // namespace
 
+void run_kernel_until(std::int64_t limit_ps) {
+  try {
+    sc_core::sc_start(ps_to_time(limit_ps), sc_core::SC_EXIT_ON_STARVATION);
+  } catch (const sc_core::sc_report &e) {
+    if (std::strcmp(e.get_msg_type(), sc_core::SC_ID_SIMULATION_UNCAUGHT_EXCEPTION_) == 0 &&
+        std::strcmp(e.get_msg(), "std::bad_alloc") == 0)
+      throw std::bad_alloc();
+    throw;
+  }
+}
+
 RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options) {
   auto wall_start = std::chrono::steady_clock::now();
   install_report_handler();
@@ -561,7 +574,7 @@ RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options) {
   if (options.progress)
     EventCalendar::current().set_progress_observer(
         [&](std::int64_t) { options.progress(system.progress()); });
-  sc_core::sc_start(ps_to_time(scenario.max_sim_time.ps), sc_core::SC_EXIT_ON_STARVATION);
+  run_kernel_until(scenario.max_sim_time.ps);
   EventCalendar::current().set_progress_observer({});
   RunResult r;
   r.scenario = scenario.name;
