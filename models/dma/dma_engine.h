@@ -291,6 +291,9 @@ protected:
   // A doorbell the model charges itself (an NVMe drive's, per command).
   void count_doorbell() { ++stats_.doorbells; }
   std::size_t free_tag_count() const { return free_tags_.size(); }
+  const DmaStreamSpec &stream_spec(int stream) const {
+    return streams_[static_cast<std::size_t>(stream)].spec;
+  }
 
   const DmaEngineWiring &wiring() const { return wiring_; }
   bool owns(std::uint64_t address) const;

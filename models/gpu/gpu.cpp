@@ -129,14 +129,14 @@ bool Gpu::in_aperture(std::uint64_t address) const {
 }
 
 // One server for all of device memory: accesses queue behind each other for their transfer
-// time after the access latency. Peer reads through the BAR therefore slow down when
-// kernels keep the memory busy.
+// time after the access latency, in the order they reach it. Peer reads through the BAR
+// therefore slow down when kernels keep the memory busy.
 std::int64_t Gpu::device_memory_access(std::uint32_t bytes, std::int64_t at_ps) {
-  std::int64_t start = std::max(at_ps + gpu_params_.memory_latency.ps, memory_free_at_ps_);
   std::int64_t busy = busy_ps(bytes * memory_ps_per_byte_);
-  memory_free_at_ps_ = start + busy;
+  memory_.forget_before(now_ps());
+  std::int64_t start = memory_.serve(at_ps + gpu_params_.memory_latency.ps, busy);
   gpu_stats_.memory_busy_ps += busy;
-  return memory_free_at_ps_;
+  return start + busy;
 }
 
 // A peer's read through the aperture waits for one of the BAR path's read slots, crosses the

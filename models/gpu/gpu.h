@@ -11,6 +11,7 @@
 
 #include "models/common/arrival_ordered_queue.h"
 #include "models/common/stats.h"
+#include "models/common/time_ordered_server.h"
 #include "models/dma/dma_engine.h"
 
 namespace pciesim {
@@ -99,7 +100,10 @@ private:
 
   GpuParams gpu_params_;
   double memory_ps_per_byte_;
-  std::int64_t memory_free_at_ps_ = 0;
+  // Device memory serves accesses in the order they reach it: a peer's read is booked when
+  // its request arrives, for after the BAR path's latency, and a write arriving meanwhile
+  // must not queue behind it.
+  TimeOrderedServer memory_;
   double bar_read_ps_per_byte_;
   std::int64_t bar_read_free_at_ps_ = 0;
   // When each of the BAR path's read slots frees (bar_read_outstanding of them), earliest first.

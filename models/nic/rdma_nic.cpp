@@ -20,6 +20,9 @@ const StatTable<RdmaNicStats> &RdmaNicStats::table() {
       stat(&S::atc_hits,
            {"atc_hits", "count", "requests whose page had its ATS translation in the ATC"}),
       stat(&S::atc_misses, {"atc_misses", "count", "ATS Translation Requests sent on an ATC miss"}),
+      stat(&S::atc_prefetches,
+           {"atc_prefetches", "count",
+            "ATS Translation Requests sent ahead, for the pages a request reaches next"}),
       stat(&S::translated_requests,
            {"translated_requests", "TLPs", "requests sent with a translated address (ATS)"}),
       stat(&S::untranslated_requests,
@@ -36,8 +39,11 @@ const ParamTable<RdmaNicParams> &RdmaNicParams::table() {
                             "at it (ConnectX-6 HDR; ConnectX-5 100, ConnectX-7 400 Gb/s: "
                             "docs/references.md)",
                             1e6, 0}),
-      field(&P::tags, {"tags", ParamKind::integer, 64,
-                       "outstanding PCIe read requests (estimate: docs/references.md)", 1, 1024}),
+      field(&P::tags, {"tags", ParamKind::integer, 256,
+                       "outstanding PCIe read requests: the 8-bit Tag field Linux enables on "
+                       "every device that supports Extended Tags, as ConnectX adapters do "
+                       "(docs/references.md)",
+                       1, 1024}),
       field(&P::mrrs, {"mrrs", ParamKind::size, "512 B",
                        "Max_Read_Request_Size (as on pcie-bench's hosts: docs/references.md)", 128,
                        4096, true}),
@@ -62,6 +68,11 @@ const ParamTable<RdmaNicParams> &RdmaNicParams::table() {
                       "requests"}),
       field(&P::atc_entries, {"atc_entries", ParamKind::integer, 256,
                               "ATS translation cache entries (estimate)", 1, 1 << 20}),
+      field(&P::atc_prefetch_pages,
+            {"atc_prefetch_pages", ParamKind::integer, 4,
+             "pages past the one a request reaches whose ATS translations the NIC asks for ahead "
+             "(0 = only on a miss; estimate: docs/references.md)",
+             0, 64}),
       field(&P::register_bar, {"register_bar", ParamKind::size, "32 MiB",
                                "BAR0: registers and doorbells", 4096, 0, true}),
       field(&P::bar_latency,
@@ -135,7 +146,7 @@ std::int64_t RdmaNic::completion_drained_ps(std::uint32_t bytes, std::int64_t re
   return network_tx_until_ps_;
 }
 
-DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
+DmaEngine::Gate RdmaNic::gate_request(int stream, std::uint64_t address) {
   if (mtt_) {
     std::uint64_t page = mtt_->page_of(address);
     std::uint64_t line = pages_per_mtt_line_.quotient(page);
@@ -184,6 +195,22 @@ DmaEngine::Gate RdmaNic::gate_request(int, std::uint64_t address) {
     return Gate::Wait;
   }
   atc_->lookup(page);
+  // Translations ahead: the pages of its buffer a streaming transfer reaches next are asked
+  // for while this one is read, so it does not wait a round trip to the IOMMU at every page
+  // (while a tag is spare for them; no retry otherwise).
+  const DmaStreamSpec &spec = stream_spec(stream);
+  const std::uint64_t buffer_end =
+      spec.target_address + std::max(spec.region_bytes, spec.transfer_bytes);
+  const std::uint64_t last =
+      std::min(page + static_cast<std::uint64_t>(nic_params_.atc_prefetch_pages),
+               atc_->page_of(buffer_end - 1));
+  for (std::uint64_t ahead = page + 1; ahead <= last && free_tag_count() > 1; ++ahead) {
+    if (atc_->contains(ahead) || fetch_pending(FetchKind::Translation, ahead))
+      continue;
+    if (start_fetch(FetchKind::Translation, ahead, ahead * 4096, 8,
+                    AddressType::TranslationRequest) >= 0)
+      ++nic_stats_.atc_prefetches;
+  }
   nic_stats_.mtt_hits += mtt_ != nullptr;
   ++nic_stats_.atc_hits;
   ++nic_stats_.translated_requests;

@@ -21,7 +21,7 @@ namespace pciesim {
 
 struct RdmaNicParams {
   Bandwidth line_rate{25e9}; // 200 Gb/s
-  int tags = 64;
+  int tags = 256;
   Bytes mrrs{512};
   int posted_window = 32;
   int rdma_reads_per_qp = 16;
@@ -30,6 +30,7 @@ struct RdmaNicParams {
   Bytes mtt_fetch_bytes{64};
   bool ats = false;
   int atc_entries = 256;
+  int atc_prefetch_pages = 4;
   Bytes register_bar{32ull << 20};
   Duration bar_latency{100000};
   Bandwidth bar_bandwidth{32e9};
@@ -58,7 +59,7 @@ struct RdmaNicParams {
 
 struct RdmaNicStats {
   std::uint64_t mtt_hits = 0, mtt_misses = 0, mtt_prefetches = 0;
-  std::uint64_t atc_hits = 0, atc_misses = 0;
+  std::uint64_t atc_hits = 0, atc_misses = 0, atc_prefetches = 0;
   std::uint64_t translated_requests = 0, untranslated_requests = 0;
   static const StatTable<RdmaNicStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }

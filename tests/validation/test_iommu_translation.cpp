@@ -15,7 +15,8 @@ using test::transfer;
 // translating IOMMU with `page_size` pages. The NIC's own MTT is left out (mtt_entries 0) so
 // that the IOMMU alone decides.
 nlohmann::json iommu_run(const std::string &buffer, const std::string &page_size, bool ats,
-                         int walkers = 4, int concurrency = 16, int queue_pairs = 4) {
+                         int walkers = 4, int concurrency = 16, int queue_pairs = 4,
+                         int atc_prefetch_pages = -1) { // -1: the NIC's default
   nlohmann::json t =
       nlohmann::json::parse(test::read_repo_file("topologies/gpu-nic-shared-switch.json"));
   t["components"][0]["params"]["iommu"] = "translated";
@@ -26,6 +27,8 @@ nlohmann::json iommu_run(const std::string &buffer, const std::string &page_size
       c["params"]["mtt_entries"] = 0;
       c["params"]["read_pipeline_latency"] = "0 ns"; // the IOMMU alone, not the NIC, is measured
       c["params"]["ats"] = ats;
+      if (atc_prefetch_pages >= 0)
+        c["params"]["atc_prefetch_pages"] = atc_prefetch_pages;
     }
   nlohmann::json r = {{"id", "r"},
                       {"initiator", "nic0"},
@@ -114,8 +117,12 @@ TEST(IommuTranslation, AtsTranslatedRequestsSkipTheIommu) {
   const nlohmann::json &rc = ats["components"]["rc0"];
   const nlohmann::json &nic = ats["components"]["nic0"];
   EXPECT_EQ(rc["translations"], 0);
-  EXPECT_EQ(rc["ats_translation_requests"], nic["atc_misses"]);
-  EXPECT_EQ(nic["atc_misses"], 256); // one per page of the working set
+  // One Translation Request per page of the working set: the first on a miss, the others
+  // sent ahead (atc_prefetch_pages) while the pages before them were read.
+  EXPECT_EQ(rc["ats_translation_requests"],
+            nic["atc_misses"].get<int>() + nic["atc_prefetches"].get<int>());
+  EXPECT_EQ(rc["ats_translation_requests"], 256);
+  EXPECT_EQ(nic["atc_misses"], 1);
   EXPECT_EQ(nic["translated_requests"], 8192);
   EXPECT_EQ(nic["atc_hits"], 8192); // a miss waits for its translation, then issues as a hit
   EXPECT_LE(rc["walks"].get<int>(), 256);
@@ -124,6 +131,22 @@ TEST(IommuTranslation, AtsTranslatedRequestsSkipTheIommu) {
   // With ATS the walks are once per page, and the rate is at least twice that bound.
   EXPECT_LT(translated_gbps(plain), 4 * 256 / 280.0);
   EXPECT_GT(translated_gbps(ats), 2 * 4 * 256 / 280.0);
+}
+
+TEST(IommuTranslation, TranslationsAskedAheadSpareAStreamARoundTripAtEveryPage) {
+  // 64 MiB: beyond the ATC's reach (1 MiB), so every page needs a Translation Request. Asked
+  // on a miss, each holds the stream for a round trip to the IOMMU and its walk; asked four
+  // pages ahead, they are answered while the pages before them are read.
+  nlohmann::json on_miss = iommu_run("64 MiB", "4 KiB", true, 4, 16, 4, 0);
+  nlohmann::json ahead = iommu_run("64 MiB", "4 KiB", true);
+  const nlohmann::json &nic_on_miss = on_miss["components"]["nic0"];
+  const nlohmann::json &nic_ahead = ahead["components"]["nic0"];
+  EXPECT_EQ(nic_on_miss["atc_prefetches"], 0);
+  EXPECT_EQ(nic_on_miss["atc_misses"], 8192); // 8192 reads, one per page
+  EXPECT_LT(nic_ahead["atc_misses"].get<int>(), 8192 / 10);
+  // One per page read, and the four pages of the buffer after the last one, asked ahead.
+  EXPECT_EQ(ahead["components"]["rc0"]["ats_translation_requests"], 8192 + 4);
+  EXPECT_GT(translated_gbps(ahead), 1.5 * translated_gbps(on_miss));
 }
 
 // Time of one IOTLB-miss walk in `result`: the walk overhead (200 ns) plus its page-table
