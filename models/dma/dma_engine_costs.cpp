@@ -77,7 +77,7 @@ const ParamTable<DmaEngineParams> &DmaEngineParams::table() {
       field(&P::tags, {"tags", ParamKind::integer, 32,
                        "outstanding non-posted requests (tags); 32 is a generic DMA engine's (a "
                        "5-bit Tag field, no Extended Tags: PCIe Base Specification, Transaction "
-                       "Descriptor), an RDMA NIC has 64 (estimate: docs/references.md)",
+                       "Descriptor), an RDMA NIC 256 (8-bit Extended Tags: docs/references.md)",
                        1, 1024}),
       field(&P::posted_window,
             {"posted_window", ParamKind::integer, 16,
