@@ -1,6 +1,6 @@
-// A single server (a memory channel, a root complex's forwarding engine, a page-table walker)
-// that its callers book ahead of time and that still serves requests in the order they are
-// due, not the order they were booked.
+// A single server (a memory channel, a GPU's device memory, a root complex's forwarding engine,
+// a page-table walker) that its callers book ahead of time and that still serves requests in
+// the order they are due, not the order they were booked.
 //
 // Why a booking server and not scheduling on the event calendar: the models that use these
 // servers answer at once with a completion time (HostMemory's b_transport annotates its delay,
