@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <memory>
-#include <new>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -19,6 +17,7 @@
 #include "sim/config/component_catalog.h"
 #include "sim/config/param_loader.h"
 #include "sim/fabric/pci_view.h"
+#include "sim/run/kernel_run.h"
 #include "sim/run/mechanisms/bounce.h"
 #include "sim/run/trace.h"
 #include "sim/run/vcd_trace.h"
@@ -527,27 +526,7 @@ private:
   std::unique_ptr<WorkloadRunner> runner_; // declared last: destroyed before the engines
 };
 
-void install_report_handler() {
-  using namespace sc_core;
-  // SystemC errors become exceptions we turn into exit codes, never an abort().
-  sc_report_handler::set_actions(SC_ERROR, SC_THROW);
-  sc_report_handler::set_actions(SC_FATAL, SC_THROW);
-  sc_report_handler::set_actions(SC_WARNING, SC_DO_NOTHING);
-  sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
-}
-
 } // namespace
-
-void run_kernel_until(std::int64_t limit_ps) {
-  try {
-    sc_core::sc_start(ps_to_time(limit_ps), sc_core::SC_EXIT_ON_STARVATION);
-  } catch (const sc_core::sc_report &e) {
-    if (std::strcmp(e.get_msg_type(), sc_core::SC_ID_SIMULATION_UNCAUGHT_EXCEPTION_) == 0 &&
-        std::strcmp(e.get_msg(), "std::bad_alloc") == 0)
-      throw std::bad_alloc();
-    throw;
-  }
-}
 
 RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options) {
   auto wall_start = std::chrono::steady_clock::now();

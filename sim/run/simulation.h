@@ -80,11 +80,6 @@ struct RunOptions {
 
 RunResult simulate(const ScenarioConfig &scenario, const RunOptions &options = {});
 
-// sc_start up to `limit_ps` (or until nothing is pending). An allocation failure inside a
-// process leaves it as std::bad_alloc, which every caller reports as running out of memory:
-// SystemC would hand it back as an error of its own ("uncaught exception", E549).
-void run_kernel_until(std::int64_t limit_ps);
-
 LatencySummary summarize_latencies(std::vector<std::int64_t> samples_ps);
 LatencySummary summarize_latencies(const LatencySamples &samples); // the same, bounded memory
 

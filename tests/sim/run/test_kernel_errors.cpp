@@ -10,7 +10,7 @@
 #include <systemc>
 
 #include "models/common/event_calendar.h"
-#include "sim/run/simulation.h"
+#include "sim/run/kernel_run.h"
 #include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
