@@ -7,6 +7,8 @@ namespace pciesim {
 namespace {
 // Where the NIC's MTT lives in its socket's host memory (a 16 MiB table region).
 constexpr std::uint64_t kMttTableBytes = 16ull << 20;
+// The ATC's page: the Smallest Translation Unit, 4 KiB, one translation each.
+constexpr std::uint64_t kAtcPageBytes = 4096;
 } // namespace
 
 const StatTable<RdmaNicStats> &RdmaNicStats::table() {
@@ -114,7 +116,7 @@ RdmaNic::RdmaNic(sc_core::sc_module_name name, const RdmaNicParams &params, DmaE
                                               params.mtt_page_size);
   if (params.ats)
     atc_ = std::make_unique<TranslationCache>(static_cast<std::size_t>(params.atc_entries), 0,
-                                              Bytes{4096});
+                                              Bytes{kAtcPageBytes});
 }
 
 std::uint64_t RdmaNic::mtt_line_address(std::uint64_t line) const {
@@ -186,10 +188,7 @@ DmaEngine::Gate RdmaNic::gate_request(int stream, std::uint64_t address) {
   if (fetch_pending(FetchKind::Translation, page))
     return Gate::Wait;
   if (!atc_->contains(page)) {
-    // An ATS Translation Request: a read of one 8-byte translation completion.
-    int id = start_fetch(FetchKind::Translation, page, address & ~std::uint64_t{4095}, 8,
-                         AddressType::TranslationRequest);
-    if (id < 0)
+    if (request_translation(page) < 0)
       return Gate::Wait;
     ++nic_stats_.atc_misses;
     return Gate::Wait;
@@ -207,8 +206,7 @@ DmaEngine::Gate RdmaNic::gate_request(int stream, std::uint64_t address) {
   for (std::uint64_t ahead = page + 1; ahead <= last && free_tag_count() > 1; ++ahead) {
     if (atc_->contains(ahead) || fetch_pending(FetchKind::Translation, ahead))
       continue;
-    if (start_fetch(FetchKind::Translation, ahead, ahead * 4096, 8,
-                    AddressType::TranslationRequest) >= 0)
+    if (request_translation(ahead) >= 0)
       ++nic_stats_.atc_prefetches;
   }
   nic_stats_.mtt_hits += mtt_ != nullptr;
@@ -229,6 +227,11 @@ int RdmaNic::start_fetch(FetchKind kind, std::uint64_t key, std::uint64_t addres
     fetches_[static_cast<std::size_t>(id)] = {kind, key, true};
   }
   return id;
+}
+
+int RdmaNic::request_translation(std::uint64_t page) {
+  return start_fetch(FetchKind::Translation, page, page * kAtcPageBytes, 8,
+                     AddressType::TranslationRequest);
 }
 
 bool RdmaNic::fetch_pending(FetchKind kind, std::uint64_t key) const {

@@ -100,6 +100,9 @@ private:
   // Whether a fetch of `key` is in flight. A scan: at most one fetch per tag is in flight,
   // and this runs per TLP, where a hash map's lookups cost more than a few compares.
   bool fetch_pending(FetchKind kind, std::uint64_t key) const;
+  // An ATS Translation Request for ATC page `page`: a read of one 8-byte translation
+  // completion. Returns the fetch id, or -1 when no tag is free.
+  int request_translation(std::uint64_t page);
   std::uint64_t mtt_line_address(std::uint64_t line) const;
   // Sends the read behind a miss; its id, or -1 when no tag is free.
   int start_fetch(FetchKind kind, std::uint64_t key, std::uint64_t address, std::uint32_t bytes,
