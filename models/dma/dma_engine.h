@@ -43,6 +43,9 @@ struct DmaEngineParams {
   // Set by the models built on this core, not read from JSON:
   Bandwidth network_rate{0};   // NIC line rate: paces RDMA WRITE ingress and READ egress
   std::vector<int> group_tags; // tag budget of each engine group (empty: one group, all tags)
+  // A copy waiting on a semaphore another device releases starts this long after the release
+  // (GPUs handing staged chunks to each other); 0: the device is not handed work that way.
+  Duration semaphore_wait{0};
 
   static constexpr PortDefaults kPortDefaults{5, 16, 512, 64, 1024, 64, 0, 0, 0};
   // A generic DMA engine: calibrated on pcie-bench's NFP6000 (docs/references.md).

@@ -82,6 +82,13 @@ const ParamTable<GpuParams> &GpuParams::table() {
       field(&P::bar_read_outstanding,
             {"bar_read_outstanding", ParamKind::integer, 64,
              "peer reads the BAR path serves at once; more wait for a slot (estimate)", 1, 4096}),
+      field(&P::semaphore_wait,
+            {"semaphore_wait", ParamKind::time, "3.8 us",
+             "a copy waiting on a semaphore another GPU releases in host memory starts this long "
+             "after the release: CUDA's peer copies with peer access off hand every staged chunk "
+             "over that way, both ways (from CUDA's staged 16 B peer copies back to back on two "
+             "RTX 6000 Ada, docs/references.md)",
+             0, 1e9}),
       nested(&P::ports, port_fields(kPortDefaults)),
       nested(&P::costs, device_dma_cost_fields(kCostDefaults)));
   return table;
@@ -109,6 +116,7 @@ DmaEngineParams GpuParams::engine_params() const {
   d.read_completion_boundary = read_completion_boundary;
   d.ports = ports;
   d.costs = costs;
+  d.semaphore_wait = semaphore_wait;
   d.group_tags.assign(static_cast<std::size_t>(copy_engines), copy_engine_tags);
   return d;
 }

@@ -32,6 +32,7 @@ struct GpuParams {
   Duration bar_read_latency{400000};
   Bandwidth bar_read_bandwidth{50e9};
   int bar_read_outstanding = 64;
+  Duration semaphore_wait{3800000};
   PortCapabilities ports = PortCapabilities::with(kPortDefaults);
   DeviceDmaCosts costs = device_dma_costs_with(kCostDefaults);
 

@@ -95,6 +95,7 @@ public:
         b.chunks_in_flight = tc.chunks_in_flight;
         b.staging_address = tc.staging_address;
         b.nic_writes = tc.is_write;
+        b.concurrency = static_cast<std::uint64_t>(tc.concurrency);
         bounces_.emplace(static_cast<int>(t), std::make_unique<BouncePipeline>(
                                                   b, engine, this->engine(tc.target), tc.id));
         stream_of_.push_back(-1);

@@ -82,5 +82,62 @@ TEST(Bounce, FallbackOnlyWhenTheMappingIsRefused) {
   EXPECT_EQ(transfer(r, "t")["route"], "nic0 > sw0 > gpu0");
 }
 
+// Two GPUs staging a peer copy through host memory hand each chunk over through semaphores:
+// a stream of 16 B copies pays, per copy, the copy into staging, the copy out of it and two
+// waits of `semaphore_wait` (the second GPU's on the first, then the first's on the second
+// before the stream's next copy).
+TEST(Bounce, GpuToGpuStagedCopiesPayTwoSemaphoreWaitsEach) {
+  nlohmann::json t = nlohmann::json::parse(
+      test::read_repo_file("validation/hardware/testbeds/zen4-rtx6000ada-p2p.json"));
+  auto p50_us = [&t](const std::string &wait, const nlohmann::json &transfer_json) {
+    nlohmann::json topology = t;
+    for (auto &c : topology["components"])
+      if (c["type"] == "gpu")
+        c["params"]["semaphore_wait"] = wait;
+    nlohmann::json spec = transfer_json;
+    spec.update({{"id", "t"}, {"size", "16 B"}, {"count", 20}, {"concurrency", 1}});
+    nlohmann::json r = simulate_in_child(nlohmann::json{
+        {"name", "b"}, {"topology", topology}, {"transfers", nlohmann::json::array({spec})}});
+    return transfer(r, "t")["latency_ns"]["p50"].get<double>() / 1000.0;
+  };
+  const nlohmann::json into_staging = {
+      {"initiator", "gpu0"}, {"target", "mem0"}, {"direction", "write"}};
+  const nlohmann::json out_of_staging = {
+      {"initiator", "gpu1"}, {"target", "mem0"}, {"direction", "read"}};
+  const nlohmann::json staged = {
+      {"initiator", "gpu0"}, {"target", "gpu1"}, {"direction", "write"}, {"mechanism", "bounce"}};
+  double copies = p50_us("0 ns", into_staging) + p50_us("0 ns", out_of_staging);
+  EXPECT_NEAR(p50_us("0 ns", staged), copies, 0.02 * copies);
+  for (double wait_us : {2.0, 5.0}) {
+    double expected = copies + 2 * wait_us;
+    EXPECT_NEAR(p50_us(std::to_string(wait_us) + " us", staged), expected, 0.02 * expected)
+        << wait_us;
+  }
+}
+
+// A NIC's stages are handed over by the host: the GPU's semaphore_wait does not touch them.
+TEST(Bounce, NicPipelinesDoNotPayTheGpusSemaphoreWait) {
+  auto gbps = [](const std::string &wait) {
+    nlohmann::json t = topology();
+    for (auto &c : t["components"])
+      if (c["type"] == "gpu")
+        c["params"]["semaphore_wait"] = wait;
+    nlohmann::json r = simulate_in_child(
+        nlohmann::json{{"name", "b"},
+                       {"topology", t},
+                       {"transfers", nlohmann::json::array({{{"id", "t"},
+                                                             {"initiator", "nic0"},
+                                                             {"target", "gpu0"},
+                                                             {"direction", "read"},
+                                                             {"size", "1 MiB"},
+                                                             {"count", 8},
+                                                             {"concurrency", 4},
+                                                             {"fallback", "bounce"},
+                                                             {"chunk", "256 KiB"}}})}});
+    return transfer(r, "t")["bandwidth_GBps"].get<double>();
+  };
+  EXPECT_EQ(gbps("0 ns"), gbps("50 us"));
+}
+
 } // namespace
 } // namespace pciesim

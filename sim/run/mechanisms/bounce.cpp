@@ -13,6 +13,12 @@ BouncePipeline::BouncePipeline(const BounceConfig &config, DmaEngine &device, Dm
     : config_(config), first_(config.nic_writes ? &device : &gpu),
       second_(config.nic_writes ? &gpu : &device), message_done_bytes_(config.count, 0),
       message_start_ps_(config.count, -1) {
+  const std::int64_t first_wait = first_->params().semaphore_wait.ps;
+  const std::int64_t second_wait = second_->params().semaphore_wait.ps;
+  if (first_wait > 0 && second_wait > 0) {
+    first_waits_ps_ = first_wait;
+    second_waits_ps_ = second_wait;
+  }
   for (int i = 0; i < config.chunks_in_flight; ++i) {
     Slot slot;
     // Stage 1 writes the chunk into the slot's staging area; stage 2 reads it back out.
@@ -35,26 +41,29 @@ BouncePipeline::BouncePipeline(const BounceConfig &config, DmaEngine &device, Dm
 
 void BouncePipeline::start(std::int64_t at_ps) {
   result_.first_start_ps = at_ps;
-  fill(at_ps);
+  fill(at_ps, at_ps);
 }
 
 void BouncePipeline::rerun(std::int64_t at_ps) {
-  next_message_ = next_offset_ = 0;
+  next_message_ = next_offset_ = messages_done_ = 0;
   std::fill(message_done_bytes_.begin(), message_done_bytes_.end(), 0);
   std::fill(message_start_ps_.begin(), message_start_ps_.end(), -1);
   result_.finished = false;
   if (result_.first_start_ps < 0)
     result_.first_start_ps = at_ps;
-  fill(at_ps);
+  fill(at_ps, at_ps);
 }
 
-// Hands the next chunks to free slots.
-void BouncePipeline::fill(std::int64_t at_ps) {
+void BouncePipeline::fill(std::int64_t at_ps, std::int64_t ready_ps) {
   for (std::size_t i = 0; i < slots_.size() && next_message_ < config_.count; ++i) {
     Slot &slot = slots_[i];
     if (slot.busy)
       continue;
+    if (next_offset_ == 0 && config_.concurrency > 0 &&
+        next_message_ - messages_done_ >= config_.concurrency)
+      break; // the next message waits for an earlier one to finish
     slot.busy = true;
+    slot.ready_ps[0] = ready_ps;
     ++busy_slots_;
     slot.message = next_message_;
     slot.offset = next_offset_;
@@ -77,8 +86,10 @@ void BouncePipeline::kick(int stage, std::int64_t at_ps) {
   int i = waiting_[stage].front();
   waiting_[stage].pop_front();
   running_[stage] = i;
-  stage_start_ps_[stage] = at_ps;
   const Slot &slot = slots_[static_cast<std::size_t>(i)];
+  // A stage waiting on the other engine's semaphore holds its queue until the wait ends.
+  at_ps = std::max(at_ps, slot.ready_ps[stage]);
+  stage_start_ps_[stage] = at_ps;
   std::uint64_t address =
       config_.staging_address + static_cast<std::uint64_t>(i) * config_.chunk_bytes;
   if (stage == 0)
@@ -94,6 +105,7 @@ bool BouncePipeline::stage_done(const DmaEngine &engine, int stream, std::int64_
       if (on_stage)
         on_stage(0, stage_start_ps_[0], at_ps);
       running_[0] = -1;
+      slot.ready_ps[1] = at_ps + second_waits_ps_;
       waiting_[1].push_back(static_cast<int>(i));
       kick(1, at_ps);
       kick(0, at_ps);
@@ -105,6 +117,7 @@ bool BouncePipeline::stage_done(const DmaEngine &engine, int stream, std::int64_
       std::uint64_t m = slot.message;
       message_done_bytes_[m] += config_.chunk_bytes;
       if (message_done_bytes_[m] >= config_.message_bytes) {
+        ++messages_done_;
         result_.bytes += config_.message_bytes;
         ++result_.transfers_done;
         result_.latencies_ps.push_back(at_ps - message_start_ps_[m]);
@@ -120,7 +133,7 @@ bool BouncePipeline::stage_done(const DmaEngine &engine, int stream, std::int64_
       if (result_.error.empty() && !(a.error.empty() && b.error.empty()))
         result_.error = a.error.empty() ? b.error : a.error;
       if (result_.error.empty())
-        fill(at_ps);
+        fill(at_ps, at_ps + first_waits_ps_); // the first engine learns of the freed slot
       kick(1, at_ps);
       if (busy_slots_ == 0 && (next_message_ >= config_.count || !result_.error.empty()))
         result_.finished = true;

@@ -5,6 +5,11 @@
 // `chunks_in_flight` chunks (staging slots) are in the pipeline at once. Each stage works
 // through its chunks in order, one at a time (a copy-engine queue, a queue pair), so the
 // copy of one chunk overlaps the NIC's transfer of the previous one.
+// Between two GPUs (CUDA's peer copies with peer access off) the driver hands each chunk over
+// through semaphores in host memory: the second GPU's copy out of staging waits on the one the
+// first GPU releases when its copy in ends, and the first GPU waits on the second's before it
+// reuses a slot or starts the stream's next copy. Each wait costs the waiting GPU's
+// `semaphore_wait`; a NIC's stages are handed over by the host (not charged here).
 // The pipeline serves a scenario's bounce transfers, and the workload mechanism "bounce",
 // whose policy (make_bounce) registers the staging buffer once and runs each peer phase
 // through a pipeline.
@@ -30,6 +35,9 @@ struct BounceConfig {
   std::uint64_t target_address = 0;  // the GPU buffer (device side of the copy)
   std::uint64_t target_region = 0;
   bool nic_writes = false; // true: NIC -> staging -> GPU; false: GPU -> staging -> NIC
+  // Messages in flight: a stream's copies run one after another (1); 0: as many as the slots
+  // hold (a workload's pipeline).
+  std::uint64_t concurrency = 0;
 };
 
 class BouncePipeline {
@@ -57,18 +65,22 @@ private:
     std::uint64_t message = 0;
     std::uint64_t offset = 0; // of the chunk in its message
     bool busy = false;
+    std::int64_t ready_ps[2] = {0, 0}; // earliest start of each stage (a semaphore's wait)
   };
-  void fill(std::int64_t at_ps);
+  // Hands the next chunks to free slots; their first stage may start at `ready_ps`.
+  void fill(std::int64_t at_ps, std::int64_t ready_ps);
   void kick(int stage, std::int64_t at_ps);
 
   BounceConfig config_;
   DmaEngine *first_;  // writes the chunk into staging
   DmaEngine *second_; // reads it out of staging
+  // Each engine's wait on a semaphore the other releases, 0 unless both hand over that way.
+  std::int64_t first_waits_ps_ = 0, second_waits_ps_ = 0;
   std::vector<Slot> slots_;
   std::deque<int> waiting_[2]; // slots queued for stage 1 and stage 2
   int running_[2] = {-1, -1};  // slot each stage works on, -1 when idle
   std::int64_t stage_start_ps_[2] = {0, 0};
-  std::uint64_t next_message_ = 0, next_offset_ = 0;
+  std::uint64_t next_message_ = 0, next_offset_ = 0, messages_done_ = 0;
   std::vector<std::uint64_t> message_done_bytes_;
   std::vector<std::int64_t> message_start_ps_;
   int busy_slots_ = 0;
