@@ -22,12 +22,25 @@ nlohmann::json topology() {
   return t;
 }
 
-double bounce_gbps(const nlohmann::json &transfer_json) {
+// Runs one transfer (id "t") on `topology_json` and returns its result.
+nlohmann::json run_one(const nlohmann::json &topology_json, const nlohmann::json &transfer_json) {
   nlohmann::json r =
       simulate_in_child(nlohmann::json{{"name", "b"},
-                                       {"topology", topology()},
+                                       {"topology", topology_json},
                                        {"transfers", nlohmann::json::array({transfer_json})}});
-  return transfer(r, "t")["bandwidth_GBps"].get<double>();
+  return transfer(r, "t");
+}
+
+// `topology_json` with every GPU's semaphore_wait set to `wait`.
+nlohmann::json with_semaphore_wait(nlohmann::json topology_json, const std::string &wait) {
+  for (auto &c : topology_json["components"])
+    if (c["type"] == "gpu")
+      c["params"]["semaphore_wait"] = wait;
+  return topology_json;
+}
+
+double bounce_gbps(const nlohmann::json &transfer_json) {
+  return run_one(topology(), transfer_json)["bandwidth_GBps"].get<double>();
 }
 
 TEST(Bounce, ThroughputIsTheSlowerPathWhenPipelined) {
@@ -69,17 +82,14 @@ TEST(Bounce, ThroughputIsTheSlowerPathWhenPipelined) {
 TEST(Bounce, FallbackOnlyWhenTheMappingIsRefused) {
   nlohmann::json t =
       nlohmann::json::parse(test::read_repo_file("topologies/gpu-nic-shared-switch.json"));
-  nlohmann::json r = simulate_in_child(
-      nlohmann::json{{"name", "b"},
-                     {"topology", t},
-                     {"transfers", nlohmann::json::array({{{"id", "t"},
-                                                           {"initiator", "nic0"},
-                                                           {"target", "gpu0"},
-                                                           {"direction", "write"},
-                                                           {"size", "1 MiB"},
-                                                           {"fallback", "bounce"}}})}});
-  EXPECT_EQ(transfer(r, "t")["mechanism"], "p2p_dma_api"); // BUS_ADDR: no need to fall back
-  EXPECT_EQ(transfer(r, "t")["route"], "nic0 > sw0 > gpu0");
+  nlohmann::json r = run_one(t, {{"id", "t"},
+                                 {"initiator", "nic0"},
+                                 {"target", "gpu0"},
+                                 {"direction", "write"},
+                                 {"size", "1 MiB"},
+                                 {"fallback", "bounce"}});
+  EXPECT_EQ(r["mechanism"], "p2p_dma_api"); // BUS_ADDR: no need to fall back
+  EXPECT_EQ(r["route"], "nic0 > sw0 > gpu0");
 }
 
 // Two GPUs staging a peer copy through host memory hand each chunk over through semaphores:
@@ -90,15 +100,9 @@ TEST(Bounce, GpuToGpuStagedCopiesPayTwoSemaphoreWaitsEach) {
   nlohmann::json t = nlohmann::json::parse(
       test::read_repo_file("validation/hardware/testbeds/zen4-rtx6000ada-p2p.json"));
   auto p50_us = [&t](const std::string &wait, const nlohmann::json &transfer_json) {
-    nlohmann::json topology = t;
-    for (auto &c : topology["components"])
-      if (c["type"] == "gpu")
-        c["params"]["semaphore_wait"] = wait;
     nlohmann::json spec = transfer_json;
     spec.update({{"id", "t"}, {"size", "16 B"}, {"count", 20}, {"concurrency", 1}});
-    nlohmann::json r = simulate_in_child(nlohmann::json{
-        {"name", "b"}, {"topology", topology}, {"transfers", nlohmann::json::array({spec})}});
-    return transfer(r, "t")["latency_ns"]["p50"].get<double>() / 1000.0;
+    return run_one(with_semaphore_wait(t, wait), spec)["latency_ns"]["p50"].get<double>() / 1000.0;
   };
   const nlohmann::json into_staging = {
       {"initiator", "gpu0"}, {"target", "mem0"}, {"direction", "write"}};
@@ -118,23 +122,16 @@ TEST(Bounce, GpuToGpuStagedCopiesPayTwoSemaphoreWaitsEach) {
 // A NIC's stages are handed over by the host: the GPU's semaphore_wait does not touch them.
 TEST(Bounce, NicPipelinesDoNotPayTheGpusSemaphoreWait) {
   auto gbps = [](const std::string &wait) {
-    nlohmann::json t = topology();
-    for (auto &c : t["components"])
-      if (c["type"] == "gpu")
-        c["params"]["semaphore_wait"] = wait;
-    nlohmann::json r = simulate_in_child(
-        nlohmann::json{{"name", "b"},
-                       {"topology", t},
-                       {"transfers", nlohmann::json::array({{{"id", "t"},
-                                                             {"initiator", "nic0"},
-                                                             {"target", "gpu0"},
-                                                             {"direction", "read"},
-                                                             {"size", "1 MiB"},
-                                                             {"count", 8},
-                                                             {"concurrency", 4},
-                                                             {"fallback", "bounce"},
-                                                             {"chunk", "256 KiB"}}})}});
-    return transfer(r, "t")["bandwidth_GBps"].get<double>();
+    return run_one(with_semaphore_wait(topology(), wait), {{"id", "t"},
+                                                           {"initiator", "nic0"},
+                                                           {"target", "gpu0"},
+                                                           {"direction", "read"},
+                                                           {"size", "1 MiB"},
+                                                           {"count", 8},
+                                                           {"concurrency", 4},
+                                                           {"fallback", "bounce"},
+                                                           {"chunk", "256 KiB"}})["bandwidth_GBps"]
+        .get<double>();
   };
   EXPECT_EQ(gbps("0 ns"), gbps("50 us"));
 }
