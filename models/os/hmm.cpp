@@ -11,7 +11,7 @@ namespace pciesim {
 HmmDriver::HmmDriver(OsKernel &kernel, PageTable &table, std::uint64_t device_base,
                      std::uint64_t ram_base, HmmHooks hooks)
     : kernel_(kernel), table_(table), device_base_(device_base), ram_base_(ram_base),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)), own_fault_buffer_(kernel, hooks_.owner_gpu) {}
 
 std::uint64_t HmmDriver::address_of(std::uint64_t page) const {
   const PageState &p = table_.page(page);

@@ -28,12 +28,11 @@
 #include <vector>
 
 #include "models/os/device_memory.h"
+#include "models/os/gpu_fault_buffer.h"
 #include "models/os/os_kernel.h"
 #include "models/os/page_table.h"
 
 namespace pciesim {
-
-using Done = std::function<void(std::int64_t at_ps)>;
 
 struct HmmHooks {
   // Copies pages with the owning GPU's copy engine. `ram_addresses` are the system-RAM side
@@ -62,6 +61,9 @@ public:
     memory_ = &memory;
     memory_buffer_ = buffer;
   }
+  // The owning GPU's fault buffer, shared with its other buffers: their faults wait in one
+  // queue and are serviced one batch at a time. Without it the driver has one of its own.
+  void attach(GpuFaultBuffer &faults) { fault_buffer_ = &faults; }
   // Eviction of pages to make room on the device: the migration path to RAM, or the driver's
   // own per-unit path (OsCosts::eviction_path).
   void evict(std::vector<std::uint64_t> pages, Done done);
@@ -101,6 +103,11 @@ public:
   void nic_fault(int nic, std::vector<std::uint64_t> pages, bool peer_map, Done done);
   // The owning GPU touches system pages it has not mapped.
   void gpu_fault(std::vector<std::uint64_t> pages, Done done);
+  // For the fault buffer: whether a fault on `page` finds it brought already (by an earlier
+  // batch), whether the GPU reaches it now, and this buffer's share of a batch serviced.
+  bool fault_is_stale(std::uint64_t page);
+  bool gpu_reachable(std::uint64_t page);
+  void service_gpu_faults(std::vector<std::uint64_t> batch, Done done);
 
   // Runs `then` once none of `pages` is migrating.
   void when_settled(const std::vector<std::uint64_t> &pages, std::function<void()> then);
@@ -110,7 +117,7 @@ public:
   std::function<void(int nic, std::int64_t gone_ps)> nic_mappings_gone;
 
 private:
-  // Faults waiting for a serial server (a NIC's page-fault queue, the GPU fault buffer).
+  // Faults waiting for a serial server (a NIC's page-fault queue).
   struct FaultQueue {
     struct Request {
       std::vector<std::uint64_t> pages;
@@ -119,14 +126,11 @@ private:
     };
     std::deque<Request> waiting;
     bool busy = false;
-    bool fetch_due = false; // a fetch of the GPU's fault buffer is scheduled
   };
   void serve_nic(int nic);
   void nic_fault_chunk(int nic, FaultQueue::Request request);
   void resolve_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
   void map_nic(int nic, FaultQueue::Request request, std::uint64_t seq);
-  void serve_gpu();
-  void fetch_gpu_faults();
   // migrate() with or without migrate_vma's per-page steps (collect, shootdown, finalize).
   void migrate_pages(std::vector<std::uint64_t> pages, PageHome to, bool per_page_steps, Done done);
   // A GPU fault's system pages mapped where they are (nouveau), and one page so mapped.
@@ -181,7 +185,8 @@ private:
   };
   std::map<int, NicMirror> nics_; // NIC component -> its mirror of the range
   std::map<int, FaultQueue> nic_faults_;
-  FaultQueue gpu_faults_;
+  GpuFaultBuffer own_fault_buffer_;
+  GpuFaultBuffer *fault_buffer_ = &own_fault_buffer_;
   std::vector<std::pair<std::vector<std::uint64_t>, std::function<void()>>> settle_waiters_;
   // Per page that moved while thrashing detection is on: its ping-pong history.
   struct Thrashing {

@@ -5,8 +5,6 @@
 #include "models/os/hmm.h"
 
 #include <algorithm>
-#include <deque>
-#include <iterator>
 #include <set>
 
 #include "models/common/sim_time.h"
@@ -14,131 +12,59 @@
 namespace pciesim {
 
 void HmmDriver::gpu_fault(std::vector<std::uint64_t> pages, Done done) {
-  gpu_faults_.waiting.push_back(FaultQueue::Request{std::move(pages), false, std::move(done)});
-  fetch_gpu_faults();
+  fault_buffer_->fault(*this, std::move(pages), std::move(done));
 }
 
-// The driver reads the GPU's fault buffer in the bottom half of the fault interrupt, after the
-// GPU raised the fault: every fault raised at the same instant is in the buffer by then, and
-// one batch takes them all.
-void HmmDriver::fetch_gpu_faults() {
-  FaultQueue &q = gpu_faults_;
-  if (q.busy || q.fetch_due || q.waiting.empty())
-    return;
-  q.fetch_due = true;
-  kernel_.call_at(now_ps(), [this] {
-    gpu_faults_.fetch_due = false;
-    serve_gpu();
-  });
+bool HmmDriver::fault_is_stale(std::uint64_t page) {
+  const PageState &p = table_.page(page);
+  return p.home == PageHome::Device || p.gpu_mapped;
 }
 
-// One batch of the GPU fault buffer: up to gpu_fault_batch_pages faults, from as many
-// waiting accesses as fit; an access with more pages is served over several batches.
-void HmmDriver::serve_gpu() {
-  FaultQueue &q = gpu_faults_;
-  if (q.busy || q.waiting.empty())
-    return;
-  q.busy = true;
-  const std::size_t limit = static_cast<std::size_t>(kernel_.costs().gpu_fault_batch_pages);
-  std::vector<std::uint64_t> batch;
-  std::vector<Done> completed;
-  while (!q.waiting.empty() && batch.size() < limit) {
-    FaultQueue::Request &r = q.waiting.front();
-    std::size_t take = std::min(limit - batch.size(), r.pages.size());
-    batch.insert(batch.end(), r.pages.begin(), r.pages.begin() + static_cast<long>(take));
-    r.pages.erase(r.pages.begin(), r.pages.begin() + static_cast<long>(take));
-    if (!r.pages.empty())
-      break;
-    completed.push_back(std::move(r.done));
-    q.waiting.pop_front();
-  }
-  std::sort(batch.begin(), batch.end());
-  batch.erase(std::unique(batch.begin(), batch.end()), batch.end());
-  // Faults on pages an earlier batch already brought (its migration or prefetch overtook
-  // accesses in flight) are fetched and dropped: only the others cost a fault's service.
-  const auto stale = static_cast<std::int64_t>(
-      std::count_if(batch.begin(), batch.end(), [this](std::uint64_t page) {
-        const PageState &p = table_.page(page);
-        return p.home == PageHome::Device || p.gpu_mapped;
-      }));
-  const std::int64_t faults = static_cast<std::int64_t>(batch.size()) - stale;
-  ++kernel_.stats().gpu_fault_batches;
-  kernel_.stats().gpu_faults += static_cast<std::uint64_t>(faults);
-  kernel_.stats().gpu_faults_stale += static_cast<std::uint64_t>(stale);
-  const std::int64_t start = now_ps();
-  const std::int64_t serviced =
-      start + kernel_.costs().gpu_fault_batch.ps + faults * kernel_.costs().gpu_fault_per_fault.ps;
-  kernel_.record(TimeKind::FaultHandling, start, serviced, driver(), "gpu fault batch",
-                 {{"faults", faults}, {"stale", stale}});
-  auto finish = [this, completed = std::move(completed)](std::int64_t) {
-    // The faults raised while the batch was serviced are not serviced as they stand: UVM
-    // flushes its fault buffer before the replay (its default replay policy), amdgpu skips
-    // retry faults on a range it restored in the last 2 ms. Their accesses retry: one whose
-    // pages the batch brought goes on, the others fault again on the pages still missing.
-    std::deque<FaultQueue::Request> raised = std::move(gpu_faults_.waiting);
-    gpu_faults_.waiting.clear();
-    for (const Done &d : completed)
-      d(now_ps());
-    gpu_faults_.busy = false;
-    std::deque<FaultQueue::Request> still_missing; // ahead of faults raised since: older
-    for (FaultQueue::Request &r : raised) {
-      r.pages.erase(
-          std::remove_if(r.pages.begin(), r.pages.end(),
-                         [this](std::uint64_t page) { return table_.page(page).gpu_reachable(); }),
-          r.pages.end());
-      if (r.pages.empty())
-        r.done(now_ps());
-      else
-        still_missing.push_back(std::move(r));
+bool HmmDriver::gpu_reachable(std::uint64_t page) { return table_.page(page).gpu_reachable(); }
+
+// This buffer's share of a fault batch, once the batch's faults are fetched and serviced: the
+// pages still missing migrate (with the driver's granularity and prefetch around them) or are
+// mapped where they are.
+void HmmDriver::service_gpu_faults(std::vector<std::uint64_t> batch, Done finish) {
+  when_settled(batch, [this, batch, finish = std::move(finish)]() mutable {
+    std::vector<std::uint64_t> movable;
+    for (std::uint64_t page : batch) {
+      PageState &p = table_.page(page);
+      if (p.home == PageHome::Device || p.gpu_mapped)
+        continue;
+      if (table_.pinned(page)) {
+        // A pinned page cannot move: the driver maps the system page remotely instead.
+        ++kernel_.stats().migrations_refused_pinned;
+        remote_map(page);
+        continue;
+      }
+      movable.push_back(page);
     }
-    gpu_faults_.waiting.insert(gpu_faults_.waiting.begin(),
-                               std::make_move_iterator(still_missing.begin()),
-                               std::make_move_iterator(still_missing.end()));
-    fetch_gpu_faults();
-  };
-  // Each continuation runs once and hands `finish` on by move: a copy would copy every
-  // waiting fault's continuation with it.
-  kernel_.call_at(serviced, [this, batch, finish = std::move(finish)]() mutable {
-    when_settled(batch, [this, batch, finish = std::move(finish)]() mutable {
-      std::vector<std::uint64_t> movable;
-      for (std::uint64_t page : batch) {
-        PageState &p = table_.page(page);
-        if (p.home == PageHome::Device || p.gpu_mapped)
-          continue;
-        if (table_.pinned(page)) {
-          // A pinned page cannot move: the driver maps the system page remotely instead.
-          ++kernel_.stats().migrations_refused_pinned;
-          remote_map(page);
-          continue;
-        }
-        movable.push_back(page);
-      }
-      const OsCosts &c = kernel_.costs();
-      if (c.gpu_fault_policy == OsCosts::GpuFaultPolicy::MapRemote) {
-        map_remote(std::move(movable), std::move(finish));
-        return;
-      }
-      add_fault_granule(movable);
-      if (c.gpu_prefetch_threshold > 0 && !movable.empty())
-        add_density_prefetch(movable);
-      std::vector<std::uint64_t> throttled =
-          c.thrashing_threshold > 0 ? hold_thrashing(movable) : std::vector<std::uint64_t>{};
-      if (throttled.empty()) {
-        migrate_in(std::move(movable), std::move(finish));
-        return;
-      }
-      // UVM throttles the faulting processor on a thrashing page: its fault is serviced a nap
-      // later, so the processor that has the page keeps it meanwhile.
-      migrate_in(std::move(movable), [this, throttled = std::move(throttled),
-                                      finish = std::move(finish)](std::int64_t) mutable {
-        const std::int64_t wake = now_ps() + kernel_.costs().thrashing_nap.ps;
-        kernel_.trace_step(driver(), "thrashing throttle", now_ps(), wake,
-                           {{"pages", static_cast<std::int64_t>(throttled.size())}});
-        kernel_.call_at(
-            wake, [this, throttled = std::move(throttled), finish = std::move(finish)]() mutable {
-              migrate_in(std::move(throttled), std::move(finish));
-            });
-      });
+    const OsCosts &c = kernel_.costs();
+    if (c.gpu_fault_policy == OsCosts::GpuFaultPolicy::MapRemote) {
+      map_remote(std::move(movable), std::move(finish));
+      return;
+    }
+    add_fault_granule(movable);
+    if (c.gpu_prefetch_threshold > 0 && !movable.empty())
+      add_density_prefetch(movable);
+    std::vector<std::uint64_t> throttled =
+        c.thrashing_threshold > 0 ? hold_thrashing(movable) : std::vector<std::uint64_t>{};
+    if (throttled.empty()) {
+      migrate_in(std::move(movable), std::move(finish));
+      return;
+    }
+    // UVM throttles the faulting processor on a thrashing page: its fault is serviced a nap
+    // later, so the processor that has the page keeps it meanwhile.
+    migrate_in(std::move(movable), [this, throttled = std::move(throttled),
+                                    finish = std::move(finish)](std::int64_t) mutable {
+      const std::int64_t wake = now_ps() + kernel_.costs().thrashing_nap.ps;
+      kernel_.trace_step(driver(), "thrashing throttle", now_ps(), wake,
+                         {{"pages", static_cast<std::int64_t>(throttled.size())}});
+      kernel_.call_at(
+          wake, [this, throttled = std::move(throttled), finish = std::move(finish)]() mutable {
+            migrate_in(std::move(throttled), std::move(finish));
+          });
     });
   });
 }

@@ -39,6 +39,10 @@ WorkloadRunner::WorkloadRunner(const WorkloadConfig &workload, Mechanism mechani
     };
     drivers_.push_back(std::make_unique<HmmDriver>(kernel_, *tables_.back(), buffer.device_address,
                                                    buffer.ram_address, std::move(hooks)));
+    std::unique_ptr<GpuFaultBuffer> &faults = fault_buffers_[gpu];
+    if (!faults)
+      faults = std::make_unique<GpuFaultBuffer>(kernel_, gpu);
+    drivers_.back()->attach(*faults);
   }
   context_.zap_peer = [this](int peer, std::uint64_t address, std::uint64_t bytes) {
     engine(peer).invalidate(address, bytes);

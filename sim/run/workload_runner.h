@@ -125,6 +125,7 @@ private:
   std::vector<std::unique_ptr<PageTable>> tables_;
   std::vector<std::unique_ptr<HmmDriver>> drivers_;
   std::map<int, std::unique_ptr<DeviceMemory>> device_memories_; // by GPU component
+  std::map<int, std::unique_ptr<GpuFaultBuffer>> fault_buffers_; // by GPU component
   MechanismContext context_; // refers to the tables and drivers above
   std::unique_ptr<MechanismPolicy> policy_;
   std::vector<PhaseState> phases_;
