@@ -63,12 +63,27 @@ void HmmDriver::migrate_pages(std::vector<std::uint64_t> pages, PageHome to, boo
   std::int64_t t = t0;
   if (per_page_steps) {
     // migrate_vma_setup: the notifiers run first (invalidate_range_start), then each page is
-    // collected and unmapped (a migration entry replaces the CPU's PTE), then one shootdown.
+    // collected and unmapped (a migration entry replaces its PTE). The CPU's TLB is flushed
+    // only if a present PTE was unmapped (migrate_vma_collect_pmd counts only those): a page
+    // the CPU maps in RAM. A device-private page (a swap entry for the CPU) or a page never
+    // touched (no PTE) needs none; the device's own mappings of its pages are the owning
+    // driver's to drop, one GPU page-table update and TLB invalidate.
     t += n * c.migrate_collect_page.ps;
     kernel_.record(TimeKind::FaultHandling, t0, t, driver(), "migrate collect", {{"pages", n}});
-    kernel_.record(TimeKind::Shootdown, t, t + c.tlb_shootdown.ps, StepActor::kernel(),
-                   "tlb shootdown");
-    t += c.tlb_shootdown.ps;
+    const bool cpu_mapped = std::any_of(pages.begin(), pages.end(), [&](std::uint64_t page) {
+      const PageState &p = table_.page(page);
+      return p.home == PageHome::SystemRam && p.cpu_mapped;
+    });
+    if (cpu_mapped) {
+      kernel_.record(TimeKind::Shootdown, t, t + c.tlb_shootdown.ps, StepActor::kernel(),
+                     "tlb shootdown");
+      t += c.tlb_shootdown.ps;
+    }
+    if (to == PageHome::SystemRam) {
+      kernel_.record(TimeKind::FaultHandling, t, t + c.notifier_invalidate.ps, driver(),
+                     "gpu unmap", {{"pages", n}});
+      t += c.notifier_invalidate.ps;
+    }
   } else {
     // The driver's own eviction of a unit the CPU does not map: one GPU page-table update and
     // TLB invalidate for the whole unit, no per-page migrate_vma work.

@@ -96,8 +96,9 @@ const ParamTable<OsCosts> &OsCosts::table() {
            0, 1e12}),
       field(&P::tlb_shootdown,
             {"tlb_shootdown", ParamKind::time, "5 us",
-             "TLB shootdown, one per migration batch (estimate: IPI round trips of 1-3 us plus "
-             "0.2-2 us per target CPU are quoted, unmeasured)",
+             "CPU TLB shootdown, one per migration batch that unmaps pages the CPU maps "
+             "(estimate: IPI round trips of 1-3 us plus 0.2-2 us per target CPU are quoted, "
+             "unmeasured)",
              0, 1e12}),
       field(&P::copy_engine_setup,
             {"copy_engine_setup", ParamKind::time, "1.5 us",
@@ -259,10 +260,10 @@ const ParamTable<OsCosts> &OsCosts::table() {
                                 ParamKind::choice,
                                 "migrate_vma",
                                 "how evicted device memory leaves: migrate_vma, with per-page "
-                                "collect and finalize and a CPU TLB shootdown (device-private "
-                                "pages: HMM drivers), or the driver's own path, one GPU unmap "
-                                "and one copy per eviction unit (NVIDIA UVM's root chunks of "
-                                "managed memory, which the CPU does not map)",
+                                "collect and finalize and a GPU unmap (device-private pages: HMM "
+                                "drivers; no CPU TLB shootdown, the CPU maps no device-private "
+                                "page), or the driver's own path, one GPU unmap and one copy per "
+                                "eviction unit (NVIDIA UVM's root chunks of managed memory)",
                                 0,
                                 0,
                                 false,

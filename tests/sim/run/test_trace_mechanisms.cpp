@@ -100,7 +100,7 @@ TEST(TraceMechanisms, HmmMigrateShowsFaultsMigrationsAndInvalidationsOnTheirActo
   std::vector<Slice> slices = step_slices(trace);
 
   // Each step on its actor's track: the NIC's ODP work and notifier callbacks on nic0, the
-  // GPU driver's fault batches and migrations on gpu0, the shootdown on the host's CPUs.
+  // GPU driver's fault batches, migrations and unmaps on gpu0, the shootdown on the host's CPUs.
   const std::map<std::string, std::pair<std::string, std::string>> track_of = {
       {"odp fault", {"nic0", "nic driver"}},
       {"hmm_range_fault", {"nic0", "nic driver"}},
@@ -108,6 +108,7 @@ TEST(TraceMechanisms, HmmMigrateShowsFaultsMigrationsAndInvalidationsOnTheirActo
       {"notifier invalidation", {"nic0", "nic driver"}},
       {"gpu fault batch", {"gpu0", "gpu driver"}},
       {"migrate collect", {"gpu0", "gpu driver"}},
+      {"gpu unmap", {"gpu0", "gpu driver"}},
       {"copy engine setup", {"gpu0", "gpu driver"}},
       {"migrate copy", {"gpu0", "gpu driver"}},
       {"migrate finalize", {"gpu0", "gpu driver"}},
@@ -129,7 +130,11 @@ TEST(TraceMechanisms, HmmMigrateShowsFaultsMigrationsAndInvalidationsOnTheirActo
   EXPECT_EQ(pages["gpu fault batch"], os["gpu_faults"]); // the faults each batch carried
   EXPECT_EQ(count["notifier invalidation"], m["invalidations"]);
   EXPECT_GT(count["notifier invalidation"], 0);
-  EXPECT_EQ(count["tlb shootdown"], count["migrate collect"]); // one per migration batch
+  // One per migration batch: a CPU TLB shootdown for pages the CPU maps (to the device), the
+  // GPU's unmap for pages leaving it (to RAM); the run migrates both ways.
+  EXPECT_EQ(count["tlb shootdown"] + count["gpu unmap"], count["migrate collect"]);
+  EXPECT_GT(count["tlb shootdown"], 0);
+  EXPECT_GT(count["gpu unmap"], 0);
   EXPECT_EQ(pages["migrate finalize"], m["pages_migrated"]);
   EXPECT_EQ(count["migrate copy"], count["migrate collect"]);
   // The steps' slices add up to the breakdown's parts: they are the intervals it is computed
@@ -140,7 +145,8 @@ TEST(TraceMechanisms, HmmMigrateShowsFaultsMigrationsAndInvalidationsOnTheirActo
   EXPECT_GT(sum_ns["invalidation"], 0);
 
   // The first NIC fault, step by step: fault, walk, then for its first page migrate_to_ram's
-  // collect, shootdown, copy-engine setup, copy and finalize, each where the previous ended;
+  // collect, the GPU's unmap, copy-engine setup, copy and finalize, each where the previous
+  // ended (no CPU TLB shootdown: the CPU mapped no device-private page);
   // the DMA mapping after the migrations.
   const Slice *fault = first(slices, "odp fault");
   ASSERT_NE(fault, nullptr);
@@ -148,8 +154,8 @@ TEST(TraceMechanisms, HmmMigrateShowsFaultsMigrationsAndInvalidationsOnTheirActo
   ASSERT_NE(walk, nullptr);
   EXPECT_EQ(walk->start_ns, fault->end_ns);
   std::int64_t at = walk->end_ns;
-  for (const char *step : {"migrate collect", "tlb shootdown", "copy engine setup", "migrate copy",
-                           "migrate finalize"}) {
+  for (const char *step :
+       {"migrate collect", "gpu unmap", "copy engine setup", "migrate copy", "migrate finalize"}) {
     const Slice *s = first(slices, step);
     ASSERT_NE(s, nullptr) << step;
     EXPECT_EQ(s->start_ns, at) << step;
@@ -221,23 +227,23 @@ TEST(TraceMechanisms, WindowKeepsOnlyTheEventsOverlappingIt) {
   CommandResult full = run_pciesim("run " + scenario + " --quiet -j1 --trace " + dir + "/f.json");
   ASSERT_EQ(full.exit_code, 0) << full.err;
   CommandResult windowed = run_pciesim("run " + scenario + " --json -j1 --trace " + dir +
-                                       "/w.json --trace-window 300us..0.9ms");
+                                       "/w.json --trace-window 300us..0.6ms");
   ASSERT_EQ(windowed.exit_code, 0) << windowed.err;
   nlohmann::json f = nlohmann::json::parse(read_file(dir + "/f.json"));
   nlohmann::json w = nlohmann::json::parse(read_file(dir + "/w.json"));
   std::map<std::string, int> phases;
   check_trace_structure(w, phases);
   EXPECT_EQ(w["otherData"]["window_from_ns"], 300000);
-  EXPECT_EQ(w["otherData"]["window_to_ns"], 900000);
-  check_window(f, w, 300000, 900000);
-  // An open side: from 1 ms to the end of the run.
+  EXPECT_EQ(w["otherData"]["window_to_ns"], 600000);
+  check_window(f, w, 300000, 600000);
+  // An open side: from 0.7 ms to the end of the run (0.93 ms).
   CommandResult tail = run_pciesim("run " + scenario + " --quiet -j1 --trace " + dir +
-                                   "/tail.json --trace-window '1 ms..'");
+                                   "/tail.json --trace-window '0.7 ms..'");
   ASSERT_EQ(tail.exit_code, 0) << tail.err;
   nlohmann::json t = nlohmann::json::parse(read_file(dir + "/tail.json"));
   check_trace_structure(t, phases);
   EXPECT_FALSE(t["otherData"].contains("window_to_ns"));
-  check_window(f, t, 1000000, std::numeric_limits<std::int64_t>::max());
+  check_window(f, t, 700000, std::numeric_limits<std::int64_t>::max());
 }
 
 TEST(TraceMechanisms, BadWindowIsOneLineAndExit2) {
