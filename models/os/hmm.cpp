@@ -66,8 +66,7 @@ void HmmDriver::migrate_pages(std::vector<std::uint64_t> pages, PageHome to, boo
     // collected and unmapped (a migration entry replaces its PTE). The CPU's TLB is flushed
     // only if a present PTE was unmapped (migrate_vma_collect_pmd counts only those): a page
     // the CPU maps in RAM. A device-private page (a swap entry for the CPU) or a page never
-    // touched (no PTE) needs none; the device's own mappings of its pages are the owning
-    // driver's to drop, one GPU page-table update and TLB invalidate.
+    // touched (no PTE) needs none.
     t += n * c.migrate_collect_page.ps;
     kernel_.record(TimeKind::FaultHandling, t0, t, driver(), "migrate collect", {{"pages", n}});
     const bool cpu_mapped = std::any_of(pages.begin(), pages.end(), [&](std::uint64_t page) {
@@ -79,16 +78,14 @@ void HmmDriver::migrate_pages(std::vector<std::uint64_t> pages, PageHome to, boo
                      "tlb shootdown");
       t += c.tlb_shootdown.ps;
     }
-    if (to == PageHome::SystemRam) {
-      kernel_.record(TimeKind::FaultHandling, t, t + c.notifier_invalidate.ps, driver(),
-                     "gpu unmap", {{"pages", n}});
-      t += c.notifier_invalidate.ps;
-    }
-  } else {
-    // The driver's own eviction of a unit the CPU does not map: one GPU page-table update and
-    // TLB invalidate for the whole unit, no per-page migrate_vma work.
+  }
+  if (to == PageHome::SystemRam) {
+    // Pages leaving the device: the owning driver drops its own mappings of them, one GPU
+    // page-table update and TLB invalidate (the whole unit, on the driver's own eviction path,
+    // which has no per-page migrate_vma work).
+    kernel_.record(TimeKind::FaultHandling, t, t + c.notifier_invalidate.ps, driver(), "gpu unmap",
+                   {{"pages", n}});
     t += c.notifier_invalidate.ps;
-    kernel_.record(TimeKind::FaultHandling, t0, t, driver(), "gpu unmap", {{"pages", n}});
   }
   for (const auto &[nic, mirror] : nics_) {
     std::vector<std::uint64_t> zapped;

@@ -29,8 +29,7 @@ void HmmDriver::service_gpu_faults(std::vector<std::uint64_t> batch, Done finish
   when_settled(batch, [this, batch, finish = std::move(finish)]() mutable {
     std::vector<std::uint64_t> movable;
     for (std::uint64_t page : batch) {
-      PageState &p = table_.page(page);
-      if (p.home == PageHome::Device || p.gpu_mapped)
+      if (fault_is_stale(page))
         continue;
       if (table_.pinned(page)) {
         // A pinned page cannot move: the driver maps the system page remotely instead.
