@@ -63,12 +63,17 @@ void HmmDriver::migrate_pages(std::vector<std::uint64_t> pages, PageHome to, boo
   std::int64_t t = t0;
   if (per_page_steps) {
     // migrate_vma_setup: the notifiers run first (invalidate_range_start), then each page is
-    // collected and unmapped (a migration entry replaces its PTE). The CPU's TLB is flushed
-    // only if a present PTE was unmapped (migrate_vma_collect_pmd counts only those): a page
-    // the CPU maps in RAM. A device-private page (a swap entry for the CPU) or a page never
-    // touched (no PTE) needs none.
-    t += n * c.migrate_collect_page.ps;
-    kernel_.record(TimeKind::FaultHandling, t0, t, driver(), "migrate collect", {{"pages", n}});
+    // collected and unmapped (its page locked and isolated, a migration entry replacing its
+    // PTE). A page never touched has no PTE: migrate_vma_collect_hole only marks it for the
+    // driver to fill, so it costs no collection. The CPU's TLB is flushed only if a present
+    // PTE was unmapped (migrate_vma_collect_pmd counts only those): a page the CPU maps in
+    // RAM. A device-private page (a swap entry for the CPU) or a hole needs none.
+    const std::int64_t collected =
+        std::count_if(pages.begin(), pages.end(),
+                      [&](std::uint64_t page) { return table_.page(page).populated; });
+    t += collected * c.migrate_collect_page.ps;
+    kernel_.record(TimeKind::FaultHandling, t0, t, driver(), "migrate collect",
+                   {{"pages", collected}});
     const bool cpu_mapped = std::any_of(pages.begin(), pages.end(), [&](std::uint64_t page) {
       const PageState &p = table_.page(page);
       return p.home == PageHome::SystemRam && p.cpu_mapped;

@@ -88,12 +88,12 @@ const ParamTable<OsCosts> &OsCosts::table() {
       field(&P::hmm_range_fault_page,
             {"hmm_range_fault_page", ParamKind::time, "100 ns",
              "hmm_range_fault per 4 KiB page already present (estimate)", 0, 1e12}),
-      field(
-          &P::migrate_collect_page,
-          {"migrate_collect_page", ParamKind::time, "300 ns",
-           "migrate_vma_setup collect + unmap, per page (estimate; with finalize 0.5 us a page, as "
-           "UVM's 0.85 us per prefetched 4 KiB page less its copy, Allen and Ge, SC'21)",
-           0, 1e12}),
+      field(&P::migrate_collect_page,
+            {"migrate_collect_page", ParamKind::time, "300 ns",
+             "migrate_vma_setup collect + unmap, per page that holds data (a never-touched hole "
+             "costs none; estimate: with finalize 0.5 us a page, as UVM's 0.85 us per prefetched "
+             "4 KiB page less its copy, Allen and Ge, SC'21)",
+             0, 1e12}),
       field(&P::tlb_shootdown,
             {"tlb_shootdown", ParamKind::time, "5 us",
              "CPU TLB shootdown, one per migration batch that unmaps pages the CPU maps "

@@ -31,7 +31,7 @@ namespace pciesim {
 struct OsCosts {
   Duration cpu_fault{1000000};            // CPU page fault entry and exit
   Duration hmm_range_fault_page{100000};  // hmm_range_fault, per page already present
-  Duration migrate_collect_page{300000};  // migrate_vma_setup: collect + unmap, per page
+  Duration migrate_collect_page{300000};  // migrate_vma_setup: collect + unmap, per page with data
   Duration tlb_shootdown{5000000};        // one per migrate_vma_setup batch
   Duration copy_engine_setup{1500000};    // GPU copy engine, per migration batch
   Duration migrate_finalize_page{200000}; // migrate_vma_finalize, per page
