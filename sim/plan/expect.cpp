@@ -167,7 +167,10 @@ bool actual_value(const Expectation &e, const OJson &results, OJson *actual, std
   for (std::size_t i = 0; i < values.size(); ++i)
     if (!values[i]->is_number()) {
       *why = fmt::format("metric {} is {}, not a number, and cannot be in a {}", e.metric[i],
-                         show(*values[i]), e.sum ? "sum" : "ratio");
+                         show(*values[i]),
+                         e.sum          ? "sum"
+                         : e.difference ? "difference"
+                                        : "ratio");
       return false;
     }
   if (e.sum) {
@@ -175,6 +178,10 @@ bool actual_value(const Expectation &e, const OJson &results, OJson *actual, std
     for (const OJson *v : values)
       total += v->get<double>();
     *actual = total;
+    return true;
+  }
+  if (e.difference) {
+    *actual = values[0]->get<double>() - values[1]->get<double>();
     return true;
   }
   double denominator = values[1]->get<double>();
@@ -192,7 +199,8 @@ std::string describe_metric(const Expectation &e) {
   if (e.sum)
     return fmt::format("sum({})", join(e.metric, ", "));
   if (e.metric.size() == 2)
-    return fmt::format("ratio({}, {})", e.metric[0], e.metric[1]);
+    return fmt::format("{}({}, {})", e.difference ? "difference" : "ratio", e.metric[0],
+                       e.metric[1]);
   return e.metric.empty() ? std::string() : e.metric[0];
 }
 
@@ -201,7 +209,8 @@ std::vector<Expectation> parse_expectations(const Node &expect) {
   std::vector<Expectation> out;
   for (const Node &n : expect.items()) {
     n.require_object();
-    std::vector<std::string> allowed = {"name", "description", "metric", "ratio", "sum"};
+    std::vector<std::string> allowed = {"name",  "description", "metric",
+                                        "ratio", "difference",  "sum"};
     allowed.insert(allowed.end(), kComparisons.begin(), kComparisons.end());
     allowed.push_back("value");
     n.allow_only(allowed);
@@ -214,20 +223,26 @@ std::vector<Expectation> parse_expectations(const Node &expect) {
 
     auto metric = n.get("metric");
     auto ratio = n.get("ratio");
+    auto difference = n.get("difference");
     auto sum = n.get("sum");
-    if ((metric ? 1 : 0) + (ratio ? 1 : 0) + (sum ? 1 : 0) > 1)
-      (sum ? *sum : *ratio)
-          .fail("more than one of \"metric\", \"ratio\" and \"sum\"", "one of them");
+    if ((metric ? 1 : 0) + (ratio ? 1 : 0) + (difference ? 1 : 0) + (sum ? 1 : 0) > 1)
+      (sum          ? *sum
+       : difference ? *difference
+                    : *ratio)
+          .fail("more than one of \"metric\", \"ratio\", \"difference\" and \"sum\"",
+                "one of them");
     if (metric) {
       e.metric.push_back(checked_pointer(*metric));
-    } else if (ratio) {
-      ratio->require_array();
-      if (ratio->size() != 2)
-        ratio->fail(
-            fmt::format("{} metric pointer{}", ratio->size(), ratio->size() == 1 ? "" : "s"),
-            "two metric pointers [A, B], compared as A / B");
-      for (const Node &m : ratio->items())
+    } else if (ratio || difference) {
+      const Node &pair = ratio ? *ratio : *difference;
+      pair.require_array();
+      if (pair.size() != 2)
+        pair.fail(fmt::format("{} metric pointer{}", pair.size(), pair.size() == 1 ? "" : "s"),
+                  ratio ? "two metric pointers [A, B], compared as A / B"
+                        : "two metric pointers [A, B], compared as A - B");
+      for (const Node &m : pair.items())
         e.metric.push_back(checked_pointer(m));
+      e.difference = !ratio;
     } else if (sum) {
       sum->require_array();
       if (sum->size() < 2)
@@ -237,8 +252,9 @@ std::vector<Expectation> parse_expectations(const Node &expect) {
         e.metric.push_back(checked_pointer(m));
       e.sum = true;
     } else {
-      n.fail("no \"metric\", \"ratio\" or \"sum\"",
-             "a \"metric\" pointer into results.json, a \"ratio\" of two, or a \"sum\"");
+      n.fail("no \"metric\", \"ratio\", \"difference\" or \"sum\"",
+             "a \"metric\" pointer into results.json, a \"ratio\" or \"difference\" of two, or "
+             "a \"sum\"");
     }
 
     std::optional<Node> op;

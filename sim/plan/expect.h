@@ -32,8 +32,10 @@ struct Expectation {
   std::string name;                // given, or made from the metric and comparison
   std::string description;         // where the expected number comes from
   std::string pointer;             // where it is in the scenario file, e.g. /expect/2
-  std::vector<std::string> metric; // one pointer, two for a ratio (first / second), or a sum
+  std::vector<std::string> metric; // one pointer, two for a ratio (first / second) or a
+                                   // difference (first - second), or a sum
   bool sum = false;                // the metrics are added (a bidirectional total)
+  bool difference = false;         // the second is taken from the first (what a hop adds)
   std::string comparison;          // "<", "<=", ">", ">=", "==", "!=", "within"
   nlohmann::ordered_json expected; // a number (or a string for == and !=)
   double tolerance = 0;            // relative, for "within"

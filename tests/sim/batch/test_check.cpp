@@ -215,6 +215,34 @@ TEST(Expect, ASumAddsItsMetrics) {
       << outcomes[2]["message"];
 }
 
+TEST(Expect, ADifferenceTakesTheSecondMetricFromTheFirst) {
+  json expect = {
+      {{"name", "difference-pass"},
+       {"difference", {"/transfers/w/bytes", "/transfers/w/transfer_bytes"}},
+       {"==", 15 * 65536}},
+      {{"name", "difference-is-signed"},
+       {"difference", {"/transfers/w/transfer_bytes", "/transfers/w/bytes"}},
+       {">", 0}},
+      {{"name", "difference-of-a-string"},
+       {"difference", {"/transfers/w/bytes", "/status"}},
+       {">", 0}},
+  };
+  std::string dir = make_temp_dir("check-test");
+  CommandResult r =
+      run_pciesim("run " + write_scenario(dir, "difference.json", scenario(expect)) + " --json");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  json outcomes = json::parse(r.out)["expectations"];
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[0]["passed"], true) << outcomes[0]["message"];
+  EXPECT_EQ(outcomes[0]["metric"], "difference(/transfers/w/bytes, /transfers/w/transfer_bytes)");
+  EXPECT_EQ(outcomes[1]["passed"], false);
+  EXPECT_EQ(outcomes[1]["actual"], -15.0 * 65536);
+  EXPECT_EQ(outcomes[2]["passed"], false);
+  EXPECT_NE(outcomes[2]["message"].get<std::string>().find("cannot be in a difference"),
+            std::string::npos)
+      << outcomes[2]["message"];
+}
+
 TEST(Expect, AMetricAbsentFromTheResultsFailsWithAMessage) {
   json expect = {
       {{"metric", "/transfers/nope/bandwidth_GBps"}, {">", 1}},
@@ -258,7 +286,11 @@ TEST(Expect, BadSyntaxIsABadInputWithItsPointer) {
        "negative"},
       {{{{"metric", "/a"}, {"ratio", {"/a", "/b"}}, {"<", 1}}}, "/expect/0/ratio", "more than one"},
       {{{{"metric", "/a//b"}, {"<", 1}}}, "/expect/0/metric", "empty segment"},
-      {{{{"<", 1}}}, "/expect/0", "no \"metric\", \"ratio\" or \"sum\""},
+      {{{{"<", 1}}}, "/expect/0", "no \"metric\", \"ratio\", \"difference\" or \"sum\""},
+      {{{{"difference", {"/a"}}, {"<", 1}}}, "/expect/0/difference", "compared as A - B"},
+      {{{{"ratio", {"/a", "/b"}}, {"difference", {"/a", "/b"}}, {"<", 1}}},
+       "/expect/0/difference",
+       "more than one"},
   };
   for (const Case &c : cases) {
     std::string file = write_scenario(dir, "bad.json", scenario(c.expect));
