@@ -65,6 +65,16 @@ std::string xpath(const std::string &file, const std::string &expression) {
   return out;
 }
 
+// Runs a scenario with these expectations, of which some fail (exit 1), and returns their
+// outcomes from results.json.
+json failing_expectations(const std::string &name, const json &expect) {
+  std::string dir = make_temp_dir("check-test");
+  CommandResult r =
+      run_pciesim("run " + write_scenario(dir, name + ".json", scenario(expect)) + " --json");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  return json::parse(r.out)["expectations"];
+}
+
 TEST(Expect, PassingExpectationsExitZeroAndAreWrittenToResults) {
   std::string dir = make_temp_dir("check-test");
   std::string file = write_scenario(
@@ -173,11 +183,7 @@ TEST(Expect, RatiosAndArraySelectionByIdIndexAndField) {
        {">", 0}},
       {{"name", "key-value-pass"}, {"metric", "/transfers/initiator=dma0/count"}, {"==", 16}},
   };
-  std::string dir = make_temp_dir("check-test");
-  CommandResult r =
-      run_pciesim("run " + write_scenario(dir, "ratio.json", scenario(expect)) + " --json");
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  json outcomes = json::parse(r.out)["expectations"];
+  json outcomes = failing_expectations("ratio", expect);
   ASSERT_EQ(outcomes.size(), 5u);
   EXPECT_EQ(outcomes[0]["passed"], true) << outcomes[0]["message"];
   EXPECT_EQ(outcomes[0]["actual"], 16.0);
@@ -199,11 +205,7 @@ TEST(Expect, ASumAddsItsMetrics) {
       {{"name", "sum-fail"}, {"sum", {"/transfers/w/bytes", "/transfers/w/bytes"}}, {"<", 1}},
       {{"name", "sum-of-a-string"}, {"sum", {"/transfers/w/bytes", "/status"}}, {">", 0}},
   };
-  std::string dir = make_temp_dir("check-test");
-  CommandResult r =
-      run_pciesim("run " + write_scenario(dir, "sum.json", scenario(expect)) + " --json");
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  json outcomes = json::parse(r.out)["expectations"];
+  json outcomes = failing_expectations("sum", expect);
   ASSERT_EQ(outcomes.size(), 3u);
   EXPECT_EQ(outcomes[0]["passed"], true) << outcomes[0]["message"];
   EXPECT_EQ(outcomes[0]["metric"],
@@ -227,11 +229,7 @@ TEST(Expect, ADifferenceTakesTheSecondMetricFromTheFirst) {
        {"difference", {"/transfers/w/bytes", "/status"}},
        {">", 0}},
   };
-  std::string dir = make_temp_dir("check-test");
-  CommandResult r =
-      run_pciesim("run " + write_scenario(dir, "difference.json", scenario(expect)) + " --json");
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  json outcomes = json::parse(r.out)["expectations"];
+  json outcomes = failing_expectations("difference", expect);
   ASSERT_EQ(outcomes.size(), 3u);
   EXPECT_EQ(outcomes[0]["passed"], true) << outcomes[0]["message"];
   EXPECT_EQ(outcomes[0]["metric"], "difference(/transfers/w/bytes, /transfers/w/transfer_bytes)");
