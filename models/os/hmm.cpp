@@ -315,12 +315,12 @@ void HmmDriver::nic_fault(int nic, std::vector<std::uint64_t> pages, bool peer_m
 
 void HmmDriver::serve_nic(int nic) {
   FaultQueue &q = nic_faults_[nic];
-  if (q.busy || q.waiting.empty())
-    return;
-  q.busy = true;
-  FaultQueue::Request request = std::move(q.waiting.front());
-  q.waiting.pop_front();
-  nic_fault_chunk(nic, std::move(request));
+  while (q.in_service < kernel_.costs().odp_fault_workers && !q.waiting.empty()) {
+    ++q.in_service;
+    FaultQueue::Request request = std::move(q.waiting.front());
+    q.waiting.pop_front();
+    nic_fault_chunk(nic, std::move(request));
+  }
 }
 
 // One ODP fault: at most odp_fault_max bytes of the request's still-unmapped pages; the rest
@@ -333,7 +333,7 @@ void HmmDriver::nic_fault_chunk(int nic, FaultQueue::Request request) {
       missing.push_back(page);
   if (missing.empty()) {
     request.done(now_ps());
-    nic_faults_[nic].busy = false;
+    --nic_faults_[nic].in_service;
     serve_nic(nic);
     return;
   }
@@ -345,15 +345,40 @@ void HmmDriver::nic_fault_chunk(int nic, FaultQueue::Request request) {
   const std::int64_t start = now_ps(), resumed = start + kernel_.costs().odp_fault.ps;
   kernel_.record(TimeKind::FaultHandling, start, resumed, StepActor::nic(nic), "odp fault",
                  {{"pages", static_cast<std::int64_t>(missing.size())}});
-  const std::uint64_t seq = table_.read_begin(nics_.at(nic).subscription);
   FaultQueue::Request chunk{std::move(missing), request.peer_map, nullptr};
   kernel_.call_at(
-      resumed, [this, nic, chunk = std::move(chunk), seq, request = std::move(request)]() mutable {
+      resumed, [this, nic, chunk = std::move(chunk), request = std::move(request)]() mutable {
         chunk.done = [this, nic, request = std::move(request)](std::int64_t) mutable {
           nic_fault_chunk(nic, std::move(request)); // the next chunk, or the request is done
         };
-        resolve_nic(nic, std::move(chunk), seq);
+        auto work = std::make_shared<FaultQueue::Request>(std::move(chunk));
+        // The notifier sequence is read just before the walk (mmu_interval_read_begin in
+        // ib_umem_odp_map_dma_and_lock), not when the fault was raised.
+        start_page_work(nic, [this, nic, work] {
+          resolve_nic(nic, std::move(*work), table_.read_begin(nics_.at(nic).subscription));
+        });
       });
+}
+
+void HmmDriver::start_page_work(int nic, std::function<void()> work) {
+  FaultQueue &q = nic_faults_[nic];
+  if (q.page_work_busy) {
+    q.page_work_waiting.push_back(std::move(work));
+    return;
+  }
+  q.page_work_busy = true;
+  work();
+}
+
+void HmmDriver::end_page_work(int nic) {
+  FaultQueue &q = nic_faults_[nic];
+  if (q.page_work_waiting.empty()) {
+    q.page_work_busy = false;
+    return;
+  }
+  std::function<void()> next = std::move(q.page_work_waiting.front());
+  q.page_work_waiting.pop_front();
+  next();
 }
 
 // hmm_range_fault over the fault's pages.
@@ -415,6 +440,7 @@ void HmmDriver::map_nic(int nic, FaultQueue::Request request, std::uint64_t seq)
       if (peer_page)
         ++kernel_.stats().p2p_page_mappings;
     }
+    end_page_work(nic);
     request.done(now_ps());
   });
 }

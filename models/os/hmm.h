@@ -117,7 +117,10 @@ public:
   std::function<void(int nic, std::int64_t gone_ps)> nic_mappings_gone;
 
 private:
-  // Faults waiting for a serial server (a NIC's page-fault queue).
+  // One NIC's ODP faults on this buffer's MR: up to odp_fault_workers in service at once (the
+  // driver's page-fault work items), the rest waiting in order. Their fixed parts overlap; the
+  // page work (walk, any migration, DMA mapping, MTT update) goes one fault at a time, in the
+  // order the faults reached it (the MR's lock).
   struct FaultQueue {
     struct Request {
       std::vector<std::uint64_t> pages;
@@ -125,8 +128,12 @@ private:
       Done done;
     };
     std::deque<Request> waiting;
-    bool busy = false;
+    int in_service = 0;
+    bool page_work_busy = false;
+    std::deque<std::function<void()>> page_work_waiting;
   };
+  void start_page_work(int nic, std::function<void()> work);
+  void end_page_work(int nic);
   void serve_nic(int nic);
   void nic_fault_chunk(int nic, FaultQueue::Request request);
   void resolve_nic(int nic, FaultQueue::Request request, std::uint64_t seq);

@@ -40,9 +40,10 @@ struct OsCosts {
   Duration gpu_fault_per_fault{2000000};  // ... and per distinct faulting page in it
   int gpu_fault_batch_pages = 256;        // faults the GPU driver fetches per batch
   int gpu_prefetch_threshold = 0;         // UVM density prefetch, percent; 0: off (HMM)
-  Duration odp_fault{10000000};           // ODP: EQE, work queue, UMR MTT update, resume
+  Duration odp_fault{220000000};          // ODP: EQE, work queue, UMR MTT update, resume
   Duration dma_map_page{100000};          // DMA-API mapping of one page (IOVA link)
   Bytes odp_fault_max{4ull << 20};        // pages one ODP fault resolves (mlx5 prefetch cap)
+  int odp_fault_workers = 32;             // a NIC's ODP faults serviced at once (mlx5)
   int migrate_to_ram_pages = 1;           // pages one migrate_to_ram moves (nouveau, UVM: 1)
   Duration register_mr{16000000};         // MR registration: fixed part per region
   Duration register_page{140000};         // ... and per resident page: pin + DMA map + MTT

@@ -100,9 +100,14 @@ TEST(Revocation, DynamicDmabufImporterRefaultsOnceWhereTheExporterMovedTheBuffer
   EXPECT_EQ(os_count(cp, "accesses_replayed"), 0u);
 }
 
+// The revocation of the HMM runs: 100 us after the first ODP faults were served.
+nlohmann::json after_first_odp_faults() {
+  return {{"at", std::to_string((OsCosts{}.odp_fault.ps + 100'000'000) / 1'000'000) + " us"}};
+}
+
 TEST(Revocation, HmmPeerMappingsGoWithTheDriversMigration) {
   nlohmann::json r =
-      compare("gpu-nic-shared-switch", send_workload("hmm_p2p", nlohmann::json::object()));
+      compare("gpu-nic-shared-switch", send_workload("hmm_p2p", after_first_odp_faults()));
   const nlohmann::json &f = mechanism(r, "hmm_p2p");
   ASSERT_EQ(f["status"], "ok") << f["reason"];
   EXPECT_EQ(os_count(f, "revocations"), 1u);
@@ -118,7 +123,7 @@ TEST(Revocation, HmmPeerMappingsGoWithTheDriversMigration) {
 // whole buffer; a page one of them listed before the revocation moved it is not moved again.
 TEST(Revocation, AMigrationRacingARevocationMovesNoPageTwice) {
   nlohmann::json r = compare("gpu-nic-shared-switch-iommu",
-                             send_workload("hmm_migrate", nlohmann::json::object()));
+                             send_workload("hmm_migrate", after_first_odp_faults()));
   const nlohmann::json &e = mechanism(r, "hmm_migrate");
   ASSERT_EQ(e["status"], "ok") << e["reason"];
   EXPECT_EQ(os_count(e, "revocations"), 0u) << "E's NIC maps RAM pages only: none to revoke";

@@ -41,6 +41,8 @@ std::string hmm_scenario(const std::string &dir) {
        {{"mechanisms", {"hmm_migrate"}},
         {"buffers", {{{"id", "buf"}, {"gpu", "gpu0"}, {"size", "256 KiB"}}}},
         {"iterations", 2},
+        // One NIC fault at a time, so that no two steps' intervals overlap (below).
+        {"costs", {{"odp_fault_workers", 1}}},
         {"phases", {produce, send}}}}};
   std::string path = dir + "/hmm.json";
   std::ofstream(path) << s.dump(2);
@@ -138,7 +140,8 @@ TEST(TraceMechanisms, HmmMigrateShowsFaultsMigrationsAndInvalidationsOnTheirActo
   EXPECT_EQ(pages["migrate finalize"], m["pages_migrated"]);
   EXPECT_EQ(count["migrate copy"], count["migrate collect"]);
   // The steps' slices add up to the breakdown's parts: they are the intervals it is computed
-  // from, and in this run no two of them overlap (one fault queue per actor, phases in turn).
+  // from, and in this run no two of them overlap (one fault at a time per actor, phases in
+  // turn).
   const nlohmann::json &b = m["breakdown_ns"];
   for (const char *part : {"fault_handling", "shootdown", "invalidation"})
     EXPECT_EQ(static_cast<double>(sum_ns[part]), b[part].get<double>()) << part;
