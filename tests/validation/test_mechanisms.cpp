@@ -204,6 +204,32 @@ TEST(Costs, EveryOdpFaultPaysTheOverriddenFixedCost) {
   EXPECT_NEAR(added_ns(run("10 us", 32), run("50 us", 32)), faults / 4 * 40000.0, faults * 100.0);
 }
 
+// Faults served together still do their page work one after the other, in the order they
+// reached it: the pages they migrate land in RAM in the order of the buffer, as one fault at a
+// time leaves them, so the NIC's later sends read the same runs of contiguous pages.
+TEST(Costs, OdpFaultsServedTogetherMigrateInArrivalOrder) {
+  auto run = [](int workers) {
+    nlohmann::json r = compare(
+        "gpu-nic-shared-switch",
+        {{"mechanisms", {"hmm_migrate"}},
+         {"costs", {{"odp_fault_workers", workers}}},
+         {"buffers", {buffer("4 MiB")}},
+         {"iterations", 2},
+         {"phases",
+          {phase_spec("produce", "gpu0", "write", {{"once", true}}),
+           phase_spec("send", "nic0", "read", {{"concurrency", 4}, {"access_size", "64 KiB"}})}}});
+    return mechanism(r, "hmm_migrate");
+  };
+  const nlohmann::json serial = run(1), together = run(32);
+  ASSERT_EQ(together["status"], "ok") << together["reason"];
+  // The first send: the four accesses' fixed parts overlap.
+  EXPECT_LT(duration_ns(phase(together, "send")), duration_ns(phase(serial, "send")));
+  EXPECT_EQ(together["pages_to_ram"], serial["pages_to_ram"]);
+  // The second send faults no more and reads the same layout of RAM.
+  EXPECT_EQ(phase(together, "send", 1)["faults"], 0);
+  EXPECT_DOUBLE_EQ(duration_ns(phase(together, "send", 1)), duration_ns(phase(serial, "send", 1)));
+}
+
 // One-shot: A beats E on the shared switch. Reuse: where the NIC reads system RAM faster
 // than the GPU BAR (the AMD root-port box caps peer traffic at 10 GB/s), E's migration pays
 // for itself after a number of reuses the simulation computes; where it does not, there is
