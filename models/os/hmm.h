@@ -9,7 +9,8 @@
 //  - NIC ODP fault: the fixed fault cost, hmm_range_fault per page (which migrates
 //    device-private pages to RAM, or with the peer-mapping extension maps their BAR page),
 //    a DMA mapping per page, and the notifier sequence check that retries the walk when an
-//    invalidation raced with it; a NIC's faults on this buffer are served one at a time;
+//    invalidation raced with it; a NIC's faults on this buffer are served up to
+//    odp_fault_workers at once, their fixed parts overlapping, their page work in turn;
 //  - GPU replayable faults on system pages: batches (size and service time params), then
 //    migration to device memory (the faulted pages, the driver's granularity around them,
 //    UVM's density prefetch), or a remote mapping when the page is pinned, thrashing or the
