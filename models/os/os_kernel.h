@@ -32,11 +32,11 @@ struct OsCosts {
   Duration cpu_fault{1000000};            // CPU page fault entry and exit
   Duration hmm_range_fault_page{100000};  // hmm_range_fault, per page already present
   Duration migrate_collect_page{300000};  // migrate_vma_setup: collect + unmap, per page with data
-  Duration tlb_shootdown{5000000};        // one per migrate_vma_setup batch
+  Duration tlb_shootdown{900000};         // one per migrate_vma_setup batch
   Duration copy_engine_setup{1500000};    // GPU copy engine, per migration batch
   Duration migrate_finalize_page{200000}; // migrate_vma_finalize, per page
   Duration notifier_invalidate{2000000};  // per subscribed device (NIC MTT zap, GPU TLB)
-  Duration gpu_fault_batch{30000000};     // replayable GPU fault batch: fixed part
+  Duration gpu_fault_batch{34100000};     // replayable GPU fault batch: fixed part
   Duration gpu_fault_per_fault{2000000};  // ... and per distinct faulting page in it
   int gpu_fault_batch_pages = 256;        // faults the GPU driver fetches per batch
   int gpu_prefetch_threshold = 0;         // UVM density prefetch, percent; 0: off (HMM)
