@@ -351,11 +351,10 @@ void HmmDriver::nic_fault_chunk(int nic, FaultQueue::Request request) {
         chunk.done = [this, nic, request = std::move(request)](std::int64_t) mutable {
           nic_fault_chunk(nic, std::move(request)); // the next chunk, or the request is done
         };
-        auto work = std::make_shared<FaultQueue::Request>(std::move(chunk));
         // The notifier sequence is read just before the walk (mmu_interval_read_begin in
         // ib_umem_odp_map_dma_and_lock), not when the fault was raised.
-        start_page_work(nic, [this, nic, work] {
-          resolve_nic(nic, std::move(*work), table_.read_begin(nics_.at(nic).subscription));
+        start_page_work(nic, [this, nic, chunk = std::move(chunk)]() mutable {
+          resolve_nic(nic, std::move(chunk), table_.read_begin(nics_.at(nic).subscription));
         });
       });
 }
