@@ -375,8 +375,12 @@ void DmaEngine::receive_data_completion(const TlpExtension &cpl, std::int64_t ar
   // The tag (the PCIe core's buffer) frees once the data is through the device's pipeline
   // and data path and, on a NIC, has left for the wire; the transfer has the data once it
   // also crossed its DMA channel.
+  // A request's completions come in address order (PCIe 2.3.1.1): this one's data follows the
+  // bytes its tag holds.
   std::int64_t drained_ps =
-      completion_drained_ps(cpl.payload_bytes, through_device(cpl.payload_bytes, arrived_ps));
+      completion_drained_ps(tag.offset + tag.held, cpl.payload_bytes,
+                            transfers_[static_cast<std::size_t>(tag.transfer)].size,
+                            through_device(cpl.payload_bytes, arrived_ps));
   std::int64_t data_ps = through_read_channel(tag.transfer, cpl.payload_bytes, drained_ps);
   // A tag's data settles when its last completion's does: each of those times only grows
   // from one completion to the next (the pipeline, the data path, the line and the channel

@@ -232,22 +232,26 @@ protected:
   virtual void fetch_completed(int fetch_id) { (void)fetch_id; }
 
   // The device's own pacing of a PCIe request of a stream (`spec`) about to be issued: the
-  // earliest time its `bytes`, of a transfer started at `transfer_start_ps`, may go out; 0
-  // when the device adds none (the default). Asked at every issue attempt; once the request
-  // does go out, paced_request_issued(that time) commits it.
+  // earliest time its `bytes`, `offset` bytes into a transfer started at `transfer_start_ps`,
+  // may go out; 0 when the device adds none (the default). Asked at every issue attempt; once
+  // the request does go out, paced_request_issued(that time) commits it.
   virtual std::int64_t pace(const DmaStreamSpec &spec, std::int64_t transfer_start_ps,
-                            std::uint32_t bytes) {
+                            std::uint64_t offset, std::uint32_t bytes) {
     (void)spec;
     (void)transfer_start_ps;
+    (void)offset;
     (void)bytes;
     return 0;
   }
   virtual void paced_request_issued(std::int64_t ready_ps) { (void)ready_ps; }
-  // When `bytes` of read completion data, through the device's own pipeline at `ready_ps`,
-  // leave the device's buffer, which holds their tag until then: `ready_ps` (the default), or
-  // a later time.
-  virtual std::int64_t completion_drained_ps(std::uint32_t bytes, std::int64_t ready_ps) {
+  // When `bytes` of read completion data, `offset` bytes into a transfer of `transfer_bytes`,
+  // through the device's own pipeline at `ready_ps`, leave the device's buffer, which holds
+  // their tag until then: `ready_ps` (the default), or a later time.
+  virtual std::int64_t completion_drained_ps(std::uint64_t offset, std::uint32_t bytes,
+                                             std::uint64_t transfer_bytes, std::int64_t ready_ps) {
+    (void)offset;
     (void)bytes;
+    (void)transfer_bytes;
     return ready_ps;
   }
   // Time to move `bytes` at `rate`.
@@ -347,6 +351,7 @@ private:
     // Data of completions received for it whose settling waits for its last completion
     // (receive_data_completion).
     std::uint32_t held = 0;
+    std::uint64_t offset = 0; // of the request's first byte in its transfer
   };
   // Marks the cookie of a posted write the model sent (send_posted_write), not a transfer's.
   static constexpr std::uint64_t kModelWriteCookie = 1ull << 63;

@@ -112,7 +112,7 @@ bool DmaEngine::issue_from(int stream_index) {
     ready = std::max(ready, paced);
   }
   if (!s.spec.local) {
-    device_paced = pace(s.spec, t.start_ps, chunk);
+    device_paced = pace(s.spec, t.start_ps, t.issued, chunk);
     ready = std::max(ready, device_paced);
     const std::int64_t engine_free_at = engine_free_at_ps_[write];
     if (engine_free_at > now) {
@@ -153,7 +153,7 @@ bool DmaEngine::issue_from(int stream_index) {
     std::uint16_t tag = free_tags_.front();
     free_tags_.pop_front();
     ++tag_pool_in_use_[static_cast<std::size_t>(tag_pool)];
-    tags_[tag] = Tag{slot, -1, tag_pool, chunk};
+    tags_[tag] = Tag{slot, -1, tag_pool, chunk, false, 0, t.issued};
     tlp.type = TlpType::MRd;
     tlp.request_bytes = chunk;
     tlp.tag = tag;

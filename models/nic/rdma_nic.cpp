@@ -9,6 +9,11 @@ namespace {
 constexpr std::uint64_t kMttTableBytes = 16ull << 20;
 // The ATC's page: the Smallest Translation Unit, 4 KiB, one translation each.
 constexpr std::uint64_t kAtcPageBytes = 4096;
+// InfiniBand transport headers beyond the BTH (IBTA Architecture Specification, vol. 1, 9.2):
+// an RDMA WRITE's first (or only) packet carries the RETH (virtual address, R_Key, length),
+// and an RDMA READ response's first and last (or only) packets the AETH.
+constexpr std::uint64_t kRethBytes = 16;
+constexpr std::uint64_t kAethBytes = 4;
 } // namespace
 
 const StatTable<RdmaNicStats> &RdmaNicStats::table() {
@@ -37,10 +42,23 @@ const ParamTable<RdmaNicParams> &RdmaNicParams::table() {
   using P = RdmaNicParams;
   static const ParamTable<P> table(
       field(&P::line_rate, {"line_rate", ParamKind::rate, "200 Gb/s",
-                            "network line rate: RDMA WRITE data arrives and RDMA READ data leaves "
-                            "at it (ConnectX-6 HDR; ConnectX-5 100, ConnectX-7 400 Gb/s: "
-                            "docs/references.md)",
+                            "network line rate: RDMA WRITE packets arrive and RDMA READ response "
+                            "packets leave at it, with their headers (ConnectX-6 HDR; ConnectX-5 "
+                            "100, ConnectX-7 400 Gb/s: docs/references.md)",
                             1e6, 0}),
+      field(&P::network_mtu,
+            {"network_mtu", ParamKind::size, "4096 B",
+             "path MTU: the payload of a full packet (RoCE on 9000-byte Ethernet frames and "
+             "InfiniBand: 4096; RoCE on 1500-byte frames: 1024; docs/references.md)",
+             256, 4096, true}),
+      field(&P::packet_overhead,
+            {"packet_overhead", ParamKind::size, "82 B",
+             "line bytes of each packet besides its payload: RoCEv2 over Ethernet and IPv4 82 "
+             "(preamble, header, FCS and inter-frame gap 38, IPv4 20, UDP 8, BTH 12, ICRC 4), "
+             "InfiniBand 26 (LRH 8, BTH 12, ICRC 4, VCRC 2); an RDMA WRITE's first packet adds "
+             "its RETH (16), a READ response's first and last its AETH (4); 0: payload only, "
+             "no header at all (docs/references.md)",
+             0, 1024}),
       field(&P::tags, {"tags", ParamKind::integer, 256,
                        "outstanding PCIe read requests: the 8-bit Tag field Linux enables on "
                        "every device that supports Extended Tags, as ConnectX adapters do "
@@ -110,7 +128,8 @@ DmaEngineParams RdmaNicParams::engine_params() const {
 RdmaNic::RdmaNic(sc_core::sc_module_name name, const RdmaNicParams &params, DmaEngineWiring wiring,
                  SimContext &context)
     : DmaEngine(name, params.engine_params(), std::move(wiring), context), nic_params_(params),
-      pages_per_mtt_line_(params.mtt_fetch_bytes.count / 8) {
+      pages_per_mtt_line_(params.mtt_fetch_bytes.count / 8),
+      mtu_shift_(static_cast<unsigned>(__builtin_ctzll(params.network_mtu.count))) {
   if (params.mtt_entries > 0)
     mtt_ = std::make_unique<TranslationCache>(static_cast<std::size_t>(params.mtt_entries), 0,
                                               params.mtt_page_size);
@@ -130,21 +149,42 @@ void RdmaNic::invalidate(std::uint64_t address, std::uint64_t bytes) {
     atc_->invalidate(address, bytes);
 }
 
+std::uint64_t RdmaNic::wire_bytes(bool rdma_write, std::uint64_t offset, std::uint32_t bytes,
+                                  std::uint64_t message_bytes) const {
+  const std::uint64_t overhead = nic_params_.packet_overhead.count;
+  if (overhead == 0)
+    return bytes;
+  // Packets start every MTU of the message: those whose first byte is in the range.
+  const std::uint64_t mtu = std::uint64_t{1} << mtu_shift_;
+  const std::uint64_t first = (offset + mtu - 1) >> mtu_shift_;
+  const std::uint64_t end = (offset + bytes + mtu - 1) >> mtu_shift_;
+  std::uint64_t wire = bytes + (end - first) * overhead;
+  if (offset == 0)
+    wire += rdma_write ? kRethBytes : kAethBytes;
+  const std::uint64_t last = message_bytes > 0 ? (message_bytes - 1) >> mtu_shift_ : 0;
+  if (!rdma_write && last > 0 && last >= first && last < end)
+    wire += kAethBytes;
+  return wire;
+}
+
 // The line rate is the engine's network_rate (RdmaNicParams::engine_params).
 std::int64_t RdmaNic::pace(const DmaStreamSpec &spec, std::int64_t transfer_start_ps,
-                           std::uint32_t bytes) {
+                           std::uint64_t offset, std::uint32_t bytes) {
   const Bandwidth &line_rate = params().network_rate;
   if (!spec.is_write || line_rate.bytes_per_second <= 0)
     return 0;
-  return std::max(network_rx_until_ps_, transfer_start_ps) + serialization_ps(bytes, line_rate);
+  return std::max(network_rx_until_ps_, transfer_start_ps) +
+         serialization_ps(wire_bytes(true, offset, bytes, spec.transfer_bytes), line_rate);
 }
 
-std::int64_t RdmaNic::completion_drained_ps(std::uint32_t bytes, std::int64_t ready_ps) {
+std::int64_t RdmaNic::completion_drained_ps(std::uint64_t offset, std::uint32_t bytes,
+                                            std::uint64_t message_bytes, std::int64_t ready_ps) {
   const Bandwidth &line_rate = params().network_rate;
   if (line_rate.bytes_per_second <= 0)
     return ready_ps;
   network_tx_until_ps_ =
-      std::max(network_tx_until_ps_, ready_ps) + serialization_ps(bytes, line_rate);
+      std::max(network_tx_until_ps_, ready_ps) +
+      serialization_ps(wire_bytes(false, offset, bytes, message_bytes), line_rate);
   return network_tx_until_ps_;
 }
 

@@ -21,6 +21,8 @@ namespace pciesim {
 
 struct RdmaNicParams {
   Bandwidth line_rate{25e9}; // 200 Gb/s
+  Bytes network_mtu{4096};   // payload of a full network packet
+  Bytes packet_overhead{82}; // what each packet carries besides payload (RoCEv2, Ethernet)
   int tags = 256;
   Bytes mrrs{512};
   int posted_window = 32;
@@ -85,12 +87,18 @@ protected:
   void fetch_completed(int fetch_id) override;
   // The network side at line rate: an RDMA WRITE's MWr waits for its data to arrive, and an
   // RDMA READ's completion data holds its tag until it has left.
-  std::int64_t pace(const DmaStreamSpec &spec, std::int64_t transfer_start_ps,
+  std::int64_t pace(const DmaStreamSpec &spec, std::int64_t transfer_start_ps, std::uint64_t offset,
                     std::uint32_t bytes) override;
   void paced_request_issued(std::int64_t ready_ps) override { network_rx_until_ps_ = ready_ps; }
-  std::int64_t completion_drained_ps(std::uint32_t bytes, std::int64_t ready_ps) override;
+  std::int64_t completion_drained_ps(std::uint64_t offset, std::uint32_t bytes,
+                                     std::uint64_t message_bytes, std::int64_t ready_ps) override;
 
 private:
+  // Bytes on the wire for the payload [offset, offset + bytes) of a message of
+  // `message_bytes`: the payload, the per-packet overhead of each packet that starts in it,
+  // and the transport's extended headers on the packets that carry them.
+  std::uint64_t wire_bytes(bool rdma_write, std::uint64_t offset, std::uint32_t bytes,
+                           std::uint64_t message_bytes) const;
   enum class FetchKind { MttLine, Translation };
   struct Fetch {
     FetchKind kind;
@@ -112,6 +120,7 @@ private:
   std::unique_ptr<TranslationCache> mtt_;
   std::unique_ptr<TranslationCache> atc_;
   FixedDivisor pages_per_mtt_line_; // divided by at every request
+  unsigned mtu_shift_;              // log2 of network_mtu
   std::vector<Fetch> fetches_;      // indexed by fetch id; ids of finished fetches are reused
   std::vector<int> free_fetches_;
   RdmaNicStats nic_stats_;
