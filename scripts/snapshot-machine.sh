@@ -79,7 +79,7 @@ function_entry() {
     fi
   done
   # A network function's port speed: the RDMA port's rate, else the net device's (Mb/s).
-  local extra speed
+  local extra speed mtu
   for extra in "$path"/infiniband/*/ports/1/rate; do
     [[ -r $extra ]] || break
     ((first)) || printf ', '
@@ -92,6 +92,21 @@ function_entry() {
     ((first)) || printf ', '
     first=0
     printf '"net_speed": %s' "$(printf '%s' "$speed" | json_text)"
+    break
+  done
+  # The RDMA port's link layer (its packets' framing) and the net device's MTU (RoCE's path MTU).
+  for extra in "$path"/infiniband/*/ports/1/link_layer; do
+    [[ -r $extra ]] || break
+    ((first)) || printf ', '
+    first=0
+    printf '"infiniband_link_layer": %s' "$(json_text <"$extra")"
+    break
+  done
+  for extra in "$path"/net/*/mtu; do
+    mtu=$(cat -- "$extra" 2>/dev/null) || break
+    ((first)) || printf ', '
+    first=0
+    printf '"net_mtu": %s' "$(printf '%s' "$mtu" | json_text)"
     break
   done
   if [[ -L $path/driver ]]; then

@@ -56,6 +56,10 @@ struct PciFunctionInfo {
   std::optional<int> max_payload_supported_bytes, max_payload_bytes, max_read_request_bytes;
   std::optional<int> numa_node;
   std::optional<double> network_speed_gbps; // NCCL: the NIC's port speed
+  // An RDMA port's link layer ("InfiniBand" or "Ethernet", as sysfs spells it; empty when not
+  // known) and its net device's MTU, which sets RoCE's path MTU.
+  std::string network_link_layer;
+  std::optional<int> net_mtu_bytes;
   std::string driver;
   // lspci -vvv described the function and could read its extended capabilities (as root): then
   // a capability it does not list (ACS, ATS) is absent, not unknown.

@@ -138,6 +138,14 @@ void read_sysfs_function(const std::string &key, const Node &attributes, PciInve
   } else if (auto speed = attributes.get("net_speed"); speed && speed->as_string() != "-1") {
     f.network_speed_gbps = decimal_number(*speed, 1, 100000000) / 1000.0; // Mb/s
   }
+  if (auto n = attributes.get("infiniband_link_layer")) {
+    f.network_link_layer = n->as_string();
+    if (f.network_link_layer != "InfiniBand" && f.network_link_layer != "Ethernet")
+      n->fail(fmt::format("\"{}\" is not an RDMA link layer", f.network_link_layer),
+              "\"InfiniBand\" or \"Ethernet\"");
+  }
+  if (auto n = attributes.get("net_mtu"))
+    f.net_mtu_bytes = static_cast<int>(decimal_number(*n, 68, 65535));
   if (auto n = attributes.get("driver"))
     f.driver = n->as_string();
   if (auto n = attributes.get("sysfs_path")) {

@@ -24,6 +24,8 @@ struct SyntheticFunction {
   std::vector<std::uint64_t> bars;
   int numa_node = 0;
   std::string infiniband_rate;
+  std::string infiniband_link_layer;
+  std::string net_mtu; // a RoCE port's net device
   std::string sysfs_path;
   std::vector<int> children; // functions on the secondary bus
 };
@@ -261,6 +263,12 @@ private:
       f.ats = c.params.boolean("ats");
       f.infiniband_rate = fmt::format("{:g} Gb/sec (4X)",
                                       c.params.bandwidth("line_rate").bytes_per_second * 8 / 1e9);
+      // InfiniBand's framing is 26 bytes a packet; anything else reads as RoCE, whose path MTU
+      // comes from the net device's (less the 96 bytes of headers Linux reserves).
+      const bool infiniband = c.params.bytes("packet_overhead").count == 26;
+      f.infiniband_link_layer = infiniband ? "InfiniBand" : "Ethernet";
+      if (!infiniband)
+        f.net_mtu = std::to_string(c.params.bytes("network_mtu").count + 96);
     } else if (type == "nvme_ssd") {
       f.class_code = 0x010802;
       f.vendor = 0x144d;
@@ -486,6 +494,10 @@ private:
     j["resource"] = resource;
     if (!f.infiniband_rate.empty())
       j["infiniband_rate"] = f.infiniband_rate;
+    if (!f.infiniband_link_layer.empty())
+      j["infiniband_link_layer"] = f.infiniband_link_layer;
+    if (!f.net_mtu.empty())
+      j["net_mtu"] = f.net_mtu;
     if (!f.sysfs_path.empty())
       j["sysfs_path"] = f.sysfs_path;
     return j;

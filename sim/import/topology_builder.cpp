@@ -286,6 +286,21 @@ private:
       } else {
         guess(fmt::format("{}: line rate unknown (\"{}\"): the model's default", id, f.name));
       }
+      if (f.network_link_layer == "InfiniBand") {
+        params["packet_overhead"] = "26 B"; // LRH, BTH, ICRC, VCRC: no Ethernet framing
+      } else if (f.net_mtu_bytes) {
+        // RoCE's path MTU: the largest InfiniBand MTU that fits the net device's MTU less the
+        // largest headers RoCE may add (Linux iboe_get_mtu, include/rdma/ib_addr.h).
+        const int room = *f.net_mtu_bytes - 96;
+        int mtu = 4096;
+        while (mtu > 256 && mtu > room)
+          mtu /= 2;
+        if (room >= 256)
+          params["network_mtu"] = format_bytes(Bytes{static_cast<std::uint64_t>(mtu)});
+        else
+          guess(fmt::format("{}: net device MTU {} leaves no RoCE MTU: the model's default", id,
+                            *f.net_mtu_bytes));
+      }
       if (f.ats_enabled && *f.ats_enabled)
         params["ats"] = true;
     }
