@@ -59,6 +59,20 @@ command_entry() {
     "$(printf '%s' "$*" | json_text)" "$code" "$(printf '%s\n' "$out" | json_lines)"
 }
 
+# `"NAME": "text"` from the first of FILES that reads (an unmatched glob reads as nothing), after
+# a comma unless it is the entry's first field: `first` is function_entry's.
+first_file_field() {
+  local name=$1 file value
+  shift
+  for file in "$@"; do
+    value=$(cat -- "$file" 2>/dev/null) || return 0
+    ((first)) || printf ', '
+    first=0
+    printf '"%s": %s' "$name" "$(printf '%s' "$value" | json_text)"
+    return 0
+  done
+}
+
 # One PCI function's sysfs attributes that exist, as "name": "value" pairs.
 function_entry() {
   local path=$1 first=1 attribute
@@ -78,37 +92,12 @@ function_entry() {
       printf '"%s": %s' "$attribute" "$(printf '%s' "$value" | json_text)"
     fi
   done
-  # A network function's port speed: the RDMA port's rate, else the net device's (Mb/s).
-  local extra speed mtu
-  for extra in "$path"/infiniband/*/ports/1/rate; do
-    [[ -r $extra ]] || break
-    ((first)) || printf ', '
-    first=0
-    printf '"infiniband_rate": %s' "$(json_text <"$extra")"
-    break
-  done
-  for extra in "$path"/net/*/speed; do
-    speed=$(cat -- "$extra" 2>/dev/null) || break
-    ((first)) || printf ', '
-    first=0
-    printf '"net_speed": %s' "$(printf '%s' "$speed" | json_text)"
-    break
-  done
-  # The RDMA port's link layer (its packets' framing) and the net device's MTU (RoCE's path MTU).
-  for extra in "$path"/infiniband/*/ports/1/link_layer; do
-    [[ -r $extra ]] || break
-    ((first)) || printf ', '
-    first=0
-    printf '"infiniband_link_layer": %s' "$(json_text <"$extra")"
-    break
-  done
-  for extra in "$path"/net/*/mtu; do
-    mtu=$(cat -- "$extra" 2>/dev/null) || break
-    ((first)) || printf ', '
-    first=0
-    printf '"net_mtu": %s' "$(printf '%s' "$mtu" | json_text)"
-    break
-  done
+  # A network function's port: the RDMA port's rate, else the net device's speed (Mb/s); the
+  # RDMA port's link layer (its packets' framing) and the net device's MTU (RoCE's path MTU).
+  first_file_field infiniband_rate "$path"/infiniband/*/ports/1/rate
+  first_file_field net_speed "$path"/net/*/speed
+  first_file_field infiniband_link_layer "$path"/infiniband/*/ports/1/link_layer
+  first_file_field net_mtu "$path"/net/*/mtu
   if [[ -L $path/driver ]]; then
     ((first)) || printf ', '
     first=0
