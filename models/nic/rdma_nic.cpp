@@ -128,8 +128,7 @@ DmaEngineParams RdmaNicParams::engine_params() const {
 RdmaNic::RdmaNic(sc_core::sc_module_name name, const RdmaNicParams &params, DmaEngineWiring wiring,
                  SimContext &context)
     : DmaEngine(name, params.engine_params(), std::move(wiring), context), nic_params_(params),
-      pages_per_mtt_line_(params.mtt_fetch_bytes.count / 8),
-      mtu_shift_(static_cast<unsigned>(__builtin_ctzll(params.network_mtu.count))) {
+      pages_per_mtt_line_(params.mtt_fetch_bytes.count / 8), mtu_(params.network_mtu.count) {
   if (params.mtt_entries > 0)
     mtt_ = std::make_unique<TranslationCache>(static_cast<std::size_t>(params.mtt_entries), 0,
                                               params.mtt_page_size);
@@ -155,13 +154,13 @@ std::uint64_t RdmaNic::wire_bytes(bool rdma_write, std::uint64_t offset, std::ui
   if (overhead == 0)
     return bytes;
   // Packets start every MTU of the message: those whose first byte is in the range.
-  const std::uint64_t mtu = std::uint64_t{1} << mtu_shift_;
-  const std::uint64_t first = (offset + mtu - 1) >> mtu_shift_;
-  const std::uint64_t end = (offset + bytes + mtu - 1) >> mtu_shift_;
+  const std::uint64_t mtu = mtu_.divisor();
+  const std::uint64_t first = mtu_.quotient(offset + mtu - 1);
+  const std::uint64_t end = mtu_.quotient(offset + bytes + mtu - 1);
   std::uint64_t wire = bytes + (end - first) * overhead;
   if (offset == 0)
     wire += rdma_write ? kRethBytes : kAethBytes;
-  const std::uint64_t last = message_bytes > 0 ? (message_bytes - 1) >> mtu_shift_ : 0;
+  const std::uint64_t last = message_bytes > 0 ? mtu_.quotient(message_bytes - 1) : 0;
   if (!rdma_write && last > 0 && last >= first && last < end)
     wire += kAethBytes;
   return wire;

@@ -120,7 +120,7 @@ private:
   std::unique_ptr<TranslationCache> mtt_;
   std::unique_ptr<TranslationCache> atc_;
   FixedDivisor pages_per_mtt_line_; // divided by at every request
-  unsigned mtu_shift_;              // log2 of network_mtu
+  FixedDivisor mtu_;                // network_mtu: packets per message, at every TLP
   std::vector<Fetch> fetches_;      // indexed by fetch id; ids of finished fetches are reused
   std::vector<int> free_fetches_;
   RdmaNicStats nic_stats_;
