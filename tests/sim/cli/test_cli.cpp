@@ -25,6 +25,24 @@ TEST(Cli, NoArgumentsRunsTheBundledDefaultComparison) {
     EXPECT_NE(r.out.find(mechanism), std::string::npos) << mechanism;
   EXPECT_NE(r.out.find("verdict gpu-nic-shared-switch: fastest"), std::string::npos);
   EXPECT_NE(r.out.find("verdict gpu-nic-root-ports-amd: fastest"), std::string::npos);
+  // The README's excerpt of this table is the program's: each line it shows is a whole line of
+  // the output, or, ending in "; ...", the start of one.
+  const std::string readme = read_file(std::string(PCIESIM_SOURCE_DIR) + "/README.md");
+  const std::size_t from = readme.find("```\ntopology gpu-nic-shared-switch\n");
+  ASSERT_NE(from, std::string::npos) << "README.md: the default comparison's excerpt";
+  const std::size_t to = readme.find("```", from + 3);
+  std::istringstream excerpt(readme.substr(from + 4, to - from - 4));
+  const std::string output = "\n" + r.out;
+  int lines = 0;
+  for (std::string line; std::getline(excerpt, line);) {
+    if (line.empty() || line == "...")
+      continue;
+    ++lines;
+    const bool cut = line.size() > 5 && line.compare(line.size() - 5, 5, "; ...") == 0;
+    const std::string wanted = "\n" + (cut ? line.substr(0, line.size() - 3) : line + "\n");
+    EXPECT_NE(output.find(wanted), std::string::npos) << "README.md shows: " << line;
+  }
+  EXPECT_GE(lines, 4);
   ASSERT_EQ(run_pciesim("run " + std::string(PCIESIM_SOURCE_DIR) +
                         "/scenarios/default.json --quiet --out " + b)
                 .exit_code,
