@@ -9,9 +9,10 @@ namespace {
 constexpr std::uint64_t kMttTableBytes = 16ull << 20;
 // The ATC's page: the Smallest Translation Unit, 4 KiB, one translation each.
 constexpr std::uint64_t kAtcPageBytes = 4096;
-// InfiniBand transport headers beyond the BTH (IBTA Architecture Specification, vol. 1, 9.2):
-// an RDMA WRITE's first (or only) packet carries the RETH (virtual address, R_Key, length),
-// and an RDMA READ response's first and last (or only) packets the AETH.
+// InfiniBand transport headers beyond the BTH (IBTA Architecture Specification, vol. 1, the
+// extended transport headers): an RDMA WRITE's first (or only) packet carries the RETH
+// (virtual address, R_Key, length), an RDMA READ response's first and last (or only) packets
+// the AETH.
 constexpr std::uint64_t kRethBytes = 16;
 constexpr std::uint64_t kAethBytes = 4;
 } // namespace
