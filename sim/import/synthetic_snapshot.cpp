@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/import/rdma_port.h"
+
 namespace pciesim {
 namespace {
 
@@ -263,12 +265,13 @@ private:
       f.ats = c.params.boolean("ats");
       f.infiniband_rate = fmt::format("{:g} Gb/sec (4X)",
                                       c.params.bandwidth("line_rate").bytes_per_second * 8 / 1e9);
-      // InfiniBand's framing is 26 bytes a packet; anything else reads as RoCE, whose path MTU
-      // comes from the net device's (less the 96 bytes of headers Linux reserves).
-      const bool infiniband = c.params.bytes("packet_overhead").count == 26;
+      // InfiniBand's framing reads as an InfiniBand port, anything else as RoCE, whose path MTU
+      // comes from the net device's (roce_path_mtu).
+      const bool infiniband =
+          c.params.bytes("packet_overhead").count == kInfinibandPacketOverheadBytes;
       f.infiniband_link_layer = infiniband ? "InfiniBand" : "Ethernet";
       if (!infiniband)
-        f.net_mtu = std::to_string(c.params.bytes("network_mtu").count + 96);
+        f.net_mtu = std::to_string(c.params.bytes("network_mtu").count + kRoceHeaderReserveBytes);
     } else if (type == "nvme_ssd") {
       f.class_code = 0x010802;
       f.vendor = 0x144d;

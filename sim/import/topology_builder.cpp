@@ -12,6 +12,7 @@
 #include "sim/import/host_platform.h"
 #include "sim/import/kernel_settings.h"
 #include "sim/import/known_devices.h"
+#include "sim/import/rdma_port.h"
 #include "sim/import/socket_layout.h"
 #include "sim/util/input_error.h"
 
@@ -277,30 +278,7 @@ private:
         params["cmb_size"] = format_bytes(Bytes{bar1});
       }
     } else if (type == "rdma_nic") {
-      if (f.network_speed_gbps && *f.network_speed_gbps > 0)
-        params["line_rate"] = fmt::format("{:g} Gb/s", *f.network_speed_gbps);
-      else if (known && known->line_rate_gbps) {
-        params["line_rate"] = fmt::format("{} Gb/s", known->line_rate_gbps);
-        guess(fmt::format("{}: line rate {} Gb/s, the {}'s port speed", id, known->line_rate_gbps,
-                          known->model));
-      } else {
-        guess(fmt::format("{}: line rate unknown (\"{}\"): the model's default", id, f.name));
-      }
-      if (f.network_link_layer == "InfiniBand") {
-        params["packet_overhead"] = "26 B"; // LRH, BTH, ICRC, VCRC: no Ethernet framing
-      } else if (f.net_mtu_bytes) {
-        // RoCE's path MTU: the largest InfiniBand MTU that fits the net device's MTU less the
-        // largest headers RoCE may add (Linux iboe_get_mtu, include/rdma/ib_addr.h).
-        const int room = *f.net_mtu_bytes - 96;
-        int mtu = 4096;
-        while (mtu > 256 && mtu > room)
-          mtu /= 2;
-        if (room >= 256)
-          params["network_mtu"] = format_bytes(Bytes{static_cast<std::uint64_t>(mtu)});
-        else
-          guess(fmt::format("{}: net device MTU {} leaves no RoCE MTU: the model's default", id,
-                            *f.net_mtu_bytes));
-      }
+      add_rdma_port_params(f, known, id, params, out_.guesses);
       if (f.ats_enabled && *f.ats_enabled)
         params["ats"] = true;
     }
