@@ -18,6 +18,14 @@ std::string with_source(const char *doc, const DeviceDmaCostDefaults &d) {
 std::vector<ParamField<DeviceDmaCosts>> device_dma_cost_fields(const DeviceDmaCostDefaults &d) {
   using P = DeviceDmaCosts;
   return {
+      field(&P::post_interval,
+            {"post_interval", ParamKind::time, d.post_interval,
+             with_source("per stream: the host posts its transfers one at a time, each at least "
+                         "this long after the one before (one thread posting work requests; "
+                         "transfers in flight overlap, their posting does not); 0 = posting "
+                         "costs nothing",
+                         d),
+             0, 1e12}),
       field(&P::doorbell_latency,
             {"doorbell_latency", ParamKind::time, d.doorbell_latency,
              with_source("per transfer: from the host's doorbell (a posted MMIO write to the "
@@ -89,6 +97,7 @@ std::vector<ParamField<DeviceDmaCosts>> device_dma_cost_fields(const DeviceDmaCo
 
 DeviceDmaCosts device_dma_costs_with(const DeviceDmaCostDefaults &d) {
   DeviceDmaCosts c;
+  c.post_interval = *parse_duration(d.post_interval).value;
   c.doorbell_latency = *parse_duration(d.doorbell_latency).value;
   c.descriptor_bytes = *parse_bytes(d.descriptor_bytes).value;
   c.setup_latency = *parse_duration(d.setup_latency).value;

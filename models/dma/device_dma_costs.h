@@ -1,13 +1,14 @@
 // What a DMA costs inside the device, besides the fabric: the endpoint core (DmaEngine) charges
-// these to every transfer its streams run, so the generic dma_engine, the RDMA NIC, the GPU's
-// copy engines and the NVMe drive all inherit them. A transfer runs: the host's doorbell
-// (an MMIO write reaching the engine), the descriptor fetch (a PCIe read from host memory), a
-// fixed setup time, then its TLPs, each paying the engine's issue time and, for payload, the
-// internal data path; each read's tag is held for the engine's read pipeline on top of the
-// fabric's round trip, and a read transfer's data cross its own DMA channel at the channel's
-// rate; after the last byte a fixed finish time, then the completion write-back
-// and the MSI-X message (posted writes to host memory). Every cost is zero (or off) in an ideal
-// device, which is what the analytic link validation uses.
+// these to every transfer its streams run, so the generic dma_engine, the RDMA NIC, the GPU's copy
+// engines and the NVMe drive all inherit them. A transfer runs: its posting (the host posts a
+// stream's transfers one after another, at most one per post_interval), the host's doorbell (an
+// MMIO write reaching the engine), the descriptor fetch (a PCIe read from host memory), a fixed
+// setup time, then its TLPs, each paying the engine's issue time and, for payload, the internal
+// data path; each read's tag is held for the engine's read pipeline on top of the fabric's round
+// trip, and a read transfer's data cross its own DMA channel at the channel's rate; after the last
+// byte a fixed finish time, then the completion write-back and the MSI-X message (posted writes to
+// host memory). Every cost is zero (or off) in an ideal device, which is what the analytic link
+// validation uses.
 //
 // Each device class has its own defaults (DeviceDmaCostDefaults) in its Params table; the rows
 // are the same for every class, as the port rows are.
@@ -22,6 +23,7 @@
 namespace pciesim {
 
 struct DeviceDmaCosts {
+  Duration post_interval{0};           // a stream's transfers are posted at least this far apart
   Duration doorbell_latency{0};        // host's MMIO doorbell write to the engine starting
   Bytes descriptor_bytes{0};           // descriptor read from host memory per transfer, 0 = none
   Duration setup_latency{0};           // per transfer, before its first TLP
@@ -35,7 +37,8 @@ struct DeviceDmaCosts {
   bool msix = false;                   // an MSI-X message (4 B posted write) per transfer
 
   bool any_before_data() const {
-    return doorbell_latency.ps > 0 || descriptor_bytes.count > 0 || setup_latency.ps > 0;
+    return post_interval.ps > 0 || doorbell_latency.ps > 0 || descriptor_bytes.count > 0 ||
+           setup_latency.ps > 0;
   }
   bool any_after_data() const {
     return finish_latency.ps > 0 || completion_writeback_bytes.count > 0 || msix;
@@ -44,6 +47,7 @@ struct DeviceDmaCosts {
 
 // One device class's defaults, as the user writes them ("600 ns"), with where each comes from.
 struct DeviceDmaCostDefaults {
+  const char *post_interval = "0 ns";
   const char *doorbell_latency = "0 ns";
   const char *descriptor_bytes = "0 B";
   const char *setup_latency = "0 ns";

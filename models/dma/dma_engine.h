@@ -339,6 +339,7 @@ private:
     std::uint64_t started = 0;
     std::uint64_t finished = 0;
     std::uint64_t slot_draw_state = 0; // random_slots: SplitMix64 state, from slot_seed
+    std::int64_t next_post_ps = 0;     // when the host may post the stream's next transfer
     int active = 0;
     DmaStreamResult result;
   };

@@ -95,19 +95,26 @@ const ParamTable<DmaEngineParams> &DmaEngineParams::table() {
   return table;
 }
 
-// Before its data: the doorbell, the descriptor fetch and the setup time, when the device
-// has them; then the model's own start (transfer_may_start).
+// Before its data: its posting, the doorbell, the descriptor fetch and the setup time, when
+// the device has them; then the model's own start (transfer_may_start). The host posts a
+// stream's transfers in turn, so with post_interval a slot freed early still waits for the
+// posting of those before it: the stream's message rate is at most 1 / post_interval.
 void DmaEngine::begin_transfer(int slot) {
   const DeviceDmaCosts &costs = params_.costs;
   const Transfer &t = transfers_[static_cast<std::size_t>(slot)];
-  if (!costs.any_before_data() ||
-      !streams_[static_cast<std::size_t>(t.stream)].spec.per_transfer_costs) {
+  Stream &s = streams_[static_cast<std::size_t>(t.stream)];
+  if (!costs.any_before_data() || !s.spec.per_transfer_costs) {
     transfer_ready(slot);
     return;
   }
+  std::int64_t posted_ps = now_ps();
+  if (costs.post_interval.ps > 0) {
+    posted_ps = std::max(posted_ps, s.next_post_ps);
+    s.next_post_ps = posted_ps + costs.post_interval.ps;
+  }
   if (costs.doorbell_latency.ps > 0)
     ++stats_.doorbells;
-  schedule(now_ps() + costs.doorbell_latency.ps, Action::Doorbell, slot);
+  schedule(posted_ps + costs.doorbell_latency.ps, Action::Doorbell, slot);
 }
 
 void DmaEngine::transfer_ready(int slot) {

@@ -26,6 +26,7 @@ nlohmann::json iommu_run(const std::string &buffer, const std::string &page_size
     if (c["type"] == "rdma_nic") {
       c["params"]["mtt_entries"] = 0;
       c["params"]["read_pipeline_latency"] = "0 ns"; // the IOMMU alone, not the NIC, is measured
+      c["params"]["post_interval"] = "0 ns";
       c["params"]["ats"] = ats;
       if (atc_prefetch_pages >= 0)
         c["params"]["atc_prefetch_pages"] = atc_prefetch_pages;

@@ -43,7 +43,8 @@ TEST(RdmaNic, LineRatePacesRdmaWritesAndReadsWithTheirPacketHeaders) {
 // 64 + 82 + 16 bytes of line each, 64-byte READ responses 64 + 82 + 4.
 TEST(RdmaNic, SmallMessagesPayAWholePacketsHeaders) {
   nlohmann::json t = library_topology("gpu-nic-shared-switch");
-  set_param(t, "nic0", "line_rate", "10 Gb/s"); // 1.25 GB/s
+  set_param(t, "nic0", "line_rate", "10 Gb/s");  // 1.25 GB/s
+  set_param(t, "nic0", "post_interval", "0 ns"); // the line alone, not the host's posting
   for (const auto &[direction, wire] : {std::pair{"write", 162.0}, std::pair{"read", 150.0}}) {
     SCOPED_TRACE(direction);
     nlohmann::json x = {
@@ -51,6 +52,37 @@ TEST(RdmaNic, SmallMessagesPayAWholePacketsHeaders) {
         {"size", "64 B"}, {"count", 4096},       {"queue_pairs", 4}, {"concurrency", 16}};
     EXPECT_NEAR(bandwidth_gbps(run_one_transfer(t, x)), 1.25 * 64 / wire, 0.005);
   }
+}
+
+// The host posts a stream's messages one at a time, each post_interval after the one before,
+// while the messages before it move: small messages go at 1 / post_interval whatever their
+// size or queue pairs (one thread posts them all), up to where the line binds instead. At
+// 100 Gb/s a 1 KiB WRITE's packet (1024 + 82 + 16 B) takes 89.8 ns of line, less than the
+// 143 ns default, so 1 KiB messages are still posting-bound: posting and line overlap.
+TEST(RdmaNic, OneThreadPostsMessagesAtMostOnePerPostInterval) {
+  nlohmann::json t = library_topology("gpu-nic-shared-switch");
+  set_param(t, "nic0", "line_rate", "100 Gb/s"); // 12.5 GB/s
+  const double interval_ns = 143;
+  auto messages_per_us = [&](const char *size, int queue_pairs) {
+    nlohmann::json x = {{"id", "t"},          {"initiator", "nic0"},
+                        {"target", "mem0"},   {"direction", "write"},
+                        {"size", size},       {"count", 4000},
+                        {"concurrency", 128}, {"queue_pairs", queue_pairs},
+                        {"buffer", "4 MiB"}};
+    const nlohmann::json r = run_one_transfer(t, x)["transfers"][0];
+    return r["transfers_done"].get<double>() /
+           (r["end_ns"].get<double>() - r["start_ns"].get<double>()) * 1e3;
+  };
+  for (const char *size : {"2 B", "64 B", "1 KiB"})
+    for (int queue_pairs : {1, 4}) {
+      SCOPED_TRACE(std::string(size) + ", " + std::to_string(queue_pairs) + " queue pairs");
+      EXPECT_NEAR(messages_per_us(size, queue_pairs), 1e3 / interval_ns, 0.01 * 1e3 / interval_ns);
+    }
+  // 4 KiB messages: the line binds (4096 + 82 + 16 B at 12.5 GB/s, 335.7 ns a message).
+  EXPECT_NEAR(messages_per_us("4 KiB", 1), 12.5e3 / (4096 + 82 + 16), 0.01 * 12.5e3 / 4194);
+  // Without a posting cost the 64-byte messages go at the line's packet rate instead.
+  set_param(t, "nic0", "post_interval", "0 ns");
+  EXPECT_NEAR(messages_per_us("64 B", 1), 12.5e3 / (64 + 82 + 16), 0.02 * 12.5e3 / 162);
 }
 
 TEST(RdmaNic, MttMissesReadHostMemoryAndPrefetchHidesSequentialOnes) {
