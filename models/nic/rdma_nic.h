@@ -44,8 +44,9 @@ struct RdmaNicParams {
   // The read pipeline of the NFP6000 pcie-bench measured (a SmartNIC's PCIe core); its issue
   // rate and data path belong to a 40 GbE part and would cap a line-rate NIC, so they stay
   // unlimited. No descriptor, write-back or interrupt: the responder of one-sided RDMA posts
-  // none. Messages are posted by one thread, one work request and doorbell each, as perftest
-  // posts them: 7.0 M a second on one queue pair whatever their size up to 1 KiB.
+  // none. A transfer's messages are posted by one thread (the requester's, here or across the
+  // network), one work request and doorbell each, as perftest posts them: 7.0 M a second on one
+  // queue pair whatever their size up to 1 KiB.
   static constexpr DeviceDmaCostDefaults kCostDefaults = [] {
     DeviceDmaCostDefaults d = no_device_costs(
         "post interval from ib_write_bw -q 1's 7.0 M messages a second of 2-128 B on a 100 GbE "
