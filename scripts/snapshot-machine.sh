@@ -59,8 +59,9 @@ command_entry() {
     "$(printf '%s' "$*" | json_text)" "$code" "$(printf '%s\n' "$out" | json_lines)"
 }
 
-# `"NAME": "text"` from the first of FILES that reads (an unmatched glob reads as nothing), after
-# a comma unless it is the entry's first field: `first` is function_entry's.
+# `"NAME": "text"` from the first of FILES, after a comma unless it is the entry's first field
+# (`first` is function_entry's); nothing when that file does not read (an unmatched glob, say):
+# the later ones are not tried, as sysfs gives a port or net device one such file.
 first_file_field() {
   local name=$1 file value
   shift
