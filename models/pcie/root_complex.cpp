@@ -35,6 +35,9 @@ const StatTable<RootComplexStats> &RootComplexStats::table() {
            {"peer_pieces", "TLPs",
             "posted writes and read completions sent to peers in pieces of at most "
             "p2p_max_payload (0 when nothing was split)"}),
+      stat(&S::io_hub_waits, {"io_hub_waits", "TLPs",
+                              "memory requests delayed by their I/O hub's path to host memory "
+                              "(io_hub_memory_bandwidth)"}),
       stat(&S::unsupported_requests,
            {"unsupported_requests", "TLPs",
             "requests refused with Unsupported Request (p2p_policy, no claimant)"}),
@@ -108,6 +111,18 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
       field(&P::mmio_size,
             {"mmio_size", ParamKind::size, "1 TiB",
              "MMIO aperture for this root complex's BARs and bridge windows", 1 << 20, 0, true}),
+      field(&P::root_ports_per_io_hub,
+            {"root_ports_per_io_hub", ParamKind::integer, 1,
+             "consecutive root ports on one I/O hub (an AMD I/O die quadrant, an Intel IIO "
+             "stack), which share its path to host memory: rp0..rpN-1 on the first hub, and "
+             "so on",
+             1, 31}),
+      field(&P::io_hub_memory_bandwidth,
+            {"io_hub_memory_bandwidth", ParamKind::rate, "0 GB/s",
+             "one I/O hub's path to host memory, each way: payload of the memory writes and of "
+             "the read data of all its root ports together (peer traffic does not take it); "
+             "0 = unlimited",
+             0, 0, false, true}),
       field(&P::cpu, {"cpu", ParamKind::choice, "other",
                       "CPU / host bridge, for the kernel's P2PDMA allow-list "
                       "(Linux drivers/pci/p2pdma.c: cpu_supports_p2pdma, pci_p2pdma_whitelist); "
@@ -139,6 +154,11 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &
   memory_timing_ = new MemoryTimingExtension;
   memory_payload_.set_extension(memory_timing_);
   posted_translated_ps_.assign(static_cast<std::size_t>(params.root_ports), 0);
+  if (params.io_hub_memory_bandwidth.bytes_per_second > 0) {
+    const int per_hub = params.root_ports_per_io_hub;
+    io_hubs_.resize(static_cast<std::size_t>((params.root_ports + per_hub - 1) / per_hub));
+    io_hub_ps_per_byte_ = 1e12 / params.io_hub_memory_bandwidth.bytes_per_second;
+  }
   for (int i = 0; i < params.root_ports; ++i)
     add_port("rp" + std::to_string(i));
 }
@@ -167,12 +187,31 @@ std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address, st
   return time_to_ps(delay);
 }
 
+// The hub's path is a pipeline at its rate: an access waits only while the bytes booked before
+// it are still going through, so where the hub does not bind it adds nothing to a latency.
+// Accesses are booked as they enter the hub, in arrival order (translations aside), not when
+// memory answers: memory's channels answer out of order, which would make the path serve in
+// bursts.
+std::int64_t RootComplex::io_hub_wait_ps(int port, bool is_write, std::uint32_t bytes,
+                                         std::int64_t due_ps) {
+  IoHub &hub = io_hubs_[static_cast<std::size_t>(port / params_.root_ports_per_io_hub)];
+  TimeOrderedServer &path = is_write ? hub.writes : hub.reads;
+  path.forget_before(now_ps());
+  const std::int64_t wait = path.serve(due_ps, busy_ps(bytes * io_hub_ps_per_byte_)) - due_ps;
+  stats_.io_hub_waits += wait > 0;
+  return wait;
+}
+
 void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
                                        std::int64_t translation_ps) {
   PciePort &rp = *ports_[static_cast<std::size_t>(port)];
   TlpExtension &req = tlp_of(gp);
   if (req.type == TlpType::MWr) {
     ++stats_.memory_writes;
+    // A write that waits for its hub reaches memory later, and memory accepts it later: the
+    // root port's buffer frees later too, so a saturated hub backpressures the link.
+    if (!io_hubs_.empty())
+      translation_ps += io_hub_wait_ps(port, true, req.payload_bytes, now_ps() + translation_ps);
     std::int64_t done = memory_access(true, req.address, req.payload_bytes,
                                       translation_ps + params_.host_bridge_latency.ps);
     // The root port's buffer drains into the host bridge at once, unless memory is busy:
@@ -187,6 +226,10 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
   }
   ++stats_.memory_reads;
   rp.release(gp, 0); // the request is taken off the queue at once
+  // A read takes its share of the hub's path as it enters, in the order reads arrive, for the
+  // data it will bring back: where the path binds, memory sees the read that much later.
+  if (!io_hubs_.empty())
+    translation_ps += io_hub_wait_ps(port, false, req.request_bytes, now_ps() + translation_ps);
   std::int64_t ready = memory_access(false, req.address, req.request_bytes,
                                      translation_ps + params_.host_bridge_latency.ps);
   // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).

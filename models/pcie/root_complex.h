@@ -14,7 +14,11 @@
 // finished sooner is not queued behind one booked earlier but due later. An Intel root
 // complex moves peer traffic through its fabric a cache line at a time and sends writes and
 // read completions down the egress port as 64-byte TLPs (`p2p_max_payload`), which costs the
-// egress link a TLP's overhead per 64 bytes instead of per MPS.
+// egress link a TLP's overhead per 64 bytes instead of per MPS. Root ports sit on I/O hubs
+// (an AMD I/O die's quadrants, Intel's IIO stacks), `root_ports_per_io_hub` consecutive ports
+// each, and a hub's path to host memory carries at most `io_hub_memory_bandwidth` each way:
+// eight Gen5 GPUs whose two switches share one Threadripper PRO quadrant move 73 GB/s from or
+// to host memory, 114 when the switches sit on two (docs/validation.md).
 #pragma once
 
 #include <algorithm>
@@ -54,6 +58,8 @@ struct RootComplexParams {
   Bytes read_completion_boundary{64};
   Bytes completion_max{0}; // 0 = MPS
   Bytes mmio_size{1ull << 40};
+  int root_ports_per_io_hub = 1;
+  Bandwidth io_hub_memory_bandwidth{0}; // 0 = unlimited
   HostCpu cpu = HostCpu::Other;
   bool acs = true;
   IommuParams iommu;
@@ -73,6 +79,7 @@ struct RootComplexStats {
   std::uint64_t peer_pieces = 0;
   std::uint64_t unsupported_requests = 0;
   std::uint64_t ats_translation_requests = 0;
+  std::uint64_t io_hub_waits = 0;
   static const StatTable<RootComplexStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
@@ -157,6 +164,15 @@ private:
     P2pEngine write, read;
   };
   std::vector<PortP2pEngines> p2p_engines_; // by egress root port
+  // An I/O hub's path to host memory, one server a direction (data from devices, data to
+  // them); none when io_hub_memory_bandwidth is unlimited.
+  struct IoHub {
+    TimeOrderedServer writes, reads;
+  };
+  std::vector<IoHub> io_hubs_;
+  double io_hub_ps_per_byte_ = 0;
+  // How long a memory access of `bytes` through port's hub, due at `due_ps`, waits for it.
+  std::int64_t io_hub_wait_ps(int port, bool is_write, std::uint32_t bytes, std::int64_t due_ps);
 
   std::vector<std::int64_t> posted_translated_ps_; // per root port: last posted write's time
   Iommu iommu_;

@@ -3,7 +3,8 @@
 // one can complete with Unsupported Request, and peer-to-peer between root ports (forwarded,
 // or refused by policy) through forwarding engines per egress port and kind, served in time
 // order,
-// and peer writes split into cache-line writes as Intel root complexes send them.
+// peer writes split into cache-line writes as Intel root complexes send them, and root ports
+// sharing their I/O hub's path to host memory.
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -31,6 +32,8 @@ struct RootComplexSetup {
   Bandwidth p2p_write_bandwidth{25e9}, p2p_read_bandwidth{25e9};
   Bytes p2p_max_payload{0};
   ReceiveCredits rc_buffers; // what the root complex's rp0 advertises (0: infinite)
+  int root_ports_per_io_hub = 1;
+  Bandwidth io_hub_memory_bandwidth{0};
 };
 
 // dev0 under rp0, dev1 under rp1, dev2 under rp2; `inject` runs at time 0. Returns what each
@@ -49,6 +52,8 @@ nlohmann::json run_root_complex_with_three(
     params.p2p_write_bandwidth = setup.p2p_write_bandwidth;
     params.p2p_read_bandwidth = setup.p2p_read_bandwidth;
     params.p2p_max_payload = setup.p2p_max_payload;
+    params.root_ports_per_io_hub = setup.root_ports_per_io_hub;
+    params.io_hub_memory_bandwidth = setup.io_hub_memory_bandwidth;
     RootComplexWiring wiring;
     wiring.root_ports.add({0, {0x90000000, 0x900fffff}, {1, 1}, {}});
     wiring.root_ports.add({1, {kRp1Window, kRp1Window + 0xfffff}, {2, 2}, {}});
@@ -375,6 +380,82 @@ TEST(RootComplex, PostedWritesOfAPortKeepTheirOrderThroughTheIommu) {
   ASSERT_EQ(j["dev1"].size(), 2u) << j.dump();
   EXPECT_EQ(j["dev1"][0]["address"], kRp1Window);
   EXPECT_EQ(j["dev1"][1]["address"], kRp1Window + 4096);
+}
+
+TEST(RootComplex, ReadDataOfRootPortsOnOneIoHubShareItsPathToMemory) {
+  // A 4 GB/s hub path (128 B every 32 ns), two root ports a hub: dev0 and dev1 (rp0, rp1)
+  // reading host memory at once get 2 GB/s each, 4 together; dev0 and dev2 (rp2, the next
+  // hub) get 4 GB/s each. Neither host memory (100 GB/s) nor the links (26 GB/s) bind.
+  RootComplexSetup setup;
+  setup.root_ports_per_io_hub = 2;
+  setup.io_hub_memory_bandwidth = Bandwidth{4e9};
+  constexpr int kCount = 64;
+  constexpr std::uint16_t kDev1 = 0x0200, kDev2 = 0x0300;
+  nlohmann::json one_hub = run_root_complex_with_three(
+      setup, [](ProbeEndpoint &dev0, ProbeEndpoint &dev1, ProbeEndpoint &) {
+        for (int i = 0; i < kCount; ++i) {
+          dev0.inject(TlpType::MRd, kMemoryBase + 128 * i, 128, kDev0);
+          dev1.inject(TlpType::MRd, kMemoryBase + 0x10000 + 128 * i, 128, kDev1);
+        }
+      });
+  ASSERT_EQ(one_hub["dev0"].size(), kCount) << one_hub.dump();
+  ASSERT_EQ(one_hub["dev1"].size(), kCount) << one_hub.dump();
+  EXPECT_NEAR(arrival_rate_gbps(one_hub["dev0"], "CplD"), 2.0, 0.02 * 2.0);
+  EXPECT_NEAR(arrival_rate_gbps(one_hub["dev1"], "CplD"), 2.0, 0.02 * 2.0);
+  EXPECT_GT(one_hub["stats"]["io_hub_waits"], kCount);
+  nlohmann::json two_hubs = run_root_complex_with_three(
+      setup, [](ProbeEndpoint &dev0, ProbeEndpoint &, ProbeEndpoint &dev2) {
+        for (int i = 0; i < kCount; ++i) {
+          dev0.inject(TlpType::MRd, kMemoryBase + 128 * i, 128, kDev0);
+          dev2.inject(TlpType::MRd, kMemoryBase + 0x10000 + 128 * i, 128, kDev2);
+        }
+      });
+  ASSERT_EQ(two_hubs["dev0"].size(), kCount) << two_hubs.dump();
+  ASSERT_EQ(two_hubs["dev2"].size(), kCount) << two_hubs.dump();
+  EXPECT_NEAR(arrival_rate_gbps(two_hubs["dev0"], "CplD"), 4.0, 0.02 * 4.0);
+  EXPECT_NEAR(arrival_rate_gbps(two_hubs["dev2"], "CplD"), 4.0, 0.02 * 4.0);
+}
+
+TEST(RootComplex, AnIoHubThatDoesNotBindAddsNothingToALatency) {
+  // One 128 B read at a time through a 4 GB/s hub path: each finds the path free, so its
+  // completion arrives exactly when it would without a limit.
+  RootComplexSetup limited;
+  limited.io_hub_memory_bandwidth = Bandwidth{4e9};
+  auto reads = [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    dev0.inject(TlpType::MRd, kMemoryBase, 128, kDev0);
+  };
+  nlohmann::json with_hub = run_root_complex(limited, reads);
+  nlohmann::json without = run_root_complex({}, reads);
+  ASSERT_EQ(with_hub["dev0"].size(), 1u) << with_hub.dump();
+  EXPECT_EQ(with_hub["dev0"][0]["at"], without["dev0"][0]["at"]);
+  EXPECT_EQ(with_hub["stats"]["io_hub_waits"], 0);
+}
+
+TEST(RootComplex, ASaturatedIoHubHoldsWritesBackThroughPostedCredits) {
+  // rp0 advertises eight posted headers, freed as the hub path (4 GB/s: 32 ns a 128 B write)
+  // takes each write. dev0 posts 256 writes to host memory, then a read, which may not pass
+  // them on the link: it leaves once the 248th write has gone through the hub, about 248 x 32
+  // ns from the start, and its data is back a few hundred ns later. Without the limit the
+  // link (26 GB/s) and the credits' round trip set the pace, several times faster.
+  RootComplexSetup setup;
+  setup.rc_buffers.header[0] = 8;
+  setup.rc_buffers.data[0] = 64; // 8 writes of 128 B (16-byte credits)
+  constexpr int kCount = 256;
+  auto writes_then_read = [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    for (int i = 0; i < kCount; ++i)
+      dev0.inject(TlpType::MWr, kMemoryBase + 128 * i, 128, kDev0);
+    dev0.inject(TlpType::MRd, kMemoryBase + 0x10000, 128, kDev0);
+  };
+  nlohmann::json without = run_root_complex(setup, writes_then_read);
+  setup.io_hub_memory_bandwidth = Bandwidth{4e9};
+  nlohmann::json with_hub = run_root_complex(setup, writes_then_read);
+  ASSERT_EQ(with_hub["dev0"].size(), 1u) << with_hub.dump();
+  ASSERT_EQ(without["dev0"].size(), 1u) << without.dump();
+  const double with_hub_ns = with_hub["dev0"][0]["at"].get<double>() / 1e3;
+  const double hub_ns = (kCount - 8) * 32.0;
+  EXPECT_NEAR(with_hub_ns, hub_ns, 0.1 * hub_ns);
+  EXPECT_LT(without["dev0"][0]["at"].get<double>() / 1e3, 0.3 * with_hub_ns);
+  EXPECT_TRUE(with_hub["rp0_credits_restored"]);
 }
 
 } // namespace
