@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace pciesim {
 
@@ -27,10 +28,20 @@ std::int64_t TimeOrderedServer::book(std::int64_t due_ps, std::int64_t start_ps,
   }
   auto later = std::upper_bound(bookings_.begin(), bookings_.end(), due_ps,
                                 [](std::int64_t due, const Booking &b) { return due < b.due_ps; });
-  std::int64_t owed = 0;
+  // The work done twice at once: the part of [start, end) the later-due bookings already
+  // keep the server busy in, counted once where they overlap each other (an earlier debt or
+  // out-of-order booking shares its time with the bookings it overlapped).
+  std::vector<std::pair<std::int64_t, std::int64_t>> &busy = overlaps_;
+  busy.clear();
   for (auto it = later; it != bookings_.end(); ++it)
-    owed +=
-        std::max<std::int64_t>(0, std::min(end_ps, it->end_ps) - std::max(start_ps, it->start_ps));
+    if (it->end_ps > start_ps && it->start_ps < end_ps)
+      busy.emplace_back(std::max(start_ps, it->start_ps), std::min(end_ps, it->end_ps));
+  std::sort(busy.begin(), busy.end());
+  std::int64_t owed = 0, covered_to = start_ps;
+  for (const auto &[from, to] : busy) {
+    owed += std::max<std::int64_t>(0, to - std::max(from, covered_to));
+    covered_to = std::max(covered_to, to);
+  }
   bookings_.insert(later, Booking{due_ps, start_ps, end_ps});
   if (owed > 0) {
     // The work done twice at once is paid after everything booked so far.

@@ -18,7 +18,10 @@
 //   request overlaps it, the server has done that much work twice at once; the overlap is
 //   owed and booked as a debt at the end of the server's bookings, so the work the server does
 //   over time never exceeds its capacity and later requests pay for it as they would have had
-//   the bookings arrived in time order.
+//   the bookings arrived in time order. Where later-due bookings already overlap each other
+//   (one booked out of order, or a debt), their time counts once: the work owed is never more
+//   than the request's own, and a saturated server booked out of order ends its bookings when
+//   one served in order would have.
 //
 // In order (every request due no earlier than the last one booked) this is exactly the classic
 // busy-until server: start = max(due, previous end), in O(1).
@@ -26,6 +29,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace pciesim {
@@ -85,6 +89,7 @@ private:
     std::int64_t due_ps, start_ps, end_ps;
   };
   std::vector<Booking> bookings_; // sorted by due_ps; equal due times in booking order
+  std::vector<std::pair<std::int64_t, std::int64_t>> overlaps_; // book()'s, kept for its room
   std::int64_t max_end_ps_ = 0;
   std::int64_t debt_ps_ = 0;
 };

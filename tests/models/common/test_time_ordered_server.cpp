@@ -1,6 +1,6 @@
 // The time-ordered booking server behind host memory channels, the root complex's P2P engines
 // and the IOMMU's walkers: in order it is a busy-until server; booked out of order it serves
-// the earlier-due request first and owes the work done twice at once.
+// the earlier-due request first and owes the work done twice at once, once.
 #include <limits>
 
 #include <gtest/gtest.h>
@@ -36,6 +36,36 @@ TEST(TimeOrderedServer, AnOverlapIsOwedAfterEverythingBooked) {
   // The next request, due after both, starts after the later one and the 50 owed: the three
   // requests take 300 of server time in all, as they would have served in time order.
   EXPECT_EQ(server.serve(60, 100), 200);
+}
+
+TEST(TimeOrderedServer, TimeTwoLaterBookingsAlreadyShareIsOwedOnce) {
+  TimeOrderedServer server;
+  EXPECT_EQ(server.serve(50, 100), 50); // [50, 150)
+  EXPECT_EQ(server.serve(20, 100), 20); // [20, 120): overlaps the first by 70, owed
+  EXPECT_EQ(server.debt_ps(), 70);
+  // Due at 10, [10, 110) overlaps both, [20, 110) and [50, 110), but the two share [50, 110):
+  // 90 of its time is already busy, not 150, and it owes 90.
+  EXPECT_EQ(server.serve(10, 100), 10);
+  EXPECT_EQ(server.debt_ps(), 160);
+  // Three requests of 100 from 10 on: the server is busy until 310, as in time order.
+  EXPECT_EQ(server.busy_until_ps(), 310);
+}
+
+TEST(TimeOrderedServer, ASaturatedServerBookedOutOfOrderEndsWhenOneBookedInOrderWould) {
+  // 128 requests of 32 ns, booked 1.3 ns apart, each due up to 50 ns after it was booked
+  // (memory channels answering out of order): the server is never idle after the first, so
+  // it is busy until the first due time plus 128 x 32 ns, whatever the order.
+  TimeOrderedServer server;
+  std::int64_t first_due = std::numeric_limits<std::int64_t>::max();
+  std::uint64_t jitter = 12345;
+  for (int i = 0; i < 128; ++i) {
+    jitter = jitter * 6364136223846793005ull + 1442695040888963407ull; // an LCG
+    const std::int64_t due = 150000 + 1300 * i + static_cast<std::int64_t>(jitter >> 33) % 50000;
+    first_due = std::min(first_due, due);
+    server.serve(due, 32000);
+  }
+  EXPECT_GT(server.debt_ps(), 0); // it was booked out of order
+  EXPECT_EQ(server.busy_until_ps(), first_due + 128 * 32000);
 }
 
 TEST(TimeOrderedServer, ForgettingEndedBookingsChangesNoAnswer) {
