@@ -50,12 +50,13 @@ const ParamTable<GpuParams> &GpuParams::table() {
             {"copy_engines", ParamKind::integer, 2,
              "copy engines (DMA engines moving data over PCIe); transfers pick one", 1, 16}),
       field(&P::copy_engine_tags,
-            {"copy_engine_tags", ParamKind::integer, 128,
-             "outstanding PCIe reads of one copy engine: the two engines share the 256 values of "
-             "8-bit tags; 128 reads of 512 B over the engine's read round trip (about 1.3 us) "
-             "carry about 50 GB/s, what PCIe 5.0 GPUs' host-to-device copies reach "
+            {"copy_engine_tags", ParamKind::integer, 256,
+             "outstanding PCIe reads of one copy engine (10-bit tags): a Blackwell GPU's "
+             "host-to-device copy through a PCIe 5.0 switch moves 55 GB/s, which over a read's "
+             "round trip of about 1.5 us needs more than 160 reads of 512 B in flight; Ampere "
+             "and Ada Lovelace testbeds set 128, two engines sharing 8-bit tags "
              "(docs/references.md)",
-             1, 256}),
+             1, 768}),
       field(&P::mrrs, {"mrrs", ParamKind::size, "512 B",
                        "Max_Read_Request_Size of the copy engines", 128, 4096, true}),
       field(&P::posted_window,

@@ -24,7 +24,7 @@ struct GpuParams {
   Duration memory_latency{100000};
   Bandwidth memory_bandwidth{2000e9};
   int copy_engines = 2;
-  int copy_engine_tags = 128;
+  int copy_engine_tags = 256;
   Bytes mrrs{512};
   int posted_window = 32;
   Bytes read_completion_boundary{64};
