@@ -210,8 +210,11 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
     ++stats_.memory_writes;
     // A write that waits for its hub reaches memory later, and memory accepts it later: the
     // root port's buffer frees later too, so a saturated hub backpressures the link.
-    if (!io_hubs_.empty())
+    if (!io_hubs_.empty()) {
       translation_ps += io_hub_wait_ps(port, true, req.payload_bytes, now_ps() + translation_ps);
+      std::int64_t &previous = posted_translated_ps_[static_cast<std::size_t>(port)];
+      previous = std::max(previous, now_ps() + translation_ps);
+    }
     std::int64_t done = memory_access(true, req.address, req.payload_bytes,
                                       translation_ps + params_.host_bridge_latency.ps);
     // The root port's buffer drains into the host bridge at once, unless memory is busy:
@@ -227,9 +230,14 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
   ++stats_.memory_reads;
   rp.release(gp, 0); // the request is taken off the queue at once
   // A read takes its share of the hub's path as it enters, in the order reads arrive, for the
-  // data it will bring back: where the path binds, memory sees the read that much later.
-  if (!io_hubs_.empty())
-    translation_ps += io_hub_wait_ps(port, false, req.request_bytes, now_ps() + translation_ps);
+  // data it will bring back: where the path binds, memory sees the read that much later. Nor
+  // may it pass an earlier posted write of its port that still waits for the write path.
+  if (!io_hubs_.empty()) {
+    const std::int64_t now = now_ps();
+    translation_ps =
+        std::max(translation_ps, posted_translated_ps_[static_cast<std::size_t>(port)] - now);
+    translation_ps += io_hub_wait_ps(port, false, req.request_bytes, now + translation_ps);
+  }
   std::int64_t ready = memory_access(false, req.address, req.request_bytes,
                                      translation_ps + params_.host_bridge_latency.ps);
   // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).

@@ -458,5 +458,21 @@ TEST(RootComplex, ASaturatedIoHubHoldsWritesBackThroughPostedCredits) {
   EXPECT_TRUE(with_hub["rp0_credits_restored"]);
 }
 
+TEST(RootComplex, AReadDoesNotPassPostedWritesWaitingForTheIoHub) {
+  // rp0 takes every write at once (infinite credits), so the link does not hold the read back:
+  // 64 writes of 128 B wait for the hub's write path (4 GB/s, 32 ns each), and the read after
+  // them may not reach memory before the last of them, whatever its own path's load.
+  RootComplexSetup setup;
+  setup.io_hub_memory_bandwidth = Bandwidth{4e9};
+  constexpr int kCount = 64;
+  nlohmann::json j = run_root_complex(setup, [](ProbeEndpoint &dev0, ProbeEndpoint &) {
+    for (int i = 0; i < kCount; ++i)
+      dev0.inject(TlpType::MWr, kMemoryBase + 128 * i, 128, kDev0);
+    dev0.inject(TlpType::MRd, kMemoryBase + 0x10000, 128, kDev0);
+  });
+  ASSERT_EQ(j["dev0"].size(), 1u) << j.dump();
+  EXPECT_GT(j["dev0"][0]["at"].get<double>() / 1e3, (kCount - 1) * 32.0);
+}
+
 } // namespace
 } // namespace pciesim::test
