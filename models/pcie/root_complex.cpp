@@ -187,6 +187,15 @@ std::int64_t RootComplex::memory_access(bool is_write, std::uint64_t address, st
   return time_to_ps(delay);
 }
 
+std::int64_t RootComplex::after_posted_writes(int port, bool posted_write, std::int64_t delay_ps) {
+  const std::int64_t now = now_ps();
+  std::int64_t &last = posted_translated_ps_[static_cast<std::size_t>(port)];
+  const std::int64_t ordered = std::max(last, now + delay_ps);
+  if (posted_write)
+    last = ordered;
+  return ordered - now;
+}
+
 // The hub's path is a pipeline at its rate: an access waits only while the bytes booked before
 // it are still going through, so where the hub does not bind it adds nothing to a latency.
 // Accesses are booked as they enter the hub, in arrival order (translations aside), not when
@@ -212,8 +221,7 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
     // root port's buffer frees later too, so a saturated hub backpressures the link.
     if (!io_hubs_.empty()) {
       translation_ps += io_hub_wait_ps(port, true, req.payload_bytes, now_ps() + translation_ps);
-      std::int64_t &previous = posted_translated_ps_[static_cast<std::size_t>(port)];
-      previous = std::max(previous, now_ps() + translation_ps);
+      translation_ps = after_posted_writes(port, true, translation_ps);
     }
     std::int64_t done = memory_access(true, req.address, req.payload_bytes,
                                       translation_ps + params_.host_bridge_latency.ps);
@@ -233,10 +241,8 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
   // data it will bring back: where the path binds, memory sees the read that much later. Nor
   // may it pass an earlier posted write of its port that still waits for the write path.
   if (!io_hubs_.empty()) {
-    const std::int64_t now = now_ps();
-    translation_ps =
-        std::max(translation_ps, posted_translated_ps_[static_cast<std::size_t>(port)] - now);
-    translation_ps += io_hub_wait_ps(port, false, req.request_bytes, now + translation_ps);
+    translation_ps = after_posted_writes(port, false, translation_ps);
+    translation_ps += io_hub_wait_ps(port, false, req.request_bytes, now_ps() + translation_ps);
   }
   std::int64_t ready = memory_access(false, req.address, req.request_bytes,
                                      translation_ps + params_.host_bridge_latency.ps);
@@ -408,14 +414,8 @@ void RootComplex::arrived_from_other_socket(tlm::tlm_generic_payload &gp, std::i
     // Base Spec 2.4.1, no Relaxed Ordering modelled): one that translated sooner waits for
     // the write before it, as the host bridge's in-order posted queue makes it. Writes may
     // pass reads, so a read moves no later write. Only translations reorder requests.
-    if (tlp.type == TlpType::MWr || iommu_.translates()) {
-      std::int64_t now = now_ps();
-      std::int64_t &previous = posted_translated_ps_[static_cast<std::size_t>(port)];
-      std::int64_t ordered = std::max(previous, now + translation_ps);
-      if (tlp.type == TlpType::MWr)
-        previous = ordered;
-      translation_ps = ordered - now;
-    }
+    if (tlp.type == TlpType::MWr || iommu_.translates())
+      translation_ps = after_posted_writes(port, tlp.type == TlpType::MWr, translation_ps);
     if (tlp.address >= wiring_.memory_base &&
         tlp.address - wiring_.memory_base < wiring_.memory_size) {
       serve_memory_request(port, gp, translation_ps);

@@ -171,6 +171,9 @@ private:
   };
   std::vector<IoHub> io_hubs_;
   double io_hub_ps_per_byte_ = 0;
+  // A request `delay_ps` from now may not pass an earlier posted write of its port (PCIe Base
+  // Spec 2.4.1): its delay, made no sooner than that write's; a posted write becomes the last.
+  std::int64_t after_posted_writes(int port, bool posted_write, std::int64_t delay_ps);
   // How long a memory access of `bytes` through port's hub, due at `due_ps`, waits for it.
   std::int64_t io_hub_wait_ps(int port, bool is_write, std::uint32_t bytes, std::int64_t due_ps);
 
