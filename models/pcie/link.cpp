@@ -28,6 +28,13 @@ LinkDirection::LinkDirection(Link &link, SimContext &context, const std::string 
   credit_return_fs_ =
       flight_fs_ +
       static_cast<std::int64_t>(std::llround(trained.overheads.dllp_bytes * fs_per_wire_byte_));
+  // Each TLP is answered by an ACK and an UpdateFC DLLP, unless the link already charges its
+  // DLLPs in its rate (an end counting the intervals in bytes) or carries them in its FLITs.
+  if (trained.overheads.ack_each_tlp &&
+      trained.overheads.dllp_interval_unit == DllpIntervalUnit::symbol_time &&
+      trained.shape.generation < 6)
+    answer_fs_ = static_cast<std::int64_t>(
+        std::llround(2.0 * trained.overheads.dllp_bytes * fs_per_wire_byte_));
   for (int c = 0; c < kFcClasses; ++c) {
     header_limited_[c] = limits_.header[c] != 0;
     data_limited_[c] = limits_.data[c] != 0;
@@ -110,19 +117,28 @@ void LinkDirection::commit(int fc, std::int64_t now_fs, std::int64_t start_fs) {
   std::uint32_t wire_bytes;
   std::int64_t ser;
   serialize(tlp, wire_bytes, ser);
-  busy_until_fs_ = start_fs + ser;
+  const std::int64_t end_fs = start_fs + ser;
+  // DLLPs owed to the other direction went out while this one was idle; the rest follow
+  // this TLP.
+  std::int64_t answers_fs = 0;
+  if (answers_owed_fs_ != 0) {
+    answers_fs = std::max<std::int64_t>(0, answers_owed_fs_ - (start_fs - busy_until_fs_));
+    answers_owed_fs_ = 0;
+  }
+  answered_by_->answers_owed_fs_ += answer_fs_;
+  busy_until_fs_ = end_fs + answers_fs;
   tlp.last_hop_ser_fs = ser;
   stats_.tlps[static_cast<int>(tlp.type)] += 1;
   stats_.payload_bytes += tlp.payload_bytes;
   stats_.wire_bytes += wire_bytes;
-  stats_.busy_fs += ser;
+  stats_.busy_fs += ser + answers_fs;
   if (observer_ && start_fs == now_fs) {
-    observer_->tlp_on_wire(*this, tlp, start_fs, busy_until_fs_);
+    observer_->tlp_on_wire(*this, tlp, start_fs, end_fs);
     observer_->queue_depth_changed(*this, depth_at(now_fs + 1), now_fs);
   } else if (observer_) {
-    depth_probe_->start_decided(*q.gp, start_fs, busy_until_fs_); // reported when it happens
+    depth_probe_->start_decided(*q.gp, start_fs, end_fs); // reported when it happens
   }
-  const std::int64_t arrival_fs = busy_until_fs_ + flight_fs_;
+  const std::int64_t arrival_fs = end_fs + flight_fs_;
   const bool offered = early_types_ >> static_cast<unsigned>(tlp.type) & 1u;
   if (!offered)
     put_on_wire(arrival_fs, q.gp);
@@ -555,6 +571,8 @@ void Link::connect(PciePort &a, PciePort &b) {
   a_to_b_.lookahead_fs_ = a.send_lookahead_ps() * kFsPerPs;
   b_to_a_.lookahead_fs_ = b.send_lookahead_ps() * kFsPerPs;
   a_to_b_.receiver_ = b_to_a_.sender_ = LinkDirection::End{&b.owner_, b.index_};
+  a_to_b_.answered_by_ = &b_to_a_;
+  b_to_a_.answered_by_ = &a_to_b_;
   a.egress_link_ = b.ingress_link_ = &a_to_b_;
   b.egress_link_ = a.ingress_link_ = &b_to_a_;
   // Stand-ins keep the wake-ups of a receiver that takes some TLPs early and has others

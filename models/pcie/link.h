@@ -294,6 +294,12 @@ private:
   std::int64_t credit_return_fs_;
   std::int64_t busy_until_fs_ = 0;
   std::uint64_t seq_ = 0;
+  // The ACK and UpdateFC DLLPs answering the other direction's TLPs travel this way: the
+  // serializer time they take (each TLP sent the other way adds answer_fs_), sent in this
+  // direction's idle time or, when it is busy, after its next TLP.
+  std::int64_t answers_owed_fs_ = 0;
+  std::int64_t answer_fs_ = 0;           // what one TLP sent this way makes the other direction owe
+  LinkDirection *answered_by_ = nullptr; // the other direction of the link
   // Starting ahead (start_ahead): the sender's lookahead (0: never), the latest start decided
   // ahead, and (started_ahead_) the starts decided ahead not yet passed (for the queue depth of
   // arrivals counted later), earliest first.

@@ -72,6 +72,11 @@ const ParamTable<LinkParams> &LinkParams::table() {
                                         "bytes of one SKIP ordered set", 0, 64}),
                  field(&O::ecrc,
                        {"ecrc", ParamKind::boolean, false, "TLPs carry a 4-byte ECRC digest"}),
+                 field(&O::ack_each_tlp,
+                       {"ack_each_tlp", ParamKind::boolean, true,
+                        "the receiver answers each TLP with an ACK and an UpdateFC DLLP, which "
+                        "take the other direction's serializer when it is busy (Gen1-5, unless "
+                        "an end counts the DLLP intervals in bytes: docs/models.md)"}),
              }));
   return table;
 }

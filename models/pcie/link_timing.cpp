@@ -115,6 +115,9 @@ double usable_bytes_per_second(const LinkShape &shape, const LinkOverheads &o) {
   int fc =
       o.updatefc_interval_symbols ? o.updatefc_interval_symbols : updatefc_interval_symbols(shape);
   double dllp = static_cast<double>(o.dllp_bytes) / ack + static_cast<double>(o.dllp_bytes) / fc;
+  if (o.dllp_interval_unit == DllpIntervalUnit::symbol_time)
+    dllp /= shape.width; // an interval of L symbol times carries L x width bytes
+
   return raw * (1.0 - dllp - skip);
 }
 

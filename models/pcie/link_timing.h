@@ -25,6 +25,13 @@ double lane_bytes_per_second(int generation);
 int ack_interval_symbols(const LinkShape &shape);
 int updatefc_interval_symbols(const LinkShape &shape);
 
+// How a port's data link layer counts the ACK and UpdateFC intervals of the spec's tables.
+// symbol_time: as the spec does, a symbol time is one symbol on every lane at once, so an 8-byte
+// DLLP per interval L costs 8 / (L x width) of the link. byte: one DLLP per L bytes of the link, as
+// pcie-bench's analytic model charges it; devices measured to lose that much (NVIDIA copy engines
+// before Hopper, the NFP-6000) declare it, and a link charges it if either end does.
+enum class DllpIntervalUnit { symbol_time, byte };
+
 // The link-layer overhead knobs, all overridable per link.
 struct LinkOverheads {
   int ack_interval_symbols = 0;      // 0 = take the spec table
@@ -33,6 +40,8 @@ struct LinkOverheads {
   int skip_interval_symbols = 1538;
   int skip_bytes = 4;
   bool ecrc = false;
+  bool ack_each_tlp = true; // the receiver answers each TLP with an ACK and an UpdateFC
+  DllpIntervalUnit dllp_interval_unit = DllpIntervalUnit::symbol_time; // from the ends' ports
 };
 
 // Bytes per second available to TLPs in one direction.

@@ -22,6 +22,7 @@
 
 #include "models/common/params.h"
 #include "models/common/sim_time.h"
+#include "models/pcie/link_timing.h"
 #include "models/pcie/tlp.h"
 
 namespace pciesim {
@@ -158,10 +159,12 @@ struct PortCapabilities {
   int max_width = 16;
   std::uint32_t max_payload_supported_bytes = 512;
   ReceiveCredits credits;
+  DllpIntervalUnit dllp_interval_unit = DllpIntervalUnit::symbol_time;
 
   static PortCapabilities with(const PortDefaults &d) {
     return {d.max_generation, d.max_width, d.max_payload_bytes,
-            ReceiveCredits{{d.ph, d.nph, d.cplh}, {d.pd, d.npd, d.cpld}}};
+            ReceiveCredits{{d.ph, d.nph, d.cplh}, {d.pd, d.npd, d.cpld}},
+            DllpIntervalUnit::symbol_time};
   }
 };
 

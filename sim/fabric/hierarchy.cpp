@@ -180,6 +180,9 @@ Hierarchy build_hierarchy(const TopologyConfig &topo) {
     t.shape.mps_bytes = h.mps_bytes;
     t.flight_latency = lp.flight_latency;
     t.overheads = lp.overheads;
+    // A link loses what its costlier end's data link layer sends.
+    if (a.choice("dllp_interval_unit") == "byte" || b.choice("dllp_interval_unit") == "byte")
+      t.overheads.dllp_interval_unit = DllpIntervalUnit::byte;
     h.trained.push_back(t);
   }
   return h;

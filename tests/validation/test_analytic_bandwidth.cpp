@@ -24,6 +24,11 @@ struct LinkCase {
   int gen, width;
   unsigned mps, mrrs;
   int ack_fc_interval; // PCIe Base Spec 5.0 Tables 3-7..3-9 / 2-46..2-48 for gen, width, MPS
+  // pcie-bench's accounting: an ACK and an UpdateFC per interval counted in bytes, whatever flows
+  // (the device declares dllp_interval_unit "byte"). Otherwise the spec's: the interval is in
+  // symbol times of every lane, and each TLP is answered by an ACK and an UpdateFC travelling
+  // the other way.
+  bool pcie_bench_dllps = true;
 };
 
 // Bytes per second per lane after 128b/130b encoding.
@@ -31,9 +36,13 @@ double lane_rate(int gen) { return 8e9 * (1 << (gen - 3)) * 128.0 / 130.0 / 8.0;
 
 // One 8-byte ACK and one 8-byte UpdateFC DLLP per interval, a 4-byte SKIP every 1538 symbols.
 double usable(const LinkCase &c) {
-  return lane_rate(c.gen) * c.width *
-         (1.0 - 8.0 / c.ack_fc_interval - 8.0 / c.ack_fc_interval - 4.0 / 1538.0);
+  const double interval_bytes =
+      c.pcie_bench_dllps ? c.ack_fc_interval : c.ack_fc_interval * c.width;
+  return lane_rate(c.gen) * c.width * (1.0 - 16.0 / interval_bytes - 4.0 / 1538.0);
 }
+
+// The ACK and UpdateFC answering each TLP received (the spec's accounting only).
+double answer_bytes(const LinkCase &c) { return c.pcie_bench_dllps ? 0.0 : 16.0; }
 
 // Writes: ceil(S/MPS) MWr, each with 24 bytes of overhead (64-bit address).
 double analytic_write(const LinkCase &c, double s) {
@@ -45,7 +54,8 @@ double analytic_write(const LinkCase &c, double s) {
 double analytic_read(const LinkCase &c, double s) {
   double requests = std::ceil(s / c.mrrs);
   double completions = std::ceil(s / c.mps);
-  double per_second = std::min(usable(c) / (s + 20.0 * completions), usable(c) / (24.0 * requests));
+  double per_second = std::min(usable(c) / (s + 20.0 * completions + answer_bytes(c) * requests),
+                               usable(c) / (24.0 * requests + answer_bytes(c) * completions));
   return per_second * s / 1e9;
 }
 
@@ -68,7 +78,8 @@ std::string scenario(const LinkCase &c, bool write, unsigned size) {
         {{"id": "rc0", "type": "root_complex", "params": {{"root_ports": 1}}}},
         {{"id": "mem0", "type": "host_memory", "root_complex": "rc0"}},
         {{"id": "dma0", "type": "dma_engine",
-          "params": {{"tags": 512, "mrrs": "{mrrs} B", "posted_window": 32, {ideal}}}}}
+          "params": {{"tags": 512, "mrrs": "{mrrs} B", "posted_window": 32,
+                      "dllp_interval_unit": "{dllp_unit}", {ideal}}}}}
       ],
       "links": [{{"between": ["rc0.rp0", "dma0"], "params": {{"gen": {gen}, "width": {width}}}}}]
     }},
@@ -78,7 +89,8 @@ std::string scenario(const LinkCase &c, bool write, unsigned size) {
                      fmt::arg("mps", c.mps), fmt::arg("mrrs", c.mrrs), fmt::arg("gen", c.gen),
                      fmt::arg("width", c.width), fmt::arg("dir", write ? "write" : "read"),
                      fmt::arg("size", size), fmt::arg("count", count),
-                     fmt::arg("ideal", kIdealDeviceCosts));
+                     fmt::arg("ideal", kIdealDeviceCosts),
+                     fmt::arg("dllp_unit", c.pcie_bench_dllps ? "byte" : "symbol_time"));
 }
 
 const std::vector<unsigned> kSizes = {64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536};
@@ -99,6 +111,12 @@ void check_link(const LinkCase &c) {
 TEST(AnalyticBandwidth, Gen3x8Mps256Mrrs512) { check_link({3, 8, 256, 512, 203}); }
 TEST(AnalyticBandwidth, Gen4x16Mps512Mrrs512) { check_link({4, 16, 512, 512, 182}); }
 TEST(AnalyticBandwidth, Gen5x16Mps512Mrrs512) { check_link({5, 16, 512, 512, 182}); }
+TEST(AnalyticBandwidth, Gen5x16Mps512Mrrs512WithTheSpecsDllpAccounting) {
+  check_link({5, 16, 512, 512, 182, false});
+}
+TEST(AnalyticBandwidth, Gen3x8Mps256Mrrs512WithTheSpecsDllpAccounting) {
+  check_link({3, 8, 256, 512, 203, false});
+}
 
 // Effective bandwidth of the pcie-bench model (Gen3 x8, MPS 256, MRRS 512, GB/s), computed
 // independently of this file's formulas and of the simulator.

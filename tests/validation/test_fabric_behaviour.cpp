@@ -64,10 +64,10 @@ TEST(SharedUpstream, TwoEnginesBehindOneSwitchShareTheUpstreamLink) {
       {"id": "b", "initiator": "dma1", "target": "mem0", "direction": "write", "size": "64 KiB", "count": 96, "concurrency": 8, "offset": "1 GiB"}
     ]})"));
   ASSERT_EQ(r["status"], "completed");
-  // Capacity of the shared Gen3 x8 upstream link for 256-byte writes (the pcie-bench
-  // arithmetic, docs/validation.md §1):
-  // usable 7.2356 GB/s x 256 / 280.
-  const double capacity = 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / 203 - 4.0 / 1538) * 256 / 280 / 1e9;
+  // Capacity of the shared Gen3 x8 upstream link for 256-byte writes (docs/models.md, "Link"):
+  // usable 7.7788 GB/s x 256 / 280 (an ACK and an UpdateFC per L = 203 symbol times of 8 lanes).
+  const double capacity =
+      8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / (203 * 8) - 4.0 / 1538) * 256 / 280 / 1e9;
   double a = transfer(r, "a")["bandwidth_GBps"].get<double>();
   double b = transfer(r, "b")["bandwidth_GBps"].get<double>();
   // Over the common interval both were active, total throughput cannot beat the link.
@@ -86,7 +86,7 @@ TEST(SharedUpstream, TwoEnginesBehindOneSwitchShareTheUpstreamLink) {
 // then have one TLP outstanding per credit loop: serialization + flight, the root port
 // handing the TLP to the host bridge at once, and the UpdateFC DLLP back (its 8 bytes + flight).
 TEST(FlowControl, TinyReceiverCreditsThrottleAsPredicted) {
-  const double usable = 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / 203 - 4.0 / 1538); // B/s
+  const double usable = 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / (203 * 8) - 4.0 / 1538); // B/s
   const double ser_ns = 280.0 / usable * 1e9;
   const double flight_ns = 20.0;
   const double credit_loop_ns = ser_ns + flight_ns + flight_ns + 8.0 / usable * 1e9;
@@ -116,7 +116,7 @@ TEST(FlowControl, TinyReceiverCreditsThrottleAsPredicted) {
 TEST(FlowControl, OneHeaderCreditSerializesRequests) {
   // With one posted header credit, each TLP waits a full credit loop: 64-byte writes
   // complete at most one per loop.
-  const double usable = 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / 203 - 4.0 / 1538);
+  const double usable = 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / (203 * 8) - 4.0 / 1538);
   const double loop_ns = 88.0 / usable * 1e9 + 20.0 + 20.0 + 8.0 / usable * 1e9;
   const double predicted = 64.0 / loop_ns;
   nlohmann::json r = simulate_in_child(gen3x8_host(

@@ -131,9 +131,9 @@ const nlohmann::json &link(const nlohmann::json &result, const std::string &from
 }
 
 // PCIe Base Spec: Gen4 x16, MPS 256 B -> ACK/UpdateFC interval 168 symbols. Usable rate =
-// lane rate x width x (1 - 2 x 8/interval - 4/1538); an MWr carries 24 B of overhead.
+// lane rate x width x (1 - 2 x 8/(interval x width) - 4/1538); an MWr carries 24 B of overhead.
 double analytic_gen4x16_write_gbps(double bytes) {
-  double usable = 16e9 * 128.0 / 130.0 / 8.0 * 16 * (1.0 - 16.0 / 168.0 - 4.0 / 1538.0);
+  double usable = 16e9 * 128.0 / 130.0 / 8.0 * 16 * (1.0 - 16.0 / (168.0 * 16) - 4.0 / 1538.0);
   double tlps = std::ceil(bytes / 256.0);
   return usable * bytes / (bytes + 24.0 * tlps) / 1e9;
 }

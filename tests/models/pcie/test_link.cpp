@@ -13,8 +13,10 @@ namespace pciesim::test {
 namespace {
 
 // Usable Gen3 x8 rate with MPS 256 in bytes per picosecond.
+// Gen3 x8, MPS 256: an ACK and an UpdateFC DLLP (8 bytes each) per 203 symbol times, each
+// symbol time a byte on every lane, and a 4-byte SKIP per 1538.
 double usable_bytes_per_ps() {
-  return 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / 203 - 4.0 / 1538) / 1e12;
+  return 8e9 * 128 / 130 / 8 * 8 * (1 - 16.0 / (203 * 8) - 4.0 / 1538) / 1e12;
 }
 
 struct Times {

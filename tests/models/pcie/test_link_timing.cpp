@@ -76,11 +76,24 @@ TEST(LinkTiming, TablesAreMonotoneInWidthAndMps) {
     }
 }
 
-TEST(LinkTiming, UsableRateGen3x8MatchesPcieBench) {
-  // 52.9 Gb/s predicted for large writes on Gen3 x8 (pcie-bench, SIGCOMM 2018).
-  double usable = usable_bytes_per_second({3, 8, 256}, LinkOverheads{});
+TEST(LinkTiming, UsableRateGen3x8MatchesPcieBenchWhenAnEndCountsDllpIntervalsInBytes) {
+  // 52.9 Gb/s predicted for large writes on Gen3 x8 (pcie-bench, SIGCOMM 2018), whose model
+  // charges an ACK and an UpdateFC per L bytes.
+  LinkOverheads pcie_bench;
+  pcie_bench.dllp_interval_unit = DllpIntervalUnit::byte;
+  double usable = usable_bytes_per_second({3, 8, 256}, pcie_bench);
   double large_writes_gbit = usable * 256.0 / 280.0 * 8 / 1e9;
   EXPECT_NEAR(large_writes_gbit, 52.9, 0.05);
+}
+
+TEST(LinkTiming, SpecIntervalsAreSymbolTimesOfEveryLane) {
+  // Gen3 x8, MPS 256: L = 203 symbol times, 1624 bytes of the link, per ACK and per UpdateFC.
+  double usable = usable_bytes_per_second({3, 8, 256}, LinkOverheads{});
+  double raw = 8e9 * 128 / 130 / 8 * 8;
+  EXPECT_NEAR(usable, raw * (1 - 16.0 / (203 * 8) - 4.0 / 1538), 1.0);
+  // At x16 the same 8-byte DLLP is half a symbol time: the share halves again.
+  double x16 = usable_bytes_per_second({3, 16, 256}, LinkOverheads{});
+  EXPECT_NEAR(x16, 2 * raw * (1 - 16.0 / (168 * 16) - 4.0 / 1538), 1.0);
 }
 
 TEST(LinkTiming, OverheadKnobsChangeTheRate) {

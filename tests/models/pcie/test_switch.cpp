@@ -98,8 +98,8 @@ TEST(Switch, CutThroughAddsItsLatencyFromHeaderArrival) {
   nlohmann::json j = run_switch([](ProbeEndpoint &host, ProbeEndpoint &, ProbeEndpoint &) {
     host.inject(TlpType::MWr, 0x10000000, 256);
   });
-  // Gen4 x16, MPS 256 table value L = 168: 280 wire bytes per hop.
-  double rate = 16e9 * 128 / 130 / 8 * 16 * (1 - 16.0 / 168 - 4.0 / 1538) / 1e12; // B/ps
+  // Gen4 x16, MPS 256 table value L = 168 symbol times (x16 bytes): 280 wire bytes per hop.
+  double rate = 16e9 * 128 / 130 / 8 * 16 * (1 - 16.0 / (168 * 16) - 4.0 / 1538) / 1e12; // B/ps
   double ser = 280 / rate;
   // Hop 1: ser + flight; switch: 105 ns from the header (so 105 ns - ser after the last
   // byte); hop 2: ser + flight.
@@ -119,7 +119,7 @@ TEST(Switch, ATlpTakenAheadJoinsTheEgressQueueDepthAtItsArrival) {
       host.inject(TlpType::MWr, 0x10000000 + 256 * i, 256);
   });
   ASSERT_EQ(j["dev0"].size(), static_cast<std::size_t>(writes));
-  double rate = 16e9 * 128 / 130 / 8 * 16 * (1 - 16.0 / 168 - 4.0 / 1538) / 1e12; // B/ps
+  double rate = 16e9 * 128 / 130 / 8 * 16 * (1 - 16.0 / (168 * 16) - 4.0 / 1538) / 1e12; // B/ps
   double ser = 280 / rate;
   int expected = 0;
   while (expected * ser < 105000 - ser)
