@@ -24,6 +24,9 @@ struct KnownDevice {
   int max_gen;
   int memory_gib;     // GPUs
   int line_rate_gbps; // NICs
+  // NVIDIA GPUs before Hopper lose the DLLP share pcie-bench's model charges (their testbeds'
+  // dllp_interval_unit "byte": docs/models.md, "Link").
+  bool dllp_intervals_in_bytes = false;
 };
 
 // The known device a function is, by ids or (without ids) by name; nullptr when unknown.

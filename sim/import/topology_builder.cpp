@@ -241,6 +241,8 @@ private:
     if (f.link_capability.width)
       params["max_width"] = *f.link_capability.width;
     if (type == "gpu") {
+      if (known && known->dllp_intervals_in_bytes)
+        params["dllp_interval_unit"] = "byte";
       std::optional<int> memory_gib;
       static const std::regex gigabytes("([0-9]{2,3}) ?GB");
       std::smatch m;
