@@ -560,7 +560,10 @@ std::string LinkDirection::describe_outstanding() const {
 Link::Link(sc_core::sc_module_name name, const TrainedLink &trained,
            const ReceiveCredits &a_buffers, const ReceiveCredits &b_buffers, SimContext &context)
     : sc_module(name), trained_(trained), a_to_b_(*this, context, "a_to_b", trained, b_buffers),
-      b_to_a_(*this, context, "b_to_a", trained, a_buffers) {}
+      b_to_a_(*this, context, "b_to_a", trained, a_buffers) {
+  a_to_b_.answered_by_ = &b_to_a_;
+  b_to_a_.answered_by_ = &a_to_b_;
+}
 
 void Link::connect(PciePort &a, PciePort &b) {
   a.egress.bind(a_to_b_.in);
@@ -571,8 +574,6 @@ void Link::connect(PciePort &a, PciePort &b) {
   a_to_b_.lookahead_fs_ = a.send_lookahead_ps() * kFsPerPs;
   b_to_a_.lookahead_fs_ = b.send_lookahead_ps() * kFsPerPs;
   a_to_b_.receiver_ = b_to_a_.sender_ = LinkDirection::End{&b.owner_, b.index_};
-  a_to_b_.answered_by_ = &b_to_a_;
-  b_to_a_.answered_by_ = &a_to_b_;
   a.egress_link_ = b.ingress_link_ = &a_to_b_;
   b.egress_link_ = a.ingress_link_ = &b_to_a_;
   // Stand-ins keep the wake-ups of a receiver that takes some TLPs early and has others

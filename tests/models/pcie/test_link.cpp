@@ -36,7 +36,7 @@ Times read_times(const nlohmann::json &j) {
 }
 
 Times run_link(int tlps, std::uint32_t payload, ReceiveCredits receiver, std::int64_t hold_ps,
-               bool through_sockets = false) {
+               bool through_sockets = false, bool both_ways = false) {
   std::string text = run_in_child([&] {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
     ModelTestContext test;
@@ -59,7 +59,7 @@ Times run_link(int tlps, std::uint32_t payload, ReceiveCredits receiver, std::in
       ProbeEndpoint &e_;
       int count_;
       std::uint32_t bytes_;
-    } kick("kick", a, tlps, payload);
+    } kick("kick", a, tlps, payload), kick_back("kick_back", b, both_ways ? tlps : 0, payload);
     sc_core::sc_start();
     nlohmann::json j;
     write_times(a, b, j);
@@ -87,6 +87,18 @@ TEST(Link, BackToBackTlpsAreSpacedBySerialization) {
   // The sender's buffer frees as each TLP starts on the wire.
   ASSERT_EQ(t.departures.size(), 10u);
   EXPECT_EQ(t.departures[0], 0);
+}
+
+TEST(Link, TrafficBothWaysCarriesTheAcksAndUpdateFcsAnsweringIt) {
+  // Each TLP is answered by an ACK and an UpdateFC (16 bytes) the other way: alone, a stream
+  // keeps its serialization spacing (the answers go in the idle direction); both ways at once,
+  // each direction sends the answers it owes after each TLP.
+  Times both = run_link(10, 256, ReceiveCredits{}, 0, false, true);
+  ASSERT_EQ(both.arrivals.size(), 10u);
+  const double answered_ps = (280 + 16) / usable_bytes_per_ps();
+  for (std::size_t i = 2; i < both.arrivals.size(); ++i)
+    EXPECT_NEAR(static_cast<double>(both.arrivals[i] - both.arrivals[i - 1]), answered_ps, 1.0)
+        << i;
 }
 
 TEST(Link, CreditsBlockTheSenderUntilTheReceiverFreesItsBuffer) {
