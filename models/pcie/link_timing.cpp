@@ -117,7 +117,6 @@ double usable_bytes_per_second(const LinkShape &shape, const LinkOverheads &o) {
   double dllp = static_cast<double>(o.dllp_bytes) / ack + static_cast<double>(o.dllp_bytes) / fc;
   if (o.dllp_interval_unit == DllpIntervalUnit::symbol_time)
     dllp /= shape.width; // an interval of L symbol times carries L x width bytes
-
   return raw * (1.0 - dllp - skip);
 }
 

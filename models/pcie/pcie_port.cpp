@@ -95,7 +95,7 @@ std::vector<ParamField<PortCapabilities>> port_fields(const PortDefaults &d) {
        ParamKind::choice,
        "symbol_time",
        "how the ports count the spec's ACK and UpdateFC intervals: symbol_time as the spec (a "
-       "symbol on every lane, about 0.7% of a x16 link), byte as pcie-bench's analytic model "
+       "symbol on every lane, under 1% of a x16 link), byte as pcie-bench's analytic model "
        "(about 9% at x16), which NVIDIA copy engines before Hopper and the NFP-6000 are measured "
        "to lose (docs/references.md); a link charges byte if either end declares it",
        0,
