@@ -96,5 +96,20 @@ TEST(Enumeration, LinksTrainToTheLowerOfBothEnds) {
   EXPECT_EQ(h.mps_bytes, 512u); // lowest max_payload_supported
 }
 
+TEST(Enumeration, ALinkCountsDllpIntervalsInBytesIfEitherEndDoes) {
+  auto doc = parse_json_text(R"({
+    "components": [
+      {"id": "rc0", "type": "root_complex"},
+      {"id": "d", "type": "dma_engine", "params": {"dllp_interval_unit": "byte"}},
+      {"id": "e", "type": "dma_engine"}
+    ],
+    "links": [{"between": ["rc0.rp0", "d"]}, {"between": ["rc0.rp1", "e"]}]
+  })",
+                             "inline");
+  Hierarchy h = build_hierarchy(load_topology(Node::root(doc)));
+  EXPECT_EQ(h.trained[0].overheads.dllp_interval_unit, DllpIntervalUnit::byte);
+  EXPECT_EQ(h.trained[1].overheads.dllp_interval_unit, DllpIntervalUnit::symbol_time);
+}
+
 } // namespace
 } // namespace pciesim
