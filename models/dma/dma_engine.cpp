@@ -117,9 +117,12 @@ void DmaEngine::run() {
     case Action::Wake:
       pacing_wake_ps_ = -1;
       break;
-    case Action::Release:
-      queue_for_issue(transfers_[static_cast<std::size_t>(t.arg)].stream, t.arg);
+    case Action::Release: {
+      Transfer &released = transfers_[static_cast<std::size_t>(t.arg)];
+      if (!released.queued && released.issued < released.issue_limit)
+        queue_for_issue(released.stream, t.arg);
       break;
+    }
     case Action::Doorbell:
       if (params_.costs.descriptor_bytes.count > 0) {
         descriptor_pending_.push_back(t.arg);
@@ -166,10 +169,12 @@ void DmaEngine::activate_transfers(int stream_index) {
       observer_->transfer_started(*this, stream_index, t.index, t.start_ps);
     ++s.started;
     ++s.active;
-    if (spec.local)
+    if (spec.local) {
+      t.issue_limit = t.size;
       queue_for_issue(stream_index, slot);
-    else
+    } else {
       begin_transfer(slot);
+    }
   }
 }
 
@@ -509,6 +514,12 @@ std::string DmaEngine::describe_outstanding() const {
   if (out.size() >= 2)
     out.resize(out.size() - 2);
   return out;
+}
+
+void DmaEngine::release_transfer_bytes(int transfer, std::uint64_t bytes) {
+  Transfer &t = transfers_[static_cast<std::size_t>(transfer)];
+  t.issue_limit = std::min(t.size, t.issue_limit + bytes);
+  schedule(now_ps(), Action::Release, transfer);
 }
 
 } // namespace pciesim

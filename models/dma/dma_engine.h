@@ -267,7 +267,12 @@ protected:
     (void)transfer;
     return true;
   }
-  void release_transfer(int transfer) { schedule(now_ps(), Action::Release, transfer); }
+  void release_transfer(int transfer) {
+    release_transfer_bytes(transfer, transfers_[static_cast<std::size_t>(transfer)].size);
+  }
+  // Lets `bytes` more of a held transfer issue, from where its released bytes end (a drive's
+  // read whose commands have their data at different times).
+  void release_transfer_bytes(int transfer, std::uint64_t bytes);
   // Every byte of a transfer is in. A model with work to do after the data (a completion
   // entry, an interrupt) answers false and calls finish_held_transfer() once that is done.
   virtual bool transfer_may_finish(int transfer) {
@@ -311,6 +316,10 @@ private:
     std::uint64_t address = 0;
     std::uint64_t size = 0;
     std::uint64_t issued = 0;
+    // Bytes it may issue so far: all once it is queued, unless the model lets them go in parts
+    // (release_transfer_bytes); and whether it stands in its stream's issue order.
+    std::uint64_t issue_limit = 0;
+    bool queued = false;
     std::uint64_t done = 0;
     std::int64_t start_ps = 0;
     std::uint64_t index = 0; // within the stream, for observers
@@ -403,8 +412,9 @@ private:
   // engine's issue slot holds it.
   bool issue_from(int stream);
   bool issue_local(Stream &s, int slot, Transfer &t);
-  // The stream's first transfer has issued all its bytes.
-  void pop_issued(Stream &s) {
+  // The stream's first transfer has issued all the bytes it may.
+  void pop_issued(Stream &s, Transfer &t) {
+    t.queued = false;
     s.issue_order.pop_front();
     issuable_has_empty_ |= s.issue_order.empty();
   }

@@ -23,6 +23,7 @@ void DmaEngine::queue_for_issue(int stream_index, int slot) {
       issuable_.insert(at, stream_index);
   }
   s.issue_order.push_back(slot);
+  transfers_[static_cast<std::size_t>(slot)].queued = true;
 }
 
 // Per TLP: flattened (docs/models.md, "Hot paths").
@@ -97,7 +98,7 @@ bool DmaEngine::issue_from(int stream_index) {
   int slot = s.issue_order.front();
   Transfer &t = transfers_[static_cast<std::size_t>(slot)];
   std::uint64_t address = t.address + t.issued;
-  std::uint64_t remaining = t.size - t.issued;
+  std::uint64_t remaining = t.issue_limit - t.issued;
   std::uint64_t to_page_end = kPage - address % kPage;
   std::uint32_t chunk =
       static_cast<std::uint32_t>(std::min<std::uint64_t>({remaining, to_page_end,
@@ -161,8 +162,8 @@ bool DmaEngine::issue_from(int stream_index) {
     stats_.read_pipeline_ps += read_pipeline_ps_;
   }
   t.issued += chunk;
-  if (t.issued == t.size)
-    pop_issued(s);
+  if (t.issued == t.issue_limit)
+    pop_issued(s, t);
   // The engine's own time for this TLP: its issue slot and, for a write, its payload through
   // the internal data path; the TLP leaves once that is done, and the next of its direction
   // waits for it. Reads and writes have a slot each: pcie-bench's NFP-6000 alternating 64 B
@@ -182,7 +183,7 @@ bool DmaEngine::issue_from(int stream_index) {
 bool DmaEngine::issue_local(Stream &s, int slot, Transfer &t) {
   std::uint64_t address = t.address + t.issued;
   std::uint32_t chunk = static_cast<std::uint32_t>(
-      std::min<std::uint64_t>({t.size - t.issued, kPage - address % kPage}));
+      std::min<std::uint64_t>({t.issue_limit - t.issued, kPage - address % kPage}));
   if (s.spec.rate.bytes_per_second > 0)
     s.paced_until_ps =
         std::max(s.paced_until_ps, t.start_ps) + serialization_ps(chunk, s.spec.rate);
@@ -190,8 +191,8 @@ bool DmaEngine::issue_local(Stream &s, int slot, Transfer &t) {
   stats_.local_bytes += chunk;
   t.issued += chunk;
   ++s.local_in_flight;
-  if (t.issued == t.size)
-    pop_issued(s);
+  if (t.issued == t.issue_limit)
+    pop_issued(s, t);
   schedule(done, Action::LocalDone, slot, chunk);
   return true;
 }

@@ -169,7 +169,7 @@ NvmeSsd::Io &NvmeSsd::io_of(int transfer) {
 }
 
 // The host submits the transfer as ceil(bytes / MDTS) commands (the block layer splits at the
-// drive's max_hw_sectors); its data moves once every command is ready for it.
+// drive's max_hw_sectors); each command's data moves once that command is ready for it.
 bool NvmeSsd::transfer_may_start(int transfer) {
   TransferInfo info = transfer_info(transfer);
   Io &io = io_of(transfer);
@@ -195,8 +195,7 @@ bool NvmeSsd::transfer_may_start(int transfer) {
 }
 
 // An I/O's commands enter the submission queue together, once the queue depth leaves room for
-// all of them (its data moves as one, so a part of it in the queue could wait forever for the
-// rest); an I/O of more commands than the queue depth enters an empty queue alone. Each
+// all of them; an I/O of more commands than the queue depth enters an empty queue alone. Each
 // command rings the doorbell.
 void NvmeSsd::submit_waiting() {
   while (!waiting_.empty()) {
@@ -266,8 +265,11 @@ void NvmeSsd::step(Step step, int command) {
       post_completion(command); // a write's program finished
       return;
     }
-    if (--io_of(c.transfer).commands_before_data == 0)
-      release_transfer(c.transfer);
+    // Each command's data moves once that command has it: a read's once its flash read is
+    // done, a write's once the command has started (commands run in order, so the bytes they
+    // release follow the transfer's offsets).
+    --io_of(c.transfer).commands_before_data;
+    release_transfer_bytes(c.transfer, c.bytes);
     return;
   }
   case Step::Completed: {
