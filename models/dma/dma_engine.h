@@ -262,16 +262,14 @@ protected:
   void wake_issue();
   // A transfer (an index into the engine's transfer slots, stable while it runs) is about to
   // issue its first request. A model with work to do first (a drive fetching its command)
-  // answers false and calls release_transfer() once that is done. Not called for local streams.
+  // answers false and calls release_transfer_bytes() once that is done. Not called for local
+  // streams.
   virtual bool transfer_may_start(int transfer) {
     (void)transfer;
     return true;
   }
-  void release_transfer(int transfer) {
-    release_transfer_bytes(transfer, transfers_[static_cast<std::size_t>(transfer)].size);
-  }
-  // Lets `bytes` more of a held transfer issue, from where its released bytes end (a drive's
-  // read whose commands have their data at different times).
+  // Lets `bytes` more of a held transfer issue, from where its released bytes end (all of them
+  // at once, or in parts: a drive's I/O whose commands have their data at different times).
   void release_transfer_bytes(int transfer, std::uint64_t bytes);
   // Every byte of a transfer is in. A model with work to do after the data (a completion
   // entry, an interrupt) answers false and calls finish_held_transfer() once that is done.

@@ -119,7 +119,7 @@ void DmaEngine::begin_transfer(int slot) {
 
 void DmaEngine::transfer_ready(int slot) {
   if (!transfer_may_start(slot))
-    return; // the model releases its bytes (release_transfer, release_transfer_bytes)
+    return; // the model releases its bytes (release_transfer_bytes)
   Transfer &t = transfers_[static_cast<std::size_t>(slot)];
   t.issue_limit = t.size;
   queue_for_issue(t.stream, slot);
