@@ -41,6 +41,9 @@ public:
   virtual Crossing book(std::uint64_t bytes, std::int64_t due_ps) = 0;
   // Hands the TLP to the other socket's root complex, which owns it from then on.
   virtual void deliver(tlm::tlm_generic_payload &gp, std::int64_t arrival_ps) = 0;
+  // How long a crossing takes beyond its bytes' time on the link: what an acknowledgement
+  // from the other socket takes to come back.
+  virtual std::int64_t latency_ps() const = 0;
 };
 
 // What the link needs to know of the root complex at each of its ends (from enumeration).

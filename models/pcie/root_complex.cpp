@@ -38,6 +38,10 @@ const StatTable<RootComplexStats> &RootComplexStats::table() {
       stat(&S::io_hub_waits, {"io_hub_waits", "TLPs",
                               "memory requests delayed by their I/O hub's path to host memory "
                               "(io_hub_memory_bandwidth)"}),
+      stat(&S::remote_peer_write_window_waits,
+           {"remote_peer_write_window_waits", "TLPs",
+            "posted peer writes to the other socket held at their root port until its "
+            "remote_peer_write_window had room"}),
       stat(&S::unsupported_requests,
            {"unsupported_requests", "TLPs",
             "requests refused with Unsupported Request (p2p_policy, no claimant)"}),
@@ -102,6 +106,13 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
                                return "";
                              },
                              "0, or 64, 128 ... 4096 B"})),
+      field(&P::remote_peer_write_window,
+            {"remote_peer_write_window", ParamKind::size, "0 B",
+             "posted peer writes one root port keeps in flight to the other socket's root "
+             "ports: a write holds its bytes of it from its crossing's start until the other "
+             "socket's root complex has forwarded it (p2p_write_latency) and the "
+             "acknowledgement has crossed back (the inter-socket link's latency); 0 = unlimited",
+             0, 1 << 30}),
       field(&P::read_completion_boundary,
             {"read_completion_boundary", ParamKind::size, "64 B",
              "RCB: completions end on multiples of it", 64, 128, true}),
@@ -154,6 +165,8 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &
   memory_timing_ = new MemoryTimingExtension;
   memory_payload_.set_extension(memory_timing_);
   posted_translated_ps_.assign(static_cast<std::size_t>(params.root_ports), 0);
+  if (params.remote_peer_write_window.count > 0)
+    remote_write_windows_.resize(static_cast<std::size_t>(params.root_ports));
   if (params.io_hub_memory_bandwidth.bytes_per_second > 0) {
     const int per_hub = params.root_ports_per_io_hub;
     io_hubs_.resize(static_cast<std::size_t>((params.root_ports + per_hub - 1) / per_hub));
@@ -376,10 +389,43 @@ bool RootComplex::hand_to_other_socket(int port, tlm::tlm_generic_payload &gp,
   if (!other_socket_ || !other_socket_->claims(tlp))
     return false;
   std::int64_t now = now_ps();
-  Crossing crossing = other_socket_->book(tlp.payload_bytes, now + delay_ps);
+  std::int64_t due_ps = now + delay_ps;
+  const bool windowed = tlp.type == TlpType::MWr && !remote_write_windows_.empty();
+  if (windowed)
+    due_ps = remote_write_window_opens(port, tlp.payload_bytes, due_ps);
+  Crossing crossing = other_socket_->book(tlp.payload_bytes, due_ps);
+  if (windowed) {
+    RemoteWriteWindow &window = remote_write_windows_[static_cast<std::size_t>(port)];
+    window.in_flight.emplace_back(crossing.arrival_ps + params_.p2p_write_latency.ps +
+                                      other_socket_->latency_ps(),
+                                  tlp.payload_bytes);
+    window.bytes += tlp.payload_bytes;
+  }
   ports_[static_cast<std::size_t>(port)]->release(gp, crossing.start_ps - now);
   other_socket_->deliver(gp, crossing.arrival_ps);
   return true;
+}
+
+// Writes cross in their port's order, so their shares come back in it: the oldest first.
+std::int64_t RootComplex::remote_write_window_opens(int port, std::uint32_t bytes,
+                                                    std::int64_t due_ps) {
+  RemoteWriteWindow &window = remote_write_windows_[static_cast<std::size_t>(port)];
+  const std::uint64_t limit = params_.remote_peer_write_window.count;
+  bool waited = false;
+  while (!window.in_flight.empty()) {
+    const auto [back_ps, share] = window.in_flight.front();
+    if (back_ps > due_ps) {
+      if (window.bytes + bytes <= limit)
+        break;
+      due_ps = back_ps;
+      waited = true;
+    }
+    window.bytes -= share;
+    window.in_flight.pop_front();
+  }
+  if (waited)
+    ++stats_.remote_peer_write_window_waits;
+  return due_ps;
 }
 
 // From the other socket: down the root port that claims it, through this root complex's peer

@@ -22,6 +22,8 @@
 #pragma once
 
 #include <algorithm>
+#include <deque>
+#include <utility>
 #include <vector>
 
 #include <systemc>
@@ -54,7 +56,8 @@ struct RootComplexParams {
   Bandwidth p2p_write_bandwidth{25e9};
   Duration p2p_read_latency{200000};
   Bandwidth p2p_read_bandwidth{25e9};
-  Bytes p2p_max_payload{0}; // 0: a peer write or completion leaves as it came
+  Bytes p2p_max_payload{0};          // 0: a peer write or completion leaves as it came
+  Bytes remote_peer_write_window{0}; // 0 = unlimited
   Bytes read_completion_boundary{64};
   Bytes completion_max{0}; // 0 = MPS
   Bytes mmio_size{1ull << 40};
@@ -80,6 +83,7 @@ struct RootComplexStats {
   std::uint64_t unsupported_requests = 0;
   std::uint64_t ats_translation_requests = 0;
   std::uint64_t io_hub_waits = 0;
+  std::uint64_t remote_peer_write_window_waits = 0;
   static const StatTable<RootComplexStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
@@ -178,6 +182,15 @@ private:
   std::int64_t io_hub_wait_ps(int port, bool is_write, std::uint32_t bytes, std::int64_t due_ps);
 
   std::vector<std::int64_t> posted_translated_ps_; // per root port: last posted write's time
+  // Per root port: its posted writes in flight to the other socket (remote_peer_write_window),
+  // each with the time its share of the window comes back, in crossing order.
+  struct RemoteWriteWindow {
+    std::deque<std::pair<std::int64_t, std::uint32_t>> in_flight; // (back at ps, bytes)
+    std::uint64_t bytes = 0;
+  };
+  std::vector<RemoteWriteWindow> remote_write_windows_;
+  // When a posted write of `bytes` from `port`, due at `due_ps`, finds room in its window.
+  std::int64_t remote_write_window_opens(int port, std::uint32_t bytes, std::int64_t due_ps);
   Iommu iommu_;
   InterSocketEnd *other_socket_ = nullptr;
   RootComplexStats stats_;

@@ -90,6 +90,7 @@ private:
     bool claims(const TlpExtension &tlp) const override;
     Crossing book(std::uint64_t bytes, std::int64_t due_ps) override;
     void deliver(tlm::tlm_generic_payload &gp, std::int64_t arrival_ps) override;
+    std::int64_t latency_ps() const override { return link_.params_.latency.ps; }
 
   private:
     InterSocketLink &link_;

@@ -2,7 +2,8 @@
 // two crossings more per read (pcie-bench's +107 ns on Broadwell-EP) and is limited by the
 // link's bandwidth; a peer write to a device on the other socket runs where Linux allows it
 // (AMD Zen, an allow-listed Skylake-E host bridge) at the slower of the link and the far root
-// complex's forwarding, and is refused with Linux's reason where it does not; without a link
+// complex's forwarding, or of a root port's window of writes in flight across (held for the
+// round trip), and is refused with Linux's reason where it does not; without a link
 // nothing crosses and the refusal names both root complexes. A buffer's lines sit in the cache of
 // the socket whose CPU touched it last, which answers reads of it.
 #include <fmt/format.h>
@@ -13,13 +14,17 @@
 namespace pciesim::test {
 namespace {
 
-// Gen4 x16 links; dma0 under rc1 (socket b), dma1 under rc0 (socket a).
+// Gen4 x16 links; dma0 under rc1 (socket b), dma1 under rc0 (socket a). `root_complex_params`
+// go to both root complexes.
 nlohmann::json two_sockets(const std::string &cpu, const nlohmann::json &link_params,
-                           const nlohmann::json &transfers, bool joined = true) {
+                           const nlohmann::json &transfers, bool joined = true,
+                           const nlohmann::json &root_complex_params = nlohmann::json::object()) {
+  nlohmann::json rc_params = {{"root_ports", 2}, {"cpu", cpu}};
+  rc_params.update(root_complex_params);
   nlohmann::json components = nlohmann::json::array({
-      {{"id", "rc0"}, {"type", "root_complex"}, {"params", {{"root_ports", 2}, {"cpu", cpu}}}},
+      {{"id", "rc0"}, {"type", "root_complex"}, {"params", rc_params}},
       {{"id", "mem0"}, {"type", "host_memory"}, {"root_complex", "rc0"}},
-      {{"id", "rc1"}, {"type", "root_complex"}, {"params", {{"root_ports", 2}, {"cpu", cpu}}}},
+      {{"id", "rc1"}, {"type", "root_complex"}, {"params", rc_params}},
       {{"id", "mem1"}, {"type", "host_memory"}, {"root_complex", "rc1"}},
       // An ideal device (no device-side costs): these tests measure the link and the sockets.
       {{"id", "dma0"},
@@ -161,6 +166,39 @@ TEST(TwoSockets, PeerWritesCrossWhereLinuxAllowsAtTheSlowerOfLinkAndForwarding) 
                   nlohmann::json::array({dma("p2p", "dma1", "write", "64 KiB", 4, 1)})));
   EXPECT_EQ(transfer(skx, "p2p")["map_type"], "THRU_HOST_BRIDGE");
   EXPECT_EQ(transfer(skx, "p2p")["bytes"], 4 * 64 * 1024);
+}
+
+// A root port keeps at most remote_peer_write_window bytes of peer writes crossing, each held
+// from its crossing's start until the far root complex has forwarded it and the acknowledgement
+// has come back: one flow runs at window / round trip, below both links; each direction has
+// its own window; peer reads' completions cross unheld.
+TEST(TwoSockets, PeerWritesAcrossKeepTheirRootPortsWindowOverTheRoundTrip) {
+  const nlohmann::json link = {{"latency", "100 ns"}, {"bandwidth", "64 GB/s"}};
+  const nlohmann::json window = {{"remote_peer_write_window", "8 KiB"}};
+  nlohmann::json backward = dma("backward", "dma0", "write", "256 KiB", 32, 8);
+  backward["initiator"] = "dma1";
+  nlohmann::json read = dma("read", "dma1", "read", "256 KiB", 32, 8);
+  read["start_after"] = "one-way";
+  const nlohmann::json transfers = {dma("one-way", "dma1", "write", "256 KiB", 32, 8), read};
+  nlohmann::json held = simulate_in_child(two_sockets("amd_zen", link, transfers, true, window));
+  // Held from the crossing's start: 256 B on the link, its latency, the far root complex's
+  // forwarding latency (200 ns) and the acknowledgement's latency back.
+  const double round_trip_ns = 256 / 64.0 + 100 + 200 + 100;
+  const double expected_GBps = 8192 / round_trip_ns;
+  EXPECT_NEAR(transfer(held, "one-way")["bandwidth_GBps"].get<double>(), expected_GBps,
+              0.03 * expected_GBps);
+  EXPECT_GT(held["components"]["rc1"]["remote_peer_write_window_waits"].get<double>(), 0);
+  nlohmann::json free = simulate_in_child(two_sockets("amd_zen", link, transfers, true));
+  EXPECT_GT(transfer(free, "one-way")["bandwidth_GBps"].get<double>(), 1.2 * expected_GBps);
+  EXPECT_EQ(transfer(held, "read")["bandwidth_GBps"], transfer(free, "read")["bandwidth_GBps"]);
+  EXPECT_EQ(held["components"]["rc0"]["remote_peer_write_window_waits"], 0);
+  // Both ways at once: the other root port's writes take nothing from this one's window.
+  nlohmann::json both = simulate_in_child(
+      two_sockets("amd_zen", link, {dma("forward", "dma1", "write", "256 KiB", 32, 8), backward},
+                  true, window));
+  EXPECT_NEAR(transfer(both, "forward")["bandwidth_GBps"].get<double>(), expected_GBps,
+              0.03 * expected_GBps);
+  EXPECT_GT(both["components"]["xsock"]["bytes_a_to_b"].get<double>(), 0);
 }
 
 TEST(TwoSockets, PeerTrafficIsRefusedWithLinuxsReasonOffTheAllowList) {
