@@ -24,7 +24,8 @@ const StatTable<RdmaNicStats> &RdmaNicStats::table() {
       stat(&S::mtt_misses,
            {"mtt_misses", "count", "MTT lines read from host memory because a request missed"}),
       stat(&S::mtt_prefetches,
-           {"mtt_prefetches", "count", "MTT lines read ahead, halfway through the line before"}),
+           {"mtt_prefetches", "count",
+            "MTT lines read ahead of a sequential stream (mtt_prefetch_lines)"}),
       stat(&S::atc_hits,
            {"atc_hits", "count", "requests whose page had its ATS translation in the ATC"}),
       stat(&S::atc_misses, {"atc_misses", "count", "ATS Translation Requests sent on an ATC miss"}),
@@ -84,6 +85,11 @@ const ParamTable<RdmaNicParams> &RdmaNicParams::table() {
       field(&P::mtt_fetch_bytes,
             {"mtt_fetch_bytes", ParamKind::size, "64 B",
              "bytes of MTT entries (8 B each) one miss reads from host memory", 8, 4096, true}),
+      field(&P::mtt_prefetch_lines,
+            {"mtt_prefetch_lines", ParamKind::integer, 2,
+             "MTT lines read ahead of a sequential stream: halfway through a line, the next "
+             "this many are fetched if not cached (0 = only on a miss)",
+             0, 64}),
       field(&P::ats, {"ats", ParamKind::boolean, false,
                       "Address Translation Services: translate through the ATC, send translated "
                       "requests"}),
@@ -204,17 +210,22 @@ DmaEngine::Gate RdmaNic::gate_request(int stream, std::uint64_t address) {
       return Gate::Wait;
     }
     mtt_->lookup(page);
-    // Sequential prefetch: halfway through a line, fetch the next one so that a streaming
-    // transfer does not stall on every line (if a tag is spare for it; no retry otherwise).
-    std::uint64_t next = line + 1;
-    if (pages_per_mtt_line_.remainder(page) == pages_per_mtt_line_.divisor() / 2 &&
-        free_tag_count() > 1 && !mtt_->contains(next * pages_per_mtt_line_.divisor()) &&
-        !fetch_pending(FetchKind::MttLine, next)) {
-      int id = start_fetch(FetchKind::MttLine, next, mtt_line_address(next),
-                           static_cast<std::uint32_t>(nic_params_.mtt_fetch_bytes.count),
-                           AddressType::Untranslated);
-      if (id >= 0)
-        ++nic_stats_.mtt_prefetches;
+    // Sequential prefetch: halfway through a line, fetch the next ones so that a streaming
+    // transfer does not stall on every line (while a tag is spare for them; no retry
+    // otherwise). They may lie past the transfer's end: the next transfer of a workload often
+    // goes on there.
+    if (pages_per_mtt_line_.remainder(page) == pages_per_mtt_line_.divisor() / 2) {
+      const std::uint64_t last = line + static_cast<std::uint64_t>(nic_params_.mtt_prefetch_lines);
+      for (std::uint64_t next = line + 1; next <= last && free_tag_count() > 1; ++next) {
+        if (mtt_->contains(next * pages_per_mtt_line_.divisor()) ||
+            fetch_pending(FetchKind::MttLine, next))
+          continue;
+        int id = start_fetch(FetchKind::MttLine, next, mtt_line_address(next),
+                             static_cast<std::uint32_t>(nic_params_.mtt_fetch_bytes.count),
+                             AddressType::Untranslated);
+        if (id >= 0)
+          ++nic_stats_.mtt_prefetches;
+      }
     }
   }
   // An MTT hit counts for the request that goes, not for each attempt: how often the engine

@@ -30,6 +30,7 @@ struct RdmaNicParams {
   int mtt_entries = 4096;
   Bytes mtt_page_size{4096};
   Bytes mtt_fetch_bytes{64};
+  int mtt_prefetch_lines = 2;
   bool ats = false;
   int atc_entries = 256;
   int atc_prefetch_pages = 4;
