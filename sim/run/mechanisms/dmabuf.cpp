@@ -83,15 +83,21 @@ private:
   void restore(std::size_t buffer, int peer) override { refault(buffer, peer); }
 
   // `peer`'s dma_buf_map_attachment over the whole buffer: a DMA mapping per page, after
-  // `fixed`.
+  // the fixed part. At setup that is ibv_reg_dmabuf_mr: the MR itself, as any registration
+  // (mlx5's reg_user_mr_dmabuf allocates its mkey as reg_user_mr does: alloc_cacheable_mr),
+  // then the dynamic attachment; a re-fault keeps the MR and maps the attachment again.
   std::int64_t attach_and_map(std::size_t buffer, int peer, std::int64_t at_ps, TimeKind kind) {
     OsKernel &kernel = context_.kernel;
     const OsCosts &c = kernel.costs();
     const bool setup = kind == TimeKind::Setup;
+    const StepActor nic = StepActor::nic(peer);
+    if (setup) {
+      kernel.record(kind, at_ps, at_ps + c.register_mr.ps, nic, "ibv_reg_dmabuf_mr");
+      at_ps += c.register_mr.ps;
+    }
     const std::int64_t attached = at_ps + (setup ? c.dmabuf_attach.ps : c.odp_fault.ps);
     const std::int64_t pages = static_cast<std::int64_t>(context_.tables[buffer]->page_count());
     const std::int64_t end_ps = attached + pages * c.dma_map_page.ps;
-    const StepActor nic = StepActor::nic(peer);
     kernel.record(kind, at_ps, attached, nic, setup ? "dma_buf attach" : "dma_buf fault");
     kernel.record(kind, attached, end_ps, nic, "dma_map", {{"pages", pages}});
     return end_ps;

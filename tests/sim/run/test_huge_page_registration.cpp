@@ -2,7 +2,7 @@
 // pin_user_pages still hands back every 4 KiB subpage, so a registration costs
 // register_page_huge per 4 KiB (not register_page per huge page); populating a huge page
 // zeroes all of it, first_touch_page per 4 KiB; p2pdma pins a GPU BAR in 4 KiB pages whatever
-// the buffer's page size.
+// the buffer's page size; a DMA-BUF registration pays the MR as any registration does.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -70,6 +70,14 @@ TEST(HugePageRegistration, FaultingAHugePageInZeroesAllOfIt) {
 TEST(HugePageRegistration, APeerBarRegistersIn4KiBPagesWhateverTheBuffersPageSize) {
   EXPECT_DOUBLE_EQ(setup_ns("p2p_dma_api", "2 MiB", "device", true),
                    setup_ns("p2p_dma_api", "4 KiB", "device", true));
+}
+
+// ibv_reg_dmabuf_mr is a registration as any other: the MR's fixed part (register_mr, 16 us),
+// then the dynamic attachment (dmabuf_attach, 10 us) and a DMA mapping per page of the
+// exporter's buffer (dma_map_page, 100 ns); the exporter pins it, the importer pins nothing.
+TEST(HugePageRegistration, ADmabufRegistrationPaysTheMrThenTheAttachmentAndAMappingPerPage) {
+  EXPECT_NEAR(setup_ns("dmabuf_p2p", "4 KiB", "device", true), 16000 + 10000 + kBasePages * 100,
+              1e-3);
 }
 
 } // namespace huge_page_registration
