@@ -36,7 +36,7 @@ struct GpuParams {
   PortCapabilities ports = PortCapabilities::with(kPortDefaults);
   DeviceDmaCosts costs = device_dma_costs_with(kCostDefaults);
 
-  static constexpr PortDefaults kPortDefaults{5, 16, 256, 64, 1024, 64, 0, 0, 0};
+  static constexpr PortDefaults kPortDefaults{5, 16, 256, 128, 2048, 64, 0, 0, 0};
   // Copy engines: a copy's fixed time before its first TLP (fetching and decoding the copy's
   // methods, its semaphore), from the per-copy time of small copies back to back in one stream;
   // migrations pay the driver's copy_engine_setup per batch instead. A read of host or peer

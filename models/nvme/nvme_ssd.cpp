@@ -101,6 +101,12 @@ const ParamTable<NvmeSsdParams> &NvmeSsdParams::table() {
             {"flash_write_bandwidth", ParamKind::rate, "3.5 GB/s",
              "internal write bandwidth shared by all commands (Samsung PM9A3 U.2 sequential write)",
              1e6, 0}),
+      field(&P::formatted,
+            {"formatted", ParamKind::boolean, false,
+             "the namespace was formatted (or its blocks deallocated) and not written since, as "
+             "benchmarks on fresh drives often leave it: a read of deallocated blocks is answered "
+             "with zeroes without reading the flash (NVMe's DLFEAT read behaviour), so only the "
+             "controller's command rate and the transfer remain"}),
       field(&P::max_read_iops,
             {"max_read_iops", ParamKind::integer, 900000,
              "read commands the controller starts per second (Samsung PM9A3 U.2 4 KiB random read)",
@@ -234,7 +240,9 @@ void NvmeSsd::fetch_completed(int command) {
   double iops =
       static_cast<double>(c.nvme_read ? nvme_params_.max_read_iops : nvme_params_.max_write_iops);
   free_at = std::max(free_at, now_ps()) + static_cast<std::int64_t>(std::llround(1e12 / iops));
-  if (c.nvme_read) {
+  if (c.nvme_read && nvme_params_.formatted) {
+    timer_.at(free_at, Step::MediaDone, command); // deallocated blocks: zeroes, no flash read
+  } else if (c.nvme_read) {
     std::int64_t done =
         media_done_ps(flash_read_, c.bytes, free_at, nvme_stats_.flash_read_busy_ns);
     nvme_stats_.flash_bytes_read += c.bytes;

@@ -37,6 +37,7 @@ struct NvmeSsdParams {
   Duration flash_write_latency{21000000};
   Bandwidth flash_read_bandwidth{6.5e9};
   Bandwidth flash_write_bandwidth{3.5e9};
+  bool formatted = false;              // reads of blocks never written since: no flash read
   std::int64_t max_read_iops = 900000; // commands per second
   std::int64_t max_write_iops = 200000;
   int tags = 64;

@@ -1,6 +1,7 @@
 // The NVMe SSD endpoint: per-command costs (doorbell, SQE fetch, command rate, flash, data,
-// CQE and MSI-X), queue depth, MDTS splitting, the flash and link bounds at deep queues, the
-// Controller Memory Buffer as a p2pdma target, and NVMe reads into a GPU BAR.
+// CQE and MSI-X), reads of a formatted drive, queue depth, MDTS splitting, the flash and link
+// bounds at deep queues, the Controller Memory Buffer as a p2pdma target, and NVMe reads into a GPU
+// BAR.
 #include <gtest/gtest.h>
 
 #include "tests/support/library_scenario.h"
@@ -68,6 +69,23 @@ TEST(NvmeSsd, OneReadAtQueueDepthOneAddsEveryCommandCost) {
   // The SQE is a real read of host memory; the data, the CQE and the MSI-X are real writes.
   EXPECT_EQ(r["components"]["rc0"]["memory_reads"], 1);
   EXPECT_EQ(ssd["mwr_sent"], 4096 / 256 + 2);
+}
+
+// A formatted drive answers reads of its deallocated blocks with zeroes: no NAND read, no flash
+// bandwidth; the command rate and the fabric remain. Writes are unchanged.
+TEST(NvmeSsd, AFormattedDriveReadsWithoutTheFlash) {
+  nlohmann::json t = library_json("nvme-gpu-root-ports");
+  const nlohmann::json read = nvme_read("mem0", "4 KiB", 1, 1);
+  nlohmann::json write = read;
+  write["direction"] = "read";
+  const double written_read_us = p50_us(run(t, read));
+  const double write_us = p50_us(run(t, write));
+  set_param(t, "nvme0", "formatted", true);
+  nlohmann::json r = run(t, read);
+  EXPECT_NEAR(written_read_us - p50_us(r), 85.0 + 4096 / 6.5e9 * 1e6, 0.05);
+  EXPECT_EQ(transfer(r, "t")["bytes"], 4096);
+  EXPECT_EQ(r["components"]["nvme0"]["flash_bytes_read"], 0);
+  EXPECT_NEAR(p50_us(run(t, write)), write_us, 1e-6);
 }
 
 TEST(NvmeSsd, OneWriteAtQueueDepthOneAddsEveryCommandCost) {
