@@ -18,7 +18,11 @@
 // (an AMD I/O die's quadrants, Intel's IIO stacks), `root_ports_per_io_hub` consecutive ports
 // each, and a hub's path to host memory carries at most `io_hub_memory_bandwidth` each way:
 // eight Gen5 GPUs whose two switches share one Threadripper PRO quadrant move 73 GB/s from or
-// to host memory, 114 when the switches sit on two (docs/validation.md).
+// to host memory, 114 when the switches sit on two (docs/validation.md). A root port keeps at
+// most `remote_peer_write_window` bytes of peer writes crossing to the other socket, each held
+// until the far root complex has forwarded it and the acknowledgement is back: one flow of peer
+// writes across sockets moves window / round trip on every two-socket host measured, while
+// reads, whose completions have room reserved by their requester, cross unheld.
 #pragma once
 
 #include <algorithm>
