@@ -201,10 +201,7 @@ DmaEngine::Gate RdmaNic::gate_request(int stream, std::uint64_t address) {
     if (fetch_pending(FetchKind::MttLine, line))
       return Gate::Wait;
     if (!mtt_->contains(page)) {
-      int id = start_fetch(FetchKind::MttLine, line, mtt_line_address(line),
-                           static_cast<std::uint32_t>(nic_params_.mtt_fetch_bytes.count),
-                           AddressType::Untranslated);
-      if (id < 0)
+      if (request_mtt_line(line) < 0)
         return Gate::Wait; // no tag free: retried when one frees
       ++nic_stats_.mtt_misses;
       return Gate::Wait;
@@ -220,10 +217,7 @@ DmaEngine::Gate RdmaNic::gate_request(int stream, std::uint64_t address) {
         if (mtt_->contains(next * pages_per_mtt_line_.divisor()) ||
             fetch_pending(FetchKind::MttLine, next))
           continue;
-        int id = start_fetch(FetchKind::MttLine, next, mtt_line_address(next),
-                             static_cast<std::uint32_t>(nic_params_.mtt_fetch_bytes.count),
-                             AddressType::Untranslated);
-        if (id >= 0)
+        if (request_mtt_line(next) >= 0)
           ++nic_stats_.mtt_prefetches;
       }
     }
@@ -278,6 +272,12 @@ int RdmaNic::start_fetch(FetchKind kind, std::uint64_t key, std::uint64_t addres
     fetches_[static_cast<std::size_t>(id)] = {kind, key, true};
   }
   return id;
+}
+
+int RdmaNic::request_mtt_line(std::uint64_t line) {
+  return start_fetch(FetchKind::MttLine, line, mtt_line_address(line),
+                     static_cast<std::uint32_t>(nic_params_.mtt_fetch_bytes.count),
+                     AddressType::Untranslated);
 }
 
 int RdmaNic::request_translation(std::uint64_t page) {

@@ -113,6 +113,9 @@ private:
   // Whether a fetch of `key` is in flight. A scan: at most one fetch per tag is in flight,
   // and this runs per TLP, where a hash map's lookups cost more than a few compares.
   bool fetch_pending(FetchKind kind, std::uint64_t key) const;
+  // A read of MTT line `line` (mtt_fetch_bytes of entries) from host memory. Returns the fetch
+  // id, or -1 when no tag is free.
+  int request_mtt_line(std::uint64_t line);
   // An ATS Translation Request for ATC page `page`: a read of one 8-byte translation
   // completion. Returns the fetch id, or -1 when no tag is free.
   int request_translation(std::uint64_t page);
