@@ -30,7 +30,7 @@ namespace pciesim {
 // docs/references.md ("Kernel and driver costs"), or it is marked an estimate there.
 struct OsCosts {
   Duration cpu_fault{1000000};            // CPU page fault entry and exit
-  Duration hmm_range_fault_page{100000};  // hmm_range_fault, per page already present
+  Duration hmm_range_fault_page{18000};   // hmm_range_fault, per page already present
   Duration migrate_collect_page{300000};  // migrate_vma_setup: collect + unmap, per page with data
   Duration tlb_shootdown{900000};         // one per migrate_vma_setup batch
   Duration copy_engine_setup{1500000};    // GPU copy engine, per migration batch
