@@ -6,6 +6,10 @@ comparisons included), the benchmark scenarios, a seeded random set of transfers
 shipped topologies and one of workloads over the shipped topologies and testbeds (those of
 scripts/fuzz-workloads.py). Usage:
 scripts/compare-results.py OLD_BINARY NEW_BINARY [--random N] [--random-workloads N]
+                           [--ignore-key KEY ...]
+--ignore-key drops every object member named KEY from both sides' JSON outputs before they
+are compared: a change that adds a parameter or a statistic (echoed in results.json) and
+should change nothing else.
 """
 import argparse, filecmp, glob, importlib.util, json, os, random, re, subprocess, sys, tempfile
 
@@ -69,6 +73,26 @@ def random_workloads(count, directory):
     return out
 
 
+def without_keys(value, keys):
+    if isinstance(value, dict):
+        return {k: without_keys(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [without_keys(v, keys) for v in value]
+    return value
+
+
+def same_output(a, b, ignored_keys):
+    if not (os.path.isfile(a) and os.path.isfile(b)):
+        return False
+    if filecmp.cmp(a, b, shallow=False):
+        return True
+    if not ignored_keys or not a.endswith(".json"):
+        return False
+    with open(a) as fa, open(b) as fb:
+        return without_keys(json.load(fa), ignored_keys) == without_keys(json.load(fb),
+                                                                       ignored_keys)
+
+
 def run(binary, scenario, out, sets=()):
     result = subprocess.run([binary, "run", "--quiet", "--out", out, scenario, *sets],
                             capture_output=True, text=True, timeout=900)
@@ -84,6 +108,7 @@ def main():
     parser.add_argument("--random", type=int, default=40)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--random-workloads", type=int, default=20)
+    parser.add_argument("--ignore-key", action="append", default=[])
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="compare-results-")
     scenarios = sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.json")))
@@ -124,7 +149,7 @@ def main():
             if file in ("run-info.json", ".lock"):  # wall-clock time, host, build id; a PID
                 continue
             a, b = os.path.join(old_out, file), os.path.join(new_out, file)
-            if not (os.path.isfile(a) and os.path.isfile(b) and filecmp.cmp(a, b, shallow=False)):
+            if not same_output(a, b, set(args.ignore_key)):
                 problems.append(file)
         status = "DIFFERS: " + ", ".join(problems) if problems else "identical"
         differing += bool(problems)

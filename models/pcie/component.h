@@ -33,7 +33,7 @@ struct ComponentWiring {
   std::uint32_t mps_bytes = 256;
   // Root complex joined to another socket: its own memory, where its IOMMU's tables live
   // (memory_base/size then span every socket's memory, reached through the link).
-  std::uint64_t local_memory_base = 0;
+  std::uint64_t local_memory_base = 0, local_memory_size = 0;
   std::vector<SocketReach> sockets; // inter-socket link: the root complex at each end
 };
 

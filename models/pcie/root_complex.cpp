@@ -42,6 +42,10 @@ const StatTable<RootComplexStats> &RootComplexStats::table() {
            {"remote_peer_write_window_waits", "TLPs",
             "posted peer writes to the other socket held at their root port until its "
             "remote_peer_write_window had room"}),
+      stat(&S::remote_memory_window_waits,
+           {"remote_memory_window_waits", "TLPs",
+            "DMA reads and writes to the other socket's memory held at their root port until "
+            "its remote_memory_window had room"}),
       stat(&S::unsupported_requests,
            {"unsupported_requests", "TLPs",
             "requests refused with Unsupported Request (p2p_policy, no claimant)"}),
@@ -113,6 +117,14 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
              "socket's root complex has forwarded it (p2p_write_latency) and the "
              "acknowledgement has crossed back (the inter-socket link's latency); 0 = unlimited",
              0, 1 << 30}),
+      field(&P::remote_memory_window,
+            {"remote_memory_window", ParamKind::size, "0 B",
+             "DMA reads and writes one root port keeps in flight to the other socket's memory, "
+             "together: a read holds its requested bytes from leaving the host bridge until "
+             "its data are back, a write its payload until the far memory has it and the "
+             "acknowledgement has crossed back; one device's rate to the far memory is then "
+             "about window / round trip, one way or both ways at once; 0 = unlimited",
+             0, 1 << 30}),
       field(&P::read_completion_boundary,
             {"read_completion_boundary", ParamKind::size, "64 B",
              "RCB: completions end on multiples of it", 64, 128, true}),
@@ -146,10 +158,21 @@ const ParamTable<RootComplexParams> &RootComplexParams::table() {
   return table;
 }
 
+namespace {
+// Without another socket, the root complex's memory is all its own.
+RootComplexWiring with_local_memory(RootComplexWiring wiring) {
+  if (wiring.local_memory_size == 0) {
+    wiring.local_memory_base = wiring.memory_base;
+    wiring.local_memory_size = wiring.memory_size;
+  }
+  return wiring;
+}
+} // namespace
+
 RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &params,
                          RootComplexWiring wiring, SimContext &context)
-    : sc_module(name), memory_socket("memory_socket"), params_(params), wiring_(std::move(wiring)),
-      pool_(context.pool),
+    : sc_module(name), memory_socket("memory_socket"), params_(params),
+      wiring_(with_local_memory(std::move(wiring))), pool_(context.pool),
       p2p_engines_(
           static_cast<std::size_t>(params.root_ports),
           {{params.p2p_write_latency.ps, 1e12 / params.p2p_write_bandwidth.bytes_per_second, {}},
@@ -161,12 +184,15 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &
             std::int64_t now = now_ps();
             return now + memory_access(false, address, 8, std::max<std::int64_t>(0, at_ps - now));
           },
-          wiring_.page_table_base) {
+          wiring_.local_memory_base) {
   memory_timing_ = new MemoryTimingExtension;
   memory_payload_.set_extension(memory_timing_);
   posted_translated_ps_.assign(static_cast<std::size_t>(params.root_ports), 0);
+  const auto ports = static_cast<std::size_t>(params.root_ports);
   if (params.remote_peer_write_window.count > 0)
-    remote_write_windows_.resize(static_cast<std::size_t>(params.root_ports));
+    remote_write_windows_.assign(ports, InFlightWindow(params.remote_peer_write_window.count));
+  if (params.remote_memory_window.count > 0)
+    remote_memory_windows_.assign(ports, InFlightWindow(params.remote_memory_window.count));
   if (params.io_hub_memory_bandwidth.bytes_per_second > 0) {
     const int per_hub = params.root_ports_per_io_hub;
     io_hubs_.resize(static_cast<std::size_t>((params.root_ports + per_hub - 1) / per_hub));
@@ -224,6 +250,21 @@ std::int64_t RootComplex::io_hub_wait_ps(int port, bool is_write, std::uint32_t 
   return wait;
 }
 
+InFlightWindow *RootComplex::remote_memory_window(int port, std::uint64_t address) {
+  if (remote_memory_windows_.empty() || !other_socket_ ||
+      address - wiring_.local_memory_base < wiring_.local_memory_size)
+    return nullptr;
+  return &remote_memory_windows_[static_cast<std::size_t>(port)];
+}
+
+std::int64_t RootComplex::remote_memory_wait_ps(InFlightWindow &window, std::uint32_t bytes,
+                                                std::int64_t due_ps) {
+  bool waited = false;
+  const std::int64_t opens = window.opens(bytes, due_ps, waited);
+  stats_.remote_memory_window_waits += waited;
+  return opens - due_ps;
+}
+
 void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
                                        std::int64_t translation_ps) {
   PciePort &rp = *ports_[static_cast<std::size_t>(port)];
@@ -236,8 +277,18 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
       translation_ps += io_hub_wait_ps(port, true, req.payload_bytes, now_ps() + translation_ps);
       translation_ps = after_posted_writes(port, true, translation_ps);
     }
+    // A write to the other socket's memory holds its share of the port's window until the
+    // far memory has it and the acknowledgement is back.
+    InFlightWindow *window = remote_memory_window(port, req.address);
+    if (window) {
+      translation_ps += remote_memory_wait_ps(
+          *window, req.payload_bytes, now_ps() + translation_ps + params_.host_bridge_latency.ps);
+      translation_ps = after_posted_writes(port, true, translation_ps);
+    }
     std::int64_t done = memory_access(true, req.address, req.payload_bytes,
                                       translation_ps + params_.host_bridge_latency.ps);
+    if (window)
+      window->hold(req.payload_bytes, now_ps() + done + other_socket_->latency_ps());
     // The root port's buffer drains into the host bridge at once, unless memory is busy:
     // then it frees when memory accepts the write (minus the trip there), so a saturated
     // memory backpressures the link through its posted credits.
@@ -257,8 +308,15 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
     translation_ps = after_posted_writes(port, false, translation_ps);
     translation_ps += io_hub_wait_ps(port, false, req.request_bytes, now_ps() + translation_ps);
   }
+  // A read of the other socket's memory holds its share until its data are back.
+  InFlightWindow *window = remote_memory_window(port, req.address);
+  if (window)
+    translation_ps += remote_memory_wait_ps(
+        *window, req.request_bytes, now_ps() + translation_ps + params_.host_bridge_latency.ps);
   std::int64_t ready = memory_access(false, req.address, req.request_bytes,
                                      translation_ps + params_.host_bridge_latency.ps);
+  if (window)
+    window->hold(req.request_bytes, now_ps() + ready);
   // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).
   std::uint64_t max_payload =
       params_.completion_max.count ? params_.completion_max.count : wiring_.mps_bytes;
@@ -391,41 +449,20 @@ bool RootComplex::hand_to_other_socket(int port, tlm::tlm_generic_payload &gp,
   std::int64_t now = now_ps();
   std::int64_t due_ps = now + delay_ps;
   const bool windowed = tlp.type == TlpType::MWr && !remote_write_windows_.empty();
-  if (windowed)
-    due_ps = remote_write_window_opens(port, tlp.payload_bytes, due_ps);
-  Crossing crossing = other_socket_->book(tlp.payload_bytes, due_ps);
-  if (windowed) {
-    RemoteWriteWindow &window = remote_write_windows_[static_cast<std::size_t>(port)];
-    window.in_flight.emplace_back(crossing.arrival_ps + params_.p2p_write_latency.ps +
-                                      other_socket_->latency_ps(),
-                                  tlp.payload_bytes);
-    window.bytes += tlp.payload_bytes;
+  InFlightWindow *window =
+      windowed ? &remote_write_windows_[static_cast<std::size_t>(port)] : nullptr;
+  if (window) {
+    bool waited = false;
+    due_ps = window->opens(tlp.payload_bytes, due_ps, waited);
+    stats_.remote_peer_write_window_waits += waited;
   }
+  Crossing crossing = other_socket_->book(tlp.payload_bytes, due_ps);
+  if (window)
+    window->hold(tlp.payload_bytes,
+                 crossing.arrival_ps + params_.p2p_write_latency.ps + other_socket_->latency_ps());
   ports_[static_cast<std::size_t>(port)]->release(gp, crossing.start_ps - now);
   other_socket_->deliver(gp, crossing.arrival_ps);
   return true;
-}
-
-// Writes cross in their port's order, so their shares come back in it: the oldest first.
-std::int64_t RootComplex::remote_write_window_opens(int port, std::uint32_t bytes,
-                                                    std::int64_t due_ps) {
-  RemoteWriteWindow &window = remote_write_windows_[static_cast<std::size_t>(port)];
-  const std::uint64_t limit = params_.remote_peer_write_window.count;
-  bool waited = false;
-  while (!window.in_flight.empty()) {
-    const auto [back_ps, share] = window.in_flight.front();
-    if (back_ps > due_ps) {
-      if (window.bytes + bytes <= limit)
-        break;
-      due_ps = back_ps;
-      waited = true;
-    }
-    window.bytes -= share;
-    window.in_flight.pop_front();
-  }
-  if (waited)
-    ++stats_.remote_peer_write_window_waits;
-  return due_ps;
 }
 
 // From the other socket: down the root port that claims it, through this root complex's peer

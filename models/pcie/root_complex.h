@@ -22,7 +22,11 @@
 // most `remote_peer_write_window` bytes of peer writes crossing to the other socket, each held
 // until the far root complex has forwarded it and the acknowledgement is back: one flow of peer
 // writes across sockets moves window / round trip on every two-socket host measured, while
-// reads, whose completions have room reserved by their requester, cross unheld.
+// reads, whose completions have room reserved by their requester, cross unheld. DMA to the
+// other socket's memory takes room in a second window per root port, `remote_memory_window`,
+// reads and writes together, each held until its data or acknowledgement is back: a Milan
+// host's GPU moves about 25 GB/s to the far memory one way or both ways at once, against 28
+// one way and 52 both ways to its own (docs/validation.md).
 #pragma once
 
 #include <algorithm>
@@ -33,6 +37,7 @@
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "models/common/in_flight_window.h"
 #include "models/common/sim_context.h"
 #include "models/common/stats.h"
 #include "models/common/time_ordered_server.h"
@@ -62,6 +67,7 @@ struct RootComplexParams {
   Bandwidth p2p_read_bandwidth{25e9};
   Bytes p2p_max_payload{0};          // 0: a peer write or completion leaves as it came
   Bytes remote_peer_write_window{0}; // 0 = unlimited
+  Bytes remote_memory_window{0};     // 0 = unlimited
   Bytes read_completion_boundary{64};
   Bytes completion_max{0}; // 0 = MPS
   Bytes mmio_size{1ull << 40};
@@ -88,6 +94,7 @@ struct RootComplexStats {
   std::uint64_t ats_translation_requests = 0;
   std::uint64_t io_hub_waits = 0;
   std::uint64_t remote_peer_write_window_waits = 0;
+  std::uint64_t remote_memory_window_waits = 0;
   static const StatTable<RootComplexStats> &table();
   template <class F> void for_each(F &&f) const { table().for_each(*this, f); }
 };
@@ -99,7 +106,10 @@ struct RootComplexWiring {
   std::uint64_t memory_size = 0;
   std::uint16_t host_bridge_id = 0;
   std::uint32_t mps_bytes = 256;
-  std::uint64_t page_table_base = 0; // the IOMMU's tables: this socket's own memory
+  // This socket's own memory, where the IOMMU's tables live; memory_base/size span both
+  // sockets' memory when an inter-socket link joins this root complex to another.
+  std::uint64_t local_memory_base = 0;
+  std::uint64_t local_memory_size = 0;
 };
 
 class RootComplex : public sc_core::sc_module,
@@ -186,15 +196,16 @@ private:
   std::int64_t io_hub_wait_ps(int port, bool is_write, std::uint32_t bytes, std::int64_t due_ps);
 
   std::vector<std::int64_t> posted_translated_ps_; // per root port: last posted write's time
-  // Per root port: its posted writes in flight to the other socket (remote_peer_write_window),
-  // each with the time its share of the window comes back, in crossing order.
-  struct RemoteWriteWindow {
-    std::deque<std::pair<std::int64_t, std::uint32_t>> in_flight; // (back at ps, bytes)
-    std::uint64_t bytes = 0;
-  };
-  std::vector<RemoteWriteWindow> remote_write_windows_;
-  // When a posted write of `bytes` from `port`, due at `due_ps`, finds room in its window.
-  std::int64_t remote_write_window_opens(int port, std::uint32_t bytes, std::int64_t due_ps);
+  // Per root port: its posted writes in flight to the other socket (remote_peer_write_window)
+  // and its accesses in flight to the other socket's memory (remote_memory_window); none
+  // when unlimited.
+  std::vector<InFlightWindow> remote_write_windows_, remote_memory_windows_;
+  // The window of `port` an access to `address` takes room in: null unless the address is
+  // the other socket's memory and the platform limits such accesses.
+  InFlightWindow *remote_memory_window(int port, std::uint64_t address);
+  // How long an access of `bytes`, leaving the host bridge at `due_ps`, waits for room.
+  std::int64_t remote_memory_wait_ps(InFlightWindow &window, std::uint32_t bytes,
+                                     std::int64_t due_ps);
   Iommu iommu_;
   InterSocketEnd *other_socket_ = nullptr;
   RootComplexStats stats_;

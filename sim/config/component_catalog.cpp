@@ -22,7 +22,10 @@ std::unique_ptr<Component> make_root_complex(const char *name, const ParamSet &p
   wiring.root_ports = w.routes;
   wiring.memory_base = w.memory_base;
   wiring.memory_size = w.memory_size;
-  wiring.page_table_base = w.local_memory_base ? w.local_memory_base : w.memory_base;
+  if (w.local_memory_size != 0) {
+    wiring.local_memory_base = w.local_memory_base;
+    wiring.local_memory_size = w.local_memory_size;
+  }
   wiring.host_bridge_id = w.bdf.packed();
   wiring.mps_bytes = w.mps_bytes;
   return std::make_unique<RootComplex>(name, RootComplexParams::from(params), wiring, context);

@@ -147,7 +147,26 @@ bool compare_numbers(const std::string &op, double a, double b) {
   return a != b; // "!="
 }
 
-// Reads the actual value (one metric, a ratio of two, or a sum); false with a message if it
+using Combination = Expectation::Combination;
+
+// The key that names each combination in a scenario file (and in results.json's "metric").
+const char *combination_key(Combination c) {
+  switch (c) {
+  case Combination::single:
+    return "metric";
+  case Combination::ratio:
+    return "ratio";
+  case Combination::difference:
+    return "difference";
+  case Combination::sum:
+    return "sum";
+  case Combination::max:
+    return "max";
+  }
+  return "metric";
+}
+
+// Reads the actual value (one metric, or the metrics combined); false with a message if it
 // cannot.
 bool actual_value(const Expectation &e, const OJson &results, OJson *actual, std::string *why) {
   std::vector<const OJson *> values;
@@ -160,29 +179,36 @@ bool actual_value(const Expectation &e, const OJson &results, OJson *actual, std
     }
     values.push_back(v);
   }
-  if (values.size() == 1 && !e.sum) {
+  if (e.combination == Combination::single) {
     *actual = *values[0];
     return true;
   }
   for (std::size_t i = 0; i < values.size(); ++i)
     if (!values[i]->is_number()) {
       *why = fmt::format("metric {} is {}, not a number, and cannot be in a {}", e.metric[i],
-                         show(*values[i]),
-                         e.sum          ? "sum"
-                         : e.difference ? "difference"
-                                        : "ratio");
+                         show(*values[i]), combination_key(e.combination));
       return false;
     }
-  if (e.sum) {
+  switch (e.combination) {
+  case Combination::sum: {
     double total = 0;
     for (const OJson *v : values)
       total += v->get<double>();
     *actual = total;
     return true;
   }
-  if (e.difference) {
+  case Combination::max: {
+    double largest = values[0]->get<double>();
+    for (const OJson *v : values)
+      largest = std::max(largest, v->get<double>());
+    *actual = largest;
+    return true;
+  }
+  case Combination::difference:
     *actual = values[0]->get<double>() - values[1]->get<double>();
     return true;
+  default:
+    break;
   }
   double denominator = values[1]->get<double>();
   if (denominator == 0) {
@@ -196,12 +222,9 @@ bool actual_value(const Expectation &e, const OJson &results, OJson *actual, std
 } // namespace
 
 std::string describe_metric(const Expectation &e) {
-  if (e.sum)
-    return fmt::format("sum({})", join(e.metric, ", "));
-  if (e.metric.size() == 2)
-    return fmt::format("{}({}, {})", e.difference ? "difference" : "ratio", e.metric[0],
-                       e.metric[1]);
-  return e.metric.empty() ? std::string() : e.metric[0];
+  if (e.combination == Combination::single)
+    return e.metric.empty() ? std::string() : e.metric[0];
+  return fmt::format("{}({})", combination_key(e.combination), join(e.metric, ", "));
 }
 
 std::vector<Expectation> parse_expectations(const Node &expect) {
@@ -209,8 +232,8 @@ std::vector<Expectation> parse_expectations(const Node &expect) {
   std::vector<Expectation> out;
   for (const Node &n : expect.items()) {
     n.require_object();
-    std::vector<std::string> allowed = {"name",  "description", "metric",
-                                        "ratio", "difference",  "sum"};
+    std::vector<std::string> allowed = {"name",       "description", "metric", "ratio",
+                                        "difference", "sum",         "max"};
     allowed.insert(allowed.end(), kComparisons.begin(), kComparisons.end());
     allowed.push_back("value");
     n.allow_only(allowed);
@@ -221,40 +244,40 @@ std::vector<Expectation> parse_expectations(const Node &expect) {
     if (auto d = n.get("description"))
       e.description = d->as_string();
 
-    auto metric = n.get("metric");
-    auto ratio = n.get("ratio");
-    auto difference = n.get("difference");
-    auto sum = n.get("sum");
-    if ((metric ? 1 : 0) + (ratio ? 1 : 0) + (difference ? 1 : 0) + (sum ? 1 : 0) > 1)
-      (sum          ? *sum
-       : difference ? *difference
-                    : *ratio)
-          .fail("more than one of \"metric\", \"ratio\", \"difference\" and \"sum\"",
-                "one of them");
-    if (metric) {
-      e.metric.push_back(checked_pointer(*metric));
-    } else if (ratio || difference) {
-      const Node &pair = ratio ? *ratio : *difference;
-      pair.require_array();
-      if (pair.size() != 2)
-        pair.fail(fmt::format("{} metric pointer{}", pair.size(), pair.size() == 1 ? "" : "s"),
-                  ratio ? "two metric pointers [A, B], compared as A / B"
-                        : "two metric pointers [A, B], compared as A - B");
-      for (const Node &m : pair.items())
-        e.metric.push_back(checked_pointer(m));
-      e.difference = !ratio;
-    } else if (sum) {
-      sum->require_array();
-      if (sum->size() < 2)
-        sum->fail(fmt::format("{} metric pointer{}", sum->size(), sum->size() == 1 ? "" : "s"),
-                  "two or more metric pointers, compared as their sum");
-      for (const Node &m : sum->items())
-        e.metric.push_back(checked_pointer(m));
-      e.sum = true;
-    } else {
-      n.fail("no \"metric\", \"ratio\", \"difference\" or \"sum\"",
+    // Exactly one of the combination keys names the metrics.
+    std::optional<Node> metrics;
+    for (Combination c : {Combination::single, Combination::ratio, Combination::difference,
+                          Combination::sum, Combination::max})
+      if (auto found = n.get(combination_key(c))) {
+        if (metrics)
+          found->fail(fmt::format("more than one of \"metric\", \"ratio\", \"difference\", "
+                                  "\"sum\" and \"max\""),
+                      "one of them");
+        metrics = found;
+        e.combination = c;
+      }
+    if (!metrics)
+      n.fail("no \"metric\", \"ratio\", \"difference\", \"sum\" or \"max\"",
              "a \"metric\" pointer into results.json, a \"ratio\" or \"difference\" of two, or "
-             "a \"sum\"");
+             "a \"sum\" or \"max\" of two or more");
+    if (e.combination == Combination::single) {
+      e.metric.push_back(checked_pointer(*metrics));
+    } else {
+      metrics->require_array();
+      const bool pair =
+          e.combination == Combination::ratio || e.combination == Combination::difference;
+      const std::size_t count = metrics->size();
+      if (pair ? count != 2 : count < 2)
+        metrics->fail(fmt::format("{} metric pointer{}", count, count == 1 ? "" : "s"),
+                      e.combination == Combination::ratio
+                          ? "two metric pointers [A, B], compared as A / B"
+                      : e.combination == Combination::difference
+                          ? "two metric pointers [A, B], compared as A - B"
+                      : e.combination == Combination::sum
+                          ? "two or more metric pointers, compared as their sum"
+                          : "two or more metric pointers, compared as the largest");
+      for (const Node &m : metrics->items())
+        e.metric.push_back(checked_pointer(m));
     }
 
     std::optional<Node> op;

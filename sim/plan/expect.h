@@ -7,6 +7,7 @@
 //   {"metric": "/transfers/0/bandwidth_GBps", "within": 0.01, "value": 6.615}
 //   {"ratio": ["/transfers/p2p/bandwidth_GBps", "/transfers/host/bandwidth_GBps"], ">=": 1.5}
 //   {"sum": ["/transfers/there/bandwidth_GBps", "/transfers/back/bandwidth_GBps"], ...}
+//   {"max": ["/transfers/there/latency_ns/p50", "/transfers/back/latency_ns/p50"], ...}
 // The operator key holds the expected value, except "within", which holds a relative
 // tolerance and takes the expected value from "value".
 //
@@ -29,13 +30,15 @@ namespace pciesim {
 struct ScenarioConfig;
 
 struct Expectation {
-  std::string name;                // given, or made from the metric and comparison
-  std::string description;         // where the expected number comes from
-  std::string pointer;             // where it is in the scenario file, e.g. /expect/2
-  std::vector<std::string> metric; // one pointer, two for a ratio (first / second) or a
-                                   // difference (first - second), or a sum
-  bool sum = false;                // the metrics are added (a bidirectional total)
-  bool difference = false;         // the second is taken from the first (what a hop adds)
+  std::string name;        // given, or made from the metric and comparison
+  std::string description; // where the expected number comes from
+  std::string pointer;     // where it is in the scenario file, e.g. /expect/2
+  // How the metrics combine into the value checked: one alone, a ratio (first / second), a
+  // difference (first - second: what a hop adds), a sum (a bidirectional total) or the
+  // largest (a pair of copies started together ends with its slower one).
+  enum class Combination { single, ratio, difference, sum, max };
+  std::vector<std::string> metric; // one pointer, two for a ratio or a difference, or more
+  Combination combination = Combination::single;
   std::string comparison;          // "<", "<=", ">", ">=", "==", "!=", "within"
   nlohmann::ordered_json expected; // a number (or a string for == and !=)
   double tolerance = 0;            // relative, for "within"

@@ -1,5 +1,6 @@
 #include "sim/plan/scenario.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <limits>
@@ -202,7 +203,7 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
     s.workload = load_workload(*w, t, s.topology->hierarchy, s.enumeration, s.pci_view, s.seed);
     check_workload_time_range(*w, *s.workload, s.max_sim_time);
   }
-  std::vector<std::string> pending_after;
+  std::vector<std::vector<std::pair<std::string, Node>>> pending_after; // (id, where named)
   std::optional<Node> transfers_node = root.get("transfers");
   if (!transfers_node && !s.workload)
     root.fail("missing key \"transfers\"", "\"transfers\", a \"workload\", or both");
@@ -229,39 +230,55 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
                     "start_at {} plus max_sim_time {} is beyond the simulator's range of time",
                     format_duration(tc.start_at), format_duration(s.max_sim_time)),
                 "start_at + max_sim_time below 106 days");
-    pending_after.push_back(n.has("start_after") ? n.at("start_after").as_string() : "");
+    std::vector<std::pair<std::string, Node>> after;
+    if (auto sa = n.get("start_after")) {
+      if (sa->json().is_array())
+        for (const Node &id : sa->items())
+          after.emplace_back(id.as_string(), id);
+      else
+        after.emplace_back(sa->as_string(), *sa);
+    }
+    pending_after.push_back(std::move(after));
     s.transfers.push_back(tc);
   }
   // start_after: resolve names, then refuse cycles.
-  for (std::size_t i = 0; i < s.transfers.size(); ++i) {
-    if (pending_after[i].empty())
-      continue;
-    auto found = transfer_index.find(pending_after[i]);
-    if (found == transfer_index.end())
-      transfers.at(i)
-          .at("start_after")
-          .fail(fmt::format("\"{}\" names no transfer", pending_after[i]),
-                "the id of another transfer");
-    s.transfers[i].start_after = found->second;
-  }
-  // Each transfer has at most one start_after, so following the chains from every transfer
-  // and marking what was checked finds every cycle in time linear in the transfers.
+  for (std::size_t i = 0; i < s.transfers.size(); ++i)
+    for (const auto &[id, node] : pending_after[i]) {
+      auto found = transfer_index.find(id);
+      if (found == transfer_index.end())
+        node.fail(fmt::format("\"{}\" names no transfer", id), "the id of another transfer");
+      std::vector<int> &after = s.transfers[i].start_after;
+      if (std::find(after.begin(), after.end(), found->second) != after.end())
+        node.fail(fmt::format("\"{}\" named twice", id), "each transfer once");
+      after.push_back(found->second);
+    }
+  // A depth-first walk of the dependencies, marking what was checked, finds every cycle in
+  // time linear in the transfers and their dependencies.
   enum class Chain { Unchecked, OnPath, Ends };
   std::vector<Chain> chain(s.transfers.size(), Chain::Unchecked);
-  for (std::size_t i = 0; i < s.transfers.size(); ++i) {
-    std::vector<std::size_t> path;
-    int j = static_cast<int>(i);
-    while (j >= 0 && chain[static_cast<std::size_t>(j)] == Chain::Unchecked) {
-      chain[static_cast<std::size_t>(j)] = Chain::OnPath;
-      path.push_back(static_cast<std::size_t>(j));
-      j = s.transfers[static_cast<std::size_t>(j)].start_after;
+  for (std::size_t root = 0; root < s.transfers.size(); ++root) {
+    if (chain[root] != Chain::Unchecked)
+      continue;
+    std::vector<std::pair<std::size_t, std::size_t>> path{{root, 0}}; // (transfer, next dep)
+    chain[root] = Chain::OnPath;
+    while (!path.empty()) {
+      auto &[t, next] = path.back();
+      const std::vector<int> &after = s.transfers[t].start_after;
+      if (next == after.size()) {
+        chain[t] = Chain::Ends;
+        path.pop_back();
+        continue;
+      }
+      const auto dep = static_cast<std::size_t>(after[next++]);
+      if (chain[dep] == Chain::OnPath)
+        transfers.at(dep)
+            .at("start_after")
+            .fail("start_after dependencies form a cycle", "a chain that ends");
+      if (chain[dep] == Chain::Unchecked) {
+        chain[dep] = Chain::OnPath;
+        path.emplace_back(dep, 0);
+      }
     }
-    if (j >= 0 && chain[static_cast<std::size_t>(j)] == Chain::OnPath)
-      transfers.at(static_cast<std::size_t>(j))
-          .at("start_after")
-          .fail("start_after dependencies form a cycle", "a chain that ends");
-    for (std::size_t k : path)
-      chain[k] = Chain::Ends;
   }
 
   if (auto e = root.get("expect")) { // checked now, evaluated after the run (sim/plan/expect.h)
@@ -307,8 +324,11 @@ ScenarioConfig load_scenario(const Node &root, const std::string &base_dir,
       j["distance"] = tc.verdict.distance;
     }
     j["route"] = tc.route;
-    if (tc.start_after >= 0)
-      j["start_after"] = s.transfers[static_cast<std::size_t>(tc.start_after)].id;
+    if (tc.start_after.size() == 1)
+      j["start_after"] = s.transfers[static_cast<std::size_t>(tc.start_after[0])].id;
+    else if (!tc.start_after.empty())
+      for (int d : tc.start_after)
+        j["start_after"].push_back(s.transfers[static_cast<std::size_t>(d)].id);
     j["start_at"] = format_duration(tc.start_at);
     s.resolved["transfers"].push_back(j);
   }

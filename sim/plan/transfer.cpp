@@ -298,8 +298,18 @@ TransferConfig load_transfer(const Node &n, const TopologyConfig &t, const Hiera
   if (auto sa = n.get("start_at"))
     tc.start_at = sa->as_duration();
   // An empty start_after would otherwise read as "no dependency" and be silently ignored.
-  if (auto sa = n.get("start_after"); sa && sa->as_string().empty())
-    sa->fail("an empty start_after", "the id of another transfer, or no start_after key");
+  if (auto sa = n.get("start_after")) {
+    const char *wanted = "the id of another transfer, an array of such ids, or no start_after key";
+    if (sa->json().is_array()) {
+      if (sa->size() == 0)
+        sa->fail("an empty start_after", wanted);
+      for (const Node &id : sa->items())
+        if (id.as_string().empty())
+          id.fail("an empty id in start_after", wanted);
+    } else if (sa->as_string().empty()) {
+      sa->fail("an empty start_after", wanted);
+    }
+  }
 
   if (auto m = n.get("mechanism")) {
     if (!tc.peer)

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/os/p2pdma.h"
 #include "sim/config/json_input.h"
@@ -39,12 +40,12 @@ struct TransferConfig {
   AccessPattern pattern = AccessPattern::Sequential;
   std::optional<std::uint64_t> seed; // random pattern; default: from the scenario's seed
   HostCacheState host_cache = HostCacheState::AsLeft;
-  int host_cache_memory = -1; // warm: the host memory of the socket whose cache holds it, if
-                              // not the target's own (host_cache_socket)
-  Bandwidth rate{0};          // pacing, 0 = none
-  int copy_engine = 0;        // GPU initiators
-  int start_after = -1;       // transfer index, or -1
-  Duration start_at;          // absolute, or after start_after's completion
+  int host_cache_memory = -1;   // warm: the host memory of the socket whose cache holds it, if
+                                // not the target's own (host_cache_socket)
+  Bandwidth rate{0};            // pacing, 0 = none
+  int copy_engine = 0;          // GPU initiators
+  std::vector<int> start_after; // transfer indices, none to start at start_at
+  Duration start_at;            // absolute, or after the last of start_after has finished
   // Peer-to-peer transfers (an endpoint to another endpoint's BAR):
   bool peer = false;
   std::string mechanism;  // "p2p_dma_api", "vendor_peer" or "bounce"

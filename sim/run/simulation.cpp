@@ -137,8 +137,9 @@ public:
         };
     }
     due_ps_.assign(scenario_.transfers.size(), -1);
+    finished_at_ps_.assign(scenario_.transfers.size(), -1);
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t)
-      if (scenario_.transfers[t].start_after < 0)
+      if (scenario_.transfers[t].start_after.empty())
         start(static_cast<int>(t), 0);
   }
 
@@ -220,11 +221,15 @@ public:
       if (sr.finished)
         continue;
       std::int64_t due = due_ps_[t];
-      if (due < 0 && tc.start_after >= 0)
+      if (due < 0 && !tc.start_after.empty()) {
+        std::vector<int> waiting;
+        for (int d : tc.start_after)
+          if (finished_at_ps_[static_cast<std::size_t>(d)] < 0)
+            waiting.push_back(d);
         lines.push_back(
-            fmt::format("transfer {}: not started: waits for transfer {} to finish (start_after)",
-                        tc.id, scenario_.transfers[static_cast<std::size_t>(tc.start_after)].id));
-      else if (due > now)
+            fmt::format("transfer {}: not started: waits for transfer{} {} to finish (start_after)",
+                        tc.id, waiting.size() > 1 ? "s" : "", join_ids(waiting)));
+      } else if (due > now)
         lines.push_back(fmt::format(
             "transfer {}: not started: due to start at {} (start_at {}), beyond the time limit "
             "of {}",
@@ -408,11 +413,32 @@ private:
     }
   }
 
-  // Starts the transfers waiting for transfer `t`, which finished at `at_ps`.
+  // Starts the transfers waiting for transfer `t`, which finished at `at_ps`, once every other
+  // transfer they wait for has finished too: from the last to finish.
   void start_dependents(int t, std::int64_t at_ps) {
-    for (std::size_t d = 0; d < scenario_.transfers.size(); ++d)
-      if (scenario_.transfers[d].start_after == t)
-        start(static_cast<int>(d), at_ps);
+    finished_at_ps_[static_cast<std::size_t>(t)] = at_ps;
+    for (std::size_t d = 0; d < scenario_.transfers.size(); ++d) {
+      const std::vector<int> &after = scenario_.transfers[d].start_after;
+      if (std::find(after.begin(), after.end(), t) == after.end())
+        continue;
+      std::int64_t last_ps = 0;
+      bool all_finished = true;
+      for (int w : after) {
+        const std::int64_t finished = finished_at_ps_[static_cast<std::size_t>(w)];
+        all_finished = all_finished && finished >= 0;
+        last_ps = std::max(last_ps, finished);
+      }
+      if (all_finished)
+        start(static_cast<int>(d), last_ps);
+    }
+  }
+
+  // The ids of the transfers in `indices`, joined with " and ".
+  std::string join_ids(const std::vector<int> &indices) const {
+    std::string out;
+    for (int i : indices)
+      out += (out.empty() ? "" : " and ") + scenario_.transfers[static_cast<std::size_t>(i)].id;
+    return out;
   }
 
   const PortCapabilities port_caps(int component) const {
@@ -448,6 +474,7 @@ private:
     w.memory_base = placed.memory_base;
     w.memory_size = placed.memory_size;
     w.local_memory_base = placed.memory_base;
+    w.local_memory_size = placed.memory_size;
     if (int link = topo_.socket_link_of(static_cast<int>(i)); link >= 0) {
       // Its host bridge reaches both sockets' memory, the other's through the link.
       std::uint64_t end = 0;
@@ -520,7 +547,8 @@ private:
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<int> stream_of_;
   std::vector<std::int64_t> due_ps_; // per transfer: when it was set to start, -1 while it waits
-  std::map<int, DmaStreamResult> refused_;                 // transfers that could not run, by index
+  std::vector<std::int64_t> finished_at_ps_; // per transfer: when it finished, -1 until then
+  std::map<int, DmaStreamResult> refused_;   // transfers that could not run, by index
   std::map<int, std::unique_ptr<BouncePipeline>> bounces_; // bounce-buffer transfers
   std::vector<std::unique_ptr<LinkObserverPair>> link_fanout_;
   std::unique_ptr<OsKernel> kernel_;       // workloads only

@@ -201,6 +201,53 @@ TEST(TwoSockets, PeerWritesAcrossKeepTheirRootPortsWindowOverTheRoundTrip) {
   EXPECT_GT(both["components"]["xsock"]["bytes_a_to_b"].get<double>(), 0);
 }
 
+// A root port keeps at most remote_memory_window bytes of DMA in flight to the other socket's
+// memory, reads (their requested bytes, until the data are back) and writes (until the far
+// memory has them and the acknowledgement is back) together: one device moves window / round
+// trip one way or both ways at once, as an MI100 on a Milan host does (docs/validation.md);
+// its own socket's memory is untouched.
+TEST(TwoSockets, DmaToTheFarMemoryKeepsItsRootPortsWindowOverTheRoundTrip) {
+  const nlohmann::json link = {{"latency", "100 ns"}, {"bandwidth", "64 GB/s"}};
+  const nlohmann::json window = {{"remote_memory_window", "4 KiB"}};
+  // Writes alone, then reads alone, then both at once.
+  auto both_ways = [](const std::string &target) {
+    nlohmann::json write_alone = dma("write-alone", target, "write", "256 KiB", 32, 8);
+    nlohmann::json read_alone = dma("read-alone", target, "read", "256 KiB", 32, 8);
+    nlohmann::json there = dma("there", target, "write", "256 KiB", 32, 8);
+    nlohmann::json back = dma("back", target, "read", "256 KiB", 32, 8);
+    read_alone["start_after"] = "write-alone";
+    there["start_after"] = back["start_after"] = "read-alone";
+    return nlohmann::json::array({write_alone, read_alone, there, back});
+  };
+  nlohmann::json held =
+      simulate_in_child(two_sockets("amd_zen", link, both_ways("mem0"), true, window));
+  // A write's round trip from the host bridge: its 256 B on the link, the crossing, the far
+  // memory (80 ns and 256 B at one channel's 12.5 GB/s) and the acknowledgement's crossing.
+  const double write_round_trip_ns = 256 / 64.0 + 100 + 80 + 256 / 12.5 + 100;
+  const double expected_GBps = 4096 / write_round_trip_ns;
+  const double write_alone = transfer(held, "write-alone")["bandwidth_GBps"].get<double>();
+  const double read_alone = transfer(held, "read-alone")["bandwidth_GBps"].get<double>();
+  EXPECT_NEAR(write_alone, expected_GBps, 0.03 * expected_GBps);
+  // A read's round trip differs by its data's crossing and its 512 B request: within 5%.
+  EXPECT_NEAR(read_alone, expected_GBps, 0.05 * expected_GBps);
+  // Both ways at once share the one window: together about what one way gets alone, where
+  // unheld they would each run near the link's rate.
+  const nlohmann::json &there = transfer(held, "there"), &back = transfer(held, "back");
+  const double pair_ns = std::max(there["end_ns"].get<double>(), back["end_ns"].get<double>()) -
+                         there["start_ns"].get<double>();
+  const double together_GBps = 2 * 32 * 256 * 1024 / pair_ns;
+  EXPECT_NEAR(together_GBps, (write_alone + read_alone) / 2, 0.05 * expected_GBps);
+  EXPECT_GT(held["components"]["rc1"]["remote_memory_window_waits"].get<double>(), 0);
+  EXPECT_EQ(held["components"]["rc0"]["remote_memory_window_waits"], 0);
+  nlohmann::json free = simulate_in_child(two_sockets("amd_zen", link, both_ways("mem0"), true));
+  EXPECT_GT(transfer(free, "write-alone")["bandwidth_GBps"].get<double>(), 1.2 * expected_GBps);
+  // The own socket's memory takes nothing from the window.
+  nlohmann::json local =
+      simulate_in_child(two_sockets("amd_zen", link, both_ways("mem1"), true, window));
+  EXPECT_EQ(local["components"]["rc1"]["remote_memory_window_waits"], 0);
+  EXPECT_GT(transfer(local, "there")["bandwidth_GBps"].get<double>(), 1.2 * expected_GBps);
+}
+
 TEST(TwoSockets, PeerTrafficIsRefusedWithLinuxsReasonOffTheAllowList) {
   // Xeon E5 (0x3c00): allow-listed only within one host bridge; a Broadwell-EP or Sapphire
   // Rapids host bridge ("other") not at all.

@@ -213,6 +213,26 @@ TEST(Expect, ASumAddsItsMetrics) {
       << outcomes[2]["message"];
 }
 
+TEST(Expect, AMaxTakesTheLargestOfItsMetrics) {
+  json expect = {
+      {{"name", "max-pass"},
+       {"max", {"/transfers/w/count", "/transfers/w/bytes", "/transfers/0/transfer_bytes"}},
+       {"==", 16 * 65536}},
+      {{"name", "max-fail"}, {"max", {"/transfers/w/count", "/transfers/w/count"}}, {">", 16}},
+      {{"name", "max-of-a-string"}, {"max", {"/transfers/w/bytes", "/status"}}, {">", 0}},
+  };
+  json outcomes = failing_expectations("max", expect);
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[0]["passed"], true) << outcomes[0]["message"];
+  EXPECT_EQ(outcomes[0]["metric"],
+            "max(/transfers/w/count, /transfers/w/bytes, /transfers/0/transfer_bytes)");
+  EXPECT_EQ(outcomes[1]["passed"], false);
+  EXPECT_EQ(outcomes[1]["actual"], 16.0);
+  EXPECT_EQ(outcomes[2]["passed"], false);
+  EXPECT_NE(outcomes[2]["message"].get<std::string>().find("cannot be in a max"), std::string::npos)
+      << outcomes[2]["message"];
+}
+
 TEST(Expect, ADifferenceTakesTheSecondMetricFromTheFirst) {
   json expect = {
       {{"name", "difference-pass"},
@@ -280,7 +300,11 @@ TEST(Expect, BadSyntaxIsABadInputWithItsPointer) {
        "negative"},
       {{{{"metric", "/a"}, {"ratio", {"/a", "/b"}}, {"<", 1}}}, "/expect/0/ratio", "more than one"},
       {{{{"metric", "/a//b"}, {"<", 1}}}, "/expect/0/metric", "empty segment"},
-      {{{{"<", 1}}}, "/expect/0", "no \"metric\", \"ratio\", \"difference\" or \"sum\""},
+      {{{{"<", 1}}}, "/expect/0", "no \"metric\", \"ratio\", \"difference\", \"sum\" or \"max\""},
+      {{{{"max", {"/a"}}, {"<", 1}}}, "/expect/0/max", "compared as the largest"},
+      {{{{"sum", {"/a", "/b"}}, {"max", {"/a", "/b"}}, {"<", 1}}},
+       "/expect/0/max",
+       "more than one"},
       {{{{"difference", {"/a"}}, {"<", 1}}}, "/expect/0/difference", "compared as A - B"},
       {{{{"ratio", {"/a", "/b"}}, {"difference", {"/a", "/b"}}, {"<", 1}}},
        "/expect/0/difference",

@@ -107,6 +107,53 @@ TEST(Reliability, ARunThatCannotStartATransferSaysWhatWaitsOnWhat) {
   EXPECT_EQ(r.err.find("transfer first:"), std::string::npos) << r.err; // it finished
 }
 
+// start_after with several ids: the transfer starts start_at after the last of them ends, and
+// a stall names those still running.
+TEST(Reliability, ATransferAfterSeveralStartsWhenTheLastEnds) {
+  std::string dir = make_temp_dir("reliability");
+  std::string topology = std::string(PCIESIM_SOURCE_DIR) + "/topologies/host-dma-gen3x8.json";
+  std::string scenario = write_temp_file(dir, "pair.json", R"({
+    "name": "pair", "topology": ")" + topology + R"(",
+    "transfers": [
+      {"id": "short", "initiator": "dma0", "target": "mem0", "direction": "read", "size": "4 KiB"},
+      {"id": "long", "initiator": "dma0", "target": "mem0", "direction": "write", "size": "64 KiB",
+       "start_at": "1 us"},
+      {"id": "next", "initiator": "dma0", "target": "mem0", "direction": "read", "size": "4 KiB",
+       "start_after": ["long", "short"], "start_at": "100 ns"}]})");
+  CommandResult r = run_pciesim("run " + scenario + " --json --out " + dir + "/out");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json results = nlohmann::json::parse(r.out);
+  auto transfer = [&](const char *id) {
+    for (const auto &t : results["transfers"])
+      if (t["id"] == id)
+        return t;
+    return nlohmann::json();
+  };
+  const double short_end = transfer("short")["end_ns"], long_end = transfer("long")["end_ns"];
+  ASSERT_LT(short_end, long_end);
+  EXPECT_DOUBLE_EQ(transfer("next")["start_ns"].get<double>(), long_end + 100);
+  EXPECT_EQ(results["config"]["transfers"][2]["start_after"], nlohmann::json({"long", "short"}));
+
+  std::string stalled = write_temp_file(dir, "stalled.json",
+                                        R"({
+    "name": "stalled", "max_sim_time": "1 ms", "topology": ")" +
+                                            topology + R"(",
+    "transfers": [
+      {"id": "first", "initiator": "dma0", "target": "mem0", "direction": "read", "size": "4 KiB"},
+      {"id": "late", "initiator": "dma0", "target": "mem0", "direction": "read", "size": "4 KiB",
+       "start_at": "5 ms"},
+      {"id": "later", "initiator": "dma0", "target": "mem0", "direction": "read", "size": "4 KiB",
+       "start_at": "6 ms"},
+      {"id": "after", "initiator": "dma0", "target": "mem0", "direction": "read",
+       "size": "4 KiB", "start_after": ["first", "late", "later"]}]})");
+  r = run_pciesim("run " + stalled);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("transfer after: not started: waits for transfers late and later to "
+                       "finish"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(Reliability, ResultsDoNotDependOnTheWorkingDirectory) {
   std::string a = make_temp_dir("reliability"), b = make_temp_dir("reliability");
   std::string source = PCIESIM_SOURCE_DIR;
