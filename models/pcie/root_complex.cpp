@@ -198,6 +198,7 @@ RootComplex::RootComplex(sc_core::sc_module_name name, const RootComplexParams &
     io_hubs_.resize(static_cast<std::size_t>((params.root_ports + per_hub - 1) / per_hub));
     io_hub_ps_per_byte_ = 1e12 / params.io_hub_memory_bandwidth.bytes_per_second;
   }
+  memory_path_limited_ = !io_hubs_.empty() || !remote_memory_windows_.empty();
   for (int i = 0; i < params.root_ports; ++i)
     add_port("rp" + std::to_string(i));
 }
@@ -271,24 +272,10 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
   TlpExtension &req = tlp_of(gp);
   if (req.type == TlpType::MWr) {
     ++stats_.memory_writes;
-    // A write that waits for its hub reaches memory later, and memory accepts it later: the
-    // root port's buffer frees later too, so a saturated hub backpressures the link.
-    if (!io_hubs_.empty()) {
-      translation_ps += io_hub_wait_ps(port, true, req.payload_bytes, now_ps() + translation_ps);
-      translation_ps = after_posted_writes(port, true, translation_ps);
-    }
-    // A write to the other socket's memory holds its share of the port's window until the
-    // far memory has it and the acknowledgement is back.
-    InFlightWindow *window = remote_memory_window(port, req.address);
-    if (window) {
-      translation_ps += remote_memory_wait_ps(
-          *window, req.payload_bytes, now_ps() + translation_ps + params_.host_bridge_latency.ps);
-      translation_ps = after_posted_writes(port, true, translation_ps);
-    }
-    std::int64_t done = memory_access(true, req.address, req.payload_bytes,
-                                      translation_ps + params_.host_bridge_latency.ps);
-    if (window)
-      window->hold(req.payload_bytes, now_ps() + done + other_socket_->latency_ps());
+    const std::int64_t done = memory_path_limited_
+                                  ? limited_memory_access(port, req, translation_ps)
+                                  : memory_access(true, req.address, req.payload_bytes,
+                                                  translation_ps + params_.host_bridge_latency.ps);
     // The root port's buffer drains into the host bridge at once, unless memory is busy:
     // then it frees when memory accepts the write (minus the trip there), so a saturated
     // memory backpressures the link through its posted credits.
@@ -301,28 +288,50 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
   }
   ++stats_.memory_reads;
   rp.release(gp, 0); // the request is taken off the queue at once
-  // A read takes its share of the hub's path as it enters, in the order reads arrive, for the
-  // data it will bring back: where the path binds, memory sees the read that much later. Nor
-  // may it pass an earlier posted write of its port that still waits for the write path.
-  if (!io_hubs_.empty()) {
-    translation_ps = after_posted_writes(port, false, translation_ps);
-    translation_ps += io_hub_wait_ps(port, false, req.request_bytes, now_ps() + translation_ps);
-  }
-  // A read of the other socket's memory holds its share until its data are back.
-  InFlightWindow *window = remote_memory_window(port, req.address);
-  if (window)
-    translation_ps += remote_memory_wait_ps(
-        *window, req.request_bytes, now_ps() + translation_ps + params_.host_bridge_latency.ps);
-  std::int64_t ready = memory_access(false, req.address, req.request_bytes,
-                                     translation_ps + params_.host_bridge_latency.ps);
-  if (window)
-    window->hold(req.request_bytes, now_ps() + ready);
+  const std::int64_t ready = memory_path_limited_
+                                 ? limited_memory_access(port, req, translation_ps)
+                                 : memory_access(false, req.address, req.request_bytes,
+                                                 translation_ps + params_.host_bridge_latency.ps);
   // Split at RCB-aligned boundaries, each completion at most `completion_max` (or MPS).
   std::uint64_t max_payload =
       params_.completion_max.count ? params_.completion_max.count : wiring_.mps_bytes;
   stats_.completions_sent += rp.send_completions(
       gp, wiring_.host_bridge_id, static_cast<std::uint32_t>(max_payload),
       static_cast<std::uint32_t>(params_.read_completion_boundary.count), ready);
+}
+
+// A memory access through an I/O hub's path or a window to the other socket's memory: off
+// the hot path of a platform that sets neither. A write that waits for its hub reaches memory
+// later, and memory accepts it later: the root port's buffer frees later too, so a saturated
+// hub backpressures the link. A read takes its share of the hub's path as it enters, in the
+// order reads arrive, for the data it will bring back: where the path binds, memory sees the
+// read that much later; nor may it pass an earlier posted write of its port that still waits
+// for the write path. An access to the other socket's memory holds its share of the port's
+// window until its data are back (a read) or the far memory has it and the acknowledgement
+// is back (a write).
+[[gnu::noinline]] std::int64_t RootComplex::limited_memory_access(int port, const TlpExtension &req,
+                                                                  std::int64_t translation_ps) {
+  const bool is_write = req.type == TlpType::MWr;
+  const std::uint32_t bytes = is_write ? req.payload_bytes : req.request_bytes;
+  if (!io_hubs_.empty()) {
+    if (!is_write)
+      translation_ps = after_posted_writes(port, false, translation_ps);
+    translation_ps += io_hub_wait_ps(port, is_write, bytes, now_ps() + translation_ps);
+    if (is_write)
+      translation_ps = after_posted_writes(port, true, translation_ps);
+  }
+  InFlightWindow *window = remote_memory_window(port, req.address);
+  if (window) {
+    translation_ps += remote_memory_wait_ps(
+        *window, bytes, now_ps() + translation_ps + params_.host_bridge_latency.ps);
+    if (is_write)
+      translation_ps = after_posted_writes(port, true, translation_ps);
+  }
+  const std::int64_t answered =
+      memory_access(is_write, req.address, bytes, translation_ps + params_.host_bridge_latency.ps);
+  if (window)
+    window->hold(bytes, now_ps() + answered + (is_write ? other_socket_->latency_ps() : 0));
+  return answered;
 }
 
 void RootComplex::refuse(int port, tlm::tlm_generic_payload &gp) {

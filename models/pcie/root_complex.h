@@ -151,6 +151,10 @@ public:
 
 private:
   void serve_memory_request(int port, tlm::tlm_generic_payload &gp, std::int64_t translation_ps);
+  // The memory access of a request through its I/O hub and its window to the other socket's
+  // memory, where the platform sets either: when it is complete, after now.
+  std::int64_t limited_memory_access(int port, const TlpExtension &req,
+                                     std::int64_t translation_ps);
   void forward_peer(int ingress, int egress, tlm::tlm_generic_payload &gp,
                     std::int64_t translation_ps = 0);
   void send_peer_tlp_in_pieces(int egress, tlm::tlm_generic_payload &gp, std::int64_t delay_ps);
@@ -189,6 +193,9 @@ private:
   };
   std::vector<IoHub> io_hubs_;
   double io_hub_ps_per_byte_ = 0;
+  // Whether a memory request may wait for an I/O hub or a window to the other socket's
+  // memory: one test on the hot path when neither is set.
+  bool memory_path_limited_ = false;
   // A request `delay_ps` from now may not pass an earlier posted write of its port (PCIe Base
   // Spec 2.4.1): its delay, made no sooner than that write's; a posted write becomes the last.
   std::int64_t after_posted_writes(int port, bool posted_write, std::int64_t delay_ps);
