@@ -46,10 +46,10 @@ struct GpuParams {
   static constexpr DeviceDmaCostDefaults kCostDefaults = [] {
     DeviceDmaCostDefaults d = no_device_costs(
         "GPU copy engines: setup and read pipeline from the per-copy time of CUDA "
-        "bandwidthTest's pinned copies on a V100, each direction against size; newer GPUs "
-        "start a copy sooner, AMD ones later: setup_latency 0.8 us for Ada Lovelace and "
-        "0.1 us for Blackwell (their peer copies back to back), 3.6 us for Vega 20 (its host "
-        "copies) (docs/references.md); the rest estimate 0, no published measurement found");
+        "bandwidthTest's pinned copies on a V100, each direction against size; other "
+        "generations take theirs from a device file (\"device\": nvidia-ada, nvidia-blackwell, "
+        "amd-vega20 ...; docs/references.md); the rest estimate 0, no published measurement "
+        "found");
     d.setup_latency = "1.5 us";
     d.read_pipeline_latency = "950 ns";
     return d;

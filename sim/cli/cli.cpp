@@ -445,13 +445,16 @@ int run_command_line(int argc, char **argv) {
   report->add_option("dir", report_dir, "output directory of `sweep`, `merge` or `run --out`")
       ->required();
 
-  bool markdown = false, stats = false, schema = false, platforms = false, drivers = false;
+  bool markdown = false, stats = false, schema = false, platforms = false, drivers = false,
+       devices = false;
   CLI::App *describe = app.add_subcommand("describe", "list every component type and parameter");
   describe->add_flag("--markdown", markdown, "as the Markdown reference in docs/file-formats.md");
   describe->add_flag("--stats", stats, "the statistics reference in docs/statistics.md");
   describe->add_flag("--schema", schema, "schemas/topology.schema.json, generated parts filled in");
   describe->add_flag("--platforms", platforms,
                      "every platform file's values and sources, as in docs/references.md");
+  describe->add_flag("--devices", devices,
+                     "every device file's values and sources, as in docs/references.md");
   describe->add_flag("--drivers", drivers,
                      "every driver profile's values and sources, as in docs/references.md");
 
@@ -542,6 +545,7 @@ int run_command_line(int argc, char **argv) {
     if (*describe) {
       std::cout << (schema      ? describe_schema()
                     : platforms ? describe_platforms_markdown()
+                    : devices   ? describe_devices_markdown()
                     : drivers   ? describe_drivers_markdown()
                     : stats     ? describe_stats_markdown()
                     : markdown  ? describe_markdown()

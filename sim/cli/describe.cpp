@@ -57,10 +57,10 @@ void stat_table(std::string &out, const std::vector<StatSpec> &specs) {
 using PlatformRow =
     std::function<void(const PlatformProfile &, const std::string &section, const std::string &key,
                        const std::string &value, const std::string &source)>;
-void for_each_platform_value(const PlatformRow &row) {
+void for_each_platform_value(const PlatformRow &row, bool devices = false) {
   Node nowhere = Node::root(parse_json_text("\"describe\"", "<describe>"));
-  for (const std::string &name : platform_names()) {
-    auto profile = load_platform(name, nowhere);
+  for (const std::string &name : devices ? device_names() : platform_names()) {
+    auto profile = devices ? load_device(name, nowhere) : load_platform(name, nowhere);
     for (const auto &[section, values] : profile->values)
       for (const auto &[key, value] : values)
         row(*profile, section, key,
@@ -101,6 +101,17 @@ std::string describe_platforms_markdown() {
                                  const std::string &source) {
     out += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", p.name, section, key, value, source);
   });
+  return out;
+}
+
+std::string describe_devices_markdown() {
+  std::string out = "| device | component | key | value | source |\n|---|---|---|---|---|\n";
+  for_each_platform_value(
+      [&out](const PlatformProfile &p, const std::string &section, const std::string &key,
+             const std::string &value, const std::string &source) {
+        out += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", p.name, section, key, value, source);
+      },
+      true);
   return out;
 }
 
@@ -183,6 +194,9 @@ std::string describe_text() {
   Node nowhere = Node::root(parse_json_text("\"describe\"", "<describe>"));
   for (const std::string &name : platform_names())
     out += fmt::format("  {:<26} {}\n", name, load_platform(name, nowhere)->description);
+  out += "\ndevices (\"device\" on an endpoint; devices/<name>.json):\n";
+  for (const std::string &name : device_names())
+    out += fmt::format("  {:<26} {}\n", name, load_device(name, nowhere)->description);
   out += "\ndrivers (\"driver\" in a workload; drivers/<name>.json):\n";
   for (const std::string &name : driver_names())
     out += fmt::format("  {:<26} {}\n", name, load_driver(name, nowhere)->description);

@@ -14,6 +14,8 @@ std::string describe_stats_markdown(); // the generated part of docs/statistics.
 std::string describe_schema();         // all of schemas/topology.schema.json
 // Every platform file's values with their sources: the table in docs/references.md.
 std::string describe_platforms_markdown();
+// Every device file's values and sources: the table in docs/references.md.
+std::string describe_devices_markdown();
 // Every driver profile's values with their sources (the table in docs/references.md).
 std::string describe_drivers_markdown();
 

@@ -69,6 +69,11 @@ std::string describe_schema() {
       {"enum", platform_names()},
       {"description", "root_complex: the platform file whose values replace the defaults of the "
                       "root complex, its host memory and its inter-socket link"}};
+  component["properties"]["device"] = {
+      {"type", "string"},
+      {"enum", device_names()},
+      {"description", "an endpoint: the device file whose values replace the defaults of its "
+                      "type (a GPU generation's copy engines, ...)"}};
   OrderedJson per_type = OrderedJson::array();
   OrderedJson definitions = OrderedJson::object();
   for (const ComponentType &t : component_types()) {

@@ -5,6 +5,11 @@
 // values instead of the models' defaults, and whatever the topology sets explicitly wins.
 // Names are data: a platform section maps JSON parameter names to values, checked against
 // the component type's parameter table when loaded.
+//
+// Device files (devices/<name>.json, also embedded) have the same shape for the endpoints: the
+// defaults of one device generation (a GPU architecture: its copy engines' fixed time, their
+// queues), a section per component type. An endpoint names one with `"device": "<name>"`; its
+// params start from the device file's values, and what the topology sets wins.
 #pragma once
 
 #include <map>
@@ -34,5 +39,12 @@ std::shared_ptr<const PlatformProfile> load_platform(const std::string &name, co
 // Checks and loads a platform document (the file name is the document's).
 std::shared_ptr<const PlatformProfile> load_platform_document(const Node &root,
                                                               const std::string &name);
+
+// The embedded device files' names, sorted; one of them, as load_platform does; and the
+// check and load of a device document.
+std::vector<std::string> device_names();
+std::shared_ptr<const PlatformProfile> load_device(const std::string &name, const Node &where);
+std::shared_ptr<const PlatformProfile> load_device_document(const Node &root,
+                                                            const std::string &name);
 
 } // namespace pciesim

@@ -323,7 +323,7 @@ TopologyConfig load_topology(const Node &root) {
     components.fail("no components", "at least one root complex");
   for (const Node &c : components.items()) {
     c.require_object();
-    c.allow_only({"id", "type", "params", "root_complex", "root_complexes", "platform",
+    c.allow_only({"id", "type", "params", "root_complex", "root_complexes", "platform", "device",
                   "pci_address", "port_addresses", "description"});
     ComponentConfig cc;
     cc.pointer = c.pointer();
@@ -346,7 +346,25 @@ TopologyConfig load_topology(const Node &root) {
                        "link take their defaults from it");
       cc.platform = load_platform(platform->as_string(), *platform);
     }
-    cc.params = resolve_params(cc.type->specs(), c.get("params"), platform_values(cc.platform, cc));
+    if (auto device = c.get("device")) {
+      if (cc.type->role != ComponentRole::Endpoint)
+        device->fail(fmt::format("a device file on {} {}", cc.type->article, cc.type->name),
+                     "\"device\" on an endpoint (a gpu, an rdma_nic ...); a root complex names "
+                     "a \"platform\"");
+      cc.device = load_device(device->as_string(), *device);
+      if (!cc.device->values.count(cc.type->name)) {
+        std::vector<std::string> fitting;
+        for (const std::string &name : device_names())
+          if (load_device(name, *device)->values.count(cc.type->name))
+            fitting.push_back(name);
+        device->fail(fmt::format("device file \"{}\" gives no defaults for {} {}",
+                                 device->as_string(), cc.type->article, cc.type->name),
+                     fitting.empty() ? "no device file: there is none for this type yet"
+                                     : "one of: " + join(fitting, ", "));
+      }
+    }
+    cc.params = resolve_params(cc.type->specs(), c.get("params"),
+                               platform_values(cc.platform ? cc.platform : cc.device, cc));
     sharing.share(cc.params);
     load_pci_addresses(cc, c);
     if (auto rc = c.get("root_complex")) {

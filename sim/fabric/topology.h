@@ -28,6 +28,8 @@ struct ComponentConfig {
   // The platform whose values replaced the defaults: a root complex's `platform`, inherited
   // by its host memory and inter-socket link.
   std::shared_ptr<const PlatformProfile> platform;
+  // An endpoint's `device` file, whose values replaced its type's defaults.
+  std::shared_ptr<const PlatformProfile> device;
   // Optional addresses from a real machine (`pci_address`, `port_addresses`): the host bridge,
   // switch upstream port or endpoint function, and each root port or downstream port in order.
   // The enumeration takes their bus, device and function numbers instead of numbering freely.

@@ -27,6 +27,9 @@ struct KnownDevice {
   // NVIDIA GPUs before Hopper lose the DLLP share pcie-bench's model charges (their testbeds'
   // dllp_interval_unit "byte": docs/models.md, "Link").
   bool dllp_intervals_in_bytes = false;
+  // The device file of its generation (devices/<name>.json), nullptr when none is shipped; the
+  // import names it instead of setting what it gives.
+  const char *device_file = nullptr;
 };
 
 // The known device a function is, by ids or (without ids) by name; nullptr when unknown.

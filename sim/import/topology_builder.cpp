@@ -241,7 +241,7 @@ private:
     if (f.link_capability.width)
       params["max_width"] = *f.link_capability.width;
     if (type == "gpu") {
-      if (known && known->dllp_intervals_in_bytes)
+      if (known && known->dllp_intervals_in_bytes && !known->device_file)
         params["dllp_interval_unit"] = "byte";
       std::optional<int> memory_gib;
       static const std::regex gigabytes("([0-9]{2,3}) ?GB");
@@ -366,7 +366,10 @@ private:
     if (type.empty())
       fail(f, fmt::format("{} is neither a switch nor a modelled device", address_text(f.address)));
     id = next_id(type);
-    component = {{"id", id}, {"type", type}, {"params", endpoint_params(i, type, id)}};
+    component = {{"id", id}, {"type", type}};
+    if (const KnownDevice *known = known_device(f); known && known->device_file)
+      component["device"] = known->device_file;
+    component["params"] = endpoint_params(i, type, id);
     component["pci_address"] = address_text(f.address);
     component["description"] = describe(f, type);
     components_.push_back(component);

@@ -28,6 +28,8 @@ nlohmann::ordered_json topology_json(const TopologyConfig &t, const Hierarchy &h
       cj["root_complex"] = t.components[static_cast<std::size_t>(c.memory_of_root)].id;
     if (c.platform && c.type->role == ComponentRole::RootComplex)
       cj["platform"] = c.platform->name;
+    if (c.device)
+      cj["device"] = c.device->name;
     for (int r : c.joined_roots)
       cj["root_complexes"].push_back(t.components[static_cast<std::size_t>(r)].id);
     cj["params"] = c.params.to_json();

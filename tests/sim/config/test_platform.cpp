@@ -10,6 +10,7 @@
 #include "sim/cli/describe.h"
 #include "sim/config/platform.h"
 #include "sim/fabric/topology.h"
+#include "tests/support/profile_error.h"
 #include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
@@ -39,14 +40,8 @@ TEST(Platform, TheIssuesHostsAreThereAndEveryValueHasASource) {
   }
 }
 
-// The error a platform document gives, as the user sees it.
 std::string platform_error(const std::string &text) {
-  try {
-    load_platform_document(Node::root(parse_json_text(text, "platforms/bad.json")), "bad");
-  } catch (const InputError &e) {
-    return e.what();
-  }
-  return "";
+  return profile_error(&load_platform_document, text, "platforms/bad.json");
 }
 
 TEST(Platform, BadPlatformFilesNameTheFileAndPointer) {
