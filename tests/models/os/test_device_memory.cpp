@@ -12,14 +12,12 @@
 #include "models/common/sim_time.h"
 #include "models/os/device_memory.h"
 #include "models/os/hmm.h"
+#include "tests/support/fake_copy_engine.h"
 #include "tests/support/probe_endpoint.h"
 #include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
 namespace {
-
-constexpr std::uint64_t kPage = 4096;
-constexpr std::int64_t kCopyPs = 10000000; // the fake copy engine: 10 us a copy
 
 struct Bench {
   std::uint64_t capacity_pages = 8;
@@ -39,14 +37,14 @@ nlohmann::json run(const Bench &bench) {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
     ModelTestContext test;
     OsCosts costs;
-    costs.eviction_unit = Bytes{bench.unit_pages * kPage};
+    costs.eviction_unit = Bytes{bench.unit_pages * kFakePageBytes};
     OsKernel kernel("os", costs, test.context);
     nlohmann::json j;
     auto make_hooks = [&](const std::string &buffer) {
       HmmHooks hooks;
       hooks.copy = [&, buffer](const std::vector<std::uint64_t> &ram, bool to_ram, Done done) {
         j["copies"].push_back({{"buffer", buffer}, {"pages", ram.size()}, {"to_ram", to_ram}});
-        kernel.call_at(now_ps() + kCopyPs, [done] { done(now_ps()); });
+        kernel.call_at(now_ps() + kFakeCopyPs, [done] { done(now_ps()); });
       };
       hooks.zap_nic = [&, buffer](int nic, const std::vector<std::uint64_t> &addresses) {
         j["zaps"].push_back({{"buffer", buffer}, {"nic", nic}, {"pages", addresses.size()}});
@@ -54,14 +52,15 @@ nlohmann::json run(const Bench &bench) {
       return hooks;
     };
     const auto work_frames = static_cast<std::uint32_t>(bench.work_pages);
-    PageTable work(bench.work_pages, kPage, PageHome::SystemRam, work_frames, work_frames);
+    PageTable work(bench.work_pages, kFakePageBytes, PageHome::SystemRam, work_frames, work_frames);
     HmmDriver work_driver(kernel, work, 1ull << 40, 0, make_hooks("work"));
     const auto other_frames =
         static_cast<std::uint32_t>(std::max<std::uint64_t>(1, bench.other_pages));
-    PageTable other(std::max<std::uint64_t>(1, bench.other_pages), kPage, PageHome::Device,
+    PageTable other(std::max<std::uint64_t>(1, bench.other_pages), kFakePageBytes, PageHome::Device,
                     other_frames, other_frames);
     HmmDriver other_driver(kernel, other, 2ull << 40, 1ull << 30, make_hooks("other"));
-    DeviceMemory memory(bench.capacity_pages * kPage, bench.unit_pages * kPage, kernel.stats());
+    DeviceMemory memory(bench.capacity_pages * kFakePageBytes, bench.unit_pages * kFakePageBytes,
+                        kernel.stats());
     auto evict_with = [](HmmDriver &driver) {
       return [&driver](std::vector<std::uint64_t> pages, Done done) {
         driver.evict(std::move(pages), std::move(done));
@@ -129,7 +128,7 @@ TEST(DeviceMemory, EvictsTheLeastRecentlyMigratedUnitFirst) {
   EXPECT_EQ(on_device(j["steps"][6]), (Pages{4, 5, 6, 7, 8, 9, 10, 11}));
   EXPECT_EQ(on_device(j["steps"][7]), (Pages{4, 5, 8, 9, 10, 11, 12, 13}));
   EXPECT_EQ(j["evictions"], 3);
-  EXPECT_EQ(j["evicted_bytes"], 3 * 2 * kPage);
+  EXPECT_EQ(j["evicted_bytes"], 3 * 2 * kFakePageBytes);
   EXPECT_EQ(j["pages_to_ram"], 6); // evictions are migrations to RAM
   EXPECT_TRUE(j["violations"].empty()) << j["violations"].dump();
 }
@@ -143,9 +142,9 @@ TEST(DeviceMemory, NeverHoldsMoreThanItsCapacity) {
   nlohmann::json j = run(bench);
   ASSERT_EQ(j["steps"].size(), bench.faults.size());
   for (const auto &step : j["steps"]) {
-    EXPECT_LE(step["used_bytes"].get<std::uint64_t>(), bench.capacity_pages * kPage);
+    EXPECT_LE(step["used_bytes"].get<std::uint64_t>(), bench.capacity_pages * kFakePageBytes);
     // What the memory counts is what the page table holds.
-    EXPECT_EQ(step["resident_bytes"].get<std::uint64_t>(), on_device(step).size() * kPage);
+    EXPECT_EQ(step["resident_bytes"].get<std::uint64_t>(), on_device(step).size() * kFakePageBytes);
   }
   EXPECT_EQ(j["remote_mappings"], 0) << "there was always something to evict";
   EXPECT_TRUE(j["violations"].empty()) << j["violations"].dump();
@@ -163,7 +162,7 @@ TEST(DeviceMemory, AnEvictionIsChargedAsAMigrationToRamBeforeTheFaultingPagesMov
   auto migration_ps = [&](std::int64_t pages, bool to_ram) {
     return pages * c.migrate_collect_page.ps +
            (to_ram ? c.notifier_invalidate.ps : c.tlb_shootdown.ps) + c.copy_engine_setup.ps +
-           kCopyPs + pages * c.migrate_finalize_page.ps;
+           kFakeCopyPs + pages * c.migrate_finalize_page.ps;
   };
   EXPECT_EQ(j["steps"][0]["took_ps"],
             c.gpu_fault_batch.ps + 8 * c.gpu_fault_per_fault.ps + migration_ps(8, false));
@@ -198,7 +197,7 @@ TEST(DeviceMemory, PinnedPagesAreNeverEvictedAndShrinkWhatIsLeft) {
   using Pages = std::vector<std::uint64_t>;
   EXPECT_EQ(on_device(pinned["steps"].back()), (Pages{4, 5, 6, 7}));
   EXPECT_EQ(pinned["evictions"], 2);
-  EXPECT_EQ(pinned["evicted_bytes"], 4 * kPage);
+  EXPECT_EQ(pinned["evicted_bytes"], 4 * kFakePageBytes);
   EXPECT_TRUE(pinned["violations"].empty()) << pinned["violations"].dump();
 }
 

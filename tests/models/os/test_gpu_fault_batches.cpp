@@ -13,14 +13,12 @@
 
 #include "models/common/sim_time.h"
 #include "models/os/hmm.h"
+#include "tests/support/fake_copy_engine.h"
 #include "tests/support/probe_endpoint.h"
 #include "tests/support/sim_harness.h"
 
 namespace pciesim::test {
 namespace {
-
-constexpr std::uint64_t kPage = 4096;
-constexpr std::int64_t kCopyPs = 10000000; // the fake copy engine: 10 us a copy
 
 struct RaisedFault {
   std::int64_t at_ps;
@@ -34,12 +32,12 @@ nlohmann::json run(const std::vector<RaisedFault> &faults) {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
     ModelTestContext test;
     OsCosts costs;
-    costs.gpu_fault_granularity = Bytes{4 * kPage};
+    costs.gpu_fault_granularity = Bytes{4 * kFakePageBytes};
     OsKernel kernel("os", costs, test.context);
-    PageTable table(8, kPage, PageHome::SystemRam, 8, 8);
+    PageTable table(8, kFakePageBytes, PageHome::SystemRam, 8, 8);
     HmmHooks hooks;
     hooks.copy = [&](const std::vector<std::uint64_t> &, bool, Done done) {
-      kernel.call_at(now_ps() + kCopyPs, [done] { done(now_ps()); });
+      kernel.call_at(now_ps() + kFakeCopyPs, [done] { done(now_ps()); });
     };
     HmmDriver hmm(kernel, table, 1ull << 40, 0, hooks);
     nlohmann::json j;
@@ -101,10 +99,10 @@ nlohmann::json run_two_buffers(bool one_gpu, std::int64_t second_at_ps) {
     OsKernel kernel("os", OsCosts{}, test.context);
     HmmHooks hooks;
     hooks.copy = [&](const std::vector<std::uint64_t> &, bool, Done done) {
-      kernel.call_at(now_ps() + kCopyPs, [done] { done(now_ps()); });
+      kernel.call_at(now_ps() + kFakeCopyPs, [done] { done(now_ps()); });
     };
-    PageTable table0(4, kPage, PageHome::SystemRam, 4, 4),
-        table1(4, kPage, PageHome::SystemRam, 4, 4);
+    PageTable table0(4, kFakePageBytes, PageHome::SystemRam, 4, 4),
+        table1(4, kFakePageBytes, PageHome::SystemRam, 4, 4);
     HmmDriver hmm0(kernel, table0, 1ull << 40, 0, hooks);
     HmmDriver hmm1(kernel, table1, 2ull << 40, 1ull << 30, hooks);
     GpuFaultBuffer shared(kernel, 0);
@@ -143,7 +141,7 @@ TEST(GpuFaultBuffer, FaultsOnTwoBuffersOfOneGpuRaisedAtOneInstantShareABatch) {
   const std::int64_t alone = apart["answered_ps"][0].get<std::int64_t>();
   EXPECT_EQ(apart["answered_ps"][1].get<std::int64_t>(), alone);
   const std::int64_t migration = alone - batch - fault;
-  ASSERT_GT(migration, kCopyPs);
+  ASSERT_GT(migration, kFakeCopyPs);
   // Shared, one batch: its fixed cost once, both faults, then the two buffers' migrations one
   // after the other; both faults are replayed when the batch ends.
   EXPECT_EQ(shared["answered_ps"][0].get<std::int64_t>(), batch + 2 * fault + 2 * migration);
