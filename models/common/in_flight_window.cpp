@@ -2,8 +2,8 @@
 
 namespace pciesim {
 
-std::int64_t InFlightWindow::opens(std::uint32_t bytes, std::int64_t due_ps, bool &waited) {
-  waited = false;
+std::int64_t InFlightWindow::opens(std::uint32_t bytes, std::int64_t due_ps, std::uint64_t &waits) {
+  bool waited = false;
   while (!in_flight_.empty()) {
     const auto [back_ps, share] = in_flight_.top();
     if (back_ps > due_ps) {
@@ -15,6 +15,7 @@ std::int64_t InFlightWindow::opens(std::uint32_t bytes, std::int64_t due_ps, boo
     bytes_in_flight_ -= share;
     in_flight_.pop();
   }
+  waits += waited;
   return due_ps;
 }
 

@@ -25,8 +25,8 @@ public:
 
   // When an access of `bytes`, ready to leave at `due_ps`, finds room: shares back by then
   // return first; while the window is still too full it waits for the earliest share still
-  // out. `waited` says whether it had to.
-  std::int64_t opens(std::uint32_t bytes, std::int64_t due_ps, bool &waited);
+  // out, and counts one in `waits` when it had to (the owner's statistic).
+  std::int64_t opens(std::uint32_t bytes, std::int64_t due_ps, std::uint64_t &waits);
   // The access of `bytes` that opens() admitted is out until `back_ps`.
   void hold(std::uint32_t bytes, std::int64_t back_ps) {
     in_flight_.emplace(back_ps, bytes);

@@ -258,14 +258,6 @@ InFlightWindow *RootComplex::remote_memory_window(int port, std::uint64_t addres
   return &remote_memory_windows_[static_cast<std::size_t>(port)];
 }
 
-std::int64_t RootComplex::remote_memory_wait_ps(InFlightWindow &window, std::uint32_t bytes,
-                                                std::int64_t due_ps) {
-  bool waited = false;
-  const std::int64_t opens = window.opens(bytes, due_ps, waited);
-  stats_.remote_memory_window_waits += waited;
-  return opens - due_ps;
-}
-
 void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
                                        std::int64_t translation_ps) {
   PciePort &rp = *ports_[static_cast<std::size_t>(port)];
@@ -322,8 +314,8 @@ void RootComplex::serve_memory_request(int port, tlm::tlm_generic_payload &gp,
   }
   InFlightWindow *window = remote_memory_window(port, req.address);
   if (window) {
-    translation_ps += remote_memory_wait_ps(
-        *window, bytes, now_ps() + translation_ps + params_.host_bridge_latency.ps);
+    const std::int64_t due_ps = now_ps() + translation_ps + params_.host_bridge_latency.ps;
+    translation_ps += window->opens(bytes, due_ps, stats_.remote_memory_window_waits) - due_ps;
     if (is_write)
       translation_ps = after_posted_writes(port, true, translation_ps);
   }
@@ -461,9 +453,7 @@ bool RootComplex::hand_to_other_socket(int port, tlm::tlm_generic_payload &gp,
   InFlightWindow *window =
       windowed ? &remote_write_windows_[static_cast<std::size_t>(port)] : nullptr;
   if (window) {
-    bool waited = false;
-    due_ps = window->opens(tlp.payload_bytes, due_ps, waited);
-    stats_.remote_peer_write_window_waits += waited;
+    due_ps = window->opens(tlp.payload_bytes, due_ps, stats_.remote_peer_write_window_waits);
   }
   Crossing crossing = other_socket_->book(tlp.payload_bytes, due_ps);
   if (window)

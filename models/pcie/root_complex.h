@@ -210,9 +210,6 @@ private:
   // The window of `port` an access to `address` takes room in: null unless the address is
   // the other socket's memory and the platform limits such accesses.
   InFlightWindow *remote_memory_window(int port, std::uint64_t address);
-  // How long an access of `bytes`, leaving the host bridge at `due_ps`, waits for room.
-  std::int64_t remote_memory_wait_ps(InFlightWindow &window, std::uint32_t bytes,
-                                     std::int64_t due_ps);
   Iommu iommu_;
   InterSocketEnd *other_socket_ = nullptr;
   RootComplexStats stats_;

@@ -20,6 +20,7 @@
 #include "sim/run/kernel_run.h"
 #include "sim/run/mechanisms/bounce.h"
 #include "sim/run/trace.h"
+#include "sim/run/transfer_starts.h"
 #include "sim/run/vcd_trace.h"
 
 namespace pciesim {
@@ -137,7 +138,6 @@ public:
         };
     }
     due_ps_.assign(scenario_.transfers.size(), -1);
-    finished_at_ps_.assign(scenario_.transfers.size(), -1);
     for (std::size_t t = 0; t < scenario_.transfers.size(); ++t)
       if (scenario_.transfers[t].start_after.empty())
         start(static_cast<int>(t), 0);
@@ -221,15 +221,11 @@ public:
       if (sr.finished)
         continue;
       std::int64_t due = due_ps_[t];
-      if (due < 0 && !tc.start_after.empty()) {
-        std::vector<int> waiting;
-        for (int d : tc.start_after)
-          if (finished_at_ps_[static_cast<std::size_t>(d)] < 0)
-            waiting.push_back(d);
+      if (due < 0 && !tc.start_after.empty())
         lines.push_back(
-            fmt::format("transfer {}: not started: waits for transfer{} {} to finish (start_after)",
-                        tc.id, waiting.size() > 1 ? "s" : "", join_ids(waiting)));
-      } else if (due > now)
+            fmt::format("transfer {}: not started: waits for {} to finish (start_after)", tc.id,
+                        starts_.waiting_for(static_cast<int>(t))));
+      else if (due > now)
         lines.push_back(fmt::format(
             "transfer {}: not started: due to start at {} (start_at {}), beyond the time limit "
             "of {}",
@@ -416,29 +412,8 @@ private:
   // Starts the transfers waiting for transfer `t`, which finished at `at_ps`, once every other
   // transfer they wait for has finished too: from the last to finish.
   void start_dependents(int t, std::int64_t at_ps) {
-    finished_at_ps_[static_cast<std::size_t>(t)] = at_ps;
-    for (std::size_t d = 0; d < scenario_.transfers.size(); ++d) {
-      const std::vector<int> &after = scenario_.transfers[d].start_after;
-      if (std::find(after.begin(), after.end(), t) == after.end())
-        continue;
-      std::int64_t last_ps = 0;
-      bool all_finished = true;
-      for (int w : after) {
-        const std::int64_t finished = finished_at_ps_[static_cast<std::size_t>(w)];
-        all_finished = all_finished && finished >= 0;
-        last_ps = std::max(last_ps, finished);
-      }
-      if (all_finished)
-        start(static_cast<int>(d), last_ps);
-    }
-  }
-
-  // The ids of the transfers in `indices`, joined with " and ".
-  std::string join_ids(const std::vector<int> &indices) const {
-    std::string out;
-    for (int i : indices)
-      out += (out.empty() ? "" : " and ") + scenario_.transfers[static_cast<std::size_t>(i)].id;
-    return out;
+    for (const auto &[d, last_ps] : starts_.finished(t, at_ps))
+      start(d, last_ps);
   }
 
   const PortCapabilities port_caps(int component) const {
@@ -547,8 +522,8 @@ private:
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<int> stream_of_;
   std::vector<std::int64_t> due_ps_; // per transfer: when it was set to start, -1 while it waits
-  std::vector<std::int64_t> finished_at_ps_; // per transfer: when it finished, -1 until then
-  std::map<int, DmaStreamResult> refused_;   // transfers that could not run, by index
+  TransferStarts starts_{scenario_.transfers};             // start_after: who releases whom
+  std::map<int, DmaStreamResult> refused_;                 // transfers that could not run, by index
   std::map<int, std::unique_ptr<BouncePipeline>> bounces_; // bounce-buffer transfers
   std::vector<std::unique_ptr<LinkObserverPair>> link_fanout_;
   std::unique_ptr<OsKernel> kernel_;       // workloads only
